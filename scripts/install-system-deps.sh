@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need (ZooKeeper, kcat) when missing. Needs root or sudo.
+set -uo pipefail
+need=()
+[ -x /usr/share/zookeeper/bin/zkServer.sh ] || need+=(zookeeper)
+command -v kcat >/dev/null 2>&1 || need+=(kcat)
+[ ${#need[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "[strom] installing Debian packages: ${need[*]}" >&2
+$SUDO apt-get update -qq >&2 || { echo "[strom] error: apt-get update failed" >&2; exit 1; }
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >&2 || { echo "[strom] error: apt-get install ${need[*]} failed" >&2; exit 1; }
