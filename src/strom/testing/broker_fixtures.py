@@ -1,0 +1,1 @@
+"""Pytest fixtures that start Strom brokers as real processes on free ports."""
