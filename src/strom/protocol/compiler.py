@@ -1,0 +1,545 @@
+"""Turns field tables (schema/*.py) into typed message classes with per-version codecs.
+
+Why a compiler: Kafka messages have dozens of versions that differ by a field here and there. Interpreting
+a table field by field at run time costs a dict lookup and a branch per field per message; instead, on
+first use of (message, version) we generate straight-line Python source for that version -- runs of
+fixed-width fields become one precompiled struct.Struct unpack/pack -- exec it once and cache it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from strom.protocol import primitives as p
+from strom.protocol.errors import CorruptMessage
+
+# ---- the table DSL -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Versions:
+    """An inclusive version range; "3+" is 3..infinity, "none" is empty."""
+
+    low: int
+    high: int  # inclusive; 32767 stands for "and later"
+
+    @staticmethod
+    def parse(text: str | None) -> Versions:
+        if text is None or text == "none":
+            return Versions(1, 0)
+        if text.endswith("+"):
+            return Versions(int(text[:-1]), 32767)
+        if "-" in text:
+            lo, hi = text.split("-")
+            return Versions(int(lo), int(hi))
+        return Versions(int(text), int(text))
+
+    def __contains__(self, version: object) -> bool:
+        return isinstance(version, int) and self.low <= version <= self.high
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One field of a message table, as Kafka's message specs describe it (names in snake_case)."""
+
+    name: str
+    type: str  # int8 int16 int32 int64 uint16 float64 bool string bytes records uuid, []T, or a struct name
+    versions: str = "0+"
+    nullable: str | None = None  # versions in which the field may be null
+    tag: int | None = None  # tagged field number (flexible versions only)
+    tagged_versions: str | None = None
+    default: Any = None  # None means "the type's zero value"
+    fields: tuple[Field, ...] = ()  # for struct and []struct fields
+
+
+def F(  # noqa: N802 - short constructor used by every table
+    name: str,
+    type: str,
+    versions: str = "0+",
+    nullable: str | None = None,
+    tag: int | None = None,
+    tagged_versions: str | None = None,
+    default: Any = None,
+    fields: Sequence[Field] = (),
+) -> Field:
+    return Field(name, type, versions, nullable, tag, tagged_versions, default, tuple(fields))
+
+
+_FIXED = {
+    "int8": ("b", 1),
+    "int16": ("h", 2),
+    "int32": ("i", 4),
+    "int64": ("q", 8),
+    "uint16": ("H", 2),
+    "float64": ("d", 8),
+    "bool": ("?", 1),
+}
+_SIMPLE = {"string", "bytes", "records", "uuid", *_FIXED}
+_MIN_SIZE = {"uuid": 16, "string": 1, "bytes": 1, "records": 1, **{k: v[1] for k, v in _FIXED.items()}}
+
+
+def _element_type(type_name: str) -> str | None:
+    return type_name[2:] if type_name.startswith("[]") else None
+
+
+def _is_struct(type_name: str) -> bool:
+    return type_name not in _SIMPLE and not type_name.startswith("[]")
+
+
+def _zero_value(f: Field) -> tuple[Any, Callable[[], Any] | None]:
+    """(default, default_factory) for a field."""
+    if f.default is not None:
+        d = f.default
+        if f.type == "bool" and isinstance(d, str):
+            return d == "true", None
+        if f.type in ("int8", "int16", "int32", "int64", "uint16") and isinstance(d, str):
+            return int(d, 0), None
+        if f.type == "float64" and isinstance(d, str):
+            return float(d), None
+        if d == "null":
+            return None, None
+        return d, None
+    if f.type.startswith("[]"):
+        return None, list
+    if f.type in _FIXED:
+        return (False if f.type == "bool" else 0.0 if f.type == "float64" else 0), None
+    if f.type == "string":
+        return "", None
+    if f.type == "bytes":
+        return b"", None
+    if f.type == "records":
+        return None, None
+    if f.type == "uuid":
+        return p.NULL_UUID, None
+    return None, None  # nested struct: None until set
+
+
+# ---- runtime base classes ------------------------------------------------------------------------------
+
+
+class Struct:
+    """Base of every generated struct and message class (frozen, slotted dataclasses)."""
+
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[Field, ...]] = ()
+    _FLEXIBLE: ClassVar[Versions] = Versions(1, 0)
+    _decoders: ClassVar[dict[int, Callable[..., Any]]]
+    _encoders: ClassVar[dict[int, Callable[..., Any]]]
+
+    @classmethod
+    def decode(cls, buf: p.Buffer, version: int, pos: int = 0) -> tuple[Any, int]:
+        dec = cls._decoders.get(version)
+        if dec is None:
+            dec = _compile_decoder(cls, version)
+        try:
+            return dec(buf, pos)  # type: ignore[no-any-return]
+        except CorruptMessage:
+            raise
+        except (IndexError, ValueError, struct.error, OverflowError, UnicodeDecodeError) as exc:
+            raise CorruptMessage(f"cannot decode {cls.__name__} v{version}: {exc}") from exc
+
+    def encode_into(self, out: bytearray, version: int, regions: list[tuple[int, Any]] | None = None) -> None:
+        enc = self._encoders.get(version)
+        if enc is None:
+            enc = _compile_encoder(type(self), version)
+        if regions is None:
+            regions = []
+            enc(self, out, regions)
+            if regions:
+                raise TypeError("message holds file regions: use encode_parts()")
+        else:
+            enc(self, out, regions)
+
+    def encode(self, version: int) -> bytes:
+        out = bytearray()
+        self.encode_into(out, version)
+        return bytes(out)
+
+    def encode_parts(self, version: int) -> list[Any]:
+        """Encoded message split around file regions, for zero-copy sends: [bytes, region, bytes, ...]."""
+        out = bytearray()
+        regions: list[tuple[int, Any]] = []
+        self.encode_into(out, version, regions)
+        parts: list[Any] = []
+        start = 0
+        for offset, region in regions:
+            parts.append(bytes(out[start:offset]))
+            parts.append(region)
+            start = offset
+        parts.append(bytes(out[start:]))
+        return parts
+
+
+class Message(Struct):
+    __slots__ = ()
+    API_KEY: ClassVar[int]
+    MIN_VERSION: ClassVar[int]
+    MAX_VERSION: ClassVar[int]
+    FLEXIBLE_MIN_VERSION: ClassVar[int | None]
+
+
+def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: type = Struct) -> type:
+    """Creates the frozen slotted dataclass for one struct; nested structs become module-level classes too."""
+    spec: list[tuple[str, Any, Any]] = []
+    for f in fields:
+        default, factory = _zero_value(f)
+        if factory is not None:
+            spec.append((f.name, Any, field(default_factory=factory)))
+        else:
+            spec.append((f.name, Any, field(default=default)))
+    spec.append(("unknown_tagged_fields", Any, field(default_factory=dict, repr=False)))
+    cls = dataclasses.make_dataclass(name, spec, bases=(base,), frozen=True, slots=True)
+    cls._FIELDS = tuple(fields)
+    cls._FLEXIBLE = flexible
+    cls._decoders = {}
+    cls._encoders = {}
+    cls._children = {}
+    for f in fields:
+        if f.fields:
+            child_name = _element_type(f.type) or f.type
+            cls._children[f.name] = build_struct(child_name, f.fields, flexible)
+    return cls
+
+
+def children_of(cls: type) -> dict[str, type]:
+    return cls._children  # type: ignore[attr-defined, no-any-return]
+
+
+# ---- code generation -----------------------------------------------------------------------------------
+
+_NS_BASE: dict[str, Any] = {name: getattr(p, name) for name in dir(p) if name.startswith(("read_", "write_"))}
+_NS_BASE.update(CorruptMessage=CorruptMessage, uuid=uuid, memoryview=memoryview)
+
+
+def _read_expr(type_name: str, nullable: bool, flexible: bool) -> str:
+    if type_name == "string":
+        fn = ("read_compact_nullable_string" if nullable else "read_compact_string") if flexible else (
+            "read_nullable_string" if nullable else "read_string")
+    elif type_name in ("bytes", "records"):
+        if type_name == "records":
+            nullable = True
+        fn = ("read_compact_nullable_bytes" if nullable else "read_compact_bytes") if flexible else (
+            "read_nullable_bytes" if nullable else "read_bytes")
+    elif type_name == "uuid":
+        fn = "read_uuid"
+    else:
+        fn = f"read_{type_name}"
+    return f"{fn}(buf, pos)"
+
+
+def _write_stmt(type_name: str, nullable: bool, flexible: bool, value: str) -> str:
+    if type_name == "string":
+        fn = ("write_compact_nullable_string" if nullable else "write_compact_string") if flexible else (
+            "write_nullable_string" if nullable else "write_string")
+    elif type_name == "bytes":
+        fn = ("write_compact_nullable_bytes" if nullable else "write_compact_bytes") if flexible else (
+            "write_nullable_bytes" if nullable else "write_bytes")
+    elif type_name == "records":
+        return f"_write_records(out, {value}, regions, {flexible})"
+    elif type_name == "uuid":
+        fn = "write_uuid"
+    else:
+        fn = f"write_{type_name}"
+    return f"{fn}(out, {value})"
+
+
+def _write_records(out: bytearray, value: Any, regions: list[tuple[int, Any]], flexible: bool) -> None:
+    if value is None:
+        if flexible:
+            out.append(0)
+        else:
+            out += p.INT32.pack(-1)
+        return
+    if isinstance(value, bytes | bytearray | memoryview):
+        if flexible:
+            p.write_compact_bytes(out, value)
+        else:
+            p.write_bytes(out, value)
+        return
+    size = value.size  # a file region: length prefix now, bytes sent by the caller
+    if flexible:
+        p.write_unsigned_varint(out, size + 1)
+    else:
+        out += p.INT32.pack(size)
+    regions.append((len(out), value))
+
+
+_NS_BASE["_write_records"] = _write_records
+
+
+class _Gen:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.ns: dict[str, Any] = dict(_NS_BASE)
+        self.counter = 0
+
+    def name(self, prefix: str, value: Any) -> str:
+        self.counter += 1
+        key = f"_{prefix}{self.counter}"
+        self.ns[key] = value
+        return key
+
+
+def _fields_in(cls: type, version: int) -> tuple[list[Field], list[Field]]:
+    """(regular fields, tagged fields) of a struct present in a version."""
+    flexible = version in cls._FLEXIBLE  # type: ignore[attr-defined]
+    regular, tagged = [], []
+    for f in cls._FIELDS:  # type: ignore[attr-defined]
+        if f.tag is not None:
+            tv = Versions.parse(f.tagged_versions or f.versions)
+            if flexible and version in tv:
+                tagged.append(f)
+        elif version in Versions.parse(f.versions):
+            regular.append(f)
+    return regular, tagged
+
+
+def _compile_decoder(cls: type, version: int) -> Callable[..., Any]:
+    g = _Gen()
+    fn = _emit_decoder(g, cls, version)
+    exec("\n".join(g.lines), g.ns)  # noqa: S102 - source generated from our own tables
+    dec = g.ns[fn]
+    cls._decoders[version] = dec  # type: ignore[attr-defined]
+    return dec  # type: ignore[no-any-return]
+
+
+def _emit_value_decode(g: _Gen, f: Field, var: str, version: int, flexible: bool, cls: type, ind: str) -> None:
+    nullable = version in Versions.parse(f.nullable)
+    elem = _element_type(f.type)
+    if elem is not None:
+        child = children_of(cls).get(f.name)
+        min_size = 1 if child is not None else _MIN_SIZE.get(elem, 1)
+        lenfn = "read_compact_array_length" if flexible else "read_array_length"
+        g.lines.append(f"{ind}_n, pos = {lenfn}(buf, pos, {min_size})")
+        g.lines.append(f"{ind}if _n < 0:")
+        if nullable:
+            g.lines.append(f"{ind}    {var} = None")
+        else:
+            g.lines.append(f"{ind}    raise CorruptMessage('null array for non-nullable field {f.name}')")
+        g.lines.append(f"{ind}else:")
+        g.lines.append(f"{ind}    {var} = []")
+        g.lines.append(f"{ind}    _app = {var}.append")
+        g.lines.append(f"{ind}    for _ in range(_n):")
+        if child is not None:
+            sub = _emit_decoder_ref(g, child, version)
+            g.lines.append(f"{ind}        _v, pos = {sub}(buf, pos)")
+        else:
+            g.lines.append(f"{ind}        _v, pos = {_read_expr(elem, False, flexible)}")
+        g.lines.append(f"{ind}        _app(_v)")
+        return
+    if _is_struct(f.type):
+        child = children_of(cls)[f.name]
+        sub = _emit_decoder_ref(g, child, version)
+        if nullable:
+            g.lines.append(f"{ind}_flag, pos = read_int8(buf, pos)")
+            g.lines.append(f"{ind}if _flag < 0:")
+            g.lines.append(f"{ind}    {var} = None")
+            g.lines.append(f"{ind}else:")
+            g.lines.append(f"{ind}    {var}, pos = {sub}(buf, pos)")
+        else:
+            g.lines.append(f"{ind}{var}, pos = {sub}(buf, pos)")
+        return
+    g.lines.append(f"{ind}{var}, pos = {_read_expr(f.type, nullable, flexible)}")
+
+
+def _emit_decoder_ref(g: _Gen, cls: type, version: int) -> str:
+    dec = cls._decoders.get(version)  # type: ignore[attr-defined]
+    if dec is None:
+        dec = _compile_decoder(cls, version)
+    return g.name("dec", dec)
+
+
+def _emit_decoder(g: _Gen, cls: type, version: int) -> str:
+    flexible = version in cls._FLEXIBLE  # type: ignore[attr-defined]
+    regular, tagged = _fields_in(cls, version)
+    fname = f"decode_{cls.__name__}_v{version}"
+    clsname = g.name("cls", cls)
+    g.lines.append(f"def {fname}(buf, pos):")
+    ind = "    "
+    i = 0
+    while i < len(regular):
+        f = regular[i]
+        if f.type in _FIXED:
+            run = [f]
+            j = i + 1
+            while j < len(regular) and regular[j].type in _FIXED:
+                run.append(regular[j])
+                j += 1
+            st = struct.Struct(">" + "".join(_FIXED[x.type][0] for x in run))
+            stn = g.name("st", st)
+            g.lines.append(f"{ind}if pos + {st.size} > len(buf):")
+            g.lines.append(f"{ind}    raise CorruptMessage('truncated {cls.__name__} at byte %d' % pos)")
+            names = ", ".join(f"f_{x.name}" for x in run)
+            g.lines.append(f"{ind}({names},) = {stn}.unpack_from(buf, pos)")
+            g.lines.append(f"{ind}pos += {st.size}")
+            i = j
+            continue
+        _emit_value_decode(g, f, f"f_{f.name}", version, flexible, cls, ind)
+        i += 1
+    kwargs = [f"{f.name}=f_{f.name}" for f in regular]
+    if flexible:
+        for f in tagged:
+            default, factory = _zero_value(f)
+            dn = g.name("dflt", factory if factory else default)
+            g.lines.append(f"{ind}f_{f.name} = {dn}{'()' if factory else ''}")
+        g.lines.append(f"{ind}_unk = {{}}")
+        g.lines.append(f"{ind}_nt, pos = read_unsigned_varint(buf, pos)")
+        g.lines.append(f"{ind}for _ in range(_nt):")
+        g.lines.append(f"{ind}    _tag, pos = read_unsigned_varint(buf, pos)")
+        g.lines.append(f"{ind}    _sz, pos = read_unsigned_varint(buf, pos)")
+        g.lines.append(f"{ind}    _end = pos + _sz")
+        g.lines.append(f"{ind}    if _end > len(buf):")
+        g.lines.append(f"{ind}        raise CorruptMessage('truncated tagged field %d' % _tag)")
+        first = True
+        for f in tagged:
+            kw = "if" if first else "elif"
+            first = False
+            g.lines.append(f"{ind}    {kw} _tag == {f.tag}:")
+            _emit_value_decode(g, f, f"f_{f.name}", version, flexible, cls, ind + "        ")
+        if tagged:
+            g.lines.append(f"{ind}    else:")
+            g.lines.append(f"{ind}        _unk[_tag] = bytes(buf[pos:_end])")
+        else:
+            g.lines.append(f"{ind}    _unk[_tag] = bytes(buf[pos:_end])")
+        g.lines.append(f"{ind}    pos = _end")
+        kwargs += [f"{f.name}=f_{f.name}" for f in tagged]
+        kwargs.append("unknown_tagged_fields=_unk")
+    g.lines.append(f"{ind}return {clsname}({', '.join(kwargs)}), pos")
+    g.lines.append("")
+    return fname
+
+
+def _compile_encoder(cls: type, version: int) -> Callable[..., Any]:
+    g = _Gen()
+    fn = _emit_encoder(g, cls, version)
+    exec("\n".join(g.lines), g.ns)  # noqa: S102 - source generated from our own tables
+    enc = g.ns[fn]
+    cls._encoders[version] = enc  # type: ignore[attr-defined]
+    return enc  # type: ignore[no-any-return]
+
+
+def _emit_encoder_ref(g: _Gen, cls: type, version: int) -> str:
+    enc = cls._encoders.get(version)  # type: ignore[attr-defined]
+    if enc is None:
+        enc = _compile_encoder(cls, version)
+    return g.name("enc", enc)
+
+
+def _emit_value_encode(g: _Gen, f: Field, value: str, version: int, flexible: bool, cls: type, ind: str) -> None:
+    nullable = version in Versions.parse(f.nullable)
+    elem = _element_type(f.type)
+    if elem is not None:
+        child = children_of(cls).get(f.name)
+        g.lines.append(f"{ind}_a = {value}")
+        g.lines.append(f"{ind}if _a is None:")
+        g.lines.append(f"{ind}    {'out.append(0)' if flexible else 'write_int32(out, -1)'}")
+        g.lines.append(f"{ind}else:")
+        if flexible:
+            g.lines.append(f"{ind}    write_unsigned_varint(out, len(_a) + 1)")
+        else:
+            g.lines.append(f"{ind}    write_int32(out, len(_a))")
+        if child is not None:
+            sub = _emit_encoder_ref(g, child, version)
+            g.lines.append(f"{ind}    for _it in _a:")
+            g.lines.append(f"{ind}        {sub}(_it, out, regions)")
+        else:
+            g.lines.append(f"{ind}    for _it in _a:")
+            g.lines.append(f"{ind}        {_write_stmt(elem, False, flexible, '_it')}")
+        return
+    if _is_struct(f.type):
+        child = children_of(cls)[f.name]
+        sub = _emit_encoder_ref(g, child, version)
+        ctor = g.name("ctor", child)
+        if nullable:
+            g.lines.append(f"{ind}if {value} is None:")
+            g.lines.append(f"{ind}    out.append(255)")
+            g.lines.append(f"{ind}else:")
+            g.lines.append(f"{ind}    out.append(1)")
+            g.lines.append(f"{ind}    {sub}({value}, out, regions)")
+        else:
+            g.lines.append(f"{ind}{sub}({value} if {value} is not None else {ctor}(), out, regions)")
+        return
+    g.lines.append(f"{ind}{_write_stmt(f.type, nullable, flexible, value)}")
+
+
+def _emit_encoder(g: _Gen, cls: type, version: int) -> str:
+    flexible = version in cls._FLEXIBLE  # type: ignore[attr-defined]
+    regular, tagged = _fields_in(cls, version)
+    fname = f"encode_{cls.__name__}_v{version}"
+    g.lines.append(f"def {fname}(self, out, regions):")
+    ind = "    "
+    g.lines.append(f"{ind}pass")
+    i = 0
+    while i < len(regular):
+        f = regular[i]
+        if f.type in _FIXED:
+            run = [f]
+            j = i + 1
+            while j < len(regular) and regular[j].type in _FIXED:
+                run.append(regular[j])
+                j += 1
+            st = struct.Struct(">" + "".join(_FIXED[x.type][0] for x in run))
+            stn = g.name("st", st)
+            g.lines.append(f"{ind}out += {stn}.pack({', '.join('self.' + x.name for x in run)})")
+            i = j
+            continue
+        _emit_value_encode(g, f, f"self.{f.name}", version, flexible, cls, ind)
+        i += 1
+    if flexible:
+        if not tagged:
+            g.lines.append(f"{ind}_unk = self.unknown_tagged_fields")
+            g.lines.append(f"{ind}if _unk:")
+            g.lines.append(f"{ind}    write_tagged_fields(out, _unk)")
+            g.lines.append(f"{ind}else:")
+            g.lines.append(f"{ind}    out.append(0)")
+        else:
+            g.lines.append(f"{ind}_tf = dict(self.unknown_tagged_fields)")
+            for f in tagged:
+                default, factory = _zero_value(f)
+                dn = g.name("dflt", factory() if factory else default)
+                g.lines.append(f"{ind}if self.{f.name} != {dn}:")
+                g.lines.append(f"{ind}    _outer = out")
+                g.lines.append(f"{ind}    out = bytearray()")
+                _emit_value_encode(g, f, f"self.{f.name}", version, flexible, cls, ind + "    ")
+                g.lines.append(f"{ind}    _tf[{f.tag}] = bytes(out)")
+                g.lines.append(f"{ind}    out = _outer")
+            g.lines.append(f"{ind}write_tagged_fields(out, _tf)")
+    g.lines.append("")
+    return fname
+
+
+def define_message(
+    module_globals: dict[str, Any],
+    name: str,
+    api_key: int,
+    versions: str,
+    flexible: str,
+    fields: Sequence[Field],
+) -> type:
+    """Builds a message class and exports it (and its nested struct classes) into the schema module."""
+    vr = Versions.parse(versions)
+    flex = Versions.parse(flexible)
+    cls = build_struct(name, fields, flex, base=Message)
+    cls.API_KEY = api_key
+    cls.MIN_VERSION = vr.low
+    cls.MAX_VERSION = vr.high
+    cls.FLEXIBLE_MIN_VERSION = flex.low if flex.low <= flex.high else None
+    module_globals[name] = cls
+    _export_children(module_globals, cls, name)
+    return cls
+
+
+def _export_children(module_globals: dict[str, Any], cls: type, owner: str) -> None:
+    for child in children_of(cls).values():
+        key = child.__name__
+        if key in module_globals and module_globals[key] is not child:
+            key = f"{owner}{key}"
+            child.__name__ = key
+            child.__qualname__ = key
+        module_globals.setdefault(key, child)
+        _export_children(module_globals, child, owner)
