@@ -1,0 +1,332 @@
+"""RecordBatch v2 (magic 2): a header view for the broker's batch-level hot path, record iteration and a
+batch builder for clients.
+
+The broker never looks inside a batch: it reads the 61-byte header, checks the CRC32C (which covers
+attributes..end, so the base offset and partition leader epoch can be rewritten in place without
+recomputing it) and appends the bytes as they came.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import crc32c as _crc32c
+
+from strom.protocol import compression
+from strom.protocol import primitives as p
+from strom.protocol.errors import CorruptMessage
+
+BATCH_HEADER_SIZE = 61
+MAGIC_V2 = 2
+LOG_OVERHEAD = 12  # base offset (8) + batch length (4)
+CRC_START = 21  # attributes start: what the CRC covers
+MAGIC_OFFSET = 16
+CRC_OFFSET = 17
+PARTITION_LEADER_EPOCH_OFFSET = 12
+ATTRIBUTES_OFFSET = 21
+MAX_TIMESTAMP_OFFSET = 35
+
+COMPRESSION_MASK = 0x07
+TIMESTAMP_TYPE_MASK = 0x08
+TRANSACTIONAL_MASK = 0x10
+CONTROL_MASK = 0x20
+
+NO_PRODUCER_ID = -1
+NO_SEQUENCE = -1
+
+_HEADER = struct.Struct(">qiibIhiqqqhii")
+_I64 = struct.Struct(">q")
+_I32 = struct.Struct(">i")
+_U32 = struct.Struct(">I")
+_I16 = struct.Struct(">h")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchHeader:
+    base_offset: int
+    batch_length: int
+    partition_leader_epoch: int
+    magic: int
+    crc: int
+    attributes: int
+    last_offset_delta: int
+    base_timestamp: int
+    max_timestamp: int
+    producer_id: int
+    producer_epoch: int
+    base_sequence: int
+    records_count: int
+
+    @property
+    def size(self) -> int:
+        return self.batch_length + LOG_OVERHEAD
+
+    @property
+    def last_offset(self) -> int:
+        return self.base_offset + self.last_offset_delta
+
+    @property
+    def compression(self) -> int:
+        return self.attributes & COMPRESSION_MASK
+
+    @property
+    def timestamp_type(self) -> int:
+        return 1 if self.attributes & TIMESTAMP_TYPE_MASK else 0
+
+    @property
+    def is_transactional(self) -> bool:
+        return bool(self.attributes & TRANSACTIONAL_MASK)
+
+    @property
+    def is_control(self) -> bool:
+        return bool(self.attributes & CONTROL_MASK)
+
+    @property
+    def has_producer_id(self) -> bool:
+        return self.producer_id >= 0
+
+    @property
+    def last_sequence(self) -> int:
+        if self.base_sequence < 0:
+            return NO_SEQUENCE
+        return (self.base_sequence + self.last_offset_delta) & 0x7FFFFFFF
+
+
+def read_batch_header(buf: p.Buffer, pos: int = 0) -> BatchHeader:
+    if len(buf) - pos < BATCH_HEADER_SIZE:
+        raise CorruptMessage(f"record batch header needs {BATCH_HEADER_SIZE} bytes, {len(buf) - pos} remain")
+    header = BatchHeader(*_HEADER.unpack_from(buf, pos))
+    if header.magic != MAGIC_V2:
+        raise CorruptMessage(f"record batch magic {header.magic} is not 2")
+    if header.batch_length < BATCH_HEADER_SIZE - LOG_OVERHEAD:
+        raise CorruptMessage(f"record batch length {header.batch_length} is below the minimum")
+    return header
+
+
+def iter_batch_headers(buf: p.Buffer, pos: int = 0, end: int | None = None) -> Iterator[tuple[int, BatchHeader]]:
+    """(position, header) of each whole batch; stops quietly at a partial trailing batch, as clients must."""
+    limit = len(buf) if end is None else end
+    while limit - pos >= BATCH_HEADER_SIZE:
+        length = _I32.unpack_from(buf, pos + 8)[0]
+        if pos + LOG_OVERHEAD + length > limit:
+            return
+        yield pos, read_batch_header(buf, pos)
+        pos += LOG_OVERHEAD + length
+
+
+def split_batches_strict(buf: p.Buffer) -> list[tuple[int, BatchHeader]]:
+    """All batches of a produce request's record set; a partial or garbage tail is CORRUPT_MESSAGE."""
+    batches: list[tuple[int, BatchHeader]] = []
+    pos = 0
+    n = len(buf)
+    while pos < n:
+        if n - pos < BATCH_HEADER_SIZE:
+            raise CorruptMessage(f"{n - pos} trailing bytes are not a record batch")
+        header = read_batch_header(buf, pos)
+        if pos + header.size > n:
+            raise CorruptMessage(f"record batch of {header.size} bytes is truncated at {n - pos}")
+        batches.append((pos, header))
+        pos += header.size
+    return batches
+
+
+def crc_ok(buf: p.Buffer, pos: int, header: BatchHeader) -> bool:
+    view = memoryview(buf)[pos + CRC_START : pos + header.size]
+    return bool(_crc32c.crc32c(view) == header.crc)
+
+
+def set_base_offset(buf: bytearray | memoryview, pos: int, offset: int) -> None:
+    _I64.pack_into(buf, pos, offset)
+
+
+def set_partition_leader_epoch(buf: bytearray | memoryview, pos: int, epoch: int) -> None:
+    _I32.pack_into(buf, pos + PARTITION_LEADER_EPOCH_OFFSET, epoch)
+
+
+def set_log_append_time(buf: bytearray | memoryview, pos: int, timestamp_ms: int) -> None:
+    """Marks the batch LogAppendTime with the broker's time; the attributes change, so the CRC is redone."""
+    size = _I32.unpack_from(buf, pos + 8)[0] + LOG_OVERHEAD
+    attributes = _I16.unpack_from(buf, pos + ATTRIBUTES_OFFSET)[0]
+    _I16.pack_into(buf, pos + ATTRIBUTES_OFFSET, attributes | TIMESTAMP_TYPE_MASK)
+    _I64.pack_into(buf, pos + MAX_TIMESTAMP_OFFSET, timestamp_ms)
+    crc = _crc32c.crc32c(memoryview(buf)[pos + CRC_START : pos + size])
+    _U32.pack_into(buf, pos + CRC_OFFSET, crc)
+
+
+# ---- records (client side) -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    offset: int
+    timestamp: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes | None]]
+
+
+def _records_payload(buf: p.Buffer, pos: int, header: BatchHeader) -> bytes | memoryview:
+    payload = memoryview(buf)[pos + BATCH_HEADER_SIZE : pos + header.size]
+    if header.compression:
+        return compression.decompress(header.compression, payload)
+    return payload
+
+
+def iter_records(buf: p.Buffer, pos: int = 0) -> Iterator[Record]:
+    """Records of one batch (decompressing as needed). Offsets and timestamps are made absolute."""
+    header = read_batch_header(buf, pos)
+    data = _records_payload(buf, pos, header)
+    log_append = header.timestamp_type == 1
+    q = 0
+    for _ in range(header.records_count):
+        length, q = p.read_varint(data, q)
+        end = q + length
+        if length < 0 or end > len(data):
+            raise CorruptMessage("record length runs past the batch")
+        q += 1  # attributes
+        ts_delta, q = p.read_varlong(data, q)
+        off_delta, q = p.read_varint(data, q)
+        klen, q = p.read_varint(data, q)
+        key = None
+        if klen >= 0:
+            key = bytes(data[q : q + klen])
+            q += klen
+        vlen, q = p.read_varint(data, q)
+        value = None
+        if vlen >= 0:
+            value = bytes(data[q : q + vlen])
+            q += vlen
+        hcount, q = p.read_varint(data, q)
+        headers: list[tuple[str, bytes | None]] = []
+        for _h in range(hcount):
+            hklen, q = p.read_varint(data, q)
+            hkey = bytes(data[q : q + hklen]).decode("utf-8", "replace")
+            q += hklen
+            hvlen, q = p.read_varint(data, q)
+            hval = None
+            if hvlen >= 0:
+                hval = bytes(data[q : q + hvlen])
+                q += hvlen
+            headers.append((hkey, hval))
+        if q != end:
+            raise CorruptMessage("record fields do not match its length")
+        timestamp = header.max_timestamp if log_append else header.base_timestamp + ts_delta
+        yield Record(header.base_offset + off_delta, timestamp, key, value, headers)
+
+
+def iter_all_records(buf: p.Buffer) -> Iterator[tuple[BatchHeader, Record]]:
+    """Every record of a record set (whole batches only), with its batch header."""
+    for pos, header in iter_batch_headers(buf):
+        for record in iter_records(buf, pos):
+            yield header, record
+
+
+class BatchBuilder:
+    """Builds one v2 batch: records are encoded as they are added, compressed and checksummed once."""
+
+    def __init__(
+        self,
+        compression_type: int = 0,
+        producer_id: int = NO_PRODUCER_ID,
+        producer_epoch: int = -1,
+        base_sequence: int = NO_SEQUENCE,
+        is_transactional: bool = False,
+        is_control: bool = False,
+        base_offset: int = 0,
+        partition_leader_epoch: int = -1,
+    ) -> None:
+        self.compression_type = compression_type
+        self.producer_id = producer_id
+        self.producer_epoch = producer_epoch
+        self.base_sequence = base_sequence
+        self.is_transactional = is_transactional
+        self.is_control = is_control
+        self.base_offset = base_offset
+        self.partition_leader_epoch = partition_leader_epoch
+        self._body = bytearray()
+        self._count = 0
+        self._base_ts: int | None = None
+        self._max_ts = -1
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def estimated_size(self) -> int:
+        return BATCH_HEADER_SIZE + len(self._body)
+
+    def append(
+        self,
+        value: bytes | None,
+        key: bytes | None = None,
+        timestamp: int | None = None,
+        headers: Sequence[tuple[str, bytes | None]] = (),
+    ) -> int:
+        """Adds a record; returns its offset delta."""
+        ts = int(time.time() * 1000) if timestamp is None else timestamp
+        if self._base_ts is None:
+            self._base_ts = ts
+        self._max_ts = max(self._max_ts, ts)
+        rec = bytearray(b"\x00")
+        p.write_varlong(rec, ts - self._base_ts)
+        p.write_varint(rec, self._count)
+        if key is None:
+            p.write_varint(rec, -1)
+        else:
+            p.write_varint(rec, len(key))
+            rec += key
+        if value is None:
+            p.write_varint(rec, -1)
+        else:
+            p.write_varint(rec, len(value))
+            rec += value
+        p.write_varint(rec, len(headers))
+        for hkey, hval in headers:
+            raw = hkey.encode()
+            p.write_varint(rec, len(raw))
+            rec += raw
+            if hval is None:
+                p.write_varint(rec, -1)
+            else:
+                p.write_varint(rec, len(hval))
+                rec += hval
+        p.write_varint(self._body, len(rec))
+        self._body += rec
+        self._count += 1
+        return self._count - 1
+
+    def build(self) -> bytes:
+        if self._count == 0:
+            raise ValueError("a record batch needs at least one record")
+        payload: bytes | bytearray = self._body
+        if self.compression_type:
+            payload = compression.compress(self.compression_type, bytes(self._body))
+        attributes = self.compression_type & COMPRESSION_MASK
+        if self.is_transactional:
+            attributes |= TRANSACTIONAL_MASK
+        if self.is_control:
+            attributes |= CONTROL_MASK
+        base_ts = self._base_ts if self._base_ts is not None else -1
+        out = bytearray(
+            _HEADER.pack(
+                self.base_offset,
+                BATCH_HEADER_SIZE - LOG_OVERHEAD + len(payload),
+                self.partition_leader_epoch,
+                MAGIC_V2,
+                0,
+                attributes,
+                self._count - 1,
+                base_ts,
+                self._max_ts,
+                self.producer_id,
+                self.producer_epoch,
+                self.base_sequence,
+                self._count,
+            )
+        )
+        out += payload
+        _U32.pack_into(out, CRC_OFFSET, _crc32c.crc32c(memoryview(out)[CRC_START:]))
+        return bytes(out)
