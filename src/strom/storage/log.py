@@ -1,0 +1,404 @@
+"""PartitionLog: one partition's segmented log -- append whole batches, read file slices, roll, retain.
+
+Offsets are assigned by rewriting each batch's 8-byte base offset (outside the CRC); records are never
+decoded on append or read. The log knows its log start offset, log end offset (LEO) and the high
+watermark its caller sets (the leader advances it once the ISR has the data; a single broker sets it to
+the LEO after each append).
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
+from strom.protocol.records import (
+    crc_ok,
+    set_base_offset,
+    set_log_append_time,
+    set_partition_leader_epoch,
+    split_batches_strict,
+)
+from strom.storage.clock import Clock
+from strom.storage.config import LogConfig
+from strom.storage.epoch_cache import LeaderEpochCache
+from strom.storage.producer_state import ProducerStateManager
+from strom.storage.segment import FileSlice, Segment
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    first_offset: int
+    last_offset: int
+    log_append_time: int  # -1 for CreateTime
+    log_start_offset: int
+    record_count: int
+    duplicate: bool = False
+
+
+def parse_dir_name(name: str) -> tuple[str, int] | None:
+    """`<topic>-<partition>` -> (topic, partition); None for anything else (left untouched)."""
+    topic, sep, part = name.rpartition("-")
+    if not sep or not topic or not part.isdigit():
+        return None
+    return topic, int(part)
+
+
+class PartitionLog:
+    def __init__(self, directory: Path, config: LogConfig, clock: Clock) -> None:
+        self.directory = directory
+        parsed = parse_dir_name(directory.name)
+        if parsed is None:
+            raise ValueError(f"{directory} is not a <topic>-<partition> log directory")
+        self.topic, self.partition = parsed
+        self.config = config
+        self.clock = clock
+        self.segments: list[Segment] = []
+        self.log_start_offset = 0
+        self.recovery_point = 0
+        self._high_watermark = 0
+        self.leader_epoch_cache = LeaderEpochCache(directory / "leader-epoch-checkpoint")
+        self.producer_state = ProducerStateManager()
+        self.unflushed_messages = 0
+        self.last_flush_ms = clock.monotonic_ms()
+
+    # ---- open / recover -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        directory: Path,
+        config: LogConfig,
+        clock: Clock,
+        recovery_point: int = 0,
+        log_start_offset: int | None = None,
+    ) -> PartitionLog:
+        directory.mkdir(parents=True, exist_ok=True)
+        log = cls(directory, config, clock)
+        bases = sorted(int(p.name[:20]) for p in directory.glob("*.log") if p.name[:20].isdigit())
+        for name in list(directory.glob("*.cleaned")) + list(directory.glob("*.swap")):
+            name.unlink(missing_ok=True)
+        now = clock.now_ms()
+        for base in bases:
+            seg = Segment(directory, base, config.index_interval_bytes, now)
+            log.segments.append(seg)
+        for i, seg in enumerate(log.segments):
+            is_last = i == len(log.segments) - 1
+            next_base = log.segments[i + 1].base_offset if not is_last else None
+            needs_recovery = is_last or (next_base is not None and next_base > recovery_point)
+            if needs_recovery or not seg.load_indexes():
+                seg.recover()
+        if not log.segments:
+            log.segments.append(Segment(directory, log_start_offset or 0, config.index_interval_bytes, now))
+        log.log_start_offset = max(log_start_offset or 0, log.segments[0].base_offset)
+        log.recovery_point = log.log_end_offset
+        log._high_watermark = log.log_end_offset
+        log.leader_epoch_cache.truncate_from_end(log.log_end_offset)
+        log.producer_state.load(directory, log)
+        return log
+
+    # ---- properties -----------------------------------------------------------------------------------
+
+    @property
+    def active_segment(self) -> Segment:
+        return self.segments[-1]
+
+    @property
+    def log_end_offset(self) -> int:
+        return self.active_segment.next_offset
+
+    @property
+    def high_watermark(self) -> int:
+        return self._high_watermark
+
+    @high_watermark.setter
+    def high_watermark(self, value: int) -> None:
+        self._high_watermark = max(self.log_start_offset, min(value, self.log_end_offset))
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(s.size for s in self.segments)
+
+    def update_config(self, config: LogConfig) -> None:
+        self.config = config
+
+    # ---- append ---------------------------------------------------------------------------------------
+
+    def _validate(self, batches: bytes | bytearray | memoryview) -> list:  # type: ignore[type-arg]
+        try:
+            found = split_batches_strict(batches)
+        except CorruptMessage as exc:
+            raise KafkaError(ErrorCode.CORRUPT_MESSAGE, str(exc)) from None
+        if not found:
+            raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "empty record set")
+        for pos, header in found:
+            if header.size > self.config.max_message_bytes:
+                raise KafkaError(
+                    ErrorCode.MESSAGE_TOO_LARGE,
+                    f"batch of {header.size} bytes exceeds max.message.bytes={self.config.max_message_bytes}",
+                )
+            if header.size > self.config.segment_bytes:
+                raise KafkaError(ErrorCode.RECORD_LIST_TOO_LARGE, "batch larger than segment.bytes")
+            if not crc_ok(batches, pos, header):
+                raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record batch failed its CRC32C check")
+            if header.records_count <= 0 or header.last_offset_delta != header.records_count - 1:
+                raise KafkaError(ErrorCode.INVALID_RECORD, "record count does not match last offset delta")
+        return found
+
+    def append_as_leader(
+        self, batches: bytes | bytearray | memoryview, leader_epoch: int, log_append_time: bool = False
+    ) -> AppendResult:
+        found = self._validate(batches)
+        dup = self.producer_state.check(found)
+        if dup is not None:
+            return AppendResult(dup[0], dup[1], -1, self.log_start_offset, 0, duplicate=True)
+        buf = bytearray(batches)
+        next_offset = self.log_end_offset
+        first = next_offset
+        append_time = self.clock.now_ms() if log_append_time or self.config.message_timestamp_type == "LogAppendTime" else -1
+        rewritten = []
+        count = 0
+        for pos, header in found:
+            set_base_offset(buf, pos, next_offset)
+            set_partition_leader_epoch(buf, pos, leader_epoch)
+            if append_time >= 0:
+                set_log_append_time(buf, pos, append_time)
+            from strom.protocol.records import read_batch_header
+
+            rewritten.append((pos, read_batch_header(buf, pos)))
+            next_offset += header.last_offset_delta + 1
+            count += header.records_count
+        if self.leader_epoch_cache.latest_epoch is None or leader_epoch > self.leader_epoch_cache.latest_epoch:
+            if leader_epoch >= 0:
+                self.leader_epoch_cache.assign(leader_epoch, first)
+        self._append(buf, rewritten)
+        return AppendResult(first, next_offset - 1, append_time, self.log_start_offset, count)
+
+    def append_as_follower(self, batches: bytes | bytearray | memoryview) -> AppendResult:
+        """Appends replicated batches with the offsets the leader gave them."""
+        found = self._validate(batches)
+        first = found[0][1].base_offset
+        if first < self.log_end_offset:
+            raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, f"follower append at {first} below LEO {self.log_end_offset}")
+        for _, header in found:
+            if header.partition_leader_epoch >= 0 and (
+                self.leader_epoch_cache.latest_epoch is None
+                or header.partition_leader_epoch > self.leader_epoch_cache.latest_epoch
+            ):
+                self.leader_epoch_cache.assign(header.partition_leader_epoch, header.base_offset)
+        self._append(batches, found)
+        return AppendResult(first, found[-1][1].last_offset, -1, self.log_start_offset, sum(h.records_count for _, h in found))
+
+    def _append(self, data: bytes | bytearray | memoryview, found: list) -> None:  # type: ignore[type-arg]
+        size = len(data)
+        self._maybe_roll(size)
+        self.active_segment.append(data, found)
+        self.producer_state.update(found)
+        self.unflushed_messages += sum(h.records_count for _, h in found)
+
+    def _maybe_roll(self, incoming: int) -> None:
+        seg = self.active_segment
+        if seg.size == 0:
+            return
+        now = self.clock.now_ms()
+        if (
+            seg.size + incoming > self.config.segment_bytes
+            or now - seg.created_ms > self.config.segment_ms - self.config.segment_jitter_ms
+            or seg.index_entries >= self.config.segment_index_bytes // 8
+        ):
+            self.roll()
+
+    def roll(self) -> Segment:
+        seg = self.active_segment
+        if seg.size == 0:
+            return seg
+        seg.close_index_files()
+        self.producer_state.snapshot(self.directory, self.log_end_offset)
+        new = Segment(self.directory, self.log_end_offset, self.config.index_interval_bytes, self.clock.now_ms())
+        self.segments.append(new)
+        return new
+
+    # ---- read -----------------------------------------------------------------------------------------
+
+    def _segment_for(self, offset: int) -> int:
+        bases = [s.base_offset for s in self.segments]
+        return max(0, bisect.bisect_right(bases, offset) - 1)
+
+    def read(
+        self, offset: int, max_bytes: int, max_offset: int | None = None, min_one_batch: bool = True
+    ) -> FileSlice | None:
+        """Whole batches from the one containing `offset`, up to max_bytes (at least one batch if asked),
+        never past `max_offset` (exclusive; the high watermark for consumers)."""
+        bound = self.log_end_offset if max_offset is None else max_offset
+        if offset < self.log_start_offset or offset > self.log_end_offset:
+            raise KafkaError(
+                ErrorCode.OFFSET_OUT_OF_RANGE,
+                f"offset {offset} outside [{self.log_start_offset}, {self.log_end_offset}] of {self.topic}-{self.partition}",
+            )
+        if offset >= bound:
+            return None
+        i = self._segment_for(offset)
+        while i < len(self.segments):
+            seg = self.segments[i]
+            found = seg.position_of(offset)
+            if found is not None:
+                break
+            i += 1
+        else:
+            return None
+        start, first = found
+        if first.base_offset >= bound:
+            return None
+        end = start
+        for pos, header in seg.batch_headers(start):
+            if header.base_offset >= bound:
+                break
+            if pos + header.size - start > max_bytes and not (min_one_batch and pos == start):
+                break
+            end = pos + header.size
+            if end - start >= max_bytes:
+                break
+        if end == start:
+            return None
+        return FileSlice(seg.reader, start, end - start)
+
+    def read_bytes(self, offset: int, max_bytes: int = 1 << 30, max_offset: int | None = None) -> bytes:
+        """Everything readable from `offset` as bytes (tests, tools, compaction)."""
+        out = bytearray()
+        while True:
+            chunk = self.read(offset, max_bytes - len(out), max_offset, min_one_batch=not out)
+            if chunk is None:
+                return bytes(out)
+            data = chunk.read()
+            out += data
+            from strom.protocol.records import iter_batch_headers
+
+            last = None
+            for _, h in iter_batch_headers(data):
+                last = h
+            if last is None or len(out) >= max_bytes:
+                return bytes(out)
+            offset = last.last_offset + 1
+
+    # ---- offsets by time -------------------------------------------------------------------------------
+
+    def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
+        for seg in self.segments:
+            if seg.max_timestamp >= timestamp:
+                found = seg.offset_for_timestamp(timestamp)
+                if found is not None:
+                    return max(found[0], self.log_start_offset), found[1]
+        return None
+
+    def max_timestamp_and_offset(self) -> tuple[int, int]:
+        best = (-1, -1)
+        for seg in self.segments:
+            if seg.max_timestamp > best[0]:
+                best = (seg.max_timestamp, seg.offset_of_max_timestamp)
+        return best
+
+    # ---- truncation, retention, deletion ----------------------------------------------------------------
+
+    def truncate_to(self, offset: int) -> None:
+        """Removes everything at or after `offset` (replication: a follower diverged from its leader)."""
+        if offset >= self.log_end_offset:
+            return
+        while len(self.segments) > 1 and self.segments[-1].base_offset >= offset:
+            self.segments.pop().delete()
+        self.active_segment.truncate_to(offset)
+        self.leader_epoch_cache.truncate_from_end(self.log_end_offset)
+        self.producer_state.rebuild(self)
+        self._high_watermark = min(self._high_watermark, self.log_end_offset)
+        self.recovery_point = min(self.recovery_point, self.log_end_offset)
+
+    def truncate_fully_and_start_at(self, offset: int) -> None:
+        for seg in self.segments:
+            seg.delete()
+        self.segments = [Segment(self.directory, offset, self.config.index_interval_bytes, self.clock.now_ms())]
+        self.log_start_offset = offset
+        self._high_watermark = offset
+        self.recovery_point = offset
+        self.leader_epoch_cache.clear()
+        self.producer_state.clear()
+
+    def delete_records_before(self, offset: int) -> int:
+        """DeleteRecords: moves the log start offset forward (whole segments below it go at retention)."""
+        if offset > self.high_watermark:
+            raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, f"offset {offset} is above the high watermark")
+        if offset > self.log_start_offset:
+            self.log_start_offset = offset
+            self._delete_segments_below_start()
+        return self.log_start_offset
+
+    def _delete_segments_below_start(self) -> int:
+        deleted = 0
+        while len(self.segments) > 1 and self.segments[1].base_offset <= self.log_start_offset:
+            self.segments.pop(0).delete()
+            deleted += 1
+        return deleted
+
+    def enforce_retention(self, now_ms: int) -> int:
+        """Deletes whole segments past retention.ms / retention.bytes; returns how many were deleted."""
+        if "delete" not in self.config.cleanup_policy.split(","):
+            return self._delete_segments_below_start()
+        deleted = 0
+        if self.config.retention_ms >= 0:
+            while self.segments and self.segments[0].size > 0:
+                seg = self.segments[0]
+                if now_ms - seg.max_timestamp <= self.config.retention_ms:
+                    break
+                if seg is self.active_segment:
+                    self.roll()
+                deleted += self._drop_oldest()
+        if self.config.retention_bytes >= 0:
+            while len(self.segments) > 1 and self.size_bytes - self.segments[0].size >= self.config.retention_bytes:
+                deleted += self._drop_oldest()
+        return deleted + self._delete_segments_below_start()
+
+    def _drop_oldest(self) -> int:
+        if len(self.segments) <= 1:
+            return 0
+        seg = self.segments.pop(0)
+        seg.delete()
+        self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
+        self._high_watermark = max(self._high_watermark, self.log_start_offset)
+        return 1
+
+    # ---- flush / close ---------------------------------------------------------------------------------
+
+    def needs_flush(self, now_monotonic_ms: int) -> bool:
+        if self.unflushed_messages == 0:
+            return False
+        return (
+            self.unflushed_messages >= self.config.flush_messages
+            or now_monotonic_ms - self.last_flush_ms >= self.config.flush_ms
+        )
+
+    def flush(self) -> None:
+        end = self.log_end_offset
+        for seg in self.segments:
+            if seg.next_offset > self.recovery_point or seg is self.active_segment:
+                seg.flush()
+        self.recovery_point = end
+        self.unflushed_messages = 0
+        self.last_flush_ms = self.clock.monotonic_ms()
+
+    def close(self) -> None:
+        self.producer_state.snapshot(self.directory, self.log_end_offset)
+        for seg in self.segments:
+            seg.close_index_files()
+            seg.close()
+
+    def delete(self) -> None:
+        for seg in self.segments:
+            seg.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __repr__(self) -> str:
+        return f"PartitionLog({self.topic}-{self.partition}, start={self.log_start_offset}, leo={self.log_end_offset})"
+
+
+_ = os

@@ -1,0 +1,152 @@
+"""All partition logs of a broker under log.dirs, in Kafka's directory layout.
+
+Each log dir holds `<topic>-<partition>/` directories, `meta.properties`, and the checkpoint files
+Kafka writes (recovery-point-offset-checkpoint, log-start-offset-checkpoint,
+replication-offset-checkpoint), so an operator recognises it. Directories that are not partition logs
+are left untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from strom.storage.clock import Clock
+from strom.storage.config import LogConfig
+from strom.storage.log import PartitionLog, parse_dir_name
+
+log = logging.getLogger("strom.storage.LogManager")
+
+RECOVERY_CHECKPOINT = "recovery-point-offset-checkpoint"
+LOG_START_CHECKPOINT = "log-start-offset-checkpoint"
+HW_CHECKPOINT = "replication-offset-checkpoint"
+
+
+def read_checkpoint(path: Path) -> dict[tuple[str, int], int]:
+    try:
+        lines = path.read_text().split("\n")
+        count = int(lines[1])
+        out = {}
+        for line in lines[2 : 2 + count]:
+            topic, part, offset = line.rsplit(" ", 2)
+            out[(topic, int(part))] = int(offset)
+        return out
+    except (FileNotFoundError, IndexError, ValueError):
+        return {}
+
+
+def write_checkpoint(path: Path, values: dict[tuple[str, int], int]) -> None:
+    body = f"0\n{len(values)}\n" + "".join(f"{t} {p} {o}\n" for (t, p), o in sorted(values.items()))
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as f:
+        f.write(body)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class LogManager:
+    def __init__(self, log_dirs: list[Path], clock: Clock, broker_id: int = 0, cluster_id: str | None = None) -> None:
+        if not log_dirs:
+            raise ValueError("log.dirs is empty")
+        self.log_dirs = [Path(d) for d in log_dirs]
+        self.clock = clock
+        self.logs: dict[tuple[str, int], PartitionLog] = {}
+        for d in self.log_dirs:
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OSError(f"log directory {d} cannot be created: {exc.strerror}") from None
+            if not os.access(d, os.R_OK | os.W_OK | os.X_OK):
+                raise OSError(f"log directory {d} is not readable and writable")
+            self._ensure_meta(d, broker_id, cluster_id)
+
+    @staticmethod
+    def _ensure_meta(d: Path, broker_id: int, cluster_id: str | None) -> None:
+        meta = d / "meta.properties"
+        if meta.exists():
+            return
+        cid = cluster_id or uuid.uuid4().hex[:22]
+        meta.write_text(f"#\nversion=0\nbroker.id={broker_id}\ncluster.id={cid}\n")
+
+    def _dir_for_new(self) -> Path:
+        counts = {d: 0 for d in self.log_dirs}
+        for lg in self.logs.values():
+            counts[lg.directory.parent] = counts.get(lg.directory.parent, 0) + 1
+        return min(self.log_dirs, key=lambda d: counts.get(d, 0))
+
+    def load_all(self, configs_for: Callable[[str], LogConfig]) -> None:
+        for d in self.log_dirs:
+            recovery = read_checkpoint(d / RECOVERY_CHECKPOINT)
+            starts = read_checkpoint(d / LOG_START_CHECKPOINT)
+            for child in sorted(d.iterdir()):
+                if not child.is_dir():
+                    continue
+                if child.name.endswith("-delete"):
+                    shutil.rmtree(child, ignore_errors=True)
+                    continue
+                parsed = parse_dir_name(child.name)
+                if parsed is None:
+                    continue
+                lg = PartitionLog.open(
+                    child, configs_for(parsed[0]), self.clock, recovery.get(parsed, 0), starts.get(parsed)
+                )
+                self.logs[parsed] = lg
+        log.info("Loaded %d partition logs from %s", len(self.logs), ", ".join(map(str, self.log_dirs)))
+
+    def get(self, topic: str, partition: int) -> PartitionLog | None:
+        return self.logs.get((topic, partition))
+
+    def get_or_create(self, topic: str, partition: int, config: LogConfig) -> PartitionLog:
+        lg = self.logs.get((topic, partition))
+        if lg is None:
+            lg = PartitionLog.open(self._dir_for_new() / f"{topic}-{partition}", config, self.clock)
+            self.logs[(topic, partition)] = lg
+        return lg
+
+    def delete(self, topic: str, partition: int) -> None:
+        lg = self.logs.pop((topic, partition), None)
+        if lg is None:
+            return
+        for seg in lg.segments:
+            seg.close()
+        target = lg.directory.with_name(f"{lg.directory.name}.{uuid.uuid4().hex}-delete")
+        try:
+            os.rename(lg.directory, target)
+        except OSError:
+            target = lg.directory
+        shutil.rmtree(target, ignore_errors=True)
+
+    def all_logs(self) -> list[PartitionLog]:
+        return list(self.logs.values())
+
+    def flush_dirty(self) -> int:
+        now = self.clock.monotonic_ms()
+        flushed = 0
+        for lg in list(self.logs.values()):
+            if lg.needs_flush(now):
+                lg.flush()
+                flushed += 1
+        return flushed
+
+    def run_retention(self) -> int:
+        now = self.clock.now_ms()
+        return sum(lg.enforce_retention(now) for lg in list(self.logs.values()))
+
+    def checkpoint(self) -> None:
+        for d in self.log_dirs:
+            mine = {k: lg for k, lg in self.logs.items() if lg.directory.parent == d}
+            write_checkpoint(d / RECOVERY_CHECKPOINT, {k: lg.recovery_point for k, lg in mine.items()})
+            write_checkpoint(d / LOG_START_CHECKPOINT, {k: lg.log_start_offset for k, lg in mine.items()})
+            write_checkpoint(d / HW_CHECKPOINT, {k: lg.high_watermark for k, lg in mine.items()})
+
+    def close(self) -> None:
+        for lg in self.logs.values():
+            lg.flush()
+            lg.close()
+        self.checkpoint()
+        self.logs.clear()

@@ -1,0 +1,301 @@
+"""One log segment: `<base offset>.log` of record batches plus Kafka's sparse `.index` and `.timeindex`.
+
+The segment only ever reads batch headers (61 bytes) -- never records -- so append and read cost the
+same per batch whatever the batch holds. Index formats are Kafka's: 8-byte entries (relative offset,
+position) and 12-byte entries (timestamp, relative offset), big-endian, so Kafka's tools read them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import crc32c
+
+from strom.protocol.records import BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD, BatchHeader, read_batch_header
+from strom.protocol.errors import CorruptMessage
+
+_INDEX_ENTRY = struct.Struct(">ii")
+_TIME_ENTRY = struct.Struct(">qi")
+_LEN = struct.Struct(">qi")
+
+
+def segment_name(base_offset: int, suffix: str) -> str:
+    return f"{base_offset:020d}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class FileSlice:
+    """A byte range of a segment file: what a fetch sends with sendfile, without reading it into Python."""
+
+    file: BinaryIO
+    position: int
+    size: int
+
+    def read(self) -> bytes:
+        return os.pread(self.file.fileno(), self.size, self.position)
+
+
+class Segment:
+    def __init__(self, directory: Path, base_offset: int, index_interval_bytes: int, created_ms: int) -> None:
+        self.directory = directory
+        self.base_offset = base_offset
+        self.index_interval_bytes = index_interval_bytes
+        self.created_ms = created_ms
+        self.log_path = directory / segment_name(base_offset, ".log")
+        self.index_path = directory / segment_name(base_offset, ".index")
+        self.time_index_path = directory / segment_name(base_offset, ".timeindex")
+        self._fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT, 0o644)
+        self.reader: BinaryIO = open(self.log_path, "rb", buffering=0)  # noqa: SIM115 - lives with the segment
+        self.size = os.fstat(self._fd).st_size
+        self.index_offsets: list[int] = []  # absolute last offsets of indexed batches
+        self.index_positions: list[int] = []
+        self.time_entries: list[tuple[int, int]] = []  # (timestamp, absolute offset)
+        self.max_timestamp = -1
+        self.offset_of_max_timestamp = -1
+        self.next_offset = base_offset
+        self.first_batch_timestamp: int | None = None
+        self._bytes_since_index = 0
+        self._index_file: BinaryIO | None = None
+        self._time_file: BinaryIO | None = None
+
+    # ---- recovery and loading ------------------------------------------------------------------------
+
+    def recover(self) -> int:
+        """Scans every batch (length + CRC32C); truncates a torn or corrupt tail; rebuilds both indexes.
+
+        Returns the number of bytes truncated."""
+        self.index_offsets.clear()
+        self.index_positions.clear()
+        self.time_entries.clear()
+        self.max_timestamp = -1
+        self.offset_of_max_timestamp = -1
+        self.next_offset = self.base_offset
+        self._bytes_since_index = 0
+        pos = 0
+        file_size = os.fstat(self._fd).st_size
+        chunk = 1 << 20
+        while pos + BATCH_HEADER_SIZE <= file_size:
+            head = os.pread(self._fd, BATCH_HEADER_SIZE, pos)
+            try:
+                header = read_batch_header(head)
+            except CorruptMessage:
+                break
+            if pos + header.size > file_size:
+                break
+            # the base offset is outside the CRC: check it fits this segment and continues the last batch
+            expected = self.base_offset if pos == 0 else self.next_offset
+            if header.base_offset != expected or header.last_offset - self.base_offset > 0x7FFFFFFF:
+                break
+            crc = crc32c.crc32c(head[CRC_START:])
+            off = pos + BATCH_HEADER_SIZE
+            end = pos + header.size
+            while off < end:
+                n = min(chunk, end - off)
+                crc = crc32c.crc32c(os.pread(self._fd, n, off), crc)
+                off += n
+            if crc != header.crc:
+                break
+            self._track(header, pos)
+            pos += header.size
+        truncated = file_size - pos
+        if truncated:
+            os.ftruncate(self._fd, pos)
+        self.size = pos
+        self._rewrite_indexes()
+        return truncated
+
+    def load_indexes(self) -> bool:
+        """Trusts a clean segment's index files (below the recovery point); False if they look wrong."""
+        try:
+            raw_index = self.index_path.read_bytes()
+            raw_time = self.time_index_path.read_bytes()
+        except FileNotFoundError:
+            return False
+        if len(raw_index) % 8 or len(raw_time) % 12:
+            return False
+        for rel, position in _INDEX_ENTRY.iter_unpack(raw_index):
+            if position > self.size or (self.index_positions and position <= self.index_positions[-1]):
+                return False
+            self.index_offsets.append(self.base_offset + rel)
+            self.index_positions.append(position)
+        for ts, rel in _TIME_ENTRY.iter_unpack(raw_time):
+            self.time_entries.append((ts, self.base_offset + rel))
+        # the last batch gives the next offset and the max timestamp
+        start = self.index_positions[-1] if self.index_positions else 0
+        last = None
+        pos = start
+        while pos + BATCH_HEADER_SIZE <= self.size:
+            header = read_batch_header(os.pread(self._fd, BATCH_HEADER_SIZE, pos))
+            last = header
+            if header.max_timestamp > self.max_timestamp:
+                self.max_timestamp = header.max_timestamp
+                self.offset_of_max_timestamp = header.last_offset
+            pos += header.size
+        if pos != self.size:
+            return False
+        if last is not None:
+            self.next_offset = last.last_offset + 1
+        if self.time_entries and self.time_entries[-1][0] > self.max_timestamp:
+            self.max_timestamp, self.offset_of_max_timestamp = self.time_entries[-1]
+        first = os.pread(self._fd, BATCH_HEADER_SIZE, 0)
+        if len(first) == BATCH_HEADER_SIZE:
+            self.first_batch_timestamp = read_batch_header(first).base_timestamp
+        return True
+
+    def _rewrite_indexes(self) -> None:
+        self.close_index_files()
+        self.index_path.write_bytes(
+            b"".join(_INDEX_ENTRY.pack(o - self.base_offset, p) for o, p in zip(self.index_offsets, self.index_positions))
+        )
+        self.time_index_path.write_bytes(b"".join(_TIME_ENTRY.pack(t, o - self.base_offset) for t, o in self.time_entries))
+
+    # ---- append ---------------------------------------------------------------------------------------
+
+    def _track(self, header: BatchHeader, position: int) -> tuple[bytes, bytes]:
+        """Updates in-memory state for a batch at `position`; returns index bytes to persist."""
+        index_bytes = b""
+        time_bytes = b""
+        if self.first_batch_timestamp is None:
+            self.first_batch_timestamp = header.base_timestamp
+        if self._bytes_since_index >= self.index_interval_bytes or not self.index_positions:
+            if not self.index_positions or position > self.index_positions[-1]:
+                self.index_offsets.append(header.last_offset)
+                self.index_positions.append(position)
+                index_bytes = _INDEX_ENTRY.pack(header.last_offset - self.base_offset, position)
+                if header.max_timestamp > (self.time_entries[-1][0] if self.time_entries else -1):
+                    self.time_entries.append((header.max_timestamp, header.last_offset))
+                    time_bytes = _TIME_ENTRY.pack(header.max_timestamp, header.last_offset - self.base_offset)
+            self._bytes_since_index = 0
+        self._bytes_since_index += header.size
+        if header.max_timestamp > self.max_timestamp:
+            self.max_timestamp = header.max_timestamp
+            self.offset_of_max_timestamp = header.last_offset
+        self.next_offset = header.last_offset + 1
+        return index_bytes, time_bytes
+
+    def append(self, data: bytes | bytearray | memoryview, headers: list[tuple[int, BatchHeader]]) -> None:
+        """Writes already-validated batches (positions relative to `data`) in one write call."""
+        start = self.size
+        written = os.pwrite(self._fd, data, start)
+        if written != len(data):
+            raise OSError(f"short write to {self.log_path}: {written} of {len(data)} bytes")
+        self.size += written
+        index_out = bytearray()
+        time_out = bytearray()
+        for rel_pos, header in headers:
+            ib, tb = self._track(header, start + rel_pos)
+            index_out += ib
+            time_out += tb
+        if index_out:
+            self._index_writer().write(index_out)
+        if time_out:
+            self._time_writer().write(time_out)
+
+    def _index_writer(self) -> BinaryIO:
+        if self._index_file is None:
+            self._index_file = open(self.index_path, "ab", buffering=0)  # noqa: SIM115
+        return self._index_file
+
+    def _time_writer(self) -> BinaryIO:
+        if self._time_file is None:
+            self._time_file = open(self.time_index_path, "ab", buffering=0)  # noqa: SIM115
+        return self._time_file
+
+    @property
+    def index_entries(self) -> int:
+        return len(self.index_positions)
+
+    # ---- lookup ---------------------------------------------------------------------------------------
+
+    def position_of(self, offset: int) -> tuple[int, BatchHeader] | None:
+        """Position and header of the batch that contains `offset` (or the first after it)."""
+        i = bisect.bisect_left(self.index_offsets, offset)
+        pos = self.index_positions[i - 1] if i > 0 else 0
+        if i > 0 and self.index_offsets[i - 1] >= offset:
+            pos = self.index_positions[i - 1]
+        while pos + BATCH_HEADER_SIZE <= self.size:
+            header = read_batch_header(os.pread(self._fd, BATCH_HEADER_SIZE, pos))
+            if header.last_offset >= offset:
+                return pos, header
+            pos += header.size
+        return None
+
+    def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
+        """First batch whose max timestamp >= timestamp: (offset, timestamp) per Kafka's ListOffsets rules."""
+        i = bisect.bisect_left(self.time_entries, (timestamp, -1))
+        start_offset = self.time_entries[i - 1][1] + 1 if i > 0 else self.base_offset
+        found = self.position_of(start_offset)
+        if found is None:
+            return None
+        pos = found[0]
+        while pos + BATCH_HEADER_SIZE <= self.size:
+            header = read_batch_header(os.pread(self._fd, BATCH_HEADER_SIZE, pos))
+            if header.max_timestamp >= timestamp:
+                from strom.protocol.records import iter_records
+
+                data = os.pread(self._fd, header.size, pos)
+                for record in iter_records(data):
+                    if record.timestamp >= timestamp:
+                        return record.offset, record.timestamp
+                return header.last_offset, header.max_timestamp
+            pos += header.size
+        return None
+
+    def batch_headers(self, start: int = 0) -> list[tuple[int, BatchHeader]]:
+        out = []
+        pos = start
+        while pos + BATCH_HEADER_SIZE <= self.size:
+            header = read_batch_header(os.pread(self._fd, BATCH_HEADER_SIZE, pos))
+            out.append((pos, header))
+            pos += header.size
+        return out
+
+    def read_bytes(self, position: int, size: int) -> bytes:
+        return os.pread(self._fd, size, position)
+
+    # ---- truncate / lifecycle -------------------------------------------------------------------------
+
+    def truncate_to(self, offset: int) -> None:
+        """Drops every batch at or after `offset` (whole batches: a batch containing it goes too)."""
+        keep = 0
+        for pos, header in self.batch_headers():
+            if header.base_offset >= offset:
+                break
+            keep = pos + header.size
+        os.ftruncate(self._fd, keep)
+        self.recover()
+
+    def flush(self) -> None:
+        os.fsync(self._fd)
+        for f in (self._index_file, self._time_file):
+            if f is not None:
+                os.fsync(f.fileno())
+
+    def close_index_files(self) -> None:
+        for f in (self._index_file, self._time_file):
+            if f is not None:
+                f.close()
+        self._index_file = None
+        self._time_file = None
+
+    def close(self) -> None:
+        self.close_index_files()
+        try:
+            os.close(self._fd)
+        except OSError:
+            pass
+        self.reader.close()
+
+    def delete(self) -> None:
+        self.close()
+        for path in (self.log_path, self.index_path, self.time_index_path):
+            path.unlink(missing_ok=True)
+        (self.directory / segment_name(self.base_offset, ".snapshot")).unlink(missing_ok=True)
+
+
+_ = LOG_OVERHEAD, _LEN
