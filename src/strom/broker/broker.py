@@ -1,0 +1,310 @@
+"""The Broker: owns the event loop's view of everything -- config, metadata, logs, partitions, coordinators.
+
+Handlers act on it; it acts on the lower layers (storage, cluster, coordination). Blocking work (fsync,
+retention deletes, checkpoints) runs in the default executor, never on the event loop directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from strom import __version__
+from strom.broker.config import BrokerConfig
+from strom.broker.handlers import HANDLERS
+from strom.broker.purgatory import Purgatory
+from strom.cluster.metadata import LocalMetadataStore, TopicState
+from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.messages import SUPPORTED_VERSIONS
+from strom.protocol.schema.api_versions import ApiVersion
+from strom.storage.clock import SystemClock
+from strom.storage.config import TOPIC_CONFIGS, LogConfig
+from strom.storage.log import PartitionLog
+from strom.storage.log_manager import LogManager
+
+log = logging.getLogger("kafka.server.KafkaServer")
+
+LEGAL_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
+MAX_TOPIC_LENGTH = 249
+OFFSETS_TOPIC = "__consumer_offsets"
+
+# Highest versions we answer (Kafka 3.9's for what we implement); lowest from the protocol tables.
+MAX_VERSIONS: dict[int, int] = {}
+
+
+def validate_topic_name(name: str) -> None:
+    if not name or name in (".", ".."):
+        raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"Topic name '{name}' is illegal")
+    if len(name) > MAX_TOPIC_LENGTH:
+        raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"Topic name is longer than {MAX_TOPIC_LENGTH} characters")
+    if not LEGAL_TOPIC.match(name):
+        raise KafkaError(
+            ErrorCode.INVALID_TOPIC_EXCEPTION,
+            f"Topic name '{name}' is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'",
+        )
+
+
+@dataclass(slots=True)
+class Partition:
+    """A partition this broker leads: its log plus the replication state (ISR of one for now)."""
+
+    topic: str
+    index: int
+    log: PartitionLog
+    leader_epoch: int
+    replicas: list[int]
+    isr: list[int]
+
+    @property
+    def high_watermark(self) -> int:
+        return self.log.high_watermark
+
+
+class Broker:
+    def __init__(self, config: BrokerConfig) -> None:
+        self.config = config
+        self.broker_id = config.broker_id
+        self.clock = SystemClock()
+        self.log_manager = LogManager(config.log_dirs, self.clock, self.broker_id, config.get("cluster.id"))
+        self.metadata = LocalMetadataStore(config.log_dirs[0], self.broker_id, config.get("cluster.id"))
+        self.partitions: dict[tuple[str, int], Partition] = {}
+        self.purgatory = Purgatory()
+        self.connections: set[Any] = set()
+        self.servers: list[asyncio.base_events.Server] = []
+        self.services: dict[str, Any] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+        self._load_partitions()
+
+    # ---- configs --------------------------------------------------------------------------------------
+
+    def default_log_config(self) -> LogConfig:
+        base = self.config.default_log_config()
+        dynamic = {k: v for k, v in self.metadata.broker_configs.items()}
+        return _apply_broker_overrides(base, dynamic)
+
+    def topic_log_config(self, topic: str) -> LogConfig:
+        state = self.metadata.topics.get(topic)
+        base = self.default_log_config()
+        if state is None or not state.configs:
+            return base
+        return LogConfig.from_topic_configs(state.configs, base)
+
+    # ---- partitions -----------------------------------------------------------------------------------
+
+    def _load_partitions(self) -> None:
+        self.log_manager.load_all(self.topic_log_config)
+        for (topic, index), plog in list(self.log_manager.logs.items()):
+            state = self.metadata.topics.get(topic)
+            if state is None or index not in state.partitions:
+                log.info("Deleting log %s-%d of a topic that no longer exists", topic, index)
+                self.log_manager.delete(topic, index)
+        for topic in self.metadata.topics.values():
+            for index in topic.partitions:
+                self._open_partition(topic, index)
+
+    def _open_partition(self, topic: TopicState, index: int) -> Partition:
+        pstate = topic.partitions[index]
+        plog = self.log_manager.get_or_create(topic.name, index, self.topic_log_config(topic.name))
+        plog.high_watermark = plog.log_end_offset  # ISR of one: everything on disk is committed
+        part = Partition(topic.name, index, plog, pstate.leader_epoch, list(pstate.replicas), list(pstate.isr))
+        self.partitions[(topic.name, index)] = part
+        return part
+
+    def partition(self, topic: str, index: int) -> Partition:
+        part = self.partitions.get((topic, index))
+        if part is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        return part
+
+    def create_topic(
+        self,
+        name: str,
+        num_partitions: int,
+        replication_factor: int,
+        configs: dict[str, str],
+        assignment: dict[int, list[int]] | None = None,
+        validate_only: bool = False,
+        internal: bool = False,
+    ) -> TopicState | None:
+        validate_topic_name(name)
+        if name in self.metadata.topics:
+            raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
+        if assignment:
+            parts = sorted(assignment)
+            if parts != list(range(len(parts))):
+                raise KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "partitions must be numbered from 0 without gaps")
+            for replicas in assignment.values():
+                if not replicas or any(r != self.broker_id for r in replicas) or len(set(replicas)) != len(replicas):
+                    raise KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, f"Unknown broker(s) in replica assignment {replicas}.")
+        else:
+            if num_partitions == -1:
+                num_partitions = int(self.config["num.partitions"])
+            if replication_factor == -1:
+                replication_factor = int(self.config["default.replication.factor"])
+            if num_partitions <= 0:
+                raise KafkaError(ErrorCode.INVALID_PARTITIONS, "Number of partitions must be larger than 0.")
+            if num_partitions > 100_000:
+                raise KafkaError(ErrorCode.INVALID_PARTITIONS, "Number of partitions is too large.")
+            if replication_factor <= 0:
+                raise KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.")
+            if replication_factor > 1:
+                raise KafkaError(
+                    ErrorCode.INVALID_REPLICATION_FACTOR,
+                    f"Replication factor: {replication_factor} larger than available brokers: 1.",
+                )
+            assignment = {p: [self.broker_id] for p in range(num_partitions)}
+        clean = {k: v for k, v in configs.items() if v is not None}
+        LogConfig.from_topic_configs(clean, self.default_log_config())  # validates: INVALID_CONFIG
+        if validate_only:
+            return None
+        topic = self.metadata.create_topic(name, assignment, clean, internal)
+        for index in topic.partitions:
+            self._open_partition(topic, index)
+        log.info("Created topic %s with %d partition(s)", name, len(topic.partitions))
+        return topic
+
+    def delete_topic(self, name: str) -> None:
+        topic = self.metadata.topics.get(name)
+        if topic is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        if not self.config["delete.topic.enable"]:
+            raise KafkaError(ErrorCode.TOPIC_DELETION_DISABLED)
+        self.metadata.delete_topic(name)
+        for index in topic.partitions:
+            self.partitions.pop((name, index), None)
+            self.log_manager.delete(name, index)
+            self.purgatory.notify((name, index))
+        log.info("Deleted topic %s", name)
+
+    def add_partitions(self, name: str, count: int, validate_only: bool) -> None:
+        topic = self.metadata.topics.get(name)
+        if topic is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{name}' does not exist.")
+        current = len(topic.partitions)
+        if count <= current:
+            raise KafkaError(
+                ErrorCode.INVALID_PARTITIONS,
+                f"Topic currently has {current} partitions, {count} would not be an increase.",
+            )
+        if validate_only:
+            return
+        self.metadata.add_partitions(name, {p: [self.broker_id] for p in range(current, count)})
+        for index in range(current, count):
+            self._open_partition(topic, index)
+
+    def update_topic_configs(self, name: str, configs: dict[str, str]) -> None:
+        self.metadata.set_topic_configs(name, configs)
+        cfg = self.topic_log_config(name)
+        for (t, _), part in self.partitions.items():
+            if t == name:
+                part.log.update_config(cfg)
+
+    def refresh_all_log_configs(self) -> None:
+        for (t, _), part in self.partitions.items():
+            part.log.update_config(self.topic_log_config(t))
+
+    # ---- ApiVersions ----------------------------------------------------------------------------------
+
+    def api_version_range(self, api_key: int) -> tuple[int, int]:
+        lo, hi = SUPPORTED_VERSIONS.get(api_key, (0, -1))
+        return lo, MAX_VERSIONS.get(api_key, hi)
+
+    def api_version_list(self) -> list[ApiVersion]:
+        out = []
+        for key in sorted(HANDLERS):
+            lo, hi = self.api_version_range(key)
+            if lo <= hi:
+                out.append(ApiVersion(api_key=key, min_version=lo, max_version=hi))
+        return out
+
+    # ---- lifecycle ------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        from strom.broker.server import KafkaConnection
+
+        for listener in self.config.listeners:
+            host = listener.host or None
+            server = await loop.create_server(
+                lambda: KafkaConnection(self), host=host, port=listener.port, reuse_address=True, backlog=1024
+            )
+            self.servers.append(server)
+        for hook in STARTUP_HOOKS:
+            await hook(self)
+        self._tasks.append(asyncio.ensure_future(self._periodic(self._flush_tick, 1.0)))
+        self._tasks.append(
+            asyncio.ensure_future(self._periodic(self._retention_tick, self.config["log.retention.check.interval.ms"] / 1000))
+        )
+        self._tasks.append(
+            asyncio.ensure_future(
+                self._periodic(self._checkpoint_tick, self.config["log.flush.offset.checkpoint.interval.ms"] / 1000)
+            )
+        )
+        log.info(
+            "[KafkaServer id=%d] started (Strom %s) listening on %s",
+            self.broker_id, __version__, ", ".join(f"{l.name}://{l.host}:{l.port}" for l in self.config.listeners),
+        )
+
+    def bound_ports(self) -> list[int]:
+        ports = []
+        for server in self.servers:
+            for sock in server.sockets:
+                ports.append(sock.getsockname()[1])
+        return ports
+
+    async def _periodic(self, fn: Any, interval_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), interval_s)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await loop.run_in_executor(None, fn)
+            except Exception:
+                log.exception("background task %s failed", getattr(fn, "__name__", fn))
+
+    def _flush_tick(self) -> None:
+        self.log_manager.flush_dirty()
+
+    def _retention_tick(self) -> None:
+        deleted = self.log_manager.run_retention()
+        if deleted:
+            log.info("Deleted %d log segment(s) past retention", deleted)
+
+    def _checkpoint_tick(self) -> None:
+        self.log_manager.checkpoint()
+
+    async def stop(self) -> None:
+        log.info("[KafkaServer id=%d] shutting down", self.broker_id)
+        self._stopping.set()
+        for server in self.servers:
+            server.close()
+        for conn in list(self.connections):
+            conn.close()
+        for task in self._tasks:
+            task.cancel()
+        for hook in SHUTDOWN_HOOKS:
+            await hook(self)
+        await asyncio.get_running_loop().run_in_executor(None, self.log_manager.close)
+        log.info("[KafkaServer id=%d] shut down completed", self.broker_id)
+
+
+STARTUP_HOOKS: list[Any] = []
+SHUTDOWN_HOOKS: list[Any] = []
+
+
+def _apply_broker_overrides(base: LogConfig, dynamic: dict[str, str]) -> LogConfig:
+    """Dynamic broker configs (IncrementalAlterConfigs on the broker) that map to topic defaults."""
+    if not dynamic:
+        return base
+    mapped = {}
+    for topic_key, (_, _, broker_key) in TOPIC_CONFIGS.items():
+        if broker_key and broker_key in dynamic:
+            mapped[topic_key] = dynamic[broker_key]
+    return LogConfig.from_topic_configs(mapped, base) if mapped else base

@@ -1,0 +1,298 @@
+"""server.properties: Kafka's broker config keys, types, defaults and validation (one place per default).
+
+Unknown keys are a warning naming the key (Kafka logs them as "not a known config"); a wrong type or
+value is a one-line ConfigError naming the key and what is allowed, and the broker exits non-zero.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from strom.storage.config import LONG_MAX, LogConfig
+
+log = logging.getLogger("strom.broker.config")
+
+
+class ConfigError(ValueError):
+    """A broker config that cannot be used: the message names the key and the allowed values."""
+
+
+def _int(lo: int = -LONG_MAX - 1, hi: int = LONG_MAX) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise ValueError("must be an integer") from None
+        if not lo <= value <= hi:
+            raise ValueError(f"must be in [{lo}, {hi}]")
+        return value
+
+    return parse
+
+
+def _bool(text: str) -> bool:
+    low = text.strip().lower()
+    if low not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return low == "true"
+
+
+def _str(text: str) -> str:
+    return text.strip()
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.strip() not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return text.strip()
+
+    return parse
+
+
+def _float(text: str) -> float:
+    return float(text.strip())
+
+
+_LISTENER = re.compile(r"^([A-Za-z0-9_]+)://(\[[0-9a-fA-F:]*\]|[^:\[\]]*):(\d+)$")
+
+
+def _listeners(text: str) -> str:
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        m = _LISTENER.match(item)
+        if not m or not 0 <= int(m.group(3)) <= 65535:
+            raise ValueError(f"'{item}' is not LISTENER_NAME://host:port")
+    return text.strip()
+
+
+# key -> (parser, default as Kafka's string form or None for "no default")
+BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
+    "broker.id": (_int(-1, 2**31 - 1), "-1"),
+    "node.id": (_int(-1, 2**31 - 1), "-1"),
+    "process.roles": (_str, ""),
+    "listeners": (_listeners, "PLAINTEXT://:9092"),
+    "advertised.listeners": (_listeners, None),
+    "listener.security.protocol.map": (_str, "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"),
+    "inter.broker.listener.name": (_str, None),
+    "controller.listener.names": (_str, None),
+    "controller.quorum.voters": (_str, ""),
+    "log.dirs": (_str, None),
+    "log.dir": (_str, "/tmp/kafka-logs"),
+    "num.partitions": (_int(1, 2**31 - 1), "1"),
+    "default.replication.factor": (_int(1, 32767), "1"),
+    "auto.create.topics.enable": (_bool, "true"),
+    "delete.topic.enable": (_bool, "true"),
+    "message.max.bytes": (_int(0, 2**31 - 1), "1048588"),
+    "replica.fetch.max.bytes": (_int(0, 2**31 - 1), "1048576"),
+    "log.retention.hours": (_int(-1, 2**31 - 1), "168"),
+    "log.retention.minutes": (_int(-1, 2**31 - 1), None),
+    "log.retention.ms": (_int(-1), None),
+    "log.retention.bytes": (_int(), "-1"),
+    "log.segment.bytes": (_int(14, 2**31 - 1), "1073741824"),
+    "log.roll.hours": (_int(1, 2**31 - 1), "168"),
+    "log.roll.ms": (_int(1), None),
+    "log.roll.jitter.hours": (_int(0, 2**31 - 1), "0"),
+    "log.roll.jitter.ms": (_int(0), None),
+    "log.index.size.max.bytes": (_int(4, 2**31 - 1), "10485760"),
+    "log.index.interval.bytes": (_int(0, 2**31 - 1), "4096"),
+    "log.flush.interval.messages": (_int(1), str(LONG_MAX)),
+    "log.flush.interval.ms": (_int(0), None),
+    "log.flush.scheduler.interval.ms": (_int(0), str(LONG_MAX)),
+    "log.flush.offset.checkpoint.interval.ms": (_int(0, 2**31 - 1), "60000"),
+    "log.retention.check.interval.ms": (_int(1), "300000"),
+    "log.cleanup.policy": (_str, "delete"),
+    "log.cleaner.enable": (_bool, "true"),
+    "log.cleaner.threads": (_int(0, 2**31 - 1), "1"),
+    "log.cleaner.delete.retention.ms": (_int(0), "86400000"),
+    "log.cleaner.min.compaction.lag.ms": (_int(0), "0"),
+    "log.cleaner.max.compaction.lag.ms": (_int(1), str(LONG_MAX)),
+    "log.cleaner.min.cleanable.ratio": (_float, "0.5"),
+    "log.segment.delete.delay.ms": (_int(0), "60000"),
+    "log.message.timestamp.type": (_choice("CreateTime", "LogAppendTime"), "CreateTime"),
+    "log.preallocate": (_bool, "false"),
+    "log.message.downconversion.enable": (_bool, "true"),
+    "compression.type": (_choice("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), "producer"),
+    "min.insync.replicas": (_int(1, 2**31 - 1), "1"),
+    "unclean.leader.election.enable": (_bool, "false"),
+    "num.network.threads": (_int(1, 2**31 - 1), "3"),
+    "num.io.threads": (_int(1, 2**31 - 1), "8"),
+    "num.recovery.threads.per.data.dir": (_int(1, 2**31 - 1), "1"),
+    "num.replica.fetchers": (_int(1, 2**31 - 1), "1"),
+    "background.threads": (_int(1, 2**31 - 1), "10"),
+    "socket.send.buffer.bytes": (_int(-1, 2**31 - 1), "102400"),
+    "socket.receive.buffer.bytes": (_int(-1, 2**31 - 1), "102400"),
+    "socket.request.max.bytes": (_int(1, 2**31 - 1), "104857600"),
+    "queued.max.requests": (_int(1, 2**31 - 1), "500"),
+    "connections.max.idle.ms": (_int(), "600000"),
+    "offsets.topic.replication.factor": (_int(1, 32767), "3"),
+    "offsets.topic.num.partitions": (_int(1, 2**31 - 1), "50"),
+    "offsets.topic.segment.bytes": (_int(1, 2**31 - 1), "104857600"),
+    "offsets.retention.minutes": (_int(1, 2**31 - 1), "10080"),
+    "offsets.retention.check.interval.ms": (_int(1), "600000"),
+    "offsets.commit.timeout.ms": (_int(1, 2**31 - 1), "5000"),
+    "offset.metadata.max.bytes": (_int(0, 2**31 - 1), "4096"),
+    "transaction.state.log.replication.factor": (_int(1, 32767), "3"),
+    "transaction.state.log.min.isr": (_int(1, 2**31 - 1), "2"),
+    "transaction.max.timeout.ms": (_int(1, 2**31 - 1), "900000"),
+    "group.initial.rebalance.delay.ms": (_int(0, 2**31 - 1), "3000"),
+    "group.min.session.timeout.ms": (_int(0, 2**31 - 1), "6000"),
+    "group.max.session.timeout.ms": (_int(0, 2**31 - 1), "1800000"),
+    "group.max.size": (_int(1, 2**31 - 1), str(2**31 - 1)),
+    "zookeeper.connect": (_str, None),
+    "zookeeper.connection.timeout.ms": (_int(0, 2**31 - 1), None),
+    "zookeeper.session.timeout.ms": (_int(0, 2**31 - 1), "18000"),
+    "replica.lag.time.max.ms": (_int(0), "30000"),
+    "broker.rack": (_str, None),
+    "fetch.max.bytes": (_int(1024, 2**31 - 1), "57671680"),
+    "max.connections": (_int(0, 2**31 - 1), str(2**31 - 1)),
+    "cluster.id": (_str, None),
+}
+
+# Keys that Kafka documents for server.properties but which have no effect on Strom yet: accepted quietly.
+_ACCEPTED_NO_EFFECT = {"group.coordinator.rebalance.protocols", "share.coordinator.state.topic.replication.factor"}
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    """Java .properties subset: key=value or key: value, # and ! comments, backslash continuations."""
+    out: dict[str, str] = {}
+    logical = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not logical and (not line or line[0] in "#!"):
+            continue
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            logical += line[:-1]
+            continue
+        logical += line
+        m = re.match(r"^([^=:\s]+)\s*[=:\s]\s*(.*)$", logical)
+        if m:
+            out[m.group(1)] = m.group(2).strip()
+        elif logical:
+            out[logical] = ""
+        logical = ""
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    name: str
+    host: str
+    port: int
+
+
+def parse_listeners(text: str) -> list[Listener]:
+    out = []
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        m = _LISTENER.match(item)
+        if m:
+            out.append(Listener(m.group(1), m.group(2).strip("[]"), int(m.group(3))))
+    return out
+
+
+class BrokerConfig:
+    """Parsed, validated broker configuration. Values by Kafka key: cfg["num.partitions"]."""
+
+    def __init__(self, raw: Mapping[str, str]) -> None:
+        self.raw = dict(raw)
+        self.values: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key not in BROKER_CONFIGS:
+                if key not in _ACCEPTED_NO_EFFECT:
+                    log.warning("The configuration '%s' was supplied but isn't a known config.", key)
+                continue
+            parser = BROKER_CONFIGS[key][0]
+            try:
+                self.values[key] = parser(value)
+            except ValueError as exc:
+                raise ConfigError(f"Invalid value {value!r} for configuration {key}: {exc}") from None
+        for key, (parser, default) in BROKER_CONFIGS.items():
+            if key not in self.values and default is not None:
+                self.values[key] = parser(default)
+        if self.values["broker.id"] < 0 and self.values["node.id"] >= 0:
+            self.values["broker.id"] = self.values["node.id"]
+        if self.values["broker.id"] < 0:
+            self.values["broker.id"] = 0
+        self.listeners = parse_listeners(self.values["listeners"])
+        if not self.listeners:
+            raise ConfigError("Invalid value for configuration listeners: no listener given")
+        adv = self.values.get("advertised.listeners")
+        self.advertised_listeners = parse_listeners(adv) if adv else self.listeners
+
+    @classmethod
+    def load(cls, path: Path | None, overrides: Mapping[str, str] = ()) -> BrokerConfig:  # type: ignore[assignment]
+        raw: dict[str, str] = {}
+        if path is not None:
+            try:
+                raw = parse_properties(Path(path).read_text())
+            except OSError as exc:
+                raise ConfigError(f"Cannot read config file {path}: {exc.strerror}") from None
+        raw.update(dict(overrides))
+        return cls(raw)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    @property
+    def broker_id(self) -> int:
+        return int(self.values["broker.id"])
+
+    @property
+    def log_dirs(self) -> list[Path]:
+        text = self.values.get("log.dirs") or self.values["log.dir"]
+        return [Path(p.strip()) for p in text.split(",") if p.strip()]
+
+    def retention_ms(self) -> int:
+        if "log.retention.ms" in self.values:
+            return int(self.values["log.retention.ms"])
+        if "log.retention.minutes" in self.values:
+            return int(self.values["log.retention.minutes"]) * 60_000
+        return int(self.values["log.retention.hours"]) * 3_600_000
+
+    def roll_ms(self) -> int:
+        if "log.roll.ms" in self.values:
+            return int(self.values["log.roll.ms"])
+        return int(self.values["log.roll.hours"]) * 3_600_000
+
+    def default_log_config(self) -> LogConfig:
+        """Topic config defaults derived from broker configs, as Kafka's LogConfig does."""
+        flush_ms = self.values.get("log.flush.interval.ms")
+        return LogConfig(
+            segment_bytes=self["log.segment.bytes"],
+            segment_ms=self.roll_ms(),
+            segment_jitter_ms=int(self.values.get("log.roll.jitter.ms", self["log.roll.jitter.hours"] * 3_600_000)),
+            segment_index_bytes=self["log.index.size.max.bytes"],
+            index_interval_bytes=self["log.index.interval.bytes"],
+            retention_ms=self.retention_ms(),
+            retention_bytes=self["log.retention.bytes"],
+            cleanup_policy=self["log.cleanup.policy"],
+            compression_type=self["compression.type"],
+            delete_retention_ms=self["log.cleaner.delete.retention.ms"],
+            min_compaction_lag_ms=self["log.cleaner.min.compaction.lag.ms"],
+            max_compaction_lag_ms=self["log.cleaner.max.compaction.lag.ms"],
+            min_cleanable_dirty_ratio=self["log.cleaner.min.cleanable.ratio"],
+            file_delete_delay_ms=self["log.segment.delete.delay.ms"],
+            flush_messages=self["log.flush.interval.messages"],
+            flush_ms=int(flush_ms) if flush_ms is not None else LONG_MAX,
+            max_message_bytes=self["message.max.bytes"],
+            message_timestamp_type=self["log.message.timestamp.type"],
+            min_insync_replicas=self["min.insync.replicas"],
+            preallocate=self["log.preallocate"],
+            unclean_leader_election_enable=self["unclean.leader.election.enable"],
+        )
+
+    def value_string(self, key: str) -> str | None:
+        if key in self.raw:
+            return self.raw[key]
+        default = BROKER_CONFIGS.get(key, (None, None))[1]
+        return default
+
+    def is_default(self, key: str) -> bool:
+        return key not in self.raw

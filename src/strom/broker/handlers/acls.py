@@ -1,0 +1,29 @@
+"""DescribeAcls (29), CreateAcls (30), DeleteAcls (31): SECURITY_DISABLED until an authorizer exists,
+as Kafka answers when no authorizer is configured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.protocol.errors import ErrorCode
+from strom.protocol.schema.create_acls import AclCreationResult, CreateAclsResponse
+from strom.protocol.schema.delete_acls import DeleteAclsFilterResult, DeleteAclsResponse
+from strom.protocol.schema.describe_acls import DescribeAclsResponse
+
+_MSG = "No Authorizer is configured on the broker"
+
+
+@handles(29)
+async def describe_acls(ctx: Any, request: Any) -> DescribeAclsResponse:
+    return DescribeAclsResponse(error_code=ErrorCode.SECURITY_DISABLED, error_message=_MSG)
+
+
+@handles(30)
+async def create_acls(ctx: Any, request: Any) -> CreateAclsResponse:
+    return CreateAclsResponse(results=[AclCreationResult(error_code=ErrorCode.SECURITY_DISABLED, error_message=_MSG) for _ in request.creations])
+
+
+@handles(31)
+async def delete_acls(ctx: Any, request: Any) -> DeleteAclsResponse:
+    return DeleteAclsResponse(filter_results=[DeleteAclsFilterResult(error_code=ErrorCode.SECURITY_DISABLED, error_message=_MSG) for _ in request.filters])

@@ -1,0 +1,114 @@
+"""DescribeCluster (60), DescribeLogDirs (35), OffsetForLeaderEpoch (23), DeleteRecords (21)."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.metadata import advertised_endpoint
+from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema.delete_records import (
+    DeleteRecordsPartitionResult,
+    DeleteRecordsResponse,
+    DeleteRecordsTopicResult,
+)
+from strom.protocol.schema.describe_cluster import DescribeClusterBroker, DescribeClusterResponse
+from strom.protocol.schema.describe_log_dirs import (
+    DescribeLogDirsPartition,
+    DescribeLogDirsResponse,
+    DescribeLogDirsResult,
+    DescribeLogDirsTopic,
+)
+from strom.protocol.schema.offset_for_leader_epoch import (
+    EpochEndOffset,
+    OffsetForLeaderEpochResponse,
+    OffsetForLeaderTopicResult,
+)
+
+
+@handles(60)
+async def describe_cluster(ctx: Any, request: Any) -> DescribeClusterResponse:
+    broker = ctx.broker
+    if ctx.api_version >= 1 and request.endpoint_type != 1:
+        return DescribeClusterResponse(error_code=ErrorCode.MISMATCHED_ENDPOINT_TYPE, error_message="The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER", endpoint_type=1)
+    host, port = advertised_endpoint(ctx)
+    return DescribeClusterResponse(
+        error_code=0,
+        cluster_id=broker.metadata.cluster_id,
+        controller_id=broker.broker_id,
+        brokers=[DescribeClusterBroker(broker_id=broker.broker_id, host=host, port=port, rack=broker.config.get("broker.rack"))],
+    )
+
+
+@handles(35)
+async def describe_log_dirs(ctx: Any, request: Any) -> DescribeLogDirsResponse:
+    broker = ctx.broker
+    wanted = None
+    if request.topics is not None:
+        wanted = {(t.topic, p) for t in request.topics for p in t.partitions}
+    results = []
+    for d in broker.log_manager.log_dirs:
+        by_topic: dict[str, list[DescribeLogDirsPartition]] = {}
+        for (topic, index), plog in broker.log_manager.logs.items():
+            if plog.directory.parent != d or (wanted is not None and (topic, index) not in wanted):
+                continue
+            by_topic.setdefault(topic, []).append(
+                DescribeLogDirsPartition(partition_index=index, partition_size=plog.size_bytes, offset_lag=0, is_future_key=False)
+            )
+        usage = shutil.disk_usage(d)
+        results.append(
+            DescribeLogDirsResult(
+                error_code=0,
+                log_dir=str(d.resolve()),
+                topics=[DescribeLogDirsTopic(name=t, partitions=sorted(ps, key=lambda p: p.partition_index)) for t, ps in sorted(by_topic.items())],
+                total_bytes=usage.total,
+                usable_bytes=usage.free,
+            )
+        )
+    return DescribeLogDirsResponse(error_code=0, results=results)
+
+
+@handles(23)
+async def offset_for_leader_epoch(ctx: Any, request: Any) -> OffsetForLeaderEpochResponse:
+    broker = ctx.broker
+    topics = []
+    for t in request.topics:
+        parts = []
+        for p in t.partitions:
+            part = broker.partitions.get((t.topic, p.partition))
+            if part is None:
+                parts.append(EpochEndOffset(error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition=p.partition))
+                continue
+            if p.current_leader_epoch >= 0 and p.current_leader_epoch != part.leader_epoch:
+                code = ErrorCode.FENCED_LEADER_EPOCH if p.current_leader_epoch < part.leader_epoch else ErrorCode.UNKNOWN_LEADER_EPOCH
+                parts.append(EpochEndOffset(error_code=code, partition=p.partition))
+                continue
+            epoch, end = part.log.leader_epoch_cache.end_offset_for(p.leader_epoch, part.log.log_end_offset)
+            parts.append(EpochEndOffset(error_code=0, partition=p.partition, leader_epoch=epoch, end_offset=end))
+        topics.append(OffsetForLeaderTopicResult(topic=t.topic, partitions=parts))
+    return OffsetForLeaderEpochResponse(topics=topics)
+
+
+@handles(21)
+async def delete_records(ctx: Any, request: Any) -> DeleteRecordsResponse:
+    broker = ctx.broker
+    topics = []
+    for t in request.topics:
+        parts = []
+        for p in t.partitions:
+            part = broker.partitions.get((t.name, p.partition_index))
+            if part is None:
+                parts.append(DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                continue
+            offset = part.log.high_watermark if p.offset == -1 else p.offset
+            try:
+                if offset < 0:
+                    raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE)
+                low = part.log.delete_records_before(offset)
+            except KafkaError as exc:
+                parts.append(DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1, error_code=exc.code))
+                continue
+            parts.append(DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=low, error_code=0))
+        topics.append(DeleteRecordsTopicResult(name=t.name, partitions=parts))
+    return DeleteRecordsResponse(topics=topics)

@@ -1,0 +1,198 @@
+"""DescribeConfigs (32), AlterConfigs (33), IncrementalAlterConfigs (44) for topics and the broker.
+
+Every config is described with its value, whether it is the default, its source and synonyms, as
+Kafka does; dynamic changes are persisted in the metadata store and applied to live logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.broker.config import BROKER_CONFIGS
+from strom.broker.handlers import handles
+from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema.alter_configs import AlterConfigsResourceResponse, AlterConfigsResponse
+from strom.protocol.schema.describe_configs import (
+    DescribeConfigsResourceResult,
+    DescribeConfigsResponse,
+    DescribeConfigsResult,
+    DescribeConfigsSynonym,
+)
+from strom.protocol.schema.incremental_alter_configs import IncrementalAlterConfigsResponse
+from strom.storage.config import TOPIC_CONFIGS, LogConfig
+
+TOPIC, BROKER, BROKER_LOGGER = 2, 4, 8
+# ConfigSource values
+DYNAMIC_TOPIC, DYNAMIC_BROKER, STATIC_BROKER, DEFAULT = 1, 2, 4, 5
+SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
+# ConfigType values (DescribeConfigs v3+)
+_TYPES = {bool: 1, str: 2, int: 5, float: 6}
+
+
+def _config_type(value: Any) -> int:
+    return _TYPES.get(type(value), 2)
+
+
+def _describe_topic(broker: Any, name: str, keys: list[str] | None, version: int, synonyms: bool) -> DescribeConfigsResult:
+    state = broker.metadata.topics.get(name)
+    if state is None:
+        return DescribeConfigsResult(error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, error_message=f"Topic {name} does not exist", resource_type=TOPIC, resource_name=name)
+    cfg = broker.topic_log_config(name)
+    out = []
+    for key in sorted(TOPIC_CONFIGS):
+        if keys is not None and key not in keys:
+            continue
+        attr, _, broker_key = TOPIC_CONFIGS[key]
+        is_topic = key in state.configs
+        source = DYNAMIC_TOPIC if is_topic else DEFAULT
+        syns = []
+        if is_topic:
+            syns.append(DescribeConfigsSynonym(name=key, value=state.configs[key], source=DYNAMIC_TOPIC))
+        if broker_key:
+            if broker_key in broker.metadata.broker_configs:
+                syns.append(DescribeConfigsSynonym(name=broker_key, value=broker.metadata.broker_configs[broker_key], source=DYNAMIC_BROKER))
+                source = source if is_topic else DYNAMIC_BROKER
+            elif not broker.config.is_default(broker_key):
+                syns.append(DescribeConfigsSynonym(name=broker_key, value=broker.config.value_string(broker_key), source=STATIC_BROKER))
+                source = source if is_topic else STATIC_BROKER
+            syns.append(DescribeConfigsSynonym(name=broker_key, value=broker.config.value_string(broker_key) if broker.config.is_default(broker_key) else _default_of(broker_key), source=DEFAULT))
+        out.append(
+            DescribeConfigsResourceResult(
+                name=key,
+                value=cfg.value_of(key),
+                read_only=False,
+                is_default=source == DEFAULT,
+                config_source=source,
+                is_sensitive=False,
+                synonyms=syns if synonyms else [],
+                config_type=_config_type(getattr(cfg, attr)),
+            )
+        )
+    return DescribeConfigsResult(error_code=0, resource_type=TOPIC, resource_name=name, configs=out)
+
+
+def _default_of(key: str) -> str | None:
+    return BROKER_CONFIGS.get(key, (None, None))[1]
+
+
+def _describe_broker(broker: Any, name: str, keys: list[str] | None) -> DescribeConfigsResult:
+    if name not in ("", str(broker.broker_id)):
+        return DescribeConfigsResult(error_code=ErrorCode.INVALID_REQUEST, error_message=f"Unexpected broker id, expected {broker.broker_id} or empty string, but received {name}", resource_type=BROKER, resource_name=name)
+    out = []
+    for key in sorted(BROKER_CONFIGS):
+        if keys is not None and key not in keys:
+            continue
+        if key in broker.metadata.broker_configs:
+            value, source = broker.metadata.broker_configs[key], DYNAMIC_BROKER
+        else:
+            value = broker.config.value_string(key)
+            source = DEFAULT if broker.config.is_default(key) else STATIC_BROKER
+        out.append(
+            DescribeConfigsResourceResult(
+                name=key, value=value, read_only=key not in _DYNAMIC_BROKER_KEYS, is_default=source == DEFAULT,
+                config_source=source, is_sensitive=False,
+            )
+        )
+    return DescribeConfigsResult(error_code=0, resource_type=BROKER, resource_name=name, configs=out)
+
+
+_DYNAMIC_BROKER_KEYS = {bk for _, (_, _, bk) in TOPIC_CONFIGS.items() if bk} | {"num.io.threads", "num.network.threads"}
+
+
+@handles(32)
+async def describe_configs(ctx: Any, request: Any) -> DescribeConfigsResponse:
+    results = []
+    for r in request.resources:
+        keys = list(r.configuration_keys) if r.configuration_keys is not None else None
+        if r.resource_type == TOPIC:
+            results.append(_describe_topic(ctx.broker, r.resource_name, keys, ctx.api_version, request.include_synonyms))
+        elif r.resource_type == BROKER:
+            results.append(_describe_broker(ctx.broker, r.resource_name, keys))
+        else:
+            results.append(DescribeConfigsResult(error_code=ErrorCode.INVALID_REQUEST, error_message=f"Unsupported resource type {r.resource_type}", resource_type=r.resource_type, resource_name=r.resource_name))
+    return DescribeConfigsResponse(results=results)
+
+
+def _apply(broker: Any, resource_type: int, name: str, new: dict[str, str | None], validate_only: bool, replace: bool) -> None:
+    if resource_type == TOPIC:
+        state = broker.metadata.topics.get(name)
+        if state is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"Topic {name} does not exist")
+        configs = {} if replace else dict(state.configs)
+        for k, v in new.items():
+            if v is None:
+                configs.pop(k, None)
+            else:
+                configs[k] = v
+        LogConfig.from_topic_configs(configs, broker.default_log_config())
+        if not validate_only:
+            broker.update_topic_configs(name, configs)
+    elif resource_type == BROKER:
+        if name not in ("", str(broker.broker_id)):
+            raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unexpected broker id {name}")
+        configs = {} if replace else dict(broker.metadata.broker_configs)
+        for k, v in new.items():
+            if k not in _DYNAMIC_BROKER_KEYS:
+                raise KafkaError(ErrorCode.INVALID_CONFIG, f"Cannot update these configs dynamically: {{{k}}}")
+            if v is None:
+                configs.pop(k, None)
+            else:
+                try:
+                    BROKER_CONFIGS[k][0](v)
+                except ValueError as exc:
+                    raise KafkaError(ErrorCode.INVALID_CONFIG, f"Invalid value {v} for configuration {k}: {exc}") from None
+                configs[k] = v
+        if not validate_only:
+            broker.metadata.set_broker_configs(configs)
+            broker.refresh_all_log_configs()
+    else:
+        raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unsupported resource type {resource_type}")
+
+
+@handles(33)
+async def alter_configs(ctx: Any, request: Any) -> AlterConfigsResponse:
+    out = []
+    for r in request.resources:
+        try:
+            _apply(ctx.broker, r.resource_type, r.resource_name, {c.name: c.value for c in r.configs}, request.validate_only, replace=True)
+            out.append(AlterConfigsResourceResponse(error_code=0, resource_type=r.resource_type, resource_name=r.resource_name))
+        except KafkaError as exc:
+            out.append(AlterConfigsResourceResponse(error_code=exc.code, error_message=exc.message, resource_type=r.resource_type, resource_name=r.resource_name))
+    return AlterConfigsResponse(responses=out)
+
+
+@handles(44)
+async def incremental_alter_configs(ctx: Any, request: Any) -> IncrementalAlterConfigsResponse:
+    from strom.protocol.schema.incremental_alter_configs import AlterConfigsResourceResponse as Resp
+
+    out = []
+    for r in request.resources:
+        try:
+            changes: dict[str, str | None] = {}
+            for c in r.configs:
+                if c.config_operation == SET:
+                    changes[c.name] = c.value
+                elif c.config_operation == DELETE:
+                    changes[c.name] = None
+                elif c.config_operation in (APPEND, SUBTRACT):
+                    current = _current_value(ctx.broker, r.resource_type, r.resource_name, c.name)
+                    items = [x for x in (current or "").split(",") if x]
+                    vals = [x for x in (c.value or "").split(",") if x]
+                    if c.config_operation == APPEND:
+                        items += [v for v in vals if v not in items]
+                    else:
+                        items = [i for i in items if i not in vals]
+                    changes[c.name] = ",".join(items)
+                else:
+                    raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unknown config operation {c.config_operation}")
+            _apply(ctx.broker, r.resource_type, r.resource_name, changes, request.validate_only, replace=False)
+            out.append(Resp(error_code=0, resource_type=r.resource_type, resource_name=r.resource_name))
+        except KafkaError as exc:
+            out.append(Resp(error_code=exc.code, error_message=exc.message, resource_type=r.resource_type, resource_name=r.resource_name))
+    return IncrementalAlterConfigsResponse(responses=out)
+
+
+def _current_value(broker: Any, resource_type: int, name: str, key: str) -> str | None:
+    if resource_type == TOPIC and name in broker.metadata.topics:
+        return broker.topic_log_config(name).value_of(key) if key in TOPIC_CONFIGS else None
+    return broker.metadata.broker_configs.get(key)

@@ -1,0 +1,103 @@
+"""Fetch (1): file slices of whole batches up to the high watermark; long polls wait in purgatory
+and are woken by appends.
+
+Records travel as storage FileSlices through the encoder's region support, so the response is never
+re-encoded batch by batch. Fetch sessions (KIP-227): we answer every request as a full fetch with
+session id 0 -- the legal "no session" answer that Java and librdkafka clients accept.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema.fetch import FetchableTopicResponse, FetchResponse, PartitionData
+
+READ_COMMITTED = 1
+
+
+def _resolve_topics(broker: Any, request: Any, version: int) -> list[tuple[Any, str | None]]:
+    out = []
+    if version >= 13:
+        by_id = {t.uuid: t.name for t in broker.metadata.topics.values()}
+        for t in request.topics:
+            out.append((t, by_id.get(t.topic_id)))
+    else:
+        for t in request.topics:
+            out.append((t, t.topic))
+    return out
+
+
+def _read_all(ctx: Any, request: Any) -> tuple[FetchResponse, int, list[tuple[str, int]]]:
+    broker = ctx.broker
+    version = ctx.api_version
+    is_consumer = (request.replica_id if version <= 14 else request.replica_state.replica_id if request.replica_state else -1) < 0
+    budget = request.max_bytes if version >= 3 else 0x7FFFFFFF
+    total = 0
+    keys = []
+    responses = []
+    for topic, name in _resolve_topics(broker, request, version):
+        parts = []
+        for fp in topic.partitions:
+            if name is None:
+                code = ErrorCode.UNKNOWN_TOPIC_ID
+                parts.append(PartitionData(partition_index=fp.partition, error_code=code, high_watermark=-1))
+                continue
+            part = broker.partitions.get((name, fp.partition))
+            if part is None:
+                parts.append(
+                    PartitionData(partition_index=fp.partition, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, high_watermark=-1)
+                )
+                continue
+            plog = part.log
+            hw = plog.high_watermark
+            if fp.current_leader_epoch >= 0 and fp.current_leader_epoch != part.leader_epoch:
+                code = ErrorCode.FENCED_LEADER_EPOCH if fp.current_leader_epoch < part.leader_epoch else ErrorCode.UNKNOWN_LEADER_EPOCH
+                parts.append(PartitionData(partition_index=fp.partition, error_code=code, high_watermark=hw))
+                continue
+            keys.append((name, fp.partition))
+            records = None
+            code = 0
+            try:
+                if budget - total > 0 or total == 0:
+                    max_bytes = min(fp.partition_max_bytes, max(budget - total, 0)) if total else fp.partition_max_bytes
+                    if max_bytes > 0 or total == 0:
+                        bound = hw if is_consumer else plog.log_end_offset
+                        records = plog.read(fp.fetch_offset, max(max_bytes, 1), bound, min_one_batch=total == 0)
+                        if records is not None:
+                            total += records.size
+                elif not 0 <= fp.fetch_offset <= plog.log_end_offset:
+                    raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE)
+            except KafkaError as exc:
+                code = exc.code
+            parts.append(
+                PartitionData(
+                    partition_index=fp.partition,
+                    error_code=code,
+                    high_watermark=hw,
+                    last_stable_offset=hw,
+                    log_start_offset=plog.log_start_offset,
+                    aborted_transactions=[] if request.isolation_level == READ_COMMITTED else None,
+                    records=records,
+                )
+            )
+        if version >= 13:
+            responses.append(FetchableTopicResponse(topic_id=topic.topic_id, partitions=parts))
+        else:
+            responses.append(FetchableTopicResponse(topic=name or topic.topic, partitions=parts))
+    return FetchResponse(error_code=0, session_id=0, responses=responses), total, keys
+
+
+@handles(1)
+async def handle(ctx: Any, request: Any) -> FetchResponse:
+    broker = ctx.broker
+    deadline = time.monotonic() + max(request.max_wait_ms, 0) / 1000
+    while True:
+        response, total, keys = _read_all(ctx, request)
+        remaining = deadline - time.monotonic()
+        errors = any(p.error_code for t in response.responses for p in t.partitions)
+        if total >= max(request.min_bytes, 1) or remaining <= 0 or errors or not keys or ctx.connection.closed:
+            return response
+        await broker.purgatory.wait(keys, remaining)

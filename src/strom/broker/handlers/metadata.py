@@ -1,0 +1,97 @@
+"""Metadata (3): brokers, topics, partitions, leaders; auto-creates topics when the broker allows it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema.metadata import (
+    MetadataResponse,
+    MetadataResponseBroker,
+    MetadataResponsePartition,
+    MetadataResponseTopic,
+)
+
+
+def advertised_endpoint(ctx: Any) -> tuple[str, int]:
+    """The advertised listener, or the address the client reached us on when the listener's host is
+    empty or a wildcard -- so a client that connected to 127.0.0.1 or ::1 gets an address it can reach."""
+    broker = ctx.broker
+    for listener in broker.config.advertised_listeners:
+        port = listener.port or ctx.local_port
+        if listener.port == 0:
+            port = ctx.local_port
+        if listener.host in ("", "0.0.0.0", "::"):
+            return ctx.local_host, port
+        if listener.port == ctx.local_port or len(broker.config.advertised_listeners) == 1:
+            return listener.host, port
+    return ctx.local_host, ctx.local_port
+
+
+def topic_metadata(broker: Any, name: str, error: int = 0) -> MetadataResponseTopic:
+    state = broker.metadata.topics.get(name)
+    if state is None:
+        return MetadataResponseTopic(error_code=error or ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name=name)
+    parts = [
+        MetadataResponsePartition(
+            error_code=0,
+            partition_index=p.partition,
+            leader_id=p.leader,
+            leader_epoch=p.leader_epoch,
+            replica_nodes=list(p.replicas),
+            isr_nodes=list(p.isr),
+            offline_replicas=[],
+        )
+        for p in sorted(state.partitions.values(), key=lambda p: p.partition)
+    ]
+    return MetadataResponseTopic(
+        error_code=0, name=name, topic_id=state.uuid, is_internal=state.internal, partitions=parts
+    )
+
+
+@handles(3)
+async def handle(ctx: Any, request: Any) -> MetadataResponse:
+    broker = ctx.broker
+    host, port = advertised_endpoint(ctx)
+    topics: list[MetadataResponseTopic] = []
+    if request.topics is None or (ctx.api_version == 0 and not request.topics):
+        names = sorted(broker.metadata.topics)
+        topics = [topic_metadata(broker, n) for n in names]
+    else:
+        by_id = {t.uuid: t.name for t in broker.metadata.topics.values()}
+        for t in request.topics:
+            name = t.name
+            if name is None:
+                name = by_id.get(t.topic_id)
+                if name is None:
+                    topics.append(MetadataResponseTopic(error_code=ErrorCode.UNKNOWN_TOPIC_ID, name=None, topic_id=t.topic_id))
+                    continue
+            if name not in broker.metadata.topics:
+                allow = request.allow_auto_topic_creation if ctx.api_version >= 4 else True
+                if allow and broker.config["auto.create.topics.enable"] and not name.startswith("__"):
+                    try:
+                        broker.create_topic(name, -1, -1, {})
+                    except KafkaError as exc:
+                        topics.append(MetadataResponseTopic(error_code=exc.code, name=name))
+                        continue
+                    # Kafka answers LEADER_NOT_AVAILABLE the first time; we have a leader at once
+                else:
+                    try:
+                        from strom.broker.broker import validate_topic_name
+
+                        validate_topic_name(name)
+                    except KafkaError as exc:
+                        topics.append(MetadataResponseTopic(error_code=exc.code, name=name))
+                        continue
+            topics.append(topic_metadata(broker, name))
+    return MetadataResponse(
+        brokers=[MetadataResponseBroker(node_id=broker.broker_id, host=host, port=port, rack=broker.config.get("broker.rack"))],
+        cluster_id=broker.metadata.cluster_id,
+        controller_id=broker.broker_id,
+        topics=topics,
+    )
+
+
+_ = uuid

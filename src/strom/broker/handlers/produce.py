@@ -1,0 +1,101 @@
+"""Produce (0): batch-level append -- header and CRC checks, offsets assigned by rewriting, never
+decoding records (unless the topic's compression.type demands a different codec)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.protocol import compression
+from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.records import BatchBuilder, iter_batch_headers, iter_records
+from strom.protocol.schema.produce import PartitionProduceResponse, ProduceResponse, TopicProduceResponse
+
+log = logging.getLogger("kafka.server.ReplicaManager")
+
+
+def _recompress(data: bytes | memoryview, codec_name: str) -> bytes:
+    """Re-encodes batches whose codec differs from the topic's compression.type (Kafka does the same)."""
+    target = 0 if codec_name == "uncompressed" else compression.CODEC_IDS[codec_name]
+    out = bytearray()
+    for pos, header in iter_batch_headers(data):
+        if header.compression == target:
+            out += data[pos : pos + header.size]
+            continue
+        builder = BatchBuilder(
+            compression_type=target,
+            producer_id=header.producer_id,
+            producer_epoch=header.producer_epoch,
+            base_sequence=header.base_sequence,
+            is_transactional=header.is_transactional,
+        )
+        for record in iter_records(data, pos):
+            builder.append(record.value, record.key, record.timestamp, record.headers)
+        out += builder.build()
+    return bytes(out)
+
+
+def _error(index: int, code: int, message: str | None = None) -> PartitionProduceResponse:
+    return PartitionProduceResponse(index=index, error_code=code, base_offset=-1, error_message=message)
+
+
+@handles(0)
+async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
+    broker = ctx.broker
+    acks = request.acks
+    responses = []
+    to_flush = []
+    for topic in request.topic_data:
+        parts = []
+        for pd in topic.partition_data:
+            if acks not in (-1, 0, 1):
+                parts.append(_error(pd.index, ErrorCode.INVALID_REQUIRED_ACKS))
+                continue
+            if request.transactional_id is not None:
+                parts.append(_error(pd.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "transactions are not supported yet"))
+                continue
+            part = broker.partitions.get((topic.name, pd.index))
+            if part is None:
+                parts.append(_error(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                continue
+            if pd.records is None or len(pd.records) == 0:
+                parts.append(_error(pd.index, ErrorCode.CORRUPT_MESSAGE, "no records"))
+                continue
+            plog = part.log
+            if acks == -1 and len(part.isr) < plog.config.min_insync_replicas:
+                parts.append(_error(pd.index, ErrorCode.NOT_ENOUGH_REPLICAS))
+                continue
+            try:
+                data = pd.records
+                codec = plog.config.compression_type
+                if codec != "producer":
+                    target = 0 if codec == "uncompressed" else compression.CODEC_IDS[codec]
+                    if any(h.compression != target for _, h in iter_batch_headers(data)):
+                        data = _recompress(data, codec)
+                result = plog.append_as_leader(data, part.leader_epoch)
+            except KafkaError as exc:
+                log.debug("produce to %s-%d failed: %s", topic.name, pd.index, exc)
+                parts.append(_error(pd.index, exc.code, exc.message))
+                continue
+            plog.high_watermark = plog.log_end_offset
+            broker.purgatory.notify((topic.name, pd.index))
+            if plog.needs_flush(broker.clock.monotonic_ms()):
+                to_flush.append(plog)
+            parts.append(
+                PartitionProduceResponse(
+                    index=pd.index,
+                    error_code=0,
+                    base_offset=result.first_offset,
+                    log_append_time_ms=result.log_append_time,
+                    log_start_offset=result.log_start_offset,
+                )
+            )
+        responses.append(TopicProduceResponse(name=topic.name, partition_responses=parts))
+    if to_flush:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, lambda: [p.flush() for p in to_flush])
+    if acks == 0:
+        return None
+    return ProduceResponse(responses=responses)

@@ -1,0 +1,109 @@
+"""CreateTopics (19), DeleteTopics (20), CreatePartitions (37)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema.create_partitions import CreatePartitionsResponse, CreatePartitionsTopicResult
+from strom.protocol.schema.create_topics import CreatableTopicConfigs, CreatableTopicResult, CreateTopicsResponse
+from strom.protocol.schema.delete_topics import DeletableTopicResult, DeleteTopicsResponse
+
+DEFAULT_CONFIG_SOURCE = 5
+TOPIC_CONFIG_SOURCE = 1
+
+
+@handles(19)
+async def create_topics(ctx: Any, request: Any) -> CreateTopicsResponse:
+    broker = ctx.broker
+    results = []
+    seen: dict[str, int] = {}
+    for t in request.topics:
+        seen[t.name] = seen.get(t.name, 0) + 1
+    for t in request.topics:
+        if seen[t.name] > 1:
+            results.append(CreatableTopicResult(name=t.name, error_code=ErrorCode.INVALID_REQUEST, error_message="Create topics request from client contains a duplicate topic"))
+            continue
+        configs = {c.name: c.value for c in t.configs}
+        assignment = {a.partition_index: list(a.broker_ids) for a in t.assignments} or None
+        if assignment and (t.num_partitions != -1 or t.replication_factor != -1):
+            results.append(CreatableTopicResult(name=t.name, error_code=ErrorCode.INVALID_REQUEST, error_message="Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."))
+            continue
+        try:
+            broker.create_topic(t.name, t.num_partitions, t.replication_factor, configs, assignment, request.validate_only)
+        except KafkaError as exc:
+            results.append(CreatableTopicResult(name=t.name, error_code=exc.code, error_message=exc.message))
+            continue
+        state = broker.metadata.topics.get(t.name)
+        n = len(state.partitions) if state else (t.num_partitions if t.num_partitions > 0 else broker.config["num.partitions"])
+        cfg = broker.topic_log_config(t.name) if state else None
+        described = []
+        if state is not None and cfg is not None:
+            from strom.storage.config import TOPIC_CONFIGS
+
+            for key in sorted(TOPIC_CONFIGS):
+                described.append(
+                    CreatableTopicConfigs(
+                        name=key,
+                        value=cfg.value_of(key),
+                        read_only=False,
+                        config_source=TOPIC_CONFIG_SOURCE if key in state.configs else DEFAULT_CONFIG_SOURCE,
+                        is_sensitive=False,
+                    )
+                )
+        results.append(
+            CreatableTopicResult(
+                name=t.name,
+                topic_id=state.uuid if state else CreatableTopicResult().topic_id,
+                error_code=0,
+                num_partitions=n,
+                replication_factor=1,
+                configs=described,
+            )
+        )
+    return CreateTopicsResponse(topics=results)
+
+
+@handles(20)
+async def delete_topics(ctx: Any, request: Any) -> DeleteTopicsResponse:
+    broker = ctx.broker
+    results = []
+    if ctx.api_version >= 6:
+        by_id = {t.uuid: t.name for t in broker.metadata.topics.values()}
+        targets = [(t.name if t.name is not None else by_id.get(t.topic_id), t.topic_id) for t in request.topics]
+    else:
+        targets = [(n, None) for n in request.topic_names]
+    for name, topic_id in targets:
+        if name is None:
+            results.append(DeletableTopicResult(name=None, topic_id=topic_id, error_code=ErrorCode.UNKNOWN_TOPIC_ID))
+            continue
+        state = broker.metadata.topics.get(name)
+        tid = state.uuid if state else (topic_id or DeletableTopicResult().topic_id)
+        try:
+            if state is not None and state.internal:
+                raise KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "internal topics cannot be deleted")
+            broker.delete_topic(name)
+        except KafkaError as exc:
+            results.append(DeletableTopicResult(name=name, topic_id=tid, error_code=exc.code, error_message=exc.message))
+            continue
+        results.append(DeletableTopicResult(name=name, topic_id=tid, error_code=0))
+    return DeleteTopicsResponse(responses=results)
+
+
+@handles(37)
+async def create_partitions(ctx: Any, request: Any) -> CreatePartitionsResponse:
+    broker = ctx.broker
+    results = []
+    for t in request.topics:
+        try:
+            if t.assignments is not None:
+                for a in t.assignments:
+                    if any(b != broker.broker_id for b in a.broker_ids):
+                        raise KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, f"Unknown broker(s) in replica assignment: {a.broker_ids}.")
+            broker.add_partitions(t.name, t.count, request.validate_only)
+        except KafkaError as exc:
+            results.append(CreatePartitionsTopicResult(name=t.name, error_code=exc.code, error_message=exc.message))
+            continue
+        results.append(CreatePartitionsTopicResult(name=t.name, error_code=0))
+    return CreatePartitionsResponse(results=results)

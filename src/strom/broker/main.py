@@ -1,0 +1,108 @@
+"""kafka-server-start: `python -m strom.broker.main config/server.properties [--override k=v ...]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from strom import __version__
+from strom.broker.config import BrokerConfig, ConfigError
+
+USAGE = "USAGE: kafka-server-start.sh [-daemon] server.properties [--override property=value]*"
+
+
+class _KafkaFormatter(logging.Formatter):
+    """Kafka's log4j layout: [2026-11-25 10:00:00,123] INFO message (logger.name)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        ts = self.formatTime(record, "%Y-%m-%d %H:%M:%S") + f",{int(record.msecs):03d}"
+        text = f"[{ts}] {record.levelname} {record.getMessage()} ({record.name})"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
+def setup_logging(log_dir: Path, to_stdout: bool) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    fmt = _KafkaFormatter()
+    if to_stdout:
+        out = logging.StreamHandler(sys.stdout)
+        out.setFormatter(fmt)
+        root.addHandler(out)
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        fh = logging.FileHandler(log_dir / "server.log")
+        fh.setFormatter(fmt)
+        root.addHandler(fh)
+    except OSError as exc:
+        print(f"WARNING: cannot write {log_dir}/server.log: {exc.strerror}", file=sys.stderr)
+
+
+def parse_args(argv: list[str]) -> tuple[Path, dict[str, str]]:
+    parser = argparse.ArgumentParser(prog="kafka-server-start.sh", usage=USAGE, add_help=True)
+    parser.add_argument("config", help="server.properties")
+    parser.add_argument("--override", action="append", default=[], metavar="property=value",
+                        help="Optional property that should override values set in server.properties file")
+    parser.add_argument("--version", action="version", version=f"Strom {__version__}")
+    args = parser.parse_args(argv)
+    overrides = {}
+    for item in args.override:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"Invalid override '{item}': expected property=value")
+        overrides[key.strip()] = value.strip()
+    return Path(args.config), overrides
+
+
+async def serve(config: BrokerConfig, ready_file: str | None = None) -> None:
+    from strom.broker.broker import Broker
+
+    loop = asyncio.get_running_loop()
+    broker = await loop.run_in_executor(None, Broker, config)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await broker.start()
+    if ready_file:
+        Path(ready_file).write_text(",".join(map(str, broker.bound_ports())))
+    await stop.wait()
+    await broker.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        print(USAGE, file=sys.stderr)
+        return 1
+    config_path, overrides = parse_args(argv)
+    log_dir = Path(os.environ.get("LOG_DIR") or Path.cwd() / "logs")
+    setup_logging(log_dir, to_stdout=os.environ.get("STROM_DAEMON") != "1")
+    try:
+        config = BrokerConfig.load(config_path, overrides)
+    except ConfigError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        logging.getLogger("kafka.Kafka").error("%s", exc)
+        return 1
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is a pinned dependency
+        pass
+    try:
+        asyncio.run(serve(config, os.environ.get("STROM_READY_FILE")))
+    except OSError as exc:
+        logging.getLogger("kafka.Kafka").error("Fatal error during KafkaServer startup: %s", exc)
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

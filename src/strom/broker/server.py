@@ -1,0 +1,231 @@
+"""The broker's network layer: listeners, connections, framing, dispatch -- the only layer with sockets.
+
+Each connection is a BufferedProtocol (uvloop): bytes land in one growing buffer, whole frames are cut
+out, decoded and dispatched. Many requests may be in flight per connection; responses are written
+strictly in request order, as Kafka clients require. A frame that is too large or a header that cannot
+be decoded closes that one connection with one log line; nothing a client sends can stop the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import struct
+from collections import deque
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from strom.broker.handlers import HANDLERS
+from strom.protocol.errors import CorruptMessage, ErrorCode
+from strom.protocol.headers import RequestHeader, decode_request_header, encode_response_header
+from strom.protocol.messages import REQUEST_TYPES, api_name
+
+if TYPE_CHECKING:
+    from strom.broker.broker import Broker
+
+log = logging.getLogger("kafka.network.Processor")
+
+_SIZE = struct.Struct(">i")
+API_VERSIONS = 18
+PRODUCE = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """What a handler knows about the request besides its body."""
+
+    broker: Broker
+    header: RequestHeader
+    client_host: str
+    local_host: str
+    local_port: int
+    connection: KafkaConnection
+
+    @property
+    def api_version(self) -> int:
+        return self.header.api_version
+
+
+class KafkaConnection(asyncio.BufferedProtocol):
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.max_frame = int(broker.config["socket.request.max.bytes"])
+        self._buf = bytearray(64 * 1024)
+        self._start = 0
+        self._end = 0
+        self._transport: asyncio.Transport | None = None
+        self._pending: deque[asyncio.Future[list[Any] | None]] = deque()
+        self.peer = "?"
+        self.local_host = "127.0.0.1"
+        self.local_port = 0
+        self.closed = False
+
+    # ---- asyncio protocol ------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        local = transport.get_extra_info("sockname")
+        if local:
+            self.local_host, self.local_port = local[0], local[1]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        self.broker.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.broker.connections.discard(self)
+        for fut in self._pending:
+            fut.cancel()
+        self._pending.clear()
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        free = len(self._buf) - self._end
+        if free < 65536:
+            if self._start > 0:
+                live = self._end - self._start
+                self._buf[:live] = self._buf[self._start : self._end]
+                self._start, self._end = 0, live
+                free = len(self._buf) - self._end
+            if free < 65536:
+                self._buf.extend(bytes(max(len(self._buf), 65536)))
+        return memoryview(self._buf)[self._end :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._end += nbytes
+        buf = self._buf
+        while self._end - self._start >= 4:
+            size = _SIZE.unpack_from(buf, self._start)[0]
+            if size < 0 or size > self.max_frame:
+                log.warning(
+                    "Closing connection from %s: frame of %d bytes exceeds socket.request.max.bytes=%d",
+                    self.peer, size, self.max_frame,
+                )
+                self.close()
+                return
+            if self._end - self._start - 4 < size:
+                if size + 4 > len(buf):
+                    buf.extend(bytes(size + 4 - len(buf) + 65536))
+                return
+            frame = bytearray(buf[self._start + 4 : self._start + 4 + size])
+            self._start += 4 + size
+            self._on_frame(frame)
+            if self.closed:
+                return
+        if self._start == self._end:
+            self._start = self._end = 0
+
+    # ---- dispatch ---------------------------------------------------------------------------------------
+
+    def _on_frame(self, frame: bytearray) -> None:
+        try:
+            header, pos = decode_request_header(frame)
+        except CorruptMessage as exc:
+            log.warning("Closing connection from %s: undecodable request header (%s)", self.peer, exc)
+            self.close()
+            return
+        handler = HANDLERS.get(header.api_key)
+        req_cls = REQUEST_TYPES.get(header.api_key)
+        if handler is None or req_cls is None:
+            log.warning("Closing connection from %s: unknown API key %d", self.peer, header.api_key)
+            self.close()
+            return
+        lo, hi = self.broker.api_version_range(header.api_key)
+        if not lo <= header.api_version <= hi:
+            if header.api_key == API_VERSIONS:
+                self._respond_unsupported_api_versions(header)
+                return
+            log.warning(
+                "Closing connection from %s: unsupported version %d of %s",
+                self.peer, header.api_version, api_name(header.api_key),
+            )
+            self.close()
+            return
+        try:
+            request, _ = req_cls.decode(frame, header.api_version, pos)
+        except CorruptMessage as exc:
+            log.warning(
+                "Closing connection from %s: cannot decode %s v%d (%s)",
+                self.peer, api_name(header.api_key), header.api_version, exc,
+            )
+            self.close()
+            return
+        ctx = RequestContext(self.broker, header, self.peer.rsplit(":", 1)[0], self.local_host, self.local_port, self)
+        no_response = header.api_key == PRODUCE and request.acks == 0
+        fut: asyncio.Future[list[Any] | None] = asyncio.get_running_loop().create_future()
+        if not no_response:
+            self._pending.append(fut)
+        asyncio.ensure_future(self._run(handler(ctx, request), header, fut, no_response))
+
+    async def _run(
+        self, call: Awaitable[Any], header: RequestHeader, fut: asyncio.Future[list[Any] | None], no_response: bool
+    ) -> None:
+        try:
+            response = await call
+        except Exception:
+            log.exception(
+                "Error processing %s v%d from %s; closing connection",
+                api_name(header.api_key), header.api_version, self.peer,
+            )
+            self.close()
+            return
+        if no_response or self.closed:
+            return
+        out = bytearray(4)
+        encode_response_header(out, header.correlation_id, header.api_key, header.api_version)
+        parts = response.encode_parts(header.api_version) if response is not None else [b""]
+        if len(parts) == 1:
+            out += parts[0]
+            _SIZE.pack_into(out, 0, len(out) - 4)
+            fut.set_result([out])
+        else:
+            # file regions: read each slice once into the response (see note in fetch handler)
+            chunks: list[Any] = [out]
+            total = len(out) - 4
+            for part in parts:
+                data = part if isinstance(part, bytes | bytearray) else part.read()
+                chunks.append(data)
+                total += len(data)
+            _SIZE.pack_into(out, 0, total)
+            fut.set_result(chunks)
+        self._flush_ready()
+
+    def _respond_unsupported_api_versions(self, header: RequestHeader) -> None:
+        """KIP-511: an ApiVersions request of a version we do not know gets a v0 answer with the error."""
+        from strom.protocol.schema.api_versions import ApiVersionsResponse
+
+        body = ApiVersionsResponse(error_code=ErrorCode.UNSUPPORTED_VERSION, api_keys=self.broker.api_version_list())
+        out = bytearray(4)
+        encode_response_header(out, header.correlation_id, API_VERSIONS, 0)
+        out += body.encode(0)
+        _SIZE.pack_into(out, 0, len(out) - 4)
+        fut: asyncio.Future[list[Any] | None] = asyncio.get_running_loop().create_future()
+        fut.set_result([out])
+        self._pending.append(fut)
+        self._flush_ready()
+
+    def _flush_ready(self) -> None:
+        transport = self._transport
+        while self._pending and self._pending[0].done():
+            fut = self._pending.popleft()
+            if fut.cancelled() or transport is None or self.closed:
+                continue
+            chunks = fut.result()
+            if chunks:
+                if len(chunks) == 1:
+                    transport.write(chunks[0])
+                else:
+                    transport.writelines(chunks)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            if self._transport is not None:
+                self._transport.close()

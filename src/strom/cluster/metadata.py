@@ -1,0 +1,148 @@
+"""Cluster metadata: topics (ids, partitions, replica assignment, configs), dynamic broker configs.
+
+The embedded default keeps it in one JSON file under the first log dir, written atomically
+(tmp + fsync + rename). The partition model already has what replication needs -- leader, leader epoch,
+replicas, ISR -- so a ZooKeeper-backed store can replace this one without changing its users.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+METADATA_FILE = "__strom_cluster_metadata.json"
+
+
+@dataclass(slots=True)
+class PartitionState:
+    partition: int
+    replicas: list[int]
+    isr: list[int]
+    leader: int
+    leader_epoch: int = 0
+    partition_epoch: int = 0
+
+
+@dataclass(slots=True)
+class TopicState:
+    name: str
+    topic_id: str
+    partitions: dict[int, PartitionState]
+    configs: dict[str, str] = field(default_factory=dict)
+    internal: bool = False
+
+    @property
+    def uuid(self) -> uuid.UUID:
+        return uuid.UUID(self.topic_id)
+
+
+class LocalMetadataStore:
+    """Single-broker MetadataStore: the whole image in memory, persisted on each change."""
+
+    def __init__(self, directory: Path, broker_id: int, cluster_id: str | None = None) -> None:
+        self.path = Path(directory) / METADATA_FILE
+        self.broker_id = broker_id
+        self.topics: dict[str, TopicState] = {}
+        self.broker_configs: dict[str, str] = {}
+        self.cluster_id = cluster_id or ""
+        self.next_producer_id = 0
+        self._lock = threading.Lock()
+        self._load()
+        if not self.cluster_id:
+            self.cluster_id = _new_cluster_id()
+            self._persist()
+
+    def _load(self) -> None:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            raise OSError(f"cluster metadata file {self.path} is unreadable: {exc}") from None
+        self.cluster_id = data.get("cluster_id", self.cluster_id)
+        self.broker_configs = data.get("broker_configs", {})
+        self.next_producer_id = data.get("next_producer_id", 0)
+        for t in data.get("topics", []):
+            parts = {int(p["partition"]): PartitionState(**p) for p in t["partitions"]}
+            self.topics[t["name"]] = TopicState(t["name"], t["topic_id"], parts, t.get("configs", {}), t.get("internal", False))
+
+    def _persist(self) -> None:
+        data: dict[str, Any] = {
+            "version": 1,
+            "cluster_id": self.cluster_id,
+            "broker_configs": self.broker_configs,
+            "next_producer_id": self.next_producer_id,
+            "topics": [
+                {
+                    "name": t.name,
+                    "topic_id": t.topic_id,
+                    "configs": t.configs,
+                    "internal": t.internal,
+                    "partitions": [asdict(p) for p in sorted(t.partitions.values(), key=lambda p: p.partition)],
+                }
+                for t in self.topics.values()
+            ],
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "w") as f:
+            json.dump(data, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    # ---- topics ---------------------------------------------------------------------------------------
+
+    def create_topic(
+        self, name: str, assignment: dict[int, list[int]], configs: dict[str, str], internal: bool = False
+    ) -> TopicState:
+        with self._lock:
+            parts = {
+                p: PartitionState(p, list(replicas), list(replicas), replicas[0] if replicas else -1)
+                for p, replicas in assignment.items()
+            }
+            topic = TopicState(name, str(uuid.uuid4()), parts, dict(configs), internal)
+            self.topics[name] = topic
+            self._persist()
+            return topic
+
+    def delete_topic(self, name: str) -> None:
+        with self._lock:
+            self.topics.pop(name, None)
+            self._persist()
+
+    def add_partitions(self, name: str, assignment: dict[int, list[int]]) -> None:
+        with self._lock:
+            topic = self.topics[name]
+            for p, replicas in assignment.items():
+                topic.partitions[p] = PartitionState(p, list(replicas), list(replicas), replicas[0])
+            self._persist()
+
+    def set_topic_configs(self, name: str, configs: dict[str, str]) -> None:
+        with self._lock:
+            self.topics[name].configs = dict(configs)
+            self._persist()
+
+    def set_broker_configs(self, configs: dict[str, str]) -> None:
+        with self._lock:
+            self.broker_configs = dict(configs)
+            self._persist()
+
+    def allocate_producer_id(self) -> int:
+        with self._lock:
+            pid = self.next_producer_id
+            self.next_producer_id += 1
+            self._persist()
+            return pid
+
+
+def _new_cluster_id() -> str:
+    """Kafka's cluster ids are 22-character URL-safe base64 UUIDs."""
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
