@@ -233,6 +233,8 @@ class Broker:
                 lambda: KafkaConnection(self), host=host, port=listener.port, reuse_address=True, backlog=1024
             )
             self.servers.append(server)
+        import strom.broker.group_service  # noqa: F401 - registers the group coordinator's start-up hook
+
         for hook in STARTUP_HOOKS:
             await hook(self)
         self._tasks.append(asyncio.ensure_future(self._periodic(self._flush_tick, 1.0)))
