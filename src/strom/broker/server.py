@@ -55,6 +55,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._buf = bytearray(64 * 1024)
         self._start = 0
         self._end = 0
+        self._need = 0  # bytes still missing from the frame being received
         self._transport: asyncio.Transport | None = None
         self._pending: deque[asyncio.Future[list[Any] | None]] = deque()
         self.peer = "?"
@@ -87,15 +88,14 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._pending.clear()
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        free = len(self._buf) - self._end
-        if free < 65536:
-            if self._start > 0:
-                live = self._end - self._start
-                self._buf[:live] = self._buf[self._start : self._end]
-                self._start, self._end = 0, live
-                free = len(self._buf) - self._end
-            if free < 65536:
-                self._buf.extend(bytes(max(len(self._buf), 65536)))
+        # The transport may still hold the view it got last time, so the buffer is never resized in
+        # place: when it needs room, live bytes move to a new, large enough buffer.
+        need = max(self._need, 65536)
+        if len(self._buf) - self._end < need:
+            live = self._end - self._start
+            fresh = bytearray(max(len(self._buf), live + need))
+            fresh[:live] = self._buf[self._start : self._end]
+            self._buf, self._start, self._end = fresh, 0, live
         return memoryview(self._buf)[self._end :]
 
     def buffer_updated(self, nbytes: int) -> None:
@@ -111,9 +111,9 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 self.close()
                 return
             if self._end - self._start - 4 < size:
-                if size + 4 > len(buf):
-                    buf.extend(bytes(size + 4 - len(buf) + 65536))
+                self._need = size + 4 - (self._end - self._start)
                 return
+            self._need = 0
             frame = bytearray(buf[self._start + 4 : self._start + 4 + size])
             self._start += 4 + size
             self._on_frame(frame)
@@ -121,6 +121,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 return
         if self._start == self._end:
             self._start = self._end = 0
+            if len(self._buf) > 1 << 20:
+                self._buf = bytearray(64 * 1024)  # give back a buffer grown for one large request
 
     # ---- dispatch ---------------------------------------------------------------------------------------
 

@@ -43,19 +43,19 @@ def _read_all(ctx: Any, request: Any) -> tuple[FetchResponse, int, list[tuple[st
         for fp in topic.partitions:
             if name is None:
                 code = ErrorCode.UNKNOWN_TOPIC_ID
-                parts.append(PartitionData(partition_index=fp.partition, error_code=code, high_watermark=-1))
+                parts.append(PartitionData(partition_index=fp.partition, error_code=code, high_watermark=-1, records=b""))
                 continue
             part = broker.partitions.get((name, fp.partition))
             if part is None:
                 parts.append(
-                    PartitionData(partition_index=fp.partition, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, high_watermark=-1)
+                    PartitionData(partition_index=fp.partition, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, high_watermark=-1, records=b"")
                 )
                 continue
             plog = part.log
             hw = plog.high_watermark
             if fp.current_leader_epoch >= 0 and fp.current_leader_epoch != part.leader_epoch:
                 code = ErrorCode.FENCED_LEADER_EPOCH if fp.current_leader_epoch < part.leader_epoch else ErrorCode.UNKNOWN_LEADER_EPOCH
-                parts.append(PartitionData(partition_index=fp.partition, error_code=code, high_watermark=hw))
+                parts.append(PartitionData(partition_index=fp.partition, error_code=code, high_watermark=hw, records=b""))
                 continue
             keys.append((name, fp.partition))
             records = None
@@ -80,7 +80,7 @@ def _read_all(ctx: Any, request: Any) -> tuple[FetchResponse, int, list[tuple[st
                     last_stable_offset=hw,
                     log_start_offset=plog.log_start_offset,
                     aborted_transactions=[] if request.isolation_level == READ_COMMITTED else None,
-                    records=records,
+                    records=records if records is not None else b"",  # Kafka sends empty, never null
                 )
             )
         if version >= 13:
