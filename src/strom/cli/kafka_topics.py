@@ -1,0 +1,135 @@
+"""kafka-topics.sh: create, list, describe, alter (partitions) and delete topics, with Kafka's flags
+and output lines."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import sys
+import uuid
+
+from strom.cli.common import KafkaArgumentParser, parse_properties, run
+from strom.client.admin import AsyncAdmin, NewTopic
+
+TOPIC_RESOURCE = 2
+
+
+def build_parser() -> KafkaArgumentParser:
+    p = KafkaArgumentParser(prog="kafka-topics.sh", description="Create, delete, describe, or change a topic.")
+    p.add_argument("--bootstrap-server", required=True, help="REQUIRED: The Kafka server to connect to.")
+    actions = p.add_mutually_exclusive_group(required=True)
+    actions.add_argument("--create", action="store_true", help="Create a new topic.")
+    actions.add_argument("--list", action="store_true", help="List all available topics.")
+    actions.add_argument("--describe", action="store_true", help="List details for the given topics.")
+    actions.add_argument("--alter", action="store_true", help="Alter the number of partitions of a topic.")
+    actions.add_argument("--delete", action="store_true", help="Delete a topic.")
+    p.add_argument("--topic", help="The topic to create, alter, describe or delete.")
+    p.add_argument("--partitions", type=int, help="The number of partitions for the topic being created or altered.")
+    p.add_argument("--replication-factor", type=int, help="The replication factor for each partition in the topic being created.")
+    p.add_argument("--config", action="append", default=[], help="A topic configuration override: name=value.")
+    p.add_argument("--if-not-exists", action="store_true", help="Only create the topic if it does not already exist.")
+    p.add_argument("--if-exists", action="store_true", help="Only alter or delete the topic if it exists.")
+    p.add_argument("--exclude-internal", action="store_true", help="Exclude internal topics when listing or describing.")
+    p.add_argument("--under-replicated-partitions", action="store_true", help="Only show under-replicated partitions.")
+    p.add_argument("--command-config", help="Property file with admin client configs (accepted, not used yet).")
+    return p
+
+
+def topic_id_string(topic_id: uuid.UUID) -> str:
+    """Kafka prints topic ids as URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(topic_id.bytes).decode().rstrip("=")
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    a = args
+    admin = AsyncAdmin(a.bootstrap_server)
+    try:
+        if a.create:
+            if not a.topic:
+                print("Missing required argument \"[topic]\"", file=sys.stderr)
+                return 1
+            configs = parse_properties(a.config, "--config")
+            result = await admin.create_topics(
+                [NewTopic(a.topic, a.partitions if a.partitions is not None else -1,
+                          a.replication_factor if a.replication_factor is not None else -1, configs)]
+            )
+            err = result.get(a.topic)
+            if err is not None:
+                if err.code == 36 and a.if_not_exists:
+                    return 0
+                print(f"Error while executing topic command : {err.message}", file=sys.stderr)
+                return 1
+            print(f"Created topic {a.topic}.")
+            return 0
+        if a.list:
+            meta = await admin.list_topics()
+            for t in sorted(meta.topics, key=lambda t: t.name):
+                if a.exclude_internal and t.is_internal:
+                    continue
+                if a.topic and t.name != a.topic:
+                    continue
+                print(t.name)
+            return 0
+        if a.describe:
+            meta = await admin.list_topics([a.topic] if a.topic else None)
+            topics = sorted(meta.topics, key=lambda t: t.name)
+            if a.topic and (not topics or topics[0].error_code):
+                print(f"Error while executing topic command : Topic '{a.topic}' does not exist as expected", file=sys.stderr)
+                return 1
+            names = [t.name for t in topics if not (a.exclude_internal and t.is_internal)]
+            configs = await admin.describe_configs(TOPIC_RESOURCE, names) if names else None
+            by_name = {r.resource_name: r for r in (configs.results if configs else [])}
+            for t in topics:
+                if t.name not in names:
+                    continue
+                parts = sorted(t.partitions, key=lambda p: p.partition_index)
+                rf = len(parts[0].replica_nodes) if parts else 0
+                res = by_name.get(t.name)
+                overrides = ",".join(f"{c.name}={c.value}" for c in (res.configs if res else []) if c.config_source == 1)
+                under = [p for p in parts if len(p.isr_nodes) < len(p.replica_nodes)]
+                if a.under_replicated_partitions and not under:
+                    continue
+                if not a.under_replicated_partitions:
+                    print(f"Topic: {t.name}\tTopicId: {topic_id_string(t.topic_id)}\tPartitionCount: {len(parts)}\tReplicationFactor: {rf}\tConfigs: {overrides}")
+                for p in under if a.under_replicated_partitions else parts:
+                    print(
+                        f"\tTopic: {t.name}\tPartition: {p.partition_index}\tLeader: {p.leader_id if p.leader_id >= 0 else 'none'}\t"
+                        f"Replicas: {','.join(map(str, p.replica_nodes))}\tIsr: {','.join(map(str, p.isr_nodes))}"
+                    )
+            return 0
+        if a.alter:
+            if not a.topic or a.partitions is None:
+                print("Error: --alter needs --topic and --partitions", file=sys.stderr)
+                return 1
+            result = await admin.create_partitions({a.topic: a.partitions})
+            err = result.get(a.topic)
+            if err is not None:
+                if err.code == 3 and a.if_exists:
+                    return 0
+                print(f"Error while executing topic command : {err.message}", file=sys.stderr)
+                return 1
+            return 0
+        if a.delete:
+            if not a.topic:
+                print("Missing required argument \"[topic]\"", file=sys.stderr)
+                return 1
+            result = await admin.delete_topics([a.topic])
+            err = result.get(a.topic)
+            if err is not None:
+                if err.code == 3 and a.if_exists:
+                    return 0
+                print(f"Error while executing topic command : Topic '{a.topic}' does not exist as expected", file=sys.stderr)
+                return 1
+            return 0
+        return 1
+    finally:
+        await admin.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run(main_async(args), timeout_s=60)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Bootstrap, metadata cache and one connection per broker, shared by producer, consumer and admin."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from strom.client.connection import BrokerConnection
+from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema.metadata import MetadataRequest, MetadataRequestTopic
+
+
+def parse_bootstrap(servers: str) -> list[tuple[str, int]]:
+    out = []
+    for item in filter(None, (s.strip() for s in servers.split(","))):
+        host, sep, port = item.rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError(f"bootstrap.servers entry '{item}' is not host:port")
+        out.append((host.strip("[]"), int(port)))
+    if not out:
+        raise ValueError("bootstrap.servers is empty")
+    return out
+
+
+@dataclass
+class TopicInfo:
+    name: str
+    topic_id: Any
+    error_code: int
+    is_internal: bool
+    partitions: dict[int, Any] = field(default_factory=dict)  # index -> MetadataResponsePartition
+
+
+class Cluster:
+    def __init__(self, bootstrap_servers: str, client_id: str = "strom", request_timeout_ms: int = 30000) -> None:
+        self.bootstrap = parse_bootstrap(bootstrap_servers)
+        self.client_id = client_id
+        self.request_timeout_ms = request_timeout_ms
+        self.brokers: dict[int, tuple[str, int]] = {}
+        self.topics: dict[str, TopicInfo] = {}
+        self.cluster_id: str | None = None
+        self.controller_id = -1
+        self._conns: dict[Any, BrokerConnection] = {}
+        self._lock = asyncio.Lock()
+
+    async def _connect(self, key: Any, host: str, port: int) -> BrokerConnection:
+        conn = self._conns.get(key)
+        if conn is not None and not conn.closed:
+            return conn
+        conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms)
+        await conn.connect()
+        self._conns[key] = conn
+        return conn
+
+    async def any_connection(self) -> BrokerConnection:
+        for conn in self._conns.values():
+            if not conn.closed:
+                return conn
+        errors = []
+        candidates = list(self.brokers.items()) or [(("bootstrap", h, p), (h, p)) for h, p in self.bootstrap]
+        random.shuffle(candidates)
+        for key, (host, port) in candidates:
+            try:
+                return await self._connect(key, host, port)
+            except KafkaError as exc:
+                errors.append(exc.message)
+        raise KafkaError(ErrorCode.NETWORK_EXCEPTION, "no broker is reachable: " + "; ".join(errors))
+
+    async def connection(self, node_id: int) -> BrokerConnection:
+        if node_id not in self.brokers:
+            await self.refresh()
+        if node_id not in self.brokers:
+            raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, f"unknown broker {node_id}")
+        host, port = self.brokers[node_id]
+        return await self._connect(node_id, host, port)
+
+    async def refresh(self, topics: list[str] | None = None, allow_auto_create: bool = False) -> Any:
+        conn = await self.any_connection()
+        req_topics = None if topics is None else [MetadataRequestTopic(name=t) for t in topics]
+        response = await conn.send(MetadataRequest(topics=req_topics, allow_auto_topic_creation=allow_auto_create))
+        self.brokers = {b.node_id: (b.host, b.port) for b in response.brokers}
+        self.cluster_id = response.cluster_id
+        self.controller_id = response.controller_id
+        for t in response.topics:
+            info = TopicInfo(t.name, t.topic_id, t.error_code, t.is_internal, {p.partition_index: p for p in t.partitions})
+            if t.error_code == 0:
+                self.topics[t.name] = info
+            else:
+                self.topics.pop(t.name, None)
+        return response
+
+    async def leader_for(self, topic: str, partition: int) -> int:
+        info = self.topics.get(topic)
+        if info is None or partition not in info.partitions:
+            await self.refresh([topic])
+            info = self.topics.get(topic)
+        if info is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {topic} does not exist")
+        if partition not in info.partitions:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"partition {topic}-{partition} does not exist")
+        leader = info.partitions[partition].leader_id
+        if leader < 0:
+            raise KafkaError(ErrorCode.LEADER_NOT_AVAILABLE)
+        return int(leader)
+
+    async def controller(self) -> BrokerConnection:
+        if self.controller_id < 0:
+            await self.refresh([])
+        if self.controller_id >= 0:
+            return await self.connection(self.controller_id)
+        return await self.any_connection()
+
+    def close(self) -> None:
+        for conn in self._conns.values():
+            conn.close()
+        self._conns.clear()

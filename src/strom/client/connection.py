@@ -1,0 +1,114 @@
+"""One connection to one broker: framing, correlation ids, pipelining, API version negotiation.
+
+Requests are written as they come and answered in order (Kafka's guarantee per connection); each caller
+awaits its own future. ApiVersions is asked first so every request uses the highest version both sides
+know -- that is what lets the client talk to Kafka 2.8 through 4.x and to Strom.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections import deque
+from typing import Any
+
+from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
+from strom.protocol.headers import RequestHeader, decode_response_header, encode_request_header
+from strom.protocol.messages import REQUEST_TYPES, RESPONSE_TYPES, SUPPORTED_VERSIONS
+from strom.protocol.schema.api_versions import ApiVersionsRequest
+
+_SIZE = struct.Struct(">i")
+API_VERSIONS = 18
+
+
+class BrokerConnection:
+    def __init__(self, host: str, port: int, client_id: str = "strom", request_timeout_ms: int = 30000) -> None:
+        self.host = host
+        self.port = port
+        self.client_id = client_id
+        self.request_timeout = request_timeout_ms / 1000
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._pending: deque[tuple[int, int, int, asyncio.Future[Any]]] = deque()
+        self._correlation = 0
+        self._read_task: asyncio.Task[None] | None = None
+        self.versions: dict[int, tuple[int, int]] = {}
+        self.closed = False
+
+    async def connect(self, timeout: float = 10.0) -> None:
+        try:
+            self._reader, self._writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), timeout)
+        except (OSError, TimeoutError) as exc:
+            raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"cannot connect to {self.host}:{self.port}: {exc}") from None
+        self._read_task = asyncio.ensure_future(self._read_loop())
+        response = await self.send(ApiVersionsRequest(client_software_name="strom", client_software_version="0.1.0"), version=3)
+        if response.error_code == ErrorCode.UNSUPPORTED_VERSION:
+            response = await self.send(ApiVersionsRequest(), version=0)
+        self.versions = {k.api_key: (k.min_version, k.max_version) for k in response.api_keys}
+
+    def version_for(self, api_key: int) -> int:
+        ours = SUPPORTED_VERSIONS.get(api_key)
+        theirs = self.versions.get(api_key)
+        if ours is None or theirs is None or max(ours[0], theirs[0]) > min(ours[1], theirs[1]):
+            raise KafkaError(ErrorCode.UNSUPPORTED_VERSION, f"broker {self.host}:{self.port} does not support API {api_key}")
+        return min(ours[1], theirs[1])
+
+    async def send(self, request: Any, version: int | None = None, expect_response: bool = True) -> Any:
+        if self.closed or self._writer is None:
+            raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"connection to {self.host}:{self.port} is closed")
+        api_key = request.API_KEY
+        if version is None:
+            version = self.version_for(api_key)
+        self._correlation = (self._correlation + 1) & 0x7FFFFFFF
+        out = bytearray(4)
+        encode_request_header(out, RequestHeader(api_key, version, self._correlation, self.client_id))
+        request.encode_into(out, version)
+        _SIZE.pack_into(out, 0, len(out) - 4)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if expect_response:
+            self._pending.append((self._correlation, api_key, version, fut))
+        self._writer.write(out)
+        if not expect_response:
+            return None
+        try:
+            return await asyncio.wait_for(asyncio.shield(fut), self.request_timeout)
+        except TimeoutError:
+            self.close()
+            raise KafkaError(ErrorCode.REQUEST_TIMED_OUT, f"no response from {self.host}:{self.port} in {self.request_timeout}s") from None
+
+    async def _read_loop(self) -> None:
+        assert self._reader is not None
+        try:
+            while True:
+                size = _SIZE.unpack(await self._reader.readexactly(4))[0]
+                frame = await self._reader.readexactly(size)
+                if not self._pending:
+                    raise CorruptMessage("response without a request")
+                correlation, api_key, version, fut = self._pending.popleft()
+                got, pos = decode_response_header(frame, api_key, version)
+                if got != correlation:
+                    raise CorruptMessage(f"correlation id {got} does not match {correlation}")
+                response, _ = RESPONSE_TYPES[api_key].decode(frame, version, pos)
+                if not fut.done():
+                    fut.set_result(response)
+        except (asyncio.IncompleteReadError, ConnectionError, CorruptMessage, OSError) as exc:
+            self._fail(KafkaError(ErrorCode.NETWORK_EXCEPTION, f"connection to {self.host}:{self.port} lost: {exc}"))
+        except asyncio.CancelledError:
+            self._fail(KafkaError(ErrorCode.NETWORK_EXCEPTION, "connection closed"))
+
+    def _fail(self, error: KafkaError) -> None:
+        self.closed = True
+        while self._pending:
+            fut = self._pending.popleft()[3]
+            if not fut.done():
+                fut.set_exception(error)
+        if self._writer is not None:
+            self._writer.close()
+
+    def close(self) -> None:
+        if self._read_task is not None:
+            self._read_task.cancel()
+        self._fail(KafkaError(ErrorCode.NETWORK_EXCEPTION, "connection closed"))
+
+
+_ = REQUEST_TYPES
