@@ -1,0 +1,175 @@
+"""Apache Kafka beside Strom: its jars from Maven Central (cached outside the repo), its tools, its broker.
+
+Kafka is the reference for behaviour and speed; nothing of it is committed. The jars are fetched by
+Maven coordinates into ~/.cache/strom/kafka-<version>/libs on first use.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+KAFKA_VERSION = "3.9.1"
+CACHE = Path(os.environ.get("STROM_CACHE", Path.home() / ".cache" / "strom"))
+
+# script name -> main class (Kafka 3.9)
+TOOLS = {
+    "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand",
+    "kafka-console-producer.sh": "kafka.tools.ConsoleProducer",
+    "kafka-console-consumer.sh": "org.apache.kafka.tools.consumer.ConsoleConsumer",
+    "kafka-producer-perf-test.sh": "org.apache.kafka.tools.ProducerPerformance",
+    "kafka-consumer-perf-test.sh": "org.apache.kafka.tools.ConsumerPerformance",
+    "kafka-consumer-groups.sh": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+    "kafka-get-offsets.sh": "org.apache.kafka.tools.GetOffsetShell",
+    "kafka-dump-log.sh": "kafka.tools.DumpLogSegments",
+    "kafka-storage.sh": "kafka.tools.StorageTool",
+    "kafka-broker-api-versions.sh": "kafka.admin.BrokerApiVersionsCommand",
+    "kafka-server-start.sh": "kafka.Kafka",
+}
+
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>strom.testing</groupId><artifactId>kafka-dist</artifactId><version>1</version>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>{v}</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>{v}</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>
+  </dependencies>
+</project>
+"""
+
+
+class KafkaUnavailable(RuntimeError):
+    """Java or Maven is missing, or Maven could not fetch the jars."""
+
+
+def java_available() -> bool:
+    return shutil.which("java") is not None and shutil.which("mvn") is not None
+
+
+def kafka_libs(version: str = KAFKA_VERSION) -> Path:
+    """The directory of Kafka's jars, fetched with Maven on first use (one process at a time)."""
+    home = CACHE / f"kafka-{version}"
+    libs = home / "libs"
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (home / ".complete").exists() and any(libs.glob("kafka_2.13-*.jar")):
+            return libs
+        if not java_available():
+            raise KafkaUnavailable("java and mvn are needed to run Apache Kafka's jars")
+        (home / "pom.xml").write_text(_POM.format(v=version))
+        proc = subprocess.run(
+            ["mvn", "-q", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={libs}"],
+            cwd=home, capture_output=True, text=True, timeout=900,
+        )
+        if proc.returncode != 0 or not any(libs.glob("kafka_2.13-*.jar")):
+            raise KafkaUnavailable(f"Maven could not fetch Apache Kafka {version}: {proc.stdout[-1500:]}{proc.stderr[-1500:]}")
+        (home / ".complete").write_text("ok\n")
+        (home / "log4j.properties").write_text(
+            "log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\n"
+            "log4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\n"
+            "log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
+        )
+        return libs
+
+
+def java_command(main_class: str, args: list[str], version: str = KAFKA_VERSION, heap: str = "512m") -> list[str]:
+    libs = kafka_libs(version)
+    log4j = libs.parent / "log4j.properties"
+    return [
+        "java", f"-Xmx{heap}", "-XX:+UseG1GC", f"-Dlog4j.configuration=file:{log4j}",
+        "-cp", f"{libs}/*", main_class, *args,
+    ]
+
+
+def run_kafka_tool(
+    tool: str, args: list[str], input: str | None = None, timeout: float = 120, version: str = KAFKA_VERSION
+) -> subprocess.CompletedProcess[str]:
+    """Runs one of Kafka's tools by script name (kafka-topics.sh ...) or main class."""
+    main_class = TOOLS.get(tool, tool)
+    return subprocess.run(java_command(main_class, args, version), input=input, capture_output=True, text=True, timeout=timeout)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ApacheKafka:
+    """A single-node KRaft Apache Kafka on free loopback ports, with a temp log dir."""
+
+    def __init__(self, overrides: dict[str, str] | None = None, version: str = KAFKA_VERSION, log_dir: Path | None = None) -> None:
+        self.version = version
+        self.port = _free_port()
+        self.controller_port = _free_port()
+        self._tmp = tempfile.TemporaryDirectory(prefix="apache-kafka-") if log_dir is None else None
+        self.base = Path(self._tmp.name) if self._tmp else Path(log_dir)  # type: ignore[arg-type]
+        self.props = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": str(self.base / "data"),
+            "num.partitions": "1",
+            "offsets.topic.replication.factor": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            **(overrides or {}),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90) -> ApacheKafka:
+        cfg = self.base / "server.properties"
+        cfg.write_text("".join(f"{k}={v}\n" for k, v in self.props.items()))
+        if not (self.base / "data" / "meta.properties").exists():
+            fmt = run_kafka_tool("kafka-storage.sh", ["format", "-t", "strom-reference-cluster0", "-c", str(cfg)], version=self.version)
+            if fmt.returncode != 0:
+                raise KafkaUnavailable(f"kafka-storage format failed: {fmt.stderr[-2000:]}")
+        out = open(self.base / "kafka.out", "ab")  # noqa: SIM115 - handed to the child
+        self.proc = subprocess.Popen(java_command("kafka.Kafka", [str(cfg)], self.version, heap="1g"), stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise KafkaUnavailable(f"Apache Kafka exited: {(self.base / 'kafka.out').read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    time.sleep(1.0)  # the socket opens a moment before the broker is registered
+                    return self
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise KafkaUnavailable(f"Apache Kafka did not start in {timeout}s")
+
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def close(self) -> None:
+        self.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
