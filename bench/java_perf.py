@@ -54,8 +54,21 @@ def proc_cpu_rss(pid: int) -> tuple[float, float]:
 def producer_case(bootstrap: str, topic: str, records: int, size: int, acks: str) -> dict[str, float]:
     out = run_kafka_tool(
         "kafka-producer-perf-test.sh",
-        ["--topic", topic, "--num-records", str(records), "--record-size", str(size), "--throughput", "-1",
-         "--producer-props", f"bootstrap.servers={bootstrap}", f"acks={acks}", "linger.ms=5", "batch.size=65536"],
+        [
+            "--topic",
+            topic,
+            "--num-records",
+            str(records),
+            "--record-size",
+            str(size),
+            "--throughput",
+            "-1",
+            "--producer-props",
+            f"bootstrap.servers={bootstrap}",
+            f"acks={acks}",
+            "linger.ms=5",
+            "batch.size=65536",
+        ],
         timeout=600,
     )
     m = re.search(

@@ -39,10 +39,14 @@ def test_kcat_metadata_produce_consume(strom_broker, kcat):
     subprocess.run([kcat, "-b", strom_broker.bootstrap, "-P", "-t", topic], input=lines.encode(), check=True, timeout=30)
     out = subprocess.run(
         [kcat, "-b", strom_broker.bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-f", "%o:%s\n"],
-        capture_output=True, check=True, timeout=30,
+        capture_output=True,
+        check=True,
+        timeout=30,
     ).stdout.decode()
     assert out.splitlines() == [f"{i}:line-{i}" for i in range(50)]
-    meta = subprocess.run([kcat, "-b", strom_broker.bootstrap, "-L", "-t", topic], capture_output=True, check=True, timeout=30).stdout.decode()
+    meta = subprocess.run(
+        [kcat, "-b", strom_broker.bootstrap, "-L", "-t", topic], capture_output=True, check=True, timeout=30
+    ).stdout.decode()
     assert "1 brokers" in meta and f'topic "{topic}" with 1 partitions' in meta
 
 
@@ -125,7 +129,9 @@ def test_consumer_group_commits_and_two_groups_each_read_everything(strom_broker
         producer.produce(topic, key=b"%d" % i, value=b"%d" % i)
     assert producer.flush(20) == 0
     for group in ("ga", "gb"):
-        consumer = ck.Consumer({"bootstrap.servers": strom_broker.bootstrap, "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False})
+        consumer = ck.Consumer(
+            {"bootstrap.servers": strom_broker.bootstrap, "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False}
+        )
         consumer.subscribe([topic])
         seen = set()
         deadline = time.monotonic() + 30
@@ -188,7 +194,9 @@ def test_long_poll_returns_promptly_after_produce(strom_broker):
     producer = ck.Producer({"bootstrap.servers": strom_broker.bootstrap, "linger.ms": 0})
     producer.produce(topic, value=b"warmup")
     producer.flush(10)
-    consumer = ck.Consumer({"bootstrap.servers": strom_broker.bootstrap, "group.id": "lp", "fetch.wait.max.ms": 5000, "enable.auto.commit": False})
+    consumer = ck.Consumer(
+        {"bootstrap.servers": strom_broker.bootstrap, "group.id": "lp", "fetch.wait.max.ms": 5000, "enable.auto.commit": False}
+    )
     consumer.assign([ck.TopicPartition(topic, 0, 1)])
     consumer.poll(1.0)  # connect and park a fetch
     latencies = []

@@ -29,7 +29,9 @@ def test_quickstart_verbatim(strom_broker):
     lines = described.stdout.splitlines()
     assert lines[0].startswith(f"Topic: {topic}\tTopicId: ") and "\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: " in lines[0]
     assert lines[1] == f"\tTopic: {topic}\tPartition: 0\tLeader: 0\tReplicas: 0\tIsr: 0"
-    produced = sh("kafka-console-producer.sh", "--broker-list", server, "--topic", topic, input="This is my first event\nThis is my second event\n")
+    produced = sh(
+        "kafka-console-producer.sh", "--broker-list", server, "--topic", topic, input="This is my first event\nThis is my second event\n"
+    )
     assert produced.returncode == 0 and produced.stdout == ""  # no prompt when stdin is not a terminal
     consumed = sh("kafka-console-consumer.sh", "--bootstrap-server", server, "--topic", topic, "--from-beginning", "--max-messages", "2")
     assert consumed.stdout == "This is my first event\nThis is my second event\n"
@@ -41,15 +43,41 @@ def test_create_twice_and_if_not_exists(strom_broker):
     assert sh("kafka-topics.sh", "--create", "--topic", topic, "--bootstrap-server", strom_broker.bootstrap).returncode == 0
     again = sh("kafka-topics.sh", "--create", "--topic", topic, "--bootstrap-server", strom_broker.bootstrap)
     assert again.returncode == 1 and "already exists" in again.stderr
-    assert sh("kafka-topics.sh", "--create", "--if-not-exists", "--topic", topic, "--bootstrap-server", strom_broker.bootstrap).returncode == 0
+    assert (
+        sh("kafka-topics.sh", "--create", "--if-not-exists", "--topic", topic, "--bootstrap-server", strom_broker.bootstrap).returncode == 0
+    )
 
 
 def test_keys_and_print_properties(strom_broker):
     topic = f"keys-{uuid.uuid4().hex[:6]}"
-    sh("kafka-console-producer.sh", "--bootstrap-server", strom_broker.bootstrap, "--topic", topic,
-       "--property", "parse.key=true", "--property", "key.separator=:", input="k1:v1\nk2:v2\n")
-    out = sh("kafka-console-consumer.sh", "--bootstrap-server", strom_broker.bootstrap, "--topic", topic, "--from-beginning",
-             "--max-messages", "2", "--property", "print.key=true", "--property", "print.offset=true", "--property", "print.partition=true")
+    sh(
+        "kafka-console-producer.sh",
+        "--bootstrap-server",
+        strom_broker.bootstrap,
+        "--topic",
+        topic,
+        "--property",
+        "parse.key=true",
+        "--property",
+        "key.separator=:",
+        input="k1:v1\nk2:v2\n",
+    )
+    out = sh(
+        "kafka-console-consumer.sh",
+        "--bootstrap-server",
+        strom_broker.bootstrap,
+        "--topic",
+        topic,
+        "--from-beginning",
+        "--max-messages",
+        "2",
+        "--property",
+        "print.key=true",
+        "--property",
+        "print.offset=true",
+        "--property",
+        "print.partition=true",
+    )
     assert out.stdout.splitlines() == ["Partition:0\tOffset:0\tk1\tv1", "Partition:0\tOffset:1\tk2\tv2"]
 
 
@@ -69,15 +97,25 @@ def test_unreachable_broker_is_one_clear_line():
 def test_prompt_and_ctrl_c_summary_in_a_terminal(strom_broker):
     topic = f"tty-{uuid.uuid4().hex[:6]}"
     env = dict(os.environ)
-    prod = pexpect.spawn(str(BIN / "kafka-console-producer.sh"), ["--bootstrap-server", strom_broker.bootstrap, "--topic", topic],
-                         env=env, timeout=30, encoding="utf-8")
+    prod = pexpect.spawn(
+        str(BIN / "kafka-console-producer.sh"),
+        ["--bootstrap-server", strom_broker.bootstrap, "--topic", topic],
+        env=env,
+        timeout=30,
+        encoding="utf-8",
+    )
     prod.expect(">")
     prod.sendline("hello from a terminal")
     prod.expect(">")
     prod.sendeof()
     prod.expect(pexpect.EOF)
-    cons = pexpect.spawn(str(BIN / "kafka-console-consumer.sh"), ["--bootstrap-server", strom_broker.bootstrap, "--topic", topic, "--from-beginning"],
-                         env=env, timeout=30, encoding="utf-8")
+    cons = pexpect.spawn(
+        str(BIN / "kafka-console-consumer.sh"),
+        ["--bootstrap-server", strom_broker.bootstrap, "--topic", topic, "--from-beginning"],
+        env=env,
+        timeout=30,
+        encoding="utf-8",
+    )
     cons.expect("hello from a terminal")
     cons.sendintr()
     cons.expect("Processed a total of 1 messages")

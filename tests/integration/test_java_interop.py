@@ -12,11 +12,23 @@ pytestmark = pytest.mark.java
 def test_java_console_producer_and_consumer(strom_broker, kafka_tool):
     topic = f"java-console-{uuid.uuid4().hex[:6]}"
     lines = [f"java line {i}" for i in range(20)]
-    prod = kafka_tool("kafka-console-producer.sh", ["--bootstrap-server", strom_broker.bootstrap, "--topic", topic], input="\n".join(lines) + "\n")
+    prod = kafka_tool(
+        "kafka-console-producer.sh", ["--bootstrap-server", strom_broker.bootstrap, "--topic", topic], input="\n".join(lines) + "\n"
+    )
     assert prod.returncode == 0, prod.stderr
     cons = kafka_tool(
         "kafka-console-consumer.sh",
-        ["--bootstrap-server", strom_broker.bootstrap, "--topic", topic, "--from-beginning", "--max-messages", "20", "--timeout-ms", "30000"],
+        [
+            "--bootstrap-server",
+            strom_broker.bootstrap,
+            "--topic",
+            topic,
+            "--from-beginning",
+            "--max-messages",
+            "20",
+            "--timeout-ms",
+            "30000",
+        ],
     )
     assert cons.stdout.splitlines() == lines, cons.stderr
     assert "Processed a total of 20 messages" in cons.stderr
@@ -24,7 +36,9 @@ def test_java_console_producer_and_consumer(strom_broker, kafka_tool):
 
 def test_java_topics_tool_matches_ours(strom_broker, kafka_tool):
     topic = f"java-topics-{uuid.uuid4().hex[:6]}"
-    created = kafka_tool("kafka-topics.sh", ["--bootstrap-server", strom_broker.bootstrap, "--create", "--topic", topic, "--partitions", "3"])
+    created = kafka_tool(
+        "kafka-topics.sh", ["--bootstrap-server", strom_broker.bootstrap, "--create", "--topic", topic, "--partitions", "3"]
+    )
     assert created.returncode == 0 and f"Created topic {topic}." in created.stdout, created.stderr
     listed = kafka_tool("kafka-topics.sh", ["--bootstrap-server", strom_broker.bootstrap, "--list"])
     assert topic in listed.stdout.splitlines()
@@ -38,8 +52,21 @@ def test_java_producer_perf_test_idempotent(strom_broker, kafka_tool):
     topic = f"java-perf-{uuid.uuid4().hex[:6]}"
     perf = kafka_tool(
         "kafka-producer-perf-test.sh",
-        ["--topic", topic, "--num-records", "20000", "--record-size", "100", "--throughput", "-1",
-         "--producer-props", f"bootstrap.servers={strom_broker.bootstrap}", "acks=all", "enable.idempotence=true", "compression.type=lz4"],
+        [
+            "--topic",
+            topic,
+            "--num-records",
+            "20000",
+            "--record-size",
+            "100",
+            "--throughput",
+            "-1",
+            "--producer-props",
+            f"bootstrap.servers={strom_broker.bootstrap}",
+            "acks=all",
+            "enable.idempotence=true",
+            "compression.type=lz4",
+        ],
     )
     assert perf.returncode == 0, perf.stderr[-2000:]
     assert "20000 records sent" in perf.stdout
@@ -56,7 +83,9 @@ def test_java_consumer_groups_tool(strom_broker, kafka_tool):
         producer.produce(topic, value=b"%d" % i)
     producer.flush(10)
     group = f"g-{uuid.uuid4().hex[:6]}"
-    consumer = ck.Consumer({"bootstrap.servers": strom_broker.bootstrap, "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = ck.Consumer(
+        {"bootstrap.servers": strom_broker.bootstrap, "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False}
+    )
     consumer.subscribe([topic])
     n = 0
     while n < 10:

@@ -242,13 +242,13 @@ class Broker:
             asyncio.ensure_future(self._periodic(self._retention_tick, self.config["log.retention.check.interval.ms"] / 1000))
         )
         self._tasks.append(
-            asyncio.ensure_future(
-                self._periodic(self._checkpoint_tick, self.config["log.flush.offset.checkpoint.interval.ms"] / 1000)
-            )
+            asyncio.ensure_future(self._periodic(self._checkpoint_tick, self.config["log.flush.offset.checkpoint.interval.ms"] / 1000))
         )
         log.info(
             "[KafkaServer id=%d] started (Strom %s) listening on %s",
-            self.broker_id, __version__, ", ".join(f"{l.name}://{l.host}:{l.port}" for l in self.config.listeners),
+            self.broker_id,
+            __version__,
+            ", ".join(f"{l.name}://{l.host}:{l.port}" for l in self.config.listeners),
         )
 
     def bound_ports(self) -> list[int]:

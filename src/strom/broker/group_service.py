@@ -1,8 +1,10 @@
-"""Glue between the pure group coordinator and the broker: timers, `__consumer_offsets`, start-up load.
+"""Glue between the pure group coordinator and the broker: one timer, `__consumer_offsets`, start-up load.
 
-Commits are appended to the group's `__consumer_offsets` partition as record batches (Kafka's key/value
-formats) and acknowledged once appended -- and flushed when the flush policy says so -- so a kill -9
-loses no acknowledged commit; at start-up the topic is replayed into memory.
+Offset commits and group metadata are appended to the group's `__consumer_offsets` partition as record
+batches in Kafka's key/value formats; a commit is acknowledged once appended (and flushed when the flush
+policy says so), so a kill -9 of the broker loses no acknowledged commit. At start-up the topic is
+replayed: offsets come back, and groups resume in their generation so living clients carry on.
+The coordinator's deadlines drive one event-loop timer (re-armed after every operation), not a poll.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import logging
 from typing import Any
 
 from strom.broker.broker import OFFSETS_TOPIC, SHUTDOWN_HOOKS, STARTUP_HOOKS
-from strom.coordination.group import EMPTY, GroupConfig, GroupCoordinator
+from strom.coordination.group import EMPTY, Group, GroupConfig, GroupCoordinator
 from strom.coordination.offsets import (
     CommittedOffset,
     OffsetStore,
     group_key,
+    group_value,
     offset_key,
     offset_value,
     partition_for,
@@ -25,6 +28,8 @@ from strom.protocol.records import BatchBuilder, iter_all_records
 
 log = logging.getLogger("kafka.coordinator.group.GroupCoordinator")
 
+Record = tuple[bytes, bytes | None]
+
 
 class GroupService:
     def __init__(self, broker: Any) -> None:
@@ -32,25 +37,29 @@ class GroupService:
         cfg = broker.config
         self.coordinator = GroupCoordinator(
             GroupConfig(
-                min_session_timeout_ms=cfg["group.min.session.timeout.ms"],
-                max_session_timeout_ms=cfg["group.max.session.timeout.ms"],
-                initial_rebalance_delay_ms=cfg["group.initial.rebalance.delay.ms"],
-                max_size=cfg["group.max.size"],
+                min_session_timeout_ms=int(cfg["group.min.session.timeout.ms"]),
+                max_session_timeout_ms=int(cfg["group.max.session.timeout.ms"]),
+                initial_rebalance_delay_ms=int(cfg["group.initial.rebalance.delay.ms"]),
+                max_size=int(cfg["group.max.size"]),
             )
         )
         self.offsets = OffsetStore()
         self.num_partitions = int(cfg["offsets.topic.num.partitions"])
+        self.retention_ms = int(cfg["offsets.retention.minutes"]) * 60_000
+        self.retention_check_ms = int(cfg["offsets.retention.check.interval.ms"])
         self._timer: asyncio.TimerHandle | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._timer_at: int | None = None
+        self._retention_timer: asyncio.TimerHandle | None = None
 
     def now_ms(self) -> int:
         return int(self.broker.clock.now_ms())
 
-    # ---- start-up ---------------------------------------------------------------------------------------
+    # ---- start-up -------------------------------------------------------------------------------------
 
     def ensure_offsets_topic(self) -> None:
         topic = self.broker.metadata.topics.get(OFFSETS_TOPIC)
         if topic is None:
+            # Kafka caps the replication factor at the live brokers when it creates this topic
             self.broker.create_topic(
                 OFFSETS_TOPIC,
                 self.num_partitions,
@@ -66,6 +75,7 @@ class GroupService:
         self.num_partitions = len(topic.partitions)
 
     def load(self) -> int:
+        """Replays every partition of __consumer_offsets (runs in an executor: it reads files)."""
         count = 0
         for index in range(self.num_partitions):
             part = self.broker.partitions.get((OFFSETS_TOPIC, index))
@@ -76,44 +86,84 @@ class GroupService:
                 try:
                     self.offsets.apply_record(record.key, record.value)
                     count += 1
-                except Exception:  # a record we cannot read is skipped, as Kafka's loader does
+                except Exception:  # an unreadable record is skipped, as Kafka's loader does
                     log.warning("Skipping unreadable record at offset %d of %s-%d", record.offset, OFFSETS_TOPIC, index)
-        log.info("Loaded %d offset record(s) for %d group(s) from %s", count, len(self.offsets.offsets), OFFSETS_TOPIC)
         return count
 
-    async def run_timers(self) -> None:
-        """One wake-up per coordinator deadline (capped at 1 s so expiries stay timely)."""
-        while True:
-            deadline = self.coordinator.next_deadline()
-            now = self.now_ms()
-            wait = 1.0 if deadline is None else min(max((deadline - now) / 1000, 0.005), 1.0)
-            await asyncio.sleep(wait)
-            expired = self.coordinator.tick(self.now_ms())
-            for member in expired:
-                log.info("Member %s has failed, removing it from its group (session timeout)", member)
-            self._expire_offsets()
-
-    def _expire_offsets(self) -> None:
-        retention = int(self.broker.config["offsets.retention.minutes"]) * 60_000
+    def restore_groups(self) -> None:
         now = self.now_ms()
-        for group in list(self.offsets.offsets):
-            g = self.coordinator.group(group)
+        for group_id, stored in self.offsets.stored_groups.items():
+            self.coordinator.restore(group_id, stored, now)
+        for group_id in self.offsets.offsets:
+            self.coordinator.ensure_group(group_id, now)
+        log.info(
+            "Loaded %d group(s) and offsets of %d group(s) from %s",
+            len(self.coordinator.groups),
+            len(self.offsets.offsets),
+            OFFSETS_TOPIC,
+        )
+
+    # ---- timers ---------------------------------------------------------------------------------------
+
+    def after_operation(self) -> None:
+        """Called after every group operation: persist what changed and re-arm the timer if the next
+        deadline moved."""
+        self._persist_changed()
+        deadline = self.coordinator.next_deadline()
+        if deadline == self._timer_at and self._timer is not None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = deadline
+        if deadline is not None:
+            delay = max(deadline - self.now_ms(), 0) / 1000
+            self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        for member in self.coordinator.tick(self.now_ms()):
+            log.info("Member %s has failed (session or rebalance timeout), removing it from its group", member)
+        self.after_operation()
+
+    def _on_retention_timer(self) -> None:
+        try:
+            self.expire_offsets()
+        finally:
+            self._retention_timer = asyncio.get_running_loop().call_later(self.retention_check_ms / 1000, self._on_retention_timer)
+
+    def expire_offsets(self) -> int:
+        """offsets.retention.minutes for Empty groups; a group left with no offsets is forgotten."""
+        now = self.now_ms()
+        removed = 0
+        for group_id in list(self.offsets.offsets):
+            g = self.coordinator.group(group_id)
             if g is not None and g.state != EMPTY:
                 continue
-            gone = self.offsets.expire(group, now, retention)
-            if gone:
-                self._append(group, [(offset_key(group, t, p), None) for t, p in gone])
+            empty_since = g.state_timestamp_ms if g is not None and g.protocol_type else None
+            gone = self.offsets.expire(group_id, now, self.retention_ms, empty_since)
+            records: list[Record] = [(offset_key(group_id, t, p), None) for t, p in gone]
+            removed += len(gone)
+            if not self.offsets.has_group(group_id) and self.coordinator.remove_if_unused(group_id):
+                records.append((group_key(group_id), None))
+            if records:
+                self._append(group_id, records)
+        if removed:
+            log.info("Removed %d expired offset(s)", removed)
+        return removed
 
-    def wake(self) -> None:
-        """Called after each group operation: deadlines may have moved closer."""
-        if self._task is not None and not self._task.done():
-            return
+    # ---- persistence ----------------------------------------------------------------------------------
 
-    # ---- persistence ------------------------------------------------------------------------------------
+    def _persist_changed(self) -> None:
+        for g in self.coordinator.take_changed():
+            self._append(g.group_id, [(group_key(g.group_id), group_value(self.coordinator.snapshot(g)))])
 
-    def _append(self, group: str, records: list[tuple[bytes, bytes | None]]) -> Any:
-        part = self.broker.partitions.get((OFFSETS_TOPIC, partition_for(group, self.num_partitions)))
+    def _append(self, group_id: str, records: list[Record]) -> Any:
+        index = partition_for(group_id, self.num_partitions)
+        part = self.broker.partitions.get((OFFSETS_TOPIC, index))
         if part is None:
+            log.error("%s-%d is missing: cannot store records of group %s", OFFSETS_TOPIC, index, group_id)
             return None
         builder = BatchBuilder()
         now = self.now_ms()
@@ -121,38 +171,52 @@ class GroupService:
             builder.append(value, key=key, timestamp=now)
         part.log.append_as_leader(builder.build(), part.leader_epoch)
         part.log.high_watermark = part.log.log_end_offset
+        self.broker.purgatory.notify((OFFSETS_TOPIC, index))
         return part.log
 
-    async def commit(self, group: str, entries: list[tuple[str, int, CommittedOffset]]) -> None:
+    async def commit(self, group_id: str, entries: list[tuple[str, int, CommittedOffset]]) -> None:
         for topic, partition, committed in entries:
-            self.offsets.commit(group, topic, partition, committed)
-        plog = self._append(group, [(offset_key(group, t, p), offset_value(c)) for t, p, c in entries])
+            self.offsets.commit(group_id, topic, partition, committed)
+        self.coordinator.ensure_group(group_id, self.now_ms())
+        plog = self._append(group_id, [(offset_key(group_id, t, p), offset_value(c)) for t, p, c in entries])
         if plog is not None and plog.needs_flush(self.broker.clock.monotonic_ms()):
             await asyncio.get_running_loop().run_in_executor(None, plog.flush)
 
-    def delete_offsets(self, group: str, partitions: list[tuple[str, int]]) -> None:
+    def delete_offsets(self, group_id: str, partitions: list[tuple[str, int]]) -> None:
         for topic, partition in partitions:
-            self.offsets.delete(group, topic, partition)
+            self.offsets.delete(group_id, topic, partition)
         if partitions:
-            self._append(group, [(offset_key(group, t, p), None) for t, p in partitions])
+            self._append(group_id, [(offset_key(group_id, t, p), None) for t, p in partitions])
 
-    def delete_group(self, group: str) -> None:
-        gone = self.offsets.delete_group(group)
-        self._append(group, [(offset_key(group, t, p), None) for t, p in gone] + [(group_key(group), None)])
+    def delete_group(self, group_id: str) -> int:
+        """DeleteGroups: only Empty groups; their offsets and metadata get tombstones."""
+        code = self.coordinator.delete_group(group_id)
+        if code == 0:
+            gone = self.offsets.delete_group(group_id)
+            self._append(group_id, [(offset_key(group_id, t, p), None) for t, p in gone] + [(group_key(group_id), None)])
+        return code
+
+    def group_or_none(self, group_id: str) -> Group | None:
+        return self.coordinator.group(group_id)
 
 
 async def _start(broker: Any) -> None:
     service = GroupService(broker)
     service.ensure_offsets_topic()
     await asyncio.get_running_loop().run_in_executor(None, service.load)
-    service._task = asyncio.ensure_future(service.run_timers())
+    service.restore_groups()
     broker.services["group"] = service
+    service.after_operation()
+    service._retention_timer = asyncio.get_running_loop().call_later(service.retention_check_ms / 1000, service._on_retention_timer)
 
 
 async def _stop(broker: Any) -> None:
     service = broker.services.get("group")
-    if service is not None and service._task is not None:
-        service._task.cancel()
+    if service is None:
+        return
+    for timer in (service._timer, service._retention_timer):
+        if timer is not None:
+            timer.cancel()
 
 
 STARTUP_HOOKS.append(_start)

@@ -47,8 +47,13 @@ def setup_logging(log_dir: Path, to_stdout: bool) -> None:
 def parse_args(argv: list[str]) -> tuple[Path, dict[str, str]]:
     parser = argparse.ArgumentParser(prog="kafka-server-start.sh", usage=USAGE, add_help=True)
     parser.add_argument("config", help="server.properties")
-    parser.add_argument("--override", action="append", default=[], metavar="property=value",
-                        help="Optional property that should override values set in server.properties file")
+    parser.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="property=value",
+        help="Optional property that should override values set in server.properties file",
+    )
     parser.add_argument("--version", action="version", version=f"Strom {__version__}")
     args = parser.parse_args(argv)
     overrides = {}

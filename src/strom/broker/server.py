@@ -106,7 +106,9 @@ class KafkaConnection(asyncio.BufferedProtocol):
             if size < 0 or size > self.max_frame:
                 log.warning(
                     "Closing connection from %s: frame of %d bytes exceeds socket.request.max.bytes=%d",
-                    self.peer, size, self.max_frame,
+                    self.peer,
+                    size,
+                    self.max_frame,
                 )
                 self.close()
                 return
@@ -146,7 +148,9 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 return
             log.warning(
                 "Closing connection from %s: unsupported version %d of %s",
-                self.peer, header.api_version, api_name(header.api_key),
+                self.peer,
+                header.api_version,
+                api_name(header.api_key),
             )
             self.close()
             return
@@ -155,7 +159,10 @@ class KafkaConnection(asyncio.BufferedProtocol):
         except CorruptMessage as exc:
             log.warning(
                 "Closing connection from %s: cannot decode %s v%d (%s)",
-                self.peer, api_name(header.api_key), header.api_version, exc,
+                self.peer,
+                api_name(header.api_key),
+                header.api_version,
+                exc,
             )
             self.close()
             return
@@ -166,15 +173,15 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self._pending.append(fut)
         asyncio.ensure_future(self._run(handler(ctx, request), header, fut, no_response))
 
-    async def _run(
-        self, call: Awaitable[Any], header: RequestHeader, fut: asyncio.Future[list[Any] | None], no_response: bool
-    ) -> None:
+    async def _run(self, call: Awaitable[Any], header: RequestHeader, fut: asyncio.Future[list[Any] | None], no_response: bool) -> None:
         try:
             response = await call
         except Exception:
             log.exception(
                 "Error processing %s v%d from %s; closing connection",
-                api_name(header.api_key), header.api_version, self.peer,
+                api_name(header.api_key),
+                header.api_version,
+                self.peer,
             )
             self.close()
             return

@@ -4,7 +4,6 @@ with Kafka's "Processed a total of N messages" line."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 
@@ -13,19 +12,48 @@ from strom.client.consumer import EARLIEST, LATEST, AsyncConsumer
 
 
 def build_parser() -> KafkaArgumentParser:
-    p = KafkaArgumentParser(prog="kafka-console-consumer.sh", description="Consume messages from a topic and print them to standard output.")
+    p = KafkaArgumentParser(
+        prog="kafka-console-consumer.sh", description="Consume messages from a topic and print them to standard output."
+    )
     p.add_argument("--bootstrap-server", required=True, help="REQUIRED: The server(s) to connect to.")
     p.add_argument("--topic", help="The topic to consume on.")
-    p.add_argument("--from-beginning", action="store_true", help="Start with the earliest message present in the log rather than the latest message.")
-    p.add_argument("--partition", type=int, help="The partition to consume from. Consumption starts from the end of the partition unless '--offset' is specified.")
-    p.add_argument("--offset", default="latest", help="The offset to consume from (a non-negative number), or 'earliest' / 'latest' (default: latest)")
+    p.add_argument(
+        "--from-beginning", action="store_true", help="Start with the earliest message present in the log rather than the latest message."
+    )
+    p.add_argument(
+        "--partition",
+        type=int,
+        help="The partition to consume from. Consumption starts from the end of the partition unless '--offset' is specified.",
+    )
+    p.add_argument(
+        "--offset", default="latest", help="The offset to consume from (a non-negative number), or 'earliest' / 'latest' (default: latest)"
+    )
     p.add_argument("--group", help="The consumer group id of the consumer (not supported by this tool yet).")
     p.add_argument("--max-messages", type=int, help="The maximum number of messages to consume before exiting.")
-    p.add_argument("--timeout-ms", type=int, help="If specified, exit if no message is available for consumption for the specified interval.")
-    p.add_argument("--property", action="append", default=[], help="print.key, print.timestamp, print.partition, print.offset, print.headers, key.separator, line.separator")
-    p.add_argument("--consumer-property", action="append", default=[], help="A mechanism to pass user-defined properties in the form key=value to the consumer.")
-    p.add_argument("--isolation-level", default="read_uncommitted", choices=["read_uncommitted", "read_committed"], help="Set to read_committed in order to filter out transactional messages which are not committed.")
-    p.add_argument("--skip-message-on-error", action="store_true", help="If there is an error when processing a message, skip it instead of halt.")
+    p.add_argument(
+        "--timeout-ms", type=int, help="If specified, exit if no message is available for consumption for the specified interval."
+    )
+    p.add_argument(
+        "--property",
+        action="append",
+        default=[],
+        help="print.key, print.timestamp, print.partition, print.offset, print.headers, key.separator, line.separator",
+    )
+    p.add_argument(
+        "--consumer-property",
+        action="append",
+        default=[],
+        help="A mechanism to pass user-defined properties in the form key=value to the consumer.",
+    )
+    p.add_argument(
+        "--isolation-level",
+        default="read_uncommitted",
+        choices=["read_uncommitted", "read_committed"],
+        help="Set to read_committed in order to filter out transactional messages which are not committed.",
+    )
+    p.add_argument(
+        "--skip-message-on-error", action="store_true", help="If there is an error when processing a message, skip it instead of halt."
+    )
     return p
 
 
@@ -73,7 +101,10 @@ async def consume(args: argparse.Namespace, counter: list[int]) -> int:
             try:
                 offset = int(args.offset)
             except ValueError:
-                print(f"The provided offset value '{args.offset}' is incorrect. Valid values are 'earliest', 'latest', or a non-negative long.", file=sys.stderr)
+                print(
+                    f"The provided offset value '{args.offset}' is incorrect. Valid values are 'earliest', 'latest', or a non-negative long.",
+                    file=sys.stderr,
+                )
                 return 1
             await consumer.assign(tps, offsets={tps[0]: offset})
         else:
@@ -93,7 +124,10 @@ async def consume(args: argparse.Namespace, counter: list[int]) -> int:
                     return 0
             out.flush()
             if args.timeout_ms is not None and (time.monotonic() - last) * 1000 >= args.timeout_ms:
-                print(f"[ERROR] Error processing message, terminating consumer process:  org.apache.kafka.common.errors.TimeoutException", file=sys.stderr)
+                print(
+                    "[ERROR] Error processing message, terminating consumer process:  org.apache.kafka.common.errors.TimeoutException",
+                    file=sys.stderr,
+                )
                 return 0
     finally:
         await consumer.close()

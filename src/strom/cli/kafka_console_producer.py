@@ -17,14 +17,33 @@ def build_parser() -> KafkaArgumentParser:
     p = KafkaArgumentParser(prog="kafka-console-producer.sh", description="Read data from standard input and publish it to Kafka.")
     servers = p.add_mutually_exclusive_group(required=True)
     servers.add_argument("--bootstrap-server", help="REQUIRED unless --broker-list(deprecated) is specified. The server(s) to connect to.")
-    servers.add_argument("--broker-list", help="DEPRECATED, use --bootstrap-server instead. The broker list string in the form HOST1:PORT1,HOST2:PORT2.")
+    servers.add_argument(
+        "--broker-list", help="DEPRECATED, use --bootstrap-server instead. The broker list string in the form HOST1:PORT1,HOST2:PORT2."
+    )
     p.add_argument("--topic", required=True, help="REQUIRED: The topic id to produce messages to.")
     p.add_argument("--property", action="append", default=[], help="parse.key=true|false, key.separator=<sep>, ignore.error=true|false")
-    p.add_argument("--producer-property", action="append", default=[], help="A mechanism to pass user-defined properties in the form key=value to the producer.")
-    p.add_argument("--producer.config", dest="producer_config", help="Producer config properties file (accepted, --producer-property takes precedence).")
+    p.add_argument(
+        "--producer-property",
+        action="append",
+        default=[],
+        help="A mechanism to pass user-defined properties in the form key=value to the producer.",
+    )
+    p.add_argument(
+        "--producer.config",
+        dest="producer_config",
+        help="Producer config properties file (accepted, --producer-property takes precedence).",
+    )
     p.add_argument("--request-required-acks", default="-1", help="The required acks of the producer requests (default: -1)")
-    p.add_argument("--compression-codec", nargs="?", const="gzip", default="none", help="The compression codec: either 'none', 'gzip', 'snappy', 'lz4', or 'zstd'. If specified without value, then it defaults to 'gzip'")
-    p.add_argument("--sync", action="store_true", help="If set message send requests to the brokers are synchronously, one at a time as they arrive.")
+    p.add_argument(
+        "--compression-codec",
+        nargs="?",
+        const="gzip",
+        default="none",
+        help="The compression codec: either 'none', 'gzip', 'snappy', 'lz4', or 'zstd'. If specified without value, then it defaults to 'gzip'",
+    )
+    p.add_argument(
+        "--sync", action="store_true", help="If set message send requests to the brokers are synchronously, one at a time as they arrive."
+    )
     p.add_argument("--timeout", type=int, default=1000, help="linger.ms: the time a batch waits for more records (default: 1000)")
     p.add_argument("--batch-size", type=int, default=16384, help="Number of messages to send in a single batch (default: 16384 bytes here)")
     return p

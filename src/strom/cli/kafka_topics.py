@@ -46,12 +46,18 @@ async def main_async(args: argparse.Namespace) -> int:
     try:
         if a.create:
             if not a.topic:
-                print("Missing required argument \"[topic]\"", file=sys.stderr)
+                print('Missing required argument "[topic]"', file=sys.stderr)
                 return 1
             configs = parse_properties(a.config, "--config")
             result = await admin.create_topics(
-                [NewTopic(a.topic, a.partitions if a.partitions is not None else -1,
-                          a.replication_factor if a.replication_factor is not None else -1, configs)]
+                [
+                    NewTopic(
+                        a.topic,
+                        a.partitions if a.partitions is not None else -1,
+                        a.replication_factor if a.replication_factor is not None else -1,
+                        configs,
+                    )
+                ]
             )
             err = result.get(a.topic)
             if err is not None:
@@ -90,7 +96,9 @@ async def main_async(args: argparse.Namespace) -> int:
                 if a.under_replicated_partitions and not under:
                     continue
                 if not a.under_replicated_partitions:
-                    print(f"Topic: {t.name}\tTopicId: {topic_id_string(t.topic_id)}\tPartitionCount: {len(parts)}\tReplicationFactor: {rf}\tConfigs: {overrides}")
+                    print(
+                        f"Topic: {t.name}\tTopicId: {topic_id_string(t.topic_id)}\tPartitionCount: {len(parts)}\tReplicationFactor: {rf}\tConfigs: {overrides}"
+                    )
                 for p in under if a.under_replicated_partitions else parts:
                     print(
                         f"\tTopic: {t.name}\tPartition: {p.partition_index}\tLeader: {p.leader_id if p.leader_id >= 0 else 'none'}\t"
@@ -111,7 +119,7 @@ async def main_async(args: argparse.Namespace) -> int:
             return 0
         if a.delete:
             if not a.topic:
-                print("Missing required argument \"[topic]\"", file=sys.stderr)
+                print('Missing required argument "[topic]"', file=sys.stderr)
                 return 1
             result = await admin.delete_topics([a.topic])
             err = result.get(a.topic)

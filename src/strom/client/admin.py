@@ -23,7 +23,9 @@ class AsyncAdmin:
     def __init__(self, bootstrap_servers: str, client_id: str = "strom-admin", request_timeout_ms: int = 30000) -> None:
         self.cluster = Cluster(bootstrap_servers, client_id, request_timeout_ms)
 
-    async def create_topics(self, topics: list[NewTopic], validate_only: bool = False, timeout_ms: int = 30000) -> dict[str, KafkaError | None]:
+    async def create_topics(
+        self, topics: list[NewTopic], validate_only: bool = False, timeout_ms: int = 30000
+    ) -> dict[str, KafkaError | None]:
         conn = await self.cluster.controller()
         req = create_topics.CreateTopicsRequest(
             topics=[
@@ -31,7 +33,10 @@ class AsyncAdmin:
                     name=t.topic,
                     num_partitions=t.num_partitions if not t.replica_assignment else -1,
                     replication_factor=t.replication_factor if not t.replica_assignment else -1,
-                    assignments=[create_topics.CreatableReplicaAssignment(partition_index=p, broker_ids=b) for p, b in (t.replica_assignment or {}).items()],
+                    assignments=[
+                        create_topics.CreatableReplicaAssignment(partition_index=p, broker_ids=b)
+                        for p, b in (t.replica_assignment or {}).items()
+                    ],
                     configs=[create_topics.CreatableTopicConfig(name=k, value=v) for k, v in (t.config or {}).items()],
                 )
                 for t in topics
@@ -68,7 +73,10 @@ class AsyncAdmin:
     async def describe_configs(self, resource_type: int, names: list[str]) -> Any:
         conn = await self.cluster.any_connection()
         req = describe_configs.DescribeConfigsRequest(
-            resources=[describe_configs.DescribeConfigsResource(resource_type=resource_type, resource_name=n, configuration_keys=None) for n in names],
+            resources=[
+                describe_configs.DescribeConfigsResource(resource_type=resource_type, resource_name=n, configuration_keys=None)
+                for n in names
+            ],
             include_synonyms=True,
         )
         return await conn.send(req)

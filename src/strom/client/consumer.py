@@ -61,7 +61,13 @@ class AsyncConsumer:
             for t, p in items:
                 topics.setdefault(t, []).append(ListOffsetsPartition(partition_index=p, timestamp=timestamp))
             conn = await self.cluster.connection(leader)
-            resp = await conn.send(ListOffsetsRequest(replica_id=-1, isolation_level=self.isolation_level, topics=[ListOffsetsTopic(name=t, partitions=ps) for t, ps in topics.items()]))
+            resp = await conn.send(
+                ListOffsetsRequest(
+                    replica_id=-1,
+                    isolation_level=self.isolation_level,
+                    topics=[ListOffsetsTopic(name=t, partitions=ps) for t, ps in topics.items()],
+                )
+            )
             for t in resp.topics:
                 for p in t.partitions:
                     if p.error_code:
@@ -84,12 +90,20 @@ class AsyncConsumer:
             conn = await self.cluster.connection(leader)
             topics: dict[str, list[FetchPartition]] = {}
             for t, p in items:
-                topics.setdefault(t, []).append(FetchPartition(partition=p, fetch_offset=self.positions[(t, p)], partition_max_bytes=self.partition_max))
+                topics.setdefault(t, []).append(
+                    FetchPartition(partition=p, fetch_offset=self.positions[(t, p)], partition_max_bytes=self.partition_max)
+                )
             version = conn.version_for(1)
             if version >= 13:
                 version = 12  # topic ids need the ids from metadata; names are enough here
-            req = FetchRequest(replica_id=-1, max_wait_ms=self.max_wait, min_bytes=1, max_bytes=52428800,
-                               isolation_level=self.isolation_level, topics=[FetchTopic(topic=t, partitions=ps) for t, ps in topics.items()])
+            req = FetchRequest(
+                replica_id=-1,
+                max_wait_ms=self.max_wait,
+                min_bytes=1,
+                max_bytes=52428800,
+                isolation_level=self.isolation_level,
+                topics=[FetchTopic(topic=t, partitions=ps) for t, ps in topics.items()],
+            )
             resp = await conn.send(req, version)
             for t in resp.responses:
                 for p in t.partitions:
@@ -108,7 +122,11 @@ class AsyncConsumer:
                             continue
                         for r in iter_records(p.records, bpos):
                             if r.offset >= pos:
-                                records.append(ConsumerRecord(t.topic, p.partition_index, r.offset, r.timestamp, header.timestamp_type, r.key, r.value, r.headers))
+                                records.append(
+                                    ConsumerRecord(
+                                        t.topic, p.partition_index, r.offset, r.timestamp, header.timestamp_type, r.key, r.value, r.headers
+                                    )
+                                )
                         pos = max(pos, header.last_offset + 1)
                     self.positions[tp] = pos
         return records

@@ -129,7 +129,9 @@ class AsyncProducer:
         topics: dict[str, list[PartitionProduceData]] = {}
         for (topic, partition), (data, _) in batches.items():
             topics.setdefault(topic, []).append(PartitionProduceData(index=partition, records=data))
-        req = ProduceRequest(acks=self.acks, timeout_ms=self.timeout_ms, topic_data=[TopicProduceData(name=t, partition_data=p) for t, p in topics.items()])
+        req = ProduceRequest(
+            acks=self.acks, timeout_ms=self.timeout_ms, topic_data=[TopicProduceData(name=t, partition_data=p) for t, p in topics.items()]
+        )
         try:
             conn = await self.cluster.connection(leader)
             resp = await conn.send(req, expect_response=self.acks != 0)

@@ -98,13 +98,10 @@ class LocalMetadataStore:
 
     # ---- topics ---------------------------------------------------------------------------------------
 
-    def create_topic(
-        self, name: str, assignment: dict[int, list[int]], configs: dict[str, str], internal: bool = False
-    ) -> TopicState:
+    def create_topic(self, name: str, assignment: dict[int, list[int]], configs: dict[str, str], internal: bool = False) -> TopicState:
         with self._lock:
             parts = {
-                p: PartitionState(p, list(replicas), list(replicas), replicas[0] if replicas else -1)
-                for p, replicas in assignment.items()
+                p: PartitionState(p, list(replicas), list(replicas), replicas[0] if replicas else -1) for p, replicas in assignment.items()
             }
             topic = TopicState(name, str(uuid.uuid4()), parts, dict(configs), internal)
             self.topics[name] = topic

@@ -218,13 +218,19 @@ _NS_BASE.update(CorruptMessage=CorruptMessage, uuid=uuid, memoryview=memoryview)
 
 def _read_expr(type_name: str, nullable: bool, flexible: bool) -> str:
     if type_name == "string":
-        fn = ("read_compact_nullable_string" if nullable else "read_compact_string") if flexible else (
-            "read_nullable_string" if nullable else "read_string")
+        fn = (
+            ("read_compact_nullable_string" if nullable else "read_compact_string")
+            if flexible
+            else ("read_nullable_string" if nullable else "read_string")
+        )
     elif type_name in ("bytes", "records"):
         if type_name == "records":
             nullable = True
-        fn = ("read_compact_nullable_bytes" if nullable else "read_compact_bytes") if flexible else (
-            "read_nullable_bytes" if nullable else "read_bytes")
+        fn = (
+            ("read_compact_nullable_bytes" if nullable else "read_compact_bytes")
+            if flexible
+            else ("read_nullable_bytes" if nullable else "read_bytes")
+        )
     elif type_name == "uuid":
         fn = "read_uuid"
     else:
@@ -234,11 +240,17 @@ def _read_expr(type_name: str, nullable: bool, flexible: bool) -> str:
 
 def _write_stmt(type_name: str, nullable: bool, flexible: bool, value: str) -> str:
     if type_name == "string":
-        fn = ("write_compact_nullable_string" if nullable else "write_compact_string") if flexible else (
-            "write_nullable_string" if nullable else "write_string")
+        fn = (
+            ("write_compact_nullable_string" if nullable else "write_compact_string")
+            if flexible
+            else ("write_nullable_string" if nullable else "write_string")
+        )
     elif type_name == "bytes":
-        fn = ("write_compact_nullable_bytes" if nullable else "write_compact_bytes") if flexible else (
-            "write_nullable_bytes" if nullable else "write_bytes")
+        fn = (
+            ("write_compact_nullable_bytes" if nullable else "write_compact_bytes")
+            if flexible
+            else ("write_nullable_bytes" if nullable else "write_bytes")
+        )
     elif type_name == "records":
         return f"_write_records(out, {value}, regions, {flexible})"
     elif type_name == "uuid":

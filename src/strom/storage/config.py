@@ -125,9 +125,7 @@ class LogConfig:
         try:
             return entry[1](value)
         except ValueError as exc:
-            raise KafkaError(
-                ErrorCode.INVALID_CONFIG, f"Invalid value {value} for configuration {name}: {exc}"
-            ) from None
+            raise KafkaError(ErrorCode.INVALID_CONFIG, f"Invalid value {value} for configuration {name}: {exc}") from None
 
     @classmethod
     def from_topic_configs(cls, configs: Mapping[str, str | None], base: LogConfig | None = None) -> LogConfig:

@@ -148,9 +148,7 @@ class PartitionLog:
                 raise KafkaError(ErrorCode.INVALID_RECORD, "record count does not match last offset delta")
         return found
 
-    def append_as_leader(
-        self, batches: bytes | bytearray | memoryview, leader_epoch: int, log_append_time: bool = False
-    ) -> AppendResult:
+    def append_as_leader(self, batches: bytes | bytearray | memoryview, leader_epoch: int, log_append_time: bool = False) -> AppendResult:
         found = self._validate(batches)
         dup = self.producer_state.check(found)
         if dup is not None:
@@ -185,8 +183,7 @@ class PartitionLog:
             raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, f"follower append at {first} below LEO {self.log_end_offset}")
         for _, header in found:
             if header.partition_leader_epoch >= 0 and (
-                self.leader_epoch_cache.latest_epoch is None
-                or header.partition_leader_epoch > self.leader_epoch_cache.latest_epoch
+                self.leader_epoch_cache.latest_epoch is None or header.partition_leader_epoch > self.leader_epoch_cache.latest_epoch
             ):
                 self.leader_epoch_cache.assign(header.partition_leader_epoch, header.base_offset)
         self._append(batches, found)
@@ -227,9 +224,7 @@ class PartitionLog:
         bases = [s.base_offset for s in self.segments]
         return max(0, bisect.bisect_right(bases, offset) - 1)
 
-    def read(
-        self, offset: int, max_bytes: int, max_offset: int | None = None, min_one_batch: bool = True
-    ) -> FileSlice | None:
+    def read(self, offset: int, max_bytes: int, max_offset: int | None = None, min_one_batch: bool = True) -> FileSlice | None:
         """Whole batches from the one containing `offset`, up to max_bytes (at least one batch if asked),
         never past `max_offset` (exclusive; the high watermark for consumers)."""
         bound = self.log_end_offset if max_offset is None else max_offset
@@ -372,10 +367,7 @@ class PartitionLog:
     def needs_flush(self, now_monotonic_ms: int) -> bool:
         if self.unflushed_messages == 0:
             return False
-        return (
-            self.unflushed_messages >= self.config.flush_messages
-            or now_monotonic_ms - self.last_flush_ms >= self.config.flush_ms
-        )
+        return self.unflushed_messages >= self.config.flush_messages or now_monotonic_ms - self.last_flush_ms >= self.config.flush_ms
 
     def flush(self) -> None:
         end = self.log_end_offset

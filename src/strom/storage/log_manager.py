@@ -92,9 +92,7 @@ class LogManager:
                 parsed = parse_dir_name(child.name)
                 if parsed is None:
                     continue
-                lg = PartitionLog.open(
-                    child, configs_for(parsed[0]), self.clock, recovery.get(parsed, 0), starts.get(parsed)
-                )
+                lg = PartitionLog.open(child, configs_for(parsed[0]), self.clock, recovery.get(parsed, 0), starts.get(parsed))
                 self.logs[parsed] = lg
         log.info("Loaded %d partition logs from %s", len(self.logs), ", ".join(map(str, self.log_dirs)))
 

@@ -16,8 +16,8 @@ from typing import BinaryIO
 
 import crc32c
 
-from strom.protocol.records import BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD, BatchHeader, read_batch_header
 from strom.protocol.errors import CorruptMessage
+from strom.protocol.records import BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD, BatchHeader, read_batch_header
 
 _INDEX_ENTRY = struct.Struct(">ii")
 _TIME_ENTRY = struct.Struct(">qi")

@@ -67,7 +67,10 @@ def kafka_libs(version: str = KAFKA_VERSION) -> Path:
         (home / "pom.xml").write_text(_POM.format(v=version))
         proc = subprocess.run(
             ["mvn", "-q", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={libs}"],
-            cwd=home, capture_output=True, text=True, timeout=900,
+            cwd=home,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         if proc.returncode != 0 or not any(libs.glob("kafka_2.13-*.jar")):
             raise KafkaUnavailable(f"Maven could not fetch Apache Kafka {version}: {proc.stdout[-1500:]}{proc.stderr[-1500:]}")
@@ -84,8 +87,14 @@ def java_command(main_class: str, args: list[str], version: str = KAFKA_VERSION,
     libs = kafka_libs(version)
     log4j = libs.parent / "log4j.properties"
     return [
-        "java", f"-Xmx{heap}", "-XX:+UseG1GC", f"-Dlog4j.configuration=file:{log4j}",
-        "-cp", f"{libs}/*", main_class, *args,
+        "java",
+        f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        f"-Dlog4j.configuration=file:{log4j}",
+        "-cp",
+        f"{libs}/*",
+        main_class,
+        *args,
     ]
 
 

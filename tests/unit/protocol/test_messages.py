@@ -10,10 +10,7 @@ from strom.protocol.headers import RequestHeader, decode_request_header, encode_
 from strom.protocol.messages import REQUEST_TYPES, RESPONSE_TYPES
 
 CASES = [
-    (cls, v)
-    for table in (REQUEST_TYPES, RESPONSE_TYPES)
-    for cls in table.values()
-    for v in range(cls.MIN_VERSION, cls.MAX_VERSION + 1)
+    (cls, v) for table in (REQUEST_TYPES, RESPONSE_TYPES) for cls in table.values() for v in range(cls.MIN_VERSION, cls.MAX_VERSION + 1)
 ]
 
 _SCALARS = {

@@ -60,8 +60,13 @@ def test_kafka_python_reads_our_batches(codec):
 @pytest.mark.parametrize("codec", [0, 1])
 def test_we_read_kafka_python_batches(codec):
     theirs = DefaultRecordBatchBuilder(
-        magic=2, compression_type=codec, is_transactional=False, producer_id=-1,
-        producer_epoch=-1, base_sequence=-1, batch_size=1 << 20,
+        magic=2,
+        compression_type=codec,
+        is_transactional=False,
+        producer_id=-1,
+        producer_epoch=-1,
+        base_sequence=-1,
+        batch_size=1 << 20,
     )
     for i in range(50):
         theirs.append(i, 1000 + i, b"key", b"val%d" % i, [("a", b"b")])

@@ -217,7 +217,7 @@ from strom.protocol.records import BatchBuilder
 from strom.storage.clock import SystemClock
 from strom.storage.config import LogConfig
 from strom.storage.log import PartitionLog
-log = PartitionLog.open(__import__('pathlib').Path({str(tmp_path / 't-0')!r}), LogConfig(segment_bytes=1<<20), SystemClock())
+log = PartitionLog.open(__import__('pathlib').Path({str(tmp_path / "t-0")!r}), LogConfig(segment_bytes=1<<20), SystemClock())
 i = 0
 while True:
     b = BatchBuilder()

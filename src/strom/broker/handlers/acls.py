@@ -21,9 +21,13 @@ async def describe_acls(ctx: Any, request: Any) -> DescribeAclsResponse:
 
 @handles(30)
 async def create_acls(ctx: Any, request: Any) -> CreateAclsResponse:
-    return CreateAclsResponse(results=[AclCreationResult(error_code=ErrorCode.SECURITY_DISABLED, error_message=_MSG) for _ in request.creations])
+    return CreateAclsResponse(
+        results=[AclCreationResult(error_code=ErrorCode.SECURITY_DISABLED, error_message=_MSG) for _ in request.creations]
+    )
 
 
 @handles(31)
 async def delete_acls(ctx: Any, request: Any) -> DeleteAclsResponse:
-    return DeleteAclsResponse(filter_results=[DeleteAclsFilterResult(error_code=ErrorCode.SECURITY_DISABLED, error_message=_MSG) for _ in request.filters])
+    return DeleteAclsResponse(
+        filter_results=[DeleteAclsFilterResult(error_code=ErrorCode.SECURITY_DISABLED, error_message=_MSG) for _ in request.filters]
+    )

@@ -31,7 +31,11 @@ from strom.protocol.schema.offset_for_leader_epoch import (
 async def describe_cluster(ctx: Any, request: Any) -> DescribeClusterResponse:
     broker = ctx.broker
     if ctx.api_version >= 1 and request.endpoint_type != 1:
-        return DescribeClusterResponse(error_code=ErrorCode.MISMATCHED_ENDPOINT_TYPE, error_message="The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER", endpoint_type=1)
+        return DescribeClusterResponse(
+            error_code=ErrorCode.MISMATCHED_ENDPOINT_TYPE,
+            error_message="The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER",
+            endpoint_type=1,
+        )
     host, port = advertised_endpoint(ctx)
     return DescribeClusterResponse(
         error_code=0,
@@ -61,7 +65,10 @@ async def describe_log_dirs(ctx: Any, request: Any) -> DescribeLogDirsResponse:
             DescribeLogDirsResult(
                 error_code=0,
                 log_dir=str(d.resolve()),
-                topics=[DescribeLogDirsTopic(name=t, partitions=sorted(ps, key=lambda p: p.partition_index)) for t, ps in sorted(by_topic.items())],
+                topics=[
+                    DescribeLogDirsTopic(name=t, partitions=sorted(ps, key=lambda p: p.partition_index))
+                    for t, ps in sorted(by_topic.items())
+                ],
                 total_bytes=usage.total,
                 usable_bytes=usage.free,
             )
@@ -99,7 +106,11 @@ async def delete_records(ctx: Any, request: Any) -> DeleteRecordsResponse:
         for p in t.partitions:
             part = broker.partitions.get((t.name, p.partition_index))
             if part is None:
-                parts.append(DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                parts.append(
+                    DeleteRecordsPartitionResult(
+                        partition_index=p.partition_index, low_watermark=-1, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                    )
+                )
                 continue
             offset = part.log.high_watermark if p.offset == -1 else p.offset
             try:

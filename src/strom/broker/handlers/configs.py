@@ -36,7 +36,12 @@ def _config_type(value: Any) -> int:
 def _describe_topic(broker: Any, name: str, keys: list[str] | None, version: int, synonyms: bool) -> DescribeConfigsResult:
     state = broker.metadata.topics.get(name)
     if state is None:
-        return DescribeConfigsResult(error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, error_message=f"Topic {name} does not exist", resource_type=TOPIC, resource_name=name)
+        return DescribeConfigsResult(
+            error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            error_message=f"Topic {name} does not exist",
+            resource_type=TOPIC,
+            resource_name=name,
+        )
     cfg = broker.topic_log_config(name)
     out = []
     for key in sorted(TOPIC_CONFIGS):
@@ -50,12 +55,20 @@ def _describe_topic(broker: Any, name: str, keys: list[str] | None, version: int
             syns.append(DescribeConfigsSynonym(name=key, value=state.configs[key], source=DYNAMIC_TOPIC))
         if broker_key:
             if broker_key in broker.metadata.broker_configs:
-                syns.append(DescribeConfigsSynonym(name=broker_key, value=broker.metadata.broker_configs[broker_key], source=DYNAMIC_BROKER))
+                syns.append(
+                    DescribeConfigsSynonym(name=broker_key, value=broker.metadata.broker_configs[broker_key], source=DYNAMIC_BROKER)
+                )
                 source = source if is_topic else DYNAMIC_BROKER
             elif not broker.config.is_default(broker_key):
                 syns.append(DescribeConfigsSynonym(name=broker_key, value=broker.config.value_string(broker_key), source=STATIC_BROKER))
                 source = source if is_topic else STATIC_BROKER
-            syns.append(DescribeConfigsSynonym(name=broker_key, value=broker.config.value_string(broker_key) if broker.config.is_default(broker_key) else _default_of(broker_key), source=DEFAULT))
+            syns.append(
+                DescribeConfigsSynonym(
+                    name=broker_key,
+                    value=broker.config.value_string(broker_key) if broker.config.is_default(broker_key) else _default_of(broker_key),
+                    source=DEFAULT,
+                )
+            )
         out.append(
             DescribeConfigsResourceResult(
                 name=key,
@@ -77,7 +90,12 @@ def _default_of(key: str) -> str | None:
 
 def _describe_broker(broker: Any, name: str, keys: list[str] | None) -> DescribeConfigsResult:
     if name not in ("", str(broker.broker_id)):
-        return DescribeConfigsResult(error_code=ErrorCode.INVALID_REQUEST, error_message=f"Unexpected broker id, expected {broker.broker_id} or empty string, but received {name}", resource_type=BROKER, resource_name=name)
+        return DescribeConfigsResult(
+            error_code=ErrorCode.INVALID_REQUEST,
+            error_message=f"Unexpected broker id, expected {broker.broker_id} or empty string, but received {name}",
+            resource_type=BROKER,
+            resource_name=name,
+        )
     out = []
     for key in sorted(BROKER_CONFIGS):
         if keys is not None and key not in keys:
@@ -89,8 +107,12 @@ def _describe_broker(broker: Any, name: str, keys: list[str] | None) -> Describe
             source = DEFAULT if broker.config.is_default(key) else STATIC_BROKER
         out.append(
             DescribeConfigsResourceResult(
-                name=key, value=value, read_only=key not in _DYNAMIC_BROKER_KEYS, is_default=source == DEFAULT,
-                config_source=source, is_sensitive=False,
+                name=key,
+                value=value,
+                read_only=key not in _DYNAMIC_BROKER_KEYS,
+                is_default=source == DEFAULT,
+                config_source=source,
+                is_sensitive=False,
             )
         )
     return DescribeConfigsResult(error_code=0, resource_type=BROKER, resource_name=name, configs=out)
@@ -109,7 +131,14 @@ async def describe_configs(ctx: Any, request: Any) -> DescribeConfigsResponse:
         elif r.resource_type == BROKER:
             results.append(_describe_broker(ctx.broker, r.resource_name, keys))
         else:
-            results.append(DescribeConfigsResult(error_code=ErrorCode.INVALID_REQUEST, error_message=f"Unsupported resource type {r.resource_type}", resource_type=r.resource_type, resource_name=r.resource_name))
+            results.append(
+                DescribeConfigsResult(
+                    error_code=ErrorCode.INVALID_REQUEST,
+                    error_message=f"Unsupported resource type {r.resource_type}",
+                    resource_type=r.resource_type,
+                    resource_name=r.resource_name,
+                )
+            )
     return DescribeConfigsResponse(results=results)
 
 
@@ -157,7 +186,11 @@ async def alter_configs(ctx: Any, request: Any) -> AlterConfigsResponse:
             _apply(ctx.broker, r.resource_type, r.resource_name, {c.name: c.value for c in r.configs}, request.validate_only, replace=True)
             out.append(AlterConfigsResourceResponse(error_code=0, resource_type=r.resource_type, resource_name=r.resource_name))
         except KafkaError as exc:
-            out.append(AlterConfigsResourceResponse(error_code=exc.code, error_message=exc.message, resource_type=r.resource_type, resource_name=r.resource_name))
+            out.append(
+                AlterConfigsResourceResponse(
+                    error_code=exc.code, error_message=exc.message, resource_type=r.resource_type, resource_name=r.resource_name
+                )
+            )
     return AlterConfigsResponse(responses=out)
 
 

@@ -48,7 +48,9 @@ def _read_all(ctx: Any, request: Any) -> tuple[FetchResponse, int, list[tuple[st
             part = broker.partitions.get((name, fp.partition))
             if part is None:
                 parts.append(
-                    PartitionData(partition_index=fp.partition, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, high_watermark=-1, records=b"")
+                    PartitionData(
+                        partition_index=fp.partition, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, high_watermark=-1, records=b""
+                    )
                 )
                 continue
             plog = part.log

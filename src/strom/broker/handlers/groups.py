@@ -43,10 +43,21 @@ async def find_coord(ctx: Any, request: Any) -> Any:
             if request.key_type == GROUP_KEY:
                 coords.append(find_coordinator.Coordinator(key=key, node_id=broker_id, host=host, port=port, error_code=0))
             else:
-                coords.append(find_coordinator.Coordinator(key=key, node_id=-1, host="", port=-1, error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE, error_message="transactions are not supported yet"))
+                coords.append(
+                    find_coordinator.Coordinator(
+                        key=key,
+                        node_id=-1,
+                        host="",
+                        port=-1,
+                        error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE,
+                        error_message="transactions are not supported yet",
+                    )
+                )
         return find_coordinator.FindCoordinatorResponse(coordinators=coords)
     if request.key_type != GROUP_KEY:
-        return find_coordinator.FindCoordinatorResponse(error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE, error_message="transactions are not supported yet", node_id=-1, host="", port=-1)
+        return find_coordinator.FindCoordinatorResponse(
+            error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE, error_message="transactions are not supported yet", node_id=-1, host="", port=-1
+        )
     return find_coordinator.FindCoordinatorResponse(error_code=0, error_message=None, node_id=broker_id, host=host, port=port)
 
 
@@ -115,7 +126,9 @@ async def sync(ctx: Any, request: Any) -> Any:
 @handles(12)
 async def hb(ctx: Any, request: Any) -> Any:
     service = _service(ctx)
-    code = service.coordinator.heartbeat(service.now_ms(), request.group_id, request.generation_id, request.member_id, request.group_instance_id)
+    code = service.coordinator.heartbeat(
+        service.now_ms(), request.group_id, request.generation_id, request.member_id, request.group_instance_id
+    )
     return heartbeat.HeartbeatResponse(error_code=code)
 
 
@@ -139,14 +152,19 @@ def _describe(service: Any, group_id: str) -> Any:
     g = service.coordinator.group(group_id)
     if g is None:
         state = EMPTY if service.offsets.has_group(group_id) else DEAD
-        return describe_groups.DescribedGroup(error_code=0, group_id=group_id, group_state=state, protocol_type="" if state == DEAD else "consumer")
+        return describe_groups.DescribedGroup(
+            error_code=0, group_id=group_id, group_state=state, protocol_type="" if state == DEAD else "consumer"
+        )
     members = []
     for m in g.members.values():
         meta = m.metadata_for(g.protocol_name or "") if g.state in (STABLE, COMPLETING_REBALANCE) else b""
         members.append(
             describe_groups.DescribedGroupMember(
-                member_id=m.member_id, group_instance_id=m.group_instance_id, client_id=m.client_id,
-                client_host=m.client_host, member_metadata=meta,
+                member_id=m.member_id,
+                group_instance_id=m.group_instance_id,
+                client_id=m.client_id,
+                client_host=m.client_host,
+                member_metadata=meta,
                 member_assignment=m.assignment if g.state == STABLE else b"",
             )
         )
@@ -236,7 +254,13 @@ async def commit(ctx: Any, request: Any) -> Any:
                     code = ErrorCode.OFFSET_METADATA_TOO_LARGE
                 else:
                     ts = p.commit_timestamp if ctx.api_version == 1 and p.commit_timestamp >= 0 else now
-                    entries.append((t.name, p.partition_index, CommittedOffset(p.committed_offset, p.committed_leader_epoch, p.committed_metadata or "", ts)))
+                    entries.append(
+                        (
+                            t.name,
+                            p.partition_index,
+                            CommittedOffset(p.committed_offset, p.committed_leader_epoch, p.committed_metadata or "", ts),
+                        )
+                    )
             parts.append(offset_commit.OffsetCommitResponsePartition(partition_index=p.partition_index, error_code=code))
         topics.append(offset_commit.OffsetCommitResponseTopic(name=t.name, partitions=parts))
     if entries:
@@ -265,8 +289,11 @@ async def fetch_offsets(ctx: Any, request: Any) -> Any:
                     name=t,
                     partitions=[
                         offset_fetch.OffsetFetchResponsePartitions(
-                            partition_index=p, committed_offset=c.offset if c else -1,
-                            committed_leader_epoch=c.leader_epoch if c else -1, metadata=c.metadata if c else "", error_code=0,
+                            partition_index=p,
+                            committed_offset=c.offset if c else -1,
+                            committed_leader_epoch=c.leader_epoch if c else -1,
+                            metadata=c.metadata if c else "",
+                            error_code=0,
                         )
                         for p, c in parts
                     ],
@@ -280,8 +307,11 @@ async def fetch_offsets(ctx: Any, request: Any) -> Any:
             name=t,
             partitions=[
                 offset_fetch.OffsetFetchResponsePartition(
-                    partition_index=p, committed_offset=c.offset if c else -1,
-                    committed_leader_epoch=c.leader_epoch if c else -1, metadata=c.metadata if c else "", error_code=0,
+                    partition_index=p,
+                    committed_offset=c.offset if c else -1,
+                    committed_leader_epoch=c.leader_epoch if c else -1,
+                    metadata=c.metadata if c else "",
+                    error_code=0,
                 )
                 for p, c in parts
             ],

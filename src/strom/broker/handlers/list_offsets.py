@@ -24,7 +24,9 @@ async def handle(ctx: Any, request: Any) -> ListOffsetsResponse:
         for p in t.partitions:
             part = broker.partitions.get((t.name, p.partition_index))
             if part is None:
-                parts.append(ListOffsetsPartitionResponse(partition_index=p.partition_index, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                parts.append(
+                    ListOffsetsPartitionResponse(partition_index=p.partition_index, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+                )
                 continue
             if p.current_leader_epoch >= 0 and p.current_leader_epoch != part.leader_epoch:
                 code = ErrorCode.FENCED_LEADER_EPOCH if p.current_leader_epoch < part.leader_epoch else ErrorCode.UNKNOWN_LEADER_EPOCH

@@ -46,9 +46,7 @@ def topic_metadata(broker: Any, name: str, error: int = 0) -> MetadataResponseTo
         )
         for p in sorted(state.partitions.values(), key=lambda p: p.partition)
     ]
-    return MetadataResponseTopic(
-        error_code=0, name=name, topic_id=state.uuid, is_internal=state.internal, partitions=parts
-    )
+    return MetadataResponseTopic(error_code=0, name=name, topic_id=state.uuid, is_internal=state.internal, partitions=parts)
 
 
 @handles(3)

@@ -23,12 +23,24 @@ async def create_topics(ctx: Any, request: Any) -> CreateTopicsResponse:
         seen[t.name] = seen.get(t.name, 0) + 1
     for t in request.topics:
         if seen[t.name] > 1:
-            results.append(CreatableTopicResult(name=t.name, error_code=ErrorCode.INVALID_REQUEST, error_message="Create topics request from client contains a duplicate topic"))
+            results.append(
+                CreatableTopicResult(
+                    name=t.name,
+                    error_code=ErrorCode.INVALID_REQUEST,
+                    error_message="Create topics request from client contains a duplicate topic",
+                )
+            )
             continue
         configs = {c.name: c.value for c in t.configs}
         assignment = {a.partition_index: list(a.broker_ids) for a in t.assignments} or None
         if assignment and (t.num_partitions != -1 or t.replication_factor != -1):
-            results.append(CreatableTopicResult(name=t.name, error_code=ErrorCode.INVALID_REQUEST, error_message="Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."))
+            results.append(
+                CreatableTopicResult(
+                    name=t.name,
+                    error_code=ErrorCode.INVALID_REQUEST,
+                    error_message="Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.",
+                )
+            )
             continue
         try:
             broker.create_topic(t.name, t.num_partitions, t.replication_factor, configs, assignment, request.validate_only)

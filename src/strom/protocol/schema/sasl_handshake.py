@@ -6,11 +6,25 @@ API_KEY = 17
 VERSIONS = "0-1"
 FLEXIBLE = "none"
 
-define_message(globals(), "SaslHandshakeRequest", API_KEY, VERSIONS, FLEXIBLE, [
-    F("mechanism", "string"),
-])
+define_message(
+    globals(),
+    "SaslHandshakeRequest",
+    API_KEY,
+    VERSIONS,
+    FLEXIBLE,
+    [
+        F("mechanism", "string"),
+    ],
+)
 
-define_message(globals(), "SaslHandshakeResponse", API_KEY, VERSIONS, FLEXIBLE, [
-    F("error_code", "int16"),
-    F("mechanisms", "[]string"),
-])
+define_message(
+    globals(),
+    "SaslHandshakeResponse",
+    API_KEY,
+    VERSIONS,
+    FLEXIBLE,
+    [
+        F("error_code", "int16"),
+        F("mechanisms", "[]string"),
+    ],
+)
