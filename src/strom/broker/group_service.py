@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from strom.broker.broker import OFFSETS_TOPIC, SHUTDOWN_HOOKS, STARTUP_HOOKS
@@ -159,7 +160,7 @@ class GroupService:
         for g in self.coordinator.take_changed():
             self._append(g.group_id, [(group_key(g.group_id), group_value(self.coordinator.snapshot(g)))])
 
-    def _append(self, group_id: str, records: list[Record]) -> Any:
+    def _append(self, group_id: str, records: Sequence[Record]) -> Any:
         index = partition_for(group_id, self.num_partitions)
         part = self.broker.partitions.get((OFFSETS_TOPIC, index))
         if part is None:

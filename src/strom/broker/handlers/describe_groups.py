@@ -1,0 +1,54 @@
+"""DescribeGroups (15): state, protocol and members; metadata and assignments only when Stable, as Kafka."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.group_context import group_service
+from strom.coordination.group import DEAD, STABLE
+from strom.protocol.schema import describe_groups as schema
+
+if TYPE_CHECKING:
+    from strom.broker.group_service import GroupService
+
+# READ | DELETE | DESCRIBE: what a group allows when no authorizer is configured
+GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
+NOT_REQUESTED = -(2**31)
+
+
+def describe(service: GroupService, group_id: str, include_ops: bool) -> Any:
+    ops = GROUP_OPERATIONS if include_ops else NOT_REQUESTED
+    g = service.coordinator.group(group_id)
+    if g is None:
+        return schema.DescribedGroup(
+            error_code=0, group_id=group_id, group_state=DEAD, protocol_type="", protocol_data="", authorized_operations=ops
+        )
+    stable = g.state == STABLE
+    members = [
+        schema.DescribedGroupMember(
+            member_id=m.member_id,
+            group_instance_id=m.group_instance_id,
+            client_id=m.client_id,
+            client_host=m.client_host,
+            member_metadata=m.metadata_for(g.protocol_name or "") if stable else b"",
+            member_assignment=m.assignment if stable else b"",
+        )
+        for m in g.members.values()
+    ]
+    return schema.DescribedGroup(
+        error_code=0,
+        group_id=group_id,
+        group_state=g.state,
+        protocol_type=g.protocol_type or "",
+        protocol_data=(g.protocol_name or "") if stable else "",
+        members=members,
+        authorized_operations=ops,
+    )
+
+
+@handles(schema.API_KEY)
+async def handle(ctx: Any, request: Any) -> Any:
+    service = group_service(ctx.broker)
+    include_ops = ctx.api_version >= 3 and request.include_authorized_operations
+    return schema.DescribeGroupsResponse(groups=[describe(service, gid, include_ops) for gid in request.groups])

@@ -1,0 +1,18 @@
+"""Heartbeat (12): keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.group_context import group_service
+from strom.protocol.schema import heartbeat as schema
+
+
+@handles(schema.API_KEY)
+async def handle(ctx: Any, request: Any) -> Any:
+    service = group_service(ctx.broker)
+    instance = request.group_instance_id if ctx.api_version >= 3 else None
+    code = service.coordinator.heartbeat(service.now_ms(), request.group_id, request.generation_id, request.member_id, instance)
+    service.after_operation()
+    return schema.HeartbeatResponse(error_code=code)

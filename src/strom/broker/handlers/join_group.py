@@ -1,0 +1,49 @@
+"""JoinGroup (11): parks the request until the rebalance's join phase completes (a deferred answer)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.group_context import group_service
+from strom.coordination.group import JoinResult
+from strom.protocol.schema import join_group as schema
+
+
+@handles(schema.API_KEY)
+async def handle(ctx: Any, request: Any) -> Any:
+    service = group_service(ctx.broker)
+    fut: asyncio.Future[JoinResult] = asyncio.get_running_loop().create_future()
+
+    def done(result: JoinResult) -> None:
+        if not fut.done():
+            fut.set_result(result)
+
+    version = ctx.api_version
+    service.coordinator.join_group(
+        service.now_ms(),
+        request.group_id,
+        request.member_id,
+        request.group_instance_id if version >= 5 else None,
+        ctx.header.client_id or "",
+        "/" + ctx.client_host,
+        request.session_timeout_ms,
+        request.rebalance_timeout_ms if version >= 1 else request.session_timeout_ms,
+        request.protocol_type,
+        [(p.name, bytes(p.metadata)) for p in request.protocols],
+        version >= 4,  # KIP-394: v4+ clients do the MEMBER_ID_REQUIRED round trip
+        done,
+    )
+    service.after_operation()
+    r = await fut
+    return schema.JoinGroupResponse(
+        error_code=r.error_code,
+        generation_id=r.generation_id,
+        protocol_type=r.protocol_type,
+        protocol_name=r.protocol_name if version >= 7 else (r.protocol_name or ""),
+        leader=r.leader,
+        skip_assignment=r.skip_assignment,
+        member_id=r.member_id,
+        members=[schema.JoinGroupResponseMember(member_id=m, group_instance_id=i, metadata=md) for m, i, md in r.members],
+    )

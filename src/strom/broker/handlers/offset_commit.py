@@ -1,0 +1,49 @@
+"""OffsetCommit (8): validated by the coordinator, appended to __consumer_offsets, acked once stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.group_context import group_service
+from strom.coordination.offsets import CommittedOffset
+from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import offset_commit as schema
+
+
+@handles(schema.API_KEY)
+async def handle(ctx: Any, request: Any) -> Any:
+    service = group_service(ctx.broker)
+    broker = ctx.broker
+    version = ctx.api_version
+    now = service.now_ms()
+    generation = request.generation_id_or_member_epoch if version >= 1 else -1
+    member_id = request.member_id if version >= 1 else ""
+    instance = request.group_instance_id if version >= 7 else None
+    group_error = service.coordinator.validate_offset_commit(now, request.group_id, generation, member_id, instance)
+    retention = request.retention_time_ms if 2 <= version <= 4 else -1
+    max_metadata = int(broker.config["offset.metadata.max.bytes"])
+    topics = []
+    entries: list[tuple[str, int, CommittedOffset]] = []
+    for t in request.topics:
+        parts = []
+        for p in t.partitions:
+            metadata = p.committed_metadata or ""
+            code: int
+            if (t.name, p.partition_index) not in broker.partitions:
+                code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            elif group_error:
+                code = group_error
+            elif len(metadata.encode()) > max_metadata:
+                code = ErrorCode.OFFSET_METADATA_TOO_LARGE
+            else:
+                code = ErrorCode.NONE
+                ts = p.commit_timestamp if version == 1 and p.commit_timestamp >= 0 else now
+                expire = ts + retention if retention >= 0 else -1
+                epoch = p.committed_leader_epoch if version >= 6 else -1
+                entries.append((t.name, p.partition_index, CommittedOffset(p.committed_offset, epoch, metadata, ts, expire)))
+            parts.append(schema.OffsetCommitResponsePartition(partition_index=p.partition_index, error_code=code))
+        topics.append(schema.OffsetCommitResponseTopic(name=t.name, partitions=parts))
+    if entries:
+        await service.commit(request.group_id, entries)
+    return schema.OffsetCommitResponse(topics=topics)

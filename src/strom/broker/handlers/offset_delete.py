@@ -1,0 +1,40 @@
+"""OffsetDelete (47): drops committed offsets of topics the group does not consume (KIP-496)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.group_context import group_service
+from strom.coordination.group import CONSUMER_PROTOCOL_TYPE, EMPTY
+from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import offset_delete as schema
+
+
+@handles(schema.API_KEY)
+async def handle(ctx: Any, request: Any) -> Any:
+    service = group_service(ctx.broker)
+    g = service.coordinator.group(request.group_id)
+    if g is None:
+        return schema.OffsetDeleteResponse(error_code=ErrorCode.GROUP_ID_NOT_FOUND)
+    subscribed: set[str] | None = set()
+    if g.state != EMPTY:
+        if g.protocol_type != CONSUMER_PROTOCOL_TYPE:
+            return schema.OffsetDeleteResponse(error_code=ErrorCode.NON_EMPTY_GROUP)
+        subscribed = g.subscribed_topics()  # None: cannot tell, so every topic counts as consumed
+    topics = []
+    gone = []
+    for t in request.topics:
+        parts = []
+        for p in t.partitions:
+            if (t.name, p.partition_index) not in ctx.broker.partitions:
+                code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            elif subscribed is None or t.name in subscribed:
+                code = ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC
+            else:
+                code = ErrorCode.NONE
+                gone.append((t.name, p.partition_index))
+            parts.append(schema.OffsetDeleteResponsePartition(partition_index=p.partition_index, error_code=code))
+        topics.append(schema.OffsetDeleteResponseTopic(name=t.name, partitions=parts))
+    service.delete_offsets(request.group_id, gone)
+    return schema.OffsetDeleteResponse(error_code=0, topics=topics)

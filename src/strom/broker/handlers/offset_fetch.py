@@ -1,0 +1,61 @@
+"""OffsetFetch (9): committed offsets of one group (v0-7) or many (v8+); -1 where nothing is committed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.group_context import group_service
+from strom.coordination.offsets import CommittedOffset
+from strom.protocol.schema import offset_fetch as schema
+
+if TYPE_CHECKING:
+    from strom.broker.group_service import GroupService
+
+Fetched = list[tuple[str, list[tuple[int, CommittedOffset | None]]]]
+
+
+def fetch_group(service: GroupService, group_id: str, topics: Any) -> Fetched:
+    """Requested partitions, or every committed one when `topics` is null (v2+)."""
+    committed = service.offsets.for_group(group_id)
+    if topics is None:
+        by_topic: dict[str, list[tuple[int, CommittedOffset | None]]] = {}
+        for (t, p), c in sorted(committed.items()):
+            by_topic.setdefault(t, []).append((p, c))
+        return list(by_topic.items())
+    return [(t.name, [(p, committed.get((t.name, p))) for p in t.partition_indexes]) for t in topics]
+
+
+def _fields(p: int, c: CommittedOffset | None) -> dict[str, Any]:
+    return {
+        "partition_index": p,
+        "committed_offset": c.offset if c else -1,
+        "committed_leader_epoch": c.leader_epoch if c else -1,
+        "metadata": c.metadata if c else "",
+        "error_code": 0,
+    }
+
+
+@handles(schema.API_KEY)
+async def handle(ctx: Any, request: Any) -> Any:
+    service = group_service(ctx.broker)
+    if ctx.api_version >= 8:
+        groups = [
+            schema.OffsetFetchResponseGroup(
+                group_id=grp.group_id,
+                topics=[
+                    schema.OffsetFetchResponseTopics(
+                        name=t, partitions=[schema.OffsetFetchResponsePartitions(**_fields(p, c)) for p, c in parts]
+                    )
+                    for t, parts in fetch_group(service, grp.group_id, grp.topics)
+                ],
+                error_code=0,
+            )
+            for grp in request.groups
+        ]
+        return schema.OffsetFetchResponse(groups=groups)
+    topics = [
+        schema.OffsetFetchResponseTopic(name=t, partitions=[schema.OffsetFetchResponsePartition(**_fields(p, c)) for p, c in parts])
+        for t, parts in fetch_group(service, request.group_id, request.topics)
+    ]
+    return schema.OffsetFetchResponse(topics=topics, error_code=0)

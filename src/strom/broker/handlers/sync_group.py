@@ -1,0 +1,39 @@
+"""SyncGroup (14): followers wait for the leader's assignments; everyone gets their own."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.group_context import group_service
+from strom.coordination.group import SyncResult
+from strom.protocol.schema import sync_group as schema
+
+
+@handles(schema.API_KEY)
+async def handle(ctx: Any, request: Any) -> Any:
+    service = group_service(ctx.broker)
+    fut: asyncio.Future[SyncResult] = asyncio.get_running_loop().create_future()
+
+    def done(result: SyncResult) -> None:
+        if not fut.done():
+            fut.set_result(result)
+
+    version = ctx.api_version
+    service.coordinator.sync_group(
+        service.now_ms(),
+        request.group_id,
+        request.generation_id,
+        request.member_id,
+        request.group_instance_id if version >= 3 else None,
+        request.protocol_type if version >= 5 else None,
+        request.protocol_name if version >= 5 else None,
+        {a.member_id: bytes(a.assignment) for a in request.assignments},
+        done,
+    )
+    service.after_operation()
+    r = await fut
+    return schema.SyncGroupResponse(
+        error_code=r.error_code, protocol_type=r.protocol_type, protocol_name=r.protocol_name, assignment=r.assignment
+    )
