@@ -203,6 +203,10 @@ def test_recovery_keeps_every_batch_before_damage(tmp_path_factory, data):
         (d / "t-0" / "00000000000000000000.index").unlink()
     again = PartitionLog.open(d / "t-0", LogConfig(), clock)
     intact = sum(1 for e in ends if e <= where) if damage != "drop-index" else len(ends)
+    starts = [0, *ends[:-1]]
+    if damage == "flip" and any(s + 12 <= where < s + 16 for s in starts):
+        # the partition leader epoch is outside the CRC (as in Kafka): a flip there is not detectable
+        intact = len(ends)
     got = values(again)
     assert len(got) == 2 * intact
     assert again.log_end_offset == 2 * intact
