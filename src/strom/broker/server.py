@@ -4,12 +4,20 @@ Each connection is a BufferedProtocol (uvloop): bytes land in one growing buffer
 out, decoded and dispatched. Many requests may be in flight per connection; responses are written
 strictly in request order, as Kafka clients require. A frame that is too large or a header that cannot
 be decoded closes that one connection with one log line; nothing a client sends can stop the broker.
+
+Responses are written by the connection itself, not through the transport: bytes with os.writev and
+log file regions (FileSlice) with os.sendfile, so fetched records go from the page cache to the socket
+without passing through Python. The transport reads and closes; its write buffer stays empty, so our
+direct writes keep the stream's order. When the socket is full, the rest waits in `_out` and a writer
+callback on a dup of the socket's fd (uvloop keeps the original for its transport) resumes it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import socket
 import struct
 from collections import deque
@@ -21,6 +29,7 @@ from strom.broker.handlers import HANDLERS
 from strom.protocol.errors import CorruptMessage, ErrorCode
 from strom.protocol.headers import RequestHeader, decode_request_header, encode_response_header
 from strom.protocol.messages import REQUEST_TYPES, api_name
+from strom.storage.segment import FileSlice
 
 if TYPE_CHECKING:
     from strom.broker.broker import Broker
@@ -30,6 +39,10 @@ log = logging.getLogger("kafka.network.Processor")
 _SIZE = struct.Struct(">i")
 API_VERSIONS = 18
 PRODUCE = 0
+# File regions below this size are read into the response bytes: one pread costs less than an extra
+# sendfile plus a separate write for the bytes after it.
+SENDFILE_MIN_BYTES = 16 * 1024
+MAX_IOV = 512  # buffers per writev call (IOV_MAX is 1024 on Linux)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +75,10 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.local_host = "127.0.0.1"
         self.local_port = 0
         self.closed = False
+        self._fd = -1  # the socket's fd, written directly
+        self._writer_fd = -1  # a dup of it, registered for writability while the socket is full
+        self._out: deque[Any] = deque()  # bytes-like and FileSlice items not yet sent, in order
+        self._waiting_writable = False
 
     # ---- asyncio protocol ------------------------------------------------------------------------------
 
@@ -74,8 +91,15 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self.local_host, self.local_port = local[0], local[1]
         sock = transport.get_extra_info("socket")
         if sock is not None:
+            self._fd = sock.fileno()
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                send_buffer = int(self.broker.config["socket.send.buffer.bytes"])
+                receive_buffer = int(self.broker.config["socket.receive.buffer.bytes"])
+                if send_buffer > 0:  # -1: the OS default (autotuned)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+                if receive_buffer > 0:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
             except OSError:
                 pass
         self.broker.connections.add(self)
@@ -86,6 +110,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         for fut in self._pending:
             fut.cancel()
         self._pending.clear()
+        self._out.clear()
+        self._release_writer_fd()
 
     def get_buffer(self, sizehint: int) -> memoryview:
         # The transport may still hold the view it got last time, so the buffer is never resized in
@@ -195,15 +221,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             _SIZE.pack_into(out, 0, len(out) - 4)
             fut.set_result([out])
         else:
-            # file regions: read each slice once into the response (see note in fetch handler)
-            chunks: list[Any] = [out]
-            total = len(out) - 4
-            for part in parts:
-                data = part if isinstance(part, bytes | bytearray) else part.read()
-                chunks.append(data)
-                total += len(data)
-            _SIZE.pack_into(out, 0, total)
-            fut.set_result(chunks)
+            fut.set_result(_assemble(out, parts))
         self._flush_ready()
 
     def _respond_unsupported_api_versions(self, header: RequestHeader) -> None:
@@ -221,20 +239,104 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._flush_ready()
 
     def _flush_ready(self) -> None:
-        transport = self._transport
         while self._pending and self._pending[0].done():
             fut = self._pending.popleft()
-            if fut.cancelled() or transport is None or self.closed:
+            if fut.cancelled() or self.closed:
                 continue
             chunks = fut.result()
             if chunks:
-                if len(chunks) == 1:
-                    transport.write(chunks[0])
-                else:
-                    transport.writelines(chunks)
+                self._out.extend(chunks)
+        if self._out and not self._waiting_writable and not self.closed:
+            self._send_out()
+
+    def _send_out(self) -> None:
+        """Sends queued items until done or the socket is full (then waits for writability)."""
+        out = self._out
+        fd = self._fd
+        try:
+            while out:
+                head = out[0]
+                if isinstance(head, FileSlice):
+                    if head.file.closed:  # the segment was deleted while this response waited
+                        raise ConnectionAbortedError("log segment closed under a queued fetch response")
+                    sent = os.sendfile(fd, head.file.fileno(), head.position, head.size)
+                    if sent == 0:  # the file shrank under the response (truncation): cannot finish it
+                        raise ConnectionAbortedError("log segment truncated under a queued fetch response")
+                    if sent < head.size:
+                        out[0] = FileSlice(head.file, head.position + sent, head.size - sent)
+                        break
+                    out.popleft()
+                    continue
+                buffers = []
+                for item in out:
+                    if isinstance(item, FileSlice) or len(buffers) == MAX_IOV:
+                        break
+                    buffers.append(item)
+                sent = os.writev(fd, buffers)
+                for buf in buffers:
+                    if sent >= len(buf):
+                        sent -= len(buf)
+                        out.popleft()
+                    else:
+                        out[0] = memoryview(buf)[sent:]
+                        sent = -1
+                        break
+                if sent < 0:
+                    break
+        except BlockingIOError:
+            pass
+        except (OSError, ValueError) as exc:
+            if not isinstance(exc, ConnectionError) and getattr(exc, "errno", None) not in (errno.EPIPE, errno.ECONNRESET):
+                log.warning("Closing connection to %s: write failed (%s)", self.peer, exc)
+            self.close()
+            return
+        if out:
+            self._wait_writable()
+
+    def _wait_writable(self) -> None:
+        if self._writer_fd < 0:
+            self._writer_fd = os.dup(self._fd)
+        asyncio.get_running_loop().add_writer(self._writer_fd, self._on_writable)
+        self._waiting_writable = True
+
+    def _on_writable(self) -> None:
+        asyncio.get_running_loop().remove_writer(self._writer_fd)
+        self._waiting_writable = False
+        if not self.closed:
+            self._send_out()
+
+    def _release_writer_fd(self) -> None:
+        if self._writer_fd >= 0:
+            if self._waiting_writable:
+                asyncio.get_running_loop().remove_writer(self._writer_fd)
+                self._waiting_writable = False
+            os.close(self._writer_fd)
+            self._writer_fd = -1
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            self._out.clear()
+            self._release_writer_fd()
             if self._transport is not None:
                 self._transport.close()
+
+
+def _assemble(head: bytearray, parts: list[Any]) -> list[Any]:
+    """Frames a response of bytes and file regions: small regions are read into the bytes around them,
+    large ones stay FileSlices for sendfile. The size prefix in `head` covers everything."""
+    chunks: list[Any] = [head]
+    total = len(head) - 4
+    current = head
+    for part in parts:
+        if isinstance(part, FileSlice) and part.size >= SENDFILE_MIN_BYTES:
+            chunks.append(part)
+            current = bytearray()
+            chunks.append(current)
+            total += part.size
+            continue
+        data = part.read() if isinstance(part, FileSlice) else part
+        current += data
+        total += len(data)
+    _SIZE.pack_into(head, 0, total)
+    return [c for c in chunks if not isinstance(c, bytearray) or c]

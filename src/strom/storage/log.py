@@ -225,8 +225,12 @@ class PartitionLog:
         return max(0, bisect.bisect_right(bases, offset) - 1)
 
     def read(self, offset: int, max_bytes: int, max_offset: int | None = None, min_one_batch: bool = True) -> FileSlice | None:
-        """Whole batches from the one containing `offset`, up to max_bytes (at least one batch if asked),
-        never past `max_offset` (exclusive; the high watermark for consumers)."""
+        """A file slice from the batch containing `offset`, at most max_bytes long (at least its first batch
+        if asked), never past `max_offset` (exclusive; the high watermark for consumers).
+
+        As in Kafka's LogSegment.read, the slice is cut by bytes, not at a batch boundary: a trailing
+        partial batch is normal and clients drop it. So a read costs two index lookups, whatever the
+        batch sizes -- no scan of the headers in between."""
         bound = self.log_end_offset if max_offset is None else max_offset
         if offset < self.log_start_offset or offset > self.log_end_offset:
             raise KafkaError(
@@ -247,36 +251,37 @@ class PartitionLog:
         start, first = found
         if first.base_offset >= bound:
             return None
-        end = start
-        for pos, header in seg.batch_headers(start):
-            if header.base_offset >= bound:
-                break
-            if pos + header.size - start > max_bytes and not (min_one_batch and pos == start):
-                break
-            end = pos + header.size
-            if end - start >= max_bytes:
-                break
-        if end == start:
+        max_position = seg.size
+        if bound < seg.next_offset:
+            at_bound = seg.position_of(bound)
+            if at_bound is not None:
+                max_position = at_bound[0]
+        limit = max(max_bytes, first.size) if min_one_batch else max_bytes
+        size = min(max_position - start, limit)
+        if size <= 0:
             return None
-        return FileSlice(seg.reader, start, end - start)
+        return FileSlice(seg.reader, start, size)
 
     def read_bytes(self, offset: int, max_bytes: int = 1 << 30, max_offset: int | None = None) -> bytes:
-        """Everything readable from `offset` as bytes (tests, tools, compaction)."""
+        """Whole batches readable from `offset` as bytes (tests, tools, compaction)."""
+        from strom.protocol.records import iter_batch_headers
+
         out = bytearray()
-        while True:
+        while len(out) < max_bytes:
             chunk = self.read(offset, max_bytes - len(out), max_offset, min_one_batch=not out)
             if chunk is None:
-                return bytes(out)
+                break
             data = chunk.read()
-            out += data
-            from strom.protocol.records import iter_batch_headers
-
             last = None
-            for _, h in iter_batch_headers(data):
+            end = 0
+            for pos, h in iter_batch_headers(data):
                 last = h
-            if last is None or len(out) >= max_bytes:
-                return bytes(out)
+                end = pos + h.size
+            if last is None:
+                break
+            out += data[:end]
             offset = last.last_offset + 1
+        return bytes(out)
 
     # ---- offsets by time -------------------------------------------------------------------------------
 

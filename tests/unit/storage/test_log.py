@@ -258,3 +258,28 @@ def test_log_manager_layout_and_checkpoints(tmp_path, clock):
     lm2.close()
     assert not any(p.name.startswith("orders-3") for p in tmp_path.iterdir())
     assert os.path.exists(tmp_path / "meta.properties") and Path(tmp_path).exists()
+
+
+def test_read_cuts_by_bytes_like_kafka_and_clients_drop_the_partial_tail(tmp_path, clock):
+    """LogSegment.read in Kafka cuts the slice at max_bytes, not at a batch boundary: a read costs two
+    index lookups whatever the batch sizes. A trailing partial batch is what clients expect and drop."""
+    log = open_log(tmp_path, clock)
+    for _ in range(4):
+        log.append_as_leader(batch(2, value=b"x" * 100), 0)
+    whole = log.read(0, 1 << 20)
+    one = whole.size // 4
+    sl = log.read(0, one + one // 2)
+    assert sl.size == one + one // 2
+    assert [r.offset for _, r in iter_all_records(sl.read())] == [0, 1]  # the partial second batch is dropped
+    assert log.read(0, one + one // 2, max_offset=2).size == one  # never past the high watermark
+    assert log.read(2, 10, min_one_batch=False).size == 10  # no whole batch fits: a fragment, as in Kafka
+
+
+def test_read_bytes_returns_only_whole_batches(tmp_path, clock):
+    log = open_log(tmp_path, clock)
+    for _ in range(4):
+        log.append_as_leader(batch(2, value=b"x" * 100), 0)
+    one = log.read(0, 1 << 20).size // 4
+    assert [o for o, _ in values(log)] == list(range(8))
+    assert len(log.read_bytes(0, max_bytes=2 * one + 5)) == 2 * one
+    assert len(log.read_bytes(3, max_bytes=one - 1)) == one  # the first batch always comes whole
