@@ -41,7 +41,7 @@ define_message(
     [
         F("throttle_time_ms", "int32"),
         F("error_code", "int16"),
-        F("error_message", "string", nullable="0+"),
+        F("error_message", "string", nullable="0+", default="null"),
         F(
             "responses",
             "[]ReassignableTopicResponse",
@@ -53,7 +53,7 @@ define_message(
                     fields=[
                         F("partition_index", "int32"),
                         F("error_code", "int16"),
-                        F("error_message", "string", nullable="0+"),
+                        F("error_message", "string", nullable="0+", default="null"),
                     ],
                 ),
             ],

@@ -47,7 +47,7 @@ define_message(
                     fields=[
                         F("partition_id", "int32"),
                         F("error_code", "int16"),
-                        F("error_message", "string", nullable="0+"),
+                        F("error_message", "string", nullable="0+", default="null"),
                     ],
                 ),
             ],

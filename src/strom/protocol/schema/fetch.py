@@ -3,7 +3,7 @@
 from strom.protocol.compiler import F, define_message
 
 API_KEY = 1
-VERSIONS = "0-16"
+VERSIONS = "0-17"
 FLEXIBLE = "12+"
 
 define_message(
@@ -44,6 +44,7 @@ define_message(
                         F("last_fetched_epoch", "int32", "12+", default="-1"),
                         F("log_start_offset", "int64", "5+", default="-1"),
                         F("partition_max_bytes", "int32"),
+                        F("replica_directory_id", "uuid", "17+", tag=0),
                     ],
                 ),
             ],

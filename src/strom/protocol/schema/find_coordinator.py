@@ -3,7 +3,7 @@
 from strom.protocol.compiler import F, define_message
 
 API_KEY = 10
-VERSIONS = "0-5"
+VERSIONS = "0-6"
 FLEXIBLE = "3+"
 
 define_message(

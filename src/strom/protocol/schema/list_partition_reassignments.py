@@ -36,7 +36,7 @@ define_message(
     [
         F("throttle_time_ms", "int32"),
         F("error_code", "int16"),
-        F("error_message", "string", nullable="0+"),
+        F("error_message", "string", nullable="0+", default="null"),
         F(
             "topics",
             "[]OngoingTopicReassignment",

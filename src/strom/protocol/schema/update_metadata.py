@@ -77,7 +77,7 @@ define_message(
                         F("security_protocol", "int16", "1+"),
                     ],
                 ),
-                F("rack", "string", "2+", nullable="0+"),
+                F("rack", "string", "2+", nullable="0+", default="null"),
             ],
         ),
     ],

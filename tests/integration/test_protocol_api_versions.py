@@ -1,0 +1,93 @@
+"""What the broker advertises in ApiVersions is exactly what it answers: every advertised API has a handler, its
+range is Kafka 3.9's full range (narrow ranges break newer clients), and a request at the highest advertised
+version of every API gets a well-formed response rather than a closed connection."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+import pytest
+
+from strom.broker.handlers import HANDLERS
+from strom.protocol.headers import RequestHeader, decode_response_header, encode_request_header
+from strom.protocol.messages import REQUEST_TYPES, RESPONSE_TYPES
+from strom.protocol.schema.api_versions import ApiVersionsRequest, ApiVersionsResponse
+
+from ..unit.protocol.test_kafka_specs import _specs
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class RawConnection:
+    """A blocking Kafka connection speaking one request at a time, so a closed connection shows as an error."""
+
+    def __init__(self, bootstrap: str) -> None:
+        host, port = bootstrap.rsplit(":", 1)
+        self.sock = socket.create_connection((host, int(port)), timeout=10)
+        self.correlation_id = 0
+
+    def request(self, msg, version: int):
+        self.correlation_id += 1
+        out = bytearray(4)
+        encode_request_header(out, RequestHeader(msg.API_KEY, version, self.correlation_id, "strom-protocol-test"))
+        msg.encode_into(out, version)
+        struct.pack_into(">i", out, 0, len(out) - 4)
+        self.sock.sendall(out)
+        frame = self._read(struct.unpack(">i", self._read(4))[0])
+        correlation_id, pos = decode_response_header(frame, msg.API_KEY, version)
+        assert correlation_id == self.correlation_id
+        response, end = RESPONSE_TYPES[msg.API_KEY].decode(frame, version, pos)
+        assert end == len(frame), f"{type(response).__name__} v{version}: {len(frame) - end} bytes left over"
+        return response
+
+    def _read(self, n: int) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError("broker closed the connection")
+            buf += chunk
+        return bytes(buf)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def conn(strom_broker):
+    c = RawConnection(strom_broker.bootstrap)
+    yield c
+    c.close()
+
+
+def _advertised(conn: RawConnection) -> dict[int, tuple[int, int]]:
+    response: ApiVersionsResponse = conn.request(ApiVersionsRequest(client_software_name="strom-test"), 3)
+    assert response.error_code == 0
+    return {a.api_key: (a.min_version, a.max_version) for a in response.api_keys}
+
+
+def test_advertises_exactly_the_handled_apis_with_kafka_ranges(conn):
+    advertised = _advertised(conn)
+    assert set(advertised) == set(HANDLERS)
+    specs = _specs("3.9.1")
+    for api_key, (low, high) in advertised.items():
+        cls = REQUEST_TYPES[api_key]
+        assert (low, high) == (cls.MIN_VERSION, cls.MAX_VERSION)
+        valid = specs[cls.__name__]["validVersions"]
+        assert f"{low}-{high}" == valid or (low == high and str(low) == valid), f"{cls.__name__}: {low}-{high} vs {valid}"
+
+
+# Requests whose defaults would make the broker wait or stay silent (acks=0 produce, long polls, joins).
+_OVERRIDES = {
+    0: {"acks": 1},
+    1: {"max_wait_ms": 0},
+    11: {"session_timeout_ms": 10_000, "rebalance_timeout_ms": 0},
+}
+
+
+def test_every_advertised_api_answers_at_its_highest_version(conn):
+    for api_key, (_, high) in sorted(_advertised(conn).items()):
+        request = REQUEST_TYPES[api_key](**_OVERRIDES.get(api_key, {}))
+        response = conn.request(request, high)
+        assert type(response) is RESPONSE_TYPES[api_key]
