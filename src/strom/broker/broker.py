@@ -69,7 +69,16 @@ class Broker:
         self.broker_id = config.broker_id
         self.clock = SystemClock()
         self.log_manager = LogManager(config.log_dirs, self.clock, self.broker_id, config.get("cluster.id"))
-        self.metadata = LocalMetadataStore(config.log_dirs[0], self.broker_id, config.get("cluster.id"))
+        self.cluster: Any = None  # ClusterMember when zookeeper.connect is set (ZooKeeper mode, as Kafka 2.8)
+        self.metadata: Any
+        if config.get("zookeeper.connect"):
+            from strom.cluster.zk_broker import ClusterMember
+
+            self.cluster = ClusterMember(self)
+            self.cluster.connect()
+            self.metadata = self.cluster.store
+        else:
+            self.metadata = LocalMetadataStore(config.log_dirs[0], self.broker_id, config.get("cluster.id"))
         self.partitions: dict[tuple[str, int], Partition] = {}
         self.purgatory = Purgatory()
         self.connections: set[Any] = set()
@@ -95,8 +104,15 @@ class Broker:
 
     # ---- partitions -----------------------------------------------------------------------------------
 
+    @property
+    def broker_epoch(self) -> int:
+        """czxid of /brokers/ids/<id> in ZooKeeper mode (sent in AlterIsr, checked by the controller), else -1."""
+        return int(self.cluster.broker_epoch) if self.cluster is not None else -1
+
     def _load_partitions(self) -> None:
         self.log_manager.load_all(self.topic_log_config)
+        if self.cluster is not None:
+            return  # ZooKeeper mode: the controller's LeaderAndIsr/StopReplica decide which logs this broker serves
         for (topic, index), plog in list(self.log_manager.logs.items()):
             state = self.metadata.topics.get(topic)
             if state is None or index not in state.partitions:
@@ -131,6 +147,8 @@ class Broker:
         internal: bool = False,
     ) -> TopicState | None:
         validate_topic_name(name)
+        if self.cluster is not None:
+            return self.cluster.create_topic(name, num_partitions, replication_factor, configs, assignment, validate_only, internal)  # type: ignore[no-any-return]
         if name in self.metadata.topics:
             raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
         if assignment:
@@ -168,6 +186,9 @@ class Broker:
         return topic
 
     def delete_topic(self, name: str) -> None:
+        if self.cluster is not None:
+            self.cluster.delete_topic(name)
+            return
         topic = self.metadata.topics.get(name)
         if topic is None:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
@@ -180,7 +201,10 @@ class Broker:
             self.purgatory.notify((name, index))
         log.info("Deleted topic %s", name)
 
-    def add_partitions(self, name: str, count: int, validate_only: bool) -> None:
+    def add_partitions(self, name: str, count: int, validate_only: bool, assignment: list[list[int]] | None = None) -> None:
+        if self.cluster is not None:
+            self.cluster.add_partitions(name, count, assignment, validate_only)
+            return
         topic = self.metadata.topics.get(name)
         if topic is None:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{name}' does not exist.")
@@ -233,6 +257,8 @@ class Broker:
                 lambda: KafkaConnection(self), host=host, port=listener.port, reuse_address=True, backlog=1024
             )
             self.servers.append(server)
+        if self.cluster is not None:
+            await self.cluster.start()
         import strom.broker.group_service  # noqa: F401 - registers the group coordinator's start-up hook
 
         for hook in STARTUP_HOOKS:
@@ -284,6 +310,8 @@ class Broker:
 
     async def stop(self) -> None:
         log.info("[KafkaServer id=%d] shutting down", self.broker_id)
+        if self.cluster is not None and self.config["controlled.shutdown.enable"]:
+            await self.cluster.controlled_shutdown()
         self._stopping.set()
         for server in self.servers:
             server.close()
@@ -293,6 +321,8 @@ class Broker:
             task.cancel()
         for hook in SHUTDOWN_HOOKS:
             await hook(self)
+        if self.cluster is not None:
+            await self.cluster.stop()
         await asyncio.get_running_loop().run_in_executor(None, self.log_manager.close)
         log.info("[KafkaServer id=%d] shut down completed", self.broker_id)
 

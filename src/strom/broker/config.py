@@ -151,6 +151,12 @@ BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "fetch.max.bytes": (_int(1024, 2**31 - 1), "57671680"),
     "max.connections": (_int(0, 2**31 - 1), str(2**31 - 1)),
     "cluster.id": (_str, None),
+    "controlled.shutdown.enable": (_bool, "true"),
+    "controlled.shutdown.max.retries": (_int(0, 2**31 - 1), "3"),
+    "controlled.shutdown.retry.backoff.ms": (_int(0), "5000"),
+    "auto.leader.rebalance.enable": (_bool, "true"),
+    "leader.imbalance.check.interval.seconds": (_int(1), "300"),
+    "leader.imbalance.per.broker.percentage": (_int(0, 2**31 - 1), "10"),
 }
 
 # Keys that Kafka documents for server.properties but which have no effect on Strom yet: accepted quietly.

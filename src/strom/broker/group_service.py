@@ -203,7 +203,8 @@ class GroupService:
 
 async def _start(broker: Any) -> None:
     service = GroupService(broker)
-    service.ensure_offsets_topic()
+    if broker.cluster is None:  # in ZooKeeper mode FindCoordinator creates it once enough brokers are live
+        service.ensure_offsets_topic()
     await asyncio.get_running_loop().run_in_executor(None, service.load)
     service.restore_groups()
     broker.services["group"] = service

@@ -37,11 +37,15 @@ async def describe_cluster(ctx: Any, request: Any) -> DescribeClusterResponse:
             endpoint_type=1,
         )
     host, port = advertised_endpoint(ctx)
+    from strom.broker.handlers.metadata import cluster_brokers
+
     return DescribeClusterResponse(
         error_code=0,
         cluster_id=broker.metadata.cluster_id,
-        controller_id=broker.broker_id,
-        brokers=[DescribeClusterBroker(broker_id=broker.broker_id, host=host, port=port, rack=broker.config.get("broker.rack"))],
+        controller_id=broker.metadata.controller_id if broker.cluster is not None else broker.broker_id,
+        brokers=[
+            DescribeClusterBroker(broker_id=b.node_id, host=b.host, port=b.port, rack=b.rack) for b in cluster_brokers(ctx, host, port)
+        ],
     )
 
 

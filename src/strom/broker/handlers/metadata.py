@@ -34,15 +34,16 @@ def topic_metadata(broker: Any, name: str, error: int = 0) -> MetadataResponseTo
     state = broker.metadata.topics.get(name)
     if state is None:
         return MetadataResponseTopic(error_code=error or ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name=name)
+    live = broker.metadata.live_brokers if broker.cluster is not None else None
     parts = [
         MetadataResponsePartition(
-            error_code=0,
+            error_code=ErrorCode.LEADER_NOT_AVAILABLE if p.leader < 0 else 0,
             partition_index=p.partition,
             leader_id=p.leader,
             leader_epoch=p.leader_epoch,
             replica_nodes=list(p.replicas),
             isr_nodes=list(p.isr),
-            offline_replicas=[],
+            offline_replicas=[r for r in p.replicas if live is not None and r not in live],
         )
         for p in sorted(state.partitions.values(), key=lambda p: p.partition)
     ]
@@ -85,11 +86,25 @@ async def handle(ctx: Any, request: Any) -> MetadataResponse:
                         continue
             topics.append(topic_metadata(broker, name))
     return MetadataResponse(
-        brokers=[MetadataResponseBroker(node_id=broker.broker_id, host=host, port=port, rack=broker.config.get("broker.rack"))],
+        brokers=cluster_brokers(ctx, host, port),
         cluster_id=broker.metadata.cluster_id,
-        controller_id=broker.broker_id,
+        controller_id=broker.metadata.controller_id if broker.cluster is not None else broker.broker_id,
         topics=topics,
     )
+
+
+def cluster_brokers(ctx: Any, host: str, port: int) -> list[MetadataResponseBroker]:
+    """This broker alone, or in ZooKeeper mode every live broker from the UpdateMetadata cache."""
+    broker = ctx.broker
+    if broker.cluster is None:
+        return [MetadataResponseBroker(node_id=broker.broker_id, host=host, port=port, rack=broker.config.get("broker.rack"))]
+    out = [
+        MetadataResponseBroker(node_id=b.broker_id, host=b.host, port=b.port, rack=b.rack)
+        for b in sorted(broker.metadata.live_brokers.values(), key=lambda b: b.broker_id)
+    ]
+    if broker.broker_id not in broker.metadata.live_brokers:  # before the first UpdateMetadata
+        out.append(MetadataResponseBroker(node_id=broker.broker_id, host=host, port=port, rack=broker.config.get("broker.rack")))
+    return out
 
 
 _ = uuid

@@ -48,6 +48,8 @@ async def create_topics(ctx: Any, request: Any) -> CreateTopicsResponse:
             results.append(CreatableTopicResult(name=t.name, error_code=exc.code, error_message=exc.message))
             continue
         state = broker.metadata.topics.get(t.name)
+        if state is not None and broker.cluster is not None:
+            await _await_leaders(broker, t.name, len(state.partitions), request.timeout_ms)
         n = len(state.partitions) if state else (t.num_partitions if t.num_partitions > 0 else broker.config["num.partitions"])
         cfg = broker.topic_log_config(t.name) if state else None
         described = []
@@ -70,11 +72,22 @@ async def create_topics(ctx: Any, request: Any) -> CreateTopicsResponse:
                 topic_id=state.uuid if state else CreatableTopicResult().topic_id,
                 error_code=0,
                 num_partitions=n,
-                replication_factor=1,
+                replication_factor=len(state.partitions[0].replicas) if state and 0 in state.partitions else 1,
                 configs=described,
             )
         )
     return CreateTopicsResponse(topics=results)
+
+
+async def _await_leaders(broker: Any, name: str, count: int, timeout_ms: int) -> None:
+    """ZooKeeper mode: answer once this broker's metadata has leaders for the new topic (Kafka's
+    DelayedCreatePartitions), so a client may produce right after CreateTopics returns."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max(0, min(timeout_ms, 30000)) / 1000
+    while not broker.cluster.wait_for_partitions(name, count) and loop.time() < deadline:
+        await asyncio.sleep(0.01)
 
 
 @handles(20)
@@ -109,6 +122,11 @@ async def create_partitions(ctx: Any, request: Any) -> CreatePartitionsResponse:
     results = []
     for t in request.topics:
         try:
+            if t.assignments is not None and broker.cluster is not None:
+                assignment = [list(a.broker_ids) for a in t.assignments]
+                broker.add_partitions(t.name, t.count, request.validate_only, assignment)
+                results.append(CreatePartitionsTopicResult(name=t.name, error_code=0))
+                continue
             if t.assignments is not None:
                 for a in t.assignments:
                     if any(b != broker.broker_id for b in a.broker_ids):

@@ -1,0 +1,26 @@
+"""ControlledShutdown (7): a stopping broker asks the controller to move its leaderships first."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.protocol.errors import ErrorCode
+from strom.protocol.schema.controlled_shutdown import ControlledShutdownResponse, RemainingPartition
+
+
+@handles(7)
+async def handle(ctx: Any, request: Any) -> ControlledShutdownResponse:
+    controller = ctx.broker.cluster.controller if ctx.broker.cluster is not None else None
+    if controller is None or not controller.active:
+        return ControlledShutdownResponse(error_code=ErrorCode.NOT_CONTROLLER)
+    broker_epoch = request.broker_epoch if ctx.api_version >= 2 else -1
+    try:
+        code, remaining = await controller.submit(partial(controller.controlled_shutdown, request.broker_id, broker_epoch))
+    except Exception:
+        return ControlledShutdownResponse(error_code=ErrorCode.NOT_CONTROLLER)
+    return ControlledShutdownResponse(
+        error_code=code,
+        remaining_partitions=[RemainingPartition(topic_name=t, partition_index=p) for t, p in remaining],
+    )

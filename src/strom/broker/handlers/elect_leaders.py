@@ -1,0 +1,45 @@
+"""ElectLeaders (43): preferred (0) or unclean (1) leader election, run by the controller (kafka-leader-election.sh)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import elect_leaders as schema
+
+
+@handles(43)
+async def handle(ctx: Any, request: Any) -> Any:
+    broker = ctx.broker
+    election_type = request.election_type if ctx.api_version >= 1 else 0
+    wanted = None
+    if request.topic_partitions is not None:
+        wanted = [(t.topic, p) for t in request.topic_partitions for p in t.partitions]
+    if broker.cluster is None:
+        # one broker: it leads every partition already
+        targets = wanted if wanted is not None else [(t, p) for t, s in broker.metadata.topics.items() for p in s.partitions]
+        results = {}
+        for tp in targets:
+            known = tp[0] in broker.metadata.topics and tp[1] in broker.metadata.topics[tp[0]].partitions
+            results[tp] = (ErrorCode.ELECTION_NOT_NEEDED, None) if known else (ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, None)
+    else:
+        controller = broker.cluster.controller
+        if controller is None or not controller.active:
+            return schema.ElectLeadersResponse(error_code=ErrorCode.NOT_CONTROLLER)
+        if election_type not in (0, 1):
+            return schema.ElectLeadersResponse(error_code=ErrorCode.INVALID_REQUEST)
+        try:
+            results = await controller.submit(partial(controller.elect_leaders, election_type, wanted))
+        except Exception:
+            return schema.ElectLeadersResponse(error_code=ErrorCode.NOT_CONTROLLER)
+    by_topic: dict[str, list[Any]] = {}
+    for (topic, p), (code, message) in sorted(results.items()):
+        if ctx.api_version == 0 and code == ErrorCode.ELECTION_NOT_NEEDED:
+            code, message = ErrorCode.NONE, None  # v0 had no ELECTION_NOT_NEEDED
+        by_topic.setdefault(topic, []).append(schema.PartitionResult(partition_id=p, error_code=code, error_message=message))
+    return schema.ElectLeadersResponse(
+        error_code=0,
+        replica_election_results=[schema.ReplicaElectionResult(topic=t, partition_result=ps) for t, ps in by_topic.items()],
+    )

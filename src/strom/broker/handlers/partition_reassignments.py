@@ -1,0 +1,87 @@
+"""AlterPartitionReassignments (45) and ListPartitionReassignments (46), handled by the controller (KIP-455)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import alter_partition_reassignments as alter
+from strom.protocol.schema import list_partition_reassignments as listing
+
+
+def _controller(ctx: Any) -> Any:
+    cluster = ctx.broker.cluster
+    controller = cluster.controller if cluster is not None else None
+    return controller if controller is not None and controller.active else None
+
+
+@handles(45)
+async def alter_reassignments(ctx: Any, request: Any) -> Any:
+    broker = ctx.broker
+    changes = {
+        (t.name, p.partition_index): (list(p.replicas) if p.replicas is not None else None) for t in request.topics for p in t.partitions
+    }
+    if broker.cluster is None:
+        results = {}
+        for (topic, index), replicas in changes.items():
+            state = broker.metadata.topics.get(topic)
+            if state is None or index not in state.partitions:
+                results[(topic, index)] = (ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist.")
+            elif replicas is None:
+                results[(topic, index)] = (ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, "No ongoing reassignment for this partition.")
+            elif replicas != [broker.broker_id]:
+                results[(topic, index)] = (ErrorCode.INVALID_REPLICA_ASSIGNMENT, f"Unknown broker(s) in replica assignment: {replicas}.")
+            else:
+                results[(topic, index)] = (ErrorCode.NONE, None)
+    else:
+        controller = _controller(ctx)
+        if controller is None:
+            return alter.AlterPartitionReassignmentsResponse(
+                error_code=ErrorCode.NOT_CONTROLLER, error_message="This is not the controller."
+            )
+        try:
+            results = await controller.submit(partial(controller.alter_reassignments, changes))
+        except Exception:
+            return alter.AlterPartitionReassignmentsResponse(error_code=ErrorCode.NOT_CONTROLLER)
+    by_topic: dict[str, list[Any]] = {}
+    for (topic, index), (code, message) in results.items():
+        by_topic.setdefault(topic, []).append(
+            alter.ReassignablePartitionResponse(partition_index=index, error_code=code, error_message=message)
+        )
+    return alter.AlterPartitionReassignmentsResponse(
+        error_code=0,
+        responses=[alter.ReassignableTopicResponse(name=t, partitions=ps) for t, ps in by_topic.items()],
+    )
+
+
+@handles(46)
+async def list_reassignments(ctx: Any, request: Any) -> Any:
+    broker = ctx.broker
+    wanted = None
+    if request.topics is not None:
+        wanted = [(t.name, p) for t in request.topics for p in t.partition_indexes]
+    if broker.cluster is None:
+        ongoing: dict[Any, Any] = {}
+    else:
+        controller = _controller(ctx)
+        if controller is None:
+            return listing.ListPartitionReassignmentsResponse(
+                error_code=ErrorCode.NOT_CONTROLLER, error_message="This is not the controller."
+            )
+        ongoing = await controller.submit(partial(_ongoing, controller, wanted))
+    by_topic: dict[str, list[Any]] = {}
+    for (topic, index), (replicas, adding, removing) in sorted(ongoing.items()):
+        by_topic.setdefault(topic, []).append(
+            listing.OngoingPartitionReassignment(
+                partition_index=index, replicas=replicas, adding_replicas=adding, removing_replicas=removing
+            )
+        )
+    return listing.ListPartitionReassignmentsResponse(
+        error_code=0, topics=[listing.OngoingTopicReassignment(name=t, partitions=ps) for t, ps in by_topic.items()]
+    )
+
+
+async def _ongoing(controller: Any, wanted: Any) -> Any:
+    return controller.ongoing_reassignments(wanted)

@@ -1,0 +1,52 @@
+"""UpdateMetadata (6): the controller's broadcast of live brokers and partition leaders into this broker's cache.
+
+Metadata, FindCoordinator and DescribeCluster answer from this cache in ZooKeeper mode. A request from an
+older controller epoch is refused (STALE_CONTROLLER_EPOCH), as Kafka does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.protocol.errors import ErrorCode
+from strom.protocol.schema.update_metadata import UpdateMetadataResponse
+
+
+@handles(6)
+async def handle(ctx: Any, request: Any) -> UpdateMetadataResponse:
+    broker = ctx.broker
+    if broker.cluster is None:
+        return UpdateMetadataResponse(error_code=ErrorCode.STALE_CONTROLLER_EPOCH)
+    from strom.cluster.zk_store import BrokerEndpoint
+
+    store = broker.metadata
+    if request.broker_epoch not in (-1, broker.broker_epoch):
+        return UpdateMetadataResponse(error_code=ErrorCode.STALE_BROKER_EPOCH)
+    brokers = []
+    for b in request.live_brokers:
+        if ctx.api_version == 0:
+            host, port = b.v0_host, b.v0_port
+        else:
+            ep = b.endpoints[0] if b.endpoints else None
+            host, port = (ep.host, ep.port) if ep else ("", -1)
+        brokers.append(BrokerEndpoint(b.id, host, port, b.rack))
+    partitions: list[tuple[str, str | None, Any]] = []
+    if ctx.api_version >= 5:
+        for t in request.topic_states:
+            topic_id = str(t.topic_id) if ctx.api_version >= 7 and t.topic_id.int else None
+            partitions += [(t.topic_name, topic_id, p) for p in t.partition_states]
+    else:
+        partitions = [(p.topic_name, None, p) for p in request.ungrouped_partition_states]
+    new_topics = sorted({t for t, _, _ in partitions if t not in store.topics})
+    loop = asyncio.get_running_loop()
+    configs = {t: await loop.run_in_executor(None, store.topic_configs_from_zk, t) for t in new_topics}
+    if not store.apply_update_metadata(request.controller_id, request.controller_epoch, brokers, partitions, configs):
+        return UpdateMetadataResponse(error_code=ErrorCode.STALE_CONTROLLER_EPOCH)
+    replica_manager = getattr(broker, "replica_manager", None)
+    if replica_manager is not None:  # the replication half sends AlterIsr to the controller it learns here
+        replica_manager.update_brokers(request.controller_id, {b.broker_id: (b.host, b.port) for b in brokers})
+    for topic, _, p in partitions:
+        broker.purgatory.notify((topic, p.partition_index))
+    return UpdateMetadataResponse(error_code=0)
