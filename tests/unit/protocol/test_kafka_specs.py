@@ -35,6 +35,9 @@ KAFKA_2_8_1_VERSIONS = {
     55: (0, 0), 56: (0, 0), 57: (0, 0), 58: (0, 0), 59: (0, 0), 60: (0, 0),
 }  # fmt: skip
 
+# APIs Kafka renamed after 2.8: the older release's spec goes by the former name.
+_FORMER_NAMES = {"AlterPartitionRequest": "AlterIsrRequest", "AlterPartitionResponse": "AlterIsrResponse"}
+
 MESSAGES = [cls for table in (REQUEST_TYPES, RESPONSE_TYPES) for cls in table.values()]
 
 
@@ -100,7 +103,7 @@ def _unnamed(shape: list[tuple] | None) -> list[tuple] | None:
 
 def _spec_for(release: str, cls: type) -> dict:
     specs = _specs(release)
-    spec = specs.get(cls.__name__)
+    spec = specs.get(cls.__name__) or specs.get(_FORMER_NAMES.get(cls.__name__, ""))
     if spec is None:
         pytest.skip(f"{cls.__name__} is not in Kafka {release}")
     return spec
