@@ -267,6 +267,9 @@ class Broker:
         self._tasks.append(
             asyncio.ensure_future(self._periodic(self._retention_tick, self.config["log.retention.check.interval.ms"] / 1000))
         )
+        if self.config["log.cleaner.enable"]:
+            backoff_s = max(self.config["log.cleaner.backoff.ms"], 10) / 1000
+            self._tasks.append(asyncio.ensure_future(self._periodic(self._cleaner_tick, backoff_s)))
         self._tasks.append(
             asyncio.ensure_future(self._periodic(self._checkpoint_tick, self.config["log.flush.offset.checkpoint.interval.ms"] / 1000))
         )
@@ -304,6 +307,10 @@ class Broker:
         deleted = self.log_manager.run_retention()
         if deleted:
             log.info("Deleted %d log segment(s) past retention", deleted)
+
+    def _cleaner_tick(self) -> None:
+        """Log compaction in a worker thread: the cleaner swaps segments under each log's lock."""
+        self.log_manager.run_cleaner()
 
     def _checkpoint_tick(self) -> None:
         self.log_manager.checkpoint()

@@ -107,6 +107,7 @@ BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "log.retention.check.interval.ms": (_int(1), "300000"),
     "log.cleanup.policy": (_str, "delete"),
     "log.cleaner.enable": (_bool, "true"),
+    "log.cleaner.backoff.ms": (_int(0), "15000"),
     "log.cleaner.threads": (_int(0, 2**31 - 1), "1"),
     "log.cleaner.delete.retention.ms": (_int(0), "86400000"),
     "log.cleaner.min.compaction.lag.ms": (_int(0), "0"),

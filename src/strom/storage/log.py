@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,13 @@ class PartitionLog:
         self.producer_state = ProducerStateManager()
         self.unflushed_messages = 0
         self.last_flush_ms = clock.monotonic_ms()
+        # the cleaner thread swaps segments while the event loop appends and reads: both take this lock
+        # for changes to `segments`; readers take a snapshot of the list (it is replaced, not mutated, on swap)
+        self.lock = threading.RLock()
+        # compaction: offsets below this are clean (Kafka's cleaner-offset-checkpoint)
+        self.first_dirty_offset = 0
+        # segments swapped out by the cleaner: files gone, fds kept for in-flight fetches until the delay passes
+        self.retired: list[tuple[int, Segment]] = []
 
     # ---- open / recover -------------------------------------------------------------------------------
 
@@ -78,19 +86,21 @@ class PartitionLog:
     ) -> PartitionLog:
         directory.mkdir(parents=True, exist_ok=True)
         log = cls(directory, config, clock)
+        from strom.storage.cleaner import complete_interrupted_swap
+
+        rebuild = complete_interrupted_swap(directory)
         bases = sorted(int(p.name[:20]) for p in directory.glob("*.log") if p.name[:20].isdigit())
-        for name in list(directory.glob("*.cleaned")) + list(directory.glob("*.swap")):
-            name.unlink(missing_ok=True)
         now = clock.now_ms()
+        compacted = "compact" in config.cleanup_policy
         for base in bases:
             seg = Segment(directory, base, config.index_interval_bytes, now)
             log.segments.append(seg)
         for i, seg in enumerate(log.segments):
             is_last = i == len(log.segments) - 1
             next_base = log.segments[i + 1].base_offset if not is_last else None
-            needs_recovery = is_last or (next_base is not None and next_base > recovery_point)
+            needs_recovery = is_last or (next_base is not None and next_base > recovery_point) or seg.base_offset in rebuild
             if needs_recovery or not seg.load_indexes():
-                seg.recover()
+                seg.recover(allow_offset_gaps=compacted or not is_last)
         if not log.segments:
             log.segments.append(Segment(directory, log_start_offset or 0, config.index_interval_bytes, now))
         log.log_start_offset = max(log_start_offset or 0, log.segments[0].base_offset)
@@ -191,10 +201,11 @@ class PartitionLog:
 
     def _append(self, data: bytes | bytearray | memoryview, found: list) -> None:  # type: ignore[type-arg]
         size = len(data)
-        self._maybe_roll(size)
-        self.active_segment.append(data, found)
-        self.producer_state.update(found)
-        self.unflushed_messages += sum(h.records_count for _, h in found)
+        with self.lock:
+            self._maybe_roll(size)
+            self.active_segment.append(data, found)
+            self.producer_state.update(found)
+            self.unflushed_messages += sum(h.records_count for _, h in found)
 
     def _maybe_roll(self, incoming: int) -> None:
         seg = self.active_segment
@@ -209,19 +220,50 @@ class PartitionLog:
             self.roll()
 
     def roll(self) -> Segment:
-        seg = self.active_segment
-        if seg.size == 0:
-            return seg
-        seg.close_index_files()
-        self.producer_state.snapshot(self.directory, self.log_end_offset)
-        new = Segment(self.directory, self.log_end_offset, self.config.index_interval_bytes, self.clock.now_ms())
-        self.segments.append(new)
-        return new
+        with self.lock:
+            seg = self.active_segment
+            if seg.size == 0:
+                return seg
+            seg.close_index_files()
+            self.producer_state.snapshot(self.directory, self.log_end_offset)
+            new = Segment(self.directory, self.log_end_offset, self.config.index_interval_bytes, self.clock.now_ms())
+            self.segments = [*self.segments, new]
+            return new
+
+    def replace_segments(self, old: list[Segment], new: Segment | None) -> bool:
+        """Puts `new` (or nothing) in place of the contiguous run `old`; False if the log changed meanwhile
+        (retention, truncation). Called by the cleaner under `lock` after its files are in place."""
+        with self.lock:
+            ids = [id(s) for s in self.segments]
+            try:
+                i = ids.index(id(old[0]))
+            except ValueError:
+                return False
+            if [id(s) for s in self.segments[i : i + len(old)]] != [id(s) for s in old] or old[-1] is self.active_segment:
+                return False
+            self.segments = self.segments[:i] + ([new] if new is not None else []) + self.segments[i + len(old) :]
+            now = self.clock.monotonic_ms()
+            self.retired.extend((now, s) for s in old)
+            return True
+
+    def close_retired(self, now_monotonic_ms: int | None = None) -> int:
+        """Closes segments swapped out at least file.delete.delay.ms ago (all of them when no time is given)."""
+        with self.lock:
+            keep, done = [], []
+            for at, seg in self.retired:
+                if now_monotonic_ms is None or now_monotonic_ms - at >= self.config.file_delete_delay_ms:
+                    done.append(seg)
+                else:
+                    keep.append((at, seg))
+            self.retired = keep
+        for seg in done:
+            seg.close()
+        return len(done)
 
     # ---- read -----------------------------------------------------------------------------------------
 
-    def _segment_for(self, offset: int) -> int:
-        bases = [s.base_offset for s in self.segments]
+    def _segment_for(self, offset: int, segments: list[Segment] | None = None) -> int:
+        bases = [s.base_offset for s in (self.segments if segments is None else segments)]
         return max(0, bisect.bisect_right(bases, offset) - 1)
 
     def read(self, offset: int, max_bytes: int, max_offset: int | None = None, min_one_batch: bool = True) -> FileSlice | None:
@@ -230,7 +272,9 @@ class PartitionLog:
 
         As in Kafka's LogSegment.read, the slice is cut by bytes, not at a batch boundary: a trailing
         partial batch is normal and clients drop it. So a read costs two index lookups, whatever the
-        batch sizes -- no scan of the headers in between."""
+        batch sizes -- no scan of the headers in between. In a compacted log an offset that was cleaned
+        away reads from the next batch after it, as in Kafka."""
+        segments = self.segments  # one snapshot: the cleaner replaces the list, never mutates it
         bound = self.log_end_offset if max_offset is None else max_offset
         if offset < self.log_start_offset or offset > self.log_end_offset:
             raise KafkaError(
@@ -239,9 +283,9 @@ class PartitionLog:
             )
         if offset >= bound:
             return None
-        i = self._segment_for(offset)
-        while i < len(self.segments):
-            seg = self.segments[i]
+        i = self._segment_for(offset, segments)
+        while i < len(segments):
+            seg = segments[i]
             found = seg.position_of(offset)
             if found is not None:
                 break
@@ -304,20 +348,29 @@ class PartitionLog:
 
     def truncate_to(self, offset: int) -> None:
         """Removes everything at or after `offset` (replication: a follower diverged from its leader)."""
+        with self.lock:
+            self._truncate_to(offset)
+
+    def _truncate_to(self, offset: int) -> None:
         if offset >= self.log_end_offset:
             return
         while len(self.segments) > 1 and self.segments[-1].base_offset >= offset:
-            self.segments.pop().delete()
+            gone = self.segments[-1]
+            self.segments = self.segments[:-1]
+            gone.delete()
         self.active_segment.truncate_to(offset)
         self.leader_epoch_cache.truncate_from_end(self.log_end_offset)
         self.producer_state.rebuild(self)
         self._high_watermark = min(self._high_watermark, self.log_end_offset)
         self.recovery_point = min(self.recovery_point, self.log_end_offset)
+        self.first_dirty_offset = min(self.first_dirty_offset, self.log_end_offset)
 
     def truncate_fully_and_start_at(self, offset: int) -> None:
-        for seg in self.segments:
-            seg.delete()
-        self.segments = [Segment(self.directory, offset, self.config.index_interval_bytes, self.clock.now_ms())]
+        with self.lock:
+            for seg in self.segments:
+                seg.delete()
+            self.segments = [Segment(self.directory, offset, self.config.index_interval_bytes, self.clock.now_ms())]
+            self.first_dirty_offset = offset
         self.log_start_offset = offset
         self._high_watermark = offset
         self.recovery_point = offset
@@ -328,20 +381,27 @@ class PartitionLog:
         """DeleteRecords: moves the log start offset forward (whole segments below it go at retention)."""
         if offset > self.high_watermark:
             raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, f"offset {offset} is above the high watermark")
-        if offset > self.log_start_offset:
-            self.log_start_offset = offset
-            self._delete_segments_below_start()
-        return self.log_start_offset
+        with self.lock:
+            if offset > self.log_start_offset:
+                self.log_start_offset = offset
+                self._delete_segments_below_start()
+            return self.log_start_offset
 
     def _delete_segments_below_start(self) -> int:
         deleted = 0
         while len(self.segments) > 1 and self.segments[1].base_offset <= self.log_start_offset:
-            self.segments.pop(0).delete()
+            gone = self.segments[0]
+            self.segments = self.segments[1:]
+            gone.delete()
             deleted += 1
         return deleted
 
     def enforce_retention(self, now_ms: int) -> int:
         """Deletes whole segments past retention.ms / retention.bytes; returns how many were deleted."""
+        with self.lock:
+            return self._enforce_retention(now_ms)
+
+    def _enforce_retention(self, now_ms: int) -> int:
         if "delete" not in self.config.cleanup_policy.split(","):
             return self._delete_segments_below_start()
         deleted = 0
@@ -361,7 +421,8 @@ class PartitionLog:
     def _drop_oldest(self) -> int:
         if len(self.segments) <= 1:
             return 0
-        seg = self.segments.pop(0)
+        seg = self.segments[0]
+        self.segments = self.segments[1:]
         seg.delete()
         self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
         self._high_watermark = max(self._high_watermark, self.log_start_offset)
@@ -388,10 +449,12 @@ class PartitionLog:
         for seg in self.segments:
             seg.close_index_files()
             seg.close()
+        self.close_retired()
 
     def delete(self) -> None:
         for seg in self.segments:
             seg.close()
+        self.close_retired()
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def __repr__(self) -> str:

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from strom.storage.cleaner import LogCleaner
 from strom.storage.clock import Clock
 from strom.storage.config import LogConfig
 from strom.storage.log import PartitionLog, parse_dir_name
@@ -24,6 +25,7 @@ log = logging.getLogger("strom.storage.LogManager")
 RECOVERY_CHECKPOINT = "recovery-point-offset-checkpoint"
 LOG_START_CHECKPOINT = "log-start-offset-checkpoint"
 HW_CHECKPOINT = "replication-offset-checkpoint"
+CLEANER_CHECKPOINT = "cleaner-offset-checkpoint"
 
 
 def read_checkpoint(path: Path) -> dict[tuple[str, int], int]:
@@ -56,6 +58,7 @@ class LogManager:
         self.log_dirs = [Path(d) for d in log_dirs]
         self.clock = clock
         self.logs: dict[tuple[str, int], PartitionLog] = {}
+        self.cleaner = LogCleaner()
         for d in self.log_dirs:
             try:
                 d.mkdir(parents=True, exist_ok=True)
@@ -83,6 +86,7 @@ class LogManager:
         for d in self.log_dirs:
             recovery = read_checkpoint(d / RECOVERY_CHECKPOINT)
             starts = read_checkpoint(d / LOG_START_CHECKPOINT)
+            cleaned = read_checkpoint(d / CLEANER_CHECKPOINT)
             for child in sorted(d.iterdir()):
                 if not child.is_dir():
                     continue
@@ -93,6 +97,7 @@ class LogManager:
                 if parsed is None:
                     continue
                 lg = PartitionLog.open(child, configs_for(parsed[0]), self.clock, recovery.get(parsed, 0), starts.get(parsed))
+                lg.first_dirty_offset = min(max(cleaned.get(parsed, 0), lg.log_start_offset), lg.log_end_offset)
                 self.logs[parsed] = lg
         log.info("Loaded %d partition logs from %s", len(self.logs), ", ".join(map(str, self.log_dirs)))
 
@@ -135,12 +140,35 @@ class LogManager:
         now = self.clock.now_ms()
         return sum(lg.enforce_retention(now) for lg in list(self.logs.values()))
 
+    def run_cleaner(self) -> int:
+        """One compaction pass over every compacted log that is dirty enough (a worker thread calls this);
+        returns how many logs were cleaned. Also closes segments swapped out longer than file.delete.delay.ms."""
+        cleaned = 0
+        for lg in list(self.logs.values()):
+            lg.close_retired(self.clock.monotonic_ms())
+            if "compact" not in lg.config.cleanup_policy:
+                continue
+            try:
+                if self.cleaner.clean(lg, self.clock.now_ms()) is not None:
+                    cleaned += 1
+            except (OSError, ValueError) as exc:  # a segment deleted under the pass, or damaged records
+                log.warning("Cleaning of %s failed, will retry: %s", lg, exc)
+        if cleaned:
+            self._write_cleaner_checkpoints()
+        return cleaned
+
+    def _write_cleaner_checkpoints(self) -> None:
+        for d in self.log_dirs:
+            mine = {k: lg for k, lg in self.logs.items() if lg.directory.parent == d and "compact" in lg.config.cleanup_policy}
+            write_checkpoint(d / CLEANER_CHECKPOINT, {k: lg.first_dirty_offset for k, lg in mine.items()})
+
     def checkpoint(self) -> None:
         for d in self.log_dirs:
             mine = {k: lg for k, lg in self.logs.items() if lg.directory.parent == d}
             write_checkpoint(d / RECOVERY_CHECKPOINT, {k: lg.recovery_point for k, lg in mine.items()})
             write_checkpoint(d / LOG_START_CHECKPOINT, {k: lg.log_start_offset for k, lg in mine.items()})
             write_checkpoint(d / HW_CHECKPOINT, {k: lg.high_watermark for k, lg in mine.items()})
+        self._write_cleaner_checkpoints()
 
     def close(self) -> None:
         for lg in self.logs.values():

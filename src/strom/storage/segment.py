@@ -41,14 +41,16 @@ class FileSlice:
 
 
 class Segment:
-    def __init__(self, directory: Path, base_offset: int, index_interval_bytes: int, created_ms: int) -> None:
+    def __init__(self, directory: Path, base_offset: int, index_interval_bytes: int, created_ms: int, suffix: str = "") -> None:
+        """`suffix` names a segment in flight (Kafka's `.cleaned` / `.swap` / `.deleted` after the extension)."""
         self.directory = directory
         self.base_offset = base_offset
         self.index_interval_bytes = index_interval_bytes
         self.created_ms = created_ms
-        self.log_path = directory / segment_name(base_offset, ".log")
-        self.index_path = directory / segment_name(base_offset, ".index")
-        self.time_index_path = directory / segment_name(base_offset, ".timeindex")
+        self.suffix = suffix
+        self.log_path = directory / segment_name(base_offset, ".log" + suffix)
+        self.index_path = directory / segment_name(base_offset, ".index" + suffix)
+        self.time_index_path = directory / segment_name(base_offset, ".timeindex" + suffix)
         self._fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT, 0o644)
         self.reader: BinaryIO = open(self.log_path, "rb", buffering=0)  # noqa: SIM115 - lives with the segment
         self.size = os.fstat(self._fd).st_size
@@ -65,9 +67,11 @@ class Segment:
 
     # ---- recovery and loading ------------------------------------------------------------------------
 
-    def recover(self) -> int:
+    def recover(self, allow_offset_gaps: bool = False) -> int:
         """Scans every batch (length + CRC32C); truncates a torn or corrupt tail; rebuilds both indexes.
 
+        The base offset is outside the CRC, so an uncompacted segment also checks each batch continues the
+        previous one; a compacted segment has gaps (`allow_offset_gaps`) and only needs them ascending.
         Returns the number of bytes truncated."""
         self.index_offsets.clear()
         self.index_positions.clear()
@@ -89,7 +93,8 @@ class Segment:
                 break
             # the base offset is outside the CRC: check it fits this segment and continues the last batch
             expected = self.base_offset if pos == 0 else self.next_offset
-            if header.base_offset != expected or header.last_offset - self.base_offset > 0x7FFFFFFF:
+            in_order = header.base_offset >= expected if allow_offset_gaps else header.base_offset == expected
+            if not in_order or header.last_offset - self.base_offset > 0x7FFFFFFF:
                 break
             crc = crc32c.crc32c(head[CRC_START:])
             off = pos + BATCH_HEADER_SIZE
@@ -150,7 +155,7 @@ class Segment:
     def _rewrite_indexes(self) -> None:
         self.close_index_files()
         self.index_path.write_bytes(
-            b"".join(_INDEX_ENTRY.pack(o - self.base_offset, p) for o, p in zip(self.index_offsets, self.index_positions))
+            b"".join(_INDEX_ENTRY.pack(o - self.base_offset, p) for o, p in zip(self.index_offsets, self.index_positions, strict=True))
         )
         self.time_index_path.write_bytes(b"".join(_TIME_ENTRY.pack(t, o - self.base_offset) for t, o in self.time_entries))
 
@@ -268,13 +273,34 @@ class Segment:
                 break
             keep = pos + header.size
         os.ftruncate(self._fd, keep)
-        self.recover()
+        self.recover(allow_offset_gaps=True)
 
     def flush(self) -> None:
         os.fsync(self._fd)
         for f in (self._index_file, self._time_file):
             if f is not None:
                 os.fsync(f.fileno())
+
+    def rename_suffix(self, suffix: str) -> None:
+        """Renames the log and its indexes to another in-flight suffix ("" = live); open fds stay valid.
+
+        The log file goes last: its name is what crash recovery looks at."""
+        self.close_index_files()
+        renames = []
+        for attr, ext in (("index_path", ".index"), ("time_index_path", ".timeindex"), ("log_path", ".log")):
+            old = getattr(self, attr)
+            new = self.directory / segment_name(self.base_offset, ext + suffix)
+            renames.append((attr, old, new))
+        for attr, old, new in renames:
+            if old.exists():
+                os.replace(old, new)
+            setattr(self, attr, new)
+        self.suffix = suffix
+
+    def unlink_files(self) -> None:
+        """Removes the files but keeps the fds open: a fetch already sending from them still completes."""
+        for path in (self.log_path, self.index_path, self.time_index_path):
+            path.unlink(missing_ok=True)
 
     def close_index_files(self) -> None:
         for f in (self._index_file, self._time_file):
