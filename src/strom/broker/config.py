@@ -129,6 +129,7 @@ BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "socket.receive.buffer.bytes": (_int(-1, 2**31 - 1), "102400"),
     "socket.request.max.bytes": (_int(1, 2**31 - 1), "104857600"),
     "queued.max.requests": (_int(1, 2**31 - 1), "500"),
+    "max.incremental.fetch.session.cache.slots": (_int(0, 2**31 - 1), "1000"),
     "connections.max.idle.ms": (_int(), "600000"),
     "offsets.topic.replication.factor": (_int(1, 32767), "3"),
     "offsets.topic.num.partitions": (_int(1, 2**31 - 1), "50"),

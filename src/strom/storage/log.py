@@ -271,9 +271,10 @@ class PartitionLog:
         if asked), never past `max_offset` (exclusive; the high watermark for consumers).
 
         As in Kafka's LogSegment.read, the slice is cut by bytes, not at a batch boundary: a trailing
-        partial batch is normal and clients drop it. So a read costs two index lookups, whatever the
-        batch sizes -- no scan of the headers in between. In a compacted log an offset that was cleaned
-        away reads from the next batch after it, as in Kafka."""
+        partial batch is normal and clients drop it (when not even the first batch fits, the answer is
+        empty, as Kafka's ReplicaManager replaces such a fragment). So a read costs two index lookups,
+        whatever the batch sizes -- no scan of the headers in between. In a compacted log an offset that
+        was cleaned away reads from the next batch after it, as in Kafka."""
         segments = self.segments  # one snapshot: the cleaner replaces the list, never mutates it
         bound = self.log_end_offset if max_offset is None else max_offset
         if offset < self.log_start_offset or offset > self.log_end_offset:
@@ -301,6 +302,8 @@ class PartitionLog:
             if at_bound is not None:
                 max_position = at_bound[0]
         limit = max(max_bytes, first.size) if min_one_batch else max_bytes
+        if limit < first.size:
+            return None  # not even the first batch fits: Kafka answers empty rather than a useless fragment
         size = min(max_position - start, limit)
         if size <= 0:
             return None

@@ -272,7 +272,7 @@ def test_read_cuts_by_bytes_like_kafka_and_clients_drop_the_partial_tail(tmp_pat
     assert sl.size == one + one // 2
     assert [r.offset for _, r in iter_all_records(sl.read())] == [0, 1]  # the partial second batch is dropped
     assert log.read(0, one + one // 2, max_offset=2).size == one  # never past the high watermark
-    assert log.read(2, 10, min_one_batch=False).size == 10  # no whole batch fits: a fragment, as in Kafka
+    assert log.read(2, 10, min_one_batch=False) is None  # not even one batch fits: empty, as in Kafka
 
 
 def test_read_bytes_returns_only_whole_batches(tmp_path, clock):

@@ -2,15 +2,17 @@
 and are woken by appends.
 
 Records travel as storage FileSlices through the encoder's region support, so the response is never
-re-encoded batch by batch. Fetch sessions (KIP-227): we answer every request as a full fetch with
-session id 0 -- the legal "no session" answer that Java and librdkafka clients accept.
+re-encoded batch by batch. Fetch sessions (KIP-227) live in broker/fetch_sessions.py: the session
+context says which partitions to read and which of them the response carries.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
+from strom.broker.fetch_sessions import FetchContext, FetchSessionCache
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema.fetch import FetchableTopicResponse, FetchResponse, PartitionData
@@ -18,27 +20,42 @@ from strom.protocol.schema.fetch import FetchableTopicResponse, FetchResponse, P
 READ_COMMITTED = 1
 
 
-def _resolve_topics(broker: Any, request: Any, version: int) -> list[tuple[Any, str | None]]:
-    out = []
-    if version >= 13:
-        by_id = {t.uuid: t.name for t in broker.metadata.topics.values()}
-        for t in request.topics:
-            out.append((t, by_id.get(t.topic_id)))
-    else:
-        for t in request.topics:
-            out.append((t, t.topic))
-    return out
+def _session_cache(broker: Any) -> FetchSessionCache:
+    cache = broker.services.get("fetch_sessions")
+    if cache is None:
+        cache = broker.services["fetch_sessions"] = FetchSessionCache(int(broker.config["max.incremental.fetch.session.cache.slots"]))
+    return cache  # type: ignore[no-any-return]
 
 
-def _read_all(ctx: Any, request: Any) -> tuple[FetchResponse, int, list[tuple[str, int]]]:
+def _session_context(broker: Any, request: Any, version: int, is_consumer: bool) -> FetchContext:
+    by_id: dict[Any, str] | None = None
+
+    def name_of(topic_id: Any) -> str | None:
+        nonlocal by_id
+        if by_id is None:
+            by_id = {t.uuid: t.name for t in broker.metadata.topics.values()}
+        return by_id.get(topic_id)
+
+    return _session_cache(broker).new_context(request, version, _now_ms(), name_of, privileged=not is_consumer)
+
+
+def _now_ms() -> int:
+    return int(time.monotonic() * 1000)
+
+
+def _is_consumer(request: Any, version: int) -> bool:
+    return (request.replica_id if version <= 14 else request.replica_state.replica_id if request.replica_state else -1) < 0
+
+
+def _read_all(ctx: Any, request: Any, topics: list[tuple[Any, str | None]]) -> tuple[FetchResponse, int, list[tuple[str, int]]]:
     broker = ctx.broker
     version = ctx.api_version
-    is_consumer = (request.replica_id if version <= 14 else request.replica_state.replica_id if request.replica_state else -1) < 0
+    is_consumer = _is_consumer(request, version)
     budget = request.max_bytes if version >= 3 else 0x7FFFFFFF
     total = 0
     keys = []
     responses = []
-    for topic, name in _resolve_topics(broker, request, version):
+    for topic, name in topics:
         parts = []
         for fp in topic.partitions:
             if name is None:
@@ -95,11 +112,16 @@ def _read_all(ctx: Any, request: Any) -> tuple[FetchResponse, int, list[tuple[st
 @handles(1)
 async def handle(ctx: Any, request: Any) -> FetchResponse:
     broker = ctx.broker
+    version = ctx.api_version
+    session = _session_context(broker, request, version, _is_consumer(request, version))
+    if session.error:
+        return FetchResponse(error_code=session.error, session_id=0, responses=[])
     deadline = time.monotonic() + max(request.max_wait_ms, 0) / 1000
     while True:
-        response, total, keys = _read_all(ctx, request)
+        response, total, keys = _read_all(ctx, request, session.topics)
         remaining = deadline - time.monotonic()
         errors = any(p.error_code for t in response.responses for p in t.partitions)
         if total >= max(request.min_bytes, 1) or remaining <= 0 or errors or not keys or ctx.connection.closed:
-            return response
+            session_id, responses = _session_cache(broker).finish(session, response.responses, _now_ms())
+            return dataclasses.replace(response, session_id=session_id, responses=responses)
         await broker.purgatory.wait(keys, remaining)
