@@ -33,12 +33,20 @@ def compress(codec: int, data: Buffer) -> bytes:
     if codec == SNAPPY:
         return _xerial_compress(data)
     if codec == LZ4:
-        return bytes(cramjam.lz4.compress(bytes(data)))
+        return _lz4_frame(data)
     if codec == ZSTD:
         return bytes(cramjam.zstd.compress(bytes(data), level=3))
     if codec == NONE:
         return bytes(data)
     raise ValueError(f"unknown compression codec {codec}")
+
+
+def _lz4_frame(data: Buffer) -> bytes:
+    """An LZ4 frame with independent blocks: Kafka's Java reader rejects linked blocks
+    ("Dependent block stream is unsupported"), which is cramjam's default."""
+    compressor = cramjam.lz4.Compressor(content_checksum=False, block_linked=False)
+    compressor.compress(bytes(data))
+    return bytes(compressor.finish().read())
 
 
 def decompress(codec: int, data: Buffer) -> bytes:
