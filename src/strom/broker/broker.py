@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from strom import __version__
@@ -17,12 +16,13 @@ from strom.broker.config import BrokerConfig
 from strom.broker.handlers import HANDLERS
 from strom.broker.purgatory import Purgatory
 from strom.cluster.metadata import LocalMetadataStore, TopicState
+from strom.cluster.partition_state import Partition
+from strom.cluster.replica_manager import ReplicaManager
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.messages import SUPPORTED_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersion
 from strom.storage.clock import SystemClock
 from strom.storage.config import TOPIC_CONFIGS, LogConfig
-from strom.storage.log import PartitionLog
 from strom.storage.log_manager import LogManager
 
 log = logging.getLogger("kafka.server.KafkaServer")
@@ -45,22 +45,6 @@ def validate_topic_name(name: str) -> None:
             ErrorCode.INVALID_TOPIC_EXCEPTION,
             f"Topic name '{name}' is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'",
         )
-
-
-@dataclass(slots=True)
-class Partition:
-    """A partition this broker leads: its log plus the replication state (ISR of one for now)."""
-
-    topic: str
-    index: int
-    log: PartitionLog
-    leader_epoch: int
-    replicas: list[int]
-    isr: list[int]
-
-    @property
-    def high_watermark(self) -> int:
-        return self.log.high_watermark
 
 
 class Broker:
@@ -87,6 +71,7 @@ class Broker:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._load_partitions()
+        self.replica_manager = ReplicaManager(self)
 
     # ---- configs --------------------------------------------------------------------------------------
 
@@ -126,7 +111,9 @@ class Broker:
         pstate = topic.partitions[index]
         plog = self.log_manager.get_or_create(topic.name, index, self.topic_log_config(topic.name))
         plog.high_watermark = plog.log_end_offset  # ISR of one: everything on disk is committed
-        part = Partition(topic.name, index, plog, pstate.leader_epoch, list(pstate.replicas), list(pstate.isr))
+        part = Partition(
+            topic.name, index, plog, pstate.leader_epoch, list(pstate.replicas), list(pstate.isr), pstate.leader, self.broker_id
+        )
         self.partitions[(topic.name, index)] = part
         return part
 
@@ -326,6 +313,7 @@ class Broker:
             conn.close()
         for task in self._tasks:
             task.cancel()
+        await self.replica_manager.shutdown()
         for hook in SHUTDOWN_HOOKS:
             await hook(self)
         if self.cluster is not None:

@@ -1,4 +1,4 @@
-"""DescribeCluster (60), DescribeLogDirs (35), OffsetForLeaderEpoch (23), DeleteRecords (21)."""
+"""DescribeCluster (60), DescribeLogDirs (35), DeleteRecords (21)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,6 @@ from strom.protocol.schema.describe_log_dirs import (
     DescribeLogDirsResponse,
     DescribeLogDirsResult,
     DescribeLogDirsTopic,
-)
-from strom.protocol.schema.offset_for_leader_epoch import (
-    EpochEndOffset,
-    OffsetForLeaderEpochResponse,
-    OffsetForLeaderTopicResult,
 )
 
 
@@ -78,27 +73,6 @@ async def describe_log_dirs(ctx: Any, request: Any) -> DescribeLogDirsResponse:
             )
         )
     return DescribeLogDirsResponse(error_code=0, results=results)
-
-
-@handles(23)
-async def offset_for_leader_epoch(ctx: Any, request: Any) -> OffsetForLeaderEpochResponse:
-    broker = ctx.broker
-    topics = []
-    for t in request.topics:
-        parts = []
-        for p in t.partitions:
-            part = broker.partitions.get((t.topic, p.partition))
-            if part is None:
-                parts.append(EpochEndOffset(error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition=p.partition))
-                continue
-            if p.current_leader_epoch >= 0 and p.current_leader_epoch != part.leader_epoch:
-                code = ErrorCode.FENCED_LEADER_EPOCH if p.current_leader_epoch < part.leader_epoch else ErrorCode.UNKNOWN_LEADER_EPOCH
-                parts.append(EpochEndOffset(error_code=code, partition=p.partition))
-                continue
-            epoch, end = part.log.leader_epoch_cache.end_offset_for(p.leader_epoch, part.log.log_end_offset)
-            parts.append(EpochEndOffset(error_code=0, partition=p.partition, leader_epoch=epoch, end_offset=end))
-        topics.append(OffsetForLeaderTopicResult(topic=t.topic, partitions=parts))
-    return OffsetForLeaderEpochResponse(topics=topics)
 
 
 @handles(21)

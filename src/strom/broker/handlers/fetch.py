@@ -43,14 +43,19 @@ def _now_ms() -> int:
     return int(time.monotonic() * 1000)
 
 
+def _replica_id(request: Any, version: int) -> int:
+    return int(request.replica_id if version <= 14 else request.replica_state.replica_id if request.replica_state else -1)
+
+
 def _is_consumer(request: Any, version: int) -> bool:
-    return (request.replica_id if version <= 14 else request.replica_state.replica_id if request.replica_state else -1) < 0
+    return _replica_id(request, version) < 0
 
 
 def _read_all(ctx: Any, request: Any, topics: list[tuple[Any, str | None]]) -> tuple[FetchResponse, int, list[tuple[str, int]]]:
     broker = ctx.broker
     version = ctx.api_version
-    is_consumer = _is_consumer(request, version)
+    replica_id = _replica_id(request, version)
+    is_consumer = replica_id < 0
     budget = request.max_bytes if version >= 3 else 0x7FFFFFFF
     total = 0
     keys = []
@@ -76,6 +81,13 @@ def _read_all(ctx: Any, request: Any, topics: list[tuple[Any, str | None]]) -> t
                 code = ErrorCode.FENCED_LEADER_EPOCH if fp.current_leader_epoch < part.leader_epoch else ErrorCode.UNKNOWN_LEADER_EPOCH
                 parts.append(PartitionData(partition_index=fp.partition, error_code=code, high_watermark=hw, records=b""))
                 continue
+            if not part.is_leader:
+                code = ErrorCode.NOT_LEADER_OR_FOLLOWER
+                parts.append(PartitionData(partition_index=fp.partition, error_code=code, high_watermark=hw, records=b""))
+                continue
+            if not is_consumer:
+                broker.replica_manager.on_replica_fetch(part, replica_id, fp.fetch_offset)
+                hw = plog.high_watermark
             keys.append((name, fp.partition))
             records = None
             code = 0

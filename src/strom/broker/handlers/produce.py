@@ -4,6 +4,7 @@ decoding records (unless the topic's compression.type demands a different codec)
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any
 
@@ -47,6 +48,7 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
     acks = request.acks
     responses = []
     to_flush = []
+    waiting: list[tuple[Any, int, list[PartitionProduceResponse], int]] = []  # acks=all: (partition, offset, list, slot)
     for topic in request.topic_data:
         parts = []
         for pd in topic.partition_data:
@@ -59,6 +61,9 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
             part = broker.partitions.get((topic.name, pd.index))
             if part is None:
                 parts.append(_error(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                continue
+            if not part.is_leader:
+                parts.append(_error(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER))
                 continue
             if pd.records is None or len(pd.records) == 0:
                 parts.append(_error(pd.index, ErrorCode.CORRUPT_MESSAGE, "no records"))
@@ -79,8 +84,9 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
                 log.debug("produce to %s-%d failed: %s", topic.name, pd.index, exc)
                 parts.append(_error(pd.index, exc.code, exc.message))
                 continue
-            plog.high_watermark = plog.log_end_offset
-            broker.purgatory.notify((topic.name, pd.index))
+            broker.replica_manager.after_leader_append(part)
+            if acks == -1 and plog.high_watermark <= result.last_offset:
+                waiting.append((part, result.last_offset + 1, parts, len(parts)))
             if plog.needs_flush(broker.clock.monotonic_ms()):
                 to_flush.append(plog)
             parts.append(
@@ -96,6 +102,11 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
     if to_flush:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, lambda: [p.flush() for p in to_flush])
+    if waiting:
+        codes = await broker.replica_manager.wait_for_acks([(p, o) for p, o, _, _ in waiting], request.timeout_ms / 1000)
+        for (_, _, parts, slot), code in zip(waiting, codes, strict=True):
+            if code:
+                parts[slot] = dataclasses.replace(parts[slot], error_code=code)
     if acks == 0:
         return None
     return ProduceResponse(responses=responses)

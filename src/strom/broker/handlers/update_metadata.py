@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.protocol.errors import ErrorCode
+from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema.update_metadata import UpdateMetadataResponse
 
 
@@ -18,7 +18,7 @@ from strom.protocol.schema.update_metadata import UpdateMetadataResponse
 async def handle(ctx: Any, request: Any) -> UpdateMetadataResponse:
     broker = ctx.broker
     if broker.cluster is None:
-        return UpdateMetadataResponse(error_code=ErrorCode.STALE_CONTROLLER_EPOCH)
+        return _without_zookeeper(ctx, request)
     from strom.cluster.zk_store import BrokerEndpoint
 
     store = broker.metadata
@@ -49,4 +49,22 @@ async def handle(ctx: Any, request: Any) -> UpdateMetadataResponse:
         replica_manager.update_brokers(request.controller_id, {b.broker_id: (b.host, b.port) for b in brokers})
     for topic, _, p in partitions:
         broker.purgatory.notify((topic, p.partition_index))
+    return UpdateMetadataResponse(error_code=0)
+
+
+def _without_zookeeper(ctx: Any, request: Any) -> UpdateMetadataResponse:
+    """A broker without zookeeper.connect driven by an external controller (the replication tests do this): it
+    learns only where brokers and the controller listen, for its fetchers and AlterIsr."""
+    manager = ctx.broker.replica_manager
+    try:
+        manager.check_controller_epoch(request.controller_id, request.controller_epoch)
+    except KafkaError as exc:
+        return UpdateMetadataResponse(error_code=exc.code)
+    endpoints = {}
+    for b in request.live_brokers:
+        if ctx.api_version == 0:
+            endpoints[b.id] = (b.v0_host, b.v0_port)
+        elif b.endpoints:
+            endpoints[b.id] = (b.endpoints[0].host, b.endpoints[0].port)
+    manager.update_brokers(request.controller_id, endpoints)
     return UpdateMetadataResponse(error_code=0)

@@ -1,0 +1,57 @@
+"""LeaderAndIsr (4): the controller tells this broker, per partition, who leads at which leader epoch with which
+ISR; the replica manager makes the local replica leader or follower (truncating and fetching as a follower)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema.leader_and_isr import (
+    LeaderAndIsrPartitionError,
+    LeaderAndIsrResponse,
+    LeaderAndIsrTopicError,
+)
+
+
+def _states(request: Any, version: int) -> list[tuple[str, Any, Any]]:
+    """(topic name, topic id or None, partition state) for every partition, whatever the request version."""
+    if version <= 1:
+        return [(s.topic_name, None, s) for s in request.ungrouped_partition_states]
+    return [(t.topic_name, getattr(t, "topic_id", None), s) for t in request.topic_states for s in t.partition_states]
+
+
+def _response(version: int, states: list[tuple[str, Any, Any]], codes: list[int], error: int = 0) -> LeaderAndIsrResponse:
+    if version <= 4:
+        errors = [
+            LeaderAndIsrPartitionError(topic_name=name, partition_index=s.partition_index, error_code=code)
+            for (name, _, s), code in zip(states, codes, strict=True)
+        ]
+        return LeaderAndIsrResponse(error_code=error, partition_errors=errors)
+    by_topic: dict[Any, list[Any]] = {}
+    for (_, topic_id, s), code in zip(states, codes, strict=True):
+        by_topic.setdefault(topic_id, []).append(LeaderAndIsrPartitionError(partition_index=s.partition_index, error_code=code))
+    return LeaderAndIsrResponse(
+        error_code=error, topics=[LeaderAndIsrTopicError(topic_id=tid, partition_errors=errs) for tid, errs in by_topic.items()]
+    )
+
+
+@handles(4)
+async def handle(ctx: Any, request: Any) -> LeaderAndIsrResponse:
+    manager = ctx.broker.replica_manager
+    version = ctx.api_version
+    states = _states(request, version)
+    try:
+        manager.check_controller_epoch(request.controller_id, request.controller_epoch)
+    except KafkaError as exc:
+        return _response(version, states, [exc.code] * len(states), exc.code)
+    manager.update_brokers(request.controller_id, {b.broker_id: (b.host_name, b.port) for b in request.live_leaders}, replace=False)
+    codes = []
+    for name, _, state in states:
+        try:
+            codes.append(manager.apply_partition_state(name, state, bool(getattr(state, "is_new", False))))
+        except KafkaError as exc:
+            codes.append(exc.code)
+        except OSError:
+            codes.append(ErrorCode.KAFKA_STORAGE_ERROR)
+    return _response(version, states, codes)

@@ -1,0 +1,39 @@
+"""StopReplica (5): the controller stops this broker's replica of partitions (reassigned away, broker shutting
+down, topic deleted); with delete_partition the local log goes too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.protocol.errors import KafkaError
+from strom.protocol.schema.stop_replica import StopReplicaPartitionError, StopReplicaResponse
+
+NO_EPOCH = -1
+
+
+def _targets(request: Any, version: int) -> list[tuple[str, int, int, bool]]:
+    """(topic, partition, leader epoch, delete) whatever the request version."""
+    if version == 0:
+        return [(p.topic_name, p.partition_index, NO_EPOCH, request.delete_partitions) for p in request.ungrouped_partitions]
+    if version <= 2:
+        return [(t.name, i, NO_EPOCH, request.delete_partitions) for t in request.topics for i in t.partition_indexes]
+    return [(t.topic_name, p.partition_index, p.leader_epoch, p.delete_partition) for t in request.topic_states for p in t.partition_states]
+
+
+@handles(5)
+async def handle(ctx: Any, request: Any) -> StopReplicaResponse:
+    manager = ctx.broker.replica_manager
+    targets = _targets(request, ctx.api_version)
+    try:
+        manager.check_controller_epoch(request.controller_id, request.controller_epoch)
+    except KafkaError as exc:
+        return StopReplicaResponse(error_code=exc.code, partition_errors=[])
+    errors = []
+    for topic, index, epoch, delete in targets:
+        try:
+            code = manager.stop_replica(topic, index, epoch, delete)
+        except KafkaError as exc:
+            code = exc.code
+        errors.append(StopReplicaPartitionError(topic_name=topic, partition_index=index, error_code=code))
+    return StopReplicaResponse(error_code=0, partition_errors=errors)
