@@ -121,7 +121,7 @@ def run_chaos(cluster: Cluster, cycles: int) -> dict[str, Any]:
     admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
     futures = admin.create_topics([NewTopic(TOPIC, PARTITIONS, 3, config={"min.insync.replicas": "2"})])
     futures[TOPIC].result(30)
-    wait_until(lambda: len(leaders(cluster.bootstrap)) == PARTITIONS and all(l >= 0 for l in leaders(cluster.bootstrap).values()))
+    wait_until(lambda: len(leaders(cluster.bootstrap)) == PARTITIONS and all(leader >= 0 for leader in leaders(cluster.bootstrap).values()))
     wait_until(lambda: all(isr(cluster.bootstrap, p) == [0, 1, 2] for p in range(PARTITIONS)), message="full ISR")
 
     producer = AckingProducer(cluster.bootstrap)
@@ -136,7 +136,7 @@ def run_chaos(cluster: Cluster, cycles: int) -> dict[str, Any]:
             cluster.brokers[victim].kill()
             survivors = ",".join(b.bootstrap for i, b in cluster.brokers.items() if i != victim)
             wait_until(
-                lambda victim=victim, survivors=survivors: all(l not in (victim, -1) for l in leaders(survivors).values()),
+                lambda victim=victim, survivors=survivors: all(leader not in (victim, -1) for leader in leaders(survivors).values()),
                 timeout=60,
                 interval=0.1,
                 message="a new leader",
