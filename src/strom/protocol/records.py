@@ -176,7 +176,12 @@ def _records_payload(buf: p.Buffer, pos: int, header: BatchHeader) -> bytes | me
 
 
 def iter_records(buf: p.Buffer, pos: int = 0) -> Iterator[Record]:
-    """Records of one batch (decompressing as needed). Offsets and timestamps are made absolute."""
+    """Records of one batch (decompressing as needed). Offsets and timestamps are made absolute.
+
+    Every length is checked against the end of its record before it moves the read position: a negative or
+    oversized length in hostile input must end in CorruptMessage, not in a read at a negative index or a loop
+    driven by a forged header count.
+    """
     header = read_batch_header(buf, pos)
     data = _records_payload(buf, pos, header)
     log_append = header.timestamp_type == 1
@@ -189,32 +194,34 @@ def iter_records(buf: p.Buffer, pos: int = 0) -> Iterator[Record]:
         q += 1  # attributes
         ts_delta, q = p.read_varlong(data, q)
         off_delta, q = p.read_varint(data, q)
-        klen, q = p.read_varint(data, q)
-        key = None
-        if klen >= 0:
-            key = bytes(data[q : q + klen])
-            q += klen
-        vlen, q = p.read_varint(data, q)
-        value = None
-        if vlen >= 0:
-            value = bytes(data[q : q + vlen])
-            q += vlen
+        key, q = _read_record_bytes(data, q, end, "key")
+        value, q = _read_record_bytes(data, q, end, "value")
         hcount, q = p.read_varint(data, q)
+        if hcount < 0 or hcount > end - q:
+            raise CorruptMessage(f"record header count {hcount} does not fit the record")
         headers: list[tuple[str, bytes | None]] = []
         for _h in range(hcount):
-            hklen, q = p.read_varint(data, q)
-            hkey = bytes(data[q : q + hklen]).decode("utf-8", "replace")
-            q += hklen
-            hvlen, q = p.read_varint(data, q)
-            hval = None
-            if hvlen >= 0:
-                hval = bytes(data[q : q + hvlen])
-                q += hvlen
-            headers.append((hkey, hval))
+            raw_key, q = _read_record_bytes(data, q, end, "header key")
+            if raw_key is None:
+                raise CorruptMessage("record header key is null")
+            hval, q = _read_record_bytes(data, q, end, "header value")
+            headers.append((raw_key.decode("utf-8", "replace"), hval))
         if q != end:
             raise CorruptMessage("record fields do not match its length")
         timestamp = header.max_timestamp if log_append else header.base_timestamp + ts_delta
         yield Record(header.base_offset + off_delta, timestamp, key, value, headers)
+
+
+def _read_record_bytes(data: p.Buffer, q: int, end: int, what: str) -> tuple[bytes | None, int]:
+    """A varint-length-prefixed byte string inside one record (-1 is null)."""
+    size, q = p.read_varint(data, q)
+    if size < 0:
+        if size != -1:
+            raise CorruptMessage(f"record {what} length {size} is negative")
+        return None, q
+    if q + size > end:
+        raise CorruptMessage(f"record {what} of {size} bytes runs past its record")
+    return bytes(data[q : q + size]), q + size
 
 
 def iter_all_records(buf: p.Buffer) -> Iterator[tuple[BatchHeader, Record]]:
