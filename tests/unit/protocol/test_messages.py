@@ -40,7 +40,7 @@ def _strategy(cls, version, depth=0):
             s = st.lists(inner, max_size=2 if depth < 2 else 0)
         elif f.name in compiler.children_of(cls):
             s = _strategy(compiler.children_of(cls)[f.name], version, depth + 1)
-        elif "time" in f.name and f.type in ("int32", "int64"):
+        elif ("time" in f.name or f.name.endswith("_ms")) and f.type in ("int32", "int64"):
             s = st.integers(0, 2**31 - 1)  # kio rejects negative durations and timestamps
         elif f.name.endswith("error_code"):
             s = st.sampled_from([0, 3, -1])  # kio rejects codes it does not know
