@@ -133,6 +133,11 @@ class Controller:
         self._zk_watch_children(zd.BROKER_TOPICS, self._on_topic_change)
         self._zk_watch_children(zd.DELETE_TOPICS, self._on_delete_topics)
         changed = await self._elect_offline(self.states.keys())
+        # replicas on brokers that died while nobody was controller go offline: out of the ISR
+        for tp, state in list(self.states.items()):
+            for r in state.isr:
+                if r not in self.brokers and tp[0] not in self.deleting:
+                    changed += await self._remove_from_isr(r, [tp])
         await self._resume_reassignments()
         self._send_update_metadata(self.brokers.keys())
         for broker_id in self.brokers:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from strom.client.connection import BrokerConnection
-from strom.protocol.errors import KafkaError
+from strom.protocol.errors import ErrorCode, KafkaError
 
 log = logging.getLogger("kafka.controller.ControllerChannelManager")
 
@@ -53,6 +53,9 @@ class _BrokerSender:
                     version = min(KAFKA_28_VERSIONS.get(request.API_KEY, 99), conn.version_for(request.API_KEY))
                     response = await conn.send(request, version=version)
                 except KafkaError as exc:
+                    if exc.code == ErrorCode.UNSUPPORTED_VERSION:
+                        log.warning("Broker %d does not support %s; not sent", self.broker_id, type(request).__name__)
+                        break
                     log.info("Request %s to broker %d failed (%s); retrying", type(request).__name__, self.broker_id, exc)
                     if self.conn is not None:
                         self.conn.close()
