@@ -1,7 +1,7 @@
 """Every API table, every version: round trips, and cross-checks against kio's codecs (dev-only oracle)."""
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from strom.protocol import compiler
@@ -124,7 +124,13 @@ def test_kio_decodes_what_we_encode(cls, version):
     @given(_strategy(cls, version))
     def check(msg):
         raw = msg.encode(version)
-        _, end = reader(memoryview(raw), 0)
+        try:
+            _, end = reader(memoryview(raw), 0)
+        except (ValueError, OverflowError) as exc:
+            # kio turns duration fields into timedelta, which cannot hold every int64 we may send
+            if "timedelta" not in str(exc) and "date value out of range" not in str(exc):
+                raise
+            reject()
         assert end == len(raw)
 
     check()
