@@ -68,6 +68,7 @@ class Broker:
         self.connections: set[Any] = set()
         self.servers: list[asyncio.base_events.Server] = []
         self.services: dict[str, Any] = {}
+        self.disabled_apis: set[int] = set()  # implemented but switched off by configuration
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._load_partitions()
@@ -222,6 +223,8 @@ class Broker:
 
     def api_version_range(self, api_key: int) -> tuple[int, int]:
         lo, hi = SUPPORTED_VERSIONS.get(api_key, (0, -1))
+        if api_key in self.disabled_apis:
+            return 0, -1
         return lo, MAX_VERSIONS.get(api_key, hi)
 
     def api_version_list(self) -> list[ApiVersion]:

@@ -145,6 +145,11 @@ BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "group.min.session.timeout.ms": (_int(0, 2**31 - 1), "6000"),
     "group.max.session.timeout.ms": (_int(0, 2**31 - 1), "1800000"),
     "group.max.size": (_int(1, 2**31 - 1), str(2**31 - 1)),
+    "group.coordinator.rebalance.protocols": (_str, "classic,consumer"),
+    "group.consumer.session.timeout.ms": (_int(1, 2**31 - 1), "45000"),
+    "group.consumer.heartbeat.interval.ms": (_int(1, 2**31 - 1), "5000"),
+    "group.consumer.max.size": (_int(1, 2**31 - 1), str(2**31 - 1)),
+    "group.consumer.assignors": (_str, "uniform,range"),
     "zookeeper.connect": (_str, None),
     "zookeeper.connection.timeout.ms": (_int(0, 2**31 - 1), None),
     "zookeeper.session.timeout.ms": (_int(0, 2**31 - 1), "18000"),
@@ -167,7 +172,7 @@ BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
 }
 
 # Keys that Kafka documents for server.properties but which have no effect on Strom yet: accepted quietly.
-_ACCEPTED_NO_EFFECT = {"group.coordinator.rebalance.protocols", "share.coordinator.state.topic.replication.factor"}
+_ACCEPTED_NO_EFFECT = {"share.coordinator.state.topic.replication.factor"}
 
 
 def parse_properties(text: str) -> dict[str, str]:

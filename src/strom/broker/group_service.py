@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from strom.broker.broker import OFFSETS_TOPIC, SHUTDOWN_HOOKS, STARTUP_HOOKS
+from strom.coordination.consumer_group import ConsumerGroup, ConsumerGroupConfig, ConsumerGroupCoordinator, TopicsView
 from strom.coordination.group import EMPTY, Group, GroupConfig, GroupCoordinator
 from strom.coordination.offsets import (
     CommittedOffset,
@@ -25,9 +26,27 @@ from strom.coordination.offsets import (
     offset_value,
     partition_for,
 )
+from strom.protocol.errors import ErrorCode
 from strom.protocol.records import BatchBuilder, iter_all_records
 
 log = logging.getLogger("kafka.coordinator.group.GroupCoordinator")
+
+CONSUMER_GROUP_APIS = (68, 69)  # ConsumerGroupHeartbeat, ConsumerGroupDescribe
+
+
+def assignor_names(value: str) -> tuple[str, ...]:
+    """group.consumer.assignors takes names (uniform, range) or Kafka's class names (...UniformAssignor)."""
+    names = []
+    for item in filter(None, (x.strip() for x in value.split(","))):
+        simple = item.rsplit(".", 1)[-1]
+        if simple.endswith("Assignor"):
+            simple = simple[: -len("Assignor")]
+        names.append(simple.lower())
+    unknown = [n for n in names if n not in ("uniform", "range")]
+    if unknown or not names:
+        raise ValueError(f"Invalid value {value} for configuration group.consumer.assignors: unknown assignor(s) {unknown}")
+    return tuple(names)
+
 
 Record = tuple[bytes, bytes | None]
 
@@ -44,6 +63,17 @@ class GroupService:
                 max_size=int(cfg["group.max.size"]),
             )
         )
+        self.consumer = ConsumerGroupCoordinator(
+            ConsumerGroupConfig(
+                session_timeout_ms=int(cfg["group.consumer.session.timeout.ms"]),
+                heartbeat_interval_ms=int(cfg["group.consumer.heartbeat.interval.ms"]),
+                max_size=int(cfg["group.consumer.max.size"]),
+                assignors=assignor_names(str(cfg["group.consumer.assignors"])),
+            )
+        )
+        protocols = {p.strip().lower() for p in str(cfg["group.coordinator.rebalance.protocols"]).split(",")}
+        if "consumer" not in protocols:
+            broker.disabled_apis.update(CONSUMER_GROUP_APIS)  # KIP-848 off: not advertised, not served
         self.offsets = OffsetStore()
         self.num_partitions = int(cfg["offsets.topic.num.partitions"])
         self.retention_ms = int(cfg["offsets.retention.minutes"]) * 60_000
@@ -110,7 +140,8 @@ class GroupService:
         """Called after every group operation: persist what changed and re-arm the timer if the next
         deadline moved."""
         self._persist_changed()
-        deadline = self.coordinator.next_deadline()
+        deadlines = [d for d in (self.coordinator.next_deadline(), self.consumer.next_deadline()) if d is not None]
+        deadline = min(deadlines) if deadlines else None
         if deadline == self._timer_at and self._timer is not None:
             return
         if self._timer is not None:
@@ -124,7 +155,8 @@ class GroupService:
     def _on_timer(self) -> None:
         self._timer = None
         self._timer_at = None
-        for member in self.coordinator.tick(self.now_ms()):
+        now = self.now_ms()
+        for member in self.coordinator.tick(now) + self.consumer.tick(now):
             log.info("Member %s has failed (session or rebalance timeout), removing it from its group", member)
         self.after_operation()
 
@@ -139,15 +171,21 @@ class GroupService:
         now = self.now_ms()
         removed = 0
         for group_id in list(self.offsets.offsets):
+            cg = self.consumer.group(group_id)
             g = self.coordinator.group(group_id)
-            if g is not None and g.state != EMPTY:
+            if (cg is not None and not cg.is_empty) or (g is not None and g.state != EMPTY):
                 continue
-            empty_since = g.state_timestamp_ms if g is not None and g.protocol_type else None
+            if cg is not None:
+                empty_since: int | None = cg.state_timestamp_ms
+            else:
+                empty_since = g.state_timestamp_ms if g is not None and g.protocol_type else None
             gone = self.offsets.expire(group_id, now, self.retention_ms, empty_since)
             records: list[Record] = [(offset_key(group_id, t, p), None) for t, p in gone]
             removed += len(gone)
-            if not self.offsets.has_group(group_id) and self.coordinator.remove_if_unused(group_id):
-                records.append((group_key(group_id), None))
+            if not self.offsets.has_group(group_id):
+                self.consumer.remove_if_empty(group_id)
+                if self.coordinator.remove_if_unused(group_id):
+                    records.append((group_key(group_id), None))
             if records:
                 self._append(group_id, records)
         if removed:
@@ -178,7 +216,8 @@ class GroupService:
     async def commit(self, group_id: str, entries: list[tuple[str, int, CommittedOffset]]) -> None:
         for topic, partition, committed in entries:
             self.offsets.commit(group_id, topic, partition, committed)
-        self.coordinator.ensure_group(group_id, self.now_ms())
+        if self.consumer.group(group_id) is None:
+            self.coordinator.ensure_group(group_id, self.now_ms())
         plog = self._append(group_id, [(offset_key(group_id, t, p), offset_value(c)) for t, p, c in entries])
         if plog is not None and plog.needs_flush(self.broker.clock.monotonic_ms()):
             await asyncio.get_running_loop().run_in_executor(None, plog.flush)
@@ -191,7 +230,11 @@ class GroupService:
 
     def delete_group(self, group_id: str) -> int:
         """DeleteGroups: only Empty groups; their offsets and metadata get tombstones."""
-        code = self.coordinator.delete_group(group_id)
+        if self.consumer.group(group_id) is not None:
+            code = self.consumer.delete_group(group_id)
+            self.coordinator.groups.pop(group_id, None)
+        else:
+            code = self.coordinator.delete_group(group_id)
         if code == 0:
             gone = self.offsets.delete_group(group_id)
             self._append(group_id, [(offset_key(group_id, t, p), None) for t, p in gone] + [(group_key(group_id), None)])
@@ -199,6 +242,36 @@ class GroupService:
 
     def group_or_none(self, group_id: str) -> Group | None:
         return self.coordinator.group(group_id)
+
+    def consumer_group(self, group_id: str) -> ConsumerGroup | None:
+        return self.consumer.group(group_id)
+
+    def topics_view(self) -> TopicsView:
+        """Topic name -> (topic id, partition count): what KIP-848 assignments are computed over."""
+        return {name: (t.uuid, len(t.partitions)) for name, t in self.broker.metadata.topics.items() if not t.internal}
+
+    def claim_for_consumer_protocol(self, group_id: str) -> int:
+        """A ConsumerGroupHeartbeat for a group id: a live classic group keeps it (GROUP_ID_NOT_FOUND, as
+        Kafka 3.9 answers); an empty classic group (offsets only) becomes a consumer group, offsets kept."""
+        g = self.coordinator.group(group_id)
+        if g is None:
+            return ErrorCode.NONE
+        if not g.is_empty or g.state != EMPTY:
+            return ErrorCode.GROUP_ID_NOT_FOUND
+        self.coordinator.groups.pop(group_id, None)
+        self.coordinator.changed.discard(group_id)
+        return ErrorCode.NONE
+
+    def claim_for_classic_protocol(self, group_id: str) -> int:
+        """A JoinGroup for a group id held by a live consumer group gets INCONSISTENT_GROUP_PROTOCOL; an
+        empty consumer group gives way to a classic one."""
+        cg = self.consumer.group(group_id)
+        if cg is None:
+            return ErrorCode.NONE
+        if not cg.is_empty:
+            return ErrorCode.INCONSISTENT_GROUP_PROTOCOL
+        self.consumer.remove_if_empty(group_id)
+        return ErrorCode.NONE
 
 
 async def _start(broker: Any) -> None:

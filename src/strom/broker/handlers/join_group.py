@@ -8,6 +8,7 @@ from typing import Any
 from strom.broker.handlers import handles
 from strom.broker.handlers.group_context import group_service
 from strom.coordination.group import JoinResult
+from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import join_group as schema
 
 
@@ -20,6 +21,16 @@ async def handle(ctx: Any, request: Any) -> Any:
         if not fut.done():
             fut.set_result(result)
 
+    version = ctx.api_version
+    if service.claim_for_classic_protocol(request.group_id):
+        done(JoinResult(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, member_id=request.member_id))
+    else:
+        _join(ctx, service, request, done)
+    r = await fut
+    return _response(version, r)
+
+
+def _join(ctx: Any, service: Any, request: Any, done: Any) -> None:
     version = ctx.api_version
     service.coordinator.join_group(
         service.now_ms(),
@@ -36,7 +47,9 @@ async def handle(ctx: Any, request: Any) -> Any:
         done,
     )
     service.after_operation()
-    r = await fut
+
+
+def _response(version: int, r: JoinResult) -> Any:
     return schema.JoinGroupResponse(
         error_code=r.error_code,
         generation_id=r.generation_id,

@@ -1,4 +1,4 @@
-"""ListGroups (16): every group this coordinator knows, filtered by state (v4+) and type (v5+)."""
+"""ListGroups (16): every group this coordinator knows (classic and KIP-848), filtered by state (v4+) and type (v5+)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from strom.broker.handlers.group_context import group_service
 from strom.protocol.schema import list_groups as schema
 
 CLASSIC = "classic"
+CONSUMER = "consumer"
 
 
 @handles(schema.API_KEY)
@@ -16,10 +17,16 @@ async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
     states = set(request.states_filter) if ctx.api_version >= 4 and request.states_filter else None
     types = {t.lower() for t in request.types_filter} if ctx.api_version >= 5 and request.types_filter else None
-    if types is not None and CLASSIC not in types:
-        return schema.ListGroupsResponse(error_code=0, groups=[])
-    groups = [
-        schema.ListedGroup(group_id=g.group_id, protocol_type=g.protocol_type or "", group_state=g.state, group_type=CLASSIC)
-        for g in service.coordinator.list_groups(states)
-    ]
+    groups = []
+    if types is None or CLASSIC in types:
+        groups += [
+            schema.ListedGroup(group_id=g.group_id, protocol_type=g.protocol_type or "", group_state=g.state, group_type=CLASSIC)
+            for g in service.coordinator.list_groups(states)
+        ]
+    if types is None or CONSUMER in types:
+        groups += [
+            schema.ListedGroup(group_id=g.group_id, protocol_type=CONSUMER, group_state=g.state, group_type=CONSUMER)
+            for g in service.consumer.list_groups(states)
+        ]
+    groups.sort(key=lambda g: g.group_id)
     return schema.ListGroupsResponse(error_code=0, groups=groups)

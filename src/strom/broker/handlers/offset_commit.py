@@ -20,7 +20,10 @@ async def handle(ctx: Any, request: Any) -> Any:
     generation = request.generation_id_or_member_epoch if version >= 1 else -1
     member_id = request.member_id if version >= 1 else ""
     instance = request.group_instance_id if version >= 7 else None
-    group_error = service.coordinator.validate_offset_commit(now, request.group_id, generation, member_id, instance)
+    if service.consumer_group(request.group_id) is not None:
+        group_error = service.consumer.validate_offset_commit(request.group_id, member_id, generation, version)
+    else:
+        group_error = service.coordinator.validate_offset_commit(now, request.group_id, generation, member_id, instance)
     retention = request.retention_time_ms if 2 <= version <= 4 else -1
     max_metadata = int(broker.config["offset.metadata.max.bytes"])
     topics = []

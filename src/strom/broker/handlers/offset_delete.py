@@ -14,11 +14,14 @@ from strom.protocol.schema import offset_delete as schema
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
-    g = service.coordinator.group(request.group_id)
-    if g is None:
-        return schema.OffsetDeleteResponse(error_code=ErrorCode.GROUP_ID_NOT_FOUND)
     subscribed: set[str] | None = set()
-    if g.state != EMPTY:
+    cg = service.consumer_group(request.group_id)
+    g = service.coordinator.group(request.group_id)
+    if cg is not None:
+        subscribed = {t for m in cg.members.values() for t in service.topics_view() if m.subscribes(t)}
+    elif g is None:
+        return schema.OffsetDeleteResponse(error_code=ErrorCode.GROUP_ID_NOT_FOUND)
+    elif g.state != EMPTY:
         if g.protocol_type != CONSUMER_PROTOCOL_TYPE:
             return schema.OffsetDeleteResponse(error_code=ErrorCode.NON_EMPTY_GROUP)
         subscribed = g.subscribed_topics()  # None: cannot tell, so every topic counts as consumed

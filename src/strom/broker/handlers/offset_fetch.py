@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from strom.broker.handlers import handles
 from strom.broker.handlers.group_context import group_service
 from strom.coordination.offsets import CommittedOffset
+from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import offset_fetch as schema
 
 if TYPE_CHECKING:
@@ -36,24 +37,27 @@ def _fields(p: int, c: CommittedOffset | None) -> dict[str, Any]:
     }
 
 
+def _group_answer(service: GroupService, grp: Any, version: int) -> Any:
+    """One group of a v8+ request; v9+ members of KIP-848 groups must name their current epoch."""
+    code = ErrorCode.NONE
+    if not grp.group_id:
+        code = ErrorCode.INVALID_GROUP_ID
+    elif version >= 9 and grp.member_id is not None:
+        code = service.consumer.validate_offset_fetch(grp.group_id, grp.member_id, grp.member_epoch)
+    if code:
+        return schema.OffsetFetchResponseGroup(group_id=grp.group_id, topics=[], error_code=code)
+    topics = [
+        schema.OffsetFetchResponseTopics(name=t, partitions=[schema.OffsetFetchResponsePartitions(**_fields(p, c)) for p, c in parts])
+        for t, parts in fetch_group(service, grp.group_id, grp.topics)
+    ]
+    return schema.OffsetFetchResponseGroup(group_id=grp.group_id, topics=topics, error_code=0)
+
+
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
     if ctx.api_version >= 8:
-        groups = [
-            schema.OffsetFetchResponseGroup(
-                group_id=grp.group_id,
-                topics=[
-                    schema.OffsetFetchResponseTopics(
-                        name=t, partitions=[schema.OffsetFetchResponsePartitions(**_fields(p, c)) for p, c in parts]
-                    )
-                    for t, parts in fetch_group(service, grp.group_id, grp.topics)
-                ],
-                error_code=0,
-            )
-            for grp in request.groups
-        ]
-        return schema.OffsetFetchResponse(groups=groups)
+        return schema.OffsetFetchResponse(groups=[_group_answer(service, grp, ctx.api_version) for grp in request.groups])
     topics = [
         schema.OffsetFetchResponseTopic(name=t, partitions=[schema.OffsetFetchResponsePartition(**_fields(p, c)) for p, c in parts])
         for t, parts in fetch_group(service, request.group_id, request.topics)

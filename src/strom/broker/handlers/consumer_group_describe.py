@@ -1,0 +1,76 @@
+"""ConsumerGroupDescribe (69, KIP-848): epochs, assignor, and each member's current and target assignment."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.describe_groups import GROUP_OPERATIONS, NOT_REQUESTED
+from strom.broker.handlers.group_context import group_service
+from strom.coordination.assignors import Assignment
+from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import consumer_group_describe as schema
+
+if TYPE_CHECKING:
+    from strom.broker.group_service import GroupService
+
+CONSUMER_MEMBER_TYPE = 1  # KIP-1099: 0 classic, 1 consumer
+
+
+def _topic_partitions(kind: Any, assignment: Assignment, names: dict[Any, str]) -> list[Any]:
+    return [
+        kind(topic_id=tid, topic_name=names.get(tid, ""), partitions=sorted(parts)) for tid, parts in sorted(assignment.items()) if parts
+    ]
+
+
+def describe(service: GroupService, group_id: str, include_ops: bool) -> Any:
+    if not group_id:
+        return schema.ConsumerGroupDescribedGroup(
+            error_code=ErrorCode.INVALID_GROUP_ID, error_message="GroupId can't be empty.", group_id=group_id, group_state=""
+        )
+    g = service.consumer_group(group_id)
+    if g is None:
+        what = "is not a consumer group" if service.group_or_none(group_id) is not None else "not found"
+        return schema.ConsumerGroupDescribedGroup(
+            error_code=ErrorCode.GROUP_ID_NOT_FOUND, error_message=f"Group {group_id} {what}.", group_id=group_id, group_state=""
+        )
+    names = {tid: name for name, (tid, _) in service.topics_view().items()}
+    names.update(g.topic_names())
+    members = [
+        schema.ConsumerGroupDescribedMember(
+            member_id=m.member_id,
+            instance_id=m.instance_id,
+            rack_id=m.rack_id,
+            member_epoch=m.member_epoch,
+            client_id=m.client_id,
+            client_host=m.client_host,
+            subscribed_topic_names=list(m.subscribed_topic_names),
+            subscribed_topic_regex=m.subscribed_topic_regex,
+            assignment=schema.ConsumerGroupMemberAssignment(
+                topic_partitions=_topic_partitions(schema.ConsumerGroupAssignedTopicPartitions, m.assigned, names)
+            ),
+            target_assignment=schema.ConsumerGroupTargetAssignment(
+                topic_partitions=_topic_partitions(schema.ConsumerGroupTargetTopicPartitions, g.target.get(m.member_id, {}), names)
+            ),
+            member_type=CONSUMER_MEMBER_TYPE,
+        )
+        for m in g.members.values()
+    ]
+    return schema.ConsumerGroupDescribedGroup(
+        error_code=0,
+        group_id=group_id,
+        group_state=g.state,
+        group_epoch=g.group_epoch,
+        assignment_epoch=g.assignment_epoch,
+        assignor_name=g.assignor_name or service.consumer.config.assignors[0],
+        members=members,
+        authorized_operations=GROUP_OPERATIONS if include_ops else NOT_REQUESTED,
+    )
+
+
+@handles(schema.API_KEY)
+async def handle(ctx: Any, request: Any) -> Any:
+    service = group_service(ctx.broker)
+    return schema.ConsumerGroupDescribeResponse(
+        groups=[describe(service, gid, request.include_authorized_operations) for gid in request.group_ids]
+    )

@@ -1,0 +1,64 @@
+"""ConsumerGroupHeartbeat (68, KIP-848): join, heartbeat, reconcile and leave in one request; the broker assigns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.group_context import group_service
+from strom.coordination.consumer_group import HeartbeatRequest
+from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import consumer_group_heartbeat as schema
+
+
+@handles(schema.API_KEY)
+async def handle(ctx: Any, request: Any) -> Any:
+    service = group_service(ctx.broker)
+    if request.member_epoch == 0 and request.group_id:
+        code = service.claim_for_consumer_protocol(request.group_id)
+        if code:
+            return schema.ConsumerGroupHeartbeatResponse(
+                error_code=code, error_message=f"Group {request.group_id} is not a consumer group.", member_epoch=0
+            )
+    owned = None
+    if request.topic_partitions is not None:
+        owned = {tp.topic_id: frozenset(tp.partitions) for tp in request.topic_partitions}
+    names = request.subscribed_topic_names
+    version = ctx.api_version
+    result = service.consumer.heartbeat(
+        service.now_ms(),
+        HeartbeatRequest(
+            group_id=request.group_id,
+            member_id=request.member_id,
+            member_epoch=request.member_epoch,
+            instance_id=request.instance_id,
+            rack_id=request.rack_id,
+            rebalance_timeout_ms=request.rebalance_timeout_ms,
+            subscribed_topic_names=tuple(names) if names is not None else None,
+            subscribed_topic_regex=request.subscribed_topic_regex if version >= 1 else None,
+            server_assignor=request.server_assignor,
+            owned=owned,
+            client_id=ctx.header.client_id or "",
+            client_host="/" + ctx.client_host,
+            member_id_from_client=version >= 1,
+        ),
+        service.topics_view(),
+    )
+    service.after_operation()
+    assignment = None
+    if result.assignment is not None:
+        assignment = schema.ConsumerGroupHeartbeatAssignment(
+            topic_partitions=[
+                schema.ConsumerGroupHeartbeatResponseTopicPartitions(topic_id=tid, partitions=sorted(parts))
+                for tid, parts in sorted(result.assignment.items())
+                if parts
+            ]
+        )
+    return schema.ConsumerGroupHeartbeatResponse(
+        error_code=result.error_code,
+        error_message=result.error_message if result.error_code != ErrorCode.NONE else None,
+        member_id=result.member_id,
+        member_epoch=result.member_epoch,
+        heartbeat_interval_ms=result.heartbeat_interval_ms,
+        assignment=assignment,
+    )
