@@ -14,8 +14,6 @@ from strom.protocol.schema import consumer_group_describe as schema
 if TYPE_CHECKING:
     from strom.broker.group_service import GroupService
 
-CONSUMER_MEMBER_TYPE = 1  # KIP-1099: 0 classic, 1 consumer
-
 
 def _topic_partitions(kind: Any, assignment: Assignment, names: dict[Any, str]) -> list[Any]:
     return [
@@ -52,7 +50,6 @@ def describe(service: GroupService, group_id: str, include_ops: bool) -> Any:
             target_assignment=schema.ConsumerGroupTargetAssignment(
                 topic_partitions=_topic_partitions(schema.ConsumerGroupTargetTopicPartitions, g.target.get(m.member_id, {}), names)
             ),
-            member_type=CONSUMER_MEMBER_TYPE,
         )
         for m in g.members.values()
     ]

@@ -1,12 +1,9 @@
-"""ConsumerGroupDescribe (API key 69, KIP-848): field tables written from Kafka's public message specs.
-
-v1 (KIP-1099) adds the member type (classic or consumer protocol) to each member.
-"""
+"""ConsumerGroupDescribe (API key 69, KIP-848): field tables written from Kafka's public message specs (3.9: v0)."""
 
 from strom.protocol.compiler import F, define_message
 
 API_KEY = 69
-VERSIONS = "0-1"
+VERSIONS = "0"
 FLEXIBLE = "0+"
 
 
@@ -59,7 +56,6 @@ define_message(
                         F("subscribed_topic_regex", "string", nullable="0+", default="null"),
                         F("assignment", "ConsumerGroupMemberAssignment", fields=_assignment("ConsumerGroupAssignedTopicPartitions")),
                         F("target_assignment", "ConsumerGroupTargetAssignment", fields=_assignment("ConsumerGroupTargetTopicPartitions")),
-                        F("member_type", "int8", "1+", default="-1"),
                     ],
                 ),
                 F("authorized_operations", "int32", default="-2147483648"),

@@ -1,6 +1,7 @@
 """ConsumerGroupHeartbeat (API key 68, KIP-848): field tables written from Kafka's public message specs.
 
-v1 (KIP-1082) adds the topic regex and makes the client choose its own member id.
+Kafka 3.9 has v0 (the Java 3.9 consumer uses it). v1 is Kafka 4.0's (KIP-848 GA, KIP-1082): it adds the topic
+regex and makes the client choose its own member id; librdkafka 2.10+ requires it for group.protocol=consumer.
 """
 
 from strom.protocol.compiler import F, define_message
