@@ -15,6 +15,7 @@ from strom.storage.cleaner import LogCleaner
 from strom.storage.clock import ManualClock
 from strom.storage.config import LogConfig
 from strom.storage.log import PartitionLog
+from strom.storage.producer_state import decode_snapshot
 from strom.storage.segment import Segment
 
 pytestmark = pytest.mark.java
@@ -53,9 +54,11 @@ def write_strom_log(directory: Path) -> tuple[PartitionLog, list[tuple[int, byte
 def test_kafka_dump_log_reads_strom_segments_and_indexes(tmp_path, kafka_tool):
     lg, written = write_strom_log(tmp_path / "plain-0")
     lg.close()
-    files = sorted(p for p in (tmp_path / "plain-0").iterdir() if p.suffix in (".log", ".index", ".timeindex"))
-    assert len(files) >= 6  # several segments
+    files = sorted(p for p in (tmp_path / "plain-0").iterdir() if p.suffix in (".log", ".index", ".timeindex", ".snapshot"))
+    assert len(files) >= 7  # several segments and the producer snapshot
     out = dump(kafka_tool, files, "--deep-iteration", "--print-data-log", "--index-sanity-check")
+    # the idempotent producer's last batch, from Strom's snapshot in Kafka's format
+    assert "producerId: 5 producerEpoch: 0" in out and "lastSequence: 59" in out
     assert out.count("| offset:") == len(written)
     for offset, key, value in written:
         assert f"| offset: {offset} " in out
@@ -106,6 +109,13 @@ def test_strom_reads_segments_written_by_apache_kafka(apache_kafka, tmp_path):
     kafka_files = {p.name for p in target.iterdir()}
     assert "leader-epoch-checkpoint" in kafka_files and len([n for n in kafka_files if n.endswith(".log")]) >= 3
 
+    # Kafka's producer snapshots (written at each roll) decode with Strom's reader
+    snapshots = sorted(target.glob("*.snapshot"))
+    assert snapshots
+    for snap in snapshots:
+        for entry in decode_snapshot(snap.read_bytes()).values():
+            assert entry.epoch == 0 and entry.batches[-1][1] >= 0
+
     # Kafka's own indexes of its closed segments are accepted as they are (no rebuild) and agree with ours
     bases = sorted(int(p.name[:20]) for p in target.glob("*.log"))
     for base in bases[:-1]:
@@ -128,6 +138,8 @@ def test_strom_reads_segments_written_by_apache_kafka(apache_kafka, tmp_path):
         codecs = {h.compression for _, h in iter_batch_headers(lg.read_bytes(0))}
         assert codecs == {0, 1, 2, 3, 4}
         assert lg.leader_epoch_cache.latest_epoch == 0
+        # five idempotent producers, each with its last sequence (snapshot + replay of Kafka's batches)
+        assert sorted(e.last_seq for e in lg.producer_state.producers.values()) == [199] * 5
         # and Strom appends after Kafka's data at the right offset
         assert lg.append_as_leader(_one(b"after"), 0).first_offset == len(sent)
         # ListOffsets by timestamp over Kafka's time index

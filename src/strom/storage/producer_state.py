@@ -1,18 +1,21 @@
 """Idempotent-producer state: the last five batches (sequence and offset ranges) per producer id.
 
 Used on append to acknowledge a retried duplicate without appending it again and to reject sequence
-gaps, as Kafka's ProducerStateManager does. Snapshotted at roll and close, rebuilt from batch headers
+gaps, as Kafka's ProducerStateManager does. Snapshotted at roll and close in Kafka's binary
+`<offset>.snapshot` format (so Kafka's tools read ours and we load Kafka's), rebuilt from batch headers
 (not records) past the snapshot on open.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import struct
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import crc32c
 
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import BatchHeader
@@ -22,12 +25,26 @@ if TYPE_CHECKING:
 
 MAX_BATCHES = 5
 
+# Kafka's producer snapshot, version 1: version int16, crc uint32 (CRC32C of what follows), then an int32
+# count of entries: producer id int64, epoch int16, last sequence int32, last offset int64, offset delta
+# int32, timestamp int64, coordinator epoch int32, current txn first offset int64 -- all big-endian.
+SNAPSHOT_VERSION = 1
+_SNAP_HEAD = struct.Struct(">hI")
+_SNAP_COUNT = struct.Struct(">i")
+_SNAP_ENTRY = struct.Struct(">qhiqiqiq")
+
+
+class CorruptSnapshot(ValueError):
+    """A snapshot that fails its version or CRC check: ignored, the state is rebuilt from the log."""
+
 
 @dataclass(slots=True)
 class ProducerEntry:
     epoch: int
     batches: deque[tuple[int, int, int, int]] = field(default_factory=lambda: deque(maxlen=MAX_BATCHES))
     # (first seq, last seq, first offset, last offset)
+    last_timestamp: int = -1
+    coordinator_epoch: int = -1
 
     @property
     def last_seq(self) -> int:
@@ -85,40 +102,33 @@ class ProducerStateManager:
                 self.producers[h.producer_id] = entry
             if h.base_sequence >= 0:
                 entry.batches.append((h.base_sequence, h.last_sequence, h.base_offset, h.last_offset))
+            entry.last_timestamp = max(entry.last_timestamp, h.max_timestamp)
 
     # ---- persistence ----------------------------------------------------------------------------------
 
     def snapshot(self, directory: Path, offset: int) -> None:
-        data: dict[str, Any] = {
-            "offset": offset,
-            "producers": {str(pid): [e.epoch, list(e.batches)] for pid, e in self.producers.items()},
-        }
+        """Writes `<offset>.snapshot` atomically (Kafka's format: the last batch of each producer)."""
         path = directory / f"{offset:020d}.snapshot"
         tmp = path.with_suffix(".snapshot.tmp")
-        tmp.write_text(json.dumps(data))
+        tmp.write_bytes(encode_snapshot(self.producers))
         os.replace(tmp, path)
         for old in directory.glob("*.snapshot"):
             if old != path:
                 old.unlink(missing_ok=True)
 
     def load(self, directory: Path, log: PartitionLog) -> None:
-        """Latest snapshot at or below the LEO, then batch headers after it."""
+        """Latest readable snapshot at or below the LEO, then batch headers after it."""
         self.producers.clear()
         start = log.log_start_offset
-        snaps = sorted(directory.glob("*.snapshot"))
-        for snap in reversed(snaps):
+        for snap in sorted(directory.glob("*.snapshot"), reverse=True):
             try:
-                data = json.loads(snap.read_text())
-                if data["offset"] > log.log_end_offset:
+                offset = int(snap.name[:20])
+                if offset > log.log_end_offset:
                     continue
-                for pid, (epoch, batches) in data["producers"].items():
-                    entry = ProducerEntry(epoch)
-                    for b in batches:
-                        entry.batches.append(tuple(b))
-                    self.producers[int(pid)] = entry
-                start = data["offset"]
+                self.producers = decode_snapshot(snap.read_bytes())
+                start = offset
                 break
-            except (ValueError, KeyError, TypeError, OSError):
+            except (ValueError, OSError):  # CorruptSnapshot is a ValueError; an old or foreign file too
                 continue
         self._replay(log, start)
 
@@ -131,3 +141,36 @@ class ProducerStateManager:
             if seg.next_offset <= from_offset:
                 continue
             self.update([(p, h) for p, h in seg.batch_headers() if h.base_offset >= from_offset])
+
+
+def encode_snapshot(producers: dict[int, ProducerEntry]) -> bytes:
+    body = bytearray(_SNAP_COUNT.pack(len(producers)))
+    for pid, entry in producers.items():
+        if entry.batches:
+            first_seq, last_seq, _first_off, last_off = entry.batches[-1]
+            delta = (last_seq - first_seq) & 0x7FFFFFFF
+        else:  # a producer known only from a batch without sequences (transaction marker)
+            last_seq, last_off, delta = -1, -1, 0
+        body += _SNAP_ENTRY.pack(pid, entry.epoch, last_seq, last_off, delta, entry.last_timestamp, entry.coordinator_epoch, -1)
+    return _SNAP_HEAD.pack(SNAPSHOT_VERSION, crc32c.crc32c(body)) + bytes(body)
+
+
+def decode_snapshot(data: bytes) -> dict[int, ProducerEntry]:
+    if len(data) < _SNAP_HEAD.size + _SNAP_COUNT.size:
+        raise CorruptSnapshot("snapshot too short")
+    version, crc = _SNAP_HEAD.unpack_from(data)
+    if version != SNAPSHOT_VERSION:
+        raise CorruptSnapshot(f"snapshot version {version} is not {SNAPSHOT_VERSION}")
+    body = memoryview(data)[_SNAP_HEAD.size :]
+    if crc32c.crc32c(body) != crc:
+        raise CorruptSnapshot("snapshot CRC mismatch")
+    (count,) = _SNAP_COUNT.unpack_from(body)
+    if count < 0 or len(body) != _SNAP_COUNT.size + count * _SNAP_ENTRY.size:
+        raise CorruptSnapshot("snapshot length does not match its entry count")
+    producers: dict[int, ProducerEntry] = {}
+    for pid, epoch, last_seq, last_off, delta, ts, coord_epoch, _txn_first in _SNAP_ENTRY.iter_unpack(body[_SNAP_COUNT.size :]):
+        entry = ProducerEntry(epoch, last_timestamp=ts, coordinator_epoch=coord_epoch)
+        if last_seq >= 0:
+            entry.batches.append(((last_seq - delta) & 0x7FFFFFFF, last_seq, last_off - delta, last_off))
+        producers[pid] = entry
+    return producers
