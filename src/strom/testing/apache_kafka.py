@@ -31,6 +31,8 @@ TOOLS = {
     "kafka-storage.sh": "kafka.tools.StorageTool",
     "kafka-broker-api-versions.sh": "kafka.admin.BrokerApiVersionsCommand",
     "kafka-server-start.sh": "kafka.Kafka",
+    "kafka-leader-election.sh": "org.apache.kafka.tools.LeaderElectionCommand",
+    "kafka-reassign-partitions.sh": "org.apache.kafka.tools.reassign.ReassignPartitionsCommand",
 }
 
 _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
