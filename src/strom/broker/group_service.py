@@ -230,6 +230,8 @@ class GroupService:
 
     def delete_group(self, group_id: str) -> int:
         """DeleteGroups: only Empty groups; their offsets and metadata get tombstones."""
+        if not group_id:
+            return ErrorCode.INVALID_GROUP_ID
         if self.consumer.group(group_id) is not None:
             code = self.consumer.delete_group(group_id)
             self.coordinator.groups.pop(group_id, None)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from strom.broker.handlers import handles
 from strom.broker.handlers.group_context import group_service
 from strom.coordination.group import DEAD, STABLE
+from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import describe_groups as schema
 
 if TYPE_CHECKING:
@@ -19,6 +20,9 @@ NOT_REQUESTED = -(2**31)
 
 def describe(service: GroupService, group_id: str, include_ops: bool) -> Any:
     ops = GROUP_OPERATIONS if include_ops else NOT_REQUESTED
+    if not group_id:
+        return schema.DescribedGroup(error_code=ErrorCode.INVALID_GROUP_ID, group_id=group_id, group_state="",
+                                     protocol_type="", protocol_data="", authorized_operations=ops)  # fmt: skip
     g = service.coordinator.group(group_id)
     if g is None:
         return schema.DescribedGroup(

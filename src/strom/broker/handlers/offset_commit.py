@@ -20,7 +20,9 @@ async def handle(ctx: Any, request: Any) -> Any:
     generation = request.generation_id_or_member_epoch if version >= 1 else -1
     member_id = request.member_id if version >= 1 else ""
     instance = request.group_instance_id if version >= 7 else None
-    if service.consumer_group(request.group_id) is not None:
+    if not request.group_id:
+        group_error: int = ErrorCode.INVALID_GROUP_ID
+    elif service.consumer_group(request.group_id) is not None:
         group_error = service.consumer.validate_offset_commit(request.group_id, member_id, generation, version)
     else:
         group_error = service.coordinator.validate_offset_commit(now, request.group_id, generation, member_id, instance)
@@ -33,7 +35,9 @@ async def handle(ctx: Any, request: Any) -> Any:
         for p in t.partitions:
             metadata = p.committed_metadata or ""
             code: int
-            if (t.name, p.partition_index) not in broker.partitions:
+            if group_error == ErrorCode.INVALID_GROUP_ID:
+                code = group_error
+            elif (t.name, p.partition_index) not in broker.partitions:
                 code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif group_error:
                 code = group_error

@@ -14,6 +14,8 @@ from strom.protocol.schema import offset_delete as schema
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
+    if not request.group_id:
+        return schema.OffsetDeleteResponse(error_code=ErrorCode.INVALID_GROUP_ID)
     subscribed: set[str] | None = set()
     cg = service.consumer_group(request.group_id)
     g = service.coordinator.group(request.group_id)

@@ -58,6 +58,15 @@ async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
     if ctx.api_version >= 8:
         return schema.OffsetFetchResponse(groups=[_group_answer(service, grp, ctx.api_version) for grp in request.groups])
+    if not request.group_id:  # v2+ answer at the top; v0-1 only have the per-partition code
+        bad = {**_fields(0, None), "error_code": ErrorCode.INVALID_GROUP_ID}
+        topics = [
+            schema.OffsetFetchResponseTopic(
+                name=t.name, partitions=[schema.OffsetFetchResponsePartition(**{**bad, "partition_index": p}) for p in t.partition_indexes]
+            )
+            for t in request.topics or []
+        ]
+        return schema.OffsetFetchResponse(topics=topics, error_code=ErrorCode.INVALID_GROUP_ID)
     topics = [
         schema.OffsetFetchResponseTopic(name=t, partitions=[schema.OffsetFetchResponsePartition(**_fields(p, c)) for p, c in parts])
         for t, parts in fetch_group(service, request.group_id, request.topics)
