@@ -8,13 +8,8 @@ if not exist "%BASE_DIR%\.venv\Scripts\python.exe" (
     "%BASE_DIR%\.venv\Scripts\python.exe" -m pip install -q -e "%BASE_DIR%" || exit /b 1
 )
 set MODULE=%1
-shift
-set ARGS=
-:collect
-if "%~1"=="" goto run
-set ARGS=%ARGS% %1
-shift
-goto collect
-:run
+rem Everything after the module name, as typed: %* keeps quotes and "=" (which %1..%9 with shift would split).
+set ARGS=%*
+call set ARGS=%%ARGS:*%MODULE%=%%
 "%BASE_DIR%\.venv\Scripts\python.exe" -m %MODULE% %ARGS%
 exit /b %ERRORLEVEL%

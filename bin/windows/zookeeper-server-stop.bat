@@ -1,3 +1,3 @@
 @echo off
 rem Stops the ZooKeeper servers started by zookeeper-server-start.bat.
-wmic process where "commandline like '%%strom.zookeeper.config%%' and commandline like '%%QuorumPeerMain%%' and not name='wmic.exe'" call terminate > NUL
+call "%~dp0kafka-run-class.bat" strom.cli.zookeeper_server_stop %*

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Coroutine
 from typing import Any, NoReturn
 
-from strom.protocol.errors import KafkaError
+from strom.protocol.errors import ErrorCode, KafkaError, error_name
 
 
 class KafkaArgumentParser(argparse.ArgumentParser):
@@ -52,3 +52,25 @@ def parse_properties(items: list[str], flag: str) -> dict[str, str]:
             sys.exit(1)
         out[key.strip()] = value
     return out
+
+
+def java_exception_name(code: int) -> str:
+    """Kafka's exception class for an error code (UNKNOWN_TOPIC_OR_PARTITION -> UnknownTopicOrPartitionException)."""
+    special = {
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION: "UnknownTopicOrPartitionException",
+        ErrorCode.NOT_LEADER_OR_FOLLOWER: "NotLeaderOrFollowerException",
+        ErrorCode.NON_EMPTY_GROUP: "GroupNotEmptyException",
+        ErrorCode.INVALID_CONFIG: "InvalidConfigurationException",
+        ErrorCode.REQUEST_TIMED_OUT: "TimeoutException",
+        ErrorCode.OFFSET_OUT_OF_RANGE: "OffsetOutOfRangeException",
+    }
+    if code in special:
+        return special[ErrorCode(code)]
+    name = error_name(code)
+    camel = "".join(part.capitalize() for part in name.lower().split("_"))
+    return camel if camel.endswith("Exception") else camel + "Exception"
+
+
+def java_error(code: int, message: str | None = None) -> str:
+    """How Kafka's tools print a failed result: the exception class and its message."""
+    return f"org.apache.kafka.common.errors.{java_exception_name(code)}: {message or KafkaError(code).message}"

@@ -102,7 +102,8 @@ async def consume(args: argparse.Namespace, counter: list[int]) -> int:
                 offset = int(args.offset)
             except ValueError:
                 print(
-                    f"The provided offset value '{args.offset}' is incorrect. Valid values are 'earliest', 'latest', or a non-negative long.",
+                    f"The provided offset value '{args.offset}' is incorrect. "
+                    "Valid values are 'earliest', 'latest', or a non-negative long.",
                     file=sys.stderr,
                 )
                 return 1

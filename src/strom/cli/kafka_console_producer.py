@@ -39,7 +39,8 @@ def build_parser() -> KafkaArgumentParser:
         nargs="?",
         const="gzip",
         default="none",
-        help="The compression codec: either 'none', 'gzip', 'snappy', 'lz4', or 'zstd'. If specified without value, then it defaults to 'gzip'",
+        help="The compression codec: either 'none', 'gzip', 'snappy', 'lz4', or 'zstd'. "
+        "If specified without value, then it defaults to 'gzip'",
     )
     p.add_argument(
         "--sync", action="store_true", help="If set message send requests to the brokers are synchronously, one at a time as they arrive."

@@ -97,7 +97,8 @@ async def main_async(args: argparse.Namespace) -> int:
                     continue
                 if not a.under_replicated_partitions:
                     print(
-                        f"Topic: {t.name}\tTopicId: {topic_id_string(t.topic_id)}\tPartitionCount: {len(parts)}\tReplicationFactor: {rf}\tConfigs: {overrides}"
+                        f"Topic: {t.name}\tTopicId: {topic_id_string(t.topic_id)}\tPartitionCount: {len(parts)}\t"
+                        f"ReplicationFactor: {rf}\tConfigs: {overrides}"
                     )
                 for p in under if a.under_replicated_partitions else parts:
                     print(
