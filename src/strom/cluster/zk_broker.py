@@ -42,6 +42,7 @@ class ClusterMember:
         self._electing = False
         self._stopping = False
         self._rebalance_task: asyncio.Task[None] | None = None
+        self._last_config_change = -1
 
     # ---- start-up: blocking part (runs in the executor before the broker listens) ---------------------------
 
@@ -92,9 +93,42 @@ class ClusterMember:
         self._loop = asyncio.get_running_loop()
         await self._loop.run_in_executor(None, self._register)
         self.zk.add_session_listener(self._on_session_state)
-        self.zk.watch_data(zd.CONTROLLER, self._on_controller_change)
-        if self.broker.config.get("auto.leader.rebalance.enable", True):
+        await self._loop.run_in_executor(None, self._watch)
+        if self.broker.config["auto.leader.rebalance.enable"]:
             self._rebalance_task = asyncio.ensure_future(self._auto_rebalance_loop())
+
+    def _watch(self) -> None:
+        self.zk.watch_data(zd.CONTROLLER, self._on_controller_change)
+        self._last_config_change = self._latest_config_change()
+        self.zk.watch_children(zd.CONFIG_CHANGES, self._on_config_changes)
+
+    def _latest_config_change(self) -> int:
+        names = self.zk.children(zd.CONFIG_CHANGES)
+        return max((int(n.rsplit("_", 1)[1]) for n in names if n.startswith("config_change_")), default=-1)
+
+    def _on_config_changes(self, children: list[str]) -> bool:
+        """kazoo thread: a topic's config changed somewhere (kafka-configs on any broker): reload it here."""
+        if self._stopping or self._loop is None:
+            return False
+        for name in children:
+            if not name.startswith("config_change_") or int(name.rsplit("_", 1)[1]) <= self._last_config_change:
+                continue
+            self._last_config_change = int(name.rsplit("_", 1)[1])
+            got = self.zk.get(f"{zd.CONFIG_CHANGES}/{name}")
+            entity = zd.decode_config_change(got[0]) if got else None
+            if entity and entity.startswith("topics/"):
+                topic = entity.split("/", 1)[1]
+                configs = self.store.topic_configs_from_zk(topic)
+                self._loop.call_soon_threadsafe(self._apply_topic_configs, topic, configs)
+        return True
+
+    def _apply_topic_configs(self, topic: str, configs: dict[str, str]) -> None:
+        state = self.store.topics.get(topic)
+        if state is None:
+            return
+        state.configs = dict(configs)
+        self.broker.refresh_all_log_configs()
+        log.info("Processed config change for topic %s: %s", topic, configs)
 
     def _on_session_state(self, state: str) -> None:
         if state == "reconnected-new-session" and self._loop is not None and not self._stopping:
@@ -186,7 +220,7 @@ class ClusterMember:
             await controller.resign()
 
     async def _auto_rebalance_loop(self) -> None:
-        interval = float(self.broker.config.get("leader.imbalance.check.interval.seconds", 300))
+        interval = float(self.broker.config["leader.imbalance.check.interval.seconds"])
         while not self._stopping:
             await asyncio.sleep(interval)
             controller = self.controller

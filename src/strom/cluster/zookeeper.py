@@ -21,8 +21,8 @@ from kazoo.retry import KazooRetry
 log = logging.getLogger("kafka.zookeeper.ZooKeeperClient")
 
 
-class ZkError(Exception):
-    """ZooKeeper is unreachable or refused the operation."""
+class ZkError(OSError):
+    """ZooKeeper is unreachable or refused the operation (an OSError: the broker exits with one line, as on a bad port)."""
 
 
 class ZkNodeExists(ZkError):
