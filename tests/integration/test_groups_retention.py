@@ -119,6 +119,9 @@ def test_expiry_is_durable_across_a_restart(log_dir: Path, clock: ManualClock) -
     clock.advance(RETENTION)
     assert service.expire_offsets() == 1
     broker.log_manager.close()
-    _, again = start(log_dir, clock)
-    assert again.offsets.for_group("gone") == {}
-    assert again.offsets.fetch("kept", "t", 0) is not None
+    restarted, again = start(log_dir, clock)
+    try:
+        assert again.offsets.for_group("gone") == {}
+        assert again.offsets.fetch("kept", "t", 0) is not None
+    finally:
+        restarted.log_manager.close()
