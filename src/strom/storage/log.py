@@ -84,13 +84,22 @@ class PartitionLog:
         recovery_point: int = 0,
         log_start_offset: int | None = None,
     ) -> PartitionLog:
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True)
+            fresh = True  # a new partition: nothing on disk to scan (creating 1000 of them must be cheap)
+        except FileExistsError:
+            fresh = False
         log = cls(directory, config, clock)
+        now = clock.now_ms()
+        if fresh:
+            log.segments.append(Segment(directory, log_start_offset or 0, config.index_interval_bytes, now))
+            log.log_start_offset = log_start_offset or 0
+            log.recovery_point = log._high_watermark = log.log_end_offset
+            return log
         from strom.storage.cleaner import complete_interrupted_swap
 
         rebuild = complete_interrupted_swap(directory)
         bases = sorted(int(p.name[:20]) for p in directory.glob("*.log") if p.name[:20].isdigit())
-        now = clock.now_ms()
         compacted = "compact" in config.cleanup_policy
         for base in bases:
             seg = Segment(directory, base, config.index_interval_bytes, now)

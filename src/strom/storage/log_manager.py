@@ -77,10 +77,15 @@ class LogManager:
         meta.write_text(f"#\nversion=0\nbroker.id={broker_id}\ncluster.id={cid}\n")
 
     def _dir_for_new(self) -> Path:
-        counts = {d: 0 for d in self.log_dirs}
+        """The log dir with the fewest partitions (counted per call only when there is a choice: creating
+        1000 partitions must not cost 1000 scans of every log)."""
+        if len(self.log_dirs) == 1:
+            return self.log_dirs[0]
+        counts = {str(d): 0 for d in self.log_dirs}
         for lg in self.logs.values():
-            counts[lg.directory.parent] = counts.get(lg.directory.parent, 0) + 1
-        return min(self.log_dirs, key=lambda d: counts.get(d, 0))
+            parent = os.path.dirname(lg.directory)
+            counts[parent] = counts.get(parent, 0) + 1
+        return min(self.log_dirs, key=lambda d: counts.get(str(d), 0))
 
     def load_all(self, configs_for: Callable[[str], LogConfig]) -> None:
         for d in self.log_dirs:

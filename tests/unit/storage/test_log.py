@@ -283,3 +283,13 @@ def test_read_bytes_returns_only_whole_batches(tmp_path, clock):
     assert [o for o, _ in values(log)] == list(range(8))
     assert len(log.read_bytes(0, max_bytes=2 * one + 5)) == 2 * one
     assert len(log.read_bytes(3, max_bytes=one - 1)) == one  # the first batch always comes whole
+
+
+def test_new_partition_skips_the_disk_scan_and_reopens_the_same(tmp_path, clock):
+    """A fresh directory has nothing to recover: open() creates the first segment directly."""
+    log = open_log(tmp_path, clock)
+    assert [s.base_offset for s in log.segments] == [0] and log.log_end_offset == 0
+    log.append_as_leader(batch(3), 0)
+    log.close()
+    again = open_log(tmp_path, clock)
+    assert again.log_end_offset == 3 and [o for o, _ in values(again)] == [0, 1, 2]
