@@ -78,6 +78,41 @@ class AckingProducer:
         return sum(len(v) for v in self.acked.values())
 
 
+class GroupConsumer:
+    """A confluent-kafka group member consuming the topic throughout, committing as it goes."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.consumer = ck.Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": "chaos-group",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": True,
+                "auto.commit.interval.ms": 500,
+                "topic.metadata.refresh.interval.ms": 1000,
+                "session.timeout.ms": 10000,
+            }
+        )
+        self.seen: set[bytes] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self.consumer.subscribe([TOPIC])
+        while not self._stop.is_set():
+            msg = self.consumer.poll(0.2)
+            if msg is not None and not msg.error():
+                self.seen.add(msg.value())
+        self.consumer.close()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def leaders(bootstrap: str) -> dict[int, int]:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     md = admin.list_topics(TOPIC, timeout=10)
@@ -126,6 +161,8 @@ def run_chaos(cluster: Cluster, cycles: int) -> dict[str, Any]:
 
     producer = AckingProducer(cluster.bootstrap)
     producer.start()
+    group = GroupConsumer(cluster.bootstrap)
+    group.start()
     failovers: list[float] = []
     try:
         wait_until(lambda: producer.acked_count > 200, message="first acks")
@@ -147,6 +184,11 @@ def run_chaos(cluster: Cluster, cycles: int) -> dict[str, Any]:
             wait_until(lambda: all(isr(cluster.bootstrap, p) == [0, 1, 2] for p in range(PARTITIONS)), timeout=90, message="ISR back to 3")
     finally:
         producer.stop()
+        try:
+            acked_values = {v for values in producer.acked.values() for _, v in values}
+            wait_until(lambda: acked_values <= group.seen, timeout=60, interval=0.2, message="the group consumed every acked record")
+        finally:
+            group.stop()
 
     assert not producer.failed, producer.failed[:5]
     lost = 0

@@ -134,6 +134,57 @@ class GroupService:
             OFFSETS_TOPIC,
         )
 
+    # ---- cluster mode: the coordinator follows the leaders of __consumer_offsets -------------------------
+
+    def is_coordinator(self, group_id: str) -> bool:
+        """In a cluster, a broker coordinates the groups whose __consumer_offsets partition it leads."""
+        if self.broker.cluster is None:
+            return True
+        part = self.broker.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self._partition_count())))
+        return part is not None and part.is_leader
+
+    def _partition_count(self) -> int:
+        topic = self.broker.metadata.topics.get(OFFSETS_TOPIC)
+        return len(topic.partitions) if topic is not None and topic.partitions else self.num_partitions
+
+    def on_leadership(self, topic: str, index: int, is_leader: bool, leader_epoch: int) -> None:
+        """Kafka's onElection / onResignation: load a partition's groups and offsets when this broker becomes its
+        leader, forget them when it stops leading it."""
+        if topic != OFFSETS_TOPIC:
+            return
+        self.num_partitions = self._partition_count()
+        mine = [
+            g
+            for g in set(self.offsets.offsets) | set(self.offsets.stored_groups) | set(self.coordinator.groups)
+            if partition_for(g, self.num_partitions) == index
+        ]
+        for group_id in mine:
+            self.offsets.offsets.pop(group_id, None)
+            self.offsets.stored_groups.pop(group_id, None)
+            self.coordinator.groups.pop(group_id, None)
+        if not is_leader:
+            log.info("Unloaded %d group(s) of %s-%d (no longer its leader)", len(mine), OFFSETS_TOPIC, index)
+            return
+        part = self.broker.partitions.get((OFFSETS_TOPIC, index))
+        if part is None:
+            return
+        for _, record in iter_all_records(part.log.read_bytes(part.log.log_start_offset)):
+            try:
+                self.offsets.apply_record(record.key, record.value)
+            except Exception:
+                log.warning("Skipping unreadable record at offset %d of %s-%d", record.offset, OFFSETS_TOPIC, index)
+        now = self.now_ms()
+        loaded = 0
+        for group_id, stored in self.offsets.stored_groups.items():
+            if partition_for(group_id, self.num_partitions) == index:
+                self.coordinator.restore(group_id, stored, now)
+                loaded += 1
+        for group_id in self.offsets.offsets:
+            if partition_for(group_id, self.num_partitions) == index:
+                self.coordinator.ensure_group(group_id, now)
+        log.info("Loaded %d group(s) of %s-%d at leader epoch %d", loaded, OFFSETS_TOPIC, index, leader_epoch)
+        self.after_operation()
+
     # ---- timers ---------------------------------------------------------------------------------------
 
     def after_operation(self) -> None:
@@ -201,16 +252,15 @@ class GroupService:
     def _append(self, group_id: str, records: Sequence[Record]) -> Any:
         index = partition_for(group_id, self.num_partitions)
         part = self.broker.partitions.get((OFFSETS_TOPIC, index))
-        if part is None:
-            log.error("%s-%d is missing: cannot store records of group %s", OFFSETS_TOPIC, index, group_id)
+        if part is None or not part.is_leader:
+            log.error("%s-%d is not led here: cannot store records of group %s", OFFSETS_TOPIC, index, group_id)
             return None
         builder = BatchBuilder()
         now = self.now_ms()
         for key, value in records:
             builder.append(value, key=key, timestamp=now)
         part.log.append_as_leader(builder.build(), part.leader_epoch)
-        part.log.high_watermark = part.log.log_end_offset
-        self.broker.purgatory.notify((OFFSETS_TOPIC, index))
+        self.broker.replica_manager.after_leader_append(part)  # followers copy it; the HW moves with the ISR
         return part.log
 
     async def commit(self, group_id: str, entries: list[tuple[str, int, CommittedOffset]]) -> None:
@@ -283,6 +333,7 @@ async def _start(broker: Any) -> None:
     await asyncio.get_running_loop().run_in_executor(None, service.load)
     service.restore_groups()
     broker.services["group"] = service
+    broker.replica_manager.listeners.append(service.on_leadership)
     service.after_operation()
     service._retention_timer = asyncio.get_running_loop().call_later(service.retention_check_ms / 1000, service._on_retention_timer)
 

@@ -6,12 +6,15 @@ from typing import Any
 
 from strom.broker.handlers import handles
 from strom.broker.handlers.group_context import group_service
+from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import heartbeat as schema
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
+    if not service.is_coordinator(request.group_id):
+        return schema.HeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR)
     instance = request.group_instance_id if ctx.api_version >= 3 else None
     code = service.coordinator.heartbeat(service.now_ms(), request.group_id, request.generation_id, request.member_id, instance)
     service.after_operation()

@@ -15,6 +15,15 @@ from strom.protocol.schema import join_group as schema
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
+    if not service.is_coordinator(request.group_id):
+        return schema.JoinGroupResponse(
+            error_code=ErrorCode.NOT_COORDINATOR,
+            generation_id=-1,
+            protocol_name=None if ctx.api_version >= 7 else "",
+            leader="",
+            member_id=request.member_id,
+            members=[],
+        )
     fut: asyncio.Future[JoinResult] = asyncio.get_running_loop().create_future()
 
     def done(result: JoinResult) -> None:

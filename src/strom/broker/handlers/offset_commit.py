@@ -26,6 +26,8 @@ async def handle(ctx: Any, request: Any) -> Any:
         group_error = service.consumer.validate_offset_commit(request.group_id, member_id, generation, version)
     else:
         group_error = service.coordinator.validate_offset_commit(now, request.group_id, generation, member_id, instance)
+    if not service.is_coordinator(request.group_id):
+        group_error = ErrorCode.NOT_COORDINATOR
     retention = request.retention_time_ms if 2 <= version <= 4 else -1
     max_metadata = int(broker.config["offset.metadata.max.bytes"])
     topics = []
@@ -35,9 +37,10 @@ async def handle(ctx: Any, request: Any) -> Any:
         for p in t.partitions:
             metadata = p.committed_metadata or ""
             code: int
+            known = broker.metadata.topics.get(t.name)
             if group_error == ErrorCode.INVALID_GROUP_ID:
                 code = group_error
-            elif (t.name, p.partition_index) not in broker.partitions:
+            elif known is None or p.partition_index not in known.partitions:
                 code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif group_error:
                 code = group_error

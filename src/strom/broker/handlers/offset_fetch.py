@@ -56,6 +56,15 @@ def _group_answer(service: GroupService, grp: Any, version: int) -> Any:
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
+    if ctx.api_version >= 8 and not all(service.is_coordinator(g.group_id) for g in request.groups):
+        return schema.OffsetFetchResponse(
+            groups=[
+                schema.OffsetFetchResponseGroup(group_id=g.group_id, topics=[], error_code=ErrorCode.NOT_COORDINATOR)
+                for g in request.groups
+            ]
+        )
+    if ctx.api_version < 8 and not service.is_coordinator(request.group_id):
+        return schema.OffsetFetchResponse(topics=[], error_code=ErrorCode.NOT_COORDINATOR)
     if ctx.api_version >= 8:
         return schema.OffsetFetchResponse(groups=[_group_answer(service, grp, ctx.api_version) for grp in request.groups])
     if not request.group_id:  # v2+ answer at the top; v0-1 only have the per-partition code

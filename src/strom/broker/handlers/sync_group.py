@@ -8,12 +8,15 @@ from typing import Any
 from strom.broker.handlers import handles
 from strom.broker.handlers.group_context import group_service
 from strom.coordination.group import SyncResult
+from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import sync_group as schema
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
+    if not service.is_coordinator(request.group_id):
+        return schema.SyncGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, assignment=b"")
     fut: asyncio.Future[SyncResult] = asyncio.get_running_loop().create_future()
 
     def done(result: SyncResult) -> None:
