@@ -13,7 +13,7 @@ from strom.protocol.schema import heartbeat as schema
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
-    if not service.is_coordinator(request.group_id):
+    if request.group_id and not service.is_coordinator(request.group_id):
         return schema.HeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR)
     instance = request.group_instance_id if ctx.api_version >= 3 else None
     code = service.coordinator.heartbeat(service.now_ms(), request.group_id, request.generation_id, request.member_id, instance)

@@ -15,7 +15,7 @@ from strom.protocol.schema import join_group as schema
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
-    if not service.is_coordinator(request.group_id):
+    if request.group_id and not service.is_coordinator(request.group_id):
         return schema.JoinGroupResponse(
             error_code=ErrorCode.NOT_COORDINATOR,
             generation_id=-1,

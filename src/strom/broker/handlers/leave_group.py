@@ -13,7 +13,7 @@ from strom.protocol.schema import leave_group as schema
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
-    if not service.is_coordinator(request.group_id):
+    if request.group_id and not service.is_coordinator(request.group_id):
         return schema.LeaveGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, members=[])
     if ctx.api_version >= 3:
         members = [(m.member_id, m.group_instance_id) for m in request.members]

@@ -26,7 +26,7 @@ async def handle(ctx: Any, request: Any) -> Any:
         group_error = service.consumer.validate_offset_commit(request.group_id, member_id, generation, version)
     else:
         group_error = service.coordinator.validate_offset_commit(now, request.group_id, generation, member_id, instance)
-    if not service.is_coordinator(request.group_id):
+    if request.group_id and not service.is_coordinator(request.group_id):
         group_error = ErrorCode.NOT_COORDINATOR
     retention = request.retention_time_ms if 2 <= version <= 4 else -1
     max_metadata = int(broker.config["offset.metadata.max.bytes"])

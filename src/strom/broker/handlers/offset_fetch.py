@@ -42,6 +42,8 @@ def _group_answer(service: GroupService, grp: Any, version: int) -> Any:
     code = ErrorCode.NONE
     if not grp.group_id:
         code = ErrorCode.INVALID_GROUP_ID
+    elif not service.is_coordinator(grp.group_id):
+        code = ErrorCode.NOT_COORDINATOR
     elif version >= 9 and grp.member_id is not None:
         code = service.consumer.validate_offset_fetch(grp.group_id, grp.member_id, grp.member_epoch)
     if code:
@@ -56,14 +58,7 @@ def _group_answer(service: GroupService, grp: Any, version: int) -> Any:
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
-    if ctx.api_version >= 8 and not all(service.is_coordinator(g.group_id) for g in request.groups):
-        return schema.OffsetFetchResponse(
-            groups=[
-                schema.OffsetFetchResponseGroup(group_id=g.group_id, topics=[], error_code=ErrorCode.NOT_COORDINATOR)
-                for g in request.groups
-            ]
-        )
-    if ctx.api_version < 8 and not service.is_coordinator(request.group_id):
+    if ctx.api_version < 8 and request.group_id and not service.is_coordinator(request.group_id):
         return schema.OffsetFetchResponse(topics=[], error_code=ErrorCode.NOT_COORDINATOR)
     if ctx.api_version >= 8:
         return schema.OffsetFetchResponse(groups=[_group_answer(service, grp, ctx.api_version) for grp in request.groups])
