@@ -18,6 +18,7 @@ from pathlib import Path
 from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
 from strom.protocol.records import (
     crc_ok,
+    read_batch_header,
     set_base_offset,
     set_log_append_time,
     set_partition_leader_epoch,
@@ -183,8 +184,6 @@ class PartitionLog:
             set_partition_leader_epoch(buf, pos, leader_epoch)
             if append_time >= 0:
                 set_log_append_time(buf, pos, append_time)
-            from strom.protocol.records import read_batch_header
-
             rewritten.append((pos, read_batch_header(buf, pos)))
             next_offset += header.last_offset_delta + 1
             count += header.records_count

@@ -22,6 +22,10 @@ from strom.protocol.records import BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD, B
 _INDEX_ENTRY = struct.Struct(">ii")
 _TIME_ENTRY = struct.Struct(">qi")
 _LEN = struct.Struct(">qi")
+_PENDING_INDEX_BYTES = 64 * 1024
+_SCAN_CHUNK = 64 * 1024
+_I32 = struct.Struct(">i")
+_LAST_DELTA_AT = 23  # lastOffsetDelta in a v2 batch header
 
 
 def segment_name(base_offset: int, suffix: str) -> str:
@@ -64,6 +68,10 @@ class Segment:
         self._bytes_since_index = 0
         self._index_file: BinaryIO | None = None
         self._time_file: BinaryIO | None = None
+        # index entries not yet written: the active segment's indexes are rebuilt by recovery after a crash
+        # anyway, so they are written in bulk (at 64 KiB, flush, roll, close), not one syscall per batch
+        self._index_pending = bytearray()
+        self._time_pending = bytearray()
 
     # ---- recovery and loading ------------------------------------------------------------------------
 
@@ -80,6 +88,8 @@ class Segment:
         self.offset_of_max_timestamp = -1
         self.next_offset = self.base_offset
         self._bytes_since_index = 0
+        self._index_pending.clear()
+        self._time_pending.clear()
         pos = 0
         file_size = os.fstat(self._fd).st_size
         chunk = 1 << 20
@@ -153,6 +163,8 @@ class Segment:
         return True
 
     def _rewrite_indexes(self) -> None:
+        self._index_pending.clear()  # everything is in the lists and written whole below
+        self._time_pending.clear()
         self.close_index_files()
         self.index_path.write_bytes(
             b"".join(_INDEX_ENTRY.pack(o - self.base_offset, p) for o, p in zip(self.index_offsets, self.index_positions, strict=True))
@@ -161,27 +173,26 @@ class Segment:
 
     # ---- append ---------------------------------------------------------------------------------------
 
-    def _track(self, header: BatchHeader, position: int) -> tuple[bytes, bytes]:
-        """Updates in-memory state for a batch at `position`; returns index bytes to persist."""
-        index_bytes = b""
-        time_bytes = b""
+    def _track(self, header: BatchHeader, position: int) -> None:
+        """Updates in-memory state for a batch at `position`, queueing index entries to persist."""
         if self.first_batch_timestamp is None:
             self.first_batch_timestamp = header.base_timestamp
+        last_offset = header.base_offset + header.last_offset_delta
+        max_timestamp = header.max_timestamp
         if self._bytes_since_index >= self.index_interval_bytes or not self.index_positions:
             if not self.index_positions or position > self.index_positions[-1]:
-                self.index_offsets.append(header.last_offset)
+                self.index_offsets.append(last_offset)
                 self.index_positions.append(position)
-                index_bytes = _INDEX_ENTRY.pack(header.last_offset - self.base_offset, position)
-                if header.max_timestamp > (self.time_entries[-1][0] if self.time_entries else -1):
-                    self.time_entries.append((header.max_timestamp, header.last_offset))
-                    time_bytes = _TIME_ENTRY.pack(header.max_timestamp, header.last_offset - self.base_offset)
+                self._index_pending += _INDEX_ENTRY.pack(last_offset - self.base_offset, position)
+                if max_timestamp > (self.time_entries[-1][0] if self.time_entries else -1):
+                    self.time_entries.append((max_timestamp, last_offset))
+                    self._time_pending += _TIME_ENTRY.pack(max_timestamp, last_offset - self.base_offset)
             self._bytes_since_index = 0
-        self._bytes_since_index += header.size
-        if header.max_timestamp > self.max_timestamp:
-            self.max_timestamp = header.max_timestamp
-            self.offset_of_max_timestamp = header.last_offset
-        self.next_offset = header.last_offset + 1
-        return index_bytes, time_bytes
+        self._bytes_since_index += header.batch_length + LOG_OVERHEAD
+        if max_timestamp > self.max_timestamp:
+            self.max_timestamp = max_timestamp
+            self.offset_of_max_timestamp = last_offset
+        self.next_offset = last_offset + 1
 
     def append(self, data: bytes | bytearray | memoryview, headers: list[tuple[int, BatchHeader]]) -> None:
         """Writes already-validated batches (positions relative to `data`) in one write call."""
@@ -190,16 +201,18 @@ class Segment:
         if written != len(data):
             raise OSError(f"short write to {self.log_path}: {written} of {len(data)} bytes")
         self.size += written
-        index_out = bytearray()
-        time_out = bytearray()
         for rel_pos, header in headers:
-            ib, tb = self._track(header, start + rel_pos)
-            index_out += ib
-            time_out += tb
-        if index_out:
-            self._index_writer().write(index_out)
-        if time_out:
-            self._time_writer().write(time_out)
+            self._track(header, start + rel_pos)
+        if len(self._index_pending) >= _PENDING_INDEX_BYTES:
+            self.write_pending_indexes()
+
+    def write_pending_indexes(self) -> None:
+        if self._index_pending:
+            self._index_writer().write(self._index_pending)
+            self._index_pending.clear()
+        if self._time_pending:
+            self._time_writer().write(self._time_pending)
+            self._time_pending.clear()
 
     def _index_writer(self) -> BinaryIO:
         if self._index_file is None:
@@ -218,11 +231,28 @@ class Segment:
     # ---- lookup ---------------------------------------------------------------------------------------
 
     def position_of(self, offset: int) -> tuple[int, BatchHeader] | None:
-        """Position and header of the batch that contains `offset` (or the first after it)."""
+        """Position and header of the batch that contains `offset` (or the first after it).
+
+        The sparse index brackets the batch between two entries: the first check is the upper entry's
+        batch (one pread: the common case when batches are large); otherwise one pread of the stretch in
+        between (about index.interval.bytes) is scanned in memory."""
         i = bisect.bisect_left(self.index_offsets, offset)
+        upper = self.index_positions[i] if i < len(self.index_positions) else self.size
+        if upper < self.size:
+            header = read_batch_header(os.pread(self._fd, BATCH_HEADER_SIZE, upper))
+            if header.base_offset <= offset:
+                return upper, header
         pos = self.index_positions[i - 1] if i > 0 else 0
-        if i > 0 and self.index_offsets[i - 1] >= offset:
-            pos = self.index_positions[i - 1]
+        span = min(upper + BATCH_HEADER_SIZE, self.size) - pos
+        if span <= _SCAN_CHUNK:
+            chunk = os.pread(self._fd, span, pos)
+            q = 0
+            while q + BATCH_HEADER_SIZE <= len(chunk):
+                base, length = _LEN.unpack_from(chunk, q)
+                if base + _I32.unpack_from(chunk, q + _LAST_DELTA_AT)[0] >= offset:
+                    return pos + q, read_batch_header(chunk, q)
+                q += length + LOG_OVERHEAD
+            pos += q
         while pos + BATCH_HEADER_SIZE <= self.size:
             header = read_batch_header(os.pread(self._fd, BATCH_HEADER_SIZE, pos))
             if header.last_offset >= offset:
@@ -276,6 +306,7 @@ class Segment:
         self.recover(allow_offset_gaps=True)
 
     def flush(self) -> None:
+        self.write_pending_indexes()
         os.fsync(self._fd)
         for f in (self._index_file, self._time_file):
             if f is not None:
@@ -303,6 +334,7 @@ class Segment:
             path.unlink(missing_ok=True)
 
     def close_index_files(self) -> None:
+        self.write_pending_indexes()
         for f in (self._index_file, self._time_file):
             if f is not None:
                 f.close()
@@ -322,6 +354,3 @@ class Segment:
         for path in (self.log_path, self.index_path, self.time_index_path):
             path.unlink(missing_ok=True)
         (self.directory / segment_name(self.base_offset, ".snapshot")).unlink(missing_ok=True)
-
-
-_ = LOG_OVERHEAD, _LEN
