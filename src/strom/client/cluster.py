@@ -49,10 +49,14 @@ class Cluster:
         conn = self._conns.get(key)
         if conn is not None and not conn.closed:
             return conn
-        conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms)
-        await conn.connect()
-        self._conns[key] = conn
-        return conn
+        async with self._lock:  # concurrent senders share one new connection instead of each opening (and leaking) one
+            conn = self._conns.get(key)
+            if conn is not None and not conn.closed:
+                return conn
+            conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms)
+            await conn.connect()
+            self._conns[key] = conn
+            return conn
 
     async def any_connection(self) -> BrokerConnection:
         for conn in self._conns.values():
