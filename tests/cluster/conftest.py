@@ -27,7 +27,7 @@ class Cluster:
                 overrides={
                     "broker.id": str(broker_id),
                     "zookeeper.connect": self.connect,
-                    "zookeeper.session.timeout.ms": "6000",
+                    "zookeeper.session.timeout.ms": "4000",
                     "offsets.topic.replication.factor": str(min(3, size)),
                     "default.replication.factor": "1",
                     **overrides,

@@ -86,11 +86,8 @@ def test_controlled_shutdown_moves_leadership_before_stopping(cluster_factory) -
         for p in range(6):
             state = _state(zk, "cs", p)
             assert state["leader"] != target and target not in state["isr"]
-        assert took < 6, took
-        assert (
-            "Controlled shutdown succeeded" in cluster.brokers[target].output()
-            or "controlled shutdown" in (cluster.brokers[target].base / "logs" / "server.log").read_text().lower()
-        )
+        assert took < 10, took
+        assert "Controlled shutdown succeeded" in (cluster.brokers[target].base / "logs" / "server.log").read_text()
     finally:
         zk.close()
 

@@ -17,7 +17,7 @@ from typing import Any
 from strom.cluster import zk_data as zd
 from strom.cluster.controller import Controller
 from strom.cluster.zk_store import ZkMetadataStore
-from strom.cluster.zookeeper import ZkClient, ZkError, ZkNodeExists
+from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkError, ZkNodeExists
 
 log = logging.getLogger("kafka.server.KafkaServer")
 
@@ -181,29 +181,27 @@ class ClusterMember:
 
     def _try_become_controller(self) -> tuple[int, int] | None:
         """Create /controller; the winner increments /controller_epoch (a conditional set, as Kafka does)."""
-        try:
-            self.zk.create(zd.CONTROLLER, zd.encode_controller(self.broker_id), ephemeral=True)
-        except ZkNodeExists:
-            got = self.zk.get(zd.CONTROLLER)
-            if got is not None:
-                self.store.controller_id = zd.decode_controller(got[0])
-            return None
         while True:
             got = self.zk.get(zd.CONTROLLER_EPOCH)
             if got is None:
                 try:
-                    self.zk.create(zd.CONTROLLER_EPOCH, b"1")
-                    stat = self.zk.exists(zd.CONTROLLER_EPOCH)
-                    assert stat is not None
-                    epoch, version = 1, stat.version
-                    break
+                    self.zk.create(zd.CONTROLLER_EPOCH, b"0")
                 except ZkNodeExists:
-                    continue
+                    pass
+                continue
             epoch = int(got[0].decode() or 0) + 1
             try:
-                version = self.zk.set(zd.CONTROLLER_EPOCH, str(epoch).encode(), version=got[1].version).version
+                stat = self.zk.create_and_set(
+                    zd.CONTROLLER, zd.encode_controller(self.broker_id), True, zd.CONTROLLER_EPOCH, str(epoch).encode(), got[1].version
+                )
+                version = stat.version
                 break
-            except ZkError:
+            except ZkNodeExists:
+                owner = self.zk.get(zd.CONTROLLER)
+                if owner is not None:
+                    self.store.controller_id = zd.decode_controller(owner[0])
+                return None
+            except ZkBadVersion:
                 continue
         self.store.controller_id = self.broker_id
         log.info(

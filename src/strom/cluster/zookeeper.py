@@ -197,6 +197,18 @@ class ZkClient:
                 raise _translate(result) if isinstance(result, KazooException) else ZkError(str(result))
         return _stat(results[1])
 
+    def create_and_set(self, path: str, data: bytes, ephemeral: bool, set_path: str, set_data: bytes, set_version: int) -> ZkStat:
+        """Create one znode and conditionally set another atomically (registering as controller and bumping
+        /controller_epoch happen together, as in Kafka's registerControllerAndIncrementControllerEpoch)."""
+        tx = self._zk.transaction()
+        tx.create(path, data, ephemeral=ephemeral)
+        tx.set_data(set_path, set_data, version=set_version)
+        results = self._call(tx.commit)
+        for result in results:
+            if isinstance(result, Exception):
+                raise _translate(result) if isinstance(result, KazooException) else ZkError(str(result))
+        return _stat(results[1])
+
     def create_if_epoch(self, path: str, data: bytes, epoch_path: str, epoch_version: int) -> None:
         tx = self._zk.transaction()
         tx.check(epoch_path, epoch_version)
