@@ -5,7 +5,8 @@ bytes, sparse-index lookup cost, and crash recovery time of an unflushed log -- 
 
 Append: the same batch bytes are appended with PartitionLog.append_as_leader (validation, CRC32C,
 producer checks, offset rewrite, one pwrite per batch, index upkeep) and, as the baseline, written with
-one os.write() per batch to a plain file in the same directory. Neither flushes (Kafka's default). Read:
+one os.write() per batch to a plain file in the same directory, in alternating slices so both meet the
+same writeback and machine load. Neither flushes (Kafka's default). Read:
 PartitionLog.read() by offset for 1 MiB fetches, then the slice's bytes (pread; the broker sendfile()s
 them instead). Recovery: a log of --gib GiB in 16 KiB batches is abandoned without close (as kill -9
 leaves it) and reopened with recovery point 0: every batch's length and CRC32C is checked, the indexes
@@ -68,27 +69,32 @@ def abandon(lg: PartitionLog) -> None:
         seg.close()
 
 
-def bench_raw_write(path: Path, batch: bytes, count: int) -> float:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        start = time.perf_counter()
-        for _ in range(count):
-            os.write(fd, batch)
-        return time.perf_counter() - start
-    finally:
-        os.close(fd)
-        path.unlink()
-
-
-def bench_append(directory: Path, batch: bytes, count: int) -> tuple[float, PartitionLog]:
+def bench_append_vs_raw(directory: Path, raw_path: Path, batch: bytes, count: int, slices: int = 8) -> tuple[float, float, PartitionLog]:
+    """Appends `count` batches to a PartitionLog and writes them with os.write() to a plain file, in
+    alternating slices, so both see the same page-cache writeback and machine load. Returns the seconds
+    each took."""
     lg = open_log(directory)
     append = lg.append_as_leader
-    start = time.perf_counter()
-    for _ in range(count):
-        append(batch, 0)
-    elapsed = time.perf_counter() - start
+    fd = os.open(raw_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    raw_s = strom_s = 0.0
+    try:
+        done = 0
+        for i in range(slices):
+            n = count * (i + 1) // slices - done
+            done += n
+            start = time.perf_counter()
+            for _ in range(n):
+                os.write(fd, batch)
+            raw_s += time.perf_counter() - start
+            start = time.perf_counter()
+            for _ in range(n):
+                append(batch, 0)
+            strom_s += time.perf_counter() - start
+    finally:
+        os.close(fd)
+        raw_path.unlink()
     lg.high_watermark = lg.log_end_offset
-    return elapsed, lg
+    return strom_s, raw_s, lg
 
 
 def bench_read(lg: PartitionLog, fetch_bytes: int = MIB) -> tuple[float, int]:
@@ -139,9 +145,8 @@ def run(base: Path, gib: float, smoke: bool) -> tuple[list[Row], dict[str, float
     for label, size, mib in plan:
         batch = make_batch(size)
         count = max(1, mib * MIB // len(batch))
-        raw = bench_raw_write(base / "raw.bin", batch, count)
         d = base / f"bench-{size}-0"
-        elapsed, lg = bench_append(d, batch, count)
+        elapsed, raw, lg = bench_append_vs_raw(d, base / "raw.bin", batch, count)
         total_mib = count * len(batch) / MIB
         rows.append(Row("append", label, total_mib, total_mib / elapsed * 1.048576, total_mib / raw * 1.048576, count / elapsed))
         read_s, read_total = bench_read(lg)
@@ -168,7 +173,9 @@ def render(rows: list[Row], extra: dict[str, float], gib: float) -> str:
         "",
         f"Measured {time.strftime('%Y-%m-%d')} by `bench/storage_bench.py` (one run, --gib {gib:g}): {os.cpu_count()} cores, "
         f"{platform.platform()}, Python {platform.python_version()}; the PartitionLog library directly, no broker, no "
-        "network; files in the page cache (no fsync, Kafka's default flush policy).",
+        f"network; files in the page cache (no fsync, Kafka's default flush policy). Machine load average "
+        f"{os.getloadavg()[0]:.1f} at the end (the cores are shared with other work, so absolute numbers vary from "
+        "run to run; Strom and the plain write() baseline are interleaved so their ratio is the stable figure).",
         "",
         "| case | batch | MiB | Strom MB/s | plain write() MB/s | Strom/raw | batches/s |",
         "|---|---|---|---|---|---|---|",

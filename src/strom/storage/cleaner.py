@@ -264,16 +264,18 @@ class LogCleaner:
         stats.first_uncleanable_offset = end
         last_batch_of_producer = {pid: e.batches[-1][3] for pid, e in lg.producer_state.producers.items() if e.batches}
         horizon = now_ms - lg.config.delete_retention_ms
+        unswapped = list(segs)  # every segment the offset map came from must still be there at each swap
         for group in self._groups(segs, lg.config.segment_bytes, lg.config.segment_index_bytes):
             cleaned = self._clean_group(lg, group, offset_map, first_dirty, horizon, last_batch_of_producer, stats)
             try:
-                swapped = self._swap(lg, group, cleaned)
+                swapped = self._swap(lg, group, cleaned, unswapped)
             except BaseException:
                 cleaned.close()  # the files stay as they are: the next open completes or undoes the swap
                 raise
             if not swapped:
                 log.info("Cleaning of %s stopped: the log changed during the pass", lg)
                 return stats
+            unswapped = [s for s in unswapped if s not in group]
         lg.first_dirty_offset = end
         lg.close_retired(lg.clock.monotonic_ms())
         log.info(
@@ -347,28 +349,32 @@ class LogCleaner:
         for ext in (".log", ".index", ".timeindex"):
             (lg.directory / segment_name(base, ext + CLEANED)).unlink(missing_ok=True)
         cleaned = Segment(lg.directory, base, lg.config.index_interval_bytes, group[-1].created_ms, suffix=CLEANED)
-        pending = bytearray()
-        pending_headers: list[tuple[int, BatchHeader]] = []
-        for seg in group:
-            stats.segments_before += 1
-            stats.bytes_before += seg.size
-            was_clean = seg.next_offset <= first_dirty
-            for pos, header in seg.batch_headers():
-                raw = seg.read_bytes(pos, header.size)
-                # a tombstone has had delete.retention.ms to reach readers once its batch is clean and older
-                drop_tombstones = was_clean and header.max_timestamp < horizon
-                out = self._filter_batch(raw, header, offset_map, drop_tombstones, last_batch_of_producer, stats)
-                if out is None:
-                    continue
-                pending_headers.append((len(pending), read_batch_header(out)))
-                pending += out
-                if len(pending) >= WRITE_CHUNK:
-                    cleaned.append(pending, pending_headers)
-                    pending, pending_headers = bytearray(), []
-        if pending:
-            cleaned.append(pending, pending_headers)
-        cleaned.flush()
-        cleaned.close_index_files()
+        try:
+            pending = bytearray()
+            pending_headers: list[tuple[int, BatchHeader]] = []
+            for seg in group:
+                stats.segments_before += 1
+                stats.bytes_before += seg.size
+                was_clean = seg.next_offset <= first_dirty
+                for pos, header in seg.batch_headers():
+                    raw = seg.read_bytes(pos, header.size)
+                    # a tombstone has had delete.retention.ms to reach readers once its batch is clean and older
+                    drop_tombstones = was_clean and header.max_timestamp < horizon
+                    out = self._filter_batch(raw, header, offset_map, drop_tombstones, last_batch_of_producer, stats)
+                    if out is None:
+                        continue
+                    pending_headers.append((len(pending), read_batch_header(out)))
+                    pending += out
+                    if len(pending) >= WRITE_CHUNK:
+                        cleaned.append(pending, pending_headers)
+                        pending, pending_headers = bytearray(), []
+            if pending:
+                cleaned.append(pending, pending_headers)
+            cleaned.flush()
+            cleaned.close_index_files()
+        except BaseException:
+            self._discard(cleaned)  # the log changed under the pass (deleted, truncated): nothing to keep
+            raise
         stats.segments_after += 1 if cleaned.size else 0
         stats.bytes_after += cleaned.size
         return cleaned
@@ -407,11 +413,14 @@ class LogCleaner:
 
     # ---- the swap -------------------------------------------------------------------------------------
 
-    def _swap(self, lg: PartitionLog, group: list[Segment], cleaned: Segment) -> bool:
-        """Puts `cleaned` in place of `group` on disk and in memory; steps named for crash tests."""
+    def _swap(self, lg: PartitionLog, group: list[Segment], cleaned: Segment, read: list[Segment]) -> bool:
+        """Puts `cleaned` in place of `group` on disk and in memory; steps named for crash tests. Nothing
+        happens if any segment the pass read (`read`: the offset map's too) left the log meanwhile."""
         with lg.lock:
             ids = [id(s) for s in lg.segments]
-            if id(group[0]) not in ids or group[-1] is lg.active_segment:
+            live = set(ids)
+            still_there = all(id(s) in live for s in read)
+            if id(group[0]) not in ids or group[-1] is lg.active_segment or not still_there:
                 self._discard(cleaned)
                 return False
             i = ids.index(id(group[0]))

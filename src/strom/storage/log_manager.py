@@ -122,6 +122,7 @@ class LogManager:
             return
         for seg in lg.segments:
             seg.close()
+        lg.close_retired()
         target = lg.directory.with_name(f"{lg.directory.name}.{uuid.uuid4().hex}-delete")
         try:
             os.rename(lg.directory, target)

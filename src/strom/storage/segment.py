@@ -24,6 +24,7 @@ _TIME_ENTRY = struct.Struct(">qi")
 _LEN = struct.Struct(">qi")
 _PENDING_INDEX_BYTES = 64 * 1024
 _SCAN_CHUNK = 64 * 1024
+_RECOVERY_CHUNK = 8 << 20
 _I32 = struct.Struct(">i")
 _LAST_DELTA_AT = 23  # lastOffsetDelta in a v2 batch header
 
@@ -92,31 +93,33 @@ class Segment:
         self._time_pending.clear()
         pos = 0
         file_size = os.fstat(self._fd).st_size
-        chunk = 1 << 20
+        # the file is read in large chunks (one syscall per _RECOVERY_CHUNK, not two per batch)
+        buf = b""
+        buf_start = 0
         while pos + BATCH_HEADER_SIZE <= file_size:
-            head = os.pread(self._fd, BATCH_HEADER_SIZE, pos)
+            rel = pos - buf_start
+            if rel + BATCH_HEADER_SIZE > len(buf):
+                buf, buf_start, rel = os.pread(self._fd, _RECOVERY_CHUNK, pos), pos, 0
             try:
-                header = read_batch_header(head)
+                header = read_batch_header(buf, rel)
             except CorruptMessage:
                 break
-            if pos + header.size > file_size:
+            size = header.batch_length + LOG_OVERHEAD
+            if pos + size > file_size:
                 break
             # the base offset is outside the CRC: check it fits this segment and continues the last batch
             expected = self.base_offset if pos == 0 else self.next_offset
             in_order = header.base_offset >= expected if allow_offset_gaps else header.base_offset == expected
             if not in_order or header.last_offset - self.base_offset > 0x7FFFFFFF:
                 break
-            crc = crc32c.crc32c(head[CRC_START:])
-            off = pos + BATCH_HEADER_SIZE
-            end = pos + header.size
-            while off < end:
-                n = min(chunk, end - off)
-                crc = crc32c.crc32c(os.pread(self._fd, n, off), crc)
-                off += n
-            if crc != header.crc:
+            if rel + size > len(buf):
+                buf, buf_start, rel = os.pread(self._fd, max(_RECOVERY_CHUNK, size), pos), pos, 0
+                if len(buf) < size:
+                    break
+            if crc32c.crc32c(memoryview(buf)[rel + CRC_START : rel + size]) != header.crc:
                 break
             self._track(header, pos)
-            pos += header.size
+            pos += size
         truncated = file_size - pos
         if truncated:
             os.ftruncate(self._fd, pos)

@@ -330,3 +330,26 @@ def test_crash_at_each_swap_step_recovers(tmp_path_factory, step, n, keys, per_s
     LogCleaner().clean(again, clock.now_ms(), force=True)
     assert [o for o, _, _ in records(again)] == sorted(o for o, _ in latest(before).values())
     assert stats is None or stats.records_after <= stats.records_before
+
+
+def test_a_pass_racing_retention_or_truncation_swaps_nothing(tmp_path):
+    """The cleaner reads without the lock; if the segments it read leave the log before a swap (retention,
+    a follower's truncation), that swap is abandoned and the log is as retention/truncation left it."""
+    clock = ManualClock()
+    lg = open_log(tmp_path / "c-0", clock, segment_bytes=300, cleanup_policy="compact,delete", retention_ms=1000)
+    for i in range(30):
+        put(lg, kv_batch([(b"k%d" % (i % 3), b"v%d" % i)], clock.now_ms()))
+    lg.roll()
+    cleaner = LogCleaner()
+    real = cleaner._clean_group
+
+    def clean_then_truncate(*args, **kwargs):
+        cleaned = real(*args, **kwargs)
+        lg.truncate_to(5)  # the log changes between reading and swapping
+        return cleaned
+
+    cleaner._clean_group = clean_then_truncate
+    cleaner.clean(lg, clock.now_ms(), force=True)
+    assert [o for o, _, _ in records(lg)] == [0, 1, 2, 3, 4]
+    assert not list((tmp_path / "c-0").glob("*.cleaned")) and not list((tmp_path / "c-0").glob("*.swap"))
+    assert lg.first_dirty_offset <= 5
