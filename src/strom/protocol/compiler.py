@@ -79,6 +79,9 @@ _FIXED = {
     "float64": ("d", 8),
     "bool": ("?", 1),
 }
+# Precompiled structs for arrays of up to _SMALL_RUN_MAX fixed-width items (replica lists, partition ids).
+_SMALL_RUN_MAX = 32
+_SMALL_RUNS = {code: tuple(struct.Struct(f">{n}{code}") for n in range(_SMALL_RUN_MAX)) for code, _ in _FIXED.values()}
 _SIMPLE = {"string", "bytes", "records", "uuid", *_FIXED}
 _MIN_SIZE = {"uuid": 16, "string": 1, "bytes": 1, "records": 1, **{k: v[1] for k, v in _FIXED.items()}}
 
@@ -194,6 +197,8 @@ def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: t
             spec.append((f.name, Any, field(default=default)))
     spec.append(("unknown_tagged_fields", Any, field(default_factory=dict, repr=False)))
     cls = dataclasses.make_dataclass(name, spec, bases=(base,), frozen=True, slots=True)
+    # Same slots, same base, no frozen __setattr__: decoders fill one of these and switch its __class__.
+    cls._mutable_twin = type(f"_{name}Builder", (base,), {"__slots__": cls.__slots__})
     cls._FIELDS = tuple(fields)
     cls._FLEXIBLE = flexible
     cls._decoders = {}
@@ -213,7 +218,15 @@ def children_of(cls: type) -> dict[str, type]:
 # ---- code generation -----------------------------------------------------------------------------------
 
 _NS_BASE: dict[str, Any] = {name: getattr(p, name) for name in dir(p) if name.startswith(("read_", "write_"))}
-_NS_BASE.update(CorruptMessage=CorruptMessage, uuid=uuid, memoryview=memoryview)
+_NS_BASE.update(
+    CorruptMessage=CorruptMessage,
+    uuid=uuid,
+    memoryview=memoryview,
+    _unpack_from=struct.unpack_from,
+    _new=object.__new__,
+    _i16=p.INT16,
+    _i32=p.INT32,
+)
 
 
 def _read_expr(type_name: str, nullable: bool, flexible: bool) -> str:
@@ -326,14 +339,24 @@ def _emit_value_decode(g: _Gen, f: Field, var: str, version: int, flexible: bool
     if elem is not None:
         child = children_of(cls).get(f.name)
         min_size = 1 if child is not None else _MIN_SIZE.get(elem, 1)
-        lenfn = "read_compact_array_length" if flexible else "read_array_length"
-        g.lines.append(f"{ind}_n, pos = {lenfn}(buf, pos, {min_size})")
+        _emit_array_length(g, flexible, min_size, ind)
         g.lines.append(f"{ind}if _n < 0:")
         if nullable:
             g.lines.append(f"{ind}    {var} = None")
         else:
             g.lines.append(f"{ind}    raise CorruptMessage('null array for non-nullable field {f.name}')")
         g.lines.append(f"{ind}else:")
+        if child is None and elem in _FIXED:
+            # a run of fixed-width items is one bulk unpack, its size checked before anything is allocated
+            # (the count was checked against the bytes left; unpack_from checks again before it allocates)
+            size, code = _FIXED[elem][1], _FIXED[elem][0]
+            runs = g.name("runs", _SMALL_RUNS[code])
+            g.lines.append(f"{ind}    if _n < {_SMALL_RUN_MAX}:")
+            g.lines.append(f"{ind}        {var} = list({runs}[_n].unpack_from(buf, pos))")
+            g.lines.append(f"{ind}    else:")
+            g.lines.append(f"{ind}        {var} = list(_unpack_from('>%d{code}' % _n, buf, pos))")
+            g.lines.append(f"{ind}    pos += _n * {size}")
+            return
         g.lines.append(f"{ind}    {var} = []")
         g.lines.append(f"{ind}    _app = {var}.append")
         g.lines.append(f"{ind}    for _ in range(_n):")
@@ -356,7 +379,47 @@ def _emit_value_decode(g: _Gen, f: Field, var: str, version: int, flexible: bool
         else:
             g.lines.append(f"{ind}{var}, pos = {sub}(buf, pos)")
         return
+    if f.type == "string":
+        _emit_string_decode(g, var, nullable, flexible, ind)
+        return
     g.lines.append(f"{ind}{var}, pos = {_read_expr(f.type, nullable, flexible)}")
+
+
+def _emit_array_length(g: _Gen, flexible: bool, min_size: int, ind: str) -> None:
+    """Array count into _n (-1 for null). Counts below 127 (one varint byte) are read inline: they cannot
+    cause a large allocation, and every item read is bounds-checked anyway. Larger ones go through the
+    checked reader, which compares count x minimum item size with the bytes left."""
+    if flexible:
+        g.lines.append(f"{ind}_n = buf[pos] - 1")
+        g.lines.append(f"{ind}if _n < 127:")
+        g.lines.append(f"{ind}    pos += 1")
+        g.lines.append(f"{ind}else:")
+        g.lines.append(f"{ind}    _n, pos = read_compact_array_length(buf, pos, {min_size})")
+    else:
+        g.lines.append(f"{ind}_n, pos = read_array_length(buf, pos, {min_size})")
+
+
+def _emit_string_decode(g: _Gen, var: str, nullable: bool, flexible: bool, ind: str) -> None:
+    """Strings shorter than 127 bytes (compact) or any non-null string (classic) decode inline; null and
+    malformed ones take the reader function, which raises the precise error."""
+    if flexible:
+        g.lines.append(f"{ind}_b = buf[pos]")
+        g.lines.append(f"{ind}if 0 < _b < 128:")
+        g.lines.append(f"{ind}    _e = pos + _b")
+        g.lines.append(f"{ind}    if _e > len(buf):")
+        g.lines.append(f"{ind}        raise CorruptMessage('string at byte %d runs past the message' % pos)")
+        g.lines.append(f"{ind}    {var} = str(buf[pos + 1 : _e], 'utf-8')")
+        g.lines.append(f"{ind}    pos = _e")
+    else:
+        g.lines.append(f"{ind}(_b,) = _i16.unpack_from(buf, pos)")
+        g.lines.append(f"{ind}if _b >= 0:")
+        g.lines.append(f"{ind}    _e = pos + 2 + _b")
+        g.lines.append(f"{ind}    if _e > len(buf):")
+        g.lines.append(f"{ind}        raise CorruptMessage('string at byte %d runs past the message' % pos)")
+        g.lines.append(f"{ind}    {var} = str(buf[pos + 2 : _e], 'utf-8')")
+        g.lines.append(f"{ind}    pos = _e")
+    g.lines.append(f"{ind}else:")
+    g.lines.append(f"{ind}    {var}, pos = {_read_expr('string', nullable, flexible)}")
 
 
 def _emit_decoder_ref(g: _Gen, cls: type, version: int) -> str:
@@ -383,9 +446,7 @@ def _emit_decoder(g: _Gen, cls: type, version: int) -> str:
                 run.append(regular[j])
                 j += 1
             st = struct.Struct(">" + "".join(_FIXED[x.type][0] for x in run))
-            stn = g.name("st", st)
-            g.lines.append(f"{ind}if pos + {st.size} > len(buf):")
-            g.lines.append(f"{ind}    raise CorruptMessage('truncated {cls.__name__} at byte %d' % pos)")
+            stn = g.name("st", st)  # a short buffer makes unpack_from raise struct.error: decode() reports it
             names = ", ".join(f"f_{x.name}" for x in run)
             g.lines.append(f"{ind}({names},) = {stn}.unpack_from(buf, pos)")
             g.lines.append(f"{ind}pos += {st.size}")
@@ -393,14 +454,19 @@ def _emit_decoder(g: _Gen, cls: type, version: int) -> str:
             continue
         _emit_value_decode(g, f, f"f_{f.name}", version, flexible, cls, ind)
         i += 1
-    kwargs = [f"{f.name}=f_{f.name}" for f in regular]
     if flexible:
         for f in tagged:
             default, factory = _zero_value(f)
             dn = g.name("dflt", factory if factory else default)
             g.lines.append(f"{ind}f_{f.name} = {dn}{'()' if factory else ''}")
         g.lines.append(f"{ind}_unk = {{}}")
-        g.lines.append(f"{ind}_nt, pos = read_unsigned_varint(buf, pos)")
+        g.lines.append(f"{ind}if buf[pos] == 0:")  # the usual case: no tagged fields
+        g.lines.append(f"{ind}    _nt = 0")
+        g.lines.append(f"{ind}    pos += 1")
+        g.lines.append(f"{ind}else:")
+        g.lines.append(f"{ind}    _nt, pos = read_unsigned_varint(buf, pos)")
+        g.lines.append(f"{ind}    if _nt > len(buf) - pos:")
+        g.lines.append(f"{ind}        raise CorruptMessage('tagged field count %d exceeds the bytes left' % _nt)")
         g.lines.append(f"{ind}for _ in range(_nt):")
         g.lines.append(f"{ind}    _tag, pos = read_unsigned_varint(buf, pos)")
         g.lines.append(f"{ind}    _sz, pos = read_unsigned_varint(buf, pos)")
@@ -419,11 +485,31 @@ def _emit_decoder(g: _Gen, cls: type, version: int) -> str:
         else:
             g.lines.append(f"{ind}    _unk[_tag] = bytes(buf[pos:_end])")
         g.lines.append(f"{ind}    pos = _end")
-        kwargs += [f"{f.name}=f_{f.name}" for f in tagged]
-        kwargs.append("unknown_tagged_fields=_unk")
-    g.lines.append(f"{ind}return {clsname}({', '.join(kwargs)}), pos")
+    _emit_construct(g, cls, clsname, regular + tagged, flexible, ind)
     g.lines.append("")
     return fname
+
+
+def _emit_construct(g: _Gen, cls: type, clsname: str, present: list[Field], flexible: bool, ind: str) -> None:
+    """Builds the decoded instance without the frozen __init__ (which pays object.__setattr__ per field):
+    slots are filled on the layout-identical mutable twin, then the object becomes the frozen class. Fields
+    absent from this version get their defaults, exactly as the constructor would give them."""
+    twin = g.name("twin", cls._mutable_twin)  # type: ignore[attr-defined]
+    g.lines.append(f"{ind}_o = _new({twin})")
+    names = {f.name for f in present}
+    for f in present:
+        g.lines.append(f"{ind}_o.{f.name} = f_{f.name}")
+    for f in cls._FIELDS:  # type: ignore[attr-defined]
+        if f.name in names:
+            continue
+        default, factory = _zero_value(f)
+        if factory is list:
+            g.lines.append(f"{ind}_o.{f.name} = []")
+        else:
+            g.lines.append(f"{ind}_o.{f.name} = {g.name('dflt', default)}")
+    g.lines.append(f"{ind}_o.unknown_tagged_fields = {'_unk' if flexible else '{}'}")
+    g.lines.append(f"{ind}_o.__class__ = {clsname}")
+    g.lines.append(f"{ind}return _o, pos")
 
 
 def _compile_encoder(cls: type, version: int) -> Callable[..., Any]:
