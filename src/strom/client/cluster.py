@@ -34,8 +34,12 @@ class TopicInfo:
 
 
 class Cluster:
-    def __init__(self, bootstrap_servers: str, client_id: str = "strom", request_timeout_ms: int = 30000) -> None:
+    def __init__(
+        self, bootstrap_servers: str, client_id: str = "strom", request_timeout_ms: int = 30000, retry_backoff_ms: int = 100
+    ) -> None:
         self.bootstrap = parse_bootstrap(bootstrap_servers)
+        self.retry_backoff = retry_backoff_ms / 1000
+        self.topic_errors: dict[str, int] = {}
         self.client_id = client_id
         self.request_timeout_ms = request_timeout_ms
         self.brokers: dict[int, tuple[str, int]] = {}
@@ -43,20 +47,30 @@ class Cluster:
         self.cluster_id: str | None = None
         self.controller_id = -1
         self._conns: dict[Any, BrokerConnection] = {}
-        self._lock = asyncio.Lock()
+        self._connecting: dict[Any, asyncio.Future[BrokerConnection]] = {}
 
     async def _connect(self, key: Any, host: str, port: int) -> BrokerConnection:
+        """The open connection for `key`, connecting once even when many callers ask at the same time."""
         conn = self._conns.get(key)
         if conn is not None and not conn.closed:
             return conn
-        async with self._lock:  # concurrent senders share one new connection instead of each opening (and leaking) one
-            conn = self._conns.get(key)
-            if conn is not None and not conn.closed:
-                return conn
+        pending = self._connecting.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut: asyncio.Future[BrokerConnection] = asyncio.get_running_loop().create_future()
+        self._connecting[key] = fut
+        try:
             conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms)
             await conn.connect()
             self._conns[key] = conn
+            fut.set_result(conn)
             return conn
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved: callers that shared it get it raised
+            raise
+        finally:
+            self._connecting.pop(key, None)
 
     async def any_connection(self) -> BrokerConnection:
         for conn in self._conns.values():
@@ -81,19 +95,42 @@ class Cluster:
         return await self._connect(node_id, host, port)
 
     async def refresh(self, topics: list[str] | None = None, allow_auto_create: bool = False) -> Any:
-        conn = await self.any_connection()
         req_topics = None if topics is None else [MetadataRequestTopic(name=t) for t in topics]
-        response = await conn.send(MetadataRequest(topics=req_topics, allow_auto_topic_creation=allow_auto_create))
+        request = MetadataRequest(topics=req_topics, allow_auto_topic_creation=allow_auto_create)
+        for attempt in range(len(self.brokers) + len(self.bootstrap) + 1):
+            conn = await self.any_connection()
+            try:
+                response = await conn.send(request)
+                break
+            except KafkaError:
+                conn.close()  # a dead broker: ask the next one
+                if attempt == len(self.brokers) + len(self.bootstrap):
+                    raise
         self.brokers = {b.node_id: (b.host, b.port) for b in response.brokers}
         self.cluster_id = response.cluster_id
         self.controller_id = response.controller_id
+        if topics is None:
+            self.topics = {}  # a full refresh also forgets deleted topics
         for t in response.topics:
             info = TopicInfo(t.name, t.topic_id, t.error_code, t.is_internal, {p.partition_index: p for p in t.partitions})
+            self.topic_errors[t.name] = t.error_code
             if t.error_code == 0:
                 self.topics[t.name] = info
             else:
                 self.topics.pop(t.name, None)
         return response
+
+    def leader_of(self, topic: str, partition: int) -> int | None:
+        """The cached leader of a partition, or None when unknown (callers then refresh)."""
+        info = self.topics.get(topic)
+        part = info.partitions.get(partition) if info is not None else None
+        if part is None or part.leader_id < 0 or part.leader_id not in self.brokers:
+            return None
+        return int(part.leader_id)
+
+    def invalidate(self, topic: str) -> None:
+        """Forgets a topic's partitions after NOT_LEADER / UNKNOWN_TOPIC so the next lookup refreshes."""
+        self.topics.pop(topic, None)
 
     async def leader_for(self, topic: str, partition: int) -> int:
         info = self.topics.get(topic)

@@ -53,7 +53,9 @@ class BrokerConnection:
             raise KafkaError(ErrorCode.UNSUPPORTED_VERSION, f"broker {self.host}:{self.port} does not support API {api_key}")
         return min(ours[1], theirs[1])
 
-    async def send(self, request: Any, version: int | None = None, expect_response: bool = True) -> Any:
+    async def send(self, request: Any, version: int | None = None, expect_response: bool = True, timeout: float | None = None) -> Any:
+        """Sends a request and awaits its response (none for acks=0 produce); `timeout` in seconds overrides
+        request.timeout.ms for requests the broker may hold longer (JoinGroup waits for a rebalance)."""
         if self.closed or self._writer is None:
             raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"connection to {self.host}:{self.port} is closed")
         api_key = request.API_KEY
@@ -70,11 +72,18 @@ class BrokerConnection:
         self._writer.write(out)
         if not expect_response:
             return None
+        limit = self.request_timeout if timeout is None else timeout
+        timer = asyncio.get_running_loop().call_later(limit, self._timed_out, fut, limit)
         try:
-            return await asyncio.wait_for(asyncio.shield(fut), self.request_timeout)
-        except TimeoutError:
+            return await fut
+        finally:
+            timer.cancel()
+
+    def _timed_out(self, fut: asyncio.Future[Any], limit: float) -> None:
+        """No response in time: the connection's order is now unknown, so it is closed (as Kafka clients do)."""
+        if not fut.done():
+            fut.set_exception(KafkaError(ErrorCode.REQUEST_TIMED_OUT, f"no response from {self.host}:{self.port} in {limit}s"))
             self.close()
-            raise KafkaError(ErrorCode.REQUEST_TIMED_OUT, f"no response from {self.host}:{self.port} in {self.request_timeout}s") from None
 
     async def _read_loop(self) -> None:
         assert self._reader is not None
@@ -102,6 +111,7 @@ class BrokerConnection:
             fut = self._pending.popleft()[3]
             if not fut.done():
                 fut.set_exception(error)
+                fut.exception()  # marked retrieved: a caller that gave up (timeout, cancel) is not an error
         if self._writer is not None:
             self._writer.close()
 

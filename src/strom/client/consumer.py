@@ -1,23 +1,55 @@
-"""Async consumer with manual assignment: ListOffsets to resolve positions, Fetch with long polls.
+"""Async consumer: manual assignment or consumer groups, background prefetch, positions and commits.
 
-Group membership (subscribe) is not in this client yet: the console consumer assigns every partition.
+A fetch task keeps one Fetch in flight per leader for the assigned, unpaused partitions that have no
+data buffered (prefetch), and parks the decoded records in a buffer; getmany() hands them out and
+advances positions. Group membership (group.py) runs from getmany(), as Java's poll() does, with
+heartbeats in the background. read_committed consumers drop aborted transactional batches using the
+aborted-transaction list the broker returns with each partition.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
+import struct
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from strom.client.cluster import Cluster
+from strom.client.config import resolve
+from strom.client.group import GroupMember
+from strom.client.producer import wait_event
+from strom.client.types import (
+    OFFSET_BEGINNING,
+    OFFSET_END,
+    OFFSET_INVALID,
+    OFFSET_STORED,
+    TIMESTAMP_CREATE_TIME,
+    TIMESTAMP_LOG_APPEND_TIME,
+    Message,
+    TopicPartition,
+)
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import iter_batch_headers, iter_records
 from strom.protocol.schema.fetch import FetchPartition, FetchRequest, FetchTopic
 from strom.protocol.schema.list_offsets import ListOffsetsPartition, ListOffsetsRequest, ListOffsetsTopic
 
+log = logging.getLogger("strom.client.consumer")
+
 EARLIEST, LATEST = -2, -1
+TP = tuple[str, int]
+RebalanceCallback = Callable[[Any, list[TopicPartition]], Any]
+_CONTROL_KEY = struct.Struct(">hh")
 
 
 @dataclass(frozen=True, slots=True)
 class ConsumerRecord:
+    """The record shape of the first console consumer (kept for the CLI tools)."""
+
     topic: str
     partition: int
     offset: int
@@ -28,38 +60,607 @@ class ConsumerRecord:
     headers: list[tuple[str, bytes | None]]
 
 
+class _PartitionState:
+    __slots__ = ("position", "paused", "high_watermark", "leader_epoch")
+
+    def __init__(self) -> None:
+        self.position: int | None = None
+        self.paused = False
+        self.high_watermark = -1
+        self.leader_epoch = -1
+
+
+class _Fetched:
+    __slots__ = ("tp", "messages", "index", "position", "next_offset")
+
+    def __init__(self, tp: TP, messages: list[Message], position: int, next_offset: int) -> None:
+        self.tp = tp
+        self.messages = messages
+        self.index = 0
+        self.position = position
+        self.next_offset = next_offset
+
+
+def _legacy_config(bootstrap: str, kw: dict[str, Any]) -> dict[str, Any]:
+    conf: dict[str, Any] = {"bootstrap.servers": bootstrap}
+    for name, value in kw.items():
+        if name == "isolation_level":
+            conf["isolation.level"] = "read_committed" if value in (1, "read_committed") else "read_uncommitted"
+        else:
+            conf[name.replace("_", ".")] = value
+    return conf
+
+
 class AsyncConsumer:
-    def __init__(
+    def __init__(self, config: Mapping[str, Any] | str | None = None, **kw: Any) -> None:
+        conf = _legacy_config(config, kw) if isinstance(config, str) else {**(config or {}), **kw}
+        if isinstance(config, str):
+            conf.setdefault("enable.auto.commit", False)
+        self.config = c = resolve("consumer", conf)
+        self.cluster = Cluster(c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"])
+        self.isolation_level = 1 if c["isolation.level"] == "read_committed" else 0
+        self.max_wait = c["fetch.max.wait.ms"]
+        self.partition_max = c["max.partition.fetch.bytes"]
+        self.backoff = c["retry.backoff.ms"] / 1000
+        self.key_deserializer: Callable[[Any], Any] | None = c["key.deserializer"]
+        self.value_deserializer: Callable[[Any], Any] | None = c["value.deserializer"]
+        self.on_commit: Callable[..., Any] | None = c["on_commit"]
+        self._assigned: dict[TP, _PartitionState] = {}
+        self._buffer: deque[_Fetched] = deque()
+        self._busy_leaders: set[int] = set()
+        self._fetch_task: asyncio.Task[None] | None = None
+        self._fetch_wake: asyncio.Event | None = None
+        self._data_ready: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._subscription: list[str] | None = None
+        self._pattern: re.Pattern[str] | None = None
+        self._listener: dict[str, RebalanceCallback | None] = {}
+        self._group: GroupMember | None = None
+        if c["group.id"] is not None:
+            self._group = GroupMember(self.cluster, c, self._assignment_changed)
+            self._group.attention = self._attention
+        self._next_auto_commit = time.monotonic() + c["auto.commit.interval.ms"] / 1000
+        self._metadata_checked = 0.0
+        self._group_task: asyncio.Task[None] | None = None
+        self._closed = False
+        # the sync facade runs callbacks in the application thread; it returns positions to rewind to
+        self.rebalance_hook: Callable[[str, list[TopicPartition]], Awaitable[dict[TP, int]]] | None = None
+
+    # -- assignment ----------------------------------------------------------------------------------
+    def _ensure_tasks(self) -> None:
+        if self._fetch_task is None:
+            self._fetch_wake = asyncio.Event()
+            self._data_ready = asyncio.Event()
+            self._fetch_task = asyncio.ensure_future(self._fetch_loop())
+
+    def _attention(self) -> None:
+        if self._data_ready is not None:
+            self._data_ready.set()
+
+    async def subscribe(
         self,
-        bootstrap_servers: str,
-        client_id: str = "strom-consumer",
-        fetch_max_wait_ms: int = 500,
-        max_partition_fetch_bytes: int = 1048576,
-        isolation_level: int = 0,
-        request_timeout_ms: int = 30000,
+        topics: list[str] | str,
+        on_assign: RebalanceCallback | None = None,
+        on_revoke: RebalanceCallback | None = None,
+        on_lost: RebalanceCallback | None = None,
     ) -> None:
-        self.cluster = Cluster(bootstrap_servers, client_id, request_timeout_ms)
-        self.max_wait = fetch_max_wait_ms
-        self.partition_max = max_partition_fetch_bytes
-        self.isolation_level = isolation_level
-        self.positions: dict[tuple[str, int], int] = {}
+        """Subscribes to topics (names, or regex patterns starting with '^'); partitions come from the group."""
+        if self._group is None:
+            raise KafkaError(ErrorCode.INVALID_GROUP_ID, "subscribe() needs 'group.id' in the configuration")
+        names = [topics] if isinstance(topics, str) else list(topics)
+        patterns = [t for t in names if t.startswith("^")]
+        self._pattern = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+        self._subscription = [t for t in names if not t.startswith("^")]
+        self._listener = {"assign": on_assign, "revoke": on_revoke, "lost": on_lost}
+        self._metadata_checked = 0.0
+        self._ensure_tasks()
 
-    async def partitions_for(self, topic: str) -> list[int]:
-        await self.cluster.refresh([topic])
-        info = self.cluster.topics.get(topic)
-        if info is None:
-            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {topic} does not exist")
-        return sorted(info.partitions)
+    async def unsubscribe(self) -> None:
+        if self._group_task is not None:
+            self._group_task.cancel()
+            await asyncio.gather(self._group_task, return_exceptions=True)
+            self._group_task = None
+        if self._group is not None and self._group.generation >= 0:
+            await self._group.leave("the consumer unsubscribed")
+            revoked = sorted(self._group.owned)
+            self._group.owned.clear()
+            await self._assignment_changed(revoked, [], False)
+        self._subscription = None
+        self._pattern = None
+        self._assigned.clear()
 
-    async def list_offsets(self, tps: list[tuple[str, int]], timestamp: int) -> dict[tuple[str, int], int]:
-        out = {}
-        by_leader: dict[int, list[tuple[str, int]]] = {}
+    async def assign(
+        self,
+        partitions: list[TopicPartition] | list[TP],
+        start: int = LATEST,
+        offsets: dict[TP, int] | None = None,
+    ) -> None:
+        """Manual assignment; TopicPartition offsets (or `offsets`, or `start`) set the start positions."""
+        self._ensure_tasks()
+        self._assigned = {}
+        explicit = dict(offsets or {})
+        for item in partitions:
+            if isinstance(item, TopicPartition):
+                tp = (item.topic, item.partition)
+                if item.offset >= 0 or item.offset in (OFFSET_BEGINNING, OFFSET_END):
+                    explicit[tp] = item.offset
+            else:
+                tp = (item[0], item[1])
+                if tp not in explicit and start in (EARLIEST, LATEST):
+                    explicit[tp] = start
+            self._assigned[tp] = _PartitionState()
+        await self._set_positions(explicit)
+        self._kick()
+
+    async def incremental_assign(self, partitions: list[TopicPartition]) -> None:
+        self._ensure_tasks()
+        explicit: dict[TP, int] = {}
+        for item in partitions:
+            tp = (item.topic, item.partition)
+            self._assigned.setdefault(tp, _PartitionState())
+            if item.offset >= 0 or item.offset in (OFFSET_BEGINNING, OFFSET_END):
+                explicit[tp] = item.offset
+        await self._set_positions(explicit)
+        self._kick()
+
+    async def incremental_unassign(self, partitions: list[TopicPartition]) -> None:
+        for item in partitions:
+            self._assigned.pop((item.topic, item.partition), None)
+
+    async def unassign(self) -> None:
+        self._assigned.clear()
+
+    def assignment(self) -> list[TopicPartition]:
+        return [TopicPartition(t, p) for t, p in sorted(self._assigned)]
+
+    async def _set_positions(self, explicit: Mapping[TP, int]) -> None:
+        """Resolves start positions: explicit offsets, then committed offsets, then auto.offset.reset."""
+        logical = {tp: o for tp, o in explicit.items() if o < 0}
+        for tp, o in explicit.items():
+            if o >= 0 and tp in self._assigned:
+                self._assigned[tp].position = o
+        missing = [tp for tp, st in self._assigned.items() if st.position is None and tp not in logical]
+        if missing and self._group is not None:
+            committed = await self._group.fetch_committed(missing)
+            for tp, (offset, _, _epoch) in committed.items():
+                if offset >= 0 and tp in self._assigned:
+                    self._assigned[tp].position = offset
+            missing = [tp for tp in missing if self._assigned[tp].position is None]
+        if missing:
+            policy = self.config["auto.offset.reset"]
+            if policy == "none":
+                raise KafkaError(
+                    ErrorCode.OFFSET_OUT_OF_RANGE, f"no committed offset for {missing[0][0]}-{missing[0][1]} and auto.offset.reset is none"
+                )
+            for tp in missing:
+                logical[tp] = EARLIEST if policy == "earliest" else LATEST
+        for spec in (EARLIEST, LATEST):
+            tps = [tp for tp, o in logical.items() if o == spec and tp in self._assigned]
+            if tps:
+                for tp, off in (await self.list_offsets(tps, spec)).items():
+                    if tp in self._assigned:
+                        self._assigned[tp].position = off
+
+    async def _assignment_changed(self, revoked: list[TP], added: list[TP], lost: bool) -> None:
+        """Called by the group member: revoke (commit first when auto commit is on), then assign."""
+        if revoked:
+            tps = [TopicPartition(t, p) for t, p in revoked]
+            kind = "lost" if lost and self._listener.get("lost") else "revoke"
+            await self._callback(kind, tps)
+            if not lost and self.config["enable.auto.commit"]:
+                positions = [TopicPartition(t, p, self._assigned[(t, p)].position or 0) for t, p in revoked if (t, p) in self._assigned]
+                positions = [tp for tp in positions if self._assigned[(tp.topic, tp.partition)].position is not None]
+                if positions:
+                    try:
+                        await self.commit(positions)
+                    except KafkaError as exc:
+                        log.info("commit of revoked partitions failed: %s", exc)
+            for tp in revoked:
+                self._assigned.pop(tp, None)
+        if added or (not revoked and not lost):
+            for tp in added:
+                self._assigned.setdefault(tp, _PartitionState())
+            await self._callback("assign", [TopicPartition(t, p) for t, p in added])
+            await self._set_positions({})
+            self._kick()
+
+    async def _callback(self, kind: str, tps: list[TopicPartition]) -> None:
+        cb = self._listener.get(kind)
+        if self.rebalance_hook is not None:
+            rewinds = await self.rebalance_hook(kind, tps)
+            for tp, offset in rewinds.items():
+                if tp in self._assigned:
+                    self._assigned[tp].position = offset
+            return
+        if cb is None:
+            return
+        result = cb(self, tps)
+        if asyncio.iscoroutine(result):
+            await result
+
+    def _topics_to_join(self) -> list[str]:
+        topics = set(self._subscription or [])
+        if self._pattern is not None:
+            internal = self.config["exclude.internal.topics"]
+            topics |= {t for t, info in self.cluster.topics.items() if self._pattern.match(t) and not (internal and info.is_internal)}
+        return sorted(topics)
+
+    def poke(self) -> None:
+        """Group upkeep without waiting (the sync facade calls it while it still has messages to hand out)."""
+        task = self._group_task
+        if task is not None and task.done() and not task.cancelled() and task.exception() is not None:
+            return  # the next getmany() raises it
+        self._maintain_group()
+
+    def _maintain_group(self) -> None:
+        """Starts a membership round in the background when one is due; raises what the last one raised.
+
+        Joining never blocks poll: a JoinGroup can wait for every member, and a single-threaded
+        application polls its members in turn (as with Java's poll(timeout))."""
+        group = self._group
+        if group is None or (self._subscription is None and self._pattern is None):
+            return
+        group.last_poll = time.monotonic()
+        task = self._group_task
+        if task is not None and task.done():
+            self._group_task = None
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        if self._group_task is None:
+            due = time.monotonic() >= self._metadata_checked
+            if due or group.need_rejoin or group.lost or self._topics_to_join() != group.topics:
+                self._group_task = asyncio.ensure_future(self._group_round())
+
+    async def _group_round(self) -> None:
+        group = self._group
+        assert group is not None
+        now = time.monotonic()
+        if now >= self._metadata_checked:
+            self._metadata_checked = now + self.config["metadata.max.age.ms"] / 1000
+            await self.cluster.refresh(None if self._pattern is not None else self._subscription)
+            if group.leader and group.snapshot_partitions:
+                current = {t: len(self.cluster.topics[t].partitions) for t in group.snapshot_partitions if t in self.cluster.topics}
+                if current != group.snapshot_partitions:
+                    group.need_rejoin = True  # partitions were added: the leader reassigns
+        await group.ensure_active(self._topics_to_join())
+        self._attention()
+
+    # -- fetching ------------------------------------------------------------------------------------
+    def _kick(self) -> None:
+        if self._fetch_wake is not None:
+            self._fetch_wake.set()
+
+    async def _fetch_loop(self) -> None:
+        assert self._fetch_wake is not None
+        while True:
+            self._fetch_wake.clear()
+            buffered = {f.tp for f in self._buffer}
+            by_leader: dict[int, list[TP]] = {}
+            stale: set[str] = set()
+            for tp, st in self._assigned.items():
+                if st.paused or st.position is None or tp in buffered:
+                    continue
+                leader = self.cluster.leader_of(*tp)
+                if leader is None:
+                    stale.add(tp[0])
+                    continue
+                if leader not in self._busy_leaders:
+                    by_leader.setdefault(leader, []).append(tp)
+            for leader, tps in by_leader.items():
+                self._busy_leaders.add(leader)
+                task = asyncio.ensure_future(self._fetch(leader, tps))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            if stale:
+                try:
+                    await self.cluster.refresh(sorted(stale))
+                except KafkaError as exc:
+                    log.debug("metadata refresh failed: %s", exc)
+                await asyncio.sleep(self.backoff)
+                continue
+            await self._fetch_wake.wait()
+
+    async def _fetch(self, leader: int, tps: list[TP]) -> None:
+        try:
+            await self._fetch_from(leader, tps)
+        except KafkaError as exc:
+            log.debug("fetch from broker %s failed: %s", leader, exc)
+            for tp in tps:
+                self.cluster.invalidate(tp[0])
+            await asyncio.sleep(self.backoff)
+        except Exception:
+            log.exception("fetch from broker %s failed", leader)
+            await asyncio.sleep(self.backoff)
+        finally:
+            self._busy_leaders.discard(leader)
+            self._kick()
+
+    async def _fetch_from(self, leader: int, tps: list[TP]) -> None:
+        conn = await self.cluster.connection(leader)
+        sent: dict[TP, int] = {}
+        topics: dict[str, list[FetchPartition]] = {}
+        for tp in tps:
+            st = self._assigned.get(tp)
+            if st is None or st.position is None:
+                continue
+            sent[tp] = st.position
+            topics.setdefault(tp[0], []).append(
+                FetchPartition(partition=tp[1], fetch_offset=st.position, partition_max_bytes=self.partition_max)
+            )
+        if not sent:
+            return
+        version = min(conn.version_for(1), 12)  # v13+ needs topic ids; names are enough
+        req = FetchRequest(
+            replica_id=-1,
+            max_wait_ms=self.max_wait,
+            min_bytes=self.config["fetch.min.bytes"],
+            max_bytes=self.config["fetch.max.bytes"],
+            isolation_level=self.isolation_level,
+            topics=[FetchTopic(topic=t, partitions=ps) for t, ps in topics.items()],
+        )
+        resp = await conn.send(req, version, timeout=self.max_wait / 1000 + self.config["request.timeout.ms"] / 1000)
+        got_data = False
+        for t in resp.responses:
+            for p in t.partitions:
+                tp = (t.topic, p.partition_index)
+                st = self._assigned.get(tp)
+                if st is None or tp not in sent or st.position != sent[tp]:
+                    continue  # unassigned or seeked meanwhile
+                if p.error_code:
+                    await self._fetch_error(tp, p.error_code)
+                    continue
+                st.high_watermark = p.high_watermark
+                if not p.records:
+                    continue
+                messages, next_offset = self._decode(tp, p.records, sent[tp], p.aborted_transactions)
+                if messages or next_offset > sent[tp]:
+                    self._buffer.append(_Fetched(tp, messages, sent[tp], next_offset))
+                    got_data = True
+        if got_data and self._data_ready is not None:
+            self._data_ready.set()
+
+    async def _fetch_error(self, tp: TP, code: int) -> None:
+        if code == ErrorCode.OFFSET_OUT_OF_RANGE:
+            policy = self.config["auto.offset.reset"]
+            if policy == "none":
+                log.error("offset out of range for %s-%s and auto.offset.reset is none", *tp)
+                return
+            target = EARLIEST if policy == "earliest" else LATEST
+            offsets = await self.list_offsets([tp], target)
+            if tp in self._assigned:
+                self._assigned[tp].position = offsets[tp]
+            return
+        if code in (
+            ErrorCode.NOT_LEADER_OR_FOLLOWER,
+            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            ErrorCode.LEADER_NOT_AVAILABLE,
+            ErrorCode.FENCED_LEADER_EPOCH,
+        ):
+            self.cluster.invalidate(tp[0])
+            return
+        log.warning("fetch of %s-%s failed: %s", tp[0], tp[1], KafkaError(code))
+
+    def _decode(self, tp: TP, records: bytes, position: int, aborted_list: Any) -> tuple[list[Message], int]:
+        """Messages at or after `position`, without control batches and (read_committed) aborted data."""
+        topic, partition = tp
+        kd, vd = self.key_deserializer, self.value_deserializer
+        out: list[Message] = []
+        next_offset = position
+        aborted: dict[int, int] = {}
+        pending = sorted((a.first_offset, a.producer_id) for a in aborted_list or []) if self.isolation_level else []
+        ai = 0
+        for bpos, header in iter_batch_headers(records):
+            last = header.last_offset
+            if last < position:
+                continue
+            while ai < len(pending) and pending[ai][0] <= last:
+                aborted[pending[ai][1]] = pending[ai][0]
+                ai += 1
+            if header.is_control:
+                if header.producer_id in aborted and self._is_abort_marker(records, bpos):
+                    aborted.pop(header.producer_id, None)
+                next_offset = max(next_offset, last + 1)
+                continue
+            if header.is_transactional and header.producer_id in aborted:
+                next_offset = max(next_offset, last + 1)
+                continue
+            ts_type = TIMESTAMP_LOG_APPEND_TIME if header.timestamp_type else TIMESTAMP_CREATE_TIME
+            epoch = header.partition_leader_epoch
+            for r in iter_records(records, bpos):
+                if r.offset < position:
+                    continue
+                key = kd(r.key) if kd is not None else r.key
+                value = vd(r.value) if vd is not None else r.value
+                out.append(Message(topic, partition, r.offset, key, value, r.headers, (ts_type, r.timestamp), None, epoch))
+            next_offset = max(next_offset, last + 1)
+        return out, next_offset
+
+    @staticmethod
+    def _is_abort_marker(records: bytes, pos: int) -> bool:
+        for r in iter_records(records, pos):
+            if r.key is not None and len(r.key) >= 4:
+                return bool(_CONTROL_KEY.unpack_from(r.key)[1] == 0)
+        return False
+
+    # -- polling -------------------------------------------------------------------------------------
+    async def getmany(self, timeout: float = 0.0, max_records: int | None = None) -> list[Message]:
+        """Up to max.poll.records messages, waiting up to `timeout` seconds for the first."""
+        self._ensure_tasks()
+        assert self._data_ready is not None
+        limit = max_records or self.config["max.poll.records"]
+        deadline = time.monotonic() + max(timeout, 0)
+        await self._maybe_auto_commit()
+        while True:
+            self._maintain_group()
+            out = self._drain(limit)
+            if out:
+                return out
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return []
+            self._data_ready.clear()
+            await wait_event(self._data_ready, left)
+
+    async def getone(self, timeout: float | None = None) -> Message | None:
+        msgs = await self.getmany(float("inf") if timeout is None else timeout, 1)
+        return msgs[0] if msgs else None
+
+    def __aiter__(self) -> AsyncIterator[Message]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Message]:
+        while not self._closed:
+            for msg in await self.getmany(1.0):
+                yield msg
+
+    def _drain(self, limit: int) -> list[Message]:
+        out: list[Message] = []
+        kept: deque[_Fetched] = deque()
+        while self._buffer and len(out) < limit:
+            fetched = self._buffer.popleft()
+            st = self._assigned.get(fetched.tp)
+            if st is None or st.position != fetched.position:
+                continue  # unassigned or seeked since the fetch
+            if st.paused:
+                kept.append(fetched)
+                continue
+            take = fetched.messages[fetched.index : fetched.index + limit - len(out)]
+            out.extend(take)
+            fetched.index += len(take)
+            if fetched.index >= len(fetched.messages):
+                st.position = fetched.next_offset
+                self._kick()
+            else:
+                st.position = fetched.position = take[-1].offset() + 1  # type: ignore[operator]
+                kept.appendleft(fetched)
+        kept.extend(self._buffer)
+        self._buffer = kept
+        return out
+
+    async def poll(self, timeout: float | None = None) -> list[ConsumerRecord]:
+        """The first console consumer's poll: a list of ConsumerRecords (waits up to fetch.max.wait.ms)."""
+        msgs = await self.getmany(self.max_wait / 1000 if timeout is None else timeout)
+        return [
+            ConsumerRecord(
+                m.topic() or "",
+                m.partition() or 0,
+                m.offset() or 0,
+                m.timestamp()[1],
+                0 if m.timestamp()[0] == TIMESTAMP_CREATE_TIME else 1,
+                m.key(),
+                m.value(),
+                m.headers() or [],
+            )
+            for m in msgs
+        ]
+
+    # -- positions and offsets -----------------------------------------------------------------------
+    def _state(self, topic: str, partition: int) -> _PartitionState:
+        st = self._assigned.get((topic, partition))
+        if st is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic}-{partition} is not assigned to this consumer")
+        return st
+
+    async def seek(self, partition: TopicPartition) -> None:
+        st = self._state(partition.topic, partition.partition)
+        if partition.offset in (OFFSET_BEGINNING, OFFSET_END):
+            st.position = (await self.list_offsets([(partition.topic, partition.partition)], partition.offset))[
+                (partition.topic, partition.partition)
+            ]
+        elif partition.offset >= 0:
+            st.position = partition.offset
+        else:
+            raise KafkaError(ErrorCode.INVALID_REQUEST, f"cannot seek to offset {partition.offset}")
+        self._kick()
+
+    def position(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        out = []
+        for item in partitions:
+            st = self._assigned.get((item.topic, item.partition))
+            pos = st.position if st is not None and st.position is not None else OFFSET_INVALID
+            out.append(TopicPartition(item.topic, item.partition, pos))
+        return out
+
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        for item in partitions:
+            self._state(item.topic, item.partition).paused = True
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        for item in partitions:
+            self._state(item.topic, item.partition).paused = False
+        self._kick()
+
+    def paused(self) -> list[TopicPartition]:
+        return [TopicPartition(t, p) for (t, p), st in sorted(self._assigned.items()) if st.paused]
+
+    async def committed(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        if self._group is None:
+            raise KafkaError(ErrorCode.INVALID_GROUP_ID, "committed() needs 'group.id' in the configuration")
+        got = await self._group.fetch_committed([(p.topic, p.partition) for p in partitions])
+        out = []
+        for p in partitions:
+            offset, metadata, epoch = got.get((p.topic, p.partition), (-1, None, -1))
+            tp = TopicPartition(p.topic, p.partition, offset if offset >= 0 else OFFSET_INVALID, metadata or None)
+            tp.leader_epoch = epoch if epoch >= 0 else None
+            out.append(tp)
+        return out
+
+    async def commit(self, offsets: list[TopicPartition] | None = None, message: Message | None = None) -> list[TopicPartition]:
+        """Commits the given offsets, a message's offset + 1, or the current positions of every partition."""
+        if self._group is None:
+            raise KafkaError(ErrorCode.INVALID_GROUP_ID, "commit() needs 'group.id' in the configuration")
+        if message is not None:
+            offsets = [TopicPartition(message.topic() or "", message.partition() or 0, (message.offset() or 0) + 1)]
+        if offsets is None:
+            offsets = [TopicPartition(t, p, st.position) for (t, p), st in sorted(self._assigned.items()) if st.position is not None]
+        if not offsets:
+            raise KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "no offset to commit")
+        request = {(o.topic, o.partition): (o.offset, o.metadata, -1 if o.leader_epoch is None else o.leader_epoch) for o in offsets}
+        codes = await self._group.commit(request)
+        result = []
+        first_error: KafkaError | None = None
+        for o in offsets:
+            tp = TopicPartition(o.topic, o.partition, o.offset, o.metadata)
+            code = codes.get((o.topic, o.partition), 0)
+            if code:
+                tp.error = KafkaError(code)
+                first_error = first_error or tp.error
+            result.append(tp)
+        if self.on_commit is not None:
+            self.on_commit(first_error, result)
+        if first_error is not None:
+            raise first_error
+        return result
+
+    async def _auto_commit_now(self) -> None:
+        if self.config["enable.auto.commit"] and self._group is not None and any(st.position is not None for st in self._assigned.values()):
+            await self.commit()
+
+    async def _maybe_auto_commit(self) -> None:
+        if not self.config["enable.auto.commit"] or self._group is None or self._group.generation < 0:
+            return
+        now = time.monotonic()
+        if now >= self._next_auto_commit:
+            self._next_auto_commit = now + self.config["auto.commit.interval.ms"] / 1000
+            try:
+                await self._auto_commit_now()
+            except KafkaError as exc:
+                log.info("auto commit failed: %s", exc)
+
+    async def list_offsets(self, tps: list[TP], timestamp: int) -> dict[TP, int]:
+        """ListOffsets for `tps` at `timestamp` (EARLIEST, LATEST or ms); -1 when no record is that late."""
+        return {tp: off for tp, (off, _) in (await self.offsets_for_times_raw(tps, timestamp)).items()}
+
+    async def offsets_for_times_raw(self, tps: list[TP], timestamp: int | Mapping[TP, int]) -> dict[TP, tuple[int, int]]:
+        out: dict[TP, tuple[int, int]] = {}
+        by_leader: dict[int, list[TP]] = {}
         for tp in tps:
             by_leader.setdefault(await self.cluster.leader_for(*tp), []).append(tp)
         for leader, items in by_leader.items():
             topics: dict[str, list[ListOffsetsPartition]] = {}
             for t, p in items:
-                topics.setdefault(t, []).append(ListOffsetsPartition(partition_index=p, timestamp=timestamp))
+                ts = timestamp[(t, p)] if isinstance(timestamp, Mapping) else timestamp
+                topics.setdefault(t, []).append(ListOffsetsPartition(partition_index=p, timestamp=ts))
             conn = await self.cluster.connection(leader)
             resp = await conn.send(
                 ListOffsetsRequest(
@@ -71,65 +672,54 @@ class AsyncConsumer:
             for t in resp.topics:
                 for p in t.partitions:
                     if p.error_code:
-                        raise KafkaError(p.error_code)
-                    out[(t.name, p.partition_index)] = p.offset if p.offset >= 0 or not p.old_style_offsets else p.old_style_offsets[0]
+                        raise KafkaError(p.error_code, f"ListOffsets for {t.name}-{p.partition_index} failed")
+                    offset = p.offset if p.offset >= 0 or not p.old_style_offsets else p.old_style_offsets[0]
+                    out[(t.name, p.partition_index)] = (offset, p.timestamp)
         return out
 
-    async def assign(self, tps: list[tuple[str, int]], start: int = LATEST, offsets: dict[tuple[str, int], int] | None = None) -> None:
-        """Assigns partitions from `start` (EARLIEST, LATEST) or explicit offsets."""
-        explicit = offsets or {}
-        resolved = await self.list_offsets([tp for tp in tps if tp not in explicit], start) if len(explicit) < len(tps) else {}
-        self.positions = {**resolved, **explicit}
+    async def offsets_for_times(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        """For each partition, the earliest offset whose timestamp is >= the TopicPartition's offset field (ms)."""
+        got = await self.offsets_for_times_raw(
+            [(p.topic, p.partition) for p in partitions], {(p.topic, p.partition): p.offset for p in partitions}
+        )
+        return [TopicPartition(p.topic, p.partition, got[(p.topic, p.partition)][0]) for p in partitions]
 
-    async def poll(self) -> list[ConsumerRecord]:
-        by_leader: dict[int, list[tuple[str, int]]] = {}
-        for tp in self.positions:
-            by_leader.setdefault(await self.cluster.leader_for(*tp), []).append(tp)
-        records: list[ConsumerRecord] = []
-        for leader, items in by_leader.items():
-            conn = await self.cluster.connection(leader)
-            topics: dict[str, list[FetchPartition]] = {}
-            for t, p in items:
-                topics.setdefault(t, []).append(
-                    FetchPartition(partition=p, fetch_offset=self.positions[(t, p)], partition_max_bytes=self.partition_max)
-                )
-            version = conn.version_for(1)
-            if version >= 13:
-                version = 12  # topic ids need the ids from metadata; names are enough here
-            req = FetchRequest(
-                replica_id=-1,
-                max_wait_ms=self.max_wait,
-                min_bytes=1,
-                max_bytes=52428800,
-                isolation_level=self.isolation_level,
-                topics=[FetchTopic(topic=t, partitions=ps) for t, ps in topics.items()],
-            )
-            resp = await conn.send(req, version)
-            for t in resp.responses:
-                for p in t.partitions:
-                    tp = (t.topic, p.partition_index)
-                    if p.error_code:
-                        if p.error_code == ErrorCode.OFFSET_OUT_OF_RANGE:
-                            self.positions[tp] = (await self.list_offsets([tp], EARLIEST))[tp]
-                            continue
-                        raise KafkaError(p.error_code, f"fetch from {tp[0]}-{tp[1]} failed")
-                    if not p.records:
-                        continue
-                    pos = self.positions[tp]
-                    for bpos, header in iter_batch_headers(p.records):
-                        if header.is_control:
-                            pos = max(pos, header.last_offset + 1)
-                            continue
-                        for r in iter_records(p.records, bpos):
-                            if r.offset >= pos:
-                                records.append(
-                                    ConsumerRecord(
-                                        t.topic, p.partition_index, r.offset, r.timestamp, header.timestamp_type, r.key, r.value, r.headers
-                                    )
-                                )
-                        pos = max(pos, header.last_offset + 1)
-                    self.positions[tp] = pos
-        return records
+    async def get_watermark_offsets(self, partition: TopicPartition) -> tuple[int, int]:
+        tp = (partition.topic, partition.partition)
+        low = (await self.list_offsets([tp], EARLIEST))[tp]
+        high = (await self.list_offsets([tp], LATEST))[tp]
+        return low, high
+
+    async def partitions_for(self, topic: str) -> list[int]:
+        await self.cluster.refresh([topic])
+        info = self.cluster.topics.get(topic)
+        if info is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {topic} does not exist")
+        return sorted(info.partitions)
+
+    @property
+    def member_id(self) -> str | None:
+        return self._group.member_id if self._group is not None else None
 
     async def close(self) -> None:
+        """Commits (auto commit), leaves the group (dynamic members) and closes connections."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._group_task is not None:
+            self._group_task.cancel()
+            await asyncio.gather(self._group_task, return_exceptions=True)
+        if self._group is not None and self._group.generation >= 0:
+            try:
+                await self._auto_commit_now()
+            except KafkaError as exc:
+                log.info("final auto commit failed: %s", exc)
+            await self._group.leave()
+        for task in [self._fetch_task, *self._tasks]:
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(t for t in [self._fetch_task, *self._tasks] if t is not None), return_exceptions=True)
         self.cluster.close()
+
+
+__all__ = ["AsyncConsumer", "ConsumerRecord", "EARLIEST", "LATEST", "OFFSET_STORED"]

@@ -1,192 +1,484 @@
-"""Async producer: per-partition accumulators with linger and batch size, one Produce per leader.
+"""Async producer: per-partition accumulators, one sender task, idempotent retries.
 
-Partitioning is Java's (murmur2 for keys, a sticky partition per batch for null keys, KIP-480).
+Records go into a per-partition queue of batches (linger.ms, batch.size); the sender task sends the
+ready head batch of every partition, grouped into one Produce request per leader, with at most
+max.in.flight.requests.per.connection requests per broker. A partition has one batch in flight at a
+time, so a retried batch can never be overtaken: with the idempotent producer (the default) every batch
+keeps its producer id, epoch and sequence across retries and the broker drops duplicates -- exactly
+once per partition, in order, without per-partition pipelining (a deliberate simplification).
+
+Partitioning is Java's: murmur2 of the key, and a sticky partition per batch for null keys (KIP-480).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from strom.client.cluster import Cluster
+from strom.client.config import acks_value, resolve
 from strom.client.partitioner import partition_for_key
+from strom.client.types import RecordMetadata
 from strom.protocol.compression import CODEC_IDS
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import BatchBuilder
+from strom.protocol.schema.init_producer_id import InitProducerIdRequest
 from strom.protocol.schema.produce import PartitionProduceData, ProduceRequest, TopicProduceData
 
+log = logging.getLogger("strom.client.producer")
 
-@dataclass(frozen=True, slots=True)
-class RecordMetadata:
-    topic: str
-    partition: int
-    offset: int
+TP = tuple[str, int]
+# A completion: an asyncio future, or a callable(err, metadata) run on the loop thread, or None.
+Completion = Any
+RECORD_OVERHEAD = 70  # batch header share + varints: a generous bound for the size checks
 
 
-class _Pending:
-    def __init__(self, codec: int) -> None:
+class _Batch:
+    __slots__ = ("tp", "builder", "entries", "created", "closed", "data", "sequence", "attempts", "retry_at", "nbytes")
+
+    def __init__(self, tp: TP, codec: int, now: float) -> None:
+        self.tp = tp
         self.builder = BatchBuilder(compression_type=codec)
-        self.futures: list[asyncio.Future[RecordMetadata]] = []
-        self.created = asyncio.get_running_loop().time()
+        self.entries: list[Completion] = []
+        self.created = now
+        self.closed = False
+        self.data: bytes | None = None
+        self.sequence = -1
+        self.attempts = 0
+        self.retry_at = 0.0
+        self.nbytes = 0
+
+
+def _legacy_config(bootstrap: str, kw: dict[str, Any]) -> dict[str, Any]:
+    """The keyword form the first CLI tools used: AsyncProducer("host:port", acks=1, linger_ms=5, ...)."""
+    conf: dict[str, Any] = {"bootstrap.servers": bootstrap}
+    for name, value in kw.items():
+        key = name.replace("_", ".")
+        if key == "acks":
+            value = "all" if value in (-1, "all", "-1") else str(value)
+        conf[key] = value
+    return conf
 
 
 class AsyncProducer:
-    def __init__(
-        self,
-        bootstrap_servers: str,
-        acks: int = -1,
-        linger_ms: int = 5,
-        batch_size: int = 16384,
-        compression_type: str = "none",
-        client_id: str = "strom-producer",
-        request_timeout_ms: int = 30000,
-        retries: int = 5,
-    ) -> None:
-        if acks not in (-1, 0, 1):
-            raise ValueError(f"acks must be all, -1, 0 or 1, not {acks}")
-        if compression_type not in CODEC_IDS:
-            raise ValueError(f"compression.type must be one of {', '.join(CODEC_IDS)}, not {compression_type}")
-        self.cluster = Cluster(bootstrap_servers, client_id, request_timeout_ms)
-        self.acks = acks
-        self.linger = linger_ms / 1000
-        self.batch_size = batch_size
-        self.codec = CODEC_IDS[compression_type]
-        self.timeout_ms = request_timeout_ms
-        self.retries = retries
-        self._batches: dict[tuple[str, int], _Pending] = {}
+    def __init__(self, config: Mapping[str, Any] | str | None = None, **kw: Any) -> None:
+        conf = _legacy_config(config, kw) if isinstance(config, str) else {**(config or {}), **kw}
+        if isinstance(config, str) and "enable.idempotence" not in conf and conf.get("acks", "all") != "all":
+            conf["enable.idempotence"] = False
+        self.config = c = resolve("producer", conf)
+        self.cluster = Cluster(c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"])
+        self.acks = acks_value(c["acks"])
+        self.linger = c["linger.ms"] / 1000
+        self.batch_size = max(c["batch.size"], 1)
+        self.codec = CODEC_IDS[c["compression.type"]]
+        self.timeout_ms = c["request.timeout.ms"]
+        self.delivery_timeout = c["delivery.timeout.ms"] / 1000
+        self.retries = c["retries"]
+        self.backoff = c["retry.backoff.ms"] / 1000
+        self.max_in_flight = c["max.in.flight.requests.per.connection"]
+        self.max_request_size = c["max.request.size"]
+        self.buffer_memory = c["buffer.memory"]
+        self.idempotent = c["enable.idempotence"]
+        self.key_serializer: Callable[[Any], Any] | None = c["key.serializer"]
+        self.value_serializer: Callable[[Any], Any] | None = c["value.serializer"]
+        self._batches: dict[TP, deque[_Batch]] = {}
         self._sticky: dict[str, int] = {}
-        self._inflight: set[asyncio.Task[None]] = set()
-        self._timer: asyncio.TimerHandle | None = None
+        self._busy: set[TP] = set()  # partitions with a batch in flight
+        self._requests_in_flight: dict[int, int] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._wake: asyncio.Event | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._refreshing: asyncio.Task[Any] | None = None
+        self._flushing = 0
+        self._closed = False
+        self.buffered_bytes = 0
+        self.pending = 0  # records appended and not yet completed
+        self._idle: asyncio.Event | None = None
+        self._space: asyncio.Event | None = None
+        self._producer_id = -1
+        self._producer_epoch = -1
+        self._sequences: dict[TP, int] = {}
 
-    async def _partitions(self, topic: str) -> int:
-        info = self.cluster.topics.get(topic)
-        if info is None:
-            await self.cluster.refresh([topic], allow_auto_create=True)
-            info = self.cluster.topics.get(topic)
-        if info is None:
-            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {topic} does not exist")
-        return len(info.partitions)
+    # -- public API --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connects and (idempotent producer) gets a producer id; send() calls it on first use."""
+        if self._sender is None:
+            self._wake = asyncio.Event()
+            self._idle = asyncio.Event()
+            self._idle.set()
+            self._space = asyncio.Event()
+            self._space.set()
+            self._sender = asyncio.ensure_future(self._run())
 
     async def send(
         self,
         topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
+        value: Any = None,
+        key: Any = None,
         partition: int | None = None,
         timestamp: int | None = None,
-        headers: Sequence[tuple[str, bytes | None]] = (),
+        headers: Sequence[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None = None,
     ) -> asyncio.Future[RecordMetadata]:
-        """Queues a record; the returned future resolves when the broker acknowledges it."""
-        n = await self._partitions(topic)
-        if partition is None:
-            if key is not None:
-                partition = partition_for_key(key, n)
-            else:
-                partition = self._sticky.setdefault(topic, random.randrange(n))
-        elif not 0 <= partition < n:
-            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"partition {partition} of {topic} does not exist")
-        tp = (topic, partition)
-        pending = self._batches.get(tp)
-        if pending is None:
-            pending = self._batches[tp] = _Pending(self.codec)
-        pending.builder.append(value, key, timestamp, headers)
+        """Queues a record; the returned future resolves to its RecordMetadata when acknowledged."""
         fut: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
-        pending.futures.append(fut)
-        if pending.builder.estimated_size >= self.batch_size:
-            self._sticky.pop(topic, None)
-            self._drain([tp])
-        elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self.linger, self._drain_all)
+        if self.key_serializer is not None:
+            key = self.key_serializer(key)
+        if self.value_serializer is not None:
+            value = self.value_serializer(value)
+        await self.start()
+        await self.wait_for_topic(topic)
+        assert self._space is not None
+        if self.buffered_bytes >= self.buffer_memory:
+            self._space.clear()
+            try:
+                await asyncio.wait_for(self._space.wait(), self.config["max.block.ms"] / 1000)
+            except TimeoutError:
+                raise KafkaError(ErrorCode.REQUEST_TIMED_OUT, "buffer.memory is full (max.block.ms elapsed)") from None
+        self.append(topic, value, key, partition, timestamp, headers, fut)
         return fut
 
-    def _drain_all(self) -> None:
-        self._timer = None
-        self._sticky.clear()
-        self._drain(list(self._batches))
+    async def send_and_wait(self, topic: str, value: Any = None, key: Any = None, **kw: Any) -> RecordMetadata:
+        return await (await self.send(topic, value, key, **kw))
 
-    def _drain(self, tps: list[tuple[str, int]]) -> None:
-        ready = {tp: self._batches.pop(tp) for tp in tps if tp in self._batches}
-        if ready:
-            task = asyncio.ensure_future(self._send_batches(ready))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+    async def wait_for_topic(self, topic: str) -> int:
+        """Partition count of `topic`, fetching metadata (and auto-creating as the broker allows)."""
+        info = self.cluster.topics.get(topic)
+        if info is not None and info.partitions:
+            return len(info.partitions)
+        deadline = asyncio.get_running_loop().time() + self.config["max.block.ms"] / 1000
+        while True:
+            await self.cluster.refresh([topic], allow_auto_create=True)
+            info = self.cluster.topics.get(topic)
+            if info is not None and info.partitions:
+                return len(info.partitions)
+            code = self.cluster.topic_errors.get(topic, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+            if code not in (ErrorCode.LEADER_NOT_AVAILABLE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) or (
+                asyncio.get_running_loop().time() + self.backoff > deadline
+            ):
+                raise KafkaError(code, f"topic {topic} is not available: {KafkaError(code).message}")
+            await asyncio.sleep(self.backoff)
 
-    async def _send_batches(self, ready: dict[tuple[str, int], _Pending]) -> None:
-        by_leader: dict[int, dict[tuple[str, int], tuple[bytes, _Pending]]] = {}
-        for tp, pending in ready.items():
-            try:
-                leader = await self.cluster.leader_for(*tp)
-            except KafkaError as exc:
-                _fail(pending, exc)
-                continue
-            by_leader.setdefault(leader, {})[tp] = (pending.builder.build(), pending)
-        await asyncio.gather(*(self._send_to(leader, batches) for leader, batches in by_leader.items()))
+    async def partitions_for(self, topic: str) -> list[int]:
+        await self.wait_for_topic(topic)
+        return sorted(self.cluster.topics[topic].partitions)
 
-    async def _send_to(self, leader: int, batches: dict[tuple[str, int], tuple[bytes, _Pending]], attempt: int = 0) -> None:
-        topics: dict[str, list[PartitionProduceData]] = {}
-        for (topic, partition), (data, _) in batches.items():
-            topics.setdefault(topic, []).append(PartitionProduceData(index=partition, records=data))
-        req = ProduceRequest(
-            acks=self.acks, timeout_ms=self.timeout_ms, topic_data=[TopicProduceData(name=t, partition_data=p) for t, p in topics.items()]
-        )
+    def append(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None,
+        partition: int | None,
+        timestamp: int | None,
+        headers: Sequence[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None,
+        completion: Completion,
+    ) -> None:
+        """Adds a record to its partition's batch (topic metadata must be known). Runs on the loop."""
+        if self._closed:
+            _complete(completion, KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "producer is closed"), None)
+            return
+        if isinstance(headers, Mapping):
+            headers = list(headers.items())
+        headers = [(k, v.encode() if isinstance(v, str) else v) for k, v in headers] if headers else ()
+        if isinstance(value, str):
+            value = value.encode()
+        if isinstance(key, str):
+            key = key.encode()
+        info = self.cluster.topics.get(topic)
+        n = len(info.partitions) if info is not None else 0
+        if n == 0:
+            _complete(completion, KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {topic} does not exist"), None)
+            return
+        size = RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0) + sum(len(k) + len(v or b"") for k, v in headers)
+        if size > self.max_request_size:
+            _complete(
+                completion,
+                KafkaError(ErrorCode.MESSAGE_TOO_LARGE, f"record of {size} bytes is larger than max.request.size {self.max_request_size}"),
+                None,
+            )
+            return
+        if partition is None or partition < 0:
+            if key is not None and not self.config["partitioner.ignore.keys"]:
+                partition = partition_for_key(key, n)
+            else:
+                partition = self._sticky.get(topic)
+                if partition is None or partition >= n:
+                    partition = self._sticky[topic] = random.randrange(n)
+        elif partition >= n:
+            _complete(completion, KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"partition {topic}-{partition} does not exist"), None)
+            return
+        tp = (topic, partition)
+        queue = self._batches.get(tp)
+        if queue is None:
+            queue = self._batches[tp] = deque()
+        batch = queue[-1] if queue and not queue[-1].closed else None
+        if batch is not None and batch.builder.estimated_size + size > self.batch_size:
+            batch.closed = True
+            batch = None
+        now = asyncio.get_running_loop().time()
+        if batch is None:
+            batch = _Batch(tp, self.codec, now)
+            queue.append(batch)
+            if self.linger == 0 or len(queue) > 1:
+                self._kick()
+            else:
+                asyncio.get_running_loop().call_at(now + self.linger, self._kick)
+        batch.builder.append(value, key, timestamp, headers)
+        batch.entries.append(completion)
+        batch.nbytes += size
+        self.buffered_bytes += size
+        self.pending += 1
+        assert self._idle is not None
+        self._idle.clear()
+        if batch.builder.estimated_size >= self.batch_size:
+            batch.closed = True
+            if key is None:
+                self._sticky.pop(topic, None)
+            self._kick()
+
+    async def flush(self, timeout: float | None = None) -> int:
+        """Sends everything queued now and waits for it; returns how many records are still pending."""
+        if self._sender is None:
+            return 0
+        assert self._idle is not None
+        self._flushing += 1
         try:
-            conn = await self.cluster.connection(leader)
-            resp = await conn.send(req, expect_response=self.acks != 0)
-        except KafkaError as exc:
-            if attempt < self.retries and exc.retriable:
-                await asyncio.sleep(0.1 * (attempt + 1))
-                await self.cluster.refresh(list(topics))
-                return await self._send_to(leader, batches, attempt + 1)
-            for _, pending in batches.values():
-                _fail(pending, exc)
-            return None
-        if resp is None:
-            for (topic, partition), (_, pending) in batches.items():
-                for fut in pending.futures:
-                    if not fut.done():
-                        fut.set_result(RecordMetadata(topic, partition, -1))
-            return None
-        retry: dict[tuple[str, int], tuple[bytes, _Pending]] = {}
-        for t in resp.responses:
-            for p in t.partition_responses:
-                item = batches.get((t.name, p.index))
-                if item is None:
-                    continue
-                if p.error_code:
-                    err = KafkaError(p.error_code, p.error_message)
-                    if err.retriable and attempt < self.retries:
-                        retry[(t.name, p.index)] = item
-                    else:
-                        _fail(item[1], err)
-                    continue
-                for i, fut in enumerate(item[1].futures):
-                    if not fut.done():
-                        fut.set_result(RecordMetadata(t.name, p.index, p.base_offset + i))
-        if retry:
-            await asyncio.sleep(0.1 * (attempt + 1))
-            await self.cluster.refresh(list({t for t, _ in retry}))
-            await self._send_to(await self.cluster.leader_for(*next(iter(retry))), retry, attempt + 1)
-        return None
+            self._kick()
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout)
+            except TimeoutError:
+                pass
+        finally:
+            self._flushing -= 1
+        return self.pending
 
-    async def flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._drain_all()
-        while self._inflight:
-            await asyncio.gather(*list(self._inflight), return_exceptions=True)
-
-    async def close(self) -> None:
-        await self.flush()
+    async def close(self, timeout: float | None = None) -> None:
+        if self._sender is not None and not self._closed:
+            await self.flush(timeout)
+        self._closed = True
+        self._kick()
+        if self._sender is not None:
+            self._sender.cancel()
+            await asyncio.gather(self._sender, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for queue in self._batches.values():
+            for batch in queue:
+                self._finish(batch, KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "producer closed before delivery"))
+        self._batches.clear()
         self.cluster.close()
 
+    # -- sender ------------------------------------------------------------------------------------
 
-def _fail(pending: _Pending, exc: KafkaError) -> None:
-    for fut in pending.futures:
-        if not fut.done():
-            fut.set_exception(exc)
+    def _kick(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        loop = asyncio.get_running_loop()
+        while not self._closed:
+            self._wake.clear()
+            if self.idempotent and self._producer_id < 0:
+                await self._init_producer_id()
+            now = loop.time()
+            next_at = self._expire(now)
+            ready: dict[int, list[_Batch]] = {}
+            stale: list[str] = []
+            for tp, queue in self._batches.items():
+                if not queue or tp in self._busy:
+                    continue
+                batch = queue[0]
+                if batch.retry_at > now:
+                    next_at = min(next_at, batch.retry_at)
+                    continue
+                if not (batch.closed or len(queue) > 1 or self._flushing or now >= batch.created + self.linger):
+                    next_at = min(next_at, batch.created + self.linger)
+                    continue
+                leader = self.cluster.leader_of(*tp)
+                if leader is None:
+                    stale.append(tp[0])
+                    continue
+                ready.setdefault(leader, []).append(batch)
+            if stale:
+                self._refresh(stale)
+            for leader, batches in ready.items():
+                self._dispatch(leader, batches)
+            timeout = None if next_at == float("inf") else max(next_at - loop.time(), 0.0005)
+            await wait_event(self._wake, timeout)
+
+    def _expire(self, now: float) -> float:
+        """Fails batches older than delivery.timeout.ms that are not in flight; returns the next expiry."""
+        next_at = float("inf")
+        for tp, queue in self._batches.items():
+            while queue and tp not in self._busy and queue[0].created + self.delivery_timeout <= now:
+                batch = queue.popleft()
+                self._finish(batch, KafkaError(ErrorCode.REQUEST_TIMED_OUT, f"{len(batch.entries)} record(s) for {tp[0]}-{tp[1]} expired"))
+            if queue:
+                next_at = min(next_at, queue[0].created + self.delivery_timeout)
+        return next_at
+
+    def _refresh(self, topics: list[str]) -> None:
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self._refresh_then_kick(topics))
+
+    async def _refresh_then_kick(self, topics: list[str]) -> None:
+        try:
+            await self.cluster.refresh(sorted(set(topics)))
+        except KafkaError as exc:
+            log.debug("metadata refresh failed: %s", exc)
+            await asyncio.sleep(self.backoff)
+        self._kick()
+
+    async def _init_producer_id(self) -> None:
+        try:
+            conn = await self.cluster.any_connection()
+            if 22 not in conn.versions:
+                log.warning("broker has no InitProducerId: idempotence disabled")
+                self.idempotent = False
+                return
+            resp = await conn.send(InitProducerIdRequest(transactional_id=None, transaction_timeout_ms=-1))
+            if resp.error_code:
+                raise KafkaError(resp.error_code)
+            self._producer_id, self._producer_epoch = resp.producer_id, resp.producer_epoch
+        except KafkaError as exc:
+            log.debug("InitProducerId failed: %s", exc)
+            await asyncio.sleep(self.backoff)
+
+    def _dispatch(self, leader: int, batches: list[_Batch]) -> None:
+        """Sends up to one request's worth of batches to `leader` if it has an in-flight slot."""
+        if self._requests_in_flight.get(leader, 0) >= self.max_in_flight:
+            return
+        chosen: list[_Batch] = []
+        total = 0
+        for batch in batches:
+            if batch.data is None:
+                if self.idempotent:
+                    seq = self._sequences.get(batch.tp, 0)
+                    batch.builder.producer_id = self._producer_id
+                    batch.builder.producer_epoch = self._producer_epoch
+                    batch.builder.base_sequence = seq
+                    batch.sequence = seq
+                    self._sequences[batch.tp] = (seq + len(batch.entries)) & 0x7FFFFFFF
+                batch.data = batch.builder.build()
+            if chosen and total + len(batch.data) > self.max_request_size:
+                break
+            chosen.append(batch)
+            total += len(batch.data)
+        for batch in chosen:
+            self._batches[batch.tp].popleft()
+            self._busy.add(batch.tp)
+            batch.closed = True
+            if batch.tp[0] in self._sticky and self._sticky[batch.tp[0]] == batch.tp[1]:
+                self._sticky.pop(batch.tp[0])
+        self._requests_in_flight[leader] = self._requests_in_flight.get(leader, 0) + 1
+        task = asyncio.ensure_future(self._produce(leader, chosen))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _produce(self, leader: int, batches: list[_Batch]) -> None:
+        topics: dict[str, list[PartitionProduceData]] = {}
+        for batch in batches:
+            topics.setdefault(batch.tp[0], []).append(PartitionProduceData(index=batch.tp[1], records=batch.data))
+        request = ProduceRequest(
+            acks=self.acks,
+            timeout_ms=self.timeout_ms,
+            topic_data=[TopicProduceData(name=t, partition_data=ps) for t, ps in topics.items()],
+        )
+        results: dict[TP, tuple[int, str | None, int, int]] = {}
+        try:
+            conn = await self.cluster.connection(leader)
+            response = await conn.send(request, expect_response=self.acks != 0)
+            if response is None:
+                results = {b.tp: (0, None, -1, -1) for b in batches}
+            else:
+                for t in response.responses:
+                    for p in t.partition_responses:
+                        results[(t.name, p.index)] = (p.error_code, p.error_message, p.base_offset, p.log_append_time_ms)
+        except KafkaError as exc:
+            results = {b.tp: (exc.code if exc.code else ErrorCode.NETWORK_EXCEPTION, exc.message, -1, -1) for b in batches}
+        finally:
+            self._requests_in_flight[leader] -= 1
+        refresh: list[str] = []
+        for batch in batches:
+            code, message, base_offset, append_time = results.get(batch.tp, (ErrorCode.UNKNOWN_SERVER_ERROR, "no result", -1, -1))
+            self._busy.discard(batch.tp)
+            if code in (0, ErrorCode.DUPLICATE_SEQUENCE_NUMBER):
+                self._deliver(batch, base_offset, append_time)
+                continue
+            error = KafkaError(code, message)
+            batch.attempts += 1
+            expired = asyncio.get_running_loop().time() >= batch.created + self.delivery_timeout
+            if error.retriable and batch.attempts <= self.retries and not expired:
+                backoff = min(self.backoff * (2 ** (batch.attempts - 1)), self.config["retry.backoff.max.ms"] / 1000)
+                batch.retry_at = asyncio.get_running_loop().time() + backoff
+                self._batches[batch.tp].appendleft(batch)
+                refresh.append(batch.tp[0])
+                continue
+            if self.idempotent:
+                # a failed batch leaves a gap: later batches of this partition would be out of order
+                self._reset_sequences(batch.tp)
+            self._finish(batch, error)
+        if refresh:
+            self._refresh(refresh)
+        self._kick()
+
+    def _reset_sequences(self, tp: TP) -> None:
+        """After a fatal batch error the broker's sequence state is unknown: start a new producer id."""
+        self._producer_id = -1
+        self._sequences.clear()
+        for queue in self._batches.values():
+            for batch in queue:
+                batch.data = None
+
+    def _deliver(self, batch: _Batch, base_offset: int, append_time: int) -> None:
+        topic, partition = batch.tp
+        for i, entry in enumerate(batch.entries):
+            offset = base_offset + i if base_offset >= 0 else -1
+            _complete(entry, None, RecordMetadata(topic, partition, offset, append_time))
+        self._done(batch)
+
+    def _finish(self, batch: _Batch, error: KafkaError) -> None:
+        for entry in batch.entries:
+            _complete(entry, error, None)
+        self._done(batch)
+
+    def _done(self, batch: _Batch) -> None:
+        self.pending -= len(batch.entries)
+        self.buffered_bytes -= batch.nbytes
+        if self._space is not None and self.buffered_bytes < self.buffer_memory:
+            self._space.set()
+        if self.pending == 0 and self._idle is not None:
+            self._idle.set()
 
 
-_ = Any
+async def wait_event(event: asyncio.Event, timeout: float | None) -> None:
+    """Waits for `event` at most `timeout` seconds. Unlike asyncio.wait_for on Python 3.11, it never
+    swallows a cancellation, and it needs no extra task per wait."""
+    if timeout is None:
+        await event.wait()
+        return
+    handle = asyncio.get_running_loop().call_later(timeout, event.set)
+    try:
+        await event.wait()
+    finally:
+        handle.cancel()
+
+
+def _complete(entry: Completion, error: KafkaError | None, metadata: RecordMetadata | None) -> None:
+    if entry is None:
+        return
+    if isinstance(entry, asyncio.Future):
+        if entry.done():
+            return
+        if error is not None:
+            entry.set_exception(error)
+        else:
+            entry.set_result(metadata)
+    else:
+        entry(error, metadata)

@@ -1,0 +1,16 @@
+"""Strom's asyncio client: the classes the sync Producer, Consumer and AdminClient wrap.
+
+async with-free use:  p = AIOProducer({"bootstrap.servers": ...}); await p.start()
+fut = await p.send("topic", b"value");  md = await fut
+c = AIOConsumer({...}); await c.subscribe(["topic"]);  async for msg in c: ...
+"""
+
+from strom.client.admin import AsyncAdmin as AIOAdminClient
+from strom.client.consumer import AsyncConsumer as AIOConsumer
+from strom.client.producer import AsyncProducer as AIOProducer
+
+AsyncAdmin = AIOAdminClient
+AsyncConsumer = AIOConsumer
+AsyncProducer = AIOProducer
+
+__all__ = ["AIOAdminClient", "AIOConsumer", "AIOProducer", "AsyncAdmin", "AsyncConsumer", "AsyncProducer"]

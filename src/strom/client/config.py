@@ -1,0 +1,213 @@
+"""Client configuration: Kafka's own keys, types and Java-client defaults, validated up front.
+
+A typo in a key or a wrong type is the commonest client bug, and Kafka's clients reject both when the
+client is built; so do we, with an error that names the key (and the nearest known key for a typo).
+Values may be given as Python values or as the strings a .properties file holds ("true", "100").
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration key is unknown, or its value has the wrong type or is out of range."""
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    kind: str  # "int", "bool", "str", "enum", "list", "callable"
+    default: Any
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    aliases: Mapping[str, str] | None = None  # enum value synonyms (librdkafka spellings)
+
+
+_INT32_MAX = 2147483647
+
+COMMON: dict[str, Key] = {
+    "bootstrap.servers": Key("str", None),
+    "client.id": Key("str", "strom"),
+    "request.timeout.ms": Key("int", 30000, minimum=1),
+    "metadata.max.age.ms": Key("int", 300000, minimum=0),
+    "retry.backoff.ms": Key("int", 100, minimum=0),
+    "retry.backoff.max.ms": Key("int", 1000, minimum=0),
+    "reconnect.backoff.ms": Key("int", 50, minimum=0),
+    "reconnect.backoff.max.ms": Key("int", 1000, minimum=0),
+    "socket.connection.setup.timeout.ms": Key("int", 10000, minimum=1),
+    "security.protocol": Key("enum", "PLAINTEXT", choices=("PLAINTEXT",), aliases={"plaintext": "PLAINTEXT"}),
+    "error_cb": Key("callable", None),
+}
+
+PRODUCER: dict[str, Key] = {
+    "acks": Key("enum", "all", choices=("all", "0", "1"), aliases={"-1": "all"}),
+    "enable.idempotence": Key("bool", True),
+    "linger.ms": Key("int", 5, minimum=0),  # KIP-1030: 5 ms since Kafka 4.0
+    "batch.size": Key("int", 16384, minimum=0),
+    "compression.type": Key("enum", "none", choices=("none", "gzip", "snappy", "lz4", "zstd")),
+    "max.in.flight.requests.per.connection": Key("int", 5, minimum=1),
+    "retries": Key("int", _INT32_MAX, minimum=0),
+    "delivery.timeout.ms": Key("int", 120000, minimum=1),
+    "max.request.size": Key("int", 1048576, minimum=1),
+    "buffer.memory": Key("int", 33554432, minimum=1),
+    "max.block.ms": Key("int", 60000, minimum=0),
+    "partitioner.ignore.keys": Key("bool", False),
+    "transactional.id": Key("str", None),
+    "key.serializer": Key("callable", None),
+    "value.serializer": Key("callable", None),
+    "on_delivery": Key("callable", None),
+}
+
+CONSUMER: dict[str, Key] = {
+    "group.id": Key("str", None),
+    "group.instance.id": Key("str", None),
+    "auto.offset.reset": Key(
+        "enum",
+        "latest",
+        choices=("earliest", "latest", "none"),
+        aliases={"smallest": "earliest", "beginning": "earliest", "largest": "latest", "end": "latest", "error": "none"},
+    ),
+    "enable.auto.commit": Key("bool", True),
+    "auto.commit.interval.ms": Key("int", 5000, minimum=0),
+    "isolation.level": Key("enum", "read_uncommitted", choices=("read_uncommitted", "read_committed")),
+    "partition.assignment.strategy": Key("list", ["range", "cooperative-sticky"]),
+    "session.timeout.ms": Key("int", 45000, minimum=1),
+    "heartbeat.interval.ms": Key("int", 3000, minimum=1),
+    "max.poll.interval.ms": Key("int", 300000, minimum=1),
+    "max.poll.records": Key("int", 500, minimum=1),
+    "fetch.min.bytes": Key("int", 1, minimum=0),
+    "fetch.max.bytes": Key("int", 52428800, minimum=0),
+    "fetch.max.wait.ms": Key("int", 500, minimum=0),
+    "max.partition.fetch.bytes": Key("int", 1048576, minimum=0),
+    "check.crcs": Key("bool", True),
+    "allow.auto.create.topics": Key("bool", True),
+    "exclude.internal.topics": Key("bool", True),
+    "key.deserializer": Key("callable", None),
+    "value.deserializer": Key("callable", None),
+    "on_commit": Key("callable", None),
+}
+
+ADMIN: dict[str, Key] = {}
+
+SCHEMAS: dict[str, dict[str, Key]] = {
+    "producer": {**COMMON, **PRODUCER},
+    "consumer": {**COMMON, **CONSUMER},
+    "admin": {**COMMON, **ADMIN},
+}
+
+_ASSIGNOR_NAMES = {
+    "range": "range",
+    "roundrobin": "roundrobin",
+    "cooperative-sticky": "cooperative-sticky",
+    "org.apache.kafka.clients.consumer.RangeAssignor": "range",
+    "org.apache.kafka.clients.consumer.RoundRobinAssignor": "roundrobin",
+    "org.apache.kafka.clients.consumer.CooperativeStickyAssignor": "cooperative-sticky",
+}
+
+
+def _coerce(name: str, key: Key, value: Any) -> Any:
+    if value is None and key.kind in ("str", "callable"):
+        return None
+    if key.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ConfigError(f"configuration '{name}' must be an integer, not {value!r}")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"configuration '{name}' must be an integer, not {value!r}") from None
+        if key.minimum is not None and number < key.minimum:
+            raise ConfigError(f"configuration '{name}' must be at least {key.minimum}, not {number}")
+        if number > (key.maximum if key.maximum is not None else _INT32_MAX):
+            raise ConfigError(f"configuration '{name}' is out of range: {number}")
+        return number
+    if key.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ConfigError(f"configuration '{name}' must be true or false, not {value!r}")
+    if key.kind == "str":
+        if not isinstance(value, str):
+            raise ConfigError(f"configuration '{name}' must be a string, not {value!r}")
+        return value
+    if key.kind == "enum":
+        text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+        if text is not None:
+            text = (key.aliases or {}).get(text, text)
+            if text in key.choices:
+                return text
+        raise ConfigError(f"configuration '{name}' must be one of {', '.join(key.choices)}, not {value!r}")
+    if key.kind == "list":
+        items = [s.strip() for s in value.split(",")] if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or not items:
+            raise ConfigError(f"configuration '{name}' must be a non-empty list, not {value!r}")
+        if name == "partition.assignment.strategy":
+            unknown = [i for i in items if i not in _ASSIGNOR_NAMES]
+            if unknown:
+                raise ConfigError(f"configuration '{name}': unknown assignor {unknown[0]!r} (range, roundrobin, cooperative-sticky)")
+            return [_ASSIGNOR_NAMES[i] for i in items]
+        return list(items)
+    if key.kind == "callable":
+        if not callable(value):
+            raise ConfigError(f"configuration '{name}' must be callable, not {value!r}")
+        return value
+    raise AssertionError(key.kind)
+
+
+def resolve(role: str, conf: Mapping[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    """Validated config for `role` (producer, consumer, admin): every known key, defaults filled in."""
+    if conf is not None and not isinstance(conf, Mapping):
+        raise ConfigError(f"configuration must be a dict of Kafka keys, not {type(conf).__name__}")
+    schema = SCHEMAS[role]
+    given = {**(conf or {}), **extra}
+    out: dict[str, Any] = {name: key.default for name, key in schema.items()}
+    for name, value in given.items():
+        key = schema.get(name)
+        if key is None:
+            hint = difflib.get_close_matches(name, list(schema), n=1)
+            more = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ConfigError(f"unknown {role} configuration '{name}'{more}")
+        out[name] = _coerce(name, key, value)
+    if not out["bootstrap.servers"]:
+        raise ConfigError("configuration 'bootstrap.servers' is required")
+    if role == "producer":
+        _check_producer(out, given)
+    if role == "consumer":
+        _check_consumer(out)
+    return out
+
+
+def _check_producer(out: dict[str, Any], given: Mapping[str, Any]) -> None:
+    if out["transactional.id"] is not None:
+        raise ConfigError("configuration 'transactional.id': transactions are not supported by this client yet")
+    if out["enable.idempotence"]:
+        explicit = "enable.idempotence" in given
+        conflicts = []
+        if out["acks"] != "all":
+            conflicts.append("acks must be all")
+        if out["max.in.flight.requests.per.connection"] > 5:
+            conflicts.append("max.in.flight.requests.per.connection must be at most 5")
+        if out["retries"] == 0:
+            conflicts.append("retries must be greater than 0")
+        if conflicts:
+            if explicit:
+                raise ConfigError("configuration 'enable.idempotence' needs " + "; ".join(conflicts))
+            out["enable.idempotence"] = False  # as Java: the default yields to explicit conflicting settings
+    if out["delivery.timeout.ms"] < out["linger.ms"] + out["request.timeout.ms"]:
+        raise ConfigError("configuration 'delivery.timeout.ms' must be at least linger.ms + request.timeout.ms")
+
+
+def _check_consumer(out: dict[str, Any]) -> None:
+    if out["heartbeat.interval.ms"] >= out["session.timeout.ms"]:
+        raise ConfigError("configuration 'heartbeat.interval.ms' must be lower than session.timeout.ms")
+
+
+def acks_value(acks: str) -> int:
+    return -1 if acks == "all" else int(acks)
+
+
+Serializer = Callable[[Any], bytes | None]

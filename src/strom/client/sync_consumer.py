@@ -1,0 +1,262 @@
+"""strom.Consumer: confluent-kafka's Consumer API over the asyncio consumer.
+
+poll() takes messages from a local batch and crosses to the client thread only to refill it.
+Rebalance callbacks run in the application thread inside poll()/consume(), as with librdkafka: the
+client thread waits for them, so a callback may call assign(), seek() or commit() on the consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from strom.client.config import resolve
+from strom.client.consumer import AsyncConsumer
+from strom.client.loop_thread import LoopThread
+from strom.client.types import Message, TopicPartition
+from strom.protocol.errors import KafkaError
+
+_SLICE = 0.2  # longest single wait on the client thread, so rebalance callbacks are served promptly
+
+
+class Consumer:
+    def __init__(self, config: Mapping[str, Any] | None = None, **kw: Any) -> None:
+        conf = {**(config or {}), **kw}
+        resolve("consumer", conf)
+        self._runner = LoopThread("strom-consumer")
+        self._aio: AsyncConsumer = self._runner.run(_make(conf))
+        self._aio.rebalance_hook = self._rebalance_from_loop
+        self._local: deque[Message] = deque()
+        self._callbacks: deque[tuple[str, list[TopicPartition], asyncio.Future[Any]]] = deque()
+        self._callbacks_lock = threading.Lock()
+        self._closed = False
+        self._next_poke = 0.0
+
+    # -- rebalance callbacks: posted by the loop, run here ------------------------------------------
+    async def _rebalance_from_loop(self, kind: str, tps: list[TopicPartition]) -> dict[tuple[str, int], int]:
+        fut: asyncio.Future[dict[tuple[str, int], int]] = asyncio.get_running_loop().create_future()
+        with self._callbacks_lock:
+            self._callbacks.append((kind, tps, fut))
+        return await fut
+
+    def _take_back(self, tps: list[TopicPartition]) -> dict[tuple[str, int], int]:
+        """Drops the local messages of `tps`; returns the offsets of the first ones (their true positions)."""
+        keys = {(tp.topic, tp.partition) for tp in tps}
+        first: dict[tuple[str, int], int] = {}
+        kept: deque[Message] = deque()
+        for m in self._local:
+            key = (m.topic() or "", m.partition() or 0)
+            if key in keys:
+                first.setdefault(key, m.offset() or 0)
+            else:
+                kept.append(m)
+        self._local = kept
+        return first
+
+    def _serve_callbacks(self) -> None:
+        while True:
+            with self._callbacks_lock:
+                if not self._callbacks:
+                    return
+                kind, tps, fut = self._callbacks.popleft()
+            rewinds = self._take_back(tps) if kind in ("revoke", "lost") else {}
+            cb = self._aio._listener.get(kind)
+            error: BaseException | None = None
+            try:
+                if cb is not None:
+                    cb(self, tps)
+            except BaseException as exc:  # the application's exception surfaces from poll()
+                error = exc
+            self._runner.call_soon(_resolve, fut, rewinds)
+            if error is not None:
+                raise error
+
+    def _call(self, coro: Any, timeout: float | None = None) -> Any:
+        """Runs a coroutine on the client thread while serving rebalance callbacks it may wait for."""
+        fut = self._runner.submit(coro)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self._serve_callbacks()
+            left = _SLICE if deadline is None else min(_SLICE, max(deadline - time.monotonic(), 0))
+            try:
+                return fut.result(left)
+            except TimeoutError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    fut.cancel()
+                    raise
+
+    # -- consuming -----------------------------------------------------------------------------------
+    def subscribe(
+        self,
+        topics: list[str],
+        on_assign: Callable[..., Any] | None = None,
+        on_revoke: Callable[..., Any] | None = None,
+        on_lost: Callable[..., Any] | None = None,
+    ) -> None:
+        self._local.clear()
+        self._call(self._aio.subscribe(topics, on_assign, on_revoke, on_lost))
+
+    def unsubscribe(self) -> None:
+        self._local.clear()
+        self._call(self._aio.unsubscribe())
+
+    def poll(self, timeout: float | None = None) -> Message | None:
+        """One message, or None after `timeout` seconds (forever when None or negative)."""
+        msgs = self.consume(1, timeout)
+        return msgs[0] if msgs else None
+
+    def consume(self, num_messages: int = 1, timeout: float | None = None) -> list[Message]:
+        if self._closed:
+            raise RuntimeError("consumer is closed")
+        if not self._local:
+            self._fill(-1 if timeout is None else timeout)
+        else:
+            self._upkeep()
+        out: list[Message] = []
+        while self._local and len(out) < num_messages:
+            out.append(self._local.popleft())
+        return out
+
+    def _upkeep(self) -> None:
+        """While handing out a local batch: serve callbacks, and let the group rejoin or stay alive."""
+        self._serve_callbacks()
+        now = time.monotonic()
+        group = self._aio._group
+        if group is not None and (now >= self._next_poke or group.need_rejoin or group.lost):
+            self._next_poke = now + 0.1
+            self._runner.call_soon(self._aio.poke)
+
+    def _fill(self, timeout: float) -> None:
+        deadline = None if timeout < 0 else time.monotonic() + timeout
+        while True:
+            self._serve_callbacks()
+            left = _SLICE if deadline is None else min(_SLICE, max(deadline - time.monotonic(), 0))
+            msgs = self._call(self._aio.getmany(left))
+            if msgs:
+                self._local.extend(msgs)
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                self._serve_callbacks()
+                return
+
+    # -- assignment and positions --------------------------------------------------------------------
+    def assign(self, partitions: list[TopicPartition]) -> None:
+        self._local.clear()
+        self._call(self._aio.assign(partitions))
+
+    def incremental_assign(self, partitions: list[TopicPartition]) -> None:
+        self._call(self._aio.incremental_assign(partitions))
+
+    def incremental_unassign(self, partitions: list[TopicPartition]) -> None:
+        gone = {(p.topic, p.partition) for p in partitions}
+        self._local = deque(m for m in self._local if (m.topic(), m.partition()) not in gone)
+        self._call(self._aio.incremental_unassign(partitions))
+
+    def unassign(self) -> None:
+        self._local.clear()
+        self._call(self._aio.unassign())
+
+    def assignment(self) -> list[TopicPartition]:
+        return self._call(_value(self._aio.assignment))  # type: ignore[no-any-return]
+
+    def seek(self, partition: TopicPartition) -> None:
+        key = (partition.topic, partition.partition)
+        self._local = deque(m for m in self._local if (m.topic(), m.partition()) != key)
+        self._call(self._aio.seek(partition))
+
+    def position(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        positions: list[TopicPartition] = self._call(_value(self._aio.position, partitions))
+        # messages in the local batch were not handed out yet: the position is the first of them
+        first: dict[tuple[str, int], int] = {}
+        for m in self._local:
+            first.setdefault((m.topic() or "", m.partition() or 0), m.offset() or 0)
+        for tp in positions:
+            if (tp.topic, tp.partition) in first:
+                tp.offset = first[(tp.topic, tp.partition)]
+        return positions
+
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        self._call(_value(self._aio.pause, partitions))
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        self._call(_value(self._aio.resume, partitions))
+
+    def committed(self, partitions: list[TopicPartition], timeout: float | None = None) -> list[TopicPartition]:
+        return self._call(self._aio.committed(partitions), timeout)  # type: ignore[no-any-return]
+
+    def commit(
+        self, message: Message | None = None, offsets: list[TopicPartition] | None = None, asynchronous: bool = True
+    ) -> list[TopicPartition] | None:
+        """Commits a message's offset + 1, the given offsets, or the current positions; async by default (as confluent)."""
+        if offsets is None and message is None:
+            offsets = [tp for tp in self.position(self.assignment()) if tp.offset >= 0]
+        coro = self._aio.commit(offsets, message)
+        if asynchronous:
+            fut = self._runner.submit(coro)
+            fut.add_done_callback(lambda f: f.exception())  # errors go to on_commit
+            return None
+        return self._call(coro)  # type: ignore[no-any-return]
+
+    def offsets_for_times(self, partitions: list[TopicPartition], timeout: float | None = None) -> list[TopicPartition]:
+        return self._call(self._aio.offsets_for_times(partitions), timeout)  # type: ignore[no-any-return]
+
+    def get_watermark_offsets(self, partition: TopicPartition, timeout: float | None = None, cached: bool = False) -> tuple[int, int]:
+        return self._call(self._aio.get_watermark_offsets(partition), timeout)  # type: ignore[no-any-return]
+
+    def list_topics(self, topic: str | None = None, timeout: float = -1) -> Any:
+        from strom.client.admin import cluster_metadata
+
+        async def fetch() -> Any:
+            await self._aio.cluster.refresh([topic] if topic else None)
+            return cluster_metadata(self._aio.cluster)
+
+        return self._call(fetch(), None if timeout < 0 else timeout)
+
+    def memberid(self) -> str | None:
+        return self._aio.member_id
+
+    def close(self) -> None:
+        """Commits (if auto commit), leaves the group and stops the client thread."""
+        if self._closed:
+            return
+        self._closed = True
+        # positions must not include messages fetched but never handed out
+        rewinds = self._take_back(self.assignment())
+        self._call(_rewind(self._aio, rewinds))
+        try:
+            self._call(self._aio.close(), 30)
+        finally:
+            self._runner.stop()
+
+    def __enter__(self) -> Consumer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+async def _make(conf: dict[str, Any]) -> AsyncConsumer:
+    return AsyncConsumer(conf)
+
+
+async def _rewind(consumer: AsyncConsumer, positions: dict[tuple[str, int], int]) -> None:
+    for tp, offset in positions.items():
+        st = consumer._assigned.get(tp)
+        if st is not None:
+            st.position = offset
+
+
+async def _value(fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
+
+
+def _resolve(fut: asyncio.Future[Any], value: Any) -> None:
+    if not fut.done():
+        fut.set_result(value)
+
+
+_ = KafkaError

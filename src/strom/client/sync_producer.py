@@ -1,0 +1,205 @@
+"""strom.Producer: confluent-kafka's Producer API over the asyncio producer.
+
+produce() only enqueues (no thread hop per record): records pass to the loop thread in bunches, and
+delivery reports come back through a queue that poll() and flush() serve in the application's thread,
+as librdkafka does -- callbacks never run on the client's own thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from strom.client.config import resolve
+from strom.client.loop_thread import LoopThread
+from strom.client.producer import AsyncProducer
+from strom.client.types import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, Message, RecordMetadata
+from strom.protocol.errors import KafkaError
+
+DeliveryCallback = Callable[[KafkaError | None, Message], Any]
+
+
+class Producer:
+    def __init__(self, config: Mapping[str, Any] | None = None, **kw: Any) -> None:
+        conf = {**(config or {}), **kw}
+        resolve("producer", conf)  # raise config errors in the caller's thread, before any thread starts
+        self._default_cb: DeliveryCallback | None = conf.get("on_delivery")
+        self._key_ser = conf.get("key.serializer")
+        self._value_ser = conf.get("value.serializer")
+        self._runner = LoopThread("strom-producer")
+        self._aio: AsyncProducer = self._runner.run(_make(conf))
+        self._intake: deque[tuple[Any, ...]] = deque()
+        self._intake_lock = threading.Lock()
+        self._intake_scheduled = False
+        self._backlog: deque[tuple[Any, ...]] = deque()  # loop side: waiting for topic metadata
+        self._backlog_task: asyncio.Task[None] | None = None
+        self._reports: deque[tuple[Any, ...]] = deque()
+        self._report_ready = threading.Event()
+        self._max_queued = max(self._aio.buffer_memory // 100, 100000)
+        self._closed = False
+
+    def produce(
+        self,
+        topic: str,
+        value: Any = None,
+        key: Any = None,
+        partition: int = -1,
+        on_delivery: DeliveryCallback | None = None,
+        timestamp: int = 0,
+        headers: Any = None,
+        callback: DeliveryCallback | None = None,
+    ) -> None:
+        """Queues a record; its delivery report is served by a later poll() or flush()."""
+        if self._closed:
+            raise RuntimeError("producer is closed")
+        if self._key_ser is not None:
+            key = self._key_ser(key)
+        if self._value_ser is not None:
+            value = self._value_ser(value)
+        if value is not None and not isinstance(value, (bytes, bytearray, memoryview, str)):
+            raise TypeError(f"value must be bytes or str, not {type(value).__name__} (set value.serializer)")
+        if key is not None and not isinstance(key, (bytes, bytearray, memoryview, str)):
+            raise TypeError(f"key must be bytes or str, not {type(key).__name__} (set key.serializer)")
+        if len(self) >= self._max_queued:
+            raise BufferError("Local: Queue full")
+        cb = on_delivery or callback or self._default_cb
+        item = (topic, value, key, partition, timestamp or None, headers, cb)
+        with self._intake_lock:
+            self._intake.append(item)
+            if self._intake_scheduled:
+                return
+            self._intake_scheduled = True
+        self._runner.call_soon(self._drain_intake)
+
+    # loop thread ------------------------------------------------------------------------------
+    def _drain_intake(self) -> None:
+        with self._intake_lock:
+            items = list(self._intake)
+            self._intake.clear()
+            self._intake_scheduled = False
+        if self._backlog:
+            self._backlog.extend(items)
+            return
+        for i, item in enumerate(items):
+            if self._aio.cluster.topics.get(item[0]) is None:
+                self._backlog.extend(items[i:])
+                self._backlog_task = asyncio.ensure_future(self._serve_backlog())
+                return
+            self._append(item)
+
+    def _append(self, item: tuple[Any, ...]) -> None:
+        topic, value, key, partition, timestamp, headers, cb = item
+        completion = functools.partial(self._completed, cb, key, value, headers, timestamp)
+        self._aio.append(topic, value, key, partition, timestamp, headers, completion)
+
+    async def _serve_backlog(self) -> None:
+        await self._aio.start()
+        while self._backlog:
+            item = self._backlog[0]
+            if self._aio.cluster.topics.get(item[0]) is None:
+                try:
+                    await self._aio.wait_for_topic(item[0])
+                except KafkaError as exc:
+                    self._backlog.popleft()
+                    self._completed(item[6], item[2], item[1], item[5], item[4], exc, None)
+                    continue
+            self._backlog.popleft()
+            self._append(item)
+
+    def _completed(
+        self, cb: Any, key: Any, value: Any, headers: Any, timestamp: Any, error: KafkaError | None, md: RecordMetadata | None
+    ) -> None:
+        self._reports.append((cb, key, value, headers, timestamp, error, md))
+        self._report_ready.set()
+
+    # application thread -------------------------------------------------------------------------
+    def poll(self, timeout: float | None = None) -> int:
+        """Serves queued delivery reports (waiting up to `timeout` s for one); returns how many."""
+        if not self._reports and timeout != 0:
+            self._report_ready.clear()
+            if not self._reports:
+                self._report_ready.wait(None if timeout is None or timeout < 0 else timeout)
+        served = 0
+        while self._reports:
+            cb, key, value, headers, timestamp, error, md = self._reports.popleft()
+            served += 1
+            if cb is None:
+                continue
+            if md is not None:
+                ts = (TIMESTAMP_LOG_APPEND_TIME, md.timestamp) if md.timestamp >= 0 else (TIMESTAMP_CREATE_TIME, timestamp or -1)
+                msg = Message(md.topic, md.partition, md.offset, key, value, _headers(headers), ts)
+            else:
+                msg = Message(None, None, None, key, value, _headers(headers), error=error)
+            cb(error, msg)
+        return served
+
+    def flush(self, timeout: float | None = None) -> int:
+        """Sends everything queued, serving delivery reports, until done or `timeout`; returns what is left."""
+        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
+        self._runner.call_soon(self._begin_flush)
+        try:
+            while len(self) > 0:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    break
+                self.poll(0.1 if left is None else min(left, 0.1))
+        finally:
+            self._runner.call_soon(self._end_flush)
+        return len(self)
+
+    def _begin_flush(self) -> None:
+        self._aio._flushing += 1
+        self._aio._kick()
+
+    def _end_flush(self) -> None:
+        self._aio._flushing -= 1
+
+    def __len__(self) -> int:
+        return len(self._intake) + len(self._backlog) + self._aio.pending + len(self._reports)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def list_topics(self, topic: str | None = None, timeout: float = -1) -> Any:
+        from strom.client.admin import cluster_metadata
+
+        async def fetch() -> Any:
+            await self._aio.cluster.refresh([topic] if topic else None)
+            return cluster_metadata(self._aio.cluster)
+
+        return self._runner.run(fetch(), None if timeout < 0 else timeout)
+
+    def close(self, timeout: float | None = None) -> int:
+        """Flushes and stops the client thread; returns the number of undelivered records."""
+        if self._closed:
+            return 0
+        left = self.flush(timeout)
+        self._closed = True
+        self._runner.run(self._aio.close(0))
+        self.poll(0)
+        self._runner.stop()
+        return left
+
+    def __enter__(self) -> Producer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+async def _make(conf: dict[str, Any]) -> AsyncProducer:
+    producer = AsyncProducer({k: v for k, v in conf.items() if k not in ("on_delivery", "key.serializer", "value.serializer")})
+    await producer.start()
+    return producer
+
+
+def _headers(headers: Any) -> list[tuple[str, bytes | None]] | None:
+    if not headers:
+        return None
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return [(k, v.encode() if isinstance(v, str) else v) for k, v in items]
