@@ -107,21 +107,21 @@ def test_no_live_isr_means_offline_unless_unclean_election(cluster_factory) -> N
             f.result(30)
         for t in ("clean", "dirty"):
             wait_until(lambda t=t: zk.exists(f"/brokers/topics/{t}/partitions/0/state"))
-        # broker 2 leaves the ISR (it dies and comes back), then the leader 1 dies
+        # broker 2 dies and leaves the ISR; then the leader 1 dies too: no live replica at all
         for t in ("clean", "dirty"):
             assert _state(zk, t, 0)["leader"] == 1
         cluster.brokers[2].kill()
         for t in ("clean", "dirty"):
             wait_until(lambda t=t: _state(zk, t, 0)["isr"] == [1], message="ISR [1]")
-        cluster.brokers[2].start()
-        wait_until(lambda: "2" in zk.children("/brokers/ids"))
         cluster.brokers[1].kill()
-        # clean: no live ISR member -> no leader, ISR keeps its last member
-        wait_until(lambda: _state(zk, "clean", 0)["leader"] == -1, message="offline partition")
-        assert _state(zk, "clean", 0)["isr"] == [1]
-        # unclean allowed: the out-of-sync replica 2 becomes leader
+        for t in ("clean", "dirty"):
+            wait_until(lambda t=t: _state(zk, t, 0)["leader"] == -1, message="offline partition")
+            assert _state(zk, t, 0)["isr"] == [1]  # the ISR keeps its last member
+        # the out-of-sync replica 2 returns: only the topic allowing unclean election takes it as leader
+        cluster.brokers[2].start()
         wait_until(lambda: _state(zk, "dirty", 0)["leader"] == 2, message="unclean election")
         assert _state(zk, "dirty", 0)["isr"] == [2]
+        assert _state(zk, "clean", 0)["leader"] == -1
         # the clean partition comes back when its ISR member does
         cluster.brokers[1].start()
         wait_until(lambda: _state(zk, "clean", 0)["leader"] == 1, message="clean leader back")
