@@ -138,9 +138,11 @@ class ProducerStateManager:
 
     def _replay(self, log: PartitionLog, from_offset: int) -> None:
         for seg in log.segments:
+            cached, seg.recovered_producer_batches = seg.recovered_producer_batches, None
             if seg.next_offset <= from_offset:
                 continue
-            self.update([(p, h) for p, h in seg.batch_headers() if h.base_offset >= from_offset])
+            headers = cached if cached is not None else seg.batch_headers()
+            self.update([(p, h) for p, h in headers if h.base_offset >= from_offset and h.producer_id >= 0])
 
 
 def encode_snapshot(producers: dict[int, ProducerEntry]) -> bytes:

@@ -74,6 +74,8 @@ class Segment:
         # anyway, so they are written in bulk (at 64 KiB, flush, roll, close), not one syscall per batch
         self._index_pending = bytearray()
         self._time_pending = bytearray()
+        # idempotent batches seen by the last recover(): producer state replays them without a second scan
+        self.recovered_producer_batches: list[tuple[int, BatchHeader]] | None = None
 
     # ---- recovery and loading ------------------------------------------------------------------------
 
@@ -93,6 +95,7 @@ class Segment:
         self._index_pending.clear()
         self._time_pending.clear()
         file_size = os.fstat(self._fd).st_size
+        self.recovered_producer_batches = []
         pos = self._scan_valid_prefix(file_size, allow_offset_gaps) if file_size else 0
         truncated = file_size - pos
         if truncated:
@@ -105,6 +108,7 @@ class Segment:
         """Length of the valid prefix of the log, tracking each valid batch. The file is mapped, not read:
         CRC32C runs over the page cache directly (no copy into Python)."""
         pos = 0
+        producer_batches = self.recovered_producer_batches = []
         with mmap.mmap(self._fd, file_size, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as view:
             while pos + BATCH_HEADER_SIZE <= file_size:
                 try:
@@ -122,6 +126,8 @@ class Segment:
                 if crc32c.crc32c(view[pos + CRC_START : pos + size]) != header.crc:
                     break
                 self._track(header, pos)
+                if header.producer_id >= 0:
+                    producer_batches.append((pos, header))
                 pos += size
         return pos
 
