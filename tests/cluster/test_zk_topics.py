@@ -84,3 +84,25 @@ def test_create_partitions_delete_topic_and_bad_requests(cluster_factory) -> Non
             wait_until(lambda broker=broker: "grow" not in _admin(broker.bootstrap).list_topics(timeout=10).topics)
     finally:
         zk.close()
+
+
+def test_deleting_a_topic_with_an_offline_replica_completes_when_it_returns(cluster_factory) -> None:
+    cluster = cluster_factory(3)
+    zk = cluster.zk_client()
+    try:
+        admin = _admin(cluster.brokers[0].bootstrap)
+        admin.create_topics([NewTopic("gone", 2, 3)])["gone"].result(30)
+        data_dir = cluster.brokers[2].base / "data"
+        wait_until(lambda: (data_dir / "gone-0").exists() and (data_dir / "gone-1").exists(), message="replica logs on broker 2")
+        cluster.brokers[2].kill()
+        wait_until(lambda: "2" not in zk.children("/brokers/ids"), message="broker 2 expired")
+        admin.delete_topics(["gone"])["gone"].result(30)
+        # Kafka's rule: the deletion waits for the offline replica; the topic is gone for clients already
+        wait_until(lambda: "gone" not in admin.list_topics(timeout=10).topics, message="topic hidden")
+        assert zk.exists("/brokers/topics/gone") is not None and zk.exists("/admin/delete_topics/gone") is not None
+        cluster.brokers[2].start()
+        wait_until(lambda: zk.exists("/admin/delete_topics/gone") is None, message="deletion completed")
+        assert zk.exists("/brokers/topics/gone") is None and zk.exists("/config/topics/gone") is None
+        wait_until(lambda: not (data_dir / "gone-0").exists() and not (data_dir / "gone-1").exists(), message="stray logs deleted")
+    finally:
+        zk.close()

@@ -53,6 +53,7 @@ class Controller:
         self.topics: dict[str, zd.TopicAssignment] = {}
         self.states: dict[TP, zd.LeaderIsr] = {}
         self.deleting: set[str] = set()
+        self.deletion_pending: dict[str, set[int]] = {}  # topic -> offline replicas not yet told to delete
         self.channel = ControllerChannel()
         self._queue: asyncio.Queue[tuple[Callable[[], Awaitable[Any]], asyncio.Future[Any] | None]] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
@@ -353,6 +354,7 @@ class Controller:
         offline = [tp for tp, s in self.states.items() if s.leader not in self.brokers]
         changed = await self._elect_offline(offline)
         self._broadcast(changed)
+        await self._resume_deletions(new)
         await self._check_reassignments()
 
     def _broadcast(self, changed: list[TP]) -> None:
@@ -555,6 +557,7 @@ class Controller:
     def _forget_topic(self, topic: str) -> None:
         self.topics.pop(topic, None)
         self.deleting.discard(topic)
+        self.deletion_pending.pop(topic, None)
         for tp in [tp for tp in self.states if tp[0] == topic]:
             del self.states[tp]
 
@@ -565,7 +568,7 @@ class Controller:
             for topic in children:
                 await self._zk(self.zk.delete, zd.delete_topic_path(topic))
             return
-        doomed = [t for t in children if t in self.topics]
+        doomed = [t for t in children if t in self.topics and t not in self.deletion_pending]
         for topic in children:
             if topic not in self.topics:
                 await self._zk(self.zk.delete, zd.delete_topic_path(topic))
@@ -574,17 +577,36 @@ class Controller:
         self.deleting.update(doomed)
         log.info("[Controller id=%d] deleting topic(s) %s", self.broker_id, doomed)
         self._send_update_metadata(self.brokers.keys(), deleting=doomed)
-        for broker_id in self.brokers:
-            tps = [tp for tp in self.states if tp[0] in doomed and broker_id in self._all_replicas(tp)]
-            self._send_stop_replica(broker_id, tps, delete=True)
         for topic in doomed:
-            try:
-                await self._zk(self.zk.delete, zd.topic_path(topic), recursive=True)
-                await self._zk(self.zk.delete, zd.topic_config_path(topic))
-                await self._zk(self.zk.delete, zd.delete_topic_path(topic))
-            except ZkError as exc:
-                log.warning("[Controller id=%d] could not remove znodes of %s: %s", self.broker_id, topic, exc)
-            self._forget_topic(topic)
+            replicas = {r for tp in self.states if tp[0] == topic for r in self._all_replicas(tp)}
+            for broker_id in replicas & set(self.brokers):
+                self._send_stop_replica(broker_id, [tp for tp in self.states if tp[0] == topic], delete=True)
+            offline = replicas - set(self.brokers)
+            if offline:
+                # as Kafka's TopicDeletionManager: the deletion completes when the offline replicas return
+                log.info("[Controller id=%d] deletion of %s waits for offline replica(s) %s", self.broker_id, topic, sorted(offline))
+                self.deletion_pending[topic] = offline
+            else:
+                await self._finish_deletion(topic)
+
+    async def _resume_deletions(self, returned: set[int]) -> None:
+        for topic, pending in list(self.deletion_pending.items()):
+            for broker_id in pending & returned:
+                self._send_stop_replica(broker_id, [tp for tp in self.states if tp[0] == topic], delete=True)
+                pending.discard(broker_id)
+            if not pending:
+                await self._finish_deletion(topic)
+
+    async def _finish_deletion(self, topic: str) -> None:
+        try:
+            await self._zk(self.zk.delete, zd.topic_path(topic), recursive=True)
+            await self._zk(self.zk.delete, zd.topic_config_path(topic))
+            await self._zk(self.zk.delete, zd.delete_topic_path(topic))
+        except ZkError as exc:
+            log.warning("[Controller id=%d] could not remove znodes of %s: %s", self.broker_id, topic, exc)
+        self.deletion_pending.pop(topic, None)
+        self._forget_topic(topic)
+        log.info("[Controller id=%d] deletion of topic %s completed", self.broker_id, topic)
 
     # ---- API events (run on the queue through submit) -----------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from functools import partial
 from typing import Any
 
@@ -61,12 +62,19 @@ class ClusterMember:
         if existing is not None and existing[1].ephemeral_owner == self.zk.session_id:
             self.broker_epoch = existing[1].czxid
             return
-        try:
-            self.zk.create(path, info.encode(), ephemeral=True)
-        except ZkNodeExists:
-            raise ZkError(
-                f"Error while creating ephemeral at {path}, node already exists and owner does not match current session"
-            ) from None
+        # After a kill -9 and a quick restart the previous session's znode lives until that session expires:
+        # wait for it (up to one session timeout) rather than fail; a second live broker with our id keeps it.
+        deadline = time.monotonic() + self.zk.session_timeout_s + 2
+        while True:
+            try:
+                self.zk.create(path, info.encode(), ephemeral=True)
+                break
+            except ZkNodeExists:
+                if time.monotonic() > deadline:
+                    raise ZkError(
+                        f"Error while creating ephemeral at {path}, node already exists and owner does not match current session"
+                    ) from None
+                time.sleep(0.2)
         stat = self.zk.exists(path)
         self.broker_epoch = stat.czxid if stat else -1
         log.info(

@@ -67,6 +67,7 @@ class ZkClient:
     def __init__(self, connect: str, session_timeout_ms: int = 18000, connection_timeout_ms: int | None = None) -> None:
         self.connect_string = connect
         self.connection_timeout = (connection_timeout_ms or session_timeout_ms) / 1000
+        self.session_timeout_s = session_timeout_ms / 1000
         hosts, slash, chroot = connect.partition("/")
         self._chroot = "/" + chroot.strip("/") if slash and chroot.strip("/") else ""
         retry = KazooRetry(max_tries=-1, delay=0.1, max_delay=1.0)
