@@ -122,7 +122,8 @@ def leaders(bootstrap: str) -> dict[int, int]:
 
 def isr(bootstrap: str, partition: int) -> list[int]:
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    return sorted(admin.list_topics(TOPIC, timeout=10).topics[TOPIC].partitions[partition].isrs)
+    found = admin.list_topics(TOPIC, timeout=10).topics[TOPIC].partitions.get(partition)
+    return sorted(found.isrs) if found is not None else []
 
 
 def read_all(bootstrap: str, partition: int, end: int) -> list[tuple[int, bytes]]:

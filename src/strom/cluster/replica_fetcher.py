@@ -278,7 +278,8 @@ class ReplicaFetcher:
             log.info("Follower %s-%d restarts at the leader's log start offset %d", plog.topic, plog.partition, data.log_start_offset)
             plog.truncate_fully_and_start_at(data.log_start_offset)
         elif data.high_watermark >= 0 and plog.log_end_offset > data.high_watermark:
-            plog.truncate_to(max(data.high_watermark, plog.high_watermark if plog.high_watermark <= data.high_watermark else 0))
+            # Ahead of the leader: what is below its high watermark is committed everywhere; re-check by epoch.
+            plog.truncate_to(data.high_watermark)
             state.truncating = True
         else:
             state.delayed_until = asyncio.get_running_loop().time() + self.backoff_s

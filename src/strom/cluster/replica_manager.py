@@ -174,6 +174,14 @@ class ReplicaManager:
         for fetcher in self.fetchers.values():
             fetcher.remove((part.topic, part.index))
 
+    def missing_partition_error(self, topic: str, index: int) -> int:
+        """Kafka's getPartitionOrError: a partition the cluster has but this broker holds no replica of is
+        NOT_LEADER_OR_FOLLOWER (the client's metadata is stale), anything else UNKNOWN_TOPIC_OR_PARTITION."""
+        state = self.broker.metadata.topics.get(topic)
+        if state is not None and index in state.partitions:
+            return ErrorCode.NOT_LEADER_OR_FOLLOWER
+        return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+
     # ---- StopReplica -----------------------------------------------------------------------------------
 
     def stop_replica(self, topic: str, index: int, leader_epoch: int, delete: bool) -> int:

@@ -71,7 +71,10 @@ def _read_all(ctx: Any, request: Any, topics: list[tuple[Any, str | None]]) -> t
             if part is None:
                 parts.append(
                     PartitionData(
-                        partition_index=fp.partition, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, high_watermark=-1, records=b""
+                        partition_index=fp.partition,
+                        error_code=broker.replica_manager.missing_partition_error(name, fp.partition),
+                        high_watermark=-1,
+                        records=b"",
                     )
                 )
                 continue

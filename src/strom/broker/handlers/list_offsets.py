@@ -23,10 +23,13 @@ async def handle(ctx: Any, request: Any) -> ListOffsetsResponse:
         parts = []
         for p in t.partitions:
             part = broker.partitions.get((t.name, p.partition_index))
-            if part is None:
-                parts.append(
-                    ListOffsetsPartitionResponse(partition_index=p.partition_index, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+            if part is None or not part.is_leader:
+                code = (
+                    broker.replica_manager.missing_partition_error(t.name, p.partition_index)
+                    if part is None
+                    else ErrorCode.NOT_LEADER_OR_FOLLOWER
                 )
+                parts.append(ListOffsetsPartitionResponse(partition_index=p.partition_index, error_code=code))
                 continue
             if p.current_leader_epoch >= 0 and p.current_leader_epoch != part.leader_epoch:
                 code = ErrorCode.FENCED_LEADER_EPOCH if p.current_leader_epoch < part.leader_epoch else ErrorCode.UNKNOWN_LEADER_EPOCH

@@ -18,7 +18,7 @@ from strom.protocol.schema.offset_for_leader_epoch import (
 def _end_offset(broker: Any, topic: str, p: Any) -> EpochEndOffset:
     part = broker.partitions.get((topic, p.partition))
     if part is None:
-        return EpochEndOffset(error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition=p.partition)
+        return EpochEndOffset(error_code=broker.replica_manager.missing_partition_error(topic, p.partition), partition=p.partition)
     if p.current_leader_epoch >= 0 and p.current_leader_epoch != part.leader_epoch:
         code = ErrorCode.FENCED_LEADER_EPOCH if p.current_leader_epoch < part.leader_epoch else ErrorCode.UNKNOWN_LEADER_EPOCH
         return EpochEndOffset(error_code=code, partition=p.partition)

@@ -60,7 +60,7 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
                 continue
             part = broker.partitions.get((topic.name, pd.index))
             if part is None:
-                parts.append(_error(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                parts.append(_error(pd.index, broker.replica_manager.missing_partition_error(topic.name, pd.index)))
                 continue
             if not part.is_leader:
                 parts.append(_error(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER))
