@@ -44,7 +44,7 @@ def topic(admin: strom.AdminClient) -> Callable[..., str]:
     def make(partitions: int = 3, config: dict[str, str] | None = None) -> str:
         name = f"cl-{uuid.uuid4().hex[:8]}"
         admin.create_topics([NewTopic(name, partitions, 1, config=config)])[name].result(20)
-        wait_for(lambda: len(admin.list_topics(name).topics[name].partitions) == partitions)
+        wait_for(lambda: name in admin.list_topics(name).topics and len(admin.list_topics(name).topics[name].partitions) == partitions)
         return name
 
     return make
@@ -377,7 +377,7 @@ def test_admin_topics_partitions_configs(bootstrap: str, admin: strom.AdminClien
     desc = admin.describe_topics([name])[name].result(20)
     assert [p.id for p in desc.partitions] == [0, 1]
     assert admin.create_partitions([NewPartitions(name, 5)])[name].result(20) is None
-    wait_for(lambda: len(admin.list_topics(name).topics[name].partitions) == 5)
+    wait_for(lambda: name in admin.list_topics(name).topics and len(admin.list_topics(name).topics[name].partitions) == 5)
     res_key = ConfigResource("topic", name)
     configs = admin.describe_configs([res_key])[res_key].result(20)
     assert configs["retention.ms"].value == "3600000"

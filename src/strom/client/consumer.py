@@ -23,13 +23,13 @@ from strom.client.cluster import Cluster
 from strom.client.config import resolve
 from strom.client.group import GroupMember
 from strom.client.producer import wait_event
+from strom.client.record_codec import batch_payload, decode_into
 from strom.client.types import (
     OFFSET_BEGINNING,
     OFFSET_END,
     OFFSET_INVALID,
     OFFSET_STORED,
     TIMESTAMP_CREATE_TIME,
-    TIMESTAMP_LOG_APPEND_TIME,
     Message,
     TopicPartition,
 )
@@ -464,14 +464,22 @@ class AsyncConsumer:
             if header.is_transactional and header.producer_id in aborted:
                 next_offset = max(next_offset, last + 1)
                 continue
-            ts_type = TIMESTAMP_LOG_APPEND_TIME if header.timestamp_type else TIMESTAMP_CREATE_TIME
-            epoch = header.partition_leader_epoch
-            for r in iter_records(records, bpos):
-                if r.offset < position:
-                    continue
-                key = kd(r.key) if kd is not None else r.key
-                value = vd(r.value) if vd is not None else r.value
-                out.append(Message(topic, partition, r.offset, key, value, r.headers, (ts_type, r.timestamp), None, epoch))
+            data = batch_payload(records, bpos, header.size, header.compression)
+            log_append = header.max_timestamp if header.timestamp_type else None
+            decode_into(
+                out,
+                data,
+                header.records_count,
+                header.base_offset,
+                header.base_timestamp,
+                log_append,
+                position,
+                topic,
+                partition,
+                header.partition_leader_epoch,
+                kd,
+                vd,
+            )
             next_offset = max(next_offset, last + 1)
         return out, next_offset
 

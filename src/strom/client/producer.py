@@ -22,10 +22,10 @@ from typing import Any
 from strom.client.cluster import Cluster
 from strom.client.config import acks_value, resolve
 from strom.client.partitioner import partition_for_key
+from strom.client.record_codec import BatchWriter
 from strom.client.types import RecordMetadata
 from strom.protocol.compression import CODEC_IDS
 from strom.protocol.errors import ErrorCode, KafkaError
-from strom.protocol.records import BatchBuilder
 from strom.protocol.schema.init_producer_id import InitProducerIdRequest
 from strom.protocol.schema.produce import PartitionProduceData, ProduceRequest, TopicProduceData
 
@@ -42,7 +42,7 @@ class _Batch:
 
     def __init__(self, tp: TP, codec: int, now: float) -> None:
         self.tp = tp
-        self.builder = BatchBuilder(compression_type=codec)
+        self.builder = BatchWriter(codec)
         self.entries: list[Completion] = []
         self.created = now
         self.closed = False
@@ -91,6 +91,8 @@ class AsyncProducer:
         self._requests_in_flight: dict[int, int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.idle_hook: Callable[[], None] | None = None  # the sync facade's flush() waits on it
         self._sender: asyncio.Task[None] | None = None
         self._refreshing: asyncio.Task[Any] | None = None
         self._flushing = 0
@@ -108,6 +110,7 @@ class AsyncProducer:
     async def start(self) -> None:
         """Connects and (idempotent producer) gets a producer id; send() calls it on first use."""
         if self._sender is None:
+            self._loop = asyncio.get_running_loop()
             self._wake = asyncio.Event()
             self._idle = asyncio.Event()
             self._idle.set()
@@ -181,19 +184,23 @@ class AsyncProducer:
         if self._closed:
             _complete(completion, KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "producer is closed"), None)
             return
-        if isinstance(headers, Mapping):
-            headers = list(headers.items())
-        headers = [(k, v.encode() if isinstance(v, str) else v) for k, v in headers] if headers else ()
-        if isinstance(value, str):
-            value = value.encode()
-        if isinstance(key, str):
-            key = key.encode()
+        if headers:
+            items = headers.items() if isinstance(headers, Mapping) else headers
+            headers = [(k, v.encode() if isinstance(v, str) else v) for k, v in items]
+        else:
+            headers = None
+        if value.__class__ is not bytes and value is not None:
+            value = value.encode() if isinstance(value, str) else bytes(value)
+        if key.__class__ is not bytes and key is not None:
+            key = key.encode() if isinstance(key, str) else bytes(key)
         info = self.cluster.topics.get(topic)
         n = len(info.partitions) if info is not None else 0
         if n == 0:
             _complete(completion, KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {topic} does not exist"), None)
             return
-        size = RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0) + sum(len(k) + len(v or b"") for k, v in headers)
+        size = RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
+        if headers:
+            size += sum(len(k) + len(v or b"") for k, v in headers)
         if size > self.max_request_size:
             _complete(
                 completion,
@@ -219,21 +226,23 @@ class AsyncProducer:
         if batch is not None and batch.builder.estimated_size + size > self.batch_size:
             batch.closed = True
             batch = None
-        now = asyncio.get_running_loop().time()
         if batch is None:
+            loop = self._loop
+            assert loop is not None
+            now = loop.time()
             batch = _Batch(tp, self.codec, now)
             queue.append(batch)
             if self.linger == 0 or len(queue) > 1:
                 self._kick()
             else:
-                asyncio.get_running_loop().call_at(now + self.linger, self._kick)
+                loop.call_at(now + self.linger, self._kick)
         batch.builder.append(value, key, timestamp, headers)
         batch.entries.append(completion)
         batch.nbytes += size
         self.buffered_bytes += size
         self.pending += 1
-        assert self._idle is not None
-        self._idle.clear()
+        if self.pending == 1:
+            self._idle.clear()  # type: ignore[union-attr]
         if batch.builder.estimated_size >= self.batch_size:
             batch.closed = True
             if key is None:
@@ -455,6 +464,8 @@ class AsyncProducer:
             self._space.set()
         if self.pending == 0 and self._idle is not None:
             self._idle.set()
+            if self.idle_hook is not None:
+                self.idle_hook()
 
 
 async def wait_event(event: asyncio.Event, timeout: float | None) -> None:

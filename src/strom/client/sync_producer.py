@@ -33,6 +33,7 @@ class Producer:
         self._value_ser = conf.get("value.serializer")
         self._runner = LoopThread("strom-producer")
         self._aio: AsyncProducer = self._runner.run(_make(conf))
+        self._aio.idle_hook = self._wake_poll
         self._intake: deque[tuple[Any, ...]] = deque()
         self._intake_lock = threading.Lock()
         self._intake_scheduled = False
@@ -65,7 +66,7 @@ class Producer:
             raise TypeError(f"value must be bytes or str, not {type(value).__name__} (set value.serializer)")
         if key is not None and not isinstance(key, (bytes, bytearray, memoryview, str)):
             raise TypeError(f"key must be bytes or str, not {type(key).__name__} (set key.serializer)")
-        if len(self) >= self._max_queued:
+        if self._aio.pending + len(self._intake) >= self._max_queued:
             raise BufferError("Local: Queue full")
         cb = on_delivery or callback or self._default_cb
         item = (topic, value, key, partition, timestamp or None, headers, cb)
@@ -94,7 +95,8 @@ class Producer:
 
     def _append(self, item: tuple[Any, ...]) -> None:
         topic, value, key, partition, timestamp, headers, cb = item
-        completion = functools.partial(self._completed, cb, key, value, headers, timestamp)
+        # without a callback nothing needs the report: the record only counts in len() until delivered
+        completion = None if cb is None else functools.partial(self._completed, cb, key, value, headers, timestamp)
         self._aio.append(topic, value, key, partition, timestamp, headers, completion)
 
     async def _serve_backlog(self) -> None:
@@ -115,6 +117,10 @@ class Producer:
         self, cb: Any, key: Any, value: Any, headers: Any, timestamp: Any, error: KafkaError | None, md: RecordMetadata | None
     ) -> None:
         self._reports.append((cb, key, value, headers, timestamp, error, md))
+        if not self._report_ready.is_set():
+            self._report_ready.set()
+
+    def _wake_poll(self) -> None:
         self._report_ready.set()
 
     # application thread -------------------------------------------------------------------------
