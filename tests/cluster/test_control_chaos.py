@@ -1,0 +1,139 @@
+"""Control-plane chaos: while an acks=all idempotent producer (RF=3, min.insync.replicas=2) and a consumer group
+run, the controller is killed -9, ZooKeeper is restarted, and a leader is stopped with a controlled shutdown.
+Afterwards every acknowledged record is present exactly once and in order, the group consumed them all, and
+the replicas are identical up to the high watermark. (The leader-kill loop is test_replication_chaos.py.)"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from strom.testing.zookeeper import ZooKeeperProcess
+from tests.cluster.conftest import Cluster, wait_until
+from tests.cluster.test_replication_chaos import PARTITIONS, TOPIC, AckingProducer, GroupConsumer, isr, leaders, log_bytes, read_all
+
+pytestmark = [pytest.mark.zookeeper, pytest.mark.timeout(400)]
+
+
+def _controller(zk: Any) -> int:
+    got = zk.get("/controller")
+    return int(json.loads(got[0])["brokerid"]) if got else -1
+
+
+def run_control_chaos(zk_server: ZooKeeperProcess, cluster: Cluster, rounds: int) -> dict[str, Any]:
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+    admin.create_topics([NewTopic(TOPIC, PARTITIONS, 3, config={"min.insync.replicas": "2"})])[TOPIC].result(30)
+    wait_until(lambda: all(isr(cluster.bootstrap, p) == [0, 1, 2] for p in range(PARTITIONS)), message="full ISR")
+    producer = AckingProducer(cluster.bootstrap)
+    producer.start()
+    group = GroupConsumer(cluster.bootstrap)
+    group.start()
+    zk = cluster.zk_client()
+    events: list[tuple[str, float]] = []
+
+    def progress(before: int) -> None:
+        wait_until(lambda: producer.acked_count > before + 50, timeout=60, message="acks continue")
+
+    def healthy() -> None:
+        wait_until(lambda: zk.children("/brokers/ids") == ["0", "1", "2"], timeout=60, message="all brokers registered")
+        wait_until(lambda: all(isr(cluster.bootstrap, p) == [0, 1, 2] for p in range(PARTITIONS)), timeout=90, message="ISR back to 3")
+
+    try:
+        wait_until(lambda: producer.acked_count > 200, message="first acks")
+        for _ in range(rounds):
+            # 1. kill -9 the controller: another broker takes over with a higher epoch
+            victim, epoch = _controller(zk), int(zk.get("/controller_epoch")[0])
+            before, started = producer.acked_count, time.monotonic()
+            cluster.brokers[victim].kill()
+            wait_until(lambda victim=victim, zk=zk: _controller(zk) not in (victim, -1), timeout=30, message="new controller")
+            assert int(zk.get("/controller_epoch")[0]) > epoch
+            survivors = ",".join(b.bootstrap for i, b in cluster.brokers.items() if i != victim)
+            wait_until(lambda v=victim, s=survivors: all(x not in (v, -1) for x in leaders(s).values()), timeout=60, interval=0.1)
+            progress(before)
+            events.append(("controller kill -9", time.monotonic() - started))
+            cluster.brokers[victim].start()
+            healthy()
+
+            # 2. restart ZooKeeper under the running cluster
+            before, started = producer.acked_count, time.monotonic()
+            zk.close()
+            zk_server.stop()
+            time.sleep(1.0)
+            zk_server.start()
+            zk = cluster.zk_client()
+            progress(before)
+            events.append(("zookeeper restart", time.monotonic() - started))
+            healthy()
+
+            # 3. controlled shutdown of a partition leader, then its return
+            victim = leaders(cluster.bootstrap)[0]
+            before, started = producer.acked_count, time.monotonic()
+            assert cluster.brokers[victim].stop() == 0
+            assert all(x != victim for x in leaders(cluster.bootstrap).values())
+            progress(before)
+            events.append(("controlled shutdown", time.monotonic() - started))
+            cluster.brokers[victim].start()
+            healthy()
+    finally:
+        producer.stop()
+        zk.close()
+        try:
+            acked_values = {v for values in producer.acked.values() for _, v in values}
+            wait_until(lambda: acked_values <= group.seen, timeout=60, interval=0.2, message="the group consumed every acked record")
+        finally:
+            group.stop()
+
+    assert not producer.failed, producer.failed[:5]
+    lost = 0
+    for partition in range(PARTITIONS):
+        acked = producer.acked[partition]
+        got = read_all(cluster.bootstrap, partition, max(o for o, _ in acked) + 1)
+        offsets = [o for o, _ in got]
+        assert offsets == sorted(set(offsets)), "offsets go backwards or repeat"
+        by_offset = dict(got)
+        lost += sum(1 for o, v in acked if by_offset.get(o) != v)
+        values = [v for _, v in got]
+        assert len(values) == len(set(values)), "a record was written twice"
+        numbers = [int(v.split(b"-")[1]) for v in values]
+        assert numbers == sorted(numbers), "records out of order within the partition"
+        hw = max(o for o, _ in acked) + 1
+        wait_until(
+            lambda partition=partition, hw=hw: len({log_bytes(b.base / "data", partition, hw) for b in cluster.brokers.values()}) == 1,
+            timeout=30,
+            message=f"identical replicas of partition {partition}",
+        )
+    assert lost == 0, f"{lost} acknowledged records lost"
+    return {"rounds": rounds, "acked": producer.acked_count, "lost": lost, "events": [(n, round(s, 2)) for n, s in events]}
+
+
+def _cluster(zk_server: ZooKeeperProcess) -> Cluster:
+    return Cluster(zk_server, 3, {"replica.lag.time.max.ms": "10000", "zookeeper.session.timeout.ms": "6000"}).start()
+
+
+def test_controller_kill_zookeeper_restart_controlled_shutdown_lose_nothing() -> None:
+    zk_server = ZooKeeperProcess().start()
+    cluster = None
+    try:
+        cluster = _cluster(zk_server)
+        print("control chaos:", run_control_chaos(zk_server, cluster, rounds=1))
+    finally:
+        if cluster is not None:
+            cluster.close()
+        zk_server.close()
+
+
+@pytest.mark.slow
+def test_control_chaos_repeated() -> None:
+    zk_server = ZooKeeperProcess().start()
+    cluster = None
+    try:
+        cluster = _cluster(zk_server)
+        print("control chaos:", run_control_chaos(zk_server, cluster, rounds=4))
+    finally:
+        if cluster is not None:
+            cluster.close()
+        zk_server.close()
