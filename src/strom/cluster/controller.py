@@ -9,6 +9,7 @@ Brokers learn the outcome by LeaderAndIsr (replicas), UpdateMetadata (everyone) 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -133,13 +134,14 @@ class Controller:
         self._zk_watch_children(zd.BROKER_IDS, self._on_broker_change)
         self._zk_watch_children(zd.BROKER_TOPICS, self._on_topic_change)
         self._zk_watch_children(zd.DELETE_TOPICS, self._on_delete_topics)
+        self._zk_watch_data(zd.REASSIGN_PARTITIONS, self._on_legacy_reassignment)
+        self._zk_watch_data(zd.PREFERRED_REPLICA_ELECTION, self._on_legacy_preferred_election)
         changed = await self._elect_offline(self.states.keys())
         # replicas on brokers that died while nobody was controller go offline: out of the ISR
         for tp, state in list(self.states.items()):
             for r in state.isr:
                 if r not in self.brokers and tp[0] not in self.deleting:
                     changed += await self._remove_from_isr(r, [tp])
-        await self._resume_reassignments()
         self._send_update_metadata(self.brokers.keys())
         for broker_id in self.brokers:
             self._send_leader_and_isr(broker_id, [tp for tp in self.states if broker_id in self._replicas(tp)], full=True)
@@ -159,6 +161,30 @@ class Controller:
             return True
 
         self.zk.watch_children(path, on_change)
+
+    def _zk_watch_data(self, path: str, handler: Callable[[bytes], Awaitable[None]]) -> None:
+        def on_change(data: bytes | None, stat: Any) -> bool:
+            if not self.active:
+                return False
+            if data:
+                self._enqueue_threadsafe(partial(handler, data))
+            return True
+
+        self.zk.watch_data(path, on_change)
+
+    async def _on_legacy_reassignment(self, data: bytes) -> None:
+        """/admin/reassign_partitions, written by 2.8's kafka-reassign-partitions --zookeeper: same as the API."""
+        targets: dict[TP, list[int] | None] = dict(zd.decode_legacy_reassignment(data))
+        await self._zk(self.zk.delete, zd.REASSIGN_PARTITIONS)
+        if targets:
+            await self.alter_reassignments(targets)
+
+    async def _on_legacy_preferred_election(self, data: bytes) -> None:
+        """/admin/preferred_replica_election, written by 2.8's kafka-preferred-replica-election --zookeeper."""
+        partitions = [(p["topic"], int(p["partition"])) for p in (json.loads(data.decode()) or {}).get("partitions", [])]
+        await self._zk(self.zk.delete, zd.PREFERRED_REPLICA_ELECTION)
+        if partitions:
+            await self.elect_leaders(0, partitions)
 
     def _watch_topic(self, topic: str) -> None:
         if topic in self._topic_watches:
@@ -721,14 +747,22 @@ class Controller:
         return out
 
     async def auto_rebalance(self) -> None:
-        """auto.leader.rebalance.enable: move leadership back to preferred replicas that are live and in sync."""
+        """auto.leader.rebalance.enable: for each broker whose share of not-led preferred partitions exceeds
+        leader.imbalance.per.broker.percentage, move those leaderships back where they are live and in sync."""
         live = self._live()
-        wanted = [
-            tp
-            for tp, s in self.states.items()
-            if tp[0] not in self.deleting and (r := self._replicas(tp)) and s.leader != r[0] and r[0] in live and r[0] in s.isr
-        ]
+        threshold = float(self.config["leader.imbalance.per.broker.percentage"]) / 100
+        preferred: dict[int, list[TP]] = {}
+        for tp in self.states:
+            replicas = self._replicas(tp)
+            if replicas and tp[0] not in self.deleting:
+                preferred.setdefault(replicas[0], []).append(tp)
+        wanted = []
+        for broker_id, tps in preferred.items():
+            off = [tp for tp in tps if self.states[tp].leader != broker_id]
+            if broker_id in live and off and len(off) / len(tps) > threshold:
+                wanted += [tp for tp in off if broker_id in self.states[tp].isr]
         if wanted:
+            log.info("[Controller id=%d] automatic preferred leader election for %d partition(s)", self.broker_id, len(wanted))
             await self.elect_leaders(0, wanted)
 
     # ---- reassignment (KIP-455) ----------------------------------------------------------------------------------
@@ -795,14 +829,6 @@ class Controller:
                     continue
                 out[(name, p)] = (list(topic.partitions[p]), list(topic.adding.get(p, [])), list(topic.removing.get(p, [])))
         return out
-
-    async def _resume_reassignments(self) -> None:
-        legacy = await self._zk(self.zk.get, zd.REASSIGN_PARTITIONS)
-        if legacy is not None:
-            await self._zk(self.zk.delete, zd.REASSIGN_PARTITIONS)
-            targets: dict[TP, list[int] | None] = dict(zd.decode_legacy_reassignment(legacy[0]))
-            if targets:
-                await self.alter_reassignments(targets)
 
     async def _check_reassignments(self) -> None:
         """A reassignment completes once every target replica is in the ISR: lead from the target, drop the rest."""
