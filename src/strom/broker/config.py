@@ -159,6 +159,7 @@ BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "replica.fetch.backoff.ms": (_int(0, 2**31 - 1), "1000"),
     "replica.fetch.response.max.bytes": (_int(0, 2**31 - 1), "10485760"),
     "replica.socket.timeout.ms": (_int(1, 2**31 - 1), "30000"),
+    "replica.high.watermark.checkpoint.interval.ms": (_int(1), "5000"),
     "broker.rack": (_str, None),
     "fetch.max.bytes": (_int(1024, 2**31 - 1), "57671680"),
     "max.connections": (_int(0, 2**31 - 1), str(2**31 - 1)),

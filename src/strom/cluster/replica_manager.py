@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from strom.client.connection import BrokerConnection
@@ -19,7 +20,7 @@ from strom.cluster.partition_state import NO_LEADER, Partition
 from strom.cluster.replica_fetcher import ReplicaFetcher
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import alter_partition
-from strom.storage.log_manager import HW_CHECKPOINT, read_checkpoint
+from strom.storage.log_manager import HW_CHECKPOINT, read_checkpoint, write_checkpoint
 
 if TYPE_CHECKING:
     from strom.broker.broker import Broker
@@ -47,8 +48,12 @@ class ReplicaManager:
         self._checkpointed_hw: dict[tuple[str, int], int] = {}
         for d in broker.config.log_dirs:
             self._checkpointed_hw.update(read_checkpoint(d / HW_CHECKPOINT))
+        for key, plog in broker.log_manager.logs.items():
+            if key not in broker.partitions:  # cluster mode: unclaimed until LeaderAndIsr; only the checkpoint is committed
+                plog.high_watermark = min(self._checkpointed_hw.get(key, 0), plog.log_end_offset)
         self._controller_conn: BrokerConnection | None = None
         self._isr_task: asyncio.Task[None] | None = None
+        self._checkpoint_task: asyncio.Task[None] | None = None
 
     # ---- controller and broker addresses -------------------------------------------------------------------
 
@@ -258,6 +263,20 @@ class ReplicaManager:
     def _ensure_isr_task(self) -> None:
         if self._isr_task is None and self.has_controller:
             self._isr_task = asyncio.ensure_future(self._isr_expiration_loop())
+            self._checkpoint_task = asyncio.ensure_future(self._high_watermark_checkpoint_loop())
+
+    async def _high_watermark_checkpoint_loop(self) -> None:
+        """replica.high.watermark.checkpoint.interval.ms: a restarted broker trusts no more than this file says."""
+        interval = int(self.broker.config["replica.high.watermark.checkpoint.interval.ms"]) / 1000
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval)
+            values = {k: p.log.high_watermark for k, p in self.broker.partitions.items()}
+            dirs = {k: p.log.directory.parent for k, p in self.broker.partitions.items()}
+            try:
+                await loop.run_in_executor(None, _write_high_watermarks, values, dirs, self.broker.config.log_dirs)
+            except OSError:
+                log.exception("Cannot write %s", HW_CHECKPOINT)
 
     async def _isr_expiration_loop(self) -> None:
         """Kafka's isr-expiration task: every replica.lag.time.max.ms / 2, drop followers that fell behind."""
@@ -372,9 +391,15 @@ class ReplicaManager:
     # ---- lifecycle ----------------------------------------------------------------------------------------
 
     async def shutdown(self) -> None:
-        if self._isr_task is not None:
-            self._isr_task.cancel()
+        for task in (self._isr_task, self._checkpoint_task):
+            if task is not None:
+                task.cancel()
         for fetcher in list(self.fetchers.values()):
             await fetcher.stop()
         self.fetchers.clear()
         self._drop_controller_connection()
+
+
+def _write_high_watermarks(values: dict[tuple[str, int], int], dirs: dict[tuple[str, int], Path], log_dirs: list[Path]) -> None:
+    for d in log_dirs:
+        write_checkpoint(Path(d) / HW_CHECKPOINT, {k: v for k, v in values.items() if dirs[k] == Path(d)})
