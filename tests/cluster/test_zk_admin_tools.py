@@ -86,5 +86,19 @@ def test_topics_describe_leader_election_and_reassignment(cluster_factory, kafka
         assert topic["adding_replicas"] == {} and topic["removing_replicas"] == {}
         removed = assignment[0][0]
         wait_until(lambda: not (cluster.brokers[removed].base / "data" / "tools-0").exists(), message="removed replica's log deleted")
+
+        # the Java client follows the moved leaders: produce with acks=all, consume everything back
+        lines = [f"java-{i}" for i in range(60)]
+        produced = kafka_tool(
+            "kafka-console-producer.sh",
+            ["--bootstrap-server", boot, "--topic", "tools", "--producer-property", "acks=all"],
+            input="\n".join(lines) + "\n",
+        )
+        assert produced.returncode == 0, produced.stderr
+        consumed = kafka_tool(
+            "kafka-console-consumer.sh",
+            ["--bootstrap-server", boot, "--topic", "tools", "--from-beginning", "--max-messages", "60", "--timeout-ms", "30000"],
+        )
+        assert sorted(consumed.stdout.split()) == sorted(lines), consumed.stderr[-2000:]
     finally:
         zk.close()
