@@ -78,3 +78,18 @@ def test_consumer_offsets_is_compacted_and_commits_survive(strom_broker_factory)
     consumer = ck.Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "compacting"})
     assert consumer.committed([ck.TopicPartition("some-topic", 0)], timeout=10)[0].offset == 399
     consumer.close()
+
+
+def test_keyless_produce_to_compacted_topic_is_invalid_record(strom_broker_factory):
+    broker = strom_broker_factory()
+    topic = f"compacted-nokey-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic(topic, 1, config={"cleanup.policy": "compact"})])[topic].result(10)
+    producer = ck.Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
+    results = []
+    producer.produce(topic, value=b"no key", on_delivery=lambda e, m: results.append(e))
+    producer.flush(20)  # its own batch: a batch with one keyless record fails whole, as in Kafka
+    producer.produce(topic, key=b"k", value=b"keyed", on_delivery=lambda e, m: results.append(e))
+    producer.flush(20)
+    assert results[0] is not None and results[0].code() == ck.KafkaError.INVALID_RECORD
+    assert results[1] is None

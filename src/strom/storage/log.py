@@ -170,6 +170,8 @@ class PartitionLog:
 
     def append_as_leader(self, batches: bytes | bytearray | memoryview, leader_epoch: int, log_append_time: bool = False) -> AppendResult:
         found = self._validate(batches)
+        if "compact" in self.config.cleanup_policy:
+            self._require_keys(batches, found)
         dup = self.producer_state.check(found)
         if dup is not None:
             return AppendResult(dup[0], dup[1], -1, self.log_start_offset, 0, duplicate=True)
@@ -192,6 +194,25 @@ class PartitionLog:
                 self.leader_epoch_cache.assign(leader_epoch, first)
         self._append(buf, rewritten)
         return AppendResult(first, next_offset - 1, append_time, self.log_start_offset, count)
+
+    def _require_keys(self, batches: bytes | bytearray | memoryview, found: list) -> None:  # type: ignore[type-arg]
+        """A compacted topic keeps the last record per key, so Kafka rejects keyless records there (the
+        one place the leader looks inside batches: compacted topics only)."""
+        from strom.storage.cleaner import records_of
+
+        for pos, header in found:
+            if header.is_control:
+                continue
+            raw = bytes(memoryview(batches)[pos : pos + header.size])
+            try:
+                keyless = any(r.key is None for r in records_of(raw, header))
+            except (CorruptMessage, ValueError) as exc:
+                raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"unreadable records: {exc}") from None
+            if keyless:
+                raise KafkaError(
+                    ErrorCode.INVALID_RECORD,
+                    f"Compacted topic cannot accept message without key in topic partition {self.topic}-{self.partition}.",
+                )
 
     def append_as_follower(self, batches: bytes | bytearray | memoryview) -> AppendResult:
         """Appends replicated batches with the offsets the leader gave them."""

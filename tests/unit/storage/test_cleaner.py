@@ -182,11 +182,12 @@ def test_idempotent_producer_state_survives_compaction(tmp_path):
     assert put(again, nxt, 0).first_offset == 3
 
 
-def test_keyless_records_are_discarded_and_control_batches_kept(tmp_path):
+def test_keyless_records_are_discarded_after_a_switch_to_compact(tmp_path):
     clock = ManualClock()
-    lg = open_log(tmp_path / "c-0", clock)
+    lg = open_log(tmp_path / "c-0", clock, cleanup_policy="delete")
     put(lg, kv_batch([(None, b"nokey"), (b"k", b"v")], 1))
     lg.roll()
+    lg.update_config(LogConfig(cleanup_policy="compact"))
     LogCleaner().clean(lg, clock.now_ms(), force=True)
     assert records(lg) == [(1, b"k", b"v")]
 
@@ -353,3 +354,18 @@ def test_a_pass_racing_retention_or_truncation_swaps_nothing(tmp_path):
     assert [o for o, _, _ in records(lg)] == [0, 1, 2, 3, 4]
     assert not list((tmp_path / "c-0").glob("*.cleaned")) and not list((tmp_path / "c-0").glob("*.swap"))
     assert lg.first_dirty_offset <= 5
+
+
+def test_compacted_topic_rejects_keyless_records_like_kafka(tmp_path):
+    from strom.protocol.errors import ErrorCode, KafkaError
+
+    clock = ManualClock()
+    lg = open_log(tmp_path / "c-0", clock)
+    for codec in (0, 3):
+        with pytest.raises(KafkaError) as err:
+            put(lg, kv_batch([(b"k", b"v"), (None, b"no key")], 1, codec))
+        assert err.value.code == ErrorCode.INVALID_RECORD and "without key" in str(err.value)
+    assert lg.log_end_offset == 0
+    put(lg, kv_batch([(b"k", None)], 1))  # a tombstone has a key: fine
+    plain = open_log(tmp_path / "p-0", clock, cleanup_policy="delete")
+    put(plain, kv_batch([(None, b"fine here")], 1))
