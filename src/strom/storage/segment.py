@@ -70,6 +70,11 @@ class Segment:
         self._bytes_since_index = 0
         self._index_file: BinaryIO | None = None
         self._time_file: BinaryIO | None = None
+        if self.size == 0:
+            # a new segment has both index files from the start, as in Kafka's layout (operators and
+            # kafka-dump-log look for them), even while its entries are still pending
+            for path in (self.index_path, self.time_index_path):
+                path.touch()
         # index entries not yet written: the active segment's indexes are rebuilt by recovery after a crash
         # anyway, so they are written in bulk (at 64 KiB, flush, roll, close), not one syscall per batch
         self._index_pending = bytearray()
