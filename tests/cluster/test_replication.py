@@ -26,6 +26,7 @@ from strom.protocol.schema import alter_partition as ap
 from strom.protocol.schema import leader_and_isr as lai
 from strom.protocol.schema import update_metadata as um
 from strom.protocol.schema.api_versions import ApiVersion, ApiVersionsResponse
+from strom.protocol.schema.fetch import FetchPartition, FetchRequest, FetchTopic
 from strom.protocol.schema.list_offsets import ListOffsetsPartition, ListOffsetsRequest, ListOffsetsTopic
 from strom.protocol.schema.produce import PartitionProduceData, ProduceRequest, TopicProduceData
 from strom.testing.broker import BrokerProcess
@@ -209,6 +210,25 @@ async def high_watermark(conn: BrokerConnection) -> int:
     return int(response.topics[0].partitions[0].offset)
 
 
+async def consumer_fetch(conn: BrokerConnection, offset: int) -> tuple[int, int, int]:
+    """(error, high watermark, records bytes) of a consumer's fetch (replica_id -1) at `offset`."""
+    request = FetchRequest(
+        replica_id=-1,
+        max_wait_ms=0,
+        min_bytes=0,
+        max_bytes=1 << 20,
+        isolation_level=0,
+        session_id=0,
+        session_epoch=-1,
+        topics=[FetchTopic(topic=TOPIC, partitions=[FetchPartition(partition=0, fetch_offset=offset, partition_max_bytes=1 << 20)])],
+        forgotten_topics_data=[],
+        rack_id="",
+    )
+    response = await conn.send(request, version=11)
+    p = response.responses[0].partitions[0]
+    return int(p.error_code), int(p.high_watermark), len(p.records or b"")
+
+
 def log_bytes(broker: BrokerProcess) -> bytes:
     seg_dir = broker.base / "data" / f"{TOPIC}-0"
     return b"".join(p.read_bytes() for p in sorted(Path(seg_dir).glob("*.log")))
@@ -310,6 +330,9 @@ def test_a_deposed_leader_truncates_its_divergent_tail(cluster: dict[int, Broker
             ctl.isr = [2]
             assert await ctl.leader_and_isr(2, 2, [1, 2], [2]) == 0
             assert await produce(await ctl.conn(1), [b"zombie0", b"zombie1"], acks=1) == (0, 3)
+            # its ISR still has broker 2, which does not fetch from it: consumers see nothing past the high watermark
+            assert await consumer_fetch(await ctl.conn(1), 3) == (0, 3, 0)
+            assert (await consumer_fetch(await ctl.conn(1), 0))[1:] == (3, len(log_bytes(cluster[2])))
             assert await produce(await ctl.conn(2), [b"c0"], acks=1) == (0, 3)
 
             # now broker 1 learns it follows broker 2: it truncates at the end of epoch 1 and copies epoch 2
