@@ -182,8 +182,14 @@ class ClusterMember:
             epoch, epoch_version = won
             self.controller = Controller(self.zk, self.broker_id, epoch, epoch_version, self.broker.config)
             await self.controller.start()
-        except ZkError:
-            log.exception("controller election failed")
+        except Exception as exc:
+            # as Kafka's triggerControllerMove: give up /controller so that someone (maybe us) starts over
+            log.warning("Controller election or failover failed (%s); retrying", exc)
+            assert self._loop is not None
+            if self.controller is not None:
+                await self._resign()
+                await self._loop.run_in_executor(None, self._delete_own_controller_znode)
+            self._loop.call_later(1.0, lambda: asyncio.ensure_future(self._elect()))
         finally:
             self._electing = False
 
@@ -219,6 +225,14 @@ class ClusterMember:
             version,
         )
         return epoch, version
+
+    def _delete_own_controller_znode(self) -> None:
+        try:
+            got = self.zk.get(zd.CONTROLLER)
+            if got is not None and zd.decode_controller(got[0]) == self.broker_id:
+                self.zk.delete(zd.CONTROLLER, version=got[1].version)
+        except ZkError:
+            pass
 
     async def _resign(self) -> None:
         controller, self.controller = self.controller, None

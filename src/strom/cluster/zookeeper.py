@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kazoo.client import KazooClient, KazooState
-from kazoo.exceptions import BadVersionError, KazooException, NodeExistsError, NoNodeError, NotEmptyError
+from kazoo.exceptions import BadVersionError, KazooException, NodeExistsError, NoNodeError, NotEmptyError, RolledBackError
 from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.retry import KazooRetry
 
@@ -194,7 +194,7 @@ class ZkClient:
         tx.set_data(path, data, version=version)
         results = self._call(tx.commit)
         for result in results:
-            if isinstance(result, Exception):
+            if isinstance(result, Exception) and not isinstance(result, RolledBackError):
                 raise _translate(result) if isinstance(result, KazooException) else ZkError(str(result))
         return _stat(results[1])
 
@@ -206,7 +206,7 @@ class ZkClient:
         tx.set_data(set_path, set_data, version=set_version)
         results = self._call(tx.commit)
         for result in results:
-            if isinstance(result, Exception):
+            if isinstance(result, Exception) and not isinstance(result, RolledBackError):
                 raise _translate(result) if isinstance(result, KazooException) else ZkError(str(result))
         return _stat(results[1])
 
@@ -215,7 +215,7 @@ class ZkClient:
         tx.check(epoch_path, epoch_version)
         tx.create(path, data)
         for result in self._call(tx.commit):
-            if isinstance(result, Exception):
+            if isinstance(result, Exception) and not isinstance(result, RolledBackError):
                 raise _translate(result) if isinstance(result, KazooException) else ZkError(str(result))
 
     # ---- watches (callbacks on kazoo's thread) --------------------------------------------------------------
