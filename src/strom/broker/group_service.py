@@ -263,14 +263,29 @@ class GroupService:
         self.broker.replica_manager.after_leader_append(part)  # followers copy it; the HW moves with the ISR
         return part.log
 
-    async def commit(self, group_id: str, entries: list[tuple[str, int, CommittedOffset]]) -> None:
+    async def commit(self, group_id: str, entries: list[tuple[str, int, CommittedOffset]]) -> int:
+        """Stores the offsets; in a cluster the commit is acknowledged once the ISR has it (Kafka's
+        offsets.commit.required.acks=-1). Returns the error code for every partition of the commit."""
         for topic, partition, committed in entries:
             self.offsets.commit(group_id, topic, partition, committed)
         if self.consumer.group(group_id) is None:
             self.coordinator.ensure_group(group_id, self.now_ms())
         plog = self._append(group_id, [(offset_key(group_id, t, p), offset_value(c)) for t, p, c in entries])
-        if plog is not None and plog.needs_flush(self.broker.clock.monotonic_ms()):
+        if plog is None:
+            return ErrorCode.NOT_COORDINATOR
+        if plog.needs_flush(self.broker.clock.monotonic_ms()):
             await asyncio.get_running_loop().run_in_executor(None, plog.flush)
+        part = self.broker.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self.num_partitions)))
+        if part is None or part.log is not plog or plog.high_watermark >= plog.log_end_offset:
+            return ErrorCode.NONE
+        timeout_s = int(self.broker.config["offsets.commit.timeout.ms"]) / 1000
+        [code] = await self.broker.replica_manager.wait_for_acks([(part, plog.log_end_offset)], timeout_s)
+        # Kafka's GroupMetadataManager maps replication errors onto what a group client retries on
+        if code == ErrorCode.NOT_LEADER_OR_FOLLOWER:
+            return ErrorCode.NOT_COORDINATOR
+        if code in (ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, ErrorCode.REQUEST_TIMED_OUT):
+            return ErrorCode.COORDINATOR_NOT_AVAILABLE
+        return code
 
     def delete_offsets(self, group_id: str, partitions: list[tuple[str, int]]) -> None:
         for topic, partition in partitions:

@@ -55,5 +55,10 @@ async def handle(ctx: Any, request: Any) -> Any:
             parts.append(schema.OffsetCommitResponsePartition(partition_index=p.partition_index, error_code=code))
         topics.append(schema.OffsetCommitResponseTopic(name=t.name, partitions=parts))
     if entries:
-        await service.commit(request.group_id, entries)
+        failed = await service.commit(request.group_id, entries)
+        if failed:
+            for topic in topics:
+                for i, part in enumerate(topic.partitions):
+                    if part.error_code == ErrorCode.NONE:
+                        topic.partitions[i] = schema.OffsetCommitResponsePartition(partition_index=part.partition_index, error_code=failed)
     return schema.OffsetCommitResponse(topics=topics)
