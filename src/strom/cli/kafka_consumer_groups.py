@@ -329,7 +329,12 @@ class GroupCommand:
         if a.to_offset is not None:
             return {tp: clamp(tp, a.to_offset) for tp in tps}
         if a.shift_by is not None:
-            return {tp: clamp(tp, committed.get(tp, latest[tp]) + a.shift_by) for tp in tps}
+            missing = [tp for tp in tps if tp not in committed]
+            if missing:
+                raise UsageError(
+                    f"Cannot shift offset for partition {missing[0][0]}-{missing[0][1]} since there is no current committed offset"
+                )
+            return {tp: clamp(tp, committed[tp] + a.shift_by) for tp in tps}
         ts = parse_datetime_ms(a.to_datetime) if a.to_datetime else int(time.time() * 1000) - parse_duration_ms(a.by_duration)
         by_time = await self.admin.list_offsets(tps, ts)
         return {tp: (by_time[tp][1] if by_time[tp][1] >= 0 else latest[tp]) for tp in tps}
@@ -341,6 +346,10 @@ class GroupCommand:
                 raise KafkaError(err, f"cannot list offsets of {tp[0]}-{tp[1]}: {ErrorCode(err).message}")
             out[tp] = off
         return out
+
+
+class UsageError(Exception):
+    """A request Kafka's tool refuses with a message and its usage text (exit 1)."""
 
 
 def usage_error(message: str) -> int:
@@ -399,7 +408,10 @@ async def main_async(args: argparse.Namespace) -> int:
         if args.delete:
             return await cmd.delete()
         if args.reset_offsets:
-            return await cmd.reset()
+            try:
+                return await cmd.reset()
+            except UsageError as exc:
+                return usage_error(str(exc))
         print("Error: --delete-offsets is not supported by Strom's tool yet.", file=sys.stderr)
         return 1
     finally:

@@ -123,7 +123,8 @@ def dump_log(path: str, data: bytes, a: argparse.Namespace, out: TextIO) -> None
                     f"sequence: {sequence} headerKeys: [{','.join(header_keys)}]"
                 )
             if header.is_control:
-                line += " " + control_text(key, value)
+                if not a.skip_record_metadata:  # Kafka prints the marker as part of the record's metadata
+                    line += " " + control_text(key, value)
             elif a.print_data_log:
                 # Kafka's layout: a key only when there is one, a payload only when the value is not null.
                 if key is not None:
