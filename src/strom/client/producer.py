@@ -2,10 +2,11 @@
 
 Records go into a per-partition queue of batches (linger.ms, batch.size); the sender task sends the
 ready head batch of every partition, grouped into one Produce request per leader, with at most
-max.in.flight.requests.per.connection requests per broker. A partition has one batch in flight at a
-time, so a retried batch can never be overtaken: with the idempotent producer (the default) every batch
-keeps its producer id, epoch and sequence across retries and the broker drops duplicates -- exactly
-once per partition, in order, without per-partition pipelining (a deliberate simplification).
+max.in.flight.requests.per.connection requests per broker and as many batches per partition in flight.
+With the idempotent producer (the default) every batch keeps its producer id, epoch and sequence across
+retries and the broker drops duplicates. When a batch fails with a retriable error, the batches sent
+after it come back OUT_OF_ORDER_SEQUENCE_NUMBER; all of them are queued again in sequence order and
+resent once the partition has nothing in flight (Java's rule): no loss, no duplicate, no reordering.
 
 Partitioning is Java's: murmur2 of the key, and a sticky partition per batch for null keys (KIP-480).
 """
@@ -87,7 +88,8 @@ class AsyncProducer:
         self.value_serializer: Callable[[Any], Any] | None = c["value.serializer"]
         self._batches: dict[TP, deque[_Batch]] = {}
         self._sticky: dict[str, int] = {}
-        self._busy: set[TP] = set()  # partitions with a batch in flight
+        self._in_flight: dict[TP, int] = {}  # batches in flight per partition (at most max.in.flight)
+        self._draining: set[TP] = set()  # a batch failed: resend in sequence order once nothing is in flight
         self._requests_in_flight: dict[int, int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake: asyncio.Event | None = None
@@ -300,8 +302,12 @@ class AsyncProducer:
             ready: dict[int, list[_Batch]] = {}
             stale: list[str] = []
             for tp, queue in self._batches.items():
-                if not queue or tp in self._busy:
+                if not queue:
                     continue
+                in_flight = self._in_flight.get(tp, 0)
+                if in_flight >= self.max_in_flight or (in_flight and tp in self._draining):
+                    continue
+                self._draining.discard(tp)
                 batch = queue[0]
                 if batch.retry_at > now:
                     next_at = min(next_at, batch.retry_at)
@@ -317,7 +323,8 @@ class AsyncProducer:
             if stale:
                 self._refresh(stale)
             for leader, batches in ready.items():
-                self._dispatch(leader, batches)
+                if self._dispatch(leader, batches):
+                    self._wake.set()  # the next batch of a partition may go out in the next request
             timeout = None if next_at == float("inf") else max(next_at - loop.time(), 0.0005)
             await wait_event(self._wake, timeout)
 
@@ -325,7 +332,7 @@ class AsyncProducer:
         """Fails batches older than delivery.timeout.ms that are not in flight; returns the next expiry."""
         next_at = float("inf")
         for tp, queue in self._batches.items():
-            while queue and tp not in self._busy and queue[0].created + self.delivery_timeout <= now:
+            while queue and not self._in_flight.get(tp) and queue[0].created + self.delivery_timeout <= now:
                 batch = queue.popleft()
                 self._finish(batch, KafkaError(ErrorCode.REQUEST_TIMED_OUT, f"{len(batch.entries)} record(s) for {tp[0]}-{tp[1]} expired"))
             if queue:
@@ -359,10 +366,10 @@ class AsyncProducer:
             log.debug("InitProducerId failed: %s", exc)
             await asyncio.sleep(self.backoff)
 
-    def _dispatch(self, leader: int, batches: list[_Batch]) -> None:
+    def _dispatch(self, leader: int, batches: list[_Batch]) -> bool:
         """Sends up to one request's worth of batches to `leader` if it has an in-flight slot."""
         if self._requests_in_flight.get(leader, 0) >= self.max_in_flight:
-            return
+            return False
         chosen: list[_Batch] = []
         total = 0
         for batch in batches:
@@ -381,7 +388,7 @@ class AsyncProducer:
             total += len(batch.data)
         for batch in chosen:
             self._batches[batch.tp].popleft()
-            self._busy.add(batch.tp)
+            self._in_flight[batch.tp] = self._in_flight.get(batch.tp, 0) + 1
             batch.closed = True
             if batch.tp[0] in self._sticky and self._sticky[batch.tp[0]] == batch.tp[1]:
                 self._sticky.pop(batch.tp[0])
@@ -389,6 +396,7 @@ class AsyncProducer:
         task = asyncio.ensure_future(self._produce(leader, chosen))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return True
 
     async def _produce(self, leader: int, batches: list[_Batch]) -> None:
         topics: dict[str, list[PartitionProduceData]] = {}
@@ -416,17 +424,19 @@ class AsyncProducer:
         refresh: list[str] = []
         for batch in batches:
             code, message, base_offset, append_time = results.get(batch.tp, (ErrorCode.UNKNOWN_SERVER_ERROR, "no result", -1, -1))
-            self._busy.discard(batch.tp)
+            self._in_flight[batch.tp] -= 1
             if code in (0, ErrorCode.DUPLICATE_SEQUENCE_NUMBER):
                 self._deliver(batch, base_offset, append_time)
                 continue
             error = KafkaError(code, message)
             batch.attempts += 1
             expired = asyncio.get_running_loop().time() >= batch.created + self.delivery_timeout
-            if error.retriable and batch.attempts <= self.retries and not expired:
+            # an earlier batch of this partition failed, so the broker saw a gap: this one goes again too
+            follows_failure = code == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER and batch.tp in self._draining
+            if (error.retriable or follows_failure) and batch.attempts <= self.retries and not expired:
                 backoff = min(self.backoff * (2 ** (batch.attempts - 1)), self.config["retry.backoff.max.ms"] / 1000)
                 batch.retry_at = asyncio.get_running_loop().time() + backoff
-                self._batches[batch.tp].appendleft(batch)
+                self._requeue(batch)
                 refresh.append(batch.tp[0])
                 continue
             if self.idempotent:
@@ -436,6 +446,16 @@ class AsyncProducer:
         if refresh:
             self._refresh(refresh)
         self._kick()
+
+    def _requeue(self, batch: _Batch) -> None:
+        """Puts a failed batch back before the unsent ones, sent batches in sequence order (as Java does)."""
+        queue = self._batches[batch.tp]
+        resent = sorted([b for b in queue if b.data is not None] + [batch], key=lambda b: b.sequence)
+        fresh = [b for b in queue if b.data is None]
+        queue.clear()
+        queue.extend(resent)
+        queue.extend(fresh)
+        self._draining.add(batch.tp)
 
     def _reset_sequences(self, tp: TP) -> None:
         """After a fatal batch error the broker's sequence state is unknown: start a new producer id."""
