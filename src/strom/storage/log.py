@@ -15,9 +15,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from crc32c import crc32c
+
 from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
 from strom.protocol.records import (
-    crc_ok,
+    CRC_START,
+    LOG_OVERHEAD,
     read_batch_header,
     set_base_offset,
     set_log_append_time,
@@ -148,21 +151,26 @@ class PartitionLog:
     # ---- append ---------------------------------------------------------------------------------------
 
     def _validate(self, batches: bytes | bytearray | memoryview) -> list:  # type: ignore[type-arg]
+        """Whole batches only, each within max.message.bytes and segment.bytes, CRC32C intact, its record
+        count consistent -- header-level checks, the per-batch cost of every append."""
         try:
             found = split_batches_strict(batches)
         except CorruptMessage as exc:
             raise KafkaError(ErrorCode.CORRUPT_MESSAGE, str(exc)) from None
         if not found:
             raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "empty record set")
+        config = self.config
+        view = memoryview(batches)
         for pos, header in found:
-            if header.size > self.config.max_message_bytes:
+            size = header.batch_length + LOG_OVERHEAD
+            if size > config.max_message_bytes:
                 raise KafkaError(
                     ErrorCode.MESSAGE_TOO_LARGE,
-                    f"batch of {header.size} bytes exceeds max.message.bytes={self.config.max_message_bytes}",
+                    f"batch of {size} bytes exceeds max.message.bytes={config.max_message_bytes}",
                 )
-            if header.size > self.config.segment_bytes:
+            if size > config.segment_bytes:
                 raise KafkaError(ErrorCode.RECORD_LIST_TOO_LARGE, "batch larger than segment.bytes")
-            if not crc_ok(batches, pos, header):
+            if crc32c(view[pos + CRC_START : pos + size]) != header.crc:
                 raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record batch failed its CRC32C check")
             if header.records_count <= 0 or header.last_offset_delta != header.records_count - 1:
                 raise KafkaError(ErrorCode.INVALID_RECORD, "record count does not match last offset delta")
@@ -192,7 +200,7 @@ class PartitionLog:
         if self.leader_epoch_cache.latest_epoch is None or leader_epoch > self.leader_epoch_cache.latest_epoch:
             if leader_epoch >= 0:
                 self.leader_epoch_cache.assign(leader_epoch, first)
-        self._append(buf, rewritten)
+        self._append(buf, rewritten, count)
         return AppendResult(first, next_offset - 1, append_time, self.log_start_offset, count)
 
     def _require_keys(self, batches: bytes | bytearray | memoryview, found: list) -> None:  # type: ignore[type-arg]
@@ -225,16 +233,16 @@ class PartitionLog:
                 self.leader_epoch_cache.latest_epoch is None or header.partition_leader_epoch > self.leader_epoch_cache.latest_epoch
             ):
                 self.leader_epoch_cache.assign(header.partition_leader_epoch, header.base_offset)
-        self._append(batches, found)
-        return AppendResult(first, found[-1][1].last_offset, -1, self.log_start_offset, sum(h.records_count for _, h in found))
+        count = sum(h.records_count for _, h in found)
+        self._append(batches, found, count)
+        return AppendResult(first, found[-1][1].last_offset, -1, self.log_start_offset, count)
 
-    def _append(self, data: bytes | bytearray | memoryview, found: list) -> None:  # type: ignore[type-arg]
-        size = len(data)
+    def _append(self, data: bytes | bytearray | memoryview, found: list, count: int) -> None:  # type: ignore[type-arg]
         with self.lock:
-            self._maybe_roll(size)
-            self.active_segment.append(data, found)
+            self._maybe_roll(len(data))
+            self.segments[-1].append(data, found)
             self.producer_state.update(found)
-            self.unflushed_messages += sum(h.records_count for _, h in found)
+            self.unflushed_messages += count
 
     def _maybe_roll(self, incoming: int) -> None:
         seg = self.active_segment
