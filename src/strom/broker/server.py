@@ -91,7 +91,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self.local_host, self.local_port = local[0], local[1]
         sock = transport.get_extra_info("socket")
         if sock is not None:
-            self._fd = sock.fileno()
+            if transport.get_extra_info("sslcontext") is None:  # TLS bytes must go through the transport
+                self._fd = sock.fileno()
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 send_buffer = int(self.broker.config["socket.send.buffer.bytes"])
@@ -253,6 +254,12 @@ class KafkaConnection(asyncio.BufferedProtocol):
         """Sends queued items until done or the socket is full (then waits for writability)."""
         out = self._out
         fd = self._fd
+        if fd < 0:  # no raw socket to write to (TLS): the transport buffers, file regions are read
+            assert self._transport is not None
+            while out:
+                item = out.popleft()
+                self._transport.write(item.read() if isinstance(item, FileSlice) else item)
+            return
         try:
             while out:
                 head = out[0]
