@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from strom.coordination.consumer_group import (
     ASSIGNING,
     EMPTY,
@@ -231,3 +234,68 @@ def test_states_offsets_and_delete() -> None:
     assert c.validate_offset_commit(G, "", -1, 2) == 0
     assert [x.group_id for x in c.list_groups({"empty"})] == [G]
     assert c.delete_group(G) == 0 and c.delete_group(G) == ErrorCode.GROUP_ID_NOT_FOUND
+
+
+# ---- safety under any interleaving -------------------------------------------------------------------------
+
+_ops = st.lists(st.tuples(st.sampled_from(["join", "beat", "ack", "leave", "expire", "grow"]), st.integers(0, 5)), min_size=1, max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_ops)
+def test_no_partition_is_ever_held_by_two_members_and_the_group_converges(ops: list[tuple[str, int]]) -> None:
+    """KIP-848's safety property: a partition is handed to a member only after its previous owner gave it
+    up, whatever the order of joins, heartbeats, acknowledgements, leaves and session expiries. Once every
+    member heartbeats and acknowledges, the group becomes Stable with every partition assigned once."""
+    c = coordinator()
+    topics = {"t": (T, 6)}
+    now = 0
+    members: dict[str, list[object]] = {}  # member id -> [epoch, what the client holds]
+
+    def send(mid: str, owned: object) -> None:
+        r = c.heartbeat(now, HeartbeatRequest(G, mid, members[mid][0], owned=owned), topics)  # type: ignore[arg-type]
+        if r.error_code:
+            del members[mid]
+            return
+        members[mid][0] = r.member_epoch
+        if r.assignment is not None:
+            members[mid][1] = r.assignment
+
+    for op, i in ops:
+        now += 100
+        ids = sorted(members)
+        mid = ids[i % len(ids)] if ids else None
+        if op == "join" or mid is None:
+            r = join(c, now, topics=topics)
+            members[r.member_id or ""] = [r.member_epoch, r.assignment or {}]
+        elif op == "beat":
+            send(mid, None)
+        elif op == "ack":
+            send(mid, members[mid][1])
+        elif op == "leave":
+            c.heartbeat(now, HeartbeatRequest(G, mid, -1), topics)
+            del members[mid]
+        elif op == "expire":
+            now += SESSION
+            for gone in c.tick(now):
+                members.pop(gone, None)
+            for other in list(members):
+                send(other, members[other][1])
+        elif op == "grow":
+            topics = {"t": (T, topics["t"][1] + 1)}
+        g = c.group(G)
+        held: dict[tuple[object, int], str] = {}
+        for m in g.members.values() if g else ():
+            for t, parts in list(m.assigned.items()) + list(m.pending_revocation.items()):
+                for p in parts:
+                    assert (t, p) not in held, f"partition {p} held by {held[(t, p)]} and {m.member_id}"
+                    held[(t, p)] = m.member_id
+    for _ in range(6):
+        now += 100
+        for mid in list(members):
+            send(mid, members[mid][1])
+    g = c.group(G)
+    if members and g is not None:
+        assert g.state == STABLE
+        assigned = sorted(p for m in g.members.values() for p in m.assigned.get(T, ()))
+        assert assigned == list(range(topics["t"][1]))
