@@ -74,3 +74,18 @@ def java_exception_name(code: int) -> str:
 def java_error(code: int, message: str | None = None) -> str:
     """How Kafka's tools print a failed result: the exception class and its message."""
     return f"org.apache.kafka.common.errors.{java_exception_name(code)}: {message or KafkaError(code).message}"
+
+
+def client_config(role: str, props: dict[str, str]) -> dict[str, Any]:
+    """Kafka client properties for Strom's client: keys it knows pass through (validated there); the rest are
+    reported as Kafka's clients do ("supplied but isn't a known config") and dropped, e.g. Java serializer classes."""
+    from strom.client.config import SCHEMAS
+
+    schema = SCHEMAS[role]
+    out: dict[str, Any] = {}
+    for key, value in props.items():
+        if key in schema and not (schema[key].kind == "callable"):
+            out[key] = value
+        else:
+            print(f"WARN The configuration '{key}' was supplied but isn't a known config.", file=sys.stderr)
+    return out

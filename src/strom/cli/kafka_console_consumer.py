@@ -1,13 +1,21 @@
 """kafka-console-consumer.sh: print records of a topic; Ctrl-C (or --max-messages / --timeout-ms) ends it
-with Kafka's "Processed a total of N messages" line."""
+with Kafka's "Processed a total of N messages" line.
+
+As Kafka's tool does, it consumes through a consumer group (--group, or a generated console-consumer-NNNNN
+group that commits nothing), unless --partition asks for one partition by assignment.
+"""
 
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
+from dataclasses import dataclass
+from typing import Any
 
-from strom.cli.common import KafkaArgumentParser, parse_properties, run
+from strom.cli.common import KafkaArgumentParser, client_config, parse_properties, run
+from strom.cli.kafka_configs import read_properties_file
 from strom.client.consumer import EARLIEST, LATEST, AsyncConsumer
 
 
@@ -16,7 +24,9 @@ def build_parser() -> KafkaArgumentParser:
         prog="kafka-console-consumer.sh", description="Consume messages from a topic and print them to standard output."
     )
     p.add_argument("--bootstrap-server", required=True, help="REQUIRED: The server(s) to connect to.")
-    p.add_argument("--topic", help="The topic to consume on.")
+    topics = p.add_mutually_exclusive_group()
+    topics.add_argument("--topic", help="The topic to consume on.")
+    topics.add_argument("--include", "--whitelist", dest="include", help="Regular expression of the topics to include for consumption.")
     p.add_argument(
         "--from-beginning", action="store_true", help="Start with the earliest message present in the log rather than the latest message."
     )
@@ -28,7 +38,7 @@ def build_parser() -> KafkaArgumentParser:
     p.add_argument(
         "--offset", default="latest", help="The offset to consume from (a non-negative number), or 'earliest' / 'latest' (default: latest)"
     )
-    p.add_argument("--group", help="The consumer group id of the consumer (not supported by this tool yet).")
+    p.add_argument("--group", help="The consumer group id of the consumer.")
     p.add_argument("--max-messages", type=int, help="The maximum number of messages to consume before exiting.")
     p.add_argument(
         "--timeout-ms", type=int, help="If specified, exit if no message is available for consumption for the specified interval."
@@ -37,96 +47,143 @@ def build_parser() -> KafkaArgumentParser:
         "--property",
         action="append",
         default=[],
-        help="print.key, print.timestamp, print.partition, print.offset, print.headers, key.separator, line.separator",
+        help="Formatter properties: print.timestamp, print.key, print.offset, print.partition, print.headers, print.value, "
+        "key.separator, line.separator, headers.separator, null.literal",
     )
+    p.add_argument("--formatter-config", help="Config properties file for the formatter (same keys as --property).")
     p.add_argument(
         "--consumer-property",
         action="append",
         default=[],
         help="A mechanism to pass user-defined properties in the form key=value to the consumer.",
     )
+    p.add_argument("--consumer.config", dest="consumer_config", help="Consumer config properties file.")
     p.add_argument(
         "--isolation-level",
-        default="read_uncommitted",
         choices=["read_uncommitted", "read_committed"],
         help="Set to read_committed in order to filter out transactional messages which are not committed.",
     )
+    p.add_argument("--formatter", help="Accepted for compatibility; records are printed by Kafka's DefaultMessageFormatter rules.")
     p.add_argument(
         "--skip-message-on-error", action="store_true", help="If there is an error when processing a message, skip it instead of halt."
     )
+    p.add_argument("--enable-systest-events", action="store_true", help="Accepted for compatibility.")
     return p
 
 
-def _on(props: dict[str, str], key: str) -> bool:
-    return props.get(key, "false").lower() == "true"
+@dataclass(frozen=True, slots=True)
+class Formatter:
+    """Kafka's DefaultMessageFormatter: timestamp, partition, offset, headers, key, value, joined by key.separator."""
+
+    props: dict[str, str]
+
+    def _on(self, key: str, default: str = "false") -> bool:
+        return self.props.get(key, default).strip().lower() == "true"
+
+    def _text(self, data: bytes | None) -> str:
+        return self.props.get("null.literal", "null") if data is None else data.decode(errors="replace")
+
+    def format(self, r: Any) -> str:
+        sep = self.props.get("key.separator", "\t")
+        parts = []
+        if self._on("print.timestamp"):
+            parts.append(f"{'CreateTime' if r.timestamp_type == 0 else 'LogAppendTime'}:{r.timestamp}")
+        if self._on("print.partition"):
+            parts.append(f"Partition:{r.partition}")
+        if self._on("print.offset"):
+            parts.append(f"Offset:{r.offset}")
+        if self._on("print.headers"):
+            hsep = self.props.get("headers.separator", ",")
+            hkey = self.props.get("headers.key.separator", ":")
+            hs = r.headers
+            parts.append(hsep.join(f"{k}{hkey}{self._text(v)}" for k, v in hs) if hs else "NO_HEADERS")
+        if self._on("print.key"):
+            parts.append(self._text(r.key))
+        if self._on("print.value", "true"):
+            parts.append(self._text(r.value))
+        return sep.join(parts) + self.props.get("line.separator", "\n")
 
 
-def format_record(r: object, props: dict[str, str]) -> str:
-    sep = props.get("key.separator", "\t")
-    parts = []
-    if _on(props, "print.timestamp"):
-        kind = "CreateTime" if r.timestamp_type == 0 else "LogAppendTime"  # type: ignore[attr-defined]
-        parts.append(f"{kind}:{r.timestamp}")  # type: ignore[attr-defined]
-    if _on(props, "print.partition"):
-        parts.append(f"Partition:{r.partition}")  # type: ignore[attr-defined]
-    if _on(props, "print.offset"):
-        parts.append(f"Offset:{r.offset}")  # type: ignore[attr-defined]
-    if _on(props, "print.headers"):
-        hs = r.headers  # type: ignore[attr-defined]
-        parts.append(",".join(f"{k}:{'null' if v is None else v.decode(errors='replace')}" for k, v in hs) if hs else "NO_HEADERS")
-    if _on(props, "print.key"):
-        k = r.key  # type: ignore[attr-defined]
-        parts.append("null" if k is None else k.decode(errors="replace"))
-    v = r.value  # type: ignore[attr-defined]
-    parts.append("null" if v is None else v.decode(errors="replace"))
-    return sep.join(parts)
+def consumer_properties(a: argparse.Namespace, group: str) -> dict[str, Any]:
+    props = read_properties_file(a.consumer_config) if a.consumer_config else {}
+    props.update(parse_properties(a.consumer_property, "--consumer-property"))
+    props["bootstrap.servers"] = a.bootstrap_server
+    props["group.id"] = group
+    props.setdefault("client.id", "console-consumer")
+    props.setdefault("auto.offset.reset", "earliest" if a.from_beginning else "latest")
+    if not a.group and "group.id" not in parse_properties(a.consumer_property, "--consumer-property"):
+        props.setdefault("enable.auto.commit", "false")  # the generated group is not meant to be used again
+    if a.isolation_level:
+        props["isolation.level"] = a.isolation_level
+    return client_config("consumer", props)
 
 
-async def consume(args: argparse.Namespace, counter: list[int]) -> int:
-    if not args.topic:
-        print("Exactly one of whitelist/topic is required.", file=sys.stderr)
-        return 1
-    if args.group:
-        print("Error: --group is not supported by Strom's console consumer yet (it reads without a group).", file=sys.stderr)
-        return 1
-    props = parse_properties(args.property, "--property")
-    consumer = AsyncConsumer(args.bootstrap_server, isolation_level=1 if args.isolation_level == "read_committed" else 0)
+def start_offset(a: argparse.Namespace) -> int:
+    if a.offset == "earliest" or (a.offset == "latest" and a.from_beginning):
+        return EARLIEST
+    if a.offset == "latest":
+        return LATEST
     try:
-        partitions = [args.partition] if args.partition is not None else await consumer.partitions_for(args.topic)
-        tps = [(args.topic, p) for p in partitions]
-        if args.offset not in ("earliest", "latest"):
-            if args.partition is None:
-                print("The partition is required when offset is specified.", file=sys.stderr)
-                return 1
-            try:
-                offset = int(args.offset)
-            except ValueError:
-                print(
-                    f"The provided offset value '{args.offset}' is incorrect. "
-                    "Valid values are 'earliest', 'latest', or a non-negative long.",
-                    file=sys.stderr,
-                )
-                return 1
-            await consumer.assign(tps, offsets={tps[0]: offset})
+        value = int(a.offset)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValueError(
+            f"The provided offset value '{a.offset}' is incorrect. Valid values are 'earliest', 'latest', or a non-negative long."
+        )
+    return value
+
+
+async def consume(a: argparse.Namespace, counter: list[int]) -> int:
+    if not a.topic and not a.include:
+        print("Exactly one of include/topic is required.", file=sys.stderr)
+        return 1
+    if a.partition is None and a.offset != "latest":
+        print("The partition is required when offset is specified.", file=sys.stderr)
+        return 1
+    if a.partition is not None and a.include:
+        print("Option include is not valid with partition.", file=sys.stderr)
+        return 1
+    if a.from_beginning and a.offset != "latest":
+        print("Options from-beginning and offset cannot be specified together.", file=sys.stderr)
+        return 1
+    given = parse_properties(a.consumer_property, "--consumer-property").get("group.id")
+    if a.group and given and given != a.group:
+        print(f"Option group '{a.group}' conflicts with the group.id '{given}' set in consumer properties", file=sys.stderr)
+        return 1
+    group = a.group or given or f"console-consumer-{random.randrange(100000)}"
+    formatter_props = read_properties_file(a.formatter_config) if a.formatter_config else {}
+    formatter_props.update(parse_properties(a.property, "--property"))
+    formatter = Formatter(formatter_props)
+    consumer = AsyncConsumer(consumer_properties(a, group))
+    try:
+        if a.partition is not None:
+            offset = start_offset(a)
+            tp = (a.topic, a.partition)
+            if offset >= 0:
+                await consumer.assign([tp], offsets={tp: offset})
+            else:
+                await consumer.assign([tp], offset)
         else:
-            start = EARLIEST if args.from_beginning or args.offset == "earliest" else LATEST
-            await consumer.assign(tps, start)
+            await consumer.subscribe([f"^{a.include}$"] if a.include else [a.topic])
         last = time.monotonic()
         out = sys.stdout
         while True:
-            records = await consumer.poll()
+            wait = 0.5 if a.timeout_ms is None else max(min(0.5, a.timeout_ms / 1000 - (time.monotonic() - last)), 0.0)
+            records = await consumer.poll(wait)
             if records:
                 last = time.monotonic()
             for r in records:
-                out.write(format_record(r, props) + "\n")
+                out.write(formatter.format(r))
                 counter[0] += 1
-                if args.max_messages is not None and counter[0] >= args.max_messages:
+                if a.max_messages is not None and counter[0] >= a.max_messages:
                     out.flush()
                     return 0
             out.flush()
-            if args.timeout_ms is not None and (time.monotonic() - last) * 1000 >= args.timeout_ms:
+            if a.timeout_ms is not None and (time.monotonic() - last) * 1000 >= a.timeout_ms:
                 print(
-                    "[ERROR] Error processing message, terminating consumer process:  org.apache.kafka.common.errors.TimeoutException",
+                    "[ERROR] Error processing message, terminating consumer process:  (kafka.tools.ConsoleConsumer$)\n"
+                    "org.apache.kafka.common.errors.TimeoutException",
                     file=sys.stderr,
                 )
                 return 0

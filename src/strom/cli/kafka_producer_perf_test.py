@@ -9,17 +9,15 @@ import random
 import string
 import sys
 import time
+from typing import Any
 
-from strom.cli.common import KafkaArgumentParser, parse_properties, run
+from strom.cli.common import KafkaArgumentParser, client_config, parse_properties, run
 from strom.cli.kafka_configs import read_properties_file
 from strom.client.producer import AsyncProducer
 from strom.protocol.errors import KafkaError
 
 REPORT_INTERVAL_S = 5.0
 MB = 1024 * 1024
-# Producer properties Strom's client honours; others are reported once and ignored.
-SUPPORTED_PROPS = {"bootstrap.servers", "acks", "linger.ms", "batch.size", "compression.type", "client.id", "request.timeout.ms", "retries"}
-HARMLESS_PROPS = {"key.serializer", "value.serializer", "buffer.memory", "max.in.flight.requests.per.connection", "delivery.timeout.ms"}
 
 
 def build_parser() -> KafkaArgumentParser:
@@ -116,14 +114,13 @@ def load_payloads(path: str, delimiter: str) -> list[bytes]:
     return [s.encode() for s in items]
 
 
-def producer_config(a: argparse.Namespace) -> dict[str, str]:
+def producer_config(a: argparse.Namespace) -> dict[str, Any]:
     props = read_properties_file(a.producer_config) if a.producer_config else {}
     props.update(parse_properties(a.producer_props, "--producer-props"))
     if "bootstrap.servers" not in props:
         raise ValueError("bootstrap.servers must be given with --producer-props or --producer.config")
-    for key in sorted(set(props) - SUPPORTED_PROPS - HARMLESS_PROPS):
-        print(f"WARN: producer property {key}={props[key]} is not supported by Strom's client and is ignored", file=sys.stderr)
-    return props
+    props.setdefault("client.id", "perf-producer-client")
+    return client_config("producer", props)
 
 
 async def perf(a: argparse.Namespace) -> int:
@@ -131,18 +128,7 @@ async def perf(a: argparse.Namespace) -> int:
         raise ValueError("--num-records should be greater than zero")
     if a.transactional_id or a.transaction_duration_ms:
         raise ValueError("transactions are not supported by Strom's client yet (--transactional-id, --transaction-duration-ms)")
-    props = producer_config(a)
-    acks = props.get("acks", "all")
-    producer = AsyncProducer(
-        props["bootstrap.servers"],
-        acks=-1 if acks == "all" else int(acks),
-        linger_ms=int(props.get("linger.ms", "5")),
-        batch_size=int(props.get("batch.size", "16384")),
-        compression_type=props.get("compression.type", "none"),
-        client_id=props.get("client.id", "perf-producer-client"),
-        request_timeout_ms=int(props.get("request.timeout.ms", "30000")),
-        retries=int(props.get("retries", "5")),
-    )
+    producer = AsyncProducer(producer_config(a))
     payloads = load_payloads(a.payload_file, a.payload_delimiter) if a.payload_file else None
     fixed = random_payload(a.record_size) if a.record_size is not None else None
     stats = Stats(a.num_records, sys.stderr.isatty())
