@@ -382,6 +382,9 @@ def _emit_value_decode(g: _Gen, f: Field, var: str, version: int, flexible: bool
     if f.type == "string":
         _emit_string_decode(g, var, nullable, flexible, ind)
         return
+    if f.type in ("bytes", "records"):
+        _emit_bytes_decode(g, var, nullable or f.type == "records", flexible, ind)
+        return
     g.lines.append(f"{ind}{var}, pos = {_read_expr(f.type, nullable, flexible)}")
 
 
@@ -420,6 +423,31 @@ def _emit_string_decode(g: _Gen, var: str, nullable: bool, flexible: bool, ind: 
         g.lines.append(f"{ind}    pos = _e")
     g.lines.append(f"{ind}else:")
     g.lines.append(f"{ind}    {var}, pos = {_read_expr('string', nullable, flexible)}")
+
+
+def _emit_bytes_decode(g: _Gen, var: str, nullable: bool, flexible: bool, ind: str) -> None:
+    """Byte strings and record sets come out as memoryview slices of the input (no copy)."""
+    if flexible:
+        g.lines.append(f"{ind}_n = buf[pos] - 1")
+        g.lines.append(f"{ind}if _n < 127:")
+        g.lines.append(f"{ind}    pos += 1")
+        g.lines.append(f"{ind}else:")
+        g.lines.append(f"{ind}    _n, pos = read_unsigned_varint(buf, pos)")
+        g.lines.append(f"{ind}    _n -= 1")
+    else:
+        g.lines.append(f"{ind}(_n,) = _i32.unpack_from(buf, pos)")
+        g.lines.append(f"{ind}pos += 4")
+    g.lines.append(f"{ind}if _n >= 0:")
+    g.lines.append(f"{ind}    _e = pos + _n")
+    g.lines.append(f"{ind}    if _e > len(buf):")
+    g.lines.append(f"{ind}        raise CorruptMessage('%d bytes at byte %d run past the message' % (_n, pos))")
+    g.lines.append(f"{ind}    {var} = memoryview(buf)[pos:_e]")
+    g.lines.append(f"{ind}    pos = _e")
+    if nullable:
+        g.lines.append(f"{ind}elif _n == -1:")
+        g.lines.append(f"{ind}    {var} = None")
+    g.lines.append(f"{ind}else:")
+    g.lines.append(f"{ind}    raise CorruptMessage('bad bytes length %d before byte %d' % (_n, pos))")
 
 
 def _emit_decoder_ref(g: _Gen, cls: type, version: int) -> str:
