@@ -164,17 +164,23 @@ class Struct:
         return bytes(out)
 
     def encode_parts(self, version: int) -> list[Any]:
-        """Encoded message split around file regions, for zero-copy sends: [bytes, region, bytes, ...]."""
+        """Encoded message split around file regions, for zero-copy sends: [buffer, region, buffer, ...].
+
+        The buffers are the encoding bytearray itself or memoryview slices of it: a large response is not
+        copied again on its way to the socket."""
         out = bytearray()
         regions: list[tuple[int, Any]] = []
         self.encode_into(out, version, regions)
+        if not regions:
+            return [out]
+        view = memoryview(out)
         parts: list[Any] = []
         start = 0
         for offset, region in regions:
-            parts.append(bytes(out[start:offset]))
+            parts.append(view[start:offset])
             parts.append(region)
             start = offset
-        parts.append(bytes(out[start:]))
+        parts.append(view[start:])
         return parts
 
 
