@@ -77,9 +77,8 @@ def test_create_partitions_delete_topic_and_bad_requests(cluster_factory) -> Non
         wait_until(lambda: len(admin.list_topics("grow", timeout=10).topics["grow"].partitions) == 5)
 
         admin.delete_topics(["grow"])["grow"].result(30)
-        wait_until(lambda: zk.exists("/brokers/topics/grow") is None, message="topic znode removed")
-        assert zk.exists("/admin/delete_topics/grow") is None
-        assert zk.exists("/config/topics/grow") is None
+        wait_until(lambda: zk.exists("/admin/delete_topics/grow") is None, message="deletion completed")
+        assert zk.exists("/brokers/topics/grow") is None and zk.exists("/config/topics/grow") is None
         for broker in cluster.brokers.values():
             wait_until(lambda broker=broker: "grow" not in _admin(broker.bootstrap).list_topics(timeout=10).topics)
     finally:

@@ -88,6 +88,14 @@ class Controller:
                 if fut is not None and not fut.done():
                     fut.set_exception(ControllerMovedError())
                 break
+            except ZkError as exc:
+                if fut is not None:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                else:  # ZooKeeper is briefly away (a restart): the event runs again, it re-reads what it needs
+                    log.warning("[Controller id=%d] ZooKeeper error (%s); retrying the event", self.broker_id, exc)
+                    self._loop.call_later(1.0, self._queue.put_nowait, (event, None))
+                continue
             except Exception as exc:
                 log.exception("[Controller id=%d] error processing an event", self.broker_id)
                 if fut is not None and not fut.done():

@@ -18,7 +18,8 @@ from typing import Any
 from strom.cluster import zk_data as zd
 from strom.cluster.controller import Controller
 from strom.cluster.zk_store import ZkMetadataStore
-from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkError, ZkNodeExists
+from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkError, ZkNodeExists, zk_errors_as
+from strom.protocol.errors import ErrorCode
 
 log = logging.getLogger("kafka.server.KafkaServer")
 
@@ -300,6 +301,7 @@ class ClusterMember:
 
     # ---- topic administration in ZooKeeper (what a Kafka 2.8 broker's AdminManager does) -----------------------
 
+    @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
     def live_brokers(self) -> dict[int, str | None]:
         """Live broker id -> rack, from the UpdateMetadata cache (ZooKeeper itself before the first one arrives)."""
         if self.store.live_brokers:
@@ -311,6 +313,7 @@ class ClusterMember:
                 out[int(name)] = zd.BrokerInfo.decode(int(name), got[0]).rack
         return out
 
+    @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
     def create_topic(
         self,
         name: str,
@@ -347,6 +350,7 @@ class ClusterMember:
         log.info("Creating topic %s with configuration %s and initial partition assignment %s", name, clean, assignment)
         return state
 
+    @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
     def add_partitions(self, name: str, count: int, assignment: list[list[int]] | None, validate_only: bool) -> None:
         from strom.cluster.controller_assignment import assign_replicas, validate_assignment
         from strom.protocol.errors import ErrorCode, KafkaError
@@ -373,6 +377,7 @@ class ClusterMember:
         if not validate_only:
             self.store.add_partitions(name, new)
 
+    @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
     def delete_topic(self, name: str) -> None:
         from strom.protocol.errors import ErrorCode, KafkaError
 

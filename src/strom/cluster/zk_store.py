@@ -16,7 +16,7 @@ from typing import Any
 
 from strom.cluster import zk_data as zd
 from strom.cluster.metadata import PartitionState, TopicState, _new_cluster_id
-from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkNodeExists
+from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkNodeExists, zk_errors_as
 from strom.protocol.errors import ErrorCode, KafkaError
 
 log = logging.getLogger("kafka.server.MetadataCache")
@@ -112,6 +112,7 @@ class ZkMetadataStore:
 
     # ---- writes: ZooKeeper, as a Kafka 2.8 broker does (AdminZkClient) ---------------------------------------
 
+    @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
     def topic_exists(self, name: str) -> bool:
         return self.zk.exists(zd.topic_path(name)) is not None
 
@@ -155,6 +156,7 @@ class ZkMetadataStore:
                 for p, r in assignment.items():
                     state.partitions.setdefault(p, PartitionState(p, list(r), list(r), -1))
 
+    @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
     def set_topic_configs(self, name: str, configs: dict[str, str]) -> None:
         """/config/topics/<t> plus a /config/changes notification, so every broker reloads it."""
         self.zk.set(zd.topic_config_path(name), zd.encode_topic_config(configs))
@@ -166,6 +168,7 @@ class ZkMetadataStore:
     def set_broker_configs(self, configs: dict[str, str]) -> None:
         self.broker_configs = dict(configs)
 
+    @zk_errors_as(ErrorCode.COORDINATOR_NOT_AVAILABLE)
     def allocate_producer_id(self) -> int:
         """Producer ids come in blocks claimed from /latest_producer_id_block, so no two brokers hand out the same id."""
         with self._lock:

@@ -8,13 +8,14 @@ kazoo's exceptions are translated to the four below so no other module needs to 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from kazoo.client import KazooClient, KazooState
-from kazoo.exceptions import BadVersionError, KazooException, NodeExistsError, NoNodeError, NotEmptyError, RolledBackError
+from kazoo.exceptions import BadVersionError, KazooException, NodeExistsError, NoNodeError, RolledBackError
 from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.retry import KazooRetry
 
@@ -44,6 +45,26 @@ class ZkStat:
     ephemeral_owner: int
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def zk_errors_as(code: int) -> Callable[[F], F]:
+    """For request handlers: ZooKeeper being away is a Kafka error code on the wire, not a dropped connection."""
+    from strom.protocol.errors import KafkaError
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except ZkError as exc:
+                raise KafkaError(code, f"ZooKeeper is not available: {exc}") from None
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
+
+
 def _stat(stat: Any) -> ZkStat:
     return ZkStat(stat.version, stat.czxid, stat.ephemeralOwner)
 
@@ -68,6 +89,8 @@ class ZkClient:
         self.connect_string = connect
         self.connection_timeout = (connection_timeout_ms or session_timeout_ms) / 1000
         self.session_timeout_s = session_timeout_ms / 1000
+        # how long one operation may wait for ZooKeeper to come back (a restart) before it fails
+        self.op_timeout = min(6.0, max(1.0, self.session_timeout_s / 3))
         hosts, slash, chroot = connect.partition("/")
         self._chroot = "/" + chroot.strip("/") if slash and chroot.strip("/") else ""
         retry = KazooRetry(max_tries=-1, delay=0.1, max_delay=1.0)
@@ -145,58 +168,63 @@ class ZkClient:
     # ---- operations (blocking) -------------------------------------------------------------------------
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run one asynchronous kazoo operation and wait at most op_timeout: while ZooKeeper is away kazoo
+        would otherwise block the caller until it comes back."""
         try:
-            return fn(*args, **kwargs)
-        except (KazooException, KazooTimeoutError) as exc:
+            return fn(*args, **kwargs).get(timeout=self.op_timeout)
+        except KazooTimeoutError:
+            raise ZkError(f"ZooKeeper at {self.connect_string} did not answer in {self.op_timeout:.1f}s") from None
+        except KazooException as exc:
             raise _translate(exc) from None
 
     def create(self, path: str, data: bytes = b"", ephemeral: bool = False, sequence: bool = False, makepath: bool = True) -> str:
-        return str(self._call(self._zk.create, path, data, ephemeral=ephemeral, sequence=sequence, makepath=makepath))
+        return str(self._call(self._zk.create_async, path, data, ephemeral=ephemeral, sequence=sequence, makepath=makepath))
 
     def ensure_path(self, path: str) -> None:
-        self._call(self._zk.ensure_path, path)
+        self._call(self._zk.ensure_path_async, path)
 
     def get(self, path: str) -> tuple[bytes, ZkStat] | None:
         try:
-            data, stat = self._call(self._zk.get, path)
+            data, stat = self._call(self._zk.get_async, path)
         except ZkNoNode:
             return None
         return data, _stat(stat)
 
     def exists(self, path: str) -> ZkStat | None:
-        stat = self._call(self._zk.exists, path)
+        stat = self._call(self._zk.exists_async, path)
         return _stat(stat) if stat is not None else None
 
     def set(self, path: str, data: bytes, version: int = -1) -> ZkStat:
-        return _stat(self._call(self._zk.set, path, data, version=version))
+        return _stat(self._call(self._zk.set_async, path, data, version=version))
 
     def delete(self, path: str, recursive: bool = False, version: int = -1) -> None:
+        if recursive:
+            for child in self.children(path):
+                self.delete(f"{path}/{child}", recursive=True)
         try:
-            self._call(self._zk.delete, path, version=version, recursive=recursive)
+            self._call(self._zk.delete_async, path, version=version)
         except ZkNoNode:
             pass
-        except ZkError as exc:
-            if "NotEmpty" in str(exc):
-                self._call(self._zk.delete, path, recursive=True)
-            else:
-                raise
 
     def children(self, path: str) -> list[str]:
         try:
-            return sorted(self._call(self._zk.get_children, path))
+            return sorted(self._call(self._zk.get_children_async, path))
         except ZkNoNode:
             return []
+
+    def _commit(self, tx: Any) -> list[Any]:
+        results: list[Any] = self._call(tx.commit_async)
+        for result in results:
+            if isinstance(result, Exception) and not isinstance(result, RolledBackError):
+                raise _translate(result) if isinstance(result, KazooException) else ZkError(str(result))
+        return results
 
     def set_if_epoch(self, path: str, data: bytes, version: int, epoch_path: str, epoch_version: int) -> ZkStat:
         """Conditional set fenced by the controller epoch znode's version (Kafka's checkControllerEpoch multi-op)."""
         tx = self._zk.transaction()
         tx.check(epoch_path, epoch_version)
         tx.set_data(path, data, version=version)
-        results = self._call(tx.commit)
-        for result in results:
-            if isinstance(result, Exception) and not isinstance(result, RolledBackError):
-                raise _translate(result) if isinstance(result, KazooException) else ZkError(str(result))
-        return _stat(results[1])
+        return _stat(self._commit(tx)[1])
 
     def create_and_set(self, path: str, data: bytes, ephemeral: bool, set_path: str, set_data: bytes, set_version: int) -> ZkStat:
         """Create one znode and conditionally set another atomically (registering as controller and bumping
@@ -204,19 +232,13 @@ class ZkClient:
         tx = self._zk.transaction()
         tx.create(path, data, ephemeral=ephemeral)
         tx.set_data(set_path, set_data, version=set_version)
-        results = self._call(tx.commit)
-        for result in results:
-            if isinstance(result, Exception) and not isinstance(result, RolledBackError):
-                raise _translate(result) if isinstance(result, KazooException) else ZkError(str(result))
-        return _stat(results[1])
+        return _stat(self._commit(tx)[1])
 
     def create_if_epoch(self, path: str, data: bytes, epoch_path: str, epoch_version: int) -> None:
         tx = self._zk.transaction()
         tx.check(epoch_path, epoch_version)
         tx.create(path, data)
-        for result in self._call(tx.commit):
-            if isinstance(result, Exception) and not isinstance(result, RolledBackError):
-                raise _translate(result) if isinstance(result, KazooException) else ZkError(str(result))
+        self._commit(tx)
 
     # ---- watches (callbacks on kazoo's thread) --------------------------------------------------------------
 
@@ -237,6 +259,3 @@ class ZkClient:
             return callback(data, _stat(stat) if stat is not None else None)
 
         self._zk.DataWatch(path, on_change)
-
-
-_ = NotEmptyError
