@@ -192,7 +192,7 @@ class Message(Struct):
     FLEXIBLE_MIN_VERSION: ClassVar[int | None]
 
 
-def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: type = Struct) -> type:
+def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: type = Struct) -> Any:
     """Creates the frozen slotted dataclass for one struct; nested structs become module-level classes too."""
     spec: list[tuple[str, Any, Any]] = []
     for f in fields:
@@ -202,7 +202,7 @@ def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: t
         else:
             spec.append((f.name, Any, field(default=default)))
     spec.append(("unknown_tagged_fields", Any, field(default_factory=dict, repr=False)))
-    cls = dataclasses.make_dataclass(name, spec, bases=(base,), frozen=True, slots=True)
+    cls: Any = dataclasses.make_dataclass(name, spec, bases=(base,), frozen=True, slots=True)
     # Same slots, same base, no frozen __setattr__: decoders fill one of these and switch its __class__.
     cls._mutable_twin = type(f"_{name}Builder", (base,), {"__slots__": cls.__slots__})
     cls._FIELDS = tuple(fields)
@@ -652,11 +652,11 @@ def define_message(
     versions: str,
     flexible: str,
     fields: Sequence[Field],
-) -> type:
+) -> Any:
     """Builds a message class and exports it (and its nested struct classes) into the schema module."""
     vr = Versions.parse(versions)
     flex = Versions.parse(flexible)
-    cls = build_struct(name, fields, flex, base=Message)
+    cls: Any = build_struct(name, fields, flex, base=Message)
     cls.API_KEY = api_key
     cls.MIN_VERSION = vr.low
     cls.MAX_VERSION = vr.high

@@ -4,6 +4,8 @@ Numbers, names and retriable flags follow Apache Kafka's public Errors table (th
 unknown code from a newer peer is never an exception: error_name() and KafkaError accept any int.
 """
 
+# ruff: noqa: E501 - Kafka's error messages are kept whole, one per line
+
 from __future__ import annotations
 
 import enum

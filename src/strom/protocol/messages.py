@@ -22,7 +22,8 @@ for _info in pkgutil.iter_modules(_schema_pkg.__path__):
         if isinstance(_obj, type) and getattr(_obj, "API_KEY", None) == _key:
             if _obj.__name__.endswith("Request"):
                 REQUEST_TYPES[_key] = _obj
-                SUPPORTED_VERSIONS[_key] = (_obj.MIN_VERSION, _obj.MAX_VERSION)
+                _msg: Any = _obj
+                SUPPORTED_VERSIONS[_key] = (_msg.MIN_VERSION, _msg.MAX_VERSION)
                 _NAMES[_key] = _obj.__name__[: -len("Request")]
             elif _obj.__name__.endswith("Response"):
                 RESPONSE_TYPES[_key] = _obj

@@ -80,5 +80,5 @@ define_message(
 )
 
 # Kafka 2.8 called this API AlterIsr (KIP-497); AlterPartition is its later name, same wire format for v0.
-AlterIsrRequest = AlterPartitionRequest  # noqa: F821 - defined by define_message above
-AlterIsrResponse = AlterPartitionResponse  # noqa: F821
+AlterIsrRequest = globals()["AlterPartitionRequest"]
+AlterIsrResponse = globals()["AlterPartitionResponse"]

@@ -1,13 +1,13 @@
 """ConsumerGroupDescribe (API key 69, KIP-848): field tables written from Kafka's public message specs (3.9: v0)."""
 
-from strom.protocol.compiler import F, define_message
+from strom.protocol.compiler import F, Field, define_message
 
 API_KEY = 69
 VERSIONS = "0"
 FLEXIBLE = "0+"
 
 
-def _assignment(name: str) -> list[object]:
+def _assignment(name: str) -> list[Field]:
     return [F("topic_partitions", f"[]{name}", fields=[F("topic_id", "uuid"), F("topic_name", "string"), F("partitions", "[]int32")])]
 
 
