@@ -247,6 +247,29 @@ def test_dump_log_reads_a_strom_segment(strom_broker, topic):
     assert index.returncode == 0 and index.stdout.count("Dumping ") == len(indexes)
 
 
+def test_topics_create_alter_delete(strom_broker):
+    server = strom_broker.bootstrap
+    name = f"topics-{uuid.uuid4().hex[:6]}"
+    created = sh(
+        "kafka-topics.sh", "--bootstrap-server", server, "--create", "--topic", name, "--partitions", "2", "--config", "retention.ms=5000"
+    )
+    assert created.stdout == f"Created topic {name}.\n", created.stderr
+    described = tool("kafka-topics.sh", "--bootstrap-server", server, "--describe", "--topic", name).stdout.splitlines()
+    assert "retention.ms=5000" in described[0].split("Configs: ")[1].split(",") and "PartitionCount: 2" in described[0]
+    assert tool("kafka-topics.sh", "--bootstrap-server", server, "--alter", "--topic", name, "--partitions", "3").stdout == ""
+    assert "PartitionCount: 3" in tool("kafka-topics.sh", "--bootstrap-server", server, "--describe", "--topic", name).stdout
+    shrink = tool("kafka-topics.sh", "--bootstrap-server", server, "--alter", "--topic", name, "--partitions", "2")
+    assert shrink.returncode == 1 and "Topic currently has 3 partitions, 2 would not be an increase." in shrink.stderr
+    assert tool("kafka-topics.sh", "--bootstrap-server", server, "--describe", "--under-replicated-partitions").stdout == ""
+    assert tool("kafka-topics.sh", "--bootstrap-server", server, "--delete", "--topic", name).returncode == 0
+    assert name not in tool("kafka-topics.sh", "--bootstrap-server", server, "--list").stdout.split()
+    for action in (["--delete"], ["--describe"], ["--alter", "--partitions", "5"]):
+        missing = tool("kafka-topics.sh", "--bootstrap-server", server, *action, "--topic", name)
+        assert missing.returncode == 1 and "does not exist" in missing.stderr, action
+        if action[0] != "--describe":
+            assert tool("kafka-topics.sh", "--bootstrap-server", server, *action, "--topic", name, "--if-exists").returncode == 0
+
+
 def test_usage_errors_and_unreachable_broker(capsys):
     for script in (
         "kafka-consumer-groups.sh",

@@ -17,6 +17,7 @@ from strom.cli import (
     kafka_delete_records,
     kafka_dump_log,
     kafka_get_offsets,
+    kafka_topics,
 )
 
 pytestmark = pytest.mark.java
@@ -96,6 +97,18 @@ def test_consumer_groups_describe_and_reset_match(strom_broker, kafka_tool, stat
         theirs = kafka_tool(KAFKA_CLASSES["groups"], args)
         _, out, _ = ours(kafka_consumer_groups, args, capsys)
         assert [r for r in rows(out) if group in r or "GROUP" in r] == [r for r in rows(theirs.stdout) if group in r or "GROUP" in r]
+
+
+def test_topics_describe_matches(strom_broker, kafka_tool, state, capsys):
+    topic, _ = state
+    args = ["--bootstrap-server", strom_broker.bootstrap, "--describe", "--topic", topic]
+    theirs = kafka_tool("org.apache.kafka.tools.TopicCommand", args).stdout.splitlines()
+    mine = ours(kafka_topics, args, capsys)[1].splitlines()
+    # Kafka lists the non-default configs in hash-map order; the same set here
+    head, configs = mine[0].split("Configs: ")
+    their_head, their_configs = theirs[0].split("Configs: ")
+    assert head == their_head and sorted(configs.split(",")) == sorted(their_configs.split(","))
+    assert mine[1:] == theirs[1:]
 
 
 @EXHAUSTIVE

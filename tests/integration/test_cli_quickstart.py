@@ -28,7 +28,7 @@ def test_quickstart_verbatim(strom_broker):
     described = sh("kafka-topics.sh", "--describe", "--topic", topic, "--bootstrap-server", server)
     lines = described.stdout.splitlines()
     assert lines[0].startswith(f"Topic: {topic}\tTopicId: ") and "\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: " in lines[0]
-    assert lines[1] == f"\tTopic: {topic}\tPartition: 0\tLeader: 0\tReplicas: 0\tIsr: 0"
+    assert lines[1] == f"\tTopic: {topic}\tPartition: 0\tLeader: 0\tReplicas: 0\tIsr: 0\tElr: N/A\tLastKnownElr: N/A"  # Kafka 3.9
     produced = sh(
         "kafka-console-producer.sh", "--broker-list", server, "--topic", topic, input="This is my first event\nThis is my second event\n"
     )

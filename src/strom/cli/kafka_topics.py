@@ -7,9 +7,11 @@ import argparse
 import base64
 import sys
 import uuid
+from typing import Any
 
 from strom.cli.common import KafkaArgumentParser, parse_properties, run
 from strom.client.admin import AsyncAdmin, NewTopic
+from strom.protocol.schema import describe_topic_partitions
 
 TOPIC_RESOURCE = 2
 
@@ -38,6 +40,28 @@ def build_parser() -> KafkaArgumentParser:
 def topic_id_string(topic_id: uuid.UUID) -> str:
     """Kafka prints topic ids as URL-safe base64 without padding."""
     return base64.urlsafe_b64encode(topic_id.bytes).decode().rstrip("=")
+
+
+async def eligible_leader_replicas(admin: AsyncAdmin, names: list[str]) -> dict[tuple[str, int], tuple[Any, Any]] | None:
+    """(ELR, last known ELR) per partition from DescribeTopicPartitions (KIP-966), or None when the broker lacks the API
+    -- Kafka 3.9's tool then prints N/A, as here."""
+    conn = await admin.cluster.any_connection()
+    if describe_topic_partitions.API_KEY not in conn.versions or not names:
+        return None
+    resp = await conn.send(
+        describe_topic_partitions.DescribeTopicPartitionsRequest(
+            topics=[describe_topic_partitions.TopicRequest(name=n) for n in names], response_partition_limit=2000
+        ),
+        0,
+    )
+    return {(t.name, p.partition_index): (p.eligible_leader_replicas, p.last_known_elr) for t in resp.topics for p in t.partitions}
+
+
+def elr_text(elr: dict[tuple[str, int], tuple[Any, Any]] | None, topic: str, partition: int) -> str:
+    if elr is None:
+        return "Elr: N/A\tLastKnownElr: N/A"
+    current, last = elr.get((topic, partition), (None, None))
+    return f"Elr: {','.join(map(str, current or []))}\tLastKnownElr: {','.join(map(str, last or []))}"
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -83,6 +107,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 print(f"Error while executing topic command : Topic '{a.topic}' does not exist as expected", file=sys.stderr)
                 return 1
             names = [t.name for t in topics if not (a.exclude_internal and t.is_internal)]
+            elr = await eligible_leader_replicas(admin, names)
             configs = await admin.describe_configs(TOPIC_RESOURCE, names) if names else None
             by_name = {r.resource_name: r for r in (configs.results if configs else [])}
             for t in topics:
@@ -91,7 +116,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 parts = sorted(t.partitions, key=lambda p: p.partition_index)
                 rf = len(parts[0].replica_nodes) if parts else 0
                 res = by_name.get(t.name)
-                overrides = ",".join(f"{c.name}={c.value}" for c in (res.configs if res else []) if c.config_source == 1)
+                # Kafka shows every config not at its built-in default (topic overrides and broker settings), in the broker's order
+                overrides = ",".join(f"{c.name}={c.value}" for c in (res.configs if res else []) if c.config_source not in (5, -1))
                 under = [p for p in parts if len(p.isr_nodes) < len(p.replica_nodes)]
                 if a.under_replicated_partitions and not under:
                     continue
@@ -103,7 +129,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 for p in under if a.under_replicated_partitions else parts:
                     print(
                         f"\tTopic: {t.name}\tPartition: {p.partition_index}\tLeader: {p.leader_id if p.leader_id >= 0 else 'none'}\t"
-                        f"Replicas: {','.join(map(str, p.replica_nodes))}\tIsr: {','.join(map(str, p.isr_nodes))}"
+                        f"Replicas: {','.join(map(str, p.replica_nodes))}\tIsr: {','.join(map(str, p.isr_nodes))}\t"
+                        + elr_text(elr, t.name, p.partition_index)
                     )
             return 0
         if a.alter:
