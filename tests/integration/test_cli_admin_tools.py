@@ -125,6 +125,12 @@ def test_consumer_groups_list_describe_reset_delete(strom_broker, topic):
     no_scope = tool("kafka-consumer-groups.sh", "--bootstrap-server", server, "--group", group, "--reset-offsets", "--to-latest")
     assert no_scope.returncode == 1 and "One of the reset scopes should be defined" in no_scope.stderr
 
+    dropped = tool("kafka-consumer-groups.sh", "--bootstrap-server", server, "--delete-offsets", "--group", group, "--topic", f"{topic}:1")
+    assert dropped.stdout.splitlines()[0] == f"Request succeed for deleting offsets with topic {topic}:1 group {group}"
+    assert dropped.stdout.splitlines()[-1].split() == [topic, "1", "Successful"]
+    remaining = tool("kafka-consumer-groups.sh", "--bootstrap-server", server, "--describe", "--group", group)
+    assert [ln.split()[2] for ln in remaining.stdout.splitlines()[2:]] == ["0"]
+
     deleted = tool("kafka-consumer-groups.sh", "--bootstrap-server", server, "--delete", "--group", group)
     assert deleted.stdout == f"Deletion of requested consumer groups ('{group}') was successful.\n"
     again = tool("kafka-consumer-groups.sh", "--bootstrap-server", server, "--delete", "--group", group)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timezone
 
 from strom.cli.common import KafkaArgumentParser, java_error, run
-from strom.client.admin import AsyncAdmin
+from strom.client.admin import AsyncAdmin, delete_committed_offsets
 from strom.protocol.errors import ErrorCode, KafkaError
 
 EARLIEST, LATEST = -2, -1
@@ -38,7 +38,7 @@ def build_parser() -> KafkaArgumentParser:
         "--delete", action="store_true", help="Pass in groups to delete topic partition offsets and ownership information."
     )
     actions.add_argument("--reset-offsets", action="store_true", help="Reset offsets of consumer group.")
-    actions.add_argument("--delete-offsets", action="store_true", help="Delete offsets of consumer group (not supported yet).")
+    actions.add_argument("--delete-offsets", action="store_true", help="Delete offsets of consumer group. Supports one group at a time.")
     p.add_argument("--group", action="append", default=[], help="The consumer group we wish to act on.")
     p.add_argument("--all-groups", action="store_true", help="Apply to all consumer groups.")
     p.add_argument(
@@ -246,6 +246,39 @@ class GroupCommand:
             print("\nThese consumer groups were deleted successfully: " + ", ".join(f"'{g}'" for g in ok))
         return 0
 
+    async def delete_offsets(self) -> int:
+        """Kafka's --delete-offsets: one group, --topic t or t:0,1 (all partitions of t when none are given)."""
+        groups = await self.groups()
+        if len(groups) != 1 or not self.args.topic:
+            return usage_error("Option [delete-offsets] takes the following options: [group] (one) and [topic]")
+        group_id = groups[0]
+        wanted: dict[str, list[int] | None] = {}
+        for item in self.args.topic:
+            name, _, parts = item.partition(":")
+            wanted[name] = [int(x) for x in parts.split(",") if x.strip()] if parts else None
+        unknown = [t for t, ps in wanted.items() if ps is None]
+        try:
+            known = await self.admin.partitions_of(unknown) if unknown else {}
+        except KafkaError:
+            known = {}
+        tps = [(t, p) for t, ps in wanted.items() for p in (ps if ps is not None else known.get(t, [-1]))]
+        group_error, results = await delete_committed_offsets(self.admin, group_id, [tp for tp in tps if tp[1] >= 0])
+        if group_error == 0:
+            print(f"Request succeed for deleting offsets with topic {', '.join(self.args.topic)} group {group_id}")
+        elif group_error == ErrorCode.GROUP_ID_NOT_FOUND:
+            print(f"\nError: '{group_id}' does not exist.")
+        elif group_error == ErrorCode.NON_EMPTY_GROUP:
+            print(f"\nError: Deleting offsets of a consumer group '{group_id}' is forbidden if the group is not empty.")
+        else:
+            print(f"\nError: Encounter some unknown error: {java_error(group_error)}")
+        print()
+        print(f"{'TOPIC':<30} {'PARTITION':<15} {'STATUS':<15}")
+        for t, p in tps:
+            code = group_error or results.get((t, p), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+            status = "Successful" if code == 0 else f"Error: :{java_error(code)}"
+            print(f"{t:<30} {str(p) if p >= 0 else 'Not Provided':<15} {status:<15}")
+        return 0  # Kafka reports failures in the STATUS column and exits 0
+
     async def reset(self) -> int:
         a = self.args
         specs = [
@@ -412,8 +445,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 return await cmd.reset()
             except UsageError as exc:
                 return usage_error(str(exc))
-        print("Error: --delete-offsets is not supported by Strom's tool yet.", file=sys.stderr)
-        return 1
+        return await cmd.delete_offsets()
     finally:
         await cmd.admin.close()
 

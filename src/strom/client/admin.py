@@ -55,6 +55,7 @@ from strom.protocol.schema import (
     list_groups,
     list_offsets,
     offset_commit,
+    offset_delete,
     offset_fetch,
 )
 
@@ -731,3 +732,19 @@ async def _wrap_group(group_id: str, coro: Coroutine[Any, Any, list[TopicPartiti
 
 
 _ = asyncio
+
+
+async def delete_committed_offsets(admin: AsyncAdmin, group_id: str, tps: list[tuple[str, int]]) -> tuple[int, dict[tuple[str, int], int]]:
+    """OffsetDelete (KIP-496): drops a group's committed offsets for partitions it no longer consumes.
+    Returns the group-level error code and one per partition."""
+    conn = await admin.group_coordinator(group_id)
+    by_topic: dict[str, list[Any]] = {}
+    for t, p in tps:
+        by_topic.setdefault(t, []).append(offset_delete.OffsetDeleteRequestPartition(partition_index=p))
+    resp = await conn.send(
+        offset_delete.OffsetDeleteRequest(
+            group_id=group_id, topics=[offset_delete.OffsetDeleteRequestTopic(name=t, partitions=ps) for t, ps in by_topic.items()]
+        ),
+        0,
+    )
+    return resp.error_code, {(t.name, p.partition_index): p.error_code for t in resp.topics for p in t.partitions}
