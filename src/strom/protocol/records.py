@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -337,3 +338,147 @@ class BatchBuilder:
         out += payload
         _U32.pack_into(out, CRC_OFFSET, _crc32c.crc32c(memoryview(out)[CRC_START:]))
         return bytes(out)
+
+
+# ---- legacy message sets (magic v0/v1), for clients older than Kafka 0.11 --------------------------------
+#
+# A message set is a run of [offset int64][size int32][message]; a message is [crc uint32][magic int8]
+# [attributes int8]([timestamp int64] in v1)[key bytes][value bytes], the CRC (zlib's CRC-32) covering magic
+# to the end. A compressed message is a wrapper whose value is a compressed message set; in v1 the inner
+# offsets are relative and the wrapper carries the absolute offset of the last inner message.
+
+MAGIC_V0 = 0
+MAGIC_V1 = 1
+_LEGACY_ENTRY = struct.Struct(">qi")
+_LEGACY_HEAD = struct.Struct(">Ibb")
+_LEGACY_MIN_SIZE = {MAGIC_V0: 14, MAGIC_V1: 22}  # crc, magic, attributes, (timestamp), two null lengths
+NO_TIMESTAMP = -1
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyMessage:
+    offset: int
+    magic: int
+    timestamp: int
+    timestamp_type: int
+    key: bytes | None
+    value: bytes | None
+
+
+def is_legacy_message_set(buf: p.Buffer) -> bool:
+    """True when the first entry of a record set is a magic v0/v1 message (the magic byte sits at 16 in both)."""
+    return len(buf) > MAGIC_OFFSET and buf[MAGIC_OFFSET] in (MAGIC_V0, MAGIC_V1)
+
+
+def iter_legacy_messages(buf: p.Buffer, strict: bool = False, _inner: bool = False) -> Iterator[LegacyMessage]:
+    """Messages of a v0/v1 message set, compressed wrappers unpacked, offsets absolute, CRCs verified.
+
+    A partial trailing entry ends the iteration quietly (fetch responses are cut at max bytes) unless
+    `strict`, as for a produce request, where it is CORRUPT_MESSAGE like any other malformed byte."""
+    view = memoryview(buf)
+    pos = 0
+    n = len(view)
+    while pos < n:
+        if n - pos < LOG_OVERHEAD:
+            if strict:
+                raise CorruptMessage(f"{n - pos} trailing bytes are not a message")
+            return
+        offset, size = _LEGACY_ENTRY.unpack_from(view, pos)
+        end = pos + LOG_OVERHEAD + size
+        if size < _LEGACY_MIN_SIZE[MAGIC_V0]:
+            raise CorruptMessage(f"message size {size} at byte {pos} is below the minimum")
+        if end > n:
+            if strict:
+                raise CorruptMessage(f"message of {size} bytes at byte {pos} is truncated")
+            return
+        crc, magic, attributes = _LEGACY_HEAD.unpack_from(view, pos + LOG_OVERHEAD)
+        if magic not in (MAGIC_V0, MAGIC_V1) or size < _LEGACY_MIN_SIZE[magic]:
+            raise CorruptMessage(f"message at byte {pos} has magic {magic} and size {size}")
+        if zlib.crc32(view[pos + LOG_OVERHEAD + 4 : end]) != crc:
+            raise CorruptMessage(f"message at offset {offset} fails its CRC")
+        q = pos + LOG_OVERHEAD + 6
+        timestamp = NO_TIMESTAMP
+        if magic == MAGIC_V1:
+            (timestamp,) = _I64.unpack_from(view, q)
+            q += 8
+        key, q = _read_legacy_bytes(view, q, end)
+        value, q = _read_legacy_bytes(view, q, end)
+        if q != end:
+            raise CorruptMessage(f"message at offset {offset} has {end - q} bytes beyond its value")
+        timestamp_type = 1 if magic == MAGIC_V1 and attributes & TIMESTAMP_TYPE_MASK else 0
+        codec = attributes & COMPRESSION_MASK
+        if codec == compression.NONE:
+            yield LegacyMessage(offset, magic, timestamp, timestamp_type, key, value)
+        else:
+            if _inner:
+                raise CorruptMessage("a compressed message inside a compressed message")
+            if value is None:
+                raise CorruptMessage(f"compressed message at offset {offset} has no value")
+            inner = list(iter_legacy_messages(compression.decompress(codec, value), strict=True, _inner=True))
+            if not inner:
+                raise CorruptMessage(f"compressed message at offset {offset} is empty")
+            shift = offset - inner[-1].offset if magic == MAGIC_V1 else 0  # v1 inner offsets are relative
+            for m in inner:
+                ts = timestamp if timestamp_type == 1 else m.timestamp  # LogAppendTime: the wrapper's time
+                yield LegacyMessage(m.offset + shift, m.magic, ts, timestamp_type, m.key, m.value)
+        pos = end
+
+
+def _read_legacy_bytes(view: memoryview, q: int, end: int) -> tuple[bytes | None, int]:
+    if q + 4 > end:
+        raise CorruptMessage("message ends inside a length")
+    (size,) = _I32.unpack_from(view, q)
+    q += 4
+    if size == -1:
+        return None, q
+    if size < 0 or q + size > end:
+        raise CorruptMessage(f"message field of {size} bytes runs past its message")
+    return bytes(view[q : q + size]), q + size
+
+
+def legacy_to_batch(buf: p.Buffer) -> bytes:
+    """Up-converts a produce request's v0/v1 message set into one v2 batch (what the log stores), keeping
+    keys, values, timestamps and the codec of the first compressed wrapper; offsets are the broker's to assign."""
+    messages = list(iter_legacy_messages(buf, strict=True))
+    if not messages:
+        raise CorruptMessage("empty message set")
+    codecs = (buf[pos + LOG_OVERHEAD + 5] & COMPRESSION_MASK for pos in _legacy_entry_positions(buf))
+    codec = next((c for c in codecs if c), compression.NONE)
+    builder = BatchBuilder(compression_type=codec)
+    for m in messages:
+        builder.append(m.value, key=m.key, timestamp=m.timestamp)
+    return builder.build()
+
+
+def _legacy_entry_positions(buf: p.Buffer) -> Iterator[int]:
+    pos = 0
+    while len(buf) - pos >= LOG_OVERHEAD + 6:
+        yield pos
+        pos += LOG_OVERHEAD + _LEGACY_ENTRY.unpack_from(buf, pos)[1]
+
+
+def batches_to_legacy(buf: p.Buffer, magic: int) -> bytes:
+    """Down-converts whole v2 batches into an uncompressed v0/v1 message set for a fetch older than v4 (those
+    clients cannot read magic 2). Control batches (transaction markers) are dropped, as Kafka does; a partial
+    trailing batch is left out (the client fetches it again from its offset)."""
+    if magic not in (MAGIC_V0, MAGIC_V1):
+        raise ValueError(f"legacy magic must be 0 or 1, not {magic}")
+    out = bytearray()
+    for pos, header in iter_batch_headers(buf):
+        if header.is_control:
+            continue
+        log_append = header.timestamp_type == 1
+        for record in iter_records(buf, pos):
+            body = bytearray(_LEGACY_HEAD.pack(0, magic, (TIMESTAMP_TYPE_MASK if log_append and magic else 0)))
+            if magic == MAGIC_V1:
+                body += _I64.pack(record.timestamp)
+            for field_value in (record.key, record.value):
+                if field_value is None:
+                    body += _I32.pack(-1)
+                else:
+                    body += _I32.pack(len(field_value))
+                    body += field_value
+            _U32.pack_into(body, 0, zlib.crc32(memoryview(body)[4:]))
+            out += _LEGACY_ENTRY.pack(record.offset, len(body))
+            out += body
+    return bytes(out)

@@ -20,7 +20,14 @@ from strom.protocol import compiler, compression
 from strom.protocol.errors import CorruptMessage
 from strom.protocol.headers import RequestHeader, decode_request_header, encode_request_header
 from strom.protocol.messages import REQUEST_TYPES, RESPONSE_TYPES
-from strom.protocol.records import BatchBuilder, crc_ok, iter_all_records, split_batches_strict
+from strom.protocol.records import (
+    BatchBuilder,
+    batches_to_legacy,
+    crc_ok,
+    iter_all_records,
+    legacy_to_batch,
+    split_batches_strict,
+)
 
 SLOW_CALL_SECONDS = 1.0  # far above any honest decode of a few hundred bytes: a longer call is a runaway loop
 
@@ -164,7 +171,10 @@ def _targets(rng: random.Random) -> list[tuple[str, Callable[[bytes], object], l
     targets = _message_targets(rng)
     targets.append(("request header", decode_request_header, _header_seeds()))
     targets.append(("request frame", _read_request, _request_seeds(rng)))
-    targets.append(("record batches", _read_records, _batch_seeds(rng)))
+    batches = _batch_seeds(rng)
+    targets.append(("record batches", _read_records, batches))
+    legacy = [batches_to_legacy(batch, magic) for batch in batches for magic in (0, 1)]
+    targets.append(("legacy message set", legacy_to_batch, legacy))
     for codec, name in compression.CODEC_NAMES.items():
         payload = rng.randbytes(200) + b"abc" * 100
 
