@@ -176,15 +176,24 @@ def test_delivery_errors_unknown_partition_and_oversize(bootstrap: str, topic: C
 
 def test_unreachable_broker_fails_within_delivery_timeout() -> None:
     reports: list[Any] = []
+    errors: list[strom.KafkaError] = []
     start = time.monotonic()
     p = strom.Producer(
-        {"bootstrap.servers": "127.0.0.1:1", "delivery.timeout.ms": 1500, "request.timeout.ms": 1000, "linger.ms": 0, "max.block.ms": 1500}
+        {
+            "bootstrap.servers": "127.0.0.1:1",
+            "delivery.timeout.ms": 1500,
+            "request.timeout.ms": 1000,
+            "linger.ms": 0,
+            "max.block.ms": 1500,
+            "error_cb": errors.append,
+        }
     )
     p.produce("nowhere", b"v", on_delivery=lambda e, m: reports.append(e))
     left = p.flush(10)
     p.close(1)
     assert left == 0 and len(reports) == 1 and reports[0] is not None
     assert time.monotonic() - start < 8
+    assert errors and "no broker is reachable" in errors[0].message  # served to error_cb by poll/flush
 
 
 # -- consumer ------------------------------------------------------------------------------------

@@ -96,6 +96,7 @@ class AsyncAdmin:
             config = {"bootstrap.servers": config, "client.id": client_id, "request.timeout.ms": request_timeout_ms}
         self.config = c = resolve("admin", config)
         self.cluster = Cluster(c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"])
+        self.cluster.on_error = c["error_cb"]
 
     # -- topics --------------------------------------------------------------------------------------
     async def create_topics(self, topics: list[NewTopic], validate_only: bool = False, timeout_ms: int = 30000) -> Result:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from strom.client.connection import BrokerConnection
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema.metadata import MetadataRequest, MetadataRequestTopic
+
+log = logging.getLogger("strom.client")
 
 
 def parse_bootstrap(servers: str) -> list[tuple[str, int]]:
@@ -40,6 +44,7 @@ class Cluster:
         self.bootstrap = parse_bootstrap(bootstrap_servers)
         self.retry_backoff = retry_backoff_ms / 1000
         self.topic_errors: dict[str, int] = {}
+        self.on_error: Callable[[KafkaError], None] | None = None
         self.client_id = client_id
         self.request_timeout_ms = request_timeout_ms
         self.brokers: dict[int, tuple[str, int]] = {}
@@ -84,7 +89,16 @@ class Cluster:
                 return await self._connect(key, host, port)
             except KafkaError as exc:
                 errors.append(exc.message)
-        raise KafkaError(ErrorCode.NETWORK_EXCEPTION, "no broker is reachable: " + "; ".join(errors))
+        error = KafkaError(ErrorCode.NETWORK_EXCEPTION, "no broker is reachable: " + "; ".join(errors))
+        self.report(error)
+        raise error
+
+    def report(self, error: KafkaError) -> None:
+        """A client-wide error (all brokers down): to error_cb, as librdkafka reports them."""
+        if self.on_error is not None:
+            self.on_error(error)
+        else:
+            log.warning("%s", error)
 
     async def connection(self, node_id: int) -> BrokerConnection:
         if node_id not in self.brokers:

@@ -98,6 +98,7 @@ class AsyncConsumer:
             conf.setdefault("enable.auto.commit", False)
         self.config = c = resolve("consumer", conf)
         self.cluster = Cluster(c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"])
+        self.cluster.on_error = c["error_cb"]
         self.isolation_level = 1 if c["isolation.level"] == "read_committed" else 0
         self.max_wait = c["fetch.max.wait.ms"]
         self.partition_max = c["max.partition.fetch.bytes"]

@@ -72,6 +72,7 @@ class AsyncProducer:
             conf["enable.idempotence"] = False
         self.config = c = resolve("producer", conf)
         self.cluster = Cluster(c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"])
+        self.cluster.on_error = c["error_cb"]
         self.acks = acks_value(c["acks"])
         self.linger = c["linger.ms"] / 1000
         self.batch_size = max(c["batch.size"], 1)

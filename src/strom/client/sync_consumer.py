@@ -30,6 +30,9 @@ class Consumer:
         self._runner = LoopThread("strom-consumer")
         self._aio: AsyncConsumer = self._runner.run(_make(conf))
         self._aio.rebalance_hook = self._rebalance_from_loop
+        self._error_cb: Callable[[KafkaError], Any] | None = conf.get("error_cb")
+        self._errors: deque[KafkaError] = deque()
+        self._aio.cluster.on_error = self._errors.append  # served to error_cb by poll(), in this thread
         self._local: deque[Message] = deque()
         self._callbacks: deque[tuple[str, list[TopicPartition], asyncio.Future[Any]]] = deque()
         self._callbacks_lock = threading.Lock()
@@ -58,6 +61,10 @@ class Consumer:
         return first
 
     def _serve_callbacks(self) -> None:
+        while self._errors:
+            error = self._errors.popleft()
+            if self._error_cb is not None:
+                self._error_cb(error)
         while True:
             with self._callbacks_lock:
                 if not self._callbacks:
@@ -257,6 +264,3 @@ async def _value(fn: Callable[..., Any], *args: Any) -> Any:
 def _resolve(fut: asyncio.Future[Any], value: Any) -> None:
     if not fut.done():
         fut.set_result(value)
-
-
-_ = KafkaError

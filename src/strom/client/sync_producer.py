@@ -34,6 +34,9 @@ class Producer:
         self._runner = LoopThread("strom-producer")
         self._aio: AsyncProducer = self._runner.run(_make(conf))
         self._aio.idle_hook = self._wake_poll
+        self._error_cb: Callable[[KafkaError], Any] | None = conf.get("error_cb")
+        self._errors: deque[KafkaError] = deque()
+        self._aio.cluster.on_error = self._errors.append  # served to error_cb by poll(), in this thread
         self._intake: deque[tuple[Any, ...]] = deque()
         self._intake_lock = threading.Lock()
         self._intake_scheduled = False
@@ -131,6 +134,10 @@ class Producer:
             if not self._reports:
                 self._report_ready.wait(None if timeout is None or timeout < 0 else timeout)
         served = 0
+        while self._errors:
+            error = self._errors.popleft()
+            if self._error_cb is not None:
+                self._error_cb(error)
         while self._reports:
             cb, key, value, headers, timestamp, error, md = self._reports.popleft()
             served += 1
