@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from strom.client.connection import BrokerConnection
@@ -26,6 +28,7 @@ from strom.protocol.schema.offset_for_leader_epoch import (
 if TYPE_CHECKING:
     from strom.cluster.partition_state import Partition
     from strom.cluster.replica_manager import ReplicaManager
+    from strom.storage.log import PartitionLog
 
 log = logging.getLogger("kafka.server.ReplicaFetcherThread")
 
@@ -42,7 +45,12 @@ class FetchState:
 
 
 def truncation_offset(
-    leader_epoch: int, leader_end_offset: int, requested_epoch: int, local_end_for: Any, log_end_offset: int, high_watermark: int
+    leader_epoch: int,
+    leader_end_offset: int,
+    requested_epoch: int,
+    local_end_for: Callable[[int], tuple[int, int]],
+    log_end_offset: int,
+    high_watermark: int,
 ) -> int:
     """Where a follower cuts its log after asking the leader for the end of `requested_epoch` (Kafka's
     AbstractFetcherThread.getOffsetTruncationState). `local_end_for(epoch)` gives the follower's own
@@ -171,18 +179,18 @@ class ReplicaFetcher:
         for topic in response.topics:
             for result in topic.partitions:
                 key = (topic.topic, result.partition)
-                state = self.partitions.get(key)
-                if state is None or not state.truncating or key not in asked:
+                found = self.partitions.get(key)
+                if found is None or not found.truncating or key not in asked:
                     continue
                 if result.error_code != ErrorCode.NONE:
                     log.info("OffsetForLeaderEpoch for %s-%d from broker %d: error %d", *key, self.source_id, result.error_code)
                     continue  # retried on the next round (the leader may not know it leads yet)
-                plog = state.partition.log
+                plog = found.partition.log
                 cut = truncation_offset(
                     result.leader_epoch,
                     result.end_offset,
                     asked[key],
-                    lambda e, plog=plog: plog.leader_epoch_cache.end_offset_for(e, plog.log_end_offset),
+                    partial(_local_epoch_end, plog),
                     plog.log_end_offset,
                     plog.high_watermark,
                 )
@@ -191,7 +199,7 @@ class ReplicaFetcher:
                         "[ReplicaFetcher broker=%d] Truncating %s-%d from %d to %d", self.manager.local_id, *key, plog.log_end_offset, cut
                     )
                     plog.truncate_to(cut)
-                state.truncating = False
+                found.truncating = False
         if any(s.truncating for s in self.partitions.values()):
             await asyncio.sleep(self.backoff_s)
 
@@ -235,9 +243,9 @@ class ReplicaFetcher:
             raise KafkaError(response.error_code, f"fetch from broker {self.source_id} failed")
         for topic in response.responses:
             for data in topic.partitions:
-                state = self.partitions.get((topic.topic, data.partition_index))
-                if state is not None:
-                    self._process(state, data)
+                fetched = self.partitions.get((topic.topic, data.partition_index))
+                if fetched is not None:
+                    self._process(fetched, data)
 
     def _process(self, state: FetchState, data: Any) -> None:
         part = state.partition
@@ -283,6 +291,10 @@ class ReplicaFetcher:
             state.truncating = True
         else:
             state.delayed_until = asyncio.get_running_loop().time() + self.backoff_s
+
+
+def _local_epoch_end(plog: PartitionLog, epoch: int) -> tuple[int, int]:
+    return plog.leader_epoch_cache.end_offset_for(epoch, plog.log_end_offset)
 
 
 def _whole_batches(records: Any) -> Any:

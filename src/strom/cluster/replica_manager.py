@@ -101,9 +101,9 @@ class ReplicaManager:
             broker.partitions[(topic, index)] = part
         elif not part.controlled:
             # Opened at start-up as if it were led locally: only the checkpointed high watermark is known committed.
-            hw = self._checkpointed_hw.get((topic, index))
-            if hw is not None:
-                part.log.high_watermark = min(hw, part.log.log_end_offset)
+            checkpointed = self._checkpointed_hw.get((topic, index))
+            if checkpointed is not None:
+                part.log.high_watermark = min(checkpointed, part.log.log_end_offset)
         return part
 
     def apply_partition_state(self, topic: str, state: Any, is_new: bool = False) -> int:
