@@ -15,6 +15,7 @@ from typing import Any
 from strom.broker.fetch_sessions import FetchContext, FetchSessionCache
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.records import batches_to_legacy
 from strom.protocol.schema.fetch import FetchableTopicResponse, FetchResponse, PartitionData
 
 READ_COMMITTED = 1
@@ -106,6 +107,8 @@ def _read_all(ctx: Any, request: Any, topics: list[tuple[Any, str | None]]) -> t
                     raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE)
             except KafkaError as exc:
                 code = exc.code
+            if records is not None and version <= 3:  # pre-0.11 consumers read only magic v0/v1 message sets
+                records = batches_to_legacy(records.read(), 1 if version >= 2 else 0)
             parts.append(
                 PartitionData(
                     partition_index=fp.partition,

@@ -10,8 +10,8 @@ from typing import Any
 
 from strom.broker.handlers import handles
 from strom.protocol import compression
-from strom.protocol.errors import ErrorCode, KafkaError
-from strom.protocol.records import BatchBuilder, iter_batch_headers, iter_records
+from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
+from strom.protocol.records import BatchBuilder, is_legacy_message_set, iter_batch_headers, iter_records, legacy_to_batch
 from strom.protocol.schema.produce import PartitionProduceResponse, ProduceResponse, TopicProduceResponse
 
 log = logging.getLogger("kafka.server.ReplicaManager")
@@ -45,6 +45,7 @@ def _error(index: int, code: int, message: str | None = None) -> PartitionProduc
 @handles(0)
 async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
     broker = ctx.broker
+    request_version = ctx.api_version
     acks = request.acks
     responses = []
     to_flush = []
@@ -74,6 +75,10 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
                 continue
             try:
                 data = pd.records
+                if is_legacy_message_set(data):  # a pre-0.11 client (Produce v0-v2): the log stores v2 batches
+                    if request_version > 2:
+                        raise KafkaError(ErrorCode.INVALID_RECORD, "Produce v3+ carries only magic v2 record batches")
+                    data = legacy_to_batch(data)
                 codec = plog.config.compression_type
                 if codec != "producer":
                     target = 0 if codec == "uncompressed" else compression.CODEC_IDS[codec]
@@ -83,6 +88,9 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
             except KafkaError as exc:
                 log.debug("produce to %s-%d failed: %s", topic.name, pd.index, exc)
                 parts.append(_error(pd.index, exc.code, exc.message))
+                continue
+            except CorruptMessage as exc:
+                parts.append(_error(pd.index, ErrorCode.CORRUPT_MESSAGE, str(exc)))
                 continue
             broker.replica_manager.after_leader_append(part)
             if acks == -1 and plog.high_watermark <= result.last_offset:
