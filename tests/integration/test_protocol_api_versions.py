@@ -5,13 +5,12 @@ version of every API gets a well-formed response rather than a closed connection
 from __future__ import annotations
 
 import socket
-import struct
 
 import pytest
 
 from strom.broker.handlers import HANDLERS
 from strom.protocol import compiler
-from strom.protocol.headers import RequestHeader, decode_response_header, encode_request_header
+from strom.protocol.framing import ClientConnection
 from strom.protocol.messages import REQUEST_TYPES, RESPONSE_TYPES
 from strom.protocol.schema.api_versions import ApiVersionsRequest, ApiVersionsResponse
 
@@ -21,35 +20,24 @@ pytestmark = pytest.mark.timeout(60)
 
 
 class RawConnection:
-    """A blocking Kafka connection speaking one request at a time, so a closed connection shows as an error."""
+    """A blocking socket driven by the sans-IO ClientConnection, one request at a time, so a closed
+    connection shows as an error."""
 
     def __init__(self, bootstrap: str) -> None:
         host, port = bootstrap.rsplit(":", 1)
         self.sock = socket.create_connection((host, int(port)), timeout=10)
-        self.correlation_id = 0
+        self.conn = ClientConnection("strom-protocol-test")
 
     def request(self, msg, version: int):
-        self.correlation_id += 1
-        out = bytearray(4)
-        encode_request_header(out, RequestHeader(msg.API_KEY, version, self.correlation_id, "strom-protocol-test"))
-        msg.encode_into(out, version)
-        struct.pack_into(">i", out, 0, len(out) - 4)
-        self.sock.sendall(out)
-        frame = self._read(struct.unpack(">i", self._read(4))[0])
-        correlation_id, pos = decode_response_header(frame, msg.API_KEY, version)
-        assert correlation_id == self.correlation_id
-        response, end = RESPONSE_TYPES[msg.API_KEY].decode(frame, version, pos)
-        assert end == len(frame), f"{type(response).__name__} v{version}: {len(frame) - end} bytes left over"
-        return response
-
-    def _read(self, n: int) -> bytes:
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
+        _, raw = self.conn.send(msg, version)
+        self.sock.sendall(raw)
+        while True:
+            chunk = self.sock.recv(1 << 16)
             if not chunk:
                 raise ConnectionError("broker closed the connection")
-            buf += chunk
-        return bytes(buf)
+            responses = self.conn.receive(chunk)  # checks the correlation id and that nothing is left over
+            if responses:
+                return responses[0].message
 
     def close(self) -> None:
         self.sock.close()
