@@ -12,20 +12,22 @@ from collections.abc import Hashable, Iterable
 
 class Purgatory:
     def __init__(self) -> None:
-        self._watchers: dict[Hashable, set[asyncio.Future[None]]] = {}
+        self._watchers: dict[Hashable, set[asyncio.Future[bool]]] = {}
 
     async def wait(self, keys: Iterable[Hashable], timeout_s: float) -> bool:
-        """Waits until one of `keys` is notified or the timeout passes; True if woken by an event."""
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Waits until one of `keys` is notified or the timeout passes; True if woken by an event.
+
+        One future and one timer handle per wait (no wait_for task): long polls are on the fetch path."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[bool] = loop.create_future()
         keys = list(keys)
         for key in keys:
             self._watchers.setdefault(key, set()).add(fut)
+        timer = loop.call_later(max(timeout_s, 0), _expire, fut)
         try:
-            await asyncio.wait_for(fut, timeout_s)
-            return True
-        except TimeoutError:
-            return False
+            return await fut
         finally:
+            timer.cancel()
             for key in keys:
                 watchers = self._watchers.get(key)
                 if watchers is not None:
@@ -38,7 +40,12 @@ class Purgatory:
         if watchers:
             for fut in watchers:
                 if not fut.done():
-                    fut.set_result(None)
+                    fut.set_result(True)
 
     def watched(self, key: Hashable) -> int:
         return len(self._watchers.get(key, ()))
+
+
+def _expire(fut: asyncio.Future[bool]) -> None:
+    if not fut.done():
+        fut.set_result(False)
