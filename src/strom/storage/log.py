@@ -432,9 +432,17 @@ class PartitionLog:
         while len(self.segments) > 1 and self.segments[1].base_offset <= self.log_start_offset:
             gone = self.segments[0]
             self.segments = self.segments[1:]
-            gone.delete()
+            self._retire(gone)
             deleted += 1
         return deleted
+
+    def _retire(self, seg: Segment) -> None:
+        """Retention runs on a worker thread while fetches read on the event loop: the files go now, the
+        fds after file.delete.delay.ms (close_retired), so a read that holds the segment still completes."""
+        seg.close_index_files()
+        seg.unlink_files()
+        (self.directory / f"{seg.base_offset:020d}.snapshot").unlink(missing_ok=True)
+        self.retired.append((self.clock.monotonic_ms(), seg))
 
     def enforce_retention(self, now_ms: int) -> int:
         """Deletes whole segments past retention.ms / retention.bytes; returns how many were deleted."""
@@ -463,7 +471,7 @@ class PartitionLog:
             return 0
         seg = self.segments[0]
         self.segments = self.segments[1:]
-        seg.delete()
+        self._retire(seg)
         self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
         self._high_watermark = max(self._high_watermark, self.log_start_offset)
         return 1

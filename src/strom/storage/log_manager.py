@@ -144,7 +144,11 @@ class LogManager:
 
     def run_retention(self) -> int:
         now = self.clock.now_ms()
-        return sum(lg.enforce_retention(now) for lg in list(self.logs.values()))
+        deleted = 0
+        for lg in list(self.logs.values()):
+            deleted += lg.enforce_retention(now)
+            lg.close_retired(self.clock.monotonic_ms())
+        return deleted
 
     def run_cleaner(self) -> int:
         """One compaction pass over every compacted log that is dirty enough (a worker thread calls this);

@@ -369,3 +369,46 @@ def test_compacted_topic_rejects_keyless_records_like_kafka(tmp_path):
     put(lg, kv_batch([(b"k", None)], 1))  # a tombstone has a key: fine
     plain = open_log(tmp_path / "p-0", clock, cleanup_policy="delete")
     put(plain, kv_batch([(None, b"fine here")], 1))
+
+
+def test_cleaner_thread_runs_beside_appends_and_reads(tmp_path):
+    """The broker's arrangement: appends and reads on one thread, the cleaner on another, swapping
+    segments under the log's lock. Every read sees ascending offsets, and the end result keeps the
+    latest value of every key."""
+    import threading
+
+    clock = ManualClock()
+    lg = open_log(tmp_path / "c-0", clock, segment_bytes=2000)  # retired fds stay open (60 s)
+    stop = threading.Event()
+    passes = []
+    errors = []
+
+    def clean_loop():
+        cleaner = LogCleaner()
+        while not stop.is_set():
+            try:
+                if cleaner.clean(lg, clock.now_ms(), force=True) is not None:
+                    passes.append(1)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+                return
+
+    expected = {}
+    thread = threading.Thread(target=clean_loop)
+    thread.start()
+    try:
+        for i in range(1500):
+            key = b"k%d" % (i % 20)
+            put(lg, kv_batch([(key, b"v%d" % i)], clock.now_ms()))
+            expected[key] = b"v%d" % i
+            if i % 50 == 0:
+                offsets = [o for o, _, _ in records(lg)]
+                assert offsets == sorted(set(offsets))
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not errors and passes
+    lg.roll()
+    LogCleaner().clean(lg, clock.now_ms(), force=True)
+    got = records(lg)
+    assert {k: v for _, k, v in got} == expected and len(got) == 20

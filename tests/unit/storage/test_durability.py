@@ -27,6 +27,7 @@ def _close_logs():
         lg = _OPEN.pop()
         for seg in lg.segments:
             seg.close()
+        lg.close_retired()
 
 
 def open_log(path, clock, **cfg):

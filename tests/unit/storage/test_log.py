@@ -39,6 +39,7 @@ def _close_logs():
         lg = _OPEN.pop()
         for seg in lg.segments:
             seg.close()
+        lg.close_retired()
 
 
 _real_open = PartitionLog.open.__func__
