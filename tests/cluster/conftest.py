@@ -22,6 +22,7 @@ class Cluster:
         self.zk = zk
         self.connect = f"{zk.connect}/strom-test-{next(_chroots)}-{int(time.time() * 1000)}"
         self.brokers: dict[int, BrokerProcess] = {}
+        self._zk_clients: list[Any] = []
         for broker_id in range(size):
             self.brokers[broker_id] = BrokerProcess(
                 overrides={
@@ -44,6 +45,8 @@ class Cluster:
         return self
 
     def close(self) -> None:
+        for client in self._zk_clients:
+            client.close()  # a kazoo client left running would retry (and draw from `random`) forever
         for b in self.brokers.values():
             b.kill()
         for b in self.brokers.values():
@@ -54,6 +57,7 @@ class Cluster:
 
         client = ZkClient(self.connect, 10000)
         client.start()
+        self._zk_clients.append(client)
         return client
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
 from strom.testing.broker import BrokerProcess, free_port
@@ -69,13 +70,22 @@ def test_zookeeper_restart_keeps_the_cluster_working() -> None:
         admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
         admin.create_topics([NewTopic("before", 3, 3)])["before"].result(30)
         epoch = int(zk.get("/controller_epoch")[0])
-        zk.close()
 
         zk_server.stop()
         zk_server.start()
         zk = cluster.zk_client()
         wait_until(lambda: zk.children("/brokers/ids") == ["0", "1", "2"], message="brokers registered after restart")
-        admin.create_topics([NewTopic("after", 3, 3)])["after"].result(30)
+
+        def created() -> bool:
+            # REQUEST_TIMED_OUT while a broker's ZooKeeper session is still reconnecting is retriable
+            try:
+                admin.create_topics([NewTopic("after", 3, 3)])["after"].result(30)
+                return True
+            except KafkaException as exc:
+                assert exc.args[0].code() in (KafkaError.REQUEST_TIMED_OUT, KafkaError.TOPIC_ALREADY_EXISTS), exc
+                return exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS
+
+        wait_until(created, timeout=30, interval=0.5, message="topic created after the restart")
         wait_until(lambda: all(zk.exists(f"/brokers/topics/after/partitions/{p}/state") for p in range(3)))
         # watches survived: a broker death is still noticed and handled
         controller = json.loads(zk.get("/controller")[0])["brokerid"]
@@ -88,7 +98,6 @@ def test_zookeeper_restart_keeps_the_cluster_working() -> None:
                     lambda t=t, p=p: json.loads(zk.get(f"/brokers/topics/{t}/partitions/{p}/state")[0])["leader"] not in (victim, -1),
                     message=f"{t}-{p} leader moved",
                 )
-        zk.close()
     finally:
         cluster.close()
         zk_server.close()

@@ -93,12 +93,11 @@ class ZkClient:
         self.op_timeout = min(6.0, max(1.0, self.session_timeout_s / 3))
         hosts, slash, chroot = connect.partition("/")
         self._chroot = "/" + chroot.strip("/") if slash and chroot.strip("/") else ""
-        retry = KazooRetry(max_tries=-1, delay=0.1, max_delay=1.0)
         self._zk = KazooClient(
             hosts=hosts + self._chroot,
             timeout=session_timeout_ms / 1000,
-            connection_retry=KazooRetry(max_tries=-1, delay=0.1, max_delay=1.0),
-            command_retry=retry,
+            connection_retry=KazooRetry(max_tries=-1, delay=0.1, max_delay=0.5),
+            command_retry=KazooRetry(max_tries=-1, delay=0.1, max_delay=0.5),
         )
         self._listeners: list[SessionListener] = []
         self._expired = False
