@@ -143,7 +143,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 self._need = size + 4 - (self._end - self._start)
                 return
             self._need = 0
-            frame = bytearray(buf[self._start + 4 : self._start + 4 + size])
+            frame = bytearray(memoryview(buf)[self._start + 4 : self._start + 4 + size])  # one copy, not two
             self._start += 4 + size
             self._on_frame(frame)
             if self.closed:
