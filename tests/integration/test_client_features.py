@@ -467,3 +467,27 @@ def test_aio_send_and_async_for(bootstrap: str, topic: Callable[..., str]) -> No
 
     values = asyncio.run(asyncio.wait_for(main(), 60))
     assert values == [f"a{i}" for i in range(50)] + ["last"]
+
+
+def test_poll_interval_exceeded_loses_partitions_then_rejoins(bootstrap: str, topic: Callable[..., str]) -> None:
+    t = topic(2)
+    events: list[tuple[str, list[int]]] = []
+    c = strom.Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"lost-{uuid.uuid4().hex[:6]}",
+            "max.poll.interval.ms": 1500,
+            **SESSION,
+        }
+    )
+    c.subscribe(
+        [t],
+        on_assign=lambda c, ps: events.append(("assign", [p.partition for p in ps])),
+        on_revoke=lambda c, ps: events.append(("revoke", [p.partition for p in ps])),
+        on_lost=lambda c, ps: events.append(("lost", [p.partition for p in ps])),
+    )
+    poll_members([c], lambda: len(c.assignment()) == 2)
+    time.sleep(3)  # no poll for longer than max.poll.interval.ms: the heartbeat thread leaves the group
+    poll_members([c], lambda: len(events) >= 3 and len(c.assignment()) == 2)
+    assert events[:3] == [("assign", [0, 1]), ("lost", [0, 1]), ("assign", [0, 1])]
+    c.close()
