@@ -121,7 +121,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         if len(self._buf) - self._end < need:
             live = self._end - self._start
             fresh = bytearray(max(len(self._buf), live + need))
-            fresh[:live] = self._buf[self._start : self._end]
+            fresh[:live] = memoryview(self._buf)[self._start : self._end]
             self._buf, self._start, self._end = fresh, 0, live
         return memoryview(self._buf)[self._end :]
 
@@ -274,7 +274,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
                         break
                     out.popleft()
                     continue
-                buffers = []
+                buffers: list[Any] = []
                 for item in out:
                     if isinstance(item, FileSlice) or len(buffers) == MAX_IOV:
                         break

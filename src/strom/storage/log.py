@@ -183,7 +183,8 @@ class PartitionLog:
         dup = self.producer_state.check(found)
         if dup is not None:
             return AppendResult(dup[0], dup[1], -1, self.log_start_offset, 0, duplicate=True)
-        buf = bytearray(batches)
+        # a writable view (the request frame, owned by this request) is rewritten in place: no copy
+        buf = batches if isinstance(batches, memoryview) and not batches.readonly else bytearray(batches)
         next_offset = self.log_end_offset
         first = next_offset
         append_time = self.clock.now_ms() if log_append_time or self.config.message_timestamp_type == "LogAppendTime" else -1
