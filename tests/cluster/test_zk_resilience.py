@@ -28,7 +28,7 @@ def test_unreachable_zookeeper_is_one_line_and_exit_1() -> None:
 
 def test_duplicate_broker_id_is_refused(cluster_factory) -> None:
     cluster = cluster_factory(1)
-    twin = BrokerProcess(overrides={"broker.id": "0", "zookeeper.connect": cluster.connect})
+    twin = BrokerProcess(overrides={"broker.id": "0", "zookeeper.connect": cluster.connect, "zookeeper.session.timeout.ms": "2000"})
     try:
         with pytest.raises(RuntimeError, match="broker exited with 1"):
             twin.start()
