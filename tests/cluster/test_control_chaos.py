@@ -40,7 +40,13 @@ def run_control_chaos(zk_server: ZooKeeperProcess, cluster: Cluster, rounds: int
 
     def healthy() -> None:
         wait_until(lambda: zk.children("/brokers/ids") == ["0", "1", "2"], timeout=60, message="all brokers registered")
-        wait_until(lambda: all(isr(cluster.bootstrap, p) == [0, 1, 2] for p in range(PARTITIONS)), timeout=90, message="ISR back to 3")
+        try:
+            wait_until(lambda: all(isr(cluster.bootstrap, p) == [0, 1, 2] for p in range(PARTITIONS)), timeout=90, message="ISR back to 3")
+        except AssertionError:
+            states = {p: zk.get(f"/brokers/topics/{TOPIC}/partitions/{p}/state") for p in range(PARTITIONS)}
+            raise AssertionError(
+                f"ISR not back to 3: zk states {states}, metadata isr {[isr(cluster.bootstrap, p) for p in range(PARTITIONS)]}"
+            ) from None
 
     try:
         wait_until(lambda: producer.acked_count > 200, message="first acks")
