@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from strom.testing.broker import free_port
+from strom.testing.process import ServerProcess
 
 ZOOKEEPER_JARS = (Path("/usr/share/java/zookeeper.jar"), Path("/usr/share/zookeeper/zookeeper.jar"))
 SLF4J_NOP = Path("/usr/share/java/slf4j-nop.jar")
@@ -51,15 +49,15 @@ def is_serving(port: int) -> bool:
         return False
 
 
-class ZooKeeperProcess:
+class ZooKeeperProcess(ServerProcess):
     """One standalone ZooKeeper; stop() and start() again keep the data (a ZooKeeper restart)."""
 
+    name = "ZooKeeper"
+    stop_timeout = 10.0
+
     def __init__(self, data_dir: Path | None = None, port: int | None = None) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="strom-zk-") if data_dir is None else None
-        self.base = Path(self._tmp.name) if self._tmp else Path(data_dir)  # type: ignore[arg-type]
+        super().__init__(data_dir, "strom-zk-", "zookeeper.out")
         self.port = port or free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.output_path = self.base / "zookeeper.out"
 
     @property
     def connect(self) -> str:
@@ -88,47 +86,9 @@ class ZooKeeperProcess:
     def start(self, timeout: float = 30.0) -> ZooKeeperProcess:
         classpath = zookeeper_classpath()
         cfg = self._write_config()
-        out = open(self.output_path, "ab")  # noqa: SIM115 - handed to the child
-        self.proc = subprocess.Popen(
-            ["java", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath, MAIN_CLASS, str(cfg)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        out.close()
-        deadline = time.monotonic() + timeout
-        while not is_serving(self.port):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"ZooKeeper exited with {self.proc.returncode}: {self.output()[-2000:]}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"ZooKeeper did not start in {timeout}s: {self.output()[-2000:]}")
-            time.sleep(0.1)
+        args = ["java", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath, MAIN_CLASS, str(cfg)]
+        self._launch(args, lambda: is_serving(self.port), timeout, 0.1)
         return self
-
-    def output(self) -> str:
-        try:
-            return self.output_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def close(self) -> None:
-        self.stop()
-        if self._tmp is not None:
-            self._tmp.cleanup()
 
 
 @pytest.fixture(scope="module")
