@@ -24,6 +24,20 @@ def _controller(zk: Any) -> int:
     return int(json.loads(got[0])["brokerid"]) if got else -1
 
 
+def _replication_log_tails(cluster: Cluster, lines: int = 25) -> str:
+    """The brokers' last leadership/ISR log lines, so an ISR that never recovers can be diagnosed from CI output."""
+    markers = ("ISR", "LeaderAndIsr", "Leader ", "Follower ", "AlterIsr", "controller", "Controller")
+    out = []
+    for broker_id, broker in cluster.brokers.items():
+        try:
+            text = (broker.base / "logs" / "server.log").read_text(errors="replace")
+        except FileNotFoundError:
+            continue
+        picked = [ln for ln in text.splitlines() if TOPIC in ln or any(m in ln for m in markers)]
+        out.append(f"--- broker {broker_id}\n" + "\n".join(picked[-lines:]))
+    return "\n".join(out)
+
+
 def run_control_chaos(zk_server: ZooKeeperProcess, cluster: Cluster, rounds: int) -> dict[str, Any]:
     admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
     admin.create_topics([NewTopic(TOPIC, PARTITIONS, 3, config={"min.insync.replicas": "2"})])[TOPIC].result(30)
@@ -46,6 +60,7 @@ def run_control_chaos(zk_server: ZooKeeperProcess, cluster: Cluster, rounds: int
             states = {p: zk.get(f"/brokers/topics/{TOPIC}/partitions/{p}/state") for p in range(PARTITIONS)}
             raise AssertionError(
                 f"ISR not back to 3: zk states {states}, metadata isr {[isr(cluster.bootstrap, p) for p in range(PARTITIONS)]}"
+                f"\n{_replication_log_tails(cluster)}"
             ) from None
 
     try:
