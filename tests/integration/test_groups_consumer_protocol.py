@@ -233,6 +233,12 @@ def _java_consumer(bootstrap: str, topic: str, group: str) -> subprocess.Popen[s
     )
 
 
+def _committed_total(admin: AdminClient, group: str) -> int:
+    request = [ck.ConsumerGroupTopicPartitions(group)]
+    result = admin.list_consumer_group_offsets(request)[group].result(10)
+    return sum(max(tp.offset, 0) for tp in result.topic_partitions)
+
+
 def _assignment_sizes(bootstrap: str, group: str) -> list[int]:
     d = describe(bootstrap, group)
     return sorted(sum(len(tp.partitions) for tp in m.assignment.topic_partitions) for m in d.members)  # type: ignore[attr-defined]
@@ -258,7 +264,11 @@ def test_java_consumers_split_and_take_over(broker: BrokerProcess, admin: AdminC
         while _assignment_sizes(broker.bootstrap, group) != [PARTITIONS]:
             assert time.monotonic() < deadline, _assignment_sizes(broker.bootstrap, group)
             time.sleep(0.3)
-        time.sleep(2)  # let the survivor read what it took over
+        # the survivor reads what it took over: wait for its auto-commits to cover all 60 records before stopping it
+        deadline = time.monotonic() + 45
+        while _committed_total(admin, group) < 60:
+            assert time.monotonic() < deadline, f"committed {_committed_total(admin, group)} of 60"
+            time.sleep(0.5)
     finally:
         for p in procs:
             if p.poll() is None:
