@@ -14,7 +14,15 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from strom.testing.zookeeper import ZooKeeperProcess
 from tests.cluster.conftest import Cluster, wait_until
-from tests.cluster.test_replication_chaos import PARTITIONS, TOPIC, AckingProducer, GroupConsumer, isr, leaders, log_bytes, read_all
+from tests.cluster.test_replication_chaos import (
+    PARTITIONS,
+    TOPIC,
+    AckingProducer,
+    GroupConsumer,
+    check_acknowledged_records,
+    isr,
+    leaders,
+)
 
 pytestmark = [pytest.mark.zookeeper, pytest.mark.timeout(400)]
 
@@ -108,26 +116,7 @@ def run_control_chaos(zk_server: ZooKeeperProcess, cluster: Cluster, rounds: int
         finally:
             group.stop()
 
-    assert not producer.failed, producer.failed[:5]
-    lost = 0
-    for partition in range(PARTITIONS):
-        acked = producer.acked[partition]
-        got = read_all(cluster.bootstrap, partition, max(o for o, _ in acked) + 1)
-        offsets = [o for o, _ in got]
-        assert offsets == sorted(set(offsets)), "offsets go backwards or repeat"
-        by_offset = dict(got)
-        lost += sum(1 for o, v in acked if by_offset.get(o) != v)
-        values = [v for _, v in got]
-        assert len(values) == len(set(values)), "a record was written twice"
-        numbers = [int(v.split(b"-")[1]) for v in values]
-        assert numbers == sorted(numbers), "records out of order within the partition"
-        hw = max(o for o, _ in acked) + 1
-        wait_until(
-            lambda partition=partition, hw=hw: len({log_bytes(b.base / "data", partition, hw) for b in cluster.brokers.values()}) == 1,
-            timeout=30,
-            message=f"identical replicas of partition {partition}",
-        )
-    assert lost == 0, f"{lost} acknowledged records lost"
+    lost = check_acknowledged_records(cluster, producer)
     return {"rounds": rounds, "acked": producer.acked_count, "lost": lost, "events": [(n, round(s, 2)) for n, s in events]}
 
 

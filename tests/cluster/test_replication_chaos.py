@@ -157,6 +157,33 @@ def controller(bootstrap: str) -> int:
     return int(AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).controller_id)
 
 
+def check_acknowledged_records(cluster: Cluster, producer: AckingProducer) -> int:
+    """After chaos: every acknowledged record is readable at its offset, exactly once and in order per partition,
+    and the replicas agree byte for byte up to the high watermark. Returns the number lost (asserted to be 0)."""
+    assert not producer.failed, producer.failed[:5]
+    lost = 0
+    for partition in range(PARTITIONS):
+        acked = producer.acked[partition]
+        got = read_all(cluster.bootstrap, partition, max(o for o, _ in acked) + 1)
+        offsets = [o for o, _ in got]
+        assert offsets == sorted(set(offsets)), "offsets go backwards or repeat"
+        by_offset = dict(got)
+        lost += sum(1 for o, v in acked if by_offset.get(o) != v)
+        values = [v for _, v in got]
+        assert len(values) == len(set(values)), "a record was written twice"
+        numbers = [int(v.split(b"-")[1]) for v in values]
+        assert numbers == sorted(numbers), "records out of order within the partition"
+    assert lost == 0, f"{lost} acknowledged records lost"
+    for partition in range(PARTITIONS):
+        hw = max(o for o, _ in producer.acked[partition]) + 1
+        wait_until(
+            lambda partition=partition, hw=hw: len({log_bytes(b.base / "data", partition, hw) for b in cluster.brokers.values()}) == 1,
+            timeout=30,
+            message=f"identical replicas of partition {partition}",
+        )
+    return lost
+
+
 def run_chaos(cluster: Cluster, plan: list[str]) -> dict[str, Any]:
     """`plan`: one step per cycle -- "leader" (kill -9 a partition leader), "controller" (kill -9 the controller),
     "zookeeper" (kill -9 and restart ZooKeeper); killed brokers restart and rejoin the ISR before the next step."""
@@ -204,32 +231,7 @@ def run_chaos(cluster: Cluster, plan: list[str]) -> dict[str, Any]:
         finally:
             group.stop()
 
-    assert not producer.failed, producer.failed[:5]
-    lost = 0
-    for partition in range(PARTITIONS):
-        acked = producer.acked[partition]
-        end = max(o for o, _ in acked) + 1
-        got = read_all(cluster.bootstrap, partition, end)
-        offsets = [o for o, _ in got]
-        assert offsets == sorted(set(offsets)), "offsets go backwards or repeat"
-        by_offset = dict(got)
-        lost += sum(1 for o, v in acked if by_offset.get(o) != v)
-        values = [v for _, v in got]
-        assert len(values) == len(set(values)), "a record was written twice"
-        numbers = [int(v.split(b"-")[1]) for v in values]
-        assert numbers == sorted(numbers), "records out of order within the partition"
-    assert lost == 0, f"{lost} acknowledged records lost"
-
-    # replicas agree byte for byte up to the high watermark (checked after the ISR is full again)
-    for partition in range(PARTITIONS):
-        hw = min(max(o for o, _ in producer.acked[partition]) + 1, 10**18)
-        logs = {i: log_bytes(b.base / "data", partition, hw) for i, b in cluster.brokers.items()}
-        wait_until(
-            lambda partition=partition, hw=hw: len({log_bytes(b.base / "data", partition, hw) for b in cluster.brokers.values()}) == 1,
-            timeout=30,
-            message=f"identical replicas of partition {partition}",
-        )
-        assert logs
+    lost = check_acknowledged_records(cluster, producer)
     failovers.sort()
     return {
         "kills": {k: plan.count(k) for k in sorted(set(plan))},
