@@ -351,7 +351,7 @@ class LogCleaner:
         cleaned = Segment(lg.directory, base, lg.config.index_interval_bytes, group[-1].created_ms, suffix=CLEANED)
         try:
             pending = bytearray()
-            pending_headers: list[tuple[int, BatchHeader]] = []
+            pending_headers: list[tuple[int, BatchHeader, int]] = []
             for seg in group:
                 stats.segments_before += 1
                 stats.bytes_before += seg.size
@@ -363,7 +363,8 @@ class LogCleaner:
                     out = self._filter_batch(raw, header, offset_map, drop_tombstones, last_batch_of_producer, stats)
                     if out is None:
                         continue
-                    pending_headers.append((len(pending), read_batch_header(out)))
+                    header_out = read_batch_header(out)
+                    pending_headers.append((len(pending), header_out, header_out.base_offset))
                     pending += out
                     if len(pending) >= WRITE_CHUNK:
                         cleaned.append(pending, pending_headers)

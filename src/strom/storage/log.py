@@ -9,11 +9,11 @@ the LEO after each append).
 from __future__ import annotations
 
 import bisect
-import os
 import shutil
+import struct
 import threading
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from crc32c import crc32c
 
@@ -21,6 +21,7 @@ from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
 from strom.protocol.records import (
     CRC_START,
     LOG_OVERHEAD,
+    BatchHeader,
     read_batch_header,
     set_base_offset,
     set_log_append_time,
@@ -31,11 +32,17 @@ from strom.storage.clock import Clock
 from strom.storage.config import LogConfig
 from strom.storage.epoch_cache import LeaderEpochCache
 from strom.storage.producer_state import ProducerStateManager
-from strom.storage.segment import FileSlice, Segment
+from strom.storage.segment import Buffer, FileSlice, Segment
+
+# the first 16 bytes of a batch, the part an append rewrites: base offset, batch length, partition leader epoch
+_REWRITTEN = struct.Struct(">qii")
+# pwritev takes at most IOV_MAX (1024) pieces; a record set of more batches than this is copied instead
+_MAX_PIECES = 256
 
 
-@dataclass(frozen=True, slots=True)
-class AppendResult:
+class AppendResult(NamedTuple):
+    """What an append did (a NamedTuple: one is built per produced partition, and it is cheap to build)."""
+
     first_offset: int
     last_offset: int
     log_append_time: int  # -1 for CreateTime
@@ -150,9 +157,11 @@ class PartitionLog:
 
     # ---- append ---------------------------------------------------------------------------------------
 
-    def _validate(self, batches: bytes | bytearray | memoryview) -> list:  # type: ignore[type-arg]
-        """Whole batches only, each within max.message.bytes and segment.bytes, CRC32C intact, its record
-        count consistent -- header-level checks, the per-batch cost of every append."""
+    def _validate(self, batches: Buffer, from_client: bool = True) -> list[tuple[int, BatchHeader]]:
+        """Whole batches only, each within max.message.bytes and segment.bytes, CRC32C intact, and (from a
+        client) its record count consistent with its offset range -- header-level checks, the per-batch
+        cost of every append. A follower's batches may come from a compacted leader log, whose batches have
+        offset gaps, so Kafka checks the count only on the leader (LogValidator)."""
         try:
             found = split_batches_strict(batches)
         except CorruptMessage as exc:
@@ -172,37 +181,61 @@ class PartitionLog:
                 raise KafkaError(ErrorCode.RECORD_LIST_TOO_LARGE, "batch larger than segment.bytes")
             if crc32c(view[pos + CRC_START : pos + size]) != header.crc:
                 raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record batch failed its CRC32C check")
-            if header.records_count <= 0 or header.last_offset_delta != header.records_count - 1:
+            if from_client and (header.records_count <= 0 or header.last_offset_delta != header.records_count - 1):
                 raise KafkaError(ErrorCode.INVALID_RECORD, "record count does not match last offset delta")
         return found
 
-    def append_as_leader(self, batches: bytes | bytearray | memoryview, leader_epoch: int, log_append_time: bool = False) -> AppendResult:
+    def append_as_leader(self, batches: Buffer, leader_epoch: int, log_append_time: bool = False) -> AppendResult:
+        """Validates the producer's batches, assigns their offsets and writes them (one system call).
+
+        The per-batch cost is the point of this path: each header is parsed once, the CRC32C runs in C,
+        producer state is touched only for batches with a producer id, and the batch bytes are not copied
+        (the rewritten first 16 bytes go out as a separate piece of one pwritev)."""
         found = self._validate(batches)
-        if "compact" in self.config.cleanup_policy:
+        config = self.config
+        if "compact" in config.cleanup_policy:
             self._require_keys(batches, found)
         dup = self.producer_state.check(found)
         if dup is not None:
-            return AppendResult(dup[0], dup[1], -1, self.log_start_offset, 0, duplicate=True)
-        # a writable view (the request frame, owned by this request) is rewritten in place: no copy
+            return AppendResult(dup[0], dup[1], -1, self.log_start_offset, 0, True)
+        append_time = self.clock.now_ms() if log_append_time or config.message_timestamp_type == "LogAppendTime" else -1
+        with self.lock:
+            first = next_offset = self.segments[-1].next_offset
+            placed = []
+            count = 0
+            for pos, header in found:
+                placed.append((pos, header, next_offset))
+                next_offset += header.last_offset_delta + 1
+                count += header.records_count
+            data = self._rewrite(batches, placed, leader_epoch, append_time)
+            latest_epoch = self.leader_epoch_cache.latest_epoch
+            if leader_epoch >= 0 and (latest_epoch is None or leader_epoch > latest_epoch):
+                self.leader_epoch_cache.assign(leader_epoch, first)
+            self._append(data, placed, len(batches), count)
+        return AppendResult(first, next_offset - 1, append_time, self.log_start_offset, count)
+
+    @staticmethod
+    def _rewrite(batches: Buffer, placed: list[tuple[int, BatchHeader, int]], leader_epoch: int, append_time: int) -> Buffer | list[Buffer]:
+        """The bytes to write, with each batch's base offset and partition leader epoch set (both outside
+        the CRC). A writable view (the request frame, owned by this request) is rewritten in place;
+        read-only bytes become pwritev pieces (16 new bytes, then the rest of the batch as it came);
+        LogAppendTime changes CRC-covered fields, so those batches are copied and their CRC redone."""
+        in_place = isinstance(batches, memoryview) and not batches.readonly
+        if append_time < 0 and not in_place and len(placed) <= _MAX_PIECES:
+            view = memoryview(batches)
+            pieces: list[Buffer] = []
+            for pos, header, base in placed:
+                pieces.append(_REWRITTEN.pack(base, header.batch_length, leader_epoch))
+                pieces.append(view[pos + _REWRITTEN.size : pos + header.batch_length + LOG_OVERHEAD])
+            return pieces
         buf = batches if isinstance(batches, memoryview) and not batches.readonly else bytearray(batches)
-        next_offset = self.log_end_offset
-        first = next_offset
-        append_time = self.clock.now_ms() if log_append_time or self.config.message_timestamp_type == "LogAppendTime" else -1
-        rewritten = []
-        count = 0
-        for pos, header in found:
-            set_base_offset(buf, pos, next_offset)
+        for i, (pos, _header, base) in enumerate(placed):
+            set_base_offset(buf, pos, base)
             set_partition_leader_epoch(buf, pos, leader_epoch)
             if append_time >= 0:
                 set_log_append_time(buf, pos, append_time)
-            rewritten.append((pos, read_batch_header(buf, pos)))
-            next_offset += header.last_offset_delta + 1
-            count += header.records_count
-        if self.leader_epoch_cache.latest_epoch is None or leader_epoch > self.leader_epoch_cache.latest_epoch:
-            if leader_epoch >= 0:
-                self.leader_epoch_cache.assign(leader_epoch, first)
-        self._append(buf, rewritten, count)
-        return AppendResult(first, next_offset - 1, append_time, self.log_start_offset, count)
+                placed[i] = (pos, read_batch_header(buf, pos), base)  # its max timestamp is now the append time
+        return buf
 
     def _require_keys(self, batches: bytes | bytearray | memoryview, found: list) -> None:  # type: ignore[type-arg]
         """A compacted topic keeps the last record per key, so Kafka rejects keyless records there (the
@@ -223,37 +256,40 @@ class PartitionLog:
                     f"Compacted topic cannot accept message without key in topic partition {self.topic}-{self.partition}.",
                 )
 
-    def append_as_follower(self, batches: bytes | bytearray | memoryview) -> AppendResult:
+    def append_as_follower(self, batches: Buffer) -> AppendResult:
         """Appends replicated batches with the offsets the leader gave them."""
-        found = self._validate(batches)
+        found = self._validate(batches, from_client=False)
         first = found[0][1].base_offset
-        if first < self.log_end_offset:
-            raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, f"follower append at {first} below LEO {self.log_end_offset}")
-        for _, header in found:
-            if header.partition_leader_epoch >= 0 and (
-                self.leader_epoch_cache.latest_epoch is None or header.partition_leader_epoch > self.leader_epoch_cache.latest_epoch
-            ):
-                self.leader_epoch_cache.assign(header.partition_leader_epoch, header.base_offset)
-        count = sum(h.records_count for _, h in found)
-        self._append(batches, found, count)
+        with self.lock:
+            if first < self.log_end_offset:
+                raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, f"follower append at {first} below LEO {self.log_end_offset}")
+            for _, header in found:
+                if header.partition_leader_epoch >= 0 and (
+                    self.leader_epoch_cache.latest_epoch is None or header.partition_leader_epoch > self.leader_epoch_cache.latest_epoch
+                ):
+                    self.leader_epoch_cache.assign(header.partition_leader_epoch, header.base_offset)
+            count = sum(h.records_count for _, h in found)
+            self._append(batches, [(pos, h, h.base_offset) for pos, h in found], len(batches), count)
         return AppendResult(first, found[-1][1].last_offset, -1, self.log_start_offset, count)
 
-    def _append(self, data: bytes | bytearray | memoryview, found: list, count: int) -> None:  # type: ignore[type-arg]
-        with self.lock:
-            self._maybe_roll(len(data))
-            self.segments[-1].append(data, found)
-            self.producer_state.update(found)
-            self.unflushed_messages += count
+    def _append(self, data: Buffer | list[Buffer], placed: list[tuple[int, BatchHeader, int]], size: int, count: int) -> None:
+        """Writes batches at the log end (rolling first if due) and records them; caller holds `lock`."""
+        self._maybe_roll(size)
+        self.segments[-1].append(data, placed, size)
+        for _, header, base in placed:
+            if header.producer_id >= 0:
+                self.producer_state.record(header, base)
+        self.unflushed_messages += count
 
     def _maybe_roll(self, incoming: int) -> None:
-        seg = self.active_segment
+        seg = self.segments[-1]
         if seg.size == 0:
             return
-        now = self.clock.now_ms()
+        config = self.config
         if (
-            seg.size + incoming > self.config.segment_bytes
-            or now - seg.created_ms > self.config.segment_ms - self.config.segment_jitter_ms
-            or seg.index_entries >= self.config.segment_index_bytes // 8
+            seg.size + incoming > config.segment_bytes
+            or len(seg.index_positions) >= config.segment_index_bytes // 8
+            or self.clock.now_ms() - seg.created_ms > config.segment_ms - config.segment_jitter_ms
         ):
             self.roll()
 
@@ -508,6 +544,3 @@ class PartitionLog:
 
     def __repr__(self) -> str:
         return f"PartitionLog({self.topic}-{self.partition}, start={self.log_start_offset}, leo={self.log_end_offset})"
-
-
-_ = os

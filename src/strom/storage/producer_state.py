@@ -94,15 +94,18 @@ class ProducerStateManager:
 
     def update(self, found: list[tuple[int, BatchHeader]]) -> None:
         for _, h in found:
-            if h.producer_id < 0:
-                continue
-            entry = self.producers.get(h.producer_id)
-            if entry is None or h.producer_epoch > entry.epoch:
-                entry = ProducerEntry(h.producer_epoch)
-                self.producers[h.producer_id] = entry
-            if h.base_sequence >= 0:
-                entry.batches.append((h.base_sequence, h.last_sequence, h.base_offset, h.last_offset))
-            entry.last_timestamp = max(entry.last_timestamp, h.max_timestamp)
+            if h.producer_id >= 0:
+                self.record(h, h.base_offset)
+
+    def record(self, h: BatchHeader, base_offset: int) -> None:
+        """Remembers an appended batch of producer h.producer_id, whose offsets start at `base_offset`."""
+        entry = self.producers.get(h.producer_id)
+        if entry is None or h.producer_epoch > entry.epoch:
+            entry = ProducerEntry(h.producer_epoch)
+            self.producers[h.producer_id] = entry
+        if h.base_sequence >= 0:
+            entry.batches.append((h.base_sequence, h.last_sequence, base_offset, base_offset + h.last_offset_delta))
+        entry.last_timestamp = max(entry.last_timestamp, h.max_timestamp)
 
     # ---- persistence ----------------------------------------------------------------------------------
 

@@ -23,11 +23,14 @@ from strom.protocol.records import BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD, B
 _INDEX_ENTRY = struct.Struct(">ii")
 _TIME_ENTRY = struct.Struct(">qi")
 _LEN = struct.Struct(">qi")
-_PENDING_INDEX_BYTES = 64 * 1024
+_PENDING_INDEX_ENTRIES = 8192  # 64 KiB of .index entries written at once
 _SCAN_CHUNK = 64 * 1024
 _BIG_BATCH = 4096
 _I32 = struct.Struct(">i")
 _LAST_DELTA_AT = 23  # lastOffsetDelta in a v2 batch header
+
+
+Buffer = bytes | bytearray | memoryview
 
 
 def segment_name(base_offset: int, suffix: str) -> str:
@@ -75,10 +78,11 @@ class Segment:
             # kafka-dump-log look for them), even while its entries are still pending
             for path in (self.index_path, self.time_index_path):
                 path.touch()
-        # index entries not yet written: the active segment's indexes are rebuilt by recovery after a crash
-        # anyway, so they are written in bulk (at 64 KiB, flush, roll, close), not one syscall per batch
-        self._index_pending = bytearray()
-        self._time_pending = bytearray()
+        # how many in-memory index entries are on disk: the active segment's indexes are rebuilt by recovery
+        # after a crash anyway, so entries are packed and written in bulk (at 8192 entries, flush, roll,
+        # close), not per batch
+        self._index_written = 0
+        self._time_written = 0
         # idempotent batches seen by the last recover(): producer state replays them without a second scan
         self.recovered_producer_batches: list[tuple[int, BatchHeader]] | None = None
 
@@ -97,8 +101,7 @@ class Segment:
         self.offset_of_max_timestamp = -1
         self.next_offset = self.base_offset
         self._bytes_since_index = 0
-        self._index_pending.clear()
-        self._time_pending.clear()
+        self._index_written = self._time_written = 0
         file_size = os.fstat(self._fd).st_size
         self.recovered_producer_batches = []
         pos = self._scan_valid_prefix(file_size, allow_offset_gaps) if file_size else 0
@@ -130,7 +133,7 @@ class Segment:
                     break
                 if crc32c.crc32c(view[pos + CRC_START : pos + size]) != header.crc:
                     break
-                self._track(header, pos)
+                self._track(header, pos, header.base_offset)
                 if header.producer_id >= 0:
                     producer_batches.append((pos, header))
                 pos += size
@@ -152,6 +155,8 @@ class Segment:
             self.index_positions.append(position)
         for ts, rel in _TIME_ENTRY.iter_unpack(raw_time):
             self.time_entries.append((ts, self.base_offset + rel))
+        self._index_written = len(self.index_positions)
+        self._time_written = len(self.time_entries)
         # the last batch gives the next offset and the max timestamp
         start = self.index_positions[-1] if self.index_positions else 0
         last = None
@@ -175,8 +180,8 @@ class Segment:
         return True
 
     def _rewrite_indexes(self) -> None:
-        self._index_pending.clear()  # everything is in the lists and written whole below
-        self._time_pending.clear()
+        self._index_written = len(self.index_positions)  # everything is in the lists and written whole below
+        self._time_written = len(self.time_entries)
         self.close_index_files()
         self.index_path.write_bytes(
             b"".join(_INDEX_ENTRY.pack(o - self.base_offset, p) for o, p in zip(self.index_offsets, self.index_positions, strict=True))
@@ -185,20 +190,20 @@ class Segment:
 
     # ---- append ---------------------------------------------------------------------------------------
 
-    def _track(self, header: BatchHeader, position: int) -> None:
-        """Updates in-memory state for a batch at `position`, queueing index entries to persist."""
+    def _track(self, header: BatchHeader, position: int, base_offset: int) -> None:
+        """Updates in-memory state for a batch at `position` whose offsets start at `base_offset` (the
+        header may be the one the producer sent, before its base offset was assigned)."""
         if self.first_batch_timestamp is None:
             self.first_batch_timestamp = header.base_timestamp
-        last_offset = header.base_offset + header.last_offset_delta
+        last_offset = base_offset + header.last_offset_delta
         max_timestamp = header.max_timestamp
-        if self._bytes_since_index >= self.index_interval_bytes or not self.index_positions:
-            if not self.index_positions or position > self.index_positions[-1]:
+        positions = self.index_positions
+        if self._bytes_since_index >= self.index_interval_bytes or not positions:
+            if not positions or position > positions[-1]:
                 self.index_offsets.append(last_offset)
-                self.index_positions.append(position)
-                self._index_pending += _INDEX_ENTRY.pack(last_offset - self.base_offset, position)
+                positions.append(position)
                 if max_timestamp > (self.time_entries[-1][0] if self.time_entries else -1):
                     self.time_entries.append((max_timestamp, last_offset))
-                    self._time_pending += _TIME_ENTRY.pack(max_timestamp, last_offset - self.base_offset)
             self._bytes_since_index = 0
         self._bytes_since_index += header.batch_length + LOG_OVERHEAD
         if max_timestamp > self.max_timestamp:
@@ -206,25 +211,37 @@ class Segment:
             self.offset_of_max_timestamp = last_offset
         self.next_offset = last_offset + 1
 
-    def append(self, data: bytes | bytearray | memoryview, headers: list[tuple[int, BatchHeader]]) -> None:
-        """Writes already-validated batches (positions relative to `data`) in one write call."""
+    def append(self, data: Buffer | list[Buffer], batches: list[tuple[int, BatchHeader, int]], size: int | None = None) -> None:
+        """Writes already-validated batches in one system call. `data` is the bytes, or the pieces that make
+        them up (written with pwritev, so a caller need not copy a batch to rewrite its first 16 bytes);
+        `batches` are (position in data, header, assigned base offset); `size` is their total length."""
         start = self.size
-        written = os.pwrite(self._fd, data, start)
-        if written != len(data):
-            raise OSError(f"short write to {self.log_path}: {written} of {len(data)} bytes")
+        if isinstance(data, list):
+            written = os.pwritev(self._fd, data, start)
+        else:
+            written = os.pwrite(self._fd, data, start)
+        expected = len(data) if size is None else size
+        if written != expected:
+            raise OSError(f"short write to {self.log_path}: {written} of {expected} bytes")
         self.size += written
-        for rel_pos, header in headers:
-            self._track(header, start + rel_pos)
-        if len(self._index_pending) >= _PENDING_INDEX_BYTES:
+        for rel_pos, header, base_offset in batches:
+            self._track(header, start + rel_pos, base_offset)
+        if len(self.index_positions) - self._index_written >= _PENDING_INDEX_ENTRIES:
             self.write_pending_indexes()
 
     def write_pending_indexes(self) -> None:
-        if self._index_pending:
-            self._index_writer().write(self._index_pending)
-            self._index_pending.clear()
-        if self._time_pending:
-            self._time_writer().write(self._time_pending)
-            self._time_pending.clear()
+        """Packs and writes the index entries added since the last call."""
+        base = self.base_offset
+        done, total = self._index_written, len(self.index_positions)
+        if total > done:
+            self._index_writer().write(
+                b"".join(map(_INDEX_ENTRY.pack, [o - base for o in self.index_offsets[done:]], self.index_positions[done:]))
+            )
+            self._index_written = total
+        done, total = self._time_written, len(self.time_entries)
+        if total > done:
+            self._time_writer().write(b"".join(_TIME_ENTRY.pack(t, o - base) for t, o in self.time_entries[done:]))
+            self._time_written = total
 
     def _index_writer(self) -> BinaryIO:
         if self._index_file is None:
