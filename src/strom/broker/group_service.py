@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from strom.broker.broker import OFFSETS_TOPIC, SHUTDOWN_HOOKS, STARTUP_HOOKS
@@ -122,17 +122,36 @@ class GroupService:
         return count
 
     def restore_groups(self) -> None:
-        now = self.now_ms()
-        for group_id, stored in self.offsets.stored_groups.items():
-            self.coordinator.restore(group_id, stored, now)
-        for group_id in self.offsets.offsets:
-            self.coordinator.ensure_group(group_id, now)
+        loaded = self._resume(lambda group_id: True)
         log.info(
-            "Loaded %d group(s) and offsets of %d group(s) from %s",
-            len(self.coordinator.groups),
+            "Loaded %d group(s) (%d consumer protocol) and offsets of %d group(s) from %s",
+            len(self.coordinator.groups) + len(self.consumer.groups),
+            loaded[1],
             len(self.offsets.offsets),
             OFFSETS_TOPIC,
         )
+
+    def _resume(self, mine: Callable[[str], bool]) -> tuple[int, int]:
+        """Rebuilds the replayed groups that `mine` selects: KIP-848 groups from their records (epochs,
+        members with fresh sessions, target and current assignments), classic groups in their generation;
+        a group id with offsets only becomes an empty classic group. Returns (classic, consumer) counts."""
+        now = self.now_ms()
+        consumer_ids = set()
+        for group_id in self.offsets.consumer_groups.group_ids():
+            if mine(group_id):
+                g = self.offsets.consumer_groups.build(group_id)
+                if g is not None:
+                    self.consumer.restore(g, now)
+                    consumer_ids.add(group_id)
+        classic = 0
+        for group_id, stored in self.offsets.stored_groups.items():
+            if mine(group_id) and group_id not in consumer_ids:
+                self.coordinator.restore(group_id, stored, now)
+                classic += 1
+        for group_id in self.offsets.offsets:
+            if mine(group_id) and group_id not in consumer_ids:
+                self.coordinator.ensure_group(group_id, now)
+        return classic, len(consumer_ids)
 
     # ---- cluster mode: the coordinator follows the leaders of __consumer_offsets -------------------------
 
@@ -153,15 +172,17 @@ class GroupService:
         if topic != OFFSETS_TOPIC:
             return
         self.num_partitions = self._partition_count()
-        mine = [
-            g
-            for g in set(self.offsets.offsets) | set(self.offsets.stored_groups) | set(self.coordinator.groups)
-            if partition_for(g, self.num_partitions) == index
-        ]
+        store = self.offsets.consumer_groups
+        known = set(self.offsets.offsets) | set(self.offsets.stored_groups) | set(self.coordinator.groups)
+        known |= set(self.consumer.groups) | set(store.stored)
+        mine = [g for g in known if partition_for(g, self.num_partitions) == index]
         for group_id in mine:
             self.offsets.offsets.pop(group_id, None)
             self.offsets.stored_groups.pop(group_id, None)
             self.coordinator.groups.pop(group_id, None)
+            self.coordinator.changed.discard(group_id)
+            self.consumer.unload(group_id)
+            store.forget(group_id)
         if not is_leader:
             log.info("Unloaded %d group(s) of %s-%d (no longer its leader)", len(mine), OFFSETS_TOPIC, index)
             return
@@ -173,16 +194,15 @@ class GroupService:
                 self.offsets.apply_record(record.key, record.value)
             except Exception:
                 log.warning("Skipping unreadable record at offset %d of %s-%d", record.offset, OFFSETS_TOPIC, index)
-        now = self.now_ms()
-        loaded = 0
-        for group_id, stored in self.offsets.stored_groups.items():
-            if partition_for(group_id, self.num_partitions) == index:
-                self.coordinator.restore(group_id, stored, now)
-                loaded += 1
-        for group_id in self.offsets.offsets:
-            if partition_for(group_id, self.num_partitions) == index:
-                self.coordinator.ensure_group(group_id, now)
-        log.info("Loaded %d group(s) of %s-%d at leader epoch %d", loaded, OFFSETS_TOPIC, index, leader_epoch)
+        classic, consumer = self._resume(lambda group_id: partition_for(group_id, self.num_partitions) == index)
+        log.info(
+            "Loaded %d classic and %d consumer-protocol group(s) of %s-%d at leader epoch %d",
+            classic,
+            consumer,
+            OFFSETS_TOPIC,
+            index,
+            leader_epoch,
+        )
         self.after_operation()
 
     # ---- timers ---------------------------------------------------------------------------------------
@@ -239,6 +259,7 @@ class GroupService:
                     records.append((group_key(group_id), None))
             if records:
                 self._append(group_id, records)
+        self._persist_changed()  # tombstones of consumer groups that went with their offsets
         if removed:
             log.info("Removed %d expired offset(s)", removed)
         return removed
@@ -248,6 +269,10 @@ class GroupService:
     def _persist_changed(self) -> None:
         for g in self.coordinator.take_changed():
             self._append(g.group_id, [(group_key(g.group_id), group_value(self.coordinator.snapshot(g)))])
+        for group_id, members in self.consumer.take_changed().items():
+            records = self.offsets.consumer_groups.changes(group_id, self.consumer.group(group_id), members)
+            if records:
+                self._append(group_id, records)
 
     def _append(self, group_id: str, records: Sequence[Record]) -> Any:
         index = partition_for(group_id, self.num_partitions)
@@ -285,7 +310,7 @@ class GroupService:
             return ErrorCode.NOT_COORDINATOR
         if code in (ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, ErrorCode.REQUEST_TIMED_OUT):
             return ErrorCode.COORDINATOR_NOT_AVAILABLE
-        return code
+        return int(code)
 
     def delete_offsets(self, group_id: str, partitions: list[tuple[str, int]]) -> None:
         for topic, partition in partitions:
@@ -305,6 +330,7 @@ class GroupService:
         if code == 0:
             gone = self.offsets.delete_group(group_id)
             self._append(group_id, [(offset_key(group_id, t, p), None) for t, p in gone] + [(group_key(group_id), None)])
+            self._persist_changed()  # a consumer group's records get their tombstones
         return code
 
     def group_or_none(self, group_id: str) -> Group | None:
@@ -327,6 +353,8 @@ class GroupService:
             return ErrorCode.GROUP_ID_NOT_FOUND
         self.coordinator.groups.pop(group_id, None)
         self.coordinator.changed.discard(group_id)
+        self.offsets.stored_groups.pop(group_id, None)
+        self._append(group_id, [(group_key(group_id), None)])  # a restart must not bring the classic group back
         return ErrorCode.NONE
 
     def claim_for_classic_protocol(self, group_id: str) -> int:

@@ -163,20 +163,71 @@ class ConsumerGroupCoordinator:
     def __init__(self, config: ConsumerGroupConfig | None = None) -> None:
         self.config = config or ConsumerGroupConfig()
         self.groups: dict[str, ConsumerGroup] = {}
+        # what must be (re)written to __consumer_offsets: group id -> the members whose records may have
+        # changed, or None when group-level state (epochs, membership, target) may have changed
+        self.changed: dict[str, set[str] | None] = {}
 
     def group(self, group_id: str) -> ConsumerGroup | None:
         return self.groups.get(group_id)
 
+    def take_changed(self) -> dict[str, set[str] | None]:
+        out, self.changed = self.changed, {}
+        return out
+
+    def _mark_group(self, group_id: str) -> None:
+        self.changed[group_id] = None
+
+    def _mark_member(self, group_id: str, member_id: str) -> None:
+        if group_id in self.changed:
+            members = self.changed[group_id]
+            if members is not None:
+                members.add(member_id)
+        else:
+            self.changed[group_id] = {member_id}
+
+    def restore(self, g: ConsumerGroup, now_ms: int) -> ConsumerGroup:
+        """Resumes a group rebuilt from `__consumer_offsets` (Kafka's onLoaded): every member gets a fresh
+        session, members still revoking a fresh rebalance timeout; who owns what and the assignor in use
+        follow from the stored assignments and subscriptions."""
+        g.static_members = {m.instance_id: mid for mid, m in g.members.items() if m.instance_id is not None}
+        g.owners = {}
+        for m in g.members.values():
+            m.session_deadline_ms = now_ms + self.config.session_timeout_ms
+            m.revocation_deadline_ms = now_ms + m.rebalance_timeout_ms if m.state == UNREVOKED_PARTITIONS else None
+            for tp in _tps(m.assigned) | _tps(m.pending_revocation):
+                g.owners[tp] = m.member_id
+        if g.members:
+            g.assignor_name = self._select_assignor(g)
+        self.groups[g.group_id] = g
+        return g
+
+    def unload(self, group_id: str) -> None:
+        """This coordinator no longer owns the group (its __consumer_offsets partition moved)."""
+        self.groups.pop(group_id, None)
+        self.changed.pop(group_id, None)
+
     # ---- ConsumerGroupHeartbeat ----------------------------------------------------------------------
 
     def heartbeat(self, now_ms: int, req: HeartbeatRequest, topics: TopicsView) -> HeartbeatResult:
+        before = self._shape(req.group_id)
         try:
             self._validate(req)
             if req.member_epoch in (LEAVE_EPOCH, STATIC_LEAVE_EPOCH):
-                return self._leave(now_ms, req)
-            return self._heartbeat(now_ms, req, topics)
-        except KafkaError as exc:
+                result = self._leave(now_ms, req)
+            else:
+                result = self._heartbeat(now_ms, req, topics)
+        except KafkaError as exc:  # refused before anything changed
             return HeartbeatResult(exc.code, exc.message)
+        if before != self._shape(req.group_id):
+            self._mark_group(req.group_id)
+        elif result.member_id is not None:
+            self._mark_member(req.group_id, result.member_id)
+        return result
+
+    def _shape(self, group_id: str) -> tuple[int, int, frozenset[str]] | None:
+        """Epochs and member ids: when a heartbeat leaves them alone only its own member's records can differ."""
+        g = self.groups.get(group_id)
+        return None if g is None else (g.group_epoch, g.assignment_epoch, frozenset(g.members))
 
     def _validate(self, req: HeartbeatRequest) -> None:
         def invalid(message: str) -> KafkaError:
@@ -440,6 +491,7 @@ class ConsumerGroupCoordinator:
                 late_revoke = m.revocation_deadline_ms is not None and now_ms >= m.revocation_deadline_ms
                 if now_ms >= m.session_deadline_ms or late_revoke:
                     self._remove(g, m.member_id, now_ms)
+                    self._mark_group(g.group_id)
                     removed.append(m.member_id)
         return removed
 
@@ -488,6 +540,7 @@ class ConsumerGroupCoordinator:
         if not g.is_empty:
             return ErrorCode.NON_EMPTY_GROUP
         del self.groups[group_id]
+        self._mark_group(group_id)
         return ErrorCode.NONE
 
     def remove_if_empty(self, group_id: str) -> bool:
@@ -495,6 +548,7 @@ class ConsumerGroupCoordinator:
         if g is None or not g.is_empty:
             return False
         del self.groups[group_id]
+        self._mark_group(group_id)
         return True
 
     def list_groups(self, states: set[str] | None = None) -> list[ConsumerGroup]:

@@ -1,6 +1,7 @@
 """Committed offsets and the records of `__consumer_offsets`, in Kafka's own key/value formats.
 
-Keys: OffsetCommitKey v1 (group, topic, partition) and GroupMetadataKey v2 (group). Values:
+Keys: OffsetCommitKey v1 (group, topic, partition) and GroupMetadataKey v2 (group); key versions 3-8 hold
+KIP-848 consumer groups (consumer_group_records.py). Values:
 OffsetCommitValue v3 (offset, leader epoch, metadata, commit timestamp) and GroupMetadataValue v3
 (protocol type, generation, protocol, leader, state timestamp, members). A null value is a tombstone,
 so compaction forgets deleted offsets and groups. Group -> partition is abs(Java String.hashCode(group))
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from strom.coordination.consumer_group_records import ConsumerGroupRecordStore, is_consumer_group_key
 from strom.protocol import primitives as p
 from strom.protocol.errors import CorruptMessage
 
@@ -207,6 +209,7 @@ class OffsetStore:
     def __init__(self) -> None:
         self.offsets: dict[str, dict[tuple[str, int], CommittedOffset]] = {}
         self.stored_groups: dict[str, StoredGroup] = {}  # filled by start-up replay
+        self.consumer_groups = ConsumerGroupRecordStore()  # KIP-848 groups' records (key versions 3-8)
 
     def commit(self, group: str, topic: str, partition: int, committed: CommittedOffset) -> None:
         self.offsets.setdefault(group, {})[(topic, partition)] = committed
@@ -254,6 +257,9 @@ class OffsetStore:
     def apply_record(self, key: bytes | None, value: bytes | None) -> None:
         """Replays one __consumer_offsets record (start-up load); later records win, as compaction keeps."""
         if key is None:
+            return
+        if is_consumer_group_key(key):
+            self.consumer_groups.apply(key, value)
             return
         group, topic, partition = parse_key(key)
         if topic is None or partition is None:
