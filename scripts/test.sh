@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh test
 scripts/install-system-deps.sh
+# With a C compiler the Cython accelerators must have been built (tests/unit/client/test_fast_codec.py checks).
+if [ -z "${STROM_REQUIRE_EXTENSIONS:-}" ] && [ -z "${STROM_NO_EXTENSIONS:-}" ] && command -v cc >/dev/null; then
+    export STROM_REQUIRE_EXTENSIONS=1
+fi
 args=(-m "not slow")
 [ "${STROM_SLOW:-0}" = "1" ] && args=()
 set +e

@@ -15,6 +15,7 @@ from typing import Any
 
 import crc32c as _crc32c
 
+from strom import _native
 from strom.client.types import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, Message
 from strom.protocol import compression
 from strom.protocol.errors import CorruptMessage
@@ -190,6 +191,7 @@ def decode_into(
     `data` is the (decompressed) records section of one batch; a record that runs past it is corrupt."""
     q = 0
     n = len(data)
+    first = len(out)
     try:
         for _ in range(count):
             b = data[q]
@@ -252,27 +254,31 @@ def decode_into(
             headers: list[tuple[str, bytes | None]] | None = None
             if b != 0:
                 hcount, q = _varint(data, q)
+                if hcount < 0 or hcount > end - q:
+                    raise CorruptMessage("record header count does not fit the record")
                 headers = []
                 for _h in range(hcount):
                     hk, q = _varint(data, q)
+                    if hk < 0 or hk > end - q:
+                        raise CorruptMessage("record header key does not fit the record")
                     name = data[q : q + hk].decode("utf-8", "replace")
                     q += hk
                     hv, q = _varint(data, q)
                     if hv >= 0:
+                        if hv > end - q:
+                            raise CorruptMessage("record header value does not fit the record")
                         headers.append((name, data[q : q + hv]))
                         q += hv
                     else:
                         headers.append((name, None))
-            if q + 1 != end and headers is None or headers is not None and q != end:
+                if q != end:
+                    raise CorruptMessage("record fields do not match its length")
+            elif q + 1 != end:
                 raise CorruptMessage("record fields do not match its length")
             q = end
             offset = base_offset + od
             if offset < position:
                 continue
-            if key_fn is not None:
-                key = key_fn(key)
-            if value_fn is not None:
-                value = value_fn(value)
             if log_append_ts is None:
                 ts = (TIMESTAMP_CREATE_TIME, base_ts + tsd)
             else:
@@ -280,6 +286,20 @@ def decode_into(
             out.append(Message(topic, partition, offset, key, value, headers, ts, None, leader_epoch))
     except IndexError:
         raise CorruptMessage("record batch is truncated") from None
+    if key_fn is not None or value_fn is not None:  # outside the try: a deserializer's IndexError is its own
+        for i in range(first, len(out)):
+            m = out[i]
+            if key_fn is not None:
+                m.set_key(key_fn(m.key()))
+            if value_fn is not None:
+                m.set_value(value_fn(m.value()))
+
+
+py_decode_into = decode_into  # the pure-Python reference, kept reachable for tests and STROM_NO_EXTENSIONS
+
+_fast = _native.load("strom.client._fast_codec")
+if _fast is not None:
+    decode_into = _fast.decode_into  # noqa: F811 - same contract, compiled
 
 
 def batch_payload(records: Any, pos: int, size: int, codec: int) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from strom import _native
 from strom.protocol.errors import KafkaError
 
 OFFSET_BEGINNING = -2
@@ -125,6 +126,13 @@ class Message:
     def __repr__(self) -> str:
         where = f"{self._topic}-{self._partition}@{self._offset}"
         return f"Message({where}, key={self._key!r}, value={self._value!r}{', error=' + str(self._error) if self._error else ''})"
+
+
+PyMessage = Message  # the pure-Python reference, kept reachable for tests and STROM_NO_EXTENSIONS
+
+_fast = _native.load("strom.client._fast_codec")
+if _fast is not None:
+    Message = _fast.Message  # type: ignore[misc]  # same attributes and accessors, allocated in C
 
 
 @dataclass(frozen=True, slots=True)

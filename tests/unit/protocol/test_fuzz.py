@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import pytest
 
+from strom import _native
+from strom.client.record_codec import batch_payload, py_decode_into
 from strom.protocol import compiler, compression
 from strom.protocol.errors import CorruptMessage
 from strom.protocol.headers import RequestHeader, decode_request_header, encode_request_header
@@ -25,6 +27,7 @@ from strom.protocol.records import (
     batches_to_legacy,
     crc_ok,
     iter_all_records,
+    iter_batch_headers,
     legacy_to_batch,
     split_batches_strict,
 )
@@ -167,12 +170,35 @@ def _read_records(raw: bytes) -> None:
         pass
 
 
+_fast_codec = _native.load("strom.client._fast_codec")
+_CLIENT_DECODERS = [py_decode_into] + ([_fast_codec.decode_into] if _fast_codec is not None else [])
+
+
+def _client_decode(raw: bytes) -> None:
+    """The consumer's record decoders (pure Python and, when built, compiled): the same messages or the
+    same CorruptMessage, whatever the bytes (a forged length or varint must not read outside the buffer)."""
+    for pos, header in iter_batch_headers(raw):
+        payload = batch_payload(raw, pos, header.size, header.compression)
+        outcomes = []
+        for decode in _CLIENT_DECODERS:
+            out: list[object] = []
+            try:
+                decode(out, payload, header.records_count, header.base_offset, header.base_timestamp, None, 0, "t", 0, -1, None, None)
+                outcomes.append([(m.offset(), m.timestamp(), m.key(), m.value(), m.headers()) for m in out])  # type: ignore[attr-defined]
+            except CorruptMessage as exc:
+                outcomes.append(f"corrupt: {exc}")
+        assert all(o == outcomes[0] for o in outcomes), outcomes
+        if isinstance(outcomes[0], str):
+            raise CorruptMessage(outcomes[0])
+
+
 def _targets(rng: random.Random) -> list[tuple[str, Callable[[bytes], object], list[bytes]]]:
     targets = _message_targets(rng)
     targets.append(("request header", decode_request_header, _header_seeds()))
     targets.append(("request frame", _read_request, _request_seeds(rng)))
     batches = _batch_seeds(rng)
     targets.append(("record batches", _read_records, batches))
+    targets.append(("client record decoders", _client_decode, batches))
     legacy = [batches_to_legacy(batch, magic) for batch in batches for magic in (0, 1)]
     targets.append(("legacy message set", legacy_to_batch, legacy))
     for codec, name in compression.CODEC_NAMES.items():

@@ -1,0 +1,32 @@
+"""Which compiled accelerators (Cython extensions built by setup.py) are in use.
+
+Each extension has a pure-Python twin that is the reference; when the extension was not built (no C
+compiler, no Cython) or STROM_NO_EXTENSIONS=1 is set, the twin is used and behaviour is identical, only
+slower. `strom.native_extensions()` lists what is loaded, for bug reports and benchmarks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+DISABLED = os.environ.get("STROM_NO_EXTENSIONS", "") not in ("", "0")
+_loaded: dict[str, ModuleType] = {}
+
+
+def load(name: str) -> ModuleType | None:
+    """The compiled module `name`, or None when it is disabled or not built."""
+    if DISABLED:
+        return None
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        return None
+    _loaded[name] = module
+    return module
+
+
+def loaded() -> list[str]:
+    """Names of the compiled modules in use."""
+    return sorted(_loaded)

@@ -1,0 +1,289 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled twin of the consumer's record decoder (record_codec.decode_into) and of types.Message.
+
+Per-record work is the consumer's whole cost in pure Python (varints, slices, one Message object each);
+here a batch is decoded in one call with C varints, bytes created straight from the buffer and Message
+objects allocated without running __init__. The pure-Python code stays the reference: both must produce
+the same messages and the same CorruptMessage for every input (tests/unit/client/test_fast_codec.py).
+Every read is checked against the end of the buffer before it happens; a forged length or varint ends in
+CorruptMessage, never in a read outside the buffer.
+"""
+
+cimport cython
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.list cimport PyList_Append
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.stdint cimport int64_t, uint64_t
+
+from strom.protocol.errors import CorruptMessage
+
+cdef extern from *:
+    bint add_overflow "__builtin_saddll_overflow"(long long a, long long b, long long *res) nogil
+
+cdef int TIMESTAMP_CREATE_TIME = 1
+cdef int TIMESTAMP_LOG_APPEND_TIME = 2
+
+
+@cython.freelist(256)
+cdef class Message:
+    """One consumed record or one delivery report; accessors as in confluent-kafka (see types.Message)."""
+
+    cdef public object _topic
+    cdef public object _partition
+    cdef public object _offset
+    cdef public object _key
+    cdef public object _value
+    cdef public object _headers
+    cdef public object _ts_type
+    cdef public object _ts
+    cdef public object _error
+    cdef public object _leader_epoch
+
+    def __init__(self, topic, partition=None, offset=None, key=None, value=None, headers=None,
+                 timestamp=(0, -1), error=None, leader_epoch=None):
+        self._topic = topic
+        self._partition = partition
+        self._offset = offset
+        self._key = key
+        self._value = value
+        self._headers = headers
+        self._ts_type, self._ts = timestamp
+        self._error = error
+        self._leader_epoch = leader_epoch
+
+    def topic(self):
+        return self._topic
+
+    def partition(self):
+        return self._partition
+
+    def offset(self):
+        return self._offset
+
+    def key(self):
+        return self._key
+
+    def value(self):
+        return self._value
+
+    def headers(self):
+        return self._headers or None
+
+    def timestamp(self):
+        return (self._ts_type, self._ts)
+
+    def error(self):
+        return self._error
+
+    def leader_epoch(self):
+        return self._leader_epoch
+
+    def set_key(self, key):
+        self._key = key
+
+    def set_value(self, value):
+        self._value = value
+
+    def __len__(self):
+        return len(self._value) if isinstance(self._value, (bytes, bytearray, str)) else 0
+
+    def __repr__(self):
+        where = f"{self._topic}-{self._partition}@{self._offset}"
+        return f"Message({where}, key={self._key!r}, value={self._value!r}{', error=' + str(self._error) if self._error else ''})"
+
+
+# ---- varints ----------------------------------------------------------------------------------------------
+# A zig-zag varint of up to 10 bytes. Python's reference decodes any 10-byte varint exactly (big ints); here
+# the value is an int64 and `overflow` says the 10th byte carried bits beyond 64. Only the sign of such a
+# value (bit 0, from the first byte) is used: every length it could be is out of range either way, and the
+# two fields used as numbers (timestamp and offset deltas) are decoded again as Python ints.
+
+cdef struct Cursor:
+    const unsigned char *data
+    Py_ssize_t n
+    Py_ssize_t q
+    bint overflow
+
+
+cdef int _truncated() except -1:
+    raise CorruptMessage("record batch is truncated")
+
+
+cdef inline int64_t read_varint(Cursor *c) except? -1:
+    cdef uint64_t raw = 0
+    cdef unsigned int shift = 0
+    cdef unsigned char b
+    c.overflow = False
+    while True:
+        if c.q >= c.n:
+            _truncated()
+        b = c.data[c.q]
+        c.q += 1
+        if shift == 63:
+            if b & 0x7E:
+                c.overflow = True
+            raw |= (<uint64_t>(b & 1)) << 63
+        else:
+            raw |= (<uint64_t>(b & 0x7F)) << shift
+        if b < 0x80:
+            return <int64_t>(raw >> 1) ^ -(<int64_t>(raw & 1))
+        shift += 7
+        if shift > 63:
+            raise CorruptMessage("varint longer than 10 bytes")
+
+
+cdef object exact_varint(const unsigned char *data, Py_ssize_t start):
+    """The exact (Python int) value of the well-formed varint at `start` (already read once by read_varint)."""
+    cdef object raw = 0
+    cdef int shift = 0
+    cdef unsigned char b
+    while True:
+        b = data[start]
+        start += 1
+        raw |= (<object>(b & 0x7F)) << shift
+        if b < 0x80:
+            return (raw >> 1) ^ -(raw & 1)
+        shift += 7
+
+
+cdef inline object add_exact(int64_t a, int64_t b):
+    cdef long long r
+    if add_overflow(a, b, &r):
+        return (<object>a) + (<object>b)
+    return r
+
+
+cdef inline object read_bytes(Cursor *c, int64_t size):
+    """The `size` bytes at the cursor; the caller has checked size >= 0 and not overflow."""
+    if size > c.n - c.q:
+        _truncated()
+    cdef object out = PyBytes_FromStringAndSize(<const char *>(c.data + c.q), size)
+    c.q += size
+    return out
+
+
+# ---- record decoding ----------------------------------------------------------------------------------
+
+
+def decode_into(
+    list out,
+    const unsigned char[::1] data not None,
+    Py_ssize_t count,
+    int64_t base_offset,
+    int64_t base_ts,
+    log_append_ts,
+    position,
+    topic,
+    partition,
+    leader_epoch,
+    key_fn,
+    value_fn,
+):
+    """Appends a Message for each record at or after `position` (same contract as record_codec.decode_into)."""
+    cdef Cursor c
+    cdef Py_ssize_t i, h, end, start, first = len(out)
+    cdef int64_t length, tsd, od, klen, vlen, hcount, hk, hv
+    cdef bint big_tsd, big_od
+    cdef object key, value, headers, offset, ts, name, hval
+    cdef object ts_type = TIMESTAMP_CREATE_TIME if log_append_ts is None else TIMESTAMP_LOG_APPEND_TIME
+    cdef Message m
+    cdef long long off
+    cdef object tsd_obj = None, od_obj = None
+    cdef bint small_position = type(position) is int and -(1 << 63) <= position < (1 << 63)
+    cdef int64_t pos64 = position if small_position else 0
+    c.data = &data[0] if data.shape[0] else NULL
+    c.n = data.shape[0]
+    c.q = 0
+    for i in range(count):
+        length = read_varint(&c)
+        if c.overflow or length < 0 or length > c.n - c.q:
+            raise CorruptMessage("record length runs past the batch")
+        end = c.q + length
+        c.q += 1  # attributes
+        start = c.q
+        tsd = read_varint(&c)
+        big_tsd = c.overflow
+        if big_tsd:
+            tsd_obj = exact_varint(c.data, start)
+        start = c.q
+        od = read_varint(&c)
+        big_od = c.overflow
+        if big_od:
+            od_obj = exact_varint(c.data, start)
+        klen = read_varint(&c)
+        if klen >= 0:  # the sign is exact even when the varint overflows
+            if c.overflow:
+                _truncated()
+            key = read_bytes(&c, klen)
+        else:
+            key = None
+        vlen = read_varint(&c)
+        if vlen >= 0:
+            if c.overflow:
+                _truncated()
+            value = read_bytes(&c, vlen)
+        else:
+            value = None
+        if c.q >= c.n:
+            _truncated()
+        headers = None
+        if c.data[c.q] != 0:
+            hcount = read_varint(&c)
+            if c.overflow or hcount < 0 or hcount > end - c.q:
+                raise CorruptMessage("record header count does not fit the record")
+            headers = []
+            for h in range(hcount):
+                hk = read_varint(&c)
+                if c.overflow or hk < 0 or hk > end - c.q:
+                    raise CorruptMessage("record header key does not fit the record")
+                name = PyUnicode_DecodeUTF8(<const char *>(c.data + c.q), hk, "replace")
+                c.q += hk
+                hv = read_varint(&c)
+                if hv >= 0:
+                    if c.overflow or hv > end - c.q:
+                        raise CorruptMessage("record header value does not fit the record")
+                    hval = PyBytes_FromStringAndSize(<const char *>(c.data + c.q), hv)
+                    c.q += hv
+                else:
+                    hval = None
+                PyList_Append(headers, (name, hval))
+            if c.q != end:
+                raise CorruptMessage("record fields do not match its length")
+        elif c.q + 1 != end:
+            raise CorruptMessage("record fields do not match its length")
+        c.q = end
+        if big_od:
+            offset = base_offset + od_obj
+            if offset < position:
+                continue
+        elif add_overflow(base_offset, od, &off):
+            offset = (<object>base_offset) + (<object>od)
+            if offset < position:
+                continue
+        else:
+            if (off < pos64) if small_position else (off < position):
+                continue
+            offset = off
+        if log_append_ts is None:
+            ts = base_ts + tsd_obj if big_tsd else add_exact(base_ts, tsd)
+        else:
+            ts = log_append_ts
+        m = Message.__new__(Message)
+        m._topic = topic
+        m._partition = partition
+        m._offset = offset
+        m._key = key
+        m._value = value
+        m._headers = headers
+        m._ts_type = ts_type
+        m._ts = ts
+        m._error = None
+        m._leader_epoch = leader_epoch
+        PyList_Append(out, m)
+    if key_fn is not None or value_fn is not None:
+        for i in range(first, len(out)):
+            m = out[i]
+            if key_fn is not None:
+                m._key = key_fn(m._key)
+            if value_fn is not None:
+                m._value = value_fn(m._value)
