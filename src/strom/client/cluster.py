@@ -108,6 +108,11 @@ class Cluster:
         host, port = self.brokers[node_id]
         return await self._connect(node_id, host, port)
 
+    def open_connection(self, node_id: int) -> BrokerConnection | None:
+        """The connection to a broker if one is open now (for last words on close, which must not reconnect)."""
+        conn = self._conns.get(node_id)
+        return conn if conn is not None and not conn.closed else None
+
     async def refresh(self, topics: list[str] | None = None, allow_auto_create: bool = False) -> Any:
         req_topics = None if topics is None else [MetadataRequestTopic(name=t) for t in topics]
         request = MetadataRequest(topics=req_topics, allow_auto_topic_creation=allow_auto_create)

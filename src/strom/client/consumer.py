@@ -21,6 +21,7 @@ from typing import Any
 
 from strom.client.cluster import Cluster
 from strom.client.config import resolve
+from strom.client.fetch_session import FetchPlan, FetchSessionHandler, fetch_request
 from strom.client.group import GroupMember
 from strom.client.producer import wait_event
 from strom.client.record_codec import batch_payload, decode_into
@@ -35,7 +36,7 @@ from strom.client.types import (
 )
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import iter_batch_headers, iter_records
-from strom.protocol.schema.fetch import FetchPartition, FetchRequest, FetchTopic
+from strom.protocol.schema.fetch import FetchRequest
 from strom.protocol.schema.list_offsets import ListOffsetsPartition, ListOffsetsRequest, ListOffsetsTopic
 
 log = logging.getLogger("strom.client.consumer")
@@ -109,6 +110,7 @@ class AsyncConsumer:
         self._assigned: dict[TP, _PartitionState] = {}
         self._buffer: deque[_Fetched] = deque()
         self._busy_leaders: set[int] = set()
+        self._sessions: dict[int, FetchSessionHandler] = {}  # leader id -> its fetch session (KIP-227)
         self._fetch_task: asyncio.Task[None] | None = None
         self._fetch_wake: asyncio.Event | None = None
         self._data_ready: asyncio.Event | None = None
@@ -366,40 +368,52 @@ class AsyncConsumer:
             await self._fetch_from(leader, tps)
         except KafkaError as exc:
             log.debug("fetch from broker %s failed: %s", leader, exc)
+            self._session(leader).handle_failure()
             for tp in tps:
                 self.cluster.invalidate(tp[0])
             await asyncio.sleep(self.backoff)
         except Exception:
             log.exception("fetch from broker %s failed", leader)
+            self._session(leader).handle_failure()
             await asyncio.sleep(self.backoff)
         finally:
             self._busy_leaders.discard(leader)
             self._kick()
 
+    def _session(self, leader: int) -> FetchSessionHandler:
+        handler = self._sessions.get(leader)
+        if handler is None:
+            handler = self._sessions[leader] = FetchSessionHandler()
+        return handler
+
+    def _fetch_request(self, plan: FetchPlan, max_wait_ms: int) -> FetchRequest:
+        c = self.config
+        return fetch_request(plan, max_wait_ms, c["fetch.min.bytes"], c["fetch.max.bytes"], self.isolation_level)
+
     async def _fetch_from(self, leader: int, tps: list[TP]) -> None:
         conn = await self.cluster.connection(leader)
         sent: dict[TP, int] = {}
-        topics: dict[str, list[FetchPartition]] = {}
         for tp in tps:
             st = self._assigned.get(tp)
-            if st is None or st.position is None:
-                continue
-            sent[tp] = st.position
-            topics.setdefault(tp[0], []).append(
-                FetchPartition(partition=tp[1], fetch_offset=st.position, partition_max_bytes=self.partition_max)
-            )
+            if st is not None and st.position is not None:
+                sent[tp] = st.position
         if not sent:
             return
         version = min(conn.version_for(1), 12)  # v13+ needs topic ids; names are enough
-        req = FetchRequest(
-            replica_id=-1,
-            max_wait_ms=self.max_wait,
-            min_bytes=self.config["fetch.min.bytes"],
-            max_bytes=self.config["fetch.max.bytes"],
-            isolation_level=self.isolation_level,
-            topics=[FetchTopic(topic=t, partitions=ps) for t, ps in topics.items()],
+        session = self._session(leader)
+        session.enabled = version >= 7
+        plan = session.plan({tp: (offset, self.partition_max) for tp, offset in sent.items()})
+        resp = await conn.send(
+            self._fetch_request(plan, self.max_wait), version, timeout=self.max_wait / 1000 + self.config["request.timeout.ms"] / 1000
         )
-        resp = await conn.send(req, version, timeout=self.max_wait / 1000 + self.config["request.timeout.ms"] / 1000)
+        returned = [(t.topic, p.partition_index) for t in resp.responses for p in t.partitions]
+        if not session.handle_response(plan, resp.error_code, resp.session_id, returned):
+            log.info(
+                "fetch session with broker %s: %s; the next fetch is full",
+                leader,
+                KafkaError(resp.error_code or ErrorCode.UNKNOWN_SERVER_ERROR),
+            )
+            return
         got_data = False
         for t in resp.responses:
             for p in t.partitions:
@@ -728,7 +742,21 @@ class AsyncConsumer:
             if task is not None:
                 task.cancel()
         await asyncio.gather(*(t for t in [self._fetch_task, *self._tasks] if t is not None), return_exceptions=True)
+        await self._close_fetch_sessions()
         self.cluster.close()
+
+    async def _close_fetch_sessions(self) -> None:
+        """Tells each broker to drop our fetch session (epoch -1), so its cache slot is free at once."""
+        closing = []
+        for leader, handler in self._sessions.items():
+            plan = handler.close_plan()
+            conn = self.cluster.open_connection(leader)
+            if plan is not None and conn is not None:
+                version = min(conn.version_for(1), 12)
+                closing.append(conn.send(self._fetch_request(plan, 0), version, timeout=self.max_wait / 1000 + 1))
+        for outcome in await asyncio.gather(*closing, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                log.debug("closing a fetch session failed: %s", outcome)
 
 
 __all__ = ["AsyncConsumer", "ConsumerRecord", "EARLIEST", "LATEST", "OFFSET_STORED"]
