@@ -1,13 +1,15 @@
 """Strom vs Apache Kafka, side by side, one run, one machine, the same load generators.
 
-    bench/run.sh [--matrix smoke|quick|full] [--systems kafka,strom] [--no-write] [--out docs/PERFORMANCE.md]
+    bench/run.sh [--matrix smoke|quick|full] [--systems kafka,strom] [--pin on|off] [--no-write] [--out docs/PERFORMANCE.md]
 
 Each system runs alone (the other is stopped) with equal settings: one broker, num.partitions=1,
 1 GiB segments, flushing left to the OS, 50 offsets partitions, log dir on the same disk (/tmp).
 Load generators: librdkafka (confluent-kafka, one process per producer/consumer: bench/rdkafka_load.py)
 and Apache Kafka's own kafka-producer-perf-test / kafka-consumer-perf-test (bench/java_perf.py).
 Kafka runs first: its librdkafka max rate (1 KiB, acks=1, one producer) sets the fixed rates of the
-end-to-end latency cases (10/50/90 %) for both systems. Per case the broker's CPU seconds (utime+stime
+end-to-end latency cases (10/50/90 %) for both systems. Those run last, with both brokers up, the systems
+alternating run by run for a few rounds (median reported), brokers pinned to the first CPU and the load
+generators to the others (--pin off: all share every CPU). Per case the broker's CPU seconds (utime+stime
 from /proc) and peak RSS (VmHWM, reset before each case through /proc/<pid>/clear_refs) are recorded.
 The results go between the bench markers of docs/PERFORMANCE.md (text outside them is kept), plots
 to docs/perf/*.png.
@@ -19,12 +21,13 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,13 +72,14 @@ class Matrix:
     latency_seconds: float
     latency_rates: tuple[float, ...]  # fractions of Kafka's max
     big_partitions: int
+    latency_rounds: int = 3  # each system runs each rate this many times, alternating; the median counts
 
 
 BASE = [(s, a, c, 1, 1) for s in (100, 1024) for a in ("1", "all") for c in ("none", "lz4")]
 SCALE = [(1024, "1", "none", 12, 1), (1024, "1", "none", 1, 8), (1024, "1", "none", 12, 8)]
 MATRICES = {
     "smoke": Matrix(
-        3000, 1000, [(100, "1", "none", 1, 1), (1024, "all", "lz4", 12, 2)], [(1024, 12, 4)], ((1024, ("1",)),), 2000, 1.0, (0.02,), 20
+        3000, 1000, [(100, "1", "none", 1, 1), (1024, "all", "lz4", 12, 2)], [(1024, 12, 4)], ((1024, ("1",)),), 2000, 1.0, (0.02,), 20, 1
     ),
     "quick": Matrix(
         300_000,
@@ -84,9 +88,10 @@ MATRICES = {
         [(1024, 1, 1), (1024, 12, 4)],
         (),
         0,
-        4.0,
+        5.0,
         (0.1, 0.5, 0.9),
         1000,
+        3,
     ),
     "full": Matrix(
         500_000,
@@ -95,9 +100,10 @@ MATRICES = {
         [(100, 1, 1), (1024, 1, 1), (1024, 12, 1), (1024, 12, 4)],
         ((100, ("1", "all")), (1024, ("1", "all"))),
         400_000,
-        5.0,
+        8.0,
         (0.1, 0.5, 0.9),
         1000,
+        5,
     ),
 }
 FALLBACK_MAX_RATE = 50_000  # records/s when Kafka is not part of the run
@@ -233,19 +239,6 @@ def run_cases(system: str, bootstrap: str, pid: int, m: Matrix, max_rate: float 
 
         case(Result(system, "java", f"perf-test consume {size} B"), go_consume)
 
-    rate_base = max_rate or FALLBACK_MAX_RATE
-    for fraction in m.latency_rates:
-        rate = max(int(rate_base * fraction), 100)
-        topic, _ = create_topic(bootstrap, 1)
-
-        def go(r: Result, topic: str = topic, rate: int = rate, fraction: float = fraction) -> None:
-            lat = rdkafka_load.end_to_end(bootstrap, topic, rate, m.latency_seconds, 1024)
-            r.p50_ms, r.p99_ms, r.p999_ms = lat.p50_ms, lat.p99_ms, lat.p999_ms
-            r.records_per_s = lat.achieved
-            r.extra.update(rate=rate, fraction=fraction, samples=lat.samples)
-
-        case(Result(system, "latency", f"1 KiB at {int(fraction * 100)}% of Kafka's max ({rate:,}/s)"), go)
-
     if m.big_partitions:
         parts = m.big_partitions
         box: dict[str, Any] = {}
@@ -312,6 +305,95 @@ def run_strom(m: Matrix, max_rate: float | None, log: Callable[[str], None]) -> 
         return run_cases("strom", strom.bootstrap, pid, m, max_rate, log), {"idle_rss_mb": idle_rss}
 
 
+# ---- end-to-end latency: both brokers up, interleaved ------------------------------------------------
+
+
+def cpu_split(mode: str) -> tuple[set[int], set[int]] | None:
+    """--pin on: brokers on the first CPU, load generators on the others (None: no pinning)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if mode == "off" or len(cpus) < 2:
+        return None
+    return {cpus[0]}, set(cpus[1:])
+
+
+@contextmanager
+def affinity(cpus: set[int] | None) -> Iterator[None]:
+    """Processes started inside run on these CPUs: children inherit the affinity, the JVM's threads too."""
+    if cpus is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def run_latency(systems: list[str], m: Matrix, max_rate: float | None, pin: str, log: Callable[[str], None]) -> list[Result]:
+    """The latency cases with both brokers running, the systems alternating run by run, round after round.
+
+    A p99 over a few seconds turns on any stall of ~1 % of that time, and on a shared machine other
+    processes come and go within minutes: alternating puts both systems under the same load, and the
+    median of the rounds drops the one round a neighbour spoiled. The idle broker waits in epoll (Strom)
+    or runs its few timers (Kafka)."""
+    rate_base = max_rate or FALLBACK_MAX_RATE
+    split = cpu_split(pin)
+    runs: dict[tuple[str, float], list[dict[str, Any]]] = {}
+    with ExitStack() as stack:
+        brokers: dict[str, tuple[str, int]] = {}
+        with affinity(split[0] if split else None):
+            if "kafka" in systems:
+                kafka = ApacheKafka(overrides=dict(SETTINGS))
+                stack.callback(kafka.close)
+                kafka.start()
+                kpid = kafka.pid()
+                assert kpid is not None
+                brokers["kafka"] = (kafka.bootstrap, kpid)
+            if "strom" in systems:
+                strom = stack.enter_context(BrokerProcess(overrides=dict(SETTINGS)))
+                assert strom.proc is not None
+                brokers["strom"] = (strom.bootstrap, strom.proc.pid)
+        with affinity(split[1] if split else None):
+            for bootstrap, _ in brokers.values():  # warm-up, not counted: Kafka's JIT, both systems' first topic
+                topic, _ = create_topic(bootstrap, 1)
+                rdkafka_load.end_to_end(bootstrap, topic, max(int(rate_base * 0.5), 100), min(m.latency_seconds, 2.0), 1024)
+            for round_no in range(m.latency_rounds):
+                order = list(brokers) if round_no % 2 == 0 else list(reversed(brokers))
+                for fraction in m.latency_rates:
+                    rate = max(int(rate_base * fraction), 100)
+                    for system in order:
+                        bootstrap, pid = brokers[system]
+                        log(f"[{system}] latency round {round_no + 1}/{m.latency_rounds}: {rate:,}/s")
+                        topic, _ = create_topic(bootstrap, 1)
+                        reset_peak_rss(pid)
+                        cpu0 = cpu_seconds(pid)
+                        run: dict[str, Any] = {"rate": rate, "loadavg": round(os.getloadavg()[0], 1)}
+                        try:
+                            lat = rdkafka_load.end_to_end(bootstrap, topic, rate, m.latency_seconds, 1024)
+                            run.update(p50=lat.p50_ms, p99=lat.p99_ms, p999=lat.p999_ms, achieved=lat.achieved, samples=lat.samples)
+                        except Exception as exc:  # one failing run is reported, the others still count
+                            run["error"] = f"{type(exc).__name__}: {exc}"[:300]
+                            log(f"[{system}]   failed: {run['error']}")
+                        run.update(cpu_s=cpu_seconds(pid) - cpu0, rss_mb=peak_rss_mb(pid))
+                        runs.setdefault((system, fraction), []).append(run)
+    results = []
+    for (system, fraction), rs in runs.items():
+        rate = rs[0]["rate"]
+        r = Result(system, "latency", f"1 KiB at {int(fraction * 100)}% of Kafka's max ({rate:,}/s)")
+        good = [x for x in rs if "error" not in x]
+        if good:
+            r.p50_ms, r.p99_ms, r.p999_ms = (statistics.median(x[k] for x in good) for k in ("p50", "p99", "p999"))
+            r.records_per_s = statistics.median(x["achieved"] for x in good)
+            r.cpu_s = statistics.median(x["cpu_s"] for x in good)
+            r.rss_mb = max(x["rss_mb"] for x in good)
+        else:
+            r.extra["error"] = rs[0]["error"]
+        r.extra.update(rate=rate, fraction=fraction, pinned=split is not None, rounds=rs)
+        results.append(r)
+    return results
+
+
 def machine_state() -> dict[str, Any]:
     import confluent_kafka
 
@@ -350,6 +432,12 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "PERFORMANCE.md"))
     parser.add_argument("--json", default=None, help="also write raw results here")
     parser.add_argument("--no-write", action="store_true", help="print the tables only (CI smoke)")
+    parser.add_argument(
+        "--pin",
+        choices=("on", "off"),
+        default="on",
+        help="latency cases: brokers on the first CPU, load generators on the others (default on; off: shared)",
+    )
     args = parser.parse_args()
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     unknown = set(systems) - {"kafka", "strom"}
@@ -374,6 +462,11 @@ def main() -> int:
         sr, sinfo = run_strom(m, max_rate, log)
         results += sr
         info["strom"] = sinfo
+    if m.latency_rates:
+        split = cpu_split(args.pin)
+        info["latency_cpus"] = {"brokers": sorted(split[0]), "generators": sorted(split[1])} if split else None
+        info["latency_rounds"] = m.latency_rounds
+        results += run_latency(systems, m, max_rate, args.pin, log)
     info["machine_after"] = {"loadavg": os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M %Z")}
     import report
 

@@ -40,12 +40,32 @@ def _err(*rs: Any) -> str:
     return "; ".join(errors)
 
 
+def _latency_setup(info: dict[str, Any]) -> str:
+    cpus = info.get("latency_cpus")
+    where = (
+        f"brokers pinned to CPU {','.join(map(str, cpus['brokers']))}, load generators to CPU {','.join(map(str, cpus['generators']))}"
+        if cpus
+        else "brokers and load generators share every CPU"
+    )
+    return (
+        f"both brokers up, the systems alternating run by run for {info.get('latency_rounds', 1)} round(s); "
+        f"the table shows the median round; {where}. The notes list each round's p99 and the load average at its start."
+    )
+
+
+def _rounds(r: Any) -> str:
+    if r is None or len(r.extra.get("rounds", ())) < 2:
+        return ""
+    each = ", ".join(f"{x['p99']:.1f} (load {x['loadavg']})" for x in r.extra["rounds"] if "p99" in x)
+    return f"{r.system} p99 by round: {each}"
+
+
 def render(results: list[Any], info: dict[str, Any], matrix: Any) -> str:
     mb = info["machine_before"]
     ma = info.get("machine_after", {})
     lines = [
         f"Measured {mb['date']} by `bench/run.sh --matrix {info['matrix']}`, both systems in one run on one machine, "
-        "each broker alone on it while measured.",
+        "each broker alone on it while measured, except in the latency cases (below).",
         "",
         f"- Machine: {mb['cores']} cores ({mb['cpu']}), {mb['memory_gb']} GB RAM, disk {mb['disk']}; {mb['os']}.",
         f"- Load average when the run started {', '.join(f'{x:.1f}' for x in mb['loadavg'])}; when it ended "
@@ -55,8 +75,10 @@ def render(results: list[Any], info: dict[str, Any], matrix: Any) -> str:
         f"Apache Kafka {mb['kafka']} (KRaft, single node, from Maven Central), {mb['java']}.",
         "- Settings, both brokers: " + ", ".join(f"{k}={v}" for k, v in info["settings"].items()) + "; flushing left to the OS; "
         "Strom on one uvloop event loop, Kafka with its defaults (num.network.threads=3, num.io.threads=8, 1 GB heap).",
-        f"- Load generators share the cores with the broker under test, equally for both systems. Kafka's librdkafka max "
-        f"rate (1 KiB, acks=1, one producer, the basis of the latency rates): {_f(info.get('kafka_max_rate'), 0)} records/s.",
+        f"- Throughput cases: the load generators share the cores with the broker under test, equally for both systems. "
+        f"Kafka's librdkafka max rate (1 KiB, acks=1, one producer, the basis of the latency rates): "
+        f"{_f(info.get('kafka_max_rate'), 0)} records/s.",
+        f"- Latency cases: {_latency_setup(info)}",
         f"- Idle broker RSS: Strom {_f(info.get('strom', {}).get('idle_rss_mb'), 0)} MB, "
         f"Kafka {_f(info.get('kafka', {}).get('idle_rss_mb'), 0)} MB.",
         "",
@@ -95,10 +117,11 @@ def render(results: list[Any], info: dict[str, Any], matrix: Any) -> str:
             "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for case, s, k in rows:
+            notes = "; ".join(x for x in (_rounds(s), _rounds(k), _err(s, k)) if x)
             lines.append(
                 f"| {case} | {_f(s and s.p50_ms, 2)} | {_f(k and k.p50_ms, 2)} | {_f(s and s.p99_ms, 2)} | {_f(k and k.p99_ms, 2)} | "
                 f"{_ratio(s and s.p99_ms, k and k.p99_ms)} | {_f(s and s.p999_ms, 2)} | {_f(k and k.p999_ms, 2)} | "
-                f"{_f(s and s.cpu_s)} | {_f(k and k.cpu_s)} | {_err(s, k)} |"
+                f"{_f(s and s.cpu_s)} | {_f(k and k.cpu_s)} | {notes} |"
             )
         lines.append("")
     rows = _pair(results, "partitions")
