@@ -281,29 +281,3 @@ def test_java_consumers_split_and_take_over(broker: BrokerProcess, admin: AdminC
             outputs.append(out)
     values = {line.split("\t")[-1] for out in outputs for line in out.splitlines() if line.startswith("Partition:")}
     assert values == {str(i) for i in range(60)}
-
-
-def test_live_member_survives_broker_kill_9(tmp_path: object) -> None:
-    """KIP-848 membership is kept in memory: after a kill -9 the member is told UNKNOWN_MEMBER_ID, rejoins
-    at epoch 0, and resumes from the offsets it committed (those are in __consumer_offsets)."""
-    b = BrokerProcess(overrides=OVERRIDES).start()
-    try:
-        adm = AdminClient({"bootstrap.servers": b.bootstrap})
-        topic = new_topic(adm)
-        produce(b.bootstrap, topic, 30)
-        group = f"cg-kill-{uuid.uuid4().hex[:6]}"
-        c = consumer(b.bootstrap, group, **{"enable.auto.commit": False})
-        c.subscribe([topic])
-        seen: list[bytes] = []
-        poll_until([c], lambda: len(seen) >= 30, seen=seen)
-        c.commit(asynchronous=False)
-        b.kill()
-        b.start()
-        produce(b.bootstrap, topic, 12)
-        after: list[bytes] = []
-        poll_until([c], lambda: len(after) >= 12, seen=after, timeout=60)
-        assert sorted(int(v) for v in after) == sorted(range(12))  # no replay of the 30 committed ones
-        assert describe(b.bootstrap, group).group_state == "Stable"  # type: ignore[attr-defined]
-        c.close()
-    finally:
-        b.close()

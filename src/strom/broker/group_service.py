@@ -298,6 +298,18 @@ class GroupService:
         plog = self._append(group_id, [(offset_key(group_id, t, p), offset_value(c)) for t, p, c in entries])
         if plog is None:
             return ErrorCode.NOT_COORDINATOR
+        return await self._stored(group_id, plog)
+
+    async def written(self, group_id: str) -> int:
+        """Waits until what the last group operation wrote for this group is stored as a commit would be
+        (flushed by policy, copied by the ISR in a cluster), as Kafka answers a ConsumerGroupHeartbeat only
+        once its records are committed: a coordinator elected after a failure then knows what members were told."""
+        part = self.broker.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self.num_partitions)))
+        if part is None or not part.is_leader:
+            return ErrorCode.NONE
+        return await self._stored(group_id, part.log)
+
+    async def _stored(self, group_id: str, plog: Any) -> int:
         if plog.needs_flush(self.broker.clock.monotonic_ms()):
             await asyncio.get_running_loop().run_in_executor(None, plog.flush)
         part = self.broker.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self.num_partitions)))
@@ -322,6 +334,8 @@ class GroupService:
         """DeleteGroups: only Empty groups; their offsets and metadata get tombstones."""
         if not group_id:
             return ErrorCode.INVALID_GROUP_ID
+        if not self.is_coordinator(group_id):
+            return ErrorCode.NOT_COORDINATOR
         if self.consumer.group(group_id) is not None:
             code = self.consumer.delete_group(group_id)
             self.coordinator.groups.pop(group_id, None)

@@ -14,6 +14,8 @@ from strom.protocol.schema import consumer_group_heartbeat as schema
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
+    if request.group_id and not service.is_coordinator(request.group_id):
+        return schema.ConsumerGroupHeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR, member_epoch=0)
     if request.member_epoch == 0 and request.group_id:
         code = service.claim_for_consumer_protocol(request.group_id)
         if code:
@@ -45,6 +47,9 @@ async def handle(ctx: Any, request: Any) -> Any:
         service.topics_view(),
     )
     service.after_operation()
+    # the answer waits for the records it depends on (an error here leaves the answer as it is: the
+    # member's next heartbeat, to this coordinator or its successor, reconciles from what is stored)
+    await service.written(request.group_id)
     assignment = None
     if result.assignment is not None:
         assignment = schema.ConsumerGroupHeartbeatAssignment(

@@ -16,6 +16,8 @@ async def handle(ctx: Any, request: Any) -> Any:
     service = group_service(ctx.broker)
     if not request.group_id:
         return schema.OffsetDeleteResponse(error_code=ErrorCode.INVALID_GROUP_ID)
+    if not service.is_coordinator(request.group_id):
+        return schema.OffsetDeleteResponse(error_code=ErrorCode.NOT_COORDINATOR)
     subscribed: set[str] | None = set()
     cg = service.consumer_group(request.group_id)
     g = service.coordinator.group(request.group_id)
