@@ -238,19 +238,24 @@ class GroupService:
             self._retention_timer = asyncio.get_running_loop().call_later(self.retention_check_ms / 1000, self._on_retention_timer)
 
     def expire_offsets(self) -> int:
-        """offsets.retention.minutes for Empty groups; a group left with no offsets is forgotten."""
+        """offsets.retention.minutes, as Kafka 3.9 applies it: a classic group's offsets once it is Empty,
+        counted from when it became empty (KIP-211); a consumer-protocol group's offsets of topics no member
+        subscribes to, counted from their commit (its state timestamp is not stored, so Kafka uses the
+        commit); a simple consumer's from their commit. A group left with no offsets is forgotten."""
         now = self.now_ms()
         removed = 0
         for group_id in list(self.offsets.offsets):
             cg = self.consumer.group(group_id)
             g = self.coordinator.group(group_id)
-            if (cg is not None and not cg.is_empty) or (g is not None and g.state != EMPTY):
+            if g is not None and g.state != EMPTY:
                 continue
+            keep: set[str] = set()
             if cg is not None:
-                empty_since: int | None = cg.state_timestamp_ms
+                empty_since: int | None = None
+                keep = {t for t, _ in self.offsets.for_group(group_id) if any(m.subscribes(t) for m in cg.members.values())}
             else:
                 empty_since = g.state_timestamp_ms if g is not None and g.protocol_type else None
-            gone = self.offsets.expire(group_id, now, self.retention_ms, empty_since)
+            gone = self.offsets.expire(group_id, now, self.retention_ms, empty_since, keep)
             records: list[Record] = [(offset_key(group_id, t, p), None) for t, p in gone]
             removed += len(gone)
             if not self.offsets.has_group(group_id):

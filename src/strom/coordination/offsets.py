@@ -10,6 +10,7 @@ so compaction forgets deleted offsets and groups. Group -> partition is abs(Java
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from strom.coordination.consumer_group_records import ConsumerGroupRecordStore, is_consumer_group_key
@@ -234,13 +235,17 @@ class OffsetStore:
     def has_group(self, group: str) -> bool:
         return bool(self.offsets.get(group))
 
-    def expire(self, group: str, now_ms: int, retention_ms: int, empty_since_ms: int | None) -> list[tuple[str, int]]:
-        """Offsets past offsets.retention.minutes. KIP-211: for a consumer group the clock starts when
-        the group became empty; for a simple (no-protocol) group at each commit. An explicit expiry
+    def expire(
+        self, group: str, now_ms: int, retention_ms: int, empty_since_ms: int | None, keep_topics: Collection[str] = ()
+    ) -> list[tuple[str, int]]:
+        """Offsets past offsets.retention.minutes, except those of `keep_topics`. KIP-211: for a classic
+        group the clock starts when the group became empty; otherwise at each commit. An explicit expiry
         timestamp from an old OffsetCommit wins."""
         g = self.offsets.get(group, {})
         gone = []
         for tp, c in g.items():
+            if tp[0] in keep_topics:
+                continue
             if c.expire_timestamp >= 0:
                 expired = now_ms >= c.expire_timestamp
             else:
