@@ -1,7 +1,8 @@
 // Rebalance time of a consumer group growing from 1 to N members, measured with Apache Kafka's Java consumer.
 // Run by bench/group_rebalance.py (Java source-file mode, kafka-clients on the class path):
 //   java -cp 'libs/*' bench/RebalanceBench.java <bootstrap> <topic> <partitions> <members> <mode>
-// mode: eager (classic, RangeAssignor), cooperative (classic, CooperativeStickyAssignor), consumer (KIP-848).
+// mode: eager (classic, RangeAssignor), roundrobin (classic, RoundRobinAssignor), cooperative (classic,
+// CooperativeStickyAssignor), consumer (KIP-848). tests/integration/test_groups_java_assignors.py runs it too.
 // For each new member: the time from its subscribe() until every partition is owned exactly once and the
 // group is balanced (each member holds floor or ceil of partitions/members), as seen by the members' own
 // assignment() after poll(). Prints one line per step: "step <n> <millis>".
@@ -64,9 +65,12 @@ public class RebalanceBench {
         } else {
             p.put("session.timeout.ms", "10000");
             p.put("heartbeat.interval.ms", "500");
-            p.put("partition.assignment.strategy", mode.equals("eager")
-                ? "org.apache.kafka.clients.consumer.RangeAssignor"
-                : "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+            p.put("partition.assignment.strategy", switch (mode) {
+                case "eager" -> "org.apache.kafka.clients.consumer.RangeAssignor";
+                case "roundrobin" -> "org.apache.kafka.clients.consumer.RoundRobinAssignor";
+                case "cooperative" -> "org.apache.kafka.clients.consumer.CooperativeStickyAssignor";
+                default -> throw new IllegalArgumentException("unknown mode " + mode);
+            });
         }
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
             c.subscribe(List.of(topic));
