@@ -158,7 +158,14 @@ class AsyncProducer:
             return len(info.partitions)
         deadline = asyncio.get_running_loop().time() + self.config["max.block.ms"] / 1000
         while True:
-            await self.cluster.refresh([topic], allow_auto_create=True)
+            try:
+                await self.cluster.refresh([topic], allow_auto_create=True)
+            except KafkaError as exc:
+                # no broker answers (yet): wait up to max.block.ms, as Java's send() does
+                if not exc.retriable or asyncio.get_running_loop().time() + self.backoff > deadline:
+                    raise
+                await asyncio.sleep(self.backoff)
+                continue
             info = self.cluster.topics.get(topic)
             if info is not None and info.partitions:
                 return len(info.partitions)

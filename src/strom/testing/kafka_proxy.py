@@ -82,10 +82,10 @@ class KafkaProxy:
             return
         self._writers |= {client_writer, broker_writer}
         in_flight: dict[int, tuple[int, int]] = {}
-        cut = asyncio.Event()
+        cut, cut_pending = asyncio.Event(), asyncio.Event()
         tasks = [
-            asyncio.ensure_future(self._requests(conn_id, client_reader, broker_writer, in_flight, cut)),
-            asyncio.ensure_future(self._responses(conn_id, broker_reader, client_writer, in_flight)),
+            asyncio.ensure_future(self._requests(conn_id, client_reader, broker_writer, in_flight, cut, cut_pending)),
+            asyncio.ensure_future(self._responses(conn_id, broker_reader, client_writer, in_flight, cut_pending)),
             asyncio.ensure_future(cut.wait()),
         ]
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -105,6 +105,7 @@ class KafkaProxy:
         writer: asyncio.StreamWriter,
         in_flight: dict[int, tuple[int, int]],
         cut: asyncio.Event,
+        cut_pending: asyncio.Event,
     ) -> None:
         while True:
             frame = await _read_frame(reader)
@@ -120,12 +121,18 @@ class KafkaProxy:
             writer.write(_SIZE.pack(len(frame)) + frame)
             await writer.drain()
             if action is DROP:
+                cut_pending.set()  # from now on nothing reaches the client
                 await asyncio.sleep(0.2)  # the broker reads and acts on it; its answer never reaches the client
                 cut.set()
                 return
 
     async def _responses(
-        self, conn_id: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, in_flight: dict[int, tuple[int, int]]
+        self,
+        conn_id: int,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        in_flight: dict[int, tuple[int, int]],
+        cut_pending: asyncio.Event,
     ) -> None:
         while True:
             frame = await _read_frame(reader)
@@ -140,6 +147,8 @@ class KafkaProxy:
                     out = bytearray()
                     encode_response_header(out, correlation_id, api_key, version)
                     frame = bytes(out) + _encode(message, version)
+            if cut_pending.is_set():
+                continue  # the broker answered, but the connection "died" first
             self.responses.append(Exchange(conn_id, api_key, version, correlation_id, message))
             writer.write(_SIZE.pack(len(frame)) + frame)
             await writer.drain()
