@@ -124,7 +124,6 @@ def _cluster(zk_server: ZooKeeperProcess) -> Cluster:
     return Cluster(zk_server, 3, {"replica.lag.time.max.ms": "10000", "zookeeper.session.timeout.ms": "6000"}).start()
 
 
-@pytest.mark.slow  # out of CI until the lost LeaderAndIsr to a quickly restarted broker is fixed (see the closing note, stop 10)
 def test_controller_kill_zookeeper_restart_controlled_shutdown_lose_nothing() -> None:
     zk_server = ZooKeeperProcess().start()
     cluster = None

@@ -110,10 +110,19 @@ class Controller:
     async def start(self) -> None:
         log.info("[Controller id=%d] starting as controller with epoch %d", self.broker_id, self.epoch)
         self._task = asyncio.ensure_future(self._process())
+        self.zk.add_session_listener(self._on_session_state)
         await self.submit(self._on_failover)
+
+    def _on_session_state(self, state: str) -> None:
+        """kazoo thread. Back on the same session after a lost connection (a ZooKeeper restart, a long pause):
+        re-read the brokers, since a broker that went and re-registered meanwhile keeps its name and the
+        children watch stays silent -- only its epoch tells the bounce."""
+        if state == "connected":
+            self._enqueue_threadsafe(partial(self._on_broker_change, []))
 
     def _shutdown_now(self) -> None:
         self.active = False
+        self.zk.remove_session_listener(self._on_session_state)
         self.channel.close()
         while not self._queue.empty():
             _, fut = self._queue.get_nowait()
@@ -136,7 +145,7 @@ class Controller:
         for name in await self._zk(self.zk.children, zd.BROKER_IDS):
             await self._read_broker(int(name))
         for info in self.brokers.values():
-            self.channel.add_broker(info.broker_id, info.host, info.port)
+            self.channel.add_broker(info.broker_id, info.host, info.port, info.epoch)
         for name in await self._zk(self.zk.children, zd.BROKER_TOPICS):
             await self._read_topic(name)
         self._zk_watch_children(zd.BROKER_IDS, self._on_broker_change)
@@ -338,49 +347,56 @@ class Controller:
 
     # ---- broker membership -----------------------------------------------------------------------------------
 
-    async def _on_broker_change(self, children: list[str]) -> None:
-        current = {int(c) for c in children}
-        epochs_before = {b: info.epoch for b, info in self.brokers.items()}
-        dead = set(epochs_before) - current
+    async def _on_broker_change(self, _children: list[str]) -> None:
+        """/brokers/ids changed. The list is read again here, not taken from the watch: a retried or late event
+        must act on what ZooKeeper holds now, or it could declare dead a broker that has come back."""
+        current = {int(c) for c in await self._zk(self.zk.children, zd.BROKER_IDS)}
+        before = dict(self.brokers)
+        dead = set(before) - current
         new: set[int] = set()
+        bounced: dict[int, zd.BrokerInfo] = {}
         for broker_id in current:
             info = await self._read_broker(broker_id)
-            if info is None:
+            if info is None:  # gone between the two reads
+                if broker_id in before:
+                    dead.add(broker_id)
                 continue
-            before = epochs_before.get(broker_id)
-            if before is None:
+            old = before.get(broker_id)
+            if old is None:
                 new.add(broker_id)
-            elif before != info.epoch:
-                log.info("[Controller id=%d] broker %d bounced (epoch %d -> %d)", self.broker_id, broker_id, before, info.epoch)
-                dead.add(broker_id)
-                new.add(broker_id)
+            elif old.epoch != info.epoch:
+                log.info("[Controller id=%d] broker %d bounced (epoch %d -> %d)", self.broker_id, broker_id, old.epoch, info.epoch)
+                bounced[broker_id] = info
         for broker_id in dead:
-            if broker_id not in current:
-                self.brokers.pop(broker_id, None)
-        if dead:
-            await self._on_brokers_failure(dead)
-        if new:
-            await self._on_brokers_startup(new)
+            self.brokers.pop(broker_id, None)
+        # Kafka's processBrokerChange: a bounced broker (same id, new registration) is first a failed broker --
+        # its leaderships move, it leaves the ISRs, its queued requests (meant for the old process) are dropped --
+        # and then a new one, sent everything it must replicate.
+        for broker_id in bounced:
+            self.brokers.pop(broker_id, None)
+        if dead or bounced:
+            await self._on_brokers_failure(dead | set(bounced))
+        self.brokers.update(bounced)
+        if new or bounced:
+            await self._on_brokers_startup(new | set(bounced))
 
     async def _on_brokers_failure(self, dead: set[int]) -> None:
         log.info("[Controller id=%d] broker(s) failed: %s", self.broker_id, sorted(dead))
         for broker_id in dead:
             self.shutting_down.discard(broker_id)
-            if broker_id not in self.brokers:
-                self.channel.remove_broker(broker_id)
+            self.channel.remove_broker(broker_id)
         led = [tp for tp, s in self.states.items() if s.leader in dead]
         changed = await self._elect_offline(led)
         for broker_id in dead:
-            if broker_id not in self.brokers:
-                followed = [tp for tp in self.states if broker_id in self._replicas(tp)]
-                changed += await self._remove_from_isr(broker_id, followed)
+            followed = [tp for tp in self.states if broker_id in self._replicas(tp)]
+            changed += await self._remove_from_isr(broker_id, followed)
         self._broadcast(changed)
 
     async def _on_brokers_startup(self, new: set[int]) -> None:
         log.info("[Controller id=%d] new broker(s): %s", self.broker_id, sorted(new))
         for broker_id in new:
             info = self.brokers[broker_id]
-            self.channel.add_broker(broker_id, info.host, info.port)
+            self.channel.add_broker(broker_id, info.host, info.port, info.epoch)
         # the newcomers learn everything, everyone else learns the new broker list
         self._send_update_metadata(self.brokers.keys())
         for broker_id in new:

@@ -2,7 +2,10 @@
 
 One queue and one sender task per live broker: requests to a broker go out one at a time, in the order
 the controller made them (UpdateMetadata before the LeaderAndIsr that relies on it), each retried until it
-is answered or the broker leaves the cluster. Versions are Kafka 2.8's, capped by what the broker offers.
+is answered or the broker leaves the cluster. A sender belongs to one registration of a broker (its epoch):
+when the broker re-registers, requests still queued or being retried for the old process are dropped with
+their sender, and a new sender starts with an empty queue. Versions are Kafka 2.8's, capped by what the
+broker offers.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ ResponseCallback = Callable[[int, Any], None]
 
 
 class _BrokerSender:
-    def __init__(self, broker_id: int, host: str, port: int) -> None:
+    def __init__(self, broker_id: int, host: str, port: int, epoch: int) -> None:
         self.broker_id = broker_id
-        self.host, self.port = host, port
+        self.host, self.port, self.epoch = host, port, epoch
         self.queue: asyncio.Queue[tuple[Any, ResponseCallback | None]] = asyncio.Queue()
         self.conn: BrokerConnection | None = None
         self.task = asyncio.ensure_future(self._run())
@@ -52,7 +55,12 @@ class _BrokerSender:
                 try:
                     version = min(KAFKA_28_VERSIONS.get(request.API_KEY, 99), conn.version_for(request.API_KEY))
                     response = await conn.send(request, version=version)
-                except KafkaError as exc:
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if not isinstance(exc, KafkaError):  # a bug must not silently stop every later request to this broker
+                        log.exception("Request %s to broker %d could not be sent; dropped", type(request).__name__, self.broker_id)
+                        break
                     if exc.code == ErrorCode.UNSUPPORTED_VERSION:
                         log.warning("Broker %d does not support %s; not sent", self.broker_id, type(request).__name__)
                         break
@@ -78,13 +86,20 @@ class ControllerChannel:
     def __init__(self) -> None:
         self._senders: dict[int, _BrokerSender] = {}
 
-    def add_broker(self, broker_id: int, host: str, port: int) -> None:
+    def add_broker(self, broker_id: int, host: str, port: int, epoch: int) -> None:
         old = self._senders.get(broker_id)
-        if old is not None and (old.host, old.port) == (host, port):
+        if old is not None and (old.host, old.port, old.epoch) == (host, port, epoch):
             return
         if old is not None:
+            log.info(
+                "Replacing the sender to broker %d (epoch %d -> %d); %d request(s) for the old one dropped",
+                broker_id,
+                old.epoch,
+                epoch,
+                old.queue.qsize(),
+            )
             old.close()
-        self._senders[broker_id] = _BrokerSender(broker_id, host, port)
+        self._senders[broker_id] = _BrokerSender(broker_id, host, port, epoch)
 
     def remove_broker(self, broker_id: int) -> None:
         sender = self._senders.pop(broker_id, None)

@@ -145,6 +145,10 @@ class ZkClient:
     def add_session_listener(self, listener: SessionListener) -> None:
         self._listeners.append(listener)
 
+    def remove_session_listener(self, listener: SessionListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def _on_state(self, state: str) -> None:
         # kazoo calls this on its own thread and forbids blocking calls here: only notify
         if state == KazooState.LOST:
@@ -242,7 +246,9 @@ class ZkClient:
     # ---- watches (callbacks on kazoo's thread) --------------------------------------------------------------
 
     def watch_children(self, path: str, callback: Callable[[list[str]], bool | None]) -> None:
-        """callback(children) now and after every change; the watch ends when the callback returns False."""
+        """callback(children) now and after every change; the watch ends when the callback returns False.
+        After a lost connection (same session) kazoo calls back only if the NAMES changed: a znode deleted and
+        re-created meanwhile goes unseen, so users who care (the controller) re-check on "connected"."""
 
         def on_change(children: list[str] | None) -> bool | None:
             return callback(sorted(children or []))

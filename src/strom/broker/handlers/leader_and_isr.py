@@ -36,11 +36,26 @@ def _response(version: int, states: list[tuple[str, Any, Any]], codes: list[int]
     )
 
 
+def stale_broker_epoch(broker: Any, request: Any) -> bool:
+    """Kafka's isBrokerEpochStale: a request the controller meant for an earlier registration of this broker id
+    (a process since restarted) must not act on this one. Before this process has registered in ZooKeeper,
+    any request naming a broker epoch was meant for an earlier one."""
+    epoch = getattr(request, "broker_epoch", -1)
+    if epoch == -1:
+        return False
+    own = getattr(broker, "broker_epoch", -1)
+    if own == -1:
+        return getattr(broker, "cluster", None) is not None
+    return epoch < own
+
+
 @handles(4)
 async def handle(ctx: Any, request: Any) -> LeaderAndIsrResponse:
     manager = ctx.broker.replica_manager
     version = ctx.api_version
     states = _states(request, version)
+    if stale_broker_epoch(ctx.broker, request):
+        return _response(version, states, [ErrorCode.STALE_BROKER_EPOCH] * len(states), ErrorCode.STALE_BROKER_EPOCH)
     try:
         manager.check_controller_epoch(request.controller_id, request.controller_epoch)
     except KafkaError as exc:

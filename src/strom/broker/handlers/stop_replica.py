@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.protocol.errors import KafkaError
+from strom.broker.handlers.leader_and_isr import stale_broker_epoch
+from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema.stop_replica import StopReplicaPartitionError, StopReplicaResponse
 
 NO_EPOCH = -1
@@ -25,6 +26,8 @@ def _targets(request: Any, version: int) -> list[tuple[str, int, int, bool]]:
 async def handle(ctx: Any, request: Any) -> StopReplicaResponse:
     manager = ctx.broker.replica_manager
     targets = _targets(request, ctx.api_version)
+    if stale_broker_epoch(ctx.broker, request):
+        return StopReplicaResponse(error_code=ErrorCode.STALE_BROKER_EPOCH, partition_errors=[])
     try:
         manager.check_controller_epoch(request.controller_id, request.controller_epoch)
     except KafkaError as exc:
