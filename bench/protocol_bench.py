@@ -26,6 +26,7 @@ from typing import Any
 
 import crc32c
 
+from strom.protocol import compiler
 from strom.protocol.records import BatchBuilder, crc_ok, read_batch_header, set_base_offset
 from strom.protocol.schema.fetch import FetchableTopicResponse, FetchResponse, PartitionData
 from strom.protocol.schema.metadata import (
@@ -205,6 +206,8 @@ def run(seconds: float, repeat: int) -> list[dict[str, Any]]:
             fns: dict[str, Callable[[], Any]] = {}
             if op == "decode":
                 fns["strom"] = lambda cls=cls, raw=raw, version=version: cls.decode(raw, version)
+                if compiler.native_decoding():  # the pure-Python reference decoder, for comparison
+                    fns[PY] = lambda dec=compiler.python_decoder(cls, version), raw=raw: dec(raw, 0)
             else:
                 fns["strom"] = lambda msg=msg, version=version: msg.encode(version)
             for lib in others:
@@ -230,6 +233,7 @@ def run(seconds: float, repeat: int) -> list[dict[str, Any]]:
     row["kafka-python"] = row["kio"] = "-"
     rows.append(row)
     rows.extend(_batch_rows(seconds, repeat))
+    rows.extend(_bound_rows(seconds, repeat))
     return rows
 
 
@@ -262,6 +266,23 @@ def _batch_rows(seconds: float, repeat: int) -> list[dict[str, Any]]:
     return [row, crc_row]
 
 
+def _bound_rows(seconds: float, repeat: int) -> list[dict[str, Any]]:
+    """What bounds the 1 MiB batch case: the CRC32C rate in cache and out of it (the same GB/s at 64 KiB as at
+    1 MiB means the CRC instructions, not memory, set the pace) and the 1 MiB copy kafka-python makes first."""
+    rows = []
+    for label, size in (("64 KiB (in L2)", 64 << 10), ("16 MiB (beyond L2)", 16 << 20)):
+        view = memoryview(os.urandom(size))
+        row: dict[str, Any] = {"case": f"bound: CRC32C of {label}", "bytes": size, "kafka-python": "-", "kio": "-"}
+        row.update(measure({"strom": lambda view=view: crc32c.crc32c(view)}, seconds, repeat))
+        rows.append(row)
+    batch = _batch(1024, 1000)
+    row = {"case": "bound: bytearray copy of 1 MiB (kafka-python's DefaultRecordBatch does it first)", "bytes": len(batch)}
+    row.update({"kafka-python": "-", "kio": "-"})
+    row.update(measure({"strom": lambda: bytearray(batch)}, seconds, repeat))
+    rows.append(row)
+    return rows
+
+
 def _fmt(value: Any, size: int) -> str:
     if isinstance(value, str):
         return value
@@ -269,22 +290,25 @@ def _fmt(value: Any, size: int) -> str:
     return f"{value:,.0f} ops/s ({mbs:,.0f} MB/s)"
 
 
+PY = "strom, Python decoder"
+
+
 def render(rows: list[dict[str, Any]], markdown: bool) -> str:
-    libs = ["strom", "kafka-python", "kio"]
+    libs = ["strom", PY, "kafka-python", "kio"]
     lines = []
     if markdown:
         lines.append("| case | bytes | " + " | ".join(libs) + " | Strom / best other |")
         lines.append("|---|---:|" + "---:|" * len(libs) + "---:|")
     for row in rows:
-        others = [row[lib] for lib in libs[1:] if isinstance(row.get(lib), float)]
+        others = [row[lib] for lib in ("kafka-python", "kio") if isinstance(row.get(lib), float)]
         ratio = f"{row['strom'] / max(others):.1f}x" if others else "-"
-        cells = [_fmt(row.get(lib, "n/a"), row["bytes"]) for lib in libs]
+        cells = [_fmt(row.get(lib, "-" if lib == PY else "n/a"), row["bytes"]) for lib in libs]
         if markdown:
             lines.append(f"| {row['case']} | {row['bytes']:,} | " + " | ".join(cells) + f" | {ratio} |")
         else:
             lines.append(f"{row['case']} [{row['bytes']:,} B]")
             for lib, cell in zip(libs, cells, strict=True):
-                lines.append(f"    {lib:13s} {cell}")
+                lines.append(f"    {lib:22s} {cell}")
             lines.append(f"    strom / best other: {ratio}")
     return "\n".join(lines)
 
@@ -293,7 +317,7 @@ DOCS_BEGIN = "<!-- protocol-bench:begin (bench/protocol_bench.py --update-docs r
 DOCS_END = "<!-- protocol-bench:end -->"
 
 
-def docs_section(rows: list[dict[str, Any]], seconds: float, repeat: int) -> str:
+def docs_section(rows: list[dict[str, Any]], seconds: float, repeat: int, load: tuple[float, float]) -> str:
     libs = []
     for module in ("kafka", "kio"):
         try:
@@ -308,8 +332,10 @@ def docs_section(rows: list[dict[str, Any]], seconds: float, repeat: int) -> str
             "## Protocol codecs (bench/protocol_bench.py)",
             "",
             f"Measured {time.strftime('%Y-%m-%d')} with `python bench/protocol_bench.py --seconds {seconds} --repeat {repeat}`:"
-            f" Python {platform.python_version()}, {os.cpu_count()} cores shared with other work, {', '.join(libs)}."
-            " Calls per CPU-second of the benchmark process (best of alternating runs); MB/s is message bytes.",
+            f" Python {platform.python_version()}, {os.cpu_count()} cores shared with other work (load average"
+            f" {load[0]:.1f} at the start, {load[1]:.1f} at the end), {', '.join(libs)}, compiled decoder"
+            f" {'in use' if compiler.native_decoding() else 'NOT built'}. Calls per CPU-second of the benchmark"
+            " process (best of alternating runs); MB/s is message bytes.",
             "",
             render(rows, markdown=True),
             "",
@@ -357,11 +383,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.repeat < 1:
         parser.error("--seconds must be > 0 and --repeat >= 1")
+    load_before = os.getloadavg()[0]
     rows = run(args.seconds, args.repeat)
-    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
+    load = (load_before, os.getloadavg()[0])
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, load average {load[0]:.1f} -> {load[1]:.1f}"
+    )
+    print(f"compiled decoder (strom.protocol._fast_decode): {'in use' if compiler.native_decoding() else 'not in use'}")
     print(render(rows, args.markdown))
     if args.update_docs:
-        update_docs(args.update_docs, docs_section(rows, args.seconds, args.repeat))
+        update_docs(args.update_docs, docs_section(rows, args.seconds, args.repeat, load))
     return 0
 
 

@@ -4,15 +4,21 @@ Why a compiler: Kafka messages have dozens of versions that differ by a field he
 a table field by field at run time costs a dict lookup and a branch per field per message; instead, on
 first use of (message, version) we generate straight-line Python source for that version -- runs of
 fixed-width fields become one precompiled struct.Struct unpack/pack -- exec it once and cache it.
+
+Decoding has a second engine: where the optional extension `_fast_decode` is built (and STROM_NO_EXTENSIONS
+is not set), the same tables become C field programs (`_native_decoder`) that build the very same objects
+several times faster. The generated Python stays the reference (`python_decoder`) and the fallback.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import struct
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from strom.protocol import primitives as p
@@ -122,6 +128,15 @@ def _zero_value(f: Field) -> tuple[Any, Callable[[], Any] | None]:
     return None, None  # nested struct: None until set
 
 
+# "No unknown tagged fields": one shared read-only mapping instead of a new dict per decoded struct (a
+# Metadata response has thousands of structs). Structs that did carry unknown tags get their own dict.
+EMPTY_TAGS: Mapping[int, bytes] = MappingProxyType({})
+
+
+def _empty_tags() -> Mapping[int, bytes]:
+    return EMPTY_TAGS
+
+
 # ---- runtime base classes ------------------------------------------------------------------------------
 
 
@@ -201,13 +216,14 @@ def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: t
             spec.append((f.name, Any, field(default_factory=factory)))
         else:
             spec.append((f.name, Any, field(default=default)))
-    spec.append(("unknown_tagged_fields", Any, field(default_factory=dict, repr=False)))
+    spec.append(("unknown_tagged_fields", Any, field(default_factory=_empty_tags, repr=False)))
     cls: Any = dataclasses.make_dataclass(name, spec, bases=(base,), frozen=True, slots=True)
     # Same slots, same base, no frozen __setattr__: decoders fill one of these and switch its __class__.
     cls._mutable_twin = type(f"_{name}Builder", (base,), {"__slots__": cls.__slots__})
     cls._FIELDS = tuple(fields)
     cls._FLEXIBLE = flexible
     cls._decoders = {}
+    cls._py_decoders = {}
     cls._encoders = {}
     cls._children = {}
     for f in fields:
@@ -232,6 +248,7 @@ _NS_BASE.update(
     _new=object.__new__,
     _i16=p.INT16,
     _i32=p.INT32,
+    _EMPTY_TAGS=EMPTY_TAGS,
 )
 
 
@@ -331,12 +348,99 @@ def _fields_in(cls: type, version: int) -> tuple[list[Field], list[Field]]:
 
 
 def _compile_decoder(cls: type, version: int) -> Callable[..., Any]:
-    g = _Gen()
-    fn = _emit_decoder(g, cls, version)
-    exec("\n".join(g.lines), g.ns)  # noqa: S102 - source generated from our own tables
-    dec = g.ns[fn]
+    """The decoder `Struct.decode` uses: the compiled field program where the extension is built, else the
+    generated Python."""
+    dec = _native_decoder(cls, version) if _NATIVE is not None else python_decoder(cls, version)
     cls._decoders[version] = dec  # type: ignore[attr-defined]
+    return dec
+
+
+def python_decoder(cls: type, version: int) -> Callable[..., Any]:
+    """The generated Python decoder of (cls, version): the reference, whatever engine `decode` uses."""
+    dec = cls._py_decoders.get(version)  # type: ignore[attr-defined]
+    if dec is None:
+        g = _Gen()
+        fn = _emit_decoder(g, cls, version)
+        exec("\n".join(g.lines), g.ns)  # noqa: S102 - source generated from our own tables
+        dec = cls._py_decoders[version] = g.ns[fn]  # type: ignore[attr-defined]
     return dec  # type: ignore[no-any-return]
+
+
+def _load_native() -> Any:
+    if os.environ.get("STROM_NO_EXTENSIONS", "") not in ("", "0"):
+        return None
+    try:
+        from strom.protocol import _fast_decode  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    _fast_decode.configure(CorruptMessage, uuid.UUID, p.read_unsigned_varint, EMPTY_TAGS)
+    return _fast_decode
+
+
+_NATIVE = _load_native()
+
+
+def native_decoding() -> bool:
+    """Whether `Struct.decode` runs the compiled field programs (the `_fast_decode` extension)."""
+    return _NATIVE is not None
+
+
+def _native_kind(type_name: str) -> int:
+    kinds: dict[str, int] = {
+        "int8": _NATIVE.KIND_INT8,
+        "int16": _NATIVE.KIND_INT16,
+        "int32": _NATIVE.KIND_INT32,
+        "int64": _NATIVE.KIND_INT64,
+        "uint16": _NATIVE.KIND_UINT16,
+        "float64": _NATIVE.KIND_FLOAT64,
+        "bool": _NATIVE.KIND_BOOL,
+        "string": _NATIVE.KIND_STRING,
+        "bytes": _NATIVE.KIND_BYTES,
+        "records": _NATIVE.KIND_BYTES,
+        "uuid": _NATIVE.KIND_UUID,
+    }
+    return kinds[type_name]
+
+
+def _native_decoder(cls: type, version: int) -> Any:
+    """The table of (cls, version) as a compiled field program: the same reads, in the same order, with the
+    same nullability, array minimum sizes and defaults as the generated Python decoder."""
+    flexible = version in cls._FLEXIBLE  # type: ignore[attr-defined]
+    regular, tagged = _fields_in(cls, version)
+    children = children_of(cls)
+
+    def op(f: Field) -> tuple[Any, ...]:
+        nullable = version in Versions.parse(f.nullable) or f.type == "records"
+        elem = _element_type(f.type)
+        child = children.get(f.name)
+        child_decoder = _emit_native_ref(child, version) if child is not None else None
+        elem_kind, min_size = 0, 1
+        if elem is not None:
+            kind = _NATIVE.KIND_ARRAY
+            elem_kind = _NATIVE.KIND_STRUCT if child is not None else _native_kind(elem)
+            min_size = 1 if child is not None else _MIN_SIZE.get(elem, 1)
+        elif child is not None:
+            kind = _NATIVE.KIND_STRUCT
+        else:
+            kind = _native_kind(f.type)
+        default, factory = _zero_value(f)
+        return (f.name, kind, elem_kind, nullable, min_size, f.tag or 0, child_decoder, default, factory is list)
+
+    present = {f.name for f in regular + tagged}
+    absent = []
+    for f in cls._FIELDS:  # type: ignore[attr-defined]
+        if f.name not in present:
+            default, factory = _zero_value(f)
+            absent.append((f.name, default, factory is list))
+    ops = [op(f) for f in regular], [op(f) for f in tagged]
+    return _NATIVE.Decoder(cls, flexible, ops[0], ops[1], absent, python_decoder(cls, version))
+
+
+def _emit_native_ref(cls: type, version: int) -> Any:
+    dec = cls._decoders.get(version)  # type: ignore[attr-defined]
+    if dec is None:
+        dec = _compile_decoder(cls, version)
+    return dec
 
 
 def _emit_value_decode(g: _Gen, f: Field, var: str, version: int, flexible: bool, cls: type, ind: str) -> None:
@@ -457,10 +561,7 @@ def _emit_bytes_decode(g: _Gen, var: str, nullable: bool, flexible: bool, ind: s
 
 
 def _emit_decoder_ref(g: _Gen, cls: type, version: int) -> str:
-    dec = cls._decoders.get(version)  # type: ignore[attr-defined]
-    if dec is None:
-        dec = _compile_decoder(cls, version)
-    return g.name("dec", dec)
+    return g.name("dec", python_decoder(cls, version))
 
 
 def _emit_decoder(g: _Gen, cls: type, version: int) -> str:
@@ -493,11 +594,12 @@ def _emit_decoder(g: _Gen, cls: type, version: int) -> str:
             default, factory = _zero_value(f)
             dn = g.name("dflt", factory if factory else default)
             g.lines.append(f"{ind}f_{f.name} = {dn}{'()' if factory else ''}")
-        g.lines.append(f"{ind}_unk = {{}}")
         g.lines.append(f"{ind}if buf[pos] == 0:")  # the usual case: no tagged fields
         g.lines.append(f"{ind}    _nt = 0")
         g.lines.append(f"{ind}    pos += 1")
+        g.lines.append(f"{ind}    _unk = _EMPTY_TAGS")
         g.lines.append(f"{ind}else:")
+        g.lines.append(f"{ind}    _unk = {{}}")
         g.lines.append(f"{ind}    _nt, pos = read_unsigned_varint(buf, pos)")
         g.lines.append(f"{ind}    if _nt > len(buf) - pos:")
         g.lines.append(f"{ind}        raise CorruptMessage('tagged field count %d exceeds the bytes left' % _nt)")
@@ -541,7 +643,7 @@ def _emit_construct(g: _Gen, cls: type, clsname: str, present: list[Field], flex
             g.lines.append(f"{ind}_o.{f.name} = []")
         else:
             g.lines.append(f"{ind}_o.{f.name} = {g.name('dflt', default)}")
-    g.lines.append(f"{ind}_o.unknown_tagged_fields = {'_unk' if flexible else '{}'}")
+    g.lines.append(f"{ind}_o.unknown_tagged_fields = {'_unk' if flexible else '_EMPTY_TAGS'}")
     g.lines.append(f"{ind}_o.__class__ = {clsname}")
     g.lines.append(f"{ind}return _o, pos")
 

@@ -1,0 +1,174 @@
+"""The compiled decoder (`_fast_decode`) against the generated Python one, the reference.
+
+Both must build the same objects from the same bytes (same classes, same values, record sets as memoryview
+slices of the input, same defaults for fields a version lacks, unknown tagged fields kept), and refuse the
+same bytes with CorruptMessage and nothing else. Skipped where the extension is not built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import pathlib
+import random
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from strom.protocol import compiler
+from strom.protocol.errors import CorruptMessage
+from strom.protocol.messages import REQUEST_TYPES, RESPONSE_TYPES
+from strom.protocol.schema.produce import PartitionProduceData, ProduceRequest, TopicProduceData
+
+from .test_fuzz import mutate, random_message
+
+PROTOCOL_DIR = pathlib.Path(compiler.__file__).parent
+BUILT = any(PROTOCOL_DIR.glob("_fast_decode*.so")) or any(PROTOCOL_DIR.glob("_fast_decode*.pyd"))
+
+pytestmark = pytest.mark.skipif(not compiler.native_decoding(), reason="the _fast_decode extension is not in use")
+
+CASES = [
+    (cls, v) for table in (REQUEST_TYPES, RESPONSE_TYPES) for cls in table.values() for v in range(cls.MIN_VERSION, cls.MAX_VERSION + 1)
+]
+
+
+def plain(value: object) -> object:
+    """A comparable picture of a decoded value: classes by name, memoryviews as (bytes, readonly, exporter id)."""
+    if isinstance(value, compiler.Struct):
+        fields = tuple((f.name, plain(getattr(value, f.name))) for f in dataclasses.fields(value))  # type: ignore[arg-type]
+        return (type(value).__name__, fields, dict(value.unknown_tagged_fields))  # type: ignore[attr-defined]
+    if isinstance(value, memoryview):
+        return ("memoryview", value.tobytes(), value.readonly, id(value.obj), value.format, value.c_contiguous)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    return (type(value).__name__, value)
+
+
+def both(cls: type, version: int, raw: bytes | bytearray | memoryview, pos: int = 0) -> tuple[object, object]:
+    """Outcome of each decoder: ("ok", plain value, end) or ("corrupt",)."""
+    outcomes = []
+    for decoder in (compiler._native_decoder(cls, version), compiler.python_decoder(cls, version)):
+        try:
+            obj, end = cls.decode.__func__(_with(cls, version, decoder), raw, version, pos)  # type: ignore[attr-defined]
+            outcomes.append(("ok", plain(obj), end))
+        except CorruptMessage:
+            outcomes.append(("corrupt",))
+    return outcomes[0], outcomes[1]
+
+
+def _with(cls: type, version: int, decoder: object) -> type:
+    """A stand-in for cls whose decode() uses the given decoder (Struct.decode's error mapping included)."""
+    return type("Probe", (), {"_decoders": {version: decoder}, "__name__": cls.__name__})
+
+
+@pytest.mark.parametrize("cls,version", CASES, ids=[f"{c.__name__}-v{v}" for c, v in CASES])
+def test_same_objects_as_the_python_decoder(cls, version):
+    rng = random.Random(f"{cls.__name__}{version}")
+    for _ in range(6):
+        raw = random_message(cls, version, rng).encode(version)
+        native, python = both(cls, version, raw)
+        assert native == python and native[0] == "ok" and native[2] == len(raw)
+    native, python = both(cls, version, cls().encode(version))
+    assert native == python
+
+
+def test_mutated_inputs_give_the_same_outcome():
+    """20k mutated frames of every API and version: both decoders decode them identically or both refuse them."""
+    rng = random.Random(20261127)
+    seeds = [(cls, v, random_message(cls, v, rng).encode(v)) for cls, v in CASES]
+    decoded = corrupt = 0
+    for i in range(20_000):
+        cls, version, seed = seeds[i % len(seeds)]
+        raw = mutate(rng, seed)
+        native, python = both(cls, version, raw)
+        assert native == python, f"{cls.__name__} v{version}: {raw.hex()}"
+        if native[0] == "ok":
+            decoded += 1
+        else:
+            corrupt += 1
+    assert decoded > 1000 and corrupt > 1000
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=64), st.sampled_from(CASES))
+def test_random_bytes_give_the_same_outcome(raw, case):
+    cls, version = case
+    native, python = both(cls, version, raw)
+    assert native == python
+
+
+def _produce_request() -> ProduceRequest:
+    batch = bytes(range(256)) * 4
+    topics = [
+        TopicProduceData(name=f"t{t}", partition_data=[PartitionProduceData(index=p, records=batch) for p in range(5)]) for t in range(3)
+    ]
+    return ProduceRequest(transactional_id=None, acks=-1, timeout_ms=1000, topic_data=topics)
+
+
+@pytest.mark.parametrize("version", range(ProduceRequest.MIN_VERSION, ProduceRequest.MAX_VERSION + 1))
+def test_produce_records_are_writable_slices_of_a_bytearray(version):
+    """The broker rewrites base offsets in place: records decoded from a bytearray must be writable views of it."""
+    frame = bytearray(b"head") + _produce_request().encode(version)
+    request, end = ProduceRequest.decode(frame, version, 4)
+    assert end == len(frame)
+    records = request.topic_data[2].partition_data[4].records
+    assert isinstance(records, memoryview) and records.obj is frame and not records.readonly
+    records[0] = 0xAB
+    again = compiler.python_decoder(ProduceRequest, version)(frame, 4)[0]
+    assert again.topic_data[2].partition_data[4].records[0] == 0xAB and frame.count(0xAB) == 1 + 15 * 4
+    assert request == compiler.python_decoder(ProduceRequest, version)(frame, 4)[0]
+
+
+def test_decoding_from_a_memoryview_and_an_offset():
+    raw = b"xyz" + _produce_request().encode(9)
+    for buf in (raw, bytearray(raw), memoryview(raw), memoryview(bytearray(raw))):
+        native, python = both(ProduceRequest, 9, buf, 3)
+        assert native == python and native[0] == "ok"
+
+
+def test_positions_outside_the_buffer():
+    raw = _produce_request().encode(9)
+    with pytest.raises(CorruptMessage):
+        ProduceRequest.decode(raw, 9, len(raw) + 1)
+    with pytest.raises(CorruptMessage):
+        ProduceRequest.decode(raw, 9, len(raw))
+    native, python = both(ProduceRequest, 9, raw, -len(raw))  # Python indexing from the end, as before
+    assert native == python
+
+
+def test_view_slices_behave_as_memoryview_slices():
+    from strom.protocol import _fast_decode  # type: ignore[attr-defined]
+
+    data = bytearray(range(200))
+    base = memoryview(data)
+    fast = _fast_decode.view_slice(base, 10, 50)
+    ref = base[10:50]
+    for attr in ("nbytes", "readonly", "format", "itemsize", "ndim", "shape", "strides", "c_contiguous", "f_contiguous", "contiguous"):
+        assert getattr(fast, attr) == getattr(ref, attr), attr
+    assert fast.obj is data and fast == ref and fast.tobytes() == bytes(range(10, 50))
+    assert fast[5:7].tobytes() == bytes([15, 16]) and fast.cast("B").tolist() == ref.tolist()
+    assert _fast_decode.view_slice(base, 0, 0).tobytes() == b"" and _fast_decode.view_slice(base, 200, 200).nbytes == 0
+    with pytest.raises(BufferError):  # the exporter stays pinned while the slice lives, as with a real slice
+        data.extend(b"x")
+    fast.release()
+    ref.release()
+    base.release()
+    data.extend(b"x")
+    readonly = memoryview(b"abcdef")
+    assert hash(_fast_decode.view_slice(readonly, 1, 3)) == hash(b"bc")
+    assert bytes(_fast_decode.view_slice(memoryview(b"abcdef")[::2], 1, 2)) == b"c"  # strided: generic path
+
+
+def test_the_extension_is_used_where_it_is_built_and_can_be_switched_off():
+    assert BUILT
+    probe = "from strom.protocol import compiler; print(compiler.native_decoding())"
+    off = subprocess.run(
+        [sys.executable, "-c", probe], env={**os.environ, "STROM_NO_EXTENSIONS": "1"}, capture_output=True, text=True, check=True
+    )
+    assert off.stdout.strip() == "False"
