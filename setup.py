@@ -18,6 +18,7 @@ from setuptools.command.build_ext import build_ext
 
 EXTENSIONS = [
     ("strom.client._fast_codec", "src/strom/client/_fast_codec.pyx"),
+    ("strom.protocol._fast_decode", "src/strom/protocol/_fast_decode.pyx"),
 ]
 
 

@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled message decoding: the same field programs as compiler.py's generated Python, run in C.
+"""Compiled message decoders, from the same field programs as compiler.py's generated Python, run in C.
 
 Why: decoding builds one Python object per struct (a Produce request with 100 partitions is ~110 structs and
 100 record slices), and the generated Python pays the interpreter for every field read and slot store. Here a

@@ -13,7 +13,6 @@ several times faster. The generated Python stays the reference (`python_decoder`
 from __future__ import annotations
 
 import dataclasses
-import os
 import struct
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from strom import _native
 from strom.protocol import primitives as p
 from strom.protocol.errors import CorruptMessage
 
@@ -367,11 +367,8 @@ def python_decoder(cls: type, version: int) -> Callable[..., Any]:
 
 
 def _load_native() -> Any:
-    if os.environ.get("STROM_NO_EXTENSIONS", "") not in ("", "0"):
-        return None
-    try:
-        from strom.protocol import _fast_decode  # type: ignore[attr-defined]
-    except ImportError:
+    _fast_decode = _native.load("strom.protocol._fast_decode")
+    if _fast_decode is None:
         return None
     _fast_decode.configure(CorruptMessage, uuid.UUID, p.read_unsigned_varint, EMPTY_TAGS)
     return _fast_decode

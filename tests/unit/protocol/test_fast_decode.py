@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import pathlib
 import random
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strom import _native
 from strom.protocol import compiler
 from strom.protocol.errors import CorruptMessage
 from strom.protocol.messages import REQUEST_TYPES, RESPONSE_TYPES
@@ -26,10 +26,7 @@ from strom.protocol.schema.produce import PartitionProduceData, ProduceRequest, 
 
 from .test_fuzz import mutate, random_message
 
-PROTOCOL_DIR = pathlib.Path(compiler.__file__).parent
-BUILT = any(PROTOCOL_DIR.glob("_fast_decode*.so")) or any(PROTOCOL_DIR.glob("_fast_decode*.pyd"))
-
-pytestmark = pytest.mark.skipif(not compiler.native_decoding(), reason="the _fast_decode extension is not in use")
+pytestmark = pytest.mark.skipif(not compiler.native_decoding(), reason="the _fast_decode extension is not built or is disabled")
 
 CASES = [
     (cls, v) for table in (REQUEST_TYPES, RESPONSE_TYPES) for cls in table.values() for v in range(cls.MIN_VERSION, cls.MAX_VERSION + 1)
@@ -165,8 +162,15 @@ def test_view_slices_behave_as_memoryview_slices():
     assert bytes(_fast_decode.view_slice(memoryview(b"abcdef")[::2], 1, 2)) == b"c"  # strided: generic path
 
 
-def test_the_extension_is_used_where_it_is_built_and_can_be_switched_off():
-    assert BUILT
+@pytest.mark.skipif(
+    os.environ.get("STROM_REQUIRE_EXTENSIONS") != "1",
+    reason="STROM_REQUIRE_EXTENSIONS is not set (scripts/test.sh sets it with a C compiler)",
+)
+def test_the_extension_is_built_and_used_where_required():
+    assert "strom.protocol._fast_decode" in _native.loaded()
+
+
+def test_the_extension_can_be_switched_off():
     probe = "from strom.protocol import compiler; print(compiler.native_decoding())"
     off = subprocess.run(
         [sys.executable, "-c", probe], env={**os.environ, "STROM_NO_EXTENSIONS": "1"}, capture_output=True, text=True, check=True
