@@ -116,13 +116,19 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
     def get_buffer(self, sizehint: int) -> memoryview:
         # The transport may still hold the view it got last time, so the buffer is never resized in
-        # place: when it needs room, live bytes move to a new, large enough buffer.
+        # place. When the consumed front leaves room, the live bytes (a partial frame) move to the front
+        # of the same buffer; only a frame larger than the buffer costs a new one.
         need = max(self._need, 65536)
         if len(self._buf) - self._end < need:
             live = self._end - self._start
-            fresh = bytearray(max(len(self._buf), live + need))
-            fresh[:live] = memoryview(self._buf)[self._start : self._end]
-            self._buf, self._start, self._end = fresh, 0, live
+            if len(self._buf) - live >= need:
+                view = memoryview(self._buf)
+                view[:live] = view[self._start : self._end]  # memmove: the regions may overlap
+                self._start, self._end = 0, live
+            else:
+                fresh = bytearray(max(len(self._buf), live + need))
+                fresh[:live] = memoryview(self._buf)[self._start : self._end]
+                self._buf, self._start, self._end = fresh, 0, live
         return memoryview(self._buf)[self._end :]
 
     def buffer_updated(self, nbytes: int) -> None:
