@@ -117,6 +117,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK
 
 
+def run_queue_seconds(pid: int) -> float:
+    """Time the process's threads spent runnable but waiting for a CPU (schedstat): how much the machine's
+    other load delayed this broker, whatever its own CPU needs."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):  # a thread that just ended
+            pass
+    return total / 1e9
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -367,7 +379,7 @@ def run_latency(systems: list[str], m: Matrix, max_rate: float | None, pin: str,
                         log(f"[{system}] latency round {round_no + 1}/{m.latency_rounds}: {rate:,}/s")
                         topic, _ = create_topic(bootstrap, 1)
                         reset_peak_rss(pid)
-                        cpu0 = cpu_seconds(pid)
+                        cpu0, wait0 = cpu_seconds(pid), run_queue_seconds(pid)
                         run: dict[str, Any] = {"rate": rate, "loadavg": round(os.getloadavg()[0], 1)}
                         try:
                             lat = rdkafka_load.end_to_end(bootstrap, topic, rate, m.latency_seconds, 1024)
@@ -375,7 +387,7 @@ def run_latency(systems: list[str], m: Matrix, max_rate: float | None, pin: str,
                         except Exception as exc:  # one failing run is reported, the others still count
                             run["error"] = f"{type(exc).__name__}: {exc}"[:300]
                             log(f"[{system}]   failed: {run['error']}")
-                        run.update(cpu_s=cpu_seconds(pid) - cpu0, rss_mb=peak_rss_mb(pid))
+                        run.update(cpu_s=cpu_seconds(pid) - cpu0, runq_s=run_queue_seconds(pid) - wait0, rss_mb=peak_rss_mb(pid))
                         runs.setdefault((system, fraction), []).append(run)
     results = []
     for (system, fraction), rs in runs.items():

@@ -49,14 +49,15 @@ def _latency_setup(info: dict[str, Any]) -> str:
     )
     return (
         f"both brokers up, the systems alternating run by run for {info.get('latency_rounds', 1)} round(s); "
-        f"the table shows the median round; {where}. The notes list each round's p99 and the load average at its start."
+        f"the table shows the median round; {where}. The notes list each round's p99, the load average at its start "
+        "and the time the broker's threads waited runnable for a CPU during it (schedstat)."
     )
 
 
 def _rounds(r: Any) -> str:
     if r is None or len(r.extra.get("rounds", ())) < 2:
         return ""
-    each = ", ".join(f"{x['p99']:.1f} (load {x['loadavg']})" for x in r.extra["rounds"] if "p99" in x)
+    each = ", ".join(f"{x['p99']:.1f} (load {x['loadavg']}, run queue {x.get('runq_s', 0):.2f} s)" for x in r.extra["rounds"] if "p99" in x)
     return f"{r.system} p99 by round: {each}"
 
 
