@@ -25,8 +25,15 @@ cdef int TIMESTAMP_LOG_APPEND_TIME = 2
 
 
 @cython.freelist(256)
+@cython.no_gc
 cdef class Message:
-    """One consumed record or one delivery report; accessors as in confluent-kafka (see types.Message)."""
+    """One consumed record or one delivery report; accessors as in confluent-kafka (see types.Message).
+
+    Not tracked by the cyclic garbage collector: a consumer allocates hundreds of thousands a second, and
+    tracking them made the collector ~40% of the consumer's time (each gen-0 pass walking every buffered
+    message). A message only references its fields, so it takes part in no cycle unless an application
+    stores the message inside its own key or value (which would then leak instead of being collected).
+    """
 
     cdef public object _topic
     cdef public object _partition
