@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Compiled twin of the consumer's record decoder (record_codec.decode_into) and of types.Message.
+"""Compiled twins of the client's record hot path: the consumer's decoder (record_codec.decode_into), the
+producer's batch builder (record_codec.BatchWriter) and types.Message.
 
 Per-record work is the consumer's whole cost in pure Python (varints, slices, one Message object each);
 here a batch is decoded in one call with C varints, bytes created straight from the buffer and Message
@@ -10,11 +11,17 @@ CorruptMessage, never in a read outside the buffer.
 """
 
 cimport cython
-from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.list cimport PyList_Append
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.string cimport memcpy
+from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
+import crc32c as _crc32c
+
+from strom.protocol import compression
 from strom.protocol.errors import CorruptMessage
 
 cdef extern from *:
@@ -294,3 +301,197 @@ def decode_into(
                 m._key = key_fn(m._key)
             if value_fn is not None:
                 m._value = value_fn(m._value)
+
+
+# ---- batch building (producer) ------------------------------------------------------------------------
+
+cdef enum:
+    BATCH_HEADER_SIZE = 61
+    LOG_OVERHEAD = 12
+    CRC_START = 21
+
+
+cdef inline Py_ssize_t varint_size(uint64_t raw) noexcept nogil:
+    cdef Py_ssize_t n = 1
+    while raw > 0x7F:
+        raw >>= 7
+        n += 1
+    return n
+
+
+cdef inline uint64_t zigzag(int64_t v) noexcept nogil:
+    return (<uint64_t>v << 1) ^ <uint64_t>(v >> 63)
+
+
+cdef inline void put_be(unsigned char *p, uint64_t v, int width) noexcept nogil:
+    cdef int i
+    for i in range(width):
+        p[width - 1 - i] = <unsigned char>(v & 0xFF)
+        v >>= 8
+
+
+cdef inline int64_t now_ms() noexcept nogil:
+    cdef timespec t
+    clock_gettime(CLOCK_REALTIME, &t)
+    return <int64_t>t.tv_sec * 1000 + t.tv_nsec // 1000000
+
+
+cdef class BatchWriter:
+    """Accumulates records of one partition and builds one v2 batch (same bytes as record_codec.BatchWriter)."""
+
+    cdef public int codec
+    cdef public Py_ssize_t count
+    cdef public int64_t base_ts
+    cdef public int64_t max_ts
+    cdef public int64_t producer_id
+    cdef public int producer_epoch
+    cdef public int base_sequence
+    cdef unsigned char *buf
+    cdef Py_ssize_t size
+    cdef Py_ssize_t cap
+
+    def __cinit__(self, int codec=0):
+        self.codec = codec
+        self.count = 0
+        self.base_ts = 0
+        self.max_ts = -1
+        self.producer_id = -1
+        self.producer_epoch = -1
+        self.base_sequence = -1
+        self.buf = NULL
+        self.size = 0
+        self.cap = 0
+
+    def __dealloc__(self):
+        PyMem_Free(self.buf)
+
+    def __len__(self):
+        return self.count
+
+    @property
+    def estimated_size(self):
+        return BATCH_HEADER_SIZE + self.size
+
+    @property
+    def body(self):
+        """The records section so far (uncompressed)."""
+        return PyBytes_FromStringAndSize(<const char *>self.buf, self.size)
+
+    cdef int reserve(self, Py_ssize_t extra) except -1:
+        cdef Py_ssize_t want = self.size + extra
+        cdef Py_ssize_t cap = self.cap or 1024
+        cdef unsigned char *grown
+        if want <= self.cap:
+            return 0
+        while cap < want:
+            cap *= 2
+        grown = <unsigned char *>PyMem_Realloc(self.buf, cap)
+        if grown == NULL:
+            raise MemoryError()
+        self.buf = grown
+        self.cap = cap
+        return 0
+
+    cdef inline void put_varint(self, uint64_t raw) noexcept:
+        while raw > 0x7F:
+            self.buf[self.size] = <unsigned char>((raw & 0x7F) | 0x80)
+            self.size += 1
+            raw >>= 7
+        self.buf[self.size] = <unsigned char>raw
+        self.size += 1
+
+    cdef inline void put(self, const char *data, Py_ssize_t n) noexcept:
+        memcpy(self.buf + self.size, data, n)
+        self.size += n
+
+    def append(self, value, key, timestamp, headers):
+        cdef int64_t ts = now_ms() if timestamp is None else timestamp
+        cdef bytes kb = None, vb = None, hb = None
+        cdef Py_ssize_t klen = 0, vlen = 0, hlen = 1, length
+        cdef uint64_t tsd, od, kz, vz
+        if key is not None:
+            kb = key if type(key) is bytes else bytes(key)
+            klen = PyBytes_GET_SIZE(kb)
+        if value is not None:
+            vb = value if type(value) is bytes else bytes(value)
+            vlen = PyBytes_GET_SIZE(vb)
+        if headers:
+            hb = encode_headers(headers)
+            hlen = PyBytes_GET_SIZE(hb)
+        if self.count == 0:
+            self.base_ts = ts
+        if ts > self.max_ts:
+            self.max_ts = ts
+        tsd = zigzag(ts - self.base_ts)
+        od = zigzag(self.count)
+        kz = 1 if kb is None else zigzag(klen)
+        vz = 1 if vb is None else zigzag(vlen)
+        length = 1 + varint_size(tsd) + varint_size(od) + varint_size(kz) + klen + varint_size(vz) + vlen + hlen
+        self.reserve(length + 10)
+        self.put_varint(zigzag(length))
+        self.buf[self.size] = 0  # attributes
+        self.size += 1
+        self.put_varint(tsd)
+        self.put_varint(od)
+        self.put_varint(kz)
+        if kb is not None:
+            self.put(PyBytes_AS_STRING(kb), klen)
+        self.put_varint(vz)
+        if vb is not None:
+            self.put(PyBytes_AS_STRING(vb), vlen)
+        if hb is None:
+            self.buf[self.size] = 0
+            self.size += 1
+        else:
+            self.put(PyBytes_AS_STRING(hb), hlen)
+        self.count += 1
+
+    def build(self):
+        if self.count == 0:
+            raise ValueError("a record batch needs at least one record")
+        cdef bytes payload = PyBytes_FromStringAndSize(<const char *>self.buf, self.size)
+        if self.codec:
+            payload = bytes(compression.compress(self.codec, payload))
+        cdef Py_ssize_t plen = PyBytes_GET_SIZE(payload)
+        cdef bytes out = PyBytes_FromStringAndSize(NULL, BATCH_HEADER_SIZE + plen)
+        cdef unsigned char *p = <unsigned char *>PyBytes_AS_STRING(out)
+        put_be(p, 0, 8)  # base offset: the broker's to assign
+        put_be(p + 8, <uint64_t>(BATCH_HEADER_SIZE - LOG_OVERHEAD + plen), 4)
+        put_be(p + 12, <uint64_t><int64_t>-1, 4)  # partition leader epoch
+        p[16] = 2  # magic
+        put_be(p + 21, <uint64_t>(self.codec & 0x07), 2)
+        put_be(p + 23, <uint64_t>(self.count - 1), 4)
+        put_be(p + 27, <uint64_t>self.base_ts, 8)
+        put_be(p + 35, <uint64_t>self.max_ts, 8)
+        put_be(p + 43, <uint64_t>self.producer_id, 8)
+        put_be(p + 51, <uint64_t>self.producer_epoch, 2)
+        put_be(p + 53, <uint64_t>self.base_sequence, 4)
+        put_be(p + 57, <uint64_t>self.count, 4)
+        memcpy(p + BATCH_HEADER_SIZE, PyBytes_AS_STRING(payload), plen)
+        cdef uint32_t crc = _crc32c.crc32c(memoryview(out)[CRC_START:])
+        put_be(p + 17, crc, 4)
+        return out
+
+
+cdef bytes encode_headers(headers):
+    """Record headers as the v2 format writes them (count, then key/value pairs); the rare path."""
+    out = bytearray()
+    _put_zz(out, len(headers))
+    for name, value in headers:
+        raw = name.encode()
+        _put_zz(out, len(raw))
+        out += raw
+        if value is None:
+            out += b"\x01"
+        else:
+            _put_zz(out, len(value))
+            out += value
+    return bytes(out)
+
+
+cdef void _put_zz(bytearray out, int64_t v):
+    cdef uint64_t raw = zigzag(v)
+    while raw > 0x7F:
+        out.append((raw & 0x7F) | 0x80)
+        raw >>= 7
+    out.append(raw)

@@ -476,6 +476,8 @@ class AsyncProducer:
     def _deliver(self, batch: _Batch, base_offset: int, append_time: int) -> None:
         topic, partition = batch.tp
         for i, entry in enumerate(batch.entries):
+            if entry is None:
+                continue  # nobody waits for this record's report: no metadata object to build
             offset = base_offset + i if base_offset >= 0 else -1
             _complete(entry, None, RecordMetadata(topic, partition, offset, append_time))
         self._done(batch)

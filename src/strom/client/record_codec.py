@@ -295,11 +295,14 @@ def decode_into(
                 m.set_value(value_fn(m.value()))
 
 
-py_decode_into = decode_into  # the pure-Python reference, kept reachable for tests and STROM_NO_EXTENSIONS
+# The pure-Python references, kept reachable for tests and STROM_NO_EXTENSIONS; the compiled twins replace them.
+py_decode_into = decode_into
+PyBatchWriter = BatchWriter
 
 _fast = _native.load("strom.client._fast_codec")
 if _fast is not None:
     decode_into = _fast.decode_into  # noqa: F811 - same contract, compiled
+    BatchWriter = _fast.BatchWriter  # type: ignore[misc]
 
 
 def batch_payload(records: Any, pos: int, size: int, codec: int) -> bytes:

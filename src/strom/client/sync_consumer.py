@@ -113,20 +113,26 @@ class Consumer:
 
     def poll(self, timeout: float | None = None) -> Message | None:
         """One message, or None after `timeout` seconds (forever when None or negative)."""
+        if self._local and not self._closed:  # the common case: hand out the next prefetched message
+            self._upkeep()  # may serve a revocation that takes the local messages back
+            if self._local:
+                return self._local.popleft()
         msgs = self.consume(1, timeout)
         return msgs[0] if msgs else None
 
     def consume(self, num_messages: int = 1, timeout: float | None = None) -> list[Message]:
         if self._closed:
             raise RuntimeError("consumer is closed")
-        if not self._local:
-            self._fill(-1 if timeout is None else timeout)
+        local = self._local
+        if not local:
+            self._fill(-1 if timeout is None else timeout, num_messages)
         else:
             self._upkeep()
-        out: list[Message] = []
-        while self._local and len(out) < num_messages:
-            out.append(self._local.popleft())
-        return out
+        if len(local) <= num_messages:  # hand over everything at once: no per-message Python work
+            out = list(local)
+            local.clear()
+            return out
+        return [local.popleft() for _ in range(num_messages)]
 
     def _upkeep(self) -> None:
         """While handing out a local batch: serve callbacks, and let the group rejoin or stay alive."""
@@ -137,12 +143,14 @@ class Consumer:
             self._next_poke = now + 0.1
             self._runner.call_soon(self._aio.poke)
 
-    def _fill(self, timeout: float) -> None:
+    def _fill(self, timeout: float, wanted: int = 1) -> None:
+        """Fetches the next messages (at least max.poll.records, or `wanted` if more: one thread hop each)."""
         deadline = None if timeout < 0 else time.monotonic() + timeout
+        most = max(wanted, self._aio.config["max.poll.records"])
         while True:
             self._serve_callbacks()
             left = _SLICE if deadline is None else min(_SLICE, max(deadline - time.monotonic(), 0))
-            msgs = self._call(self._aio.getmany(left))
+            msgs = self._call(self._aio.getmany(left, most))
             if msgs:
                 self._local.extend(msgs)
                 return

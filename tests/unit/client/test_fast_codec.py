@@ -1,9 +1,10 @@
-"""The compiled record decoder (client/_fast_codec.pyx) against its pure-Python reference (record_codec.py).
+"""The compiled record codec (client/_fast_codec.pyx) against its pure-Python reference (record_codec.py).
 
-Both must give the same messages (every field, every codec, headers, null keys and values, control records,
-log-append time, deserializers) and, for corrupt or truncated input, the same CorruptMessage text; hostile
-varints (10 bytes, bits beyond 64, negative lengths) included. Without the extension only the reference runs;
-scripts/test.sh (CI) requires the extension wherever a C compiler is.
+The batch writers must build the same bytes. The decoders must give the same messages (every field, every
+codec, headers, null keys and values, control records, log-append time, deserializers) and, for corrupt or
+truncated input, the same CorruptMessage text; hostile varints (10 bytes, bits beyond 64, negative lengths)
+included. Without the extension only the reference runs; scripts/test.sh (CI) requires the extension
+wherever a C compiler is.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from strom import _native
 from strom.client import record_codec, types
-from strom.client.record_codec import BatchWriter, batch_payload, py_decode_into
+from strom.client.record_codec import BatchWriter, PyBatchWriter, batch_payload, py_decode_into
 from strom.protocol.compression import CODEC_IDS
 from strom.protocol.errors import CorruptMessage
 from strom.protocol.records import BatchBuilder, iter_batch_headers
@@ -32,6 +33,7 @@ def test_extension_is_built_where_required() -> None:
         pytest.skip("STROM_REQUIRE_EXTENSIONS is not set (pip install -e . builds the extension)")
     assert fast is not None, "pip install -e . should have compiled strom.client._fast_codec"
     assert record_codec.decode_into is fast.decode_into
+    assert record_codec.BatchWriter is fast.BatchWriter
     assert types.Message is fast.Message
     assert "strom.client._fast_codec" in _native.loaded()
 
@@ -96,6 +98,38 @@ def test_same_messages_for_valid_batches(records, codec, reference_builder, posi
     outcome, messages = same(payload, h.records_count, h.base_offset, h.base_timestamp, **kw)
     assert outcome == "ok"
     assert len(messages) == max(0, len(records) - position)
+
+
+@needs_fast
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(record, min_size=1, max_size=40),
+    st.sampled_from(sorted(CODEC_IDS)),
+    st.tuples(int64, st.integers(-(2**15), 2**15 - 1), st.integers(-(2**31), 2**31 - 1)),
+    st.sampled_from([bytes, bytearray, memoryview]),
+)
+def test_compiled_writer_builds_the_same_bytes(records, codec, producer, kind) -> None:  # type: ignore[no-untyped-def]
+    ours, ref = fast.BatchWriter(CODEC_IDS[codec]), PyBatchWriter(CODEC_IDS[codec])
+    for w in (ours, ref):
+        for value, key, ts, headers in records:
+            w.append(None if value is None else kind(value), key, ts, headers)
+        w.producer_id, w.producer_epoch, w.base_sequence = producer
+    assert (len(ours), ours.estimated_size, ours.body) == (len(ref), ref.estimated_size, bytes(ref.body))
+    assert ours.build() == ref.build()
+
+
+@needs_fast
+def test_compiled_writer_stamps_the_current_time_and_refuses_an_empty_batch() -> None:
+    import time
+
+    w = fast.BatchWriter()
+    with pytest.raises(ValueError, match="at least one record"):
+        w.build()
+    before = int(time.time() * 1000)
+    w.append(b"v", None, None, None)
+    after = int(time.time() * 1000)
+    (_, h), *_ = iter_batch_headers(w.build())
+    assert before <= h.base_timestamp == h.max_timestamp <= after + 1
 
 
 def test_control_record_and_empty_values() -> None:
