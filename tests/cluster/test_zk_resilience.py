@@ -101,3 +101,50 @@ def test_zookeeper_restart_keeps_the_cluster_working() -> None:
     finally:
         cluster.close()
         zk_server.close()
+
+
+def test_slow_zookeeper_does_not_stall_produce() -> None:
+    """Admin requests wait for ZooKeeper in the executor: while ZooKeeper is paused (SIGSTOP), a CreateTopics
+    to the controller hangs, but produce to a partition that broker leads goes on at normal speed."""
+    import os
+    import signal
+    import time
+
+    from confluent_kafka import Producer
+
+    zk_server = ZooKeeperProcess().start()
+    cluster = Cluster(zk_server, 2, {"zookeeper.session.timeout.ms": "18000"})  # ZooKeeper ops wait up to 6 s
+    try:
+        cluster.start()
+        zk = cluster.zk_client()
+        controller = json.loads(zk.get("/controller")[0])["brokerid"]
+        target = cluster.brokers[controller].bootstrap
+        admin = AdminClient({"bootstrap.servers": target})
+        admin.create_topics([NewTopic("fast", 1, replica_assignment=[[controller]])])["fast"].result(30)
+        producer = Producer({"bootstrap.servers": target, "acks": "1", "linger.ms": 0})
+
+        def produce_once() -> float:
+            started = time.monotonic()
+            producer.produce("fast", b"x", partition=0)
+            assert producer.flush(10) == 0
+            return time.monotonic() - started
+
+        for _ in range(20):
+            produce_once()
+        os.kill(zk_server.proc.pid, signal.SIGSTOP)
+        try:
+            pending = admin.create_topics([NewTopic(f"slow-{i}", 1, 1) for i in range(3)], operation_timeout=20, request_timeout=20)
+            time.sleep(0.2)  # the CreateTopics is now waiting for ZooKeeper on the controller
+            slowest = max(produce_once() for _ in range(30))
+            assert not any(f.done() for f in pending.values())
+        finally:
+            os.kill(zk_server.proc.pid, signal.SIGCONT)
+        assert slowest < 1.0, f"a produce took {slowest:.2f}s while ZooKeeper was paused"
+        for f in pending.values():  # answered once ZooKeeper is back: created, or REQUEST_TIMED_OUT (retriable)
+            try:
+                f.result(30)
+            except KafkaException as exc:
+                assert exc.args[0].code() == KafkaError.REQUEST_TIMED_OUT, exc
+    finally:
+        cluster.close()
+        zk_server.close()

@@ -7,9 +7,11 @@ retention deletes, checkpoints) runs in the default executor, never on the event
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from strom import __version__
 from strom.broker.config import BrokerConfig
@@ -26,6 +28,7 @@ from strom.storage.config import TOPIC_CONFIGS, LogConfig
 from strom.storage.log_manager import LogManager
 
 log = logging.getLogger("kafka.server.KafkaServer")
+_T = TypeVar("_T")
 
 LEGAL_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
 MAX_TOPIC_LENGTH = 249
@@ -124,6 +127,14 @@ class Broker:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
         return part
 
+    async def admin(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Runs a topic-administration call (create/delete/grow a topic, write configs, claim producer ids).
+        In ZooKeeper mode these block on ZooKeeper, so they run in the executor: a slow ZooKeeper must not
+        stall produce and fetch on this broker. The embedded broker's are local and quick: on the loop."""
+        if self.cluster is None:
+            return fn(*args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args, **kwargs))
+
     def create_topic(
         self,
         name: str,
@@ -208,8 +219,8 @@ class Broker:
         for index in range(current, count):
             self._open_partition(topic, index)
 
-    def update_topic_configs(self, name: str, configs: dict[str, str]) -> None:
-        self.metadata.set_topic_configs(name, configs)
+    async def update_topic_configs(self, name: str, configs: dict[str, str]) -> None:
+        await self.admin(self.metadata.set_topic_configs, name, configs)
         cfg = self.topic_log_config(name)
         for (t, _), part in self.partitions.items():
             if t == name:

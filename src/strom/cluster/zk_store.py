@@ -45,6 +45,7 @@ class ZkMetadataStore:
         self._pid_next = 0
         self._pid_end = -1
         self._lock = threading.Lock()
+        self._pid_lock = threading.Lock()  # held while a block is claimed from ZooKeeper: not the cache's lock
 
     # ---- start-up (blocking, in an executor) ------------------------------------------------------------
 
@@ -126,10 +127,12 @@ class ZkMetadataStore:
         except ZkNodeExists:
             raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.") from None
         with self._lock:
-            # provisional until the controller's UpdateMetadata: no leader yet (Metadata answers LEADER_NOT_AVAILABLE)
+            # provisional until the controller's UpdateMetadata: no leader yet (Metadata answers LEADER_NOT_AVAILABLE).
+            # This runs in the executor while the loop may be iterating `topics`: replace the dict, never mutate it.
             parts = {p: PartitionState(p, list(r), list(r), -1) for p, r in assignment.items()}
             state = TopicState(name, topic_id, parts, dict(configs), internal or name in INTERNAL_TOPICS)
-            self.topics.setdefault(name, state)
+            if name not in self.topics:
+                self.topics = {**self.topics, name: state}
             return self.topics[name]
 
     def delete_topic(self, name: str) -> None:
@@ -152,9 +155,9 @@ class ZkMetadataStore:
             raise KafkaError(ErrorCode.REASSIGNMENT_IN_PROGRESS, "The topic changed concurrently; retry.") from None
         with self._lock:
             state = self.topics.get(name)
-            if state is not None:
-                for p, r in assignment.items():
-                    state.partitions.setdefault(p, PartitionState(p, list(r), list(r), -1))
+            if state is not None:  # (executor thread: a new dict, as in create_topic)
+                added = {p: PartitionState(p, list(r), list(r), -1) for p, r in assignment.items() if p not in state.partitions}
+                state.partitions = {**state.partitions, **added}
 
     @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
     def set_topic_configs(self, name: str, configs: dict[str, str]) -> None:
@@ -171,7 +174,7 @@ class ZkMetadataStore:
     @zk_errors_as(ErrorCode.COORDINATOR_NOT_AVAILABLE)
     def allocate_producer_id(self) -> int:
         """Producer ids come in blocks claimed from /latest_producer_id_block, so no two brokers hand out the same id."""
-        with self._lock:
+        with self._pid_lock:
             if self._pid_next > self._pid_end:
                 self._pid_next, self._pid_end = self._claim_producer_id_block()
             pid = self._pid_next

@@ -142,7 +142,7 @@ async def describe_configs(ctx: Any, request: Any) -> DescribeConfigsResponse:
     return DescribeConfigsResponse(results=results)
 
 
-def _apply(broker: Any, resource_type: int, name: str, new: dict[str, str | None], validate_only: bool, replace: bool) -> None:
+async def _apply(broker: Any, resource_type: int, name: str, new: dict[str, str | None], validate_only: bool, replace: bool) -> None:
     if resource_type == TOPIC:
         state = broker.metadata.topics.get(name)
         if state is None:
@@ -155,7 +155,7 @@ def _apply(broker: Any, resource_type: int, name: str, new: dict[str, str | None
                 configs[k] = v
         LogConfig.from_topic_configs(configs, broker.default_log_config())
         if not validate_only:
-            broker.update_topic_configs(name, configs)
+            await broker.update_topic_configs(name, configs)
     elif resource_type == BROKER:
         if name not in ("", str(broker.broker_id)):
             raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unexpected broker id {name}")
@@ -183,7 +183,9 @@ async def alter_configs(ctx: Any, request: Any) -> AlterConfigsResponse:
     out = []
     for r in request.resources:
         try:
-            _apply(ctx.broker, r.resource_type, r.resource_name, {c.name: c.value for c in r.configs}, request.validate_only, replace=True)
+            await _apply(
+                ctx.broker, r.resource_type, r.resource_name, {c.name: c.value for c in r.configs}, request.validate_only, replace=True
+            )
             out.append(AlterConfigsResourceResponse(error_code=0, resource_type=r.resource_type, resource_name=r.resource_name))
         except KafkaError as exc:
             out.append(
@@ -218,7 +220,7 @@ async def incremental_alter_configs(ctx: Any, request: Any) -> IncrementalAlterC
                     changes[c.name] = ",".join(items)
                 else:
                     raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unknown config operation {c.config_operation}")
-            _apply(ctx.broker, r.resource_type, r.resource_name, changes, request.validate_only, replace=False)
+            await _apply(ctx.broker, r.resource_type, r.resource_name, changes, request.validate_only, replace=False)
             out.append(Resp(error_code=0, resource_type=r.resource_type, resource_name=r.resource_name))
         except KafkaError as exc:
             out.append(Resp(error_code=exc.code, error_message=exc.message, resource_type=r.resource_type, resource_name=r.resource_name))

@@ -12,7 +12,7 @@ from strom.protocol.schema import find_coordinator as schema
 GROUP_KEY, TXN_KEY = 0, 1
 
 
-def _answer(ctx: Any, key_type: int, key: str = "") -> tuple[int, str | None, int, str, int]:
+async def _answer(ctx: Any, key_type: int, key: str = "") -> tuple[int, str | None, int, str, int]:
     """(error, message, node id, host, port) for one key."""
     if key_type not in (GROUP_KEY, TXN_KEY):
         return ErrorCode.INVALID_REQUEST, f"Unknown coordinator type {key_type}", -1, "", -1
@@ -21,12 +21,12 @@ def _answer(ctx: Any, key_type: int, key: str = "") -> tuple[int, str | None, in
     if "group" not in ctx.broker.services:
         return ErrorCode.COORDINATOR_NOT_AVAILABLE, "the group coordinator is loading", -1, "", -1
     if ctx.broker.cluster is not None:
-        return _cluster_answer(ctx, key)
+        return await _cluster_answer(ctx, key)
     host, port = advertised_endpoint(ctx)
     return ErrorCode.NONE, None, ctx.broker.broker_id, host, port
 
 
-def _cluster_answer(ctx: Any, key: str) -> tuple[int, str | None, int, str, int]:
+async def _cluster_answer(ctx: Any, key: str) -> tuple[int, str | None, int, str, int]:
     """ZooKeeper mode: the coordinator is the leader of the group's __consumer_offsets partition, from the
     UpdateMetadata cache; the topic is created on first use once enough brokers are live (as Kafka 2.8)."""
     from strom.broker.broker import OFFSETS_TOPIC
@@ -36,11 +36,12 @@ def _cluster_answer(ctx: Any, key: str) -> tuple[int, str | None, int, str, int]
     state = broker.metadata.topics.get(OFFSETS_TOPIC)
     if state is None:
         rf = int(broker.config["offsets.topic.replication.factor"])
-        live = broker.cluster.live_brokers()
+        live = await broker.admin(broker.cluster.live_brokers)
         if len(live) < rf:
             return ErrorCode.COORDINATOR_NOT_AVAILABLE, f"{len(live)} live broker(s) < offsets.topic.replication.factor={rf}", -1, "", -1
         try:
-            broker.create_topic(
+            await broker.admin(
+                broker.create_topic,
                 OFFSETS_TOPIC,
                 int(broker.config["offsets.topic.num.partitions"]),
                 rf,
@@ -67,8 +68,8 @@ async def handle(ctx: Any, request: Any) -> Any:
     if ctx.api_version >= 4:
         coordinators = []
         for key in request.coordinator_keys:
-            code, message, node, host, port = _answer(ctx, key_type, key)
+            code, message, node, host, port = await _answer(ctx, key_type, key)
             coordinators.append(schema.Coordinator(key=key, node_id=node, host=host, port=port, error_code=code, error_message=message))
         return schema.FindCoordinatorResponse(coordinators=coordinators)
-    code, message, node, host, port = _answer(ctx, key_type, request.key)
+    code, message, node, host, port = await _answer(ctx, key_type, request.key)
     return schema.FindCoordinatorResponse(error_code=code, error_message=message, node_id=node, host=host, port=port)

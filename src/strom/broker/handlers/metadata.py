@@ -71,7 +71,7 @@ async def handle(ctx: Any, request: Any) -> MetadataResponse:
                 allow = request.allow_auto_topic_creation if ctx.api_version >= 4 else True
                 if allow and broker.config["auto.create.topics.enable"] and not name.startswith("__"):
                     try:
-                        broker.create_topic(name, -1, -1, {})
+                        await broker.admin(broker.create_topic, name, -1, -1, {})
                     except KafkaError as exc:
                         topics.append(MetadataResponseTopic(error_code=exc.code, name=name))
                         continue

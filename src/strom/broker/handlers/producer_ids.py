@@ -21,6 +21,10 @@ async def handle(ctx: Any, request: Any) -> InitProducerIdResponse:
         # KIP-360: an idempotent producer may bump its own epoch after an error
         epoch = request.producer_epoch + 1
         if epoch > 32767:
-            return InitProducerIdResponse(error_code=0, producer_id=ctx.broker.metadata.allocate_producer_id(), producer_epoch=0)
+            return InitProducerIdResponse(
+                error_code=0, producer_id=await ctx.broker.admin(ctx.broker.metadata.allocate_producer_id), producer_epoch=0
+            )
         return InitProducerIdResponse(error_code=0, producer_id=request.producer_id, producer_epoch=epoch)
-    return InitProducerIdResponse(error_code=0, producer_id=ctx.broker.metadata.allocate_producer_id(), producer_epoch=0)
+    return InitProducerIdResponse(
+        error_code=0, producer_id=await ctx.broker.admin(ctx.broker.metadata.allocate_producer_id), producer_epoch=0
+    )

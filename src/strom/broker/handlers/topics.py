@@ -43,7 +43,9 @@ async def create_topics(ctx: Any, request: Any) -> CreateTopicsResponse:
             )
             continue
         try:
-            broker.create_topic(t.name, t.num_partitions, t.replication_factor, configs, assignment, request.validate_only)
+            await broker.admin(
+                broker.create_topic, t.name, t.num_partitions, t.replication_factor, configs, assignment, request.validate_only
+            )
         except KafkaError as exc:
             results.append(CreatableTopicResult(name=t.name, error_code=exc.code, error_message=exc.message))
             continue
@@ -108,7 +110,7 @@ async def delete_topics(ctx: Any, request: Any) -> DeleteTopicsResponse:
         try:
             if state is not None and state.internal:
                 raise KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "internal topics cannot be deleted")
-            broker.delete_topic(name)
+            await broker.admin(broker.delete_topic, name)
         except KafkaError as exc:
             results.append(DeletableTopicResult(name=name, topic_id=tid, error_code=exc.code, error_message=exc.message))
             continue
@@ -124,14 +126,14 @@ async def create_partitions(ctx: Any, request: Any) -> CreatePartitionsResponse:
         try:
             if t.assignments is not None and broker.cluster is not None:
                 assignment = [list(a.broker_ids) for a in t.assignments]
-                broker.add_partitions(t.name, t.count, request.validate_only, assignment)
+                await broker.admin(broker.add_partitions, t.name, t.count, request.validate_only, assignment)
                 results.append(CreatePartitionsTopicResult(name=t.name, error_code=0))
                 continue
             if t.assignments is not None:
                 for a in t.assignments:
                     if any(b != broker.broker_id for b in a.broker_ids):
                         raise KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, f"Unknown broker(s) in replica assignment: {a.broker_ids}.")
-            broker.add_partitions(t.name, t.count, request.validate_only)
+            await broker.admin(broker.add_partitions, t.name, t.count, request.validate_only)
         except KafkaError as exc:
             results.append(CreatePartitionsTopicResult(name=t.name, error_code=exc.code, error_message=exc.message))
             continue
