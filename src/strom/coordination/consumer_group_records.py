@@ -78,19 +78,9 @@ MemberMetadataValue: Any = build_struct(
         F("subscribed_topic_regex", "string", nullable="0+"),
         F("rebalance_timeout_ms", "int32", default="-1"),
         F("server_assignor", "string", nullable="0+"),
-        # set by Kafka only for classic-protocol members of a consumer group (online migration): never by us
-        F(
-            "classic_member_metadata",
-            "ClassicMemberMetadata",
-            nullable="0+",
-            tag=0,
-            tagged_versions="0+",
-            default="null",
-            fields=[
-                F("session_timeout_ms", "int32"),
-                F("supported_protocols", "[]ClassicProtocol", fields=[F("name", "string"), F("metadata", "bytes")]),
-            ],
-        ),
+        # tag 0, ClassicMemberMetadata: Kafka 3.9 sets it for classic-protocol members of a consumer group
+        # (online migration, not supported here) and writes it as null otherwise; it stays in the unknown
+        # tagged fields, where the compiler keeps it as raw bytes
     ],
     _FLEXIBLE,
 )
@@ -181,6 +171,11 @@ def _assignment(items: Iterable[Any]) -> Assignment:
 # ---- a group's records ----------------------------------------------------------------------------------
 
 
+# what Kafka 3.9 writes in tag 0 of ConsumerGroupMemberMetadataValue for a consumer-protocol member: the
+# field's default is an empty struct, so null is written out (a nullable tagged struct: varint 0 for null)
+_NO_CLASSIC_MEMBER_METADATA = {0: b"\x00"}
+
+
 def member_records(g: ConsumerGroup, m: ConsumerMember) -> dict[bytes, bytes]:
     """Subscription (5), target (7) and current assignment (8) of one member."""
     gid, mid = g.group_id, m.member_id
@@ -196,6 +191,7 @@ def member_records(g: ConsumerGroup, m: ConsumerMember) -> dict[bytes, bytes]:
                 subscribed_topic_regex=m.subscribed_topic_regex,
                 rebalance_timeout_ms=m.rebalance_timeout_ms,
                 server_assignor=m.server_assignor,
+                unknown_tagged_fields=_NO_CLASSIC_MEMBER_METADATA,
             )
         )
     }
