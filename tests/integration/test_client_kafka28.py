@@ -1,0 +1,135 @@
+"""API version negotiation with an old broker: strom's Producer, Consumer and AdminClient against Apache
+Kafka 2.8.1 (ZooKeeper mode, its jars from Maven Central), the oldest release the client promises.
+
+Through a recording proxy: every request uses the highest version both sides know (2.8's maxima are
+below Strom's and Kafka 3.9's: Produce 9, Fetch 12, Metadata 11, ...), and the features still work."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import strom
+from strom import NewTopic, TopicPartition
+from strom.client.admin_types import ConsumerGroupTopicPartitions
+from strom.protocol.messages import SUPPORTED_VERSIONS
+from strom.testing.apache_kafka import java_command
+from strom.testing.broker import free_port
+from strom.testing.kafka_proxy import KafkaProxy
+from strom.testing.zookeeper import ZooKeeperProcess
+
+pytestmark = [pytest.mark.java, pytest.mark.zookeeper]
+
+API_VERSIONS = 18
+# the highest versions Apache Kafka 2.8.1 serves for APIs the client uses (its ApiVersions answer)
+KAFKA_28_MAX = {0: 9, 1: 12, 2: 6, 3: 11, 8: 8, 9: 7, 10: 3, 11: 7, 12: 4, 13: 4, 14: 5, 15: 5, 16: 4, 19: 7, 21: 2, 22: 4, 32: 4, 60: 0}
+
+
+@pytest.fixture(scope="module")
+def kafka28(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    zk = ZooKeeperProcess().start()
+    base = tmp_path_factory.mktemp("kafka28")
+    port = free_port()
+    props = {
+        "broker.id": "0",
+        "listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "zookeeper.connect": f"{zk.connect}/kafka28",
+        "log.dirs": str(base / "data"),
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "3",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "group.initial.rebalance.delay.ms": "0",
+    }
+    cfg = base / "server.properties"
+    cfg.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+    out = open(base / "kafka.out", "wb")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(java_command("kafka.Kafka", [str(cfg)], "2.8.1", heap="512m"), stdout=out, stderr=subprocess.STDOUT)
+    out.close()
+    try:
+        wait_serving(proc, port, base / "kafka.out")
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        zk.close()
+
+
+def wait_serving(proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()[-2000:]
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                time.sleep(2.0)  # the socket opens a moment before the broker registers in ZooKeeper
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"Kafka 2.8.1 did not start: {log.read_text()[-2000:]}")
+
+
+def test_client_negotiates_kafka_28_versions_and_works(kafka28: str) -> None:
+    host, port = kafka28.rsplit(":", 1)
+    proxy = KafkaProxy(host, int(port)).start()
+    try:
+        bootstrap = proxy.bootstrap
+        topic = f"k28-{uuid.uuid4().hex[:8]}"
+        admin = strom.AdminClient({"bootstrap.servers": bootstrap})
+        admin.create_topics([NewTopic(topic, 2, 1, config={"retention.ms": "3600000"})])[topic].result(30)
+
+        producer = strom.Producer({"bootstrap.servers": bootstrap, "compression.type": "zstd"})  # zstd needs Produce v7+
+        reports: list[tuple[object, int, int]] = []
+        for i in range(40):
+            producer.produce(topic, b"v%d" % i, key=b"k%d" % i, on_delivery=lambda e, m: reports.append((e, m.partition(), m.offset())))
+        assert producer.flush(30) == 0
+        assert len(reports) == 40 and all(e is None for e, _, _ in reports)
+
+        group = f"g-{uuid.uuid4().hex[:6]}"
+        consumer = strom.Consumer(
+            {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False}
+        )
+        consumer.subscribe([topic])
+        got = []
+        deadline = time.monotonic() + 60
+        while len(got) < 40 and time.monotonic() < deadline:
+            got += [m for m in consumer.consume(100, 0.5) if m.error() is None]
+        assert sorted(m.value() for m in got) == sorted(b"v%d" % i for i in range(40))
+        consumer.commit(asynchronous=False)
+        committed = consumer.committed([TopicPartition(topic, 0), TopicPartition(topic, 1)])
+        assert sum(tp.offset for tp in committed) == 40
+        consumer.close()
+
+        assert any(g.group_id == group for g in admin.list_consumer_groups().result(20).valid)
+        offsets = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result(20)
+        assert sum(tp.offset for tp in offsets.topic_partitions) == 40
+        deleted = admin.delete_records([TopicPartition(topic, 0, 1)])
+        assert [f.result(20).low_watermark for f in deleted.values()] == [1]
+        cluster = admin.describe_cluster().result(20)
+        assert len(cluster.nodes) == 1
+        admin.close()
+    finally:
+        proxy.close()
+
+    theirs = {k.api_key: k.max_version for k in proxy.responses_of(API_VERSIONS)[0].api_keys}
+    used = {(e.api_key, e.version) for e in proxy.requests if e.api_key != API_VERSIONS}
+    assert used, "nothing went through the proxy"
+    for api_key, version in used:
+        assert version == min(theirs[api_key], SUPPORTED_VERSIONS[api_key][1], 12 if api_key == 1 else 99), (api_key, version)
+    for api_key, version in used:
+        if api_key in KAFKA_28_MAX:
+            assert version <= KAFKA_28_MAX[api_key], (api_key, version)
+    assert {0, 1, 3, 8, 9, 10, 11, 14, 19} <= {k for k, _ in used}  # produce, fetch, metadata, groups, admin
+    fetches = proxy.requests_of(1)
+    assert any(f.session_epoch > 0 for f in fetches)  # 2.8 keeps incremental fetch sessions too
