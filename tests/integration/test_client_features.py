@@ -279,6 +279,39 @@ def test_regex_subscription_picks_up_new_topics(bootstrap: str, topic: Callable[
     c.close()
 
 
+@pytest.mark.parametrize("strategy", ["range", "cooperative-sticky"])
+def test_regex_subscription_rebalance_callbacks(bootstrap: str, admin: strom.AdminClient, strategy: str) -> None:
+    """A pattern subscription's callbacks follow topics appearing and disappearing (eager: revoke all,
+    assign all; cooperative: only the difference)."""
+    prefix = f"rc{uuid.uuid4().hex[:6]}"
+    first, second = f"{prefix}-a", f"{prefix}-b"
+    admin.create_topics([NewTopic(first, 1, 1)])[first].result(20)
+    events: list[tuple[str, list[str]]] = []
+
+    def record(kind: str) -> Callable[[Any, list[TopicPartition]], None]:
+        return lambda _c, ps: events.append((kind, sorted(f"{p.topic[-1]}{p.partition}" for p in ps)))
+
+    conf = {"group.id": prefix, "partition.assignment.strategy": strategy, "metadata.max.age.ms": 500, **SESSION}
+    c = strom.Consumer({"bootstrap.servers": bootstrap, **conf})
+    c.subscribe([f"^{prefix}-.*"], on_assign=record("assign"), on_revoke=record("revoke"), on_lost=record("lost"))
+    poll_members([c], lambda: ("assign", ["a0"]) in events)
+    admin.create_topics([NewTopic(second, 2, 1)])[second].result(20)
+    poll_members([c], lambda: len(c.assignment()) == 3)
+    poll_members([c], lambda: events[-1][0] == "assign", timeout=5)
+    admin.delete_topics([first])[first].result(20)
+    poll_members([c], lambda: sorted(f"{p.topic[-1]}{p.partition}" for p in c.assignment()) == ["b0", "b1"])
+    poll_members([c], lambda: events[-1][0] == "assign", timeout=5)
+    c.close()
+    if strategy == "cooperative-sticky":
+        # only the difference moves: nothing of a's partition is revoked when b appears
+        assert events[:2] == [("assign", ["a0"]), ("assign", ["b0", "b1"])], events
+        assert ("revoke", ["a0"]) in events[2:] and ("revoke", ["a0", "b0", "b1"]) not in events, events
+    else:
+        assert events[:3] == [("assign", ["a0"]), ("revoke", ["a0"]), ("assign", ["a0", "b0", "b1"])], events
+        assert events[3:5] == [("revoke", ["a0", "b0", "b1"]), ("assign", ["b0", "b1"])], events
+    assert events[-1] == ("revoke", ["b0", "b1"])  # close revokes what is left
+
+
 def test_offsets_commit_seek_pause_and_times(bootstrap: str, topic: Callable[..., str]) -> None:
     t = topic(2)
     produce_n(bootstrap, t, 100, 2)

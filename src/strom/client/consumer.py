@@ -725,7 +725,8 @@ class AsyncConsumer:
         return self._group.member_id if self._group is not None else None
 
     async def close(self) -> None:
-        """Commits (auto commit), leaves the group (dynamic members) and closes connections."""
+        """Revokes the assignment (on_revoke), commits (auto commit), leaves the group (dynamic members),
+        closes fetch sessions and connections."""
         if self._closed:
             return
         self._closed = True
@@ -733,6 +734,10 @@ class AsyncConsumer:
             self._group_task.cancel()
             await asyncio.gather(self._group_task, return_exceptions=True)
         if self._group is not None and self._group.generation >= 0:
+            revoked = sorted(self._group.owned)
+            self._group.owned.clear()
+            if revoked:  # on_revoke, then (auto commit) the revoked positions, as Java's close does
+                await self._assignment_changed(revoked, [], False)
             try:
                 await self._auto_commit_now()
             except KafkaError as exc:
