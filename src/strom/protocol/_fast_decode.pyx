@@ -10,6 +10,12 @@ memoryview slices of the input, same defaults for absent fields, unknown tagged 
 raises only CorruptMessage; compiler.py builds the programs and keeps the Python decoder as the reference and
 as the fallback when this extension is not built (or STROM_NO_EXTENSIONS=1).
 
+One difference on purpose: the structs and lists built here are not tracked by the cyclic GC (as msgspec's
+gc=False structs). A decoded message is a tree of atoms, so it cannot be part of a cycle unless someone puts
+one into its lists later (then the cycle is only never collected, nothing breaks); tracking them made the
+collector rescan every struct of a 1000-partition Metadata response several times per decode (5x its cost).
+Record memoryviews stay tracked: CPython's memoryview dealloc requires it.
+
 Safety: every read is bounds-checked against the buffer length before it touches memory; counts are checked
 against the bytes left before anything is allocated, so forged lengths cannot over-read or over-allocate.
 """
@@ -17,7 +23,7 @@ against the bytes left before anything is allocated, so forged lengths cannot ov
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.dict cimport PyDict_SetItem
-from cpython.list cimport PyList_New, PyList_SET_ITEM
+from cpython.list cimport PyList_SET_ITEM
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport Py_INCREF, Py_XDECREF, PyObject
 from cpython.unicode cimport PyUnicode_DecodeUTF8
@@ -47,10 +53,30 @@ cdef extern from *:
         return m->offset;
     }
 
-    /* A fresh instance with every slot NULL (tp_alloc zeroes it), as object.__new__ gives. */
+    /* A fresh instance with every slot NULL, not tracked by the cyclic GC (see Decoder). For the plain slotted
+       classes the compiler makes this is PyType_GenericAlloc minus the tracking; other layouts go through
+       tp_alloc and are untracked after. */
     static PyObject *strom_alloc(PyObject *type) {
         PyTypeObject *t = (PyTypeObject *)type;
-        return t->tp_alloc(t, 0);
+        PyObject *obj;
+        if (t->tp_alloc == PyType_GenericAlloc && t->tp_itemsize == 0 && t->tp_dictoffset == 0
+                && (t->tp_flags & Py_TPFLAGS_HAVE_GC) && !(t->tp_flags & Py_TPFLAGS_MANAGED_DICT)) {
+            obj = _PyObject_GC_New(t);
+            if (obj != NULL)
+                memset((char *)obj + sizeof(PyObject), 0, t->tp_basicsize - sizeof(PyObject));
+            return obj;
+        }
+        obj = t->tp_alloc(t, 0);
+        if (obj != NULL && PyObject_IS_GC(obj))
+            PyObject_GC_UnTrack(obj);
+        return obj;
+    }
+
+    static PyObject *strom_list(Py_ssize_t n) {
+        PyObject *list = PyList_New(n);
+        if (list != NULL)
+            PyObject_GC_UnTrack(list);
+        return list;
     }
 
     /* memoryview(base)[start:stop] for a 1-D byte view, built as CPython's memory_subscript builds it
@@ -108,6 +134,7 @@ cdef extern from *:
     """
     Py_ssize_t strom_slot_offset(object descr) except -1
     object strom_alloc(object type)
+    object strom_list(Py_ssize_t n)
     void strom_put(object obj, Py_ssize_t off, object v)
     object strom_view_slice(object base, Py_ssize_t start, Py_ssize_t stop)
 
@@ -350,7 +377,7 @@ cdef object _array(Ctx *c, FieldOp *op, Py_ssize_t *pos):
         _corrupt(f"negative array length {count} at byte {start}")
     if count > 0 and count > (c.n - pos[0]) // op.min_size:
         _corrupt(f"array length {count} at byte {start} exceeds the {c.n - pos[0]} bytes left")
-    items = PyList_New(count)
+    items = strom_list(count)
     if op.elem == K_STRUCT:
         for i in range(count):
             item = (<Decoder>op.child)._decode(c, pos)

@@ -176,3 +176,21 @@ def test_the_extension_can_be_switched_off():
         [sys.executable, "-c", probe], env={**os.environ, "STROM_NO_EXTENSIONS": "1"}, capture_output=True, text=True, check=True
     )
     assert off.stdout.strip() == "False"
+
+
+def test_decoded_structs_and_lists_are_left_to_reference_counting():
+    """Decoded messages are trees of atoms (ints, strings, record views): the compiled decoder does not register
+    its structs and lists with the cyclic GC, which otherwise rescans thousands of them per Metadata response.
+    A cycle made later through a decoded list is not a crash: it is only never collected by the cyclic GC."""
+    import gc
+
+    request, _ = ProduceRequest.decode(_produce_request().encode(9), 9)
+    assert not gc.is_tracked(request) and not gc.is_tracked(request.topic_data) and not gc.is_tracked(request.topic_data[0])
+    assert gc.is_tracked(request.topic_data[0].partition_data[0].records)  # memoryviews stay tracked, as CPython needs
+    holder: list[object] = [request]
+    request.topic_data.append(holder)  # a cycle through an untracked list
+    gc.collect()
+    assert request.topic_data[-1] is holder
+    request.topic_data.pop()
+    del holder, request
+    gc.collect()
