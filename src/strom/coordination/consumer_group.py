@@ -210,6 +210,7 @@ class ConsumerGroupCoordinator:
 
     def heartbeat(self, now_ms: int, req: HeartbeatRequest, topics: TopicsView) -> HeartbeatResult:
         before = self._shape(req.group_id)
+        member_before = self._member_state(req.group_id, req.member_id)
         try:
             self._validate(req)
             if req.member_epoch in (LEAVE_EPOCH, STATIC_LEAVE_EPOCH):
@@ -220,9 +221,19 @@ class ConsumerGroupCoordinator:
             return HeartbeatResult(exc.code, exc.message)
         if before != self._shape(req.group_id):
             self._mark_group(req.group_id)
-        elif result.member_id is not None:
+        elif result.member_id is not None and self._member_state(req.group_id, result.member_id) != member_before:
             self._mark_member(req.group_id, result.member_id)
         return result
+
+    def _member_state(self, group_id: str, member_id: str) -> tuple[object, ...] | None:
+        """What of a member is stored: most heartbeats leave all of it alone and so write nothing."""
+        g = self.groups.get(group_id)
+        m = g.members.get(member_id) if g is not None else None
+        if m is None:
+            return None
+        return (m.member_epoch, m.previous_member_epoch, m.state, dict(m.assigned), dict(m.pending_revocation), m.rebalance_timeout_ms,
+                m.subscribed_topic_names, m.subscribed_topic_regex, m.server_assignor, m.rack_id, m.client_id,
+                m.client_host, m.instance_id)  # fmt: skip
 
     def _shape(self, group_id: str) -> tuple[int, int, frozenset[str]] | None:
         """Epochs and member ids: when a heartbeat leaves them alone only its own member's records can differ."""

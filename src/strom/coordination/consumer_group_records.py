@@ -282,11 +282,11 @@ class ConsumerGroupRecordStore:
                 m = g.members.get(mid)
                 if m is not None:  # a member that has left keeps no records: its keys get tombstones
                     wanted.update(member_records(g, m))
-            scope = set(wanted) | {k for k in stored if _member_of(k) in members}
+            scope = set(wanted) | {record_key(v, group_id, mid) for mid in members for v in _MEMBER_KEYS}
         out: list[Record] = []
         for key in scope:
             value = wanted.get(key)
-            if stored.get(key) != value:
+            if stored.get(key) != value:  # a key neither stored nor wanted compares None == None: skipped
                 out.append((key, value))
         if not out:
             return out
@@ -346,10 +346,6 @@ class ConsumerGroupRecordStore:
             if target is not None:
                 g.target[member_id] = _assignment(target.topic_partitions)
         return g
-
-
-def _member_of(key: bytes) -> str | None:
-    return parse_record_key(key)[2]
 
 
 def is_consumer_group_key(key: bytes) -> bool:
