@@ -15,6 +15,7 @@ import confluent_kafka as ck
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from strom.protocol.errors import ErrorCode
 from strom.testing.apache_kafka import TOOLS, java_command
 from strom.testing.broker import BrokerProcess
 
@@ -73,7 +74,13 @@ def test_librdkafka_group_resumes_with_its_epoch_and_members_after_kill_9() -> N
         assert end.group_epoch == before.group_epoch and _members(end) == _members(before)  # type: ignore[attr-defined]
         assert [sorted(owned(c)) for c in members] != [[], []]
         for c in members:
-            c.close()
+            c.close()  # both leave: the group is Empty, then deleted -- and a restart must not bring it back
+        assert describe(b.bootstrap, group).group_state == "Empty"  # type: ignore[attr-defined]
+        adm = AdminClient({"bootstrap.servers": b.bootstrap})  # not one backing off from the dead broker
+        assert adm.delete_consumer_groups([group])[group].result(10) is None
+        b.kill()
+        b.start()
+        assert describe(b.bootstrap, group).error_code == ErrorCode.GROUP_ID_NOT_FOUND  # type: ignore[attr-defined]
     finally:
         b.close()
 
