@@ -1,6 +1,7 @@
 """A KIP-848 consumer group moves with the leadership of its __consumer_offsets partition: kill -9 the broker
 that coordinates it, and the broker elected leader of that partition resumes the group from the replicated
-records -- same group epoch, same members and partitions -- while librdkafka consumers carry on."""
+records -- same group epoch, same members and partitions -- while librdkafka consumers carry on; when the
+old coordinator returns and gets its preferred leadership back, the group moves back the same way."""
 
 from __future__ import annotations
 
@@ -45,7 +46,12 @@ def _described(broker: BrokerProcess, group: str) -> object:
 
 
 def test_coordinator_kill9_moves_the_consumer_group_with_its_state(cluster_factory) -> None:
-    cluster = cluster_factory(3, group_consumer_heartbeat_interval_ms="500", group_consumer_session_timeout_ms="10000")
+    cluster = cluster_factory(
+        3,
+        group_consumer_heartbeat_interval_ms="500",
+        group_consumer_session_timeout_ms="10000",
+        leader_imbalance_check_interval_seconds="1",
+    )
     zk = cluster.zk_client()
     consumers: list[ck.Consumer] = []
     try:
@@ -94,6 +100,18 @@ def test_coordinator_kill9_moves_the_consumer_group_with_its_state(cluster_facto
         committed = admin.list_consumer_group_offsets([ck.ConsumerGroupTopicPartitions(group)])[group].result(30)
         assert sum(tp.offset for tp in committed.topic_partitions) == 42
         print(f"group resumed on broker {successor} {moved_s:.1f}s after coordinator {coordinator} was killed")
+
+        # the old coordinator returns, catches up, and the preferred-leader rebalance gives it the partition back:
+        # the successor unloads the group, the returning broker loads it from what it replicated meanwhile
+        cluster.brokers[coordinator].start()
+        wait_until(lambda: json.loads(zk.get(state_path)[0])["leader"] == coordinator, timeout=60, message="leadership back")
+        back = wait_until(lambda: _described(cluster.brokers[coordinator], group), timeout=30, message="the group back home")
+        assert back.group_epoch == before.group_epoch and _members(back) == _members(before)  # type: ignore[attr-defined]
+        assert describe(cluster.brokers[successor].bootstrap, group).error_code == ErrorCode.NOT_COORDINATOR  # type: ignore[attr-defined]
+        _produce(cluster.bootstrap, topic, range(42, 48))
+        last: list[bytes] = []
+        poll_until(consumers, lambda: len(last) >= 6, seen=last, timeout=60)
+        assert sorted(int(v) for v in last) == list(range(42, 48))
     finally:
         for c in consumers:
             c.close()
