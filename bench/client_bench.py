@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -20,6 +21,7 @@ import confluent_kafka as ck
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import strom
+from strom import _native as strom_native
 from strom.aio import AIOConsumer, AIOProducer
 from strom.testing.broker import BrokerProcess
 
@@ -218,14 +220,30 @@ def run(bootstrap: str, records: int, sizes: list[int], only: list[str] | None) 
             if only and name not in only:
                 continue
             topic = new_topic(bootstrap)
+            cpu = time.process_time()
             elapsed = produce(bootstrap, topic, records, payload)
+            cpu = time.process_time() - cpu
             rows.append(("produce", name, size, records / elapsed))
-            print(f"produce  {name:16} {size:5d} B  {records / elapsed:10,.0f} msg/s", flush=True)
+            print(f"produce  {name:16} {size:5d} B  {records / elapsed:10,.0f} msg/s  {cpu_per_message(cpu, records)}", flush=True)
             consume = CONSUMERS[name]
+            cpu = time.process_time()
             elapsed = consume(bootstrap, topic, records)
+            cpu = time.process_time() - cpu
             rows.append(("consume", name, size, records / elapsed))
-            print(f"consume  {name:16} {size:5d} B  {records / elapsed:10,.0f} msg/s", flush=True)
+            print(f"consume  {name:16} {size:5d} B  {records / elapsed:10,.0f} msg/s  {cpu_per_message(cpu, records)}", flush=True)
     return rows
+
+
+def cpu_per_message(seconds: float, records: int) -> str:
+    """The client's own CPU time (all its threads, librdkafka's too) per message: unlike msgs/s, it hardly
+    moves with the load other processes put on the machine."""
+    return f"cpu {1e6 * seconds / records:6.2f} us/msg"
+
+
+def describe_machine() -> str:
+    load = os.getloadavg()
+    compiled = ", ".join(strom_native.loaded()) or "none (pure Python: STROM_NO_EXTENSIONS or not built)"
+    return f"{os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; Strom's compiled modules: {compiled}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.batch_size:
         STROM_PRODUCER["batch.size"] = a.batch_size
     sizes = [int(s) for s in a.sizes.split(",")]
+    print(describe_machine(), flush=True)
     only = a.only.split(",") if a.only else None
     if a.bootstrap:
         run(a.bootstrap, a.records, sizes, only)
