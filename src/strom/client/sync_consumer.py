@@ -114,7 +114,8 @@ class Consumer:
     def poll(self, timeout: float | None = None) -> Message | None:
         """One message, or None after `timeout` seconds (forever when None or negative)."""
         if self._local and not self._closed:  # the common case: hand out the next prefetched message
-            self._upkeep()  # may serve a revocation that takes the local messages back
+            if self._errors or self._callbacks or time.monotonic() >= self._next_poke:
+                self._upkeep()  # may serve a revocation that takes the local messages back
             if self._local:
                 return self._local.popleft()
         msgs = self.consume(1, timeout)
@@ -136,11 +137,15 @@ class Consumer:
 
     def _upkeep(self) -> None:
         """While handing out a local batch: serve callbacks, and let the group rejoin or stay alive."""
-        self._serve_callbacks()
+        if self._errors or self._callbacks:  # unlocked peek: a callback posted meanwhile is served next call
+            self._serve_callbacks()
         now = time.monotonic()
+        if now < self._next_poke:
+            return
         group = self._aio._group
-        if group is not None and (now >= self._next_poke or group.need_rejoin or group.lost):
-            self._next_poke = now + 0.1
+        if group is not None:
+            # a thread hop costs microseconds: at most every 10 ms while a (re)join is due, else every 100 ms
+            self._next_poke = now + (0.01 if group.need_rejoin or group.lost else 0.1)
             self._runner.call_soon(self._aio.poke)
 
     def _fill(self, timeout: float, wanted: int = 1) -> None:
