@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from strom import __version__
 from strom.broker.config import BrokerConfig
+from strom.broker.group_commit import GroupCommit
 from strom.broker.handlers import HANDLERS
 from strom.broker.purgatory import Purgatory
 from strom.cluster.metadata import LocalMetadataStore, TopicState
@@ -68,6 +69,7 @@ class Broker:
             self.metadata = LocalMetadataStore(config.log_dirs[0], self.broker_id, config.get("cluster.id"))
         self.partitions: dict[tuple[str, int], Partition] = {}
         self.purgatory = Purgatory()
+        self.group_commit = GroupCommit()  # produce appends of one event-loop tick, written together
         self.connections: set[Any] = set()
         self.servers: list[asyncio.base_events.Server] = []
         self.services: dict[str, Any] = {}

@@ -185,12 +185,19 @@ class PartitionLog:
                 raise KafkaError(ErrorCode.INVALID_RECORD, "record count does not match last offset delta")
         return found
 
-    def append_as_leader(self, batches: Buffer, leader_epoch: int, log_append_time: bool = False) -> AppendResult:
+    def append_as_leader(
+        self, batches: Buffer, leader_epoch: int, log_append_time: bool = False, defer_write: bool = False
+    ) -> AppendResult:
         """Validates the producer's batches, assigns their offsets and writes them (one system call).
 
         The per-batch cost is the point of this path: each header is parsed once, the CRC32C runs in C,
         producer state is touched only for batches with a producer id, and the batch bytes are not copied
-        (the rewritten first 16 bytes go out as a separate piece of one pwritev)."""
+        (the rewritten first 16 bytes go out as a separate piece of one pwritev).
+
+        With `defer_write` the bytes are written by the next write_buffered() (group commit: the broker
+        writes every partition appended to in one event-loop tick together, before it answers any of those
+        requests); until then the caller must not change `batches`, and reads, flush, roll and truncation
+        write them first."""
         found = self._validate(batches)
         config = self.config
         if "compact" in config.cleanup_policy:
@@ -211,7 +218,7 @@ class PartitionLog:
             latest_epoch = self.leader_epoch_cache.latest_epoch
             if leader_epoch >= 0 and (latest_epoch is None or leader_epoch > latest_epoch):
                 self.leader_epoch_cache.assign(leader_epoch, first)
-            self._append(data, placed, len(batches), count)
+            self._append(data, placed, len(batches), count, defer_write)
         return AppendResult(first, next_offset - 1, append_time, self.log_start_offset, count)
 
     @staticmethod
@@ -272,14 +279,28 @@ class PartitionLog:
             self._append(batches, [(pos, h, h.base_offset) for pos, h in found], len(batches), count)
         return AppendResult(first, found[-1][1].last_offset, -1, self.log_start_offset, count)
 
-    def _append(self, data: Buffer | list[Buffer], placed: list[tuple[int, BatchHeader, int]], size: int, count: int) -> None:
+    def _append(
+        self, data: Buffer | list[Buffer], placed: list[tuple[int, BatchHeader, int]], size: int, count: int, defer_write: bool = False
+    ) -> None:
         """Writes batches at the log end (rolling first if due) and records them; caller holds `lock`."""
         self._maybe_roll(size)
-        self.segments[-1].append(data, placed, size)
+        self.segments[-1].append(data, placed, size, defer_write)
         for _, header, base in placed:
             if header.producer_id >= 0:
                 self.producer_state.record(header, base)
         self.unflushed_messages += count
+
+    def write_buffered(self) -> None:
+        """Writes the appends made with defer_write, in one system call. If the disk refuses, the log goes
+        back to what is on disk and KAFKA_STORAGE_ERROR is raised (none of those appends was answered)."""
+        if not self.segments[-1].unwritten_bytes:
+            return
+        with self.lock:
+            try:
+                self.segments[-1].write_unwritten()
+            except OSError as exc:
+                self._after_tail_removed()
+                raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"write to {self.topic}-{self.partition} failed: {exc}") from None
 
     def _maybe_roll(self, incoming: int) -> None:
         seg = self.segments[-1]
@@ -436,6 +457,10 @@ class PartitionLog:
             self.segments = self.segments[:-1]
             gone.delete()
         self.active_segment.truncate_to(offset)
+        self._after_tail_removed()
+
+    def _after_tail_removed(self) -> None:
+        """Offsets past the new log end are gone: everything that remembers them follows."""
         self.leader_epoch_cache.truncate_from_end(self.log_end_offset)
         self.producer_state.rebuild(self)
         self._high_watermark = min(self._high_watermark, self.log_end_offset)

@@ -11,6 +11,8 @@ import bisect
 import mmap
 import os
 import struct
+import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -27,6 +29,11 @@ _PENDING_INDEX_ENTRIES = 8192  # 64 KiB of .index entries written at once
 _SCAN_CHUNK = 64 * 1024
 _BIG_BATCH = 4096
 _I32 = struct.Struct(">i")
+_IOV_MAX = 1024  # pieces one pwritev takes (Linux's IOV_MAX)
+# deferred appends are written once this many bytes wait: grouping saves a system call per append, which
+# matters for small batches only, and on this machine writes of 2 MiB and more cost several times more per
+# byte than 128 KiB-1 MiB writes (bench/storage_bench.py); it also bounds what a tick keeps referenced
+_MAX_UNWRITTEN = 512 * 1024
 _LAST_DELTA_AT = 23  # lastOffsetDelta in a v2 batch header
 
 
@@ -85,6 +92,13 @@ class Segment:
         self._time_written = 0
         # idempotent batches seen by the last recover(): producer state replays them without a second scan
         self.recovered_producer_batches: list[tuple[int, BatchHeader]] | None = None
+        # group commit: batches appended with defer_write and not yet written -- the pieces of the next
+        # pwritev, starting at _written_size. `size` counts them already; every method that reads or
+        # changes the file writes them first, so no reader sees a file shorter than `size`.
+        self._unwritten: list[Buffer] = []
+        self._written_size = self.size
+        # taken to add or write pieces: the event loop appends and reads while a worker thread may flush
+        self._write_lock = threading.RLock()
 
     # ---- recovery and loading ------------------------------------------------------------------------
 
@@ -102,13 +116,14 @@ class Segment:
         self.next_offset = self.base_offset
         self._bytes_since_index = 0
         self._index_written = self._time_written = 0
+        self._unwritten = []  # recover() rebuilds from what is on disk (open, truncation, a failed write)
         file_size = os.fstat(self._fd).st_size
         self.recovered_producer_batches = []
         pos = self._scan_valid_prefix(file_size, allow_offset_gaps) if file_size else 0
         truncated = file_size - pos
         if truncated:
             os.ftruncate(self._fd, pos)
-        self.size = pos
+        self.size = self._written_size = pos
         self._rewrite_indexes()
         return truncated
 
@@ -211,26 +226,79 @@ class Segment:
             self.offset_of_max_timestamp = last_offset
         self.next_offset = last_offset + 1
 
-    def append(self, data: Buffer | list[Buffer], batches: list[tuple[int, BatchHeader, int]], size: int | None = None) -> None:
-        """Writes already-validated batches in one system call. `data` is the bytes, or the pieces that make
-        them up (written with pwritev, so a caller need not copy a batch to rewrite its first 16 bytes);
-        `batches` are (position in data, header, assigned base offset); `size` is their total length."""
+    def append(
+        self,
+        data: Buffer | list[Buffer],
+        batches: list[tuple[int, BatchHeader, int]],
+        size: int | None = None,
+        defer_write: bool = False,
+    ) -> None:
+        """Appends already-validated batches: `data` is the bytes, or the pieces that make them up (written
+        with one pwritev, so a caller need not copy a batch to rewrite its first 16 bytes); `batches` are
+        (position in data, header, assigned base offset); `size` is their total length.
+
+        Written at once (one system call), or with `defer_write` kept until write_unwritten() -- the caller
+        then owns writing them before it acknowledges anything, and must not change `data` meanwhile."""
         start = self.size
-        if isinstance(data, list):
-            written = os.pwritev(self._fd, data, start)
-        else:
-            written = os.pwrite(self._fd, data, start)
-        expected = len(data) if size is None else size
-        if written != expected:
-            raise OSError(f"short write to {self.log_path}: {written} of {expected} bytes")
-        self.size += written
+        size = len(data) if size is None else size
+        with self._write_lock:  # a flush on a worker thread may be writing the deferred pieces right now
+            if defer_write or self._unwritten:
+                if isinstance(data, list):
+                    self._unwritten += data
+                else:
+                    self._unwritten.append(data)
+            else:
+                self._write_at(data, start, size)
+                self._written_size = start + size
+        self.size = start + size
         for rel_pos, header, base_offset in batches:
             self._track(header, start + rel_pos, base_offset)
+        if self._unwritten and (not defer_write or self.size - self._written_size >= _MAX_UNWRITTEN):
+            self.write_unwritten()
         if len(self.index_positions) - self._index_written >= _PENDING_INDEX_ENTRIES:
             self.write_pending_indexes()
 
+    def _write_at(self, data: Buffer | list[Buffer], position: int, size: int) -> None:
+        """One write system call; a failed or short write leaves no partial bytes behind."""
+        try:
+            written = os.pwritev(self._fd, data, position) if isinstance(data, list) else os.pwrite(self._fd, data, position)
+            if written != size:
+                raise OSError(f"short write to {self.log_path}: {written} of {size} bytes")
+        except OSError:
+            with suppress(OSError):
+                os.ftruncate(self._fd, position)
+            raise
+
+    @property
+    def unwritten_bytes(self) -> int:
+        return self.size - self._written_size
+
+    def write_unwritten(self) -> None:
+        """Writes the deferred appends: one pwritev (per IOV_MAX pieces). If the disk refuses, the segment
+        goes back to what is on disk (recover) and the error is raised: those batches were never acked."""
+        with self._write_lock:
+            pieces = self._unwritten
+            if not pieces:
+                return
+            self._unwritten = []
+            position = self._written_size
+            try:
+                for i in range(0, len(pieces), _IOV_MAX):
+                    chunk = pieces[i : i + _IOV_MAX]
+                    size = sum(map(len, chunk))
+                    self._write_at(chunk, position, size)
+                    position += size
+            except OSError:
+                self.recover(allow_offset_gaps=True)
+                raise
+            self._written_size = position
+
     def write_pending_indexes(self) -> None:
         """Packs and writes the index entries added since the last call."""
+        with self._write_lock:
+            self._write_pending_indexes()
+
+    def _write_pending_indexes(self) -> None:
         base = self.base_offset
         done, total = self._index_written, len(self.index_positions)
         if total > done:
@@ -265,6 +333,8 @@ class Segment:
         The sparse index brackets the batch between two entries: the first check is the upper entry's
         batch (one pread: the common case when batches are large); otherwise one pread of the stretch in
         between (about index.interval.bytes) is scanned in memory."""
+        if self._unwritten:
+            self.write_unwritten()
         i = bisect.bisect_left(self.index_offsets, offset)
         upper = self.index_positions[i] if i < len(self.index_positions) else self.size
         if upper < self.size:
@@ -291,6 +361,8 @@ class Segment:
 
     def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
         """First batch whose max timestamp >= timestamp: (offset, timestamp) per Kafka's ListOffsets rules."""
+        if self._unwritten:
+            self.write_unwritten()
         i = bisect.bisect_left(self.time_entries, (timestamp, -1))
         start_offset = self.time_entries[i - 1][1] + 1 if i > 0 else self.base_offset
         found = self.position_of(start_offset)
@@ -313,6 +385,8 @@ class Segment:
     def batch_headers(self, start: int = 0) -> list[tuple[int, BatchHeader]]:
         """(position, header) of every batch from `start`. Small batches are parsed from 64 KiB reads, a
         large batch's successor costs one 61-byte read (cheaper than reading the batch to skip it)."""
+        if self._unwritten:
+            self.write_unwritten()
         out = []
         pos = start
         size = self.size
@@ -331,12 +405,16 @@ class Segment:
         return out
 
     def read_bytes(self, position: int, size: int) -> bytes:
+        if self._unwritten:
+            self.write_unwritten()
         return os.pread(self._fd, size, position)
 
     # ---- truncate / lifecycle -------------------------------------------------------------------------
 
     def truncate_to(self, offset: int) -> None:
         """Drops every batch at or after `offset` (whole batches: a batch containing it goes too)."""
+        if self._unwritten:
+            self.write_unwritten()
         keep = 0
         for pos, header in self.batch_headers():
             if header.base_offset >= offset:
@@ -346,16 +424,27 @@ class Segment:
         self.recover(allow_offset_gaps=True)
 
     def flush(self) -> None:
-        self.write_pending_indexes()
-        os.fsync(self._fd)
-        for f in (self._index_file, self._time_file):
-            if f is not None:
-                os.fsync(f.fileno())
+        """fsync of the log and its indexes. The broker flushes from a worker thread while the event loop
+        appends and rolls (which closes the index files): the fsyncs use duplicated fds, outside the lock."""
+        with self._write_lock:
+            if self._unwritten:
+                self.write_unwritten()
+            self.write_pending_indexes()
+            fds = [os.dup(f.fileno()) for f in (self._index_file, self._time_file) if f is not None]
+        try:
+            os.fsync(self._fd)
+            for fd in fds:
+                os.fsync(fd)
+        finally:
+            for fd in fds:
+                os.close(fd)
 
     def rename_suffix(self, suffix: str) -> None:
         """Renames the log and its indexes to another in-flight suffix ("" = live); open fds stay valid.
 
         The log file goes last: its name is what crash recovery looks at."""
+        if self._unwritten:
+            self.write_unwritten()
         self.close_index_files()
         renames = []
         for attr, ext in (("index_path", ".index"), ("time_index_path", ".timeindex"), ("log_path", ".log")):
@@ -374,20 +463,24 @@ class Segment:
             path.unlink(missing_ok=True)
 
     def close_index_files(self) -> None:
-        self.write_pending_indexes()
-        for f in (self._index_file, self._time_file):
-            if f is not None:
-                f.close()
-        self._index_file = None
-        self._time_file = None
+        """Writes what is pending (deferred appends, index entries) and closes the index files (roll, close)."""
+        with self._write_lock:
+            if self._unwritten:
+                self.write_unwritten()
+            self._write_pending_indexes()
+            for f in (self._index_file, self._time_file):
+                if f is not None:
+                    f.close()
+            self._index_file = None
+            self._time_file = None
 
     def close(self) -> None:
-        self.close_index_files()
         try:
-            os.close(self._fd)
-        except OSError:
-            pass
-        self.reader.close()
+            self.close_index_files()  # writes deferred appends first
+        finally:
+            with suppress(OSError):
+                os.close(self._fd)
+            self.reader.close()
 
     def delete(self) -> None:
         self.close()

@@ -50,6 +50,8 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
     responses = []
     to_flush = []
     waiting: list[tuple[Any, int, list[PartitionProduceResponse], int]] = []  # acks=all: (partition, offset, list, slot)
+    deferred: list[tuple[Any, list[PartitionProduceResponse], int]] = []  # group commit: (log, list, slot)
+    group_commit = broker.group_commit
     for topic in request.topic_data:
         parts = []
         for pd in topic.partition_data:
@@ -84,7 +86,8 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
                     target = 0 if codec == "uncompressed" else compression.CODEC_IDS[codec]
                     if any(h.compression != target for _, h in iter_batch_headers(data)):
                         data = _recompress(data, codec)
-                result = plog.append_as_leader(data, part.leader_epoch)
+                result = plog.append_as_leader(data, part.leader_epoch, defer_write=True)
+                group_commit.add(plog)  # written at the end of this event-loop tick, before any answer
             except KafkaError as exc:
                 log.debug("produce to %s-%d failed: %s", topic.name, pd.index, exc)
                 parts.append(_error(pd.index, exc.code, exc.message))
@@ -97,6 +100,7 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
                 waiting.append((part, result.last_offset + 1, parts, len(parts)))
             if plog.needs_flush(broker.clock.monotonic_ms()):
                 to_flush.append(plog)
+            deferred.append((plog, parts, len(parts)))
             parts.append(
                 PartitionProduceResponse(
                     index=pd.index,
@@ -107,6 +111,13 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
                 )
             )
         responses.append(TopicProduceResponse(name=topic.name, partition_responses=parts))
+    if deferred:
+        failed = await group_commit.written()
+        for plog, parts, slot in deferred:
+            error = failed.get(id(plog))
+            if error is not None:
+                parts[slot] = _error(parts[slot].index, error.code, error.message)
+                waiting = [w for w in waiting if w[2] is not parts or w[3] != slot]
     if to_flush:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, lambda: [p.flush() for p in to_flush])
