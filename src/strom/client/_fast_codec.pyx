@@ -295,8 +295,7 @@ def decode_into(
         m._leader_epoch = leader_epoch
         PyList_Append(out, m)
     if key_fn is not None or value_fn is not None:
-        for i in range(first, len(out)):
-            m = out[i]
+        for m in out[first:]:  # a copy: a deserializer may do anything to `out`, reads stay in bounds
             if key_fn is not None:
                 m._key = key_fn(m._key)
             if value_fn is not None:

@@ -287,8 +287,7 @@ def decode_into(
     except IndexError:
         raise CorruptMessage("record batch is truncated") from None
     if key_fn is not None or value_fn is not None:  # outside the try: a deserializer's IndexError is its own
-        for i in range(first, len(out)):
-            m = out[i]
+        for m in out[first:]:
             if key_fn is not None:
                 m.set_key(key_fn(m.key()))
             if value_fn is not None:

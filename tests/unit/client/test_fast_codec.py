@@ -154,6 +154,17 @@ def test_deserializer_errors_propagate_unchanged() -> None:
             decode([], payload, 1, 0, 0, None, 0, "t", 0, -1, None, boom)
 
 
+def test_a_deserializer_that_empties_the_output_list_cannot_make_a_read_out_of_bounds() -> None:
+    w = BatchWriter()
+    for i in range(5):
+        w.append(b"v%d" % i, None, 1, None)
+    payload = w.build()[61:]
+    for decode in [py_decode_into] + ([fast.decode_into] if fast else []):
+        out: list[Any] = []
+        decode(out, payload, 5, 0, 0, None, 0, "t", 0, -1, None, lambda v, out=out: out.clear() or v)
+        assert out == []
+
+
 # ---- hand-made records: hostile varints and lengths -----------------------------------------------------
 
 
