@@ -312,6 +312,46 @@ def test_regex_subscription_rebalance_callbacks(bootstrap: str, admin: strom.Adm
     assert events[-1] == ("revoke", ["b0", "b1"])  # close revokes what is left
 
 
+def test_static_members_restart_without_a_rebalance(bootstrap: str, topic: Callable[..., str]) -> None:
+    """group.instance.id (KIP-345): close() sends no LeaveGroup, and the same instance back within
+    session.timeout.ms gets its partitions again while the other member keeps its own untouched."""
+    t = topic(4)
+    group = f"st-{uuid.uuid4().hex[:6]}"
+    events: dict[str, list[tuple[str, list[int]]]] = {"a": [], "b": []}
+
+    def member(name: str) -> strom.Consumer:
+        c = strom.Consumer({"bootstrap.servers": bootstrap, "group.id": group, "group.instance.id": f"{group}-{name}", **SESSION})
+        c.subscribe(
+            [t],
+            on_assign=lambda _c, ps: events[name].append(("assign", [p.partition for p in ps])),
+            on_revoke=lambda _c, ps: events[name].append(("revoke", [p.partition for p in ps])),
+        )
+        return c
+
+    a = member("a")
+    poll_members([a], lambda: len(a.assignment()) == 4)
+    b = member("b")
+    poll_members([a, b], lambda: len(a.assignment()) == 2 and len(b.assignment()) == 2)
+    poll_members([a, b], lambda: not a.poll(0) and not b.poll(0) and events["a"][-1][0] == "assign", timeout=5)
+    share_a = sorted(p.partition for p in a.assignment())
+    b_events = list(events["b"])
+    a.close()
+    end = time.monotonic() + 2.0  # well inside session.timeout.ms (6 s): the group waits for "a"
+    while time.monotonic() < end:
+        b.poll(0.1)
+    assert events["b"] == b_events and len(b.assignment()) == 2  # no rebalance: "a" did not leave
+    a = member("a")
+    poll_members([a, b], lambda: len(a.assignment()) == 2)
+    assert sorted(p.partition for p in a.assignment()) == share_a
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:
+        a.poll(0.1)
+        b.poll(0.1)
+    assert events["b"] == b_events  # b never gave anything up
+    a.close()
+    b.close()
+
+
 def test_offsets_commit_seek_pause_and_times(bootstrap: str, topic: Callable[..., str]) -> None:
     t = topic(2)
     produce_n(bootstrap, t, 100, 2)

@@ -141,8 +141,9 @@ class GroupMember:
         self.protocol = resp.protocol_name
         self.leader = resp.leader == resp.member_id
         assignments: list[sync_group.SyncGroupRequestAssignment] = []
-        if self.leader:
+        if self.leader and not resp.skip_assignment:
             assignments = await self._assign(resp.protocol_name, resp.members)
+        # skip_assignment (KIP-814): a static leader rejoined a stable group; SyncGroup returns its current share
         sresp = await self._call(
             sync_group.SyncGroupRequest(
                 group_id=self.group_id,
