@@ -72,14 +72,16 @@ def test_coordinator_kill9_moves_the_consumer_group_with_its_state(cluster_facto
             c.commit(asynchronous=False)
 
         state_path = f"/brokers/topics/__consumer_offsets/partitions/{partition_for(group, OFFSETS_PARTITIONS)}/state"
+        # a leader is elected from the ISR only: let both followers of the group's partition catch up first
+        wait_until(lambda: len(json.loads(zk.get(state_path)[0])["isr"]) == 3, timeout=60, message="a full ISR for the group's partition")
         coordinator = json.loads(zk.get(state_path)[0])["leader"]
         before = wait_until(lambda: (d := _described(cluster.brokers[coordinator], group)) and d.group_state == "Stable" and d)  # type: ignore[attr-defined]
         assert before.group_epoch >= 1 and len(before.members) == 2
         killed_at = time.monotonic()
         cluster.brokers[coordinator].kill()
 
-        successor = wait_until(
-            lambda: (s := json.loads(zk.get(state_path)[0])["leader"]) not in (coordinator, -1) and s, timeout=30, message="a new leader"
+        [successor] = wait_until(  # a one-item list: broker id 0 is falsy
+            lambda: (s := json.loads(zk.get(state_path)[0])["leader"]) not in (coordinator, -1) and [s], timeout=30, message="a new leader"
         )
         after = wait_until(lambda: _described(cluster.brokers[successor], group), timeout=30, message="the group on its new coordinator")
         moved_s = time.monotonic() - killed_at
