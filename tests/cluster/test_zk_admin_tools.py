@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from tests.cluster.conftest import wait_until
 
@@ -100,5 +101,86 @@ def test_topics_describe_leader_election_and_reassignment(cluster_factory, kafka
             ["--bootstrap-server", boot, "--topic", "tools", "--from-beginning", "--max-messages", "60", "--timeout-ms", "30000"],
         )
         assert sorted(consumed.stdout.split()) == sorted(lines), consumed.stderr[-2000:]
+    finally:
+        zk.close()
+
+
+def _topic_config_on(broker_bootstrap: str, topic: str, key: str) -> tuple[str, int]:
+    """(value, source) of a topic config as one given broker computes it (its dynamic broker configs apply)."""
+    import asyncio
+
+    from strom.client.connection import BrokerConnection
+    from strom.protocol.schema.describe_configs import DescribeConfigsRequest, DescribeConfigsResource
+
+    async def ask() -> tuple[str, int]:
+        host, port = broker_bootstrap.split(":")
+        conn = BrokerConnection(host, int(port))
+        await conn.connect()
+        try:
+            response = await conn.send(
+                DescribeConfigsRequest(resources=[DescribeConfigsResource(resource_type=2, resource_name=topic, configuration_keys=[key])]),
+                version=1,
+            )
+        finally:
+            conn.close()
+        entries = response.results[0].configs  # none while this broker does not know the topic yet
+        return (entries[0].value, entries[0].config_source) if entries else ("", -1)
+
+    return asyncio.run(ask())
+
+
+def _broker_config_of(admin, broker_id: int, key: str) -> tuple[str, int]:
+    resource = ConfigResource(ConfigResource.Type.BROKER, str(broker_id))
+    entry = admin.describe_configs([resource])[resource].result(30)[key]
+    return entry.value, int(entry.source)
+
+
+def test_kafka_configs_dynamic_broker_configs(cluster_factory, kafka_tool) -> None:
+    """kafka-configs --entity-type brokers (--entity-name N / --entity-default) writes /config/brokers/<id> or
+    <default> plus a /config/changes notification; each broker applies the ones meant for it, and describes
+    them with DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG as their source (Kafka 2.8)."""
+    cluster = cluster_factory(3)
+    zk = cluster.zk_client()
+    boot = cluster.bootstrap
+
+    def configs(*args: str) -> str:
+        done = kafka_tool("kafka-configs.sh", ["--bootstrap-server", boot, "--entity-type", "brokers", *args])
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    try:
+        admin = AdminClient({"bootstrap.servers": boot})
+        admin.create_topics([NewTopic("dyn", 1, 3)])["dyn"].result(30)
+        configs("--entity-default", "--alter", "--add-config", "log.retention.bytes=5000000,log.segment.bytes=2000000")
+        configs("--entity-name", "1", "--alter", "--add-config", "log.retention.bytes=1000000")
+        # ZooKeeper holds what Kafka 2.8 writes
+        assert json.loads(zk.get("/config/brokers/<default>")[0]) == {
+            "version": 1,
+            "config": {"log.retention.bytes": "5000000", "log.segment.bytes": "2000000"},
+        }
+        assert json.loads(zk.get("/config/brokers/1")[0]) == {"version": 1, "config": {"log.retention.bytes": "1000000"}}
+        changes = [json.loads(zk.get(f"/config/changes/{c}")[0])["entity_path"] for c in zk.children("/config/changes")]
+        assert "brokers/<default>" in changes and "brokers/1" in changes
+
+        # each broker applies its own: broker 1 its override, brokers 0 and 2 the cluster default
+        expected = {0: ("5000000", 3), 1: ("1000000", 2), 2: ("5000000", 3)}
+        wait_until(
+            lambda: {b: _topic_config_on(p.bootstrap, "dyn", "retention.bytes") for b, p in cluster.brokers.items()} == expected,
+            message="dynamic configs applied on every broker",
+        )
+        out = configs("--entity-name", "1", "--describe")
+        assert "log.retention.bytes=1000000 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:log.retention.bytes=1000000, " in out, out
+        assert "DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.bytes=5000000" in out, out
+        out = configs("--entity-default", "--describe")
+        assert "log.segment.bytes=2000000" in out and "log.retention.bytes=5000000" in out, out
+        assert _broker_config_of(admin, 2, "log.retention.bytes") == ("5000000", 3)  # DYNAMIC_DEFAULT_BROKER_CONFIG
+        assert _broker_config_of(admin, 1, "log.retention.bytes") == ("1000000", 2)  # DYNAMIC_BROKER_CONFIG
+
+        # a restarted broker reads them back from ZooKeeper; a deleted override falls back to the default
+        cluster.brokers[2].stop()
+        cluster.brokers[2].start()
+        wait_until(lambda: _topic_config_on(cluster.brokers[2].bootstrap, "dyn", "segment.bytes") == ("2000000", 3))
+        configs("--entity-name", "1", "--alter", "--delete-config", "log.retention.bytes")
+        wait_until(lambda: _topic_config_on(cluster.brokers[1].bootstrap, "dyn", "retention.bytes") == ("5000000", 3))
     finally:
         zk.close()

@@ -55,6 +55,7 @@ class ClusterMember:
             self.zk.ensure_path(path)
         self.store.load_cluster_id()
         log.info("Cluster ID = %s", self.store.cluster_id)
+        self.store.load_broker_configs()
 
     def _register(self) -> None:
         info = self._broker_info()
@@ -129,7 +130,17 @@ class ClusterMember:
                 topic = entity.split("/", 1)[1]
                 configs = self.store.topic_configs_from_zk(topic)
                 self._loop.call_soon_threadsafe(self._apply_topic_configs, topic, configs)
+            elif entity and entity.startswith("brokers/"):
+                target = entity.split("/", 1)[1]
+                if target in (zd.DEFAULT_BROKER_ENTITY, str(self.broker_id)):
+                    configs = self.store.read_broker_configs(target)
+                    self._loop.call_soon_threadsafe(self._apply_broker_configs, target, configs)
         return True
+
+    def _apply_broker_configs(self, entity: str, configs: dict[str, str]) -> None:
+        self.store.set_dynamic_configs(entity, configs)
+        self.broker.refresh_all_log_configs()
+        log.info("Processed config change for broker %s: %s", entity, configs)
 
     def _apply_topic_configs(self, topic: str, configs: dict[str, str]) -> None:
         state = self.store.topics.get(topic)

@@ -16,7 +16,7 @@ from typing import Any
 
 from strom.cluster import zk_data as zd
 from strom.cluster.metadata import PartitionState, TopicState, _new_cluster_id
-from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkNodeExists, zk_errors_as
+from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkNodeExists, ZkNoNode, zk_errors_as
 from strom.protocol.errors import ErrorCode, KafkaError
 
 log = logging.getLogger("kafka.server.MetadataCache")
@@ -38,7 +38,9 @@ class ZkMetadataStore:
         self.broker_id = broker_id
         self.cluster_id = cluster_id or ""
         self.topics: dict[str, TopicState] = {}
-        self.broker_configs: dict[str, str] = {}
+        # dynamic broker configs (kafka-configs --entity-type brokers): cluster default and this broker's own
+        self.dynamic_default_configs: dict[str, str] = {}
+        self.dynamic_broker_configs: dict[str, str] = {}
         self.live_brokers: dict[int, BrokerEndpoint] = {}
         self.controller_id = -1
         self.controller_epoch = -1
@@ -168,8 +170,51 @@ class ZkMetadataStore:
             if name in self.topics:
                 self.topics[name].configs = dict(configs)
 
-    def set_broker_configs(self, configs: dict[str, str]) -> None:
-        self.broker_configs = dict(configs)
+    # ---- dynamic broker configs: /config/brokers/<id> and /config/brokers/<default>, as Kafka 2.8 -------------
+
+    @property
+    def broker_configs(self) -> dict[str, str]:
+        """The dynamic configs in force on this broker: its own override the cluster defaults."""
+        return {**self.dynamic_default_configs, **self.dynamic_broker_configs}
+
+    def broker_entity(self, resource_name: str) -> str:
+        """A BROKER config resource's znode name: "" is the cluster default."""
+        return zd.DEFAULT_BROKER_ENTITY if resource_name == "" else resource_name
+
+    def dynamic_configs_of(self, entity: str) -> dict[str, str]:
+        return dict(self.dynamic_default_configs if entity == zd.DEFAULT_BROKER_ENTITY else self.dynamic_broker_configs)
+
+    def set_dynamic_configs(self, entity: str, configs: dict[str, str]) -> None:
+        """Replaces (never mutates) the dict: readers on the loop may be iterating the old one."""
+        if entity == zd.DEFAULT_BROKER_ENTITY:
+            self.dynamic_default_configs = dict(configs)
+        elif entity == str(self.broker_id):
+            self.dynamic_broker_configs = dict(configs)
+
+    def read_broker_configs(self, entity: str) -> dict[str, str]:
+        got = self.zk.get(zd.broker_config_path(entity))
+        return zd.decode_topic_config(got[0]) if got else {}
+
+    def load_broker_configs(self) -> None:
+        """At start-up (blocking): the dynamic configs stored for the cluster and for this broker."""
+        for entity in (zd.DEFAULT_BROKER_ENTITY, str(self.broker_id)):
+            self.set_dynamic_configs(entity, self.read_broker_configs(entity))
+
+    @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
+    def write_broker_configs(self, entity: str, configs: dict[str, str]) -> None:
+        """Kafka's AdminZkClient.changeBrokerConfig: the entity's znode (same JSON as a topic's) plus a
+        /config/changes notification, so every broker concerned reloads it. Blocking: run in the executor."""
+        path = zd.broker_config_path(entity)
+        data = zd.encode_topic_config(configs)
+        try:
+            self.zk.set(path, data)
+        except ZkNoNode:
+            try:
+                self.zk.create(path, data)
+            except ZkNodeExists:
+                self.zk.set(path, data)
+        self.zk.create(zd.CONFIG_CHANGES + "/config_change_", zd.encode_config_change(f"brokers/{entity}"), sequence=True)
+        self.set_dynamic_configs(entity, configs)
 
     @zk_errors_as(ErrorCode.COORDINATOR_NOT_AVAILABLE)
     def allocate_producer_id(self) -> int:

@@ -33,6 +33,7 @@ TOOLS = {
     "kafka-server-start.sh": "kafka.Kafka",
     "kafka-leader-election.sh": "org.apache.kafka.tools.LeaderElectionCommand",
     "kafka-reassign-partitions.sh": "org.apache.kafka.tools.reassign.ReassignPartitionsCommand",
+    "kafka-configs.sh": "kafka.admin.ConfigCommand",
 }
 
 _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">

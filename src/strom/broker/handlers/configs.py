@@ -23,7 +23,7 @@ from strom.storage.config import TOPIC_CONFIGS, LogConfig
 
 TOPIC, BROKER, BROKER_LOGGER = 2, 4, 8
 # ConfigSource values
-DYNAMIC_TOPIC, DYNAMIC_BROKER, STATIC_BROKER, DEFAULT = 1, 2, 4, 5
+DYNAMIC_TOPIC, DYNAMIC_BROKER, DYNAMIC_DEFAULT_BROKER, STATIC_BROKER, DEFAULT = 1, 2, 3, 4, 5
 SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
 # ConfigType values (DescribeConfigs v3+)
 _TYPES = {bool: 1, str: 2, int: 5, float: 6}
@@ -54,21 +54,10 @@ def _describe_topic(broker: Any, name: str, keys: list[str] | None, version: int
         if is_topic:
             syns.append(DescribeConfigsSynonym(name=key, value=state.configs[key], source=DYNAMIC_TOPIC))
         if broker_key:
-            if broker_key in broker.metadata.broker_configs:
-                syns.append(
-                    DescribeConfigsSynonym(name=broker_key, value=broker.metadata.broker_configs[broker_key], source=DYNAMIC_BROKER)
-                )
-                source = source if is_topic else DYNAMIC_BROKER
-            elif not broker.config.is_default(broker_key):
-                syns.append(DescribeConfigsSynonym(name=broker_key, value=broker.config.value_string(broker_key), source=STATIC_BROKER))
-                source = source if is_topic else STATIC_BROKER
-            syns.append(
-                DescribeConfigsSynonym(
-                    name=broker_key,
-                    value=broker.config.value_string(broker_key) if broker.config.is_default(broker_key) else _default_of(broker_key),
-                    source=DEFAULT,
-                )
-            )
+            broker_syns = _broker_synonyms(broker, broker_key)
+            syns += broker_syns
+            if not is_topic:
+                source = broker_syns[0].source
         out.append(
             DescribeConfigsResourceResult(
                 name=key,
@@ -88,7 +77,33 @@ def _default_of(key: str) -> str | None:
     return BROKER_CONFIGS.get(key, (None, None))[1]
 
 
-def _describe_broker(broker: Any, name: str, keys: list[str] | None) -> DescribeConfigsResult:
+def _dynamic_layers(broker: Any, per_broker: bool = True) -> list[tuple[dict[str, str], int]]:
+    """The dynamic broker config layers, highest precedence first. ZooKeeper mode: this broker's own
+    (/config/brokers/<id>) then the cluster default (/config/brokers/<default>); embedded: one layer."""
+    md = broker.metadata
+    if not hasattr(md, "dynamic_default_configs"):
+        return [(md.broker_configs, DYNAMIC_BROKER)]
+    layers = [(md.dynamic_broker_configs, DYNAMIC_BROKER)] if per_broker else []
+    return layers + [(md.dynamic_default_configs, DYNAMIC_DEFAULT_BROKER)]
+
+
+def _broker_synonyms(broker: Any, key: str, per_broker: bool = True) -> list[DescribeConfigsSynonym]:
+    """Every source that sets `key`, highest precedence first (Kafka's synonyms order); the last is the default."""
+    syns = [
+        DescribeConfigsSynonym(name=key, value=layer[key], source=src) for layer, src in _dynamic_layers(broker, per_broker) if key in layer
+    ]
+    if not broker.config.is_default(key):
+        syns.append(DescribeConfigsSynonym(name=key, value=broker.config.value_string(key), source=STATIC_BROKER))
+    default = broker.config.value_string(key) if broker.config.is_default(key) else _default_of(key)
+    syns.append(DescribeConfigsSynonym(name=key, value=default, source=DEFAULT))
+    return syns
+
+
+def _default_of(key: str) -> str | None:
+    return BROKER_CONFIGS.get(key, (None, None))[1]
+
+
+def _describe_broker(broker: Any, name: str, keys: list[str] | None, synonyms: bool = False) -> DescribeConfigsResult:
     if name not in ("", str(broker.broker_id)):
         return DescribeConfigsResult(
             error_code=ErrorCode.INVALID_REQUEST,
@@ -96,15 +111,16 @@ def _describe_broker(broker: Any, name: str, keys: list[str] | None) -> Describe
             resource_type=BROKER,
             resource_name=name,
         )
+    # ZooKeeper mode, resource "": the cluster-wide dynamic defaults only, as Kafka's ConfigHelper
+    default_only = name == "" and broker.cluster is not None
     out = []
     for key in sorted(BROKER_CONFIGS):
         if keys is not None and key not in keys:
             continue
-        if key in broker.metadata.broker_configs:
-            value, source = broker.metadata.broker_configs[key], DYNAMIC_BROKER
-        else:
-            value = broker.config.value_string(key)
-            source = DEFAULT if broker.config.is_default(key) else STATIC_BROKER
+        syns = _broker_synonyms(broker, key, per_broker=not default_only)
+        if default_only and syns[0].source != DYNAMIC_DEFAULT_BROKER:
+            continue
+        value, source = syns[0].value, syns[0].source
         out.append(
             DescribeConfigsResourceResult(
                 name=key,
@@ -113,6 +129,7 @@ def _describe_broker(broker: Any, name: str, keys: list[str] | None) -> Describe
                 is_default=source == DEFAULT,
                 config_source=source,
                 is_sensitive=False,
+                synonyms=syns if synonyms else [],
             )
         )
     return DescribeConfigsResult(error_code=0, resource_type=BROKER, resource_name=name, configs=out)
@@ -129,7 +146,7 @@ async def describe_configs(ctx: Any, request: Any) -> DescribeConfigsResponse:
         if r.resource_type == TOPIC:
             results.append(_describe_topic(ctx.broker, r.resource_name, keys, ctx.api_version, request.include_synonyms))
         elif r.resource_type == BROKER:
-            results.append(_describe_broker(ctx.broker, r.resource_name, keys))
+            results.append(_describe_broker(ctx.broker, r.resource_name, keys, request.include_synonyms))
         else:
             results.append(
                 DescribeConfigsResult(
@@ -159,7 +176,10 @@ async def _apply(broker: Any, resource_type: int, name: str, new: dict[str, str 
     elif resource_type == BROKER:
         if name not in ("", str(broker.broker_id)):
             raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unexpected broker id {name}")
-        configs = {} if replace else dict(broker.metadata.broker_configs)
+        md = broker.metadata
+        entity = md.broker_entity(name) if broker.cluster is not None else name
+        current = md.dynamic_configs_of(entity) if broker.cluster is not None else dict(md.broker_configs)
+        configs = {} if replace else current
         for k, v in new.items():
             if k not in _DYNAMIC_BROKER_KEYS:
                 raise KafkaError(ErrorCode.INVALID_CONFIG, f"Cannot update these configs dynamically: {{{k}}}")
@@ -172,7 +192,10 @@ async def _apply(broker: Any, resource_type: int, name: str, new: dict[str, str 
                     raise KafkaError(ErrorCode.INVALID_CONFIG, f"Invalid value {v} for configuration {k}: {exc}") from None
                 configs[k] = v
         if not validate_only:
-            broker.metadata.set_broker_configs(configs)
+            if broker.cluster is not None:  # /config/brokers/<id> or <default> + a change notification for all
+                await broker.admin(md.write_broker_configs, entity, configs)
+            else:
+                md.set_broker_configs(configs)
             broker.refresh_all_log_configs()
     else:
         raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unsupported resource type {resource_type}")
