@@ -1,6 +1,6 @@
 """Strom vs Apache Kafka, side by side, one run, one machine, the same load generators.
 
-    bench/run.sh [--matrix smoke|quick|full] [--systems kafka,strom] [--pin on|off] [--no-write] [--out docs/PERFORMANCE.md]
+    bench/run.sh [--matrix smoke|quick|latency|full] [--systems kafka,strom] [--pin on|off] [--no-write] [--out docs/PERFORMANCE.md]
 
 Each system runs alone (the other is stopped) with equal settings: one broker, num.partitions=1,
 1 GiB segments, flushing left to the OS, 50 offsets partitions, log dir on the same disk (/tmp).
@@ -93,6 +93,7 @@ MATRICES = {
         1000,
         3,
     ),
+    "latency": Matrix(100_000, 100_000, [], [], (), 0, 5.0, (0.1, 0.5, 0.9), 0, 3),  # Kafka's max rate, then latency only
     "full": Matrix(
         500_000,
         150_000,
@@ -445,6 +446,13 @@ def main() -> int:
     parser.add_argument("--json", default=None, help="also write raw results here")
     parser.add_argument("--no-write", action="store_true", help="print the tables only (CI smoke)")
     parser.add_argument(
+        "--latency-base",
+        type=float,
+        default=None,
+        help="records/s the latency rates are fractions of (default: Kafka's max measured in this run, which "
+        "falls with the machine's load; pass a quiet run's value to keep the rates comparable between runs)",
+    )
+    parser.add_argument(
         "--pin",
         choices=("on", "off"),
         default="on",
@@ -478,7 +486,8 @@ def main() -> int:
         split = cpu_split(args.pin)
         info["latency_cpus"] = {"brokers": sorted(split[0]), "generators": sorted(split[1])} if split else None
         info["latency_rounds"] = m.latency_rounds
-        results += run_latency(systems, m, max_rate, args.pin, log)
+        info["latency_base_rate"] = args.latency_base or max_rate
+        results += run_latency(systems, m, args.latency_base or max_rate, args.pin, log)
     info["machine_after"] = {"loadavg": os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M %Z")}
     import report
 

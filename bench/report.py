@@ -47,8 +47,10 @@ def _latency_setup(info: dict[str, Any]) -> str:
         if cpus
         else "brokers and load generators share every CPU"
     )
+    base = info.get("latency_base_rate")
+    basis = "" if base is None or base == info.get("kafka_max_rate") else f"rates are fractions of {base:,.0f} records/s (--latency-base); "
     return (
-        f"both brokers up, the systems alternating run by run for {info.get('latency_rounds', 1)} round(s); "
+        f"{basis}both brokers up, the systems alternating run by run for {info.get('latency_rounds', 1)} round(s); "
         f"the table shows the median round; {where}. The notes list each round's p99, the load average at its start "
         "and the time the broker's threads waited runnable for a CPU during it (schedstat)."
     )

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Strom vs Apache Kafka side by side: bench/run.sh [--matrix smoke|quick|full] [--systems kafka,strom] [--pin on|off] [--no-write]
+# Strom vs Apache Kafka side by side: bench/run.sh [--matrix smoke|quick|latency|full] [--systems kafka,strom] [--pin on|off] [--no-write]
 # Installs what the harness needs on first use (the test and bench extras), then runs bench/harness.py.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
