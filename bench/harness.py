@@ -8,8 +8,8 @@ Load generators: librdkafka (confluent-kafka, one process per producer/consumer:
 and Apache Kafka's own kafka-producer-perf-test / kafka-consumer-perf-test (bench/java_perf.py).
 Kafka runs first: its librdkafka max rate (1 KiB, acks=1, one producer) sets the fixed rates of the
 end-to-end latency cases (10/50/90 %) for both systems. Those run last, with both brokers up, the systems
-alternating run by run for a few rounds (median reported), brokers pinned to the first CPU and the load
-generators to the others (--pin off: all share every CPU). Per case the broker's CPU seconds (utime+stime
+alternating run by run for a few rounds (median reported); --pin on puts the brokers on the first CPU and
+the load generators on the others. Per case the broker's CPU seconds (utime+stime
 from /proc) and peak RSS (VmHWM, reset before each case through /proc/<pid>/clear_refs) are recorded.
 The results go between the bench markers of docs/PERFORMANCE.md (text outside them is kept), plots
 to docs/perf/*.png.
@@ -455,8 +455,9 @@ def main() -> int:
     parser.add_argument(
         "--pin",
         choices=("on", "off"),
-        default="on",
-        help="latency cases: brokers on the first CPU, load generators on the others (default on; off: shared)",
+        default="off",
+        help="latency cases: brokers on the first CPU, load generators on the others (on); all share every CPU "
+        "(off, the default: on a shared machine, pinning tripled the brokers' run-queue waits)",
     )
     args = parser.parse_args()
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
