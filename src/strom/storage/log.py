@@ -19,6 +19,7 @@ from crc32c import crc32c
 
 from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
 from strom.protocol.records import (
+    BATCH_HEADER_SIZE,
     CRC_START,
     LOG_OVERHEAD,
     BatchHeader,
@@ -36,6 +37,7 @@ from strom.storage.segment import Buffer, FileSlice, Segment
 
 # the first 16 bytes of a batch, the part an append rewrites: base offset, batch length, partition leader epoch
 _REWRITTEN = struct.Struct(">qii")
+_I32 = struct.Struct(">i")
 # pwritev takes at most IOV_MAX (1024) pieces; a record set of more batches than this is copied instead
 _MAX_PIECES = 256
 
@@ -162,8 +164,12 @@ class PartitionLog:
         client) its record count consistent with its offset range -- header-level checks, the per-batch
         cost of every append. A follower's batches may come from a compacted leader log, whose batches have
         offset gaps, so Kafka checks the count only on the leader (LogValidator)."""
+        n = len(batches)
         try:
-            found = split_batches_strict(batches)
+            if n >= BATCH_HEADER_SIZE and _I32.unpack_from(batches, 8)[0] + LOG_OVERHEAD == n:
+                found = [(0, read_batch_header(batches))]  # the common case: one batch per partition
+            else:
+                found = split_batches_strict(batches)
         except CorruptMessage as exc:
             raise KafkaError(ErrorCode.CORRUPT_MESSAGE, str(exc)) from None
         if not found:
@@ -202,9 +208,10 @@ class PartitionLog:
         config = self.config
         if "compact" in config.cleanup_policy:
             self._require_keys(batches, found)
-        dup = self.producer_state.check(found)
-        if dup is not None:
-            return AppendResult(dup[0], dup[1], -1, self.log_start_offset, 0, True)
+        if any(header.producer_id >= 0 for _, header in found):
+            dup = self.producer_state.check(found)
+            if dup is not None:
+                return AppendResult(dup[0], dup[1], -1, self.log_start_offset, 0, True)
         append_time = self.clock.now_ms() if log_append_time or config.message_timestamp_type == "LogAppendTime" else -1
         with self.lock:
             first = next_offset = self.segments[-1].next_offset
