@@ -758,7 +758,7 @@ class AsyncConsumer:
             conn = self.cluster.open_connection(leader)
             if plan is not None and conn is not None:
                 version = min(conn.version_for(1), 12)
-                closing.append(conn.send(self._fetch_request(plan, 0), version, timeout=self.max_wait / 1000 + 1))
+                closing.append(conn.send(self._fetch_request(plan, 0), version, timeout=self.max_wait / 1000 + 5))
         for outcome in await asyncio.gather(*closing, return_exceptions=True):
             if isinstance(outcome, BaseException):
                 log.debug("closing a fetch session failed: %s", outcome)
