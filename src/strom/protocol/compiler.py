@@ -15,9 +15,8 @@ from __future__ import annotations
 import dataclasses
 import struct
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 from strom import _native
@@ -128,12 +127,33 @@ def _zero_value(f: Field) -> tuple[Any, Callable[[], Any] | None]:
     return None, None  # nested struct: None until set
 
 
-# "No unknown tagged fields": one shared read-only mapping instead of a new dict per decoded struct (a
-# Metadata response has thousands of structs). Structs that did carry unknown tags get their own dict.
-EMPTY_TAGS: Mapping[int, bytes] = MappingProxyType({})
+class _EmptyTags(dict[int, bytes]):
+    """The shared "no unknown tagged fields" value: an empty dict that refuses changes. One instance serves
+    every struct without unknown tags (a Metadata response has thousands of structs) instead of a new dict
+    each; structs that did carry unknown tags get their own dict. Being a dict, it copies, pickles and
+    converts (dataclasses.asdict) as the per-struct dicts did."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("the shared empty unknown_tagged_fields cannot be changed; build a new dict")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _read_only
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return _empty_tags, ()
+
+    def __copy__(self) -> _EmptyTags:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> _EmptyTags:
+        return self
 
 
-def _empty_tags() -> Mapping[int, bytes]:
+EMPTY_TAGS: dict[int, bytes] = _EmptyTags()
+
+
+def _empty_tags() -> dict[int, bytes]:
     return EMPTY_TAGS
 
 

@@ -134,3 +134,22 @@ def test_kio_decodes_what_we_encode(cls, version):
         assert end == len(raw)
 
     check()
+
+
+def test_structs_without_unknown_tags_share_one_read_only_empty_dict():
+    """One shared empty dict instead of a new one per struct; it still copies, pickles and converts like a dict."""
+    import copy
+    import dataclasses
+    import pickle
+
+    from strom.protocol.schema.produce import ProduceRequest
+
+    decoded, _ = ProduceRequest.decode(ProduceRequest().encode(9), 9)
+    assert decoded.unknown_tagged_fields is compiler.EMPTY_TAGS is ProduceRequest().unknown_tagged_fields
+    assert copy.deepcopy(decoded) == decoded and dataclasses.asdict(decoded)["unknown_tagged_fields"] == {}
+    assert pickle.loads(pickle.dumps(compiler.EMPTY_TAGS)) is compiler.EMPTY_TAGS
+    with pytest.raises(TypeError):
+        decoded.unknown_tagged_fields[3] = b"x"
+    assert compiler.EMPTY_TAGS == {}
+    tagged = ProduceRequest(unknown_tagged_fields={7: b"ab"})
+    assert ProduceRequest.decode(tagged.encode(9), 9)[0].unknown_tagged_fields == {7: b"ab"}
