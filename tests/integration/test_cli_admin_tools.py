@@ -38,8 +38,11 @@ def produce(bootstrap: str, topic: str, n: int, partitions: int = 1) -> None:
     admin = ck.admin.AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([ck.admin.NewTopic(topic, partitions, 1)])[topic].result(30)
     producer = ck.Producer({"bootstrap.servers": bootstrap})
+    # distinct, rising timestamps: the record with the max timestamp (--time -3) is then the last one, however
+    # librdkafka splits the records into batches (equal milliseconds made the answer depend on the split)
+    now_ms = int(time.time() * 1000) - n
     for i in range(n):
-        producer.produce(topic, value=b"%d" % i, key=b"k%d" % i, partition=i % partitions)
+        producer.produce(topic, value=b"%d" % i, key=b"k%d" % i, partition=i % partitions, timestamp=now_ms + i)
     assert producer.flush(30) == 0
 
 
