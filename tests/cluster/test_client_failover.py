@@ -6,8 +6,6 @@ record is read back exactly once, in order, and the group consumer saw them all.
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
 from typing import Any
 
 import pytest
@@ -15,82 +13,26 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 import strom
 from tests.cluster.conftest import wait_until
-from tests.cluster.test_replication_chaos import PARTITIONS, TOPIC, check_acknowledged_records, isr, leaders
+from tests.cluster.test_replication_chaos import PARTITIONS, TOPIC, AckingProducer, GroupConsumer, check_acknowledged_records, isr, leaders
 
 pytestmark = [pytest.mark.zookeeper, pytest.mark.timeout(300)]
 
 
-class StromAckingProducer:
-    """strom.Producer writing numbered records in a thread; remembers what the cluster acknowledged."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self.producer = strom.Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5, "metadata.max.age.ms": 1000})
-        self.acked: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
-        self.failed: list[str] = []
-        self.sent = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _on_delivery(self, err: Any, msg: Any) -> None:
-        if err is not None:
-            self.failed.append(str(err))
-        else:
-            self.acked[msg.partition()].append((msg.offset(), msg.value()))
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.producer.produce(TOPIC, value=b"record-%08d" % self.sent, partition=self.sent % PARTITIONS, on_delivery=self._on_delivery)
-            self.sent += 1
-            self.producer.poll(0.002)
-            if len(self.producer) > 5000:
-                self.producer.poll(0.05)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        assert self.producer.flush(120) == 0
-        self.producer.close()
-
-    @property
-    def acked_count(self) -> int:
-        return sum(len(v) for v in self.acked.values())
+def strom_producer(bootstrap: str) -> strom.Producer:
+    return strom.Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5, "metadata.max.age.ms": 1000})
 
 
-class StromGroupConsumer:
-    def __init__(self, bootstrap: str) -> None:
-        self.consumer = strom.Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "group.id": "client-failover",
-                "auto.offset.reset": "earliest",
-                "auto.commit.interval.ms": 500,
-                "metadata.max.age.ms": 1000,
-                "session.timeout.ms": 10000,
-            }
-        )
-        self.seen: set[bytes] = set()
-        self.repeats = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        self.consumer.subscribe([TOPIC])
-        while not self._stop.is_set():
-            for msg in self.consumer.consume(500, 0.2):
-                if msg.error() is None:
-                    self.repeats += msg.value() in self.seen
-                    self.seen.add(msg.value())
-        self.consumer.close()
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
+def strom_group_consumer(bootstrap: str) -> strom.Consumer:
+    return strom.Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "client-failover",
+            "auto.offset.reset": "earliest",
+            "auto.commit.interval.ms": 500,
+            "metadata.max.age.ms": 1000,
+            "session.timeout.ms": 10000,
+        }
+    )
 
 
 def test_strom_client_follows_a_leader_failover(cluster_factory: Any) -> None:
@@ -100,8 +42,8 @@ def test_strom_client_follows_a_leader_failover(cluster_factory: Any) -> None:
     wait_until(lambda: len(leaders(cluster.bootstrap)) == PARTITIONS and all(v >= 0 for v in leaders(cluster.bootstrap).values()))
     wait_until(lambda: all(isr(cluster.bootstrap, p) == [0, 1, 2] for p in range(PARTITIONS)), message="full ISR")
 
-    producer = StromAckingProducer(cluster.bootstrap)
-    group = StromGroupConsumer(cluster.bootstrap)
+    producer = AckingProducer(cluster.bootstrap, strom_producer(cluster.bootstrap))
+    group = GroupConsumer(cluster.bootstrap, strom_group_consumer(cluster.bootstrap))
     producer.start()
     group.start()
     try:
@@ -124,5 +66,5 @@ def test_strom_client_follows_a_leader_failover(cluster_factory: Any) -> None:
             group.stop()
     cluster.brokers[victim].start()
     wait_until(lambda: all(isr(cluster.bootstrap, p) == [0, 1, 2] for p in range(PARTITIONS)), timeout=90, message="ISR back to 3")
-    assert check_acknowledged_records(cluster, producer) == 0  # type: ignore[arg-type]
+    assert check_acknowledged_records(cluster, producer) == 0
     print("client failover:", {"acked": producer.acked_count, "group_repeats": group.repeats})

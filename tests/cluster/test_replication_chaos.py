@@ -28,10 +28,11 @@ PARTITIONS = 2
 
 
 class AckingProducer:
-    """Produces numbered records in a thread; remembers what the cluster acknowledged, per partition."""
+    """Produces numbered records in a thread; remembers what the cluster acknowledged, per partition. Takes a
+    confluent-kafka producer by default, or any producer with its API (strom.Producer)."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self.producer = ck.Producer(
+    def __init__(self, bootstrap: str, producer: Any = None) -> None:
+        self.producer = producer or ck.Producer(
             {
                 "bootstrap.servers": bootstrap,
                 "acks": "all",
@@ -64,6 +65,8 @@ class AckingProducer:
             except BufferError:
                 pass
             self.producer.poll(0.002)
+            if len(self.producer) > 5000:  # a client without a queue limit of its own
+                self.producer.poll(0.05)
 
     def start(self) -> None:
         self._thread.start()
@@ -72,6 +75,8 @@ class AckingProducer:
         self._stop.set()
         self._thread.join()
         assert self.producer.flush(120) == 0
+        if hasattr(self.producer, "close"):
+            self.producer.close()
 
     @property
     def acked_count(self) -> int:
@@ -79,10 +84,11 @@ class AckingProducer:
 
 
 class GroupConsumer:
-    """A confluent-kafka group member consuming the topic throughout, committing as it goes."""
+    """A group member consuming the topic throughout, committing as it goes; counts records it saw twice.
+    Takes a confluent-kafka consumer by default, or any consumer with its API (strom.Consumer)."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self.consumer = ck.Consumer(
+    def __init__(self, bootstrap: str, consumer: Any = None) -> None:
+        self.consumer = consumer or ck.Consumer(
             {
                 "bootstrap.servers": bootstrap,
                 "group.id": "chaos-group",
@@ -94,15 +100,17 @@ class GroupConsumer:
             }
         )
         self.seen: set[bytes] = set()
+        self.repeats = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         self.consumer.subscribe([TOPIC])
         while not self._stop.is_set():
-            msg = self.consumer.poll(0.2)
-            if msg is not None and not msg.error():
-                self.seen.add(msg.value())
+            for msg in self.consumer.consume(500, 0.2):
+                if msg.error() is None:
+                    self.repeats += msg.value() in self.seen
+                    self.seen.add(msg.value())
         self.consumer.close()
 
     def start(self) -> None:
