@@ -16,40 +16,20 @@ import pytest
 
 import strom
 from strom import KafkaException, NewTopic, TopicPartition
-from strom.testing.broker import BrokerProcess
 from strom.testing.kafka_proxy import DROP, Exchange, KafkaProxy
+from tests.integration.client_peers import PEERS, make_topic, proxied, serve
 
 PRODUCE, FETCH, CREATE_TOPICS = 0, 1, 19
 
 
-@pytest.fixture(scope="module", params=["strom", pytest.param("kafka", marks=pytest.mark.java)])
+@pytest.fixture(scope="module", params=PEERS)
 def bootstrap(request: pytest.FixtureRequest) -> Iterator[str]:
-    if request.param == "kafka":
-        yield request.getfixturevalue("apache_kafka").bootstrap
-        return
-    broker = BrokerProcess().start()
-    yield broker.bootstrap
-    broker.close()
+    yield from serve(request)
 
 
 @pytest.fixture
 def proxy(bootstrap: str) -> Iterator[KafkaProxy]:
-    host, port = bootstrap.rsplit(":", 1)
-    p = KafkaProxy(host, int(port)).start()
-    yield p
-    p.close()
-
-
-def make_topic(bootstrap: str, partitions: int) -> str:
-    name = f"cut-{uuid.uuid4().hex[:8]}"
-    admin = strom.AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(20)
-    deadline = time.monotonic() + 20
-    while len(getattr(admin.list_topics(name).topics.get(name), "partitions", {})) != partitions:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    admin.close()
-    return name
+    yield from proxied(bootstrap)
 
 
 def cut_the(api_key: int, nth: set[int]) -> Any:
@@ -82,7 +62,7 @@ def read_all(bootstrap: str, topic: str, partitions: int, n: int) -> dict[int, l
 
 
 def test_idempotent_producer_resends_after_a_cut_and_nothing_is_written_twice(bootstrap: str, proxy: KafkaProxy) -> None:
-    topic = make_topic(bootstrap, 2)
+    topic = make_topic(bootstrap, 2, "cut")
     proxy.on_request = cut_the(PRODUCE, {2, 5})
     reports: list[Any] = []
     p = strom.Producer({"bootstrap.servers": proxy.bootstrap, "linger.ms": 2, "batch.size": 2000, "retry.backoff.ms": 50})
@@ -104,7 +84,7 @@ def test_idempotent_producer_resends_after_a_cut_and_nothing_is_written_twice(bo
 
 
 def test_consumer_refetches_after_a_cut_without_gap_or_repeat(bootstrap: str, proxy: KafkaProxy) -> None:
-    topic = make_topic(bootstrap, 2)
+    topic = make_topic(bootstrap, 2, "cut")
     producer = ck.Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "batch.size": 500})
     for i in range(400):
         producer.produce(topic, value=b"%04d" % i, partition=i % 2)

@@ -17,19 +17,14 @@ import pytest
 import strom
 from strom import ConfigResource, NewPartitions, NewTopic, TopicPartition
 from strom.client.admin_types import AlterConfigOpType, ConfigEntry, ConsumerGroupTopicPartitions
-from strom.testing.broker import BrokerProcess
+from tests.integration.client_peers import PEERS, serve, wait_for
 
 SESSION = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500}
 
 
-@pytest.fixture(scope="module", params=["strom", pytest.param("kafka", marks=pytest.mark.java)])
+@pytest.fixture(scope="module", params=PEERS)
 def bootstrap(request: pytest.FixtureRequest) -> Iterator[str]:
-    if request.param == "kafka":
-        yield request.getfixturevalue("apache_kafka").bootstrap
-        return
-    broker = BrokerProcess(overrides={"group.min.session.timeout.ms": "1000"}).start()
-    yield broker.bootstrap
-    broker.close()
+    yield from serve(request, {"group.min.session.timeout.ms": "1000"})
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +43,6 @@ def topic(admin: strom.AdminClient) -> Callable[..., str]:
         return name
 
     return make
-
-
-def wait_for(cond: Callable[[], Any], timeout: float = 20.0, step: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(step)
 
 
 def consume_all(bootstrap: str, topic: str, n: int, **conf: Any) -> list[ck.Message]:

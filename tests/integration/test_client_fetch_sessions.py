@@ -4,47 +4,29 @@ against a Strom broker AND Apache Kafka 3.9: the broker is the judge of whether 
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import confluent_kafka as ck
 import pytest
 
 import strom
-from strom import NewTopic, TopicPartition
-from strom.testing.broker import BrokerProcess
+from strom import TopicPartition
 from strom.testing.kafka_proxy import Exchange, KafkaProxy
+from tests.integration.client_peers import PEERS, make_topic, proxied, serve, wait_for
 
 FETCH = 1
 FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH = 70, 71
 
 
-@pytest.fixture(scope="module", params=["strom", pytest.param("kafka", marks=pytest.mark.java)])
+@pytest.fixture(scope="module", params=PEERS)
 def bootstrap(request: pytest.FixtureRequest) -> Iterator[str]:
-    if request.param == "kafka":
-        yield request.getfixturevalue("apache_kafka").bootstrap
-        return
-    broker = BrokerProcess().start()
-    yield broker.bootstrap
-    broker.close()
+    yield from serve(request)
 
 
 @pytest.fixture
 def proxy(bootstrap: str) -> Iterator[KafkaProxy]:
-    host, port = bootstrap.rsplit(":", 1)
-    p = KafkaProxy(host, int(port)).start()
-    yield p
-    p.close()
-
-
-def make_topic(bootstrap: str, partitions: int) -> str:
-    name = f"fs-{uuid.uuid4().hex[:8]}"
-    admin = strom.AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(20)
-    wait_for(lambda: len(getattr(admin.list_topics(name).topics.get(name), "partitions", {})) == partitions)
-    admin.close()
-    return name
+    yield from proxied(bootstrap)
 
 
 def produce(bootstrap: str, topic: str, per_partition: dict[int, range]) -> None:
@@ -53,13 +35,6 @@ def produce(bootstrap: str, topic: str, per_partition: dict[int, range]) -> None
         for i in values:
             producer.produce(topic, value=b"%d-%d" % (partition, i), partition=partition)
     assert producer.flush(20) == 0
-
-
-def wait_for(cond: Callable[[], Any], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def read(consumer: strom.Consumer, n: int, timeout: float = 20.0) -> list[tuple[int, int, bytes]]:
@@ -87,7 +62,7 @@ def expected(per_partition: dict[int, range]) -> list[tuple[int, int, bytes]]:
 
 
 def test_incremental_session_sends_only_changes_and_is_closed(bootstrap: str, proxy: KafkaProxy) -> None:
-    topic = make_topic(bootstrap, 3)
+    topic = make_topic(bootstrap, 3, "fs")
     first = {0: range(20), 1: range(10), 2: range(5)}
     produce(bootstrap, topic, first)
     c = consumer_via(proxy, topic, 3)
@@ -127,7 +102,7 @@ def test_incremental_session_sends_only_changes_and_is_closed(bootstrap: str, pr
 
 
 def test_session_errors_fall_back_to_a_full_fetch(bootstrap: str, proxy: KafkaProxy) -> None:
-    topic = make_topic(bootstrap, 2)
+    topic = make_topic(bootstrap, 2, "fs")
     produce(bootstrap, topic, {0: range(5), 1: range(5)})
     c = consumer_via(proxy, topic, 2)
     assert len(read(c, 10)) == 10
@@ -174,7 +149,7 @@ def _fields(message: Any) -> dict[str, Any]:
 
 
 def test_prefetch_fetches_while_the_application_processes(bootstrap: str, proxy: KafkaProxy) -> None:
-    topic = make_topic(bootstrap, 1)
+    topic = make_topic(bootstrap, 1, "fs")
     produce(bootstrap, topic, {0: range(50)})
     c = consumer_via(proxy, topic, 1, **{"fetch.max.wait.ms": 500})
     assert len(read(c, 50)) == 50
