@@ -62,11 +62,12 @@ class ConsumerRecord:
 
 
 class _PartitionState:
-    __slots__ = ("position", "paused", "high_watermark", "leader_epoch")
+    __slots__ = ("position", "paused", "revoking", "high_watermark", "leader_epoch")
 
     def __init__(self) -> None:
         self.position: int | None = None
         self.paused = False
+        self.revoking = False  # on_revoke is running: nothing more of it is handed out, its position stays
         self.high_watermark = -1
         self.leader_epoch = -1
 
@@ -249,6 +250,9 @@ class AsyncConsumer:
         if revoked:
             tps = [TopicPartition(t, p) for t, p in revoked]
             kind = "lost" if lost and self._listener.get("lost") else "revoke"
+            for tp in revoked:  # a getmany while the callback runs must not hand these out (or move positions)
+                if (st := self._assigned.get(tp)) is not None:
+                    st.revoking = True
             await self._callback(kind, tps)
             if not lost and self.config["enable.auto.commit"]:
                 positions = [TopicPartition(t, p, self._assigned[(t, p)].position or 0) for t, p in revoked if (t, p) in self._assigned]
@@ -542,8 +546,8 @@ class AsyncConsumer:
         while self._buffer and len(out) < limit:
             fetched = self._buffer.popleft()
             st = self._assigned.get(fetched.tp)
-            if st is None or st.position != fetched.position:
-                continue  # unassigned or seeked since the fetch
+            if st is None or st.revoking or st.position != fetched.position:
+                continue  # unassigned, being revoked, or seeked since the fetch
             if st.paused:
                 kept.append(fetched)
                 continue

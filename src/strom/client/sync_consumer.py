@@ -34,6 +34,7 @@ class Consumer:
         self._errors: deque[KafkaError] = deque()
         self._aio.cluster.on_error = self._errors.append  # served to error_cb by poll(), in this thread
         self._local: deque[Message] = deque()
+        self._local_lock = threading.Lock()  # the client thread fills _local; a take-back here edits it
         self._callbacks: deque[tuple[str, list[TopicPartition], asyncio.Future[Any]]] = deque()
         self._callbacks_lock = threading.Lock()
         self._closed = False
@@ -50,14 +51,16 @@ class Consumer:
         """Drops the local messages of `tps`; returns the offsets of the first ones (their true positions)."""
         keys = {(tp.topic, tp.partition) for tp in tps}
         first: dict[tuple[str, int], int] = {}
-        kept: deque[Message] = deque()
-        for m in self._local:
-            key = (m.topic() or "", m.partition() or 0)
-            if key in keys:
-                first.setdefault(key, m.offset() or 0)
-            else:
-                kept.append(m)
-        self._local = kept
+        kept: list[Message] = []
+        with self._local_lock:
+            for m in self._local:
+                key = (m.topic() or "", m.partition() or 0)
+                if key in keys:
+                    first.setdefault(key, m.offset() or 0)
+                else:
+                    kept.append(m)
+            self._local.clear()  # in place: consume() may hold a reference to it
+            self._local.extend(kept)
         return first
 
     def _serve_callbacks(self) -> None:
@@ -155,13 +158,21 @@ class Consumer:
         while True:
             self._serve_callbacks()
             left = _SLICE if deadline is None else min(_SLICE, max(deadline - time.monotonic(), 0))
-            msgs = self._call(self._aio.getmany(left, most))
-            if msgs:
-                self._local.extend(msgs)
+            if self._call(self._fetch_into_local(left, most)):
                 return
             if deadline is not None and time.monotonic() >= deadline:
                 self._serve_callbacks()
                 return
+
+    async def _fetch_into_local(self, timeout: float, most: int) -> int:
+        """Runs on the client thread, so the messages are in `_local` before a later revocation is posted here:
+        its take-back then always sees them, and the position it commits matches what the application got
+        (when they were added here after the take-back, a revoked partition's messages were still handed out)."""
+        msgs = await self._aio.getmany(timeout, most)
+        if msgs:
+            with self._local_lock:
+                self._local.extend(msgs)
+        return len(msgs)
 
     # -- assignment and positions --------------------------------------------------------------------
     def assign(self, partitions: list[TopicPartition]) -> None:
