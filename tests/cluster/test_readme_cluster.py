@@ -50,10 +50,11 @@ def test_readme_cluster_commands(tmp_path: Path) -> None:
             if line.startswith("bin/kafka-topics.sh --create"):
                 # the brokers are daemons: wait until all three are registered and one is controller
                 wait_until(lambda: all(p.exists() for p in pid_files), message="daemons started")
-                zk = ZkClient(f"127.0.0.1:{zk_port}", 10000)
+                # the daemon's JVM may still be starting: kazoo keeps retrying for up to a minute
+                zk = ZkClient(f"127.0.0.1:{zk_port}", 10000, connection_timeout_ms=60000)
                 zk.start()
                 try:
-                    wait_until(lambda zk=zk: zk.children("/brokers/ids") == ["0", "1", "2"] and zk.exists("/controller"), timeout=30)
+                    wait_until(lambda zk=zk: zk.children("/brokers/ids") == ["0", "1", "2"] and zk.exists("/controller"), timeout=60)
                 finally:
                     zk.close()
             result = subprocess.run(["bash", "-c", private(line)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
