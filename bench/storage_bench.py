@@ -162,6 +162,13 @@ def bench_index_lookup(lg: PartitionLog, lookups: int = 200_000) -> float:
     return (time.perf_counter() - start) / lookups * 1e9
 
 
+def append_row(case: str, label: str, total_mib: float, count: int, t: Timing) -> Row:
+    """One append row: MB/s of Strom and of the plain write() baseline, batches/s and the CPU ratio."""
+    return Row(
+        case, label, total_mib, total_mib / t.strom_s * 1.048576, total_mib / t.raw_s * 1.048576, count / t.strom_s, t.raw_cpu / t.strom_cpu
+    )
+
+
 def run(base: Path, gib: float, smoke: bool) -> tuple[list[Row], dict[str, float]]:
     rows: list[Row] = []
     extra: dict[str, float] = {}
@@ -179,30 +186,10 @@ def run(base: Path, gib: float, smoke: bool) -> tuple[list[Row], dict[str, float
         t, lg = bench_append_vs_raw(grouped, base / "raw.bin", batch, count, group=GROUP)
         lg.close()
         shutil.rmtree(grouped)
-        rows.append(
-            Row(
-                f"append, group commit ({GROUP} per write)",
-                label,
-                total_mib,
-                total_mib / t.strom_s * 1.048576,
-                total_mib / t.raw_s * 1.048576,
-                count / t.strom_s,
-                t.raw_cpu / t.strom_cpu,
-            )
-        )
+        rows.append(append_row(f"append, group commit ({GROUP} per write)", label, total_mib, count, t))
         d = base / f"bench-{size}-0"
         t, lg = bench_append_vs_raw(d, base / "raw.bin", batch, count)
-        rows.append(
-            Row(
-                "append, one write per append",
-                label,
-                total_mib,
-                total_mib / t.strom_s * 1.048576,
-                total_mib / t.raw_s * 1.048576,
-                count / t.strom_s,
-                t.raw_cpu / t.strom_cpu,
-            )
-        )
+        rows.append(append_row("append, one write per append", label, total_mib, count, t))
         read_s, read_total = bench_read(lg)
         rows.append(Row("read (1 MiB fetches)", label, read_total / MIB, read_total / read_s / 1e6, None, count / read_s))
         if size == 16 * 1024:

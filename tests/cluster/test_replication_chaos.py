@@ -192,6 +192,16 @@ def check_acknowledged_records(cluster: Cluster, producer: AckingProducer) -> in
     return lost
 
 
+def drain_group(producer: AckingProducer, group: GroupConsumer) -> None:
+    """After the producer stopped: the group consumes every acknowledged record (consumption went on across the
+    failures), then stops."""
+    try:
+        acked_values = {v for values in producer.acked.values() for _, v in values}
+        wait_until(lambda: acked_values <= group.seen, timeout=60, interval=0.2, message="the group consumed every acked record")
+    finally:
+        group.stop()
+
+
 def run_chaos(cluster: Cluster, plan: list[str]) -> dict[str, Any]:
     """`plan`: one step per cycle -- "leader" (kill -9 a partition leader), "controller" (kill -9 the controller),
     "zookeeper" (kill -9 and restart ZooKeeper); killed brokers restart and rejoin the ISR before the next step."""
@@ -233,11 +243,7 @@ def run_chaos(cluster: Cluster, plan: list[str]) -> dict[str, Any]:
             wait_until(lambda: all(isr(cluster.bootstrap, p) == [0, 1, 2] for p in range(PARTITIONS)), timeout=90, message="ISR back to 3")
     finally:
         producer.stop()
-        try:
-            acked_values = {v for values in producer.acked.values() for _, v in values}
-            wait_until(lambda: acked_values <= group.seen, timeout=60, interval=0.2, message="the group consumed every acked record")
-        finally:
-            group.stop()
+        drain_group(producer, group)
 
     lost = check_acknowledged_records(cluster, producer)
     failovers.sort()
