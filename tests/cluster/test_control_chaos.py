@@ -35,7 +35,7 @@ def _controller(zk: Any) -> int:
 
 def _replication_log_tails(cluster: Cluster, lines: int = 25) -> str:
     """The brokers' last leadership/ISR log lines, so an ISR that never recovers can be diagnosed from CI output."""
-    markers = ("ISR", "LeaderAndIsr", "Leader ", "Follower ", "AlterIsr", "controller", "Controller")
+    markers = ("ISR", "LeaderAndIsr", "Leader ", "Follower ", "AlterIsr", "controller", "Controller", "ontrolled shutdown")
     out = []
     for broker_id, broker in cluster.brokers.items():
         try:
@@ -45,6 +45,15 @@ def _replication_log_tails(cluster: Cluster, lines: int = 25) -> str:
         picked = [ln for ln in text.splitlines() if TOPIC in ln or any(m in ln for m in markers)]
         out.append(f"--- broker {broker_id}\n" + "\n".join(picked[-lines:]))
     return "\n".join(out)
+
+
+def _log_tail(broker: Any, lines: int = 60) -> str:
+    """A stopping broker's last log lines, so a shutdown that hangs can be diagnosed from CI output."""
+    try:
+        text = (broker.base / "logs" / "server.log").read_text(errors="replace")
+    except FileNotFoundError:
+        return "(no server.log)"
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def run_control_chaos(zk_server: ZooKeeperProcess, cluster: Cluster, rounds: int) -> dict[str, Any]:
@@ -102,7 +111,11 @@ def run_control_chaos(zk_server: ZooKeeperProcess, cluster: Cluster, rounds: int
             # 3. controlled shutdown of a partition leader, then its return
             victim = leaders(cluster.bootstrap)[0]
             before, started = producer.acked_count, time.monotonic()
-            assert cluster.brokers[victim].stop() == 0
+            code = cluster.brokers[victim].stop()
+            assert code == 0, (
+                f"controlled shutdown of broker {victim} exited {code} after {time.monotonic() - started:.1f}s\n"
+                f"{_log_tail(cluster.brokers[victim])}\n{_replication_log_tails(cluster)}"
+            )
             assert all(x != victim for x in leaders(cluster.bootstrap).values())
             progress(before)
             events.append(("controlled shutdown", time.monotonic() - started))

@@ -11,9 +11,10 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
+
+from strom.testing.process import ServerProcess
 
 KAFKA_VERSION = "3.9.1"
 CACHE = Path(os.environ.get("STROM_CACHE", Path.home() / ".cache" / "strom"))
@@ -115,15 +116,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class ApacheKafka:
+class ApacheKafka(ServerProcess):
     """A single-node KRaft Apache Kafka on free loopback ports, with a temp log dir."""
 
+    name = "Apache Kafka"
+    stop_timeout = 30.0
+
     def __init__(self, overrides: dict[str, str] | None = None, version: str = KAFKA_VERSION, log_dir: Path | None = None) -> None:
+        super().__init__(log_dir, "apache-kafka-", "kafka.out")
         self.version = version
         self.port = _free_port()
         self.controller_port = _free_port()
-        self._tmp = tempfile.TemporaryDirectory(prefix="apache-kafka-") if log_dir is None else None
-        self.base = Path(self._tmp.name) if self._tmp else Path(log_dir)  # type: ignore[arg-type]
         self.props = {
             "process.roles": "broker,controller",
             "node.id": "1",
@@ -140,7 +143,6 @@ class ApacheKafka:
             "group.initial.rebalance.delay.ms": "0",
             **(overrides or {}),
         }
-        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -148,40 +150,25 @@ class ApacheKafka:
 
     def start(self, timeout: float = 90) -> ApacheKafka:
         cfg = self.base / "server.properties"
+        self.base.mkdir(parents=True, exist_ok=True)
         cfg.write_text("".join(f"{k}={v}\n" for k, v in self.props.items()))
         if not (self.base / "data" / "meta.properties").exists():
             fmt = run_kafka_tool("kafka-storage.sh", ["format", "-t", "strom-reference-cluster0", "-c", str(cfg)], version=self.version)
             if fmt.returncode != 0:
                 raise KafkaUnavailable(f"kafka-storage format failed: {fmt.stderr[-2000:]}")
-        out = open(self.base / "kafka.out", "ab")  # noqa: SIM115 - handed to the child
-        self.proc = subprocess.Popen(java_command("kafka.Kafka", [str(cfg)], self.version, heap="1g"), stdout=out, stderr=subprocess.STDOUT)
-        out.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise KafkaUnavailable(f"Apache Kafka exited: {(self.base / 'kafka.out').read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    time.sleep(1.0)  # the socket opens a moment before the broker is registered
-                    return self
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise KafkaUnavailable(f"Apache Kafka did not start in {timeout}s")
+        try:
+            self._launch(java_command("kafka.Kafka", [str(cfg)], self.version, heap="1g"), self._listening, timeout, 0.3)
+        except RuntimeError as exc:
+            raise KafkaUnavailable(str(exc)) from None
+        time.sleep(1.0)  # the socket opens a moment before the broker is registered
+        return self
+
+    def _listening(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
 
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def close(self) -> None:
-        self.stop()
-        if self._tmp is not None:
-            self._tmp.cleanup()
