@@ -10,6 +10,7 @@ import asyncio
 import functools
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -104,7 +105,7 @@ class Broker:
         self.log_manager.load_all(self.topic_log_config)
         if self.cluster is not None:
             return  # ZooKeeper mode: the controller's LeaderAndIsr/StopReplica decide which logs this broker serves
-        for (topic, index), plog in list(self.log_manager.logs.items()):
+        for topic, index in list(self.log_manager.logs):
             state = self.metadata.topics.get(topic)
             if state is None or index not in state.partitions:
                 log.info("Deleting log %s-%d of a topic that no longer exists", topic, index)
@@ -280,7 +281,7 @@ class Broker:
             "[KafkaServer id=%d] started (Strom %s) listening on %s",
             self.broker_id,
             __version__,
-            ", ".join(f"{l.name}://{l.host}:{l.port}" for l in self.config.listeners),
+            ", ".join(f"{lst.name}://{lst.host}:{lst.port}" for lst in self.config.listeners),
         )
 
     def bound_ports(self) -> list[int]:
@@ -320,8 +321,15 @@ class Broker:
 
     async def stop(self) -> None:
         log.info("[KafkaServer id=%d] shutting down", self.broker_id)
+        started = time.monotonic()
+
+        def step(what: str) -> None:
+            """Each shutdown step is logged with its time, so a slow or stuck shutdown names its step."""
+            log.info("[KafkaServer id=%d] %s (%.2fs into shutdown)", self.broker_id, what, time.monotonic() - started)
+
         if self.cluster is not None and self.config["controlled.shutdown.enable"]:
             await self.cluster.controlled_shutdown()
+            step("controlled shutdown done")
         self._stopping.set()
         for server in self.servers:
             server.close()
@@ -329,13 +337,16 @@ class Broker:
             conn.close()
         for task in self._tasks:
             task.cancel()
+        step("listeners and connections closed")
         await self.replica_manager.shutdown()
+        step("replica fetchers stopped")
         for hook in SHUTDOWN_HOOKS:
             await hook(self)
         if self.cluster is not None:
             await self.cluster.stop()
+            step("ZooKeeper session closed")
         await asyncio.get_running_loop().run_in_executor(None, self.log_manager.close)
-        log.info("[KafkaServer id=%d] shut down completed", self.broker_id)
+        log.info("[KafkaServer id=%d] shut down completed in %.2fs", self.broker_id, time.monotonic() - started)
 
 
 STARTUP_HOOKS: list[Any] = []
