@@ -6,6 +6,8 @@ still installs Strom: the failed build is reported as a warning and the package 
 Set STROM_NO_EXTENSIONS=1 at run time to use the pure-Python code even when the extensions are built.
 
 Protocol or client modules that want an accelerator add one line to EXTENSIONS: (module name, .pyx path).
+Plain C modules (no Cython needed) go to C_EXTENSIONS; their CPU-specific kernels use target attributes and a
+run-time CPU check, never global -march flags, so the built module runs on any x86-64.
 """
 
 from __future__ import annotations
@@ -20,18 +22,22 @@ EXTENSIONS = [
     ("strom.client._fast_codec", "src/strom/client/_fast_codec.pyx"),
     ("strom.protocol._fast_decode", "src/strom/protocol/_fast_decode.pyx"),
 ]
+C_EXTENSIONS = [
+    ("strom._crc32c", "src/strom/_crc32c.c"),  # CRC32C by PCLMULQDQ folding; strom.checksum picks it
+]
 
 
 def _extensions() -> list[Extension]:
     if os.environ.get("STROM_NO_EXTENSIONS"):
         return []
+    plain_c = [Extension(name, [path], extra_compile_args=["-O2"]) for name, path in C_EXTENSIONS]
     try:
         from Cython.Build import cythonize
     except ImportError:
         print("[strom] Cython is not installed: the pure-Python record codec will be used", file=sys.stderr)
-        return []
+        return plain_c
     modules = [Extension(name, [path], extra_compile_args=["-O2"]) for name, path in EXTENSIONS]
-    return cythonize(
+    return plain_c + cythonize(
         modules,
         language_level=3,
         compiler_directives={"boundscheck": False, "wraparound": False, "cdivision": True, "embedsignature": True},

@@ -9,9 +9,9 @@ if [ ! -x "$STROM_PYTHON" ]; then
     echo "[strom] creating virtualenv in $STROM_VENV" >&2
     python3 -m venv "$STROM_VENV" >&2 || { echo "[strom] error: python3 -m venv failed (need Python >= 3.11 with venv)" >&2; exit 1; }
 fi
-# Reinstall when the dependencies or the compiled accelerators (setup.py, *.pyx) changed since the last install.
+# Reinstall when the dependencies or the compiled accelerators (setup.py, *.pyx, _crc32c.c) changed since the last install.
 if [ ! -f "$_strom_stamp" ] || [ "$STROM_HOME/pyproject.toml" -nt "$_strom_stamp" ] || [ "$STROM_HOME/setup.py" -nt "$_strom_stamp" ] \
-    || [ -n "$(find "$STROM_HOME/src" -name '*.pyx' -newer "$_strom_stamp" -print -quit)" ]; then
+    || [ -n "$(find "$STROM_HOME/src" \( -name '*.pyx' -o -name '_crc32c.c' \) -newer "$_strom_stamp" -print -quit)" ]; then
     extra=""
     [ "$1" = "test" ] && extra="[test]"
     echo "[strom] installing strom${extra} into $STROM_VENV" >&2

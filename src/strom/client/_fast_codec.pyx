@@ -19,8 +19,7 @@ from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
-import crc32c as _crc32c
-
+from strom import checksum as _crc32c
 from strom.protocol import compression
 from strom.protocol.errors import CorruptMessage
 

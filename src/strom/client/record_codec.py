@@ -13,9 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import crc32c as _crc32c
-
 from strom import _native
+from strom import checksum as _crc32c
 from strom.client.types import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, Message
 from strom.protocol import compression
 from strom.protocol.errors import CorruptMessage

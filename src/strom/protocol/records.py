@@ -15,8 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import crc32c as _crc32c
-
+from strom import checksum as _crc32c
 from strom.protocol import compression
 from strom.protocol import primitives as p
 from strom.protocol.errors import CorruptMessage

@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import crc32c
-
+from strom import checksum as crc32c
 from strom.protocol import compression
 from strom.protocol import primitives as p
 from strom.protocol.errors import CorruptMessage

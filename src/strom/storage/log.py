@@ -15,8 +15,7 @@ import threading
 from pathlib import Path
 from typing import NamedTuple
 
-from crc32c import crc32c
-
+from strom.checksum import crc32c
 from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
 from strom.protocol.records import (
     BATCH_HEADER_SIZE,

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import crc32c
-
+from strom import checksum as crc32c
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import BatchHeader
 

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import crc32c
-
+from strom import checksum as crc32c
 from strom.protocol.errors import CorruptMessage
 from strom.protocol.records import BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD, BatchHeader, read_batch_header
 
