@@ -39,6 +39,7 @@ NO_PRODUCER_ID = -1
 NO_SEQUENCE = -1
 
 _HEADER = struct.Struct(">qiibIhiqqqhii")
+BATCH_HEADER_STRUCT = _HEADER  # the v2 header's fields in BatchHeader's order, for callers that unpack into locals
 _I64 = struct.Struct(">q")
 _I32 = struct.Struct(">i")
 _U32 = struct.Struct(">I")

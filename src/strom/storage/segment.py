@@ -207,23 +207,57 @@ class Segment:
     def _track(self, header: BatchHeader, position: int, base_offset: int) -> None:
         """Updates in-memory state for a batch at `position` whose offsets start at `base_offset` (the
         header may be the one the producer sent, before its base offset was assigned)."""
+        self._track_batch(
+            position,
+            header.batch_length + LOG_OVERHEAD,
+            base_offset + header.last_offset_delta,
+            header.base_timestamp,
+            header.max_timestamp,
+        )
+
+    def _track_batch(self, position: int, size: int, last_offset: int, base_timestamp: int, max_timestamp: int) -> None:
+        """The bookkeeping of one batch: sparse index entries every index.interval.bytes, max timestamp,
+        next offset."""
         if self.first_batch_timestamp is None:
-            self.first_batch_timestamp = header.base_timestamp
-        last_offset = base_offset + header.last_offset_delta
-        max_timestamp = header.max_timestamp
+            self.first_batch_timestamp = base_timestamp
         positions = self.index_positions
         if self._bytes_since_index >= self.index_interval_bytes or not positions:
             if not positions or position > positions[-1]:
                 self.index_offsets.append(last_offset)
                 positions.append(position)
-                if max_timestamp > (self.time_entries[-1][0] if self.time_entries else -1):
-                    self.time_entries.append((max_timestamp, last_offset))
-            self._bytes_since_index = 0
-        self._bytes_since_index += header.batch_length + LOG_OVERHEAD
+                time_entries = self.time_entries
+                if max_timestamp > (time_entries[-1][0] if time_entries else -1):
+                    time_entries.append((max_timestamp, last_offset))
+            self._bytes_since_index = size
+        else:
+            self._bytes_since_index += size
         if max_timestamp > self.max_timestamp:
             self.max_timestamp = max_timestamp
             self.offset_of_max_timestamp = last_offset
         self.next_offset = last_offset + 1
+
+    def append_batch(
+        self, data: Buffer | list[Buffer], size: int, last_offset: int, base_timestamp: int, max_timestamp: int, defer_write: bool
+    ) -> None:
+        """append() of one validated batch whose header fields the caller already holds: the produce fast
+        path (PartitionLog.append_as_leader), with no per-batch tuples to build."""
+        start = self.size
+        with self._write_lock:  # a flush on a worker thread may be writing the deferred pieces right now
+            unwritten = self._unwritten
+            if defer_write or unwritten:
+                if type(data) is list:
+                    unwritten += data
+                else:
+                    unwritten.append(data)
+            else:
+                self._write_at(data, start, size)
+                self._written_size = start + size
+        self.size = start + size
+        self._track_batch(start, size, last_offset, base_timestamp, max_timestamp)
+        if self._unwritten and (not defer_write or self.size - self._written_size >= _MAX_UNWRITTEN):
+            self.write_unwritten()
+        if len(self.index_positions) - self._index_written >= _PENDING_INDEX_ENTRIES:
+            self.write_pending_indexes()
 
     def append(
         self,
