@@ -264,6 +264,7 @@ class Broker:
         if self.cluster is not None:
             await self.cluster.start()
         import strom.broker.group_service  # noqa: F401 - registers the group coordinator's start-up hook
+        import strom.broker.transaction_service  # noqa: F401 - after the group's: markers complete txn offsets
 
         for hook in STARTUP_HOOKS:
             await hook(self)

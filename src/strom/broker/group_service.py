@@ -26,8 +26,9 @@ from strom.coordination.offsets import (
     offset_value,
     partition_for,
 )
+from strom.coordination.transaction_offsets import committed_records
 from strom.protocol.errors import ErrorCode
-from strom.protocol.records import BatchBuilder, iter_all_records
+from strom.protocol.records import BatchBuilder
 
 log = logging.getLogger("kafka.coordinator.group.GroupCoordinator")
 
@@ -113,7 +114,7 @@ class GroupService:
             if part is None:
                 continue
             data = part.log.read_bytes(part.log.log_start_offset)
-            for _, record in iter_all_records(data):
+            for record in committed_records(data):
                 try:
                     self.offsets.apply_record(record.key, record.value)
                     count += 1
@@ -189,7 +190,7 @@ class GroupService:
         part = self.broker.partitions.get((OFFSETS_TOPIC, index))
         if part is None:
             return
-        for _, record in iter_all_records(part.log.read_bytes(part.log.log_start_offset)):
+        for record in committed_records(part.log.read_bytes(part.log.log_start_offset)):
             try:
                 self.offsets.apply_record(record.key, record.value)
             except Exception:

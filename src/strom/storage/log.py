@@ -35,6 +35,7 @@ from strom.storage.config import LogConfig
 from strom.storage.epoch_cache import LeaderEpochCache
 from strom.storage.producer_state import ProducerStateManager
 from strom.storage.segment import Buffer, FileSlice, Segment
+from strom.storage.txn_index import TxnIndex, control_type
 
 # the first 16 bytes of a batch, the part an append rewrites: base offset, batch length, partition leader epoch
 _REWRITTEN = struct.Struct(">qii")
@@ -81,6 +82,7 @@ class PartitionLog:
         self._high_watermark = 0
         self.leader_epoch_cache = LeaderEpochCache(directory / "leader-epoch-checkpoint")
         self.producer_state = ProducerStateManager()
+        self.txn_index = TxnIndex(directory)  # aborted transactions (.txnindex files)
         self.unflushed_messages = 0
         self.last_flush_ms = clock.monotonic_ms()
         # the cleaner thread swaps segments while the event loop appends and reads: both take this lock
@@ -134,6 +136,7 @@ class PartitionLog:
         log.recovery_point = log.log_end_offset
         log._high_watermark = log.log_end_offset
         log.leader_epoch_cache.truncate_from_end(log.log_end_offset)
+        log.txn_index = TxnIndex.load(directory)
         log.producer_state.load(directory, log)
         return log
 
@@ -277,7 +280,7 @@ class PartitionLog:
             latest_epoch = self.leader_epoch_cache.latest_epoch
             if leader_epoch >= 0 and (latest_epoch is None or leader_epoch > latest_epoch):
                 self.leader_epoch_cache.assign(leader_epoch, first)
-            self._append(data, placed, len(batches), count, defer_write)
+            self._append(data, placed, len(batches), count, defer_write, batches)
         return AppendResult(first, next_offset - 1, append_time, self.log_start_offset, count)
 
     @staticmethod
@@ -335,19 +338,43 @@ class PartitionLog:
                 ):
                     self.leader_epoch_cache.assign(header.partition_leader_epoch, header.base_offset)
             count = sum(h.records_count for _, h in found)
-            self._append(batches, [(pos, h, h.base_offset) for pos, h in found], len(batches), count)
+            self._append(batches, [(pos, h, h.base_offset) for pos, h in found], len(batches), count, source=batches)
         return AppendResult(first, found[-1][1].last_offset, -1, self.log_start_offset, count)
 
     def _append(
-        self, data: Buffer | list[Buffer], placed: list[tuple[int, BatchHeader, int]], size: int, count: int, defer_write: bool = False
+        self,
+        data: Buffer | list[Buffer],
+        placed: list[tuple[int, BatchHeader, int]],
+        size: int,
+        count: int,
+        defer_write: bool = False,
+        source: Buffer | None = None,
     ) -> None:
-        """Writes batches at the log end (rolling first if due) and records them; caller holds `lock`."""
+        """Writes batches at the log end (rolling first if due) and records them; caller holds `lock`.
+        `source` holds the batches at the positions in `placed` (a marker's control record is read there)."""
         self._maybe_roll(size)
         self.segments[-1].append(data, placed, size, defer_write)
-        for _, header, base in placed:
+        for pos, header, base in placed:
             if header.producer_id >= 0:
                 self.producer_state.record(header, base)
+                if header.attributes & 0x10:  # transactional: open or close the producer's transaction
+                    marker = control_type(source, pos) if header.is_control and source is not None else -1
+                    aborted = self.producer_state.track_txn(header, base, marker)
+                    if aborted is not None:
+                        self.txn_index.append(self.segments[-1].base_offset, aborted)
         self.unflushed_messages += count
+
+    @property
+    def last_stable_offset(self) -> int:
+        """Where read_committed consumers stop: the first offset of the oldest open transaction, at most the
+        high watermark."""
+        first = self.producer_state.open_txns.first_unstable_offset()
+        hw = self._high_watermark
+        return hw if first is None or first > hw else first
+
+    def aborted_transactions(self, start: int, end: int) -> list[tuple[int, int]]:
+        """(producer id, first offset) of aborted transactions overlapping [start, end): for Fetch."""
+        return [(a.producer_id, a.first_offset) for a in self.txn_index.collect(start, end)]
 
     def write_buffered(self) -> None:
         """Writes the appends made with defer_write, in one system call. If the disk refuses, the log goes
@@ -539,6 +566,7 @@ class PartitionLog:
         self.recovery_point = offset
         self.leader_epoch_cache.clear()
         self.producer_state.clear()
+        self.txn_index.drop_segments_below(1 << 63)
 
     def delete_records_before(self, offset: int) -> int:
         """DeleteRecords: moves the log start offset forward (whole segments below it go at retention)."""
@@ -565,6 +593,8 @@ class PartitionLog:
         seg.close_index_files()
         seg.unlink_files()
         (self.directory / f"{seg.base_offset:020d}.snapshot").unlink(missing_ok=True)
+        if self.txn_index.by_segment:
+            self.txn_index.drop_segments_below(self.segments[0].base_offset)
         self.retired.append((self.clock.monotonic_ms(), seg))
 
     def enforce_retention(self, now_ms: int) -> int:

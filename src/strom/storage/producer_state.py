@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from strom import checksum as crc32c
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import BatchHeader
+from strom.storage.txn_index import CONTROL_ABORT, AbortedTxn, OpenTransactions, control_type
 
 if TYPE_CHECKING:
     from strom.storage.log import PartitionLog
@@ -44,6 +45,7 @@ class ProducerEntry:
     # (first seq, last seq, first offset, last offset)
     last_timestamp: int = -1
     coordinator_epoch: int = -1
+    current_txn_first_offset: int = -1  # only as read from a snapshot: OpenTransactions holds the live value
 
     @property
     def last_seq(self) -> int:
@@ -53,15 +55,33 @@ class ProducerEntry:
 class ProducerStateManager:
     def __init__(self) -> None:
         self.producers: dict[int, ProducerEntry] = {}
+        self.open_txns = OpenTransactions()
 
     def clear(self) -> None:
         self.producers.clear()
+        self.open_txns.clear()
+
+    def track_txn(self, h: BatchHeader, base_offset: int, marker: int) -> AbortedTxn | None:
+        """A transactional batch opens its producer's transaction on this partition; a marker (`marker` is
+        its control type, -1 for data) closes it. Returns the aborted transaction an ABORT marker ends."""
+        if marker < 0:
+            self.open_txns.begin(h.producer_id, base_offset)
+            return None
+        first = self.open_txns.end(h.producer_id)
+        if marker != CONTROL_ABORT or first is None:
+            return None
+        stable = self.open_txns.first_unstable_offset()
+        return AbortedTxn(h.producer_id, first, base_offset, stable if stable is not None else base_offset + 1)
 
     def check(self, found: list[tuple[int, BatchHeader]]) -> tuple[int, int] | None:
         """Validates sequences; returns (first, last offset) of the original if this is a duplicate."""
         for _, h in found:
             if h.producer_id < 0 or h.base_sequence < 0:
                 continue
+            if not h.is_transactional and h.producer_id in self.open_txns.first_offsets:
+                raise KafkaError(
+                    ErrorCode.INVALID_TXN_STATE, f"producer {h.producer_id} wrote a non-transactional batch inside its open transaction"
+                )
             entry = self.producers.get(h.producer_id)
             if entry is None:
                 if h.base_sequence != 0:
@@ -112,7 +132,7 @@ class ProducerStateManager:
         """Writes `<offset>.snapshot` atomically (Kafka's format: the last batch of each producer)."""
         path = directory / f"{offset:020d}.snapshot"
         tmp = path.with_suffix(".snapshot.tmp")
-        tmp.write_bytes(encode_snapshot(self.producers))
+        tmp.write_bytes(encode_snapshot(self.producers, self.open_txns.first_offsets))
         os.replace(tmp, path)
         for old in directory.glob("*.snapshot"):
             if old != path:
@@ -120,7 +140,7 @@ class ProducerStateManager:
 
     def load(self, directory: Path, log: PartitionLog) -> None:
         """Latest readable snapshot at or below the LEO, then batch headers after it."""
-        self.producers.clear()
+        self.clear()
         start = log.log_start_offset
         for snap in sorted(directory.glob("*.snapshot"), reverse=True):
             try:
@@ -129,25 +149,38 @@ class ProducerStateManager:
                     continue
                 self.producers = decode_snapshot(snap.read_bytes())
                 start = offset
+                for pid, entry in self.producers.items():
+                    if entry.current_txn_first_offset >= 0:
+                        self.open_txns.begin(pid, entry.current_txn_first_offset)
                 break
             except (ValueError, OSError):  # CorruptSnapshot is a ValueError; an old or foreign file too
                 continue
         self._replay(log, start)
 
     def rebuild(self, log: PartitionLog) -> None:
-        self.producers.clear()
+        self.clear()
         self._replay(log, log.log_start_offset)
 
     def _replay(self, log: PartitionLog, from_offset: int) -> None:
+        """Batch headers from `from_offset` (and the control record of each transaction marker): sequences,
+        open transactions and the aborted-transaction index past that offset are rebuilt."""
+        log.txn_index.truncate_from(from_offset)
         for seg in log.segments:
             cached, seg.recovered_producer_batches = seg.recovered_producer_batches, None
             if seg.next_offset <= from_offset:
                 continue
             headers = cached if cached is not None else seg.batch_headers()
-            self.update([(p, h) for p, h in headers if h.base_offset >= from_offset and h.producer_id >= 0])
+            found = [(p, h) for p, h in headers if h.base_offset >= from_offset and h.producer_id >= 0]
+            self.update(found)
+            for pos, h in found:
+                if h.is_transactional:
+                    marker = control_type(seg.read_bytes(pos, 128)) if h.is_control else -1
+                    aborted = self.track_txn(h, h.base_offset, marker)
+                    if aborted is not None:
+                        log.txn_index.append(seg.base_offset, aborted)
 
 
-def encode_snapshot(producers: dict[int, ProducerEntry]) -> bytes:
+def encode_snapshot(producers: dict[int, ProducerEntry], txn_first_offsets: dict[int, int] | None = None) -> bytes:
     body = bytearray(_SNAP_COUNT.pack(len(producers)))
     for pid, entry in producers.items():
         if entry.batches:
@@ -155,7 +188,8 @@ def encode_snapshot(producers: dict[int, ProducerEntry]) -> bytes:
             delta = (last_seq - first_seq) & 0x7FFFFFFF
         else:  # a producer known only from a batch without sequences (transaction marker)
             last_seq, last_off, delta = -1, -1, 0
-        body += _SNAP_ENTRY.pack(pid, entry.epoch, last_seq, last_off, delta, entry.last_timestamp, entry.coordinator_epoch, -1)
+        txn_first = txn_first_offsets.get(pid, -1) if txn_first_offsets else -1
+        body += _SNAP_ENTRY.pack(pid, entry.epoch, last_seq, last_off, delta, entry.last_timestamp, entry.coordinator_epoch, txn_first)
     return _SNAP_HEAD.pack(SNAPSHOT_VERSION, crc32c.crc32c(body)) + bytes(body)
 
 
@@ -172,8 +206,8 @@ def decode_snapshot(data: bytes) -> dict[int, ProducerEntry]:
     if count < 0 or len(body) != _SNAP_COUNT.size + count * _SNAP_ENTRY.size:
         raise CorruptSnapshot("snapshot length does not match its entry count")
     producers: dict[int, ProducerEntry] = {}
-    for pid, epoch, last_seq, last_off, delta, ts, coord_epoch, _txn_first in _SNAP_ENTRY.iter_unpack(body[_SNAP_COUNT.size :]):
-        entry = ProducerEntry(epoch, last_timestamp=ts, coordinator_epoch=coord_epoch)
+    for pid, epoch, last_seq, last_off, delta, ts, coord_epoch, txn_first in _SNAP_ENTRY.iter_unpack(body[_SNAP_COUNT.size :]):
+        entry = ProducerEntry(epoch, last_timestamp=ts, coordinator_epoch=coord_epoch, current_txn_first_offset=txn_first)
         if last_seq >= 0:
             entry.batches.append(((last_seq - delta) & 0x7FFFFFFF, last_seq, last_off - delta, last_off))
         producers[pid] = entry

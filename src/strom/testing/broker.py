@@ -28,6 +28,7 @@ class BrokerProcess(ServerProcess):
             "listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
             "log.dirs": str(self.base / "data"),
             "offsets.topic.num.partitions": "5",
+            "transaction.state.log.num.partitions": "5",
             "group.initial.rebalance.delay.ms": "0",
             **(overrides or {}),
         }

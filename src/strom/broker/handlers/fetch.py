@@ -16,9 +16,20 @@ from strom.broker.fetch_sessions import FetchContext, FetchSessionCache
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import batches_to_legacy
-from strom.protocol.schema.fetch import FetchableTopicResponse, FetchResponse, PartitionData
+from strom.protocol.schema.fetch import AbortedTransaction, FetchableTopicResponse, FetchResponse, PartitionData
 
 READ_COMMITTED = 1
+
+
+def _aborted(plog: Any, fetch_offset: int, records: Any) -> list[AbortedTransaction]:
+    """Aborted transactions overlapping what a read_committed consumer reads (up to the LSO): it drops
+    their batches. Most logs have none, and then this costs one dict check."""
+    if records is None or not plog.txn_index.by_segment:
+        return []
+    return [
+        AbortedTransaction(producer_id=pid, first_offset=first)
+        for pid, first in plog.aborted_transactions(fetch_offset, plog.last_stable_offset)
+    ]
 
 
 def _session_cache(broker: Any) -> FetchSessionCache:
@@ -57,6 +68,7 @@ def _read_all(ctx: Any, request: Any, topics: list[tuple[Any, str | None]]) -> t
     version = ctx.api_version
     replica_id = _replica_id(request, version)
     is_consumer = replica_id < 0
+    read_committed = version >= 4 and request.isolation_level == READ_COMMITTED
     budget = request.max_bytes if version >= 3 else 0x7FFFFFFF
     total = 0
     keys = []
@@ -99,7 +111,7 @@ def _read_all(ctx: Any, request: Any, topics: list[tuple[Any, str | None]]) -> t
                 if budget - total > 0 or total == 0:
                     max_bytes = min(fp.partition_max_bytes, max(budget - total, 0)) if total else fp.partition_max_bytes
                     if max_bytes > 0 or total == 0:
-                        bound = hw if is_consumer else plog.log_end_offset
+                        bound = (plog.last_stable_offset if read_committed else hw) if is_consumer else plog.log_end_offset
                         records = plog.read(fp.fetch_offset, max(max_bytes, 1), bound, min_one_batch=total == 0)
                         if records is not None:
                             total += records.size
@@ -114,9 +126,9 @@ def _read_all(ctx: Any, request: Any, topics: list[tuple[Any, str | None]]) -> t
                     partition_index=fp.partition,
                     error_code=code,
                     high_watermark=hw,
-                    last_stable_offset=hw,
+                    last_stable_offset=plog.last_stable_offset,
                     log_start_offset=plog.log_start_offset,
-                    aborted_transactions=[] if request.isolation_level == READ_COMMITTED else None,
+                    aborted_transactions=_aborted(plog, fp.fetch_offset, records) if read_committed else None,
                     records=records if records is not None else b"",  # Kafka sends empty, never null
                 )
             )

@@ -1,4 +1,5 @@
-"""FindCoordinator (10): this broker coordinates every group (single broker); v4+ answers batched keys."""
+"""FindCoordinator (10): this broker coordinates every group and transactional id (single broker); v4+
+answers batched keys."""
 
 from __future__ import annotations
 
@@ -17,7 +18,16 @@ async def _answer(ctx: Any, key_type: int, key: str = "") -> tuple[int, str | No
     if key_type not in (GROUP_KEY, TXN_KEY):
         return ErrorCode.INVALID_REQUEST, f"Unknown coordinator type {key_type}", -1, "", -1
     if key_type == TXN_KEY:
-        return ErrorCode.COORDINATOR_NOT_AVAILABLE, "transactions are not supported yet", -1, "", -1
+        if not key:
+            return ErrorCode.INVALID_REQUEST, "transactional id must not be empty", -1, "", -1
+        if ctx.broker.cluster is not None:
+            return ErrorCode.COORDINATOR_NOT_AVAILABLE, "transactions are not supported in ZooKeeper mode yet", -1, "", -1
+        service = ctx.broker.services.get("txn")
+        if service is None:
+            return ErrorCode.COORDINATOR_NOT_AVAILABLE, "the transaction coordinator is loading", -1, "", -1
+        service.ensure_topic()
+        host, port = advertised_endpoint(ctx)
+        return ErrorCode.NONE, None, ctx.broker.broker_id, host, port
     if "group" not in ctx.broker.services:
         return ErrorCode.COORDINATOR_NOT_AVAILABLE, "the group coordinator is loading", -1, "", -1
     if ctx.broker.cluster is not None:

@@ -13,11 +13,13 @@ from strom.protocol.schema.list_offsets import (
 )
 
 LATEST, EARLIEST, MAX_TIMESTAMP = -1, -2, -3
+READ_COMMITTED = 1
 
 
 @handles(2)
 async def handle(ctx: Any, request: Any) -> ListOffsetsResponse:
     broker = ctx.broker
+    isolation = request.isolation_level if ctx.api_version >= 2 else 0
     topics = []
     for t in request.topics:
         parts = []
@@ -37,8 +39,10 @@ async def handle(ctx: Any, request: Any) -> ListOffsetsResponse:
                 continue
             plog = part.log
             ts, offset = -1, -1
+            # read_committed consumers see up to the last stable offset, others up to the high watermark
+            visible = plog.last_stable_offset if isolation == READ_COMMITTED else plog.high_watermark
             if p.timestamp == LATEST:
-                offset = plog.high_watermark if request.replica_id < 0 else plog.log_end_offset
+                offset = visible if request.replica_id < 0 else plog.log_end_offset
             elif p.timestamp == EARLIEST:
                 offset = plog.log_start_offset
             elif p.timestamp == MAX_TIMESTAMP:
@@ -48,7 +52,7 @@ async def handle(ctx: Any, request: Any) -> ListOffsetsResponse:
                 continue
             else:
                 found = plog.offset_for_timestamp(p.timestamp)
-                if found is not None and found[0] < plog.high_watermark:
+                if found is not None and found[0] < visible:
                     offset, ts = found
             parts.append(
                 ListOffsetsPartitionResponse(

@@ -11,7 +11,15 @@ from typing import Any
 from strom.broker.handlers import handles
 from strom.protocol import compression
 from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
-from strom.protocol.records import BatchBuilder, is_legacy_message_set, iter_batch_headers, iter_records, legacy_to_batch
+from strom.protocol.records import (
+    BATCH_HEADER_SIZE,
+    BatchBuilder,
+    is_legacy_message_set,
+    iter_batch_headers,
+    iter_records,
+    legacy_to_batch,
+    read_batch_header,
+)
 from strom.protocol.schema.produce import PartitionProduceResponse, ProduceResponse, TopicProduceResponse
 
 log = logging.getLogger("kafka.server.ReplicaManager")
@@ -38,6 +46,24 @@ def _recompress(data: bytes | memoryview, codec_name: str) -> bytes:
     return bytes(out)
 
 
+def _verify_transactional(broker: Any, txn_id: str, topic: str, index: int, records: Any) -> int:
+    """Kafka 3.6+'s transaction verification: a transactional batch is accepted only for a partition its
+    producer added to its ongoing transaction (else a late write of an aborted or timed-out transaction
+    would open a transaction no marker ever closes). Without a local coordinator (ZooKeeper mode) the
+    write is accepted, as before Kafka 3.6."""
+    service = broker.services.get("txn")
+    if service is None or not broker.config["transaction.partition.verification.enable"] or len(records) < BATCH_HEADER_SIZE:
+        return ErrorCode.NONE
+    try:
+        header = read_batch_header(records)
+    except CorruptMessage:
+        return ErrorCode.NONE  # the append rejects it with CORRUPT_MESSAGE
+    if not header.is_transactional:
+        return ErrorCode.NONE
+    code = service.coordinator.verify_partition(txn_id, header.producer_id, header.producer_epoch, (topic, index))
+    return int(code)
+
+
 def _error(index: int, code: int, message: str | None = None) -> PartitionProduceResponse:
     return PartitionProduceResponse(index=index, error_code=code, base_offset=-1, error_message=message)
 
@@ -52,14 +78,12 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
     waiting: list[tuple[Any, int, list[PartitionProduceResponse], int]] = []  # acks=all: (partition, offset, list, slot)
     deferred: list[tuple[Any, list[PartitionProduceResponse], int]] = []  # group commit: (log, list, slot)
     group_commit = broker.group_commit
+    txn_id = request.transactional_id
     for topic in request.topic_data:
         parts = []
         for pd in topic.partition_data:
             if acks not in (-1, 0, 1):
                 parts.append(_error(pd.index, ErrorCode.INVALID_REQUIRED_ACKS))
-                continue
-            if request.transactional_id is not None:
-                parts.append(_error(pd.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "transactions are not supported yet"))
                 continue
             part = broker.partitions.get((topic.name, pd.index))
             if part is None:
@@ -71,6 +95,11 @@ async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
             if pd.records is None or len(pd.records) == 0:
                 parts.append(_error(pd.index, ErrorCode.CORRUPT_MESSAGE, "no records"))
                 continue
+            if txn_id is not None:
+                code = _verify_transactional(broker, txn_id, topic.name, pd.index, pd.records)
+                if code:
+                    parts.append(_error(pd.index, code))
+                    continue
             plog = part.log
             if acks == -1 and len(part.isr) < plog.config.min_insync_replicas:
                 parts.append(_error(pd.index, ErrorCode.NOT_ENOUGH_REPLICAS))

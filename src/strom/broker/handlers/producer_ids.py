@@ -1,22 +1,49 @@
-"""InitProducerId (22): producer ids for idempotent producers, allocated and persisted by the broker.
-
-Transactional ids are not supported yet: such requests get TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-instead of a producer id that would pretend to be transactional.
-"""
+"""InitProducerId (22): producer ids for idempotent producers, and for transactional ones through the
+transaction coordinator (epoch bumps fence older producers of the same transactional id)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from strom.broker.handlers import handles
+from strom.broker.handlers.txn_context import fenced_code, not_here, txn_service
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema.init_producer_id import InitProducerIdResponse
+
+
+async def _transactional(ctx: Any, request: Any) -> InitProducerIdResponse:
+    broker = ctx.broker
+    service = txn_service(broker)
+    if service is None:
+        return InitProducerIdResponse(error_code=not_here(broker), producer_id=-1, producer_epoch=-1)
+    if not request.transactional_id:
+        return InitProducerIdResponse(error_code=ErrorCode.INVALID_REQUEST, producer_id=-1, producer_epoch=-1)
+    service.ensure_topic()
+    fresh: list[int] = []
+    if service.coordinator.describe(request.transactional_id) is None or request.producer_id >= 0:
+        fresh.append(await broker.admin(broker.metadata.allocate_producer_id))  # used only if a new id is due
+
+    def new_producer_id() -> int:
+        return fresh.pop() if fresh else broker.metadata.allocate_producer_id()
+
+    code, pid, epoch = service.coordinator.init_producer_id(
+        service.now_ms(),
+        request.transactional_id,
+        request.transaction_timeout_ms,
+        request.producer_id,
+        request.producer_epoch,
+        new_producer_id,
+    )
+    stored = await service.settle()
+    if code == ErrorCode.NONE and stored:
+        code, pid, epoch = stored, -1, -1
+    return InitProducerIdResponse(error_code=fenced_code(code, ctx.api_version, 4), producer_id=pid, producer_epoch=epoch)
 
 
 @handles(22)
 async def handle(ctx: Any, request: Any) -> InitProducerIdResponse:
     if request.transactional_id is not None:
-        return InitProducerIdResponse(error_code=ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producer_id=-1, producer_epoch=-1)
+        return await _transactional(ctx, request)
     if request.producer_id >= 0:
         # KIP-360: an idempotent producer may bump its own epoch after an error
         epoch = request.producer_epoch + 1

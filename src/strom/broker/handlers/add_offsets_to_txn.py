@@ -1,0 +1,33 @@
+"""AddOffsetsToTxn (25): the group's __consumer_offsets partition joins the transaction, so the offsets
+a consume-transform-produce loop commits (TxnOffsetCommit) commit or abort with its output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.txn_context import fenced_code, not_here, txn_service
+from strom.coordination.offsets import partition_for
+from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import add_offsets_to_txn as schema
+
+
+@handles(schema.API_KEY)
+async def handle(ctx: Any, request: Any) -> Any:
+    from strom.broker.broker import OFFSETS_TOPIC
+
+    broker = ctx.broker
+    service = txn_service(broker)
+    if service is None:
+        return schema.AddOffsetsToTxnResponse(error_code=not_here(broker))
+    if not request.group_id:
+        return schema.AddOffsetsToTxnResponse(error_code=ErrorCode.INVALID_GROUP_ID)
+    groups = broker.services.get("group")
+    if groups is None:
+        return schema.AddOffsetsToTxnResponse(error_code=ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
+    partition = (OFFSETS_TOPIC, partition_for(request.group_id, groups.num_partitions))
+    code = service.coordinator.add_partitions(
+        service.now_ms(), request.transactional_id, request.producer_id, request.producer_epoch, [partition]
+    )
+    stored = await service.settle()
+    return schema.AddOffsetsToTxnResponse(error_code=fenced_code(code or stored, ctx.api_version, 2))

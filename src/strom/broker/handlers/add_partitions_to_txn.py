@@ -1,0 +1,63 @@
+"""AddPartitionsToTxn (24): a producer names the partitions it is about to write in its transaction.
+
+v0-3 carry one transaction (the producer's own call); v4+ carry a batch of transactions, and with
+verify_only a partition leader asks whether a partition is already part of one (Kafka 3.6+'s check).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.txn_context import fenced_code, not_here, txn_service
+from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import add_partitions_to_txn as schema
+
+
+def _results(topics: Any, codes: dict[tuple[str, int], int]) -> list[Any]:
+    return [
+        schema.AddPartitionsToTxnTopicResult(
+            name=t.name,
+            results_by_partition=[
+                schema.AddPartitionsToTxnPartitionResult(partition_index=p, partition_error_code=codes[(t.name, p)]) for p in t.partitions
+            ],
+        )
+        for t in topics
+    ]
+
+
+async def _one(ctx: Any, txn_id: str, producer_id: int, epoch: int, topics: Any, verify_only: bool) -> dict[tuple[str, int], int]:
+    broker = ctx.broker
+    service = txn_service(broker)
+    wanted = [(t.name, p) for t in topics for p in t.partitions]
+    if service is None:
+        return dict.fromkeys(wanted, not_here(broker))
+    unknown = {tp for tp in wanted if tp not in broker.partitions and not _exists(broker, tp)}
+    if unknown:  # Kafka: the unknown ones fail, the rest are not attempted
+        return {tp: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if tp in unknown else ErrorCode.OPERATION_NOT_ATTEMPTED for tp in wanted}
+    if verify_only:
+        return {tp: service.coordinator.verify_partition(txn_id, producer_id, epoch, tp) for tp in wanted}
+    code = service.coordinator.add_partitions(service.now_ms(), txn_id, producer_id, epoch, wanted)
+    stored = await service.settle()
+    code = fenced_code(code or stored, ctx.api_version, 2)
+    return dict.fromkeys(wanted, code)
+
+
+def _exists(broker: Any, tp: tuple[str, int]) -> bool:
+    topic = broker.metadata.topics.get(tp[0])
+    return topic is not None and tp[1] in topic.partitions
+
+
+@handles(schema.API_KEY)
+async def handle(ctx: Any, request: Any) -> Any:
+    if ctx.api_version <= 3:
+        topics = request.v3_and_below_topics
+        codes = await _one(
+            ctx, request.v3_and_below_transactional_id, request.v3_and_below_producer_id, request.v3_and_below_producer_epoch, topics, False
+        )
+        return schema.AddPartitionsToTxnResponse(results_by_topic_v3_and_below=_results(topics, codes))
+    results = []
+    for txn in request.transactions:
+        codes = await _one(ctx, txn.transactional_id, txn.producer_id, txn.producer_epoch, txn.topics, txn.verify_only)
+        results.append(schema.AddPartitionsToTxnResult(transactional_id=txn.transactional_id, topic_results=_results(txn.topics, codes)))
+    return schema.AddPartitionsToTxnResponse(error_code=0, results_by_transaction=results)

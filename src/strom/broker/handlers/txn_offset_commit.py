@@ -1,0 +1,81 @@
+"""TxnOffsetCommit (28): a transactional producer commits a group's offsets inside its transaction.
+
+They are written to the group's __consumer_offsets partition as a transactional batch of the producer and
+become visible to the group (OffsetFetch) only when the transaction's COMMIT marker lands there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strom.broker.handlers import handles
+from strom.broker.handlers.txn_context import fenced_code, not_here, txn_service
+from strom.coordination.offsets import CommittedOffset, partition_for
+from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import txn_offset_commit as schema
+
+
+def _group_error(ctx: Any, request: Any, service: Any, groups: Any) -> int:
+    from strom.broker.broker import OFFSETS_TOPIC
+
+    if not request.group_id:
+        return ErrorCode.INVALID_GROUP_ID
+    if not groups.is_coordinator(request.group_id):
+        return ErrorCode.NOT_COORDINATOR
+    partition = (OFFSETS_TOPIC, partition_for(request.group_id, groups.num_partitions))
+    code = service.coordinator.verify_partition(request.transactional_id, request.producer_id, request.producer_epoch, partition)
+    if code == ErrorCode.INVALID_PRODUCER_EPOCH:
+        return fenced_code(ErrorCode.PRODUCER_FENCED, ctx.api_version, 3)
+    if code:
+        return code
+    # v3+ (KIP-447): a member of a live generation must still be in it
+    if ctx.api_version >= 3 and request.generation_id >= 0:
+        if groups.consumer_group(request.group_id) is not None:
+            return int(groups.consumer.validate_offset_commit(request.group_id, request.member_id, request.generation_id, 9))
+        return int(
+            groups.coordinator.validate_offset_commit(
+                service.now_ms(), request.group_id, request.generation_id, request.member_id, request.group_instance_id
+            )
+        )
+    return ErrorCode.NONE
+
+
+@handles(schema.API_KEY)
+async def handle(ctx: Any, request: Any) -> Any:
+    broker = ctx.broker
+    service = txn_service(broker)
+    groups = broker.services.get("group")
+    if service is None or groups is None:
+        group_error: int = not_here(broker)
+    else:
+        group_error = _group_error(ctx, request, service, groups)
+    max_metadata = int(broker.config["offset.metadata.max.bytes"])
+    now = service.now_ms() if service is not None else 0
+    topics = []
+    entries: list[tuple[str, int, CommittedOffset]] = []
+    for t in request.topics:
+        parts = []
+        known = broker.metadata.topics.get(t.name)
+        for p in t.partitions:
+            metadata = p.committed_metadata or ""
+            if group_error:
+                code = group_error
+            elif known is None or p.partition_index not in known.partitions:
+                code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            elif len(metadata.encode()) > max_metadata:
+                code = ErrorCode.OFFSET_METADATA_TOO_LARGE
+            else:
+                code = ErrorCode.NONE
+                epoch = p.committed_leader_epoch if ctx.api_version >= 2 else -1
+                entries.append((t.name, p.partition_index, CommittedOffset(p.committed_offset, epoch, metadata, now)))
+            parts.append(schema.TxnOffsetCommitResponsePartition(partition_index=p.partition_index, error_code=code))
+        topics.append(schema.TxnOffsetCommitResponseTopic(name=t.name, partitions=parts))
+    if entries and service is not None:
+        failed = service.commit_offsets(request.group_id, request.producer_id, request.producer_epoch, entries)
+        if failed:
+            failed = fenced_code(ErrorCode.PRODUCER_FENCED if failed == ErrorCode.INVALID_PRODUCER_EPOCH else failed, ctx.api_version, 3)
+            for topic in topics:
+                topic.partitions[:] = [
+                    schema.TxnOffsetCommitResponsePartition(partition_index=p.partition_index, error_code=p.error_code or failed)
+                    for p in topic.partitions
+                ]
+    return schema.TxnOffsetCommitResponse(topics=topics)

@@ -1,0 +1,302 @@
+"""Glue between the pure transaction coordinator and the broker: `__transaction_state`, markers, timers.
+
+Each change of a transactional id's state is appended to its `__transaction_state` partition (Kafka's
+key/value formats) before the client is answered. Markers are control batches appended to the leader of
+each partition of the transaction; a marker on a `__consumer_offsets` partition also makes the offsets
+the transaction committed (TxnOffsetCommit) visible to their group, or drops them on abort.
+
+At start-up the topic is replayed: a transaction caught between PrepareCommit/PrepareAbort and Complete*
+by a kill -9 gets its markers again; an Ongoing one is aborted once its timeout passes
+(transaction.abort.timed.out.transaction.cleanup.interval.ms), so read_committed consumers never wait
+on a transaction forever.
+
+ZooKeeper mode has no transaction coordinator yet: FindCoordinator answers COORDINATOR_NOT_AVAILABLE for
+transactional ids there, and the partition side (markers through WriteTxnMarkers, LSO, aborted index)
+works on every broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from strom.broker.broker import OFFSETS_TOPIC, SHUTDOWN_HOOKS, STARTUP_HOOKS
+from strom.coordination.offsets import CommittedOffset, offset_key, offset_value, parse_key, parse_offset_value, partition_for
+from strom.coordination.transaction_offsets import committed_records
+from strom.coordination.transaction_records import parse_txn_key, parse_txn_value, txn_key, txn_value
+from strom.coordination.transactions import MarkerJob, TransactionCoordinator, TxnConfig, TxnMetadata
+from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.records import BatchBuilder, iter_batch_headers, iter_records
+from strom.storage.txn_index import marker_record_key, marker_record_value
+
+log = logging.getLogger("kafka.coordinator.transaction.TransactionCoordinator")
+
+TXN_TOPIC = "__transaction_state"
+TXN_APIS = (24, 25, 26, 28, 65, 66)  # AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, Describe/ListTransactions
+
+
+def build_marker(producer_id: int, epoch: int, commit: bool, coordinator_epoch: int, now_ms: int) -> bytes:
+    builder = BatchBuilder(producer_id=producer_id, producer_epoch=epoch, is_transactional=True, is_control=True)
+    builder.append(marker_record_value(coordinator_epoch), key=marker_record_key(commit), timestamp=now_ms)
+    return builder.build()
+
+
+def _metadata_of(transactional_id: str, value: Any) -> TxnMetadata:
+    parts = {(t.topic, i) for t in value.transaction_partitions or [] for i in t.partition_ids}
+    return TxnMetadata(
+        transactional_id,
+        value.producer_id,
+        value.producer_epoch,
+        value.transaction_timeout_ms,
+        value.transaction_status,
+        parts,
+        value.transaction_start_timestamp_ms,
+        value.transaction_last_update_timestamp_ms,
+    )
+
+
+class TransactionService:
+    def __init__(self, broker: Any) -> None:
+        self.broker = broker
+        cfg = broker.config
+        self.coordinator = TransactionCoordinator(TxnConfig(max_timeout_ms=int(cfg["transaction.max.timeout.ms"])))
+        self.num_partitions = int(cfg["transaction.state.log.num.partitions"])
+        self.cleanup_interval_ms = int(cfg["transaction.abort.timed.out.transaction.cleanup.interval.ms"])
+        # TxnOffsetCommit: producer id -> group id -> offsets waiting for the transaction's marker
+        self.pending_offsets: dict[int, dict[str, list[tuple[str, int, CommittedOffset]]]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    def now_ms(self) -> int:
+        return int(self.broker.clock.now_ms())
+
+    # ---- start-up -------------------------------------------------------------------------------------
+
+    def ensure_topic(self) -> None:
+        """Creates __transaction_state on first use (a broker that never sees a transaction has none)."""
+        topic = self.broker.metadata.topics.get(TXN_TOPIC)
+        if topic is None:
+            self.broker.create_topic(
+                TXN_TOPIC,
+                self.num_partitions,
+                1,
+                {
+                    "cleanup.policy": "compact",
+                    "compression.type": "uncompressed",
+                    "min.insync.replicas": "1",
+                    "unclean.leader.election.enable": "false",
+                    "segment.bytes": str(self.broker.config["transaction.state.log.segment.bytes"]),
+                },
+                internal=True,
+            )
+            topic = self.broker.metadata.topics[TXN_TOPIC]
+        self.num_partitions = len(topic.partitions)
+
+    def load(self) -> int:
+        """Replays every partition of __transaction_state (in an executor: it reads files)."""
+        count = 0
+        for index in range(self.num_partitions):
+            part = self.broker.partitions.get((TXN_TOPIC, index))
+            if part is None:
+                continue
+            for pos, header in iter_batch_headers(data := part.log.read_bytes(part.log.log_start_offset)):
+                if header.is_control:
+                    continue
+                for record in iter_records(data, pos):
+                    try:
+                        txn_id = parse_txn_key(record.key or b"")
+                        if txn_id is None:
+                            continue
+                        value = None if record.value is None else _metadata_of(txn_id, parse_txn_value(record.value))
+                        self.coordinator.apply_record(txn_id, value)
+                        count += 1
+                    except Exception:  # an unreadable record is skipped, as Kafka's loader does
+                        log.warning("Skipping unreadable record at offset %d of %s-%d", record.offset, TXN_TOPIC, index)
+        return count
+
+    def load_open_offsets(self) -> int:
+        """Offsets of transactions still open in __consumer_offsets (a restart lost them from memory):
+        their COMMIT or ABORT marker, written after the restart, settles them."""
+        groups = self.broker.services.get("group")
+        if groups is None:
+            return 0
+        count = 0
+        for index in range(groups.num_partitions):
+            part = self.broker.partitions.get((OFFSETS_TOPIC, index))
+            if part is None or not part.log.producer_state.open_txns.first_offsets:
+                continue
+            open_txns: dict[int, list[Any]] = {}
+            for _ in committed_records(part.log.read_bytes(part.log.log_start_offset), open_txns):
+                pass
+            for pid, records in open_txns.items():
+                for record in records:
+                    if record.key is None or record.value is None:
+                        continue
+                    group_id, topic, partition = parse_key(record.key)
+                    if topic is not None and partition is not None:
+                        entry = (topic, partition, parse_offset_value(record.value))
+                        self.pending_offsets.setdefault(pid, {}).setdefault(group_id, []).append(entry)
+                        count += 1
+        return count
+
+    # ---- persistence and markers ----------------------------------------------------------------------
+
+    def partition_of(self, transactional_id: str) -> int:
+        return partition_for(transactional_id, self.num_partitions)
+
+    def _persist(self) -> int:
+        """Writes the record of every id that changed. Returns an error code for the client."""
+        error = ErrorCode.NONE
+        now = self.now_ms()
+        for txn_id in self.coordinator.take_changed():
+            m = self.coordinator.describe(txn_id)
+            if m is None:
+                continue
+            part = self.broker.partitions.get((TXN_TOPIC, self.partition_of(txn_id)))
+            if part is None or not part.is_leader:
+                error = ErrorCode.NOT_COORDINATOR
+                continue
+            value = txn_value(m.producer_id, m.producer_epoch, m.timeout_ms, m.state, m.partitions_by_topic(), m.last_update_ms, m.start_ms)
+            builder = BatchBuilder()
+            builder.append(value, key=txn_key(txn_id), timestamp=now)
+            try:
+                part.log.append_as_leader(builder.build(), part.leader_epoch)
+            except KafkaError as exc:
+                log.error("Cannot write the state of transactional id %s: %s", txn_id, exc)
+                error = ErrorCode.COORDINATOR_NOT_AVAILABLE
+                continue
+            self.broker.replica_manager.after_leader_append(part)
+        return error
+
+    async def settle(self) -> int:
+        """Persists what the last operation changed, writes pending markers (then the Complete* records),
+        and flushes __transaction_state by policy. Returns the error code of the persistence."""
+        error = self._persist()
+        for job in self.coordinator.take_markers():
+            if self.write_markers(job):
+                self.coordinator.markers_written(self.now_ms(), job)
+            else:
+                self.coordinator.pending_markers.append(job)  # retried by the timer
+        error = error or self._persist()
+        await self._flush()
+        self._arm_timer()
+        return error
+
+    async def _flush(self) -> None:
+        now = self.broker.clock.monotonic_ms()
+        logs = [p.log for (t, _), p in self.broker.partitions.items() if t == TXN_TOPIC and p.log.needs_flush(now)]
+        if logs:
+            await asyncio.get_running_loop().run_in_executor(None, lambda: [plog.flush() for plog in logs])
+
+    def write_markers(self, job: MarkerJob) -> bool:
+        """Appends the job's marker on every partition led here; True once every partition has it (a
+        partition whose topic is gone needs none, as in Kafka)."""
+        done = True
+        for topic, index in job.partitions:
+            code = self.write_marker(topic, index, job.producer_id, job.producer_epoch, job.commit, 0)
+            if code not in (ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION):
+                log.warning("Marker for %s on %s-%d failed: %s", job.transactional_id, topic, index, code)
+                done = False
+        return done
+
+    def write_marker(self, topic: str, index: int, producer_id: int, epoch: int, commit: bool, coordinator_epoch: int) -> int:
+        """One COMMIT/ABORT control batch at the end of a partition led here (also WriteTxnMarkers)."""
+        part = self.broker.partitions.get((topic, index))
+        if part is None:
+            return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        if not part.is_leader:
+            return ErrorCode.NOT_LEADER_OR_FOLLOWER
+        try:
+            part.log.append_as_leader(build_marker(producer_id, epoch, commit, coordinator_epoch, self.now_ms()), part.leader_epoch)
+        except KafkaError as exc:
+            return int(exc.code)
+        if topic == OFFSETS_TOPIC:
+            self.complete_offsets(producer_id, index, commit)
+        self.broker.replica_manager.after_leader_append(part)
+        return ErrorCode.NONE
+
+    # ---- TxnOffsetCommit ------------------------------------------------------------------------------
+
+    def commit_offsets(self, group_id: str, producer_id: int, epoch: int, entries: list[tuple[str, int, CommittedOffset]]) -> int:
+        """Appends the offsets as a transactional batch of the producer to the group's __consumer_offsets
+        partition; the group sees them once the COMMIT marker lands there."""
+        groups = self.broker.services["group"]
+        index = partition_for(group_id, groups.num_partitions)
+        part = self.broker.partitions.get((OFFSETS_TOPIC, index))
+        if part is None or not part.is_leader:
+            return ErrorCode.NOT_COORDINATOR
+        builder = BatchBuilder(producer_id=producer_id, producer_epoch=epoch, is_transactional=True)
+        now = self.now_ms()
+        for topic, partition, committed in entries:
+            builder.append(offset_value(committed), key=offset_key(group_id, topic, partition), timestamp=now)
+        try:
+            part.log.append_as_leader(builder.build(), part.leader_epoch)
+        except KafkaError as exc:
+            return int(exc.code)
+        self.broker.replica_manager.after_leader_append(part)
+        self.pending_offsets.setdefault(producer_id, {}).setdefault(group_id, []).extend(entries)
+        return ErrorCode.NONE
+
+    def complete_offsets(self, producer_id: int, offsets_partition: int, commit: bool) -> None:
+        groups = self.broker.services.get("group")
+        by_group = self.pending_offsets.get(producer_id)
+        if groups is None or not by_group:
+            return
+        for group_id in [g for g in by_group if partition_for(g, groups.num_partitions) == offsets_partition]:
+            entries = by_group.pop(group_id)
+            if commit:
+                for topic, partition, committed in entries:
+                    groups.offsets.commit(group_id, topic, partition, committed)
+                if groups.consumer_group(group_id) is None:
+                    groups.coordinator.ensure_group(group_id, self.now_ms())
+        if not by_group:
+            self.pending_offsets.pop(producer_id, None)
+
+    # ---- timer ----------------------------------------------------------------------------------------
+
+    def _arm_timer(self) -> None:
+        if self._timer is not None:
+            return
+        delay_ms = self.cleanup_interval_ms
+        if self.coordinator.pending_markers:
+            delay_ms = min(delay_ms, 500)
+        self._timer = asyncio.get_running_loop().call_later(delay_ms / 1000, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        aborted = self.coordinator.abort_timed_out(self.now_ms())
+        for txn_id in aborted:
+            log.info("Aborting transaction of %s: it exceeded its timeout", txn_id)
+        asyncio.ensure_future(self.settle())
+
+
+async def _start(broker: Any) -> None:
+    if broker.cluster is not None:
+        return  # ZooKeeper mode: no transaction coordinator yet (FindCoordinator says so)
+    service = TransactionService(broker)
+    topic = broker.metadata.topics.get(TXN_TOPIC)
+    if topic is not None:  # else created on first use (FindCoordinator, InitProducerId), as Kafka does
+        service.num_partitions = len(topic.partitions)
+    loaded = await asyncio.get_running_loop().run_in_executor(None, service.load)
+    await asyncio.get_running_loop().run_in_executor(None, service.load_open_offsets)
+    resumed = service.coordinator.resume(service.now_ms())
+    broker.services["txn"] = service
+    await service.settle()
+    log.info(
+        "Loaded %d transactional id(s) from %s (%d record(s)); completed %d interrupted transaction(s)",
+        len(service.coordinator.txns),
+        TXN_TOPIC,
+        loaded,
+        len(resumed),
+    )
+
+
+async def _stop(broker: Any) -> None:
+    service = broker.services.get("txn")
+    if service is not None and service._timer is not None:
+        service._timer.cancel()
+        service._timer = None
+
+
+STARTUP_HOOKS.append(_start)
+SHUTDOWN_HOOKS.append(_stop)
