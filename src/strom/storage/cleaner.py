@@ -199,6 +199,20 @@ def _build_batch(header: BatchHeader, payload: bytes | memoryview, kept: list[_R
 # ---- the cleaner ---------------------------------------------------------------------------------------
 
 
+def _aborted_ranges(lg: PartitionLog) -> dict[int, list[tuple[int, int]]]:
+    """Producer id -> (first, last offset) of its aborted transactions, from the log's .txnindex."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for a in lg.txn_index.all():
+        out.setdefault(a.producer_id, []).append((a.first_offset, a.last_offset))
+    return out
+
+
+def _is_aborted(header: BatchHeader, aborted: dict[int, list[tuple[int, int]]] | None) -> bool:
+    if not aborted or not header.attributes & 0x10 or header.is_control:
+        return False
+    return any(first <= header.base_offset <= last for first, last in aborted.get(header.producer_id, ()))
+
+
 class LogCleaner:
     """Cleans one log at a time; `crash_hook(step)` lets tests stop a swap between its steps."""
 
@@ -216,7 +230,8 @@ class LogCleaner:
     def cleanable_segments(lg: PartitionLog, now_ms: int) -> tuple[list[Segment], int]:
         """Closed segments below the first uncleanable offset, and that offset (a segment boundary)."""
         segments = lg.segments
-        limit = min(lg.high_watermark, lg.active_segment.base_offset)
+        # an open transaction may still abort: nothing at or after the last stable offset is cleaned yet
+        limit = min(lg.last_stable_offset, lg.active_segment.base_offset)
         out = []
         for seg in segments[:-1]:
             if seg.next_offset > limit:
@@ -256,7 +271,8 @@ class LogCleaner:
             return None
         first_dirty = max(lg.first_dirty_offset, lg.log_start_offset)
         stats = CleanerStats(first_dirty_offset=first_dirty)
-        offset_map, map_end = self._build_offset_map(segs, first_dirty)
+        aborted = _aborted_ranges(lg)
+        offset_map, map_end = self._build_offset_map(segs, first_dirty, aborted)
         if map_end is not None:  # the map filled up: clean up to where it reaches, the rest next pass
             segs = [s for s in segs if s.base_offset < map_end]
             end = map_end
@@ -265,7 +281,7 @@ class LogCleaner:
         horizon = now_ms - lg.config.delete_retention_ms
         unswapped = list(segs)  # every segment the offset map came from must still be there at each swap
         for group in self._groups(segs, lg.config.segment_bytes, lg.config.segment_index_bytes):
-            cleaned = self._clean_group(lg, group, offset_map, first_dirty, horizon, last_batch_of_producer, stats)
+            cleaned = self._clean_group(lg, group, offset_map, first_dirty, horizon, last_batch_of_producer, stats, aborted)
             try:
                 swapped = self._swap(lg, group, cleaned, unswapped)
             except BaseException:
@@ -290,7 +306,9 @@ class LogCleaner:
         )
         return stats
 
-    def _build_offset_map(self, segs: list[Segment], first_dirty: int) -> tuple[dict[bytes, int], int | None]:
+    def _build_offset_map(
+        self, segs: list[Segment], first_dirty: int, aborted: dict[int, list[tuple[int, int]]] | None = None
+    ) -> tuple[dict[bytes, int], int | None]:
         """key -> last offset over the dirty segments; stops after the segment that fills the map and then
         also returns where it stopped (the next segment's base offset)."""
         offset_map: dict[bytes, int] = {}
@@ -299,8 +317,8 @@ class LogCleaner:
             if seg.next_offset <= first_dirty:
                 continue
             for pos, header in seg.batch_headers():
-                if header.is_control or header.last_offset < first_dirty:
-                    continue
+                if header.is_control or header.last_offset < first_dirty or _is_aborted(header, aborted):
+                    continue  # an aborted transaction's record must not displace a committed value
                 raw = seg.read_bytes(pos, header.size)
                 for r in records_of(raw, header):
                     offset = header.base_offset + r.offset_delta
@@ -343,6 +361,7 @@ class LogCleaner:
         horizon: int,
         last_batch_of_producer: dict[int, int],
         stats: CleanerStats,
+        aborted: dict[int, list[tuple[int, int]]] | None = None,
     ) -> Segment:
         base = group[0].base_offset
         for ext in (".log", ".index", ".timeindex"):
@@ -359,7 +378,9 @@ class LogCleaner:
                     raw = seg.read_bytes(pos, header.size)
                     # a tombstone has had delete.retention.ms to reach readers once its batch is clean and older
                     drop_tombstones = was_clean and header.max_timestamp < horizon
-                    out = self._filter_batch(raw, header, offset_map, drop_tombstones, last_batch_of_producer, stats)
+                    out = self._filter_batch(
+                        raw, header, offset_map, drop_tombstones, last_batch_of_producer, stats, _is_aborted(header, aborted)
+                    )
                     if out is None:
                         continue
                     header_out = read_batch_header(out)
@@ -387,13 +408,14 @@ class LogCleaner:
         drop_tombstones: bool,
         last_batch_of_producer: dict[int, int],
         stats: CleanerStats,
+        aborted: bool = False,
     ) -> bytes | None:
         if header.is_control:
-            return raw  # transaction markers stay (transactions are not compacted away yet)
+            return raw  # transaction markers stay (Kafka removes them after delete.retention.ms: not done yet)
         payload = _payload(raw, header)
         records = _scan_records(payload, header.records_count)
         kept = []
-        for r in records:
+        for r in [] if aborted else records:  # an aborted transaction's records all go, as in Kafka
             if r.key is None:
                 continue  # Kafka's cleaner discards keyless records: a compacted topic cannot use them
             offset = header.base_offset + r.offset_delta
