@@ -44,6 +44,7 @@ def _replication_log_tails(cluster: Cluster, lines: int = 25) -> str:
             continue
         picked = [ln for ln in text.splitlines() if TOPIC in ln or any(m in ln for m in markers)]
         out.append(f"--- broker {broker_id}\n" + "\n".join(picked[-lines:]))
+        out.append(f"--- broker {broker_id}, last lines\n" + "\n".join(text.splitlines()[-15:]))
     return "\n".join(out)
 
 
@@ -111,7 +112,7 @@ def run_control_chaos(zk_server: ZooKeeperProcess, cluster: Cluster, rounds: int
             # 3. controlled shutdown of a partition leader, then its return
             victim = leaders(cluster.bootstrap)[0]
             before, started = producer.acked_count, time.monotonic()
-            code = cluster.brokers[victim].stop()
+            code = cluster.brokers[victim].stop(timeout=60)  # Kafka allows a controlled shutdown retries x 30 s
             assert code == 0, (
                 f"controlled shutdown of broker {victim} exited {code} after {time.monotonic() - started:.1f}s\n"
                 f"{_log_tail(cluster.brokers[victim])}\n{_replication_log_tails(cluster)}"
