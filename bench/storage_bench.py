@@ -5,7 +5,7 @@ bytes, sparse-index lookup cost, and crash recovery time of an unflushed log -- 
 
 Append: the same batch bytes are appended with PartitionLog.append_as_leader (validation, CRC32C,
 producer checks, offset rewrite, index upkeep) and, as the baseline, written with one os.write() per
-batch to a plain file in the same directory. The two alternate every CHUNK (8 MiB) in ABBA order, start
+batch to a plain file in the same directory. The two alternate every CHUNK (2 MiB) in ABBA order, start
 each phase after a syncfs, and every WINDOW (64 MiB) both drop what they wrote (the baseline truncates its
 file, Strom deletes its closed 64 MiB segments), so both write into the same, recently used page-cache
 pages: see WINDOW for why. Neither flushes (Kafka's default). Strom is measured twice: one write system
@@ -31,7 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from strom.protocol.records import BatchBuilder
@@ -50,7 +50,7 @@ GROUP = 8
 # to such a page costs ~10x more than to a page the guest used recently, so page-cache writes ran at
 # 0.3-4.8 GB/s depending on which pages the kernel handed out. Recycling a small window keeps both sides
 # on recently used pages: the ratio then measures Strom's work, not the hypervisor (docs/PERFORMANCE.md).
-CHUNK = 8 * MIB
+CHUNK = 2 * MIB
 WINDOW = 64 * MIB
 try:
     _libc: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True)
@@ -106,10 +106,14 @@ def abandon(lg: PartitionLog) -> None:
 
 @dataclass
 class Timing:
-    strom_s: float = 0.0
-    raw_s: float = 0.0
-    strom_cpu: float = 0.0
-    raw_cpu: float = 0.0
+    """Seconds per batch in each chunk, for each side (wall and CPU). Rows use the medians: a chunk the
+    scheduler preempted, or one that met a cold page, is an outlier on one side only, and the median of
+    hundreds of interleaved chunks drops it for both."""
+
+    strom_s: list[float] = field(default_factory=list)
+    raw_s: list[float] = field(default_factory=list)
+    strom_cpu: list[float] = field(default_factory=list)
+    raw_cpu: list[float] = field(default_factory=list)
 
 
 def settle(directory: Path) -> None:
@@ -136,7 +140,7 @@ def bench_append_vs_raw(
     append = lg.append_as_leader
     write_buffered = lg.write_buffered
     fd = os.open(raw_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    per_chunk = max(group, chunk_bytes // len(batch) // group * group)
+    per_chunk = max(1, chunk_bytes // len(batch) // group * group)
     chunks_per_window = max(1, window // (per_chunk * len(batch)))
     t = Timing()
     clock, cpu_clock = time.perf_counter, time.process_time
@@ -145,8 +149,8 @@ def bench_append_vs_raw(
         start, cpu = clock(), cpu_clock()
         for _ in range(n):
             os.write(fd, batch)
-        t.raw_s += clock() - start
-        t.raw_cpu += cpu_clock() - cpu
+        t.raw_s.append((clock() - start) / n)
+        t.raw_cpu.append((cpu_clock() - cpu) / n)
 
     def strom(n: int) -> None:
         start, cpu = clock(), cpu_clock()
@@ -159,8 +163,8 @@ def bench_append_vs_raw(
                 if j % group == 0:
                     write_buffered()
             write_buffered()
-        t.strom_s += clock() - start
-        t.strom_cpu += cpu_clock() - cpu
+        t.strom_s.append((clock() - start) / n)
+        t.strom_cpu.append((cpu_clock() - cpu) / n)
 
     try:
         done = 0
@@ -230,11 +234,12 @@ def bench_index_lookup(lg: PartitionLog, lookups: int = 200_000) -> float:
     return (time.perf_counter() - start) / lookups * 1e9
 
 
-def append_row(case: str, label: str, total_mib: float, count: int, t: Timing) -> Row:
-    """One append row: MB/s of Strom and of the plain write() baseline, batches/s and the CPU ratio."""
-    return Row(
-        case, label, total_mib, total_mib / t.strom_s * 1.048576, total_mib / t.raw_s * 1.048576, count / t.strom_s, t.raw_cpu / t.strom_cpu
-    )
+def append_row(case: str, label: str, total_mib: float, batch_bytes: int, t: Timing) -> Row:
+    """One append row from the median seconds per batch: MB/s of Strom and of the plain write() baseline,
+    batches/s and the CPU ratio."""
+    med = statistics.median
+    strom, raw = med(t.strom_s), med(t.raw_s)
+    return Row(case, label, total_mib, batch_bytes / strom / 1e6, batch_bytes / raw / 1e6, 1 / strom, med(t.raw_cpu) / med(t.strom_cpu))
 
 
 def run(base: Path, gib: float, smoke: bool, only: str | None = None) -> tuple[list[Row], dict[str, float]]:
@@ -253,9 +258,9 @@ def run(base: Path, gib: float, smoke: bool, only: str | None = None) -> tuple[l
         count = max(1, mib * MIB // len(batch))
         total_mib = count * len(batch) / MIB
         t = bench_append_vs_raw(base / f"bench-{size}-grouped-0", base / "raw.bin", batch, count, group=GROUP)
-        rows.append(append_row(f"append, group commit ({GROUP} per write)", label, total_mib, count, t))
+        rows.append(append_row(f"append, group commit ({GROUP} per write)", label, total_mib, len(batch), t))
         t = bench_append_vs_raw(base / f"bench-{size}-single-0", base / "raw.bin", batch, count)
-        rows.append(append_row("append, one write per append", label, total_mib, count, t))
+        rows.append(append_row("append, one write per append", label, total_mib, len(batch), t))
         d = base / f"bench-{size}-0"
         lg = build_log(d, batch, count)
         read_s, read_total = bench_read(lg)
