@@ -64,13 +64,14 @@ class Cluster:
             return await asyncio.shield(pending)
         fut: asyncio.Future[BrokerConnection] = asyncio.get_running_loop().create_future()
         self._connecting[key] = fut
+        conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms)
         try:
-            conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms)
             await conn.connect()
             self._conns[key] = conn
             fut.set_result(conn)
             return conn
         except BaseException as exc:
+            conn.close()  # cancelled or failed half-way (socket open, ApiVersions pending): no socket left behind
             fut.set_exception(exc)
             fut.exception()  # retrieved: callers that shared it get it raised
             raise

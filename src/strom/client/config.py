@@ -57,6 +57,7 @@ PRODUCER: dict[str, Key] = {
     "max.block.ms": Key("int", 60000, minimum=0),
     "partitioner.ignore.keys": Key("bool", False),
     "transactional.id": Key("str", None),
+    "transaction.timeout.ms": Key("int", 60000, minimum=1, maximum=_INT32_MAX),
     "key.serializer": Key("callable", None),
     "value.serializer": Key("callable", None),
     "on_delivery": Key("callable", None),
@@ -182,10 +183,11 @@ def resolve(role: str, conf: Mapping[str, Any] | None, **extra: Any) -> dict[str
 
 
 def _check_producer(out: dict[str, Any], given: Mapping[str, Any]) -> None:
-    if out["transactional.id"] is not None:
-        raise ConfigError("configuration 'transactional.id': transactions are not supported by this client yet")
+    transactional = out["transactional.id"] is not None
+    if transactional and not out["transactional.id"]:
+        raise ConfigError("configuration 'transactional.id' must not be empty")
     if out["enable.idempotence"]:
-        explicit = "enable.idempotence" in given
+        explicit = "enable.idempotence" in given or transactional
         conflicts = []
         if out["acks"] != "all":
             conflicts.append("acks must be all")
@@ -195,8 +197,11 @@ def _check_producer(out: dict[str, Any], given: Mapping[str, Any]) -> None:
             conflicts.append("retries must be greater than 0")
         if conflicts:
             if explicit:
-                raise ConfigError("configuration 'enable.idempotence' needs " + "; ".join(conflicts))
+                name = "transactional.id" if transactional else "enable.idempotence"
+                raise ConfigError(f"configuration '{name}' needs " + "; ".join(conflicts))
             out["enable.idempotence"] = False  # as Java: the default yields to explicit conflicting settings
+    if transactional and not out["enable.idempotence"]:
+        raise ConfigError("configuration 'transactional.id' needs enable.idempotence=true (transactions are idempotent)")
     if out["delivery.timeout.ms"] < out["linger.ms"] + out["request.timeout.ms"]:
         raise ConfigError("configuration 'delivery.timeout.ms' must be at least linger.ms + request.timeout.ms")
 

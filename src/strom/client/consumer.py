@@ -31,6 +31,7 @@ from strom.client.types import (
     OFFSET_INVALID,
     OFFSET_STORED,
     TIMESTAMP_CREATE_TIME,
+    ConsumerGroupMetadata,
     Message,
     TopicPartition,
 )
@@ -727,6 +728,14 @@ class AsyncConsumer:
     @property
     def member_id(self) -> str | None:
         return self._group.member_id if self._group is not None else None
+
+    def consumer_group_metadata(self) -> ConsumerGroupMetadata:
+        """The group, generation and member a transactional producer passes to
+        send_offsets_to_transaction, so a member that lost its partitions cannot commit (KIP-447)."""
+        if self._group is None:
+            raise KafkaError(ErrorCode.INVALID_GROUP_ID, "consumer_group_metadata() needs 'group.id' in the configuration")
+        g = self._group
+        return ConsumerGroupMetadata(g.group_id, g.generation, g.member_id, g.instance_id)
 
     async def close(self) -> None:
         """Revokes the assignment (on_revoke), commits (auto commit), leaves the group (dynamic members),

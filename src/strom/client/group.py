@@ -305,8 +305,24 @@ async def coordinator_for(cluster: Cluster, key: str, backoff: float = 0.1, key_
     raise KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, f"no coordinator for {key}")
 
 
-async def fetch_committed(conn: BrokerConnection, group_id: str, tps: list[TP] | None) -> dict[TP, tuple[int, str | None, int]]:
-    """OffsetFetch for one group (all its partitions when `tps` is None), across request versions."""
+async def fetch_committed(
+    conn: BrokerConnection, group_id: str, tps: list[TP] | None, stable_wait: float = 30.0
+) -> dict[TP, tuple[int, str | None, int]]:
+    """OffsetFetch for one group (all its partitions when `tps` is None), across request versions.
+    UNSTABLE_OFFSET_COMMIT (a transaction's offsets still awaiting their marker, KIP-447) is retried, as
+    Java's consumer does, for up to `stable_wait` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + stable_wait
+    while True:
+        try:
+            return await _fetch_committed_once(conn, group_id, tps)
+        except KafkaError as exc:
+            if exc.code != ErrorCode.UNSTABLE_OFFSET_COMMIT or loop.time() >= deadline:
+                raise
+        await asyncio.sleep(0.05)
+
+
+async def _fetch_committed_once(conn: BrokerConnection, group_id: str, tps: list[TP] | None) -> dict[TP, tuple[int, str | None, int]]:
     version = conn.version_for(offset_fetch.API_KEY)
     by_topic: dict[str, list[int]] = {}
     for topic, partition in tps or []:

@@ -8,6 +8,9 @@ retries and the broker drops duplicates. When a batch fails with a retriable err
 after it come back OUT_OF_ORDER_SEQUENCE_NUMBER; all of them are queued again in sequence order and
 resent once the partition has nothing in flight (Java's rule): no loss, no duplicate, no reordering.
 
+With `transactional.id` the batches also carry the transactional flag, and a partition's first batch
+of a transaction waits until the coordinator has the partition (AddPartitionsToTxn; transactions.py).
+
 Partitioning is Java's: murmur2 of the key, and a sticky partition per batch for null keys (KIP-480).
 """
 
@@ -23,7 +26,8 @@ from typing import Any
 from strom.client.cluster import Cluster
 from strom.client.config import acks_value, resolve
 from strom.client.partitioner import partition_for_key
-from strom.client.record_codec import BatchWriter
+from strom.client.record_codec import BatchWriter, mark_transactional
+from strom.client.transactions import ConsumerGroupMetadata, TransactionError, TransactionManager, TxnState, offsets_request
 from strom.client.types import RecordMetadata
 from strom.protocol.compression import CODEC_IDS
 from strom.protocol.errors import ErrorCode, KafkaError
@@ -107,6 +111,12 @@ class AsyncProducer:
         self._producer_id = -1
         self._producer_epoch = -1
         self._sequences: dict[TP, int] = {}
+        self.txn: TransactionManager | None = None
+        if c["transactional.id"] is not None:
+            self.txn = TransactionManager(self.cluster, c["transactional.id"], c["transaction.timeout.ms"], self.backoff)
+            self.txn.kick = self._kick
+            self.txn.on_error = self._fail_queued
+            self.txn.on_abortable = self._purge_unsent
 
     # -- public API --------------------------------------------------------------------------------
 
@@ -131,6 +141,8 @@ class AsyncProducer:
         headers: Sequence[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None = None,
     ) -> asyncio.Future[RecordMetadata]:
         """Queues a record; the returned future resolves to its RecordMetadata when acknowledged."""
+        if self.txn is not None:
+            self.txn.require("send", TxnState.IN_TRANSACTION)
         fut: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
         if self.key_serializer is not None:
             key = self.key_serializer(key)
@@ -194,6 +206,12 @@ class AsyncProducer:
         if self._closed:
             _complete(completion, KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "producer is closed"), None)
             return
+        if self.txn is not None and self.txn.state is not TxnState.IN_TRANSACTION:
+            try:
+                self.txn.require("produce", TxnState.IN_TRANSACTION)
+            except KafkaError as exc:
+                _complete(completion, exc, None)
+                return
         if headers:
             items = headers.items() if isinstance(headers, Mapping) else headers
             headers = [(k, v.encode() if isinstance(v, str) else v) for k, v in items]
@@ -206,16 +224,15 @@ class AsyncProducer:
         info = self.cluster.topics.get(topic)
         n = len(info.partitions) if info is not None else 0
         if n == 0:
-            _complete(completion, KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {topic} does not exist"), None)
+            self._reject(completion, KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {topic} does not exist"))
             return
         size = RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
         if headers:
             size += sum(len(k) + len(v or b"") for k, v in headers)
         if size > self.max_request_size:
-            _complete(
+            self._reject(
                 completion,
                 KafkaError(ErrorCode.MESSAGE_TOO_LARGE, f"record of {size} bytes is larger than max.request.size {self.max_request_size}"),
-                None,
             )
             return
         if partition is None or partition < 0:
@@ -226,7 +243,7 @@ class AsyncProducer:
                 if partition is None or partition >= n:
                     partition = self._sticky[topic] = random.randrange(n)
         elif partition >= n:
-            _complete(completion, KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"partition {topic}-{partition} does not exist"), None)
+            self._reject(completion, KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"partition {topic}-{partition} does not exist"))
             return
         tp = (topic, partition)
         queue = self._batches.get(tp)
@@ -258,6 +275,12 @@ class AsyncProducer:
             if key is None:
                 self._sticky.pop(topic, None)
             self._kick()
+
+    def _reject(self, completion: Completion, error: KafkaError) -> None:
+        """A record that cannot be sent at all; inside a transaction it makes the transaction abortable."""
+        if self.txn is not None:
+            self.txn.set_abortable(error)
+        _complete(completion, error, None)
 
     async def flush(self, timeout: float | None = None) -> int:
         """Sends everything queued now and waits for it; returns how many records are still pending."""
@@ -292,6 +315,114 @@ class AsyncProducer:
         self._batches.clear()
         self.cluster.close()
 
+    # -- transactions (confluent-kafka's names; timeouts in seconds, None = max.block.ms as in Java) ----
+
+    def _transactional(self, operation: str) -> TransactionManager:
+        if self.txn is None:
+            raise TransactionError(ErrorCode.INVALID_TXN_STATE, f"{operation} needs 'transactional.id' in the configuration", fatal=True)
+        return self.txn
+
+    def _deadline(self, timeout: float | None) -> float:
+        assert self.txn is not None
+        span = self.config["max.block.ms"] / 1000 if timeout is None or timeout < 0 else timeout  # Java's bound
+        return asyncio.get_running_loop().time() + span
+
+    async def init_transactions(self, timeout: float | None = None) -> None:
+        """Registers the transactional.id with its coordinator and gets the producer id and a new epoch:
+        older producers with the same id are fenced and their open transaction is aborted. A timeout
+        raises a retriable error; calling again continues."""
+        txn = self._transactional("init_transactions")
+        await self.start()
+        txn.require("init_transactions", TxnState.UNINITIALIZED, TxnState.INITIALIZING)
+        txn.state = TxnState.INITIALIZING
+        await txn.init_producer_id(self._deadline(timeout))
+        self._use_producer_id(txn.producer_id, txn.producer_epoch)
+        txn.state = TxnState.READY
+
+    def begin_transaction(self) -> None:
+        """Starts a transaction: records sent from now on commit or abort together."""
+        self._transactional("begin_transaction").begin()
+
+    async def send_offsets_to_transaction(
+        self, offsets: Sequence[Any], group_metadata: ConsumerGroupMetadata | str, timeout: float | None = None
+    ) -> None:
+        """Commits a consumer's offsets (TopicPartitions: the next offset to read) as part of the
+        transaction, so consuming and producing commit or abort together (exactly once)."""
+        txn = self._transactional("send_offsets_to_transaction")
+        txn.require("send_offsets_to_transaction", TxnState.IN_TRANSACTION)
+        group = ConsumerGroupMetadata(group_metadata) if isinstance(group_metadata, str) else group_metadata
+        if not isinstance(group, ConsumerGroupMetadata):
+            raise TypeError("group_metadata must come from Consumer.consumer_group_metadata()")
+        request = offsets_request(offsets)
+        deadline = self._deadline(timeout)
+        await txn.add_offsets(group.group_id, deadline)
+        await txn.commit_offsets(request, group, deadline)
+
+    async def commit_transaction(self, timeout: float | None = None) -> None:
+        """Sends every record of the transaction, then commits it. Raises an abortable error if any
+        record failed (call abort_transaction), a retriable one on timeout (call commit again)."""
+        txn = self._transactional("commit_transaction")
+        txn.require("commit_transaction", TxnState.IN_TRANSACTION, TxnState.COMMITTING)
+        txn.state = TxnState.COMMITTING
+        deadline = self._deadline(timeout)
+        await self._settle(txn, deadline, "commit_transaction")
+        txn.require("commit_transaction", TxnState.COMMITTING)  # a record failed: abortable (or fatal)
+        if txn.started:
+            await txn.end(True, deadline)
+        txn.completed()
+
+    async def abort_transaction(self, timeout: float | None = None) -> None:
+        """Drops the records not sent yet (their reports carry the abort), waits for those in flight,
+        and aborts: read_committed consumers never see any record of the transaction."""
+        txn = self._transactional("abort_transaction")
+        txn.require("abort_transaction", TxnState.IN_TRANSACTION, TxnState.ABORTING, TxnState.ABORTABLE_ERROR)
+        txn.state = TxnState.ABORTING
+        deadline = self._deadline(timeout)
+        self._purge_unsent(TransactionError(ErrorCode.TRANSACTION_ABORTABLE, "the transaction was aborted before the record was sent"))
+        await self._settle(txn, deadline, "abort_transaction")
+        if txn.state is TxnState.FATAL_ERROR:
+            txn.require("abort_transaction")
+        txn.state = TxnState.ABORTING
+        if txn.started:
+            await txn.end(False, deadline)
+        if txn.epoch_bump_required:
+            # a failed batch left its partition's sequence state unknown: continue with a new epoch
+            await txn.init_producer_id(deadline, bump=True)
+            self._use_producer_id(txn.producer_id, txn.producer_epoch)
+        txn.completed()
+
+    async def _settle(self, txn: TransactionManager, deadline: float, operation: str) -> None:
+        """Waits until every record of the transaction is acknowledged or failed, and for AddPartitionsToTxn."""
+        left = await self.flush(max(deadline - asyncio.get_running_loop().time(), 0))
+        if left:
+            raise TransactionError(
+                ErrorCode.REQUEST_TIMED_OUT, f"{operation}: {left} record(s) still in flight; call it again", retriable=True
+            )
+        await txn.wait_adding()
+
+    def _use_producer_id(self, producer_id: int, epoch: int) -> None:
+        """A new producer id or epoch starts every partition's sequence at 0 again."""
+        self._producer_id, self._producer_epoch = producer_id, epoch
+        self._sequences.clear()
+        self._kick()
+
+    def _purge_unsent(self, error: KafkaError) -> None:
+        """Fails batches that never left (no sequence number spent); batches awaiting a retry stay."""
+        for queue in self._batches.values():
+            keep = [b for b in queue if b.data is not None]
+            for batch in queue:
+                if batch.data is None:
+                    self._finish(batch, error)
+            queue.clear()
+            queue.extend(keep)
+
+    def _fail_queued(self, error: KafkaError) -> None:
+        """A fatal error (fenced): nothing queued may be sent any more."""
+        for queue in self._batches.values():
+            for batch in queue:
+                self._finish(batch, error)
+            queue.clear()
+
     # -- sender ------------------------------------------------------------------------------------
 
     def _kick(self) -> None:
@@ -303,7 +434,7 @@ class AsyncProducer:
         loop = asyncio.get_running_loop()
         while not self._closed:
             self._wake.clear()
-            if self.idempotent and self._producer_id < 0:
+            if self.idempotent and self._producer_id < 0 and self.txn is None:
                 await self._init_producer_id()
             now = loop.time()
             next_at = self._expire(now)
@@ -323,6 +454,8 @@ class AsyncProducer:
                 if not (batch.closed or len(queue) > 1 or self._flushing or now >= batch.created + self.linger):
                     next_at = min(next_at, batch.created + self.linger)
                     continue
+                if self.txn is not None and not self.txn.may_send(tp):
+                    continue  # AddPartitionsToTxn first; it kicks the sender when done
                 leader = self.cluster.leader_of(*tp)
                 if leader is None:
                     stale.append(tp[0])
@@ -390,6 +523,8 @@ class AsyncProducer:
                     batch.sequence = seq
                     self._sequences[batch.tp] = (seq + len(batch.entries)) & 0x7FFFFFFF
                 batch.data = batch.builder.build()
+                if self.txn is not None:
+                    batch.data = mark_transactional(batch.data)
             if chosen and total + len(batch.data) > self.max_request_size:
                 break
             chosen.append(batch)
@@ -411,6 +546,7 @@ class AsyncProducer:
         for batch in batches:
             topics.setdefault(batch.tp[0], []).append(PartitionProduceData(index=batch.tp[1], records=batch.data))
         request = ProduceRequest(
+            transactional_id=None if self.txn is None else self.txn.transactional_id,
             acks=self.acks,
             timeout_ms=self.timeout_ms,
             topic_data=[TopicProduceData(name=t, partition_data=ps) for t, ps in topics.items()],
@@ -447,7 +583,9 @@ class AsyncProducer:
                 self._requeue(batch)
                 refresh.append(batch.tp[0])
                 continue
-            if self.idempotent:
+            if self.txn is not None:
+                self.txn.batch_failed(error)  # the transaction can only abort now (or is fenced)
+            elif self.idempotent:
                 # a failed batch leaves a gap: later batches of this partition would be out of order
                 self._reset_sequences(batch.tp)
             self._finish(batch, error)

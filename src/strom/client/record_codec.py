@@ -19,6 +19,7 @@ from strom.client.types import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME,
 from strom.protocol import compression
 from strom.protocol.errors import CorruptMessage
 from strom.protocol.records import (
+    ATTRIBUTES_OFFSET,
     BATCH_HEADER_SIZE,
     COMPRESSION_MASK,
     CRC_OFFSET,
@@ -27,6 +28,7 @@ from strom.protocol.records import (
     MAGIC_V2,
     NO_PRODUCER_ID,
     NO_SEQUENCE,
+    TRANSACTIONAL_MASK,
 )
 
 _HEADER = struct.Struct(">qiibIhiqqqhii")
@@ -307,3 +309,12 @@ def batch_payload(records: Any, pos: int, size: int, codec: int) -> bytes:
     """The records section of the batch at `pos` as bytes, decompressed."""
     raw = memoryview(records)[pos + BATCH_HEADER_SIZE : pos + size]
     return compression.decompress(codec, raw) if codec else bytes(raw)
+
+
+def mark_transactional(batch: bytes) -> bytes:
+    """The same v2 batch with the transactional attribute set (and its CRC32C redone): only the
+    transactional producer pays for it, the plain producer's batch building stays untouched."""
+    out = bytearray(batch)
+    out[ATTRIBUTES_OFFSET + 1] |= TRANSACTIONAL_MASK
+    _U32.pack_into(out, CRC_OFFSET, _crc32c.crc32c(memoryview(out)[CRC_START:]))
+    return bytes(out)

@@ -17,7 +17,7 @@ from typing import Any
 from strom.client.config import resolve
 from strom.client.consumer import AsyncConsumer
 from strom.client.loop_thread import LoopThread
-from strom.client.types import Message, TopicPartition
+from strom.client.types import ConsumerGroupMetadata, Message, TopicPartition
 from strom.protocol.errors import KafkaError
 
 _SLICE = 0.2  # longest single wait on the client thread, so rebalance callbacks are served promptly
@@ -249,6 +249,10 @@ class Consumer:
 
     def memberid(self) -> str | None:
         return self._aio.member_id
+
+    def consumer_group_metadata(self) -> ConsumerGroupMetadata:
+        """For Producer.send_offsets_to_transaction (consume-transform-produce, exactly once)."""
+        return self._aio.consumer_group_metadata()
 
     def close(self) -> None:
         """Commits (if auto commit), leaves the group and stops the client thread."""

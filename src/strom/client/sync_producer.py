@@ -18,8 +18,9 @@ from typing import Any
 from strom.client.config import resolve
 from strom.client.loop_thread import LoopThread
 from strom.client.producer import AsyncProducer
+from strom.client.transactions import ConsumerGroupMetadata, TransactionError, TxnState
 from strom.client.types import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, Message, RecordMetadata
-from strom.protocol.errors import KafkaError
+from strom.protocol.errors import ErrorCode, KafkaError
 
 DeliveryCallback = Callable[[KafkaError | None, Message], Any]
 
@@ -61,6 +62,9 @@ class Producer:
         """Queues a record; its delivery report is served by a later poll() or flush()."""
         if self._closed:
             raise RuntimeError("producer is closed")
+        txn = self._aio.txn
+        if txn is not None and txn.state is not TxnState.IN_TRANSACTION:
+            txn.require("produce", TxnState.IN_TRANSACTION)
         if self._key_ser is not None:
             key = self._key_ser(key)
         if self._value_ser is not None:
@@ -110,9 +114,12 @@ class Producer:
                 try:
                     await self._aio.wait_for_topic(item[0])
                 except KafkaError as exc:
-                    self._backlog.popleft()
-                    self._completed(item[6], item[2], item[1], item[5], item[4], exc, None)
+                    if self._backlog and self._backlog[0] is item:
+                        self._backlog.popleft()
+                        self._completed(item[6], item[2], item[1], item[5], item[4], exc, None)
                     continue
+                if not self._backlog or self._backlog[0] is not item:
+                    continue  # abort_transaction purged it meanwhile
             self._backlog.popleft()
             self._append(item)
 
@@ -172,6 +179,47 @@ class Producer:
     def _end_flush(self) -> None:
         self._aio._flushing -= 1
 
+    # transactions: confluent-kafka's methods; timeout in seconds, -1 = max.block.ms ---------------
+    def init_transactions(self, timeout: float = -1) -> None:
+        self._runner.run(self._aio.init_transactions(timeout))
+
+    def begin_transaction(self) -> None:
+        self._runner.run(_call(self._aio.begin_transaction))
+
+    def send_offsets_to_transaction(self, positions: list[Any], group_metadata: ConsumerGroupMetadata, timeout: float = -1) -> None:
+        self._runner.run(self._aio.send_offsets_to_transaction(positions, group_metadata, timeout))
+
+    def commit_transaction(self, timeout: float = -1) -> None:
+        """Flushes (serving delivery reports here, as flush() does), then commits the transaction."""
+        if self._aio.txn is not None and self._aio.txn.state is TxnState.IN_TRANSACTION:
+            deadline = None if timeout < 0 else time.monotonic() + timeout
+            left = self.flush(None if deadline is None else max(deadline - time.monotonic(), 0))
+            if left:
+                raise TransactionError(
+                    ErrorCode.REQUEST_TIMED_OUT, f"commit_transaction: {left} record(s) not delivered yet", retriable=True
+                )
+            if deadline is not None:
+                timeout = max(deadline - time.monotonic(), 0.001)
+        self._runner.run(self._aio.commit_transaction(timeout))
+        self.poll(0)
+
+    def abort_transaction(self, timeout: float = -1) -> None:
+        """Drops records not sent yet (their reports carry the abort) and aborts the transaction."""
+        if self._aio.txn is not None and self._aio.txn.state in (TxnState.IN_TRANSACTION, TxnState.ABORTABLE_ERROR):
+            self._runner.run(_call(self._purge_intake))
+        self._runner.run(self._aio.abort_transaction(timeout))
+        self.poll(0)
+
+    def _purge_intake(self) -> None:
+        """Loop side: records produce() queued that have not reached the producer's batches."""
+        with self._intake_lock:
+            items = list(self._backlog) + list(self._intake)
+            self._intake.clear()
+            self._backlog.clear()
+        error = TransactionError(ErrorCode.TRANSACTION_ABORTABLE, "the transaction was aborted before the record was sent")
+        for item in items:
+            self._completed(item[6], item[2], item[1], item[5], item[4], error, None)
+
     def __len__(self) -> int:
         return len(self._intake) + len(self._backlog) + self._aio.pending + len(self._reports)
 
@@ -209,6 +257,11 @@ async def _make(conf: dict[str, Any]) -> AsyncProducer:
     producer = AsyncProducer({k: v for k, v in conf.items() if k not in ("on_delivery", "key.serializer", "value.serializer")})
     await producer.start()
     return producer
+
+
+async def _call(fn: Callable[[], Any]) -> Any:
+    """Runs a plain function on the loop thread, where the producer's state lives."""
+    return fn()
 
 
 def _headers(headers: Any) -> list[tuple[str, bytes | None]] | None:

@@ -143,3 +143,14 @@ class RecordMetadata:
     partition: int
     offset: int
     timestamp: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerGroupMetadata:
+    """What a transactional producer needs of a consumer to commit its offsets in a transaction, so the
+    group coordinator can fence a consumer that was kicked out of the group (KIP-447)."""
+
+    group_id: str
+    generation_id: int = -1
+    member_id: str = ""
+    group_instance_id: str | None = None
