@@ -1,10 +1,7 @@
 """Strom's transactional producer against Apache Kafka 3.9 and Strom: commits and aborts as read_committed
 consumers (confluent-kafka's and Strom's) see them, a consume-transform-produce loop that is exactly once
 across a crash, a zombie fenced by a newer producer with the same transactional.id, and the errors an
-application gets (abortable, fatal, wrong state, bad configuration).
-
-On Strom the module is skipped while the broker does not advertise EndTxn: the transaction coordinator
-is being built in parallel; these tests run there as soon as it is."""
+application gets (abortable, fatal, wrong state, bad configuration)."""
 
 from __future__ import annotations
 
@@ -20,33 +17,13 @@ import pytest
 import strom
 from strom import TopicPartition
 from strom.aio import AIOProducer
-from strom.client.connection import BrokerConnection
 from strom.client.transactions import TransactionError
 from tests.integration.client_peers import PEERS, make_topic, serve
-
-END_TXN = 26
-
-
-def _advertises(bootstrap: str, api_key: int) -> bool:
-    async def ask() -> bool:
-        host, port = bootstrap.rsplit(":", 1)
-        conn = BrokerConnection(host, int(port))
-        await conn.connect()
-        conn.close()
-        return api_key in conn.versions
-
-    return asyncio.run(ask())
 
 
 @pytest.fixture(scope="module", params=PEERS)
 def bootstrap(request: pytest.FixtureRequest) -> Iterator[str]:
-    broker = serve(request)
-    address = next(broker)
-    if request.param == "strom" and not _advertises(address, END_TXN):
-        next(broker, None)  # stops the broker
-        pytest.skip("Strom's broker has no transaction coordinator yet (EndTxn not advertised)")
-    yield address
-    next(broker, None)
+    yield from serve(request)
 
 
 def txn_producer(bootstrap: str, txn_id: str | None = None, **conf: Any) -> strom.Producer:
@@ -303,3 +280,90 @@ def test_asyncio_producer_transactions(bootstrap: str) -> None:
     asyncio.run(run())
     got = read_all(strom_reader(bootstrap, topic, 1), 1)
     assert [v for _, _, v in got] == [b"committed"]
+
+
+def test_on_the_wire_partitions_join_the_transaction_before_their_first_batch(bootstrap: str) -> None:
+    """Through a recording proxy: FindCoordinator(key_type 1), InitProducerId with the id, every Produce
+    only after AddPartitionsToTxn named its partitions, transactional batches, EndTxn last; a connection
+    cut under AddPartitionsToTxn and under EndTxn is retried (the coordinator may already have acted)."""
+    from strom.protocol.records import read_batch_header
+    from strom.testing.kafka_proxy import DROP, Exchange, KafkaProxy
+
+    topic = make_topic(bootstrap, 3, "wire")
+    host, port = bootstrap.rsplit(":", 1)
+    proxy = KafkaProxy(host, int(port)).start()
+    cut: set[int] = set()
+
+    def cut_first(exchange: Exchange) -> Any:
+        if exchange.api_key in (24, 26) and exchange.api_key not in cut:
+            cut.add(exchange.api_key)
+            return DROP
+        return None
+
+    proxy.on_request = cut_first
+    try:
+        p = txn_producer(proxy.bootstrap)
+        for round_ in range(2):
+            p.begin_transaction()
+            for i in range(9):
+                p.produce(topic, b"r%d-%d" % (round_, i), partition=i % 3)
+            p.commit_transaction(30)
+        p.close()
+        assert cut == {24, 26}
+
+        reqs = list(proxy.requests)
+        finds = [e.message for e in reqs if e.api_key == 10]
+        assert any(getattr(f, "key_type", 0) == 1 for f in finds)
+        inits = [e.message for e in reqs if e.api_key == 22]
+        assert inits and all(i.transactional_id is not None for i in inits)
+        producer_id = proxy.responses_of(22)[-1].producer_id
+        added: set[tuple[str, int]] = set()
+        ends = 0
+        for e in reqs:
+            if e.api_key == 24:
+                for t in e.message.v3_and_below_topics:
+                    added |= {(t.name, q) for q in t.partitions}
+            elif e.api_key == 0:
+                assert e.message.transactional_id is not None
+                for t in e.message.topic_data:
+                    for part in t.partition_data:
+                        assert (t.name, part.index) in added, "Produce before AddPartitionsToTxn"
+                        header = read_batch_header(part.records)
+                        assert header.is_transactional and header.producer_id == producer_id
+            elif e.api_key == 26:
+                assert e.message.committed
+                ends += 1
+                added.clear()  # the next transaction adds its partitions again
+        assert ends >= 3  # two commits, one of them sent twice after the cut
+    finally:
+        proxy.close()
+    got = read_all(strom_reader(bootstrap, topic, 3), 18)
+    assert sorted(v for _, _, v in got) == sorted(b"r%d-%d" % (r, i) for r in range(2) for i in range(9))
+
+
+def test_after_a_batch_fails_the_abort_bumps_the_epoch_and_the_producer_carries_on(bootstrap: str) -> None:
+    """A batch the broker rejects (over the topic's max.message.bytes) spends sequence numbers: the abort
+    is followed by InitProducerId with the live id and epoch (KIP-360), then sequences start at 0 again."""
+    topic = f"bump-{uuid.uuid4().hex[:8]}"
+    admin = strom.AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([strom.NewTopic(topic, 1, 1, config={"max.message.bytes": "2000"})])[topic].result(20)
+    admin.close()
+    errors: list[Any] = []
+    p = txn_producer(bootstrap, on_delivery=lambda err, msg: errors.append(err))
+    pid, epoch = p._aio.txn.producer_id, p._aio.txn.producer_epoch  # type: ignore[union-attr]
+    p.begin_transaction()
+    p.produce(topic, b"ok")
+    assert p.flush(20) == 0
+    p.produce(topic, b"y" * 5000)
+    with pytest.raises(TransactionError) as raised:
+        p.commit_transaction(30)
+    assert raised.value.txn_requires_abort()
+    assert errors[0] is None and errors[1].code in (strom.ErrorCode.MESSAGE_TOO_LARGE, strom.ErrorCode.RECORD_LIST_TOO_LARGE)
+    p.abort_transaction(30)
+    assert (p._aio.txn.producer_id, p._aio.txn.producer_epoch) == (pid, epoch + 1)  # type: ignore[union-attr]
+    p.begin_transaction()
+    p.produce(topic, b"after")
+    p.commit_transaction(30)
+    p.close()
+    got = read_all(strom_reader(bootstrap, topic, 1), 1)
+    assert [v for _, v in [(o, v) for _, o, v in got]] == [b"after"]

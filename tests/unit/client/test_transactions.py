@@ -147,3 +147,62 @@ def test_transactional_configuration() -> None:
     ):
         with pytest.raises(ConfigError, match=what):
             resolve("producer", {**base, **bad})
+
+
+class _Coordinator:
+    """Answers EndTxn with the given error codes in turn (a stand-in for the coordinator's socket)."""
+
+    def __init__(self, codes: list[int]) -> None:
+        self.codes = codes
+        self.closed = False
+        self.sent = 0
+
+    def version_for(self, api_key: int) -> int:
+        return 3
+
+    async def send(self, request: object, version: int) -> object:
+        self.sent += 1
+        code = self.codes.pop(0)
+        if code == E.NETWORK_EXCEPTION:
+            raise KafkaError(code, "connection lost")
+        return type("Resp", (), {"error_code": code})()
+
+
+def _run_end(codes: list[int], timeout: float = 5.0) -> tuple[TransactionManager, int, int]:
+    import asyncio
+
+    m = manager()
+    m.state = TxnState.COMMITTING
+    conn = _Coordinator(codes)
+    lookups = 0
+
+    async def coordinator() -> _Coordinator:
+        nonlocal lookups
+        if m._coordinator is None:
+            lookups += 1
+            m._coordinator = conn  # type: ignore[assignment]
+        return conn
+
+    m.coordinator = coordinator  # type: ignore[method-assign]
+
+    async def go() -> None:
+        await m.end(True, asyncio.get_running_loop().time() + timeout)
+
+    asyncio.run(go())
+    return m, conn.sent, lookups
+
+
+def test_concurrent_transactions_and_a_moved_coordinator_are_retried() -> None:
+    codes = [E.CONCURRENT_TRANSACTIONS, E.NOT_COORDINATOR, E.NETWORK_EXCEPTION, E.COORDINATOR_LOAD_IN_PROGRESS, 0]
+    m, sent, lookups = _run_end(codes)
+    assert sent == 5 and lookups == 3  # found again after NOT_COORDINATOR and after the lost connection
+    assert m.state is TxnState.COMMITTING
+
+
+def test_fencing_on_end_txn_is_fatal_and_a_busy_coordinator_times_out_retriably() -> None:
+    with pytest.raises(TransactionError) as e:
+        _run_end([E.CONCURRENT_TRANSACTIONS, E.PRODUCER_FENCED])
+    assert e.value.fatal() and e.value.code == E.PRODUCER_FENCED
+    with pytest.raises(TransactionError) as e:
+        _run_end([E.CONCURRENT_TRANSACTIONS] * 1000, timeout=0.3)
+    assert e.value.retriable and not e.value.fatal() and e.value.code == E.REQUEST_TIMED_OUT
