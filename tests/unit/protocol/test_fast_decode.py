@@ -194,3 +194,82 @@ def test_decoded_structs_and_lists_are_left_to_reference_counting():
     request.topic_data.pop()
     del holder, request
     gc.collect()
+
+
+LEAN = sys.version_info < (3, 14)  # the versions whose object layout the engine's deallocator was checked on
+
+
+@pytest.mark.skipif(not LEAN, reason="the lean deallocator is only installed on Python 3.11-3.13")
+def test_struct_classes_get_the_lean_deallocator_and_others_do_not():
+    from strom.protocol import _fast_decode  # type: ignore[attr-defined]
+
+    ProduceRequest.decode(_produce_request().encode(9), 9)  # builds the programs, which install it
+    assert all(_fast_decode.lean_dealloc(cls) for cls in (ProduceRequest, TopicProduceData, PartitionProduceData))
+
+    class WithFinalizer:
+        __slots__ = ("a",)
+
+        def __del__(self) -> None:
+            pass
+
+    class WithWeakref:
+        __slots__ = ("a", "__weakref__")
+
+    class WithDict:
+        pass
+
+    assert not any(_fast_decode.lean_dealloc(cls) for cls in (WithFinalizer, WithWeakref, WithDict, int, memoryview))
+
+
+def test_freed_structs_release_everything_they_hold():
+    """Decoded and constructed structs, freed (and their memory kept for the next decode), drop every reference:
+    the request's bytearray can be resized again (no record view left) and a marker's count comes back."""
+    frame = bytearray(_produce_request().encode(9))
+    for _ in range(3):
+        request, _ = ProduceRequest.decode(frame, 9)
+        assert request == compiler.python_decoder(ProduceRequest, 9)(bytes(frame), 0)[0]
+        del request
+    frame.append(0)  # BufferError if a record view were still alive
+    marker = object()
+    before = sys.getrefcount(marker)
+    made = [PartitionProduceData(index=i, records=marker) for i in range(50)]  # type: ignore[arg-type]
+    assert sys.getrefcount(marker) == before + 50
+    del made
+    assert sys.getrefcount(marker) == before
+
+
+def test_subclasses_of_a_struct_class_are_freed_completely():
+    """A subclass (here with a __dict__ and weak references) keeps CPython's deallocator for its own part, which
+    hands the rest to the engine's: both parts are released."""
+    import weakref
+
+    ProduceRequest.decode(_produce_request().encode(9), 9)
+
+    class Tagged(PartitionProduceData):
+        pass
+
+    marker, extra = object(), object()
+    before, extra_before = sys.getrefcount(marker), sys.getrefcount(extra)
+    obj = Tagged(index=1, records=marker)  # type: ignore[arg-type]
+    object.__setattr__(obj, "note", extra)
+    ref = weakref.ref(obj)
+    del obj
+    assert ref() is None and sys.getrefcount(marker) == before and sys.getrefcount(extra) == extra_before
+    request, _ = ProduceRequest.decode(_produce_request().encode(9), 9)  # the class itself still decodes
+    assert type(request.topic_data[0].partition_data[0]) is PartitionProduceData
+
+
+def test_kept_memory_is_reused_across_classes():
+    """After a large message of other classes is freed, a decode reuses its memory and still builds the same
+    objects as the Python decoder."""
+    from strom.protocol.schema.metadata import MetadataResponse, MetadataResponsePartition, MetadataResponseTopic
+
+    parts = [MetadataResponsePartition(partition_index=p, leader_id=1, replica_nodes=[1], isr_nodes=[1]) for p in range(2000)]
+    metadata = MetadataResponse(topics=[MetadataResponseTopic(name="t", partitions=parts)]).encode(12)
+    for version in (9, 3):
+        decoded, _ = MetadataResponse.decode(metadata, 12)
+        assert len(decoded.topics[0].partitions) == 2000
+        del decoded
+        raw = _produce_request().encode(version)
+        native, python = both(ProduceRequest, version, raw)
+        assert native == python and native[0] == "ok"
