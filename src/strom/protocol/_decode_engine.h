@@ -75,7 +75,28 @@ static PyObject *strom_read_uvarint = NULL;
 static PyObject *strom_empty_tags = NULL;
 static PyObject *strom_bytes_kwnames = NULL; /* ("bytes",) for UUID(bytes=...) */
 
+/* The ints -5..1023, made once: decoded node ids, partition indexes, epochs and error codes are mostly small,
+   and CPython caches only up to 256. Ints are immutable, so sharing them changes nothing but the cost. */
+#define STROM_INT_MIN (-5)
+#define STROM_INT_MAX 1023
+static PyObject *strom_ints[STROM_INT_MAX - STROM_INT_MIN + 1];
+
+static inline PyObject *strom_int(long v) {
+    if ((unsigned long)(v - STROM_INT_MIN) <= (unsigned long)(STROM_INT_MAX - STROM_INT_MIN)) {
+        PyObject *cached = strom_ints[v - STROM_INT_MIN];
+        if (STROM_LIKELY(cached != NULL)) {
+            Py_INCREF(cached);
+            return cached;
+        }
+    }
+    return PyLong_FromLong(v);
+}
+
 static int strom_configure(PyObject *corrupt, PyObject *uuid_class, PyObject *read_uvarint, PyObject *empty_tags) {
+    for (long v = STROM_INT_MIN; v <= STROM_INT_MAX; v++) {
+        if (strom_ints[v - STROM_INT_MIN] == NULL && (strom_ints[v - STROM_INT_MIN] = PyLong_FromLong(v)) == NULL)
+            return -1;
+    }
     PyObject *kwnames = Py_BuildValue("(s)", "bytes");
     if (kwnames == NULL)
         return -1;
@@ -492,12 +513,12 @@ static PyObject *strom_scalar(StromCtx *c, int kind, int nullable, Py_ssize_t *p
         if (strom_need(c, p, 4, "int32") < 0)
             return NULL;
         *pos = p + 4;
-        return PyLong_FromLong((int32_t)strom_be32(d));
+        return strom_int((int32_t)strom_be32(d));
     case STROM_INT16:
         if (strom_need(c, p, 2, "int16") < 0)
             return NULL;
         *pos = p + 2;
-        return PyLong_FromLong((int16_t)(((uint16_t)d[0] << 8) | d[1]));
+        return strom_int((int16_t)(((uint16_t)d[0] << 8) | d[1]));
     case STROM_INT64:
         if (strom_need(c, p, 8, "int64") < 0)
             return NULL;
@@ -507,7 +528,7 @@ static PyObject *strom_scalar(StromCtx *c, int kind, int nullable, Py_ssize_t *p
         if (strom_need(c, p, 1, "int8") < 0)
             return NULL;
         *pos = p + 1;
-        return PyLong_FromLong((int8_t)d[0]);
+        return strom_int((int8_t)d[0]);
     case STROM_BOOL:
         if (strom_need(c, p, 1, "bool") < 0)
             return NULL;
@@ -517,7 +538,7 @@ static PyObject *strom_scalar(StromCtx *c, int kind, int nullable, Py_ssize_t *p
         if (strom_need(c, p, 2, "uint16") < 0)
             return NULL;
         *pos = p + 2;
-        return PyLong_FromLong(((uint16_t)d[0] << 8) | d[1]);
+        return strom_int(((uint16_t)d[0] << 8) | d[1]);
     case STROM_FLOAT64: {
         if (strom_need(c, p, 8, "float64") < 0)
             return NULL;
@@ -573,6 +594,19 @@ static PyObject *strom_array(StromCtx *c, const StromOp *op, Py_ssize_t *pos) {
     PyObject *items = strom_list(count);
     if (items == NULL)
         return NULL;
+    if (op->elem == STROM_INT32 && count <= (c->n - *pos) / 4) { /* node id lists: one bounds check for all */
+        const uint8_t *d = c->data + *pos;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            PyObject *item = strom_int((int32_t)strom_be32(d + 4 * i));
+            if (item == NULL) {
+                Py_DECREF(items);
+                return NULL;
+            }
+            PyList_SET_ITEM(items, i, item);
+        }
+        *pos += 4 * count;
+        return items;
+    }
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *item = op->elem == STROM_STRUCT ? strom_decode(op->child, c, pos) : strom_scalar(c, op->elem, 0, pos);
         if (item == NULL) {
@@ -587,6 +621,14 @@ static PyObject *strom_array(StromCtx *c, const StromOp *op, Py_ssize_t *pos) {
 /* The value of one field (a new reference, or NULL with an exception set). */
 static inline PyObject *strom_value(StromCtx *c, const StromOp *op, Py_ssize_t *pos) {
     switch (op->kind) {
+    case STROM_INT32: /* the most common field: read here rather than through strom_scalar */
+        if (STROM_LIKELY(4 <= c->n - *pos)) {
+            PyObject *value = strom_int((int32_t)strom_be32(c->data + *pos));
+            if (value != NULL)
+                *pos += 4;
+            return value;
+        }
+        return strom_scalar(c, op->kind, op->nullable, pos);
     case STROM_ARRAY:
         return strom_array(c, op, pos);
     case STROM_STRUCT:
