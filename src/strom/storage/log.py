@@ -173,6 +173,8 @@ class PartitionLog:
         # appends need more than the header checks (compacted: keys; LogAppendTime: a CRC redone)
         plain = "compact" not in config.cleanup_policy and config.message_timestamp_type == "CreateTime"
         self._fast_max = min(config.max_message_bytes, config.segment_bytes) if plain else 0
+        self._max_index_entries = config.segment_index_bytes // 8  # 8-byte .index entries
+        self._roll_after_ms = config.segment_ms - config.segment_jitter_ms
 
     def update_config(self, config: LogConfig) -> None:
         self.config = config
@@ -240,7 +242,11 @@ class PartitionLog:
             ):
                 with self.lock:
                     seg = self.segments[-1]
-                    if seg.size and self._roll_due(seg, n):
+                    if seg.size and (  # _roll_due, inlined: this runs once per produced batch
+                        seg.size + n > self._config.segment_bytes
+                        or len(seg.index_positions) >= self._max_index_entries
+                        or self.clock.now_ms() - seg.created_ms > self._roll_after_ms
+                    ):
                         seg = self.roll()
                     first = seg.next_offset
                     if type(batches) is memoryview and not batches.readonly:
@@ -395,11 +401,10 @@ class PartitionLog:
 
     def _roll_due(self, seg: Segment, incoming: int) -> bool:
         """Kafka's roll rules for a non-empty active segment: segment.bytes, a full index, segment.ms."""
-        config = self._config
         return (
-            seg.size + incoming > config.segment_bytes
-            or len(seg.index_positions) >= config.segment_index_bytes // 8
-            or self.clock.now_ms() - seg.created_ms > config.segment_ms - config.segment_jitter_ms
+            seg.size + incoming > self._config.segment_bytes
+            or len(seg.index_positions) >= self._max_index_entries
+            or self.clock.now_ms() - seg.created_ms > self._roll_after_ms
         )
 
     def roll(self) -> Segment:

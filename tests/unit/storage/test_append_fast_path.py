@@ -61,9 +61,9 @@ APPEND = st.tuples(
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(APPEND, min_size=1, max_size=40))
+@given(st.lists(APPEND, min_size=1, max_size=60))
 def test_fast_path_and_general_path_give_the_same_log(tmp_path_factory, appends):
-    config = LogConfig(segment_bytes=2048, index_interval_bytes=300, segment_ms=5, segment_jitter_ms=0)
+    config = LogConfig(segment_bytes=1400, index_interval_bytes=100, segment_index_bytes=64, segment_ms=20, segment_jitter_ms=0)
     root = tmp_path_factory.mktemp("p")
     clocks = [ManualClock(), ManualClock()]
     fast = PartitionLog.open(root / "fast-0", config, clocks[0])
@@ -167,3 +167,31 @@ def test_a_config_change_turns_the_fast_path_off_and_on(log):
     log.update_config(LogConfig(max_message_bytes=4096))
     assert log.append_as_leader(batch(1, b"d"), 0).log_append_time == -1
     assert log.log_end_offset == 3
+
+
+ONE = batch(2, b"r")
+
+
+@pytest.mark.parametrize(
+    ("config", "tick", "bases"),
+    [
+        (LogConfig(segment_bytes=3 * len(ONE)), 0, [0, 6, 12, 18]),  # the third batch fills a segment exactly
+        (LogConfig(index_interval_bytes=1, segment_index_bytes=8 * 3), 0, [0, 6, 12, 18]),  # an entry per batch
+        (LogConfig(segment_ms=10, segment_jitter_ms=0), 5, [0, 4, 10, 16]),  # 10 ms old: not yet; 15 ms: roll
+    ],
+    ids=["segment.bytes", "segment.index.bytes", "segment.ms"],
+)
+def test_fast_path_rolls_exactly_where_the_general_path_does(tmp_path, config, tick, bases):
+    clocks = [ManualClock(), ManualClock()]
+    fast = PartitionLog.open(tmp_path / "fast-0", config, clocks[0])
+    general = PartitionLog.open(tmp_path / "general-0", config, clocks[1])
+    try:
+        for _ in range(10):
+            for clock in clocks:
+                clock.advance(tick)
+            assert fast.append_as_leader(ONE, 0) == general._append_checked(ONE, 0, False, False)
+        assert [s.base_offset for s in fast.segments] == [s.base_offset for s in general.segments] == bases
+        assert state(fast) == state(general)
+    finally:
+        fast.close()
+        general.close()
