@@ -11,6 +11,7 @@ import random
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import crc32c as library
 import pytest
@@ -134,6 +135,48 @@ def test_threads_share_big_buffers() -> None:
     for t in threads:
         t.join()
     assert all(results[i] == [expected[i]] * 20 for i in range(4))
+
+
+def _progress_seen_by_another_thread(size: int, calls: int) -> int:
+    """How many of a worker thread's `calls` checksums of `size` bytes were done when the main thread got the
+    GIL back. The switch interval is made huge, so the worker gives up the GIL only where crc32c releases it."""
+    data = bytes(size)
+    done = [0]
+
+    def work() -> None:
+        for _ in range(calls):
+            checksum.crc32c(data)
+            done[0] += 1
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(30.0)
+    try:
+        worker = threading.Thread(target=work)
+        worker.start()  # returns once the worker runs; the main thread then waits for the GIL
+        seen = done[0]
+        worker.join()
+    finally:
+        sys.setswitchinterval(old)
+    return seen
+
+
+@pytest.mark.skipif(checksum.IMPLEMENTATION == "crc32c library", reason="the compiled kernel is not in use")
+def test_big_buffers_release_the_gil() -> None:
+    assert _progress_seen_by_another_thread(4 << 20, 50) < 50
+    assert _progress_seen_by_another_thread(1024, 2000) == 2000  # below 64 KiB the call keeps the GIL
+
+
+def test_the_code_base_calls_one_crc32c() -> None:
+    """Every module checksums through strom.checksum, so the fast kernel (and its fallback) is used everywhere."""
+    src = Path(checksum.__file__).parent
+    offenders = [
+        str(path.relative_to(src))
+        for path in src.rglob("*.py*")
+        if path.suffix in (".py", ".pyx") and path.name != "checksum.py"
+        for line in path.read_text().splitlines()
+        if line.strip().startswith(("import crc32c", "from crc32c ", "import google_crc32c", "from google_crc32c"))
+    ]
+    assert offenders == []
 
 
 def test_fallback_is_the_library_when_extensions_are_disabled() -> None:
