@@ -10,9 +10,11 @@ by a kill -9 gets its markers again; an Ongoing one is aborted once its timeout 
 (transaction.abort.timed.out.transaction.cleanup.interval.ms), so read_committed consumers never wait
 on a transaction forever.
 
-ZooKeeper mode has no transaction coordinator yet: FindCoordinator answers COORDINATOR_NOT_AVAILABLE for
-transactional ids there, and the partition side (markers through WriteTxnMarkers, LSO, aborted index)
-works on every broker.
+In ZooKeeper mode the coordinator of a transactional id is the leader of its `__transaction_state`
+partition (created on first FindCoordinator with transaction.state.log.replication.factor replicas): a
+broker loads the ids of a partition when it becomes its leader (completing interrupted transactions) and
+forgets them when it stops leading it; state changes are answered once the ISR has them, and markers for
+partitions led elsewhere go to their leaders as WriteTxnMarkers requests.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ import logging
 from typing import Any
 
 from strom.broker.broker import OFFSETS_TOPIC, SHUTDOWN_HOOKS, STARTUP_HOOKS
+from strom.client.connection import BrokerConnection
 from strom.coordination.offsets import CommittedOffset, offset_key, offset_value, parse_key, parse_offset_value, partition_for
 from strom.coordination.transaction_offsets import committed_records
 from strom.coordination.transaction_records import parse_txn_key, parse_txn_value, txn_key, txn_value
 from strom.coordination.transactions import MarkerJob, TransactionCoordinator, TxnConfig, TxnMetadata
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import BatchBuilder, iter_batch_headers, iter_records
+from strom.protocol.schema import write_txn_markers as markers_schema
 from strom.storage.txn_index import marker_record_key, marker_record_value
 
 log = logging.getLogger("kafka.coordinator.transaction.TransactionCoordinator")
@@ -66,6 +70,8 @@ class TransactionService:
         # TxnOffsetCommit: producer id -> group id -> offsets waiting for the transaction's marker
         self.pending_offsets: dict[int, dict[str, list[tuple[str, int, CommittedOffset]]]] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._connections: dict[int, BrokerConnection] = {}  # to other brokers, for WriteTxnMarkers
+        self._settling: asyncio.Lock | None = None
 
     def now_ms(self) -> int:
         return int(self.broker.clock.now_ms())
@@ -73,7 +79,11 @@ class TransactionService:
     # ---- start-up -------------------------------------------------------------------------------------
 
     def ensure_topic(self) -> None:
-        """Creates __transaction_state on first use (a broker that never sees a transaction has none)."""
+        """Creates __transaction_state on first use (a broker that never sees a transaction has none);
+        in ZooKeeper mode FindCoordinator creates it through the controller instead."""
+        if self.broker.cluster is not None:
+            self._refresh_partition_count()
+            return
         topic = self.broker.metadata.topics.get(TXN_TOPIC)
         if topic is None:
             self.broker.create_topic(
@@ -93,25 +103,30 @@ class TransactionService:
         self.num_partitions = len(topic.partitions)
 
     def load(self) -> int:
-        """Replays every partition of __transaction_state (in an executor: it reads files)."""
+        """Replays every partition of __transaction_state led here (in an executor: it reads files)."""
         count = 0
         for index in range(self.num_partitions):
             part = self.broker.partitions.get((TXN_TOPIC, index))
-            if part is None:
+            if part is not None and part.is_leader:
+                count += self._load_partition(index, part)
+        return count
+
+    def _load_partition(self, index: int, part: Any) -> int:
+        count = 0
+        data = part.log.read_bytes(part.log.log_start_offset)
+        for pos, header in iter_batch_headers(data):
+            if header.is_control:
                 continue
-            for pos, header in iter_batch_headers(data := part.log.read_bytes(part.log.log_start_offset)):
-                if header.is_control:
-                    continue
-                for record in iter_records(data, pos):
-                    try:
-                        txn_id = parse_txn_key(record.key or b"")
-                        if txn_id is None:
-                            continue
-                        value = None if record.value is None else _metadata_of(txn_id, parse_txn_value(record.value))
-                        self.coordinator.apply_record(txn_id, value)
-                        count += 1
-                    except Exception:  # an unreadable record is skipped, as Kafka's loader does
-                        log.warning("Skipping unreadable record at offset %d of %s-%d", record.offset, TXN_TOPIC, index)
+            for record in iter_records(data, pos):
+                try:
+                    txn_id = parse_txn_key(record.key or b"")
+                    if txn_id is None:
+                        continue
+                    value = None if record.value is None else _metadata_of(txn_id, parse_txn_value(record.value))
+                    self.coordinator.apply_record(txn_id, value)
+                    count += 1
+                except Exception:  # an unreadable record is skipped, as Kafka's loader does
+                    log.warning("Skipping unreadable record at offset %d of %s-%d", record.offset, TXN_TOPIC, index)
         return count
 
     def load_open_offsets(self) -> int:
@@ -139,20 +154,59 @@ class TransactionService:
                         count += 1
         return count
 
+    # ---- cluster mode: the coordinator follows the leaders of __transaction_state ------------------------
+
+    def is_coordinator(self, transactional_id: str) -> bool:
+        if self.broker.cluster is None:
+            return True
+        part = self.broker.partitions.get((TXN_TOPIC, self.partition_of(transactional_id)))
+        return part is not None and part.is_leader
+
+    def _refresh_partition_count(self) -> None:
+        topic = self.broker.metadata.topics.get(TXN_TOPIC)
+        if topic is not None and topic.partitions:
+            self.num_partitions = len(topic.partitions)
+
+    def on_leadership(self, topic: str, index: int, is_leader: bool, leader_epoch: int) -> None:
+        """Kafka's onElection / onResignation for a __transaction_state partition."""
+        if topic != TXN_TOPIC:
+            return
+        self._refresh_partition_count()
+        self.coordinator.unload(lambda txn_id: self.partition_of(txn_id) != index)
+        if not is_leader:
+            log.info("Unloaded the transactional ids of %s-%d (no longer its leader)", TXN_TOPIC, index)
+            return
+        part = self.broker.partitions.get((TXN_TOPIC, index))
+        if part is None:
+            return
+        count = self._load_partition(index, part)
+        resumed = self.coordinator.resume(self.now_ms())
+        log.info(
+            "Loaded %d record(s) of %s-%d at leader epoch %d; resumed %d transaction(s)",
+            count,
+            TXN_TOPIC,
+            index,
+            leader_epoch,
+            len(resumed),
+        )
+        asyncio.ensure_future(self.settle())
+
     # ---- persistence and markers ----------------------------------------------------------------------
 
     def partition_of(self, transactional_id: str) -> int:
         return partition_for(transactional_id, self.num_partitions)
 
-    def _persist(self) -> int:
-        """Writes the record of every id that changed. Returns an error code for the client."""
+    def _persist(self, written: dict[int, Any]) -> int:
+        """Appends the record of every id that changed; `written` collects partition -> (part, end offset)
+        for the wait on the ISR. Returns an error code for the client."""
         error = ErrorCode.NONE
         now = self.now_ms()
         for txn_id in self.coordinator.take_changed():
             m = self.coordinator.describe(txn_id)
             if m is None:
                 continue
-            part = self.broker.partitions.get((TXN_TOPIC, self.partition_of(txn_id)))
+            index = self.partition_of(txn_id)
+            part = self.broker.partitions.get((TXN_TOPIC, index))
             if part is None or not part.is_leader:
                 error = ErrorCode.NOT_COORDINATOR
                 continue
@@ -166,18 +220,45 @@ class TransactionService:
                 error = ErrorCode.COORDINATOR_NOT_AVAILABLE
                 continue
             self.broker.replica_manager.after_leader_append(part)
+            written[index] = (part, part.log.log_end_offset)
         return error
 
+    async def _replicated(self, written: dict[int, Any]) -> int:
+        """Kafka writes the transaction log with acks=all: the answer waits for the ISR (a new coordinator
+        elected after a failure then knows what the client was told)."""
+        waiting = [(part, end) for part, end in written.values() if part.log.high_watermark < end]
+        if not waiting:
+            return ErrorCode.NONE
+        timeout_s = int(self.broker.config["offsets.commit.timeout.ms"]) / 1000
+        codes = await self.broker.replica_manager.wait_for_acks(waiting, timeout_s)
+        for code in codes:
+            if code == ErrorCode.NOT_LEADER_OR_FOLLOWER:
+                return ErrorCode.NOT_COORDINATOR
+            if code:
+                return ErrorCode.COORDINATOR_NOT_AVAILABLE
+        return ErrorCode.NONE
+
     async def settle(self) -> int:
-        """Persists what the last operation changed, writes pending markers (then the Complete* records),
-        and flushes __transaction_state by policy. Returns the error code of the persistence."""
-        error = self._persist()
-        for job in self.coordinator.take_markers():
-            if self.write_markers(job):
-                self.coordinator.markers_written(self.now_ms(), job)
-            else:
-                self.coordinator.pending_markers.append(job)  # retried by the timer
-        error = error or self._persist()
+        """Persists what the last operation changed (waiting for the ISR in a cluster), writes pending
+        markers (then the Complete* records), and flushes __transaction_state by policy. Returns the error
+        code of the persistence."""
+        written: dict[int, Any] = {}
+        error = self._persist(written)  # synchronously after the operation: records keep its order
+        jobs = self.coordinator.take_markers()
+        error = error or await self._replicated(written)
+        if self._settling is None:
+            self._settling = asyncio.Lock()
+        async with self._settling:  # one marker round at a time
+            for job in jobs:
+                if not self.is_coordinator(job.transactional_id):
+                    continue  # the new coordinator resumes it
+                if await self.write_markers(job):
+                    self.coordinator.markers_written(self.now_ms(), job)
+                else:
+                    self.coordinator.pending_markers.append(job)  # retried by the timer
+            written = {}
+            self._persist(written)
+            await self._replicated(written)
         await self._flush()
         self._arm_timer()
         return error
@@ -188,16 +269,67 @@ class TransactionService:
         if logs:
             await asyncio.get_running_loop().run_in_executor(None, lambda: [plog.flush() for plog in logs])
 
-    def write_markers(self, job: MarkerJob) -> bool:
-        """Appends the job's marker on every partition led here; True once every partition has it (a
-        partition whose topic is gone needs none, as in Kafka)."""
+    async def write_markers(self, job: MarkerJob) -> bool:
+        """Appends the job's marker on every partition: directly where this broker leads, through
+        WriteTxnMarkers to the leader elsewhere. True once every partition has it (a partition whose topic
+        is gone needs none, as in Kafka)."""
         done = True
+        coordinator_epoch = self._coordinator_epoch(job.transactional_id)
+        remote: dict[int, list[tuple[str, int]]] = {}
         for topic, index in job.partitions:
-            code = self.write_marker(topic, index, job.producer_id, job.producer_epoch, job.commit, 0)
+            part = self.broker.partitions.get((topic, index))
+            if self.broker.cluster is not None and (part is None or not part.is_leader):
+                state = self.broker.metadata.topics.get(topic)
+                leader = state.partitions.get(index) if state is not None else None
+                if leader is None:
+                    continue  # deleted topic
+                remote.setdefault(leader.leader, []).append((topic, index))
+                continue
+            code = self.write_marker(topic, index, job.producer_id, job.producer_epoch, job.commit, coordinator_epoch)
             if code not in (ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION):
                 log.warning("Marker for %s on %s-%d failed: %s", job.transactional_id, topic, index, code)
                 done = False
+        for broker_id, partitions in remote.items():
+            done = await self._send_markers(broker_id, job, partitions, coordinator_epoch) and done
         return done
+
+    def _coordinator_epoch(self, transactional_id: str) -> int:
+        part = self.broker.partitions.get((TXN_TOPIC, self.partition_of(transactional_id)))
+        return max(part.leader_epoch, 0) if part is not None else 0
+
+    async def _send_markers(self, broker_id: int, job: MarkerJob, partitions: list[tuple[str, int]], coordinator_epoch: int) -> bool:
+        endpoint = self.broker.metadata.live_brokers.get(broker_id)
+        if endpoint is None:
+            return False
+        by_topic: dict[str, list[int]] = {}
+        for topic, index in partitions:
+            by_topic.setdefault(topic, []).append(index)
+        request = markers_schema.WriteTxnMarkersRequest(
+            markers=[
+                markers_schema.WritableTxnMarker(
+                    producer_id=job.producer_id,
+                    producer_epoch=job.producer_epoch,
+                    transaction_result=job.commit,
+                    topics=[markers_schema.WritableTxnMarkerTopic(name=t, partition_indexes=ps) for t, ps in by_topic.items()],
+                    coordinator_epoch=coordinator_epoch,
+                )
+            ]
+        )
+        try:
+            conn = self._connections.get(broker_id)
+            if conn is None or conn.closed:
+                conn = BrokerConnection(endpoint.host, endpoint.port, client_id=f"txn-coordinator-{self.broker.broker_id}")
+                await conn.connect(timeout=5.0)
+                self._connections[broker_id] = conn
+            response = await conn.send(request, version=min(1, conn.version_for(markers_schema.API_KEY)), timeout=10.0)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            log.warning("WriteTxnMarkers to broker %d failed: %s", broker_id, exc)
+            conn = self._connections.pop(broker_id, None)
+            if conn is not None:
+                conn.close()
+            return False
+        codes = [p.error_code for m in response.markers for t in m.topics for p in t.partitions]
+        return all(code in (ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) for code in codes)
 
     def write_marker(self, topic: str, index: int, producer_id: int, epoch: int, commit: bool, coordinator_epoch: int) -> int:
         """One COMMIT/ABORT control batch at the end of a partition led here (also WriteTxnMarkers)."""
@@ -271,16 +403,13 @@ class TransactionService:
 
 
 async def _start(broker: Any) -> None:
-    if broker.cluster is not None:
-        return  # ZooKeeper mode: no transaction coordinator yet (FindCoordinator says so)
     service = TransactionService(broker)
-    topic = broker.metadata.topics.get(TXN_TOPIC)
-    if topic is not None:  # else created on first use (FindCoordinator, InitProducerId), as Kafka does
-        service.num_partitions = len(topic.partitions)
+    service._refresh_partition_count()  # else __transaction_state is created on first use, as Kafka does
     loaded = await asyncio.get_running_loop().run_in_executor(None, service.load)
     await asyncio.get_running_loop().run_in_executor(None, service.load_open_offsets)
     resumed = service.coordinator.resume(service.now_ms())
     broker.services["txn"] = service
+    broker.replica_manager.listeners.append(service.on_leadership)
     await service.settle()
     log.info(
         "Loaded %d transactional id(s) from %s (%d record(s)); completed %d interrupted transaction(s)",
@@ -293,9 +422,14 @@ async def _start(broker: Any) -> None:
 
 async def _stop(broker: Any) -> None:
     service = broker.services.get("txn")
-    if service is not None and service._timer is not None:
+    if service is None:
+        return
+    if service._timer is not None:
         service._timer.cancel()
         service._timer = None
+    for conn in service._connections.values():
+        conn.close()
+    service._connections.clear()
 
 
 STARTUP_HOOKS.append(_start)

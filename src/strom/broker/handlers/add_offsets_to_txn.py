@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.txn_context import fenced_code, not_here, txn_service
+from strom.broker.handlers.txn_context import coordinator_error, fenced_code, txn_service
 from strom.coordination.offsets import partition_for
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import add_offsets_to_txn as schema
@@ -18,8 +18,9 @@ async def handle(ctx: Any, request: Any) -> Any:
 
     broker = ctx.broker
     service = txn_service(broker)
-    if service is None:
-        return schema.AddOffsetsToTxnResponse(error_code=not_here(broker))
+    error = coordinator_error(broker, service, request.transactional_id)
+    if error or service is None:
+        return schema.AddOffsetsToTxnResponse(error_code=error)
     if not request.group_id:
         return schema.AddOffsetsToTxnResponse(error_code=ErrorCode.INVALID_GROUP_ID)
     groups = broker.services.get("group")

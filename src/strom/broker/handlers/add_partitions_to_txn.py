@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.txn_context import fenced_code, not_here, txn_service
+from strom.broker.handlers.txn_context import coordinator_error, fenced_code, txn_service
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import add_partitions_to_txn as schema
 
@@ -30,8 +30,9 @@ async def _one(ctx: Any, txn_id: str, producer_id: int, epoch: int, topics: Any,
     broker = ctx.broker
     service = txn_service(broker)
     wanted = [(t.name, p) for t in topics for p in t.partitions]
-    if service is None:
-        return dict.fromkeys(wanted, not_here(broker))
+    error = coordinator_error(broker, service, txn_id)
+    if error or service is None:
+        return dict.fromkeys(wanted, error)
     unknown = {tp for tp in wanted if tp not in broker.partitions and not _exists(broker, tp)}
     if unknown:  # Kafka: the unknown ones fail, the rest are not attempted
         return {tp: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if tp in unknown else ErrorCode.OPERATION_NOT_ATTEMPTED for tp in wanted}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.txn_context import not_here, txn_service
+from strom.broker.handlers.txn_context import coordinator_error, not_here, txn_service
 from strom.coordination.transactions import STATE_NAMES, STATES_BY_NAME
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import describe_transactions as describe_schema
@@ -17,9 +17,10 @@ async def describe(ctx: Any, request: Any) -> Any:
     service = txn_service(ctx.broker)
     states = []
     for txn_id in request.transactional_ids:
-        m = service.coordinator.describe(txn_id) if service is not None else None
+        code = coordinator_error(ctx.broker, service, txn_id)
+        m = service.coordinator.describe(txn_id) if service is not None and not code else None
         if m is None:
-            code = not_here(ctx.broker) if service is None else ErrorCode.TRANSACTIONAL_ID_NOT_FOUND
+            code = code or ErrorCode.TRANSACTIONAL_ID_NOT_FOUND
             states.append(describe_schema.TransactionState(error_code=code, transactional_id=txn_id, producer_id=-1, producer_epoch=-1))
             continue
         states.append(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.txn_context import fenced_code, not_here, txn_service
+from strom.broker.handlers.txn_context import coordinator_error, fenced_code, txn_service
 from strom.protocol.schema import end_txn as schema
 
 
@@ -14,8 +14,9 @@ from strom.protocol.schema import end_txn as schema
 async def handle(ctx: Any, request: Any) -> Any:
     broker = ctx.broker
     service = txn_service(broker)
-    if service is None:
-        return schema.EndTxnResponse(error_code=not_here(broker))
+    error = coordinator_error(broker, service, request.transactional_id)
+    if error or service is None:
+        return schema.EndTxnResponse(error_code=error)
     code = service.coordinator.end_txn(
         service.now_ms(), request.transactional_id, request.producer_id, request.producer_epoch, request.committed
     )

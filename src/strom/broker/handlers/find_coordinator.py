@@ -20,51 +20,64 @@ async def _answer(ctx: Any, key_type: int, key: str = "") -> tuple[int, str | No
     if key_type == TXN_KEY:
         if not key:
             return ErrorCode.INVALID_REQUEST, "transactional id must not be empty", -1, "", -1
-        if ctx.broker.cluster is not None:
-            return ErrorCode.COORDINATOR_NOT_AVAILABLE, "transactions are not supported in ZooKeeper mode yet", -1, "", -1
         service = ctx.broker.services.get("txn")
         if service is None:
             return ErrorCode.COORDINATOR_NOT_AVAILABLE, "the transaction coordinator is loading", -1, "", -1
+        if ctx.broker.cluster is not None:
+            return await _cluster_answer(ctx, key, TXN_KEY)
         service.ensure_topic()
         host, port = advertised_endpoint(ctx)
         return ErrorCode.NONE, None, ctx.broker.broker_id, host, port
     if "group" not in ctx.broker.services:
         return ErrorCode.COORDINATOR_NOT_AVAILABLE, "the group coordinator is loading", -1, "", -1
     if ctx.broker.cluster is not None:
-        return await _cluster_answer(ctx, key)
+        return await _cluster_answer(ctx, key, GROUP_KEY)
     host, port = advertised_endpoint(ctx)
     return ErrorCode.NONE, None, ctx.broker.broker_id, host, port
 
 
-async def _cluster_answer(ctx: Any, key: str) -> tuple[int, str | None, int, str, int]:
-    """ZooKeeper mode: the coordinator is the leader of the group's __consumer_offsets partition, from the
-    UpdateMetadata cache; the topic is created on first use once enough brokers are live (as Kafka 2.8)."""
+def _internal_topic(broker: Any, key_type: int) -> tuple[str, int, int, dict[str, str]]:
+    """(name, partitions, replication factor, configs) of __consumer_offsets or __transaction_state."""
     from strom.broker.broker import OFFSETS_TOPIC
+
+    cfg = broker.config
+    if key_type == GROUP_KEY:
+        configs = {"cleanup.policy": "compact", "compression.type": "producer", "segment.bytes": str(cfg["offsets.topic.segment.bytes"])}
+        return OFFSETS_TOPIC, int(cfg["offsets.topic.num.partitions"]), int(cfg["offsets.topic.replication.factor"]), configs
+    configs = {
+        "cleanup.policy": "compact",
+        "compression.type": "uncompressed",
+        "min.insync.replicas": str(cfg["transaction.state.log.min.isr"]),
+        "unclean.leader.election.enable": "false",
+        "segment.bytes": str(cfg["transaction.state.log.segment.bytes"]),
+    }
+    return (
+        "__transaction_state",
+        int(cfg["transaction.state.log.num.partitions"]),
+        int(cfg["transaction.state.log.replication.factor"]),
+        configs,
+    )
+
+
+async def _cluster_answer(ctx: Any, key: str, key_type: int) -> tuple[int, str | None, int, str, int]:
+    """ZooKeeper mode: the coordinator is the leader of the key's partition of __consumer_offsets (groups)
+    or __transaction_state (transactional ids), from the UpdateMetadata cache; the topic is created on
+    first use once enough brokers are live (as Kafka 2.8)."""
     from strom.coordination.offsets import partition_for
 
     broker = ctx.broker
-    state = broker.metadata.topics.get(OFFSETS_TOPIC)
+    name, num_partitions, rf, configs = _internal_topic(broker, key_type)
+    state = broker.metadata.topics.get(name)
     if state is None:
-        rf = int(broker.config["offsets.topic.replication.factor"])
         live = await broker.admin(broker.cluster.live_brokers)
         if len(live) < rf:
-            return ErrorCode.COORDINATOR_NOT_AVAILABLE, f"{len(live)} live broker(s) < offsets.topic.replication.factor={rf}", -1, "", -1
+            setting = "offsets.topic.replication.factor" if key_type == GROUP_KEY else "transaction.state.log.replication.factor"
+            return ErrorCode.COORDINATOR_NOT_AVAILABLE, f"{len(live)} live broker(s) < {setting}={rf}", -1, "", -1
         try:
-            await broker.admin(
-                broker.create_topic,
-                OFFSETS_TOPIC,
-                int(broker.config["offsets.topic.num.partitions"]),
-                rf,
-                {
-                    "cleanup.policy": "compact",
-                    "compression.type": "producer",
-                    "segment.bytes": str(broker.config["offsets.topic.segment.bytes"]),
-                },
-                internal=True,
-            )
+            await broker.admin(broker.create_topic, name, num_partitions, rf, configs, internal=True)
         except KafkaError:
             pass
-        return ErrorCode.COORDINATOR_NOT_AVAILABLE, "the offsets topic is being created", -1, "", -1
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE, f"the {name} topic is being created", -1, "", -1
     leader = state.partitions.get(partition_for(key, len(state.partitions)))
     endpoint = broker.metadata.live_brokers.get(leader.leader) if leader is not None else None
     if endpoint is None:

@@ -49,10 +49,15 @@ def _recompress(data: bytes | memoryview, codec_name: str) -> bytes:
 def _verify_transactional(broker: Any, txn_id: str, topic: str, index: int, records: Any) -> int:
     """Kafka 3.6+'s transaction verification: a transactional batch is accepted only for a partition its
     producer added to its ongoing transaction (else a late write of an aborted or timed-out transaction
-    would open a transaction no marker ever closes). Without a local coordinator (ZooKeeper mode) the
-    write is accepted, as before Kafka 3.6."""
+    would open a transaction no marker ever closes). When the id's coordinator is another broker
+    (ZooKeeper mode) the write is accepted unchecked, as before Kafka 3.6."""
     service = broker.services.get("txn")
-    if service is None or not broker.config["transaction.partition.verification.enable"] or len(records) < BATCH_HEADER_SIZE:
+    if (
+        service is None
+        or not broker.config["transaction.partition.verification.enable"]
+        or len(records) < BATCH_HEADER_SIZE
+        or not service.is_coordinator(txn_id)
+    ):
         return ErrorCode.NONE
     try:
         header = read_batch_header(records)

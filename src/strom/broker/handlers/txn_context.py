@@ -19,9 +19,18 @@ def txn_service(broker: Any) -> TransactionService | None:
 
 
 def not_here(broker: Any) -> int:
-    """What a transactional call gets from a broker without a coordinator: retriable while loading,
-    NOT_COORDINATOR in ZooKeeper mode (FindCoordinator never names such a broker)."""
-    return ErrorCode.NOT_COORDINATOR if broker.cluster is not None else ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+    """What a transactional call gets while the coordinator is still starting: retriable."""
+    return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+
+
+def coordinator_error(broker: Any, service: TransactionService | None, transactional_id: str) -> int:
+    """NONE if this broker coordinates the id; in ZooKeeper mode the leader of its __transaction_state
+    partition does, and any other broker answers NOT_COORDINATOR (the client looks it up again)."""
+    if service is None:
+        return not_here(broker)
+    if not service.is_coordinator(transactional_id):
+        return ErrorCode.NOT_COORDINATOR
+    return ErrorCode.NONE
 
 
 def fenced_code(code: int, version: int, first_version_knowing_fenced: int) -> int:

@@ -16,6 +16,7 @@ async def handle(ctx: Any, request: Any) -> Any:
     broker = ctx.broker
     service = broker.services.get("txn") or TransactionService(broker)  # ZooKeeper mode: partition side only
     results = []
+    appended: dict[tuple[str, int], Any] = {}
     for marker in request.markers:
         topics = []
         for t in marker.topics:
@@ -24,7 +25,33 @@ async def handle(ctx: Any, request: Any) -> Any:
                 code = service.write_marker(
                     t.name, index, marker.producer_id, marker.producer_epoch, marker.transaction_result, marker.coordinator_epoch
                 )
+                if code == 0:
+                    part = broker.partitions[(t.name, index)]
+                    appended[(t.name, index)] = (part, part.log.log_end_offset)
                 parts.append(schema.WritableTxnMarkerPartitionResult(partition_index=index, error_code=code))
             topics.append(schema.WritableTxnMarkerTopicResult(name=t.name, partitions=parts))
         results.append(schema.WritableTxnMarkerResult(producer_id=marker.producer_id, topics=topics))
+    waiting = [(part, end) for part, end in appended.values() if part.log.high_watermark < end]
+    if waiting:  # Kafka appends markers with acks=all: the coordinator completes only replicated markers
+        codes = await broker.replica_manager.wait_for_acks(waiting, 10.0)
+        failed = {(p.topic, p.index): c for (p, _), c in zip(waiting, codes, strict=True) if c}
+        if failed:
+            results = [
+                schema.WritableTxnMarkerResult(
+                    producer_id=m.producer_id,
+                    topics=[
+                        schema.WritableTxnMarkerTopicResult(
+                            name=t.name,
+                            partitions=[
+                                schema.WritableTxnMarkerPartitionResult(
+                                    partition_index=p.partition_index, error_code=p.error_code or failed.get((t.name, p.partition_index), 0)
+                                )
+                                for p in t.partitions
+                            ],
+                        )
+                        for t in m.topics
+                    ],
+                )
+                for m in results
+            ]
     return schema.WriteTxnMarkersResponse(markers=results)
