@@ -206,3 +206,42 @@ def test_kill9_mid_transaction_aborts_after_restart_and_unblocks_read_committed(
         hanging.purge()
     finally:
         b.close()
+
+
+def test_offset_fetch_require_stable_reports_offsets_of_an_open_transaction(broker: BrokerProcess) -> None:
+    """KIP-447: while a transaction holds offsets of a group partition, OffsetFetch with require_stable
+    answers UNSTABLE_OFFSET_COMMIT for it (a read_committed consumer waits); without, the last committed."""
+    import asyncio
+
+    from strom.client.connection import BrokerConnection
+    from strom.protocol.errors import ErrorCode
+    from strom.protocol.schema import offset_fetch
+
+    topic = _topic(broker.bootstrap)
+    group = f"stable-{uuid.uuid4().hex[:6]}"
+    p = _producer(broker.bootstrap)
+    c = ck.Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group})
+    p.begin_transaction()
+    p.send_offsets_to_transaction([ck.TopicPartition(topic, 0, 5)], c.consumer_group_metadata(), 20)
+
+    async def fetch(require_stable: bool) -> tuple[int, int]:
+        host, port = broker.bootstrap.split(":")
+        conn = BrokerConnection(host, int(port))
+        await conn.connect()
+        try:
+            request = offset_fetch.OffsetFetchRequest(
+                group_id=group,
+                topics=[offset_fetch.OffsetFetchRequestTopic(name=topic, partition_indexes=[0])],
+                require_stable=require_stable,
+            )
+            response = await conn.send(request, version=7)
+        finally:
+            conn.close()
+        [part] = response.topics[0].partitions
+        return int(part.error_code), int(part.committed_offset)
+
+    assert asyncio.run(fetch(True)) == (ErrorCode.UNSTABLE_OFFSET_COMMIT, -1)
+    assert asyncio.run(fetch(False)) == (0, -1)
+    p.commit_transaction(20)
+    assert asyncio.run(fetch(True)) == (0, 5)
+    c.close()

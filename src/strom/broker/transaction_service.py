@@ -67,6 +67,9 @@ class TransactionService:
         self.coordinator = TransactionCoordinator(TxnConfig(max_timeout_ms=int(cfg["transaction.max.timeout.ms"])))
         self.num_partitions = int(cfg["transaction.state.log.num.partitions"])
         self.cleanup_interval_ms = int(cfg["transaction.abort.timed.out.transaction.cleanup.interval.ms"])
+        self.remove_interval_ms = int(cfg["transaction.remove.expired.transaction.cleanup.interval.ms"])
+        self.expiration_ms = int(cfg["transactional.id.expiration.ms"])
+        self._last_expiry_check = self.now_ms()
         # TxnOffsetCommit: producer id -> group id -> offsets waiting for the transaction's marker
         self.pending_offsets: dict[int, dict[str, list[tuple[str, int, CommittedOffset]]]] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -201,16 +204,20 @@ class TransactionService:
         for the wait on the ISR. Returns an error code for the client."""
         error = ErrorCode.NONE
         now = self.now_ms()
+        changes: list[tuple[str, bytes | None]] = [(txn_id, None) for txn_id in self.coordinator.take_expired()]
         for txn_id in self.coordinator.take_changed():
             m = self.coordinator.describe(txn_id)
-            if m is None:
-                continue
+            if m is not None:
+                value = txn_value(
+                    m.producer_id, m.producer_epoch, m.timeout_ms, m.state, m.partitions_by_topic(), m.last_update_ms, m.start_ms
+                )
+                changes.append((txn_id, value))
+        for txn_id, value in changes:
             index = self.partition_of(txn_id)
             part = self.broker.partitions.get((TXN_TOPIC, index))
             if part is None or not part.is_leader:
                 error = ErrorCode.NOT_COORDINATOR
                 continue
-            value = txn_value(m.producer_id, m.producer_epoch, m.timeout_ms, m.state, m.partitions_by_topic(), m.last_update_ms, m.start_ms)
             builder = BatchBuilder()
             builder.append(value, key=txn_key(txn_id), timestamp=now)
             try:
@@ -369,6 +376,14 @@ class TransactionService:
         self.pending_offsets.setdefault(producer_id, {}).setdefault(group_id, []).extend(entries)
         return ErrorCode.NONE
 
+    def has_pending_offsets(self, group_id: str, topic: str, partition: int) -> bool:
+        """KIP-447: an open transaction holds offsets of this group partition (OffsetFetch require_stable)."""
+        for by_group in self.pending_offsets.values():
+            for t, p, _ in by_group.get(group_id, ()):
+                if t == topic and p == partition:
+                    return True
+        return False
+
     def complete_offsets(self, producer_id: int, offsets_partition: int, commit: bool) -> None:
         groups = self.broker.services.get("group")
         by_group = self.pending_offsets.get(producer_id)
@@ -396,7 +411,12 @@ class TransactionService:
 
     def _on_timer(self) -> None:
         self._timer = None
-        aborted = self.coordinator.abort_timed_out(self.now_ms())
+        now = self.now_ms()
+        if now - self._last_expiry_check >= self.remove_interval_ms:
+            self._last_expiry_check = now
+            for txn_id in self.coordinator.expire_ids(now, self.expiration_ms):
+                log.info("Transactional id %s expired (transactional.id.expiration.ms)", txn_id)
+        aborted = self.coordinator.abort_timed_out(now)
         for txn_id in aborted:
             log.info("Aborting transaction of %s: it exceeded its timeout", txn_id)
         asyncio.ensure_future(self.settle())

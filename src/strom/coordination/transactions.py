@@ -90,6 +90,7 @@ class TransactionCoordinator:
         self.txns: dict[str, TxnMetadata] = {}
         self.changed: list[str] = []  # ids whose record must be written, in order
         self.pending_markers: list[MarkerJob] = []
+        self.expired: list[str] = []  # ids removed by transactional.id.expiration.ms: tombstones to write
 
     # ---- effects --------------------------------------------------------------------------------------
 
@@ -248,6 +249,23 @@ class TransactionCoordinator:
             if m.state == ONGOING and m.start_ms >= 0 and now - m.start_ms > m.timeout_ms:
                 self._fence_and_abort(m, now)
                 out.append(m.transactional_id)
+        return out
+
+    def expire_ids(self, now: int, expiration_ms: int) -> list[str]:
+        """transactional.id.expiration.ms: an id with no transaction in progress and no update for that
+        long is forgotten (its record gets a tombstone); a producer using it later starts afresh."""
+        gone = [
+            m.transactional_id
+            for m in self.txns.values()
+            if m.state in (EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT) and now - m.last_update_ms > expiration_ms
+        ]
+        for txn_id in gone:
+            del self.txns[txn_id]
+        self.expired.extend(gone)
+        return gone
+
+    def take_expired(self) -> list[str]:
+        out, self.expired = self.expired, []
         return out
 
     def next_timeout(self) -> int | None:

@@ -209,3 +209,16 @@ def test_any_call_sequence_keeps_invariants_and_replays_from_its_records(ops) ->
             m.state,
             m.partitions,
         )
+
+
+def test_idle_transactional_ids_expire_but_open_transactions_do_not() -> None:
+    c, ids = coordinator()
+    init(c, ids)
+    c.init_producer_id(0, "busy", 10_000, -1, -1, lambda: next(ids))
+    c.add_partitions(0, "busy", 1001, 0, [TP])
+    c.take_changed()
+    assert c.expire_ids(1000, 1000) == []
+    assert c.expire_ids(1001, 1000) == ["tx"]
+    assert c.take_expired() == ["tx"] and c.describe("tx") is None
+    assert c.describe("busy") is not None  # Ongoing: aborted by its timeout, never expired
+    assert init(c, ids, now=2000) == (0, 1002, 0)  # the id starts afresh

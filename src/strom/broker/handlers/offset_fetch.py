@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from strom.broker.handlers import handles
@@ -27,7 +28,15 @@ def fetch_group(service: GroupService, group_id: str, topics: Any) -> Fetched:
     return [(t.name, [(p, committed.get((t.name, p))) for p in t.partition_indexes]) for t in topics]
 
 
-def _fields(p: int, c: CommittedOffset | None) -> dict[str, Any]:
+def _fields(p: int, c: CommittedOffset | None, unstable: bool = False) -> dict[str, Any]:
+    if unstable:  # KIP-447: a transaction's offsets for it are pending; a read_committed consumer retries
+        return {
+            "partition_index": p,
+            "committed_offset": -1,
+            "committed_leader_epoch": -1,
+            "metadata": "",
+            "error_code": ErrorCode.UNSTABLE_OFFSET_COMMIT,
+        }
     return {
         "partition_index": p,
         "committed_offset": c.offset if c else -1,
@@ -37,7 +46,16 @@ def _fields(p: int, c: CommittedOffset | None) -> dict[str, Any]:
     }
 
 
-def _group_answer(service: GroupService, grp: Any, version: int) -> Any:
+def _pending(broker: Any, require_stable: bool, group_id: str) -> Callable[[str, int], bool]:
+    """Whether a partition of the group has offsets of an open transaction (TxnOffsetCommit), asked only
+    when the request requires stable offsets (OffsetFetch v7+)."""
+    txn = broker.services.get("txn")
+    if not require_stable or txn is None:
+        return lambda topic, partition: False
+    return lambda topic, partition: txn.has_pending_offsets(group_id, topic, partition)
+
+
+def _group_answer(service: GroupService, grp: Any, version: int, require_stable: bool = False) -> Any:
     """One group of a v8+ request; v9+ members of KIP-848 groups must name their current epoch."""
     code = ErrorCode.NONE
     if not grp.group_id:
@@ -48,8 +66,11 @@ def _group_answer(service: GroupService, grp: Any, version: int) -> Any:
         code = service.consumer.validate_offset_fetch(grp.group_id, grp.member_id, grp.member_epoch)
     if code:
         return schema.OffsetFetchResponseGroup(group_id=grp.group_id, topics=[], error_code=code)
+    pending = _pending(service.broker, require_stable, grp.group_id)
     topics = [
-        schema.OffsetFetchResponseTopics(name=t, partitions=[schema.OffsetFetchResponsePartitions(**_fields(p, c)) for p, c in parts])
+        schema.OffsetFetchResponseTopics(
+            name=t, partitions=[schema.OffsetFetchResponsePartitions(**_fields(p, c, pending(t, p))) for p, c in parts]
+        )
         for t, parts in fetch_group(service, grp.group_id, grp.topics)
     ]
     return schema.OffsetFetchResponseGroup(group_id=grp.group_id, topics=topics, error_code=0)
@@ -61,7 +82,9 @@ async def handle(ctx: Any, request: Any) -> Any:
     if ctx.api_version < 8 and request.group_id and not service.is_coordinator(request.group_id):
         return schema.OffsetFetchResponse(topics=[], error_code=ErrorCode.NOT_COORDINATOR)
     if ctx.api_version >= 8:
-        return schema.OffsetFetchResponse(groups=[_group_answer(service, grp, ctx.api_version) for grp in request.groups])
+        return schema.OffsetFetchResponse(
+            groups=[_group_answer(service, grp, ctx.api_version, request.require_stable) for grp in request.groups]
+        )
     if not request.group_id:  # v2+ answer at the top; v0-1 only have the per-partition code
         bad = {**_fields(0, None), "error_code": ErrorCode.INVALID_GROUP_ID}
         topics = [
@@ -71,8 +94,11 @@ async def handle(ctx: Any, request: Any) -> Any:
             for t in request.topics or []
         ]
         return schema.OffsetFetchResponse(topics=topics, error_code=ErrorCode.INVALID_GROUP_ID)
+    pending = _pending(ctx.broker, ctx.api_version >= 7 and request.require_stable, request.group_id)
     topics = [
-        schema.OffsetFetchResponseTopic(name=t, partitions=[schema.OffsetFetchResponsePartition(**_fields(p, c)) for p, c in parts])
+        schema.OffsetFetchResponseTopic(
+            name=t, partitions=[schema.OffsetFetchResponsePartition(**_fields(p, c, pending(t, p))) for p, c in parts]
+        )
         for t, parts in fetch_group(service, request.group_id, request.topics)
     ]
     return schema.OffsetFetchResponse(topics=topics, error_code=0)
