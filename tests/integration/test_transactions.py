@@ -245,3 +245,43 @@ def test_offset_fetch_require_stable_reports_offsets_of_an_open_transaction(brok
     p.commit_transaction(20)
     assert asyncio.run(fetch(True)) == (0, 5)
     c.close()
+
+
+def test_restart_completes_a_transaction_caught_between_prepare_commit_and_its_markers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The coordinator stored PrepareCommit, then the broker died before any marker: after the restart the
+    markers are written and the transaction is committed (Kafka's loadTransactionsForTxnTopicPartition)."""
+    from strom.coordination.offsets import partition_for
+    from strom.coordination.transaction_records import parse_txn_key, parse_txn_value, txn_key, txn_value
+    from strom.coordination.transactions import PREPARE_COMMIT
+    from strom.protocol.records import BatchBuilder, iter_all_records
+    from strom.storage.clock import SystemClock
+    from strom.storage.config import LogConfig
+    from strom.storage.log import PartitionLog
+
+    b = BrokerProcess(log_dir=tmp_path).start()
+    try:
+        topic = _topic(b.bootstrap, partitions=2)
+        txn_id = f"prep-{uuid.uuid4().hex[:6]}"
+        p = _producer(b.bootstrap, txn_id)
+        p.begin_transaction()
+        for i in range(4):
+            p.produce(topic, b"p%d" % i, partition=i % 2)
+        assert p.flush(20) == 0
+        b.kill()
+        p.purge()
+        # what the coordinator writes at EndTxn(commit) before the markers: PrepareCommit
+        state_dir = tmp_path / "data" / f"__transaction_state-{partition_for(txn_id, 5)}"
+        lg = PartitionLog.open(state_dir, LogConfig(cleanup_policy="compact"), SystemClock())
+        last = [parse_txn_value(r.value) for _, r in iter_all_records(lg.read_bytes(0)) if parse_txn_key(r.key) == txn_id][-1]
+        parts = {t.topic: list(t.partition_ids) for t in last.transaction_partitions}
+        assert parts == {topic: [0, 1]}
+        value = txn_value(last.producer_id, last.producer_epoch, last.transaction_timeout_ms, PREPARE_COMMIT, parts, 1, 1)
+        builder = BatchBuilder()
+        builder.append(value, key=txn_key(txn_id))
+        lg.append_as_leader(builder.build(), 0)
+        lg.close()
+        b.start()
+        values = sorted(v for _, _, v in _read(b.bootstrap, topic, "read_committed", 3.0, partitions=2))
+        assert values == [b"p0", b"p1", b"p2", b"p3"]
+    finally:
+        b.close()

@@ -129,12 +129,16 @@ class TxnIndex:
         os.replace(tmp, path)
 
     def collect(self, start: int, end: int) -> list[AbortedTxn]:
-        """Aborted transactions overlapping offsets [start, end): what a read_committed fetch needs."""
+        """Aborted transactions overlapping offsets [start, end): what a read_committed fetch needs. A
+        segment's entries are in marker order, so those that ended before `start` are skipped by bisection
+        (a transaction may begin long before its marker's segment, so no segment is skipped by its base)."""
         out = []
         for base in sorted(self.by_segment):
-            for e in self.by_segment[base]:
-                if e.last_offset >= start and e.first_offset < end:
-                    out.append(e)
+            entries = self.by_segment[base]
+            if not entries or entries[-1].last_offset < start:
+                continue
+            i = bisect.bisect_left(entries, start, key=lambda e: e.last_offset)
+            out.extend(e for e in entries[i:] if e.first_offset < end)
         return out
 
     def all(self) -> list[AbortedTxn]:
