@@ -367,3 +367,29 @@ def test_after_a_batch_fails_the_abort_bumps_the_epoch_and_the_producer_carries_
     p.close()
     got = read_all(strom_reader(bootstrap, topic, 1), 1)
     assert [v for _, v in [(o, v) for _, o, v in got]] == [b"after"]
+
+
+def test_producer_perf_test_commits_a_transaction_per_duration(bootstrap: str) -> None:
+    """kafka-producer-perf-test.sh --transactional-id --transaction-duration-ms, as Kafka's tool: the
+    records arrive in several committed transactions (one commit marker each), all readable read_committed."""
+    import subprocess
+    from pathlib import Path
+
+    topic = make_topic(bootstrap, 1, "perf-txn")
+    script = Path(__file__).resolve().parents[2] / "bin" / "kafka-producer-perf-test.sh"
+    out = subprocess.run(
+        [
+            str(script), "--topic", topic, "--num-records", "3000", "--record-size", "50", "--throughput", "3000",
+            "--transactional-id", f"perf-{uuid.uuid4().hex[:6]}", "--transaction-duration-ms", "200",
+            "--producer-props", f"bootstrap.servers={bootstrap}",
+        ],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1].startswith("3000 records sent")
+    got = read_all(strom_reader(bootstrap, topic, 1), 3000, settle=0.5)
+    assert len(got) == 3000
+    ends = strom.Consumer({"bootstrap.servers": bootstrap})
+    high = ends.get_watermark_offsets(TopicPartition(topic, 0), 10)[1]
+    ends.close()
+    assert 3000 + 3 <= high <= 3000 + 15  # about one commit marker per 200 ms over ~1 s of sending

@@ -18,6 +18,8 @@ from strom.protocol.errors import KafkaError
 
 REPORT_INTERVAL_S = 5.0
 MB = 1024 * 1024
+DEFAULT_TRANSACTIONAL_ID = "performance-producer-default-transactional-id"
+DEFAULT_TRANSACTION_DURATION_MS = 3000
 
 
 def build_parser() -> KafkaArgumentParser:
@@ -33,8 +35,17 @@ def build_parser() -> KafkaArgumentParser:
     p.add_argument("--producer-props", nargs="+", default=[], help="kafka producer related configuration properties: k1=v1 k2=v2")
     p.add_argument("--producer.config", dest="producer_config", help="producer config properties file.")
     p.add_argument("--print-metrics", action="store_true", help="print out metrics at the end of the test (not available).")
-    p.add_argument("--transactional-id", help="transactional id (transactions are not supported by Strom's client yet).")
-    p.add_argument("--transaction-duration-ms", type=int, help="transaction duration (transactions are not supported yet).")
+    p.add_argument(
+        "--transactional-id",
+        help=f"The transactional id to use; enables transactions (default: {DEFAULT_TRANSACTIONAL_ID} "
+        "when only --transaction-duration-ms is set).",
+    )
+    p.add_argument(
+        "--transaction-duration-ms",
+        type=int,
+        help=f"The max age of each transaction; commitTransaction is called after this time has elapsed "
+        f"(default: {DEFAULT_TRANSACTION_DURATION_MS} when transactions are enabled).",
+    )
     return p
 
 
@@ -126,9 +137,15 @@ def producer_config(a: argparse.Namespace) -> dict[str, Any]:
 async def perf(a: argparse.Namespace) -> int:
     if a.num_records <= 0:
         raise ValueError("--num-records should be greater than zero")
-    if a.transactional_id or a.transaction_duration_ms:
-        raise ValueError("transactions are not supported by Strom's client yet (--transactional-id, --transaction-duration-ms)")
-    producer = AsyncProducer(producer_config(a))
+    config = producer_config(a)
+    # as Kafka's tool: either flag (or transactional.id in the properties) turns transactions on
+    transactional = bool(a.transactional_id or a.transaction_duration_ms or config.get("transactional.id"))
+    if transactional:
+        config["transactional.id"] = a.transactional_id or config.get("transactional.id") or DEFAULT_TRANSACTIONAL_ID
+    duration = (a.transaction_duration_ms or DEFAULT_TRANSACTION_DURATION_MS) / 1000
+    if duration <= 0:
+        raise ValueError("--transaction-duration-ms should be greater than zero")
+    producer = AsyncProducer(config)
     payloads = load_payloads(a.payload_file, a.payload_delimiter) if a.payload_file else None
     fixed = random_payload(a.record_size) if a.record_size is not None else None
     stats = Stats(a.num_records, sys.stderr.isatty())
@@ -149,9 +166,16 @@ async def perf(a: argparse.Namespace) -> int:
 
         return done
 
+    txn_started, txn_size = 0.0, 0
     try:
         await producer.cluster.any_connection()
+        if transactional:
+            await producer.init_transactions()
+            start = loop.time()  # the throttle counts from the first record, not from the coordinator lookup
         for i in range(a.num_records):
+            if transactional and txn_size == 0:
+                producer.begin_transaction()
+                txn_started = loop.time()
             if a.payload_monotonic:
                 value = str(i).encode()
             elif payloads is not None:
@@ -161,6 +185,11 @@ async def perf(a: argparse.Namespace) -> int:
             sent_at = loop.time()
             fut = await producer.send(a.topic, value)
             fut.add_done_callback(done_callback(i, sent_at, len(value)))
+            if transactional:
+                txn_size += 1
+                if loop.time() - txn_started >= duration:
+                    await producer.commit_transaction()
+                    txn_size = 0
             if a.throughput > 0:
                 ahead = (i + 1) / a.throughput - (loop.time() - start)
                 if ahead > 0:
@@ -170,6 +199,8 @@ async def perf(a: argparse.Namespace) -> int:
             if stats.interactive and sent_at - last_progress > 0.5:
                 last_progress = sent_at
                 stats.progress()
+        if transactional and txn_size:
+            await producer.commit_transaction()
         await producer.flush()
     finally:
         await producer.close()
