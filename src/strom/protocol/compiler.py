@@ -194,9 +194,28 @@ class Struct:
             enc(self, out, regions)
 
     def encode(self, version: int) -> bytes:
+        """The message as one bytes object. Large record sets are not copied into the encoding buffer: they are
+        joined with its pieces once, into the result (a 1.6 MB Fetch response otherwise made the allocator
+        return and fault in two 1.6 MB blocks per call, 4x the cost of the encoding)."""
         out = bytearray()
-        self.encode_into(out, version)
-        return bytes(out)
+        enc = self._encoders.get(version)
+        if enc is None:
+            enc = _compile_encoder(type(self), version)
+        deferred = _DeferredRecords()
+        enc(self, out, deferred)
+        if not deferred:
+            return bytes(out)
+        view = memoryview(out)
+        parts: list[Any] = []
+        start = 0
+        for offset, records in deferred:
+            if not isinstance(records, bytes | bytearray | memoryview):
+                raise TypeError("message holds file regions: use encode_parts()")
+            parts.append(view[start:offset])
+            parts.append(records)
+            start = offset
+        parts.append(view[start:])
+        return b"".join(parts)
 
     def encode_parts(self, version: int) -> list[Any]:
         """Encoded message split around file regions, for zero-copy sends: [buffer, region, buffer, ...].
@@ -316,6 +335,14 @@ def _write_stmt(type_name: str, nullable: bool, flexible: bool, value: str) -> s
     return f"{fn}(out, {value})"
 
 
+class _DeferredRecords(list[tuple[int, Any]]):
+    """Struct.encode's region list: record sets of at least DEFER_RECORDS bytes held in memory are left out of
+    the encoding buffer too (at their offset), to be joined into the result in one copy."""
+
+
+DEFER_RECORDS = 4096
+
+
 def _write_records(out: bytearray, value: Any, regions: list[tuple[int, Any]], flexible: bool) -> None:
     if value is None:
         if flexible:
@@ -324,12 +351,15 @@ def _write_records(out: bytearray, value: Any, regions: list[tuple[int, Any]], f
             out += p.INT32.pack(-1)
         return
     if isinstance(value, bytes | bytearray | memoryview):
-        if flexible:
-            p.write_compact_bytes(out, value)
-        else:
-            p.write_bytes(out, value)
-        return
-    size = value.size  # a file region: length prefix now, bytes sent by the caller
+        if type(regions) is not _DeferredRecords or len(value) < DEFER_RECORDS:
+            if flexible:
+                p.write_compact_bytes(out, value)
+            else:
+                p.write_bytes(out, value)
+            return
+        size = len(value)
+    else:
+        size = value.size  # a file region: length prefix now, bytes sent by the caller
     if flexible:
         p.write_unsigned_varint(out, size + 1)
     else:
