@@ -34,12 +34,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from strom.checksum import IMPLEMENTATION as CRC_IMPLEMENTATION
 from strom.protocol.records import BatchBuilder
 from strom.storage.clock import SystemClock
 from strom.storage.config import LogConfig
 from strom.storage.log import PartitionLog
 
 ROOT = Path(__file__).resolve().parents[1]
+_load_at_start = os.getloadavg()[0]
 MIB = 1 << 20
 # appends per write in the group-commit rows. Measured in a real broker (confluent-kafka, 1 KiB records in
 # 16 KiB batches, acks=1, one partition): 13 appends per write with one producer, 49 with four.
@@ -318,12 +320,12 @@ def render(rows: list[Row], extra: dict[str, float], gib: float, runs: int = 1) 
     out = [
         "## Storage",
         "",
-        f"Measured {time.strftime('%Y-%m-%d')} by `bench/storage_bench.py --runs {runs}` (--gib {gib:g}; medians of "
-        f"{runs} run{'s' if runs > 1 else ''}, each run's Strom/raw range in brackets): {os.cpu_count()} cores, "
-        f"{platform.platform()}, Python {platform.python_version()}; the PartitionLog library directly, no broker, no "
-        f"network; files in the page cache (no fsync, Kafka's default flush policy). Machine load average "
-        f"{os.getloadavg()[0]:.1f} at the end (the cores are shared with other work, so absolute numbers vary from "
-        "run to run; Strom and the plain write() baseline are interleaved so their ratio is the stable figure).",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M')} by `bench/storage_bench.py --runs {runs}` (--gib {gib:g}; medians "
+        f"of {runs} run{'s' if runs > 1 else ''}, each run's Strom/raw range in brackets): {os.cpu_count()} cores, "
+        f"{platform.platform()}, Python {platform.python_version()}, CRC32C by {CRC_IMPLEMENTATION}; the PartitionLog "
+        f"library directly, no broker, no network; files in the page cache (no fsync, Kafka's default flush policy). "
+        f"Machine load average {_load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (the cores are "
+        "shared with other work). MB/s and batches/s come from the median time per batch over the interleaved chunks.",
         "",
         "| case | batch | MiB | Strom MB/s | plain write() MB/s | Strom/raw (wall) | Strom/raw (CPU) | batches/s |",
         "|---|---|---|---|---|---|---|---|",
@@ -360,13 +362,25 @@ def render(rows: list[Row], extra: dict[str, float], gib: float, runs: int = 1) 
         "- Read: PartitionLog.read() (two index lookups per fetch) plus the pread of the slice, and the walk over the "
         "fetched batch headers that finds the next fetch offset (as a consumer does); for 100 B batches that walk "
         "dominates. The broker sendfile()s the slice instead of reading it.",
+        f"- How the comparison is made fair: Strom and the plain write() alternate every {CHUNK // MIB} MiB in ABBA "
+        "order (so neither always goes first), each phase starts after a syncfs (no writeback of an earlier phase "
+        f"runs beside it), and every {WINDOW // MIB} MiB both drop what they wrote (the baseline truncates its file, "
+        f"Strom deletes its closed {WINDOW // MIB} MiB segments, untimed), so both keep writing into the same recently "
+        "used page-cache pages. Why: this VM hands guest memory that has been free a while back to the host (free "
+        "page reporting is on: /sys/module/page_reporting, 2 MiB blocks), and the first write to such a page costs "
+        "~10x more: a plain write() of 1 MiB batches into fresh page cache ran at 4.8 GB/s on recently used pages and "
+        "0.2-0.4 GB/s on returned ones (perf: 89 % of the time in the kernel's copy into the page), switching within "
+        "a run by which pages the kernel handed out; it is CPU time of the writing process, so the CPU ratio moves "
+        "too. The last session's 0.49 run (CPU ratio 0.49) fits this: 8 long slices let one side draw more cold "
+        "pages. The ratios use medians of the per-chunk times, so a chunk the scheduler preempted counts for neither "
+        "side. The baseline is never slowed: it gets the same recently used pages and no extra work.",
         "- Where the time goes (CPU, this machine): a plain write() of 16 KiB costs ~9-11 us, of which ~4-5 us is "
-        "the system call itself (grouped into one pwritev, 16 KiB costs ~4-5 us); an append's own work -- one header "
-        "parse, CRC32C (~0.3 us per 16 KiB by strom._crc32c, ~0.8 us by the crc32c library), offset rewrite, index "
-        "entry, producer state only for idempotent batches -- is ~4-6 us of Python under this load. At 1 MiB the "
-        "CRC32C check (~20 us per MiB, ~40 us by the library) against the kernel's ~0.25 ms per MiB copy into the "
-        "page cache keeps the CPU ratio below ~0.9 (~0.8 with the library); the wall ratio is higher when "
-        "writeback, not the CPU, limits both.",
+        "the system call itself (grouped into one pwritev, 16 KiB costs ~4-5 us). A plain batch's append (one batch, "
+        "no producer id: the fast path -- one header unpack, CRC32C ~0.3 us per 16 KiB by strom._crc32c, offset "
+        "rewrite, roll check, index entry) is ~3.5 us of Python, down from 6.1 us (and 10 us two sessions ago); "
+        "that is why a group of 8 appends written by one pwritev keeps up with one write() per batch. At 1 MiB the "
+        "CRC32C check (~30 us per MiB, ~70 us by the crc32c library) against the kernel's ~0.23 ms per MiB copy into "
+        "fresh page-cache pages bounds the CPU ratio near 0.88.",
         "- Small batches (100 B, 1 KiB) are bound by that per-append Python work, not by bytes: the broker gets its "
         "throughput from the 16 KiB-1 MiB batches real producers send.",
         "",
