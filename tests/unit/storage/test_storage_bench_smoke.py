@@ -18,7 +18,7 @@ def test_storage_bench_smoke(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| append") or line.startswith("| read")]
-    assert len(rows) == 12  # append grouped, append one write each, read: for 4 batch sizes
+    assert len(rows) == 16  # append grouped (vs write and vs writev), append one write each, read: 4 batch sizes
     text = out_md.read_text()
     assert "## Other\n\nkept" in text and text.count("## Storage") == 1 and "Recovery after an unclean stop" in text
     # a second run replaces the section instead of adding another
