@@ -259,6 +259,8 @@ class AsyncProducer:
             now = loop.time()
             batch = _Batch(tp, self.codec, now)
             queue.append(batch)
+            if self.txn is not None and tp not in self.txn.added:
+                self.txn.may_send(tp)  # AddPartitionsToTxn now, overlapping linger.ms (as Java's send() does)
             if self.linger == 0 or len(queue) > 1:
                 self._kick()
             else:
