@@ -325,6 +325,7 @@ static PyObject *checksum(crc_kernel fn, PyObject *data, PyObject *value_obj) {
 }
 
 static PyObject *py_crc32c(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
+    (void)module;
     static const char *const names[] = {"data", "value"};
     PyObject *a[2];
     if (parse_args(args, nargs, kwnames, "crc32c", names, 1, 2, a) < 0) return NULL;
@@ -337,6 +338,7 @@ static PyObject *py_crc32c(PyObject *module, PyObject *const *args, Py_ssize_t n
 
 static PyObject *py_crc32c_kernel(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
                                   PyObject *kwnames) {
+    (void)module;
     static const char *const names[] = {"data", "value", "kernel"};
     PyObject *a[3];
     if (parse_args(args, nargs, kwnames, "crc32c_kernel", names, 3, 3, a) < 0) return NULL;
@@ -361,7 +363,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "strom._crc32c",
-    "CRC32C by PCLMULQDQ / VPCLMULQDQ folding, picked at run time for this CPU.", -1, methods,
+    "CRC32C by PCLMULQDQ / VPCLMULQDQ folding, picked at run time for this CPU.", -1, methods, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__crc32c(void) {
