@@ -4,9 +4,9 @@
  * Same values as the `crc32c` library's crc32c(data, value): reflected polynomial 0x82F63B78, initial
  * state ~value, final xor ~0, so a running `value` continues a checksum over split buffers.
  *
- * Why by hand: the libraries run the SSE4.2 `crc32` instruction, 8 bytes a cycle at best. Folding with
- * PCLMULQDQ multiplies 128-bit blocks by x^k mod P instead, and with AVX-512 VPCLMULQDQ four such blocks
- * per instruction, so a core checksums several times faster from L1/L2. The kernels, picked at run time:
+ * Why by hand: the libraries run the SSE4.2 `crc32` instruction, 8 bytes a cycle at best (three streams).
+ * Folding multiplies 128-bit blocks by x^k mod P instead, and AVX-512 VPCLMULQDQ does four such blocks per
+ * instruction: about 2x the library on Zen 4 (docs/PERFORMANCE.md, bench/crc32c_bench.py). The kernels:
  *   avx512_vpclmulqdq  AVX-512F/VL/BW + VPCLMULQDQ: 4 zmm accumulators (256 bytes a round), >= 256 bytes
  *   pclmulqdq          128-bit PCLMULQDQ: 4 xmm accumulators (64 bytes a round), 64..255 bytes
  *   sse4_2             the crc32 instruction, below 64 bytes and for every kernel's last < 16 bytes
