@@ -313,7 +313,7 @@ class TransactionCoordinator:
                 continue
             if producer_ids and m.producer_id not in producer_ids:
                 continue
-            if min_duration_ms >= 0 and (m.state != ONGOING or now - m.start_ms < min_duration_ms):
-                continue
+            if min_duration_ms >= 0 and now - m.start_ms <= min_duration_ms:
+                continue  # Kafka: running (since its last start) no longer than the filter
             out.append(m)
         return out

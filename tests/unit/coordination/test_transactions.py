@@ -222,3 +222,15 @@ def test_idle_transactional_ids_expire_but_open_transactions_do_not() -> None:
     assert c.take_expired() == ["tx"] and c.describe("tx") is None
     assert c.describe("busy") is not None  # Ongoing: aborted by its timeout, never expired
     assert init(c, ids, now=2000) == (0, 1002, 0)  # the id starts afresh
+
+
+def test_list_filters_by_state_producer_and_duration() -> None:
+    c, ids = coordinator()
+    init(c, ids)
+    c.add_partitions(1000, "tx", 1000, 0, [TP])
+    c.init_producer_id(0, "idle", 10_000, -1, -1, lambda: next(ids))
+    assert {m.transactional_id for m in c.list(None, None, -1, 5000)} == {"tx", "idle"}
+    assert [m.transactional_id for m in c.list({ONGOING}, None, -1, 5000)] == ["tx"]
+    assert [m.transactional_id for m in c.list(None, {1001}, -1, 5000)] == ["idle"]
+    assert [m.transactional_id for m in c.list({ONGOING}, None, 3000, 5000)] == ["tx"]  # running 4000 ms
+    assert c.list({ONGOING}, None, 4000, 5000) == []
