@@ -28,11 +28,11 @@ def bootstrap(request: pytest.FixtureRequest) -> Iterator[str]:
 
 def txn_producer(bootstrap: str, txn_id: str | None = None, **conf: Any) -> strom.Producer:
     p = strom.Producer({"bootstrap.servers": bootstrap, "transactional.id": txn_id or f"tx-{uuid.uuid4().hex[:8]}", **conf})
-    p.init_transactions(30)
+    p.init_transactions(60)
     return p
 
 
-def read_all(consumer: Any, want: int, seconds: float = 20.0, settle: float = 1.0) -> list[tuple[int, int, bytes]]:
+def read_all(consumer: Any, want: int, seconds: float = 60.0, settle: float = 1.0) -> list[tuple[int, int, bytes]]:
     """(partition, offset, value) of everything the consumer returns until `want` arrived and `settle` s pass quietly."""
     out: list[tuple[int, int, bytes]] = []
     deadline = time.monotonic() + seconds
@@ -83,7 +83,7 @@ def test_commit_and_abort_as_read_committed_consumers_see_them(bootstrap: str) -
     p.begin_transaction()
     for i in range(10):
         p.produce(topic, b"c1-%d" % i, partition=i % 2)
-    p.commit_transaction(30)
+    p.commit_transaction(60)
     assert [e for _, e in reports] == [None] * 10  # commit flushed and served every report
 
     p.begin_transaction()
@@ -100,7 +100,7 @@ def test_commit_and_abort_as_read_committed_consumers_see_them(bootstrap: str) -
     p.begin_transaction()
     for i in range(4):
         p.produce(topic, b"c2-%d" % i, partition=i % 2)
-    p.commit_transaction(30)
+    p.commit_transaction(60)
     p.close()
 
     committed = sorted([b"c1-%d" % i for i in range(10)] + [b"c2-%d" % i for i in range(4)])
@@ -148,7 +148,7 @@ def test_consume_transform_produce_is_exactly_once_across_a_crash(bootstrap: str
             p.produce(sink, b"out-" + m.value(), key=m.key())
         p.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), 30)
         if commit:
-            p.commit_transaction(30)
+            p.commit_transaction(60)
         else:
             p.abort_transaction(30)
         return len(msgs)
@@ -187,16 +187,16 @@ def test_a_zombie_is_fenced_by_a_newer_producer_with_the_same_id(bootstrap: str)
     zombie = txn_producer(bootstrap, txn_id)
     zombie.begin_transaction()
     zombie.produce(topic, b"zombie-1")
-    assert zombie.flush(20) == 0
+    assert zombie.flush(60) == 0
 
     successor = txn_producer(bootstrap, txn_id)  # bumps the epoch and aborts the zombie's open transaction
     successor.begin_transaction()
     successor.produce(topic, b"live")
-    successor.commit_transaction(30)
+    successor.commit_transaction(60)
 
     with pytest.raises(strom.KafkaException) as raised:
         zombie.produce(topic, b"zombie-2")
-        zombie.commit_transaction(30)
+        zombie.commit_transaction(60)
     error = raised.value
     assert isinstance(error, TransactionError) and error.fatal() and not error.txn_requires_abort()
     assert error.code in (strom.ErrorCode.PRODUCER_FENCED, strom.ErrorCode.INVALID_PRODUCER_EPOCH)
@@ -218,7 +218,7 @@ def test_a_failed_record_makes_the_transaction_abortable(bootstrap: str) -> None
     p.produce(topic, b"first")
     p.produce(topic, b"x" * 2_000_000)  # over max.request.size: this record fails, so the transaction cannot commit
     with pytest.raises(TransactionError) as raised:
-        p.commit_transaction(30)
+        p.commit_transaction(60)
     assert raised.value.txn_requires_abort() and not raised.value.fatal()
     assert any(e is not None and e.code == strom.ErrorCode.MESSAGE_TOO_LARGE for e in errors)
     with pytest.raises(TransactionError):
@@ -227,7 +227,7 @@ def test_a_failed_record_makes_the_transaction_abortable(bootstrap: str) -> None
 
     p.begin_transaction()  # the same producer carries on
     p.produce(topic, b"second")
-    p.commit_transaction(30)
+    p.commit_transaction(60)
     p.close()
     got = read_all(strom_reader(bootstrap, topic, 1), 1)
     assert [v for _, _, v in got] == [b"second"]
@@ -273,7 +273,7 @@ def test_asyncio_producer_transactions(bootstrap: str) -> None:
         await p.abort_transaction(30)
         p.begin_transaction()
         fut = await p.send(topic, b"committed")
-        await p.commit_transaction(30)
+        await p.commit_transaction(60)
         assert (await fut).offset >= 1  # after the aborted record (and its marker)
         await p.close()
 
@@ -307,7 +307,7 @@ def test_on_the_wire_partitions_join_the_transaction_before_their_first_batch(bo
             p.begin_transaction()
             for i in range(9):
                 p.produce(topic, b"r%d-%d" % (round_, i), partition=i % 3)
-            p.commit_transaction(30)
+            p.commit_transaction(60)
         p.close()
         assert cut == {24, 26}
 
@@ -356,14 +356,14 @@ def test_after_a_batch_fails_the_abort_bumps_the_epoch_and_the_producer_carries_
     assert p.flush(20) == 0
     p.produce(topic, b"y" * 5000)
     with pytest.raises(TransactionError) as raised:
-        p.commit_transaction(30)
+        p.commit_transaction(60)
     assert raised.value.txn_requires_abort()
     assert errors[0] is None and errors[1].code in (strom.ErrorCode.MESSAGE_TOO_LARGE, strom.ErrorCode.RECORD_LIST_TOO_LARGE)
     p.abort_transaction(30)
     assert (p._aio.txn.producer_id, p._aio.txn.producer_epoch) == (pid, epoch + 1)  # type: ignore[union-attr]
     p.begin_transaction()
     p.produce(topic, b"after")
-    p.commit_transaction(30)
+    p.commit_transaction(60)
     p.close()
     got = read_all(strom_reader(bootstrap, topic, 1), 1)
     assert [v for _, v in [(o, v) for _, o, v in got]] == [b"after"]

@@ -377,7 +377,8 @@ class TransactionManager:
                         elif code == 0:
                             code = p.error_code
             except KafkaError as exc:
-                code = exc.code if exc.code in _FATAL else ErrorCode.COORDINATOR_NOT_AVAILABLE
+                retry = exc.code not in _FATAL and (exc.retriable or exc.code in _REDISCOVER)
+                code = ErrorCode.COORDINATOR_NOT_AVAILABLE if retry else exc.code
             if not left:
                 return
             code = code or ErrorCode.UNKNOWN_SERVER_ERROR
