@@ -252,22 +252,34 @@ class TransactionService:
         written: dict[int, Any] = {}
         error = self._persist(written)  # synchronously after the operation: records keep its order
         jobs = self.coordinator.take_markers()
-        error = error or await self._replicated(written)
+        try:
+            code = await self._write_markers_and_flush(jobs, written)
+            return error or code
+        finally:
+            self._arm_timer()  # whatever failed, timeouts and pending markers are looked at again
+
+    async def _write_markers_and_flush(self, jobs: list[MarkerJob], written: dict[int, Any]) -> int:
+        error = await self._replicated(written)
         if self._settling is None:
             self._settling = asyncio.Lock()
         async with self._settling:  # one marker round at a time
-            for job in jobs:
-                if not self.is_coordinator(job.transactional_id):
-                    continue  # the new coordinator resumes it
-                if await self.write_markers(job):
-                    self.coordinator.markers_written(self.now_ms(), job)
-                else:
-                    self.coordinator.pending_markers.append(job)  # retried by the timer
+            remaining = list(jobs)
+            try:
+                while remaining:
+                    job = remaining[0]
+                    if not self.is_coordinator(job.transactional_id):
+                        pass  # the new coordinator resumes it
+                    elif await self.write_markers(job):
+                        self.coordinator.markers_written(self.now_ms(), job)
+                    else:
+                        self.coordinator.pending_markers.append(job)  # retried by the timer
+                    remaining.pop(0)
+            finally:
+                self.coordinator.pending_markers.extend(remaining)  # an unexpected failure: the timer retries
             written = {}
             self._persist(written)
             await self._replicated(written)
         await self._flush()
-        self._arm_timer()
         return error
 
     async def _flush(self) -> None:
