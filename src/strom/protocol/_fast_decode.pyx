@@ -92,7 +92,8 @@ cdef object CorruptMessage = None
 
 
 class _PlainSlotted:
-    """A plain slotted class: its deallocator is CPython's generic one, which strom_install_dealloc replaces."""
+    """A plain slotted class that keeps CPython's generic deallocator: the one strom_install_dealloc expects to
+    find (and replace) on the struct classes."""
 
     __slots__ = ("value",)
 
