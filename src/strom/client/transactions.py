@@ -223,6 +223,16 @@ class TransactionManager:
             conn = self._coordinator = await coordinator_for(self.cluster, self.transactional_id, self.backoff, key_type=1)
         return conn
 
+    def _end_unless_retriable(self, code: int, error: KafkaError, within: bool) -> Action:
+        """A fatal or abortable answer ends the call (and, when fatal, the producer); anything else is retried."""
+        action = classify(code, within_transaction=within)
+        if action is Action.FATAL:
+            raise self.set_fatal(error)
+        if action is Action.ABORTABLE:
+            self.set_abortable(error)
+            raise TransactionError(code, error.message, abortable=True)
+        return action
+
     async def call(
         self, make: Callable[[BrokerConnection], tuple[Any, int]], codes: Callable[[Any], int], deadline: float, *, within: bool
     ) -> None:
@@ -237,19 +247,11 @@ class TransactionManager:
                 name = type(request).__name__.removesuffix("Request")
                 code = codes(await conn.send(request, version))
             except KafkaError as exc:
-                # no answer (connection lost, timed out, coordinator unknown): find it again and retry
-                retry = exc.code not in _FATAL and (exc.retriable or exc.code in _REDISCOVER)
-                code = ErrorCode.COORDINATOR_NOT_AVAILABLE if retry else exc.code
+                code = _unanswered(exc)
             if code == 0:
                 return
-            action = classify(code, within_transaction=within)
             error = KafkaError(code, f"{name} for {self.transactional_id}: {KafkaError(code).message}")
-            if action is Action.FATAL:
-                raise self.set_fatal(error)
-            if action is Action.ABORTABLE:
-                self.set_abortable(error)
-                raise TransactionError(code, error.message, abortable=True)
-            if action is Action.REDISCOVER:
+            if self._end_unless_retriable(code, error, within) is Action.REDISCOVER:
                 self._coordinator = None
             if loop.time() + self.backoff > deadline:
                 raise TransactionError(
@@ -377,18 +379,12 @@ class TransactionManager:
                         elif code == 0:
                             code = p.error_code
             except KafkaError as exc:
-                retry = exc.code not in _FATAL and (exc.retriable or exc.code in _REDISCOVER)
-                code = ErrorCode.COORDINATOR_NOT_AVAILABLE if retry else exc.code
+                code = _unanswered(exc)
             if not left:
                 return
             code = code or ErrorCode.UNKNOWN_SERVER_ERROR
-            action = classify(code, within_transaction=True)
             error = KafkaError(code, f"TxnOffsetCommit for group {group.group_id}: {KafkaError(code).message}")
-            if action is Action.FATAL:
-                raise self.set_fatal(error)
-            if action is Action.ABORTABLE:
-                self.set_abortable(error)
-                raise TransactionError(code, error.message, abortable=True)
+            self._end_unless_retriable(code, error, within=True)
             if loop.time() + self.backoff > deadline:
                 raise TransactionError(ErrorCode.REQUEST_TIMED_OUT, f"TxnOffsetCommit timed out (last: {error})", retriable=True)
             await asyncio.sleep(self.backoff)
@@ -427,3 +423,10 @@ def offsets_request(offsets: Iterable[Any]) -> dict[TP, tuple[int, str | None, i
     if not out:
         raise TransactionError(ErrorCode.INVALID_COMMIT_OFFSET_SIZE, "send_offsets_to_transaction needs at least one offset")
     return out
+
+
+def _unanswered(exc: KafkaError) -> int:
+    """No answer (connection lost, timed out, coordinator unknown): retried after finding the coordinator again,
+    unless the error is one that no retry can mend."""
+    retry = exc.code not in _FATAL and (exc.retriable or exc.code in _REDISCOVER)
+    return ErrorCode.COORDINATOR_NOT_AVAILABLE if retry else exc.code
