@@ -208,7 +208,7 @@ def _aborted_ranges(lg: PartitionLog) -> dict[int, list[tuple[int, int]]]:
 
 
 def _is_aborted(header: BatchHeader, aborted: dict[int, list[tuple[int, int]]] | None) -> bool:
-    if not aborted or not header.attributes & 0x10 or header.is_control:
+    if not aborted or not header.is_transactional or header.is_control:
         return False
     return any(first <= header.base_offset <= last for first, last in aborted.get(header.producer_id, ()))
 

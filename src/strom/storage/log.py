@@ -363,7 +363,7 @@ class PartitionLog:
         for pos, header, base in placed:
             if header.producer_id >= 0:
                 self.producer_state.record(header, base)
-                if header.attributes & 0x10:  # transactional: open or close the producer's transaction
+                if header.is_transactional:  # open or close the producer's transaction
                     marker = control_type(source, pos) if header.is_control and source is not None else -1
                     aborted = self.producer_state.track_txn(header, base, marker)
                     if aborted is not None:

@@ -241,23 +241,9 @@ class Segment:
     ) -> None:
         """append() of one validated batch whose header fields the caller already holds: the produce fast
         path (PartitionLog.append_as_leader), with no per-batch tuples to build."""
-        start = self.size
-        with self._write_lock:  # a flush on a worker thread may be writing the deferred pieces right now
-            unwritten = self._unwritten
-            if defer_write or unwritten:
-                if type(data) is list:
-                    unwritten += data
-                else:
-                    unwritten.append(data)
-            else:
-                self._write_at(data, start, size)
-                self._written_size = start + size
-        self.size = start + size
+        start = self._place(data, size, defer_write)
         self._track_batch(start, size, last_offset, base_timestamp, max_timestamp)
-        if self._unwritten and (not defer_write or self.size - self._written_size >= _MAX_UNWRITTEN):
-            self.write_unwritten()
-        if len(self.index_positions) - self._index_written >= _PENDING_INDEX_ENTRIES:
-            self.write_pending_indexes()
+        self._settle(defer_write)
 
     def append(
         self,
@@ -272,20 +258,32 @@ class Segment:
 
         Written at once (one system call), or with `defer_write` kept until write_unwritten() -- the caller
         then owns writing them before it acknowledges anything, and must not change `data` meanwhile."""
+        start = self._place(data, len(data) if size is None else size, defer_write)
+        for rel_pos, header, base_offset in batches:
+            self._track(header, start + rel_pos, base_offset)
+        self._settle(defer_write)
+
+    def _place(self, data: Buffer | list[Buffer], size: int, defer_write: bool) -> int:
+        """Writes `data` at the segment's end (one system call), or keeps it for write_unwritten() when
+        writes are deferred or earlier deferred bytes are still unwritten (the file stays in order);
+        returns the position it takes."""
         start = self.size
-        size = len(data) if size is None else size
         with self._write_lock:  # a flush on a worker thread may be writing the deferred pieces right now
-            if defer_write or self._unwritten:
-                if isinstance(data, list):
-                    self._unwritten += data
+            unwritten = self._unwritten
+            if defer_write or unwritten:
+                if type(data) is list:
+                    unwritten += data
                 else:
-                    self._unwritten.append(data)
+                    unwritten.append(data)
             else:
                 self._write_at(data, start, size)
                 self._written_size = start + size
         self.size = start + size
-        for rel_pos, header, base_offset in batches:
-            self._track(header, start + rel_pos, base_offset)
+        return start
+
+    def _settle(self, defer_write: bool) -> None:
+        """After an append's bookkeeping: writes deferred bytes once due (not deferring, or 512 KiB
+        waiting) and index entries once 64 KiB of them are pending."""
         if self._unwritten and (not defer_write or self.size - self._written_size >= _MAX_UNWRITTEN):
             self.write_unwritten()
         if len(self.index_positions) - self._index_written >= _PENDING_INDEX_ENTRIES:
