@@ -28,7 +28,7 @@ from strom.client.connection import BrokerConnection
 from strom.coordination.offsets import CommittedOffset, offset_key, offset_value, parse_key, parse_offset_value, partition_for
 from strom.coordination.transaction_offsets import committed_records
 from strom.coordination.transaction_records import parse_txn_key, parse_txn_value, txn_key, txn_value
-from strom.coordination.transactions import MarkerJob, TransactionCoordinator, TxnConfig, TxnMetadata
+from strom.coordination.transactions import MarkerJob, TransactionCoordinator, TxnConfig, TxnMetadata, group_by_topic
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import BatchBuilder, iter_batch_headers, iter_records
 from strom.protocol.schema import write_txn_markers as markers_schema
@@ -320,9 +320,7 @@ class TransactionService:
         endpoint = self.broker.metadata.live_brokers.get(broker_id)
         if endpoint is None:
             return False
-        by_topic: dict[str, list[int]] = {}
-        for topic, index in partitions:
-            by_topic.setdefault(topic, []).append(index)
+        by_topic = group_by_topic(partitions)
         request = markers_schema.WriteTxnMarkersRequest(
             markers=[
                 markers_schema.WritableTxnMarker(

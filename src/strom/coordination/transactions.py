@@ -18,7 +18,7 @@ found in a Prepare* state get their markers again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from strom.protocol.errors import ErrorCode
@@ -67,10 +67,15 @@ class TxnMetadata:
     last_producer_epoch: int = NO_PRODUCER_EPOCH
 
     def partitions_by_topic(self) -> dict[str, list[int]]:
-        out: dict[str, list[int]] = {}
-        for topic, index in sorted(self.partitions):
-            out.setdefault(topic, []).append(index)
-        return out
+        return group_by_topic(sorted(self.partitions))
+
+
+def group_by_topic(partitions: Iterable[TopicPartition]) -> dict[str, list[int]]:
+    """Partition indexes grouped by topic, in the order given: the shape of the transaction requests."""
+    out: dict[str, list[int]] = {}
+    for topic, index in partitions:
+        out.setdefault(topic, []).append(index)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

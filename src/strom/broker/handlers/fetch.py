@@ -21,15 +21,12 @@ from strom.protocol.schema.fetch import AbortedTransaction, FetchableTopicRespon
 READ_COMMITTED = 1
 
 
-def _aborted(plog: Any, fetch_offset: int, records: Any) -> list[AbortedTransaction]:
+def _aborted(plog: Any, fetch_offset: int, lso: int, records: Any) -> list[AbortedTransaction]:
     """Aborted transactions overlapping what a read_committed consumer reads (up to the LSO): it drops
     their batches. Most logs have none, and then this costs one dict check."""
     if records is None or not plog.txn_index.by_segment:
         return []
-    return [
-        AbortedTransaction(producer_id=pid, first_offset=first)
-        for pid, first in plog.aborted_transactions(fetch_offset, plog.last_stable_offset)
-    ]
+    return [AbortedTransaction(producer_id=pid, first_offset=first) for pid, first in plog.aborted_transactions(fetch_offset, lso)]
 
 
 def _session_cache(broker: Any) -> FetchSessionCache:
@@ -104,6 +101,7 @@ def _read_all(ctx: Any, request: Any, topics: list[tuple[Any, str | None]]) -> t
             if not is_consumer:
                 broker.replica_manager.on_replica_fetch(part, replica_id, fp.fetch_offset)
                 hw = plog.high_watermark
+            lso = plog.last_stable_offset
             keys.append((name, fp.partition))
             records = None
             code = 0
@@ -111,7 +109,7 @@ def _read_all(ctx: Any, request: Any, topics: list[tuple[Any, str | None]]) -> t
                 if budget - total > 0 or total == 0:
                     max_bytes = min(fp.partition_max_bytes, max(budget - total, 0)) if total else fp.partition_max_bytes
                     if max_bytes > 0 or total == 0:
-                        bound = (plog.last_stable_offset if read_committed else hw) if is_consumer else plog.log_end_offset
+                        bound = (lso if read_committed else hw) if is_consumer else plog.log_end_offset
                         records = plog.read(fp.fetch_offset, max(max_bytes, 1), bound, min_one_batch=total == 0)
                         if records is not None:
                             total += records.size
@@ -126,9 +124,9 @@ def _read_all(ctx: Any, request: Any, topics: list[tuple[Any, str | None]]) -> t
                     partition_index=fp.partition,
                     error_code=code,
                     high_watermark=hw,
-                    last_stable_offset=plog.last_stable_offset,
+                    last_stable_offset=lso,
                     log_start_offset=plog.log_start_offset,
-                    aborted_transactions=_aborted(plog, fp.fetch_offset, records) if read_committed else None,
+                    aborted_transactions=_aborted(plog, fp.fetch_offset, lso, records) if read_committed else None,
                     records=records if records is not None else b"",  # Kafka sends empty, never null
                 )
             )
