@@ -7,6 +7,9 @@ from typing import Any
 
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import create_acls as create_acls_schema
+from strom.protocol.schema import delete_acls as delete_acls_schema
+from strom.protocol.schema import describe_acls as describe_acls_schema
 from strom.protocol.schema.create_acls import AclCreationResult, CreateAclsResponse
 from strom.protocol.schema.delete_acls import DeleteAclsFilterResult, DeleteAclsResponse
 from strom.protocol.schema.describe_acls import DescribeAclsResponse
@@ -14,19 +17,19 @@ from strom.protocol.schema.describe_acls import DescribeAclsResponse
 _MSG = "No Authorizer is configured on the broker"
 
 
-@handles(29)
+@handles(describe_acls_schema.API_KEY)
 async def describe_acls(ctx: Any, request: Any) -> DescribeAclsResponse:
     return DescribeAclsResponse(error_code=ErrorCode.SECURITY_DISABLED, error_message=_MSG)
 
 
-@handles(30)
+@handles(create_acls_schema.API_KEY)
 async def create_acls(ctx: Any, request: Any) -> CreateAclsResponse:
     return CreateAclsResponse(
         results=[AclCreationResult(error_code=ErrorCode.SECURITY_DISABLED, error_message=_MSG) for _ in request.creations]
     )
 
 
-@handles(31)
+@handles(delete_acls_schema.API_KEY)
 async def delete_acls(ctx: Any, request: Any) -> DeleteAclsResponse:
     return DeleteAclsResponse(
         filter_results=[DeleteAclsFilterResult(error_code=ErrorCode.SECURITY_DISABLED, error_message=_MSG) for _ in request.filters]

@@ -14,7 +14,7 @@ from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import alter_partition as schema
 
 
-@handles(56)
+@handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     broker = ctx.broker
     controller = broker.cluster.controller if broker.cluster is not None else None

@@ -8,6 +8,9 @@ from typing import Any
 from strom.broker.handlers import handles
 from strom.broker.handlers.metadata import advertised_endpoint
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema import delete_records as delete_records_schema
+from strom.protocol.schema import describe_cluster as describe_cluster_schema
+from strom.protocol.schema import describe_log_dirs as describe_log_dirs_schema
 from strom.protocol.schema.delete_records import (
     DeleteRecordsPartitionResult,
     DeleteRecordsResponse,
@@ -22,7 +25,7 @@ from strom.protocol.schema.describe_log_dirs import (
 )
 
 
-@handles(60)
+@handles(describe_cluster_schema.API_KEY)
 async def describe_cluster(ctx: Any, request: Any) -> DescribeClusterResponse:
     broker = ctx.broker
     if ctx.api_version >= 1 and request.endpoint_type != 1:
@@ -44,7 +47,7 @@ async def describe_cluster(ctx: Any, request: Any) -> DescribeClusterResponse:
     )
 
 
-@handles(35)
+@handles(describe_log_dirs_schema.API_KEY)
 async def describe_log_dirs(ctx: Any, request: Any) -> DescribeLogDirsResponse:
     broker = ctx.broker
     wanted = None
@@ -75,7 +78,7 @@ async def describe_log_dirs(ctx: Any, request: Any) -> DescribeLogDirsResponse:
     return DescribeLogDirsResponse(error_code=0, results=results)
 
 
-@handles(21)
+@handles(delete_records_schema.API_KEY)
 async def delete_records(ctx: Any, request: Any) -> DeleteRecordsResponse:
     broker = ctx.broker
     topics = []

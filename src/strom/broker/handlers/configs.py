@@ -11,6 +11,9 @@ from typing import Any
 from strom.broker.config import BROKER_CONFIGS
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema import alter_configs as alter_configs_schema
+from strom.protocol.schema import describe_configs as describe_configs_schema
+from strom.protocol.schema import incremental_alter_configs as incremental_alter_configs_schema
 from strom.protocol.schema.alter_configs import AlterConfigsResourceResponse, AlterConfigsResponse
 from strom.protocol.schema.describe_configs import (
     DescribeConfigsResourceResult,
@@ -138,7 +141,7 @@ def _describe_broker(broker: Any, name: str, keys: list[str] | None, synonyms: b
 _DYNAMIC_BROKER_KEYS = {bk for _, (_, _, bk) in TOPIC_CONFIGS.items() if bk} | {"num.io.threads", "num.network.threads"}
 
 
-@handles(32)
+@handles(describe_configs_schema.API_KEY)
 async def describe_configs(ctx: Any, request: Any) -> DescribeConfigsResponse:
     results = []
     for r in request.resources:
@@ -201,7 +204,7 @@ async def _apply(broker: Any, resource_type: int, name: str, new: dict[str, str 
         raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unsupported resource type {resource_type}")
 
 
-@handles(33)
+@handles(alter_configs_schema.API_KEY)
 async def alter_configs(ctx: Any, request: Any) -> AlterConfigsResponse:
     out = []
     for r in request.resources:
@@ -219,7 +222,7 @@ async def alter_configs(ctx: Any, request: Any) -> AlterConfigsResponse:
     return AlterConfigsResponse(responses=out)
 
 
-@handles(44)
+@handles(incremental_alter_configs_schema.API_KEY)
 async def incremental_alter_configs(ctx: Any, request: Any) -> IncrementalAlterConfigsResponse:
     from strom.protocol.schema.incremental_alter_configs import AlterConfigsResourceResponse as Resp
 

@@ -7,10 +7,11 @@ from typing import Any
 
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import controlled_shutdown as schema
 from strom.protocol.schema.controlled_shutdown import ControlledShutdownResponse, RemainingPartition
 
 
-@handles(7)
+@handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> ControlledShutdownResponse:
     controller = ctx.broker.cluster.controller if ctx.broker.cluster is not None else None
     if controller is None or not controller.active:

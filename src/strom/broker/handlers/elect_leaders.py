@@ -10,7 +10,7 @@ from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import elect_leaders as schema
 
 
-@handles(43)
+@handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     broker = ctx.broker
     election_type = request.election_type if ctx.api_version >= 1 else 0

@@ -16,6 +16,7 @@ from strom.broker.fetch_sessions import FetchContext, FetchSessionCache
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import batches_to_legacy
+from strom.protocol.schema import fetch as schema
 from strom.protocol.schema.fetch import AbortedTransaction, FetchableTopicResponse, FetchResponse, PartitionData
 
 READ_COMMITTED = 1
@@ -137,7 +138,7 @@ def _read_all(ctx: Any, request: Any, topics: list[tuple[Any, str | None]]) -> t
     return FetchResponse(error_code=0, session_id=0, responses=responses), total, keys
 
 
-@handles(1)
+@handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> FetchResponse:
     broker = ctx.broker
     version = ctx.api_version

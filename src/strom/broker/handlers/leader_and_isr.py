@@ -7,6 +7,7 @@ from typing import Any
 
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema import leader_and_isr as schema
 from strom.protocol.schema.leader_and_isr import (
     LeaderAndIsrPartitionError,
     LeaderAndIsrResponse,
@@ -49,7 +50,7 @@ def stale_broker_epoch(broker: Any, request: Any) -> bool:
     return epoch < own
 
 
-@handles(4)
+@handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> LeaderAndIsrResponse:
     manager = ctx.broker.replica_manager
     version = ctx.api_version

@@ -6,6 +6,7 @@ from typing import Any
 
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import list_offsets as schema
 from strom.protocol.schema.list_offsets import (
     ListOffsetsPartitionResponse,
     ListOffsetsResponse,
@@ -16,7 +17,7 @@ LATEST, EARLIEST, MAX_TIMESTAMP = -1, -2, -3
 READ_COMMITTED = 1
 
 
-@handles(2)
+@handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> ListOffsetsResponse:
     broker = ctx.broker
     isolation = request.isolation_level if ctx.api_version >= 2 else 0

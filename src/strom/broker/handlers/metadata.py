@@ -7,6 +7,7 @@ from typing import Any
 
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema import metadata as schema
 from strom.protocol.schema.metadata import (
     MetadataResponse,
     MetadataResponseBroker,
@@ -50,7 +51,7 @@ def topic_metadata(broker: Any, name: str, error: int = 0) -> MetadataResponseTo
     return MetadataResponseTopic(error_code=0, name=name, topic_id=state.uuid, is_internal=state.internal, partitions=parts)
 
 
-@handles(3)
+@handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> MetadataResponse:
     broker = ctx.broker
     host, port = advertised_endpoint(ctx)

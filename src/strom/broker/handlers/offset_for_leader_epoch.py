@@ -8,6 +8,7 @@ from typing import Any
 
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import offset_for_leader_epoch as schema
 from strom.protocol.schema.offset_for_leader_epoch import (
     EpochEndOffset,
     OffsetForLeaderEpochResponse,
@@ -28,7 +29,7 @@ def _end_offset(broker: Any, topic: str, p: Any) -> EpochEndOffset:
     return EpochEndOffset(error_code=0, partition=p.partition, leader_epoch=epoch, end_offset=end)
 
 
-@handles(23)
+@handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> OffsetForLeaderEpochResponse:
     topics = [
         OffsetForLeaderTopicResult(topic=t.topic, partitions=[_end_offset(ctx.broker, t.topic, p) for p in t.partitions])

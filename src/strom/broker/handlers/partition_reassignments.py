@@ -17,7 +17,7 @@ def _controller(ctx: Any) -> Any:
     return controller if controller is not None and controller.active else None
 
 
-@handles(45)
+@handles(alter.API_KEY)
 async def alter_reassignments(ctx: Any, request: Any) -> Any:
     broker = ctx.broker
     changes = {
@@ -56,7 +56,7 @@ async def alter_reassignments(ctx: Any, request: Any) -> Any:
     )
 
 
-@handles(46)
+@handles(listing.API_KEY)
 async def list_reassignments(ctx: Any, request: Any) -> Any:
     broker = ctx.broker
     wanted = None

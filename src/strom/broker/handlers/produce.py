@@ -20,6 +20,7 @@ from strom.protocol.records import (
     legacy_to_batch,
     read_batch_header,
 )
+from strom.protocol.schema import produce as schema
 from strom.protocol.schema.produce import PartitionProduceResponse, ProduceResponse, TopicProduceResponse
 
 log = logging.getLogger("kafka.server.ReplicaManager")
@@ -73,7 +74,7 @@ def _error(index: int, code: int, message: str | None = None) -> PartitionProduc
     return PartitionProduceResponse(index=index, error_code=code, base_offset=-1, error_message=message)
 
 
-@handles(0)
+@handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
     broker = ctx.broker
     request_version = ctx.api_version

@@ -8,6 +8,7 @@ from typing import Any
 from strom.broker.handlers import handles
 from strom.broker.handlers.txn_context import coordinator_error, fenced_code, txn_service
 from strom.protocol.errors import ErrorCode
+from strom.protocol.schema import init_producer_id as schema
 from strom.protocol.schema.init_producer_id import InitProducerIdResponse
 
 
@@ -41,7 +42,7 @@ async def _transactional(ctx: Any, request: Any) -> InitProducerIdResponse:
     return InitProducerIdResponse(error_code=fenced_code(code, ctx.api_version, 4), producer_id=pid, producer_epoch=epoch)
 
 
-@handles(22)
+@handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> InitProducerIdResponse:
     if request.transactional_id is not None:
         return await _transactional(ctx, request)

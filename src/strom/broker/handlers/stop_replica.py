@@ -8,6 +8,7 @@ from typing import Any
 from strom.broker.handlers import handles
 from strom.broker.handlers.leader_and_isr import stale_broker_epoch
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema import stop_replica as schema
 from strom.protocol.schema.stop_replica import StopReplicaPartitionError, StopReplicaResponse
 
 NO_EPOCH = -1
@@ -22,7 +23,7 @@ def _targets(request: Any, version: int) -> list[tuple[str, int, int, bool]]:
     return [(t.topic_name, p.partition_index, p.leader_epoch, p.delete_partition) for t in request.topic_states for p in t.partition_states]
 
 
-@handles(5)
+@handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> StopReplicaResponse:
     manager = ctx.broker.replica_manager
     targets = _targets(request, ctx.api_version)

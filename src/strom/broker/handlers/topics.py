@@ -6,6 +6,9 @@ from typing import Any
 
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema import create_partitions as create_partitions_schema
+from strom.protocol.schema import create_topics as create_topics_schema
+from strom.protocol.schema import delete_topics as delete_topics_schema
 from strom.protocol.schema.create_partitions import CreatePartitionsResponse, CreatePartitionsTopicResult
 from strom.protocol.schema.create_topics import CreatableTopicConfigs, CreatableTopicResult, CreateTopicsResponse
 from strom.protocol.schema.delete_topics import DeletableTopicResult, DeleteTopicsResponse
@@ -14,7 +17,7 @@ DEFAULT_CONFIG_SOURCE = 5
 TOPIC_CONFIG_SOURCE = 1
 
 
-@handles(19)
+@handles(create_topics_schema.API_KEY)
 async def create_topics(ctx: Any, request: Any) -> CreateTopicsResponse:
     broker = ctx.broker
     results = []
@@ -92,7 +95,7 @@ async def _await_leaders(broker: Any, name: str, count: int, timeout_ms: int) ->
         await asyncio.sleep(0.01)
 
 
-@handles(20)
+@handles(delete_topics_schema.API_KEY)
 async def delete_topics(ctx: Any, request: Any) -> DeleteTopicsResponse:
     broker = ctx.broker
     results = []
@@ -118,7 +121,7 @@ async def delete_topics(ctx: Any, request: Any) -> DeleteTopicsResponse:
     return DeleteTopicsResponse(responses=results)
 
 
-@handles(37)
+@handles(create_partitions_schema.API_KEY)
 async def create_partitions(ctx: Any, request: Any) -> CreatePartitionsResponse:
     broker = ctx.broker
     results = []

@@ -11,10 +11,11 @@ from typing import Any
 
 from strom.broker.handlers import handles
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema import update_metadata as schema
 from strom.protocol.schema.update_metadata import UpdateMetadataResponse
 
 
-@handles(6)
+@handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> UpdateMetadataResponse:
     broker = ctx.broker
     if broker.cluster is None:
