@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timezone
 from strom.cli.common import KafkaArgumentParser, java_error, run
 from strom.client.admin import AsyncAdmin, delete_committed_offsets
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.types import TP
 
 EARLIEST, LATEST = -2, -1
 RESET_WARNING = (
@@ -83,7 +84,7 @@ class OffsetRow:
         return str(max(self.log_end - self.current, 0))
 
 
-def decode_assignment(raw: bytes | memoryview) -> list[tuple[str, int]]:
+def decode_assignment(raw: bytes | memoryview) -> list[TP]:
     """The consumer protocol's Assignment (version, [topic, [partition]], user data): which partitions a member owns."""
     data = bytes(raw)
     if len(data) < 6:
@@ -203,7 +204,7 @@ class GroupCommand:
             print(row)
 
     async def _print_offsets(self, group_id: str, d: object) -> None:
-        owners: dict[tuple[str, int], object] = {}
+        owners: dict[TP, object] = {}
         for m in d.members:  # type: ignore[attr-defined]
             for tp in decode_assignment(m.member_assignment):
                 owners[tp] = m
@@ -327,7 +328,7 @@ class GroupCommand:
             print(RESET_WARNING)
         return 0
 
-    async def _reset_targets(self, group_id: str) -> dict[tuple[str, int], int]:
+    async def _reset_targets(self, group_id: str) -> dict[TP, int]:
         a = self.args
         committed = await self.admin.fetch_committed(group_id)
         if a.all_topics:
@@ -350,7 +351,7 @@ class GroupCommand:
         earliest = await self._offsets(tps, EARLIEST)
         latest = await self._offsets(tps, LATEST)
 
-        def clamp(tp: tuple[str, int], off: int) -> int:
+        def clamp(tp: TP, off: int) -> int:
             return min(max(off, earliest[tp]), latest[tp])
 
         if a.to_earliest:
@@ -372,7 +373,7 @@ class GroupCommand:
         by_time = await self.admin.list_offsets(tps, ts)
         return {tp: (by_time[tp][1] if by_time[tp][1] >= 0 else latest[tp]) for tp in tps}
 
-    async def _offsets(self, tps: list[tuple[str, int]], spec: int) -> dict[tuple[str, int], int]:
+    async def _offsets(self, tps: list[TP], spec: int) -> dict[TP, int]:
         out = {}
         for tp, (err, off, _) in (await self.admin.list_offsets(tps, spec)).items():
             if err:

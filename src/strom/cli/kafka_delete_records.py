@@ -8,6 +8,7 @@ import sys
 
 from strom.cli.common import KafkaArgumentParser, java_error, run
 from strom.client.admin import AsyncAdmin
+from strom.protocol.types import TP
 
 EXAMPLE = '{"partitions":[{"topic": "foo", "partition": 1, "offset": 1}], "version":1}'
 
@@ -27,7 +28,7 @@ def build_parser() -> KafkaArgumentParser:
     return p
 
 
-def parse_offset_json(text: str) -> dict[tuple[str, int], int]:
+def parse_offset_json(text: str) -> dict[TP, int]:
     """Kafka's format; offset -1 means the high watermark. Duplicated partitions are an error, as in Kafka."""
     try:
         doc = json.loads(text)
@@ -35,7 +36,7 @@ def parse_offset_json(text: str) -> dict[tuple[str, int], int]:
         raise ValueError(f"The input string is not a valid JSON: {exc}") from None
     if not isinstance(doc, dict) or "partitions" not in doc or not isinstance(doc["partitions"], list):
         raise ValueError(f"Missing partitions field in the offset JSON file. Expected format: {EXAMPLE}")
-    out: dict[tuple[str, int], int] = {}
+    out: dict[TP, int] = {}
     for entry in doc["partitions"]:
         try:
             tp = (str(entry["topic"]), int(entry["partition"]))
@@ -59,7 +60,7 @@ async def main_async(a: argparse.Namespace) -> int:
         print("Executing records delete operation")
         known = await admin.list_topics(sorted({t for t, _ in offsets}))
         existing = {(t.name, p.partition_index) for t in known.topics if not t.error_code for p in t.partitions}
-        results: dict[tuple[str, int], tuple[int, int]] = {tp: (3, -1) for tp in offsets if tp not in existing}
+        results: dict[TP, tuple[int, int]] = {tp: (3, -1) for tp in offsets if tp not in existing}
         present = {tp: off for tp, off in offsets.items() if tp in existing}
         if present:
             results.update(await admin.delete_records(present))

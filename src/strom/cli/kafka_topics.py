@@ -12,6 +12,7 @@ from typing import Any
 from strom.cli.common import KafkaArgumentParser, parse_properties, run
 from strom.client.admin import AsyncAdmin, NewTopic
 from strom.protocol.schema import describe_topic_partitions
+from strom.protocol.types import TP
 
 TOPIC_RESOURCE = 2
 
@@ -42,7 +43,7 @@ def topic_id_string(topic_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(topic_id.bytes).decode().rstrip("=")
 
 
-async def eligible_leader_replicas(admin: AsyncAdmin, names: list[str]) -> dict[tuple[str, int], tuple[Any, Any]] | None:
+async def eligible_leader_replicas(admin: AsyncAdmin, names: list[str]) -> dict[TP, tuple[Any, Any]] | None:
     """(ELR, last known ELR) per partition from DescribeTopicPartitions (KIP-966), or None when the broker lacks the API
     -- Kafka 3.9's tool then prints N/A, as here."""
     conn = await admin.cluster.any_connection()
@@ -57,7 +58,7 @@ async def eligible_leader_replicas(admin: AsyncAdmin, names: list[str]) -> dict[
     return {(t.name, p.partition_index): (p.eligible_leader_replicas, p.last_known_elr) for t in resp.topics for p in t.partitions}
 
 
-def elr_text(elr: dict[tuple[str, int], tuple[Any, Any]] | None, topic: str, partition: int) -> str:
+def elr_text(elr: dict[TP, tuple[Any, Any]] | None, topic: str, partition: int) -> str:
     if elr is None:
         return "Elr: N/A\tLastKnownElr: N/A"
     current, last = elr.get((topic, partition), (None, None))

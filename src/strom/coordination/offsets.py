@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from strom.coordination.consumer_group_records import ConsumerGroupRecordStore, is_consumer_group_key
 from strom.protocol import primitives as p
 from strom.protocol.errors import CorruptMessage
+from strom.protocol.types import TP
 
 OFFSET_KEY_VERSION = 1
 GROUP_KEY_VERSION = 2
@@ -208,7 +209,7 @@ class OffsetStore:
     """group -> (topic, partition) -> CommittedOffset: the materialised view of __consumer_offsets."""
 
     def __init__(self) -> None:
-        self.offsets: dict[str, dict[tuple[str, int], CommittedOffset]] = {}
+        self.offsets: dict[str, dict[TP, CommittedOffset]] = {}
         self.stored_groups: dict[str, StoredGroup] = {}  # filled by start-up replay
         self.consumer_groups = ConsumerGroupRecordStore()  # KIP-848 groups' records (key versions 3-8)
 
@@ -222,22 +223,20 @@ class OffsetStore:
             if not g:
                 del self.offsets[group]
 
-    def delete_group(self, group: str) -> list[tuple[str, int]]:
+    def delete_group(self, group: str) -> list[TP]:
         self.stored_groups.pop(group, None)
         return sorted(self.offsets.pop(group, {}))
 
     def fetch(self, group: str, topic: str, partition: int) -> CommittedOffset | None:
         return self.offsets.get(group, {}).get((topic, partition))
 
-    def for_group(self, group: str) -> dict[tuple[str, int], CommittedOffset]:
+    def for_group(self, group: str) -> dict[TP, CommittedOffset]:
         return dict(self.offsets.get(group, {}))
 
     def has_group(self, group: str) -> bool:
         return bool(self.offsets.get(group))
 
-    def expire(
-        self, group: str, now_ms: int, retention_ms: int, empty_since_ms: int | None, keep_topics: Collection[str] = ()
-    ) -> list[tuple[str, int]]:
+    def expire(self, group: str, now_ms: int, retention_ms: int, empty_since_ms: int | None, keep_topics: Collection[str] = ()) -> list[TP]:
         """Offsets past offsets.retention.minutes, except those of `keep_topics`. KIP-211: for a classic
         group the clock starts when the group became empty; otherwise at each commit. An explicit expiry
         timestamp from an old OffsetCommit wins."""

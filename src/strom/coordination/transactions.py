@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from strom.protocol.errors import ErrorCode
+from strom.protocol.types import TP
 
 EMPTY, ONGOING, PREPARE_COMMIT, PREPARE_ABORT, COMPLETE_COMMIT, COMPLETE_ABORT, DEAD, PREPARE_EPOCH_FENCE = range(8)
 STATE_NAMES = {
@@ -39,8 +40,6 @@ NO_PRODUCER_ID = -1
 NO_PRODUCER_EPOCH = -1
 MAX_EPOCH = 32767
 _PREPARING = (PREPARE_COMMIT, PREPARE_ABORT, PREPARE_EPOCH_FENCE)
-
-TopicPartition = tuple[str, int]
 
 
 def epoch_exhausted(epoch: int) -> bool:
@@ -60,7 +59,7 @@ class TxnMetadata:
     producer_epoch: int
     timeout_ms: int
     state: int = EMPTY
-    partitions: set[TopicPartition] = field(default_factory=set)
+    partitions: set[TP] = field(default_factory=set)
     start_ms: int = -1
     last_update_ms: int = -1
     last_producer_id: int = NO_PRODUCER_ID
@@ -70,7 +69,7 @@ class TxnMetadata:
         return group_by_topic(sorted(self.partitions))
 
 
-def group_by_topic(partitions: Iterable[TopicPartition]) -> dict[str, list[int]]:
+def group_by_topic(partitions: Iterable[TP]) -> dict[str, list[int]]:
     """Partition indexes grouped by topic, in the order given: the shape of the transaction requests."""
     out: dict[str, list[int]] = {}
     for topic, index in partitions:
@@ -86,7 +85,7 @@ class MarkerJob:
     producer_id: int
     producer_epoch: int
     commit: bool
-    partitions: tuple[TopicPartition, ...]
+    partitions: tuple[TP, ...]
 
 
 class TransactionCoordinator:
@@ -183,7 +182,7 @@ class TransactionCoordinator:
             return ErrorCode.PRODUCER_FENCED, None
         return ErrorCode.NONE, m
 
-    def add_partitions(self, now: int, transactional_id: str, producer_id: int, epoch: int, partitions: list[TopicPartition]) -> int:
+    def add_partitions(self, now: int, transactional_id: str, producer_id: int, epoch: int, partitions: list[TP]) -> int:
         error, m = self._check_producer(transactional_id, producer_id, epoch)
         if m is None:
             return error
@@ -201,7 +200,7 @@ class TransactionCoordinator:
         self._touch(m, now)
         return ErrorCode.NONE
 
-    def verify_partition(self, transactional_id: str, producer_id: int, epoch: int, partition: TopicPartition) -> int:
+    def verify_partition(self, transactional_id: str, producer_id: int, epoch: int, partition: TP) -> int:
         """Kafka 3.6+'s transaction verification: a transactional write is accepted only for a partition
         the producer added to its ongoing transaction."""
         m = self.txns.get(transactional_id)

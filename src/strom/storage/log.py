@@ -30,6 +30,7 @@ from strom.protocol.records import (
     set_partition_leader_epoch,
     split_batches_strict,
 )
+from strom.protocol.types import TP
 from strom.storage.clock import Clock
 from strom.storage.config import LogConfig
 from strom.storage.epoch_cache import LeaderEpochCache
@@ -59,7 +60,7 @@ class AppendResult(NamedTuple):
 _new_result = tuple.__new__  # AppendResult(...) without the NamedTuple's keyword handling: 0.1 us less per append
 
 
-def parse_dir_name(name: str) -> tuple[str, int] | None:
+def parse_dir_name(name: str) -> TP | None:
     """`<topic>-<partition>` -> (topic, partition); None for anything else (left untouched)."""
     topic, sep, part = name.rpartition("-")
     if not sep or not topic or not part.isdigit():

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from strom.protocol.types import TP
 from strom.storage.cleaner import LogCleaner
 from strom.storage.clock import Clock
 from strom.storage.config import LogConfig
@@ -28,7 +29,7 @@ HW_CHECKPOINT = "replication-offset-checkpoint"
 CLEANER_CHECKPOINT = "cleaner-offset-checkpoint"
 
 
-def read_checkpoint(path: Path) -> dict[tuple[str, int], int]:
+def read_checkpoint(path: Path) -> dict[TP, int]:
     try:
         lines = path.read_text().split("\n")
         count = int(lines[1])
@@ -41,7 +42,7 @@ def read_checkpoint(path: Path) -> dict[tuple[str, int], int]:
         return {}
 
 
-def write_checkpoint(path: Path, values: dict[tuple[str, int], int]) -> None:
+def write_checkpoint(path: Path, values: dict[TP, int]) -> None:
     body = f"0\n{len(values)}\n" + "".join(f"{t} {p} {o}\n" for (t, p), o in sorted(values.items()))
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w") as f:
@@ -57,7 +58,7 @@ class LogManager:
             raise ValueError("log.dirs is empty")
         self.log_dirs = [Path(d) for d in log_dirs]
         self.clock = clock
-        self.logs: dict[tuple[str, int], PartitionLog] = {}
+        self.logs: dict[TP, PartitionLog] = {}
         self.cleaner = LogCleaner()
         for d in self.log_dirs:
             try:
