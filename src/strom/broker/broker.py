@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from strom import __version__
 from strom.broker.config import BrokerConfig
 from strom.broker.group_commit import GroupCommit
 from strom.broker.handlers import HANDLERS
@@ -28,6 +27,7 @@ from strom.protocol.schema.api_versions import ApiVersion
 from strom.storage.clock import SystemClock
 from strom.storage.config import TOPIC_CONFIGS, LogConfig
 from strom.storage.log_manager import LogManager
+from strom.version import __version__
 
 log = logging.getLogger("kafka.server.KafkaServer")
 _T = TypeVar("_T")

@@ -11,8 +11,8 @@ import signal
 import sys
 from pathlib import Path
 
-from strom import __version__
 from strom.broker.config import BrokerConfig, ConfigError
+from strom.version import __version__
 
 GC_YOUNG_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
 USAGE = "USAGE: kafka-server-start.sh [-daemon] server.properties [--override property=value]*"
