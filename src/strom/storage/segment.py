@@ -271,7 +271,7 @@ class Segment:
         with self._write_lock:  # a flush on a worker thread may be writing the deferred pieces right now
             unwritten = self._unwritten
             if defer_write or unwritten:
-                if type(data) is list:
+                if isinstance(data, list):
                     unwritten += data
                 else:
                     unwritten.append(data)

@@ -207,3 +207,17 @@ def test_flush_on_a_worker_thread_racing_deferred_appends_loses_nothing(tmp_path
         assert values(again) == [b"%d.0" % i for i in range(6000)]
     finally:
         again.close()
+
+
+class _Pieces(list):
+    """A list of buffers of a subclass type: still the pieces of one batch, not one buffer."""
+
+
+@pytest.mark.parametrize("defer_write", [False, True])
+def test_pieces_of_a_list_subclass_are_written_as_pieces(tmp_path, defer_write):
+    seg = segment_module.Segment(tmp_path, 0, 4096, 0)
+    data = batch(b"p")
+    seg.append_batch(_Pieces([data[:16], data[16:]]), len(data), 1, 1_700_000_000_000, 1_700_000_000_000, defer_write)
+    seg.write_unwritten()
+    assert seg.read_bytes(0, len(data)) == data
+    seg.close()
