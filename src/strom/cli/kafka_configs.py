@@ -48,7 +48,9 @@ def build_parser() -> KafkaArgumentParser:
 
 def split_config_list(text: str) -> list[str]:
     """Splits 'a=1,b=[x,y],c=2' on the commas outside square brackets."""
-    items, depth, current = [], 0, []
+    items: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "[":
             depth += 1

@@ -11,6 +11,7 @@ from typing import Any
 from strom.cli.common import KafkaArgumentParser, client_config, parse_properties, run
 from strom.cli.kafka_configs import read_properties_file
 from strom.client.producer import AsyncProducer
+from strom.client.types import RecordMetadata
 from strom.protocol.errors import KafkaError
 
 CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
@@ -163,7 +164,7 @@ async def produce(args: argparse.Namespace) -> int:
     failures: list[KafkaError] = []
     pending = []
 
-    def report(fut: asyncio.Future[object]) -> None:
+    def report(fut: asyncio.Future[RecordMetadata]) -> None:
         exc = fut.exception()
         if isinstance(exc, KafkaError):
             failures.append(exc)

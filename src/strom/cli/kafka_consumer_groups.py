@@ -4,6 +4,7 @@ with Kafka's flags, columns and messages."""
 from __future__ import annotations
 
 import argparse
+import builtins
 import re
 import struct
 import sys
@@ -373,7 +374,7 @@ class GroupCommand:
         by_time = await self.admin.list_offsets(tps, ts)
         return {tp: (by_time[tp][1] if by_time[tp][1] >= 0 else latest[tp]) for tp in tps}
 
-    async def _offsets(self, tps: list[TP], spec: int) -> dict[TP, int]:
+    async def _offsets(self, tps: builtins.list[TP], spec: int) -> dict[TP, int]:
         out = {}
         for tp, (err, off, _) in (await self.admin.list_offsets(tps, spec)).items():
             if err:

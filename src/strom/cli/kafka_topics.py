@@ -73,14 +73,14 @@ async def main_async(args: argparse.Namespace) -> int:
             if not a.topic:
                 print('Missing required argument "[topic]"', file=sys.stderr)
                 return 1
-            configs = parse_properties(a.config, "--config")
+            topic_configs = parse_properties(a.config, "--config")
             result = await admin.create_topics(
                 [
                     NewTopic(
                         a.topic,
                         a.partitions if a.partitions is not None else -1,
                         a.replication_factor if a.replication_factor is not None else -1,
-                        configs,
+                        topic_configs,
                     )
                 ]
             )

@@ -132,7 +132,7 @@ class TxnIndex:
         """Aborted transactions overlapping offsets [start, end): what a read_committed fetch needs. A
         segment's entries are in marker order, so those that ended before `start` are skipped by bisection
         (a transaction may begin long before its marker's segment, so no segment is skipped by its base)."""
-        out = []
+        out: list[AbortedTxn] = []
         for base in sorted(self.by_segment):
             entries = self.by_segment[base]
             if not entries or entries[-1].last_offset < start:
