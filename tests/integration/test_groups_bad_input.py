@@ -45,7 +45,7 @@ def call(broker: Broker, request: Any, version: int) -> Any:
     ctx = SimpleNamespace(broker=broker, api_version=version, header=SimpleNamespace(client_id="bad"), client_host="127.0.0.1")
 
     async def go() -> Any:
-        response = await HANDLERS[request.API_KEY](ctx, request)
+        response = await HANDLERS[request.API_KEY].handler(ctx, request)
         service = broker.services["group"]
         if service._timer is not None:
             service._timer.cancel()

@@ -22,13 +22,16 @@ import socket
 import struct
 from collections import deque
 from collections.abc import Awaitable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from strom.broker.handlers import HANDLERS
+from strom.broker.request_context import RequestContext
+from strom.protocol.compiler import Message
 from strom.protocol.errors import CorruptMessage, ErrorCode
 from strom.protocol.headers import RequestHeader, decode_request_header, encode_response_header
-from strom.protocol.messages import REQUEST_TYPES, api_name
+from strom.protocol.messages import api_name
+from strom.protocol.schema.api_versions import ApiVersionsResponse
+from strom.protocol.schema.produce import ProduceRequest
 from strom.storage.segment import FileSlice
 
 if TYPE_CHECKING:
@@ -38,27 +41,17 @@ log = logging.getLogger("kafka.network.Processor")
 
 _SIZE = struct.Struct(">i")
 API_VERSIONS = 18
-PRODUCE = 0
 # File regions below this size are read into the response bytes: one pread costs less than an extra
 # sendfile plus a separate write for the bytes after it.
 SENDFILE_MIN_BYTES = 16 * 1024
 MAX_IOV = 512  # buffers per writev call (IOV_MAX is 1024 on Linux)
 
+__all__ = ["KafkaConnection", "RequestContext"]
 
-@dataclass(frozen=True, slots=True)
-class RequestContext:
-    """What a handler knows about the request besides its body."""
-
-    broker: Broker
-    header: RequestHeader
-    client_host: str
-    local_host: str
-    local_port: int
-    connection: KafkaConnection
-
-    @property
-    def api_version(self) -> int:
-        return self.header.api_version
+OutItem: TypeAlias = bytes | bytearray | memoryview | FileSlice
+"""One piece of a response waiting to be written: bytes for writev, or a log file region for sendfile."""
+Chunks: TypeAlias = list[OutItem] | None
+"""A response ready to go, in pieces; None for a request that gets no answer."""
 
 
 class KafkaConnection(asyncio.BufferedProtocol):
@@ -70,14 +63,14 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._end = 0
         self._need = 0  # bytes still missing from the frame being received
         self._transport: asyncio.Transport | None = None
-        self._pending: deque[asyncio.Future[list[Any] | None]] = deque()
+        self._pending: deque[asyncio.Future[Chunks]] = deque()
         self.peer = "?"
         self.local_host = "127.0.0.1"
         self.local_port = 0
         self.closed = False
         self._fd = -1  # the socket's fd, written directly
         self._writer_fd = -1  # a dup of it, registered for writability while the socket is full
-        self._out: deque[Any] = deque()  # bytes-like and FileSlice items not yet sent, in order
+        self._out: deque[OutItem] = deque()  # bytes-like and FileSlice items not yet sent, in order
         self._waiting_writable = False
 
     # ---- asyncio protocol ------------------------------------------------------------------------------
@@ -168,9 +161,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
             log.warning("Closing connection from %s: undecodable request header (%s)", self.peer, exc)
             self.close()
             return
-        handler = HANDLERS.get(header.api_key)
-        req_cls = REQUEST_TYPES.get(header.api_key)
-        if handler is None or req_cls is None:
+        route = HANDLERS.get(header.api_key)
+        if route is None:
             log.warning("Closing connection from %s: unknown API key %d", self.peer, header.api_key)
             self.close()
             return
@@ -188,7 +180,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self.close()
             return
         try:
-            request, _ = req_cls.decode(frame, header.api_version, pos)
+            request, _ = route.request_type.decode(frame, header.api_version, pos)
         except CorruptMessage as exc:
             log.warning(
                 "Closing connection from %s: cannot decode %s v%d (%s)",
@@ -200,13 +192,13 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self.close()
             return
         ctx = RequestContext(self.broker, header, self.peer.rsplit(":", 1)[0], self.local_host, self.local_port, self)
-        no_response = header.api_key == PRODUCE and request.acks == 0
-        fut: asyncio.Future[list[Any] | None] = asyncio.get_running_loop().create_future()
+        no_response = isinstance(request, ProduceRequest) and request.acks == 0
+        fut: asyncio.Future[Chunks] = asyncio.get_running_loop().create_future()
         if not no_response:
             self._pending.append(fut)
-        asyncio.ensure_future(self._run(handler(ctx, request), header, fut, no_response))
+        asyncio.ensure_future(self._run(route.handler(ctx, request), header, fut, no_response))
 
-    async def _run(self, call: Awaitable[Any], header: RequestHeader, fut: asyncio.Future[list[Any] | None], no_response: bool) -> None:
+    async def _run(self, call: Awaitable[Message | None], header: RequestHeader, fut: asyncio.Future[Chunks], no_response: bool) -> None:
         try:
             response = await call
         except Exception:
@@ -233,14 +225,12 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
     def _respond_unsupported_api_versions(self, header: RequestHeader) -> None:
         """KIP-511: an ApiVersions request of a version we do not know gets a v0 answer with the error."""
-        from strom.protocol.schema.api_versions import ApiVersionsResponse
-
         body = ApiVersionsResponse(error_code=ErrorCode.UNSUPPORTED_VERSION, api_keys=self.broker.api_version_list())
         out = bytearray(4)
         encode_response_header(out, header.correlation_id, API_VERSIONS, 0)
         out += body.encode(0)
         _SIZE.pack_into(out, 0, len(out) - 4)
-        fut: asyncio.Future[list[Any] | None] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Chunks] = asyncio.get_running_loop().create_future()
         fut.set_result([out])
         self._pending.append(fut)
         self._flush_ready()
@@ -280,7 +270,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
                         break
                     out.popleft()
                     continue
-                buffers: list[Any] = []
+                buffers: list[bytes | bytearray | memoryview] = []
                 for item in out:
                     if isinstance(item, FileSlice) or len(buffers) == MAX_IOV:
                         break
@@ -335,10 +325,10 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 self._transport.close()
 
 
-def _assemble(head: bytearray, parts: list[Any]) -> list[Any]:
+def _assemble(head: bytearray, parts: list[Any]) -> list[OutItem]:
     """Frames a response of bytes and file regions: small regions are read into the bytes around them,
     large ones stay FileSlices for sendfile. The size prefix in `head` covers everything."""
-    chunks: list[Any] = [head]
+    chunks: list[OutItem] = [head]
     total = len(head) - 4
     current = head
     for part in parts:
