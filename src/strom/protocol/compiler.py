@@ -17,7 +17,7 @@ import struct
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, Self, TypeAlias
 
 from strom import _native
 from strom.protocol import primitives as p
@@ -160,28 +160,54 @@ def _empty_tags() -> dict[int, bytes]:
 # ---- runtime base classes ------------------------------------------------------------------------------
 
 
+class FileRegion(Protocol):
+    """A byte range of a file that a message carries as its records (storage's FileSlice): the encoder writes
+    its length prefix and leaves the bytes out of the buffer, for the caller to send with sendfile."""
+
+    @property
+    def size(self) -> int: ...
+
+
+Records: TypeAlias = bytes | bytearray | memoryview | FileRegion
+"""What a `records` field holds: a memoryview slice of the input after decoding; bytes or a file region to encode."""
+
+EncodedPart: TypeAlias = bytes | bytearray | memoryview | FileRegion
+"""One piece of `encode_parts()`: encoded bytes, or a file region to send between them."""
+
+Decoder: TypeAlias = Callable[[p.Buffer, int], tuple[Any, int]]
+Encoder: TypeAlias = Callable[[Any, bytearray, list[tuple[int, Any]]], None]
+
+
 class Struct:
-    """Base of every generated struct and message class (frozen, slotted dataclasses)."""
+    """Base of every generated struct and message class (frozen, slotted dataclasses).
+
+    The generated classes' fields are typed in the schema modules' stubs (schema/*.pyi, written by
+    `python -m strom.protocol.stubgen`)."""
 
     __slots__ = ()
     _FIELDS: ClassVar[tuple[Field, ...]] = ()
     _FLEXIBLE: ClassVar[Versions] = Versions(1, 0)
-    _decoders: ClassVar[dict[int, Callable[..., Any]]]
-    _encoders: ClassVar[dict[int, Callable[..., Any]]]
+    _decoders: ClassVar[dict[int, Decoder]]
+    _py_decoders: ClassVar[dict[int, Decoder]]
+    _encoders: ClassVar[dict[int, Encoder]]
+    _children: ClassVar[dict[str, type[Struct]]]
+    _mutable_twin: ClassVar[type]
 
     @classmethod
-    def decode(cls, buf: p.Buffer, version: int, pos: int = 0) -> tuple[Any, int]:
+    def decode(cls, buf: p.Buffer, version: int, pos: int = 0) -> tuple[Self, int]:
+        """(the message, the position after it) from `buf` at `pos`; CorruptMessage for bytes that are not one."""
         dec = cls._decoders.get(version)
         if dec is None:
             dec = _compile_decoder(cls, version)
         try:
-            return dec(buf, pos)  # type: ignore[no-any-return]
+            return dec(buf, pos)
         except CorruptMessage:
             raise
         except (IndexError, ValueError, struct.error, OverflowError, UnicodeDecodeError) as exc:
             raise CorruptMessage(f"cannot decode {cls.__name__} v{version}: {exc}") from exc
 
     def encode_into(self, out: bytearray, version: int, regions: list[tuple[int, Any]] | None = None) -> None:
+        """Appends the encoding to `out`; file regions (and their offsets in `out`) go to `regions`."""
         enc = self._encoders.get(version)
         if enc is None:
             enc = _compile_encoder(type(self), version)
@@ -206,7 +232,7 @@ class Struct:
         if not deferred:
             return bytes(out)
         view = memoryview(out)
-        parts: list[Any] = []
+        parts: list[bytes | bytearray | memoryview] = []
         start = 0
         for offset, records in deferred:
             if not isinstance(records, bytes | bytearray | memoryview):
@@ -217,7 +243,7 @@ class Struct:
         parts.append(view[start:])
         return b"".join(parts)
 
-    def encode_parts(self, version: int) -> list[Any]:
+    def encode_parts(self, version: int) -> list[EncodedPart]:
         """Encoded message split around file regions, for zero-copy sends: [buffer, region, buffer, ...].
 
         The buffers are the encoding bytearray itself or memoryview slices of it: a large response is not
@@ -228,7 +254,7 @@ class Struct:
         if not regions:
             return [out]
         view = memoryview(out)
-        parts: list[Any] = []
+        parts: list[EncodedPart] = []
         start = 0
         for offset, region in regions:
             parts.append(view[start:offset])
@@ -239,6 +265,8 @@ class Struct:
 
 
 class Message(Struct):
+    """Base of every request and response class: a struct with an API key and a version range."""
+
     __slots__ = ()
     API_KEY: ClassVar[int]
     MIN_VERSION: ClassVar[int]
@@ -246,7 +274,7 @@ class Message(Struct):
     FLEXIBLE_MIN_VERSION: ClassVar[int | None]
 
 
-def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: type = Struct) -> Any:
+def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: type[Struct] = Struct) -> Any:
     """Creates the frozen slotted dataclass for one struct; nested structs become module-level classes too."""
     spec: list[tuple[str, Any, Any]] = []
     for f in fields:
@@ -272,8 +300,8 @@ def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: t
     return cls
 
 
-def children_of(cls: type) -> dict[str, type]:
-    return cls._children  # type: ignore[attr-defined, no-any-return]
+def children_of(cls: type[Struct]) -> dict[str, type[Struct]]:
+    return cls._children
 
 
 # ---- code generation -----------------------------------------------------------------------------------
@@ -383,11 +411,11 @@ class _Gen:
         return key
 
 
-def _fields_in(cls: type, version: int) -> tuple[list[Field], list[Field]]:
+def _fields_in(cls: type[Struct], version: int) -> tuple[list[Field], list[Field]]:
     """(regular fields, tagged fields) of a struct present in a version."""
-    flexible = version in cls._FLEXIBLE  # type: ignore[attr-defined]
+    flexible = version in cls._FLEXIBLE
     regular, tagged = [], []
-    for f in cls._FIELDS:  # type: ignore[attr-defined]
+    for f in cls._FIELDS:
         if f.tag is not None:
             tv = Versions.parse(f.tagged_versions or f.versions)
             if flexible and version in tv:
@@ -397,23 +425,23 @@ def _fields_in(cls: type, version: int) -> tuple[list[Field], list[Field]]:
     return regular, tagged
 
 
-def _compile_decoder(cls: type, version: int) -> Callable[..., Any]:
+def _compile_decoder(cls: type[Struct], version: int) -> Callable[..., Any]:
     """The decoder `Struct.decode` uses: the compiled field program where the extension is built, else the
     generated Python."""
     dec = _native_decoder(cls, version) if _NATIVE is not None else python_decoder(cls, version)
-    cls._decoders[version] = dec  # type: ignore[attr-defined]
+    cls._decoders[version] = dec
     return dec
 
 
-def python_decoder(cls: type, version: int) -> Callable[..., Any]:
+def python_decoder(cls: type[Struct], version: int) -> Callable[..., Any]:
     """The generated Python decoder of (cls, version): the reference, whatever engine `decode` uses."""
-    dec = cls._py_decoders.get(version)  # type: ignore[attr-defined]
+    dec = cls._py_decoders.get(version)
     if dec is None:
         g = _Gen()
         fn = _emit_decoder(g, cls, version)
         exec("\n".join(g.lines), g.ns)  # noqa: S102 - source generated from our own tables
-        dec = cls._py_decoders[version] = g.ns[fn]  # type: ignore[attr-defined]
-    return dec  # type: ignore[no-any-return]
+        dec = cls._py_decoders[version] = g.ns[fn]
+    return dec
 
 
 def _load_native() -> Any:
@@ -449,10 +477,10 @@ def _native_kind(type_name: str) -> int:
     return kinds[type_name]
 
 
-def _native_decoder(cls: type, version: int) -> Any:
+def _native_decoder(cls: type[Struct], version: int) -> Any:
     """The table of (cls, version) as a compiled field program: the same reads, in the same order, with the
     same nullability, array minimum sizes and defaults as the generated Python decoder."""
-    flexible = version in cls._FLEXIBLE  # type: ignore[attr-defined]
+    flexible = version in cls._FLEXIBLE
     regular, tagged = _fields_in(cls, version)
     children = children_of(cls)
 
@@ -475,7 +503,7 @@ def _native_decoder(cls: type, version: int) -> Any:
 
     present = {f.name for f in regular + tagged}
     absent = []
-    for f in cls._FIELDS:  # type: ignore[attr-defined]
+    for f in cls._FIELDS:
         if f.name not in present:
             default, factory = _zero_value(f)
             absent.append((f.name, default, factory is list))
@@ -483,14 +511,14 @@ def _native_decoder(cls: type, version: int) -> Any:
     return _NATIVE.Decoder(cls, flexible, ops[0], ops[1], absent, python_decoder(cls, version))
 
 
-def _emit_native_ref(cls: type, version: int) -> Any:
-    dec = cls._decoders.get(version)  # type: ignore[attr-defined]
+def _emit_native_ref(cls: type[Struct], version: int) -> Any:
+    dec = cls._decoders.get(version)
     if dec is None:
         dec = _compile_decoder(cls, version)
     return dec
 
 
-def _emit_value_decode(g: _Gen, f: Field, var: str, version: int, flexible: bool, cls: type, ind: str) -> None:
+def _emit_value_decode(g: _Gen, f: Field, var: str, version: int, flexible: bool, cls: type[Struct], ind: str) -> None:
     nullable = version in Versions.parse(f.nullable)
     elem = _element_type(f.type)
     if elem is not None:
@@ -607,12 +635,12 @@ def _emit_bytes_decode(g: _Gen, var: str, nullable: bool, flexible: bool, ind: s
     g.lines.append(f"{ind}    raise CorruptMessage('bad bytes length %d before byte %d' % (_n, pos))")
 
 
-def _emit_decoder_ref(g: _Gen, cls: type, version: int) -> str:
+def _emit_decoder_ref(g: _Gen, cls: type[Struct], version: int) -> str:
     return g.name("dec", python_decoder(cls, version))
 
 
-def _emit_decoder(g: _Gen, cls: type, version: int) -> str:
-    flexible = version in cls._FLEXIBLE  # type: ignore[attr-defined]
+def _emit_decoder(g: _Gen, cls: type[Struct], version: int) -> str:
+    flexible = version in cls._FLEXIBLE
     regular, tagged = _fields_in(cls, version)
     fname = f"decode_{cls.__name__}_v{version}"
     clsname = g.name("cls", cls)
@@ -673,16 +701,16 @@ def _emit_decoder(g: _Gen, cls: type, version: int) -> str:
     return fname
 
 
-def _emit_construct(g: _Gen, cls: type, clsname: str, present: list[Field], flexible: bool, ind: str) -> None:
+def _emit_construct(g: _Gen, cls: type[Struct], clsname: str, present: list[Field], flexible: bool, ind: str) -> None:
     """Builds the decoded instance without the frozen __init__ (which pays object.__setattr__ per field):
     slots are filled on the layout-identical mutable twin, then the object becomes the frozen class. Fields
     absent from this version get their defaults, exactly as the constructor would give them."""
-    twin = g.name("twin", cls._mutable_twin)  # type: ignore[attr-defined]
+    twin = g.name("twin", cls._mutable_twin)
     g.lines.append(f"{ind}_o = _new({twin})")
     names = {f.name for f in present}
     for f in present:
         g.lines.append(f"{ind}_o.{f.name} = f_{f.name}")
-    for f in cls._FIELDS:  # type: ignore[attr-defined]
+    for f in cls._FIELDS:
         if f.name in names:
             continue
         default, factory = _zero_value(f)
@@ -695,23 +723,23 @@ def _emit_construct(g: _Gen, cls: type, clsname: str, present: list[Field], flex
     g.lines.append(f"{ind}return _o, pos")
 
 
-def _compile_encoder(cls: type, version: int) -> Callable[..., Any]:
+def _compile_encoder(cls: type[Struct], version: int) -> Callable[..., Any]:
     g = _Gen()
     fn = _emit_encoder(g, cls, version)
     exec("\n".join(g.lines), g.ns)  # noqa: S102 - source generated from our own tables
     enc = g.ns[fn]
-    cls._encoders[version] = enc  # type: ignore[attr-defined]
+    cls._encoders[version] = enc
     return enc  # type: ignore[no-any-return]
 
 
-def _emit_encoder_ref(g: _Gen, cls: type, version: int) -> str:
-    enc = cls._encoders.get(version)  # type: ignore[attr-defined]
+def _emit_encoder_ref(g: _Gen, cls: type[Struct], version: int) -> str:
+    enc = cls._encoders.get(version)
     if enc is None:
         enc = _compile_encoder(cls, version)
     return g.name("enc", enc)
 
 
-def _emit_value_encode(g: _Gen, f: Field, value: str, version: int, flexible: bool, cls: type, ind: str) -> None:
+def _emit_value_encode(g: _Gen, f: Field, value: str, version: int, flexible: bool, cls: type[Struct], ind: str) -> None:
     nullable = version in Versions.parse(f.nullable)
     elem = _element_type(f.type)
     if elem is not None:
@@ -748,8 +776,8 @@ def _emit_value_encode(g: _Gen, f: Field, value: str, version: int, flexible: bo
     g.lines.append(f"{ind}{_write_stmt(f.type, nullable, flexible, value)}")
 
 
-def _emit_encoder(g: _Gen, cls: type, version: int) -> str:
-    flexible = version in cls._FLEXIBLE  # type: ignore[attr-defined]
+def _emit_encoder(g: _Gen, cls: type[Struct], version: int) -> str:
+    flexible = version in cls._FLEXIBLE
     regular, tagged = _fields_in(cls, version)
     fname = f"encode_{cls.__name__}_v{version}"
     g.lines.append(f"def {fname}(self, out, regions):")
@@ -815,7 +843,7 @@ def define_message(
     return cls
 
 
-def _export_children(module_globals: dict[str, Any], cls: type, owner: str) -> None:
+def _export_children(module_globals: dict[str, Any], cls: type[Struct], owner: str) -> None:
     for child in children_of(cls).values():
         key = child.__name__
         if key in module_globals and module_globals[key] is not child:
