@@ -3,7 +3,11 @@
 import importlib.util
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "protocol_bench.py"
+import pytest
+
+pytestmark = pytest.mark.bench
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "protocol_bench.py"
 
 
 def _bench():
