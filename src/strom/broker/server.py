@@ -19,7 +19,6 @@ import errno
 import logging
 import os
 import socket
-import struct
 from collections import deque
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -28,8 +27,10 @@ from strom.broker.handlers import HANDLERS
 from strom.broker.request_context import RequestContext
 from strom.protocol.compiler import Message
 from strom.protocol.errors import CorruptMessage, ErrorCode
+from strom.protocol.framing import SIZE, FrameReader, FrameTooLarge
 from strom.protocol.headers import RequestHeader, decode_request_header, encode_response_header
 from strom.protocol.messages import api_name
+from strom.protocol.schema.api_versions import API_KEY as API_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersionsResponse
 from strom.protocol.schema.produce import ProduceRequest
 from strom.storage.segment import FileSlice
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kafka.network.Processor")
 
-_SIZE = struct.Struct(">i")
-API_VERSIONS = 18
 # File regions below this size are read into the response bytes: one pread costs less than an extra
 # sendfile plus a separate write for the bytes after it.
 SENDFILE_MIN_BYTES = 16 * 1024
@@ -57,11 +56,7 @@ Chunks: TypeAlias = list[OutItem] | None
 class KafkaConnection(asyncio.BufferedProtocol):
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
-        self.max_frame = int(broker.config["socket.request.max.bytes"])
-        self._buf = bytearray(64 * 1024)
-        self._start = 0
-        self._end = 0
-        self._need = 0  # bytes still missing from the frame being received
+        self._reader = FrameReader(int(broker.config["socket.request.max.bytes"]))
         self._transport: asyncio.Transport | None = None
         self._pending: deque[asyncio.Future[Chunks]] = deque()
         self.peer = "?"
@@ -108,49 +103,22 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._release_writer_fd()
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        # The transport may still hold the view it got last time, so the buffer is never resized in
-        # place. When the consumed front leaves room, the live bytes (a partial frame) move to the front
-        # of the same buffer; only a frame larger than the buffer costs a new one.
-        need = max(self._need, 65536)
-        if len(self._buf) - self._end < need:
-            live = self._end - self._start
-            if len(self._buf) - live >= need:
-                view = memoryview(self._buf)
-                view[:live] = view[self._start : self._end]  # memmove: the regions may overlap
-                self._start, self._end = 0, live
-            else:
-                fresh = bytearray(max(len(self._buf), live + need))
-                fresh[:live] = memoryview(self._buf)[self._start : self._end]
-                self._buf, self._start, self._end = fresh, 0, live
-        return memoryview(self._buf)[self._end :]
+        return self._reader.get_buffer(sizehint)
 
     def buffer_updated(self, nbytes: int) -> None:
-        self._end += nbytes
-        buf = self._buf
-        while self._end - self._start >= 4:
-            size = _SIZE.unpack_from(buf, self._start)[0]
-            if size < 0 or size > self.max_frame:
-                log.warning(
-                    "Closing connection from %s: frame of %d bytes exceeds socket.request.max.bytes=%d",
-                    self.peer,
-                    size,
-                    self.max_frame,
-                )
-                self.close()
-                return
-            if self._end - self._start - 4 < size:
-                self._need = size + 4 - (self._end - self._start)
-                return
-            self._need = 0
-            frame = bytearray(memoryview(buf)[self._start + 4 : self._start + 4 + size])  # one copy, not two
-            self._start += 4 + size
-            self._on_frame(frame)
-            if self.closed:
-                return
-        if self._start == self._end:
-            self._start = self._end = 0
-            if len(self._buf) > 1 << 20:
-                self._buf = bytearray(64 * 1024)  # give back a buffer grown for one large request
+        try:
+            for frame in self._reader.buffer_updated(nbytes):
+                self._on_frame(frame)
+                if self.closed:
+                    return
+        except FrameTooLarge as exc:
+            log.warning(
+                "Closing connection from %s: frame of %d bytes exceeds socket.request.max.bytes=%d",
+                self.peer,
+                exc.size,
+                exc.max_frame_size,
+            )
+            self.close()
 
     # ---- dispatch ---------------------------------------------------------------------------------------
 
@@ -217,7 +185,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         parts = response.encode_parts(header.api_version) if response is not None else [b""]
         if len(parts) == 1:
             out += parts[0]
-            _SIZE.pack_into(out, 0, len(out) - 4)
+            SIZE.pack_into(out, 0, len(out) - 4)
             fut.set_result([out])
         else:
             fut.set_result(_assemble(out, parts))
@@ -229,7 +197,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         out = bytearray(4)
         encode_response_header(out, header.correlation_id, API_VERSIONS, 0)
         out += body.encode(0)
-        _SIZE.pack_into(out, 0, len(out) - 4)
+        SIZE.pack_into(out, 0, len(out) - 4)
         fut: asyncio.Future[Chunks] = asyncio.get_running_loop().create_future()
         fut.set_result([out])
         self._pending.append(fut)
@@ -341,5 +309,5 @@ def _assemble(head: bytearray, parts: list[Any]) -> list[OutItem]:
         data = part.read() if isinstance(part, FileSlice) else part
         current += data
         total += len(data)
-    _SIZE.pack_into(head, 0, total)
+    SIZE.pack_into(head, 0, total)
     return [c for c in chunks if not isinstance(c, bytearray) or c]

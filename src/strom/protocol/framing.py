@@ -1,60 +1,121 @@
 """Sans-IO Kafka framing (in the spirit of h11): bytes in, whole frames or typed messages out; no sockets.
 
-Every Kafka request and response is a frame, [size int32][payload]. `FrameReader` reassembles frames from
-arbitrary chunks; `ClientConnection` adds the client's side of the conversation: it numbers requests with
-correlation ids, encodes them with the right header version, and decodes responses in order (Kafka answers
-a connection's requests in the order they were sent, so a response whose id is not the oldest outstanding
-one is a protocol error, not something to wait for).
+Every Kafka request and response is a frame, [size int32][payload]. `FrameReader` is the one place frames are
+cut: the broker's BufferedProtocol drives it directly (`get_buffer` / `buffer_updated`), stream readers and
+tests hand it chunks (`feed`). `ClientConnection` adds the client's side of the conversation: it numbers
+requests with correlation ids, encodes them with the right header version, and decodes responses in order
+(Kafka answers a connection's requests in the order they were sent, so a response whose id is not the oldest
+outstanding one is a protocol error, not something to wait for).
 """
 
 from __future__ import annotations
 
-import struct
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
+from strom.protocol import primitives as p
+from strom.protocol.compiler import Message
 from strom.protocol.errors import CorruptMessage
 from strom.protocol.headers import RequestHeader, decode_response_header, encode_request_header
 from strom.protocol.messages import RESPONSE_TYPES
 
 DEFAULT_MAX_FRAME_SIZE = 100 * 1024 * 1024  # Kafka's socket.request.max.bytes default
-_SIZE = struct.Struct(">i")
+SIZE = p.INT32
+"""The size prefix of every frame: a big-endian int32 counting the bytes after it."""
+_MIN_READ = 64 * 1024  # room offered to every read, and the size a buffer shrinks back to
+_SHRINK_ABOVE = 1 << 20
+
+
+class FrameTooLarge(CorruptMessage):
+    """A size prefix outside 0..max_frame_size (socket.request.max.bytes): the stream cannot be resynchronised,
+    so the connection must close."""
+
+    def __init__(self, size: int, max_frame_size: int) -> None:
+        super().__init__(f"frame size {size} is outside 0..{max_frame_size}")
+        self.size = size
+        self.max_frame_size = max_frame_size
 
 
 class FrameReader:
-    """Feed it bytes as they arrive; it returns every frame they complete (payload without the size prefix)."""
+    """Cuts frames out of one receive buffer that a BufferedProtocol reads into.
+
+    `get_buffer()` offers the free tail of the buffer; `buffer_updated(n)` yields every frame (payload without
+    the size prefix, as its own bytearray: decoders slice it without copying and Produce rewrites batches in
+    place) that the n new bytes complete. The buffer is never resized in place (the transport may still hold
+    the previous view): the live bytes of a partial frame move to its front when the consumed part leaves
+    room, a new buffer is made only for a frame larger than the buffer, and one grown past 1 MiB is given
+    back once it is empty."""
+
+    __slots__ = ("max_frame_size", "_buf", "_start", "_end", "_need")
 
     def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
         self.max_frame_size = max_frame_size
-        self._buf = bytearray()
+        self._buf = bytearray(_MIN_READ)
+        self._start = 0  # first byte not yet cut into a frame
+        self._end = 0  # end of the bytes received
+        self._need = 0  # bytes still missing from the frame being received
 
     @property
     def buffered(self) -> int:
         """Bytes held for a frame not yet complete."""
-        return len(self._buf)
+        return self._end - self._start
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
-        self._buf += data
-        frames: list[bytes] = []
-        pos = 0
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """Where the next read goes: at least 64 KiB, or the rest of the frame being received if larger."""
+        need = max(self._need, _MIN_READ)
+        if len(self._buf) - self._end < need:
+            live = self._end - self._start
+            if len(self._buf) - live >= need:
+                view = memoryview(self._buf)
+                view[:live] = view[self._start : self._end]  # memmove: the regions may overlap
+                self._start, self._end = 0, live
+            else:
+                fresh = bytearray(max(len(self._buf), live + need))
+                fresh[:live] = memoryview(self._buf)[self._start : self._end]
+                self._buf, self._start, self._end = fresh, 0, live
+        return memoryview(self._buf)[self._end :]
+
+    def buffer_updated(self, nbytes: int) -> Iterator[bytearray]:
+        """The frames completed by `nbytes` more bytes in the buffer, cut as the caller iterates (so a caller
+        that stops, e.g. on closing, leaves the rest uncut). Raises FrameTooLarge on reaching a bad size."""
+        self._end += nbytes
+        return self._cut()
+
+    def _cut(self) -> Iterator[bytearray]:
         buf = self._buf
-        while len(buf) - pos >= 4:
-            (size,) = _SIZE.unpack_from(buf, pos)
+        while self._end - self._start >= 4:
+            size = SIZE.unpack_from(buf, self._start)[0]
             if size < 0 or size > self.max_frame_size:
-                raise CorruptMessage(f"frame size {size} is outside 0..{self.max_frame_size}")
-            if len(buf) - pos - 4 < size:
-                break
-            frames.append(bytes(buf[pos + 4 : pos + 4 + size]))
-            pos += 4 + size
-        if pos:
-            del buf[:pos]
+                raise FrameTooLarge(size, self.max_frame_size)
+            if self._end - self._start - 4 < size:
+                self._need = size + 4 - (self._end - self._start)
+                return
+            self._need = 0
+            frame = bytearray(memoryview(buf)[self._start + 4 : self._start + 4 + size])  # one copy, not two
+            self._start += 4 + size
+            yield frame
+        if self._start == self._end:
+            self._start = self._end = 0
+            if len(self._buf) > _SHRINK_ABOVE:
+                self._buf = bytearray(_MIN_READ)  # give back a buffer grown for one large frame
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[bytearray]:
+        """Every frame that `data` completes, for callers that receive chunks rather than read into a buffer."""
+        frames: list[bytearray] = []
+        rest = memoryview(data).cast("B")
+        while rest:
+            view = self.get_buffer(len(rest))
+            n = min(len(view), len(rest))
+            view[:n] = rest[:n]
+            frames.extend(self.buffer_updated(n))
+            rest = rest[n:]
         return frames
 
 
 def frame(payload: bytes | bytearray | memoryview) -> bytes:
     """A payload with its size prefix."""
-    return _SIZE.pack(len(payload)) + bytes(payload)
+    return SIZE.pack(len(payload)) + bytes(payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +123,7 @@ class Response:
     correlation_id: int
     api_key: int
     api_version: int
-    message: Any
+    message: Message
 
 
 class ClientConnection:
@@ -78,7 +139,7 @@ class ClientConnection:
     def in_flight(self) -> int:
         return len(self._in_flight)
 
-    def send(self, request: Any, version: int, expect_response: bool = True) -> tuple[int, bytes]:
+    def send(self, request: Message, version: int, expect_response: bool = True) -> tuple[int, bytes]:
         """(correlation id, bytes to write). A Produce with acks=0 expects no response: pass False."""
         if not request.MIN_VERSION <= version <= request.MAX_VERSION:
             raise ValueError(f"{type(request).__name__} has no version {version}")
@@ -87,7 +148,7 @@ class ClientConnection:
         out = bytearray(4)
         encode_request_header(out, RequestHeader(request.API_KEY, version, correlation_id, self.client_id))
         request.encode_into(out, version)
-        _SIZE.pack_into(out, 0, len(out) - 4)
+        SIZE.pack_into(out, 0, len(out) - 4)
         if expect_response:
             self._in_flight.append((correlation_id, request.API_KEY, version))
         return correlation_id, bytes(out)

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from strom.protocol import primitives as p
 from strom.protocol.errors import CorruptMessage
 from strom.protocol.messages import REQUEST_TYPES, is_flexible
-
-API_VERSIONS_KEY = 18
-CONTROLLED_SHUTDOWN_KEY = 7
+from strom.protocol.schema.api_versions import API_KEY as API_VERSIONS_KEY
+from strom.protocol.schema.controlled_shutdown import API_KEY as CONTROLLED_SHUTDOWN_KEY
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ buffer (partial frames move to the front) or growing it for a frame larger than 
 import struct
 from types import SimpleNamespace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,13 +50,13 @@ def test_frames_come_out_whole_in_order_for_any_chunking(bodies: list[bytes], ch
 def test_partial_frame_moves_to_the_front_of_the_same_buffer() -> None:
     conn = RecordingConnection()
     feed(conn, framed([b"z" * 200_000]), [200_004])  # the buffer grows once, to hold a large frame
-    buffer = conn._buf
+    buffer = conn._reader._buf
     first, second = b"a" * 150_000, b"b" * 100_000
     data = framed([first, second])
     feed(conn, data[:200_000], [200_000])  # the first frame and half of the second
     feed(conn, data[200_000:], [len(data)])
     assert conn.frames[1:] == [first, second]
-    assert conn._buf is buffer  # room came from dropping the consumed front, not from a new buffer
+    assert conn._reader._buf is buffer  # room came from dropping the consumed front, not from a new buffer
 
 
 def test_frame_larger_than_the_buffer_grows_it() -> None:
@@ -63,3 +64,11 @@ def test_frame_larger_than_the_buffer_grows_it() -> None:
     big = bytes(range(256)) * 1000  # 256 000 bytes, four times the initial buffer
     feed(conn, framed([big, b"x"]), [70_000] * 10)
     assert conn.frames == [big, b"x"]
+
+
+def test_a_frame_over_socket_request_max_bytes_closes_the_connection_after_the_frames_before_it(caplog: pytest.LogCaptureFixture) -> None:
+    conn = RecordingConnection()
+    conn._reader.max_frame_size = 1024
+    feed(conn, framed([b"ok"]) + struct.pack(">i", 1025) + b"more", [])
+    assert conn.frames == [b"ok"] and conn.closed
+    assert "frame of 1025 bytes exceeds socket.request.max.bytes=1024" in caplog.text

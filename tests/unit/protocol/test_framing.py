@@ -6,11 +6,38 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from strom.protocol.errors import CorruptMessage
-from strom.protocol.framing import ClientConnection, FrameReader, frame
+from strom.protocol.framing import SIZE, ClientConnection, FrameReader, FrameTooLarge, frame
 from strom.protocol.headers import encode_response_header
 from strom.protocol.schema.api_versions import ApiVersion, ApiVersionsRequest, ApiVersionsResponse
 from strom.protocol.schema.metadata import MetadataRequest, MetadataResponse
 from strom.protocol.schema.produce import ProduceRequest
+
+
+def read_into(reader: FrameReader, data: bytes, reads: list[int]) -> list[bytearray]:
+    """Delivers `data` as a BufferedProtocol transport does: get_buffer, then at most that view's length,
+    in reads of the given sizes (then whatever fits)."""
+    frames: list[bytearray] = []
+    pos = 0
+    sizes = iter(reads)
+    while pos < len(data):
+        view = reader.get_buffer(-1)
+        n = min(len(view), len(data) - pos, next(sizes, len(data)))
+        view[:n] = data[pos : pos + n]
+        frames += reader.buffer_updated(n)
+        pos += n
+    return frames
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.binary(max_size=300).map(bytes) | st.integers(60_000, 200_000).map(bytes), max_size=8),
+    st.lists(st.integers(1, 150_000) | st.integers(1, 9), max_size=40),
+)
+def test_reads_of_any_size_yield_exactly_the_frames(payloads, reads):
+    reader = FrameReader()
+    got = read_into(reader, b"".join(frame(p) for p in payloads), reads)
+    assert got == payloads and all(type(f) is bytearray for f in got)
+    assert reader.buffered == 0
 
 
 @settings(max_examples=50, deadline=None)
@@ -27,10 +54,66 @@ def test_frames_survive_any_chunking(payloads, data):
     assert got == payloads and reader.buffered == 0
 
 
-@pytest.mark.parametrize("size", [-1, 1025])
+def test_a_frame_split_across_reads_comes_out_once_complete():
+    reader = FrameReader()
+    wire = frame(b"abcdef")
+    for i in range(len(wire) - 1):
+        assert reader.feed(wire[i : i + 1]) == []
+        assert reader.buffered == i + 1
+    assert reader.feed(wire[-1:]) == [b"abcdef"]
+
+
+@pytest.mark.parametrize("size", [-1, 1025, 2**31 - 1])
 def test_bad_frame_sizes_are_errors(size):
-    with pytest.raises(CorruptMessage):
-        FrameReader(max_frame_size=1024).feed(size.to_bytes(4, "big", signed=True))
+    with pytest.raises(FrameTooLarge) as info:
+        FrameReader(max_frame_size=1024).feed(SIZE.pack(size))
+    assert (info.value.size, info.value.max_frame_size) == (size, 1024)
+    assert isinstance(info.value, CorruptMessage)
+
+
+def test_frames_before_a_bad_size_come_out_first():
+    reader = FrameReader(max_frame_size=1024)
+    view = reader.get_buffer(-1)
+    wire = frame(b"ok") + frame(b"x" * 1025)
+    view[: len(wire)] = wire
+    frames = reader.buffer_updated(len(wire))
+    assert next(frames) == b"ok"
+    with pytest.raises(FrameTooLarge):
+        next(frames)
+
+
+def test_frames_are_cut_as_the_caller_iterates():
+    """A caller that stops (the connection closed) leaves the rest of the buffer uncut."""
+    reader = FrameReader()
+    wire = frame(b"a") + frame(b"bb") + frame(b"ccc")
+    reader.get_buffer(-1)[: len(wire)] = wire
+    frames = reader.buffer_updated(len(wire))
+    assert next(frames) == b"a"
+    assert reader.buffered == len(frame(b"bb") + frame(b"ccc"))
+
+
+def test_a_partial_frame_moves_to_the_front_of_the_same_buffer():
+    reader = FrameReader()
+    read_into(reader, frame(b"z" * 200_000), [])  # the buffer grows once, to hold a large frame
+    first, second = b"a" * 150_000, b"b" * 100_000
+    data = frame(first) + frame(second)
+    held = reader.get_buffer(-1)  # the transport may keep its view: the buffer must not be resized
+    assert read_into(reader, data[:200_000], []) == [first]
+    buffer = reader._buf
+    assert read_into(reader, data[200_000:], []) == [second]
+    assert reader._buf is buffer and len(held) > 0  # room came from dropping the consumed front
+
+
+def test_the_next_read_has_room_for_the_rest_of_a_large_frame():
+    reader = FrameReader()
+    reader.feed(SIZE.pack(500_000) + b"x" * 10)
+    assert len(reader.get_buffer(-1)) >= 500_000 - 10
+
+
+def test_a_buffer_grown_for_a_large_frame_is_given_back_once_empty():
+    reader = FrameReader()
+    assert reader.feed(frame(b"x" * (3 << 20))) == [b"x" * (3 << 20)]
+    assert len(reader.get_buffer(-1)) == 64 * 1024
 
 
 def _response(correlation_id, message, api_key, version):
