@@ -12,6 +12,8 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from strom.testing.process import ServerProcess
@@ -57,27 +59,37 @@ def java_available() -> bool:
     return shutil.which("java") is not None and shutil.which("mvn") is not None
 
 
+@contextmanager
+def _exclusive(home: Path) -> Iterator[None]:
+    """One process at a time fetches into `home`; the others wait, then find the fetch done."""
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _maven(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """One quiet batch-mode Maven run; a cold fetch from Maven Central may take minutes."""
+    return subprocess.run(["mvn", "-q", "-B", *args], cwd=cwd, capture_output=True, text=True, timeout=900)
+
+
+def _tail(proc: subprocess.CompletedProcess[str]) -> str:
+    return f"{proc.stdout[-1500:]}{proc.stderr[-1500:]}"
+
+
 def kafka_libs(version: str = KAFKA_VERSION) -> Path:
     """The directory of Kafka's jars, fetched with Maven on first use (one process at a time)."""
     home = CACHE / f"kafka-{version}"
     libs = home / "libs"
-    home.mkdir(parents=True, exist_ok=True)
-    with open(home / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _exclusive(home):
         if (home / ".complete").exists() and any(libs.glob("kafka_2.13-*.jar")):
             return libs
         if not java_available():
             raise KafkaUnavailable("java and mvn are needed to run Apache Kafka's jars")
         (home / "pom.xml").write_text(_POM.format(v=version))
-        proc = subprocess.run(
-            ["mvn", "-q", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={libs}"],
-            cwd=home,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
+        proc = _maven(["dependency:copy-dependencies", f"-DoutputDirectory={libs}"], home)
         if proc.returncode != 0 or not any(libs.glob("kafka_2.13-*.jar")):
-            raise KafkaUnavailable(f"Maven could not fetch Apache Kafka {version}: {proc.stdout[-1500:]}{proc.stderr[-1500:]}")
+            raise KafkaUnavailable(f"Maven could not fetch Apache Kafka {version}: {_tail(proc)}")
         (home / ".complete").write_text("ok\n")
         (home / "log4j.properties").write_text(
             "log4j.rootLogger=WARN, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\n"
@@ -85,6 +97,26 @@ def kafka_libs(version: str = KAFKA_VERSION) -> Path:
             "log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
         )
         return libs
+
+
+def kafka_clients_jar(version: str = KAFKA_VERSION) -> Path:
+    """The kafka-clients jar of a release, whose common/message/*.json are Kafka's message specs: the one
+    among Kafka's fetched jars when present, else fetched alone with Maven into the cache on first use."""
+    dist = CACHE / f"kafka-{version}"
+    in_libs = dist / "libs" / f"kafka-clients-{version}.jar"
+    if (dist / ".complete").exists() and in_libs.exists():
+        return in_libs
+    home = CACHE / "kafka-clients"
+    jar = home / f"kafka-clients-{version}.jar"
+    with _exclusive(home):
+        if jar.exists():
+            return jar
+        if shutil.which("mvn") is None:
+            raise KafkaUnavailable(f"mvn is needed to fetch kafka-clients {version} from Maven Central")
+        proc = _maven(["dependency:copy", f"-Dartifact=org.apache.kafka:kafka-clients:{version}", f"-DoutputDirectory={home}"], home)
+        if proc.returncode != 0 or not jar.exists():
+            raise KafkaUnavailable(f"Maven could not fetch kafka-clients {version}: {_tail(proc)}")
+        return jar
 
 
 def java_command(main_class: str, args: list[str], version: str = KAFKA_VERSION, heap: str = "512m") -> list[str]:
