@@ -7,7 +7,6 @@ import argparse
 import base64
 import sys
 import uuid
-from typing import Any
 
 from strom.cli.common import KafkaArgumentParser, parse_properties, run
 from strom.client.admin import AsyncAdmin, NewTopic
@@ -43,22 +42,31 @@ def topic_id_string(topic_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(topic_id.bytes).decode().rstrip("=")
 
 
-async def eligible_leader_replicas(admin: AsyncAdmin, names: list[str]) -> dict[TP, tuple[Any, Any]] | None:
+# a partition's eligible leader replicas and last known ones (KIP-966); None where the broker sent none
+Elr = tuple[list[int] | None, list[int] | None]
+
+
+async def eligible_leader_replicas(admin: AsyncAdmin, names: list[str]) -> dict[TP, Elr] | None:
     """(ELR, last known ELR) per partition from DescribeTopicPartitions (KIP-966), or None when the broker lacks the API
     -- Kafka 3.9's tool then prints N/A, as here."""
     conn = await admin.cluster.any_connection()
     if describe_topic_partitions.API_KEY not in conn.versions or not names:
         return None
-    resp = await conn.send(
+    resp: describe_topic_partitions.DescribeTopicPartitionsResponse = await conn.send(
         describe_topic_partitions.DescribeTopicPartitionsRequest(
             topics=[describe_topic_partitions.TopicRequest(name=n) for n in names], response_partition_limit=2000
         ),
         0,
     )
-    return {(t.name, p.partition_index): (p.eligible_leader_replicas, p.last_known_elr) for t in resp.topics for p in t.partitions}
+    return {
+        (t.name, p.partition_index): (p.eligible_leader_replicas, p.last_known_elr)
+        for t in resp.topics
+        if t.name is not None  # the response names every topic asked for; a nameless one matches none
+        for p in t.partitions
+    }
 
 
-def elr_text(elr: dict[TP, tuple[Any, Any]] | None, topic: str, partition: int) -> str:
+def elr_text(elr: dict[TP, Elr] | None, topic: str, partition: int) -> str:
     if elr is None:
         return "Elr: N/A\tLastKnownElr: N/A"
     current, last = elr.get((topic, partition), (None, None))
