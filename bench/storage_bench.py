@@ -368,7 +368,7 @@ def render(rows: list[Row], extra: dict[str, float], gib: float, runs: int = 1) 
         f"as the broker appends, {verdict('append, group')}; with one write per append, {verdict('append, one')}. "
         f"Recovery target (1 GiB unflushed tail < 5 s): {'met' if extra['recovery_s'] < 5 else 'not met'}.",
         f"- Group commit: the broker's produce handler appends with defer_write and writes every partition "
-        f"appended to in one event-loop tick with one pwritev before it answers (broker/group_commit.py); a real "
+        f"appended to in one event-loop tick with one pwritev before it answers (cluster/group_commit.py); a real "
         f"broker run carried 13 appends per write (one confluent-kafka producer, 16 KiB batches) and 49 (four "
         f"producers). The rows use {GROUP}. The baseline is one plain write() per batch, as the issue states it, "
         f"except in the rows 'vs writev() of {GROUP}', where it also makes one system call per {GROUP} batches: "

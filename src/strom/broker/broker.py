@@ -15,12 +15,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from strom.broker.config import BrokerConfig
-from strom.broker.group_commit import GroupCommit
 from strom.broker.handlers import HANDLERS
-from strom.broker.purgatory import Purgatory
+from strom.cluster.group_commit import GroupCommit
 from strom.cluster.metadata import LocalMetadataStore, TopicState
 from strom.cluster.partition_state import Partition
-from strom.cluster.replica_manager import ReplicaManager
+from strom.cluster.purgatory import Purgatory
+from strom.cluster.replica_manager import ReplicaManager, ReplicaManagerConfig
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.messages import SUPPORTED_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersion
@@ -68,9 +68,15 @@ class Broker:
             self.metadata = self.cluster.store
         else:
             self.metadata = LocalMetadataStore(config.log_dirs[0], self.broker_id, config.get("cluster.id"))
-        self.partitions: dict[tuple[str, int], Partition] = {}
-        self.purgatory = Purgatory()
-        self.group_commit = GroupCommit()  # produce appends of one event-loop tick, written together
+        self.replica_manager = ReplicaManager(
+            self.broker_id,
+            ReplicaManagerConfig.from_properties(config, config.log_dirs),
+            self.log_manager,
+            self.clock,
+            self.metadata,
+            self.topic_log_config,
+            lambda: self.broker_epoch,
+        )
         self.connections: set[Any] = set()
         self.servers: list[asyncio.base_events.Server] = []
         self.services: dict[str, Any] = {}
@@ -78,7 +84,6 @@ class Broker:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._load_partitions()
-        self.replica_manager = ReplicaManager(self)
 
     # ---- configs --------------------------------------------------------------------------------------
 
@@ -97,12 +102,25 @@ class Broker:
     # ---- partitions -----------------------------------------------------------------------------------
 
     @property
+    def partitions(self) -> dict[tuple[str, int], Partition]:
+        """The replica manager's partitions (until the callers use broker.replica_manager directly)."""
+        return self.replica_manager.partitions
+
+    @property
+    def purgatory(self) -> Purgatory:
+        return self.replica_manager.purgatory
+
+    @property
+    def group_commit(self) -> GroupCommit:
+        return self.replica_manager.group_commit
+
+    @property
     def broker_epoch(self) -> int:
         """czxid of /brokers/ids/<id> in ZooKeeper mode (sent in AlterIsr, checked by the controller), else -1."""
         return int(self.cluster.broker_epoch) if self.cluster is not None else -1
 
     def _load_partitions(self) -> None:
-        self.log_manager.load_all(self.topic_log_config)
+        self.replica_manager.load_logs()
         if self.cluster is not None:
             return  # ZooKeeper mode: the controller's LeaderAndIsr/StopReplica decide which logs this broker serves
         for topic, index in list(self.log_manager.logs):
@@ -115,14 +133,7 @@ class Broker:
                 self._open_partition(topic, index)
 
     def _open_partition(self, topic: TopicState, index: int) -> Partition:
-        pstate = topic.partitions[index]
-        plog = self.log_manager.get_or_create(topic.name, index, self.topic_log_config(topic.name))
-        plog.high_watermark = plog.log_end_offset  # ISR of one: everything on disk is committed
-        part = Partition(
-            topic.name, index, plog, pstate.leader_epoch, list(pstate.replicas), list(pstate.isr), pstate.leader, self.broker_id
-        )
-        self.partitions[(topic.name, index)] = part
-        return part
+        return self.replica_manager.open_local_leader(topic, index)
 
     def partition(self, topic: str, index: int) -> Partition:
         part = self.partitions.get((topic, index))
@@ -198,9 +209,7 @@ class Broker:
             raise KafkaError(ErrorCode.TOPIC_DELETION_DISABLED)
         self.metadata.delete_topic(name)
         for index in topic.partitions:
-            self.partitions.pop((name, index), None)
-            self.log_manager.delete(name, index)
-            self.purgatory.notify((name, index))
+            self.replica_manager.remove_partition(name, index)
         log.info("Deleted topic %s", name)
 
     def add_partitions(self, name: str, count: int, validate_only: bool, assignment: list[list[int]] | None = None) -> None:

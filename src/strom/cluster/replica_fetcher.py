@@ -76,13 +76,13 @@ class ReplicaFetcher:
         self._conn: BrokerConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
-        cfg = manager.broker.config
-        self.wait_max_ms = int(cfg["replica.fetch.wait.max.ms"])
-        self.min_bytes = int(cfg["replica.fetch.min.bytes"])
-        self.partition_max_bytes = int(cfg["replica.fetch.max.bytes"])
-        self.response_max_bytes = int(cfg["replica.fetch.response.max.bytes"])
-        self.backoff_s = int(cfg["replica.fetch.backoff.ms"]) / 1000
-        self.timeout_ms = int(cfg["replica.socket.timeout.ms"])
+        cfg = manager.config
+        self.wait_max_ms = cfg.fetch_wait_max_ms
+        self.min_bytes = cfg.fetch_min_bytes
+        self.partition_max_bytes = cfg.fetch_max_bytes
+        self.response_max_bytes = cfg.fetch_response_max_bytes
+        self.backoff_s = cfg.fetch_backoff_ms / 1000
+        self.timeout_ms = cfg.socket_timeout_ms
 
     # ---- membership ------------------------------------------------------------------------------------
 

@@ -1,59 +1,419 @@
-"""The broker's replica manager: applies the controller's LeaderAndIsr / StopReplica, runs the follower fetchers,
-tracks followers on the leader, moves the high watermark, completes acks=all produce requests, and proposes ISR
-changes to the controller with AlterIsr.
+"""The broker's replica manager (Kafka's ReplicaManager): owns the partitions this broker holds a replica of and
+the data path through them.
 
-Without a controller (embedded single-broker mode) nothing here runs: every partition is led locally with an ISR
-of one, and the high watermark follows the log end offset on each append.
+- Produce: `append_records` checks leadership and min.insync.replicas, converts batches where the topic demands
+  it, appends, writes the appends of one event-loop tick together (group commit) before anything is answered,
+  flushes by policy, and for acks=all waits in purgatory until the high watermark passes the append.
+- Fetch: `fetch_messages` reads file slices up to the high watermark (or the last stable offset for
+  read_committed consumers, or the log end offset for followers) and long-polls in purgatory, woken by appends.
+- Replication: applies the controller's LeaderAndIsr / StopReplica, runs the follower fetchers, tracks followers
+  on the leader, moves the high watermark, and proposes ISR changes to the controller with AlterIsr.
+
+Without a controller (embedded single-broker mode) the replication half does nothing: every partition is led
+locally with an ISR of one, and the high watermark follows the log end offset on each append.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple, Protocol
 
 from strom.client.connection import BrokerConnection
+from strom.cluster.group_commit import GroupCommit
+from strom.cluster.log_validator import validate_and_convert
+from strom.cluster.metadata import TopicState
 from strom.cluster.partition_state import NO_LEADER, Partition
+from strom.cluster.purgatory import Purgatory
 from strom.cluster.replica_fetcher import ReplicaFetcher
-from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
 from strom.protocol.schema import alter_partition
-from strom.storage.log_manager import HW_CHECKPOINT, read_checkpoint, write_checkpoint
-
-if TYPE_CHECKING:
-    from strom.broker.broker import Broker
+from strom.protocol.schema.fetch import AbortedTransaction
+from strom.storage.clock import Clock
+from strom.storage.config import LogConfig
+from strom.storage.log import PartitionLog
+from strom.storage.log_manager import HW_CHECKPOINT, LogManager, read_checkpoint, write_checkpoint
+from strom.storage.segment import Buffer, FileSlice
 
 log = logging.getLogger("kafka.server.ReplicaManager")
 
+TP = tuple[str, int]
 # (topic, partition, is_leader, leader_epoch): e.g. the group coordinator loads/unloads __consumer_offsets partitions.
 LeadershipListener = Callable[[str, int, bool, int], None]
+# (topic, partition, records) -> error code: Kafka 3.6's transaction verification of a transactional produce.
+TransactionVerifier = Callable[[str, int, Buffer], int]
+
+ACKS_ALL = -1
+LATEST_TIMESTAMP, EARLIEST_TIMESTAMP, MAX_TIMESTAMP = -1, -2, -3  # ListOffsets' special timestamps
 
 
-def _now_ms() -> int:
-    return int(time.monotonic() * 1000)
+class Properties(Protocol):
+    """Broker configuration values by Kafka key (BrokerConfig)."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+
+class MetadataView(Protocol):
+    """The cluster's topics as this broker knows them (the local store, or the ZooKeeper-fed cache)."""
+
+    @property
+    def topics(self) -> Mapping[str, TopicState]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaManagerConfig:
+    """The broker settings the replica manager and its fetchers read."""
+
+    log_dirs: tuple[Path, ...]
+    lag_time_max_ms: int = 30_000
+    high_watermark_checkpoint_interval_ms: int = 5_000
+    fetch_wait_max_ms: int = 500
+    fetch_min_bytes: int = 1
+    fetch_max_bytes: int = 1_048_576
+    fetch_response_max_bytes: int = 10_485_760
+    fetch_backoff_ms: int = 1_000
+    socket_timeout_ms: int = 30_000
+
+    @classmethod
+    def from_properties(cls, props: Properties, log_dirs: Iterable[Path]) -> ReplicaManagerConfig:
+        return cls(
+            log_dirs=tuple(Path(d) for d in log_dirs),
+            lag_time_max_ms=int(props["replica.lag.time.max.ms"]),
+            high_watermark_checkpoint_interval_ms=int(props["replica.high.watermark.checkpoint.interval.ms"]),
+            fetch_wait_max_ms=int(props["replica.fetch.wait.max.ms"]),
+            fetch_min_bytes=int(props["replica.fetch.min.bytes"]),
+            fetch_max_bytes=int(props["replica.fetch.max.bytes"]),
+            fetch_response_max_bytes=int(props["replica.fetch.response.max.bytes"]),
+            fetch_backoff_ms=int(props["replica.fetch.backoff.ms"]),
+            socket_timeout_ms=int(props["replica.socket.timeout.ms"]),
+        )
+
+
+class ProducePartitionResult(NamedTuple):
+    """One partition's answer to an append (Kafka's PartitionResponse)."""
+
+    error_code: int
+    base_offset: int = -1
+    log_append_time_ms: int = -1
+    log_start_offset: int = -1
+    error_message: str | None = None
+
+
+class FetchParams(NamedTuple):
+    """What a Fetch asks for as a whole (Kafka's FetchParams). replica_id >= 0 is a follower."""
+
+    replica_id: int
+    max_wait_ms: int
+    min_bytes: int
+    max_bytes: int
+    read_committed: bool
+
+
+class PartitionFetchInfo(NamedTuple):
+    """One partition of a Fetch. topic None: a topic id this broker does not know."""
+
+    topic: str | None
+    partition: int
+    fetch_offset: int
+    current_leader_epoch: int
+    max_bytes: int
+
+
+class FetchPartitionResult(NamedTuple):
+    """One partition's read (Kafka's FetchPartitionData): records are a file slice for sendfile, never copied."""
+
+    error_code: int
+    high_watermark: int
+    last_stable_offset: int = -1
+    log_start_offset: int = -1
+    aborted_transactions: list[AbortedTransaction] | None = None
+    records: FileSlice | None = None
+
+
+def _fetch_error(code: int, high_watermark: int = -1) -> FetchPartitionResult:
+    return FetchPartitionResult(code, high_watermark, aborted_transactions=[])
+
+
+class _Append(NamedTuple):
+    """A leader append whose answer waits for the group commit (and, with acks=all, for the high watermark)."""
+
+    slot: int
+    partition: Partition
+    required_offset: int  # the high watermark that commits it
+    await_replication: bool
 
 
 class ReplicaManager:
-    def __init__(self, broker: Broker) -> None:
-        self.broker = broker
-        self.local_id = broker.broker_id
+    def __init__(
+        self,
+        local_id: int,
+        config: ReplicaManagerConfig,
+        log_manager: LogManager,
+        clock: Clock,
+        metadata: MetadataView,
+        log_config_for: Callable[[str], LogConfig],
+        broker_epoch: Callable[[], int] = lambda: -1,
+    ) -> None:
+        self.local_id = local_id
+        self.config = config
+        self.log_manager = log_manager
+        self.clock = clock
+        self.metadata = metadata
+        self.log_config_for = log_config_for
+        self.broker_epoch = broker_epoch
+        self.partitions: dict[TP, Partition] = {}
+        self.purgatory = Purgatory()
+        self.group_commit = GroupCommit()  # produce appends of one event-loop tick, written together
         self.controller_id = -1
         self.controller_epoch = -1
         self.broker_endpoints: dict[int, tuple[str, int]] = {}
         self.fetchers: dict[int, ReplicaFetcher] = {}
         self.listeners: list[LeadershipListener] = []
-        self.lag_max_ms = int(broker.config["replica.lag.time.max.ms"])
-        self._checkpointed_hw: dict[tuple[str, int], int] = {}
-        for d in broker.config.log_dirs:
+        self.lag_max_ms = config.lag_time_max_ms
+        self._checkpointed_hw: dict[TP, int] = {}
+        for d in config.log_dirs:
             self._checkpointed_hw.update(read_checkpoint(d / HW_CHECKPOINT))
-        for key, plog in broker.log_manager.logs.items():
-            if key not in broker.partitions:  # cluster mode: unclaimed until LeaderAndIsr; only the checkpoint is committed
-                plog.high_watermark = min(self._checkpointed_hw.get(key, 0), plog.log_end_offset)
         self._controller_conn: BrokerConnection | None = None
         self._isr_task: asyncio.Task[None] | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
+
+    def load_logs(self) -> None:
+        """Opens every log under log.dirs. Until a partition is claimed (LeaderAndIsr, or opened as led locally),
+        only the checkpointed high watermark is known committed."""
+        self.log_manager.load_all(self.log_config_for)
+        for key, plog in self.log_manager.logs.items():
+            if key not in self.partitions:
+                plog.high_watermark = min(self._checkpointed_hw.get(key, 0), plog.log_end_offset)
+
+    def partition(self, topic: str, index: int) -> Partition | None:
+        """The local replica of a partition, leader or follower; None if this broker holds none."""
+        return self.partitions.get((topic, index))
+
+    def missing_partition_error(self, topic: str, index: int) -> int:
+        """Kafka's getPartitionOrError: a partition the cluster has but this broker holds no replica of is
+        NOT_LEADER_OR_FOLLOWER (the client's metadata is stale), anything else UNKNOWN_TOPIC_OR_PARTITION."""
+        state = self.metadata.topics.get(topic)
+        if state is not None and index in state.partitions:
+            return ErrorCode.NOT_LEADER_OR_FOLLOWER
+        return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+
+    # ---- produce ------------------------------------------------------------------------------------------
+
+    async def append_records(
+        self,
+        entries: Sequence[tuple[str, int, Buffer | None]],
+        acks: int,
+        timeout_ms: int,
+        legacy_allowed: bool = False,
+        verify: TransactionVerifier | None = None,
+    ) -> list[ProducePartitionResult]:
+        """Appends each (topic, partition, records) as leader; one result per entry, in order.
+
+        Answers come after this tick's group commit has written every append (nothing is acknowledged while it
+        lives only in a Python buffer), after a due flush, and with acks=all after the high watermark passed
+        each append or `timeout_ms` ran out (REQUEST_TIMED_OUT)."""
+        results: list[ProducePartitionResult] = []
+        appended: list[_Append] = []
+        to_flush: list[PartitionLog] = []
+        for topic, index, records in entries:
+            found = self._append_to_leader(topic, index, records, acks, legacy_allowed, verify)
+            if isinstance(found, ProducePartitionResult):
+                results.append(found)
+                continue
+            part, append = found
+            plog = part.log
+            self.after_leader_append(part)
+            replicate = acks == ACKS_ALL and plog.high_watermark <= append.last_offset
+            if plog.needs_flush(self.clock.monotonic_ms()):
+                to_flush.append(plog)
+            appended.append(_Append(len(results), part, append.last_offset + 1, replicate))
+            results.append(ProducePartitionResult(0, append.first_offset, append.log_append_time, append.log_start_offset))
+        if appended:
+            appended = await self._await_group_commit(appended, results)
+        if to_flush:
+            await asyncio.get_running_loop().run_in_executor(None, _flush_all, to_flush)
+        waiting = [a for a in appended if a.await_replication]
+        if waiting:
+            codes = await self.wait_for_acks([(a.partition, a.required_offset) for a in waiting], timeout_ms / 1000)
+            for a, code in zip(waiting, codes, strict=True):
+                if code:
+                    results[a.slot] = results[a.slot]._replace(error_code=code)
+        return results
+
+    def _append_to_leader(
+        self, topic: str, index: int, records: Buffer | None, acks: int, legacy_allowed: bool, verify: TransactionVerifier | None
+    ) -> tuple[Partition, Any] | ProducePartitionResult:
+        """The checks Kafka makes before a leader append, in its order, then the append itself (its write deferred
+        to the group commit); a result is the partition's error."""
+        if acks not in (-1, 0, 1):
+            return ProducePartitionResult(ErrorCode.INVALID_REQUIRED_ACKS)
+        part = self.partitions.get((topic, index))
+        if part is None:
+            return ProducePartitionResult(self.missing_partition_error(topic, index))
+        if not part.is_leader:
+            return ProducePartitionResult(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+        if records is None or len(records) == 0:
+            return ProducePartitionResult(ErrorCode.CORRUPT_MESSAGE, error_message="no records")
+        if verify is not None:
+            code = verify(topic, index, records)
+            if code:
+                return ProducePartitionResult(code)
+        plog = part.log
+        if acks == ACKS_ALL and len(part.isr) < plog.config.min_insync_replicas:
+            return ProducePartitionResult(ErrorCode.NOT_ENOUGH_REPLICAS)
+        try:
+            data = validate_and_convert(records, plog.config.compression_type, legacy_allowed)
+            result = plog.append_as_leader(data, part.leader_epoch, defer_write=True)
+            self.group_commit.add(plog)  # written at the end of this event-loop tick, before any answer
+        except KafkaError as exc:
+            log.debug("produce to %s-%d failed: %s", topic, index, exc)
+            return ProducePartitionResult(exc.code, error_message=exc.message)
+        except CorruptMessage as exc:
+            return ProducePartitionResult(ErrorCode.CORRUPT_MESSAGE, error_message=str(exc))
+        return part, result
+
+    async def _await_group_commit(self, appended: list[_Append], results: list[ProducePartitionResult]) -> list[_Append]:
+        """Waits for this tick's write; an append whose write failed answers with that error, and is not
+        awaited for replication."""
+        failed = await self.group_commit.written()
+        if not failed:
+            return appended
+        kept = []
+        for a in appended:
+            error = failed.get(id(a.partition.log))
+            if error is None:
+                kept.append(a)
+            else:
+                results[a.slot] = ProducePartitionResult(error.code, error_message=error.message)
+        return kept
+
+    # ---- fetch --------------------------------------------------------------------------------------------
+
+    async def fetch_messages(
+        self, params: FetchParams, fetches: Sequence[PartitionFetchInfo], abandoned: Callable[[], bool] = lambda: False
+    ) -> list[FetchPartitionResult]:
+        """Reads every partition; one result per entry, in order. Waits in purgatory (woken by appends to the
+        partitions read) until min_bytes are there, max_wait_ms passed, a partition has an error, or
+        `abandoned()` says nobody is listening any more."""
+        deadline = self.clock.monotonic_ms() + max(params.max_wait_ms, 0)
+        while True:
+            results, total, keys = self._read_all(params, fetches)
+            remaining = deadline - self.clock.monotonic_ms()
+            if total >= max(params.min_bytes, 1) or remaining <= 0 or not keys or abandoned():
+                return results
+            if any(r.error_code for r in results):
+                return results
+            await self.purgatory.wait(keys, remaining / 1000)
+
+    def _read_all(self, params: FetchParams, fetches: Sequence[PartitionFetchInfo]) -> tuple[list[FetchPartitionResult], int, list[TP]]:
+        """(results, bytes read, partitions read): the response-wide max_bytes is shared in order, and the first
+        partition with data returns at least one whole batch so a large batch cannot stall a consumer."""
+        total = 0
+        keys: list[TP] = []
+        results = []
+        for info in fetches:
+            part_or_error = self._fetch_partition(params, info)
+            if isinstance(part_or_error, FetchPartitionResult):
+                results.append(part_or_error)
+                continue
+            keys.append((part_or_error.topic, part_or_error.index))
+            result = self._read_partition(params, info, part_or_error, params.max_bytes - total, total == 0)
+            if result.records is not None:
+                total += result.records.size
+            results.append(result)
+        return results, total, keys
+
+    def _fetch_partition(self, params: FetchParams, info: PartitionFetchInfo) -> Partition | FetchPartitionResult:
+        """The leader replica to read, or the partition's error; a follower's fetch moves its state first."""
+        if info.topic is None:
+            return _fetch_error(ErrorCode.UNKNOWN_TOPIC_ID)
+        part = self.partitions.get((info.topic, info.partition))
+        if part is None:
+            return _fetch_error(self.missing_partition_error(info.topic, info.partition))
+        if info.current_leader_epoch >= 0 and info.current_leader_epoch != part.leader_epoch:
+            code = ErrorCode.FENCED_LEADER_EPOCH if info.current_leader_epoch < part.leader_epoch else ErrorCode.UNKNOWN_LEADER_EPOCH
+            return _fetch_error(code, part.log.high_watermark)
+        if not part.is_leader:
+            return _fetch_error(ErrorCode.NOT_LEADER_OR_FOLLOWER, part.log.high_watermark)
+        if params.replica_id >= 0:
+            self.on_replica_fetch(part, params.replica_id, info.fetch_offset)
+        return part
+
+    def _read_partition(
+        self, params: FetchParams, info: PartitionFetchInfo, part: Partition, budget: int, first: bool
+    ) -> FetchPartitionResult:
+        plog = part.log
+        hw = plog.high_watermark
+        lso = plog.last_stable_offset
+        records = None
+        code = 0
+        try:
+            if budget > 0 or first:
+                max_bytes = info.max_bytes if first else min(info.max_bytes, max(budget, 0))
+                if max_bytes > 0 or first:
+                    if params.replica_id >= 0:
+                        bound = plog.log_end_offset
+                    else:
+                        bound = lso if params.read_committed else hw
+                    records = plog.read(info.fetch_offset, max(max_bytes, 1), bound, min_one_batch=first)
+            elif not 0 <= info.fetch_offset <= plog.log_end_offset:
+                raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE)
+        except KafkaError as exc:
+            code = exc.code
+        aborted = _aborted(plog, info.fetch_offset, lso, records) if params.read_committed else None
+        return FetchPartitionResult(code, hw, lso, plog.log_start_offset, aborted, records)
+
+    # ---- offsets ------------------------------------------------------------------------------------------
+
+    def leader_partition(self, topic: str, index: int, current_leader_epoch: int) -> Partition | int:
+        """The local leader replica, or the error a request for it gets (Kafka's getPartitionOrError and
+        leader-epoch check, in ListOffsets' order: leadership first)."""
+        part = self.partitions.get((topic, index))
+        if part is None:
+            return self.missing_partition_error(topic, index)
+        if not part.is_leader:
+            return ErrorCode.NOT_LEADER_OR_FOLLOWER
+        if current_leader_epoch >= 0 and current_leader_epoch != part.leader_epoch:
+            return ErrorCode.FENCED_LEADER_EPOCH if current_leader_epoch < part.leader_epoch else ErrorCode.UNKNOWN_LEADER_EPOCH
+        return part
+
+    def last_offset_for_leader_epoch(self, topic: str, index: int, current_leader_epoch: int, leader_epoch: int) -> tuple[int, int, int]:
+        """OffsetForLeaderEpoch: (error code, epoch, end offset) of `leader_epoch` in the leader's log; the
+        leader-epoch check comes before leadership here, as in Kafka."""
+        part = self.partitions.get((topic, index))
+        if part is None:
+            return self.missing_partition_error(topic, index), -1, -1
+        if current_leader_epoch >= 0 and current_leader_epoch != part.leader_epoch:
+            code = ErrorCode.FENCED_LEADER_EPOCH if current_leader_epoch < part.leader_epoch else ErrorCode.UNKNOWN_LEADER_EPOCH
+            return code, -1, -1
+        if not part.is_leader:
+            return ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, -1
+        epoch, end = part.log.leader_epoch_cache.end_offset_for(leader_epoch, part.log.log_end_offset)
+        return ErrorCode.NONE, epoch, end
+
+    @staticmethod
+    def fetch_offset_for_timestamp(part: Partition, timestamp: int, read_committed: bool, from_replica: bool) -> tuple[int, int] | None:
+        """ListOffsets on the leader: (timestamp, offset) for latest (-1), earliest (-2), max timestamp (-3) or the
+        first offset at a time; (-1, -1) when none; None for another negative timestamp (INVALID_REQUEST).
+        Consumers see up to the high watermark, read_committed ones up to the last stable offset."""
+        plog = part.log
+        visible = plog.last_stable_offset if read_committed else plog.high_watermark
+        if timestamp == LATEST_TIMESTAMP:
+            return -1, plog.log_end_offset if from_replica else visible
+        if timestamp == EARLIEST_TIMESTAMP:
+            return -1, plog.log_start_offset
+        if timestamp == MAX_TIMESTAMP:
+            return plog.max_timestamp_and_offset()
+        if timestamp < 0:
+            return None
+        found = plog.offset_for_timestamp(timestamp)
+        if found is not None and found[0] < visible:
+            offset, ts = found
+            return ts, offset
+        return -1, -1
 
     # ---- controller and broker addresses -------------------------------------------------------------------
 
@@ -91,20 +451,36 @@ class ReplicaManager:
     # ---- LeaderAndIsr ------------------------------------------------------------------------------------
 
     def _local_partition(self, topic: str, index: int) -> Partition:
-        broker = self.broker
-        part = broker.partitions.get((topic, index))
+        part = self.partitions.get((topic, index))
         if part is None:
-            plog = broker.log_manager.get_or_create(topic, index, broker.topic_log_config(topic))
+            plog = self.log_manager.get_or_create(topic, index, self.log_config_for(topic))
             hw = self._checkpointed_hw.get((topic, index), 0)
             plog.high_watermark = min(hw, plog.log_end_offset)
             part = Partition(topic, index, plog, -1, [], [], NO_LEADER, self.local_id)
-            broker.partitions[(topic, index)] = part
+            self.partitions[(topic, index)] = part
         elif not part.controlled:
             # Opened at start-up as if it were led locally: only the checkpointed high watermark is known committed.
             checkpointed = self._checkpointed_hw.get((topic, index))
             if checkpointed is not None:
                 part.log.high_watermark = min(checkpointed, part.log.log_end_offset)
         return part
+
+    def open_local_leader(self, topic: TopicState, index: int) -> Partition:
+        """Embedded mode: a partition led by this broker with an ISR of one, so everything on disk is committed."""
+        pstate = topic.partitions[index]
+        plog = self.log_manager.get_or_create(topic.name, index, self.log_config_for(topic.name))
+        plog.high_watermark = plog.log_end_offset
+        part = Partition(
+            topic.name, index, plog, pstate.leader_epoch, list(pstate.replicas), list(pstate.isr), pstate.leader, self.local_id
+        )
+        self.partitions[(topic.name, index)] = part
+        return part
+
+    def remove_partition(self, topic: str, index: int) -> None:
+        """Embedded mode: a deleted topic's partition goes with its log; waiting requests re-check."""
+        self.partitions.pop((topic, index), None)
+        self.log_manager.delete(topic, index)
+        self.purgatory.notify((topic, index))
 
     def apply_partition_state(self, topic: str, state: Any, is_new: bool = False) -> int:
         """One partition of a LeaderAndIsr request; returns its error code."""
@@ -117,7 +493,7 @@ class ReplicaManager:
                 state.replicas,
             )
             return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-        existing = self.broker.partitions.get((topic, state.partition_index))
+        existing = self.partitions.get((topic, state.partition_index))
         if existing is not None and existing.controlled and state.leader_epoch < existing.leader_epoch:
             log.info(
                 "Ignoring LeaderAndIsr for %s-%d: leader epoch %d is older than %d",
@@ -137,32 +513,43 @@ class ReplicaManager:
         part = self._local_partition(topic, state.partition_index)
         was_leader = part.is_leader and part.controlled
         if state.leader == self.local_id:
-            self._remove_from_fetcher(part)
-            part.become_leader(state.leader_epoch, list(state.isr), list(state.replicas), state.partition_epoch, _now_ms())
-            log.info(
-                "[Broker id=%d] Leader %s-%d starts at leader epoch %d from offset %d with high watermark %d, ISR %s",
-                self.local_id,
-                topic,
-                part.index,
-                part.leader_epoch,
-                part.log.log_end_offset,
-                part.log.high_watermark,
-                part.isr,
-            )
+            self._make_leader(part, state)
         else:
-            part.become_follower(state.leader, state.leader_epoch, list(state.isr), list(state.replicas), state.partition_epoch)
-            self._remove_from_fetcher(part)
-            if state.leader != NO_LEADER:
-                self._add_to_fetcher(part)
-            log.info(
-                "[Broker id=%d] Follower %s-%d of leader %d at epoch %d", self.local_id, topic, part.index, state.leader, state.leader_epoch
-            )
-        self.broker.purgatory.notify((topic, part.index))  # waiting produces re-check leadership
+            self._make_follower(part, state)
+        self.purgatory.notify((topic, part.index))  # waiting produces re-check leadership
         if part.is_leader or was_leader:
             for listener in self.listeners:
                 listener(topic, part.index, part.is_leader, part.leader_epoch)
         self._ensure_isr_task()
         return ErrorCode.NONE
+
+    def _make_leader(self, part: Partition, state: Any) -> None:
+        self._remove_from_fetcher(part)
+        part.become_leader(state.leader_epoch, list(state.isr), list(state.replicas), state.partition_epoch, self.clock.monotonic_ms())
+        log.info(
+            "[Broker id=%d] Leader %s-%d starts at leader epoch %d from offset %d with high watermark %d, ISR %s",
+            self.local_id,
+            part.topic,
+            part.index,
+            part.leader_epoch,
+            part.log.log_end_offset,
+            part.log.high_watermark,
+            part.isr,
+        )
+
+    def _make_follower(self, part: Partition, state: Any) -> None:
+        part.become_follower(state.leader, state.leader_epoch, list(state.isr), list(state.replicas), state.partition_epoch)
+        self._remove_from_fetcher(part)
+        if state.leader != NO_LEADER:
+            self._add_to_fetcher(part)
+        log.info(
+            "[Broker id=%d] Follower %s-%d of leader %d at epoch %d",
+            self.local_id,
+            part.topic,
+            part.index,
+            state.leader,
+            state.leader_epoch,
+        )
 
     def _add_to_fetcher(self, part: Partition) -> None:
         endpoint = self.broker_endpoints.get(part.leader)
@@ -179,21 +566,13 @@ class ReplicaManager:
         for fetcher in self.fetchers.values():
             fetcher.remove((part.topic, part.index))
 
-    def missing_partition_error(self, topic: str, index: int) -> int:
-        """Kafka's getPartitionOrError: a partition the cluster has but this broker holds no replica of is
-        NOT_LEADER_OR_FOLLOWER (the client's metadata is stale), anything else UNKNOWN_TOPIC_OR_PARTITION."""
-        state = self.broker.metadata.topics.get(topic)
-        if state is not None and index in state.partitions:
-            return ErrorCode.NOT_LEADER_OR_FOLLOWER
-        return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-
     # ---- StopReplica -----------------------------------------------------------------------------------
 
     def stop_replica(self, topic: str, index: int, leader_epoch: int, delete: bool) -> int:
-        part = self.broker.partitions.get((topic, index))
+        part = self.partitions.get((topic, index))
         if part is None:
-            if delete and (topic, index) in self.broker.log_manager.logs:
-                self.broker.log_manager.delete(topic, index)
+            if delete and (topic, index) in self.log_manager.logs:
+                self.log_manager.delete(topic, index)
             return ErrorCode.NONE
         # -2 is the controller's "topic is being deleted" epoch; -1 means "no epoch" (older request versions).
         if leader_epoch >= 0 and part.controlled and leader_epoch < part.leader_epoch:
@@ -203,9 +582,9 @@ class ReplicaManager:
         part.leader = NO_LEADER
         part.pending_isr = None
         if delete:
-            self.broker.partitions.pop((topic, index), None)
-            self.broker.log_manager.delete(topic, index)
-        self.broker.purgatory.notify((topic, index))
+            self.partitions.pop((topic, index), None)
+            self.log_manager.delete(topic, index)
+        self.purgatory.notify((topic, index))
         if was_leader:
             for listener in self.listeners:
                 listener(topic, index, False, part.leader_epoch)
@@ -216,27 +595,27 @@ class ReplicaManager:
 
     def on_replica_fetch(self, part: Partition, replica_id: int, fetch_offset: int) -> None:
         """A follower fetched from `fetch_offset`: that is its log end offset."""
-        state = part.record_follower_fetch(replica_id, fetch_offset, _now_ms())
+        state = part.record_follower_fetch(replica_id, fetch_offset, self.clock.monotonic_ms())
         if state is None:
             return
         if part.maybe_advance_high_watermark():
-            self.broker.purgatory.notify((part.topic, part.index))
+            self.purgatory.notify((part.topic, part.index))
         proposal = part.isr_expansion(replica_id)
         if proposal is not None and self.has_controller:
             log.info("[Partition %s-%d broker=%d] Expanding ISR from %s to %s", part.topic, part.index, self.local_id, part.isr, proposal)
             self._propose_isr(part, proposal)
 
     def after_leader_append(self, part: Partition) -> None:
-        """Called by Produce after an append: an ISR of one commits at once; otherwise followers must fetch."""
+        """After an append as leader: an ISR of one commits at once; otherwise followers must fetch."""
         part.maybe_advance_high_watermark()
-        self.broker.purgatory.notify((part.topic, part.index))
+        self.purgatory.notify((part.topic, part.index))
 
     def after_follower_append(self, part: Partition) -> None:
-        self.broker.purgatory.notify((part.topic, part.index))
+        self.purgatory.notify((part.topic, part.index))
 
     def replication_status(self, part: Partition, required_offset: int) -> int | None:
         """Kafka's DelayedProduce check: None while waiting, else the partition's final error code."""
-        current = self.broker.partitions.get((part.topic, part.index))
+        current = self.partitions.get((part.topic, part.index))
         if current is not part or not part.is_leader:
             return ErrorCode.NOT_LEADER_OR_FOLLOWER
         if part.log.high_watermark >= required_offset:
@@ -247,16 +626,16 @@ class ReplicaManager:
 
     async def wait_for_acks(self, waiting: list[tuple[Partition, int]], timeout_s: float) -> list[int]:
         """acks=all: waits in purgatory until each partition's high watermark passes its append (or an error)."""
-        deadline = time.monotonic() + timeout_s
+        deadline = self.clock.monotonic_ms() + timeout_s * 1000
         while True:
             codes = [self.replication_status(part, required) for part, required in waiting]
             if all(c is not None for c in codes):
                 return [int(c) for c in codes if c is not None]
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self.clock.monotonic_ms()
             if remaining <= 0:
                 return [int(c) if c is not None else int(ErrorCode.REQUEST_TIMED_OUT) for c in codes]
             keys = [(p.topic, p.index) for (p, _), c in zip(waiting, codes, strict=True) if c is None]
-            await self.broker.purgatory.wait(keys, remaining)
+            await self.purgatory.wait(keys, remaining / 1000)
 
     # ---- ISR changes -------------------------------------------------------------------------------------
 
@@ -267,14 +646,14 @@ class ReplicaManager:
 
     async def _high_watermark_checkpoint_loop(self) -> None:
         """replica.high.watermark.checkpoint.interval.ms: a restarted broker trusts no more than this file says."""
-        interval = int(self.broker.config["replica.high.watermark.checkpoint.interval.ms"]) / 1000
+        interval = self.config.high_watermark_checkpoint_interval_ms / 1000
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(interval)
-            values = {k: p.log.high_watermark for k, p in self.broker.partitions.items()}
-            dirs = {k: p.log.directory.parent for k, p in self.broker.partitions.items()}
+            values = {k: p.log.high_watermark for k, p in self.partitions.items()}
+            dirs = {k: p.log.directory.parent for k, p in self.partitions.items()}
             try:
-                await loop.run_in_executor(None, _write_high_watermarks, values, dirs, self.broker.config.log_dirs)
+                await loop.run_in_executor(None, _write_high_watermarks, values, dirs, list(self.config.log_dirs))
             except OSError:
                 log.exception("Cannot write %s", HW_CHECKPOINT)
 
@@ -289,8 +668,8 @@ class ReplicaManager:
                 log.exception("ISR expiration check failed")
 
     def shrink_isrs(self) -> None:
-        now = _now_ms()
-        for part in list(self.broker.partitions.values()):
+        now = self.clock.monotonic_ms()
+        for part in list(self.partitions.values()):
             if not part.controlled or not part.is_leader:
                 continue
             proposal = part.isr_shrink(now, self.lag_max_ms)
@@ -314,7 +693,7 @@ class ReplicaManager:
     async def _send_alter_isr(self, part: Partition, new_isr: list[int], leader_epoch: int, partition_epoch: int) -> None:
         request = alter_partition.AlterPartitionRequest(
             broker_id=self.local_id,
-            broker_epoch=int(getattr(self.broker, "broker_epoch", -1)),
+            broker_epoch=self.broker_epoch(),
             topics=[
                 alter_partition.TopicData(
                     topic_name=part.topic,
@@ -351,7 +730,7 @@ class ReplicaManager:
             if code in (ErrorCode.INVALID_UPDATE_VERSION, ErrorCode.FENCED_LEADER_EPOCH):
                 part.pending_isr = None  # stale: wait for the controller's LeaderAndIsr
                 return
-            await asyncio.sleep(int(self.broker.config["replica.fetch.backoff.ms"]) / 1000)
+            await asyncio.sleep(self.config.fetch_backoff_ms / 1000)
             if part.pending_isr == new_isr and part.leader_epoch == leader_epoch:
                 part.pending_isr = None
             return
@@ -370,7 +749,7 @@ class ReplicaManager:
             part.partition_epoch,
         )
         part.maybe_advance_high_watermark()
-        self.broker.purgatory.notify((part.topic, part.index))
+        self.purgatory.notify((part.topic, part.index))
 
     async def _controller(self) -> BrokerConnection:
         if self._controller_conn is not None and not self._controller_conn.closed:
@@ -400,6 +779,19 @@ class ReplicaManager:
         self._drop_controller_connection()
 
 
-def _write_high_watermarks(values: dict[tuple[str, int], int], dirs: dict[tuple[str, int], Path], log_dirs: list[Path]) -> None:
+def _write_high_watermarks(values: dict[TP, int], dirs: dict[TP, Path], log_dirs: list[Path]) -> None:
     for d in log_dirs:
         write_checkpoint(Path(d) / HW_CHECKPOINT, {k: v for k, v in values.items() if dirs[k] == Path(d)})
+
+
+def _flush_all(logs: list[PartitionLog]) -> None:
+    for plog in logs:
+        plog.flush()
+
+
+def _aborted(plog: PartitionLog, fetch_offset: int, lso: int, records: FileSlice | None) -> list[AbortedTransaction]:
+    """Aborted transactions overlapping what a read_committed consumer reads (up to the LSO): it drops
+    their batches. Most logs have none, and then this costs one dict check."""
+    if records is None or not plog.txn_index.by_segment:
+        return []
+    return [AbortedTransaction(producer_id=pid, first_offset=first) for pid, first in plog.aborted_transactions(fetch_offset, lso)]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import offset_for_leader_epoch as schema
 from strom.protocol.schema.offset_for_leader_epoch import (
     EpochEndOffset,
@@ -17,15 +16,9 @@ from strom.protocol.schema.offset_for_leader_epoch import (
 
 
 def _end_offset(broker: Any, topic: str, p: Any) -> EpochEndOffset:
-    part = broker.partitions.get((topic, p.partition))
-    if part is None:
-        return EpochEndOffset(error_code=broker.replica_manager.missing_partition_error(topic, p.partition), partition=p.partition)
-    if p.current_leader_epoch >= 0 and p.current_leader_epoch != part.leader_epoch:
-        code = ErrorCode.FENCED_LEADER_EPOCH if p.current_leader_epoch < part.leader_epoch else ErrorCode.UNKNOWN_LEADER_EPOCH
+    code, epoch, end = broker.replica_manager.last_offset_for_leader_epoch(topic, p.partition, p.current_leader_epoch, p.leader_epoch)
+    if code:
         return EpochEndOffset(error_code=code, partition=p.partition)
-    if not part.is_leader:
-        return EpochEndOffset(error_code=ErrorCode.NOT_LEADER_OR_FOLLOWER, partition=p.partition)
-    epoch, end = part.log.leader_epoch_cache.end_offset_for(p.leader_epoch, part.log.log_end_offset)
     return EpochEndOffset(error_code=0, partition=p.partition, leader_epoch=epoch, end_offset=end)
 
 

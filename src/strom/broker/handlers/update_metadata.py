@@ -45,11 +45,10 @@ async def handle(ctx: Any, request: Any) -> UpdateMetadataResponse:
     configs = {t: await loop.run_in_executor(None, store.topic_configs_from_zk, t) for t in new_topics}
     if not store.apply_update_metadata(request.controller_id, request.controller_epoch, brokers, partitions, configs):
         return UpdateMetadataResponse(error_code=ErrorCode.STALE_CONTROLLER_EPOCH)
-    replica_manager = getattr(broker, "replica_manager", None)
-    if replica_manager is not None:  # the replication half sends AlterIsr to the controller it learns here
-        replica_manager.update_brokers(request.controller_id, {b.broker_id: (b.host, b.port) for b in brokers})
+    manager = broker.replica_manager  # the replication half sends AlterIsr to the controller it learns here
+    manager.update_brokers(request.controller_id, {b.broker_id: (b.host, b.port) for b in brokers})
     for topic, _, p in partitions:
-        broker.purgatory.notify((topic, p.partition_index))
+        manager.purgatory.notify((topic, p.partition_index))
     return UpdateMetadataResponse(error_code=0)
 
 

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from strom.broker.purgatory import Purgatory
+from strom.cluster.purgatory import Purgatory
 
 
 def test_notify_wakes_every_waiter_of_the_key():

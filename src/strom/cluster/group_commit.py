@@ -1,6 +1,6 @@
 """Group commit: the appends that produce requests make during one event-loop tick are written together.
 
-A produce handler appends with `defer_write=True`, calls `add(log)` at once, and awaits `written()` before
+The replica manager appends with `defer_write=True`, calls `add(log)` at once, and awaits `written()` before
 it answers. The first `add` in a tick schedules one write of every log appended to in that tick for the
 next loop iteration -- after every handler that was ready in this one has appended -- so N produce requests
 to one partition in a tick cost one pwritev instead of N writes (a write system call costs about as much

@@ -6,7 +6,7 @@ import errno
 import os
 
 import strom.storage.segment as segment_module
-from strom.broker.group_commit import GroupCommit
+from strom.cluster.group_commit import GroupCommit
 from strom.protocol.errors import ErrorCode
 from strom.protocol.records import BatchBuilder, iter_all_records
 from strom.storage.clock import ManualClock
