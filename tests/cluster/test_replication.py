@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from strom.client.connection import BrokerConnection
 from strom.protocol.headers import decode_request_header, encode_response_header
 from strom.protocol.messages import REQUEST_TYPES
 from strom.protocol.records import BatchBuilder, iter_batch_headers
@@ -30,6 +29,7 @@ from strom.protocol.schema.fetch import FetchPartition, FetchRequest, FetchTopic
 from strom.protocol.schema.list_offsets import ListOffsetsPartition, ListOffsetsRequest, ListOffsetsTopic
 from strom.protocol.schema.produce import PartitionProduceData, ProduceRequest, TopicProduceData
 from strom.testing.broker import BrokerProcess
+from strom.transport.connection import BrokerConnection
 
 CONTROLLER_ID = 100
 API_VERSIONS = 18

@@ -109,8 +109,8 @@ def _topic_config_on(broker_bootstrap: str, topic: str, key: str) -> tuple[str, 
     """(value, source) of a topic config as one given broker computes it (its dynamic broker configs apply)."""
     import asyncio
 
-    from strom.client.connection import BrokerConnection
     from strom.protocol.schema.describe_configs import DescribeConfigsRequest, DescribeConfigsResource
+    from strom.transport.connection import BrokerConnection
 
     async def ask() -> tuple[str, int]:
         host, port = broker_bootstrap.split(":")

@@ -9,9 +9,9 @@ import confluent_kafka as ck
 import kafka
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from strom.client.connection import BrokerConnection
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema.fetch import FetchPartition, FetchRequest, FetchTopic
+from strom.transport.connection import BrokerConnection
 
 
 def make_topic(bootstrap: str, partitions: int) -> str:

@@ -15,12 +15,12 @@ import confluent_kafka as ck
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from strom.client.connection import BrokerConnection
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import consumer_group_describe as describe_schema
 from strom.protocol.schema import consumer_group_heartbeat as heartbeat_schema
 from strom.testing.apache_kafka import TOOLS, java_command
 from strom.testing.broker import BrokerProcess
+from strom.transport.connection import BrokerConnection
 
 PARTITIONS = 6
 OVERRIDES = {

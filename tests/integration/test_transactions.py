@@ -213,9 +213,9 @@ def test_offset_fetch_require_stable_reports_offsets_of_an_open_transaction(brok
     answers UNSTABLE_OFFSET_COMMIT for it (a read_committed consumer waits); without, the last committed."""
     import asyncio
 
-    from strom.client.connection import BrokerConnection
     from strom.protocol.errors import ErrorCode
     from strom.protocol.schema import offset_fetch
+    from strom.transport.connection import BrokerConnection
 
     topic = _topic(broker.bootstrap)
     group = f"stable-{uuid.uuid4().hex[:6]}"

@@ -24,7 +24,6 @@ import logging
 from typing import Any
 
 from strom.broker.broker import OFFSETS_TOPIC, SHUTDOWN_HOOKS, STARTUP_HOOKS
-from strom.client.connection import BrokerConnection
 from strom.coordination.offsets import CommittedOffset, offset_key, offset_value, parse_key, parse_offset_value, partition_for
 from strom.coordination.transaction_offsets import committed_records
 from strom.coordination.transaction_records import parse_txn_key, parse_txn_value, txn_key, txn_value
@@ -33,6 +32,7 @@ from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import BatchBuilder, iter_batch_headers, iter_records
 from strom.protocol.schema import write_txn_markers as markers_schema
 from strom.storage.txn_index import marker_record_key, marker_record_value
+from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("kafka.coordinator.transaction.TransactionCoordinator")
 

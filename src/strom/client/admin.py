@@ -35,7 +35,6 @@ from strom.client.admin_types import (
 )
 from strom.client.cluster import Cluster
 from strom.client.config import resolve
-from strom.client.connection import BrokerConnection
 from strom.client.consumer_protocol import decode_assignment
 from strom.client.group import coordinator_for, fetch_committed
 from strom.client.loop_thread import LoopThread
@@ -58,6 +57,7 @@ from strom.protocol.schema import (
     offset_delete,
     offset_fetch,
 )
+from strom.transport.connection import BrokerConnection
 
 T = TypeVar("T")
 Result = dict[str, KafkaError | None]

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from strom.client.connection import BrokerConnection
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema.metadata import MetadataRequest, MetadataRequestTopic
+from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("strom.client")
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from strom.client.assignors import ASSIGNORS, COOPERATIVE
 from strom.client.cluster import Cluster
-from strom.client.connection import BrokerConnection
 from strom.client.consumer_protocol import (
     Assignment,
     Subscription,
@@ -28,6 +27,7 @@ from strom.client.consumer_protocol import (
 )
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import find_coordinator, heartbeat, join_group, leave_group, offset_commit, offset_fetch, sync_group
+from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("strom.client.group")
 

@@ -15,8 +15,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from strom.client.connection import BrokerConnection
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("kafka.controller.ControllerChannelManager")
 

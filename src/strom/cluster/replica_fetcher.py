@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from strom.client.connection import BrokerConnection
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import iter_batch_headers
 from strom.protocol.schema.fetch import FetchPartition, FetchRequest, FetchTopic
@@ -24,6 +23,7 @@ from strom.protocol.schema.offset_for_leader_epoch import (
     OffsetForLeaderPartition,
     OffsetForLeaderTopic,
 )
+from strom.transport.connection import BrokerConnection
 
 if TYPE_CHECKING:
     from strom.cluster.partition_state import Partition

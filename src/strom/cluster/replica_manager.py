@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from strom.client.connection import BrokerConnection
 from strom.cluster.group_commit import GroupCommit
 from strom.cluster.log_validator import validate_and_convert
 from strom.cluster.metadata import TopicState
@@ -37,6 +36,7 @@ from strom.storage.config import LogConfig
 from strom.storage.log import PartitionLog
 from strom.storage.log_manager import HW_CHECKPOINT, LogManager, read_checkpoint, write_checkpoint
 from strom.storage.segment import Buffer, FileSlice
+from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("kafka.server.ReplicaManager")
 

@@ -266,9 +266,9 @@ class ClusterMember:
 
     async def controlled_shutdown(self) -> None:
         """Ask the controller to move leadership away before this broker stops (controlled.shutdown.enable)."""
-        from strom.client.connection import BrokerConnection
         from strom.protocol.errors import KafkaError
         from strom.protocol.schema.controlled_shutdown import ControlledShutdownRequest
+        from strom.transport.connection import BrokerConnection
 
         for attempt in range(CONTROLLED_SHUTDOWN_RETRIES):
             controller = self.controller

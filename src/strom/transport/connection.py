@@ -1,8 +1,10 @@
 """One connection to one broker: framing, correlation ids, pipelining, API version negotiation.
 
-Requests are written as they come and answered in order (Kafka's guarantee per connection); each caller
-awaits its own future. ApiVersions is asked first so every request uses the highest version both sides
-know -- that is what lets the client talk to Kafka 2.8 through 4.x and to Strom.
+The client's connections and the broker's inter-broker channels (replica fetcher, controller channel,
+AlterPartition to the controller) are all this class. Requests are written as they come and answered in
+order (Kafka's guarantee per connection); each caller awaits its own future. ApiVersions is asked first so
+every request uses the highest version both sides know -- that is what lets the client talk to Kafka 2.8
+through 4.x and to Strom.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
 from strom.protocol.headers import RequestHeader, decode_response_header, encode_request_header
 from strom.protocol.messages import REQUEST_TYPES, RESPONSE_TYPES, SUPPORTED_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersionsRequest
+from strom.version import __version__
 
 _SIZE = struct.Struct(">i")
 API_VERSIONS = 18
@@ -41,7 +44,7 @@ class BrokerConnection:
         except (OSError, TimeoutError) as exc:
             raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"cannot connect to {self.host}:{self.port}: {exc}") from None
         self._read_task = asyncio.ensure_future(self._read_loop())
-        response = await self.send(ApiVersionsRequest(client_software_name="strom", client_software_version="0.1.0"), version=3)
+        response = await self.send(ApiVersionsRequest(client_software_name="strom", client_software_version=__version__), version=3)
         if response.error_code == ErrorCode.UNSUPPORTED_VERSION:
             response = await self.send(ApiVersionsRequest(), version=0)
         self.versions = {k.api_key: (k.min_version, k.max_version) for k in response.api_keys}
