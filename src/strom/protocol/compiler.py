@@ -17,7 +17,7 @@ import struct
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, Self, TypeAlias
+from typing import Any, ClassVar, Protocol, Self, TypeAlias, cast
 
 from strom import _native
 from strom.protocol import primitives as p
@@ -274,7 +274,7 @@ class Message(Struct):
     FLEXIBLE_MIN_VERSION: ClassVar[int | None]
 
 
-def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: type[Struct] = Struct) -> Any:
+def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: type[Struct] = Struct) -> type[Struct]:
     """Creates the frozen slotted dataclass for one struct; nested structs become module-level classes too."""
     spec: list[tuple[str, Any, Any]] = []
     for f in fields:
@@ -297,7 +297,7 @@ def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: t
         if f.fields:
             child_name = _element_type(f.type) or f.type
             cls._children[f.name] = build_struct(child_name, f.fields, flexible)
-    return cls
+    return cast("type[Struct]", cls)
 
 
 def children_of(cls: type[Struct]) -> dict[str, type[Struct]]:
@@ -829,7 +829,7 @@ def define_message(
     versions: str,
     flexible: str,
     fields: Sequence[Field],
-) -> Any:
+) -> type[Message]:
     """Builds a message class and exports it (and its nested struct classes) into the schema module."""
     vr = Versions.parse(versions)
     flex = Versions.parse(flexible)
@@ -840,7 +840,7 @@ def define_message(
     cls.FLEXIBLE_MIN_VERSION = flex.low if flex.low <= flex.high else None
     module_globals[name] = cls
     _export_children(module_globals, cls, name)
-    return cls
+    return cast("type[Message]", cls)
 
 
 def _export_children(module_globals: dict[str, Any], cls: type[Struct], owner: str) -> None:
