@@ -10,6 +10,7 @@ import uuid
 
 from strom.cli.common import KafkaArgumentParser, parse_properties, run
 from strom.client.admin import AsyncAdmin, NewTopic
+from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import describe_topic_partitions
 from strom.protocol.types import TP
 
@@ -73,6 +74,15 @@ def elr_text(elr: dict[TP, Elr] | None, topic: str, partition: int) -> str:
     return f"Elr: {','.join(map(str, current or []))}\tLastKnownElr: {','.join(map(str, last or []))}"
 
 
+def command_failed(err: KafkaError, tolerated: ErrorCode, tolerate: bool, message: str) -> int:
+    """The exit code for a topic the command failed on: 0 when --if-exists / --if-not-exists (`tolerate`)
+    covers the error, else 1 after Kafka's error line."""
+    if err.code == tolerated and tolerate:
+        return 0
+    print(f"Error while executing topic command : {message}", file=sys.stderr)
+    return 1
+
+
 async def main_async(args: argparse.Namespace) -> int:
     a = args
     admin = AsyncAdmin(a.bootstrap_server)
@@ -94,10 +104,7 @@ async def main_async(args: argparse.Namespace) -> int:
             )
             err = result.get(a.topic)
             if err is not None:
-                if err.code == 36 and a.if_not_exists:
-                    return 0
-                print(f"Error while executing topic command : {err.message}", file=sys.stderr)
-                return 1
+                return command_failed(err, ErrorCode.TOPIC_ALREADY_EXISTS, a.if_not_exists, err.message)
             print(f"Created topic {a.topic}.")
             return 0
         if a.list:
@@ -146,26 +153,15 @@ async def main_async(args: argparse.Namespace) -> int:
             if not a.topic or a.partitions is None:
                 print("Error: --alter needs --topic and --partitions", file=sys.stderr)
                 return 1
-            result = await admin.create_partitions({a.topic: a.partitions})
-            err = result.get(a.topic)
-            if err is not None:
-                if err.code == 3 and a.if_exists:
-                    return 0
-                print(f"Error while executing topic command : {err.message}", file=sys.stderr)
-                return 1
-            return 0
+            err = (await admin.create_partitions({a.topic: a.partitions})).get(a.topic)
+            return 0 if err is None else command_failed(err, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, a.if_exists, err.message)
         if a.delete:
             if not a.topic:
                 print('Missing required argument "[topic]"', file=sys.stderr)
                 return 1
-            result = await admin.delete_topics([a.topic])
-            err = result.get(a.topic)
-            if err is not None:
-                if err.code == 3 and a.if_exists:
-                    return 0
-                print(f"Error while executing topic command : Topic '{a.topic}' does not exist as expected", file=sys.stderr)
-                return 1
-            return 0
+            err = (await admin.delete_topics([a.topic])).get(a.topic)
+            missing = f"Topic '{a.topic}' does not exist as expected"
+            return 0 if err is None else command_failed(err, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, a.if_exists, missing)
         return 1
     finally:
         await admin.close()

@@ -193,6 +193,14 @@ class Group:
         if self.state == PREPARING_REBALANCE and self.initial_delay_deadline_ms is not None:
             self.initial_delay_deadline_ms = min(now_ms + self.config.initial_rebalance_delay_ms, self.rebalance_deadline_ms)
 
+    def park_join(self, now_ms: int, member: Member, callback: JoinCallback) -> None:
+        """Holds a known member's JoinGroup until the join phase completes, starting a rebalance unless one
+        is under way."""
+        member.join_callback = callback
+        if self.state in (STABLE, COMPLETING_REBALANCE):
+            self.prepare_rebalance(now_ms)
+        self.maybe_complete_join(now_ms)
+
     def maybe_complete_join(self, now_ms: int) -> bool:
         """Completes the join phase when everyone rejoined or the deadline passed; True if it did."""
         if self.state != PREPARING_REBALANCE:
@@ -330,60 +338,48 @@ class GroupCoordinator:
             if member_id:
                 return callback(JoinResult(ErrorCode.UNKNOWN_MEMBER_ID, member_id=member_id))
             g = self.ensure_group(group_id, now_ms)
+        # the member as the request describes it (member id empty on a first join)
+        joining = Member(member_id, group_instance_id, client_id, client_host, session_timeout_ms, rebalance_timeout_ms,
+                         protocol_type, list(protocols), now_ms)  # fmt: skip
         before = (g.state, g.generation_id)
         try:
-            self._join(now_ms, g, member_id, group_instance_id, client_id, client_host, session_timeout_ms,
-                       rebalance_timeout_ms, protocol_type, protocols, require_known_member_id, callback)  # fmt: skip
+            self._join(now_ms, g, joining, require_known_member_id, callback)
         finally:
             self._after(g, before)
         return None
 
-    def _join(
-        self,
-        now_ms: int,
-        g: Group,
-        member_id: str,
-        instance_id: str | None,
-        client_id: str,
-        client_host: str,
-        session_timeout_ms: int,
-        rebalance_timeout_ms: int,
-        protocol_type: str,
-        protocols: list[tuple[str, bytes]],
-        require_known_member_id: bool,
-        callback: JoinCallback,
-    ) -> None:
-        if not g.supports(protocol_type, protocols):
-            return callback(JoinResult(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, member_id=member_id))
+    def _join(self, now_ms: int, g: Group, joining: Member, require_known_member_id: bool, callback: JoinCallback) -> None:
+        if not g.supports(joining.protocol_type, joining.protocols):
+            return callback(JoinResult(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, member_id=joining.member_id))
+        member_id, instance_id = joining.member_id, joining.group_instance_id
         known_static = g.static_members.get(instance_id) if instance_id is not None else None
         if member_id:
             if known_static is not None and known_static != member_id:
                 return callback(JoinResult(ErrorCode.FENCED_INSTANCE_ID, member_id=member_id))
             if member_id in g.members:
-                return self._join_existing(now_ms, g, g.members[member_id], session_timeout_ms, rebalance_timeout_ms,
-                                           protocols, callback)  # fmt: skip
+                return self._join_existing(now_ms, g, g.members[member_id], joining, callback)
             if member_id not in g.pending_members:
                 return callback(JoinResult(ErrorCode.UNKNOWN_MEMBER_ID, member_id=member_id))
         elif known_static is not None:
-            return self._replace_static_member(now_ms, g, known_static, client_id, client_host, session_timeout_ms,
-                                               rebalance_timeout_ms, protocols, callback)  # fmt: skip
+            return self._replace_static_member(now_ms, g, known_static, joining, callback)
         elif instance_id is not None:
             member_id = f"{instance_id}-{uuid.uuid4()}"  # static members skip KIP-394's extra round trip
         else:
-            member_id = f"{client_id}-{uuid.uuid4()}"
+            member_id = f"{joining.client_id}-{uuid.uuid4()}"
             if require_known_member_id:
                 if len(g.members) + len(g.pending_members) >= self.config.max_size:
                     return callback(JoinResult(ErrorCode.GROUP_MAX_SIZE_REACHED, member_id=""))
-                g.pending_members[member_id] = now_ms + session_timeout_ms
+                g.pending_members[member_id] = now_ms + joining.session_timeout_ms
                 return callback(JoinResult(ErrorCode.MEMBER_ID_REQUIRED, member_id=member_id))
         if len(g.members) >= self.config.max_size:
             g.pending_members.pop(member_id, None)
             return callback(JoinResult(ErrorCode.GROUP_MAX_SIZE_REACHED, member_id=member_id))
         g.pending_members.pop(member_id, None)
-        member = Member(member_id, instance_id, client_id, client_host, session_timeout_ms, rebalance_timeout_ms,
-                        protocol_type, list(protocols), now_ms, join_callback=callback)  # fmt: skip
+        member = joining
+        member.member_id = member_id
+        member.join_callback = callback
         if g.is_empty:
-            g.protocol_type = protocol_type
+            g.protocol_type = member.protocol_type
         g.members[member_id] = member
         if instance_id is not None:
             g.static_members[instance_id] = member_id
@@ -396,19 +392,10 @@ class GroupCoordinator:
         g.maybe_complete_join(now_ms)
         return None
 
-    def _join_existing(
-        self,
-        now_ms: int,
-        g: Group,
-        member: Member,
-        session_timeout_ms: int,
-        rebalance_timeout_ms: int,
-        protocols: list[tuple[str, bytes]],
-        callback: JoinCallback,
-    ) -> None:
+    def _join_existing(self, now_ms: int, g: Group, member: Member, joining: Member, callback: JoinCallback) -> None:
         """A known member rejoins. As in Kafka, an unchanged follower of a Stable group (or anyone in a
         CompletingRebalance group) gets the current generation back without a new rebalance."""
-        unchanged = member.protocols == list(protocols)
+        unchanged = member.protocols == joining.protocols
         member.last_heartbeat_ms = now_ms
         if member.join_callback is not None:  # a duplicate join replaces the parked one
             member.join_callback(JoinResult(ErrorCode.UNKNOWN_MEMBER_ID, member_id=member.member_id))
@@ -417,26 +404,12 @@ class GroupCoordinator:
         if unchanged and (g.state == COMPLETING_REBALANCE or (g.state == STABLE and not is_leader)):
             callback(g._join_result(member.member_id, g.member_views() if is_leader else ()))
             return
-        member.protocols = list(protocols)
-        member.session_timeout_ms = session_timeout_ms
-        member.rebalance_timeout_ms = rebalance_timeout_ms
-        member.join_callback = callback
-        if g.state in (STABLE, COMPLETING_REBALANCE):
-            g.prepare_rebalance(now_ms)
-        g.maybe_complete_join(now_ms)
+        member.protocols = joining.protocols
+        member.session_timeout_ms = joining.session_timeout_ms
+        member.rebalance_timeout_ms = joining.rebalance_timeout_ms
+        g.park_join(now_ms, member, callback)
 
-    def _replace_static_member(
-        self,
-        now_ms: int,
-        g: Group,
-        old_id: str,
-        client_id: str,
-        client_host: str,
-        session_timeout_ms: int,
-        rebalance_timeout_ms: int,
-        protocols: list[tuple[str, bytes]],
-        callback: JoinCallback,
-    ) -> None:
+    def _replace_static_member(self, now_ms: int, g: Group, old_id: str, joining: Member, callback: JoinCallback) -> None:
         """KIP-345: a static member restarting within its session timeout gets a new member id and
         keeps its assignment; the old id is fenced. No rebalance while the group is Stable and the
         member's protocols are unchanged."""
@@ -447,22 +420,20 @@ class GroupCoordinator:
             old.sync_callback(SyncResult(ErrorCode.FENCED_INSTANCE_ID))
         assert old.group_instance_id is not None
         new_id = f"{old.group_instance_id}-{uuid.uuid4()}"
-        member = Member(new_id, old.group_instance_id, client_id, client_host, session_timeout_ms, rebalance_timeout_ms,
-                        old.protocol_type, list(protocols), now_ms, old.assignment, is_new=False)  # fmt: skip
+        member = Member(new_id, old.group_instance_id, joining.client_id, joining.client_host, joining.session_timeout_ms,
+                        joining.rebalance_timeout_ms, old.protocol_type, joining.protocols, now_ms, old.assignment,
+                        is_new=False)  # fmt: skip
         g.members[new_id] = member
         g.static_members[old.group_instance_id] = new_id
         was_leader = g.leader_id == old_id
         if was_leader:
             g.leader_id = new_id
-        if g.state == STABLE and old.protocols == list(protocols):
+        if g.state == STABLE and old.protocols == joining.protocols:
             self.changed.add(g.group_id)
             # KIP-814: a returning leader is told the members but must not reassign
             callback(g._join_result(new_id, g.member_views() if was_leader else (), skip_assignment=was_leader))
             return
-        member.join_callback = callback
-        if g.state in (STABLE, COMPLETING_REBALANCE):
-            g.prepare_rebalance(now_ms)
-        g.maybe_complete_join(now_ms)
+        g.park_join(now_ms, member, callback)
 
     # ---- SyncGroup ------------------------------------------------------------------------------------
 
