@@ -46,7 +46,7 @@ from strom.storage.segment import Segment, segment_name
 if TYPE_CHECKING:
     from strom.storage.log import PartitionLog
 
-log = logging.getLogger("strom.storage.LogCleaner")
+log = logging.getLogger("kafka.log.LogCleaner")
 
 CLEANED = ".cleaned"
 SWAP = ".swap"

@@ -21,7 +21,7 @@ from strom.storage.clock import Clock
 from strom.storage.config import LogConfig
 from strom.storage.log import PartitionLog, parse_dir_name
 
-log = logging.getLogger("strom.storage.LogManager")
+log = logging.getLogger("kafka.log.LogManager")
 
 RECOVERY_CHECKPOINT = "recovery-point-offset-checkpoint"
 LOG_START_CHECKPOINT = "log-start-offset-checkpoint"
