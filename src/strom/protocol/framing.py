@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar, overload
 
 from strom.protocol import primitives as p
 from strom.protocol.compiler import Message
@@ -37,20 +38,31 @@ class FrameTooLarge(CorruptMessage):
         self.max_frame_size = max_frame_size
 
 
-class FrameReader:
+FrameT = TypeVar("FrameT", bytearray, bytes)
+
+
+class FrameReader(Generic[FrameT]):
     """Cuts frames out of one receive buffer that a BufferedProtocol reads into.
 
     `get_buffer()` offers the free tail of the buffer; `buffer_updated(n)` yields every frame (payload without
-    the size prefix, as its own bytearray: decoders slice it without copying and Produce rewrites batches in
-    place) that the n new bytes complete. The buffer is never resized in place (the transport may still hold
+    the size prefix, copied once into its own `frame_type` object: a bytearray by default, which decoders slice
+    without copying and Produce rewrites batches in place; bytes where decoded fields must be read-only) that
+    the n new bytes complete. The buffer is never resized in place (the transport may still hold
     the previous view): the live bytes of a partial frame move to its front when the consumed part leaves
     room, a new buffer is made only for a frame larger than the buffer, and one grown past 1 MiB is given
     back once it is empty."""
 
-    __slots__ = ("max_frame_size", "_buf", "_start", "_end", "_need")
+    __slots__ = ("max_frame_size", "_frame_type", "_buf", "_start", "_end", "_need")
 
-    def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
+    @overload
+    def __init__(self: FrameReader[bytearray], max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None: ...
+
+    @overload
+    def __init__(self, max_frame_size: int, frame_type: type[FrameT]) -> None: ...
+
+    def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, frame_type: type[FrameT] | None = None) -> None:
         self.max_frame_size = max_frame_size
+        self._frame_type: type[FrameT] = bytearray if frame_type is None else frame_type  # type: ignore[assignment]
         self._buf = bytearray(_MIN_READ)
         self._start = 0  # first byte not yet cut into a frame
         self._end = 0  # end of the bytes received
@@ -76,14 +88,15 @@ class FrameReader:
                 self._buf, self._start, self._end = fresh, 0, live
         return memoryview(self._buf)[self._end :]
 
-    def buffer_updated(self, nbytes: int) -> Iterator[bytearray]:
+    def buffer_updated(self, nbytes: int) -> Iterator[FrameT]:
         """The frames completed by `nbytes` more bytes in the buffer, cut as the caller iterates (so a caller
         that stops, e.g. on closing, leaves the rest uncut). Raises FrameTooLarge on reaching a bad size."""
         self._end += nbytes
         return self._cut()
 
-    def _cut(self) -> Iterator[bytearray]:
+    def _cut(self) -> Iterator[FrameT]:
         buf = self._buf
+        make = self._frame_type
         while self._end - self._start >= 4:
             size = SIZE.unpack_from(buf, self._start)[0]
             if size < 0 or size > self.max_frame_size:
@@ -92,7 +105,7 @@ class FrameReader:
                 self._need = size + 4 - (self._end - self._start)
                 return
             self._need = 0
-            frame = bytearray(memoryview(buf)[self._start + 4 : self._start + 4 + size])  # one copy, not two
+            frame = make(memoryview(buf)[self._start + 4 : self._start + 4 + size])  # one copy, not two
             self._start += 4 + size
             yield frame
         if self._start == self._end:
@@ -100,9 +113,9 @@ class FrameReader:
             if len(self._buf) > _SHRINK_ABOVE:
                 self._buf = bytearray(_MIN_READ)  # give back a buffer grown for one large frame
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[bytearray]:
+    def feed(self, data: bytes | bytearray | memoryview) -> list[FrameT]:
         """Every frame that `data` completes, for callers that receive chunks rather than read into a buffer."""
-        frames: list[bytearray] = []
+        frames: list[FrameT] = []
         rest = memoryview(data).cast("B")
         while rest:
             view = self.get_buffer(len(rest))
