@@ -150,3 +150,10 @@ def test_out_of_order_or_unexpected_responses_are_errors():
 def test_unknown_version_is_refused_before_sending():
     with pytest.raises(ValueError):
         ClientConnection().send(MetadataRequest(), 99)
+
+
+def test_frames_can_come_out_as_bytes():
+    """A client's decoded fields are views of the frame: read-only (hashable) when the frame is bytes."""
+    reader = FrameReader(1024, frame_type=bytes)
+    frames = reader.feed(frame(b"abc") + frame(b"de"))
+    assert frames == [b"abc", b"de"] and all(type(f) is bytes for f in frames)
