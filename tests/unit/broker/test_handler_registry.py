@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import typing
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,14 @@ def test_handlers_register_by_the_schema_modules_api_key() -> None:
     literal = re.compile(r"@handles\(\s*\d")
     offenders = [p.name for p in Path(handlers_pkg.__path__[0]).glob("*.py") if literal.search(p.read_text())]
     assert offenders == []
+
+
+def test_a_handler_annotated_with_a_request_class_is_routed_that_class() -> None:
+    """The annotation is what mypy checks the handler body against; the route is what the server decodes."""
+    typed = 0
+    for key, route in HANDLERS.items():
+        annotated = typing.get_type_hints(route.handler).get("request")
+        if isinstance(annotated, type) and issubclass(annotated, Message):
+            assert annotated is route.request_type, f"API key {key}: handler takes {annotated.__name__}"
+            typed += 1
+    assert typed > 0

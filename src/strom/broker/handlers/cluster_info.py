@@ -3,30 +3,33 @@
 from __future__ import annotations
 
 import shutil
-from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.metadata import advertised_endpoint
+from strom.broker.handlers.metadata import advertised_endpoint, cluster_brokers
+from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import delete_records as delete_records_schema
 from strom.protocol.schema import describe_cluster as describe_cluster_schema
 from strom.protocol.schema import describe_log_dirs as describe_log_dirs_schema
 from strom.protocol.schema.delete_records import (
     DeleteRecordsPartitionResult,
+    DeleteRecordsRequest,
     DeleteRecordsResponse,
     DeleteRecordsTopicResult,
 )
-from strom.protocol.schema.describe_cluster import DescribeClusterBroker, DescribeClusterResponse
+from strom.protocol.schema.describe_cluster import DescribeClusterBroker, DescribeClusterRequest, DescribeClusterResponse
 from strom.protocol.schema.describe_log_dirs import (
     DescribeLogDirsPartition,
+    DescribeLogDirsRequest,
     DescribeLogDirsResponse,
     DescribeLogDirsResult,
     DescribeLogDirsTopic,
 )
+from strom.protocol.types import TP
 
 
 @handles(describe_cluster_schema.API_KEY)
-async def describe_cluster(ctx: Any, request: Any) -> DescribeClusterResponse:
+async def describe_cluster(ctx: RequestContext, request: DescribeClusterRequest) -> DescribeClusterResponse:
     broker = ctx.broker
     if ctx.api_version >= 1 and request.endpoint_type != 1:
         return DescribeClusterResponse(
@@ -35,8 +38,6 @@ async def describe_cluster(ctx: Any, request: Any) -> DescribeClusterResponse:
             endpoint_type=1,
         )
     host, port = advertised_endpoint(ctx)
-    from strom.broker.handlers.metadata import cluster_brokers
-
     return DescribeClusterResponse(
         error_code=0,
         cluster_id=broker.metadata.cluster_id,
@@ -48,12 +49,12 @@ async def describe_cluster(ctx: Any, request: Any) -> DescribeClusterResponse:
 
 
 @handles(describe_log_dirs_schema.API_KEY)
-async def describe_log_dirs(ctx: Any, request: Any) -> DescribeLogDirsResponse:
+async def describe_log_dirs(ctx: RequestContext, request: DescribeLogDirsRequest) -> DescribeLogDirsResponse:
     broker = ctx.broker
-    wanted = None
+    wanted: set[TP] | None = None
     if request.topics is not None:
         wanted = {(t.topic, p) for t in request.topics for p in t.partitions}
-    results = []
+    results: list[DescribeLogDirsResult] = []
     for d in broker.log_manager.log_dirs:
         by_topic: dict[str, list[DescribeLogDirsPartition]] = {}
         for (topic, index), plog in broker.log_manager.logs.items():
@@ -79,11 +80,11 @@ async def describe_log_dirs(ctx: Any, request: Any) -> DescribeLogDirsResponse:
 
 
 @handles(delete_records_schema.API_KEY)
-async def delete_records(ctx: Any, request: Any) -> DeleteRecordsResponse:
+async def delete_records(ctx: RequestContext, request: DeleteRecordsRequest) -> DeleteRecordsResponse:
     broker = ctx.broker
-    topics = []
+    topics: list[DeleteRecordsTopicResult] = []
     for t in request.topics:
-        parts = []
+        parts: list[DeleteRecordsPartitionResult] = []
         for p in t.partitions:
             part = broker.partitions.get((t.name, p.partition_index))
             if part is None:

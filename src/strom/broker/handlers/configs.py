@@ -6,23 +6,29 @@ Kafka does; dynamic changes are persisted in the metadata store and applied to l
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from strom.broker.config import BROKER_CONFIGS
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import alter_configs as alter_configs_schema
 from strom.protocol.schema import describe_configs as describe_configs_schema
 from strom.protocol.schema import incremental_alter_configs as incremental_alter_configs_schema
-from strom.protocol.schema.alter_configs import AlterConfigsResourceResponse, AlterConfigsResponse
+from strom.protocol.schema.alter_configs import AlterConfigsRequest, AlterConfigsResourceResponse, AlterConfigsResponse
 from strom.protocol.schema.describe_configs import (
+    DescribeConfigsRequest,
     DescribeConfigsResourceResult,
     DescribeConfigsResponse,
     DescribeConfigsResult,
     DescribeConfigsSynonym,
 )
-from strom.protocol.schema.incremental_alter_configs import IncrementalAlterConfigsResponse
+from strom.protocol.schema.incremental_alter_configs import AlterConfigsResourceResponse as IncrementalAlterConfigsResourceResponse
+from strom.protocol.schema.incremental_alter_configs import IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse
 from strom.storage.config import TOPIC_CONFIGS, LogConfig
+
+if TYPE_CHECKING:
+    from strom.broker.broker import Broker
 
 TOPIC, BROKER, BROKER_LOGGER = 2, 4, 8
 # ConfigSource values
@@ -32,11 +38,11 @@ SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
 _TYPES = {bool: 1, str: 2, int: 5, float: 6}
 
 
-def _config_type(value: Any) -> int:
+def _config_type(value: object) -> int:
     return _TYPES.get(type(value), 2)
 
 
-def _describe_topic(broker: Any, name: str, keys: list[str] | None, version: int, synonyms: bool) -> DescribeConfigsResult:
+def _describe_topic(broker: Broker, name: str, keys: list[str] | None, version: int, synonyms: bool) -> DescribeConfigsResult:
     state = broker.metadata.topics.get(name)
     if state is None:
         return DescribeConfigsResult(
@@ -46,14 +52,14 @@ def _describe_topic(broker: Any, name: str, keys: list[str] | None, version: int
             resource_name=name,
         )
     cfg = broker.topic_log_config(name)
-    out = []
+    out: list[DescribeConfigsResourceResult] = []
     for key in sorted(TOPIC_CONFIGS):
         if keys is not None and key not in keys:
             continue
         attr, _, broker_key = TOPIC_CONFIGS[key]
         is_topic = key in state.configs
         source = DYNAMIC_TOPIC if is_topic else DEFAULT
-        syns = []
+        syns: list[DescribeConfigsSynonym] = []
         if is_topic:
             syns.append(DescribeConfigsSynonym(name=key, value=state.configs[key], source=DYNAMIC_TOPIC))
         if broker_key:
@@ -80,7 +86,7 @@ def _default_of(key: str) -> str | None:
     return BROKER_CONFIGS.get(key, (None, None))[1]
 
 
-def _dynamic_layers(broker: Any, per_broker: bool = True) -> list[tuple[dict[str, str], int]]:
+def _dynamic_layers(broker: Broker, per_broker: bool = True) -> list[tuple[dict[str, str], int]]:
     """The dynamic broker config layers, highest precedence first. ZooKeeper mode: this broker's own
     (/config/brokers/<id>) then the cluster default (/config/brokers/<default>); embedded: one layer."""
     md = broker.metadata
@@ -90,7 +96,7 @@ def _dynamic_layers(broker: Any, per_broker: bool = True) -> list[tuple[dict[str
     return layers + [(md.dynamic_default_configs, DYNAMIC_DEFAULT_BROKER)]
 
 
-def _broker_synonyms(broker: Any, key: str, per_broker: bool = True) -> list[DescribeConfigsSynonym]:
+def _broker_synonyms(broker: Broker, key: str, per_broker: bool = True) -> list[DescribeConfigsSynonym]:
     """Every source that sets `key`, highest precedence first (Kafka's synonyms order); the last is the default."""
     syns = [
         DescribeConfigsSynonym(name=key, value=layer[key], source=src) for layer, src in _dynamic_layers(broker, per_broker) if key in layer
@@ -102,11 +108,7 @@ def _broker_synonyms(broker: Any, key: str, per_broker: bool = True) -> list[Des
     return syns
 
 
-def _default_of(key: str) -> str | None:
-    return BROKER_CONFIGS.get(key, (None, None))[1]
-
-
-def _describe_broker(broker: Any, name: str, keys: list[str] | None, synonyms: bool = False) -> DescribeConfigsResult:
+def _describe_broker(broker: Broker, name: str, keys: list[str] | None, synonyms: bool = False) -> DescribeConfigsResult:
     if name not in ("", str(broker.broker_id)):
         return DescribeConfigsResult(
             error_code=ErrorCode.INVALID_REQUEST,
@@ -116,7 +118,7 @@ def _describe_broker(broker: Any, name: str, keys: list[str] | None, synonyms: b
         )
     # ZooKeeper mode, resource "": the cluster-wide dynamic defaults only, as Kafka's ConfigHelper
     default_only = name == "" and broker.cluster is not None
-    out = []
+    out: list[DescribeConfigsResourceResult] = []
     for key in sorted(BROKER_CONFIGS):
         if keys is not None and key not in keys:
             continue
@@ -142,8 +144,8 @@ _DYNAMIC_BROKER_KEYS = {bk for _, (_, _, bk) in TOPIC_CONFIGS.items() if bk} | {
 
 
 @handles(describe_configs_schema.API_KEY)
-async def describe_configs(ctx: Any, request: Any) -> DescribeConfigsResponse:
-    results = []
+async def describe_configs(ctx: RequestContext, request: DescribeConfigsRequest) -> DescribeConfigsResponse:
+    results: list[DescribeConfigsResult] = []
     for r in request.resources:
         keys = list(r.configuration_keys) if r.configuration_keys is not None else None
         if r.resource_type == TOPIC:
@@ -162,7 +164,7 @@ async def describe_configs(ctx: Any, request: Any) -> DescribeConfigsResponse:
     return DescribeConfigsResponse(results=results)
 
 
-async def _apply(broker: Any, resource_type: int, name: str, new: dict[str, str | None], validate_only: bool, replace: bool) -> None:
+async def _apply(broker: Broker, resource_type: int, name: str, new: dict[str, str | None], validate_only: bool, replace: bool) -> None:
     if resource_type == TOPIC:
         state = broker.metadata.topics.get(name)
         if state is None:
@@ -205,8 +207,8 @@ async def _apply(broker: Any, resource_type: int, name: str, new: dict[str, str 
 
 
 @handles(alter_configs_schema.API_KEY)
-async def alter_configs(ctx: Any, request: Any) -> AlterConfigsResponse:
-    out = []
+async def alter_configs(ctx: RequestContext, request: AlterConfigsRequest) -> AlterConfigsResponse:
+    out: list[AlterConfigsResourceResponse] = []
     for r in request.resources:
         try:
             await _apply(
@@ -223,10 +225,8 @@ async def alter_configs(ctx: Any, request: Any) -> AlterConfigsResponse:
 
 
 @handles(incremental_alter_configs_schema.API_KEY)
-async def incremental_alter_configs(ctx: Any, request: Any) -> IncrementalAlterConfigsResponse:
-    from strom.protocol.schema.incremental_alter_configs import AlterConfigsResourceResponse as Resp
-
-    out = []
+async def incremental_alter_configs(ctx: RequestContext, request: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse:
+    out: list[IncrementalAlterConfigsResourceResponse] = []
     for r in request.resources:
         try:
             changes: dict[str, str | None] = {}
@@ -247,13 +247,18 @@ async def incremental_alter_configs(ctx: Any, request: Any) -> IncrementalAlterC
                 else:
                     raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unknown config operation {c.config_operation}")
             await _apply(ctx.broker, r.resource_type, r.resource_name, changes, request.validate_only, replace=False)
-            out.append(Resp(error_code=0, resource_type=r.resource_type, resource_name=r.resource_name))
+            out.append(IncrementalAlterConfigsResourceResponse(error_code=0, resource_type=r.resource_type, resource_name=r.resource_name))
         except KafkaError as exc:
-            out.append(Resp(error_code=exc.code, error_message=exc.message, resource_type=r.resource_type, resource_name=r.resource_name))
+            out.append(
+                IncrementalAlterConfigsResourceResponse(
+                    error_code=exc.code, error_message=exc.message, resource_type=r.resource_type, resource_name=r.resource_name
+                )
+            )
     return IncrementalAlterConfigsResponse(responses=out)
 
 
-def _current_value(broker: Any, resource_type: int, name: str, key: str) -> str | None:
+def _current_value(broker: Broker, resource_type: int, name: str, key: str) -> str | None:
     if resource_type == TOPIC and name in broker.metadata.topics:
         return broker.topic_log_config(name).value_of(key) if key in TOPIC_CONFIGS else None
-    return broker.metadata.broker_configs.get(key)
+    broker_configs: dict[str, str] = broker.metadata.broker_configs
+    return broker_configs.get(key)

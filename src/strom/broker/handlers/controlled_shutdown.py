@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import controlled_shutdown as schema
-from strom.protocol.schema.controlled_shutdown import ControlledShutdownResponse, RemainingPartition
+from strom.protocol.schema.controlled_shutdown import ControlledShutdownRequest, ControlledShutdownResponse, RemainingPartition
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> ControlledShutdownResponse:
+async def handle(ctx: RequestContext, request: ControlledShutdownRequest) -> ControlledShutdownResponse:
     controller = ctx.broker.cluster.controller if ctx.broker.cluster is not None else None
     if controller is None or not controller.active:
         return ControlledShutdownResponse(error_code=ErrorCode.NOT_CONTROLLER)

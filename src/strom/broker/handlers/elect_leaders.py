@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import elect_leaders as schema
+from strom.protocol.schema.elect_leaders import ElectLeadersRequest, ElectLeadersResponse, PartitionResult, ReplicaElectionResult
+from strom.protocol.types import TP
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: ElectLeadersRequest) -> ElectLeadersResponse:
     broker = ctx.broker
     election_type = request.election_type if ctx.api_version >= 1 else 0
-    wanted = None
+    wanted: list[TP] | None = None
     if request.topic_partitions is not None:
         wanted = [(t.topic, p) for t in request.topic_partitions for p in t.partitions]
+    results: dict[TP, tuple[int, str | None]]
     if broker.cluster is None:
         # one broker: it leads every partition already
         targets = wanted if wanted is not None else [(t, p) for t, s in broker.metadata.topics.items() for p in s.partitions]
@@ -27,19 +30,19 @@ async def handle(ctx: Any, request: Any) -> Any:
     else:
         controller = broker.cluster.controller
         if controller is None or not controller.active:
-            return schema.ElectLeadersResponse(error_code=ErrorCode.NOT_CONTROLLER)
+            return ElectLeadersResponse(error_code=ErrorCode.NOT_CONTROLLER)
         if election_type not in (0, 1):
-            return schema.ElectLeadersResponse(error_code=ErrorCode.INVALID_REQUEST)
+            return ElectLeadersResponse(error_code=ErrorCode.INVALID_REQUEST)
         try:
             results = await controller.submit(partial(controller.elect_leaders, election_type, wanted))
         except Exception:
-            return schema.ElectLeadersResponse(error_code=ErrorCode.NOT_CONTROLLER)
-    by_topic: dict[str, list[Any]] = {}
+            return ElectLeadersResponse(error_code=ErrorCode.NOT_CONTROLLER)
+    by_topic: dict[str, list[PartitionResult]] = {}
     for (topic, p), (code, message) in sorted(results.items()):
         if ctx.api_version == 0 and code == ErrorCode.ELECTION_NOT_NEEDED:
             code, message = ErrorCode.NONE, None  # v0 had no ELECTION_NOT_NEEDED
-        by_topic.setdefault(topic, []).append(schema.PartitionResult(partition_id=p, error_code=code, error_message=message))
-    return schema.ElectLeadersResponse(
+        by_topic.setdefault(topic, []).append(PartitionResult(partition_id=p, error_code=code, error_message=message))
+    return ElectLeadersResponse(
         error_code=0,
-        replica_election_results=[schema.ReplicaElectionResult(topic=t, partition_result=ps) for t, ps in by_topic.items()],
+        replica_election_results=[ReplicaElectionResult(topic=t, partition_result=ps) for t, ps in by_topic.items()],
     )

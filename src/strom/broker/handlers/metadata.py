@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import metadata as schema
 from strom.protocol.schema.metadata import (
+    MetadataRequest,
     MetadataResponse,
     MetadataResponseBroker,
     MetadataResponsePartition,
     MetadataResponseTopic,
 )
 
+if TYPE_CHECKING:
+    from strom.broker.broker import Broker
 
-def advertised_endpoint(ctx: Any) -> tuple[str, int]:
+
+def advertised_endpoint(ctx: RequestContext) -> tuple[str, int]:
     """The advertised listener, or the address the client reached us on when the listener's host is
     empty or a wildcard -- so a client that connected to 127.0.0.1 or ::1 gets an address it can reach."""
     broker = ctx.broker
@@ -31,7 +35,7 @@ def advertised_endpoint(ctx: Any) -> tuple[str, int]:
     return ctx.local_host, ctx.local_port
 
 
-def topic_metadata(broker: Any, name: str, error: int = 0) -> MetadataResponseTopic:
+def topic_metadata(broker: Broker, name: str, error: int = 0) -> MetadataResponseTopic:
     state = broker.metadata.topics.get(name)
     if state is None:
         return MetadataResponseTopic(error_code=error or ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name=name)
@@ -52,7 +56,7 @@ def topic_metadata(broker: Any, name: str, error: int = 0) -> MetadataResponseTo
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> MetadataResponse:
+async def handle(ctx: RequestContext, request: MetadataRequest) -> MetadataResponse:
     broker = ctx.broker
     host, port = advertised_endpoint(ctx)
     topics: list[MetadataResponseTopic] = []
@@ -94,7 +98,7 @@ async def handle(ctx: Any, request: Any) -> MetadataResponse:
     )
 
 
-def cluster_brokers(ctx: Any, host: str, port: int) -> list[MetadataResponseBroker]:
+def cluster_brokers(ctx: RequestContext, host: str, port: int) -> list[MetadataResponseBroker]:
     """This broker alone, or in ZooKeeper mode every live broker from the UpdateMetadata cache."""
     broker = ctx.broker
     if broker.cluster is None:
@@ -106,6 +110,3 @@ def cluster_brokers(ctx: Any, host: str, port: int) -> list[MetadataResponseBrok
     if broker.broker_id not in broker.metadata.live_brokers:  # before the first UpdateMetadata
         out.append(MetadataResponseBroker(node_id=broker.broker_id, host=host, port=port, rack=broker.config.get("broker.rack")))
     return out
-
-
-_ = uuid

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
+from strom.cluster.controller import Controller
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import alter_partition_reassignments as alter
 from strom.protocol.schema import list_partition_reassignments as listing
+from strom.protocol.types import TP
+
+Ongoing = dict[TP, tuple[list[int], list[int], list[int]]]
+"""Reassignments in progress: partition -> (replicas, adding, removing)."""
 
 
-def _controller(ctx: Any) -> Any:
+def _controller(ctx: RequestContext) -> Controller | None:
     cluster = ctx.broker.cluster
-    controller = cluster.controller if cluster is not None else None
+    controller: Controller | None = cluster.controller if cluster is not None else None
     return controller if controller is not None and controller.active else None
 
 
 @handles(alter.API_KEY)
-async def alter_reassignments(ctx: Any, request: Any) -> Any:
+async def alter_reassignments(
+    ctx: RequestContext, request: alter.AlterPartitionReassignmentsRequest
+) -> alter.AlterPartitionReassignmentsResponse:
     broker = ctx.broker
-    changes = {
+    changes: dict[TP, list[int] | None] = {
         (t.name, p.partition_index): (list(p.replicas) if p.replicas is not None else None) for t in request.topics for p in t.partitions
     }
+    results: dict[TP, tuple[int, str | None]]
     if broker.cluster is None:
         results = {}
         for (topic, index), replicas in changes.items():
@@ -45,7 +53,7 @@ async def alter_reassignments(ctx: Any, request: Any) -> Any:
             results = await controller.submit(partial(controller.alter_reassignments, changes))
         except Exception:
             return alter.AlterPartitionReassignmentsResponse(error_code=ErrorCode.NOT_CONTROLLER)
-    by_topic: dict[str, list[Any]] = {}
+    by_topic: dict[str, list[alter.ReassignablePartitionResponse]] = {}
     for (topic, index), (code, message) in results.items():
         by_topic.setdefault(topic, []).append(
             alter.ReassignablePartitionResponse(partition_index=index, error_code=code, error_message=message)
@@ -57,13 +65,15 @@ async def alter_reassignments(ctx: Any, request: Any) -> Any:
 
 
 @handles(listing.API_KEY)
-async def list_reassignments(ctx: Any, request: Any) -> Any:
+async def list_reassignments(
+    ctx: RequestContext, request: listing.ListPartitionReassignmentsRequest
+) -> listing.ListPartitionReassignmentsResponse:
     broker = ctx.broker
-    wanted = None
+    wanted: list[TP] | None = None
     if request.topics is not None:
         wanted = [(t.name, p) for t in request.topics for p in t.partition_indexes]
     if broker.cluster is None:
-        ongoing: dict[Any, Any] = {}
+        ongoing: Ongoing = {}
     else:
         controller = _controller(ctx)
         if controller is None:
@@ -71,7 +81,7 @@ async def list_reassignments(ctx: Any, request: Any) -> Any:
                 error_code=ErrorCode.NOT_CONTROLLER, error_message="This is not the controller."
             )
         ongoing = await controller.submit(partial(_ongoing, controller, wanted))
-    by_topic: dict[str, list[Any]] = {}
+    by_topic: dict[str, list[listing.OngoingPartitionReassignment]] = {}
     for (topic, index), (replicas, adding, removing) in sorted(ongoing.items()):
         by_topic.setdefault(topic, []).append(
             listing.OngoingPartitionReassignment(
@@ -83,5 +93,5 @@ async def list_reassignments(ctx: Any, request: Any) -> Any:
     )
 
 
-async def _ongoing(controller: Any, wanted: Any) -> Any:
+async def _ongoing(controller: Controller, wanted: list[TP] | None) -> Ongoing:
     return controller.ongoing_reassignments(wanted)

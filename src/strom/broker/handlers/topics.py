@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import uuid
+from typing import TYPE_CHECKING
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.primitives import NULL_UUID
 from strom.protocol.schema import create_partitions as create_partitions_schema
 from strom.protocol.schema import create_topics as create_topics_schema
 from strom.protocol.schema import delete_topics as delete_topics_schema
-from strom.protocol.schema.create_partitions import CreatePartitionsResponse, CreatePartitionsTopicResult
-from strom.protocol.schema.create_topics import CreatableTopicConfigs, CreatableTopicResult, CreateTopicsResponse
-from strom.protocol.schema.delete_topics import DeletableTopicResult, DeleteTopicsResponse
+from strom.protocol.schema.create_partitions import CreatePartitionsRequest, CreatePartitionsResponse, CreatePartitionsTopicResult
+from strom.protocol.schema.create_topics import CreatableTopicConfigs, CreatableTopicResult, CreateTopicsRequest, CreateTopicsResponse
+from strom.protocol.schema.delete_topics import DeletableTopicResult, DeleteTopicsRequest, DeleteTopicsResponse
+from strom.storage.clock import Clock
+from strom.storage.config import TOPIC_CONFIGS
+
+if TYPE_CHECKING:
+    from strom.cluster.zk_broker import ClusterMember
 
 DEFAULT_CONFIG_SOURCE = 5
 TOPIC_CONFIG_SOURCE = 1
 
 
 @handles(create_topics_schema.API_KEY)
-async def create_topics(ctx: Any, request: Any) -> CreateTopicsResponse:
+async def create_topics(ctx: RequestContext, request: CreateTopicsRequest) -> CreateTopicsResponse:
     broker = ctx.broker
-    results = []
+    results: list[CreatableTopicResult] = []
     seen: dict[str, int] = {}
     for t in request.topics:
         seen[t.name] = seen.get(t.name, 0) + 1
@@ -41,7 +50,9 @@ async def create_topics(ctx: Any, request: Any) -> CreateTopicsResponse:
                 CreatableTopicResult(
                     name=t.name,
                     error_code=ErrorCode.INVALID_REQUEST,
-                    error_message="Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.",
+                    error_message=(
+                        "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."
+                    ),
                 )
             )
             continue
@@ -54,13 +65,11 @@ async def create_topics(ctx: Any, request: Any) -> CreateTopicsResponse:
             continue
         state = broker.metadata.topics.get(t.name)
         if state is not None and broker.cluster is not None:
-            await _await_leaders(broker, t.name, len(state.partitions), request.timeout_ms)
+            await _await_leaders(broker.cluster, broker.clock, t.name, len(state.partitions), request.timeout_ms)
         n = len(state.partitions) if state else (t.num_partitions if t.num_partitions > 0 else broker.config["num.partitions"])
         cfg = broker.topic_log_config(t.name) if state else None
-        described = []
+        described: list[CreatableTopicConfigs] = []
         if state is not None and cfg is not None:
-            from strom.storage.config import TOPIC_CONFIGS
-
             for key in sorted(TOPIC_CONFIGS):
                 described.append(
                     CreatableTopicConfigs(
@@ -74,7 +83,7 @@ async def create_topics(ctx: Any, request: Any) -> CreateTopicsResponse:
         results.append(
             CreatableTopicResult(
                 name=t.name,
-                topic_id=state.uuid if state else CreatableTopicResult().topic_id,
+                topic_id=state.uuid if state else NULL_UUID,
                 error_code=0,
                 num_partitions=n,
                 replication_factor=len(state.partitions[0].replicas) if state and 0 in state.partitions else 1,
@@ -84,32 +93,30 @@ async def create_topics(ctx: Any, request: Any) -> CreateTopicsResponse:
     return CreateTopicsResponse(topics=results)
 
 
-async def _await_leaders(broker: Any, name: str, count: int, timeout_ms: int) -> None:
+async def _await_leaders(cluster: ClusterMember, clock: Clock, name: str, count: int, timeout_ms: int) -> None:
     """ZooKeeper mode: answer once this broker's metadata has leaders for the new topic (Kafka's
     DelayedCreatePartitions), so a client may produce right after CreateTopics returns."""
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + max(0, min(timeout_ms, 30000)) / 1000
-    while not broker.cluster.wait_for_partitions(name, count) and loop.time() < deadline:
+    deadline = clock.monotonic_ms() + max(0, min(timeout_ms, 30000))
+    while not cluster.wait_for_partitions(name, count) and clock.monotonic_ms() < deadline:
         await asyncio.sleep(0.01)
 
 
 @handles(delete_topics_schema.API_KEY)
-async def delete_topics(ctx: Any, request: Any) -> DeleteTopicsResponse:
+async def delete_topics(ctx: RequestContext, request: DeleteTopicsRequest) -> DeleteTopicsResponse:
     broker = ctx.broker
-    results = []
+    results: list[DeletableTopicResult] = []
+    targets: list[tuple[str | None, uuid.UUID]]  # (name, the id the client named the topic by: zero before v6)
     if ctx.api_version >= 6:
         by_id = {t.uuid: t.name for t in broker.metadata.topics.values()}
         targets = [(t.name if t.name is not None else by_id.get(t.topic_id), t.topic_id) for t in request.topics]
     else:
-        targets = [(n, None) for n in request.topic_names]
+        targets = [(n, NULL_UUID) for n in request.topic_names]
     for name, topic_id in targets:
         if name is None:
             results.append(DeletableTopicResult(name=None, topic_id=topic_id, error_code=ErrorCode.UNKNOWN_TOPIC_ID))
             continue
         state = broker.metadata.topics.get(name)
-        tid = state.uuid if state else (topic_id or DeletableTopicResult().topic_id)
+        tid = state.uuid if state else topic_id
         try:
             if state is not None and state.internal:
                 raise KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "internal topics cannot be deleted")
@@ -122,9 +129,9 @@ async def delete_topics(ctx: Any, request: Any) -> DeleteTopicsResponse:
 
 
 @handles(create_partitions_schema.API_KEY)
-async def create_partitions(ctx: Any, request: Any) -> CreatePartitionsResponse:
+async def create_partitions(ctx: RequestContext, request: CreatePartitionsRequest) -> CreatePartitionsResponse:
     broker = ctx.broker
-    results = []
+    results: list[CreatePartitionsTopicResult] = []
     for t in request.topics:
         try:
             if t.assignments is not None and broker.cluster is not None:
