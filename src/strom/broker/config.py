@@ -249,14 +249,14 @@ class BrokerConfig:
         self.advertised_listeners = parse_listeners(adv) if adv else self.listeners
 
     @classmethod
-    def load(cls, path: Path | None, overrides: Mapping[str, str] = ()) -> BrokerConfig:  # type: ignore[assignment]
+    def load(cls, path: Path | None, overrides: Mapping[str, str] | None = None) -> BrokerConfig:
         raw: dict[str, str] = {}
         if path is not None:
             try:
                 raw = parse_properties(Path(path).read_text())
             except OSError as exc:
                 raise ConfigError(f"Cannot read config file {path}: {exc.strerror}") from None
-        raw.update(dict(overrides))
+        raw.update(overrides or {})
         return cls(raw)
 
     def __getitem__(self, key: str) -> Any:

@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from strom.cluster import zk_data as zd
 from strom.cluster.controller_channel import ControllerChannel
@@ -30,19 +30,29 @@ from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import leader_and_isr as lai
 from strom.protocol.schema import stop_replica as sr
 from strom.protocol.schema import update_metadata as um
+from strom.protocol.types import TP
+from strom.storage.clock import Clock
 
 log = logging.getLogger("kafka.controller.KafkaController")
 
 T = TypeVar("T")
-TP = tuple[str, int]
 
 
 class ControllerMovedError(Exception):
     """This broker is no longer the controller (its epoch was superseded)."""
 
 
+class ControllerConfig(Protocol):
+    """The broker configs the controller reads, by Kafka key (unclean.leader.election.enable, delete.topic.enable,
+    leader.imbalance.per.broker.percentage): the broker's BrokerConfig."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+
 class Controller:
-    def __init__(self, zk: ZkClient, broker_id: int, epoch: int, epoch_zk_version: int, config: Any) -> None:
+    def __init__(
+        self, zk: ZkClient, broker_id: int, epoch: int, epoch_zk_version: int, config: ControllerConfig, clock: Clock | None = None
+    ) -> None:
         self.zk = zk
         self.broker_id = broker_id
         self.epoch = epoch
@@ -55,7 +65,7 @@ class Controller:
         self.states: dict[TP, zd.LeaderIsr] = {}
         self.deleting: set[str] = set()
         self.deletion_pending: dict[str, set[int]] = {}  # topic -> offline replicas not yet told to delete
-        self.channel = ControllerChannel()
+        self.channel = ControllerChannel(clock)
         self._queue: asyncio.Queue[tuple[Callable[[], Awaitable[Any]], asyncio.Future[Any] | None]] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
         self._task: asyncio.Task[None] | None = None
@@ -433,14 +443,14 @@ class Controller:
 
     def _send_update_metadata(self, to: Iterable[int], deleting: Iterable[str] = ()) -> None:
         deleting = set(deleting)
-        by_topic: dict[str, list[Any]] = {}
+        by_topic: dict[str, list[um.UpdateMetadataRequestUpdateMetadataPartitionState]] = {}
         for (topic, p), s in sorted(self.states.items()):
             if topic not in self.topics:
                 continue
             leader = zd.LEADER_DURING_DELETE if topic in deleting or topic in self.deleting else s.leader
             replicas = self._replicas((topic, p))
             by_topic.setdefault(topic, []).append(
-                um.UpdateMetadataPartitionState(
+                um.UpdateMetadataRequestUpdateMetadataPartitionState(
                     topic_name=topic,
                     partition_index=p,
                     controller_epoch=s.controller_epoch,
@@ -481,7 +491,7 @@ class Controller:
         info = self.brokers.get(broker_id)
         if info is None:
             return
-        by_topic: dict[str, list[Any]] = {}
+        by_topic: dict[str, list[lai.LeaderAndIsrRequestLeaderAndIsrPartitionState]] = {}
         leaders: set[int] = set()
         for tp in sorted(partitions):
             s = self.states.get(tp)
@@ -489,7 +499,7 @@ class Controller:
             if s is None or topic is None or tp[0] in self.deleting:
                 continue
             by_topic.setdefault(tp[0], []).append(
-                lai.LeaderAndIsrPartitionState(
+                lai.LeaderAndIsrRequestLeaderAndIsrPartitionState(
                     topic_name=tp[0],
                     partition_index=tp[1],
                     controller_epoch=s.controller_epoch,
@@ -528,7 +538,7 @@ class Controller:
         info = self.brokers.get(broker_id)
         if info is None:
             return
-        by_topic: dict[str, list[Any]] = {}
+        by_topic: dict[str, list[sr.StopReplicaPartitionState]] = {}
         for topic, p in sorted(partitions):
             state = self.states.get((topic, p))
             by_topic.setdefault(topic, []).append(

@@ -15,7 +15,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from strom.protocol.compiler import Message
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.storage.clock import Clock, SystemClock
 from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("kafka.controller.ControllerChannelManager")
@@ -25,13 +27,14 @@ KAFKA_28_VERSIONS = {4: 5, 5: 3, 6: 7, 56: 0}
 RETRY_BACKOFF_S = 0.1
 
 ResponseCallback = Callable[[int, Any], None]
+"""Called with (broker id, response); the response's class is the one of the request's API key."""
 
 
 class _BrokerSender:
     def __init__(self, broker_id: int, host: str, port: int, epoch: int) -> None:
         self.broker_id = broker_id
         self.host, self.port, self.epoch = host, port, epoch
-        self.queue: asyncio.Queue[tuple[Any, ResponseCallback | None]] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[Message, ResponseCallback | None]] = asyncio.Queue()
         self.conn: BrokerConnection | None = None
         self.task = asyncio.ensure_future(self._run())
 
@@ -83,8 +86,9 @@ class _BrokerSender:
 
 
 class ControllerChannel:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         self._senders: dict[int, _BrokerSender] = {}
+        self._clock: Clock = clock or SystemClock()
 
     def add_broker(self, broker_id: int, host: str, port: int, epoch: int) -> None:
         old = self._senders.get(broker_id)
@@ -106,7 +110,7 @@ class ControllerChannel:
         if sender is not None:
             sender.close()
 
-    def send(self, broker_id: int, request: Any, callback: ResponseCallback | None = None) -> None:
+    def send(self, broker_id: int, request: Message, callback: ResponseCallback | None = None) -> None:
         sender = self._senders.get(broker_id)
         if sender is None:
             log.debug("Dropping %s to broker %d: not live", type(request).__name__, broker_id)
@@ -115,9 +119,9 @@ class ControllerChannel:
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until every queued request has been sent (used before resigning cleanly)."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = self._clock.monotonic_ms() + timeout * 1000
         while any(not s.queue.empty() for s in self._senders.values()):
-            if asyncio.get_running_loop().time() > deadline:
+            if self._clock.monotonic_ms() > deadline:
                 return
             await asyncio.sleep(0.02)
 
