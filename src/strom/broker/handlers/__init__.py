@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 
@@ -20,7 +20,7 @@ from strom.protocol.messages import REQUEST_TYPES
 RequestT = TypeVar("RequestT", bound=Message)
 ResponseT = TypeVar("ResponseT", bound=Message)
 
-Handler: TypeAlias = Callable[[RequestContext, RequestT], Awaitable[ResponseT | None]]
+Handler: TypeAlias = Callable[[RequestContext, RequestT], Coroutine[Any, Any, ResponseT | None]]
 """A request handler; None means no response is sent (acks=0 produce)."""
 
 
