@@ -23,7 +23,7 @@ from strom.client.cluster import Cluster
 from strom.client.config import resolve
 from strom.client.fetch_session import FetchPlan, FetchSessionHandler, fetch_request
 from strom.client.group import GroupMember
-from strom.client.producer import wait_event
+from strom.client.loop_thread import wait_event
 from strom.client.record_codec import batch_payload, decode_into
 from strom.client.types import (
     OFFSET_BEGINNING,

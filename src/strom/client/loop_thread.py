@@ -61,3 +61,16 @@ class LoopThread:
         self.thread.join(10)
         if not self.thread.is_alive():
             self.loop.close()
+
+
+async def wait_event(event: asyncio.Event, timeout: float | None) -> None:
+    """Waits for `event` at most `timeout` seconds. Unlike asyncio.wait_for on Python 3.11, it never
+    swallows a cancellation, and it needs no extra task per wait."""
+    if timeout is None:
+        await event.wait()
+        return
+    handle = asyncio.get_running_loop().call_later(timeout, event.set)
+    try:
+        await event.wait()
+    finally:
+        handle.cancel()

@@ -18,8 +18,8 @@ from typing import Any
 from strom.client.config import resolve
 from strom.client.loop_thread import LoopThread
 from strom.client.producer import AsyncProducer
-from strom.client.transactions import ConsumerGroupMetadata, TransactionError, TxnState
-from strom.client.types import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, Message, RecordMetadata
+from strom.client.transactions import TransactionError, TxnState
+from strom.client.types import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, ConsumerGroupMetadata, Message, RecordMetadata
 from strom.protocol.errors import ErrorCode, KafkaError
 
 DeliveryCallback = Callable[[KafkaError | None, Message], Any]
@@ -173,11 +173,11 @@ class Producer:
         return len(self)
 
     def _begin_flush(self) -> None:
-        self._aio._flushing += 1
+        self._aio.accumulator.flushing += 1
         self._aio._kick()
 
     def _end_flush(self) -> None:
-        self._aio._flushing -= 1
+        self._aio.accumulator.flushing -= 1
 
     # transactions: confluent-kafka's methods; timeout in seconds, -1 = max.block.ms ---------------
     def init_transactions(self, timeout: float = -1) -> None:

@@ -1,0 +1,263 @@
+"""RecordAccumulator: the producer's per-partition queues of record batches (Java's RecordAccumulator).
+
+append() adds a record to the open batch of its partition and closes the batch at batch.size. A head
+batch is ready to send when it is closed, has a batch behind it, is older than linger.ms, or a flush is
+on. Records without a key stick to one partition until its batch is closed or sent (KIP-480). The
+accumulator also keeps the buffer.memory accounting and says when the producer is idle (no record
+pending), which flush() waits for. It does no IO: the sender (sender.py) takes ready batches from here
+and hands each back with release() once its records are acknowledged or failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from strom.client.partitioner import partition_for_key
+from strom.client.record_codec import BatchWriter
+from strom.client.types import RecordMetadata
+from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.types import TP
+
+# A completion: an asyncio future, or a callable(err, metadata) run on the loop thread, or None.
+Completion = Any
+Headers = Sequence[tuple[str, bytes | None]]
+RECORD_OVERHEAD = 70  # batch header share + varints: a generous bound for the size checks
+
+
+class Timer(Protocol):
+    """The clock and timer of the producer's event loop (an asyncio loop is one)."""
+
+    def time(self) -> float: ...
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> object: ...
+
+
+def complete(entry: Completion, error: KafkaError | None, metadata: RecordMetadata | None) -> None:
+    """Reports one record's outcome to whoever waits for it (a future or a delivery callback)."""
+    if entry is None:
+        return
+    if isinstance(entry, asyncio.Future):
+        if entry.done():
+            return
+        if error is not None:
+            entry.set_exception(error)
+        else:
+            entry.set_result(metadata)
+    else:
+        entry(error, metadata)
+
+
+class ProducerBatch:
+    """The records of one partition that travel in one RecordBatch, with their completions.
+
+    `data` is the built batch once the sender has given it a sequence number; it is kept across
+    retries so the broker can recognise a resent batch as a duplicate."""
+
+    __slots__ = ("tp", "builder", "entries", "created", "closed", "data", "sequence", "attempts", "retry_at", "nbytes")
+
+    def __init__(self, tp: TP, codec: int, now: float) -> None:
+        self.tp = tp
+        self.builder = BatchWriter(codec)
+        self.entries: list[Completion] = []
+        self.created = now
+        self.closed = False
+        self.data: bytes | None = None
+        self.sequence = -1
+        self.attempts = 0
+        self.retry_at = 0.0
+        self.nbytes = 0
+
+    def complete(self, base_offset: int, append_time: int) -> None:
+        """Delivery reports for an acknowledged batch: record i got offset base_offset + i."""
+        topic, partition = self.tp
+        for i, entry in enumerate(self.entries):
+            if entry is None:
+                continue  # nobody waits for this record's report: no metadata object to build
+            offset = base_offset + i if base_offset >= 0 else -1
+            complete(entry, None, RecordMetadata(topic, partition, offset, append_time))
+
+    def fail(self, error: KafkaError) -> None:
+        for entry in self.entries:
+            complete(entry, error, None)
+
+
+class RecordAccumulator:
+    def __init__(
+        self,
+        *,
+        batch_size: int,
+        linger: float,
+        codec: int,
+        buffer_memory: int,
+        delivery_timeout: float,
+        ignore_keys: bool,
+        wake: Callable[[], None],
+        on_new_batch: Callable[[TP], None] | None = None,
+    ) -> None:
+        self.batch_size = max(batch_size, 1)
+        self.linger = linger
+        self.codec = codec
+        self.buffer_memory = buffer_memory
+        self.delivery_timeout = delivery_timeout
+        self.ignore_keys = ignore_keys
+        self.wake = wake  # the sender has something to look at
+        self.on_new_batch = on_new_batch  # the transactional producer adds the partition (AddPartitionsToTxn)
+        self.timer: Timer | None = None  # the producer's loop, known once it starts
+        self.batches: dict[TP, deque[ProducerBatch]] = {}
+        self.sticky: dict[str, int] = {}  # topic -> partition records without a key go to now
+        self.flushing = 0
+        self.buffered_bytes = 0
+        self.pending = 0  # records appended and not yet completed
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.space = asyncio.Event()  # buffered_bytes is below buffer.memory
+        self.space.set()
+        self.idle_hook: Callable[[], None] | None = None  # the sync facade's flush() waits on it
+
+    def append(
+        self,
+        topic: str,
+        partition: int | None,
+        partition_count: int,
+        value: bytes | None,
+        key: bytes | None,
+        timestamp: int | None,
+        headers: Headers | None,
+        size: int,
+        completion: Completion,
+    ) -> None:
+        """Adds a record; `partition` None picks one (murmur2 of the key, or the sticky partition)."""
+        if partition is None:
+            if key is not None and not self.ignore_keys:
+                partition = partition_for_key(key, partition_count)
+            else:
+                partition = self.sticky.get(topic)
+                if partition is None or partition >= partition_count:
+                    partition = self.sticky[topic] = random.randrange(partition_count)
+        tp = (topic, partition)
+        queue = self.batches.get(tp)
+        if queue is None:
+            queue = self.batches[tp] = deque()
+        batch = queue[-1] if queue and not queue[-1].closed else None
+        if batch is not None and batch.builder.estimated_size + size > self.batch_size:
+            batch.closed = True
+            batch = None
+        if batch is None:
+            batch = self._new_batch(tp, queue)
+        batch.builder.append(value, key, timestamp, headers)
+        batch.entries.append(completion)
+        batch.nbytes += size
+        self.buffered_bytes += size
+        self.pending += 1
+        if self.pending == 1:
+            self.idle.clear()
+        if batch.builder.estimated_size >= self.batch_size:
+            batch.closed = True
+            if key is None:
+                self.sticky.pop(topic, None)
+            self.wake()
+
+    def _new_batch(self, tp: TP, queue: deque[ProducerBatch]) -> ProducerBatch:
+        timer = self.timer
+        assert timer is not None, "the producer has not started"
+        now = timer.time()
+        batch = ProducerBatch(tp, self.codec, now)
+        queue.append(batch)
+        if self.on_new_batch is not None:
+            self.on_new_batch(tp)
+        if self.linger == 0 or len(queue) > 1:
+            self.wake()
+        else:
+            timer.call_at(now + self.linger, self.wake)
+        return batch
+
+    # -- the sender's side -------------------------------------------------------------------------
+
+    def ready(self, now: float, muted: Callable[[TP], bool]) -> tuple[list[ProducerBatch], float]:
+        """The head batches that may be sent now, and when the next one will be (linger or backoff).
+        `muted(tp)` is the sender's say: a partition with too much in flight sends nothing."""
+        ready: list[ProducerBatch] = []
+        next_at = float("inf")
+        for tp, queue in self.batches.items():
+            if not queue or muted(tp):
+                continue
+            batch = queue[0]
+            if batch.retry_at > now:
+                next_at = min(next_at, batch.retry_at)
+                continue
+            if not (batch.closed or len(queue) > 1 or self.flushing or now >= batch.created + self.linger):
+                next_at = min(next_at, batch.created + self.linger)
+                continue
+            ready.append(batch)
+        return ready, next_at
+
+    def drained(self, batch: ProducerBatch) -> None:
+        """The sender took the head batch of its partition: it is closed, and null-key records move on."""
+        self.batches[batch.tp].popleft()
+        batch.closed = True
+        topic, partition = batch.tp
+        if self.sticky.get(topic) == partition:
+            del self.sticky[topic]
+
+    def expire(self, now: float, in_flight: Mapping[TP, int]) -> float:
+        """Fails batches older than delivery.timeout.ms whose partition has nothing in flight; returns
+        when the next one expires."""
+        next_at = float("inf")
+        for tp, queue in self.batches.items():
+            while queue and not in_flight.get(tp) and queue[0].created + self.delivery_timeout <= now:
+                batch = queue.popleft()
+                self.fail(batch, KafkaError(ErrorCode.REQUEST_TIMED_OUT, f"{len(batch.entries)} record(s) for {tp[0]}-{tp[1]} expired"))
+            if queue:
+                next_at = min(next_at, queue[0].created + self.delivery_timeout)
+        return next_at
+
+    def reenqueue(self, batch: ProducerBatch) -> None:
+        """Puts a failed batch back before the unsent ones, sent batches in sequence order (as Java does)."""
+        queue = self.batches[batch.tp]
+        resent = sorted([b for b in queue if b.data is not None] + [batch], key=lambda b: b.sequence)
+        fresh = [b for b in queue if b.data is None]
+        queue.clear()
+        queue.extend(resent)
+        queue.extend(fresh)
+
+    def discard_built(self) -> None:
+        """Every queued batch gets a new sequence (and is built again) under the next producer id."""
+        for queue in self.batches.values():
+            for batch in queue:
+                batch.data = None
+
+    def purge_unsent(self, error: KafkaError) -> None:
+        """Fails batches that never left (no sequence number spent); batches awaiting a retry stay."""
+        for queue in self.batches.values():
+            keep = [b for b in queue if b.data is not None]
+            for batch in queue:
+                if batch.data is None:
+                    self.fail(batch, error)
+            queue.clear()
+            queue.extend(keep)
+
+    def fail_all(self, error: KafkaError) -> None:
+        """Nothing queued may be sent any more (fenced, or the producer closes)."""
+        for queue in self.batches.values():
+            for batch in queue:
+                self.fail(batch, error)
+            queue.clear()
+
+    def fail(self, batch: ProducerBatch, error: KafkaError) -> None:
+        batch.fail(error)
+        self.release(batch)
+
+    def release(self, batch: ProducerBatch) -> None:
+        """A batch is done (delivered or failed): its records and bytes leave the accounting."""
+        self.pending -= len(batch.entries)
+        self.buffered_bytes -= batch.nbytes
+        if self.buffered_bytes < self.buffer_memory:
+            self.space.set()
+        if self.pending == 0:
+            self.idle.set()
+            if self.idle_hook is not None:
+                self.idle_hook()
