@@ -1,10 +1,9 @@
 """Async consumer: manual assignment or consumer groups, background prefetch, positions and commits.
 
-A fetch task keeps one Fetch in flight per leader for the assigned, unpaused partitions that have no
-data buffered (prefetch), and parks the decoded records in a buffer; getmany() hands them out and
-advances positions. Group membership (group.py) runs from getmany(), as Java's poll() does, with
-heartbeats in the background. read_committed consumers drop aborted transactional batches using the
-aborted-transaction list the broker returns with each partition.
+The fetcher (fetcher.py) keeps one Fetch in flight per leader for the assigned partitions (prefetch),
+decodes the records -- without aborted transactions' data for read_committed -- and getmany() collects
+them, advancing positions. Group membership (group.py) runs from getmany(), as Java's poll() does, with
+heartbeats in the background; commits and offset lookups are here.
 """
 
 from __future__ import annotations
@@ -12,19 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import struct
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from strom.client.cluster import Cluster
 from strom.client.config import resolve
-from strom.client.fetch_session import FetchPlan, FetchSessionHandler, fetch_request
+from strom.client.fetcher import EARLIEST, LATEST, READ_COMMITTED, FetchConfig, Fetcher, PartitionState
 from strom.client.group import GroupMember
 from strom.client.loop_thread import wait_event
-from strom.client.record_codec import batch_payload, decode_into
 from strom.client.types import (
     OFFSET_BEGINNING,
     OFFSET_END,
@@ -36,16 +32,12 @@ from strom.client.types import (
     TopicPartition,
 )
 from strom.protocol.errors import ErrorCode, KafkaError
-from strom.protocol.records import iter_batch_headers, iter_records
-from strom.protocol.schema.fetch import FetchRequest
 from strom.protocol.schema.list_offsets import ListOffsetsPartition, ListOffsetsRequest, ListOffsetsTopic
+from strom.protocol.types import TP
 
 log = logging.getLogger("strom.client.consumer")
 
-EARLIEST, LATEST = -2, -1
-TP = tuple[str, int]
 RebalanceCallback = Callable[[Any, list[TopicPartition]], Any]
-_CONTROL_KEY = struct.Struct(">hh")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,28 +52,6 @@ class ConsumerRecord:
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, bytes | None]]
-
-
-class _PartitionState:
-    __slots__ = ("position", "paused", "revoking", "high_watermark", "leader_epoch")
-
-    def __init__(self) -> None:
-        self.position: int | None = None
-        self.paused = False
-        self.revoking = False  # on_revoke is running: nothing more of it is handed out, its position stays
-        self.high_watermark = -1
-        self.leader_epoch = -1
-
-
-class _Fetched:
-    __slots__ = ("tp", "messages", "index", "position", "next_offset")
-
-    def __init__(self, tp: TP, messages: list[Message], position: int, next_offset: int) -> None:
-        self.tp = tp
-        self.messages = messages
-        self.index = 0
-        self.position = position
-        self.next_offset = next_offset
 
 
 def _legacy_config(bootstrap: str, kw: dict[str, Any]) -> dict[str, Any]:
@@ -102,21 +72,13 @@ class AsyncConsumer:
         self.config = c = resolve("consumer", conf)
         self.cluster = Cluster(c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"])
         self.cluster.on_error = c["error_cb"]
-        self.isolation_level = 1 if c["isolation.level"] == "read_committed" else 0
-        self.max_wait = c["fetch.max.wait.ms"]
-        self.partition_max = c["max.partition.fetch.bytes"]
-        self.backoff = c["retry.backoff.ms"] / 1000
-        self.key_deserializer: Callable[[Any], Any] | None = c["key.deserializer"]
-        self.value_deserializer: Callable[[Any], Any] | None = c["value.deserializer"]
+        self.isolation_level = READ_COMMITTED if c["isolation.level"] == "read_committed" else 0
         self.on_commit: Callable[..., Any] | None = c["on_commit"]
-        self._assigned: dict[TP, _PartitionState] = {}
-        self._buffer: deque[_Fetched] = deque()
-        self._busy_leaders: set[int] = set()
-        self._sessions: dict[int, FetchSessionHandler] = {}  # leader id -> its fetch session (KIP-227)
-        self._fetch_task: asyncio.Task[None] | None = None
-        self._fetch_wake: asyncio.Event | None = None
+        self._fetcher = Fetcher(
+            self.cluster, fetch_config(c), self.list_offsets, self._attention, c["key.deserializer"], c["value.deserializer"]
+        )
+        self._assigned = self._fetcher.assignment  # the positions, shared with the fetcher
         self._data_ready: asyncio.Event | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._subscription: list[str] | None = None
         self._pattern: re.Pattern[str] | None = None
         self._listener: dict[str, RebalanceCallback | None] = {}
@@ -133,10 +95,9 @@ class AsyncConsumer:
 
     # -- assignment ----------------------------------------------------------------------------------
     def _ensure_tasks(self) -> None:
-        if self._fetch_task is None:
-            self._fetch_wake = asyncio.Event()
+        if self._data_ready is None:
             self._data_ready = asyncio.Event()
-            self._fetch_task = asyncio.ensure_future(self._fetch_loop())
+            self._fetcher.start()
 
     def _attention(self) -> None:
         if self._data_ready is not None:
@@ -182,7 +143,7 @@ class AsyncConsumer:
     ) -> None:
         """Manual assignment; TopicPartition offsets (or `offsets`, or `start`) set the start positions."""
         self._ensure_tasks()
-        self._assigned = {}
+        self._assigned.clear()
         explicit = dict(offsets or {})
         for item in partitions:
             if isinstance(item, TopicPartition):
@@ -193,7 +154,7 @@ class AsyncConsumer:
                 tp = (item[0], item[1])
                 if tp not in explicit and start in (EARLIEST, LATEST):
                     explicit[tp] = start
-            self._assigned[tp] = _PartitionState()
+            self._assigned[tp] = PartitionState()
         await self._set_positions(explicit)
         self._kick()
 
@@ -202,7 +163,7 @@ class AsyncConsumer:
         explicit: dict[TP, int] = {}
         for item in partitions:
             tp = (item.topic, item.partition)
-            self._assigned.setdefault(tp, _PartitionState())
+            self._assigned.setdefault(tp, PartitionState())
             if item.offset >= 0 or item.offset in (OFFSET_BEGINNING, OFFSET_END):
                 explicit[tp] = item.offset
         await self._set_positions(explicit)
@@ -267,7 +228,7 @@ class AsyncConsumer:
                 self._assigned.pop(tp, None)
         if added or (not revoked and not lost):
             for tp in added:
-                self._assigned.setdefault(tp, _PartitionState())
+                self._assigned.setdefault(tp, PartitionState())
             await self._callback("assign", [TopicPartition(t, p) for t, p in added])
             await self._set_positions({})
             self._kick()
@@ -333,182 +294,8 @@ class AsyncConsumer:
         await group.ensure_active(self._topics_to_join())
         self._attention()
 
-    # -- fetching ------------------------------------------------------------------------------------
     def _kick(self) -> None:
-        if self._fetch_wake is not None:
-            self._fetch_wake.set()
-
-    async def _fetch_loop(self) -> None:
-        assert self._fetch_wake is not None
-        while True:
-            self._fetch_wake.clear()
-            buffered = {f.tp for f in self._buffer}
-            by_leader: dict[int, list[TP]] = {}
-            stale: set[str] = set()
-            for tp, st in self._assigned.items():
-                if st.paused or st.position is None or tp in buffered:
-                    continue
-                leader = self.cluster.leader_of(*tp)
-                if leader is None:
-                    stale.add(tp[0])
-                    continue
-                if leader not in self._busy_leaders:
-                    by_leader.setdefault(leader, []).append(tp)
-            for leader, tps in by_leader.items():
-                self._busy_leaders.add(leader)
-                task = asyncio.ensure_future(self._fetch(leader, tps))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-            if stale:
-                try:
-                    await self.cluster.refresh(sorted(stale))
-                except KafkaError as exc:
-                    log.debug("metadata refresh failed: %s", exc)
-                await asyncio.sleep(self.backoff)
-                continue
-            await self._fetch_wake.wait()
-
-    async def _fetch(self, leader: int, tps: list[TP]) -> None:
-        try:
-            await self._fetch_from(leader, tps)
-        except KafkaError as exc:
-            log.debug("fetch from broker %s failed: %s", leader, exc)
-            self._session(leader).handle_failure()
-            for tp in tps:
-                self.cluster.invalidate(tp[0])
-            await asyncio.sleep(self.backoff)
-        except Exception:
-            log.exception("fetch from broker %s failed", leader)
-            self._session(leader).handle_failure()
-            await asyncio.sleep(self.backoff)
-        finally:
-            self._busy_leaders.discard(leader)
-            self._kick()
-
-    def _session(self, leader: int) -> FetchSessionHandler:
-        handler = self._sessions.get(leader)
-        if handler is None:
-            handler = self._sessions[leader] = FetchSessionHandler()
-        return handler
-
-    def _fetch_request(self, plan: FetchPlan, max_wait_ms: int) -> FetchRequest:
-        c = self.config
-        return fetch_request(plan, max_wait_ms, c["fetch.min.bytes"], c["fetch.max.bytes"], self.isolation_level)
-
-    async def _fetch_from(self, leader: int, tps: list[TP]) -> None:
-        conn = await self.cluster.connection(leader)
-        sent: dict[TP, int] = {}
-        for tp in tps:
-            st = self._assigned.get(tp)
-            if st is not None and st.position is not None:
-                sent[tp] = st.position
-        if not sent:
-            return
-        version = min(conn.version_for(1), 12)  # v13+ needs topic ids; names are enough
-        session = self._session(leader)
-        session.enabled = version >= 7
-        plan = session.plan({tp: (offset, self.partition_max) for tp, offset in sent.items()})
-        resp = await conn.send(
-            self._fetch_request(plan, self.max_wait), version, timeout=self.max_wait / 1000 + self.config["request.timeout.ms"] / 1000
-        )
-        returned = [(t.topic, p.partition_index) for t in resp.responses for p in t.partitions]
-        if not session.handle_response(plan, resp.error_code, resp.session_id, returned):
-            log.info(
-                "fetch session with broker %s: %s; the next fetch is full",
-                leader,
-                KafkaError(resp.error_code or ErrorCode.UNKNOWN_SERVER_ERROR),
-            )
-            return
-        got_data = False
-        for t in resp.responses:
-            for p in t.partitions:
-                tp = (t.topic, p.partition_index)
-                st = self._assigned.get(tp)
-                if st is None or tp not in sent or st.position != sent[tp]:
-                    continue  # unassigned or seeked meanwhile
-                if p.error_code:
-                    await self._fetch_error(tp, p.error_code)
-                    continue
-                st.high_watermark = p.high_watermark
-                if not p.records:
-                    continue
-                messages, next_offset = self._decode(tp, p.records, sent[tp], p.aborted_transactions)
-                if messages or next_offset > sent[tp]:
-                    self._buffer.append(_Fetched(tp, messages, sent[tp], next_offset))
-                    got_data = True
-        if got_data and self._data_ready is not None:
-            self._data_ready.set()
-
-    async def _fetch_error(self, tp: TP, code: int) -> None:
-        if code == ErrorCode.OFFSET_OUT_OF_RANGE:
-            policy = self.config["auto.offset.reset"]
-            if policy == "none":
-                log.error("offset out of range for %s-%s and auto.offset.reset is none", *tp)
-                return
-            target = EARLIEST if policy == "earliest" else LATEST
-            offsets = await self.list_offsets([tp], target)
-            if tp in self._assigned:
-                self._assigned[tp].position = offsets[tp]
-            return
-        if code in (
-            ErrorCode.NOT_LEADER_OR_FOLLOWER,
-            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-            ErrorCode.LEADER_NOT_AVAILABLE,
-            ErrorCode.FENCED_LEADER_EPOCH,
-        ):
-            self.cluster.invalidate(tp[0])
-            return
-        log.warning("fetch of %s-%s failed: %s", tp[0], tp[1], KafkaError(code))
-
-    def _decode(self, tp: TP, records: bytes, position: int, aborted_list: Any) -> tuple[list[Message], int]:
-        """Messages at or after `position`, without control batches and (read_committed) aborted data."""
-        topic, partition = tp
-        kd, vd = self.key_deserializer, self.value_deserializer
-        out: list[Message] = []
-        next_offset = position
-        aborted: dict[int, int] = {}
-        pending = sorted((a.first_offset, a.producer_id) for a in aborted_list or []) if self.isolation_level else []
-        ai = 0
-        for bpos, header in iter_batch_headers(records):
-            last = header.last_offset
-            if last < position:
-                continue
-            while ai < len(pending) and pending[ai][0] <= last:
-                aborted[pending[ai][1]] = pending[ai][0]
-                ai += 1
-            if header.is_control:
-                if header.producer_id in aborted and self._is_abort_marker(records, bpos):
-                    aborted.pop(header.producer_id, None)
-                next_offset = max(next_offset, last + 1)
-                continue
-            if header.is_transactional and header.producer_id in aborted:
-                next_offset = max(next_offset, last + 1)
-                continue
-            data = batch_payload(records, bpos, header.size, header.compression)
-            log_append = header.max_timestamp if header.timestamp_type else None
-            decode_into(
-                out,
-                data,
-                header.records_count,
-                header.base_offset,
-                header.base_timestamp,
-                log_append,
-                position,
-                topic,
-                partition,
-                header.partition_leader_epoch,
-                kd,
-                vd,
-            )
-            next_offset = max(next_offset, last + 1)
-        return out, next_offset
-
-    @staticmethod
-    def _is_abort_marker(records: bytes, pos: int) -> bool:
-        for r in iter_records(records, pos):
-            if r.key is not None and len(r.key) >= 4:
-                return bool(_CONTROL_KEY.unpack_from(r.key)[1] == 0)
-        return False
+        self._fetcher.wakeup()
 
     # -- polling -------------------------------------------------------------------------------------
     async def getmany(self, timeout: float = 0.0, max_records: int | None = None) -> list[Message]:
@@ -520,7 +307,7 @@ class AsyncConsumer:
         await self._maybe_auto_commit()
         while True:
             self._maintain_group()
-            out = self._drain(limit)
+            out = self._fetcher.collect(limit)
             if out:
                 return out
             left = deadline - time.monotonic()
@@ -541,33 +328,9 @@ class AsyncConsumer:
             for msg in await self.getmany(1.0):
                 yield msg
 
-    def _drain(self, limit: int) -> list[Message]:
-        out: list[Message] = []
-        kept: deque[_Fetched] = deque()
-        while self._buffer and len(out) < limit:
-            fetched = self._buffer.popleft()
-            st = self._assigned.get(fetched.tp)
-            if st is None or st.revoking or st.position != fetched.position:
-                continue  # unassigned, being revoked, or seeked since the fetch
-            if st.paused:
-                kept.append(fetched)
-                continue
-            take = fetched.messages[fetched.index : fetched.index + limit - len(out)]
-            out.extend(take)
-            fetched.index += len(take)
-            if fetched.index >= len(fetched.messages):
-                st.position = fetched.next_offset
-                self._kick()
-            else:
-                st.position = fetched.position = take[-1].offset() + 1  # type: ignore[operator]
-                kept.appendleft(fetched)
-        kept.extend(self._buffer)
-        self._buffer = kept
-        return out
-
     async def poll(self, timeout: float | None = None) -> list[ConsumerRecord]:
         """The first console consumer's poll: a list of ConsumerRecords (waits up to fetch.max.wait.ms)."""
-        msgs = await self.getmany(self.max_wait / 1000 if timeout is None else timeout)
+        msgs = await self.getmany(self.config["fetch.max.wait.ms"] / 1000 if timeout is None else timeout)
         return [
             ConsumerRecord(
                 m.topic() or "",
@@ -583,7 +346,7 @@ class AsyncConsumer:
         ]
 
     # -- positions and offsets -----------------------------------------------------------------------
-    def _state(self, topic: str, partition: int) -> _PartitionState:
+    def _state(self, topic: str, partition: int) -> PartitionState:
         st = self._assigned.get((topic, partition))
         if st is None:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic}-{partition} is not assigned to this consumer")
@@ -756,25 +519,22 @@ class AsyncConsumer:
             except KafkaError as exc:
                 log.info("final auto commit failed: %s", exc)
             await self._group.leave()
-        for task in [self._fetch_task, *self._tasks]:
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(*(t for t in [self._fetch_task, *self._tasks] if t is not None), return_exceptions=True)
-        await self._close_fetch_sessions()
+        await self._fetcher.close()
         self.cluster.close()
 
-    async def _close_fetch_sessions(self) -> None:
-        """Tells each broker to drop our fetch session (epoch -1), so its cache slot is free at once."""
-        closing = []
-        for leader, handler in self._sessions.items():
-            plan = handler.close_plan()
-            conn = self.cluster.open_connection(leader)
-            if plan is not None and conn is not None:
-                version = min(conn.version_for(1), 12)
-                closing.append(conn.send(self._fetch_request(plan, 0), version, timeout=self.max_wait / 1000 + 5))
-        for outcome in await asyncio.gather(*closing, return_exceptions=True):
-            if isinstance(outcome, BaseException):
-                log.debug("closing a fetch session failed: %s", outcome)
+
+def fetch_config(c: Mapping[str, Any]) -> FetchConfig:
+    """The fetcher's settings from a resolved consumer configuration."""
+    return FetchConfig(
+        max_wait_ms=c["fetch.max.wait.ms"],
+        min_bytes=c["fetch.min.bytes"],
+        max_bytes=c["fetch.max.bytes"],
+        partition_max_bytes=c["max.partition.fetch.bytes"],
+        isolation_level=READ_COMMITTED if c["isolation.level"] == "read_committed" else 0,
+        request_timeout_ms=c["request.timeout.ms"],
+        retry_backoff=c["retry.backoff.ms"] / 1000,
+        auto_offset_reset=c["auto.offset.reset"],
+    )
 
 
 __all__ = ["AsyncConsumer", "ConsumerRecord", "EARLIEST", "LATEST", "OFFSET_STORED"]

@@ -5,7 +5,7 @@ batch, max.in.flight, AddPartitionsToTxn before a partition's first batch, InitP
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from strom.client.accumulator import RecordAccumulator
@@ -88,7 +88,7 @@ def values_of(batch: bytes) -> list[bytes | None]:
     return [r.value for r in iter_records(batch, 0)]
 
 
-def run(scenario: Callable[[], Awaitable[None]]) -> None:
+def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(scenario())
 
 
