@@ -57,6 +57,7 @@ from strom.protocol.schema import (
     offset_delete,
     offset_fetch,
 )
+from strom.protocol.types import TP
 from strom.transport.connection import BrokerConnection
 
 T = TypeVar("T")
@@ -362,9 +363,9 @@ class AsyncAdmin:
     # -- records and cluster -------------------------------------------------------------------------
     async def delete_records_before(
         self, partitions: list[TopicPartition], timeout_ms: int = 30000
-    ) -> dict[tuple[str, int], DeletedRecords | KafkaError]:
+    ) -> dict[TP, DeletedRecords | KafkaError]:
         """Moves log start offsets forward (offset -1 means the high watermark), on each partition's leader."""
-        out: dict[tuple[str, int], DeletedRecords | KafkaError] = {}
+        out: dict[TP, DeletedRecords | KafkaError] = {}
         by_leader: dict[int, list[TopicPartition]] = {}
         for tp in partitions:
             try:
@@ -443,7 +444,7 @@ class AsyncAdmin:
             raise KafkaError(group.error_code)
         return group
 
-    async def fetch_committed(self, group_id: str, topics: dict[str, list[int]] | None = None) -> dict[tuple[str, int], int]:
+    async def fetch_committed(self, group_id: str, topics: dict[str, list[int]] | None = None) -> dict[TP, int]:
         """Committed offsets of a group (all of its partitions when topics is None); -1 entries are dropped."""
         conn = await self.group_coordinator(group_id)
         version = _capped(conn, offset_fetch.API_KEY, 7)
@@ -462,7 +463,7 @@ class AsyncAdmin:
                     out[(t.name, p.partition_index)] = p.committed_offset
         return out
 
-    async def commit_offsets(self, group_id: str, offsets: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+    async def commit_offsets(self, group_id: str, offsets: dict[TP, int]) -> dict[TP, int]:
         """Commits as an admin (generation -1, no member), which the coordinator allows only for inactive groups."""
         conn = await self.group_coordinator(group_id)
         version = _capped(conn, offset_commit.API_KEY, 8)
@@ -496,11 +497,9 @@ class AsyncAdmin:
             out[t.name] = sorted(p.partition_index for p in t.partitions)
         return out
 
-    async def list_offsets(
-        self, tps: list[tuple[str, int]], timestamp: int, isolation_level: int = 0
-    ) -> dict[tuple[str, int], tuple[int, int, int]]:
+    async def list_offsets(self, tps: list[TP], timestamp: int, isolation_level: int = 0) -> dict[TP, tuple[int, int, int]]:
         """(error code, offset, timestamp) per partition for a timestamp or EARLIEST (-2) / LATEST (-1) / MAX_TIMESTAMP (-3)."""
-        by_leader: dict[int, list[tuple[str, int]]] = {}
+        by_leader: dict[int, list[TP]] = {}
         for tp in tps:
             by_leader.setdefault(await self.cluster.leader_for(*tp), []).append(tp)
         out = {}
@@ -523,9 +522,9 @@ class AsyncAdmin:
                     out[(t.name, p.partition_index)] = (p.error_code, p.offset, p.timestamp)
         return out
 
-    async def delete_records(self, offsets: dict[tuple[str, int], int], timeout_ms: int = 30000) -> dict[tuple[str, int], tuple[int, int]]:
+    async def delete_records(self, offsets: dict[TP, int], timeout_ms: int = 30000) -> dict[TP, tuple[int, int]]:
         """Moves log start offsets forward; returns (error code, low watermark) per partition."""
-        by_leader: dict[int, dict[tuple[str, int], int]] = {}
+        by_leader: dict[int, dict[TP, int]] = {}
         for tp, off in offsets.items():
             by_leader.setdefault(await self.cluster.leader_for(*tp), {})[tp] = off
         out = {}
@@ -735,7 +734,7 @@ async def _wrap_group(group_id: str, coro: Coroutine[Any, Any, list[TopicPartiti
 _ = asyncio
 
 
-async def delete_committed_offsets(admin: AsyncAdmin, group_id: str, tps: list[tuple[str, int]]) -> tuple[int, dict[tuple[str, int], int]]:
+async def delete_committed_offsets(admin: AsyncAdmin, group_id: str, tps: list[TP]) -> tuple[int, dict[TP, int]]:
     """OffsetDelete (KIP-496): drops a group's committed offsets for partitions it no longer consumes.
     Returns the group-level error code and one per partition."""
     conn = await admin.group_coordinator(group_id)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from strom.client.consumer_protocol import Subscription
+from strom.protocol.types import TP
 
-TP = tuple[str, int]
 Members = Mapping[str, Subscription]
 Assignments = dict[str, list[TP]]
 

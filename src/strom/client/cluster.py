@@ -15,6 +15,9 @@ from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("strom.client")
 
+# a connection is kept by broker id; a bootstrap server's by address, a coordinator's apart from its broker's
+ConnectionKey = int | tuple[str, int] | tuple[str, str, int]
+
 
 def parse_bootstrap(servers: str) -> list[tuple[str, int]]:
     out = []
@@ -51,10 +54,10 @@ class Cluster:
         self.topics: dict[str, TopicInfo] = {}
         self.cluster_id: str | None = None
         self.controller_id = -1
-        self._conns: dict[Any, BrokerConnection] = {}
-        self._connecting: dict[Any, asyncio.Future[BrokerConnection]] = {}
+        self._conns: dict[ConnectionKey, BrokerConnection] = {}
+        self._connecting: dict[ConnectionKey, asyncio.Future[BrokerConnection]] = {}
 
-    async def _connect(self, key: Any, host: str, port: int) -> BrokerConnection:
+    async def _connect(self, key: ConnectionKey, host: str, port: int) -> BrokerConnection:
         """The open connection for `key`, connecting once even when many callers ask at the same time."""
         conn = self._conns.get(key)
         if conn is not None and not conn.closed:
@@ -83,7 +86,9 @@ class Cluster:
             if not conn.closed:
                 return conn
         errors = []
-        candidates = list(self.brokers.items()) or [(("bootstrap", h, p), (h, p)) for h, p in self.bootstrap]
+        candidates: list[tuple[ConnectionKey, tuple[str, int]]] = [*self.brokers.items()] or [
+            (("bootstrap", h, p), (h, p)) for h, p in self.bootstrap
+        ]
         random.shuffle(candidates)
         for key, (host, port) in candidates:
             try:
@@ -108,6 +113,10 @@ class Cluster:
             raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, f"unknown broker {node_id}")
         host, port = self.brokers[node_id]
         return await self._connect(node_id, host, port)
+
+    async def coordinator_connection(self, node_id: int, host: str, port: int) -> BrokerConnection:
+        """A coordinator's own connection: its long-held requests (JoinGroup) do not queue behind fetches."""
+        return await self._connect(("coordinator", node_id), host, port)
 
     def open_connection(self, node_id: int) -> BrokerConnection | None:
         """The connection to a broker if one is open now (for last words on close, which must not reconnect)."""

@@ -11,11 +11,10 @@ import struct
 from dataclasses import dataclass, field
 
 from strom.protocol.errors import CorruptMessage
+from strom.protocol.types import TP
 
 _I16 = struct.Struct(">h")
 _I32 = struct.Struct(">i")
-
-TP = tuple[str, int]
 
 
 @dataclass(frozen=True, slots=True)

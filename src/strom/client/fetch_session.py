@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema.fetch import FetchPartition, FetchRequest, FetchTopic, ForgottenTopic
+from strom.protocol.types import TP
 
 INVALID_SESSION_ID = 0
 INITIAL_EPOCH = 0
 FINAL_EPOCH = -1
 
-TP = tuple[str, int]
 PartitionFetch = tuple[int, int]  # (fetch offset, partition max bytes): what the broker must know
 
 

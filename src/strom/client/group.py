@@ -27,11 +27,11 @@ from strom.client.consumer_protocol import (
 )
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import find_coordinator, heartbeat, join_group, leave_group, offset_commit, offset_fetch, sync_group
+from strom.protocol.types import TP
 from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("strom.client.group")
 
-TP = tuple[str, int]
 ChangeHook = Callable[[list[TP], list[TP], bool], Awaitable[None]]
 
 _REDISCOVER = {ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS}
@@ -298,7 +298,7 @@ async def coordinator_for(cluster: Cluster, key: str, backoff: float = 0.1, key_
             code, node, host, port = resp.error_code, resp.node_id, resp.host, resp.port
         if code == 0:
             cluster.brokers.setdefault(node, (host, port))
-            return await cluster._connect(("coordinator", node), host, port)
+            return await cluster.coordinator_connection(node, host, port)
         if code not in _REDISCOVER:
             raise KafkaError(code, f"cannot find the coordinator of {key}")
         await asyncio.sleep(backoff)

@@ -19,6 +19,7 @@ from strom.client.consumer import AsyncConsumer
 from strom.client.loop_thread import LoopThread
 from strom.client.types import ConsumerGroupMetadata, Message, TopicPartition
 from strom.protocol.errors import KafkaError
+from strom.protocol.types import TP
 
 _SLICE = 0.2  # longest single wait on the client thread, so rebalance callbacks are served promptly
 
@@ -41,16 +42,16 @@ class Consumer:
         self._next_poke = 0.0
 
     # -- rebalance callbacks: posted by the loop, run here ------------------------------------------
-    async def _rebalance_from_loop(self, kind: str, tps: list[TopicPartition]) -> dict[tuple[str, int], int]:
-        fut: asyncio.Future[dict[tuple[str, int], int]] = asyncio.get_running_loop().create_future()
+    async def _rebalance_from_loop(self, kind: str, tps: list[TopicPartition]) -> dict[TP, int]:
+        fut: asyncio.Future[dict[TP, int]] = asyncio.get_running_loop().create_future()
         with self._callbacks_lock:
             self._callbacks.append((kind, tps, fut))
         return await fut
 
-    def _take_back(self, tps: list[TopicPartition]) -> dict[tuple[str, int], int]:
+    def _take_back(self, tps: list[TopicPartition]) -> dict[TP, int]:
         """Drops the local messages of `tps`; returns the offsets of the first ones (their true positions)."""
         keys = {(tp.topic, tp.partition) for tp in tps}
-        first: dict[tuple[str, int], int] = {}
+        first: dict[TP, int] = {}
         kept: list[Message] = []
         with self._local_lock:
             for m in self._local:
@@ -75,15 +76,15 @@ class Consumer:
                 kind, tps, fut = self._callbacks.popleft()
             rewinds = self._take_back(tps) if kind in ("revoke", "lost") else {}
             cb = self._aio._listener.get(kind)
-            error: BaseException | None = None
+            raised: BaseException | None = None
             try:
                 if cb is not None:
                     cb(self, tps)
             except BaseException as exc:  # the application's exception surfaces from poll()
-                error = exc
+                raised = exc
             self._runner.call_soon(_resolve, fut, rewinds)
-            if error is not None:
-                raise error
+            if raised is not None:
+                raise raised
 
     def _call(self, coro: Any, timeout: float | None = None) -> Any:
         """Runs a coroutine on the client thread while serving rebalance callbacks it may wait for."""
@@ -202,7 +203,7 @@ class Consumer:
     def position(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
         positions: list[TopicPartition] = self._call(_value(self._aio.position, partitions))
         # messages in the local batch were not handed out yet: the position is the first of them
-        first: dict[tuple[str, int], int] = {}
+        first: dict[TP, int] = {}
         for m in self._local:
             first.setdefault((m.topic() or "", m.partition() or 0), m.offset() or 0)
         for tp in positions:
@@ -278,7 +279,7 @@ async def _make(conf: dict[str, Any]) -> AsyncConsumer:
     return AsyncConsumer(conf)
 
 
-async def _rewind(consumer: AsyncConsumer, positions: dict[tuple[str, int], int]) -> None:
+async def _rewind(consumer: AsyncConsumer, positions: dict[TP, int]) -> None:
     for tp, offset in positions.items():
         st = consumer._assigned.get(tp)
         if st is not None:

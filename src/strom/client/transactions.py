@@ -25,11 +25,11 @@ from strom.client.group import coordinator_for
 from strom.client.types import ConsumerGroupMetadata
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import add_offsets_to_txn, add_partitions_to_txn, end_txn, init_producer_id, txn_offset_commit
+from strom.protocol.types import TP
 from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("strom.client.transactions")
 
-TP = tuple[str, int]
 
 # AddPartitionsToTxn v4+ is the brokers' own verification API (KIP-890): clients stop at v3.
 CLIENT_MAX_ADD_PARTITIONS_VERSION = 3
