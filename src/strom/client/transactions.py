@@ -306,7 +306,10 @@ class TransactionManager:
         by_topic: dict[str, list[int]] = {}
         for topic, partition in tps:
             by_topic.setdefault(topic, []).append(partition)
-        topics = [add_partitions_to_txn.AddPartitionsToTxnTopic(name=t, partitions=ps) for t, ps in by_topic.items()]
+        # the v0-3 field has its own struct class (v4+ nests topics in transactions)
+        topics = [
+            add_partitions_to_txn.AddPartitionsToTxnRequestAddPartitionsToTxnTopic(name=t, partitions=ps) for t, ps in by_topic.items()
+        ]
 
         def make(conn: BrokerConnection) -> tuple[Any, int]:
             version = min(conn.version_for(add_partitions_to_txn.API_KEY), CLIENT_MAX_ADD_PARTITIONS_VERSION)
