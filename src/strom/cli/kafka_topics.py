@@ -12,6 +12,8 @@ from strom.cli.common import KafkaArgumentParser, parse_properties, run
 from strom.client.admin import AsyncAdmin, NewTopic
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import describe_topic_partitions
+from strom.protocol.schema.describe_configs import DescribeConfigsResponse, DescribeConfigsResult
+from strom.protocol.schema.metadata import MetadataResponse, MetadataResponseTopic
 from strom.protocol.types import TP
 
 TOPIC_RESOURCE = 2
@@ -83,85 +85,101 @@ def command_failed(err: KafkaError, tolerated: ErrorCode, tolerate: bool, messag
     return 1
 
 
+async def create_topic(admin: AsyncAdmin, a: argparse.Namespace) -> int:
+    if not a.topic:
+        print('Missing required argument "[topic]"', file=sys.stderr)
+        return 1
+    topic_configs = parse_properties(a.config, "--config")
+    partitions = a.partitions if a.partitions is not None else -1
+    replication_factor = a.replication_factor if a.replication_factor is not None else -1
+    result = await admin.create_topics([NewTopic(a.topic, partitions, replication_factor, topic_configs)])
+    err = result.get(a.topic)
+    if err is not None:
+        return command_failed(err, ErrorCode.TOPIC_ALREADY_EXISTS, a.if_not_exists, err.message)
+    print(f"Created topic {a.topic}.")
+    return 0
+
+
+async def list_topics(admin: AsyncAdmin, a: argparse.Namespace) -> int:
+    meta: MetadataResponse = await admin.list_topics()
+    for t in sorted(meta.topics, key=lambda t: t.name or ""):
+        if a.exclude_internal and t.is_internal:
+            continue
+        if a.topic and t.name != a.topic:
+            continue
+        print(t.name)
+    return 0
+
+
+async def describe_topics(admin: AsyncAdmin, a: argparse.Namespace) -> int:
+    meta: MetadataResponse = await admin.list_topics([a.topic] if a.topic else None)
+    topics = sorted(meta.topics, key=lambda t: t.name or "")
+    if a.topic and (not topics or topics[0].error_code):
+        print(f"Error while executing topic command : Topic '{a.topic}' does not exist as expected", file=sys.stderr)
+        return 1
+    # topics are named in a Metadata response unless asked for by id, which this tool never does
+    names = [t.name for t in topics if t.name is not None and not (a.exclude_internal and t.is_internal)]
+    elr = await eligible_leader_replicas(admin, names)
+    configs: DescribeConfigsResponse | None = await admin.describe_configs(TOPIC_RESOURCE, names) if names else None
+    by_name = {r.resource_name: r for r in (configs.results if configs else [])}
+    for t in topics:
+        if t.name is not None and t.name in names:
+            print_topic(t, t.name, by_name.get(t.name), elr, a.under_replicated_partitions)
+    return 0
+
+
+def print_topic(
+    t: MetadataResponseTopic, name: str, configs: DescribeConfigsResult | None, elr: dict[TP, Elr] | None, under_replicated_only: bool
+) -> None:
+    """One topic as Kafka's --describe prints it: a summary line, then a line per partition (with
+    --under-replicated-partitions only the partitions short of their ISR, and no summary)."""
+    parts = sorted(t.partitions, key=lambda p: p.partition_index)
+    rf = len(parts[0].replica_nodes) if parts else 0
+    # Kafka shows every config not at its built-in default (topic overrides and broker settings), in the broker's order
+    overrides = ",".join(f"{c.name}={c.value}" for c in (configs.configs if configs else []) if c.config_source not in (5, -1))
+    under = [p for p in parts if len(p.isr_nodes) < len(p.replica_nodes)]
+    if under_replicated_only and not under:
+        return
+    if not under_replicated_only:
+        print(
+            f"Topic: {name}\tTopicId: {topic_id_string(t.topic_id)}\tPartitionCount: {len(parts)}\t"
+            f"ReplicationFactor: {rf}\tConfigs: {overrides}"
+        )
+    for p in under if under_replicated_only else parts:
+        print(
+            f"\tTopic: {name}\tPartition: {p.partition_index}\tLeader: {p.leader_id if p.leader_id >= 0 else 'none'}\t"
+            f"Replicas: {','.join(map(str, p.replica_nodes))}\tIsr: {','.join(map(str, p.isr_nodes))}\t"
+            + elr_text(elr, name, p.partition_index)
+        )
+
+
+async def alter_topic(admin: AsyncAdmin, a: argparse.Namespace) -> int:
+    if not a.topic or a.partitions is None:
+        print("Error: --alter needs --topic and --partitions", file=sys.stderr)
+        return 1
+    err = (await admin.create_partitions({a.topic: a.partitions})).get(a.topic)
+    return 0 if err is None else command_failed(err, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, a.if_exists, err.message)
+
+
+async def delete_topic(admin: AsyncAdmin, a: argparse.Namespace) -> int:
+    if not a.topic:
+        print('Missing required argument "[topic]"', file=sys.stderr)
+        return 1
+    err = (await admin.delete_topics([a.topic])).get(a.topic)
+    missing = f"Topic '{a.topic}' does not exist as expected"
+    return 0 if err is None else command_failed(err, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, a.if_exists, missing)
+
+
+# the actions by their flag, in the order the first one given wins
+ACTIONS = (("create", create_topic), ("list", list_topics), ("describe", describe_topics), ("alter", alter_topic), ("delete", delete_topic))
+
+
 async def main_async(args: argparse.Namespace) -> int:
-    a = args
-    admin = AsyncAdmin(a.bootstrap_server)
+    admin = AsyncAdmin(args.bootstrap_server)
     try:
-        if a.create:
-            if not a.topic:
-                print('Missing required argument "[topic]"', file=sys.stderr)
-                return 1
-            topic_configs = parse_properties(a.config, "--config")
-            result = await admin.create_topics(
-                [
-                    NewTopic(
-                        a.topic,
-                        a.partitions if a.partitions is not None else -1,
-                        a.replication_factor if a.replication_factor is not None else -1,
-                        topic_configs,
-                    )
-                ]
-            )
-            err = result.get(a.topic)
-            if err is not None:
-                return command_failed(err, ErrorCode.TOPIC_ALREADY_EXISTS, a.if_not_exists, err.message)
-            print(f"Created topic {a.topic}.")
-            return 0
-        if a.list:
-            meta = await admin.list_topics()
-            for t in sorted(meta.topics, key=lambda t: t.name):
-                if a.exclude_internal and t.is_internal:
-                    continue
-                if a.topic and t.name != a.topic:
-                    continue
-                print(t.name)
-            return 0
-        if a.describe:
-            meta = await admin.list_topics([a.topic] if a.topic else None)
-            topics = sorted(meta.topics, key=lambda t: t.name)
-            if a.topic and (not topics or topics[0].error_code):
-                print(f"Error while executing topic command : Topic '{a.topic}' does not exist as expected", file=sys.stderr)
-                return 1
-            names = [t.name for t in topics if not (a.exclude_internal and t.is_internal)]
-            elr = await eligible_leader_replicas(admin, names)
-            configs = await admin.describe_configs(TOPIC_RESOURCE, names) if names else None
-            by_name = {r.resource_name: r for r in (configs.results if configs else [])}
-            for t in topics:
-                if t.name not in names:
-                    continue
-                parts = sorted(t.partitions, key=lambda p: p.partition_index)
-                rf = len(parts[0].replica_nodes) if parts else 0
-                res = by_name.get(t.name)
-                # Kafka shows every config not at its built-in default (topic overrides and broker settings), in the broker's order
-                overrides = ",".join(f"{c.name}={c.value}" for c in (res.configs if res else []) if c.config_source not in (5, -1))
-                under = [p for p in parts if len(p.isr_nodes) < len(p.replica_nodes)]
-                if a.under_replicated_partitions and not under:
-                    continue
-                if not a.under_replicated_partitions:
-                    print(
-                        f"Topic: {t.name}\tTopicId: {topic_id_string(t.topic_id)}\tPartitionCount: {len(parts)}\t"
-                        f"ReplicationFactor: {rf}\tConfigs: {overrides}"
-                    )
-                for p in under if a.under_replicated_partitions else parts:
-                    print(
-                        f"\tTopic: {t.name}\tPartition: {p.partition_index}\tLeader: {p.leader_id if p.leader_id >= 0 else 'none'}\t"
-                        f"Replicas: {','.join(map(str, p.replica_nodes))}\tIsr: {','.join(map(str, p.isr_nodes))}\t"
-                        + elr_text(elr, t.name, p.partition_index)
-                    )
-            return 0
-        if a.alter:
-            if not a.topic or a.partitions is None:
-                print("Error: --alter needs --topic and --partitions", file=sys.stderr)
-                return 1
-            err = (await admin.create_partitions({a.topic: a.partitions})).get(a.topic)
-            return 0 if err is None else command_failed(err, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, a.if_exists, err.message)
-        if a.delete:
-            if not a.topic:
-                print('Missing required argument "[topic]"', file=sys.stderr)
-                return 1
-            err = (await admin.delete_topics([a.topic])).get(a.topic)
-            missing = f"Topic '{a.topic}' does not exist as expected"
-            return 0 if err is None else command_failed(err, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, a.if_exists, missing)
+        for flag, action in ACTIONS:
+            if getattr(args, flag):
+                return await action(admin, args)
         return 1
     finally:
         await admin.close()
