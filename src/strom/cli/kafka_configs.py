@@ -9,6 +9,7 @@ import sys
 from strom.cli.common import KafkaArgumentParser, java_error, run
 from strom.client.admin import AsyncAdmin
 from strom.protocol.errors import KafkaError
+from strom.protocol.schema.describe_configs import DescribeConfigsResourceResult
 
 TOPIC, BROKER = 2, 4
 SET, DELETE = 0, 1
@@ -92,14 +93,11 @@ def read_properties_file(path: str) -> dict[str, str]:
     return out
 
 
-def format_entry(c: object) -> str:
-    value = "null" if c.value is None else c.value  # type: ignore[attr-defined]
-    synonyms = ", ".join(
-        f"{SOURCE_NAMES.get(s.source, 'UNKNOWN')}:{s.name}={'null' if s.value is None else s.value}"
-        for s in c.synonyms  # type: ignore[attr-defined]
-    )
-    sensitive = "true" if c.is_sensitive else "false"  # type: ignore[attr-defined]
-    return f"  {c.name}={value} sensitive={sensitive} synonyms={{{synonyms}}}"  # type: ignore[attr-defined]
+def format_entry(c: DescribeConfigsResourceResult) -> str:
+    value = "null" if c.value is None else c.value
+    synonyms = ", ".join(f"{SOURCE_NAMES.get(s.source, 'UNKNOWN')}:{s.name}={'null' if s.value is None else s.value}" for s in c.synonyms)
+    sensitive = "true" if c.is_sensitive else "false"
+    return f"  {c.name}={value} sensitive={sensitive} synonyms={{{synonyms}}}"
 
 
 def resolve_entity(a: argparse.Namespace) -> tuple[str, str | None]:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timezone
 from strom.cli.common import KafkaArgumentParser, java_error, run
 from strom.client.admin import AsyncAdmin, delete_committed_offsets
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.schema.describe_groups import DescribedGroup, DescribedGroupMember
 from strom.protocol.types import TP
 
 EARLIEST, LATEST = -2, -1
@@ -85,7 +86,7 @@ class OffsetRow:
         return str(max(self.log_end - self.current, 0))
 
 
-def decode_assignment(raw: bytes | memoryview) -> list[TP]:
+def decode_assignment(raw: bytes | bytearray | memoryview) -> list[TP]:
     """The consumer protocol's Assignment (version, [topic, [partition]], user data): which partitions a member owns."""
     data = bytes(raw)
     if len(data) < 6:
@@ -179,14 +180,14 @@ class GroupCommand:
         node = next((n for n, addr in self.admin.cluster.brokers.items() if addr == (conn.host, conn.port)), -1)
         return f"{conn.host}:{conn.port}  ({node})"
 
-    def _print_state(self, d: object, coordinator: str) -> None:
+    def _print_state(self, d: DescribedGroup, coordinator: str) -> None:
         print()
         print(f"{'GROUP':<25} {'COORDINATOR (ID)':<25} {'ASSIGNMENT-STRATEGY':<20} {'STATE':<15} #MEMBERS")
-        print(f"{d.group_id:<25} {coordinator:<25} {d.protocol_data:<20} {d.group_state:<15} {len(d.members)}")  # type: ignore[attr-defined]
+        print(f"{d.group_id:<25} {coordinator:<25} {d.protocol_data:<20} {d.group_state:<15} {len(d.members)}")
 
-    def _print_members(self, d: object) -> None:
-        members = d.members  # type: ignore[attr-defined]
-        gid = d.group_id  # type: ignore[attr-defined]
+    def _print_members(self, d: DescribedGroup) -> None:
+        members = d.members
+        gid = d.group_id
         g = _width([gid])
         c = _width([m.member_id for m in members])
         h = _width([m.client_host for m in members])
@@ -204,9 +205,9 @@ class GroupCommand:
                 row += ",".join(f"{t}({','.join(map(str, ps))})" for t, ps in by_topic.items()) or "-"
             print(row)
 
-    async def _print_offsets(self, group_id: str, d: object) -> None:
-        owners: dict[TP, object] = {}
-        for m in d.members:  # type: ignore[attr-defined]
+    async def _print_offsets(self, group_id: str, d: DescribedGroup) -> None:
+        owners: dict[TP, DescribedGroupMember] = {}
+        for m in d.members:
             for tp in decode_assignment(m.member_assignment):
                 owners[tp] = m
         committed = await self.admin.fetch_committed(group_id)
@@ -214,7 +215,7 @@ class GroupCommand:
         ends = await self.admin.list_offsets(tps, LATEST) if tps else {}
         rows = []
         for tp in tps:
-            m = owners.get(tp)
+            owner = owners.get(tp)
             err, end, _ = ends.get(tp, (ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1, -1))
             rows.append(
                 OffsetRow(
@@ -223,9 +224,9 @@ class GroupCommand:
                     tp[1],
                     committed.get(tp),
                     end if not err else None,
-                    m.member_id if m else "-",  # type: ignore[attr-defined]
-                    m.client_host if m else "-",  # type: ignore[attr-defined]
-                    m.client_id if m else "-",  # type: ignore[attr-defined]
+                    owner.member_id if owner else "-",
+                    owner.client_host if owner else "-",
+                    owner.client_id if owner else "-",
                 )
             )
         rows.sort(key=lambda r: (r.consumer_id == "-", r.consumer_id, r.topic, r.partition))

@@ -9,11 +9,13 @@ import random
 import string
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from strom.cli.common import KafkaArgumentParser, client_config, parse_properties, run
 from strom.cli.kafka_configs import read_properties_file
 from strom.client.producer import AsyncProducer
+from strom.client.types import RecordMetadata
 from strom.protocol.errors import KafkaError
 
 REPORT_INTERVAL_S = 5.0
@@ -125,6 +127,18 @@ def load_payloads(path: str, delimiter: str) -> list[bytes]:
     return [s.encode() for s in items]
 
 
+def value_source(a: argparse.Namespace) -> Callable[[int], bytes]:
+    """The value of the i-th record: one of --payload-file's at random, the index as text (--payload-monotonic),
+    or the same random payload of --record-size bytes each time."""
+    if a.payload_file:
+        payloads = load_payloads(a.payload_file, a.payload_delimiter)
+        return lambda i: random.choice(payloads)
+    if a.payload_monotonic:
+        return lambda i: str(i).encode()
+    fixed = random_payload(a.record_size)
+    return lambda i: fixed
+
+
 def producer_config(a: argparse.Namespace) -> dict[str, Any]:
     props = read_properties_file(a.producer_config) if a.producer_config else {}
     props.update(parse_properties(a.producer_props, "--producer-props"))
@@ -146,16 +160,15 @@ async def perf(a: argparse.Namespace) -> int:
     if duration <= 0:
         raise ValueError("--transaction-duration-ms should be greater than zero")
     producer = AsyncProducer(config)
-    payloads = load_payloads(a.payload_file, a.payload_delimiter) if a.payload_file else None
-    fixed = random_payload(a.record_size) if a.record_size is not None else None
+    value_of = value_source(a)
     stats = Stats(a.num_records, sys.stderr.isatty())
     errors: list[BaseException] = []
     loop = asyncio.get_running_loop()
     start = loop.time()
     last_progress = start
 
-    def done_callback(index: int, sent_at: float, size: int):  # type: ignore[no-untyped-def]
-        def done(fut: asyncio.Future[object]) -> None:
+    def done_callback(index: int, sent_at: float, size: int) -> Callable[[asyncio.Future[RecordMetadata]], None]:
+        def done(fut: asyncio.Future[RecordMetadata]) -> None:
             exc = fut.exception()
             if exc is not None:
                 if not errors:
@@ -176,12 +189,7 @@ async def perf(a: argparse.Namespace) -> int:
             if transactional and txn_size == 0:
                 producer.begin_transaction()
                 txn_started = loop.time()
-            if a.payload_monotonic:
-                value = str(i).encode()
-            elif payloads is not None:
-                value = random.choice(payloads)
-            else:
-                value = fixed  # type: ignore[assignment]
+            value = value_of(i)
             sent_at = loop.time()
             fut = await producer.send(a.topic, value)
             fut.add_done_callback(done_callback(i, sent_at, len(value)))

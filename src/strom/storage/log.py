@@ -313,7 +313,7 @@ class PartitionLog:
                 placed[i] = (pos, read_batch_header(buf, pos), base)  # its max timestamp is now the append time
         return buf
 
-    def _require_keys(self, batches: bytes | bytearray | memoryview, found: list) -> None:  # type: ignore[type-arg]
+    def _require_keys(self, batches: bytes | bytearray | memoryview, found: list[tuple[int, BatchHeader]]) -> None:
         """A compacted topic keeps the last record per key, so Kafka rejects keyless records there (the
         one place the leader looks inside batches: compacted topics only)."""
         from strom.storage.cleaner import records_of

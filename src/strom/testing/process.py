@@ -19,8 +19,11 @@ class ServerProcess:
     stop_timeout = 20.0
 
     def __init__(self, base: Path | None, tmp_prefix: str, output_name: str) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix=tmp_prefix) if base is None else None
-        self.base = Path(self._tmp.name) if self._tmp else Path(base)  # type: ignore[arg-type]
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if base is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix=tmp_prefix)
+            base = Path(self._tmp.name)
+        self.base = Path(base)
         self.proc: subprocess.Popen[bytes] | None = None
         self.output_path = self.base / output_name
 
