@@ -14,7 +14,6 @@ import pytest
 
 from strom.broker.broker import Broker
 from strom.broker.config import BrokerConfig
-from strom.broker.group_service import GroupService
 from strom.broker.handlers import HANDLERS
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import consumer_group_describe as cgd
@@ -33,9 +32,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     log_dir: Path = tmp_path_factory.mktemp("bad-input")
     cfg = BrokerConfig.load(None, {"log.dirs": str(log_dir), "offsets.topic.num.partitions": "2", "group.initial.rebalance.delay.ms": "0"})
     b = Broker(cfg)
-    service = GroupService(b)
-    service.ensure_offsets_topic()
-    b.services["group"] = service
+    b.group_service.ensure_offsets_topic()
     b.create_topic("t", 2, 1, {})
     yield b
     b.log_manager.close()
@@ -46,7 +43,7 @@ def call(broker: Broker, request: Any, version: int) -> Any:
 
     async def go() -> Any:
         response = await HANDLERS[request.API_KEY].handler(ctx, request)
-        service = broker.services["group"]
+        service = broker.group_service
         if service._timer is not None:
             service._timer.cancel()
             service._timer = None

@@ -38,13 +38,11 @@ def start(log_dir: Path, clock: ManualClock) -> tuple[Broker, GroupService]:
             "listeners": "PLAINTEXT://127.0.0.1:0",
         },
     )
-    broker = Broker(cfg)
-    broker.clock = clock
-    service = GroupService(broker)
+    broker = Broker(cfg, clock)
+    service = broker.group_service
     service.ensure_offsets_topic()
     service.load()
     service.restore_groups()
-    broker.services["group"] = service
     if "t" not in broker.metadata.topics:
         broker.create_topic("t", 2, 1, {})
     return broker, service

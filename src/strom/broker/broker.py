@@ -1,7 +1,11 @@
-"""The Broker: owns the event loop's view of everything -- config, metadata, logs, partitions, coordinators.
+"""The Broker: the composition root. It builds the broker's components in dependency order, hands each the
+narrow dependencies it uses, starts them in order and stops them in the reverse order.
 
 Handlers act on it; it acts on the lower layers (storage, cluster, coordination). Blocking work (fsync,
-retention deletes, checkpoints) runs in the default executor, never on the event loop directly.
+retention deletes, checkpoints, ZooKeeper writes) runs in the default executor, never on the event loop
+directly. The two modes differ in three components, chosen here once: the metadata store and the topic
+administration (embedded: LocalMetadataStore + LocalAdminManager; ZooKeeper: ZkMetadataStore +
+ZkAdminManager), and the cluster membership (ZooKeeper mode only).
 """
 
 from __future__ import annotations
@@ -9,22 +13,27 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from strom.broker.config import BrokerConfig
+from strom.broker.fetch_sessions import FetchSessionCache
+from strom.broker.group_service import CONSUMER_GROUP_APIS, OFFSETS_TOPIC, GroupService, consumer_protocol_enabled
 from strom.broker.handlers import HANDLERS
+from strom.broker.server import KafkaConnection
+from strom.broker.transaction_service import TransactionService
 from strom.cluster.group_commit import GroupCommit
-from strom.cluster.metadata import LocalMetadataStore, TopicState
+from strom.cluster.metadata import LocalMetadataStore, MetadataStore, TopicState
 from strom.cluster.partition_state import Partition
 from strom.cluster.purgatory import Purgatory
 from strom.cluster.replica_manager import ReplicaManager, ReplicaManagerConfig
+from strom.cluster.topic_admin import AdminManager, LocalAdminManager, validate_topic_name
+from strom.cluster.zk_admin import ZkAdminManager
+from strom.cluster.zk_broker import ClusterMember
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.messages import SUPPORTED_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersion
-from strom.storage.clock import SystemClock
+from strom.storage.clock import Clock, SystemClock
 from strom.storage.config import TOPIC_CONFIGS, LogConfig
 from strom.storage.log_manager import LogManager
 from strom.version import __version__
@@ -32,42 +41,28 @@ from strom.version import __version__
 log = logging.getLogger("kafka.server.KafkaServer")
 _T = TypeVar("_T")
 
-LEGAL_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
-MAX_TOPIC_LENGTH = 249
-OFFSETS_TOPIC = "__consumer_offsets"
-
-# Highest versions we answer (Kafka 3.9's for what we implement); lowest from the protocol tables.
-MAX_VERSIONS: dict[int, int] = {}
-
-
-def validate_topic_name(name: str) -> None:
-    if not name or name in (".", ".."):
-        raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"Topic name '{name}' is illegal")
-    if len(name) > MAX_TOPIC_LENGTH:
-        raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"Topic name is longer than {MAX_TOPIC_LENGTH} characters")
-    if not LEGAL_TOPIC.match(name):
-        raise KafkaError(
-            ErrorCode.INVALID_TOPIC_EXCEPTION,
-            f"Topic name '{name}' is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'",
-        )
+__all__ = ["OFFSETS_TOPIC", "Broker", "validate_topic_name"]
 
 
 class Broker:
-    def __init__(self, config: BrokerConfig) -> None:
+    def __init__(self, config: BrokerConfig, clock: Clock | None = None) -> None:
         self.config = config
         self.broker_id = config.broker_id
-        self.clock = SystemClock()
+        self.clock: Clock = clock or SystemClock()
         self.log_manager = LogManager(config.log_dirs, self.clock, self.broker_id, config.get("cluster.id"))
-        self.cluster: Any = None  # ClusterMember when zookeeper.connect is set (ZooKeeper mode, as Kafka 2.8)
-        self.metadata: Any
+        self.connections: set[KafkaConnection] = set()
+        self.servers: list[asyncio.base_events.Server] = []
+        self.disabled_apis: set[int] = set()  # implemented but switched off by configuration
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+        # ZooKeeper mode (zookeeper.connect set, as Kafka 2.8): a cluster member; embedded: a local store
+        self.cluster: ClusterMember | None = None
+        self.metadata: MetadataStore
+        self.admin_manager: AdminManager
         if config.get("zookeeper.connect"):
-            from strom.cluster.zk_broker import ClusterMember
-
-            self.cluster = ClusterMember(self)
-            self.cluster.connect()
-            self.metadata = self.cluster.store
+            self.cluster = self._join_cluster()
         else:
-            self.metadata = LocalMetadataStore(config.log_dirs[0], self.broker_id, config.get("cluster.id"))
+            self._use_local_metadata()
         self.replica_manager = ReplicaManager(
             self.broker_id,
             ReplicaManagerConfig.from_properties(config, config.log_dirs),
@@ -77,19 +72,46 @@ class Broker:
             self.topic_log_config,
             lambda: self.broker_epoch,
         )
-        self.connections: set[Any] = set()
-        self.servers: list[asyncio.base_events.Server] = []
-        self.services: dict[str, Any] = {}
-        self.disabled_apis: set[int] = set()  # implemented but switched off by configuration
-        self._tasks: list[asyncio.Task[None]] = []
-        self._stopping = asyncio.Event()
         self._load_partitions()
+        self.fetch_sessions = FetchSessionCache(int(config["max.incremental.fetch.session.cache.slots"]))
+        clustered = self.cluster is not None
+        self.group_service = GroupService(
+            config, self.clock, self.metadata, self.admin_manager, self.replica_manager, self.partitions, clustered
+        )
+        if not consumer_protocol_enabled(config):
+            self.disabled_apis.update(CONSUMER_GROUP_APIS)  # KIP-848 off: not advertised, not served
+        self.transaction_service = TransactionService(
+            self.broker_id,
+            config,
+            self.clock,
+            self.metadata,
+            self.admin_manager,
+            self.replica_manager,
+            self.partitions,
+            self.group_service,
+            clustered,
+        )
+
+    def _join_cluster(self) -> ClusterMember:
+        """Connects to ZooKeeper (blocking: the broker is built in the executor) and loads what it holds."""
+        member = ClusterMember(self.broker_id, self.config, self.bound_ports, self.refresh_all_log_configs, self.clock)
+        member.connect()
+        self.metadata = member.store
+        self.admin_manager = ZkAdminManager(member.zk, member.store, self.config, self.default_log_config, lambda: member.broker_epoch)
+        return member
+
+    def _use_local_metadata(self) -> None:
+        store = LocalMetadataStore(self.config.log_dirs[0], self.broker_id, self.config.get("cluster.id"))
+        self.metadata = store
+        self.admin_manager = LocalAdminManager(
+            self.broker_id, self.config, store, self.default_log_config, self._open_partition, self._remove_partition
+        )
 
     # ---- configs --------------------------------------------------------------------------------------
 
     def default_log_config(self) -> LogConfig:
         base = self.config.default_log_config()
-        dynamic = {k: v for k, v in self.metadata.broker_configs.items()}
+        dynamic = dict(self.metadata.broker_configs)
         return _apply_broker_overrides(base, dynamic)
 
     def topic_log_config(self, topic: str) -> LogConfig:
@@ -102,7 +124,7 @@ class Broker:
     # ---- partitions -----------------------------------------------------------------------------------
 
     @property
-    def partitions(self) -> dict[tuple[str, int], Partition]:
+    def partitions(self) -> dict[TP, Partition]:
         """The replica manager's partitions (until the callers use broker.replica_manager directly)."""
         return self.replica_manager.partitions
 
@@ -117,7 +139,7 @@ class Broker:
     @property
     def broker_epoch(self) -> int:
         """czxid of /brokers/ids/<id> in ZooKeeper mode (sent in AlterIsr, checked by the controller), else -1."""
-        return int(self.cluster.broker_epoch) if self.cluster is not None else -1
+        return self.admin_manager.broker_epoch
 
     def _load_partitions(self) -> None:
         self.replica_manager.load_logs()
@@ -128,12 +150,15 @@ class Broker:
             if state is None or index not in state.partitions:
                 log.info("Deleting log %s-%d of a topic that no longer exists", topic, index)
                 self.log_manager.delete(topic, index)
-        for topic in self.metadata.topics.values():
-            for index in topic.partitions:
-                self._open_partition(topic, index)
+        for state in self.metadata.topics.values():
+            for index in state.partitions:
+                self._open_partition(state, index)
 
     def _open_partition(self, topic: TopicState, index: int) -> Partition:
         return self.replica_manager.open_local_leader(topic, index)
+
+    def _remove_partition(self, topic: str, index: int) -> None:
+        self.replica_manager.remove_partition(topic, index)
 
     def partition(self, topic: str, index: int) -> Partition:
         part = self.partitions.get((topic, index))
@@ -141,11 +166,13 @@ class Broker:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
         return part
 
+    # ---- topic administration: the mode's AdminManager ------------------------------------------------
+
     async def admin(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """Runs a topic-administration call (create/delete/grow a topic, write configs, claim producer ids).
         In ZooKeeper mode these block on ZooKeeper, so they run in the executor: a slow ZooKeeper must not
         stall produce and fetch on this broker. The embedded broker's are local and quick: on the loop."""
-        if self.cluster is None:
+        if not self.admin_manager.blocking:
             return fn(*args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args, **kwargs))
 
@@ -160,76 +187,13 @@ class Broker:
         internal: bool = False,
     ) -> TopicState | None:
         validate_topic_name(name)
-        if self.cluster is not None:
-            return self.cluster.create_topic(name, num_partitions, replication_factor, configs, assignment, validate_only, internal)  # type: ignore[no-any-return]
-        if name in self.metadata.topics:
-            raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
-        if assignment:
-            parts = sorted(assignment)
-            if parts != list(range(len(parts))):
-                raise KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "partitions must be numbered from 0 without gaps")
-            for replicas in assignment.values():
-                if not replicas or any(r != self.broker_id for r in replicas) or len(set(replicas)) != len(replicas):
-                    raise KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, f"Unknown broker(s) in replica assignment {replicas}.")
-        else:
-            if num_partitions == -1:
-                num_partitions = int(self.config["num.partitions"])
-            if replication_factor == -1:
-                replication_factor = int(self.config["default.replication.factor"])
-            if num_partitions <= 0:
-                raise KafkaError(ErrorCode.INVALID_PARTITIONS, "Number of partitions must be larger than 0.")
-            if num_partitions > 100_000:
-                raise KafkaError(ErrorCode.INVALID_PARTITIONS, "Number of partitions is too large.")
-            if replication_factor <= 0:
-                raise KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.")
-            if replication_factor > 1:
-                raise KafkaError(
-                    ErrorCode.INVALID_REPLICATION_FACTOR,
-                    f"Replication factor: {replication_factor} larger than available brokers: 1.",
-                )
-            assignment = {p: [self.broker_id] for p in range(num_partitions)}
-        clean = {k: v for k, v in configs.items() if v is not None}
-        LogConfig.from_topic_configs(clean, self.default_log_config())  # validates: INVALID_CONFIG
-        if validate_only:
-            return None
-        topic = self.metadata.create_topic(name, assignment, clean, internal)
-        for index in topic.partitions:
-            self._open_partition(topic, index)
-        log.info("Created topic %s with %d partition(s)", name, len(topic.partitions))
-        return topic
+        return self.admin_manager.create_topic(name, num_partitions, replication_factor, configs, assignment, validate_only, internal)
 
     def delete_topic(self, name: str) -> None:
-        if self.cluster is not None:
-            self.cluster.delete_topic(name)
-            return
-        topic = self.metadata.topics.get(name)
-        if topic is None:
-            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-        if not self.config["delete.topic.enable"]:
-            raise KafkaError(ErrorCode.TOPIC_DELETION_DISABLED)
-        self.metadata.delete_topic(name)
-        for index in topic.partitions:
-            self.replica_manager.remove_partition(name, index)
-        log.info("Deleted topic %s", name)
+        self.admin_manager.delete_topic(name)
 
     def add_partitions(self, name: str, count: int, validate_only: bool, assignment: list[list[int]] | None = None) -> None:
-        if self.cluster is not None:
-            self.cluster.add_partitions(name, count, assignment, validate_only)
-            return
-        topic = self.metadata.topics.get(name)
-        if topic is None:
-            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{name}' does not exist.")
-        current = len(topic.partitions)
-        if count <= current:
-            raise KafkaError(
-                ErrorCode.INVALID_PARTITIONS,
-                f"Topic currently has {current} partitions, {count} would not be an increase.",
-            )
-        if validate_only:
-            return
-        self.metadata.add_partitions(name, {p: [self.broker_id] for p in range(current, count)})
-        for index in range(current, count):
-            self._open_partition(topic, index)
+        self.admin_manager.add_partitions(name, count, validate_only, assignment)
 
     async def update_topic_configs(self, name: str, configs: dict[str, str]) -> None:
         await self.admin(self.metadata.set_topic_configs, name, configs)
@@ -248,7 +212,7 @@ class Broker:
         lo, hi = SUPPORTED_VERSIONS.get(api_key, (0, -1))
         if api_key in self.disabled_apis:
             return 0, -1
-        return lo, MAX_VERSIONS.get(api_key, hi)
+        return lo, hi
 
     def api_version_list(self) -> list[ApiVersion]:
         out = []
@@ -261,9 +225,10 @@ class Broker:
     # ---- lifecycle ------------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listeners first (a ZooKeeper registration advertises their ports), then the cluster membership,
+        the group coordinator, the transaction coordinator (its markers complete the group's transactional
+        offsets), and the periodic log tasks."""
         loop = asyncio.get_running_loop()
-        from strom.broker.server import KafkaConnection
-
         for listener in self.config.listeners:
             host = listener.host or None
             server = await loop.create_server(
@@ -272,11 +237,8 @@ class Broker:
             self.servers.append(server)
         if self.cluster is not None:
             await self.cluster.start()
-        import strom.broker.group_service  # noqa: F401 - registers the group coordinator's start-up hook
-        import strom.broker.transaction_service  # noqa: F401 - after the group's: markers complete txn offsets
-
-        for hook in STARTUP_HOOKS:
-            await hook(self)
+        await self.group_service.start()
+        await self.transaction_service.start()
         self._tasks.append(asyncio.ensure_future(self._periodic(self._flush_tick, 1.0)))
         self._tasks.append(
             asyncio.ensure_future(self._periodic(self._retention_tick, self.config["log.retention.check.interval.ms"] / 1000))
@@ -301,7 +263,7 @@ class Broker:
                 ports.append(sock.getsockname()[1])
         return ports
 
-    async def _periodic(self, fn: Any, interval_s: float) -> None:
+    async def _periodic(self, fn: Callable[[], None], interval_s: float) -> None:
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             try:
@@ -331,11 +293,14 @@ class Broker:
 
     async def stop(self) -> None:
         log.info("[KafkaServer id=%d] shutting down", self.broker_id)
-        started = time.monotonic()
+        started = self.clock.monotonic_ms()
+
+        def elapsed_s() -> float:
+            return (self.clock.monotonic_ms() - started) / 1000
 
         def step(what: str) -> None:
             """Each shutdown step is logged with its time, so a slow or stuck shutdown names its step."""
-            log.info("[KafkaServer id=%d] %s (%.2fs into shutdown)", self.broker_id, what, time.monotonic() - started)
+            log.info("[KafkaServer id=%d] %s (%.2fs into shutdown)", self.broker_id, what, elapsed_s())
 
         if self.cluster is not None and self.config["controlled.shutdown.enable"]:
             await self.cluster.controlled_shutdown()
@@ -350,17 +315,13 @@ class Broker:
         step("listeners and connections closed")
         await self.replica_manager.shutdown()
         step("replica fetchers stopped")
-        for hook in SHUTDOWN_HOOKS:
-            await hook(self)
+        self.group_service.stop()
+        self.transaction_service.stop()
         if self.cluster is not None:
             await self.cluster.stop()
             step("ZooKeeper session closed")
         await asyncio.get_running_loop().run_in_executor(None, self.log_manager.close)
-        log.info("[KafkaServer id=%d] shut down completed in %.2fs", self.broker_id, time.monotonic() - started)
-
-
-STARTUP_HOOKS: list[Any] = []
-SHUTDOWN_HOOKS: list[Any] = []
+        log.info("[KafkaServer id=%d] shut down completed in %.2fs", self.broker_id, elapsed_s())
 
 
 def _apply_broker_overrides(base: LogConfig, dynamic: dict[str, str]) -> LogConfig:

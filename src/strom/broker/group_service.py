@@ -1,4 +1,4 @@
-"""Glue between the pure group coordinator and the broker: one timer, `__consumer_offsets`, start-up load.
+"""The pure group coordinators on the broker: one timer, `__consumer_offsets`, the start-up load.
 
 Offset commits and group metadata are appended to the group's `__consumer_offsets` partition as record
 batches in Kafka's key/value formats; a commit is acknowledged once appended (and flushed when the flush
@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
-from strom.broker.broker import OFFSETS_TOPIC, SHUTDOWN_HOOKS, STARTUP_HOOKS
+from strom.broker.config import BrokerConfig
+from strom.broker.coordinator_loader import replay
+from strom.cluster.metadata import MetadataStore
+from strom.cluster.partition_state import Partition
+from strom.cluster.replica_manager import ReplicaManager
+from strom.cluster.topic_admin import AdminManager
 from strom.coordination.consumer_group import ConsumerGroup, ConsumerGroupConfig, ConsumerGroupCoordinator, TopicsView
 from strom.coordination.group import EMPTY, Group, GroupConfig, GroupCoordinator
 from strom.coordination.offsets import (
@@ -26,13 +30,17 @@ from strom.coordination.offsets import (
     offset_value,
     partition_for,
 )
-from strom.coordination.transaction_offsets import committed_records
 from strom.protocol.errors import ErrorCode
-from strom.protocol.records import BatchBuilder
+from strom.protocol.records import BatchBuilder, Record
+from strom.protocol.schema import consumer_group_describe, consumer_group_heartbeat
+from strom.storage.clock import Clock
+from strom.storage.log import PartitionLog
 
 log = logging.getLogger("kafka.coordinator.group.GroupCoordinator")
 
-CONSUMER_GROUP_APIS = (68, 69)  # ConsumerGroupHeartbeat, ConsumerGroupDescribe
+OFFSETS_TOPIC = "__consumer_offsets"
+CONSUMER_GROUP_APIS = (consumer_group_heartbeat.API_KEY, consumer_group_describe.API_KEY)  # KIP-848
+TP = tuple[str, int]
 
 
 def assignor_names(value: str) -> tuple[str, ...]:
@@ -49,13 +57,38 @@ def assignor_names(value: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-Record = tuple[bytes, bytes | None]
+def consumer_protocol_enabled(config: BrokerConfig) -> bool:
+    """group.coordinator.rebalance.protocols: without "consumer", KIP-848's APIs are neither advertised nor served."""
+    protocols = {p.strip().lower() for p in str(config["group.coordinator.rebalance.protocols"]).split(",")}
+    return "consumer" in protocols
+
+
+KeyValue = tuple[bytes, bytes | None]
 
 
 class GroupService:
-    def __init__(self, broker: Any) -> None:
-        self.broker = broker
-        cfg = broker.config
+    """clustered: ZooKeeper mode, where this broker coordinates the groups whose `__consumer_offsets`
+    partition it leads; embedded, it coordinates every group."""
+
+    def __init__(
+        self,
+        config: BrokerConfig,
+        clock: Clock,
+        metadata: MetadataStore,
+        admin: AdminManager,
+        replica_manager: ReplicaManager,
+        partitions: Mapping[TP, Partition],
+        clustered: bool,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.metadata = metadata
+        self.admin = admin
+        self.replica_manager = replica_manager
+        self.partitions = partitions
+        self.clustered = clustered
+        self.loaded = False  # FindCoordinator answers COORDINATOR_NOT_AVAILABLE until the start-up load is done
+        cfg = config
         self.coordinator = GroupCoordinator(
             GroupConfig(
                 min_session_timeout_ms=int(cfg["group.min.session.timeout.ms"]),
@@ -72,9 +105,6 @@ class GroupService:
                 assignors=assignor_names(str(cfg["group.consumer.assignors"])),
             )
         )
-        protocols = {p.strip().lower() for p in str(cfg["group.coordinator.rebalance.protocols"]).split(",")}
-        if "consumer" not in protocols:
-            broker.disabled_apis.update(CONSUMER_GROUP_APIS)  # KIP-848 off: not advertised, not served
         self.offsets = OffsetStore()
         self.num_partitions = int(cfg["offsets.topic.num.partitions"])
         self.retention_ms = int(cfg["offsets.retention.minutes"]) * 60_000
@@ -84,43 +114,58 @@ class GroupService:
         self._retention_timer: asyncio.TimerHandle | None = None
 
     def now_ms(self) -> int:
-        return int(self.broker.clock.now_ms())
+        return self.clock.now_ms()
 
     # ---- start-up -------------------------------------------------------------------------------------
 
+    async def start(self) -> None:
+        """Loads `__consumer_offsets` (embedded: creating it first; in ZooKeeper mode FindCoordinator creates it
+        once enough brokers are live), then follows the leadership of its partitions and arms the timers."""
+        loop = asyncio.get_running_loop()
+        if not self.clustered:
+            self.ensure_offsets_topic()
+        await loop.run_in_executor(None, self.load)
+        self.restore_groups()
+        self.loaded = True
+        self.replica_manager.listeners.append(self.on_leadership)
+        self.after_operation()
+        self._retention_timer = loop.call_later(self.retention_check_ms / 1000, self._on_retention_timer)
+
+    def stop(self) -> None:
+        for timer in (self._timer, self._retention_timer):
+            if timer is not None:
+                timer.cancel()
+
     def ensure_offsets_topic(self) -> None:
-        topic = self.broker.metadata.topics.get(OFFSETS_TOPIC)
+        topic = self.metadata.topics.get(OFFSETS_TOPIC)
         if topic is None:
             # Kafka caps the replication factor at the live brokers when it creates this topic
-            self.broker.create_topic(
+            self.admin.create_topic(
                 OFFSETS_TOPIC,
                 self.num_partitions,
                 1,
                 {
                     "cleanup.policy": "compact",
                     "compression.type": "producer",
-                    "segment.bytes": str(self.broker.config["offsets.topic.segment.bytes"]),
+                    "segment.bytes": str(self.config["offsets.topic.segment.bytes"]),
                 },
                 internal=True,
             )
-            topic = self.broker.metadata.topics[OFFSETS_TOPIC]
+            topic = self.metadata.topics[OFFSETS_TOPIC]
         self.num_partitions = len(topic.partitions)
 
     def load(self) -> int:
         """Replays every partition of __consumer_offsets (runs in an executor: it reads files)."""
         count = 0
         for index in range(self.num_partitions):
-            part = self.broker.partitions.get((OFFSETS_TOPIC, index))
-            if part is None:
-                continue
-            data = part.log.read_bytes(part.log.log_start_offset)
-            for record in committed_records(data):
-                try:
-                    self.offsets.apply_record(record.key, record.value)
-                    count += 1
-                except Exception:  # an unreadable record is skipped, as Kafka's loader does
-                    log.warning("Skipping unreadable record at offset %d of %s-%d", record.offset, OFFSETS_TOPIC, index)
+            part = self.partitions.get((OFFSETS_TOPIC, index))
+            if part is not None:
+                count += replay(part, self._apply, log)
         return count
+
+    def _apply(self, record: Record) -> bool:
+        self.offsets.apply_record(record.key, record.value)
+        return True
 
     def restore_groups(self) -> None:
         loaded = self._resume(lambda group_id: True)
@@ -158,13 +203,13 @@ class GroupService:
 
     def is_coordinator(self, group_id: str) -> bool:
         """In a cluster, a broker coordinates the groups whose __consumer_offsets partition it leads."""
-        if self.broker.cluster is None:
+        if not self.clustered:
             return True
-        part = self.broker.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self._partition_count())))
+        part = self.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self._partition_count())))
         return part is not None and part.is_leader
 
     def _partition_count(self) -> int:
-        topic = self.broker.metadata.topics.get(OFFSETS_TOPIC)
+        topic = self.metadata.topics.get(OFFSETS_TOPIC)
         return len(topic.partitions) if topic is not None and topic.partitions else self.num_partitions
 
     def on_leadership(self, topic: str, index: int, is_leader: bool, leader_epoch: int) -> None:
@@ -187,14 +232,10 @@ class GroupService:
         if not is_leader:
             log.info("Unloaded %d group(s) of %s-%d (no longer its leader)", len(mine), OFFSETS_TOPIC, index)
             return
-        part = self.broker.partitions.get((OFFSETS_TOPIC, index))
+        part = self.partitions.get((OFFSETS_TOPIC, index))
         if part is None:
             return
-        for record in committed_records(part.log.read_bytes(part.log.log_start_offset)):
-            try:
-                self.offsets.apply_record(record.key, record.value)
-            except Exception:
-                log.warning("Skipping unreadable record at offset %d of %s-%d", record.offset, OFFSETS_TOPIC, index)
+        replay(part, self._apply, log)
         classic, consumer = self._resume(lambda group_id: partition_for(group_id, self.num_partitions) == index)
         log.info(
             "Loaded %d classic and %d consumer-protocol group(s) of %s-%d at leader epoch %d",
@@ -257,7 +298,7 @@ class GroupService:
             else:
                 empty_since = g.state_timestamp_ms if g is not None and g.protocol_type else None
             gone = self.offsets.expire(group_id, now, self.retention_ms, empty_since, keep)
-            records: list[Record] = [(offset_key(group_id, t, p), None) for t, p in gone]
+            records: list[KeyValue] = [(offset_key(group_id, t, p), None) for t, p in gone]
             removed += len(gone)
             if not self.offsets.has_group(group_id):
                 self.consumer.remove_if_empty(group_id)
@@ -280,9 +321,9 @@ class GroupService:
             if records:
                 self._append(group_id, records)
 
-    def _append(self, group_id: str, records: Sequence[Record]) -> Any:
+    def _append(self, group_id: str, records: Sequence[KeyValue]) -> PartitionLog | None:
         index = partition_for(group_id, self.num_partitions)
-        part = self.broker.partitions.get((OFFSETS_TOPIC, index))
+        part = self.partitions.get((OFFSETS_TOPIC, index))
         if part is None or not part.is_leader:
             log.error("%s-%d is not led here: cannot store records of group %s", OFFSETS_TOPIC, index, group_id)
             return None
@@ -291,7 +332,7 @@ class GroupService:
         for key, value in records:
             builder.append(value, key=key, timestamp=now)
         part.log.append_as_leader(builder.build(), part.leader_epoch)
-        self.broker.replica_manager.after_leader_append(part)  # followers copy it; the HW moves with the ISR
+        self.replica_manager.after_leader_append(part)  # followers copy it; the HW moves with the ISR
         return part.log
 
     async def commit(self, group_id: str, entries: list[tuple[str, int, CommittedOffset]]) -> int:
@@ -310,19 +351,19 @@ class GroupService:
         """Waits until what the last group operation wrote for this group is stored as a commit would be
         (flushed by policy, copied by the ISR in a cluster), as Kafka answers a ConsumerGroupHeartbeat only
         once its records are committed: a coordinator elected after a failure then knows what members were told."""
-        part = self.broker.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self.num_partitions)))
+        part = self.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self.num_partitions)))
         if part is None or not part.is_leader:
             return ErrorCode.NONE
         return await self._stored(group_id, part.log)
 
-    async def _stored(self, group_id: str, plog: Any) -> int:
-        if plog.needs_flush(self.broker.clock.monotonic_ms()):
+    async def _stored(self, group_id: str, plog: PartitionLog) -> int:
+        if plog.needs_flush(self.clock.monotonic_ms()):
             await asyncio.get_running_loop().run_in_executor(None, plog.flush)
-        part = self.broker.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self.num_partitions)))
+        part = self.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self.num_partitions)))
         if part is None or part.log is not plog or plog.high_watermark >= plog.log_end_offset:
             return ErrorCode.NONE
-        timeout_s = int(self.broker.config["offsets.commit.timeout.ms"]) / 1000
-        [code] = await self.broker.replica_manager.wait_for_acks([(part, plog.log_end_offset)], timeout_s)
+        timeout_s = int(self.config["offsets.commit.timeout.ms"]) / 1000
+        [code] = await self.replica_manager.wait_for_acks([(part, plog.log_end_offset)], timeout_s)
         # Kafka's GroupMetadataManager maps replication errors onto what a group client retries on
         if code == ErrorCode.NOT_LEADER_OR_FOLLOWER:
             return ErrorCode.NOT_COORDINATOR
@@ -361,7 +402,7 @@ class GroupService:
 
     def topics_view(self) -> TopicsView:
         """Topic name -> (topic id, partition count): what KIP-848 assignments are computed over."""
-        return {name: (t.uuid, len(t.partitions)) for name, t in self.broker.metadata.topics.items() if not t.internal}
+        return {name: (t.uuid, len(t.partitions)) for name, t in self.metadata.topics.items() if not t.internal}
 
     def claim_for_consumer_protocol(self, group_id: str) -> int:
         """A ConsumerGroupHeartbeat for a group id: a live classic group keeps it (GROUP_ID_NOT_FOUND, as
@@ -387,28 +428,3 @@ class GroupService:
             return ErrorCode.INCONSISTENT_GROUP_PROTOCOL
         self.consumer.remove_if_empty(group_id)
         return ErrorCode.NONE
-
-
-async def _start(broker: Any) -> None:
-    service = GroupService(broker)
-    if broker.cluster is None:  # in ZooKeeper mode FindCoordinator creates it once enough brokers are live
-        service.ensure_offsets_topic()
-    await asyncio.get_running_loop().run_in_executor(None, service.load)
-    service.restore_groups()
-    broker.services["group"] = service
-    broker.replica_manager.listeners.append(service.on_leadership)
-    service.after_operation()
-    service._retention_timer = asyncio.get_running_loop().call_later(service.retention_check_ms / 1000, service._on_retention_timer)
-
-
-async def _stop(broker: Any) -> None:
-    service = broker.services.get("group")
-    if service is None:
-        return
-    for timer in (service._timer, service._retention_timer):
-        if timer is not None:
-            timer.cancel()
-
-
-STARTUP_HOOKS.append(_start)
-SHUTDOWN_HOOKS.append(_stop)

@@ -11,6 +11,9 @@ import signal
 import sys
 from pathlib import Path
 
+import uvloop
+
+from strom.broker.broker import Broker
 from strom.broker.config import BrokerConfig, ConfigError
 from strom.version import __version__
 
@@ -68,8 +71,6 @@ def parse_args(argv: list[str]) -> tuple[Path, dict[str, str]]:
 
 
 async def serve(config: BrokerConfig, ready_file: str | None = None) -> None:
-    from strom.broker.broker import Broker
-
     loop = asyncio.get_running_loop()
     broker = await loop.run_in_executor(None, Broker, config)
     stop = asyncio.Event()
@@ -109,12 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR: {exc}", file=sys.stderr)
         logging.getLogger("kafka.Kafka").error("%s", exc)
         return 1
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:  # pragma: no cover - uvloop is a pinned dependency
-        pass
+    uvloop.install()
     try:
         asyncio.run(serve(config, os.environ.get("STROM_READY_FILE")))
     except OSError as exc:

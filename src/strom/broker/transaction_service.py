@@ -21,23 +21,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from strom.broker.broker import OFFSETS_TOPIC, SHUTDOWN_HOOKS, STARTUP_HOOKS
+from strom.broker.config import BrokerConfig
+from strom.broker.coordinator_loader import replay
+from strom.broker.group_service import OFFSETS_TOPIC, TP, GroupService
+from strom.cluster.metadata import MetadataStore
+from strom.cluster.partition_state import Partition
+from strom.cluster.replica_manager import ReplicaManager
+from strom.cluster.topic_admin import AdminManager
 from strom.coordination.offsets import CommittedOffset, offset_key, offset_value, parse_key, parse_offset_value, partition_for
 from strom.coordination.transaction_offsets import committed_records
 from strom.coordination.transaction_records import parse_txn_key, parse_txn_value, txn_key, txn_value
 from strom.coordination.transactions import MarkerJob, TransactionCoordinator, TxnConfig, TxnMetadata, group_by_topic
 from strom.protocol.errors import ErrorCode, KafkaError
-from strom.protocol.records import BatchBuilder, iter_batch_headers, iter_records
+from strom.protocol.records import BatchBuilder, Record
 from strom.protocol.schema import write_txn_markers as markers_schema
+from strom.storage.clock import Clock
+from strom.storage.log import PartitionLog
 from strom.storage.txn_index import marker_record_key, marker_record_value
 from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("kafka.coordinator.transaction.TransactionCoordinator")
 
 TXN_TOPIC = "__transaction_state"
-TXN_APIS = (24, 25, 26, 28, 65, 66)  # AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, Describe/ListTransactions
+Written = dict[int, tuple[Partition, int]]  # __transaction_state partition -> (partition, end offset after the append)
 
 
 def build_marker(producer_id: int, epoch: int, commit: bool, coordinator_epoch: int, now_ms: int) -> bytes:
@@ -60,10 +69,45 @@ def _metadata_of(transactional_id: str, value: Any) -> TxnMetadata:
     )
 
 
+def _flush_all(logs: list[PartitionLog]) -> None:
+    for plog in logs:
+        plog.flush()
+
+
+def fenced_code(code: int, version: int, first_version_knowing_fenced: int) -> int:
+    """KIP-588: PRODUCER_FENCED exists only from these versions on; older clients get INVALID_PRODUCER_EPOCH."""
+    if code == ErrorCode.PRODUCER_FENCED and version < first_version_knowing_fenced:
+        return ErrorCode.INVALID_PRODUCER_EPOCH
+    return code
+
+
 class TransactionService:
-    def __init__(self, broker: Any) -> None:
-        self.broker = broker
-        cfg = broker.config
+    """clustered: ZooKeeper mode, where this broker coordinates the transactional ids whose
+    `__transaction_state` partition it leads and sends markers for partitions led elsewhere to their leaders."""
+
+    def __init__(
+        self,
+        broker_id: int,
+        config: BrokerConfig,
+        clock: Clock,
+        metadata: MetadataStore,
+        admin: AdminManager,
+        replica_manager: ReplicaManager,
+        partitions: Mapping[TP, Partition],
+        groups: GroupService,
+        clustered: bool,
+    ) -> None:
+        self.broker_id = broker_id
+        self.config = config
+        self.clock = clock
+        self.metadata = metadata
+        self.admin = admin
+        self.replica_manager = replica_manager
+        self.partitions = partitions
+        self.groups = groups
+        self.clustered = clustered
+        self.loaded = False  # transactional calls get COORDINATOR_LOAD_IN_PROGRESS until the start-up load is done
+        cfg = config
         self.coordinator = TransactionCoordinator(TxnConfig(max_timeout_ms=int(cfg["transaction.max.timeout.ms"])))
         self.num_partitions = int(cfg["transaction.state.log.num.partitions"])
         self.cleanup_interval_ms = int(cfg["transaction.abort.timed.out.transaction.cleanup.interval.ms"])
@@ -77,19 +121,57 @@ class TransactionService:
         self._settling: asyncio.Lock | None = None
 
     def now_ms(self) -> int:
-        return int(self.broker.clock.now_ms())
+        return self.clock.now_ms()
 
     # ---- start-up -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Loads the transactional ids led here and the offsets of open transactions, completes interrupted
+        transactions, then follows the leadership of `__transaction_state`'s partitions. __transaction_state
+        itself is created on first use, as Kafka does."""
+        loop = asyncio.get_running_loop()
+        self._refresh_partition_count()
+        loaded = await loop.run_in_executor(None, self.load)
+        await loop.run_in_executor(None, self.load_open_offsets)
+        resumed = self.coordinator.resume(self.now_ms())
+        self.loaded = True
+        self.replica_manager.listeners.append(self.on_leadership)
+        await self.settle()
+        log.info(
+            "Loaded %d transactional id(s) from %s (%d record(s)); completed %d interrupted transaction(s)",
+            len(self.coordinator.txns),
+            TXN_TOPIC,
+            loaded,
+            len(resumed),
+        )
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for conn in self._connections.values():
+            conn.close()
+        self._connections.clear()
+
+    def coordinator_error(self, transactional_id: str) -> int:
+        """NONE if this broker coordinates the id; COORDINATOR_LOAD_IN_PROGRESS (retriable) while it is still
+        loading; in ZooKeeper mode the leader of the id's __transaction_state partition coordinates it and any
+        other broker answers NOT_COORDINATOR (the client looks it up again)."""
+        if not self.loaded:
+            return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+        if not self.is_coordinator(transactional_id):
+            return ErrorCode.NOT_COORDINATOR
+        return ErrorCode.NONE
 
     def ensure_topic(self) -> None:
         """Creates __transaction_state on first use (a broker that never sees a transaction has none);
         in ZooKeeper mode FindCoordinator creates it through the controller instead."""
-        if self.broker.cluster is not None:
+        if self.clustered:
             self._refresh_partition_count()
             return
-        topic = self.broker.metadata.topics.get(TXN_TOPIC)
+        topic = self.metadata.topics.get(TXN_TOPIC)
         if topic is None:
-            self.broker.create_topic(
+            self.admin.create_topic(
                 TXN_TOPIC,
                 self.num_partitions,
                 1,
@@ -98,52 +180,39 @@ class TransactionService:
                     "compression.type": "uncompressed",
                     "min.insync.replicas": "1",
                     "unclean.leader.election.enable": "false",
-                    "segment.bytes": str(self.broker.config["transaction.state.log.segment.bytes"]),
+                    "segment.bytes": str(self.config["transaction.state.log.segment.bytes"]),
                 },
                 internal=True,
             )
-            topic = self.broker.metadata.topics[TXN_TOPIC]
+            topic = self.metadata.topics[TXN_TOPIC]
         self.num_partitions = len(topic.partitions)
 
     def load(self) -> int:
         """Replays every partition of __transaction_state led here (in an executor: it reads files)."""
         count = 0
         for index in range(self.num_partitions):
-            part = self.broker.partitions.get((TXN_TOPIC, index))
+            part = self.partitions.get((TXN_TOPIC, index))
             if part is not None and part.is_leader:
-                count += self._load_partition(index, part)
+                count += replay(part, self._apply, log)
         return count
 
-    def _load_partition(self, index: int, part: Any) -> int:
-        count = 0
-        data = part.log.read_bytes(part.log.log_start_offset)
-        for pos, header in iter_batch_headers(data):
-            if header.is_control:
-                continue
-            for record in iter_records(data, pos):
-                try:
-                    txn_id = parse_txn_key(record.key or b"")
-                    if txn_id is None:
-                        continue
-                    value = None if record.value is None else _metadata_of(txn_id, parse_txn_value(record.value))
-                    self.coordinator.apply_record(txn_id, value)
-                    count += 1
-                except Exception:  # an unreadable record is skipped, as Kafka's loader does
-                    log.warning("Skipping unreadable record at offset %d of %s-%d", record.offset, TXN_TOPIC, index)
-        return count
+    def _apply(self, record: Record) -> bool:
+        txn_id = parse_txn_key(record.key or b"")
+        if txn_id is None:
+            return False
+        value = None if record.value is None else _metadata_of(txn_id, parse_txn_value(record.value))
+        self.coordinator.apply_record(txn_id, value)
+        return True
 
     def load_open_offsets(self) -> int:
         """Offsets of transactions still open in __consumer_offsets (a restart lost them from memory):
         their COMMIT or ABORT marker, written after the restart, settles them."""
-        groups = self.broker.services.get("group")
-        if groups is None:
-            return 0
         count = 0
-        for index in range(groups.num_partitions):
-            part = self.broker.partitions.get((OFFSETS_TOPIC, index))
+        for index in range(self.groups.num_partitions):
+            part = self.partitions.get((OFFSETS_TOPIC, index))
             if part is None or not part.log.producer_state.open_txns.first_offsets:
                 continue
-            open_txns: dict[int, list[Any]] = {}
+            open_txns: dict[int, list[Record]] = {}
             for _ in committed_records(part.log.read_bytes(part.log.log_start_offset), open_txns):
                 pass
             for pid, records in open_txns.items():
@@ -160,13 +229,13 @@ class TransactionService:
     # ---- cluster mode: the coordinator follows the leaders of __transaction_state ------------------------
 
     def is_coordinator(self, transactional_id: str) -> bool:
-        if self.broker.cluster is None:
+        if not self.clustered:
             return True
-        part = self.broker.partitions.get((TXN_TOPIC, self.partition_of(transactional_id)))
+        part = self.partitions.get((TXN_TOPIC, self.partition_of(transactional_id)))
         return part is not None and part.is_leader
 
     def _refresh_partition_count(self) -> None:
-        topic = self.broker.metadata.topics.get(TXN_TOPIC)
+        topic = self.metadata.topics.get(TXN_TOPIC)
         if topic is not None and topic.partitions:
             self.num_partitions = len(topic.partitions)
 
@@ -179,10 +248,10 @@ class TransactionService:
         if not is_leader:
             log.info("Unloaded the transactional ids of %s-%d (no longer its leader)", TXN_TOPIC, index)
             return
-        part = self.broker.partitions.get((TXN_TOPIC, index))
+        part = self.partitions.get((TXN_TOPIC, index))
         if part is None:
             return
-        count = self._load_partition(index, part)
+        count = replay(part, self._apply, log)
         resumed = self.coordinator.resume(self.now_ms())
         log.info(
             "Loaded %d record(s) of %s-%d at leader epoch %d; resumed %d transaction(s)",
@@ -199,7 +268,7 @@ class TransactionService:
     def partition_of(self, transactional_id: str) -> int:
         return partition_for(transactional_id, self.num_partitions)
 
-    def _persist(self, written: dict[int, Any]) -> int:
+    def _persist(self, written: Written) -> int:
         """Appends the record of every id that changed; `written` collects partition -> (part, end offset)
         for the wait on the ISR. Returns an error code for the client."""
         error = ErrorCode.NONE
@@ -208,13 +277,13 @@ class TransactionService:
         for txn_id in self.coordinator.take_changed():
             m = self.coordinator.describe(txn_id)
             if m is not None:
-                value = txn_value(
+                state = txn_value(
                     m.producer_id, m.producer_epoch, m.timeout_ms, m.state, m.partitions_by_topic(), m.last_update_ms, m.start_ms
                 )
-                changes.append((txn_id, value))
+                changes.append((txn_id, state))
         for txn_id, value in changes:
             index = self.partition_of(txn_id)
-            part = self.broker.partitions.get((TXN_TOPIC, index))
+            part = self.partitions.get((TXN_TOPIC, index))
             if part is None or not part.is_leader:
                 error = ErrorCode.NOT_COORDINATOR
                 continue
@@ -226,18 +295,18 @@ class TransactionService:
                 log.error("Cannot write the state of transactional id %s: %s", txn_id, exc)
                 error = ErrorCode.COORDINATOR_NOT_AVAILABLE
                 continue
-            self.broker.replica_manager.after_leader_append(part)
+            self.replica_manager.after_leader_append(part)
             written[index] = (part, part.log.log_end_offset)
         return error
 
-    async def _replicated(self, written: dict[int, Any]) -> int:
+    async def _replicated(self, written: Written) -> int:
         """Kafka writes the transaction log with acks=all: the answer waits for the ISR (a new coordinator
         elected after a failure then knows what the client was told)."""
         waiting = [(part, end) for part, end in written.values() if part.log.high_watermark < end]
         if not waiting:
             return ErrorCode.NONE
-        timeout_s = int(self.broker.config["offsets.commit.timeout.ms"]) / 1000
-        codes = await self.broker.replica_manager.wait_for_acks(waiting, timeout_s)
+        timeout_s = int(self.config["offsets.commit.timeout.ms"]) / 1000
+        codes = await self.replica_manager.wait_for_acks(waiting, timeout_s)
         for code in codes:
             if code == ErrorCode.NOT_LEADER_OR_FOLLOWER:
                 return ErrorCode.NOT_COORDINATOR
@@ -249,7 +318,7 @@ class TransactionService:
         """Persists what the last operation changed (waiting for the ISR in a cluster), writes pending
         markers (then the Complete* records), and flushes __transaction_state by policy. Returns the error
         code of the persistence."""
-        written: dict[int, Any] = {}
+        written: Written = {}
         error = self._persist(written)  # synchronously after the operation: records keep its order
         jobs = self.coordinator.take_markers()
         try:
@@ -258,7 +327,7 @@ class TransactionService:
         finally:
             self._arm_timer()  # whatever failed, timeouts and pending markers are looked at again
 
-    async def _write_markers_and_flush(self, jobs: list[MarkerJob], written: dict[int, Any]) -> int:
+    async def _write_markers_and_flush(self, jobs: list[MarkerJob], written: Written) -> int:
         error = await self._replicated(written)
         if self._settling is None:
             self._settling = asyncio.Lock()
@@ -283,10 +352,10 @@ class TransactionService:
         return error
 
     async def _flush(self) -> None:
-        now = self.broker.clock.monotonic_ms()
-        logs = [p.log for (t, _), p in self.broker.partitions.items() if t == TXN_TOPIC and p.log.needs_flush(now)]
+        now = self.clock.monotonic_ms()
+        logs = [p.log for (t, _), p in self.partitions.items() if t == TXN_TOPIC and p.log.needs_flush(now)]
         if logs:
-            await asyncio.get_running_loop().run_in_executor(None, lambda: [plog.flush() for plog in logs])
+            await asyncio.get_running_loop().run_in_executor(None, _flush_all, logs)
 
     async def write_markers(self, job: MarkerJob) -> bool:
         """Appends the job's marker on every partition: directly where this broker leads, through
@@ -296,9 +365,9 @@ class TransactionService:
         coordinator_epoch = self._coordinator_epoch(job.transactional_id)
         remote: dict[int, list[tuple[str, int]]] = {}
         for topic, index in job.partitions:
-            part = self.broker.partitions.get((topic, index))
-            if self.broker.cluster is not None and (part is None or not part.is_leader):
-                state = self.broker.metadata.topics.get(topic)
+            part = self.partitions.get((topic, index))
+            if self.clustered and (part is None or not part.is_leader):
+                state = self.metadata.topics.get(topic)
                 leader = state.partitions.get(index) if state is not None else None
                 if leader is None:
                     continue  # deleted topic
@@ -313,11 +382,11 @@ class TransactionService:
         return done
 
     def _coordinator_epoch(self, transactional_id: str) -> int:
-        part = self.broker.partitions.get((TXN_TOPIC, self.partition_of(transactional_id)))
+        part = self.partitions.get((TXN_TOPIC, self.partition_of(transactional_id)))
         return max(part.leader_epoch, 0) if part is not None else 0
 
     async def _send_markers(self, broker_id: int, job: MarkerJob, partitions: list[tuple[str, int]], coordinator_epoch: int) -> bool:
-        endpoint = self.broker.metadata.live_brokers.get(broker_id)
+        endpoint = self.metadata.live_brokers.get(broker_id)
         if endpoint is None:
             return False
         by_topic = group_by_topic(partitions)
@@ -335,7 +404,7 @@ class TransactionService:
         try:
             conn = self._connections.get(broker_id)
             if conn is None or conn.closed:
-                conn = BrokerConnection(endpoint.host, endpoint.port, client_id=f"txn-coordinator-{self.broker.broker_id}")
+                conn = BrokerConnection(endpoint.host, endpoint.port, client_id=f"txn-coordinator-{self.broker_id}")
                 await conn.connect(timeout=5.0)
                 self._connections[broker_id] = conn
             response = await conn.send(request, version=min(1, conn.version_for(markers_schema.API_KEY)), timeout=10.0)
@@ -350,7 +419,7 @@ class TransactionService:
 
     def write_marker(self, topic: str, index: int, producer_id: int, epoch: int, commit: bool, coordinator_epoch: int) -> int:
         """One COMMIT/ABORT control batch at the end of a partition led here (also WriteTxnMarkers)."""
-        part = self.broker.partitions.get((topic, index))
+        part = self.partitions.get((topic, index))
         if part is None:
             return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
         if not part.is_leader:
@@ -361,7 +430,7 @@ class TransactionService:
             return int(exc.code)
         if topic == OFFSETS_TOPIC:
             self.complete_offsets(producer_id, index, commit)
-        self.broker.replica_manager.after_leader_append(part)
+        self.replica_manager.after_leader_append(part)
         return ErrorCode.NONE
 
     # ---- TxnOffsetCommit ------------------------------------------------------------------------------
@@ -369,9 +438,8 @@ class TransactionService:
     def commit_offsets(self, group_id: str, producer_id: int, epoch: int, entries: list[tuple[str, int, CommittedOffset]]) -> int:
         """Appends the offsets as a transactional batch of the producer to the group's __consumer_offsets
         partition; the group sees them once the COMMIT marker lands there."""
-        groups = self.broker.services["group"]
-        index = partition_for(group_id, groups.num_partitions)
-        part = self.broker.partitions.get((OFFSETS_TOPIC, index))
+        index = partition_for(group_id, self.groups.num_partitions)
+        part = self.partitions.get((OFFSETS_TOPIC, index))
         if part is None or not part.is_leader:
             return ErrorCode.NOT_COORDINATOR
         builder = BatchBuilder(producer_id=producer_id, producer_epoch=epoch, is_transactional=True)
@@ -382,7 +450,7 @@ class TransactionService:
             part.log.append_as_leader(builder.build(), part.leader_epoch)
         except KafkaError as exc:
             return int(exc.code)
-        self.broker.replica_manager.after_leader_append(part)
+        self.replica_manager.after_leader_append(part)
         self.pending_offsets.setdefault(producer_id, {}).setdefault(group_id, []).extend(entries)
         return ErrorCode.NONE
 
@@ -395,9 +463,9 @@ class TransactionService:
         return False
 
     def complete_offsets(self, producer_id: int, offsets_partition: int, commit: bool) -> None:
-        groups = self.broker.services.get("group")
+        groups = self.groups
         by_group = self.pending_offsets.get(producer_id)
-        if groups is None or not by_group:
+        if not groups.loaded or not by_group:
             return
         for group_id in [g for g in by_group if partition_for(g, groups.num_partitions) == offsets_partition]:
             entries = by_group.pop(group_id)
@@ -430,37 +498,3 @@ class TransactionService:
         for txn_id in aborted:
             log.info("Aborting transaction of %s: it exceeded its timeout", txn_id)
         asyncio.ensure_future(self.settle())
-
-
-async def _start(broker: Any) -> None:
-    service = TransactionService(broker)
-    service._refresh_partition_count()  # else __transaction_state is created on first use, as Kafka does
-    loaded = await asyncio.get_running_loop().run_in_executor(None, service.load)
-    await asyncio.get_running_loop().run_in_executor(None, service.load_open_offsets)
-    resumed = service.coordinator.resume(service.now_ms())
-    broker.services["txn"] = service
-    broker.replica_manager.listeners.append(service.on_leadership)
-    await service.settle()
-    log.info(
-        "Loaded %d transactional id(s) from %s (%d record(s)); completed %d interrupted transaction(s)",
-        len(service.coordinator.txns),
-        TXN_TOPIC,
-        loaded,
-        len(resumed),
-    )
-
-
-async def _stop(broker: Any) -> None:
-    service = broker.services.get("txn")
-    if service is None:
-        return
-    if service._timer is not None:
-        service._timer.cancel()
-        service._timer = None
-    for conn in service._connections.values():
-        conn.close()
-    service._connections.clear()
-
-
-STARTUP_HOOKS.append(_start)
-SHUTDOWN_HOOKS.append(_stop)

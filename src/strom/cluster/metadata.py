@@ -1,19 +1,21 @@
 """Cluster metadata: topics (ids, partitions, replica assignment, configs), dynamic broker configs.
 
-The embedded default keeps it in one JSON file under the first log dir, written atomically
-(tmp + fsync + rename). The partition model already has what replication needs -- leader, leader epoch,
-replicas, ISR -- so a ZooKeeper-backed store can replace this one without changing its users.
+`MetadataStore` is what the broker reads and writes; it has two implementations. The embedded
+`LocalMetadataStore` (here) keeps everything in one JSON file under the first log dir, written atomically
+(tmp + fsync + rename); `ZkMetadataStore` (zk_store.py) writes ZooKeeper and reads the controller's
+UpdateMetadata cache. The partition model has what replication needs -- leader, leader epoch, replicas, ISR.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import threading
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 METADATA_FILE = "__strom_cluster_metadata.json"
 
@@ -41,12 +43,49 @@ class TopicState:
         return uuid.UUID(self.topic_id)
 
 
+@dataclass(frozen=True, slots=True)
+class BrokerEndpoint:
+    broker_id: int
+    host: str
+    port: int
+    rack: str | None
+
+
+class MetadataStore(Protocol):
+    """The cluster metadata as one broker sees it: topics, live brokers, the controller, dynamic configs,
+    and the writes a broker makes (topics, topic configs, producer ids). Writes of the ZooKeeper store block
+    on ZooKeeper: callers on the event loop run them in the executor."""
+
+    cluster_id: str
+    topics: dict[str, TopicState]
+    live_brokers: dict[int, BrokerEndpoint]
+    controller_id: int
+
+    @property
+    def broker_configs(self) -> dict[str, str]:
+        """The dynamic broker configs in force on this broker."""
+        ...
+
+    def create_topic(self, name: str, assignment: dict[int, list[int]], configs: dict[str, str], internal: bool = False) -> TopicState: ...
+
+    def delete_topic(self, name: str) -> None: ...
+
+    def add_partitions(self, name: str, assignment: dict[int, list[int]]) -> None: ...
+
+    def set_topic_configs(self, name: str, configs: dict[str, str]) -> None: ...
+
+    def allocate_producer_id(self) -> int: ...
+
+
 class LocalMetadataStore:
-    """Single-broker MetadataStore: the whole image in memory, persisted on each change."""
+    """Single-broker MetadataStore: the whole image in memory, persisted on each change. The broker is its
+    own controller and knows no other broker."""
 
     def __init__(self, directory: Path, broker_id: int, cluster_id: str | None = None) -> None:
         self.path = Path(directory) / METADATA_FILE
         self.broker_id = broker_id
+        self.controller_id = broker_id
+        self.live_brokers: dict[int, BrokerEndpoint] = {}
         self.topics: dict[str, TopicState] = {}
         self.broker_configs: dict[str, str] = {}
         self.cluster_id = cluster_id or ""
@@ -140,6 +179,4 @@ class LocalMetadataStore:
 
 def _new_cluster_id() -> str:
     """Kafka's cluster ids are 22-character URL-safe base64 UUIDs."""
-    import base64
-
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")

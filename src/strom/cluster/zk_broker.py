@@ -5,6 +5,9 @@ Start-up: connect, create the top-level paths, agree on /cluster/id, register th
 re-runs the election whenever it disappears; the winner bumps /controller_epoch and runs the Controller.
 After a session expiry the ephemeral znodes are gone: the broker re-registers (a new epoch) and competes
 again. On a clean stop the broker asks the controller for a controlled shutdown first.
+
+The member knows the broker only through what it is given: its id and configuration, the ports its
+listeners bound (for the registration) and a callback for dynamic config changes.
 """
 
 from __future__ import annotations
@@ -12,14 +15,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from strom.cluster import zk_data as zd
 from strom.cluster.controller import Controller
 from strom.cluster.zk_store import ZkMetadataStore
-from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkError, ZkNodeExists, zk_errors_as
-from strom.protocol.errors import ErrorCode
+from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkError, ZkNodeExists
+from strom.protocol.errors import KafkaError
+from strom.protocol.schema import controlled_shutdown
+from strom.storage.clock import Clock, SystemClock
+from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("kafka.server.KafkaServer")
 
@@ -27,11 +34,46 @@ CONTROLLED_SHUTDOWN_RETRIES = 3
 CONTROLLED_SHUTDOWN_BACKOFF_S = 0.5
 
 
+class Endpoint(Protocol):
+    """One advertised listener (BrokerConfig's Listener)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+
+class MemberConfig(Protocol):
+    """The broker configuration a member reads (BrokerConfig): values by Kafka key, advertised listeners."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    @property
+    def advertised_listeners(self) -> Sequence[Endpoint]: ...
+
+
 class ClusterMember:
-    def __init__(self, broker: Any) -> None:
-        config = broker.config
-        self.broker = broker
-        self.broker_id: int = broker.broker_id
+    def __init__(
+        self,
+        broker_id: int,
+        config: MemberConfig,
+        bound_ports: Callable[[], list[int]],
+        on_config_change: Callable[[], None],
+        clock: Clock | None = None,
+    ) -> None:
+        """bound_ports: the ports the listeners bound (a listener on port 0 registers its real port);
+        on_config_change: called on the loop after a topic's or this broker's dynamic configs changed."""
+        self.config = config
+        self.broker_id = broker_id
+        self.bound_ports = bound_ports
+        self.on_config_change = on_config_change
+        self.clock = clock or SystemClock()
         self.zk = ZkClient(
             config["zookeeper.connect"],
             int(config["zookeeper.session.timeout.ms"]),
@@ -66,13 +108,13 @@ class ClusterMember:
             return
         # After a kill -9 and a quick restart the previous session's znode lives until that session expires:
         # wait for it (up to one session timeout) rather than fail; a second live broker with our id keeps it.
-        deadline = time.monotonic() + self.zk.session_timeout_s + 2
+        deadline_ms = self.clock.monotonic_ms() + int((self.zk.session_timeout_s + 2) * 1000)
         while True:
             try:
                 self.zk.create(path, info.encode(), ephemeral=True)
                 break
             except ZkNodeExists:
-                if time.monotonic() > deadline:
+                if self.clock.monotonic_ms() > deadline_ms:
                     raise ZkError(
                         f"Error while creating ephemeral at {path}, node already exists and owner does not match current session"
                     ) from None
@@ -89,12 +131,12 @@ class ClusterMember:
         )
 
     def _broker_info(self) -> zd.BrokerInfo:
-        config = self.broker.config
+        config = self.config
         listener = config.advertised_listeners[0]
         host = listener.host or "127.0.0.1"
         if host in ("0.0.0.0", "::"):
             host = "127.0.0.1"
-        port = listener.port or (self.broker.bound_ports() or [0])[0]
+        port = listener.port or (self.bound_ports() or [0])[0]
         return zd.BrokerInfo(self.broker_id, host, port, listener.name, config.get("broker.rack"))
 
     # ---- start-up: async part (after the listeners are bound) -------------------------------------------------
@@ -104,7 +146,7 @@ class ClusterMember:
         await self._loop.run_in_executor(None, self._register)
         self.zk.add_session_listener(self._on_session_state)
         await self._loop.run_in_executor(None, self._watch)
-        if self.broker.config["auto.leader.rebalance.enable"]:
+        if self.config["auto.leader.rebalance.enable"]:
             self._rebalance_task = asyncio.ensure_future(self._auto_rebalance_loop())
 
     def _watch(self) -> None:
@@ -139,7 +181,7 @@ class ClusterMember:
 
     def _apply_broker_configs(self, entity: str, configs: dict[str, str]) -> None:
         self.store.set_dynamic_configs(entity, configs)
-        self.broker.refresh_all_log_configs()
+        self.on_config_change()
         log.info("Processed config change for broker %s: %s", entity, configs)
 
     def _apply_topic_configs(self, topic: str, configs: dict[str, str]) -> None:
@@ -147,7 +189,7 @@ class ClusterMember:
         if state is None:
             return
         state.configs = dict(configs)
-        self.broker.refresh_all_log_configs()
+        self.on_config_change()
         log.info("Processed config change for topic %s: %s", topic, configs)
 
     def _on_session_state(self, state: str) -> None:
@@ -192,7 +234,7 @@ class ClusterMember:
             if won is None:
                 return
             epoch, epoch_version = won
-            self.controller = Controller(self.zk, self.broker_id, epoch, epoch_version, self.broker.config)
+            self.controller = Controller(self.zk, self.broker_id, epoch, epoch_version, self.config)
             await self.controller.start()
         except Exception as exc:
             # as Kafka's triggerControllerMove: give up /controller so that someone (maybe us) starts over
@@ -252,7 +294,7 @@ class ClusterMember:
             await controller.resign()
 
     async def _auto_rebalance_loop(self) -> None:
-        interval = float(self.broker.config["leader.imbalance.check.interval.seconds"])
+        interval = float(self.config["leader.imbalance.check.interval.seconds"])
         while not self._stopping:
             await asyncio.sleep(interval)
             controller = self.controller
@@ -266,10 +308,6 @@ class ClusterMember:
 
     async def controlled_shutdown(self) -> None:
         """Ask the controller to move leadership away before this broker stops (controlled.shutdown.enable)."""
-        from strom.protocol.errors import KafkaError
-        from strom.protocol.schema.controlled_shutdown import ControlledShutdownRequest
-        from strom.transport.connection import BrokerConnection
-
         for attempt in range(CONTROLLED_SHUTDOWN_RETRIES):
             controller = self.controller
             if controller is not None and controller.active:
@@ -286,8 +324,8 @@ class ClusterMember:
                 try:
                     await conn.connect(timeout=3.0)
                     response = await conn.send(
-                        ControlledShutdownRequest(broker_id=self.broker_id, broker_epoch=self.broker_epoch),
-                        version=min(3, conn.version_for(7)),
+                        controlled_shutdown.ControlledShutdownRequest(broker_id=self.broker_id, broker_epoch=self.broker_epoch),
+                        version=min(3, conn.version_for(controlled_shutdown.API_KEY)),
                     )
                     code, remaining = response.error_code, response.remaining_partitions
                 except KafkaError as exc:
@@ -310,93 +348,7 @@ class ClusterMember:
         assert self._loop is not None
         await self._loop.run_in_executor(None, self.zk.close)
 
-    # ---- topic administration in ZooKeeper (what a Kafka 2.8 broker's AdminManager does) -----------------------
-
-    @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
-    def live_brokers(self) -> dict[int, str | None]:
-        """Live broker id -> rack, from the UpdateMetadata cache (ZooKeeper itself before the first one arrives)."""
-        if self.store.live_brokers:
-            return {b.broker_id: b.rack for b in self.store.live_brokers.values()}
-        out: dict[int, str | None] = {}
-        for name in self.zk.children(zd.BROKER_IDS):
-            got = self.zk.get(zd.broker_path(int(name)))
-            if got is not None:
-                out[int(name)] = zd.BrokerInfo.decode(int(name), got[0]).rack
-        return out
-
-    @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
-    def create_topic(
-        self,
-        name: str,
-        num_partitions: int,
-        replication_factor: int,
-        configs: dict[str, str],
-        assignment: dict[int, list[int]] | None,
-        validate_only: bool,
-        internal: bool,
-    ) -> Any:
-        from strom.cluster.controller_assignment import assign_replicas, validate_assignment
-        from strom.protocol.errors import ErrorCode, KafkaError
-        from strom.storage.config import LogConfig
-
-        if self.store.topic_exists(name):
-            raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
-        live = self.live_brokers()
-        config = self.broker.config
-        if assignment:
-            validate_assignment(assignment, set(live))
-        else:
-            if num_partitions == -1:
-                num_partitions = int(config["num.partitions"])
-            if replication_factor == -1:
-                replication_factor = int(config["default.replication.factor"])
-            if num_partitions > 100_000:
-                raise KafkaError(ErrorCode.INVALID_PARTITIONS, "Number of partitions is too large.")
-            assignment = assign_replicas(live, num_partitions, replication_factor)
-        clean = {k: v for k, v in configs.items() if v is not None}
-        LogConfig.from_topic_configs(clean, self.broker.default_log_config())  # validates: INVALID_CONFIG
-        if validate_only:
-            return None
-        state = self.store.create_topic(name, assignment, clean, internal)
-        log.info("Creating topic %s with configuration %s and initial partition assignment %s", name, clean, assignment)
-        return state
-
-    @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
-    def add_partitions(self, name: str, count: int, assignment: list[list[int]] | None, validate_only: bool) -> None:
-        from strom.cluster.controller_assignment import assign_replicas, validate_assignment
-        from strom.protocol.errors import ErrorCode, KafkaError
-
-        got = self.zk.get(zd.topic_path(name))
-        if got is None:
-            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{name}' does not exist.")
-        current = zd.TopicAssignment.decode(got[0])
-        existing = len(current.partitions)
-        if count <= existing:
-            raise KafkaError(ErrorCode.INVALID_PARTITIONS, f"Topic currently has {existing} partitions, {count} would not be an increase.")
-        live = self.live_brokers()
-        if assignment is not None:
-            if len(assignment) != count - existing:
-                raise KafkaError(
-                    ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-                    f"Increasing the number of partitions by {count - existing} but {len(assignment)} assignments provided.",
-                )
-            new = {existing + i: list(r) for i, r in enumerate(assignment)}
-            validate_assignment(new, set(live), start=existing)
-        else:
-            rf = len(current.partitions.get(0, [])) or 1
-            new = assign_replicas(live, count - existing, rf, start_partition=existing)
-        if not validate_only:
-            self.store.add_partitions(name, new)
-
-    @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
-    def delete_topic(self, name: str) -> None:
-        from strom.protocol.errors import ErrorCode, KafkaError
-
-        if not self.store.topic_exists(name):
-            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-        if not self.broker.config["delete.topic.enable"]:
-            raise KafkaError(ErrorCode.TOPIC_DELETION_DISABLED)
-        self.store.delete_topic(name)
+    # ---- what topic administration waits for -------------------------------------------------------------------
 
     def wait_for_partitions(self, name: str, count: int) -> bool:
         """True once this broker's metadata cache has leaders for partitions 0..count-1 of the topic."""

@@ -1,9 +1,8 @@
 """The broker's MetadataStore in ZooKeeper mode: writes go to ZooKeeper, reads come from the UpdateMetadata cache.
 
-It has the LocalMetadataStore surface the broker already uses (`topics`, `cluster_id`, `create_topic`, ...),
-so handlers do not change. As in Kafka 2.8, any broker may create, delete or grow a topic by writing
-ZooKeeper; the controller reacts and tells every broker through UpdateMetadata, which lands in `topics`,
-`live_brokers` and `controller_id` here.
+One of the two MetadataStore implementations (the other is the embedded LocalMetadataStore). As in Kafka 2.8,
+any broker may create, delete or grow a topic by writing ZooKeeper; the controller reacts and tells every
+broker through UpdateMetadata, which lands in `topics`, `live_brokers` and `controller_id` here.
 """
 
 from __future__ import annotations
@@ -11,11 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from strom.cluster import zk_data as zd
-from strom.cluster.metadata import PartitionState, TopicState, _new_cluster_id
+from strom.cluster.metadata import BrokerEndpoint, PartitionState, TopicState, _new_cluster_id
 from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkNodeExists, ZkNoNode, zk_errors_as
 from strom.protocol.errors import ErrorCode, KafkaError
 
@@ -23,13 +21,7 @@ log = logging.getLogger("kafka.server.MetadataCache")
 
 INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
 
-
-@dataclass(frozen=True, slots=True)
-class BrokerEndpoint:
-    broker_id: int
-    host: str
-    port: int
-    rack: str | None
+__all__ = ["BrokerEndpoint", "ZkMetadataStore"]  # BrokerEndpoint: UpdateMetadata builds them from here
 
 
 class ZkMetadataStore:

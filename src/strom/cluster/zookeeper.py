@@ -19,6 +19,8 @@ from kazoo.exceptions import BadVersionError, KazooException, NodeExistsError, N
 from kazoo.handlers.threading import KazooTimeoutError  # type: ignore[import-untyped]
 from kazoo.retry import KazooRetry  # type: ignore[import-untyped]
 
+from strom.protocol.errors import KafkaError
+
 log = logging.getLogger("kafka.zookeeper.ZooKeeperClient")
 
 
@@ -50,7 +52,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def zk_errors_as(code: int) -> Callable[[F], F]:
     """For request handlers: ZooKeeper being away is a Kafka error code on the wire, not a dropped connection."""
-    from strom.protocol.errors import KafkaError
 
     def wrap(fn: F) -> F:
         @functools.wraps(fn)

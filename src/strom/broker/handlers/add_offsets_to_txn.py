@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from strom.broker.group_service import OFFSETS_TOPIC
 from strom.broker.handlers import handles
-from strom.broker.handlers.txn_context import coordinator_error, fenced_code, txn_service
+from strom.broker.transaction_service import fenced_code
 from strom.coordination.offsets import partition_for
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import add_offsets_to_txn as schema
@@ -14,17 +15,15 @@ from strom.protocol.schema import add_offsets_to_txn as schema
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
-    from strom.broker.broker import OFFSETS_TOPIC
-
     broker = ctx.broker
-    service = txn_service(broker)
-    error = coordinator_error(broker, service, request.transactional_id)
-    if error or service is None:
+    service = broker.transaction_service
+    error = service.coordinator_error(request.transactional_id)
+    if error:
         return schema.AddOffsetsToTxnResponse(error_code=error)
     if not request.group_id:
         return schema.AddOffsetsToTxnResponse(error_code=ErrorCode.INVALID_GROUP_ID)
-    groups = broker.services.get("group")
-    if groups is None:
+    groups = broker.group_service
+    if not groups.loaded:
         return schema.AddOffsetsToTxnResponse(error_code=ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
     partition = (OFFSETS_TOPIC, partition_for(request.group_id, groups.num_partitions))
     code = service.coordinator.add_partitions(

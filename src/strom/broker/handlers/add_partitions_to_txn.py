@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.txn_context import coordinator_error, fenced_code, txn_service
+from strom.broker.transaction_service import fenced_code
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import add_partitions_to_txn as schema
 
@@ -28,10 +28,10 @@ def _results(topics: Any, codes: dict[tuple[str, int], int]) -> list[Any]:
 
 async def _one(ctx: Any, txn_id: str, producer_id: int, epoch: int, topics: Any, verify_only: bool) -> dict[tuple[str, int], int]:
     broker = ctx.broker
-    service = txn_service(broker)
+    service = broker.transaction_service
     wanted = [(t.name, p) for t in topics for p in t.partitions]
-    error = coordinator_error(broker, service, txn_id)
-    if error or service is None:
+    error = service.coordinator_error(txn_id)
+    if error:
         return dict.fromkeys(wanted, error)
     unknown = {tp for tp in wanted if tp not in broker.partitions and not _exists(broker, tp)}
     if unknown:  # Kafka: the unknown ones fail, the rest are not attempted

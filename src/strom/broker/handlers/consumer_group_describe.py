@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from strom.broker.group_service import GroupService
 from strom.broker.handlers import handles
 from strom.broker.handlers.describe_groups import GROUP_OPERATIONS, NOT_REQUESTED
-from strom.broker.handlers.group_context import group_service
 from strom.coordination.assignors import Assignment
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import consumer_group_describe as schema
-
-if TYPE_CHECKING:
-    from strom.broker.group_service import GroupService
 
 
 def _topic_partitions(kind: Any, assignment: Assignment, names: dict[Any, str]) -> list[Any]:
@@ -69,7 +66,7 @@ def describe(service: GroupService, group_id: str, include_ops: bool) -> Any:
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
-    service = group_service(ctx.broker)
+    service = ctx.broker.group_service
     return schema.ConsumerGroupDescribeResponse(
         groups=[describe(service, gid, request.include_authorized_operations) for gid in request.group_ids]
     )

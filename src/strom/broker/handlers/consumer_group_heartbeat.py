@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.group_context import group_service
 from strom.coordination.consumer_group import HeartbeatRequest
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import consumer_group_heartbeat as schema
@@ -13,7 +12,7 @@ from strom.protocol.schema import consumer_group_heartbeat as schema
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
-    service = group_service(ctx.broker)
+    service = ctx.broker.group_service
     if request.group_id and not service.is_coordinator(request.group_id):
         return schema.ConsumerGroupHeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR, member_epoch=0)
     if request.member_epoch == 0 and request.group_id:

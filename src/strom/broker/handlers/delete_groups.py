@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.group_context import group_service
 from strom.protocol.schema import delete_groups as schema
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
-    service = group_service(ctx.broker)
+    service = ctx.broker.group_service
     results = [schema.DeletableGroupResult(group_id=gid, error_code=service.delete_group(gid)) for gid in request.groups_names]
     return schema.DeleteGroupsResponse(results=results)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from strom.broker.group_service import GroupService
 from strom.broker.handlers import handles
-from strom.broker.handlers.group_context import group_service
 from strom.coordination.group import DEAD, STABLE
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import describe_groups as schema
-
-if TYPE_CHECKING:
-    from strom.broker.group_service import GroupService
 
 # READ | DELETE | DESCRIBE: what a group allows when no authorizer is configured
 GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
@@ -56,6 +53,6 @@ def describe(service: GroupService, group_id: str, include_ops: bool) -> Any:
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
-    service = group_service(ctx.broker)
+    service = ctx.broker.group_service
     include_ops = ctx.api_version >= 3 and request.include_authorized_operations
     return schema.DescribeGroupsResponse(groups=[describe(service, gid, include_ops) for gid in request.groups])

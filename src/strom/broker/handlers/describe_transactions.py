@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.txn_context import coordinator_error, not_here, txn_service
 from strom.coordination.transactions import STATE_NAMES, STATES_BY_NAME
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import describe_transactions as describe_schema
@@ -14,11 +13,11 @@ from strom.protocol.schema import list_transactions as list_schema
 
 @handles(describe_schema.API_KEY)
 async def describe(ctx: Any, request: Any) -> Any:
-    service = txn_service(ctx.broker)
+    service = ctx.broker.transaction_service
     states = []
     for txn_id in request.transactional_ids:
-        code = coordinator_error(ctx.broker, service, txn_id)
-        m = service.coordinator.describe(txn_id) if service is not None and not code else None
+        code = service.coordinator_error(txn_id)
+        m = service.coordinator.describe(txn_id) if not code else None
         if m is None:
             code = code or ErrorCode.TRANSACTIONAL_ID_NOT_FOUND
             states.append(describe_schema.TransactionState(error_code=code, transactional_id=txn_id, producer_id=-1, producer_epoch=-1))
@@ -40,9 +39,9 @@ async def describe(ctx: Any, request: Any) -> Any:
 
 @handles(list_schema.API_KEY)
 async def list_transactions(ctx: Any, request: Any) -> Any:
-    service = txn_service(ctx.broker)
-    if service is None:
-        return list_schema.ListTransactionsResponse(error_code=not_here(ctx.broker))
+    service = ctx.broker.transaction_service
+    if not service.loaded:
+        return list_schema.ListTransactionsResponse(error_code=ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
     unknown = [s for s in request.state_filters if s not in STATES_BY_NAME]
     states = {STATES_BY_NAME[s] for s in request.state_filters if s in STATES_BY_NAME}
     if request.state_filters and not states:

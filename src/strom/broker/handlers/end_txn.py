@@ -6,16 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.txn_context import coordinator_error, fenced_code, txn_service
+from strom.broker.transaction_service import fenced_code
 from strom.protocol.schema import end_txn as schema
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     broker = ctx.broker
-    service = txn_service(broker)
-    error = coordinator_error(broker, service, request.transactional_id)
-    if error or service is None:
+    service = broker.transaction_service
+    error = service.coordinator_error(request.transactional_id)
+    if error:
         return schema.EndTxnResponse(error_code=error)
     code = service.coordinator.end_txn(
         service.now_ms(), request.transactional_id, request.producer_id, request.producer_epoch, request.committed

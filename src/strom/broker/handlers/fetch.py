@@ -23,10 +23,8 @@ UNLIMITED_BYTES = 0x7FFFFFFF  # Fetch v0-v2 have no response-wide max_bytes
 
 
 def _session_cache(broker: Any) -> FetchSessionCache:
-    cache = broker.services.get("fetch_sessions")
-    if cache is None:
-        cache = broker.services["fetch_sessions"] = FetchSessionCache(int(broker.config["max.incremental.fetch.session.cache.slots"]))
-    return cache  # type: ignore[no-any-return]
+    cache: FetchSessionCache = broker.fetch_sessions
+    return cache
 
 
 def _session_context(broker: Any, request: Any, version: int, is_consumer: bool) -> FetchContext:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from strom.broker.group_service import OFFSETS_TOPIC
 from strom.broker.handlers import handles
 from strom.broker.handlers.metadata import advertised_endpoint
+from strom.broker.transaction_service import TXN_TOPIC
+from strom.coordination.offsets import partition_for
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import find_coordinator as schema
 
@@ -20,15 +23,15 @@ async def _answer(ctx: Any, key_type: int, key: str = "") -> tuple[int, str | No
     if key_type == TXN_KEY:
         if not key:
             return ErrorCode.INVALID_REQUEST, "transactional id must not be empty", -1, "", -1
-        service = ctx.broker.services.get("txn")
-        if service is None:
+        service = ctx.broker.transaction_service
+        if not service.loaded:
             return ErrorCode.COORDINATOR_NOT_AVAILABLE, "the transaction coordinator is loading", -1, "", -1
         if ctx.broker.cluster is not None:
             return await _cluster_answer(ctx, key, TXN_KEY)
         service.ensure_topic()
         host, port = advertised_endpoint(ctx)
         return ErrorCode.NONE, None, ctx.broker.broker_id, host, port
-    if "group" not in ctx.broker.services:
+    if not ctx.broker.group_service.loaded:
         return ErrorCode.COORDINATOR_NOT_AVAILABLE, "the group coordinator is loading", -1, "", -1
     if ctx.broker.cluster is not None:
         return await _cluster_answer(ctx, key, GROUP_KEY)
@@ -38,8 +41,6 @@ async def _answer(ctx: Any, key_type: int, key: str = "") -> tuple[int, str | No
 
 def _internal_topic(broker: Any, key_type: int) -> tuple[str, int, int, dict[str, str]]:
     """(name, partitions, replication factor, configs) of __consumer_offsets or __transaction_state."""
-    from strom.broker.broker import OFFSETS_TOPIC
-
     cfg = broker.config
     if key_type == GROUP_KEY:
         configs = {"cleanup.policy": "compact", "compression.type": "producer", "segment.bytes": str(cfg["offsets.topic.segment.bytes"])}
@@ -52,7 +53,7 @@ def _internal_topic(broker: Any, key_type: int) -> tuple[str, int, int, dict[str
         "segment.bytes": str(cfg["transaction.state.log.segment.bytes"]),
     }
     return (
-        "__transaction_state",
+        TXN_TOPIC,
         int(cfg["transaction.state.log.num.partitions"]),
         int(cfg["transaction.state.log.replication.factor"]),
         configs,
@@ -63,13 +64,11 @@ async def _cluster_answer(ctx: Any, key: str, key_type: int) -> tuple[int, str |
     """ZooKeeper mode: the coordinator is the leader of the key's partition of __consumer_offsets (groups)
     or __transaction_state (transactional ids), from the UpdateMetadata cache; the topic is created on
     first use once enough brokers are live (as Kafka 2.8)."""
-    from strom.coordination.offsets import partition_for
-
     broker = ctx.broker
     name, num_partitions, rf, configs = _internal_topic(broker, key_type)
     state = broker.metadata.topics.get(name)
     if state is None:
-        live = await broker.admin(broker.cluster.live_brokers)
+        live = await broker.admin(broker.admin_manager.live_brokers)
         if len(live) < rf:
             setting = "offsets.topic.replication.factor" if key_type == GROUP_KEY else "transaction.state.log.replication.factor"
             return ErrorCode.COORDINATOR_NOT_AVAILABLE, f"{len(live)} live broker(s) < {setting}={rf}", -1, "", -1

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.group_context import group_service
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import heartbeat as schema
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
-    service = group_service(ctx.broker)
+    service = ctx.broker.group_service
     if request.group_id and not service.is_coordinator(request.group_id):
         return schema.HeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR)
     instance = request.group_instance_id if ctx.api_version >= 3 else None

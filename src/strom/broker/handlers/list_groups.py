@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.group_context import group_service
 from strom.protocol.schema import list_groups as schema
 
 CLASSIC = "classic"
@@ -14,7 +13,7 @@ CONSUMER = "consumer"
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
-    service = group_service(ctx.broker)
+    service = ctx.broker.group_service
     states = set(request.states_filter) if ctx.api_version >= 4 and request.states_filter else None
     types = {t.lower() for t in request.types_filter} if ctx.api_version >= 5 and request.types_filter else None
     groups = []

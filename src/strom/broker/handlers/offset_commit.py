@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.group_context import group_service
 from strom.coordination.offsets import CommittedOffset
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import offset_commit as schema
@@ -13,7 +12,7 @@ from strom.protocol.schema import offset_commit as schema
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
-    service = group_service(ctx.broker)
+    service = ctx.broker.group_service
     broker = ctx.broker
     version = ctx.api_version
     now = service.now_ms()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.group_context import group_service
 from strom.coordination.group import CONSUMER_PROTOCOL_TYPE, EMPTY
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import offset_delete as schema
@@ -13,7 +12,7 @@ from strom.protocol.schema import offset_delete as schema
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
-    service = group_service(ctx.broker)
+    service = ctx.broker.group_service
     if not request.group_id:
         return schema.OffsetDeleteResponse(error_code=ErrorCode.INVALID_GROUP_ID)
     if not service.is_coordinator(request.group_id):

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from strom.broker.group_service import GroupService
 from strom.broker.handlers import handles
-from strom.broker.handlers.group_context import group_service
+from strom.broker.transaction_service import TransactionService
 from strom.coordination.offsets import CommittedOffset
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import offset_fetch as schema
-
-if TYPE_CHECKING:
-    from strom.broker.group_service import GroupService
 
 Fetched = list[tuple[str, list[tuple[int, CommittedOffset | None]]]]
 
@@ -46,16 +44,15 @@ def _fields(p: int, c: CommittedOffset | None, unstable: bool = False) -> dict[s
     }
 
 
-def _pending(broker: Any, require_stable: bool, group_id: str) -> Callable[[str, int], bool]:
+def _pending(txn: TransactionService, require_stable: bool, group_id: str) -> Callable[[str, int], bool]:
     """Whether a partition of the group has offsets of an open transaction (TxnOffsetCommit), asked only
     when the request requires stable offsets (OffsetFetch v7+)."""
-    txn = broker.services.get("txn")
-    if not require_stable or txn is None:
+    if not require_stable or not txn.loaded:
         return lambda topic, partition: False
     return lambda topic, partition: txn.has_pending_offsets(group_id, topic, partition)
 
 
-def _group_answer(service: GroupService, grp: Any, version: int, require_stable: bool = False) -> Any:
+def _group_answer(service: GroupService, txn: TransactionService, grp: Any, version: int, require_stable: bool = False) -> Any:
     """One group of a v8+ request; v9+ members of KIP-848 groups must name their current epoch."""
     code = ErrorCode.NONE
     if not grp.group_id:
@@ -66,7 +63,7 @@ def _group_answer(service: GroupService, grp: Any, version: int, require_stable:
         code = service.consumer.validate_offset_fetch(grp.group_id, grp.member_id, grp.member_epoch)
     if code:
         return schema.OffsetFetchResponseGroup(group_id=grp.group_id, topics=[], error_code=code)
-    pending = _pending(service.broker, require_stable, grp.group_id)
+    pending = _pending(txn, require_stable, grp.group_id)
     topics = [
         schema.OffsetFetchResponseTopics(
             name=t, partitions=[schema.OffsetFetchResponsePartitions(**_fields(p, c, pending(t, p))) for p, c in parts]
@@ -78,12 +75,15 @@ def _group_answer(service: GroupService, grp: Any, version: int, require_stable:
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
-    service = group_service(ctx.broker)
+    service = ctx.broker.group_service
     if ctx.api_version < 8 and request.group_id and not service.is_coordinator(request.group_id):
         return schema.OffsetFetchResponse(topics=[], error_code=ErrorCode.NOT_COORDINATOR)
     if ctx.api_version >= 8:
         return schema.OffsetFetchResponse(
-            groups=[_group_answer(service, grp, ctx.api_version, request.require_stable) for grp in request.groups]
+            groups=[
+                _group_answer(service, ctx.broker.transaction_service, grp, ctx.api_version, request.require_stable)
+                for grp in request.groups
+            ]
         )
     if not request.group_id:  # v2+ answer at the top; v0-1 only have the per-partition code
         bad = {**_fields(0, None), "error_code": ErrorCode.INVALID_GROUP_ID}
@@ -94,7 +94,7 @@ async def handle(ctx: Any, request: Any) -> Any:
             for t in request.topics or []
         ]
         return schema.OffsetFetchResponse(topics=topics, error_code=ErrorCode.INVALID_GROUP_ID)
-    pending = _pending(ctx.broker, ctx.api_version >= 7 and request.require_stable, request.group_id)
+    pending = _pending(ctx.broker.transaction_service, ctx.api_version >= 7 and request.require_stable, request.group_id)
     topics = [
         schema.OffsetFetchResponseTopic(
             name=t, partitions=[schema.OffsetFetchResponsePartition(**_fields(p, c, pending(t, p))) for p, c in parts]

@@ -22,9 +22,9 @@ def _verify_transactional(broker: Any, txn_id: str, topic: str, index: int, reco
     producer added to its ongoing transaction (else a late write of an aborted or timed-out transaction
     would open a transaction no marker ever closes). When the id's coordinator is another broker
     (ZooKeeper mode) the write is accepted unchecked, as before Kafka 3.6."""
-    service = broker.services.get("txn")
+    service = broker.transaction_service
     if (
-        service is None
+        not service.loaded
         or not broker.config["transaction.partition.verification.enable"]
         or len(records) < BATCH_HEADER_SIZE
         or not service.is_coordinator(txn_id)

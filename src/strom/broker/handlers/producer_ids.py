@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.txn_context import coordinator_error, fenced_code, txn_service
+from strom.broker.transaction_service import fenced_code
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import init_producer_id as schema
 from strom.protocol.schema.init_producer_id import InitProducerIdResponse
@@ -14,11 +14,11 @@ from strom.protocol.schema.init_producer_id import InitProducerIdResponse
 
 async def _transactional(ctx: Any, request: Any) -> InitProducerIdResponse:
     broker = ctx.broker
-    service = txn_service(broker)
+    service = broker.transaction_service
     if not request.transactional_id:
         return InitProducerIdResponse(error_code=ErrorCode.INVALID_REQUEST, producer_id=-1, producer_epoch=-1)
-    error = coordinator_error(broker, service, request.transactional_id)
-    if error or service is None:
+    error = service.coordinator_error(request.transactional_id)
+    if error:
         return InitProducerIdResponse(error_code=error, producer_id=-1, producer_epoch=-1)
     service.ensure_topic()
     fresh: list[int] = []

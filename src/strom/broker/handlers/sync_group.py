@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 from strom.broker.handlers import handles
-from strom.broker.handlers.group_context import group_service
 from strom.coordination.group import SyncResult
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import sync_group as schema
@@ -14,7 +13,7 @@ from strom.protocol.schema import sync_group as schema
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
-    service = group_service(ctx.broker)
+    service = ctx.broker.group_service
     if request.group_id and not service.is_coordinator(request.group_id):
         return schema.SyncGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, assignment=b"")
     fut: asyncio.Future[SyncResult] = asyncio.get_running_loop().create_future()

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from strom.broker.group_service import OFFSETS_TOPIC, GroupService
 from strom.broker.handlers import handles
-from strom.broker.handlers.txn_context import fenced_code, not_here, txn_service
+from strom.broker.transaction_service import TransactionService, fenced_code
 from strom.coordination.offsets import CommittedOffset, partition_for
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import txn_offset_commit as schema
 
 
-def _group_error(ctx: Any, request: Any, service: Any, groups: Any) -> int:
-    from strom.broker.broker import OFFSETS_TOPIC
-
+def _group_error(ctx: Any, request: Any, service: TransactionService, groups: GroupService) -> int:
     if not request.group_id:
         return ErrorCode.INVALID_GROUP_ID
     if not groups.is_coordinator(request.group_id):
@@ -44,14 +43,14 @@ def _group_error(ctx: Any, request: Any, service: Any, groups: Any) -> int:
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
     broker = ctx.broker
-    service = txn_service(broker)
-    groups = broker.services.get("group")
-    if service is None or groups is None:
-        group_error: int = not_here(broker)
+    service = broker.transaction_service
+    groups = broker.group_service
+    if not service.loaded or not groups.loaded:
+        group_error: int = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
     else:
         group_error = _group_error(ctx, request, service, groups)
     max_metadata = int(broker.config["offset.metadata.max.bytes"])
-    now = service.now_ms() if service is not None else 0
+    now = service.now_ms()
     topics = []
     entries: list[tuple[str, int, CommittedOffset]] = []
     for t in request.topics:
@@ -71,7 +70,7 @@ async def handle(ctx: Any, request: Any) -> Any:
                 entries.append((t.name, p.partition_index, CommittedOffset(p.committed_offset, epoch, metadata, now)))
             parts.append(schema.TxnOffsetCommitResponsePartition(partition_index=p.partition_index, error_code=code))
         topics.append(schema.TxnOffsetCommitResponseTopic(name=t.name, partitions=parts))
-    if entries and service is not None:
+    if entries:
         failed = service.commit_offsets(request.group_id, request.producer_id, request.producer_epoch, entries)
         if failed:
             failed = fenced_code(ErrorCode.PRODUCER_FENCED if failed == ErrorCode.INVALID_PRODUCER_EPOCH else failed, ctx.api_version, 3)

@@ -11,10 +11,8 @@ from strom.protocol.schema import write_txn_markers as schema
 
 @handles(schema.API_KEY)
 async def handle(ctx: Any, request: Any) -> Any:
-    from strom.broker.transaction_service import TransactionService
-
     broker = ctx.broker
-    service = broker.services.get("txn") or TransactionService(broker)  # ZooKeeper mode: partition side only
+    service = broker.transaction_service  # the partition side: also before (or without) the coordinator's load
     results = []
     appended: dict[tuple[str, int], Any] = {}
     for marker in request.markers:
