@@ -33,6 +33,7 @@ from strom.cluster.zk_broker import ClusterMember
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.messages import SUPPORTED_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersion
+from strom.protocol.types import TP
 from strom.storage.clock import Clock, SystemClock
 from strom.storage.config import TOPIC_CONFIGS, LogConfig
 from strom.storage.log_manager import LogManager

@@ -33,6 +33,7 @@ from strom.coordination.offsets import (
 from strom.protocol.errors import ErrorCode
 from strom.protocol.records import BatchBuilder, Record
 from strom.protocol.schema import consumer_group_describe, consumer_group_heartbeat
+from strom.protocol.types import TP
 from strom.storage.clock import Clock
 from strom.storage.log import PartitionLog
 
@@ -40,7 +41,6 @@ log = logging.getLogger("kafka.coordinator.group.GroupCoordinator")
 
 OFFSETS_TOPIC = "__consumer_offsets"
 CONSUMER_GROUP_APIS = (consumer_group_heartbeat.API_KEY, consumer_group_describe.API_KEY)  # KIP-848
-TP = tuple[str, int]
 
 
 def assignor_names(value: str) -> tuple[str, ...]:
@@ -371,7 +371,7 @@ class GroupService:
             return ErrorCode.COORDINATOR_NOT_AVAILABLE
         return int(code)
 
-    def delete_offsets(self, group_id: str, partitions: list[tuple[str, int]]) -> None:
+    def delete_offsets(self, group_id: str, partitions: list[TP]) -> None:
         for topic, partition in partitions:
             self.offsets.delete(group_id, topic, partition)
         if partitions:

@@ -26,7 +26,7 @@ from typing import Any
 
 from strom.broker.config import BrokerConfig
 from strom.broker.coordinator_loader import replay
-from strom.broker.group_service import OFFSETS_TOPIC, TP, GroupService
+from strom.broker.group_service import OFFSETS_TOPIC, GroupService
 from strom.cluster.metadata import MetadataStore
 from strom.cluster.partition_state import Partition
 from strom.cluster.replica_manager import ReplicaManager
@@ -38,6 +38,7 @@ from strom.coordination.transactions import MarkerJob, TransactionCoordinator, T
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import BatchBuilder, Record
 from strom.protocol.schema import write_txn_markers as markers_schema
+from strom.protocol.types import TP
 from strom.storage.clock import Clock
 from strom.storage.log import PartitionLog
 from strom.storage.txn_index import marker_record_key, marker_record_value
@@ -363,7 +364,7 @@ class TransactionService:
         is gone needs none, as in Kafka)."""
         done = True
         coordinator_epoch = self._coordinator_epoch(job.transactional_id)
-        remote: dict[int, list[tuple[str, int]]] = {}
+        remote: dict[int, list[TP]] = {}
         for topic, index in job.partitions:
             part = self.partitions.get((topic, index))
             if self.clustered and (part is None or not part.is_leader):
@@ -385,7 +386,7 @@ class TransactionService:
         part = self.partitions.get((TXN_TOPIC, self.partition_of(transactional_id)))
         return max(part.leader_epoch, 0) if part is not None else 0
 
-    async def _send_markers(self, broker_id: int, job: MarkerJob, partitions: list[tuple[str, int]], coordinator_epoch: int) -> bool:
+    async def _send_markers(self, broker_id: int, job: MarkerJob, partitions: list[TP], coordinator_epoch: int) -> bool:
         endpoint = self.metadata.live_brokers.get(broker_id)
         if endpoint is None:
             return False

@@ -12,9 +12,10 @@ from strom.broker.handlers import handles
 from strom.broker.transaction_service import fenced_code
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import add_partitions_to_txn as schema
+from strom.protocol.types import TP
 
 
-def _results(topics: Any, codes: dict[tuple[str, int], int]) -> list[Any]:
+def _results(topics: Any, codes: dict[TP, int]) -> list[Any]:
     return [
         schema.AddPartitionsToTxnTopicResult(
             name=t.name,
@@ -26,7 +27,7 @@ def _results(topics: Any, codes: dict[tuple[str, int], int]) -> list[Any]:
     ]
 
 
-async def _one(ctx: Any, txn_id: str, producer_id: int, epoch: int, topics: Any, verify_only: bool) -> dict[tuple[str, int], int]:
+async def _one(ctx: Any, txn_id: str, producer_id: int, epoch: int, topics: Any, verify_only: bool) -> dict[TP, int]:
     broker = ctx.broker
     service = broker.transaction_service
     wanted = [(t.name, p) for t in topics for p in t.partitions]
@@ -44,7 +45,7 @@ async def _one(ctx: Any, txn_id: str, producer_id: int, epoch: int, topics: Any,
     return dict.fromkeys(wanted, code)
 
 
-def _exists(broker: Any, tp: tuple[str, int]) -> bool:
+def _exists(broker: Any, tp: TP) -> bool:
     topic = broker.metadata.topics.get(tp[0])
     return topic is not None and tp[1] in topic.partitions
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from strom.broker.handlers import handles
 from strom.protocol.schema import write_txn_markers as schema
+from strom.protocol.types import TP
 
 
 @handles(schema.API_KEY)
@@ -14,7 +15,7 @@ async def handle(ctx: Any, request: Any) -> Any:
     broker = ctx.broker
     service = broker.transaction_service  # the partition side: also before (or without) the coordinator's load
     results = []
-    appended: dict[tuple[str, int], Any] = {}
+    appended: dict[TP, Any] = {}
     for marker in request.markers:
         topics = []
         for t in marker.topics:
