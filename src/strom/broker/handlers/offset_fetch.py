@@ -54,7 +54,7 @@ def _pending(txn: TransactionService, require_stable: bool, group_id: str) -> Ca
 
 def _group_answer(service: GroupService, txn: TransactionService, grp: Any, version: int, require_stable: bool = False) -> Any:
     """One group of a v8+ request; v9+ members of KIP-848 groups must name their current epoch."""
-    code = ErrorCode.NONE
+    code: int = ErrorCode.NONE
     if not grp.group_id:
         code = ErrorCode.INVALID_GROUP_ID
     elif not service.is_coordinator(grp.group_id):

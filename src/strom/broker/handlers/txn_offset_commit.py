@@ -21,7 +21,7 @@ def _group_error(ctx: Any, request: Any, service: TransactionService, groups: Gr
     if not groups.is_coordinator(request.group_id):
         return ErrorCode.NOT_COORDINATOR
     partition = (OFFSETS_TOPIC, partition_for(request.group_id, groups.num_partitions))
-    code = ErrorCode.NONE
+    code: int = ErrorCode.NONE
     if service.is_coordinator(request.transactional_id):  # else another broker coordinates it (ZooKeeper mode)
         code = service.coordinator.verify_partition(request.transactional_id, request.producer_id, request.producer_epoch, partition)
     if code == ErrorCode.INVALID_PRODUCER_EPOCH:
