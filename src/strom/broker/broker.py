@@ -76,9 +76,7 @@ class Broker:
         self._load_partitions()
         self.fetch_sessions = FetchSessionCache(int(config["max.incremental.fetch.session.cache.slots"]))
         clustered = self.cluster is not None
-        self.group_service = GroupService(
-            config, self.clock, self.metadata, self.admin_manager, self.replica_manager, self.partitions, clustered
-        )
+        self.group_service = GroupService(config, self.clock, self.metadata, self.admin_manager, self.replica_manager, clustered)
         if not consumer_protocol_enabled(config):
             self.disabled_apis.update(CONSUMER_GROUP_APIS)  # KIP-848 off: not advertised, not served
         self.transaction_service = TransactionService(
@@ -88,7 +86,6 @@ class Broker:
             self.metadata,
             self.admin_manager,
             self.replica_manager,
-            self.partitions,
             self.group_service,
             clustered,
         )

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from strom.broker.config import BrokerConfig
 from strom.broker.coordinator_loader import replay
 from strom.cluster.metadata import MetadataStore
-from strom.cluster.partition_state import Partition
 from strom.cluster.replica_manager import ReplicaManager
 from strom.cluster.topic_admin import AdminManager
 from strom.coordination.consumer_group import ConsumerGroup, ConsumerGroupConfig, ConsumerGroupCoordinator, TopicsView
@@ -77,7 +76,6 @@ class GroupService:
         metadata: MetadataStore,
         admin: AdminManager,
         replica_manager: ReplicaManager,
-        partitions: Mapping[TP, Partition],
         clustered: bool,
     ) -> None:
         self.config = config
@@ -85,7 +83,6 @@ class GroupService:
         self.metadata = metadata
         self.admin = admin
         self.replica_manager = replica_manager
-        self.partitions = partitions
         self.clustered = clustered
         self.loaded = False  # FindCoordinator answers COORDINATOR_NOT_AVAILABLE until the start-up load is done
         cfg = config
@@ -158,7 +155,7 @@ class GroupService:
         """Replays every partition of __consumer_offsets (runs in an executor: it reads files)."""
         count = 0
         for index in range(self.num_partitions):
-            part = self.partitions.get((OFFSETS_TOPIC, index))
+            part = self.replica_manager.partition(OFFSETS_TOPIC, index)
             if part is not None:
                 count += replay(part, self._apply, log)
         return count
@@ -205,7 +202,7 @@ class GroupService:
         """In a cluster, a broker coordinates the groups whose __consumer_offsets partition it leads."""
         if not self.clustered:
             return True
-        part = self.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self._partition_count())))
+        part = self.replica_manager.partition(OFFSETS_TOPIC, partition_for(group_id, self._partition_count()))
         return part is not None and part.is_leader
 
     def _partition_count(self) -> int:
@@ -232,7 +229,7 @@ class GroupService:
         if not is_leader:
             log.info("Unloaded %d group(s) of %s-%d (no longer its leader)", len(mine), OFFSETS_TOPIC, index)
             return
-        part = self.partitions.get((OFFSETS_TOPIC, index))
+        part = self.replica_manager.partition(OFFSETS_TOPIC, index)
         if part is None:
             return
         replay(part, self._apply, log)
@@ -323,7 +320,7 @@ class GroupService:
 
     def _append(self, group_id: str, records: Sequence[KeyValue]) -> PartitionLog | None:
         index = partition_for(group_id, self.num_partitions)
-        part = self.partitions.get((OFFSETS_TOPIC, index))
+        part = self.replica_manager.partition(OFFSETS_TOPIC, index)
         if part is None or not part.is_leader:
             log.error("%s-%d is not led here: cannot store records of group %s", OFFSETS_TOPIC, index, group_id)
             return None
@@ -351,7 +348,7 @@ class GroupService:
         """Waits until what the last group operation wrote for this group is stored as a commit would be
         (flushed by policy, copied by the ISR in a cluster), as Kafka answers a ConsumerGroupHeartbeat only
         once its records are committed: a coordinator elected after a failure then knows what members were told."""
-        part = self.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self.num_partitions)))
+        part = self.replica_manager.partition(OFFSETS_TOPIC, partition_for(group_id, self.num_partitions))
         if part is None or not part.is_leader:
             return ErrorCode.NONE
         return await self._stored(group_id, part.log)
@@ -359,7 +356,7 @@ class GroupService:
     async def _stored(self, group_id: str, plog: PartitionLog) -> int:
         if plog.needs_flush(self.clock.monotonic_ms()):
             await asyncio.get_running_loop().run_in_executor(None, plog.flush)
-        part = self.partitions.get((OFFSETS_TOPIC, partition_for(group_id, self.num_partitions)))
+        part = self.replica_manager.partition(OFFSETS_TOPIC, partition_for(group_id, self.num_partitions))
         if part is None or part.log is not plog or plog.high_watermark >= plog.log_end_offset:
             return ErrorCode.NONE
         timeout_s = int(self.config["offsets.commit.timeout.ms"]) / 1000

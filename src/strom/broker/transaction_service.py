@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from strom.broker.config import BrokerConfig
@@ -94,7 +93,6 @@ class TransactionService:
         metadata: MetadataStore,
         admin: AdminManager,
         replica_manager: ReplicaManager,
-        partitions: Mapping[TP, Partition],
         groups: GroupService,
         clustered: bool,
     ) -> None:
@@ -104,7 +102,6 @@ class TransactionService:
         self.metadata = metadata
         self.admin = admin
         self.replica_manager = replica_manager
-        self.partitions = partitions
         self.groups = groups
         self.clustered = clustered
         self.loaded = False  # transactional calls get COORDINATOR_LOAD_IN_PROGRESS until the start-up load is done
@@ -192,7 +189,7 @@ class TransactionService:
         """Replays every partition of __transaction_state led here (in an executor: it reads files)."""
         count = 0
         for index in range(self.num_partitions):
-            part = self.partitions.get((TXN_TOPIC, index))
+            part = self.replica_manager.partition(TXN_TOPIC, index)
             if part is not None and part.is_leader:
                 count += replay(part, self._apply, log)
         return count
@@ -210,7 +207,7 @@ class TransactionService:
         their COMMIT or ABORT marker, written after the restart, settles them."""
         count = 0
         for index in range(self.groups.num_partitions):
-            part = self.partitions.get((OFFSETS_TOPIC, index))
+            part = self.replica_manager.partition(OFFSETS_TOPIC, index)
             if part is None or not part.log.producer_state.open_txns.first_offsets:
                 continue
             open_txns: dict[int, list[Record]] = {}
@@ -232,7 +229,7 @@ class TransactionService:
     def is_coordinator(self, transactional_id: str) -> bool:
         if not self.clustered:
             return True
-        part = self.partitions.get((TXN_TOPIC, self.partition_of(transactional_id)))
+        part = self.replica_manager.partition(TXN_TOPIC, self.partition_of(transactional_id))
         return part is not None and part.is_leader
 
     def _refresh_partition_count(self) -> None:
@@ -249,7 +246,7 @@ class TransactionService:
         if not is_leader:
             log.info("Unloaded the transactional ids of %s-%d (no longer its leader)", TXN_TOPIC, index)
             return
-        part = self.partitions.get((TXN_TOPIC, index))
+        part = self.replica_manager.partition(TXN_TOPIC, index)
         if part is None:
             return
         count = replay(part, self._apply, log)
@@ -284,7 +281,7 @@ class TransactionService:
                 changes.append((txn_id, state))
         for txn_id, value in changes:
             index = self.partition_of(txn_id)
-            part = self.partitions.get((TXN_TOPIC, index))
+            part = self.replica_manager.partition(TXN_TOPIC, index)
             if part is None or not part.is_leader:
                 error = ErrorCode.NOT_COORDINATOR
                 continue
@@ -354,7 +351,7 @@ class TransactionService:
 
     async def _flush(self) -> None:
         now = self.clock.monotonic_ms()
-        logs = [p.log for (t, _), p in self.partitions.items() if t == TXN_TOPIC and p.log.needs_flush(now)]
+        logs = [p.log for (t, _), p in self.replica_manager.partitions.items() if t == TXN_TOPIC and p.log.needs_flush(now)]
         if logs:
             await asyncio.get_running_loop().run_in_executor(None, _flush_all, logs)
 
@@ -366,7 +363,7 @@ class TransactionService:
         coordinator_epoch = self._coordinator_epoch(job.transactional_id)
         remote: dict[int, list[TP]] = {}
         for topic, index in job.partitions:
-            part = self.partitions.get((topic, index))
+            part = self.replica_manager.partition(topic, index)
             if self.clustered and (part is None or not part.is_leader):
                 state = self.metadata.topics.get(topic)
                 leader = state.partitions.get(index) if state is not None else None
@@ -383,7 +380,7 @@ class TransactionService:
         return done
 
     def _coordinator_epoch(self, transactional_id: str) -> int:
-        part = self.partitions.get((TXN_TOPIC, self.partition_of(transactional_id)))
+        part = self.replica_manager.partition(TXN_TOPIC, self.partition_of(transactional_id))
         return max(part.leader_epoch, 0) if part is not None else 0
 
     async def _send_markers(self, broker_id: int, job: MarkerJob, partitions: list[TP], coordinator_epoch: int) -> bool:
@@ -420,7 +417,7 @@ class TransactionService:
 
     def write_marker(self, topic: str, index: int, producer_id: int, epoch: int, commit: bool, coordinator_epoch: int) -> int:
         """One COMMIT/ABORT control batch at the end of a partition led here (also WriteTxnMarkers)."""
-        part = self.partitions.get((topic, index))
+        part = self.replica_manager.partition(topic, index)
         if part is None:
             return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
         if not part.is_leader:
@@ -440,7 +437,7 @@ class TransactionService:
         """Appends the offsets as a transactional batch of the producer to the group's __consumer_offsets
         partition; the group sees them once the COMMIT marker lands there."""
         index = partition_for(group_id, self.groups.num_partitions)
-        part = self.partitions.get((OFFSETS_TOPIC, index))
+        part = self.replica_manager.partition(OFFSETS_TOPIC, index)
         if part is None or not part.is_leader:
             return ErrorCode.NOT_COORDINATOR
         builder = BatchBuilder(producer_id=producer_id, producer_epoch=epoch, is_transactional=True)
