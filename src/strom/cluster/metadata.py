@@ -76,6 +76,21 @@ class MetadataStore(Protocol):
 
     def allocate_producer_id(self) -> int: ...
 
+    # dynamic broker configs (kafka-configs --entity-type brokers)
+
+    def broker_entity(self, resource_name: str) -> str:
+        """Where a BROKER config resource's dynamic configs are kept."""
+        ...
+
+    def dynamic_configs_of(self, entity: str) -> dict[str, str]: ...
+
+    def dynamic_config_layers(self, per_broker: bool) -> list[tuple[dict[str, str], bool]]:
+        """The layers of dynamic broker configs, highest precedence first, each with whether it is the
+        cluster-wide default; per_broker False leaves this broker's own layer out."""
+        ...
+
+    def write_broker_configs(self, entity: str, configs: dict[str, str]) -> None: ...
+
 
 class LocalMetadataStore:
     """Single-broker MetadataStore: the whole image in memory, persisted on each change. The broker is its
@@ -175,6 +190,20 @@ class LocalMetadataStore:
             self.next_producer_id += 1
             self._persist()
             return pid
+
+    # ---- dynamic broker configs: one layer, the only broker's ----------------------------------------
+
+    def broker_entity(self, resource_name: str) -> str:
+        return resource_name
+
+    def dynamic_configs_of(self, entity: str) -> dict[str, str]:
+        return dict(self.broker_configs)
+
+    def dynamic_config_layers(self, per_broker: bool) -> list[tuple[dict[str, str], bool]]:
+        return [(self.broker_configs, False)]
+
+    def write_broker_configs(self, entity: str, configs: dict[str, str]) -> None:
+        self.set_broker_configs(configs)
 
 
 def _new_cluster_id() -> str:

@@ -176,6 +176,11 @@ class ZkMetadataStore:
     def dynamic_configs_of(self, entity: str) -> dict[str, str]:
         return dict(self.dynamic_default_configs if entity == zd.DEFAULT_BROKER_ENTITY else self.dynamic_broker_configs)
 
+    def dynamic_config_layers(self, per_broker: bool) -> list[tuple[dict[str, str], bool]]:
+        """This broker's own (/config/brokers/<id>), then the cluster default (/config/brokers/<default>)."""
+        own = [(self.dynamic_broker_configs, False)] if per_broker else []
+        return own + [(self.dynamic_default_configs, True)]
+
     def set_dynamic_configs(self, entity: str, configs: dict[str, str]) -> None:
         """Replaces (never mutates) the dict: readers on the loop may be iterating the old one."""
         if entity == zd.DEFAULT_BROKER_ENTITY:

@@ -89,11 +89,8 @@ def _default_of(key: str) -> str | None:
 def _dynamic_layers(broker: Broker, per_broker: bool = True) -> list[tuple[dict[str, str], int]]:
     """The dynamic broker config layers, highest precedence first. ZooKeeper mode: this broker's own
     (/config/brokers/<id>) then the cluster default (/config/brokers/<default>); embedded: one layer."""
-    md = broker.metadata
-    if not hasattr(md, "dynamic_default_configs"):
-        return [(md.broker_configs, DYNAMIC_BROKER)]
-    layers = [(md.dynamic_broker_configs, DYNAMIC_BROKER)] if per_broker else []
-    return layers + [(md.dynamic_default_configs, DYNAMIC_DEFAULT_BROKER)]
+    layers = broker.metadata.dynamic_config_layers(per_broker)
+    return [(layer, DYNAMIC_DEFAULT_BROKER if cluster_default else DYNAMIC_BROKER) for layer, cluster_default in layers]
 
 
 def _broker_synonyms(broker: Broker, key: str, per_broker: bool = True) -> list[DescribeConfigsSynonym]:
@@ -182,8 +179,8 @@ async def _apply(broker: Broker, resource_type: int, name: str, new: dict[str, s
         if name not in ("", str(broker.broker_id)):
             raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unexpected broker id {name}")
         md = broker.metadata
-        entity = md.broker_entity(name) if broker.cluster is not None else name
-        current = md.dynamic_configs_of(entity) if broker.cluster is not None else dict(md.broker_configs)
+        entity = md.broker_entity(name)
+        current = md.dynamic_configs_of(entity)
         configs = {} if replace else current
         for k, v in new.items():
             if k not in _DYNAMIC_BROKER_KEYS:
@@ -197,10 +194,8 @@ async def _apply(broker: Broker, resource_type: int, name: str, new: dict[str, s
                     raise KafkaError(ErrorCode.INVALID_CONFIG, f"Invalid value {v} for configuration {k}: {exc}") from None
                 configs[k] = v
         if not validate_only:
-            if broker.cluster is not None:  # /config/brokers/<id> or <default> + a change notification for all
-                await broker.admin(md.write_broker_configs, entity, configs)
-            else:
-                md.set_broker_configs(configs)
+            # ZooKeeper: /config/brokers/<id> or <default> + a change notification for all brokers
+            await broker.admin(md.write_broker_configs, entity, configs)
             broker.refresh_all_log_configs()
     else:
         raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unsupported resource type {resource_type}")
