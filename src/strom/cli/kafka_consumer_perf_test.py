@@ -66,6 +66,21 @@ def rates(mb: float, count: int, elapsed_s: float) -> tuple[float, float]:
     return mb / elapsed_s, count / elapsed_s
 
 
+def print_summary(a: argparse.Namespace, start: float, end: float, count: int, size: int) -> None:
+    """Kafka's one summary line (after its header unless --hide-header) for the whole run."""
+    if not a.hide_header:
+        print(SUMMARY_HEADER)
+    mb = size / MB
+    mb_sec, n_sec = rates(mb, count, end - start)
+    rebalance_ms = 0  # partitions are assigned, not joined through a group: there is no rebalance to time
+    fetch_ms = int((end - start) * 1000)
+    fetch_mb_sec, fetch_n_sec = rates(mb, count, fetch_ms / 1000)
+    print(
+        f"{format_time(start, a.date_format)}, {format_time(end, a.date_format)}, {mb:.4f}, {mb_sec:.4f}, {count}, {n_sec:.4f}, "
+        f"{rebalance_ms}, {fetch_ms}, {fetch_mb_sec:.4f}, {fetch_n_sec:.4f}"
+    )
+
+
 async def perf(a: argparse.Namespace) -> int:
     if a.consumer_config:
         read_properties_file(a.consumer_config)  # read for errors; fetch sizes come from the flags
@@ -115,17 +130,7 @@ async def perf(a: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         if not a.show_detailed_stats:
-            if not a.hide_header:
-                print(SUMMARY_HEADER)
-            mb = size / MB
-            mb_sec, n_sec = rates(mb, count, end - start)
-            rebalance_ms = 0  # partitions are assigned, not joined through a group: there is no rebalance to time
-            fetch_ms = int((end - start) * 1000)
-            fetch_mb_sec, fetch_n_sec = rates(mb, count, fetch_ms / 1000)
-            print(
-                f"{format_time(start, a.date_format)}, {format_time(end, a.date_format)}, {mb:.4f}, {mb_sec:.4f}, {count}, {n_sec:.4f}, "
-                f"{rebalance_ms}, {fetch_ms}, {fetch_mb_sec:.4f}, {fetch_n_sec:.4f}"
-            )
+            print_summary(a, start, end, count, size)
         if a.print_metrics:
             print("Metrics are not available from Strom's client.", file=sys.stderr)
         return 0

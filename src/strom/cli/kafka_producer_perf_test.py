@@ -148,17 +148,30 @@ def producer_config(a: argparse.Namespace) -> dict[str, Any]:
     return client_config("producer", props)
 
 
-async def perf(a: argparse.Namespace) -> int:
-    if a.num_records <= 0:
-        raise ValueError("--num-records should be greater than zero")
-    config = producer_config(a)
-    # as Kafka's tool: either flag (or transactional.id in the properties) turns transactions on
+def transaction_settings(a: argparse.Namespace, config: dict[str, Any]) -> tuple[bool, float]:
+    """(transactions on, seconds per transaction). As Kafka's tool: either flag (or transactional.id in the
+    properties) turns transactions on; the transactional id goes into `config`."""
     transactional = bool(a.transactional_id or a.transaction_duration_ms or config.get("transactional.id"))
     if transactional:
         config["transactional.id"] = a.transactional_id or config.get("transactional.id") or DEFAULT_TRANSACTIONAL_ID
     duration = (a.transaction_duration_ms or DEFAULT_TRANSACTION_DURATION_MS) / 1000
     if duration <= 0:
         raise ValueError("--transaction-duration-ms should be greater than zero")
+    return transactional, duration
+
+
+async def throttle(index: int, throughput: float, elapsed: float) -> None:
+    """Holds the sender to --throughput records/s: sleeps while it is ahead of the schedule."""
+    ahead = (index + 1) / throughput - elapsed
+    if ahead > 0:
+        await asyncio.sleep(ahead)
+
+
+async def perf(a: argparse.Namespace) -> int:
+    if a.num_records <= 0:
+        raise ValueError("--num-records should be greater than zero")
+    config = producer_config(a)
+    transactional, duration = transaction_settings(a, config)
     producer = AsyncProducer(config)
     value_of = value_source(a)
     stats = Stats(a.num_records, sys.stderr.isatty())
@@ -199,9 +212,7 @@ async def perf(a: argparse.Namespace) -> int:
                     await producer.commit_transaction()
                     txn_size = 0
             if a.throughput > 0:
-                ahead = (i + 1) / a.throughput - (loop.time() - start)
-                if ahead > 0:
-                    await asyncio.sleep(ahead)
+                await throttle(i, a.throughput, loop.time() - start)
             elif i % 1000 == 999:
                 await asyncio.sleep(0)  # let acknowledgements and the linger timer run
             if stats.interactive and sent_at - last_progress > 0.5:
