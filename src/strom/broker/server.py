@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Final, TypeAlias
 
-from strom.broker.handlers import HANDLERS
+from strom.broker.handlers import HANDLERS, Route
 from strom.broker.request_context import RequestContext
 from strom.protocol.compiler import EncodedPart, Message
 from strom.protocol.errors import CorruptMessage, ErrorCode
@@ -61,6 +61,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._transport: asyncio.Transport | None = None
         self._pending: deque[asyncio.Future[Chunks]] = deque()
         self.peer = "?"
+        self.client_host = "?"  # the peer's address without its port, as handlers see it
         self.local_host = "127.0.0.1"
         self.local_port = 0
         self.closed = False
@@ -75,6 +76,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        self.client_host = self.peer.rsplit(":", 1)[0]
         local = transport.get_extra_info("sockname")
         if local:
             self.local_host, self.local_port = local[0], local[1]
@@ -130,23 +132,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
             log.warning("Closing connection from %s: undecodable request header (%s)", self.peer, exc)
             self.close()
             return
-        route = HANDLERS.get(header.api_key)
+        route = self._route_for(header)
         if route is None:
-            log.warning("Closing connection from %s: unknown API key %d", self.peer, header.api_key)
-            self.close()
-            return
-        lo, hi = self.broker.api_version_range(header.api_key)
-        if not lo <= header.api_version <= hi:
-            if header.api_key == API_VERSIONS:
-                self._respond_unsupported_api_versions(header)
-                return
-            log.warning(
-                "Closing connection from %s: unsupported version %d of %s",
-                self.peer,
-                header.api_version,
-                api_name(header.api_key),
-            )
-            self.close()
             return
         try:
             request, _ = route.request_type.decode(frame, header.api_version, pos)
@@ -160,7 +147,35 @@ class KafkaConnection(asyncio.BufferedProtocol):
             )
             self.close()
             return
-        ctx = RequestContext(self.broker, header, self.peer.rsplit(":", 1)[0], self.local_host, self.local_port, self)
+        self._dispatch(route, header, request)
+
+    def _route_for(self, header: RequestHeader) -> Route[Message, Message] | None:
+        """The route of a request this broker serves at its version; else None, with the connection closed
+        (or, for an ApiVersions request of a newer version, its KIP-511 answer queued)."""
+        route = HANDLERS.get(header.api_key)
+        if route is None:
+            log.warning("Closing connection from %s: unknown API key %d", self.peer, header.api_key)
+            self.close()
+            return None
+        lo, hi = self.broker.api_version_range(header.api_key)
+        if lo <= header.api_version <= hi:
+            return route
+        if header.api_key == API_VERSIONS:
+            self._respond_unsupported_api_versions(header)
+            return None
+        log.warning(
+            "Closing connection from %s: unsupported version %d of %s",
+            self.peer,
+            header.api_version,
+            api_name(header.api_key),
+        )
+        self.close()
+        return None
+
+    def _dispatch(self, route: Route[Message, Message], header: RequestHeader, request: Message) -> None:
+        """Starts the handler; its response takes this request's place in the connection's answer order
+        (an acks=0 produce has no place: it gets no answer)."""
+        ctx = RequestContext(self.broker, header, self.client_host, self.local_host, self.local_port, self)
         no_response = isinstance(request, ProduceRequest) and request.acks == 0
         fut: asyncio.Future[Chunks] = asyncio.get_running_loop().create_future()
         if not no_response:
