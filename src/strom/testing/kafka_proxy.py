@@ -17,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from strom.protocol.compiler import Message
 from strom.protocol.headers import decode_request_header, decode_response_header, encode_response_header
 from strom.protocol.messages import REQUEST_TYPES, RESPONSE_TYPES
+from strom.protocol.schema.find_coordinator import FindCoordinatorResponse
+from strom.protocol.schema.metadata import MetadataResponse
 
 _SIZE = struct.Struct(">i")
-METADATA, FIND_COORDINATOR = 3, 10
 
 DROP = "drop"  # what a request hook returns to cut the connection once the broker has the request
 
@@ -34,10 +36,10 @@ class Exchange:
     api_key: int
     version: int
     correlation_id: int
-    message: Any
+    message: Message | None
 
 
-RequestHook = Callable[[Exchange], Any]  # returns None (forward as is), a new request object, or DROP
+RequestHook = Callable[[Exchange], Message | str | None]  # returns None (forward as is), a new request object, or DROP
 
 
 class KafkaProxy:
@@ -67,9 +69,11 @@ class KafkaProxy:
         self.port = self._server.sockets[0].getsockname()[1]
 
     def requests_of(self, api_key: int) -> list[Any]:
+        """The decoded requests of one API (Any: the caller knows the class its key decodes to)."""
         return [e.message for e in list(self.requests) if e.api_key == api_key]
 
     def responses_of(self, api_key: int) -> list[Any]:
+        """The decoded responses of one API (Any: the caller knows the class its key decodes to)."""
         return [e.message for e in list(self.responses) if e.api_key == api_key]
 
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
@@ -114,7 +118,7 @@ class KafkaProxy:
             message = _decode(REQUEST_TYPES, header.api_key, header.api_version, frame, pos)
             exchange = Exchange(conn_id, header.api_key, header.api_version, header.correlation_id, message)
             action = self.on_request(exchange) if self.on_request is not None else None
-            if action is not None and action is not DROP:
+            if isinstance(action, Message):  # a rewritten request
                 frame = bytes(frame[:pos]) + _encode(action, header.api_version)
                 exchange = dataclasses.replace(exchange, message=action)
             self.requests.append(exchange)
@@ -142,7 +146,7 @@ class KafkaProxy:
             if api_key in RESPONSE_TYPES:
                 _, pos = decode_response_header(frame, api_key, version)
                 message = _decode(RESPONSE_TYPES, api_key, version, frame, pos)
-                if api_key in (METADATA, FIND_COORDINATOR) and message is not None:
+                if isinstance(message, MetadataResponse | FindCoordinatorResponse):
                     message = self._point_at_proxy(message)
                     out = bytearray()
                     encode_response_header(out, correlation_id, api_key, version)
@@ -153,8 +157,8 @@ class KafkaProxy:
             writer.write(_SIZE.pack(len(frame)) + frame)
             await writer.drain()
 
-    def _point_at_proxy(self, message: Any) -> Any:
-        if hasattr(message, "brokers"):
+    def _point_at_proxy(self, message: MetadataResponse | FindCoordinatorResponse) -> Message:
+        if isinstance(message, MetadataResponse):
             brokers = [dataclasses.replace(b, host="127.0.0.1", port=self.port) for b in message.brokers]
             return dataclasses.replace(message, brokers=brokers)
         coordinators = [dataclasses.replace(c, host="127.0.0.1", port=self.port) for c in message.coordinators or []]
@@ -180,7 +184,7 @@ async def _read_frame(reader: asyncio.StreamReader) -> bytes:
     return await reader.readexactly(size)
 
 
-def _decode(types: dict[int, Any], api_key: int, version: int, frame: bytes, pos: int) -> Any:
+def _decode(types: dict[int, type[Message]], api_key: int, version: int, frame: bytes, pos: int) -> Message | None:
     cls = types.get(api_key)
     if cls is None:
         return None
@@ -190,7 +194,7 @@ def _decode(types: dict[int, Any], api_key: int, version: int, frame: bytes, pos
         return None
 
 
-def _encode(message: Any, version: int) -> bytes:
+def _encode(message: Message, version: int) -> bytes:
     out = bytearray()
     message.encode_into(out, version)
     return bytes(out)
