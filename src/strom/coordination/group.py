@@ -456,11 +456,9 @@ class GroupCoordinator:
             return callback(SyncResult(ErrorCode.UNKNOWN_MEMBER_ID))
         if _fenced(g, group_instance_id, member_id):
             return callback(SyncResult(ErrorCode.FENCED_INSTANCE_ID))
-        member = g.members.get(member_id)
-        if member is None:
-            return callback(SyncResult(ErrorCode.UNKNOWN_MEMBER_ID))
-        if generation_id != g.generation_id:
-            return callback(SyncResult(ErrorCode.ILLEGAL_GENERATION))
+        member = _member_of_generation(g, member_id, generation_id)
+        if not isinstance(member, Member):
+            return callback(SyncResult(member))
         if (protocol_type is not None and protocol_type != g.protocol_type) or (
             protocol_name is not None and protocol_name != g.protocol_name
         ):
@@ -490,11 +488,9 @@ class GroupCoordinator:
             return ErrorCode.UNKNOWN_MEMBER_ID
         if _fenced(g, group_instance_id, member_id):
             return ErrorCode.FENCED_INSTANCE_ID
-        member = g.members.get(member_id)
-        if member is None:
-            return ErrorCode.UNKNOWN_MEMBER_ID
-        if generation_id != g.generation_id:
-            return ErrorCode.ILLEGAL_GENERATION
+        member = _member_of_generation(g, member_id, generation_id)
+        if not isinstance(member, Member):
+            return member
         member.last_heartbeat_ms = now_ms
         if g.state == PREPARING_REBALANCE:
             return ErrorCode.REBALANCE_IN_PROGRESS
@@ -542,11 +538,9 @@ class GroupCoordinator:
             return ErrorCode.FENCED_INSTANCE_ID
         if generation_id < 0 and g.state == EMPTY:
             return ErrorCode.NONE
-        member = g.members.get(member_id)
-        if member is None:
-            return ErrorCode.UNKNOWN_MEMBER_ID
-        if generation_id != g.generation_id:
-            return ErrorCode.ILLEGAL_GENERATION
+        member = _member_of_generation(g, member_id, generation_id)
+        if not isinstance(member, Member):
+            return member
         if g.state == COMPLETING_REBALANCE:
             return ErrorCode.REBALANCE_IN_PROGRESS
         member.last_heartbeat_ms = now_ms
@@ -657,6 +651,17 @@ class GroupCoordinator:
         """Groups whose state is in `states` (compared case-insensitively, as Kafka does), all if None."""
         wanted = {s.lower() for s in states} if states else None
         return [g for gid, g in sorted(self.groups.items()) if wanted is None or g.state.lower() in wanted]
+
+
+def _member_of_generation(g: Group, member_id: str, generation_id: int) -> Member | ErrorCode:
+    """The member a request names when it is in the group's current generation, else why not: Kafka checks
+    the member id first, then the generation."""
+    member = g.members.get(member_id)
+    if member is None:
+        return ErrorCode.UNKNOWN_MEMBER_ID
+    if generation_id != g.generation_id:
+        return ErrorCode.ILLEGAL_GENERATION
+    return member
 
 
 def _fenced(g: Group, instance_id: str | None, member_id: str) -> bool:
