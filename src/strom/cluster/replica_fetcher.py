@@ -13,11 +13,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import iter_batch_headers
-from strom.protocol.schema.fetch import FetchPartition, FetchRequest, FetchTopic
+from strom.protocol.schema.fetch import FetchPartition, FetchRequest, FetchTopic, PartitionData
 from strom.protocol.schema.offset_for_leader_epoch import (
     OffsetForLeaderEpochRequest,
     OffsetForLeaderPartition,
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from strom.cluster.partition_state import Partition
     from strom.cluster.replica_manager import ReplicaManager
     from strom.storage.log import PartitionLog
+    from strom.storage.segment import Buffer
 
 log = logging.getLogger("kafka.server.ReplicaFetcherThread")
 
@@ -247,15 +248,14 @@ class ReplicaFetcher:
                 if fetched is not None:
                     self._process(fetched, data)
 
-    def _process(self, state: FetchState, data: Any) -> None:
+    def _process(self, state: FetchState, data: PartitionData) -> None:
         part = state.partition
         plog = part.log
         key = (part.topic, part.index)
         code = data.error_code
         if code == ErrorCode.NONE:
-            records = data.records
-            if records:
-                records = _whole_batches(records)
+            if data.records:  # decoded from the leader's response: bytes (a FileRegion only ever goes out)
+                records = _whole_batches(cast("Buffer", data.records))
                 if records:
                     first = next(iter_batch_headers(records))[1].base_offset
                     if first < plog.log_end_offset:
@@ -279,7 +279,7 @@ class ReplicaFetcher:
             log.warning("Error %d fetching %s-%d from broker %d", code, *key, self.source_id)
             state.delayed_until = asyncio.get_running_loop().time() + self.backoff_s
 
-    def _out_of_range(self, state: FetchState, data: Any) -> None:
+    def _out_of_range(self, state: FetchState, data: PartitionData) -> None:
         """Our LEO is below the leader's log start (it deleted what we miss) or above its end (a diverged log)."""
         plog = state.partition.log
         if 0 <= data.log_start_offset and plog.log_end_offset < data.log_start_offset:
@@ -297,7 +297,7 @@ def _local_epoch_end(plog: PartitionLog, epoch: int) -> tuple[int, int]:
     return plog.leader_epoch_cache.end_offset_for(epoch, plog.log_end_offset)
 
 
-def _whole_batches(records: Any) -> Any:
+def _whole_batches(records: Buffer) -> memoryview | None:
     """Drops a trailing partial batch (a leader may cut the last one at the partition byte limit)."""
     view = memoryview(records)
     end = 0

@@ -23,17 +23,18 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from strom.cluster.group_commit import GroupCommit
-from strom.cluster.log_validator import validate_and_convert
+from strom.cluster.log_validator import PRODUCER_CODEC, validate_and_convert
 from strom.cluster.metadata import TopicState
 from strom.cluster.partition_state import NO_LEADER, Partition
 from strom.cluster.purgatory import Purgatory
 from strom.cluster.replica_fetcher import ReplicaFetcher
 from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
+from strom.protocol.records import is_legacy_message_set
 from strom.protocol.schema import alter_partition
 from strom.protocol.schema.fetch import AbortedTransaction
 from strom.storage.clock import Clock
 from strom.storage.config import LogConfig
-from strom.storage.log import PartitionLog
+from strom.storage.log import AppendResult, PartitionLog
 from strom.storage.log_manager import HW_CHECKPOINT, LogManager, read_checkpoint, write_checkpoint
 from strom.storage.segment import Buffer, FileSlice
 from strom.transport.connection import BrokerConnection
@@ -61,6 +62,23 @@ class MetadataView(Protocol):
 
     @property
     def topics(self) -> Mapping[str, TopicState]: ...
+
+
+class PartitionStateView(Protocol):
+    """One partition of a LeaderAndIsr request, whatever its version's class."""
+
+    @property
+    def partition_index(self) -> int: ...
+    @property
+    def leader(self) -> int: ...
+    @property
+    def leader_epoch(self) -> int: ...
+    @property
+    def isr(self) -> list[int]: ...
+    @property
+    def replicas(self) -> list[int]: ...
+    @property
+    def partition_epoch(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +149,9 @@ class FetchPartitionResult(NamedTuple):
     log_start_offset: int = -1
     aborted_transactions: list[AbortedTransaction] | None = None
     records: FileSlice | None = None
+
+
+_new_tuple = tuple.__new__  # a NamedTuple without its keyword handling: these are built once per partition
 
 
 def _fetch_error(code: int, high_watermark: int = -1) -> FetchPartitionResult:
@@ -229,23 +250,33 @@ class ReplicaManager:
             replicate = acks == ACKS_ALL and plog.high_watermark <= append.last_offset
             if plog.needs_flush(self.clock.monotonic_ms()):
                 to_flush.append(plog)
-            appended.append(_Append(len(results), part, append.last_offset + 1, replicate))
-            results.append(ProducePartitionResult(0, append.first_offset, append.log_append_time, append.log_start_offset))
+            appended.append(_new_tuple(_Append, (len(results), part, append.last_offset + 1, replicate)))
+            results.append(
+                _new_tuple(ProducePartitionResult, (0, append.first_offset, append.log_append_time, append.log_start_offset, None))
+            )
         if appended:
-            appended = await self._await_group_commit(appended, results)
+            failed = await self.group_commit.written()
+            if failed:
+                appended = _answer_failed_writes(appended, results, failed)
         if to_flush:
             await asyncio.get_running_loop().run_in_executor(None, _flush_all, to_flush)
-        waiting = [a for a in appended if a.await_replication]
-        if waiting:
-            codes = await self.wait_for_acks([(a.partition, a.required_offset) for a in waiting], timeout_ms / 1000)
-            for a, code in zip(waiting, codes, strict=True):
-                if code:
-                    results[a.slot] = results[a.slot]._replace(error_code=code)
+        if acks == ACKS_ALL:
+            await self._await_replication([a for a in appended if a.await_replication], results, timeout_ms)
         return results
+
+    async def _await_replication(self, waiting: list[_Append], results: list[ProducePartitionResult], timeout_ms: int) -> None:
+        """acks=all: an append the high watermark has not passed yet answers once it has (or with the error
+        that ended the wait: REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS_AFTER_APPEND)."""
+        if not waiting:
+            return
+        codes = await self.wait_for_acks([(a.partition, a.required_offset) for a in waiting], timeout_ms / 1000)
+        for a, code in zip(waiting, codes, strict=True):
+            if code:
+                results[a.slot] = results[a.slot]._replace(error_code=code)
 
     def _append_to_leader(
         self, topic: str, index: int, records: Buffer | None, acks: int, legacy_allowed: bool, verify: TransactionVerifier | None
-    ) -> tuple[Partition, Any] | ProducePartitionResult:
+    ) -> tuple[Partition, AppendResult] | ProducePartitionResult:
         """The checks Kafka makes before a leader append, in its order, then the append itself (its write deferred
         to the group commit); a result is the partition's error."""
         if acks not in (-1, 0, 1):
@@ -265,7 +296,10 @@ class ReplicaManager:
         if acks == ACKS_ALL and len(part.isr) < plog.config.min_insync_replicas:
             return ProducePartitionResult(ErrorCode.NOT_ENOUGH_REPLICAS)
         try:
-            data = validate_and_convert(records, plog.config.compression_type, legacy_allowed)
+            codec = plog.config.compression_type
+            data = records
+            if codec != PRODUCER_CODEC or is_legacy_message_set(records):  # else appended as the producer sent it
+                data = validate_and_convert(records, codec, legacy_allowed)
             result = plog.append_as_leader(data, part.leader_epoch, defer_write=True)
             self.group_commit.add(plog)  # written at the end of this event-loop tick, before any answer
         except KafkaError as exc:
@@ -274,21 +308,6 @@ class ReplicaManager:
         except CorruptMessage as exc:
             return ProducePartitionResult(ErrorCode.CORRUPT_MESSAGE, error_message=str(exc))
         return part, result
-
-    async def _await_group_commit(self, appended: list[_Append], results: list[ProducePartitionResult]) -> list[_Append]:
-        """Waits for this tick's write; an append whose write failed answers with that error, and is not
-        awaited for replication."""
-        failed = await self.group_commit.written()
-        if not failed:
-            return appended
-        kept = []
-        for a in appended:
-            error = failed.get(id(a.partition.log))
-            if error is None:
-                kept.append(a)
-            else:
-                results[a.slot] = ProducePartitionResult(error.code, error_message=error.message)
-        return kept
 
     # ---- fetch --------------------------------------------------------------------------------------------
 
@@ -482,7 +501,7 @@ class ReplicaManager:
         self.log_manager.delete(topic, index)
         self.purgatory.notify((topic, index))
 
-    def apply_partition_state(self, topic: str, state: Any, is_new: bool = False) -> int:
+    def apply_partition_state(self, topic: str, state: PartitionStateView, is_new: bool = False) -> int:
         """One partition of a LeaderAndIsr request; returns its error code."""
         if self.local_id not in state.replicas:
             log.warning(
@@ -523,7 +542,7 @@ class ReplicaManager:
         self._ensure_isr_task()
         return ErrorCode.NONE
 
-    def _make_leader(self, part: Partition, state: Any) -> None:
+    def _make_leader(self, part: Partition, state: PartitionStateView) -> None:
         self._remove_from_fetcher(part)
         part.become_leader(state.leader_epoch, list(state.isr), list(state.replicas), state.partition_epoch, self.clock.monotonic_ms())
         log.info(
@@ -537,7 +556,7 @@ class ReplicaManager:
             part.isr,
         )
 
-    def _make_follower(self, part: Partition, state: Any) -> None:
+    def _make_follower(self, part: Partition, state: PartitionStateView) -> None:
         part.become_follower(state.leader, state.leader_epoch, list(state.isr), list(state.replicas), state.partition_epoch)
         self._remove_from_fetcher(part)
         if state.leader != NO_LEADER:
@@ -709,7 +728,7 @@ class ReplicaManager:
             ],
         )
         code: int = ErrorCode.NONE
-        result: Any = None
+        result: alter_partition.AlterPartitionResponsePartitionData | None = None
         try:
             conn = await self._controller()
             response = await conn.send(request, version=0)
@@ -782,6 +801,18 @@ class ReplicaManager:
 def _write_high_watermarks(values: dict[TP, int], dirs: dict[TP, Path], log_dirs: list[Path]) -> None:
     for d in log_dirs:
         write_checkpoint(Path(d) / HW_CHECKPOINT, {k: v for k, v in values.items() if dirs[k] == Path(d)})
+
+
+def _answer_failed_writes(appended: list[_Append], results: list[ProducePartitionResult], failed: dict[int, KafkaError]) -> list[_Append]:
+    """An append whose group-commit write failed answers with that error, and is not awaited for replication."""
+    kept = []
+    for a in appended:
+        error = failed.get(id(a.partition.log))
+        if error is None:
+            kept.append(a)
+        else:
+            results[a.slot] = ProducePartitionResult(error.code, error_message=error.message)
+    return kept
 
 
 def _flush_all(logs: list[PartitionLog]) -> None:

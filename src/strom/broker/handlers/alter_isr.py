@@ -7,15 +7,15 @@ its request on, writes the new ISR to ZooKeeper and broadcasts UpdateMetadata.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import alter_partition as schema
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.AlterPartitionRequest) -> schema.AlterPartitionResponse:
     broker = ctx.broker
     controller = broker.cluster.controller if broker.cluster is not None else None
     if controller is None or not controller.active:
@@ -33,7 +33,7 @@ async def handle(ctx: Any, request: Any) -> Any:
         results = await controller.submit(partial(controller.alter_isr, request.broker_id, request.broker_epoch, items))
     except Exception:
         return schema.AlterPartitionResponse(error_code=ErrorCode.NOT_CONTROLLER)
-    by_topic: dict[str, list[Any]] = {}
+    by_topic: dict[str, list[schema.AlterPartitionResponsePartitionData]] = {}
     for (name, index), (code, state) in results.items():
         by_topic.setdefault(name, []).append(
             schema.AlterPartitionResponsePartitionData(

@@ -9,25 +9,28 @@ partitions to read and which of them the response carries.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from strom.broker.fetch_sessions import FetchContext, FetchSessionCache
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.cluster.replica_manager import FetchParams, FetchPartitionResult, PartitionFetchInfo
 from strom.protocol.records import batches_to_legacy
 from strom.protocol.schema import fetch as schema
-from strom.protocol.schema.fetch import FetchableTopicResponse, FetchResponse, PartitionData
+from strom.protocol.schema.fetch import FetchableTopicResponse, FetchRequest, FetchResponse, PartitionData
+
+if TYPE_CHECKING:
+    from strom.broker.broker import Broker
 
 READ_COMMITTED = 1
 UNLIMITED_BYTES = 0x7FFFFFFF  # Fetch v0-v2 have no response-wide max_bytes
 
 
-def _session_cache(broker: Any) -> FetchSessionCache:
-    cache: FetchSessionCache = broker.fetch_sessions
-    return cache
+def _session_cache(broker: Broker) -> FetchSessionCache:
+    return broker.fetch_sessions
 
 
-def _session_context(broker: Any, request: Any, version: int, is_consumer: bool) -> FetchContext:
+def _session_context(broker: Broker, request: FetchRequest, version: int, is_consumer: bool) -> FetchContext:
     by_id: dict[Any, str] | None = None
 
     def name_of(topic_id: Any) -> str | None:
@@ -39,11 +42,11 @@ def _session_context(broker: Any, request: Any, version: int, is_consumer: bool)
     return _session_cache(broker).new_context(request, version, broker.clock.monotonic_ms(), name_of, privileged=not is_consumer)
 
 
-def _replica_id(request: Any, version: int) -> int:
+def _replica_id(request: FetchRequest, version: int) -> int:
     return int(request.replica_id if version <= 14 else request.replica_state.replica_id if request.replica_state else -1)
 
 
-def _params(request: Any, version: int) -> FetchParams:
+def _params(request: FetchRequest, version: int) -> FetchParams:
     return FetchParams(
         replica_id=_replica_id(request, version),
         max_wait_ms=request.max_wait_ms,
@@ -71,7 +74,7 @@ def _partition_data(index: int, result: FetchPartitionResult, version: int) -> P
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> FetchResponse:
+async def handle(ctx: RequestContext, request: FetchRequest) -> FetchResponse:
     broker = ctx.broker
     version = ctx.api_version
     params = _params(request, version)
@@ -90,6 +93,6 @@ async def handle(ctx: Any, request: Any) -> FetchResponse:
         if version >= 13:
             responses.append(FetchableTopicResponse(topic_id=topic.topic_id, partitions=parts))
         else:
-            responses.append(FetchableTopicResponse(topic=name or topic.topic, partitions=parts))
+            responses.append(FetchableTopicResponse(topic=name or topic.topic or "", partitions=parts))
     session_id, responses = _session_cache(broker).finish(session, responses, broker.clock.monotonic_ms())
     return FetchResponse(error_code=0, session_id=session_id, responses=responses)

@@ -3,41 +3,55 @@ ISR; the replica manager makes the local replica leader or follower (truncating 
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
+from strom.cluster.replica_manager import PartitionStateView
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import leader_and_isr as schema
 from strom.protocol.schema.leader_and_isr import (
     LeaderAndIsrPartitionError,
+    LeaderAndIsrRequest,
     LeaderAndIsrResponse,
+    LeaderAndIsrResponseLeaderAndIsrPartitionError,
     LeaderAndIsrTopicError,
 )
+from strom.protocol.schema.stop_replica import StopReplicaRequest
+
+if TYPE_CHECKING:
+    from strom.broker.broker import Broker
+
+States = list[tuple[str, uuid.UUID, PartitionStateView]]
+NO_TOPIC_ID = uuid.UUID(int=0)  # v0-1 name topics only; their responses (v0-4) carry no topic ids
 
 
-def _states(request: Any, version: int) -> list[tuple[str, Any, Any]]:
+def _states(request: LeaderAndIsrRequest, version: int) -> States:
     """(topic name, topic id or None, partition state) for every partition, whatever the request version."""
     if version <= 1:
-        return [(s.topic_name, None, s) for s in request.ungrouped_partition_states]
-    return [(t.topic_name, getattr(t, "topic_id", None), s) for t in request.topic_states for s in t.partition_states]
+        return [(s.topic_name, NO_TOPIC_ID, s) for s in request.ungrouped_partition_states]
+    return [(t.topic_name, t.topic_id, s) for t in request.topic_states for s in t.partition_states]
 
 
-def _response(version: int, states: list[tuple[str, Any, Any]], codes: list[int], error: int = 0) -> LeaderAndIsrResponse:
+def _response(version: int, states: States, codes: list[int], error: int = 0) -> LeaderAndIsrResponse:
     if version <= 4:
         errors = [
             LeaderAndIsrPartitionError(topic_name=name, partition_index=s.partition_index, error_code=code)
             for (name, _, s), code in zip(states, codes, strict=True)
         ]
         return LeaderAndIsrResponse(error_code=error, partition_errors=errors)
-    by_topic: dict[Any, list[Any]] = {}
+    by_topic: dict[uuid.UUID, list[LeaderAndIsrResponseLeaderAndIsrPartitionError]] = {}
     for (_, topic_id, s), code in zip(states, codes, strict=True):
-        by_topic.setdefault(topic_id, []).append(LeaderAndIsrPartitionError(partition_index=s.partition_index, error_code=code))
+        by_topic.setdefault(topic_id, []).append(
+            LeaderAndIsrResponseLeaderAndIsrPartitionError(partition_index=s.partition_index, error_code=code)
+        )
     return LeaderAndIsrResponse(
         error_code=error, topics=[LeaderAndIsrTopicError(topic_id=tid, partition_errors=errs) for tid, errs in by_topic.items()]
     )
 
 
-def stale_broker_epoch(broker: Any, request: Any) -> bool:
+def stale_broker_epoch(broker: Broker, request: LeaderAndIsrRequest | StopReplicaRequest) -> bool:
     """Kafka's isBrokerEpochStale: a request the controller meant for an earlier registration of this broker id
     (a process since restarted) must not act on this one. Before this process has registered in ZooKeeper,
     any request naming a broker epoch was meant for an earlier one."""
@@ -51,7 +65,7 @@ def stale_broker_epoch(broker: Any, request: Any) -> bool:
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> LeaderAndIsrResponse:
+async def handle(ctx: RequestContext, request: LeaderAndIsrRequest) -> LeaderAndIsrResponse:
     manager = ctx.broker.replica_manager
     version = ctx.api_version
     states = _states(request, version)
@@ -62,7 +76,7 @@ async def handle(ctx: Any, request: Any) -> LeaderAndIsrResponse:
     except KafkaError as exc:
         return _response(version, states, [exc.code] * len(states), exc.code)
     manager.update_brokers(request.controller_id, {b.broker_id: (b.host_name, b.port) for b in request.live_leaders}, replace=False)
-    codes = []
+    codes: list[int] = []
     for name, _, state in states:
         try:
             codes.append(manager.apply_partition_state(name, state, bool(getattr(state, "is_new", False))))

@@ -3,21 +3,29 @@ manager looks them up on the partition's leader."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import list_offsets as schema
 from strom.protocol.schema.list_offsets import (
+    ListOffsetsPartition,
     ListOffsetsPartitionResponse,
+    ListOffsetsRequest,
     ListOffsetsResponse,
     ListOffsetsTopicResponse,
 )
 
+if TYPE_CHECKING:
+    from strom.broker.broker import Broker
+
 READ_COMMITTED = 1
 
 
-def _list_offset(broker: Any, topic: str, p: Any, read_committed: bool, from_replica: bool) -> ListOffsetsPartitionResponse:
+def _list_offset(
+    broker: Broker, topic: str, p: ListOffsetsPartition, read_committed: bool, from_replica: bool
+) -> ListOffsetsPartitionResponse:
     manager = broker.replica_manager
     part = manager.leader_partition(topic, p.partition_index, p.current_leader_epoch)
     if isinstance(part, int):
@@ -37,7 +45,7 @@ def _list_offset(broker: Any, topic: str, p: Any, read_committed: bool, from_rep
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> ListOffsetsResponse:
+async def handle(ctx: RequestContext, request: ListOffsetsRequest) -> ListOffsetsResponse:
     read_committed = ctx.api_version >= 2 and request.isolation_level == READ_COMMITTED
     from_replica = request.replica_id >= 0
     topics = [

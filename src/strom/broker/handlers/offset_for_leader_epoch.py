@@ -4,18 +4,24 @@ leader answers, as in Kafka."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.protocol.schema import offset_for_leader_epoch as schema
 from strom.protocol.schema.offset_for_leader_epoch import (
     EpochEndOffset,
+    OffsetForLeaderEpochRequest,
     OffsetForLeaderEpochResponse,
+    OffsetForLeaderPartition,
     OffsetForLeaderTopicResult,
 )
 
+if TYPE_CHECKING:
+    from strom.broker.broker import Broker
 
-def _end_offset(broker: Any, topic: str, p: Any) -> EpochEndOffset:
+
+def _end_offset(broker: Broker, topic: str, p: OffsetForLeaderPartition) -> EpochEndOffset:
     code, epoch, end = broker.replica_manager.last_offset_for_leader_epoch(topic, p.partition, p.current_leader_epoch, p.leader_epoch)
     if code:
         return EpochEndOffset(error_code=code, partition=p.partition)
@@ -23,7 +29,7 @@ def _end_offset(broker: Any, topic: str, p: Any) -> EpochEndOffset:
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> OffsetForLeaderEpochResponse:
+async def handle(ctx: RequestContext, request: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse:
     topics = [
         OffsetForLeaderTopicResult(topic=t.topic, partitions=[_end_offset(ctx.broker, t.topic, p) for p in t.partitions])
         for t in request.topics

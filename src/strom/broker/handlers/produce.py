@@ -4,20 +4,25 @@ the group commit, the flush and the acks=all wait), and encodes its per-partitio
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.cluster.replica_manager import ProducePartitionResult
 from strom.protocol.errors import CorruptMessage, ErrorCode
 from strom.protocol.records import BATCH_HEADER_SIZE, read_batch_header
 from strom.protocol.schema import produce as schema
-from strom.protocol.schema.produce import PartitionProduceResponse, ProduceResponse, TopicProduceResponse
+from strom.protocol.schema.produce import PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse
 from strom.storage.segment import Buffer
 
+if TYPE_CHECKING:
+    from strom.broker.broker import Broker
+
+ProduceEntries = list[tuple[str, int, Buffer | None]]
 LEGACY_PRODUCE_VERSION = 2  # Produce v0-v2 may carry pre-0.11 message sets (magic 0/1)
 
 
-def _verify_transactional(broker: Any, txn_id: str, topic: str, index: int, records: Buffer) -> int:
+def _verify_transactional(broker: Broker, txn_id: str, topic: str, index: int, records: Buffer) -> int:
     """Kafka 3.6+'s transaction verification: a transactional batch is accepted only for a partition its
     producer added to its ongoing transaction (else a late write of an aborted or timed-out transaction
     would open a transaction no marker ever closes). When the id's coordinator is another broker
@@ -40,37 +45,45 @@ def _verify_transactional(broker: Any, txn_id: str, topic: str, index: int, reco
     return int(code)
 
 
-def _partition_response(index: int, result: ProducePartitionResult) -> PartitionProduceResponse:
-    return PartitionProduceResponse(
-        index=index,
-        error_code=result.error_code,
-        base_offset=result.base_offset,
-        log_append_time_ms=result.log_append_time_ms,
-        log_start_offset=result.log_start_offset,
-        error_message=result.error_message,
-    )
-
-
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> ProduceResponse | None:
+async def handle(ctx: RequestContext, request: ProduceRequest) -> ProduceResponse | None:
     broker = ctx.broker
     txn_id = request.transactional_id
-    entries = [(topic.name, pd.index, pd.records) for topic in request.topic_data for pd in topic.partition_data]
-    results = iter(
-        await broker.replica_manager.append_records(
-            entries,
-            request.acks,
-            request.timeout_ms,
-            legacy_allowed=ctx.api_version <= LEGACY_PRODUCE_VERSION,
-            verify=partial(_verify_transactional, broker, txn_id) if txn_id is not None else None,
-        )
+    entries: ProduceEntries = []
+    for topic in request.topic_data:
+        for pd in topic.partition_data:
+            # A decoded request carries its records as bytes (a FileRegion only ever goes out in a response).
+            entries.append((topic.name, pd.index, cast("Buffer | None", pd.records)))
+    results = await broker.replica_manager.append_records(
+        entries,
+        request.acks,
+        request.timeout_ms,
+        legacy_allowed=ctx.api_version <= LEGACY_PRODUCE_VERSION,
+        verify=partial(_verify_transactional, broker, txn_id) if txn_id is not None else None,
     )
     if request.acks == 0:
         return None
-    responses = [
-        TopicProduceResponse(
-            name=topic.name, partition_responses=[_partition_response(pd.index, next(results)) for pd in topic.partition_data]
-        )
-        for topic in request.topic_data
-    ]
-    return ProduceResponse(responses=responses)
+    return ProduceResponse(responses=_responses(request, results))
+
+
+def _responses(request: ProduceRequest, results: list[ProducePartitionResult]) -> list[TopicProduceResponse]:
+    """The results, in the request's topic -> partition shape (loops, not comprehensions: this runs per request)."""
+    responses = []
+    slot = 0
+    for topic in request.topic_data:
+        parts = []
+        for pd in topic.partition_data:
+            code, base_offset, log_append_time, log_start_offset, message = results[slot]
+            slot += 1
+            parts.append(
+                PartitionProduceResponse(
+                    index=pd.index,
+                    error_code=code,
+                    base_offset=base_offset,
+                    log_append_time_ms=log_append_time,
+                    log_start_offset=log_start_offset,
+                    error_message=message,
+                )
+            )
+        responses.append(TopicProduceResponse(name=topic.name, partition_responses=parts))
+    return responses

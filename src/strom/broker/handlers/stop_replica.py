@@ -3,18 +3,17 @@ down, topic deleted); with delete_partition the local log goes too."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.handlers import handles
 from strom.broker.handlers.leader_and_isr import stale_broker_epoch
+from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import stop_replica as schema
-from strom.protocol.schema.stop_replica import StopReplicaPartitionError, StopReplicaResponse
+from strom.protocol.schema.stop_replica import StopReplicaPartitionError, StopReplicaRequest, StopReplicaResponse
 
 NO_EPOCH = -1
 
 
-def _targets(request: Any, version: int) -> list[tuple[str, int, int, bool]]:
+def _targets(request: StopReplicaRequest, version: int) -> list[tuple[str, int, int, bool]]:
     """(topic, partition, leader epoch, delete) whatever the request version."""
     if version == 0:
         return [(p.topic_name, p.partition_index, NO_EPOCH, request.delete_partitions) for p in request.ungrouped_partitions]
@@ -24,7 +23,7 @@ def _targets(request: Any, version: int) -> list[tuple[str, int, int, bool]]:
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> StopReplicaResponse:
+async def handle(ctx: RequestContext, request: StopReplicaRequest) -> StopReplicaResponse:
     manager = ctx.broker.replica_manager
     targets = _targets(request, ctx.api_version)
     if stale_broker_epoch(ctx.broker, request):

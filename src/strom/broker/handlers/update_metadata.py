@@ -10,19 +10,20 @@ import asyncio
 from typing import Any
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import update_metadata as schema
-from strom.protocol.schema.update_metadata import UpdateMetadataResponse
+from strom.protocol.schema.update_metadata import UpdateMetadataRequest, UpdateMetadataResponse
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> UpdateMetadataResponse:
+async def handle(ctx: RequestContext, request: UpdateMetadataRequest) -> UpdateMetadataResponse:
     broker = ctx.broker
     if broker.cluster is None:
         return _without_zookeeper(ctx, request)
     from strom.cluster.zk_store import BrokerEndpoint
 
-    store = broker.metadata
+    store = broker.cluster.store  # the ZooKeeper-fed cache (broker.metadata in this mode)
     if request.broker_epoch not in (-1, broker.broker_epoch):
         return UpdateMetadataResponse(error_code=ErrorCode.STALE_BROKER_EPOCH)
     brokers = []
@@ -52,7 +53,7 @@ async def handle(ctx: Any, request: Any) -> UpdateMetadataResponse:
     return UpdateMetadataResponse(error_code=0)
 
 
-def _without_zookeeper(ctx: Any, request: Any) -> UpdateMetadataResponse:
+def _without_zookeeper(ctx: RequestContext, request: UpdateMetadataRequest) -> UpdateMetadataResponse:
     """A broker without zookeeper.connect driven by an external controller (the replication tests do this): it
     learns only where brokers and the controller listen, for its fetchers and AlterIsr."""
     manager = ctx.broker.replica_manager
