@@ -23,6 +23,7 @@ from strom.protocol.schema.describe_configs import (
     DescribeConfigsResult,
     DescribeConfigsSynonym,
 )
+from strom.protocol.schema.incremental_alter_configs import AlterConfigsResource as IncrementalAlterConfigsResource
 from strom.protocol.schema.incremental_alter_configs import AlterConfigsResourceResponse as IncrementalAlterConfigsResourceResponse
 from strom.protocol.schema.incremental_alter_configs import IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse
 from strom.storage.config import TOPIC_CONFIGS, LogConfig
@@ -162,43 +163,52 @@ async def describe_configs(ctx: RequestContext, request: DescribeConfigsRequest)
 
 
 async def _apply(broker: Broker, resource_type: int, name: str, new: dict[str, str | None], validate_only: bool, replace: bool) -> None:
+    """Applies config changes (None: back to the default) to a topic or the broker, or only validates them;
+    `replace` drops every dynamic config not named (AlterConfigs), else the rest is kept (incremental)."""
     if resource_type == TOPIC:
-        state = broker.metadata.topics.get(name)
-        if state is None:
-            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"Topic {name} does not exist")
-        configs = {} if replace else dict(state.configs)
-        for k, v in new.items():
-            if v is None:
-                configs.pop(k, None)
-            else:
-                configs[k] = v
-        LogConfig.from_topic_configs(configs, broker.default_log_config())
-        if not validate_only:
-            await broker.update_topic_configs(name, configs)
+        await _apply_to_topic(broker, name, new, validate_only, replace)
     elif resource_type == BROKER:
-        if name not in ("", str(broker.broker_id)):
-            raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unexpected broker id {name}")
-        md = broker.metadata
-        entity = md.broker_entity(name)
-        current = md.dynamic_configs_of(entity)
-        configs = {} if replace else current
-        for k, v in new.items():
-            if k not in _DYNAMIC_BROKER_KEYS:
-                raise KafkaError(ErrorCode.INVALID_CONFIG, f"Cannot update these configs dynamically: {{{k}}}")
-            if v is None:
-                configs.pop(k, None)
-            else:
-                try:
-                    BROKER_CONFIGS[k][0](v)
-                except ValueError as exc:
-                    raise KafkaError(ErrorCode.INVALID_CONFIG, f"Invalid value {v} for configuration {k}: {exc}") from None
-                configs[k] = v
-        if not validate_only:
-            # ZooKeeper: /config/brokers/<id> or <default> + a change notification for all brokers
-            await broker.admin(md.write_broker_configs, entity, configs)
-            broker.refresh_all_log_configs()
+        await _apply_to_broker(broker, name, new, validate_only, replace)
     else:
         raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unsupported resource type {resource_type}")
+
+
+async def _apply_to_topic(broker: Broker, name: str, new: dict[str, str | None], validate_only: bool, replace: bool) -> None:
+    state = broker.metadata.topics.get(name)
+    if state is None:
+        raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"Topic {name} does not exist")
+    configs = {} if replace else dict(state.configs)
+    for k, v in new.items():
+        if v is None:
+            configs.pop(k, None)
+        else:
+            configs[k] = v
+    LogConfig.from_topic_configs(configs, broker.default_log_config())  # validates: INVALID_CONFIG
+    if not validate_only:
+        await broker.update_topic_configs(name, configs)
+
+
+async def _apply_to_broker(broker: Broker, name: str, new: dict[str, str | None], validate_only: bool, replace: bool) -> None:
+    if name not in ("", str(broker.broker_id)):
+        raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unexpected broker id {name}")
+    md = broker.metadata
+    entity = md.broker_entity(name)
+    configs = {} if replace else md.dynamic_configs_of(entity)
+    for k, v in new.items():
+        if k not in _DYNAMIC_BROKER_KEYS:
+            raise KafkaError(ErrorCode.INVALID_CONFIG, f"Cannot update these configs dynamically: {{{k}}}")
+        if v is None:
+            configs.pop(k, None)
+        else:
+            try:
+                BROKER_CONFIGS[k][0](v)
+            except ValueError as exc:
+                raise KafkaError(ErrorCode.INVALID_CONFIG, f"Invalid value {v} for configuration {k}: {exc}") from None
+            configs[k] = v
+    if not validate_only:
+        # ZooKeeper: /config/brokers/<id> or <default> + a change notification for all brokers
+        await broker.admin(md.write_broker_configs, entity, configs)
+        broker.refresh_all_log_configs()
 
 
 @handles(alter_configs_schema.API_KEY)
@@ -224,23 +234,7 @@ async def incremental_alter_configs(ctx: RequestContext, request: IncrementalAlt
     out: list[IncrementalAlterConfigsResourceResponse] = []
     for r in request.resources:
         try:
-            changes: dict[str, str | None] = {}
-            for c in r.configs:
-                if c.config_operation == SET:
-                    changes[c.name] = c.value
-                elif c.config_operation == DELETE:
-                    changes[c.name] = None
-                elif c.config_operation in (APPEND, SUBTRACT):
-                    current = _current_value(ctx.broker, r.resource_type, r.resource_name, c.name)
-                    items = [x for x in (current or "").split(",") if x]
-                    vals = [x for x in (c.value or "").split(",") if x]
-                    if c.config_operation == APPEND:
-                        items += [v for v in vals if v not in items]
-                    else:
-                        items = [i for i in items if i not in vals]
-                    changes[c.name] = ",".join(items)
-                else:
-                    raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unknown config operation {c.config_operation}")
+            changes = _incremental_changes(ctx.broker, r)
             await _apply(ctx.broker, r.resource_type, r.resource_name, changes, request.validate_only, replace=False)
             out.append(IncrementalAlterConfigsResourceResponse(error_code=0, resource_type=r.resource_type, resource_name=r.resource_name))
         except KafkaError as exc:
@@ -252,8 +246,30 @@ async def incremental_alter_configs(ctx: RequestContext, request: IncrementalAlt
     return IncrementalAlterConfigsResponse(responses=out)
 
 
+def _incremental_changes(broker: Broker, resource: IncrementalAlterConfigsResource) -> dict[str, str | None]:
+    """The new value of each config a resource's operations name (None: deleted); APPEND and SUBTRACT act
+    on the current value as a comma-separated list."""
+    changes: dict[str, str | None] = {}
+    for c in resource.configs:
+        if c.config_operation == SET:
+            changes[c.name] = c.value
+        elif c.config_operation == DELETE:
+            changes[c.name] = None
+        elif c.config_operation in (APPEND, SUBTRACT):
+            current = _current_value(broker, resource.resource_type, resource.resource_name, c.name)
+            items = [x for x in (current or "").split(",") if x]
+            vals = [x for x in (c.value or "").split(",") if x]
+            if c.config_operation == APPEND:
+                items += [v for v in vals if v not in items]
+            else:
+                items = [i for i in items if i not in vals]
+            changes[c.name] = ",".join(items)
+        else:
+            raise KafkaError(ErrorCode.INVALID_REQUEST, f"Unknown config operation {c.config_operation}")
+    return changes
+
+
 def _current_value(broker: Broker, resource_type: int, name: str, key: str) -> str | None:
     if resource_type == TOPIC and name in broker.metadata.topics:
         return broker.topic_log_config(name).value_of(key) if key in TOPIC_CONFIGS else None
-    broker_configs: dict[str, str] = broker.metadata.broker_configs
-    return broker_configs.get(key)
+    return broker.metadata.broker_configs.get(key)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
+from strom.cluster.topic_admin import validate_topic_name
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import metadata as schema
 from strom.protocol.schema.metadata import (
     MetadataRequest,
+    MetadataRequestTopic,
     MetadataResponse,
     MetadataResponseBroker,
     MetadataResponsePartition,
@@ -59,43 +62,37 @@ def topic_metadata(broker: Broker, name: str, error: int = 0) -> MetadataRespons
 async def handle(ctx: RequestContext, request: MetadataRequest) -> MetadataResponse:
     broker = ctx.broker
     host, port = advertised_endpoint(ctx)
-    topics: list[MetadataResponseTopic] = []
     if request.topics is None or (ctx.api_version == 0 and not request.topics):
-        names = sorted(broker.metadata.topics)
-        topics = [topic_metadata(broker, n) for n in names]
+        topics = [topic_metadata(broker, n) for n in sorted(broker.metadata.topics)]
     else:
         by_id = {t.uuid: t.name for t in broker.metadata.topics.values()}
-        for t in request.topics:
-            name = t.name
-            if name is None:
-                name = by_id.get(t.topic_id)
-                if name is None:
-                    topics.append(MetadataResponseTopic(error_code=ErrorCode.UNKNOWN_TOPIC_ID, name=None, topic_id=t.topic_id))
-                    continue
-            if name not in broker.metadata.topics:
-                allow = request.allow_auto_topic_creation if ctx.api_version >= 4 else True
-                if allow and broker.config["auto.create.topics.enable"] and not name.startswith("__"):
-                    try:
-                        await broker.admin(broker.create_topic, name, -1, -1, {})
-                    except KafkaError as exc:
-                        topics.append(MetadataResponseTopic(error_code=exc.code, name=name))
-                        continue
-                    # Kafka answers LEADER_NOT_AVAILABLE the first time; we have a leader at once
-                else:
-                    try:
-                        from strom.broker.broker import validate_topic_name
-
-                        validate_topic_name(name)
-                    except KafkaError as exc:
-                        topics.append(MetadataResponseTopic(error_code=exc.code, name=name))
-                        continue
-            topics.append(topic_metadata(broker, name))
+        allow_create = request.allow_auto_topic_creation if ctx.api_version >= 4 else True
+        topics = [await _requested_topic(broker, t, by_id, allow_create) for t in request.topics]
     return MetadataResponse(
         brokers=cluster_brokers(ctx, host, port),
         cluster_id=broker.metadata.cluster_id,
         controller_id=broker.metadata.controller_id if broker.cluster is not None else broker.broker_id,
         topics=topics,
     )
+
+
+async def _requested_topic(
+    broker: Broker, topic: MetadataRequestTopic, by_id: dict[uuid.UUID, str], allow_create: bool
+) -> MetadataResponseTopic:
+    """One topic a client asked for, by name or (v10+) by id; a missing one is auto-created when allowed."""
+    name = topic.name if topic.name is not None else by_id.get(topic.topic_id)
+    if name is None:
+        return MetadataResponseTopic(error_code=ErrorCode.UNKNOWN_TOPIC_ID, name=None, topic_id=topic.topic_id)
+    if name not in broker.metadata.topics:
+        try:
+            if allow_create and broker.config["auto.create.topics.enable"] and not name.startswith("__"):
+                # Kafka answers LEADER_NOT_AVAILABLE the first time; we have a leader at once
+                await broker.admin(broker.create_topic, name, -1, -1, {})
+            else:
+                validate_topic_name(name)
+        except KafkaError as exc:
+            return MetadataResponseTopic(error_code=exc.code, name=name)
+    return topic_metadata(broker, name)
 
 
 def cluster_brokers(ctx: RequestContext, host: str, port: int) -> list[MetadataResponseBroker]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from strom.broker.handlers import handles
@@ -14,12 +15,20 @@ from strom.protocol.schema import create_partitions as create_partitions_schema
 from strom.protocol.schema import create_topics as create_topics_schema
 from strom.protocol.schema import delete_topics as delete_topics_schema
 from strom.protocol.schema.create_partitions import CreatePartitionsRequest, CreatePartitionsResponse, CreatePartitionsTopicResult
-from strom.protocol.schema.create_topics import CreatableTopicConfigs, CreatableTopicResult, CreateTopicsRequest, CreateTopicsResponse
+from strom.protocol.schema.create_topics import (
+    CreatableTopic,
+    CreatableTopicConfigs,
+    CreatableTopicResult,
+    CreateTopicsRequest,
+    CreateTopicsResponse,
+)
 from strom.protocol.schema.delete_topics import DeletableTopicResult, DeleteTopicsRequest, DeleteTopicsResponse
 from strom.storage.clock import Clock
 from strom.storage.config import TOPIC_CONFIGS
 
 if TYPE_CHECKING:
+    from strom.broker.broker import Broker
+    from strom.cluster.metadata import TopicState
     from strom.cluster.zk_broker import ClusterMember
 
 DEFAULT_CONFIG_SOURCE = 5
@@ -28,69 +37,56 @@ TOPIC_CONFIG_SOURCE = 1
 
 @handles(create_topics_schema.API_KEY)
 async def create_topics(ctx: RequestContext, request: CreateTopicsRequest) -> CreateTopicsResponse:
-    broker = ctx.broker
-    results: list[CreatableTopicResult] = []
-    seen: dict[str, int] = {}
-    for t in request.topics:
-        seen[t.name] = seen.get(t.name, 0) + 1
-    for t in request.topics:
-        if seen[t.name] > 1:
-            results.append(
-                CreatableTopicResult(
-                    name=t.name,
-                    error_code=ErrorCode.INVALID_REQUEST,
-                    error_message="Create topics request from client contains a duplicate topic",
-                )
-            )
-            continue
-        configs = {c.name: c.value for c in t.configs}
-        assignment = {a.partition_index: list(a.broker_ids) for a in t.assignments} or None
-        if assignment and (t.num_partitions != -1 or t.replication_factor != -1):
-            results.append(
-                CreatableTopicResult(
-                    name=t.name,
-                    error_code=ErrorCode.INVALID_REQUEST,
-                    error_message=(
-                        "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."
-                    ),
-                )
-            )
-            continue
-        try:
-            await broker.admin(
-                broker.create_topic, t.name, t.num_partitions, t.replication_factor, configs, assignment, request.validate_only
-            )
-        except KafkaError as exc:
-            results.append(CreatableTopicResult(name=t.name, error_code=exc.code, error_message=exc.message))
-            continue
-        state = broker.metadata.topics.get(t.name)
-        if state is not None and broker.cluster is not None:
-            await _await_leaders(broker.cluster, broker.clock, t.name, len(state.partitions), request.timeout_ms)
-        n = len(state.partitions) if state else (t.num_partitions if t.num_partitions > 0 else broker.config["num.partitions"])
-        cfg = broker.topic_log_config(t.name) if state else None
-        described: list[CreatableTopicConfigs] = []
-        if state is not None and cfg is not None:
-            for key in sorted(TOPIC_CONFIGS):
-                described.append(
-                    CreatableTopicConfigs(
-                        name=key,
-                        value=cfg.value_of(key),
-                        read_only=False,
-                        config_source=TOPIC_CONFIG_SOURCE if key in state.configs else DEFAULT_CONFIG_SOURCE,
-                        is_sensitive=False,
-                    )
-                )
-        results.append(
-            CreatableTopicResult(
-                name=t.name,
-                topic_id=state.uuid if state else NULL_UUID,
-                error_code=0,
-                num_partitions=n,
-                replication_factor=len(state.partitions[0].replicas) if state and 0 in state.partitions else 1,
-                configs=described,
-            )
+    counts = Counter(t.name for t in request.topics)
+    return CreateTopicsResponse(topics=[await _create_topic(ctx.broker, t, request, counts[t.name] > 1) for t in request.topics])
+
+
+async def _create_topic(broker: Broker, t: CreatableTopic, request: CreateTopicsRequest, duplicate: bool) -> CreatableTopicResult:
+    if duplicate:
+        return _invalid(t.name, "Create topics request from client contains a duplicate topic")
+    configs = {c.name: c.value for c in t.configs}
+    assignment = {a.partition_index: list(a.broker_ids) for a in t.assignments} or None
+    if assignment and (t.num_partitions != -1 or t.replication_factor != -1):
+        return _invalid(
+            t.name, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."
         )
-    return CreateTopicsResponse(topics=results)
+    try:
+        await broker.admin(broker.create_topic, t.name, t.num_partitions, t.replication_factor, configs, assignment, request.validate_only)
+    except KafkaError as exc:
+        return CreatableTopicResult(name=t.name, error_code=exc.code, error_message=exc.message)
+    state = broker.metadata.topics.get(t.name)
+    if state is None:  # validate_only: what would have been created
+        n = t.num_partitions if t.num_partitions > 0 else broker.config["num.partitions"]
+        return CreatableTopicResult(name=t.name, topic_id=NULL_UUID, error_code=0, num_partitions=n, replication_factor=1, configs=[])
+    if broker.cluster is not None:
+        await _await_leaders(broker.cluster, broker.clock, t.name, len(state.partitions), request.timeout_ms)
+    return CreatableTopicResult(
+        name=t.name,
+        topic_id=state.uuid,
+        error_code=0,
+        num_partitions=len(state.partitions),
+        replication_factor=len(state.partitions[0].replicas) if 0 in state.partitions else 1,
+        configs=_described_configs(broker, state),
+    )
+
+
+def _invalid(name: str, message: str) -> CreatableTopicResult:
+    return CreatableTopicResult(name=name, error_code=ErrorCode.INVALID_REQUEST, error_message=message)
+
+
+def _described_configs(broker: Broker, state: TopicState) -> list[CreatableTopicConfigs]:
+    """Every topic config of the new topic with its value and source (CreateTopics v5+ returns them)."""
+    cfg = broker.topic_log_config(state.name)
+    return [
+        CreatableTopicConfigs(
+            name=key,
+            value=cfg.value_of(key),
+            read_only=False,
+            config_source=TOPIC_CONFIG_SOURCE if key in state.configs else DEFAULT_CONFIG_SOURCE,
+            is_sensitive=False,
+        )
+        for key in sorted(TOPIC_CONFIGS)
+    ]
 
 
 async def _await_leaders(cluster: ClusterMember, clock: Clock, name: str, count: int, timeout_ms: int) -> None:
