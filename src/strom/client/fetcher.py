@@ -17,16 +17,17 @@ import struct
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from strom.client.fetch_session import FetchPlan, FetchSessionHandler, fetch_request
 from strom.client.network import ClusterView
 from strom.client.record_codec import batch_payload, decode_into
 from strom.client.types import Message
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.primitives import Buffer
 from strom.protocol.records import iter_batch_headers, iter_records
 from strom.protocol.schema import fetch
-from strom.protocol.schema.fetch import FetchRequest
+from strom.protocol.schema.fetch import AbortedTransaction, FetchRequest, FetchResponse
 from strom.protocol.types import TP
 
 log = logging.getLogger("strom.client.fetcher")
@@ -36,11 +37,6 @@ READ_COMMITTED = 1
 MAX_FETCH_VERSION = 12  # v13+ names topics by id; names are enough
 _CONTROL_KEY = struct.Struct(">hh")
 Deserializer = Callable[[Any], Any]
-
-
-class AbortedTransaction(Protocol):
-    producer_id: int
-    first_offset: int
 
 
 class PartitionState:
@@ -189,7 +185,7 @@ class Fetcher:
         session.enabled = version >= 7
         plan = session.plan({tp: (offset, self.config.partition_max_bytes) for tp, offset in sent.items()})
         timeout = self.config.max_wait_ms / 1000 + self.config.request_timeout_ms / 1000
-        resp = await conn.send(self.fetch_request(plan, self.config.max_wait_ms), version, timeout=timeout)
+        resp: FetchResponse = await conn.send(self.fetch_request(plan, self.config.max_wait_ms), version, timeout=timeout)
         returned = [(t.topic, p.partition_index) for t in resp.responses for p in t.partitions]
         if not session.handle_response(plan, resp.error_code, resp.session_id, returned):
             log.info(
@@ -201,7 +197,7 @@ class Fetcher:
         if await self._handle_partitions(resp, sent):
             self.on_data()
 
-    async def _handle_partitions(self, resp: Any, sent: dict[TP, int]) -> bool:
+    async def _handle_partitions(self, resp: FetchResponse, sent: dict[TP, int]) -> bool:
         """Buffers each partition's records; True when any partition has data (or moved on)."""
         got_data = False
         for t in resp.responses:
@@ -214,8 +210,8 @@ class Fetcher:
                     await self._partition_error(tp, p.error_code)
                     continue
                 st.high_watermark = p.high_watermark
-                if not p.records:
-                    continue
+                if not p.records or not isinstance(p.records, (bytes, bytearray, memoryview)):
+                    continue  # (a file region only ever goes the other way, from a broker's log)
                 messages, next_offset = self.decode(tp, p.records, sent[tp], p.aborted_transactions)
                 if messages or next_offset > sent[tp]:
                     self._buffer.append(CompletedFetch(tp, messages, sent[tp], next_offset))
@@ -242,7 +238,9 @@ class Fetcher:
             return
         log.warning("fetch of %s-%s failed: %s", tp[0], tp[1], KafkaError(code))
 
-    def decode(self, tp: TP, records: bytes, position: int, aborted_list: Sequence[AbortedTransaction] | None) -> tuple[list[Message], int]:
+    def decode(
+        self, tp: TP, records: Buffer, position: int, aborted_list: Sequence[AbortedTransaction] | None
+    ) -> tuple[list[Message], int]:
         """Messages at or after `position`, without control batches and (read_committed) aborted data;
         and the offset after the last batch looked at."""
         topic, partition = tp
@@ -330,7 +328,7 @@ class Fetcher:
                 log.debug("closing a fetch session failed: %s", outcome)
 
 
-def _is_abort_marker(records: bytes, pos: int) -> bool:
+def _is_abort_marker(records: Buffer, pos: int) -> bool:
     for r in iter_records(records, pos):
         if r.key is not None and len(r.key) >= 4:
             return bool(_CONTROL_KEY.unpack_from(r.key)[1] == 0)

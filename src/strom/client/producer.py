@@ -70,6 +70,7 @@ class AsyncProducer:
             wake=self._kick,
             on_new_batch=None if self.txn is None else self._add_partition,
         )
+        self._accumulate = self.accumulator.append  # bound once: append() runs per record
         self.sender = Sender(self.accumulator, self.cluster, sender_config(c), idempotent=c["enable.idempotence"], txn=self.txn)
         self._sender_task: asyncio.Task[None] | None = None
         self._closed = False
@@ -207,12 +208,13 @@ class AsyncProducer:
                 KafkaError(ErrorCode.MESSAGE_TOO_LARGE, f"record of {size} bytes is larger than max.request.size {self.max_request_size}"),
             )
             return
-        if partition is not None and partition < 0:
-            partition = None
-        elif partition is not None and partition >= n:
-            self._reject(completion, KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"partition {topic}-{partition} does not exist"))
-            return
-        self.accumulator.append(topic, partition, n, value, key, timestamp, record_headers, size, completion)
+        if partition is not None:
+            if partition < 0:
+                partition = None  # confluent-kafka's "any partition" (-1)
+            elif partition >= n:
+                self._reject(completion, KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"partition {topic}-{partition} does not exist"))
+                return
+        self._accumulate(topic, partition, n, value, key, timestamp, record_headers, size, completion)
 
     def _add_partition(self, tp: TP) -> None:
         """A transaction's new batch: AddPartitionsToTxn now, overlapping linger.ms (as Java's send() does)."""

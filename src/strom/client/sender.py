@@ -25,8 +25,8 @@ from strom.client.network import ClusterView
 from strom.client.record_codec import mark_transactional
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import init_producer_id
-from strom.protocol.schema.init_producer_id import InitProducerIdRequest
-from strom.protocol.schema.produce import PartitionProduceData, ProduceRequest, TopicProduceData
+from strom.protocol.schema.init_producer_id import InitProducerIdRequest, InitProducerIdResponse
+from strom.protocol.schema.produce import PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData
 from strom.protocol.types import TP
 
 log = logging.getLogger("strom.client.sender")
@@ -142,7 +142,7 @@ class Sender:
                 log.warning("broker has no InitProducerId: idempotence disabled")
                 self.idempotent = False
                 return
-            resp = await conn.send(InitProducerIdRequest(transactional_id=None, transaction_timeout_ms=-1))
+            resp: InitProducerIdResponse = await conn.send(InitProducerIdRequest(transactional_id=None, transaction_timeout_ms=-1))
             if resp.error_code:
                 raise KafkaError(resp.error_code)
             self.producer_id, self.producer_epoch = resp.producer_id, resp.producer_epoch
@@ -216,7 +216,7 @@ class Sender:
         results: dict[TP, PartitionResult] = {}
         try:
             conn = await self.cluster.connection(leader)
-            response = await conn.send(request, expect_response=self.config.acks != 0)
+            response: ProduceResponse | None = await conn.send(request, expect_response=self.config.acks != 0)
             if response is None:
                 results = {b.tp: (0, None, -1, -1) for b in batches}
             else:

@@ -34,6 +34,7 @@ class Producer:
         self._value_ser = conf.get("value.serializer")
         self._runner = LoopThread("strom-producer")
         self._aio: AsyncProducer = self._runner.run(_make(conf))
+        self._accumulator = self._aio.accumulator  # read per produce(): one attribute, not a property
         self._aio.idle_hook = self._wake_poll
         self._error_cb: Callable[[KafkaError], Any] | None = conf.get("error_cb")
         self._errors: deque[KafkaError] = deque()
@@ -73,7 +74,7 @@ class Producer:
             raise TypeError(f"value must be bytes or str, not {type(value).__name__} (set value.serializer)")
         if key is not None and not isinstance(key, (bytes, bytearray, memoryview, str)):
             raise TypeError(f"key must be bytes or str, not {type(key).__name__} (set key.serializer)")
-        if self._aio.pending + len(self._intake) >= self._max_queued:
+        if self._accumulator.pending + len(self._intake) >= self._max_queued:
             raise BufferError("Local: Queue full")
         cb = on_delivery or callback or self._default_cb
         item = (topic, value, key, partition, timestamp or None, headers, cb)
@@ -173,11 +174,11 @@ class Producer:
         return len(self)
 
     def _begin_flush(self) -> None:
-        self._aio.accumulator.flushing += 1
+        self._accumulator.flushing += 1
         self._aio._kick()
 
     def _end_flush(self) -> None:
-        self._aio.accumulator.flushing -= 1
+        self._accumulator.flushing -= 1
 
     # transactions: confluent-kafka's methods; timeout in seconds, -1 = max.block.ms ---------------
     def init_transactions(self, timeout: float = -1) -> None:
@@ -221,7 +222,7 @@ class Producer:
             self._completed(item[6], item[2], item[1], item[5], item[4], error, None)
 
     def __len__(self) -> int:
-        return len(self._intake) + len(self._backlog) + self._aio.pending + len(self._reports)
+        return len(self._intake) + len(self._backlog) + self._accumulator.pending + len(self._reports)
 
     def __bool__(self) -> bool:
         return True
