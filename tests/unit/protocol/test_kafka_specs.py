@@ -124,10 +124,14 @@ def _unnamed(shape: list[tuple] | None) -> list[tuple] | None:
     return [(kind, nullable, _unnamed(children)) for _, kind, nullable, tag, children in shape if tag is None]
 
 
-def _spec_for(release: str, cls: type) -> dict:
+def _spec_for(release: str, cls: type) -> dict | None:
+    """The release's spec of `cls`; None for an API newer than 2.8.1 (checked to be newer: one 2.8.1 had
+    under another name would otherwise go unchecked)."""
     specs = _specs(release)
     spec = specs.get(cls.__name__) or specs.get(_FORMER_NAMES.get(cls.__name__, ""))
-    if spec is None:
+    if spec is None and release == "2.8.1":
+        assert cls.API_KEY not in KAFKA_2_8_1_VERSIONS, f"Kafka 2.8.1 has API key {cls.API_KEY} under another name"
+    elif spec is None:
         pytest.skip(f"{cls.__name__} is not in Kafka {release}")
     return spec
 
@@ -136,6 +140,8 @@ def _spec_for(release: str, cls: type) -> dict:
 @pytest.mark.parametrize("cls", MESSAGES, ids=[c.__name__ for c in MESSAGES])
 def test_table_matches_kafka_spec(cls, release):
     spec = _spec_for(release, cls)
+    if spec is None:
+        return
     assert spec["apiKey"] == cls.API_KEY
     valid = compiler.Versions.parse(spec["validVersions"])
     flexible = compiler.Versions.parse(spec.get("flexibleVersions", "none"))
