@@ -16,7 +16,7 @@ from typing import Any
 
 from strom.cli.common import KafkaArgumentParser, client_config, parse_properties, run
 from strom.cli.kafka_configs import read_properties_file
-from strom.client.consumer import EARLIEST, LATEST, AsyncConsumer
+from strom.client.consumer import EARLIEST, LATEST, AsyncConsumer, ConsumerRecord
 
 
 def build_parser() -> KafkaArgumentParser:
@@ -83,7 +83,7 @@ class Formatter:
     def _text(self, data: bytes | None) -> str:
         return self.props.get("null.literal", "null") if data is None else data.decode(errors="replace")
 
-    def format(self, r: Any) -> str:
+    def format(self, r: ConsumerRecord) -> str:
         sep = self.props.get("key.separator", "\t")
         parts = []
         if self._on("print.timestamp"):
@@ -134,18 +134,36 @@ def start_offset(a: argparse.Namespace) -> int:
     return value
 
 
-async def consume(a: argparse.Namespace, counter: list[int]) -> int:
+def option_error(a: argparse.Namespace) -> str | None:
+    """Kafka's message for the first combination of options its tool refuses, or None."""
     if not a.topic and not a.include:
-        print("Exactly one of include/topic is required.", file=sys.stderr)
-        return 1
+        return "Exactly one of include/topic is required."
     if a.partition is None and a.offset != "latest":
-        print("The partition is required when offset is specified.", file=sys.stderr)
-        return 1
+        return "The partition is required when offset is specified."
     if a.partition is not None and a.include:
-        print("Option include is not valid with partition.", file=sys.stderr)
-        return 1
+        return "Option include is not valid with partition."
     if a.from_beginning and a.offset != "latest":
-        print("Options from-beginning and offset cannot be specified together.", file=sys.stderr)
+        return "Options from-beginning and offset cannot be specified together."
+    return None
+
+
+async def start_consuming(consumer: AsyncConsumer, a: argparse.Namespace) -> None:
+    """--partition assigns that partition from --offset; otherwise the group subscribes to --topic or --include."""
+    if a.partition is None:
+        await consumer.subscribe([f"^{a.include}$"] if a.include else [a.topic])
+        return
+    offset = start_offset(a)
+    tp = (a.topic, a.partition)
+    if offset >= 0:
+        await consumer.assign([tp], offsets={tp: offset})
+    else:
+        await consumer.assign([tp], offset)
+
+
+async def consume(a: argparse.Namespace, counter: list[int]) -> int:
+    error = option_error(a)
+    if error is not None:
+        print(error, file=sys.stderr)
         return 1
     given = parse_properties(a.consumer_property, "--consumer-property").get("group.id")
     if a.group and given and given != a.group:
@@ -157,15 +175,7 @@ async def consume(a: argparse.Namespace, counter: list[int]) -> int:
     formatter = Formatter(formatter_props)
     consumer = AsyncConsumer(consumer_properties(a, group))
     try:
-        if a.partition is not None:
-            offset = start_offset(a)
-            tp = (a.topic, a.partition)
-            if offset >= 0:
-                await consumer.assign([tp], offsets={tp: offset})
-            else:
-                await consumer.assign([tp], offset)
-        else:
-            await consumer.subscribe([f"^{a.include}$"] if a.include else [a.topic])
+        await start_consuming(consumer, a)
         last = time.monotonic()
         out = sys.stdout
         while True:
