@@ -3,10 +3,9 @@ a consume-transform-produce loop commits (TxnOffsetCommit) commit or abort with 
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.group_service import OFFSETS_TOPIC
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.broker.transaction_service import fenced_code
 from strom.coordination.offsets import partition_for
 from strom.protocol.errors import ErrorCode
@@ -14,7 +13,7 @@ from strom.protocol.schema import add_offsets_to_txn as schema
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.AddOffsetsToTxnRequest) -> schema.AddOffsetsToTxnResponse:
     broker = ctx.broker
     service = broker.transaction_service
     error = service.coordinator_error(request.transactional_id)

@@ -6,16 +6,29 @@ verify_only a partition leader asks whether a partition is already part of one (
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Protocol
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.broker.transaction_service import fenced_code
+from strom.cluster.metadata import MetadataStore
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import add_partitions_to_txn as schema
 from strom.protocol.types import TP
 
 
-def _results(topics: Any, codes: dict[TP, int]) -> list[Any]:
+class _Topic(Protocol):
+    """A topic of either request shape (v0-3 and v4+ name their structs differently)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def partitions(self) -> list[int]: ...
+
+
+def _results(topics: Sequence[_Topic], codes: dict[TP, int]) -> list[schema.AddPartitionsToTxnTopicResult]:
     return [
         schema.AddPartitionsToTxnTopicResult(
             name=t.name,
@@ -27,14 +40,31 @@ def _results(topics: Any, codes: dict[TP, int]) -> list[Any]:
     ]
 
 
-async def _one(ctx: Any, txn_id: str, producer_id: int, epoch: int, topics: Any, verify_only: bool) -> dict[TP, int]:
+def _results_v3(topics: Sequence[_Topic], codes: dict[TP, int]) -> list[schema.AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult]:
+    return [
+        schema.AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(
+            name=t.name,
+            results_by_partition=[
+                schema.AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(
+                    partition_index=p, partition_error_code=codes[(t.name, p)]
+                )
+                for p in t.partitions
+            ],
+        )
+        for t in topics
+    ]
+
+
+async def _one(
+    ctx: RequestContext, txn_id: str, producer_id: int, epoch: int, topics: Sequence[_Topic], verify_only: bool
+) -> dict[TP, int]:
     broker = ctx.broker
     service = broker.transaction_service
     wanted = [(t.name, p) for t in topics for p in t.partitions]
     error = service.coordinator_error(txn_id)
     if error:
         return dict.fromkeys(wanted, error)
-    unknown = {tp for tp in wanted if tp not in broker.partitions and not _exists(broker, tp)}
+    unknown = {tp for tp in wanted if tp not in broker.partitions and not _exists(broker.metadata, tp)}
     if unknown:  # Kafka: the unknown ones fail, the rest are not attempted
         return {tp: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if tp in unknown else ErrorCode.OPERATION_NOT_ATTEMPTED for tp in wanted}
     if verify_only:
@@ -45,19 +75,19 @@ async def _one(ctx: Any, txn_id: str, producer_id: int, epoch: int, topics: Any,
     return dict.fromkeys(wanted, code)
 
 
-def _exists(broker: Any, tp: TP) -> bool:
-    topic = broker.metadata.topics.get(tp[0])
+def _exists(metadata: MetadataStore, tp: TP) -> bool:
+    topic = metadata.topics.get(tp[0])
     return topic is not None and tp[1] in topic.partitions
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.AddPartitionsToTxnRequest) -> schema.AddPartitionsToTxnResponse:
     if ctx.api_version <= 3:
         topics = request.v3_and_below_topics
         codes = await _one(
             ctx, request.v3_and_below_transactional_id, request.v3_and_below_producer_id, request.v3_and_below_producer_epoch, topics, False
         )
-        return schema.AddPartitionsToTxnResponse(results_by_topic_v3_and_below=_results(topics, codes))
+        return schema.AddPartitionsToTxnResponse(results_by_topic_v3_and_below=_results_v3(topics, codes))
     results = []
     for txn in request.transactions:
         codes = await _one(ctx, txn.transactional_id, txn.producer_id, txn.producer_epoch, txn.topics, txn.verify_only)

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import TypeVar
 
 from strom.broker.group_service import GroupService
 from strom.broker.handlers import handles
 from strom.broker.handlers.describe_groups import GROUP_OPERATIONS, NOT_REQUESTED
+from strom.broker.request_context import RequestContext
 from strom.coordination.assignors import Assignment
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import consumer_group_describe as schema
 
+_TopicPartitionsT = TypeVar("_TopicPartitionsT", schema.ConsumerGroupAssignedTopicPartitions, schema.ConsumerGroupTargetTopicPartitions)
 
-def _topic_partitions(kind: Any, assignment: Assignment, names: dict[Any, str]) -> list[Any]:
+
+def _topic_partitions(kind: type[_TopicPartitionsT], assignment: Assignment, names: dict[uuid.UUID, str]) -> list[_TopicPartitionsT]:
     return [
         kind(topic_id=tid, topic_name=names.get(tid, ""), partitions=sorted(parts)) for tid, parts in sorted(assignment.items()) if parts
     ]
 
 
-def describe(service: GroupService, group_id: str, include_ops: bool) -> Any:
+def describe(service: GroupService, group_id: str, include_ops: bool) -> schema.ConsumerGroupDescribedGroup:
     if not group_id:
         return schema.ConsumerGroupDescribedGroup(
             error_code=ErrorCode.INVALID_GROUP_ID, error_message="GroupId can't be empty.", group_id=group_id, group_state=""
@@ -65,7 +69,7 @@ def describe(service: GroupService, group_id: str, include_ops: bool) -> Any:
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.ConsumerGroupDescribeRequest) -> schema.ConsumerGroupDescribeResponse:
     service = ctx.broker.group_service
     return schema.ConsumerGroupDescribeResponse(
         groups=[describe(service, gid, request.include_authorized_operations) for gid in request.group_ids]

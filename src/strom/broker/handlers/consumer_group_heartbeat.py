@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.coordination.consumer_group import HeartbeatRequest
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import consumer_group_heartbeat as schema
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.ConsumerGroupHeartbeatRequest) -> schema.ConsumerGroupHeartbeatResponse:
     service = ctx.broker.group_service
     if request.group_id and not service.is_coordinator(request.group_id):
         return schema.ConsumerGroupHeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR, member_epoch=0)

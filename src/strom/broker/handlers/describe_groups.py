@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.group_service import GroupService
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.coordination.group import DEAD, STABLE
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import describe_groups as schema
@@ -15,7 +14,7 @@ GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
 NOT_REQUESTED = -(2**31)
 
 
-def describe(service: GroupService, group_id: str, include_ops: bool) -> Any:
+def describe(service: GroupService, group_id: str, include_ops: bool) -> schema.DescribedGroup:
     ops = GROUP_OPERATIONS if include_ops else NOT_REQUESTED
     if not group_id:
         return schema.DescribedGroup(error_code=ErrorCode.INVALID_GROUP_ID, group_id=group_id, group_state="",
@@ -52,7 +51,7 @@ def describe(service: GroupService, group_id: str, include_ops: bool) -> Any:
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.DescribeGroupsRequest) -> schema.DescribeGroupsResponse:
     service = ctx.broker.group_service
     include_ops = ctx.api_version >= 3 and request.include_authorized_operations
     return schema.DescribeGroupsResponse(groups=[describe(service, gid, include_ops) for gid in request.groups])

@@ -4,15 +4,14 @@ describe-producers`, and how an operator finds a hanging transaction)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import describe_producers as schema
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.DescribeProducersRequest) -> schema.DescribeProducersResponse:
     broker = ctx.broker
     topics = []
     for t in request.topics:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.coordination.transactions import STATE_NAMES, STATES_BY_NAME
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import describe_transactions as describe_schema
@@ -12,7 +11,9 @@ from strom.protocol.schema import list_transactions as list_schema
 
 
 @handles(describe_schema.API_KEY)
-async def describe(ctx: Any, request: Any) -> Any:
+async def describe(
+    ctx: RequestContext, request: describe_schema.DescribeTransactionsRequest
+) -> describe_schema.DescribeTransactionsResponse:
     service = ctx.broker.transaction_service
     states = []
     for txn_id in request.transactional_ids:
@@ -38,7 +39,7 @@ async def describe(ctx: Any, request: Any) -> Any:
 
 
 @handles(list_schema.API_KEY)
-async def list_transactions(ctx: Any, request: Any) -> Any:
+async def list_transactions(ctx: RequestContext, request: list_schema.ListTransactionsRequest) -> list_schema.ListTransactionsResponse:
     service = ctx.broker.transaction_service
     if not service.loaded:
         return list_schema.ListTransactionsResponse(error_code=ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)

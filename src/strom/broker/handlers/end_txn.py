@@ -3,15 +3,14 @@ transaction, then Complete* is stored; a retry of the same decision succeeds, th
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.broker.transaction_service import fenced_code
 from strom.protocol.schema import end_txn as schema
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.EndTxnRequest) -> schema.EndTxnResponse:
     broker = ctx.broker
     service = broker.transaction_service
     error = service.coordinator_error(request.transactional_id)

@@ -3,11 +3,11 @@ answers batched keys."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from strom.broker.config import BrokerConfig
 from strom.broker.group_service import OFFSETS_TOPIC
 from strom.broker.handlers import handles
 from strom.broker.handlers.metadata import advertised_endpoint
+from strom.broker.request_context import RequestContext
 from strom.broker.transaction_service import TXN_TOPIC
 from strom.coordination.offsets import partition_for
 from strom.protocol.errors import ErrorCode, KafkaError
@@ -16,7 +16,7 @@ from strom.protocol.schema import find_coordinator as schema
 GROUP_KEY, TXN_KEY = 0, 1
 
 
-async def _answer(ctx: Any, key_type: int, key: str = "") -> tuple[int, str | None, int, str, int]:
+async def _answer(ctx: RequestContext, key_type: int, key: str = "") -> tuple[int, str | None, int, str, int]:
     """(error, message, node id, host, port) for one key."""
     if key_type not in (GROUP_KEY, TXN_KEY):
         return ErrorCode.INVALID_REQUEST, f"Unknown coordinator type {key_type}", -1, "", -1
@@ -39,9 +39,8 @@ async def _answer(ctx: Any, key_type: int, key: str = "") -> tuple[int, str | No
     return ErrorCode.NONE, None, ctx.broker.broker_id, host, port
 
 
-def _internal_topic(broker: Any, key_type: int) -> tuple[str, int, int, dict[str, str]]:
+def _internal_topic(cfg: BrokerConfig, key_type: int) -> tuple[str, int, int, dict[str, str]]:
     """(name, partitions, replication factor, configs) of __consumer_offsets or __transaction_state."""
-    cfg = broker.config
     if key_type == GROUP_KEY:
         configs = {"cleanup.policy": "compact", "compression.type": "producer", "segment.bytes": str(cfg["offsets.topic.segment.bytes"])}
         return OFFSETS_TOPIC, int(cfg["offsets.topic.num.partitions"]), int(cfg["offsets.topic.replication.factor"]), configs
@@ -60,12 +59,12 @@ def _internal_topic(broker: Any, key_type: int) -> tuple[str, int, int, dict[str
     )
 
 
-async def _cluster_answer(ctx: Any, key: str, key_type: int) -> tuple[int, str | None, int, str, int]:
+async def _cluster_answer(ctx: RequestContext, key: str, key_type: int) -> tuple[int, str | None, int, str, int]:
     """ZooKeeper mode: the coordinator is the leader of the key's partition of __consumer_offsets (groups)
     or __transaction_state (transactional ids), from the UpdateMetadata cache; the topic is created on
     first use once enough brokers are live (as Kafka 2.8)."""
     broker = ctx.broker
-    name, num_partitions, rf, configs = _internal_topic(broker, key_type)
+    name, num_partitions, rf, configs = _internal_topic(broker.config, key_type)
     state = broker.metadata.topics.get(name)
     if state is None:
         live = await broker.admin(broker.admin_manager.live_brokers)
@@ -85,7 +84,7 @@ async def _cluster_answer(ctx: Any, key: str, key_type: int) -> tuple[int, str |
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.FindCoordinatorRequest) -> schema.FindCoordinatorResponse:
     key_type = request.key_type if ctx.api_version >= 1 else GROUP_KEY
     if ctx.api_version >= 4:
         coordinators = []

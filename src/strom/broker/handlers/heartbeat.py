@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import heartbeat as schema
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.HeartbeatRequest) -> schema.HeartbeatResponse:
     service = ctx.broker.group_service
     if request.group_id and not service.is_coordinator(request.group_id):
         return schema.HeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR)

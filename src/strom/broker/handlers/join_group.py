@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
 
+from strom.broker.group_service import GroupService
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.coordination.group import JoinResult
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import join_group as schema
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.JoinGroupRequest) -> schema.JoinGroupResponse:
     service = ctx.broker.group_service
     if request.group_id and not service.is_coordinator(request.group_id):
         return schema.JoinGroupResponse(
@@ -38,7 +40,7 @@ async def handle(ctx: Any, request: Any) -> Any:
     return _response(version, r)
 
 
-def _join(ctx: Any, service: Any, request: Any, done: Any) -> None:
+def _join(ctx: RequestContext, service: GroupService, request: schema.JoinGroupRequest, done: Callable[[JoinResult], None]) -> None:
     version = ctx.api_version
     service.coordinator.join_group(
         service.now_ms(),
@@ -57,7 +59,7 @@ def _join(ctx: Any, service: Any, request: Any, done: Any) -> None:
     service.after_operation()
 
 
-def _response(version: int, r: JoinResult) -> Any:
+def _response(version: int, r: JoinResult) -> schema.JoinGroupResponse:
     return schema.JoinGroupResponse(
         error_code=r.error_code,
         generation_id=r.generation_id,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.protocol.schema import list_groups as schema
 
 CLASSIC = "classic"
@@ -12,7 +11,7 @@ CONSUMER = "consumer"
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.ListGroupsRequest) -> schema.ListGroupsResponse:
     service = ctx.broker.group_service
     states = set(request.states_filter) if ctx.api_version >= 4 and request.states_filter else None
     types = {t.lower() for t in request.types_filter} if ctx.api_version >= 5 and request.types_filter else None

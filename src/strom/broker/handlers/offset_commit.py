@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.coordination.offsets import CommittedOffset
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import offset_commit as schema
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.OffsetCommitRequest) -> schema.OffsetCommitResponse:
     service = ctx.broker.group_service
     broker = ctx.broker
     version = ctx.api_version

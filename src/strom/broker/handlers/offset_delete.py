@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.coordination.group import CONSUMER_PROTOCOL_TYPE, EMPTY
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import offset_delete as schema
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.OffsetDeleteRequest) -> schema.OffsetDeleteResponse:
     service = ctx.broker.group_service
     if not request.group_id:
         return schema.OffsetDeleteResponse(error_code=ErrorCode.INVALID_GROUP_ID)

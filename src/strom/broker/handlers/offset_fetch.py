@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from strom.broker.group_service import GroupService
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.broker.transaction_service import TransactionService
 from strom.coordination.offsets import CommittedOffset
 from strom.protocol.errors import ErrorCode
@@ -15,7 +16,9 @@ from strom.protocol.schema import offset_fetch as schema
 Fetched = list[tuple[str, list[tuple[int, CommittedOffset | None]]]]
 
 
-def fetch_group(service: GroupService, group_id: str, topics: Any) -> Fetched:
+def fetch_group(
+    service: GroupService, group_id: str, topics: Sequence[schema.OffsetFetchRequestTopic | schema.OffsetFetchRequestTopics] | None
+) -> Fetched:
     """Requested partitions, or every committed one when `topics` is null (v2+)."""
     committed = service.offsets.for_group(group_id)
     if topics is None:
@@ -52,7 +55,9 @@ def _pending(txn: TransactionService, require_stable: bool, group_id: str) -> Ca
     return lambda topic, partition: txn.has_pending_offsets(group_id, topic, partition)
 
 
-def _group_answer(service: GroupService, txn: TransactionService, grp: Any, version: int, require_stable: bool = False) -> Any:
+def _group_answer(
+    service: GroupService, txn: TransactionService, grp: schema.OffsetFetchRequestGroup, version: int, require_stable: bool = False
+) -> schema.OffsetFetchResponseGroup:
     """One group of a v8+ request; v9+ members of KIP-848 groups must name their current epoch."""
     code: int = ErrorCode.NONE
     if not grp.group_id:
@@ -74,7 +79,7 @@ def _group_answer(service: GroupService, txn: TransactionService, grp: Any, vers
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.OffsetFetchRequest) -> schema.OffsetFetchResponse:
     service = ctx.broker.group_service
     if ctx.api_version < 8 and request.group_id and not service.is_coordinator(request.group_id):
         return schema.OffsetFetchResponse(topics=[], error_code=ErrorCode.NOT_COORDINATOR)

@@ -3,16 +3,15 @@ transaction coordinator (epoch bumps fence older producers of the same transacti
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.broker.transaction_service import fenced_code
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import init_producer_id as schema
 from strom.protocol.schema.init_producer_id import InitProducerIdResponse
 
 
-async def _transactional(ctx: Any, request: Any) -> InitProducerIdResponse:
+async def _transactional(ctx: RequestContext, request: schema.InitProducerIdRequest) -> InitProducerIdResponse:
     broker = ctx.broker
     service = broker.transaction_service
     if not request.transactional_id:
@@ -43,7 +42,7 @@ async def _transactional(ctx: Any, request: Any) -> InitProducerIdResponse:
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> InitProducerIdResponse:
+async def handle(ctx: RequestContext, request: schema.InitProducerIdRequest) -> InitProducerIdResponse:
     if request.transactional_id is not None:
         return await _transactional(ctx, request)
     if request.producer_id >= 0:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.coordination.group import SyncResult
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import sync_group as schema
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.SyncGroupRequest) -> schema.SyncGroupResponse:
     service = ctx.broker.group_service
     if request.group_id and not service.is_coordinator(request.group_id):
         return schema.SyncGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, assignment=b"")

@@ -5,17 +5,16 @@ become visible to the group (OffsetFetch) only when the transaction's COMMIT mar
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.group_service import OFFSETS_TOPIC, GroupService
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
 from strom.broker.transaction_service import TransactionService, fenced_code
 from strom.coordination.offsets import CommittedOffset, partition_for
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import txn_offset_commit as schema
 
 
-def _group_error(ctx: Any, request: Any, service: TransactionService, groups: GroupService) -> int:
+def _group_error(ctx: RequestContext, request: schema.TxnOffsetCommitRequest, service: TransactionService, groups: GroupService) -> int:
     if not request.group_id:
         return ErrorCode.INVALID_GROUP_ID
     if not groups.is_coordinator(request.group_id):
@@ -41,7 +40,7 @@ def _group_error(ctx: Any, request: Any, service: TransactionService, groups: Gr
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.TxnOffsetCommitRequest) -> schema.TxnOffsetCommitResponse:
     broker = ctx.broker
     service = broker.transaction_service
     groups = broker.group_service

@@ -3,19 +3,19 @@ partitions it leads (inter-broker; the local coordinator appends its own markers
 
 from __future__ import annotations
 
-from typing import Any
-
 from strom.broker.handlers import handles
+from strom.broker.request_context import RequestContext
+from strom.cluster.partition_state import Partition
 from strom.protocol.schema import write_txn_markers as schema
 from strom.protocol.types import TP
 
 
 @handles(schema.API_KEY)
-async def handle(ctx: Any, request: Any) -> Any:
+async def handle(ctx: RequestContext, request: schema.WriteTxnMarkersRequest) -> schema.WriteTxnMarkersResponse:
     broker = ctx.broker
     service = broker.transaction_service  # the partition side: also before (or without) the coordinator's load
     results = []
-    appended: dict[TP, Any] = {}
+    appended: dict[TP, tuple[Partition, int]] = {}
     for marker in request.markers:
         topics = []
         for t in marker.topics:
