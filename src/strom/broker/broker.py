@@ -1,5 +1,6 @@
 """The Broker: the composition root. It builds the broker's components in dependency order, hands each the
-narrow dependencies it uses, starts them in order and stops them in the reverse order.
+narrow dependencies it uses, starts them in order (`start`) and stops them step by step, each step logged
+with its time (`stop`).
 
 Handlers act on it; it acts on the lower layers (storage, cluster, coordination). Blocking work (fsync,
 retention deletes, checkpoints, ZooKeeper writes) runs in the default executor, never on the event loop
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 from strom.broker.config import BrokerConfig
 from strom.broker.fetch_sessions import FetchSessionCache
-from strom.broker.group_service import CONSUMER_GROUP_APIS, OFFSETS_TOPIC, GroupService, consumer_protocol_enabled
+from strom.broker.group_service import CONSUMER_GROUP_APIS, GroupService, consumer_protocol_enabled
 from strom.broker.handlers import HANDLERS
 from strom.broker.server import KafkaConnection
 from strom.broker.transaction_service import TransactionService
@@ -41,8 +42,6 @@ from strom.version import __version__
 
 log = logging.getLogger("kafka.server.KafkaServer")
 _T = TypeVar("_T")
-
-__all__ = ["OFFSETS_TOPIC", "Broker", "validate_topic_name"]
 
 
 class Broker:

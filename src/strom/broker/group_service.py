@@ -85,27 +85,26 @@ class GroupService:
         self.replica_manager = replica_manager
         self.clustered = clustered
         self.loaded = False  # FindCoordinator answers COORDINATOR_NOT_AVAILABLE until the start-up load is done
-        cfg = config
         self.coordinator = GroupCoordinator(
             GroupConfig(
-                min_session_timeout_ms=int(cfg["group.min.session.timeout.ms"]),
-                max_session_timeout_ms=int(cfg["group.max.session.timeout.ms"]),
-                initial_rebalance_delay_ms=int(cfg["group.initial.rebalance.delay.ms"]),
-                max_size=int(cfg["group.max.size"]),
+                min_session_timeout_ms=int(config["group.min.session.timeout.ms"]),
+                max_session_timeout_ms=int(config["group.max.session.timeout.ms"]),
+                initial_rebalance_delay_ms=int(config["group.initial.rebalance.delay.ms"]),
+                max_size=int(config["group.max.size"]),
             )
         )
         self.consumer = ConsumerGroupCoordinator(
             ConsumerGroupConfig(
-                session_timeout_ms=int(cfg["group.consumer.session.timeout.ms"]),
-                heartbeat_interval_ms=int(cfg["group.consumer.heartbeat.interval.ms"]),
-                max_size=int(cfg["group.consumer.max.size"]),
-                assignors=assignor_names(str(cfg["group.consumer.assignors"])),
+                session_timeout_ms=int(config["group.consumer.session.timeout.ms"]),
+                heartbeat_interval_ms=int(config["group.consumer.heartbeat.interval.ms"]),
+                max_size=int(config["group.consumer.max.size"]),
+                assignors=assignor_names(str(config["group.consumer.assignors"])),
             )
         )
         self.offsets = OffsetStore()
-        self.num_partitions = int(cfg["offsets.topic.num.partitions"])
-        self.retention_ms = int(cfg["offsets.retention.minutes"]) * 60_000
-        self.retention_check_ms = int(cfg["offsets.retention.check.interval.ms"])
+        self.num_partitions = int(config["offsets.topic.num.partitions"])
+        self.retention_ms = int(config["offsets.retention.minutes"]) * 60_000
+        self.retention_check_ms = int(config["offsets.retention.check.interval.ms"])
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: int | None = None
         self._retention_timer: asyncio.TimerHandle | None = None

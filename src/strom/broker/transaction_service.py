@@ -105,12 +105,11 @@ class TransactionService:
         self.groups = groups
         self.clustered = clustered
         self.loaded = False  # transactional calls get COORDINATOR_LOAD_IN_PROGRESS until the start-up load is done
-        cfg = config
-        self.coordinator = TransactionCoordinator(TxnConfig(max_timeout_ms=int(cfg["transaction.max.timeout.ms"])))
-        self.num_partitions = int(cfg["transaction.state.log.num.partitions"])
-        self.cleanup_interval_ms = int(cfg["transaction.abort.timed.out.transaction.cleanup.interval.ms"])
-        self.remove_interval_ms = int(cfg["transaction.remove.expired.transaction.cleanup.interval.ms"])
-        self.expiration_ms = int(cfg["transactional.id.expiration.ms"])
+        self.coordinator = TransactionCoordinator(TxnConfig(max_timeout_ms=int(config["transaction.max.timeout.ms"])))
+        self.num_partitions = int(config["transaction.state.log.num.partitions"])
+        self.cleanup_interval_ms = int(config["transaction.abort.timed.out.transaction.cleanup.interval.ms"])
+        self.remove_interval_ms = int(config["transaction.remove.expired.transaction.cleanup.interval.ms"])
+        self.expiration_ms = int(config["transactional.id.expiration.ms"])
         self._last_expiry_check = self.now_ms()
         # TxnOffsetCommit: producer id -> group id -> offsets waiting for the transaction's marker
         self.pending_offsets: dict[int, dict[str, list[tuple[str, int, CommittedOffset]]]] = {}
