@@ -233,43 +233,14 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
     def _send_out(self) -> None:
         """Sends queued items until done or the socket is full (then waits for writability)."""
-        out = self._out
-        fd = self._fd
-        if fd < 0:  # no raw socket to write to (TLS): the transport buffers, file regions are read
-            assert self._transport is not None
-            while out:
-                item = out.popleft()
-                self._transport.write(item.read() if isinstance(item, FileSlice) else item)
+        if self._fd < 0:  # no raw socket to write to (TLS): the transport buffers, file regions are read
+            self._send_through_transport()
             return
+        out = self._out
         try:
             while out:
                 head = out[0]
-                if isinstance(head, FileSlice):
-                    if head.file.closed:  # the segment was deleted while this response waited
-                        raise ConnectionAbortedError("log segment closed under a queued fetch response")
-                    sent = os.sendfile(fd, head.file.fileno(), head.position, head.size)
-                    if sent == 0:  # the file shrank under the response (truncation): cannot finish it
-                        raise ConnectionAbortedError("log segment truncated under a queued fetch response")
-                    if sent < head.size:
-                        out[0] = FileSlice(head.file, head.position + sent, head.size - sent)
-                        break
-                    out.popleft()
-                    continue
-                buffers: list[bytes | bytearray | memoryview] = []
-                for item in out:
-                    if isinstance(item, FileSlice) or len(buffers) == MAX_IOV:
-                        break
-                    buffers.append(item)
-                sent = os.writev(fd, buffers)
-                for buf in buffers:
-                    if sent >= len(buf):
-                        sent -= len(buf)
-                        out.popleft()
-                    else:
-                        out[0] = memoryview(buf)[sent:]
-                        sent = -1
-                        break
-                if sent < 0:
+                if not (self._send_region(head) if isinstance(head, FileSlice) else self._send_buffers()):
                     break
         except BlockingIOError:
             pass
@@ -280,6 +251,44 @@ class KafkaConnection(asyncio.BufferedProtocol):
             return
         if out:
             self._wait_writable()
+
+    def _send_through_transport(self) -> None:
+        assert self._transport is not None
+        out = self._out
+        while out:
+            item = out.popleft()
+            self._transport.write(item.read() if isinstance(item, FileSlice) else item)
+
+    def _send_region(self, head: FileSlice) -> bool:
+        """sendfile of the file region at the head of the queue; False when the socket took only part of it."""
+        if head.file.closed:  # the segment was deleted while this response waited
+            raise ConnectionAbortedError("log segment closed under a queued fetch response")
+        sent = os.sendfile(self._fd, head.file.fileno(), head.position, head.size)
+        if sent == 0:  # the file shrank under the response (truncation): cannot finish it
+            raise ConnectionAbortedError("log segment truncated under a queued fetch response")
+        if sent < head.size:
+            self._out[0] = FileSlice(head.file, head.position + sent, head.size - sent)
+            return False
+        self._out.popleft()
+        return True
+
+    def _send_buffers(self) -> bool:
+        """One writev of the buffers at the head of the queue, up to the next file region; False when the
+        socket took only part of them (the rest of the first one not taken stays at the head)."""
+        out = self._out
+        buffers: list[bytes | bytearray | memoryview] = []
+        for item in out:
+            if isinstance(item, FileSlice) or len(buffers) == MAX_IOV:
+                break
+            buffers.append(item)
+        sent = os.writev(self._fd, buffers)
+        for buf in buffers:
+            if sent < len(buf):
+                out[0] = memoryview(buf)[sent:]
+                return False
+            sent -= len(buf)
+            out.popleft()
+        return True
 
     def _wait_writable(self) -> None:
         if self._writer_fd < 0:
