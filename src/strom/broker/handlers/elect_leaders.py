@@ -6,6 +6,7 @@ from functools import partial
 
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
+from strom.cluster.metadata import TopicState
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import elect_leaders as schema
 from strom.protocol.schema.elect_leaders import ElectLeadersRequest, ElectLeadersResponse, PartitionResult, ReplicaElectionResult
@@ -21,12 +22,7 @@ async def handle(ctx: RequestContext, request: ElectLeadersRequest) -> ElectLead
         wanted = [(t.topic, p) for t in request.topic_partitions for p in t.partitions]
     results: dict[TP, tuple[int, str | None]]
     if broker.cluster is None:
-        # one broker: it leads every partition already
-        targets = wanted if wanted is not None else [(t, p) for t, s in broker.metadata.topics.items() for p in s.partitions]
-        results = {}
-        for tp in targets:
-            known = tp[0] in broker.metadata.topics and tp[1] in broker.metadata.topics[tp[0]].partitions
-            results[tp] = (ErrorCode.ELECTION_NOT_NEEDED, None) if known else (ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, None)
+        results = _on_one_broker(broker.metadata.topics, wanted)
     else:
         controller = broker.cluster.controller
         if controller is None or not controller.active:
@@ -46,3 +42,13 @@ async def handle(ctx: RequestContext, request: ElectLeadersRequest) -> ElectLead
         error_code=0,
         replica_election_results=[ReplicaElectionResult(topic=t, partition_result=ps) for t, ps in by_topic.items()],
     )
+
+
+def _on_one_broker(topics: dict[str, TopicState], wanted: list[TP] | None) -> dict[TP, tuple[int, str | None]]:
+    """One broker leads every partition already: no election is needed for any partition it has."""
+    targets = wanted if wanted is not None else [(t, p) for t, s in topics.items() for p in s.partitions]
+    results: dict[TP, tuple[int, str | None]] = {}
+    for topic, index in targets:
+        known = topic in topics and index in topics[topic].partitions
+        results[(topic, index)] = (ErrorCode.ELECTION_NOT_NEEDED if known else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, None)
+    return results

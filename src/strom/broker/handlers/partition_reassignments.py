@@ -7,6 +7,7 @@ from functools import partial
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.cluster.controller import Controller
+from strom.cluster.metadata import TopicState
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import alter_partition_reassignments as alter
 from strom.protocol.schema import list_partition_reassignments as listing
@@ -32,17 +33,7 @@ async def alter_reassignments(
     }
     results: dict[TP, tuple[int, str | None]]
     if broker.cluster is None:
-        results = {}
-        for (topic, index), replicas in changes.items():
-            state = broker.metadata.topics.get(topic)
-            if state is None or index not in state.partitions:
-                results[(topic, index)] = (ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist.")
-            elif replicas is None:
-                results[(topic, index)] = (ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, "No ongoing reassignment for this partition.")
-            elif replicas != [broker.broker_id]:
-                results[(topic, index)] = (ErrorCode.INVALID_REPLICA_ASSIGNMENT, f"Unknown broker(s) in replica assignment: {replicas}.")
-            else:
-                results[(topic, index)] = (ErrorCode.NONE, None)
+        results = {tp: _on_one_broker(broker.metadata.topics, broker.broker_id, tp, replicas) for tp, replicas in changes.items()}
     else:
         controller = _controller(ctx)
         if controller is None:
@@ -62,6 +53,18 @@ async def alter_reassignments(
         error_code=0,
         responses=[alter.ReassignableTopicResponse(name=t, partitions=ps) for t, ps in by_topic.items()],
     )
+
+
+def _on_one_broker(topics: dict[str, TopicState], broker_id: int, tp: TP, replicas: list[int] | None) -> tuple[int, str | None]:
+    """One broker: its partitions can only be assigned to itself, so nothing is ever being reassigned."""
+    state = topics.get(tp[0])
+    if state is None or tp[1] not in state.partitions:
+        return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist."
+    if replicas is None:
+        return ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, "No ongoing reassignment for this partition."
+    if replicas != [broker_id]:
+        return ErrorCode.INVALID_REPLICA_ASSIGNMENT, f"Unknown broker(s) in replica assignment: {replicas}."
+    return ErrorCode.NONE, None
 
 
 @handles(listing.API_KEY)
