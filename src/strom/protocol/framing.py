@@ -11,7 +11,7 @@ outstanding one is a protocol error, not something to wait for).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar, overload
 
@@ -41,6 +41,10 @@ class FrameTooLarge(CorruptMessage):
 FrameT = TypeVar("FrameT", bytearray, bytes)
 
 
+def _as_is(frame: bytearray) -> bytearray:
+    return frame
+
+
 class FrameReader(Generic[FrameT]):
     """Cuts frames out of one receive buffer that a BufferedProtocol reads into.
 
@@ -50,9 +54,10 @@ class FrameReader(Generic[FrameT]):
     the n new bytes complete. The buffer is never resized in place (the transport may still hold
     the previous view): the live bytes of a partial frame move to its front when the consumed part leaves
     room, a new buffer is made only for a frame larger than the buffer, and one grown past 1 MiB is given
-    back once it is empty."""
+    back once it is empty. A frame over 1 MiB (a large produce batch, a fetch response) is read into a
+    bytearray of its own that is handed over as it is: no buffer grows and shrinks for it, no copy out."""
 
-    __slots__ = ("max_frame_size", "_frame_type", "_buf", "_start", "_end", "_need")
+    __slots__ = ("max_frame_size", "_frame_type", "_buf", "_start", "_end", "_need", "_large", "_large_filled", "_take_large")
 
     @overload
     def __init__(self: FrameReader[bytearray], max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None: ...
@@ -67,14 +72,22 @@ class FrameReader(Generic[FrameT]):
         self._start = 0  # first byte not yet cut into a frame
         self._end = 0  # end of the bytes received
         self._need = 0  # bytes still missing from the frame being received
+        self._large: bytearray | None = None  # the payload of a frame over 1 MiB being received
+        self._large_filled = 0
+        # a large frame is handed over as the bytearray it was read into; a bytes reader pays one copy
+        self._take_large: Callable[[bytearray], FrameT] = _as_is if self._frame_type is bytearray else self._frame_type  # type: ignore[assignment]
 
     @property
     def buffered(self) -> int:
         """Bytes held for a frame not yet complete."""
+        if self._large is not None:
+            return 4 + self._large_filled
         return self._end - self._start
 
     def get_buffer(self, sizehint: int = -1) -> memoryview:
         """Where the next read goes: at least 64 KiB, or the rest of the frame being received if larger."""
+        if self._large is not None:
+            return memoryview(self._large)[self._large_filled :]
         need = max(self._need, _MIN_READ)
         if len(self._buf) - self._end < need:
             live = self._end - self._start
@@ -91,8 +104,24 @@ class FrameReader(Generic[FrameT]):
     def buffer_updated(self, nbytes: int) -> Iterator[FrameT]:
         """The frames completed by `nbytes` more bytes in the buffer, cut as the caller iterates (so a caller
         that stops, e.g. on closing, leaves the rest uncut). Raises FrameTooLarge on reaching a bad size."""
+        if self._large is not None:
+            self._large_filled += nbytes
+            return self._large_frame()
         self._end += nbytes
         return self._cut()
+
+    def _large_frame(self) -> Iterator[FrameT]:
+        if self._large is not None and self._large_filled == len(self._large):
+            frame, self._large = self._large, None
+            yield self._take_large(frame)
+
+    def _receive_large(self, size: int) -> None:
+        """Moves the received part of a frame over 1 MiB into a bytearray of its own; reads fill the rest."""
+        have = self._end - self._start - 4
+        self._large = bytearray(size)
+        self._large[:have] = memoryview(self._buf)[self._start + 4 : self._end]
+        self._large_filled = have
+        self._start = self._end = self._need = 0
 
     def _cut(self) -> Iterator[FrameT]:
         buf = self._buf
@@ -102,7 +131,10 @@ class FrameReader(Generic[FrameT]):
             if size < 0 or size > self.max_frame_size:
                 raise FrameTooLarge(size, self.max_frame_size)
             if self._end - self._start - 4 < size:
-                self._need = size + 4 - (self._end - self._start)
+                if size > _SHRINK_ABOVE:
+                    self._receive_large(size)
+                else:
+                    self._need = size + 4 - (self._end - self._start)
                 return
             self._need = 0
             frame = make(memoryview(buf)[self._start + 4 : self._start + 4 + size])  # one copy, not two

@@ -116,6 +116,32 @@ def test_a_buffer_grown_for_a_large_frame_is_given_back_once_empty():
     assert len(reader.get_buffer(-1)) == 64 * 1024
 
 
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(st.binary(max_size=300).map(bytes) | st.integers((1 << 20) + 1, (1 << 20) + 70_000).map(bytes), max_size=4),
+    st.lists(st.integers(1, 600_000) | st.integers(1, 9), max_size=40),
+)
+def test_frames_over_1_mib_come_out_whole_in_their_own_bytearray(payloads, reads):
+    reader = FrameReader()
+    got = read_into(reader, b"".join(frame(p) for p in payloads), reads)
+    assert got == payloads and all(type(f) is bytearray for f in got)
+    assert reader.buffered == 0 and len(reader._buf) <= 2 * 64 * 1024  # no buffer was grown for them
+
+
+def test_a_frame_over_1_mib_is_read_into_the_bytearray_it_is_handed_over_in():
+    reader = FrameReader()
+    payload = bytes(range(256)) * 5000
+    wire = frame(b"small") + frame(payload)
+    assert read_into(reader, wire[:1000], []) == [b"small"]
+    assert reader.buffered == 1000 - len(frame(b"small"))
+    view = reader.get_buffer(-1)
+    assert len(view) == len(payload) - (reader.buffered - 4)  # exactly the rest of the frame: nothing after it
+    view[:] = wire[1000:]
+    [got] = reader.buffer_updated(len(view))
+    assert got == payload and reader.buffered == 0
+    assert got is view.obj  # the bytearray the reads went into, not a copy
+
+
 def _response(correlation_id, message, api_key, version):
     out = bytearray()
     encode_response_header(out, correlation_id, api_key, version)
@@ -157,3 +183,10 @@ def test_frames_can_come_out_as_bytes():
     reader = FrameReader(1024, frame_type=bytes)
     frames = reader.feed(frame(b"abc") + frame(b"de"))
     assert frames == [b"abc", b"de"] and all(type(f) is bytes for f in frames)
+
+
+def test_frames_over_1_mib_can_come_out_as_bytes():
+    reader = FrameReader(4 << 20, frame_type=bytes)
+    payload = b"x" * (2 << 20)
+    frames = reader.feed(frame(b"abc") + frame(payload) + frame(b"de"))
+    assert frames == [b"abc", payload, b"de"] and all(type(f) is bytes for f in frames)
