@@ -22,6 +22,7 @@ def lint_imports(config: Path, cwd: Path, pythonpath: Path | None = None) -> sub
 
 def test_strom_keeps_its_import_layers() -> None:
     result = lint_imports(ROOT / "pyproject.toml", ROOT)
+    assert "No module named 'importlinter'" not in result.stderr, "import-linter is a test dependency: scripts/bootstrap.sh test"
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
 

@@ -5,23 +5,28 @@ AlterPartition to the controller) are all this class. Requests are written as th
 order (Kafka's guarantee per connection); each caller awaits its own future. ApiVersions is asked first so
 every request uses the highest version both sides know -- that is what lets the client talk to Kafka 2.8
 through 4.x and to Strom.
+
+Responses are read by a BufferedProtocol into protocol.framing's FrameReader, the one place frames are cut
+(the broker's server drives the same reader). Frames come out as bytes, so the views that decoded fields
+are of them stay read-only (hashable), as they were when the connection read frames with readexactly.
 """
 
 from __future__ import annotations
 
 import asyncio
-import struct
 from collections import deque
 from typing import Any
 
 from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
+from strom.protocol.framing import SIZE, FrameReader
 from strom.protocol.headers import RequestHeader, decode_response_header, encode_request_header
-from strom.protocol.messages import REQUEST_TYPES, RESPONSE_TYPES, SUPPORTED_VERSIONS
+from strom.protocol.messages import RESPONSE_TYPES, SUPPORTED_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersionsRequest
 from strom.version import __version__
 
-_SIZE = struct.Struct(">i")
-API_VERSIONS = 18
+# A client reads whatever size of response it asked for (fetch.max.bytes is the client's choice): only a
+# negative size prefix is corrupt.
+MAX_RESPONSE_SIZE = 0x7FFFFFFF
 
 
 class BrokerConnection:
@@ -30,20 +35,19 @@ class BrokerConnection:
         self.port = port
         self.client_id = client_id
         self.request_timeout = request_timeout_ms / 1000
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._transport: asyncio.Transport | None = None
         self._pending: deque[tuple[int, int, int, asyncio.Future[Any]]] = deque()
         self._correlation = 0
-        self._read_task: asyncio.Task[None] | None = None
         self.versions: dict[int, tuple[int, int]] = {}
         self.closed = False
 
     async def connect(self, timeout: float = 10.0) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            self._reader, self._writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), timeout)
+            transport, _ = await asyncio.wait_for(loop.create_connection(lambda: _ResponseReader(self), self.host, self.port), timeout)
         except (OSError, TimeoutError) as exc:
             raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"cannot connect to {self.host}:{self.port}: {exc}") from None
-        self._read_task = asyncio.ensure_future(self._read_loop())
+        self._transport = transport
         response = await self.send(ApiVersionsRequest(client_software_name="strom", client_software_version=__version__), version=3)
         if response.error_code == ErrorCode.UNSUPPORTED_VERSION:
             response = await self.send(ApiVersionsRequest(), version=0)
@@ -59,7 +63,7 @@ class BrokerConnection:
     async def send(self, request: Any, version: int | None = None, expect_response: bool = True, timeout: float | None = None) -> Any:
         """Sends a request and awaits its response (none for acks=0 produce); `timeout` in seconds overrides
         request.timeout.ms for requests the broker may hold longer (JoinGroup waits for a rebalance)."""
-        if self.closed or self._writer is None:
+        if self.closed or self._transport is None:
             raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"connection to {self.host}:{self.port} is closed")
         api_key = request.API_KEY
         if version is None:
@@ -68,11 +72,11 @@ class BrokerConnection:
         out = bytearray(4)
         encode_request_header(out, RequestHeader(api_key, version, self._correlation, self.client_id))
         request.encode_into(out, version)
-        _SIZE.pack_into(out, 0, len(out) - 4)
+        SIZE.pack_into(out, 0, len(out) - 4)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if expect_response:
             self._pending.append((self._correlation, api_key, version, fut))
-        self._writer.write(out)
+        self._transport.write(out)
         if not expect_response:
             return None
         limit = self.request_timeout if timeout is None else timeout
@@ -88,25 +92,20 @@ class BrokerConnection:
             fut.set_exception(KafkaError(ErrorCode.REQUEST_TIMED_OUT, f"no response from {self.host}:{self.port} in {limit}s"))
             self.close()
 
-    async def _read_loop(self) -> None:
-        assert self._reader is not None
-        try:
-            while True:
-                size = _SIZE.unpack(await self._reader.readexactly(4))[0]
-                frame = await self._reader.readexactly(size)
-                if not self._pending:
-                    raise CorruptMessage("response without a request")
-                correlation, api_key, version, fut = self._pending.popleft()
-                got, pos = decode_response_header(frame, api_key, version)
-                if got != correlation:
-                    raise CorruptMessage(f"correlation id {got} does not match {correlation}")
-                response, _ = RESPONSE_TYPES[api_key].decode(frame, version, pos)
-                if not fut.done():
-                    fut.set_result(response)
-        except (asyncio.IncompleteReadError, ConnectionError, CorruptMessage, OSError) as exc:
-            self._fail(KafkaError(ErrorCode.NETWORK_EXCEPTION, f"connection to {self.host}:{self.port} lost: {exc}"))
-        except asyncio.CancelledError:
-            self._fail(KafkaError(ErrorCode.NETWORK_EXCEPTION, "connection closed"))
+    def _on_response(self, frame: bytes) -> None:
+        """Completes the oldest request's future with `frame`, which must answer it (Kafka answers in order)."""
+        if not self._pending:
+            raise CorruptMessage("response without a request")
+        correlation, api_key, version, fut = self._pending.popleft()
+        got, pos = decode_response_header(frame, api_key, version)
+        if got != correlation:
+            raise CorruptMessage(f"correlation id {got} does not match {correlation}")
+        response, _ = RESPONSE_TYPES[api_key].decode(frame, version, pos)
+        if not fut.done():
+            fut.set_result(response)
+
+    def _lost(self, reason: object) -> None:
+        self._fail(KafkaError(ErrorCode.NETWORK_EXCEPTION, f"connection to {self.host}:{self.port} lost: {reason}"))
 
     def _fail(self, error: KafkaError) -> None:
         self.closed = True
@@ -115,13 +114,36 @@ class BrokerConnection:
             if not fut.done():
                 fut.set_exception(error)
                 fut.exception()  # marked retrieved: a caller that gave up (timeout, cancel) is not an error
-        if self._writer is not None:
-            self._writer.close()
+        if self._transport is not None:
+            self._transport.close()
 
     def close(self) -> None:
-        if self._read_task is not None:
-            self._read_task.cancel()
         self._fail(KafkaError(ErrorCode.NETWORK_EXCEPTION, "connection closed"))
 
 
-_ = REQUEST_TYPES
+class _ResponseReader(asyncio.BufferedProtocol):
+    """Reads a connection's bytes straight into its FrameReader and hands each whole response on."""
+
+    def __init__(self, connection: BrokerConnection) -> None:
+        self._connection = connection
+        self._frames = FrameReader(MAX_RESPONSE_SIZE, frame_type=bytes)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._frames.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        connection = self._connection
+        try:
+            for frame in self._frames.buffer_updated(nbytes):
+                if connection.closed:
+                    return
+                connection._on_response(frame)
+        except CorruptMessage as exc:
+            connection._lost(exc)
+
+    def eof_received(self) -> bool:
+        self._connection._lost("closed by the broker")
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connection._lost(exc or "closed")
