@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from strom.cluster import zk_data as zd
 from strom.cluster.controller import Controller
 from strom.cluster.zk_store import ZkMetadataStore
-from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkError, ZkNodeExists
+from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkError, ZkNodeExists, ZkStat
 from strom.protocol.errors import KafkaError
 from strom.protocol.schema import controlled_shutdown
 from strom.storage.clock import Clock, SystemClock
@@ -208,7 +208,7 @@ class ClusterMember:
             log.exception("re-registration failed")
         await self._elect()
 
-    def _on_controller_change(self, data: bytes | None, stat: Any) -> bool:
+    def _on_controller_change(self, data: bytes | None, stat: ZkStat | None) -> bool:
         """kazoo thread: /controller changed or vanished."""
         if self._stopping or self._loop is None:
             return False

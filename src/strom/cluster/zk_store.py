@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from typing import Any
+from typing import Protocol
 
 from strom.cluster import zk_data as zd
 from strom.cluster.metadata import BrokerEndpoint, PartitionState, TopicState, _new_cluster_id
@@ -22,6 +22,28 @@ log = logging.getLogger("kafka.server.MetadataCache")
 INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
 
 __all__ = ["BrokerEndpoint", "ZkMetadataStore"]  # BrokerEndpoint: UpdateMetadata builds them from here
+
+
+class PartitionStateView(Protocol):
+    """One partition of an UpdateMetadata request (v0-4 and v5+ name the struct differently)."""
+
+    @property
+    def partition_index(self) -> int: ...
+
+    @property
+    def leader(self) -> int: ...
+
+    @property
+    def leader_epoch(self) -> int: ...
+
+    @property
+    def isr(self) -> list[int]: ...
+
+    @property
+    def replicas(self) -> list[int]: ...
+
+    @property
+    def zk_version(self) -> int: ...
 
 
 class ZkMetadataStore:
@@ -71,7 +93,7 @@ class ZkMetadataStore:
         controller_id: int,
         controller_epoch: int,
         brokers: list[BrokerEndpoint],
-        partitions: list[tuple[str, str | None, Any]],
+        partitions: list[tuple[str, str | None, PartitionStateView]],
         configs: dict[str, dict[str, str]],
     ) -> bool:
         """partitions: (topic, topic id, partition state); configs: configs of topics new to this cache.
