@@ -142,20 +142,20 @@ class RecordAccumulator:
         queue = self.batches.get(tp)
         if queue is None:
             queue = self.batches[tp] = deque()
-        batch = queue[-1] if queue and not queue[-1].closed else None
-        if batch is not None and batch.builder.estimated_size + size > self.batch_size:
+        batch = queue[-1] if queue else None
+        if batch is not None and not batch.closed and batch.builder.estimated_size + size > self.batch_size:
             batch.closed = True
-            batch = None
-        if batch is None:
+        if batch is None or batch.closed:
             batch = self._new_batch(tp, queue)
-        batch.builder.append(value, key, timestamp, headers)
+        builder = batch.builder
+        builder.append(value, key, timestamp, headers)
         batch.entries.append(completion)
         batch.nbytes += size
         self.buffered_bytes += size
         self.pending += 1
         if self.pending == 1:
             self.idle.clear()
-        if batch.builder.estimated_size >= self.batch_size:
+        if builder.estimated_size >= self.batch_size:
             batch.closed = True
             if key is None:
                 self.sticky.pop(topic, None)
