@@ -442,7 +442,23 @@ class Controller:
     # ---- requests to brokers --------------------------------------------------------------------------------
 
     def _send_update_metadata(self, to: Iterable[int], deleting: Iterable[str] = ()) -> None:
-        deleting = set(deleting)
+        topic_states = self._update_metadata_topic_states(set(deleting))
+        live = self._update_metadata_live_brokers()
+        for broker_id in to:
+            info = self.brokers.get(broker_id)
+            if info is None:
+                continue
+            request = um.UpdateMetadataRequest(
+                controller_id=self.broker_id,
+                controller_epoch=self.epoch,
+                broker_epoch=info.epoch,
+                topic_states=topic_states,
+                live_brokers=live,
+            )
+            self.channel.send(broker_id, request)
+
+    def _update_metadata_topic_states(self, deleting: set[str]) -> list[um.UpdateMetadataTopicState]:
+        """Every partition's leader and ISR, by topic; a topic being deleted has leader LEADER_DURING_DELETE."""
         by_topic: dict[str, list[um.UpdateMetadataRequestUpdateMetadataPartitionState]] = {}
         for (topic, p), s in sorted(self.states.items()):
             if topic not in self.topics:
@@ -462,11 +478,13 @@ class Controller:
                     offline_replicas=[r for r in replicas if r not in self.brokers],
                 )
             )
-        topic_states = [
+        return [
             um.UpdateMetadataTopicState(topic_name=t, topic_id=uuid.UUID(self.topics[t].topic_id), partition_states=ps)
             for t, ps in by_topic.items()
         ]
-        live = [
+
+    def _update_metadata_live_brokers(self) -> list[um.UpdateMetadataBroker]:
+        return [
             um.UpdateMetadataBroker(
                 id=b.broker_id,
                 endpoints=[um.UpdateMetadataEndpoint(port=b.port, host=b.host, listener=b.listener, security_protocol=0)],
@@ -474,23 +492,35 @@ class Controller:
             )
             for b in sorted(self.brokers.values(), key=lambda b: b.broker_id)
         ]
-        for broker_id in to:
-            info = self.brokers.get(broker_id)
-            if info is None:
-                continue
-            request = um.UpdateMetadataRequest(
-                controller_id=self.broker_id,
-                controller_epoch=self.epoch,
-                broker_epoch=info.epoch,
-                topic_states=topic_states,
-                live_brokers=live,
-            )
-            self.channel.send(broker_id, request)
 
     def _send_leader_and_isr(self, broker_id: int, partitions: Iterable[TP], full: bool = False, is_new: bool = False) -> None:
         info = self.brokers.get(broker_id)
         if info is None:
             return
+        by_topic, leaders = self._leader_and_isr_states(partitions, is_new)
+        if not by_topic and not full:
+            return
+        request = lai.LeaderAndIsrRequest(
+            controller_id=self.broker_id,
+            controller_epoch=self.epoch,
+            broker_epoch=info.epoch,
+            type=1 if full else 0,
+            topic_states=[
+                lai.LeaderAndIsrTopicState(topic_name=t, topic_id=uuid.UUID(self.topics[t].topic_id), partition_states=ps)
+                for t, ps in by_topic.items()
+            ],
+            live_leaders=[
+                lai.LeaderAndIsrLiveLeader(broker_id=b, host_name=self.brokers[b].host, port=self.brokers[b].port)
+                for b in sorted(leaders)
+                if b in self.brokers
+            ],
+        )
+        self.channel.send(broker_id, request)
+
+    def _leader_and_isr_states(
+        self, partitions: Iterable[TP], is_new: bool
+    ) -> tuple[dict[str, list[lai.LeaderAndIsrRequestLeaderAndIsrPartitionState]], set[int]]:
+        """The partition states to send, by topic (none for a topic being deleted), and their leaders."""
         by_topic: dict[str, list[lai.LeaderAndIsrRequestLeaderAndIsrPartitionState]] = {}
         leaders: set[int] = set()
         for tp in sorted(partitions):
@@ -515,24 +545,7 @@ class Controller:
             )
             if s.leader >= 0:
                 leaders.add(s.leader)
-        if not by_topic and not full:
-            return
-        request = lai.LeaderAndIsrRequest(
-            controller_id=self.broker_id,
-            controller_epoch=self.epoch,
-            broker_epoch=info.epoch,
-            type=1 if full else 0,
-            topic_states=[
-                lai.LeaderAndIsrTopicState(topic_name=t, topic_id=uuid.UUID(self.topics[t].topic_id), partition_states=ps)
-                for t, ps in by_topic.items()
-            ],
-            live_leaders=[
-                lai.LeaderAndIsrLiveLeader(broker_id=b, host_name=self.brokers[b].host, port=self.brokers[b].port)
-                for b in sorted(leaders)
-                if b in self.brokers
-            ],
-        )
-        self.channel.send(broker_id, request)
+        return by_topic, leaders
 
     def _send_stop_replica(self, broker_id: int, partitions: Iterable[TP], delete: bool) -> None:
         info = self.brokers.get(broker_id)

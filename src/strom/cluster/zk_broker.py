@@ -234,7 +234,7 @@ class ClusterMember:
             if won is None:
                 return
             epoch, epoch_version = won
-            self.controller = Controller(self.zk, self.broker_id, epoch, epoch_version, self.config)
+            self.controller = Controller(self.zk, self.broker_id, epoch, epoch_version, self.config, self.clock)
             await self.controller.start()
         except Exception as exc:
             # as Kafka's triggerControllerMove: give up /controller so that someone (maybe us) starts over
