@@ -8,6 +8,7 @@ import sys
 from collections.abc import Coroutine
 from typing import Any, NoReturn
 
+from strom.client.config import SCHEMAS
 from strom.protocol.errors import ErrorCode, KafkaError, error_name
 
 
@@ -79,8 +80,6 @@ def java_error(code: int, message: str | None = None) -> str:
 def client_config(role: str, props: dict[str, str]) -> dict[str, Any]:
     """Kafka client properties for Strom's client: keys it knows pass through (validated there); the rest are
     reported as Kafka's clients do ("supplied but isn't a known config") and dropped, e.g. Java serializer classes."""
-    from strom.client.config import SCHEMAS
-
     schema = SCHEMAS[role]
     out: dict[str, Any] = {}
     for key, value in props.items():

@@ -31,9 +31,8 @@ from strom.client.admin_types import (
     PartitionMetadata,
     ResourceType,
     TopicDescription,
-    TopicMetadata,
 )
-from strom.client.cluster import Cluster
+from strom.client.cluster import Cluster, cluster_metadata
 from strom.client.config import resolve
 from strom.client.consumer_protocol import decode_assignment
 from strom.client.group import coordinator_for, fetch_committed
@@ -63,30 +62,11 @@ from strom.transport.connection import BrokerConnection
 T = TypeVar("T")
 Result = dict[str, KafkaError | None]
 
-__all__ = ["AdminClient", "AsyncAdmin", "ConfigResource", "NewPartitions", "NewTopic", "cluster_metadata"]
+__all__ = ["AdminClient", "AsyncAdmin", "ConfigResource", "NewPartitions", "NewTopic"]
 
 
 def _err(code: int, message: str | None = None) -> KafkaError | None:
     return KafkaError(code, message) if code else None
-
-
-def cluster_metadata(cluster: Cluster) -> ClusterMetadata:
-    """confluent-kafka's ClusterMetadata from the client's metadata cache."""
-    brokers = {n: Node(n, h, p) for n, (h, p) in cluster.brokers.items()}
-    topics = {
-        name: TopicMetadata(
-            name,
-            {
-                i: PartitionMetadata(i, p.leader_id, list(p.replica_nodes), list(p.isr_nodes), _err(p.error_code))
-                for i, p in sorted(info.partitions.items())
-            },
-            _err(info.error_code),
-            info.is_internal,
-            info.topic_id,
-        )
-        for name, info in cluster.topics.items()
-    }
-    return ClusterMetadata(cluster.cluster_id, cluster.controller_id, brokers, topics)
 
 
 class AsyncAdmin:

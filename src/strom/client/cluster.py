@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from strom.client.admin_types import ClusterMetadata, Node, PartitionMetadata, TopicMetadata
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema.metadata import MetadataRequest, MetadataRequestTopic
 from strom.transport.connection import BrokerConnection
@@ -186,3 +187,26 @@ class Cluster:
         for conn in self._conns.values():
             conn.close()
         self._conns.clear()
+
+
+def _error(code: int) -> KafkaError | None:
+    return KafkaError(code) if code else None
+
+
+def cluster_metadata(cluster: Cluster) -> ClusterMetadata:
+    """confluent-kafka's ClusterMetadata from the client's metadata cache (list_topics of all three clients)."""
+    brokers = {n: Node(n, h, p) for n, (h, p) in cluster.brokers.items()}
+    topics = {
+        name: TopicMetadata(
+            name,
+            {
+                i: PartitionMetadata(i, p.leader_id, list(p.replica_nodes), list(p.isr_nodes), _error(p.error_code))
+                for i, p in sorted(info.partitions.items())
+            },
+            _error(info.error_code),
+            info.is_internal,
+            info.topic_id,
+        )
+        for name, info in cluster.topics.items()
+    }
+    return ClusterMetadata(cluster.cluster_id, cluster.controller_id, brokers, topics)

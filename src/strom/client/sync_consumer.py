@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from strom.client.cluster import cluster_metadata
 from strom.client.config import resolve
 from strom.client.consumer import AsyncConsumer
 from strom.client.loop_thread import LoopThread
@@ -240,8 +241,6 @@ class Consumer:
         return self._call(self._aio.get_watermark_offsets(partition), timeout)  # type: ignore[no-any-return]
 
     def list_topics(self, topic: str | None = None, timeout: float = -1) -> Any:
-        from strom.client.admin import cluster_metadata
-
         async def fetch() -> Any:
             await self._aio.cluster.refresh([topic] if topic else None)
             return cluster_metadata(self._aio.cluster)

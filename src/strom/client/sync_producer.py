@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from strom.client.cluster import cluster_metadata
 from strom.client.config import resolve
 from strom.client.loop_thread import LoopThread
 from strom.client.producer import AsyncProducer
@@ -228,8 +229,6 @@ class Producer:
         return True
 
     def list_topics(self, topic: str | None = None, timeout: float = -1) -> Any:
-        from strom.client.admin import cluster_metadata
-
         async def fetch() -> Any:
             await self._aio.cluster.refresh([topic] if topic else None)
             return cluster_metadata(self._aio.cluster)

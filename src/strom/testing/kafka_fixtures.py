@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from strom.testing.apache_kafka import ApacheKafka, KafkaUnavailable, java_available, run_kafka_tool
+from strom.testing.apache_kafka import ApacheKafka, KafkaUnavailable, java_available, kafka_libs, run_kafka_tool
 
 
 def _require_java() -> None:
@@ -20,8 +20,6 @@ def kafka_tool() -> Callable[..., Any]:
     """Runs an Apache Kafka tool by script name: kafka_tool("kafka-topics.sh", [...])."""
     _require_java()
     try:
-        from strom.testing.apache_kafka import kafka_libs
-
         kafka_libs()
     except KafkaUnavailable as exc:
         pytest.fail(str(exc))
