@@ -121,12 +121,6 @@ class ZkMetadataStore:
                 )
             return True
 
-    def leader_of(self, topic: str, partition: int) -> int:
-        state = self.topics.get(topic)
-        if state is None or partition not in state.partitions:
-            return -1
-        return state.partitions[partition].leader
-
     # ---- writes: ZooKeeper, as a Kafka 2.8 broker does (AdminZkClient) ---------------------------------------
 
     @zk_errors_as(ErrorCode.REQUEST_TIMED_OUT)
