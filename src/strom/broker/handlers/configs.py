@@ -53,34 +53,37 @@ def _describe_topic(broker: Broker, name: str, keys: list[str] | None, version: 
             resource_name=name,
         )
     cfg = broker.topic_log_config(name)
-    out: list[DescribeConfigsResourceResult] = []
-    for key in sorted(TOPIC_CONFIGS):
-        if keys is not None and key not in keys:
-            continue
-        attr, _, broker_key = TOPIC_CONFIGS[key]
-        is_topic = key in state.configs
-        source = DYNAMIC_TOPIC if is_topic else DEFAULT
-        syns: list[DescribeConfigsSynonym] = []
-        if is_topic:
-            syns.append(DescribeConfigsSynonym(name=key, value=state.configs[key], source=DYNAMIC_TOPIC))
-        if broker_key:
-            broker_syns = _broker_synonyms(broker, broker_key)
-            syns += broker_syns
-            if not is_topic:
-                source = broker_syns[0].source
-        out.append(
-            DescribeConfigsResourceResult(
-                name=key,
-                value=cfg.value_of(key),
-                read_only=False,
-                is_default=source == DEFAULT,
-                config_source=source,
-                is_sensitive=False,
-                synonyms=syns if synonyms else [],
-                config_type=_config_type(getattr(cfg, attr)),
-            )
-        )
+    out = [
+        _describe_topic_config(broker, state.configs, cfg, key, synonyms) for key in sorted(TOPIC_CONFIGS) if keys is None or key in keys
+    ]
     return DescribeConfigsResult(error_code=0, resource_type=TOPIC, resource_name=name, configs=out)
+
+
+def _describe_topic_config(
+    broker: Broker, topic_configs: dict[str, str], cfg: LogConfig, key: str, synonyms: bool
+) -> DescribeConfigsResourceResult:
+    """One topic config: set on the topic (DYNAMIC_TOPIC), else from the broker config it falls back to, else the default."""
+    attr, _, broker_key = TOPIC_CONFIGS[key]
+    is_topic = key in topic_configs
+    source = DYNAMIC_TOPIC if is_topic else DEFAULT
+    syns: list[DescribeConfigsSynonym] = []
+    if is_topic:
+        syns.append(DescribeConfigsSynonym(name=key, value=topic_configs[key], source=DYNAMIC_TOPIC))
+    if broker_key:
+        broker_syns = _broker_synonyms(broker, broker_key)
+        syns += broker_syns
+        if not is_topic:
+            source = broker_syns[0].source
+    return DescribeConfigsResourceResult(
+        name=key,
+        value=cfg.value_of(key),
+        read_only=False,
+        is_default=source == DEFAULT,
+        config_source=source,
+        is_sensitive=False,
+        synonyms=syns if synonyms else [],
+        config_type=_config_type(getattr(cfg, attr)),
+    )
 
 
 def _default_of(key: str) -> str | None:
