@@ -23,18 +23,14 @@ from strom.broker.group_service import CONSUMER_GROUP_APIS, GroupService, consum
 from strom.broker.handlers import HANDLERS
 from strom.broker.server import KafkaConnection
 from strom.broker.transaction_service import TransactionService
-from strom.cluster.group_commit import GroupCommit
 from strom.cluster.metadata import LocalMetadataStore, MetadataStore, TopicState
 from strom.cluster.partition_state import Partition
-from strom.cluster.purgatory import Purgatory
 from strom.cluster.replica_manager import ReplicaManager, ReplicaManagerConfig
 from strom.cluster.topic_admin import AdminManager, LocalAdminManager, validate_topic_name
 from strom.cluster.zk_admin import ZkAdminManager
 from strom.cluster.zk_broker import ClusterMember
-from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.messages import SUPPORTED_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersion
-from strom.protocol.types import TP
 from strom.storage.clock import Clock, SystemClock
 from strom.storage.config import TOPIC_CONFIGS, LogConfig
 from strom.storage.log_manager import LogManager
@@ -121,19 +117,6 @@ class Broker:
     # ---- partitions -----------------------------------------------------------------------------------
 
     @property
-    def partitions(self) -> dict[TP, Partition]:
-        """The replica manager's partitions (until the callers use broker.replica_manager directly)."""
-        return self.replica_manager.partitions
-
-    @property
-    def purgatory(self) -> Purgatory:
-        return self.replica_manager.purgatory
-
-    @property
-    def group_commit(self) -> GroupCommit:
-        return self.replica_manager.group_commit
-
-    @property
     def broker_epoch(self) -> int:
         """czxid of /brokers/ids/<id> in ZooKeeper mode (sent in AlterIsr, checked by the controller), else -1."""
         return self.admin_manager.broker_epoch
@@ -156,12 +139,6 @@ class Broker:
 
     def _remove_partition(self, topic: str, index: int) -> None:
         self.replica_manager.remove_partition(topic, index)
-
-    def partition(self, topic: str, index: int) -> Partition:
-        part = self.partitions.get((topic, index))
-        if part is None:
-            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-        return part
 
     # ---- topic administration: the mode's AdminManager ------------------------------------------------
 
@@ -195,12 +172,12 @@ class Broker:
     async def update_topic_configs(self, name: str, configs: dict[str, str]) -> None:
         await self.admin(self.metadata.set_topic_configs, name, configs)
         cfg = self.topic_log_config(name)
-        for (t, _), part in self.partitions.items():
+        for (t, _), part in self.replica_manager.partitions.items():
             if t == name:
                 part.log.update_config(cfg)
 
     def refresh_all_log_configs(self) -> None:
-        for (t, _), part in self.partitions.items():
+        for (t, _), part in self.replica_manager.partitions.items():
             part.log.update_config(self.topic_log_config(t))
 
     # ---- ApiVersions ----------------------------------------------------------------------------------

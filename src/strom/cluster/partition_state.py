@@ -141,7 +141,11 @@ class Partition:
         """Moves the high watermark forward to the smallest LEO of the (maximal) ISR; True if it moved."""
         if not self.is_leader:
             return False
-        candidate = high_watermark_candidate(self.log.log_end_offset, self.maximal_isr, self.local_id, self.followers)
+        isr = self.isr if self.pending_isr is None else self.maximal_isr
+        if len(isr) == 1 and isr[0] == self.local_id:  # an ISR of just this leader (every embedded partition): the LEO
+            candidate: int | None = self.log.log_end_offset
+        else:
+            candidate = high_watermark_candidate(self.log.log_end_offset, isr, self.local_id, self.followers)
         if candidate is None or candidate <= self.log.high_watermark:
             return False
         self.log.high_watermark = candidate

@@ -32,6 +32,7 @@ from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
 from strom.protocol.records import is_legacy_message_set
 from strom.protocol.schema import alter_partition
 from strom.protocol.schema.fetch import AbortedTransaction
+from strom.protocol.types import TP
 from strom.storage.clock import Clock
 from strom.storage.config import LogConfig
 from strom.storage.log import AppendResult, PartitionLog
@@ -41,7 +42,6 @@ from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("kafka.server.ReplicaManager")
 
-TP = tuple[str, int]
 # (topic, partition, is_leader, leader_epoch): e.g. the group coordinator loads/unloads __consumer_offsets partitions.
 LeadershipListener = Callable[[str, int, bool, int], None]
 # (topic, partition, records) -> error code: Kafka 3.6's transaction verification of a transactional produce.

@@ -160,3 +160,28 @@ def test_truncation_offset_cases() -> None:
     assert truncation_offset(1, 11, 2, local, 12, 3) == 9
     # leader knows no such epoch: only the high watermark is safe
     assert truncation_offset(-1, -1, 2, local, 12, 3) == 3
+
+
+def test_an_isr_of_just_the_leader_commits_its_log_end_offset(tmp_path: Path) -> None:
+    part = _leader(tmp_path, 4, [1])
+    assert part.high_watermark == 4
+    part.log.append_as_leader(_batch(), 3)
+    assert part.maybe_advance_high_watermark()
+    assert part.high_watermark == 5
+
+
+def test_an_expansion_in_flight_holds_an_isr_of_one_until_the_joiner_has_fetched(tmp_path: Path) -> None:
+    """The maximal ISR counts the proposed member, so the high watermark waits for it as well."""
+    part = _leader(tmp_path, 4, [1])
+    part.pending_isr = [1, 2]
+    part.log.append_as_leader(_batch(), 3)
+    assert not part.maybe_advance_high_watermark()
+    part.record_follower_fetch(2, 5, 1100)
+    assert part.maybe_advance_high_watermark()
+    assert part.high_watermark == 5
+
+
+def _batch() -> bytes:
+    builder = BatchBuilder()
+    builder.append(b"v", None, 0, [])
+    return builder.build()

@@ -64,7 +64,7 @@ async def _one(
     error = service.coordinator_error(txn_id)
     if error:
         return dict.fromkeys(wanted, error)
-    unknown = {tp for tp in wanted if tp not in broker.partitions and not _exists(broker.metadata, tp)}
+    unknown = {tp for tp in wanted if tp not in broker.replica_manager.partitions and not _exists(broker.metadata, tp)}
     if unknown:  # Kafka: the unknown ones fail, the rest are not attempted
         return {tp: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if tp in unknown else ErrorCode.OPERATION_NOT_ATTEMPTED for tp in wanted}
     if verify_only:

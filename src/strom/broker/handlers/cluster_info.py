@@ -86,7 +86,7 @@ async def delete_records(ctx: RequestContext, request: DeleteRecordsRequest) -> 
     for t in request.topics:
         parts: list[DeleteRecordsPartitionResult] = []
         for p in t.partitions:
-            part = broker.partitions.get((t.name, p.partition_index))
+            part = broker.replica_manager.partition(t.name, p.partition_index)
             if part is None:
                 parts.append(
                     DeleteRecordsPartitionResult(

@@ -17,7 +17,7 @@ async def handle(ctx: RequestContext, request: schema.DescribeProducersRequest) 
     for t in request.topics:
         parts = []
         for index in t.partition_indexes:
-            part = broker.partitions.get((t.name, index))
+            part = broker.replica_manager.partition(t.name, index)
             if part is None or not part.is_leader:
                 code = broker.replica_manager.missing_partition_error(t.name, index) if part is None else ErrorCode.NOT_LEADER_OR_FOLLOWER
                 parts.append(schema.PartitionResponse(partition_index=index, error_code=code))

@@ -32,7 +32,7 @@ async def handle(ctx: RequestContext, request: schema.OffsetDeleteRequest) -> sc
     for t in request.topics:
         parts = []
         for p in t.partitions:
-            if (t.name, p.partition_index) not in ctx.broker.partitions:
+            if (t.name, p.partition_index) not in ctx.broker.replica_manager.partitions:
                 code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif subscribed is None or t.name in subscribed:
                 code = ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC

@@ -25,7 +25,7 @@ async def handle(ctx: RequestContext, request: schema.WriteTxnMarkersRequest) ->
                     t.name, index, marker.producer_id, marker.producer_epoch, marker.transaction_result, marker.coordinator_epoch
                 )
                 if code == 0:
-                    part = broker.partitions[(t.name, index)]
+                    part = broker.replica_manager.partitions[(t.name, index)]
                     appended[(t.name, index)] = (part, part.log.log_end_offset)
                 parts.append(schema.WritableTxnMarkerPartitionResult(partition_index=index, error_code=code))
             topics.append(schema.WritableTxnMarkerTopicResult(name=t.name, partitions=parts))
