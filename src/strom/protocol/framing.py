@@ -54,8 +54,9 @@ class FrameReader(Generic[FrameT]):
     the n new bytes complete. The buffer is never resized in place (the transport may still hold
     the previous view): the live bytes of a partial frame move to its front when the consumed part leaves
     room, a new buffer is made only for a frame larger than the buffer, and one grown past 1 MiB is given
-    back once it is empty. A frame over 1 MiB (a large produce batch, a fetch response) is read into a
-    bytearray of its own that is handed over as it is: no buffer grows and shrinks for it, no copy out."""
+    back once it is empty. A frame that would grow it past 1 MiB (a large produce batch, a fetch response) is
+    read into a bytearray of its own that is handed over as it is: no buffer grows and shrinks for it, no copy
+    out."""
 
     __slots__ = ("max_frame_size", "_frame_type", "_buf", "_start", "_end", "_need", "_large", "_large_filled", "_take_large")
 
@@ -72,7 +73,7 @@ class FrameReader(Generic[FrameT]):
         self._start = 0  # first byte not yet cut into a frame
         self._end = 0  # end of the bytes received
         self._need = 0  # bytes still missing from the frame being received
-        self._large: bytearray | None = None  # the payload of a frame over 1 MiB being received
+        self._large: bytearray | None = None  # the payload of a frame over 1 MiB (with its prefix) being received
         self._large_filled = 0
         # a large frame is handed over as the bytearray it was read into; a bytes reader pays one copy
         self._take_large: Callable[[bytearray], FrameT] = _as_is if self._frame_type is bytearray else self._frame_type  # type: ignore[assignment]
@@ -116,7 +117,7 @@ class FrameReader(Generic[FrameT]):
             yield self._take_large(frame)
 
     def _receive_large(self, size: int) -> None:
-        """Moves the received part of a frame over 1 MiB into a bytearray of its own; reads fill the rest."""
+        """Moves the received part of a frame over 1 MiB (with its prefix) into a bytearray of its own; reads fill the rest."""
         have = self._end - self._start - 4
         self._large = bytearray(size)
         self._large[:have] = memoryview(self._buf)[self._start + 4 : self._end]
@@ -124,23 +125,26 @@ class FrameReader(Generic[FrameT]):
         self._start = self._end = self._need = 0
 
     def _cut(self) -> Iterator[FrameT]:
-        buf = self._buf
-        make = self._frame_type
-        while self._end - self._start >= 4:
-            size = SIZE.unpack_from(buf, self._start)[0]
-            if size < 0 or size > self.max_frame_size:
-                raise FrameTooLarge(size, self.max_frame_size)
-            if self._end - self._start - 4 < size:
-                if size > _SHRINK_ABOVE:
+        # Locals, not attributes, in the loop (one frame costs ~0.5 us; each attribute access is a few percent
+        # of it); the position is stored before each frame is handed out. No read lands while a caller iterates.
+        buf, make, unpack, max_size = self._buf, self._frame_type, SIZE.unpack_from, self.max_frame_size
+        start, end = self._start, self._end
+        self._need = 0
+        while end - start >= 4:
+            size = unpack(buf, start)[0]
+            if size < 0 or size > max_size:
+                raise FrameTooLarge(size, max_size)
+            if end - start - 4 < size:
+                if size + 4 > _SHRINK_ABOVE:  # a buffer grown for it would be given back right after
                     self._receive_large(size)
                 else:
-                    self._need = size + 4 - (self._end - self._start)
+                    self._need = size + 4 - (end - start)
                 return
-            self._need = 0
-            frame = make(memoryview(buf)[self._start + 4 : self._start + 4 + size])  # one copy, not two
-            self._start += 4 + size
+            frame = make(memoryview(buf)[start + 4 : start + 4 + size])  # one copy, not two
+            start += 4 + size
+            self._start = start
             yield frame
-        if self._start == self._end:
+        if start == end:
             self._start = self._end = 0
             if len(self._buf) > _SHRINK_ABOVE:
                 self._buf = bytearray(_MIN_READ)  # give back a buffer grown for one large frame

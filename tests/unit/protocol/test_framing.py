@@ -110,10 +110,24 @@ def test_the_next_read_has_room_for_the_rest_of_a_large_frame():
     assert len(reader.get_buffer(-1)) >= 500_000 - 10
 
 
-def test_a_buffer_grown_for_a_large_frame_is_given_back_once_empty():
+def test_a_buffer_grown_past_1_mib_is_given_back_once_empty():
+    """A frame of 1 MiB with its prefix is cut from the buffer; its last byte's read grows the buffer past 1 MiB
+    (every read is offered 64 KiB), and the buffer goes back to 64 KiB once the frame is out."""
     reader = FrameReader()
-    assert reader.feed(frame(b"x" * (3 << 20))) == [b"x" * (3 << 20)]
-    assert len(reader.get_buffer(-1)) == 64 * 1024
+    wire = frame(b"x" * ((1 << 20) - 4))
+    assert reader.feed(wire[:-1]) == []
+    view = reader.get_buffer(-1)
+    assert len(reader._buf) > 1 << 20
+    view[:1] = wire[-1:]
+    assert list(reader.buffer_updated(1)) == [wire[4:]]
+    assert len(reader._buf) == 64 * 1024
+
+
+def test_a_frame_that_would_grow_the_buffer_past_1_mib_gets_a_bytearray_of_its_own():
+    reader = FrameReader()
+    wire = frame(b"y" * ((1 << 20) - 3))
+    [got] = reader.feed(wire)
+    assert got == wire[4:] and len(reader._buf) == 64 * 1024
 
 
 @settings(max_examples=15, deadline=None)
