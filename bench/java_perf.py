@@ -1,7 +1,7 @@
 """Side-by-side throughput with Apache Kafka's own load generators (kafka-producer-perf-test and
 kafka-consumer-perf-test, from Maven Central), Strom vs Apache Kafka 3.9 KRaft, one run, same machine.
 
-    .venv/bin/python bench/java_perf.py [--records N] [--smoke] [--out docs/PERFORMANCE.md]
+    .venv/bin/python bench/java_perf.py [--records N] [--smoke] [--out FILE]
 
 Both brokers run with their defaults (one partition, flushing left to the OS) on this machine's disk.
 Broker CPU seconds and peak RSS come from /proc for the broker process of each run.
@@ -22,7 +22,6 @@ from pathlib import Path
 from strom.testing.apache_kafka import KAFKA_VERSION, ApacheKafka, run_kafka_tool
 from strom.testing.broker import BrokerProcess
 
-ROOT = Path(__file__).resolve().parents[1]
 CLK = os.sysconf("SC_CLK_TCK")
 
 
@@ -156,7 +155,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=500_000)
     parser.add_argument("--smoke", action="store_true", help="a few seconds per system, no file written")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "PERFORMANCE.md"))
+    parser.add_argument("--out", type=Path, help="also write the report to this file (bench/run.sh owns PERFORMANCE.md)")
     args = parser.parse_args()
     records = 5_000 if args.smoke else args.records
     results: list[Result] = []
@@ -173,9 +172,9 @@ def main() -> int:
         kafka.close()
     text = render(results, records)
     print(text)
-    if not args.smoke:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text)
+    if args.out is not None and not args.smoke:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
     return 0
 
 

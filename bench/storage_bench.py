@@ -364,13 +364,13 @@ def render(rows: list[Row], extra: dict[str, float], gib: float, runs: int = 1) 
         return "\n".join(out)
     out += [
         "",
-        f"- The issue's target, append >= 80 % of a plain write() of the same bytes (wall clock): with group commit "
+        f"- Append against a plain write() of the same bytes (wall clock; the aim is >= 0.8): with group commit "
         f"as the broker appends, {verdict('append, group')}; with one write per append, {verdict('append, one')}. "
-        f"Recovery target (1 GiB unflushed tail < 5 s): {'met' if extra['recovery_s'] < 5 else 'not met'}.",
+        f"Recovery aim (1 GiB unflushed tail < 5 s): {'met' if extra['recovery_s'] < 5 else 'not met'}.",
         f"- Group commit: the broker's produce handler appends with defer_write and writes every partition "
         f"appended to in one event-loop tick with one pwritev before it answers (cluster/group_commit.py); a real "
         f"broker run carried 13 appends per write (one confluent-kafka producer, 16 KiB batches) and 49 (four "
-        f"producers). The rows use {GROUP}. The baseline is one plain write() per batch, as the issue states it, "
+        f"producers). The rows use {GROUP}. The baseline is one plain write() per batch, "
         f"except in the rows 'vs writev() of {GROUP}', where it also makes one system call per {GROUP} batches: "
         "there group commit saves Strom nothing, and what remains is Strom's own work per append.",
         f"- Sparse index lookup (offset -> file position: bisect of the in-memory index + one 61-byte header pread), "
@@ -391,13 +391,12 @@ def render(rows: list[Row], extra: dict[str, float], gib: float, runs: int = 1) 
         "~10x more: a plain write() of 1 MiB batches into fresh page cache ran at 4.8 GB/s on recently used pages and "
         "0.2-0.4 GB/s on returned ones (perf: 89 % of the time in the kernel's copy into the page), switching within "
         "a run by which pages the kernel handed out; it is CPU time of the writing process, so the CPU ratio moves "
-        "too. The last session's 0.49 run (CPU ratio 0.49) fits this: 8 long slices let one side draw more cold "
-        "pages. The ratios use medians of the per-chunk times, so a chunk the scheduler preempted counts for neither "
+        "too. The ratios use medians of the per-chunk times, so a chunk the scheduler preempted counts for neither "
         "side. The baseline is never slowed: it gets the same recently used pages and no extra work.",
         "- Where the time goes (CPU, this machine): a plain write() of 16 KiB costs ~9-11 us, of which ~4-5 us is "
         "the system call itself (grouped into one pwritev, 16 KiB costs ~4-5 us). A plain batch's append (one batch, "
         "no producer id: the fast path -- one header unpack, CRC32C ~0.3 us per 16 KiB by strom._crc32c, offset "
-        "rewrite, roll check, index entry) is ~3.5 us of Python, down from 6.1 us (and 10 us two sessions ago); "
+        "rewrite, roll check, index entry) is ~3.5 us of Python; "
         "that is why a group of 8 appends written by one pwritev keeps up with one write() per batch. At 1 MiB the "
         "CRC32C check (~30 us per MiB, ~70 us by the crc32c library) against the kernel's ~0.23 ms per MiB copy into "
         "fresh page-cache pages bounds the CPU ratio near 0.88.",

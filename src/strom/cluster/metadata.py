@@ -51,6 +51,22 @@ class BrokerEndpoint:
     rack: str | None
 
 
+class PartitionLeadershipView(Protocol):
+    """One partition's leadership as the controller's LeaderAndIsr and UpdateMetadata requests carry it
+    (each version names its struct class differently; these fields are common to all)."""
+
+    @property
+    def partition_index(self) -> int: ...
+    @property
+    def leader(self) -> int: ...
+    @property
+    def leader_epoch(self) -> int: ...
+    @property
+    def isr(self) -> list[int]: ...
+    @property
+    def replicas(self) -> list[int]: ...
+
+
 class MetadataStore(Protocol):
     """The cluster metadata as one broker sees it: topics, live brokers, the controller, dynamic configs,
     and the writes a broker makes (topics, topic configs, producer ids). Writes of the ZooKeeper store block

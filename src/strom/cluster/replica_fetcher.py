@@ -204,9 +204,12 @@ class ReplicaFetcher:
         if any(s.truncating for s in self.partitions.values()):
             await asyncio.sleep(self.backoff_s)
 
+    def _now_s(self) -> float:
+        """The replica manager's injected clock, in seconds: partition back-offs are testable without sleeping."""
+        return self.manager.clock.monotonic_ms() / 1000
+
     async def _fetch_once(self, conn: BrokerConnection) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = self._now_s()
         ready = [s for s in self.partitions.values() if not s.truncating and s.delayed_until <= now]
         if not ready:
             await asyncio.sleep(min(self.backoff_s, 0.1))
@@ -274,10 +277,10 @@ class ReplicaFetcher:
             ErrorCode.UNKNOWN_LEADER_EPOCH,
         ):
             # The controller will tell us who leads now; until then, back off this partition only.
-            state.delayed_until = asyncio.get_running_loop().time() + self.backoff_s
+            state.delayed_until = self._now_s() + self.backoff_s
         else:
             log.warning("Error %d fetching %s-%d from broker %d", code, *key, self.source_id)
-            state.delayed_until = asyncio.get_running_loop().time() + self.backoff_s
+            state.delayed_until = self._now_s() + self.backoff_s
 
     def _out_of_range(self, state: FetchState, data: PartitionData) -> None:
         """Our LEO is below the leader's log start (it deleted what we miss) or above its end (a diverged log)."""
@@ -290,7 +293,7 @@ class ReplicaFetcher:
             plog.truncate_to(data.high_watermark)
             state.truncating = True
         else:
-            state.delayed_until = asyncio.get_running_loop().time() + self.backoff_s
+            state.delayed_until = self._now_s() + self.backoff_s
 
 
 def _local_epoch_end(plog: PartitionLog, epoch: int) -> tuple[int, int]:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Protocol
 
 from strom.cluster.group_commit import GroupCommit
 from strom.cluster.log_validator import PRODUCER_CODEC, validate_and_convert
-from strom.cluster.metadata import TopicState
+from strom.cluster.metadata import PartitionLeadershipView, TopicState
 from strom.cluster.partition_state import NO_LEADER, Partition
 from strom.cluster.purgatory import Purgatory
 from strom.cluster.replica_fetcher import ReplicaFetcher
@@ -64,19 +64,9 @@ class MetadataView(Protocol):
     def topics(self) -> Mapping[str, TopicState]: ...
 
 
-class PartitionStateView(Protocol):
+class PartitionStateView(PartitionLeadershipView, Protocol):
     """One partition of a LeaderAndIsr request, whatever its version's class."""
 
-    @property
-    def partition_index(self) -> int: ...
-    @property
-    def leader(self) -> int: ...
-    @property
-    def leader_epoch(self) -> int: ...
-    @property
-    def isr(self) -> list[int]: ...
-    @property
-    def replicas(self) -> list[int]: ...
     @property
     def partition_epoch(self) -> int: ...
 

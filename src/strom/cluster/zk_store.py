@@ -13,7 +13,7 @@ import uuid
 from typing import Protocol
 
 from strom.cluster import zk_data as zd
-from strom.cluster.metadata import BrokerEndpoint, PartitionState, TopicState, _new_cluster_id
+from strom.cluster.metadata import BrokerEndpoint, PartitionLeadershipView, PartitionState, TopicState, _new_cluster_id
 from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkNodeExists, ZkNoNode, zk_errors_as
 from strom.protocol.errors import ErrorCode, KafkaError
 
@@ -24,23 +24,8 @@ INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
 __all__ = ["BrokerEndpoint", "ZkMetadataStore"]  # BrokerEndpoint: UpdateMetadata builds them from here
 
 
-class PartitionStateView(Protocol):
+class PartitionStateView(PartitionLeadershipView, Protocol):
     """One partition of an UpdateMetadata request (v0-4 and v5+ name the struct differently)."""
-
-    @property
-    def partition_index(self) -> int: ...
-
-    @property
-    def leader(self) -> int: ...
-
-    @property
-    def leader_epoch(self) -> int: ...
-
-    @property
-    def isr(self) -> list[int]: ...
-
-    @property
-    def replicas(self) -> list[int]: ...
 
     @property
     def zk_version(self) -> int: ...
