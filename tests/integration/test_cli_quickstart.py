@@ -2,6 +2,7 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import uuid
@@ -94,6 +95,10 @@ def test_unreachable_broker_is_one_clear_line():
     assert "Traceback" not in out.stderr and "no broker is reachable" in out.stderr
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_prompt_and_ctrl_c_summary_in_a_terminal(strom_broker):
     topic = f"tty-{uuid.uuid4().hex[:6]}"
     env = dict(os.environ)
@@ -115,6 +120,10 @@ def test_prompt_and_ctrl_c_summary_in_a_terminal(strom_broker):
         env=env,
         timeout=30,
         encoding="utf-8",
+        # A suite started as a background job (`cmd &` in a script) inherits SIGINT ignored, and an ignored
+        # signal stays ignored across exec: the tool would rightly not see the Ctrl-C. A terminal user's shell
+        # hands its foreground job the default disposition; so does this.
+        preexec_fn=_default_sigint,
     )
     cons.expect("hello from a terminal")
     cons.sendintr()
