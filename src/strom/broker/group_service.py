@@ -198,12 +198,7 @@ class GroupService:
     # ---- cluster mode: the coordinator follows the leaders of __consumer_offsets -------------------------
 
     def is_coordinator(self, group_id: str) -> bool:
-        """In a cluster, a broker coordinates the groups whose __consumer_offsets partition it leads. Not before
-        the start-up load is done: the listeners are open while it runs, and a group request answered from half
-        the state (an OffsetFetch without the group's offsets) would move a consumer; NOT_COORDINATOR sends the
-        client back to FindCoordinator, which answers COORDINATOR_NOT_AVAILABLE until the load is done."""
-        if not self.loaded:
-            return False
+        """In a cluster, a broker coordinates the groups whose __consumer_offsets partition it leads."""
         if not self.clustered:
             return True
         part = self.replica_manager.partition(OFFSETS_TOPIC, partition_for(group_id, self._partition_count()))
