@@ -206,7 +206,7 @@ class Broker:
         for listener in self.config.listeners:
             host = listener.host or None
             server = await loop.create_server(
-                lambda: KafkaConnection(self), host=host, port=listener.port, reuse_address=True, backlog=1024
+                functools.partial(KafkaConnection, self, listener), host=host, port=listener.port, reuse_address=True, backlog=1024
             )
             self.servers.append(server)
         if self.cluster is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from strom.security.principal import SecurityProtocol
 from strom.storage.config import LONG_MAX, LogConfig
 
 log = logging.getLogger("strom.broker.config")
@@ -205,18 +206,61 @@ def parse_properties(text: str) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Listener:
+    """One `listeners` entry with the security protocol `listener.security.protocol.map` gives its name."""
+
     name: str
     host: str
     port: int
+    security_protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
 
 
-def parse_listeners(text: str) -> list[Listener]:
+IMPLEMENTED_SECURITY_PROTOCOLS = frozenset({SecurityProtocol.PLAINTEXT})
+"""Security protocols a listener may use: a listener on any other refuses to start (never serves plaintext
+under a name that promises more)."""
+
+
+def parse_security_protocol_map(text: str) -> dict[str, SecurityProtocol]:
+    """`listener.security.protocol.map`: "NAME:PROTOCOL,..." -> {NAME: protocol}; ConfigError when malformed."""
+    out: dict[str, SecurityProtocol] = {}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        name, sep, protocol = item.partition(":")
+        if not sep or not name.strip() or protocol.strip().upper() not in SecurityProtocol.__members__:
+            raise ConfigError(
+                f"Invalid value {text!r} for configuration listener.security.protocol.map: '{item}' is not "
+                f"LISTENER_NAME:PROTOCOL with PROTOCOL one of {', '.join(SecurityProtocol.__members__)}"
+            )
+        out[name.strip().upper()] = SecurityProtocol[protocol.strip().upper()]
+    return out
+
+
+def parse_listeners(text: str, protocol_map: Mapping[str, SecurityProtocol] | None = None, key: str = "listeners") -> list[Listener]:
+    """Listener entries with their security protocols; ConfigError for a name the map does not know."""
+    protocols = (
+        protocol_map if protocol_map is not None else parse_security_protocol_map(BROKER_CONFIGS["listener.security.protocol.map"][1] or "")
+    )
     out = []
     for item in filter(None, (x.strip() for x in text.split(","))):
         m = _LISTENER.match(item)
-        if m:
-            out.append(Listener(m.group(1), m.group(2).strip("[]"), int(m.group(3))))
+        if not m:
+            continue
+        name = m.group(1).upper()
+        if name not in protocols:
+            raise ConfigError(
+                f"Invalid value for configuration {key}: no security protocol defined for listener {name} (listener.security.protocol.map)"
+            )
+        out.append(Listener(name, m.group(2).strip("[]"), int(m.group(3)), protocols[name]))
     return out
+
+
+def refuse_unimplemented(listeners: list[Listener]) -> None:
+    """The listener check the broker runs before binding: one line naming the listener and its protocol."""
+    for listener in listeners:
+        if listener.security_protocol not in IMPLEMENTED_SECURITY_PROTOCOLS:
+            raise ConfigError(
+                f"Listener {listener.name}://{listener.host}:{listener.port} uses security protocol "
+                f"{listener.security_protocol.name}, which Strom does not implement yet; supported: "
+                + ", ".join(p.name for p in sorted(IMPLEMENTED_SECURITY_PROTOCOLS))
+            )
 
 
 class BrokerConfig:
@@ -242,11 +286,13 @@ class BrokerConfig:
             self.values["broker.id"] = self.values["node.id"]
         if self.values["broker.id"] < 0:
             self.values["broker.id"] = 0
-        self.listeners = parse_listeners(self.values["listeners"])
+        self.security_protocol_map = parse_security_protocol_map(self.values["listener.security.protocol.map"])
+        self.listeners = parse_listeners(self.values["listeners"], self.security_protocol_map)
         if not self.listeners:
             raise ConfigError("Invalid value for configuration listeners: no listener given")
+        refuse_unimplemented(self.listeners)
         adv = self.values.get("advertised.listeners")
-        self.advertised_listeners = parse_listeners(adv) if adv else self.listeners
+        self.advertised_listeners = parse_listeners(adv, self.security_protocol_map, "advertised.listeners") if adv else self.listeners
 
     @classmethod
     def load(cls, path: Path | None, overrides: Mapping[str, str] | None = None) -> BrokerConfig:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from strom.protocol.headers import RequestHeader
+from strom.security.principal import KafkaPrincipal, SecurityProtocol
 
 if TYPE_CHECKING:
     from strom.broker.broker import Broker
@@ -33,6 +34,9 @@ class RequestContext:
     local_host: str
     local_port: int
     connection: ClientConnection
+    principal: KafkaPrincipal
+    listener_name: str
+    security_protocol: SecurityProtocol
 
     @property
     def api_version(self) -> int:

@@ -33,10 +33,12 @@ from strom.protocol.messages import api_name
 from strom.protocol.schema.api_versions import API_KEY as API_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersionsResponse
 from strom.protocol.schema.produce import ProduceRequest
+from strom.security.principal import ANONYMOUS
 from strom.storage.segment import FileSlice
 
 if TYPE_CHECKING:
     from strom.broker.broker import Broker
+    from strom.broker.config import Listener
 
 log = logging.getLogger("kafka.network.Processor")
 
@@ -55,8 +57,10 @@ Chunks: TypeAlias = list[OutItem] | None
 
 
 class KafkaConnection(asyncio.BufferedProtocol):
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: Broker, listener: Listener) -> None:
         self.broker = broker
+        self.listener = listener
+        self.principal = ANONYMOUS  # who the peer is once authenticated (TLS certificate or SASL)
         self._reader = FrameReader(int(broker.config["socket.request.max.bytes"]))
         self._transport: asyncio.Transport | None = None
         self._pending: deque[asyncio.Future[Chunks]] = deque()
@@ -175,7 +179,17 @@ class KafkaConnection(asyncio.BufferedProtocol):
     def _dispatch(self, route: Route[Message, Message], header: RequestHeader, request: Message) -> None:
         """Starts the handler; its response takes this request's place in the connection's answer order
         (an acks=0 produce has no place: it gets no answer)."""
-        ctx = RequestContext(self.broker, header, self.client_host, self.local_host, self.local_port, self)
+        ctx = RequestContext(
+            self.broker,
+            header,
+            self.client_host,
+            self.local_host,
+            self.local_port,
+            self,
+            self.principal,
+            self.listener.name,
+            self.listener.security_protocol,
+        )
         no_response = isinstance(request, ProduceRequest) and request.acks == 0
         fut: asyncio.Future[Chunks] = asyncio.get_running_loop().create_future()
         if not no_response:

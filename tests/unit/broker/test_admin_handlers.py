@@ -28,6 +28,7 @@ from strom.protocol.schema import delete_topics as dt
 from strom.protocol.schema import describe_configs as dc
 from strom.protocol.schema import elect_leaders as el
 from strom.protocol.schema import incremental_alter_configs as iac
+from strom.security.principal import ANONYMOUS
 
 R = TypeVar("R", bound=Message)
 TOPIC_RESOURCE = 2
@@ -45,7 +46,9 @@ def call(broker: Broker, request: Message, response_type: type[R], version: int)
     route = HANDLERS[request.API_KEY]
     decoded, _ = route.request_type.decode(request.encode(version), version)
     header = RequestHeader(request.API_KEY, version, 1, "admin-test")
-    ctx = RequestContext(broker, header, "127.0.0.1", "127.0.0.1", 9092, KafkaConnection(broker))
+    listener = broker.config.listeners[0]
+    connection = KafkaConnection(broker, listener)
+    ctx = RequestContext(broker, header, "127.0.0.1", "127.0.0.1", 9092, connection, ANONYMOUS, listener.name, listener.security_protocol)
     response = asyncio.run(route.handler(ctx, decoded))
     assert response is not None
     assert RESPONSE_TYPES[request.API_KEY] is response_type

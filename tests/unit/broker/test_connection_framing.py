@@ -8,12 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from strom.broker.config import Listener
 from strom.broker.server import KafkaConnection
 
 
 class RecordingConnection(KafkaConnection):
     def __init__(self) -> None:
-        super().__init__(SimpleNamespace(config={"socket.request.max.bytes": 10 << 20}))  # type: ignore[arg-type]
+        broker = SimpleNamespace(config={"socket.request.max.bytes": 10 << 20})
+        super().__init__(broker, Listener("PLAINTEXT", "", 0))  # type: ignore[arg-type]
         self.frames: list[bytes] = []
 
     def _on_frame(self, frame: bytearray) -> None:

@@ -29,7 +29,7 @@ def test_bytes_and_file_regions_arrive_in_order_through_a_full_socket(tmp_path: 
             reader = socket.create_connection(server.getsockname())
             reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
             accepted, _ = server.accept()
-            conn = KafkaConnection(broker)
+            conn = KafkaConnection(broker, broker.config.listeners[0])
             await loop.connect_accepted_socket(lambda: conn, accepted)
             queued: list[bytes | bytearray | memoryview | FileSlice] = [
                 b"head",
