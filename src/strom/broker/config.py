@@ -60,6 +60,11 @@ def _float(text: str) -> float:
     return float(text.strip())
 
 
+def _raw_value(text: str) -> str:
+    """Values of keys Strom does not parse itself (JAAS lines, inline PEM): kept as written."""
+    return text
+
+
 _LISTENER = re.compile(r"^([A-Za-z0-9_]+)://(\[[0-9a-fA-F:]*\]|[^:\[\]]*):(\d+)$")
 
 
@@ -177,7 +182,45 @@ BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "auto.leader.rebalance.enable": (_bool, "true"),
     "leader.imbalance.check.interval.seconds": (_int(1), "300"),
     "leader.imbalance.per.broker.percentage": (_int(0, 2**31 - 1), "10"),
+    # ---- TLS and listeners (security/tls.py reads these, per listener through listener_value) ----
+    "security.inter.broker.protocol": (_choice("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"), "PLAINTEXT"),
+    "ssl.protocol": (_str, "TLSv1.3"),
+    "ssl.enabled.protocols": (_str, "TLSv1.2,TLSv1.3"),
+    "ssl.cipher.suites": (_str, ""),
+    "ssl.keystore.type": (_choice("JKS", "PKCS12", "PEM"), "JKS"),
+    "ssl.keystore.location": (_str, None),
+    "ssl.keystore.password": (_raw_value, None),
+    "ssl.key.password": (_raw_value, None),
+    "ssl.keystore.certificate.chain": (_raw_value, None),
+    "ssl.keystore.key": (_raw_value, None),
+    "ssl.truststore.type": (_choice("JKS", "PKCS12", "PEM"), "JKS"),
+    "ssl.truststore.location": (_str, None),
+    "ssl.truststore.password": (_raw_value, None),
+    "ssl.truststore.certificates": (_raw_value, None),
+    "ssl.client.auth": (_choice("none", "requested", "required"), "none"),
+    "ssl.endpoint.identification.algorithm": (_str, "https"),
+    "ssl.principal.mapping.rules": (_str, "DEFAULT"),
+    "ssl.keymanager.algorithm": (_str, "SunX509"),
+    "ssl.trustmanager.algorithm": (_str, "PKIX"),
+    "ssl.secure.random.implementation": (_str, None),
+    "ssl.provider": (_str, None),
+    "ssl.engine.factory.class": (_str, None),
 }
+
+SENSITIVE_BROKER_CONFIGS = {
+    # ---- TLS (Kafka's PASSWORD-type ssl.* keys) ----
+    "ssl.keystore.password",
+    "ssl.key.password",
+    "ssl.keystore.key",
+    "ssl.keystore.certificate.chain",
+    "ssl.truststore.password",
+    "ssl.truststore.certificates",
+}
+"""Kafka's PASSWORD-type broker configs: DescribeConfigs marks them sensitive and never returns their value."""
+
+LISTENER_PREFIX = "listener.name."
+"""Kafka's per-listener override prefix: `listener.name.<lower-case listener name>.<key>`."""
+
 
 # Keys that Kafka documents for server.properties but which have no effect on Strom yet: accepted quietly.
 _ACCEPTED_NO_EFFECT = {"share.coordinator.state.topic.replication.factor"}
@@ -269,7 +312,11 @@ class BrokerConfig:
     def __init__(self, raw: Mapping[str, str]) -> None:
         self.raw = dict(raw)
         self.values: dict[str, Any] = {}
+        self.listener_overrides: dict[str, dict[str, Any]] = {}  # lower-case listener name -> {key: value}
         for key, value in raw.items():
+            if key.startswith(LISTENER_PREFIX):
+                self._set_listener_override(key, value)
+                continue
             if key not in BROKER_CONFIGS:
                 if key not in _ACCEPTED_NO_EFFECT:
                     log.warning("The configuration '%s' was supplied but isn't a known config.", key)
@@ -293,6 +340,27 @@ class BrokerConfig:
         refuse_unimplemented(self.listeners)
         adv = self.values.get("advertised.listeners")
         self.advertised_listeners = parse_listeners(adv, self.security_protocol_map, "advertised.listeners") if adv else self.listeners
+
+    def _set_listener_override(self, key: str, value: str) -> None:
+        """`listener.name.<listener>.<key>`: parsed with <key>'s parser when Strom knows the key (SASL's
+        `<mechanism>.sasl.jaas.config` and other keys are kept as strings)."""
+        listener, sep, inner = key[len(LISTENER_PREFIX) :].partition(".")
+        if not sep or not listener or not inner:
+            raise ConfigError(f"Invalid configuration {key}: expected listener.name.<listener name>.<config>")
+        parser = BROKER_CONFIGS.get(inner, (_raw_value, None))[0]
+        try:
+            parsed = parser(value)
+        except ValueError as exc:
+            raise ConfigError(f"Invalid value {value!r} for configuration {key}: {exc}") from None
+        self.listener_overrides.setdefault(listener.lower(), {})[inner] = parsed
+
+    def listener_value(self, listener_name: str, key: str, default: Any = None) -> Any:
+        """`key` as the listener named `listener_name` sees it: Kafka's per-listener override
+        `listener.name.<lower-case listener name>.<key>` when set, else the plain `key` (else `default`)."""
+        overrides = self.listener_overrides.get(listener_name.lower())
+        if overrides is not None and key in overrides:
+            return overrides[key]
+        return self.values.get(key, default)
 
     @classmethod
     def load(cls, path: Path | None, overrides: Mapping[str, str] | None = None) -> BrokerConfig:

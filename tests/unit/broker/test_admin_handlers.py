@@ -161,3 +161,19 @@ def test_incremental_alter_configs_appends_and_subtracts_list_values(broker: Bro
     assert described() == ["compact", "delete"]
     change(3, "delete")  # SUBTRACT
     assert described() == ["compact"]
+
+
+def test_describe_configs_never_returns_a_password(tmp_path: Path) -> None:
+    b = Broker(BrokerConfig.load(None, {"log.dirs": str(tmp_path), "ssl.keystore.password": "secret"}))
+    try:
+        keys = ["ssl.keystore.password", "ssl.client.auth"]
+        resource = dc.DescribeConfigsResource(resource_type=4, resource_name="0", configuration_keys=keys)
+        request = dc.DescribeConfigsRequest(resources=[resource], include_synonyms=True)
+        (result,) = call(b, request, dc.DescribeConfigsResponse, 4).results
+        by_name = {c.name: c for c in result.configs}
+        password = by_name["ssl.keystore.password"]
+        assert (password.value, password.is_sensitive) == (None, True)
+        assert all(s.value is None for s in password.synonyms)
+        assert (by_name["ssl.client.auth"].value, by_name["ssl.client.auth"].is_sensitive) == ("none", False)
+    finally:
+        b.log_manager.close()

@@ -44,3 +44,28 @@ def test_listener_with_an_unimplemented_protocol_refuses_to_start(protocol: str)
         pytest.skip(f"{protocol} is implemented")
     with pytest.raises(ConfigError, match=f"uses security protocol {protocol}, which Strom does not implement"):
         BrokerConfig({"listeners": f"{protocol}://localhost:9093"})
+
+
+def test_listener_value_prefers_the_listeners_override() -> None:
+    cfg = BrokerConfig(
+        {
+            "listeners": "PLAINTEXT://:9092,INTERNAL://:9093",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT",
+            "socket.request.max.bytes": "1000",
+            "listener.name.internal.socket.request.max.bytes": "2000",
+            "listener.name.internal.plain.sasl.jaas.config": 'x required user_a="b";',
+        }
+    )
+    assert cfg.listener_value("INTERNAL", "socket.request.max.bytes") == 2000  # parsed like the plain key
+    assert cfg.listener_value("internal", "socket.request.max.bytes") == 2000
+    assert cfg.listener_value("PLAINTEXT", "socket.request.max.bytes") == 1000
+    assert cfg.listener_value("INTERNAL", "plain.sasl.jaas.config") == 'x required user_a="b";'
+    assert cfg.listener_value("PLAINTEXT", "plain.sasl.jaas.config") is None
+    assert cfg.listener_value("PLAINTEXT", "plain.sasl.jaas.config", "d") == "d"
+
+
+def test_listener_override_with_a_bad_value_is_refused() -> None:
+    with pytest.raises(ConfigError, match="listener.name.plaintext.socket.request.max.bytes"):
+        BrokerConfig({"listener.name.plaintext.socket.request.max.bytes": "lots"})
+    with pytest.raises(ConfigError, match="listener.name.plaintext"):
+        BrokerConfig({"listener.name.plaintext": "x"})

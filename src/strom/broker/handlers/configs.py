@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from strom.broker.config import BROKER_CONFIGS
+from strom.broker.config import BROKER_CONFIGS, SENSITIVE_BROKER_CONFIGS
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
@@ -127,6 +127,10 @@ def _describe_broker(broker: Broker, name: str, keys: list[str] | None, synonyms
         if default_only and syns[0].source != DYNAMIC_DEFAULT_BROKER:
             continue
         value, source = syns[0].value, syns[0].source
+        sensitive = key in SENSITIVE_BROKER_CONFIGS
+        if sensitive:  # a password is never sent back, as Kafka's PASSWORD type
+            value = None
+            syns = [DescribeConfigsSynonym(name=s.name, value=None, source=s.source) for s in syns]
         out.append(
             DescribeConfigsResourceResult(
                 name=key,
@@ -134,7 +138,7 @@ def _describe_broker(broker: Broker, name: str, keys: list[str] | None, synonyms
                 read_only=key not in _DYNAMIC_BROKER_KEYS,
                 is_default=source == DEFAULT,
                 config_source=source,
-                is_sensitive=False,
+                is_sensitive=sensitive,
                 synonyms=syns if synonyms else [],
             )
         )
