@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from strom.broker.authorizer import Authorizer, LocalAclStore, rules_from_config
 from strom.broker.config import BrokerConfig
 from strom.broker.fetch_sessions import FetchSessionCache
 from strom.broker.group_service import CONSUMER_GROUP_APIS, GroupService, consumer_protocol_enabled
@@ -27,6 +28,7 @@ from strom.cluster.metadata import LocalMetadataStore, MetadataStore, TopicState
 from strom.cluster.partition_state import Partition
 from strom.cluster.replica_manager import ReplicaManager, ReplicaManagerConfig
 from strom.cluster.topic_admin import AdminManager, LocalAdminManager, validate_topic_name
+from strom.cluster.zk_acl import ZkAclStore
 from strom.cluster.zk_admin import ZkAdminManager
 from strom.cluster.zk_broker import ClusterMember
 from strom.protocol.messages import SUPPORTED_VERSIONS
@@ -59,6 +61,7 @@ class Broker:
             self.cluster = self._join_cluster()
         else:
             self._use_local_metadata()
+        self.authorizer = self._build_authorizer()
         self.replica_manager = ReplicaManager(
             self.broker_id,
             ReplicaManagerConfig.from_properties(config, config.log_dirs),
@@ -99,6 +102,15 @@ class Broker:
         self.admin_manager = LocalAdminManager(
             self.broker_id, self.config, store, self.default_log_config, self._open_partition, self._remove_partition
         )
+
+    def _build_authorizer(self) -> Authorizer | None:
+        """`authorizer.class.name` set: ACLs in ZooKeeper (cluster mode) or the metadata file (embedded)."""
+        if not self.config["authorizer.class.name"]:
+            return None
+        if self.cluster is not None:
+            return Authorizer(rules_from_config(self.config), ZkAclStore(self.cluster.zk))
+        assert isinstance(self.metadata, LocalMetadataStore)
+        return Authorizer(rules_from_config(self.config), LocalAclStore(self.metadata))
 
     # ---- configs --------------------------------------------------------------------------------------
 
@@ -211,6 +223,8 @@ class Broker:
             self.servers.append(server)
         if self.cluster is not None:
             await self.cluster.start()
+        if self.authorizer is not None:
+            await self.authorizer.start()
         await self.group_service.start()
         await self.transaction_service.start()
         self._tasks.append(asyncio.ensure_future(self._periodic(self._flush_tick, 1.0)))

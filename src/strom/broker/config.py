@@ -76,6 +76,16 @@ def _listeners(text: str) -> str:
     return text.strip()
 
 
+AUTHORIZER_CLASSES = ("kafka.security.authorizer.AclAuthorizer", "org.apache.kafka.metadata.authorizer.StandardAuthorizer")
+"""The authorizer class names Strom's ACL authorizer answers to (Kafka 2.8's and KRaft's)."""
+
+
+def _authorizer_class(text: str) -> str:
+    if text.strip() not in ("", *AUTHORIZER_CLASSES):
+        raise ValueError(f"must be {' or '.join(AUTHORIZER_CLASSES)} (or empty for no authorizer)")
+    return text.strip()
+
+
 # key -> (parser, default as Kafka's string form or None for "no default")
 BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "broker.id": (_int(-1, 2**31 - 1), "-1"),
@@ -205,6 +215,10 @@ BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "ssl.secure.random.implementation": (_str, None),
     "ssl.provider": (_str, None),
     "ssl.engine.factory.class": (_str, None),
+    # ---- authorization (ACLs) ----
+    "authorizer.class.name": (_authorizer_class, ""),
+    "super.users": (_str, ""),
+    "allow.everyone.if.no.acl.found": (_bool, "false"),
 }
 
 SENSITIVE_BROKER_CONFIGS = {

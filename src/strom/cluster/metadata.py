@@ -121,6 +121,7 @@ class LocalMetadataStore:
         self.broker_configs: dict[str, str] = {}
         self.cluster_id = cluster_id or ""
         self.next_producer_id = 0
+        self.acls: list[dict[str, str]] = []  # the embedded authorizer's ACL bindings, one dict each
         self._lock = threading.Lock()
         self._load()
         if not self.cluster_id:
@@ -137,6 +138,7 @@ class LocalMetadataStore:
         self.cluster_id = data.get("cluster_id", self.cluster_id)
         self.broker_configs = data.get("broker_configs", {})
         self.next_producer_id = data.get("next_producer_id", 0)
+        self.acls = data.get("acls", [])
         for t in data.get("topics", []):
             parts = {int(p["partition"]): PartitionState(**p) for p in t["partitions"]}
             self.topics[t["name"]] = TopicState(t["name"], t["topic_id"], parts, t.get("configs", {}), t.get("internal", False))
@@ -147,6 +149,7 @@ class LocalMetadataStore:
             "cluster_id": self.cluster_id,
             "broker_configs": self.broker_configs,
             "next_producer_id": self.next_producer_id,
+            "acls": self.acls,
             "topics": [
                 {
                     "name": t.name,
@@ -165,6 +168,12 @@ class LocalMetadataStore:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
+
+    def set_acls(self, acls: list[dict[str, str]]) -> None:
+        """Persists the embedded authorizer's ACL bindings (written whole: ACL changes are rare)."""
+        with self._lock:
+            self.acls = acls
+            self._persist()
 
     # ---- topics ---------------------------------------------------------------------------------------
 

@@ -1,0 +1,175 @@
+"""CreateAcls / DescribeAcls / DeleteAcls and the authorization checks of the handlers on an embedded broker
+with an authorizer, without sockets: requests go through their routes at a version, as principals chosen
+per call (RequestContext carries the principal a TLS or SASL handshake would have set)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from strom.broker.broker import Broker
+from strom.broker.config import BrokerConfig, ConfigError
+from strom.broker.handlers import HANDLERS
+from strom.broker.request_context import RequestContext
+from strom.broker.server import KafkaConnection
+from strom.protocol.compiler import Message
+from strom.protocol.errors import ErrorCode
+from strom.protocol.headers import RequestHeader
+from strom.protocol.schema import create_acls as ca
+from strom.protocol.schema import delete_acls as da
+from strom.protocol.schema import describe_acls as dsa
+from strom.security.acl import AclOperation, AclPermissionType, PatternType, ResourceType
+from strom.security.principal import KafkaPrincipal
+
+R = TypeVar("R", bound=Message)
+ADMIN = KafkaPrincipal("User", "admin")
+ALICE = KafkaPrincipal("User", "alice")
+BOB = KafkaPrincipal("User", "bob")
+
+
+def make_broker(path: Path, **extra: str) -> Broker:
+    overrides = {
+        "log.dirs": str(path),
+        "authorizer.class.name": "kafka.security.authorizer.AclAuthorizer",
+        "super.users": "User:admin",
+        "num.partitions": "1",
+    }
+    overrides.update(extra)
+    return Broker(BrokerConfig.load(None, overrides))
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    b = make_broker(tmp_path)
+    b.create_topic("t1", 1, 1, {})
+    yield b
+    b.log_manager.close()
+
+
+def call(broker: Broker, request: Message, version: int, principal: KafkaPrincipal = ADMIN, host: str = "127.0.0.1") -> Message:
+    route = HANDLERS[request.API_KEY]
+    decoded, _ = route.request_type.decode(request.encode(version), version)
+    header = RequestHeader(request.API_KEY, version, 1, "acl-test")
+    listener = broker.config.listeners[0]
+    ctx = RequestContext(
+        broker, header, host, "127.0.0.1", 9092, KafkaConnection(broker, listener), principal, listener.name, listener.security_protocol
+    )
+    response = asyncio.run(route.handler(ctx, decoded))
+    assert response is not None
+    back, _ = type(response).decode(response.encode(version), version)
+    return back
+
+
+def creation(name: str, principal: str, op: AclOperation, perm: AclPermissionType = AclPermissionType.ALLOW, **kw: int) -> ca.AclCreation:
+    return ca.AclCreation(
+        resource_type=kw.get("resource_type", ResourceType.TOPIC),
+        resource_name=name,
+        resource_pattern_type=kw.get("pattern_type", PatternType.LITERAL),
+        principal=principal,
+        host="*",
+        operation=op,
+        permission_type=perm,
+    )
+
+
+def describe_all(broker: Broker) -> dsa.DescribeAclsResponse:
+    request = dsa.DescribeAclsRequest(
+        resource_type_filter=ResourceType.ANY,
+        resource_name_filter=None,
+        pattern_type_filter=PatternType.ANY,
+        principal_filter=None,
+        host_filter=None,
+        operation=AclOperation.ANY,
+        permission_type=AclPermissionType.ANY,
+    )
+    response = call(broker, request, 3)
+    assert isinstance(response, dsa.DescribeAclsResponse)
+    return response
+
+
+def test_unknown_authorizer_class_is_a_one_line_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="authorizer.class.name"):
+        BrokerConfig.load(None, {"log.dirs": str(tmp_path), "authorizer.class.name": "com.example.Nope"})
+
+
+def test_no_authorizer_answers_security_disabled(tmp_path: Path) -> None:
+    b = Broker(BrokerConfig.load(None, {"log.dirs": str(tmp_path)}))
+    try:
+        response = call(b, ca.CreateAclsRequest(creations=[creation("t1", "User:alice", AclOperation.READ)]), 3)
+        assert isinstance(response, ca.CreateAclsResponse)
+        assert response.results[0].error_code == ErrorCode.SECURITY_DISABLED
+    finally:
+        b.log_manager.close()
+
+
+def test_create_describe_delete_round_trip_and_per_binding_errors(broker: Broker) -> None:
+    request = ca.CreateAclsRequest(
+        creations=[
+            creation("t1", "User:alice", AclOperation.READ),
+            creation("t", "User:alice", AclOperation.WRITE, pattern_type=PatternType.PREFIXED),
+            creation("other", "User:alice", AclOperation.READ, resource_type=ResourceType.CLUSTER),
+            creation("t1", "alice-without-type", AclOperation.READ),
+        ]
+    )
+    response = call(broker, request, 3)
+    assert isinstance(response, ca.CreateAclsResponse)
+    assert [r.error_code for r in response.results] == [0, 0, ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_REQUEST]
+    resources = {(r.resource_name, r.pattern_type): [a.operation for a in r.acls] for r in describe_all(broker).resources}
+    assert resources == {("t1", PatternType.LITERAL): [AclOperation.READ], ("t", PatternType.PREFIXED): [AclOperation.WRITE]}
+    delete = da.DeleteAclsRequest(
+        filters=[
+            da.DeleteAclsFilter(
+                resource_type_filter=ResourceType.TOPIC,
+                resource_name_filter="t1",
+                pattern_type_filter=PatternType.MATCH,
+                principal_filter=None,
+                host_filter=None,
+                operation=AclOperation.ANY,
+                permission_type=AclPermissionType.ANY,
+            )
+        ]
+    )
+    deleted = call(broker, delete, 3)
+    assert isinstance(deleted, da.DeleteAclsResponse)
+    assert sorted(m.resource_name for m in deleted.filter_results[0].matching_acls) == ["t", "t1"]
+    assert describe_all(broker).resources == []
+
+
+def test_acl_apis_need_cluster_permissions(broker: Broker) -> None:
+    response = call(broker, ca.CreateAclsRequest(creations=[creation("t1", "User:bob", AclOperation.READ)]), 1, principal=BOB)
+    assert isinstance(response, ca.CreateAclsResponse)
+    assert response.results[0].error_code == ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+    describe = dsa.DescribeAclsRequest(
+        resource_type_filter=ResourceType.ANY, operation=AclOperation.ANY, permission_type=AclPermissionType.ANY
+    )
+    described = call(broker, describe, 1, principal=BOB)
+    assert isinstance(described, dsa.DescribeAclsResponse)
+    assert described.error_code == ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+
+
+def test_acls_persist_across_a_restart(tmp_path: Path) -> None:
+    b = make_broker(tmp_path)
+    call(b, ca.CreateAclsRequest(creations=[creation("t1", "User:alice", AclOperation.READ)]), 3)
+    b.log_manager.close()
+    again = make_broker(tmp_path)
+    try:
+        assert again.authorizer is not None
+        assert again.authorizer.authorize("User:alice", "1.2.3.4", AclOperation.READ, ResourceType.TOPIC, "t1", 0)
+        assert not again.authorizer.authorize("User:bob", "1.2.3.4", AclOperation.READ, ResourceType.TOPIC, "t1", 0)
+    finally:
+        again.log_manager.close()
+
+
+def test_a_denial_logs_kafkas_authorizer_line(broker: Broker, caplog: pytest.LogCaptureFixture) -> None:
+    assert broker.authorizer is not None
+    with caplog.at_level(logging.INFO, logger="kafka.authorizer.logger"):
+        assert not broker.authorizer.authorize("User:bob", "127.0.0.1", AclOperation.WRITE, ResourceType.TOPIC, "t1", 0)
+    assert (
+        "Principal = User:bob is Denied Operation = Write from host = 127.0.0.1 on resource = Topic:LITERAL:t1 for request = Produce"
+        in caplog.text
+    )
