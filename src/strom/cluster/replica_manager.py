@@ -28,7 +28,7 @@ from strom.cluster.metadata import PartitionLeadershipView, TopicState
 from strom.cluster.partition_state import NO_LEADER, Partition
 from strom.cluster.purgatory import Purgatory
 from strom.cluster.replica_fetcher import ReplicaFetcher
-from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
+from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError, RecordValidationError
 from strom.protocol.records import is_legacy_message_set
 from strom.protocol.schema import alter_partition
 from strom.protocol.schema.fetch import AbortedTransaction
@@ -108,6 +108,7 @@ class ProducePartitionResult(NamedTuple):
     log_append_time_ms: int = -1
     log_start_offset: int = -1
     error_message: str | None = None
+    record_errors: tuple[tuple[int, str | None], ...] = ()  # KIP-467: (index in batch, message) of rejected records
 
 
 class FetchParams(NamedTuple):
@@ -242,7 +243,7 @@ class ReplicaManager:
                 to_flush.append(plog)
             appended.append(_new_tuple(_Append, (len(results), part, append.last_offset + 1, replicate)))
             results.append(
-                _new_tuple(ProducePartitionResult, (0, append.first_offset, append.log_append_time, append.log_start_offset, None))
+                _new_tuple(ProducePartitionResult, (0, append.first_offset, append.log_append_time, append.log_start_offset, None, ()))
             )
         if appended:
             failed = await self.group_commit.written()
@@ -292,6 +293,11 @@ class ReplicaManager:
                 data = validate_and_convert(records, codec, legacy_allowed)
             result = plog.append_as_leader(data, part.leader_epoch, defer_write=True)
             self.group_commit.add(plog)  # written at the end of this event-loop tick, before any answer
+        except RecordValidationError as exc:
+            log.debug("produce to %s-%d failed: %s", topic, index, exc)
+            return ProducePartitionResult(
+                exc.code, log_start_offset=plog.log_start_offset, error_message=exc.message, record_errors=tuple(exc.record_errors)
+            )
         except KafkaError as exc:
             log.debug("produce to %s-%d failed: %s", topic, index, exc)
             return ProducePartitionResult(exc.code, error_message=exc.message)

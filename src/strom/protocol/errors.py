@@ -349,6 +349,15 @@ class KafkaError(Exception):
             return False
 
 
+class RecordValidationError(KafkaError):
+    """A batch rejected for some of its records (Kafka's RecordValidationException, KIP-467): the whole batch
+    fails, and `record_errors` lists (index of the record in its batch, message) for each bad record."""
+
+    def __init__(self, code: int, message: str, record_errors: list[tuple[int, str | None]]) -> None:
+        super().__init__(code, message)
+        self.record_errors = record_errors
+
+
 def _default_message(code: int) -> str:
     try:
         return ErrorCode(code).message

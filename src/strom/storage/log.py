@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from strom.checksum import crc32c
-from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
+from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError, RecordValidationError
 from strom.protocol.records import (
     BATCH_HEADER_SIZE,
     BATCH_HEADER_STRUCT,
@@ -315,7 +315,9 @@ class PartitionLog:
 
     def _require_keys(self, batches: bytes | bytearray | memoryview, found: list[tuple[int, BatchHeader]]) -> None:
         """A compacted topic keeps the last record per key, so Kafka rejects keyless records there (the
-        one place the leader looks inside batches: compacted topics only)."""
+        one place the leader looks inside batches: compacted topics only). The first batch holding keyless
+        records fails the append with each of them listed by its index in the batch (KIP-467), as Kafka's
+        LogValidator reports them."""
         from strom.storage.cleaner import records_of
 
         for pos, header in found:
@@ -323,14 +325,11 @@ class PartitionLog:
                 continue
             raw = bytes(memoryview(batches)[pos : pos + header.size])
             try:
-                keyless = any(r.key is None for r in records_of(raw, header))
+                keyless = [i for i, r in enumerate(records_of(raw, header)) if r.key is None]
             except (CorruptMessage, ValueError) as exc:
                 raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"unreadable records: {exc}") from None
             if keyless:
-                raise KafkaError(
-                    ErrorCode.INVALID_RECORD,
-                    f"Compacted topic cannot accept message without key in topic partition {self.topic}-{self.partition}.",
-                )
+                raise _keyless_records_error(f"{self.topic}-{self.partition}", keyless)
 
     def append_as_follower(self, batches: Buffer) -> AppendResult:
         """Appends replicated batches with the offsets the leader gave them."""
@@ -666,3 +665,16 @@ class PartitionLog:
 
     def __repr__(self) -> str:
         return f"PartitionLog({self.topic}-{self.partition}, start={self.log_start_offset}, leo={self.log_end_offset})"
+
+
+def _keyless_records_error(partition: str, indexes: list[int]) -> RecordValidationError:
+    """Kafka's answer to keyless records in a compacted topic: INVALID_RECORD, one record error per keyless
+    record, and a message naming how many there are and showing the first three."""
+    text = f"Compacted topic cannot accept message without key in topic partition {partition}"
+    errors: list[tuple[int, str | None]] = [(i, text) for i in indexes]
+    shown = ", ".join(f"RecordError(batchIndex={i}, message='{m}')" for i, m in errors[:3])
+    message = (
+        f"One or more records have been rejected due to {len(errors)} record errors in total, "
+        f"and only showing the first three errors at most: [{shown}]"
+    )
+    return RecordValidationError(ErrorCode.INVALID_RECORD, message, errors)

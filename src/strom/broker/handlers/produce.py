@@ -12,7 +12,13 @@ from strom.cluster.replica_manager import ProducePartitionResult
 from strom.protocol.errors import CorruptMessage, ErrorCode
 from strom.protocol.records import BATCH_HEADER_SIZE, read_batch_header
 from strom.protocol.schema import produce as schema
-from strom.protocol.schema.produce import PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse
+from strom.protocol.schema.produce import (
+    BatchIndexAndErrorMessage,
+    PartitionProduceResponse,
+    ProduceRequest,
+    ProduceResponse,
+    TopicProduceResponse,
+)
 from strom.storage.segment import Buffer
 
 if TYPE_CHECKING:
@@ -73,7 +79,7 @@ def _responses(request: ProduceRequest, results: list[ProducePartitionResult]) -
     for topic in request.topic_data:
         parts = []
         for pd in topic.partition_data:
-            code, base_offset, log_append_time, log_start_offset, message = results[slot]
+            code, base_offset, log_append_time, log_start_offset, message, record_errors = results[slot]
             slot += 1
             parts.append(
                 PartitionProduceResponse(
@@ -83,7 +89,13 @@ def _responses(request: ProduceRequest, results: list[ProducePartitionResult]) -
                     log_append_time_ms=log_append_time,
                     log_start_offset=log_start_offset,
                     error_message=message,
+                    record_errors=_record_errors(record_errors) if record_errors else [],
                 )
             )
         responses.append(TopicProduceResponse(name=topic.name, partition_responses=parts))
     return responses
+
+
+def _record_errors(record_errors: tuple[tuple[int, str | None], ...]) -> list[BatchIndexAndErrorMessage]:
+    """KIP-467: the records a rejected batch failed for, by their index in the batch."""
+    return [BatchIndexAndErrorMessage(batch_index=i, batch_index_error_message=m) for i, m in record_errors]
