@@ -4,16 +4,18 @@ sends the same requests to a Strom broker and to Kafka and expects the same answ
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import confluent_kafka as ck
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from strom.protocol.errors import ErrorCode
 from strom.protocol.records import BatchBuilder
-from strom.protocol.schema import produce
+from strom.protocol.schema import fetch, produce
 from strom.testing.broker import BrokerProcess
 from strom.transport.connection import BrokerConnection
 
@@ -32,7 +34,7 @@ def bootstrap(request: pytest.FixtureRequest) -> str:
     return str(server.bootstrap)
 
 
-def send(bootstrap: str, *requests: Any) -> list[Any]:
+def send(bootstrap: str, *requests: Any, version: int | None = None) -> list[Any]:
     """Sends the requests one after another on one connection; their responses."""
 
     async def go() -> list[Any]:
@@ -40,7 +42,7 @@ def send(bootstrap: str, *requests: Any) -> list[Any]:
         conn = BrokerConnection(host, int(port))
         await conn.connect()
         try:
-            return [await conn.send(r) for r in requests]
+            return [await conn.send(r, version=version) for r in requests]
         finally:
             conn.close()
 
@@ -83,3 +85,86 @@ def test_keyless_records_in_a_compacted_topic_are_listed_by_index(bootstrap: str
         f"and only showing the first three errors at most: [{shown}]"
     )
     assert part.base_offset == -1 and part.log_start_offset == 0
+
+
+# ---- Fetch: the response-wide max_bytes (KIP-74) ---------------------------------------------------------------
+
+BATCH_RECORDS, RECORD_BYTES, BATCHES = 10, 10_000, 30  # 30 batches of ~100 KB
+
+
+def fill(bootstrap: str, topic: str, partition_count: int = 1) -> None:
+    """BATCHES batches of ~100 KB into each partition."""
+    requests = []
+    for n in range(BATCHES):
+        b = BatchBuilder()
+        for i in range(BATCH_RECORDS):
+            b.append(b"%d-%d-" % (n, i) + b"x" * RECORD_BYTES, key=b"k")
+        data = b.build()
+        parts = [produce.PartitionProduceData(index=p, records=data) for p in range(partition_count)]
+        requests.append(
+            produce.ProduceRequest(
+                transactional_id=None, acks=-1, timeout_ms=10_000, topic_data=[produce.TopicProduceData(name=topic, partition_data=parts)]
+            )
+        )
+    for response in send(bootstrap, *requests):
+        assert {p.error_code for p in response.responses[0].partition_responses} == {0}
+
+
+def fetch_request(topic: str, max_bytes: int, partition_max_bytes: int, partitions: int = 1) -> fetch.FetchRequest:
+    wanted = [fetch.FetchPartition(partition=p, fetch_offset=0, partition_max_bytes=partition_max_bytes) for p in range(partitions)]
+    return fetch.FetchRequest(
+        max_wait_ms=0,
+        min_bytes=1,
+        max_bytes=max_bytes,
+        session_id=0,
+        session_epoch=-1,
+        topics=[fetch.FetchTopic(topic=topic, partitions=wanted)],
+    )
+
+
+def record_bytes(response: fetch.FetchResponse) -> list[int]:
+    return [len(p.records or b"") for t in response.responses for p in t.partitions]
+
+
+def test_fetch_response_is_capped_at_the_request_max_bytes(bootstrap: str) -> None:
+    """confluent-kafka's fetch.max.bytes=1000000 with max.partition.fetch.bytes=20000000: the response holds
+    1,000,000 bytes of records (the last batch cut short, as Kafka's file slices are), not the partition's 20 MB."""
+    topic = new_topic(bootstrap)
+    fill(bootstrap, topic)
+    [response] = send(bootstrap, fetch_request(topic, 1_000_000, 20_000_000), version=12)
+    assert record_bytes(response) == [1_000_000]
+
+
+def test_a_first_batch_larger_than_max_bytes_comes_whole_and_alone(bootstrap: str) -> None:
+    topic = new_topic(bootstrap, partitions=2)
+    fill(bootstrap, topic, partition_count=2)
+    [response] = send(bootstrap, fetch_request(topic, 50_000, 20_000_000, partitions=2), version=12)
+    first_batch = len(send(bootstrap, fetch_request(topic, 1_000_000, 1, partitions=1), version=12)[0].responses[0].partitions[0].records)
+    assert first_batch > 50_000
+    assert record_bytes(response) == [first_batch, 0]
+
+
+def test_confluent_consumer_with_a_small_fetch_max_bytes_progresses(bootstrap: str) -> None:
+    topic = new_topic(bootstrap)
+    fill(bootstrap, topic)
+    consumer = ck.Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"g-{uuid.uuid4().hex[:6]}",
+            "auto.offset.reset": "earliest",
+            "fetch.max.bytes": 1_000_000,
+            "max.partition.fetch.bytes": 20_000_000,
+            "receive.message.max.bytes": 1_200_000,
+        }
+    )
+    consumer.subscribe([topic])
+    seen = 0
+    try:
+        deadline = time.monotonic() + 60
+        while seen < BATCHES * BATCH_RECORDS and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is not None and msg.error() is None:
+                seen += 1
+    finally:
+        consumer.close()
+    assert seen == BATCHES * BATCH_RECORDS

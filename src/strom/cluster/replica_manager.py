@@ -82,6 +82,7 @@ class ReplicaManagerConfig:
     fetch_min_bytes: int = 1
     fetch_max_bytes: int = 1_048_576
     fetch_response_max_bytes: int = 10_485_760
+    consumer_fetch_max_bytes: int = 57_671_680  # fetch.max.bytes: a consumer's whole Fetch response at most
     fetch_backoff_ms: int = 1_000
     socket_timeout_ms: int = 30_000
 
@@ -95,6 +96,7 @@ class ReplicaManagerConfig:
             fetch_min_bytes=int(props["replica.fetch.min.bytes"]),
             fetch_max_bytes=int(props["replica.fetch.max.bytes"]),
             fetch_response_max_bytes=int(props["replica.fetch.response.max.bytes"]),
+            consumer_fetch_max_bytes=int(props["fetch.max.bytes"]),
             fetch_backoff_ms=int(props["replica.fetch.backoff.ms"]),
             socket_timeout_ms=int(props["replica.socket.timeout.ms"]),
         )
@@ -324,8 +326,11 @@ class ReplicaManager:
             await self.purgatory.wait(keys, remaining / 1000)
 
     def _read_all(self, params: FetchParams, fetches: Sequence[PartitionFetchInfo]) -> tuple[list[FetchPartitionResult], int, list[TP]]:
-        """(results, bytes read, partitions read): the response-wide max_bytes is shared in order, and the first
-        partition with data returns at least one whole batch so a large batch cannot stall a consumer."""
+        """(results, bytes read, partitions read): the response-wide max_bytes (for a consumer also the broker's
+        fetch.max.bytes) is shared in order, each partition reading at most the smaller of its own max_bytes and
+        what is left; the first partition with data returns at least one whole batch so a large batch cannot
+        stall a consumer (KIP-74)."""
+        limit = params.max_bytes if params.replica_id >= 0 else min(params.max_bytes, self.config.consumer_fetch_max_bytes)
         total = 0
         keys: list[TP] = []
         results = []
@@ -335,7 +340,7 @@ class ReplicaManager:
                 results.append(part_or_error)
                 continue
             keys.append((part_or_error.topic, part_or_error.index))
-            result = self._read_partition(params, info, part_or_error, params.max_bytes - total, total == 0)
+            result = self._read_partition(params, info, part_or_error, limit - total, total == 0)
             if result.records is not None:
                 total += result.records.size
             results.append(result)
@@ -367,7 +372,7 @@ class ReplicaManager:
         code = 0
         try:
             if budget > 0 or first:
-                max_bytes = info.max_bytes if first else min(info.max_bytes, max(budget, 0))
+                max_bytes = min(info.max_bytes, max(budget, 0))
                 if max_bytes > 0 or first:
                     if params.replica_id >= 0:
                         bound = plog.log_end_offset

@@ -61,13 +61,13 @@ def batch(*values: bytes, producer_id: int = -1, transactional: bool = False, co
 
 
 class Fixture:
-    def __init__(self, tmp_path: Path, log_config: LogConfig | None = None) -> None:
+    def __init__(self, tmp_path: Path, log_config: LogConfig | None = None, config: ReplicaManagerConfig | None = None) -> None:
         self.clock = ManualClock()
         self.log_config = log_config or LogConfig()
         self.metadata = Metadata({})
         self.manager = ReplicaManager(
             LOCAL,
-            ReplicaManagerConfig(log_dirs=(tmp_path,)),
+            config or ReplicaManagerConfig(log_dirs=(tmp_path,)),
             LogManager([tmp_path], self.clock, LOCAL),
             self.clock,
             self.metadata,
@@ -112,8 +112,8 @@ def make(tmp_path: Path) -> Iterator[Callable[..., Fixture]]:
     """Builds fixtures on tmp_path and closes their logs afterwards."""
     made: list[Fixture] = []
 
-    def build(log_config: LogConfig | None = None) -> Fixture:
-        made.append(Fixture(tmp_path, log_config))
+    def build(log_config: LogConfig | None = None, config: ReplicaManagerConfig | None = None) -> Fixture:
+        made.append(Fixture(tmp_path, log_config, config))
         return made[-1]
 
     yield build
@@ -177,6 +177,28 @@ def test_invalid_acks_is_refused_before_anything_is_appended(make: Callable[...,
     f.local_leader()
     assert run(f.produce(b"a", acks=2)).error_code == ErrorCode.INVALID_REQUIRED_ACKS
     assert f.log_end_offset() == 0
+
+
+def test_a_consumer_fetch_response_is_capped_by_request_and_broker_max_bytes(make: Callable[..., Fixture], tmp_path: Path) -> None:
+    """KIP-74: the whole response at most min(request max_bytes, fetch.max.bytes) for a consumer (the request's
+    alone for a follower), however large each partition's max_bytes; the first batch always comes whole."""
+    f = make(config=ReplicaManagerConfig(log_dirs=(tmp_path,), consumer_fetch_max_bytes=3000))
+    f.local_leader(partitions=2)
+    one = len(batch(b"x" * 1000))
+    for p in (0, 1):
+        for _ in range(10):
+            run(f.manager.append_records([(TOPIC, p, batch(b"x" * 1000))], 1, 1000))
+    infos = [PartitionFetchInfo(TOPIC, p, 0, -1, 1 << 30) for p in (0, 1)]
+
+    def sizes(replica_id: int, max_bytes: int) -> list[int]:
+        results = run(f.manager.fetch_messages(FetchParams(replica_id, 0, 1, max_bytes, False), infos))
+        return [r.records.size if r.records is not None else 0 for r in results]
+
+    assert sizes(-1, 1 << 30) == [3000, 0]  # the broker's fetch.max.bytes
+    assert sizes(-1, 2000) == [2000, 0]  # the request's max_bytes
+    assert sizes(-1, 10) == [one, 0]  # at least the first batch, whole
+    assert sizes(FOLLOWER, 5 * one) == [5 * one, 0]  # a follower: the request's max_bytes only
+    assert sizes(FOLLOWER, 15 * one) == [10 * one, 5 * one]
 
 
 def test_fetch_from_beyond_the_log_end_is_offset_out_of_range(make: Callable[..., Fixture]) -> None:
