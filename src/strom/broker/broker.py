@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from strom.broker.authorizer import Authorizer, LocalAclStore, rules_from_config
 from strom.broker.config import BrokerConfig
+from strom.broker.entity_configs import EntityConfigStore, LocalEntityConfigs
 from strom.broker.fetch_sessions import FetchSessionCache
 from strom.broker.group_service import CONSUMER_GROUP_APIS, GroupService, consumer_protocol_enabled
 from strom.broker.handlers import HANDLERS
@@ -57,6 +58,7 @@ class Broker:
         self.cluster: ClusterMember | None = None
         self.metadata: MetadataStore
         self.admin_manager: AdminManager
+        self.entity_configs: EntityConfigStore  # users' and clients' configs (quotas, SCRAM credentials)
         if config.get("zookeeper.connect"):
             self.cluster = self._join_cluster()
         else:
@@ -93,12 +95,14 @@ class Broker:
         member = ClusterMember(self.broker_id, self.config, self.bound_ports, self.refresh_all_log_configs, self.clock)
         member.connect()
         self.metadata = member.store
+        self.entity_configs = member.entity_configs
         self.admin_manager = ZkAdminManager(member.zk, member.store, self.config, self.default_log_config, lambda: member.broker_epoch)
         return member
 
     def _use_local_metadata(self) -> None:
         store = LocalMetadataStore(self.config.log_dirs[0], self.broker_id, self.config.get("cluster.id"))
         self.metadata = store
+        self.entity_configs = LocalEntityConfigs(store)
         self.admin_manager = LocalAdminManager(
             self.broker_id, self.config, store, self.default_log_config, self._open_partition, self._remove_partition
         )

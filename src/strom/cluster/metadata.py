@@ -16,6 +16,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote, unquote
 
 METADATA_FILE = "__strom_cluster_metadata.json"
 
@@ -49,6 +50,82 @@ class BrokerEndpoint:
     host: str
     port: int
     rack: str | None
+
+
+# ---- client/user entities: /config/users/<user>, /config/clients/<id>, /config/users/<user>/clients/<id> ----
+
+DEFAULT_ENTITY = "<default>"
+"""The name of a default entity (`--entity-default`), as Kafka's ConfigEntityName.Default: a real name is
+stored sanitized, so a user literally called "<default>" is "%3Cdefault%3E" in a path."""
+
+
+def sanitize(name: str) -> str:
+    """Kafka's Sanitizer.sanitize: URL-encoding (Java's URLEncoder) with spaces as %20 and '*' as %2A, so any
+    principal or client id is one znode name."""
+    return quote(name, safe="-._").replace("~", "%7E")
+
+
+def desanitize(name: str) -> str:
+    return unquote(name)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigEntity:
+    """A user, a client id, or both (Kafka's quota/SCRAM config entities). None leaves a part out;
+    DEFAULT_ENTITY is the default user or client id. Names are as the client sent them (unsanitized)."""
+
+    user: str | None = None
+    client_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.user is None and self.client_id is None:
+            raise ValueError("a config entity names a user, a client id or both")
+
+    @property
+    def path(self) -> str:
+        """Kafka's entity path: "users/alice", "clients/c1", "users/alice/clients/<default>" (the znode
+        under /config, and the entity_path of a /config/changes notification)."""
+        parts = []
+        if self.user is not None:
+            parts.append("users/" + _entity_name(self.user))
+        if self.client_id is not None:
+            parts.append("clients/" + _entity_name(self.client_id))
+        return "/".join(parts)
+
+    @property
+    def entity_type(self) -> str:
+        """The entity's type: users, clients, or users/clients (both parts)."""
+        if self.user is not None and self.client_id is not None:
+            return "users/clients"
+        return "users" if self.user is not None else "clients"
+
+    @classmethod
+    def from_path(cls, path: str) -> ConfigEntity:
+        """The inverse of `path`; ValueError for a path that is not a user/client entity."""
+        bits = path.strip("/").split("/")
+        if len(bits) == 2 and bits[0] in ("users", "clients"):
+            name = _entity_from_name(bits[1])
+            return cls(user=name) if bits[0] == "users" else cls(client_id=name)
+        if len(bits) == 4 and bits[0] == "users" and bits[2] == "clients":
+            return cls(_entity_from_name(bits[1]), _entity_from_name(bits[3]))
+        raise ValueError(f"not a user or client entity path: {path!r}")
+
+
+def apply_alteration(current: dict[str, str], set: dict[str, str], delete: list[str]) -> dict[str, str]:
+    """An entity's configs after an alteration: deletions first, then the keys set."""
+    out = dict(current)
+    for key in delete:
+        out.pop(key, None)
+    out.update(set)
+    return out
+
+
+def _entity_name(name: str) -> str:
+    return name if name == DEFAULT_ENTITY else sanitize(name)
+
+
+def _entity_from_name(name: str) -> str:
+    return name if name == DEFAULT_ENTITY else desanitize(name)
 
 
 class PartitionLeadershipView(Protocol):
@@ -119,6 +196,7 @@ class LocalMetadataStore:
         self.live_brokers: dict[int, BrokerEndpoint] = {}
         self.topics: dict[str, TopicState] = {}
         self.broker_configs: dict[str, str] = {}
+        self.entity_configs: dict[str, dict[str, str]] = {}  # by ConfigEntity.path: user/client quotas, SCRAM
         self.cluster_id = cluster_id or ""
         self.next_producer_id = 0
         self.acls: list[dict[str, str]] = []  # the embedded authorizer's ACL bindings, one dict each
@@ -137,6 +215,7 @@ class LocalMetadataStore:
             raise OSError(f"cluster metadata file {self.path} is unreadable: {exc}") from None
         self.cluster_id = data.get("cluster_id", self.cluster_id)
         self.broker_configs = data.get("broker_configs", {})
+        self.entity_configs = data.get("entity_configs", {})
         self.next_producer_id = data.get("next_producer_id", 0)
         self.acls = data.get("acls", [])
         for t in data.get("topics", []):
@@ -148,6 +227,7 @@ class LocalMetadataStore:
             "version": 1,
             "cluster_id": self.cluster_id,
             "broker_configs": self.broker_configs,
+            "entity_configs": self.entity_configs,
             "next_producer_id": self.next_producer_id,
             "acls": self.acls,
             "topics": [
@@ -207,6 +287,15 @@ class LocalMetadataStore:
     def set_broker_configs(self, configs: dict[str, str]) -> None:
         with self._lock:
             self.broker_configs = dict(configs)
+            self._persist()
+
+    def set_entity_configs(self, path: str, configs: dict[str, str]) -> None:
+        """A user's or client's configs (ConfigEntity.path); an empty map removes the entity."""
+        with self._lock:
+            if configs:
+                self.entity_configs[path] = dict(configs)
+            else:
+                self.entity_configs.pop(path, None)
             self._persist()
 
     def allocate_producer_id(self) -> int:

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from strom.cluster import zk_data as zd
 from strom.cluster.controller import Controller
+from strom.cluster.zk_entity_configs import ZkEntityConfigs
 from strom.cluster.zk_store import ZkMetadataStore
 from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkError, ZkNodeExists, ZkStat
 from strom.protocol.errors import KafkaError
@@ -80,6 +81,7 @@ class ClusterMember:
             config.get("zookeeper.connection.timeout.ms"),
         )
         self.store = ZkMetadataStore(self.zk, self.broker_id, config.get("cluster.id"))
+        self.entity_configs = ZkEntityConfigs(self.zk)  # users' and clients' configs: quotas, SCRAM
         self.broker_epoch = -1
         self.controller: Controller | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -98,6 +100,7 @@ class ClusterMember:
         self.store.load_cluster_id()
         log.info("Cluster ID = %s", self.store.cluster_id)
         self.store.load_broker_configs()
+        self.entity_configs.load()
 
     def _register(self) -> None:
         info = self._broker_info()
@@ -159,7 +162,8 @@ class ClusterMember:
         return max((int(n.rsplit("_", 1)[1]) for n in names if n.startswith("config_change_")), default=-1)
 
     def _on_config_changes(self, children: list[str]) -> bool:
-        """kazoo thread: a topic's config changed somewhere (kafka-configs on any broker): reload it here."""
+        """kazoo thread: a topic's, broker's, user's or client's config changed somewhere (kafka-configs on any
+        broker): reload it here."""
         if self._stopping or self._loop is None:
             return False
         for name in children:
@@ -177,6 +181,8 @@ class ClusterMember:
                 if target in (zd.DEFAULT_BROKER_ENTITY, str(self.broker_id)):
                     configs = self.store.read_broker_configs(target)
                     self._loop.call_soon_threadsafe(self._apply_broker_configs, target, configs)
+            elif entity and entity.startswith(("users/", "clients/")):
+                self.entity_configs.reload(entity, self._loop)
         return True
 
     def _apply_broker_configs(self, entity: str, configs: dict[str, str]) -> None:
