@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from strom.cluster.metadata import LocalMetadataStore
@@ -30,6 +30,7 @@ from strom.security.acl import (
     PatternType,
     ResourcePattern,
     ResourceType,
+    applies_to,
     decide,
     operations_bitfield,
 )
@@ -187,6 +188,22 @@ class Authorizer:
         ops = [op for op in SUPPORTED_OPERATIONS[resource_type] if decide(entries, principal, host, op, self.rules)]
         return operations_bitfield(ops)
 
+    def may_on_some(self, principal: str, host: str, operation: AclOperation, resource_type: ResourceType) -> bool:
+        """Kafka's authorizeByResourceType: whether some resource of the type would allow the operation (an
+        ALLOW the principal matches that no wildcard DENY cancels)."""
+        if principal in self.rules.super_users:
+            return True
+        wildcard = self.index.entries_of(ResourcePattern(resource_type, "*"))
+        if any(
+            e.permission_type is AclPermissionType.DENY and e.operation in (operation, AclOperation.ALL) and applies_to(e, principal, host)
+            for e in wildcard
+        ):
+            return False
+        patterns = [p for p in self.index.patterns() if p.resource_type is resource_type]
+        if not patterns:
+            return self.rules.allow_everyone_if_no_acl_found
+        return any(decide(self.index.entries_of(p), principal, host, operation, self.rules) for p in patterns)
+
     # ---- administration ---------------------------------------------------------------------------------
 
     def describe(self, acl_filter: AclBindingFilter) -> list[AclBinding]:
@@ -250,8 +267,8 @@ def authorize(ctx: RequestContext, operation: AclOperation, resource_type: Resou
     return authorizer.authorize(str(ctx.principal), ctx.client_host, operation, resource_type, name, ctx.header.api_key, log_denied)
 
 
-def authorize_cluster(ctx: RequestContext, operation: AclOperation) -> bool:
-    return authorize(ctx, operation, ResourceType.CLUSTER, "kafka-cluster")
+def authorize_cluster(ctx: RequestContext, operation: AclOperation, log_denied: bool = True) -> bool:
+    return authorize(ctx, operation, ResourceType.CLUSTER, "kafka-cluster", log_denied)
 
 
 def authorized_operations(ctx: RequestContext, resource_type: ResourceType, name: str) -> int:
@@ -261,3 +278,20 @@ def authorized_operations(ctx: RequestContext, resource_type: ResourceType, name
     if authorizer is None:
         return operations_bitfield(SUPPORTED_OPERATIONS[resource_type])
     return authorizer.authorized_operations(str(ctx.principal), ctx.client_host, resource_type, name)
+
+
+def denied_topics(ctx: RequestContext, operation: AclOperation, names: Iterable[str]) -> set[str]:
+    """The topics among `names` the request's principal may not perform `operation` on (each checked
+    once); empty at once with no authorizer."""
+    if ctx.broker.authorizer is None:
+        return set()
+    return {name for name in set(names) if not authorize(ctx, operation, ResourceType.TOPIC, name)}
+
+
+def authorize_any_topic_write(ctx: RequestContext) -> bool:
+    """KIP-679 (Kafka 3.0+): an idempotent producer needs IDEMPOTENT_WRITE on the cluster, or WRITE on some
+    topic."""
+    authorizer = ctx.broker.authorizer
+    if authorizer is None or authorize_cluster(ctx, AclOperation.IDEMPOTENT_WRITE):
+        return True
+    return authorizer.may_on_some(str(ctx.principal), ctx.client_host, AclOperation.WRITE, ResourceType.TOPIC)

@@ -235,6 +235,11 @@ class AclBindingFilter:
         return None
 
 
+def applies_to(entry: AccessControlEntry, principal: str, host: str) -> bool:
+    """Whether an entry names this principal (or User:*) and host (or *)."""
+    return _principal_matches(entry.principal, principal) and _host_matches(entry.host, host)
+
+
 def _principal_matches(acl_principal: str, principal: str) -> bool:
     return acl_principal == principal or acl_principal == WILDCARD_PRINCIPAL
 

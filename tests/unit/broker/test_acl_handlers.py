@@ -20,10 +20,15 @@ from strom.broker.server import KafkaConnection
 from strom.protocol.compiler import Message
 from strom.protocol.errors import ErrorCode
 from strom.protocol.headers import RequestHeader
+from strom.protocol.records import BatchBuilder
 from strom.protocol.schema import create_acls as ca
 from strom.protocol.schema import delete_acls as da
 from strom.protocol.schema import describe_acls as dsa
-from strom.security.acl import AclOperation, AclPermissionType, PatternType, ResourceType
+from strom.protocol.schema import fetch as fe
+from strom.protocol.schema import list_offsets as lo
+from strom.protocol.schema import metadata as md
+from strom.protocol.schema import produce as pr
+from strom.security.acl import SUPPORTED_OPERATIONS, AclOperation, AclPermissionType, PatternType, ResourceType, operations_bitfield
 from strom.security.principal import KafkaPrincipal
 
 R = TypeVar("R", bound=Message)
@@ -173,3 +178,75 @@ def test_a_denial_logs_kafkas_authorizer_line(broker: Broker, caplog: pytest.Log
         "Principal = User:bob is Denied Operation = Write from host = 127.0.0.1 on resource = Topic:LITERAL:t1 for request = Produce"
         in caplog.text
     )
+
+
+def grant(broker: Broker, *creations: ca.AclCreation) -> None:
+    response = call(broker, ca.CreateAclsRequest(creations=list(creations)), 3)
+    assert isinstance(response, ca.CreateAclsResponse)
+    assert [r.error_code for r in response.results] == [0] * len(creations)
+
+
+def test_metadata_hides_undescribable_topics_and_fills_authorized_operations(broker: Broker) -> None:
+    broker.create_topic("t2", 1, 1, {})
+    grant(broker, creation("t1", "User:alice", AclOperation.READ))
+    listing = call(broker, md.MetadataRequest(topics=None, include_topic_authorized_operations=True), 12, principal=ALICE)
+    assert isinstance(listing, md.MetadataResponse)
+    assert [t.name for t in listing.topics] == ["t1"]
+    assert listing.topics[0].topic_authorized_operations == (1 << AclOperation.READ) | (1 << AclOperation.DESCRIBE)
+    asked = call(
+        broker, md.MetadataRequest(topics=[md.MetadataRequestTopic(name="t2")], allow_auto_topic_creation=True), 12, principal=ALICE
+    )
+    assert isinstance(asked, md.MetadataResponse)
+    assert asked.topics[0].error_code == ErrorCode.TOPIC_AUTHORIZATION_FAILED
+    everything = call(broker, md.MetadataRequest(topics=None, include_cluster_authorized_operations=True), 10)
+    assert isinstance(everything, md.MetadataResponse)
+    assert [t.name for t in everything.topics] == ["t1", "t2"]
+    assert everything.cluster_authorized_operations == operations_bitfield(SUPPORTED_OPERATIONS[ResourceType.CLUSTER])
+
+
+def test_metadata_without_authorizer_reports_every_applicable_operation(tmp_path: Path) -> None:
+    b = Broker(BrokerConfig.load(None, {"log.dirs": str(tmp_path)}))
+    b.create_topic("t1", 1, 1, {})
+    try:
+        request = md.MetadataRequest(topics=None, include_cluster_authorized_operations=True, include_topic_authorized_operations=True)
+        response = call(b, request, 9, principal=BOB)
+        assert isinstance(response, md.MetadataResponse)
+        assert response.cluster_authorized_operations == operations_bitfield(SUPPORTED_OPERATIONS[ResourceType.CLUSTER])
+        assert response.topics[0].topic_authorized_operations == operations_bitfield(SUPPORTED_OPERATIONS[ResourceType.TOPIC])
+    finally:
+        b.log_manager.close()
+
+
+def test_produce_fetch_and_list_offsets_answer_topic_authorization_failed(broker: Broker) -> None:
+    builder = BatchBuilder()
+    builder.append(b"v", key=b"k", timestamp=1)
+    produce = pr.ProduceRequest(
+        acks=1,
+        timeout_ms=1000,
+        topic_data=[pr.TopicProduceData(name="t1", partition_data=[pr.PartitionProduceData(index=0, records=builder.build())])],
+    )
+    produced = call(broker, produce, 8, principal=BOB)
+    assert isinstance(produced, pr.ProduceResponse)
+    assert produced.responses[0].partition_responses[0].error_code == ErrorCode.TOPIC_AUTHORIZATION_FAILED
+    assert broker.replica_manager.partitions[("t1", 0)].log.log_end_offset == 0
+    txn = pr.ProduceRequest(transactional_id="tx", acks=1, timeout_ms=1000, topic_data=produce.topic_data)
+    refused = call(broker, txn, 8, principal=BOB)
+    assert isinstance(refused, pr.ProduceResponse)
+    assert refused.responses[0].partition_responses[0].error_code == ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    fetch = fe.FetchRequest(
+        max_wait_ms=0,
+        topics=[fe.FetchTopic(topic="t1", partitions=[fe.FetchPartition(partition=0, fetch_offset=0, partition_max_bytes=1024)])],
+    )
+    fetched = call(broker, fetch, 11, principal=BOB)
+    assert isinstance(fetched, fe.FetchResponse)
+    assert fetched.responses[0].partitions[0].error_code == ErrorCode.TOPIC_AUTHORIZATION_FAILED
+    offsets = lo.ListOffsetsRequest(
+        replica_id=-1, topics=[lo.ListOffsetsTopic(name="t1", partitions=[lo.ListOffsetsPartition(partition_index=0, timestamp=-1)])]
+    )
+    listed = call(broker, offsets, 5, principal=BOB)
+    assert isinstance(listed, lo.ListOffsetsResponse)
+    assert listed.topics[0].partitions[0].error_code == ErrorCode.TOPIC_AUTHORIZATION_FAILED
+    grant(broker, creation("t", "User:bob", AclOperation.READ, pattern_type=PatternType.PREFIXED))
+    listed = call(broker, offsets, 5, principal=BOB)
+    assert isinstance(listed, lo.ListOffsetsResponse)
+    assert listed.topics[0].partitions[0].error_code == ErrorCode.NONE  # READ implies DESCRIBE

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from strom.broker.authorizer import authorize_cluster, denied_topics
 from strom.broker.fetch_sessions import FetchContext, FetchSessionCache
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.cluster.replica_manager import FetchParams, FetchPartitionResult, PartitionFetchInfo
+from strom.protocol.errors import ErrorCode
 from strom.protocol.records import batches_to_legacy
 from strom.protocol.schema import fetch as schema
 from strom.protocol.schema.fetch import FetchableTopicResponse, FetchRequest, FetchResponse, PartitionData
+from strom.security.acl import AclOperation
 
 if TYPE_CHECKING:
     from strom.broker.broker import Broker
@@ -73,6 +76,20 @@ def _partition_data(index: int, result: FetchPartitionResult, version: int) -> P
     )
 
 
+_DENIED = FetchPartitionResult(ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1)
+
+
+def _denied(ctx: RequestContext, session: FetchContext, params: FetchParams) -> set[str | None]:
+    """Topics the request may not read: a follower needs CLUSTER_ACTION (else every topic is denied), a
+    consumer READ on each topic."""
+    if ctx.broker.authorizer is None:
+        return set()
+    names = [name for _, name in session.topics if name is not None]
+    if params.replica_id >= 0:
+        return set() if authorize_cluster(ctx, AclOperation.CLUSTER_ACTION) else set(names)
+    return set(denied_topics(ctx, AclOperation.READ, names))
+
+
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: FetchRequest) -> FetchResponse:
     broker = ctx.broker
@@ -81,15 +98,20 @@ async def handle(ctx: RequestContext, request: FetchRequest) -> FetchResponse:
     session = _session_context(broker, request, version, params.replica_id < 0)
     if session.error:
         return FetchResponse(error_code=session.error, session_id=0, responses=[])
+    denied = _denied(ctx, session, params)
     fetches = [
         PartitionFetchInfo(name, fp.partition, fp.fetch_offset, fp.current_leader_epoch, fp.partition_max_bytes)
         for topic, name in session.topics
+        if name not in denied
         for fp in topic.partitions
     ]
     results = iter(await broker.replica_manager.fetch_messages(params, fetches, lambda: ctx.connection.closed))
     responses = []
     for topic, name in session.topics:
-        parts = [_partition_data(fp.partition, next(results), version) for fp in topic.partitions]
+        if name in denied:
+            parts = [_partition_data(fp.partition, _DENIED, version) for fp in topic.partitions]
+        else:
+            parts = [_partition_data(fp.partition, next(results), version) for fp in topic.partitions]
         if version >= 13:
             responses.append(FetchableTopicResponse(topic_id=topic.topic_id, partitions=parts))
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from strom.broker.authorizer import denied_topics
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode
@@ -16,6 +17,7 @@ from strom.protocol.schema.list_offsets import (
     ListOffsetsResponse,
     ListOffsetsTopicResponse,
 )
+from strom.security.acl import AclOperation
 
 if TYPE_CHECKING:
     from strom.broker.broker import Broker
@@ -48,9 +50,16 @@ def _list_offset(
 async def handle(ctx: RequestContext, request: ListOffsetsRequest) -> ListOffsetsResponse:
     read_committed = ctx.api_version >= 2 and request.isolation_level == READ_COMMITTED
     from_replica = request.replica_id >= 0
+    denied = denied_topics(ctx, AclOperation.DESCRIBE, (t.name for t in request.topics))
     topics = [
         ListOffsetsTopicResponse(
-            name=t.name, partitions=[_list_offset(ctx.broker, t.name, p, read_committed, from_replica) for p in t.partitions]
+            name=t.name,
+            partitions=[
+                ListOffsetsPartitionResponse(partition_index=p.partition_index, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+                if t.name in denied
+                else _list_offset(ctx.broker, t.name, p, read_committed, from_replica)
+                for p in t.partitions
+            ],
         )
         for t in request.topics
     ]

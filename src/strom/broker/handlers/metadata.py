@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from strom.broker.authorizer import authorize, authorize_cluster, authorized_operations
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.cluster.topic_admin import validate_topic_name
@@ -18,6 +20,7 @@ from strom.protocol.schema.metadata import (
     MetadataResponsePartition,
     MetadataResponseTopic,
 )
+from strom.security.acl import AclOperation, ResourceType
 
 if TYPE_CHECKING:
     from strom.broker.broker import Broker
@@ -63,17 +66,50 @@ async def handle(ctx: RequestContext, request: MetadataRequest) -> MetadataRespo
     broker = ctx.broker
     host, port = advertised_endpoint(ctx)
     if request.topics is None or (ctx.api_version == 0 and not request.topics):
-        topics = [topic_metadata(broker, n) for n in sorted(broker.metadata.topics)]
+        names = sorted(broker.metadata.topics)
+        if broker.authorizer is not None:  # topics the principal may not describe are left out, unlogged
+            names = [n for n in names if authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, n, log_denied=False)]
+        topics = [topic_metadata(broker, n) for n in names]
     else:
         by_id = {t.uuid: t.name for t in broker.metadata.topics.values()}
         allow_create = request.allow_auto_topic_creation if ctx.api_version >= 4 else True
-        topics = [await _requested_topic(broker, t, by_id, allow_create) for t in request.topics]
+        topics = [await _authorized_topic(ctx, t, by_id, allow_create) for t in request.topics]
+    if ctx.api_version >= 8 and request.include_topic_authorized_operations:
+        topics = [
+            replace(t, topic_authorized_operations=authorized_operations(ctx, ResourceType.TOPIC, t.name))
+            if not t.error_code and t.name
+            else t
+            for t in topics
+        ]
+    include_cluster_ops = 8 <= ctx.api_version <= 10 and request.include_cluster_authorized_operations
     return MetadataResponse(
         brokers=cluster_brokers(ctx, host, port),
         cluster_id=broker.metadata.cluster_id,
         controller_id=broker.metadata.controller_id if broker.cluster is not None else broker.broker_id,
         topics=topics,
+        cluster_authorized_operations=authorized_operations(ctx, ResourceType.CLUSTER, "kafka-cluster")
+        if include_cluster_ops
+        else -(2**31),
     )
+
+
+async def _authorized_topic(
+    ctx: RequestContext, topic: MetadataRequestTopic, by_id: dict[uuid.UUID, str], allow_create: bool
+) -> MetadataResponseTopic:
+    """A requested topic the principal may not describe is TOPIC_AUTHORIZATION_FAILED; so is one that
+    would be auto-created without CREATE on the cluster or the topic (KafkaApis.handleTopicMetadataRequest)."""
+    broker = ctx.broker
+    name = topic.name if topic.name is not None else by_id.get(topic.topic_id)
+    if broker.authorizer is not None and name is not None:
+        denied = MetadataResponseTopic(error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, name=topic.name, topic_id=topic.topic_id)
+        if not authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name):
+            return denied
+        creating = name not in broker.metadata.topics and allow_create and broker.config["auto.create.topics.enable"]
+        if creating and not (
+            authorize_cluster(ctx, AclOperation.CREATE, log_denied=False) or authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, name)
+        ):
+            return denied
+    return await _requested_topic(broker, topic, by_id, allow_create)
 
 
 async def _requested_topic(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
+from strom.broker.authorizer import authorize, denied_topics
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.cluster.replica_manager import ProducePartitionResult
@@ -19,6 +20,7 @@ from strom.protocol.schema.produce import (
     ProduceResponse,
     TopicProduceResponse,
 )
+from strom.security.acl import AclOperation, ResourceType
 from strom.storage.segment import Buffer
 
 if TYPE_CHECKING:
@@ -55,6 +57,8 @@ def _verify_transactional(broker: Broker, txn_id: str, topic: str, index: int, r
 async def handle(ctx: RequestContext, request: ProduceRequest) -> ProduceResponse | None:
     broker = ctx.broker
     txn_id = request.transactional_id
+    if broker.authorizer is not None:
+        return await _authorized_produce(ctx, request)
     entries: ProduceEntries = []
     for topic in request.topic_data:
         for pd in topic.partition_data:
@@ -69,6 +73,36 @@ async def handle(ctx: RequestContext, request: ProduceRequest) -> ProduceRespons
     )
     if request.acks == 0:
         return None
+    return ProduceResponse(responses=_responses(request, results))
+
+
+async def _authorized_produce(ctx: RequestContext, request: ProduceRequest) -> ProduceResponse | None:
+    """Produce under an authorizer (KafkaApis.handleProduceRequest): a transactional request needs WRITE on
+    its transactional id (else every partition fails), each topic needs WRITE; the denied partitions are
+    answered without being appended."""
+    txn_id = request.transactional_id
+    if txn_id is not None and not authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, txn_id):
+        results = [
+            ProducePartitionResult(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) for t in request.topic_data for _ in t.partition_data
+        ]
+        return None if request.acks == 0 else ProduceResponse(responses=_responses(request, results))
+    denied = denied_topics(ctx, AclOperation.WRITE, (t.name for t in request.topic_data))
+    entries: ProduceEntries = [
+        (t.name, pd.index, cast("Buffer | None", pd.records)) for t in request.topic_data if t.name not in denied for pd in t.partition_data
+    ]
+    appended = iter(
+        await ctx.broker.replica_manager.append_records(
+            entries,
+            request.acks,
+            request.timeout_ms,
+            legacy_allowed=ctx.api_version <= LEGACY_PRODUCE_VERSION,
+            verify=partial(_verify_transactional, ctx.broker, txn_id) if txn_id is not None else None,
+        )
+    )
+    if request.acks == 0:
+        return None
+    denial = ProducePartitionResult(ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+    results = [denial if t.name in denied else next(appended) for t in request.topic_data for _ in t.partition_data]
     return ProduceResponse(responses=_responses(request, results))
 
 
