@@ -15,14 +15,14 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from strom.protocol.errors import ErrorCode
 from strom.protocol.records import BatchBuilder
-from strom.protocol.schema import fetch, produce
+from strom.protocol.schema import fetch, find_coordinator, join_group, produce
 from strom.testing.broker import BrokerProcess
 from strom.transport.connection import BrokerConnection
 
 
 @pytest.fixture(scope="module")
 def strom() -> Iterator[BrokerProcess]:
-    b = BrokerProcess().start()
+    b = BrokerProcess(overrides={"group.initial.rebalance.delay.ms": "3000"}).start()  # Kafka's default, as the reference runs
     yield b
     b.close()
 
@@ -168,3 +168,54 @@ def test_confluent_consumer_with_a_small_fetch_max_bytes_progresses(bootstrap: s
     finally:
         consumer.close()
     assert seen == BATCHES * BATCH_RECORDS
+
+
+# ---- JoinGroup: pending member ids (KIP-394) ---------------------------------------------------------------------
+
+
+def join_request(group: str, member_id: str = "") -> join_group.JoinGroupRequest:
+    protocols = [join_group.JoinGroupRequestProtocol(name="range", metadata=b"\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff")]
+    return join_group.JoinGroupRequest(
+        group_id=group,
+        session_timeout_ms=30_000,
+        rebalance_timeout_ms=20_000,
+        member_id=member_id,
+        protocol_type="consumer",
+        protocols=protocols,
+    )
+
+
+def test_a_pending_member_id_still_joins_after_a_generation_completed_without_it(bootstrap: str) -> None:
+    """B gets MEMBER_ID_REQUIRED while A waits out the initial rebalance delay; the generation completes with
+    A alone; B's join with its id is then accepted (Kafka keeps pending ids until their session timeout) and
+    both land in the next generation."""
+    group = f"pending-{uuid.uuid4().hex[:8]}"
+    host, port = bootstrap.rsplit(":", 1)
+
+    async def go() -> tuple[Any, Any, Any]:
+        a, b = BrokerConnection(host, int(port)), BrokerConnection(host, int(port))
+        await a.connect()
+        await b.connect()
+        try:
+            while (first := await a.send(join_request(group), version=5)).error_code != ErrorCode.MEMBER_ID_REQUIRED:
+                assert first.error_code in (ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR), first
+                await a.send(find_coordinator.FindCoordinatorRequest(key=group), version=3)  # Kafka creates __consumer_offsets
+                await asyncio.sleep(0.2)
+            a_id = first.member_id
+            a_first = asyncio.ensure_future(a.send(join_request(group, a_id), version=5, timeout=60))
+            await asyncio.sleep(0.2)
+            b_required = await b.send(join_request(group), version=5)
+            assert b_required.error_code == ErrorCode.MEMBER_ID_REQUIRED
+            gen1 = await a_first  # the initial delay (3 s) ends with A alone
+            b_join = asyncio.ensure_future(b.send(join_request(group, b_required.member_id), version=5, timeout=60))
+            await asyncio.sleep(0.5)
+            a_join = asyncio.ensure_future(a.send(join_request(group, a_id), version=5, timeout=60))
+            return gen1, await b_join, await a_join
+        finally:
+            a.close()
+            b.close()
+
+    gen1, b_joined, a_joined = asyncio.run(go())
+    assert (gen1.error_code, gen1.generation_id, len(gen1.members)) == (0, 1, 1)
+    assert (b_joined.error_code, a_joined.error_code) == (0, 0)
+    assert b_joined.generation_id == a_joined.generation_id == 2 and len(a_joined.members or b_joined.members) == 2

@@ -213,7 +213,8 @@ class Group:
             return False
         for mid in [mid for mid, m in self.members.items() if m.join_callback is None]:
             self._remove(mid)  # did not rejoin in time
-        self.pending_members.clear()
+        # pending member ids (KIP-394) stay valid until their session timeout, as in Kafka: a member that got
+        # MEMBER_ID_REQUIRED just before this generation completed still joins with its id
         self.initial_delay_deadline_ms = None
         self.generation_id += 1
         if not self.members:

@@ -542,3 +542,29 @@ def test_random_operations_keep_invariants(ops: list[tuple[int, int, int]]) -> N
                 assert all(m.join_callback is None and m.sync_callback is None for m in g.members.values())
         deadline = c.next_deadline()
         assert deadline is None or deadline > now or c.tick(now) is not None
+
+
+def test_a_pending_member_id_outlives_a_generation_completed_without_it() -> None:
+    """KIP-394: a member that got MEMBER_ID_REQUIRED just before the join phase completed joins with its id
+    1 ms later (Kafka keeps pending ids until their session timeout), and both land in the next generation."""
+    c = coordinator(delay=100)
+    a, ra = join_new(c, 0)
+    pending = join(c, 99)
+    assert pending.join.error_code == ErrorCode.MEMBER_ID_REQUIRED
+    c.tick(100)
+    assert ra.join.generation_id == 1 and [m[0] for m in ra.join.members] == [a]
+    rb = join(c, 101, member_id=pending.join.member_id)
+    ra2 = join(c, 102, member_id=a)
+    assert rb.join.error_code == ra2.join.error_code == 0
+    assert rb.join.generation_id == ra2.join.generation_id == 2 and len(ra2.join.members) == 2
+
+
+def test_a_pending_member_id_expires_after_its_session_timeout() -> None:
+    c = coordinator(delay=0)
+    stable_group(c, 1)
+    pending = join(c, 0)
+    c.tick(SESSION - 1)
+    assert c.groups[G].pending_members
+    c.tick(SESSION)
+    assert not c.groups[G].pending_members
+    assert join(c, SESSION + 1, member_id=pending.join.member_id).join.error_code == ErrorCode.UNKNOWN_MEMBER_ID
