@@ -1,8 +1,13 @@
 """strom.Producer: confluent-kafka's Producer API over the asyncio producer.
 
-produce() only enqueues (no thread hop per record): records pass to the loop thread in bunches, and
-delivery reports come back through a queue that poll() and flush() serve in the application's thread,
-as librdkafka does -- callbacks never run on the client's own thread.
+produce() appends the record straight into its partition's open batch (accumulator.append_record, under
+the accumulator's lock, compiled when built): no thread hop and no Python object per record. Records whose
+topic metadata is not known yet (and records the fast path declines) pass to the loop thread in bunches
+and keep their order. Delivery reports come back a batch at a time through a queue that poll() and flush()
+serve in the application's thread, as librdkafka does -- callbacks never run on the client's own thread.
+
+Defaults follow librdkafka where its producer differs from Java's: batch.size 1000000 (librdkafka's
+batch.size), so a batch carries up to ~1 MB of records instead of 16 KiB.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from strom.client.accumulator import ProducerBatch, append_record, deliver_batch
 from strom.client.cluster import cluster_metadata
 from strom.client.config import resolve
 from strom.client.loop_thread import LoopThread
@@ -22,13 +28,16 @@ from strom.client.producer import AsyncProducer
 from strom.client.transactions import TransactionError, TxnState
 from strom.client.types import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, ConsumerGroupMetadata, Message, RecordMetadata
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.types import TP
 
 DeliveryCallback = Callable[[KafkaError | None, Message], Any]
+LIBRDKAFKA_BATCH_SIZE = 1_000_000  # librdkafka's batch.size default (Java's is 16384)
 
 
 class Producer:
     def __init__(self, config: Mapping[str, Any] | None = None, **kw: Any) -> None:
         conf = {**(config or {}), **kw}
+        conf.setdefault("batch.size", LIBRDKAFKA_BATCH_SIZE)
         resolve("producer", conf)  # raise config errors in the caller's thread, before any thread starts
         self._default_cb: DeliveryCallback | None = conf.get("on_delivery")
         self._key_ser = conf.get("key.serializer")
@@ -48,6 +57,11 @@ class Producer:
         self._reports: deque[tuple[Any, ...]] = deque()
         self._report_ready = threading.Event()
         self._max_queued = max(self._aio.buffer_memory // 100, 100000)
+        self._topics = self._aio.cluster.topics  # read by produce(): the metadata dict, replaced never
+        self._max_request_size = self._aio.max_request_size
+        self._batch_reports: deque[tuple[list[Any], TP, KafkaError | None, int, int]] = deque()
+        self._accumulator.post = self._runner.call_soon
+        self._accumulator.report = self._batch_done
         self._closed = False
 
     def produce(
@@ -78,7 +92,14 @@ class Producer:
         if self._accumulator.pending + len(self._intake) >= self._max_queued:
             raise BufferError("Local: Queue full")
         cb = on_delivery or callback or self._default_cb
-        item = (topic, value, key, partition, timestamp or None, headers, cb)
+        ts = timestamp or None
+        with self._accumulator.lock:
+            # straight into the batch, unless records queued for the loop thread must go first (order)
+            if not self._intake and not self._backlog:
+                entry = None if cb is None else (cb, key, value, headers, ts)
+                if append_record(self._accumulator, self._topics, topic, value, key, partition, ts, headers, entry, self._max_request_size):
+                    return
+        item = (topic, value, key, partition, ts, headers, cb)
         with self._intake_lock:
             self._intake.append(item)
             if self._intake_scheduled:
@@ -88,19 +109,20 @@ class Producer:
 
     # loop thread ------------------------------------------------------------------------------
     def _drain_intake(self) -> None:
-        with self._intake_lock:
-            items = list(self._intake)
-            self._intake.clear()
-            self._intake_scheduled = False
-        if self._backlog:
-            self._backlog.extend(items)
-            return
-        for i, item in enumerate(items):
-            if self._aio.cluster.topics.get(item[0]) is None:
-                self._backlog.extend(items[i:])
-                self._backlog_task = asyncio.ensure_future(self._serve_backlog())
+        with self._accumulator.lock:  # produce() appends directly only once these are in
+            with self._intake_lock:
+                items = list(self._intake)
+                self._intake.clear()
+                self._intake_scheduled = False
+            if self._backlog:
+                self._backlog.extend(items)
                 return
-            self._append(item)
+            for i, item in enumerate(items):
+                if self._aio.cluster.topics.get(item[0]) is None:
+                    self._backlog.extend(items[i:])
+                    self._backlog_task = asyncio.ensure_future(self._serve_backlog())
+                    return
+                self._append(item)
 
     def _append(self, item: tuple[Any, ...]) -> None:
         topic, value, key, partition, timestamp, headers, cb = item
@@ -122,13 +144,20 @@ class Producer:
                     continue
                 if not self._backlog or self._backlog[0] is not item:
                     continue  # abort_transaction purged it meanwhile
-            self._backlog.popleft()
-            self._append(item)
+            with self._accumulator.lock:
+                self._backlog.popleft()
+                self._append(item)
 
     def _completed(
         self, cb: Any, key: Any, value: Any, headers: Any, timestamp: Any, error: KafkaError | None, md: RecordMetadata | None
     ) -> None:
         self._reports.append((cb, key, value, headers, timestamp, error, md))
+        if not self._report_ready.is_set():
+            self._report_ready.set()
+
+    def _batch_done(self, batch: ProducerBatch, error: KafkaError | None, base_offset: int, append_time: int) -> None:
+        """Loop thread: a batch was acknowledged or failed; poll() serves its records' reports."""
+        self._batch_reports.append((batch.entries, batch.tp, error, base_offset, append_time))
         if not self._report_ready.is_set():
             self._report_ready.set()
 
@@ -138,11 +167,18 @@ class Producer:
     # application thread -------------------------------------------------------------------------
     def poll(self, timeout: float | None = None) -> int:
         """Serves queued delivery reports (waiting up to `timeout` s for one); returns how many."""
-        if not self._reports and timeout != 0:
+        if not self._reports and not self._batch_reports and timeout != 0:
             self._report_ready.clear()
-            if not self._reports:
+            if not self._reports and not self._batch_reports:
                 self._report_ready.wait(None if timeout is None or timeout < 0 else timeout)
         served = 0
+        while self._batch_reports:
+            report = self._batch_reports.popleft()
+            try:
+                served += deliver_batch(*report, Message)
+            except BaseException:
+                self._batch_reports.appendleft(report)  # a callback raised: its served entries are cleared
+                raise
         while self._errors:
             error = self._errors.popleft()
             if self._error_cb is not None:
@@ -223,7 +259,8 @@ class Producer:
             self._completed(item[6], item[2], item[1], item[5], item[4], error, None)
 
     def __len__(self) -> int:
-        return len(self._intake) + len(self._backlog) + self._accumulator.pending + len(self._reports)
+        batched = sum(len(report[0]) for report in self._batch_reports)
+        return len(self._intake) + len(self._backlog) + self._accumulator.pending + len(self._reports) + batched
 
     def __bool__(self) -> bool:
         return True

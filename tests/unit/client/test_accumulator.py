@@ -199,3 +199,35 @@ def test_batches_expire_after_delivery_timeout_unless_in_flight() -> None:
     assert acc.expire(timer.now + 1.0, {("t", 1): 1}) == timer.now + 1.0  # ("t", 1) has a batch in flight
     assert len(reports) == 1 and reports[0][0] is not None and reports[0][0].code == ErrorCode.REQUEST_TIMED_OUT
     assert not acc.batches[("t", 0)] and len(acc.batches[("t", 1)]) == 1
+
+
+def test_a_batch_the_sender_takes_is_closed_before_it_is_built() -> None:
+    """The sync facade appends from the application's thread: a record arriving between ready() and the
+    sender's build must go to a new batch, never into one whose bytes are already built."""
+    acc, timer, _ = make(linger=0.005)
+    add(acc, ("t", 0))
+    timer.now += 0.01
+    (taken,), _ = acc.ready(timer.now, never_muted)
+    add(acc, ("t", 0))
+    assert len(taken.entries) == 1 and taken.closed
+    assert [len(b.entries) for b in acc.batches[("t", 0)]] == [1, 1]
+
+
+def test_posted_notifications_run_on_the_loop_and_a_batch_report_replaces_per_record_completions() -> None:
+    acc, timer, wakes = make(linger=0.005, batch_size=300)
+    posted: list[Callable[[], None]] = []
+    acc.post = posted.append
+    batches: list[tuple[int, KafkaError | None, int]] = []
+    acc.report = lambda batch, error, base, _ts: batches.append((len(batch.entries), error, base))
+    add(acc, ("t", 0), value=b"v" * 100)
+    assert wakes.count == 0 and timer.scheduled == []  # nothing touched the loop from this thread
+    posted.pop()()
+    assert timer.scheduled == [100.005] and wakes.count == 0  # the loop armed the linger timer
+    add(acc, ("t", 0), value=b"v" * 100)
+    assert wakes.count == 0
+    posted.pop()()  # the first batch is full: a second one opened behind it, the sender is woken
+    assert wakes.count == 1
+    first, second = acc.batches[("t", 0)]
+    first.complete(7, -1)
+    acc.fail(second, KafkaError(ErrorCode.REQUEST_TIMED_OUT))
+    assert [(n, e is None, base) for n, e, base in batches] == [(len(first.entries), True, 7), (len(second.entries), False, -1)]
