@@ -31,8 +31,7 @@ if TYPE_CHECKING:
         RecordMetadata,
         TopicPartition,
     )
-    from strom.protocol.errors import ErrorCode, KafkaError
-    from strom.protocol.errors import KafkaError as KafkaException
+    from strom.protocol.errors import ErrorCode, KafkaError, KafkaException
 
 # public name -> (module, attribute in it)
 _LAZY: dict[str, tuple[str, str]] = {
@@ -45,7 +44,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Producer": ("strom.client.sync_producer", "Producer"),
     "ErrorCode": ("strom.protocol.errors", "ErrorCode"),
     "KafkaError": ("strom.protocol.errors", "KafkaError"),
-    "KafkaException": ("strom.protocol.errors", "KafkaError"),
+    "KafkaException": ("strom.protocol.errors", "KafkaException"),
     **{
         name: ("strom.client.types", name)
         for name in (

@@ -158,8 +158,8 @@ def test_delivery_errors_unknown_partition_and_oversize(bootstrap: str, topic: C
     p.close()
     errors = dict(reports)
     assert errors["ok"] is None
-    assert errors["part"].code == strom.ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-    assert errors["big"].code == strom.ErrorCode.MESSAGE_TOO_LARGE
+    assert errors["part"].code() == strom.ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    assert errors["big"].code() == strom.ErrorCode.MESSAGE_TOO_LARGE
 
 
 def test_unreachable_broker_fails_within_delivery_timeout() -> None:
@@ -442,7 +442,7 @@ def test_admin_topics_partitions_configs(bootstrap: str, admin: strom.AdminClien
     dup = admin.create_topics([NewTopic(name, 2, 1)])[name]
     with pytest.raises(strom.KafkaError) as info:
         dup.result(20)
-    assert info.value.code == strom.ErrorCode.TOPIC_ALREADY_EXISTS
+    assert info.value.code() == strom.ErrorCode.TOPIC_ALREADY_EXISTS
     wait_for(lambda: name in admin.list_topics().topics)
     desc = admin.describe_topics([name])[name].result(20)
     assert [p.id for p in desc.partitions] == [0, 1]
@@ -487,7 +487,7 @@ def test_admin_groups_offsets_and_records(bootstrap: str, admin: strom.AdminClie
     try:
         assert missing.result(20).state == "Dead"
     except strom.KafkaError as exc:
-        assert exc.code == strom.ErrorCode.GROUP_ID_NOT_FOUND
+        assert exc.code() == strom.ErrorCode.GROUP_ID_NOT_FOUND
 
 
 # -- asyncio -------------------------------------------------------------------------------------

@@ -199,7 +199,7 @@ def test_a_zombie_is_fenced_by_a_newer_producer_with_the_same_id(bootstrap: str)
         zombie.commit_transaction(60)
     error = raised.value
     assert isinstance(error, TransactionError) and error.fatal() and not error.txn_requires_abort()
-    assert error.code in (strom.ErrorCode.PRODUCER_FENCED, strom.ErrorCode.INVALID_PRODUCER_EPOCH)
+    assert error.code() in (strom.ErrorCode.PRODUCER_FENCED, strom.ErrorCode.INVALID_PRODUCER_EPOCH)
     with pytest.raises(TransactionError) as again:
         zombie.begin_transaction()  # fatal stays fatal: the only way on is a new producer
     assert again.value.fatal()
@@ -220,7 +220,7 @@ def test_a_failed_record_makes_the_transaction_abortable(bootstrap: str) -> None
     with pytest.raises(TransactionError) as raised:
         p.commit_transaction(60)
     assert raised.value.txn_requires_abort() and not raised.value.fatal()
-    assert any(e is not None and e.code == strom.ErrorCode.MESSAGE_TOO_LARGE for e in errors)
+    assert any(e is not None and e.code() == strom.ErrorCode.MESSAGE_TOO_LARGE for e in errors)
     with pytest.raises(TransactionError):
         p.produce(topic, b"more")  # nothing new until the abort
     p.abort_transaction(30)
@@ -358,7 +358,7 @@ def test_after_a_batch_fails_the_abort_bumps_the_epoch_and_the_producer_carries_
     with pytest.raises(TransactionError) as raised:
         p.commit_transaction(60)
     assert raised.value.txn_requires_abort()
-    assert errors[0] is None and errors[1].code in (strom.ErrorCode.MESSAGE_TOO_LARGE, strom.ErrorCode.RECORD_LIST_TOO_LARGE)
+    assert errors[0] is None and errors[1].code() in (strom.ErrorCode.MESSAGE_TOO_LARGE, strom.ErrorCode.RECORD_LIST_TOO_LARGE)
     p.abort_transaction(30)
     assert (p._aio.txn.producer_id, p._aio.txn.producer_epoch) == (pid, epoch + 1)  # type: ignore[union-attr]
     p.begin_transaction()

@@ -18,10 +18,11 @@ def test_every_public_name_resolves(name: str) -> None:
 
 def test_public_names_are_the_client_classes() -> None:
     from strom.client.sync_producer import Producer
-    from strom.protocol.errors import KafkaError
+    from strom.protocol.errors import KafkaError, KafkaException
 
     assert strom.Producer is Producer
-    assert strom.KafkaException is KafkaError
+    assert strom.KafkaError is KafkaError
+    assert strom.KafkaException is KafkaException and issubclass(KafkaError, KafkaException)
 
 
 def test_unknown_name_is_an_attribute_error() -> None:

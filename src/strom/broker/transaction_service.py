@@ -424,7 +424,7 @@ class TransactionService:
         try:
             part.log.append_as_leader(build_marker(producer_id, epoch, commit, coordinator_epoch, self.now_ms()), part.leader_epoch)
         except KafkaError as exc:
-            return int(exc.code)
+            return int(exc.code())
         if topic == OFFSETS_TOPIC:
             self.complete_offsets(producer_id, index, commit)
         self.replica_manager.after_leader_append(part)
@@ -446,7 +446,7 @@ class TransactionService:
         try:
             part.log.append_as_leader(builder.build(), part.leader_epoch)
         except KafkaError as exc:
-            return int(exc.code)
+            return int(exc.code())
         self.replica_manager.after_leader_append(part)
         self.pending_offsets.setdefault(producer_id, {}).setdefault(group_id, []).extend(entries)
         return ErrorCode.NONE

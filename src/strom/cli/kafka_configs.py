@@ -185,7 +185,7 @@ async def main_async(a: argparse.Namespace, argv: list[str]) -> int:
         return await alter(admin, a, entity_type, name)
     except KafkaError as exc:
         print(f"Error while executing config command with args '{shlex.join(argv)}'", file=sys.stderr)
-        print(f"java.util.concurrent.ExecutionException: {java_error(exc.code, exc.message)}", file=sys.stderr)
+        print(f"java.util.concurrent.ExecutionException: {java_error(exc.code(), exc.message)}", file=sys.stderr)
         return 1
     finally:
         await admin.close()

@@ -79,7 +79,7 @@ def elr_text(elr: dict[TP, Elr] | None, topic: str, partition: int) -> str:
 def command_failed(err: KafkaError, tolerated: ErrorCode, tolerate: bool, message: str) -> int:
     """The exit code for a topic the command failed on: 0 when --if-exists / --if-not-exists (`tolerate`)
     covers the error, else 1 after Kafka's error line."""
-    if err.code == tolerated and tolerate:
+    if err.code() == tolerated and tolerate:
         return 0
     print(f"Error while executing topic command : {message}", file=sys.stderr)
     return 1

@@ -103,14 +103,14 @@ class GroupMember:
             try:
                 await self._join_and_sync()
             except KafkaError as exc:
-                if exc.code in _REDISCOVER or exc.code == ErrorCode.NETWORK_EXCEPTION or exc.code == ErrorCode.REQUEST_TIMED_OUT:
+                if exc.code() in _REDISCOVER or exc.code() == ErrorCode.NETWORK_EXCEPTION or exc.code() == ErrorCode.REQUEST_TIMED_OUT:
                     self._coordinator_failed()
-                elif exc.code in (ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.ILLEGAL_GENERATION, ErrorCode.FENCED_INSTANCE_ID):
-                    if exc.code == ErrorCode.FENCED_INSTANCE_ID:
+                elif exc.code() in (ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.ILLEGAL_GENERATION, ErrorCode.FENCED_INSTANCE_ID):
+                    if exc.code() == ErrorCode.FENCED_INSTANCE_ID:
                         raise
-                    self.member_id = "" if exc.code == ErrorCode.UNKNOWN_MEMBER_ID else self.member_id
+                    self.member_id = "" if exc.code() == ErrorCode.UNKNOWN_MEMBER_ID else self.member_id
                     self.generation = -1
-                elif exc.code != ErrorCode.REBALANCE_IN_PROGRESS:
+                elif exc.code() != ErrorCode.REBALANCE_IN_PROGRESS:
                     raise
                 await asyncio.sleep(self.backoff)
 
@@ -214,7 +214,7 @@ class GroupMember:
                 )
                 code = resp.error_code
             except KafkaError as exc:
-                code = exc.code
+                code = exc.code()
             if code == 0:
                 continue
             if code == ErrorCode.REBALANCE_IN_PROGRESS:
@@ -317,7 +317,7 @@ async def fetch_committed(
         try:
             return await _fetch_committed_once(conn, group_id, tps)
         except KafkaError as exc:
-            if exc.code != ErrorCode.UNSTABLE_OFFSET_COMMIT or loop.time() >= deadline:
+            if exc.code() != ErrorCode.UNSTABLE_OFFSET_COMMIT or loop.time() >= deadline:
                 raise
         await asyncio.sleep(0.05)
 

@@ -150,7 +150,7 @@ class AsyncProducer:
                 await self.cluster.refresh([topic], allow_auto_create=True)
             except KafkaError as exc:
                 # no broker answers (yet): wait up to max.block.ms, as Java's send() does
-                if not exc.retriable or loop.time() + backoff > deadline:
+                if not exc.retriable() or loop.time() + backoff > deadline:
                     raise
                 await asyncio.sleep(backoff)
                 continue

@@ -224,7 +224,7 @@ class Sender:
                     for p in t.partition_responses:
                         results[(t.name, p.index)] = (p.error_code, p.error_message, p.base_offset, p.log_append_time_ms)
         except KafkaError as exc:
-            results = {b.tp: (exc.code if exc.code else ErrorCode.NETWORK_EXCEPTION, exc.message, -1, -1) for b in batches}
+            results = {b.tp: (exc.code() if exc.code() else ErrorCode.NETWORK_EXCEPTION, exc.message, -1, -1) for b in batches}
         finally:
             self.requests_in_flight[leader] -= 1
         self.handle_results(batches, results)
@@ -259,8 +259,8 @@ class Sender:
         batch.attempts += 1
         expired = now >= batch.created + self.config.delivery_timeout
         # an earlier batch of this partition failed, so the broker saw a gap: this one goes again too
-        follows_failure = error.code == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER and batch.tp in self.draining
-        if not (error.retriable or follows_failure) or batch.attempts > self.config.retries or expired:
+        follows_failure = error.code() == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER and batch.tp in self.draining
+        if not (error.retriable() or follows_failure) or batch.attempts > self.config.retries or expired:
             return False
         backoff = min(self.config.retry_backoff * (2 ** (batch.attempts - 1)), self.config.retry_backoff_max)
         batch.retry_at = now + backoff

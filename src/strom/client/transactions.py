@@ -51,23 +51,10 @@ class TxnState(enum.Enum):
 
 class TransactionError(KafkaError):
     """A transactional failure, with confluent-kafka's questions: is it fatal()? does it
-    txn_requires_abort()? `retriable` (as on every KafkaError) says the same call may be repeated."""
+    txn_requires_abort()? retriable() says the same call may be repeated."""
 
     def __init__(self, code: int, message: str | None = None, *, fatal: bool = False, abortable: bool = False, retriable: bool = False):
-        super().__init__(code, message)
-        self._fatal = fatal
-        self._abortable = abortable and not fatal
-        self._retriable = retriable
-
-    def fatal(self) -> bool:
-        return self._fatal
-
-    def txn_requires_abort(self) -> bool:
-        return self._abortable
-
-    @property
-    def retriable(self) -> bool:
-        return self._retriable
+        super().__init__(code, message, fatal=fatal, retriable=retriable, txn_requires_abort=abortable and not fatal)
 
 
 class Action(enum.Enum):
@@ -157,7 +144,9 @@ class TransactionManager:
         if self.state in states:
             return
         if self.state is TxnState.ABORTABLE_ERROR and self.error is not None:
-            raise TransactionError(self.error.code, f"{operation}: the transaction must be aborted ({self.error.message})", abortable=True)
+            raise TransactionError(
+                self.error.code(), f"{operation}: the transaction must be aborted ({self.error.message})", abortable=True
+            )
         raise TransactionError(ErrorCode.INVALID_TXN_STATE, f"{operation} is not valid in state {self.state.value}")
 
     def set_abortable(self, error: KafkaError, epoch_bump: bool = False) -> None:
@@ -165,7 +154,7 @@ class TransactionManager:
             self.epoch_bump_required = True
         if self.state in (TxnState.FATAL_ERROR, TxnState.ABORTABLE_ERROR):
             return
-        self.error = TransactionError(error.code, error.message, abortable=True)
+        self.error = TransactionError(error.code(), error.message, abortable=True)
         self.state = TxnState.ABORTABLE_ERROR
         log.info("transaction %s must be aborted: %s", self.transactional_id, error)
         if self.on_abortable is not None:
@@ -174,8 +163,8 @@ class TransactionManager:
     def set_fatal(self, error: KafkaError) -> TransactionError:
         if self.state is TxnState.FATAL_ERROR and self.error is not None:
             return self.error
-        hint = " (fenced by a newer producer with the same transactional.id)" if error.code in FENCED else ""
-        self.error = TransactionError(error.code, f"{error.message}{hint}", fatal=True)
+        hint = " (fenced by a newer producer with the same transactional.id)" if error.code() in FENCED else ""
+        self.error = TransactionError(error.code(), f"{error.message}{hint}", fatal=True)
         self.state = TxnState.FATAL_ERROR
         log.warning("transactional producer %s failed: %s", self.transactional_id, self.error)
         if self.on_error is not None:
@@ -186,7 +175,7 @@ class TransactionManager:
         """A batch sent in the transaction failed for good: the transaction cannot commit."""
         if self.state is TxnState.UNINITIALIZED:
             return
-        if produce_error_kind(error.code) is Action.FATAL:
+        if produce_error_kind(error.code()) is Action.FATAL:
             self.set_fatal(error)
         else:
             # its sequence numbers are spent or unknown: the next transaction needs a new epoch
@@ -294,7 +283,7 @@ class TransactionManager:
                 await self.add_partitions(batch, loop.time() + self.timeout_ms / 1000)
             except TransactionError as exc:
                 log.info("AddPartitionsToTxn failed: %s", exc)
-                if not exc.retriable:
+                if not exc.retriable():
                     break
                 continue
             self.wanted.difference_update(batch)
@@ -431,5 +420,5 @@ def offsets_request(offsets: Iterable[Any]) -> dict[TP, tuple[int, str | None, i
 def _unanswered(exc: KafkaError) -> int:
     """No answer (connection lost, timed out, coordinator unknown): retried after finding the coordinator again,
     unless the error is one that no retry can mend."""
-    retry = exc.code not in _FATAL and (exc.retriable or exc.code in _REDISCOVER)
-    return ErrorCode.COORDINATOR_NOT_AVAILABLE if retry else exc.code
+    retry = exc.code() not in _FATAL and (exc.retriable() or exc.code() in _REDISCOVER)
+    return ErrorCode.COORDINATOR_NOT_AVAILABLE if retry else exc.code()

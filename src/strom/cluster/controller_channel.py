@@ -64,7 +64,7 @@ class _BrokerSender:
                     if not isinstance(exc, KafkaError):  # a bug must not silently stop every later request to this broker
                         log.exception("Request %s to broker %d could not be sent; dropped", type(request).__name__, self.broker_id)
                         break
-                    if exc.code == ErrorCode.UNSUPPORTED_VERSION:
+                    if exc.code() == ErrorCode.UNSUPPORTED_VERSION:
                         log.warning("Broker %d does not support %s; not sent", self.broker_id, type(request).__name__)
                         break
                     log.info("Request %s to broker %d failed (%s); retrying", type(request).__name__, self.broker_id, exc)

@@ -302,7 +302,7 @@ class ReplicaManager:
             )
         except KafkaError as exc:
             log.debug("produce to %s-%d failed: %s", topic, index, exc)
-            return ProducePartitionResult(exc.code, error_message=exc.message)
+            return ProducePartitionResult(exc.code(), error_message=exc.message)
         except CorruptMessage as exc:
             return ProducePartitionResult(ErrorCode.CORRUPT_MESSAGE, error_message=str(exc))
         return part, result
@@ -382,7 +382,7 @@ class ReplicaManager:
             elif not 0 <= info.fetch_offset <= plog.log_end_offset:
                 raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE)
         except KafkaError as exc:
-            code = exc.code
+            code = exc.code()
         aborted = _aborted(plog, info.fetch_offset, lso, records) if params.read_committed else None
         return FetchPartitionResult(code, hw, lso, plog.log_start_offset, aborted, records)
 
@@ -741,7 +741,7 @@ class ReplicaManager:
                             result = p
                             code = p.error_code
         except KafkaError as exc:
-            code = exc.code
+            code = exc.code()
             self._drop_controller_connection()
         if part.pending_isr != new_isr or part.leader_epoch != leader_epoch:
             return  # a LeaderAndIsr overtook this proposal
@@ -812,7 +812,7 @@ def _answer_failed_writes(appended: list[_Append], results: list[ProducePartitio
         if error is None:
             kept.append(a)
         else:
-            results[a.slot] = ProducePartitionResult(error.code, error_message=error.message)
+            results[a.slot] = ProducePartitionResult(error.code(), error_message=error.message)
     return kept
 
 

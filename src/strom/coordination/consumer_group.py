@@ -218,7 +218,7 @@ class ConsumerGroupCoordinator:
             else:
                 result = self._heartbeat(now_ms, req, topics)
         except KafkaError as exc:  # refused before anything changed
-            return HeartbeatResult(exc.code, exc.message)
+            return HeartbeatResult(exc.code(), exc.message)
         if before != self._shape(req.group_id):
             self._mark_group(req.group_id)
         elif result.member_id is not None and self._member_state(req.group_id, result.member_id) != member_before:

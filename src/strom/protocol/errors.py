@@ -8,6 +8,7 @@ unknown code from a newer peer is never an exception: error_name() and KafkaErro
 
 from __future__ import annotations
 
+import builtins
 import enum
 
 
@@ -146,6 +147,11 @@ class ErrorCode(enum.IntEnum):
     DUPLICATE_VOTER = 126
     VOTER_NOT_FOUND = 127
     INVALID_REGULAR_EXPRESSION = 128
+    REBOOTSTRAP_REQUIRED = 129
+    STREAMS_INVALID_TOPOLOGY = 130
+    STREAMS_INVALID_TOPOLOGY_EPOCH = 131
+    STREAMS_TOPOLOGY_FENCED = 132
+    SHARE_SESSION_LIMIT_REACHED = 133
 
     @property
     def retriable(self) -> bool:
@@ -322,6 +328,11 @@ _MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.DUPLICATE_VOTER: "The voter is already part of the set of voters.",
     ErrorCode.VOTER_NOT_FOUND: "The voter is not part of the set of voters.",
     ErrorCode.INVALID_REGULAR_EXPRESSION: "The regular expression is not valid.",
+    ErrorCode.REBOOTSTRAP_REQUIRED: "Client metadata is stale. The client should rebootstrap to obtain new metadata.",
+    ErrorCode.STREAMS_INVALID_TOPOLOGY: "The supplied topology is invalid.",
+    ErrorCode.STREAMS_INVALID_TOPOLOGY_EPOCH: "The supplied topology epoch is invalid.",
+    ErrorCode.STREAMS_TOPOLOGY_FENCED: "The supplied topology epoch is outdated.",
+    ErrorCode.SHARE_SESSION_LIMIT_REACHED: "The limit of share sessions has been reached.",
 }
 
 
@@ -330,23 +341,271 @@ def error_name(code: int) -> str:
     try:
         return ErrorCode(code).name
     except ValueError:
+        pass
+    try:
+        return "_" + LocalError(code).name
+    except ValueError:
         return f"UNKNOWN_ERROR_CODE_{code}"
 
 
-class KafkaError(Exception):
-    """An error that maps to a Kafka error code (on the wire or in a client result)."""
+class LocalError(enum.IntEnum):
+    """librdkafka's own (client-side, negative) error codes. confluent-kafka exposes them on KafkaError
+    with a leading underscore (KafkaError._PARTITION_EOF); Strom's client reports those that apply."""
 
-    def __init__(self, code: int, message: str | None = None) -> None:
-        self.code = int(code)
-        self.message = message or _default_message(self.code)
-        super().__init__(f"{error_name(self.code)}: {self.message}")
+    BAD_MSG = -199
+    BAD_COMPRESSION = -198
+    DESTROY = -197
+    FAIL = -196
+    TRANSPORT = -195
+    CRIT_SYS_RESOURCE = -194
+    RESOLVE = -193
+    MSG_TIMED_OUT = -192
+    PARTITION_EOF = -191
+    UNKNOWN_PARTITION = -190
+    FS = -189
+    UNKNOWN_TOPIC = -188
+    ALL_BROKERS_DOWN = -187
+    INVALID_ARG = -186
+    TIMED_OUT = -185
+    QUEUE_FULL = -184
+    ISR_INSUFF = -183
+    NODE_UPDATE = -182
+    SSL = -181
+    WAIT_COORD = -180
+    UNKNOWN_GROUP = -179
+    IN_PROGRESS = -178
+    PREV_IN_PROGRESS = -177
+    EXISTING_SUBSCRIPTION = -176
+    ASSIGN_PARTITIONS = -175
+    REVOKE_PARTITIONS = -174
+    CONFLICT = -173
+    STATE = -172
+    UNKNOWN_PROTOCOL = -171
+    NOT_IMPLEMENTED = -170
+    AUTHENTICATION = -169
+    NO_OFFSET = -168
+    OUTDATED = -167
+    TIMED_OUT_QUEUE = -166
+    UNSUPPORTED_FEATURE = -165
+    WAIT_CACHE = -164
+    INTR = -163
+    KEY_SERIALIZATION = -162
+    VALUE_SERIALIZATION = -161
+    KEY_DESERIALIZATION = -160
+    VALUE_DESERIALIZATION = -159
+    PARTIAL = -158
+    READ_ONLY = -157
+    NOENT = -156
+    UNDERFLOW = -155
+    INVALID_TYPE = -154
+    RETRY = -153
+    PURGE_QUEUE = -152
+    PURGE_INFLIGHT = -151
+    FATAL = -150
+    INCONSISTENT = -149
+    GAPLESS_GUARANTEE = -148
+    MAX_POLL_EXCEEDED = -147
+    UNKNOWN_BROKER = -146
+    NOT_CONFIGURED = -145
+    FENCED = -144
+    APPLICATION = -143
+    ASSIGNMENT_LOST = -142
+    NOOP = -141
+    AUTO_OFFSET_RESET = -140
+    LOG_TRUNCATION = -139
+    INVALID_DIFFERENT_RECORD = -138
+    DESTROY_BROKER = -137
 
-    @property
-    def retriable(self) -> bool:
+
+_LOCAL_MESSAGES: dict[LocalError, str] = {
+    LocalError.BAD_MSG: "Local: Bad message format",
+    LocalError.BAD_COMPRESSION: "Local: Invalid compressed data",
+    LocalError.DESTROY: "Local: Client is being closed",
+    LocalError.FAIL: "Local: Communication failure with broker",
+    LocalError.TRANSPORT: "Local: Broker transport failure",
+    LocalError.CRIT_SYS_RESOURCE: "Local: Critical system resource failure",
+    LocalError.RESOLVE: "Local: Host resolution failure",
+    LocalError.MSG_TIMED_OUT: "Local: Message timed out",
+    LocalError.PARTITION_EOF: "Broker: No more messages",
+    LocalError.UNKNOWN_PARTITION: "Local: Unknown partition",
+    LocalError.FS: "Local: File or filesystem error",
+    LocalError.UNKNOWN_TOPIC: "Local: Unknown topic",
+    LocalError.ALL_BROKERS_DOWN: "Local: All broker connections are down",
+    LocalError.INVALID_ARG: "Local: Invalid argument or configuration",
+    LocalError.TIMED_OUT: "Local: Timed out",
+    LocalError.QUEUE_FULL: "Local: Queue full",
+    LocalError.ISR_INSUFF: "Local: ISR count insufficient",
+    LocalError.NODE_UPDATE: "Local: Broker node update",
+    LocalError.SSL: "Local: SSL error",
+    LocalError.WAIT_COORD: "Local: Waiting for coordinator",
+    LocalError.UNKNOWN_GROUP: "Local: Unknown group",
+    LocalError.IN_PROGRESS: "Local: Operation in progress",
+    LocalError.PREV_IN_PROGRESS: "Local: Previous operation in progress",
+    LocalError.EXISTING_SUBSCRIPTION: "Local: Existing subscription",
+    LocalError.ASSIGN_PARTITIONS: "Local: Assign partitions",
+    LocalError.REVOKE_PARTITIONS: "Local: Revoke partitions",
+    LocalError.CONFLICT: "Local: Conflicting use",
+    LocalError.STATE: "Local: Erroneous state",
+    LocalError.UNKNOWN_PROTOCOL: "Local: Unknown protocol",
+    LocalError.NOT_IMPLEMENTED: "Local: Not implemented",
+    LocalError.AUTHENTICATION: "Local: Authentication failure",
+    LocalError.NO_OFFSET: "Local: No offset stored",
+    LocalError.OUTDATED: "Local: Outdated",
+    LocalError.TIMED_OUT_QUEUE: "Local: Timed out in queue",
+    LocalError.UNSUPPORTED_FEATURE: "Local: Required feature not supported by broker",
+    LocalError.WAIT_CACHE: "Local: Awaiting cache update",
+    LocalError.INTR: "Local: Operation interrupted",
+    LocalError.KEY_SERIALIZATION: "Local: Key serialization error",
+    LocalError.VALUE_SERIALIZATION: "Local: Value serialization error",
+    LocalError.KEY_DESERIALIZATION: "Local: Key deserialization error",
+    LocalError.VALUE_DESERIALIZATION: "Local: Value deserialization error",
+    LocalError.PARTIAL: "Local: Partial response",
+    LocalError.READ_ONLY: "Local: Read-only object",
+    LocalError.NOENT: "Local: No such entry",
+    LocalError.UNDERFLOW: "Local: Read underflow",
+    LocalError.INVALID_TYPE: "Local: Invalid type",
+    LocalError.RETRY: "Local: Retry operation",
+    LocalError.PURGE_QUEUE: "Local: Purged in queue",
+    LocalError.PURGE_INFLIGHT: "Local: Purged in flight",
+    LocalError.FATAL: "Local: Fatal error",
+    LocalError.INCONSISTENT: "Local: Inconsistent state",
+    LocalError.GAPLESS_GUARANTEE: "Local: Gap-less ordering would not be guaranteed if proceeding",
+    LocalError.MAX_POLL_EXCEEDED: "Local: Maximum application poll interval (max.poll.interval.ms) exceeded",
+    LocalError.UNKNOWN_BROKER: "Local: Unknown broker",
+    LocalError.NOT_CONFIGURED: "Local: Functionality not configured",
+    LocalError.FENCED: "Local: This instance has been fenced by a newer instance",
+    LocalError.APPLICATION: "Local: Application generated error",
+    LocalError.ASSIGNMENT_LOST: "Local: Group partition assignment lost",
+    LocalError.NOOP: "Local: No operation performed",
+    LocalError.AUTO_OFFSET_RESET: "Local: No offset to automatically reset to",
+    LocalError.LOG_TRUNCATION: "Local: Partition log truncation detected",
+    LocalError.INVALID_DIFFERENT_RECORD: "Local: Another record in the same batch failed",
+    LocalError.DESTROY_BROKER: "Local: Broker handle destroyed without termination",
+}
+
+# librdkafka names the broker codes as Kafka does, except these (number -> librdkafka's name).
+_RDKAFKA_NAMES: dict[int, str] = {
+    -1: "UNKNOWN",
+    0: "NO_ERROR",
+    2: "INVALID_MSG",
+    3: "UNKNOWN_TOPIC_OR_PART",
+    4: "INVALID_MSG_SIZE",
+    6: "NOT_LEADER_FOR_PARTITION",
+    10: "MSG_SIZE_TOO_LARGE",
+    11: "STALE_CTRL_EPOCH",
+    17: "TOPIC_EXCEPTION",
+}
+
+
+def rdkafka_name(code: int) -> str:
+    """The name confluent-kafka's KafkaError.name() gives a code (librdkafka's spelling)."""
+    if code < -1:
         try:
-            return ErrorCode(self.code).retriable
+            return "_" + LocalError(code).name
         except ValueError:
-            return False
+            return f"ERR_{code}"
+    return _RDKAFKA_NAMES.get(code) or error_name(code)
+
+
+class KafkaException(Exception):
+    """confluent-kafka's exception: args[0] is the KafkaError (or, raised by an application, anything)."""
+
+
+class KafkaError(KafkaException):
+    """An error with a Kafka error code (or one of librdkafka's local codes), raised inside Strom and
+    handed to applications in delivery reports, msg.error(), error_cb and futures.
+
+    It answers confluent-kafka's questions: code(), name(), str(), fatal(), retriable(),
+    txn_requires_abort(), and compares equal to its code. Raised, it is a KafkaException whose args[0] is
+    itself, so confluent-style `except KafkaException as e: e.args[0].code()` works on every error
+    Strom raises. retriable() defaults to Kafka's classification of the code (librdkafka's flag is set
+    only on errors it reports as retriable); fatal and txn_requires_abort default to False.
+    """
+
+    message: builtins.str
+    _code: int
+    _fatal: bool
+    _retriable: bool
+    _txn_requires_abort: bool
+
+    def __init__(
+        self,
+        error: int | KafkaError,
+        reason: builtins.str | None = None,
+        fatal: bool = False,
+        retriable: bool | None = None,
+        txn_requires_abort: bool = False,
+    ) -> None:
+        if isinstance(error, KafkaError):
+            reason = reason or error.message
+            fatal, txn_requires_abort = fatal or error._fatal, txn_requires_abort or error._txn_requires_abort
+            retriable = error._retriable if retriable is None else retriable
+        code = int(error)
+        self._code = code
+        self.message = reason or _default_message(code)
+        self._fatal = bool(fatal)
+        self._retriable = _retriable_code(code) if retriable is None else bool(retriable)
+        self._txn_requires_abort = bool(txn_requires_abort)
+        super().__init__(self)
+
+    def code(self) -> int:
+        return self._code
+
+    def name(self) -> builtins.str:
+        return rdkafka_name(self._code)
+
+    def str(self) -> builtins.str:
+        """The human-readable reason (confluent's str(), not Python's)."""
+        return self.message
+
+    def fatal(self) -> bool:
+        return self._fatal
+
+    def retriable(self) -> bool:
+        return self._retriable
+
+    def txn_requires_abort(self) -> bool:
+        return self._txn_requires_abort
+
+    def __int__(self) -> int:
+        return self._code
+
+    def __index__(self) -> int:
+        return self._code
+
+    def __str__(self) -> builtins.str:
+        return f"{error_name(self._code)}: {self.message}"
+
+    def __repr__(self) -> builtins.str:
+        fatal = "FATAL," if self._fatal else ""
+        return f'KafkaError{{{fatal}code={self.name()},val={self._code},str="{self.message}"}}'
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, KafkaError):
+            return self._code == other._code
+        if isinstance(other, int):
+            return self._code == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._code)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (type(self), dict(self.__dict__)))
+
+
+def _restore(cls: type[KafkaError], state: dict[str, object]) -> KafkaError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, error)
+    return error
+
+
+def _retriable_code(code: int) -> bool:
+    try:
+        return ErrorCode(code).retriable
+    except ValueError:
+        return False
 
 
 class RecordValidationError(KafkaError):
@@ -359,7 +618,18 @@ class RecordValidationError(KafkaError):
 
 
 def _default_message(code: int) -> str:
+    if code < -1:
+        try:
+            return _LOCAL_MESSAGES[LocalError(code)]
+        except ValueError:
+            return f"unknown error code {code}"
     try:
         return ErrorCode(code).message
     except ValueError:
         return f"unknown error code {code}"
+
+
+for _number, _name in [(e.value, _RDKAFKA_NAMES.get(e.value, e.name)) for e in ErrorCode]:
+    setattr(KafkaError, _name, _number)
+for _local in LocalError:
+    setattr(KafkaError, "_" + _local.name, _local.value)

@@ -228,7 +228,7 @@ def test_out_of_order_sequence_without_an_earlier_failure_fails_the_batch_and_re
         cluster.conn(1).answer(produce_response({("t", 0): (E.OUT_OF_ORDER_SEQUENCE_NUMBER, -1)}))
         await settle()
         err, _ = h.reports[b"a"]
-        assert err is not None and err.code == E.OUT_OF_ORDER_SEQUENCE_NUMBER
+        assert err is not None and err.code() == E.OUT_OF_ORDER_SEQUENCE_NUMBER
         assert h.sender.producer_id == -1 and h.sender.sequences == {}  # the next batch needs a new producer id
 
     run(scenario)
@@ -280,12 +280,12 @@ def test_a_non_retriable_error_fails_the_records_and_retries_stop_at_the_limit()
         cluster.conn(1).answer(produce_response({("t", 0): (E.MESSAGE_TOO_LARGE, -1), ("t", 1): (E.NOT_ENOUGH_REPLICAS, -1)}))
         await settle()
         err, _ = h.reports[b"big"]
-        assert err is not None and err.code == E.MESSAGE_TOO_LARGE
+        assert err is not None and err.code() == E.MESSAGE_TOO_LARGE
         await h.step(later=1)
         cluster.conn(1).answer(produce_response({("t", 1): (E.NOT_ENOUGH_REPLICAS, -1)}))
         await settle()
         err, _ = h.reports[b"x"]
-        assert err is not None and err.code == E.NOT_ENOUGH_REPLICAS
+        assert err is not None and err.code() == E.NOT_ENOUGH_REPLICAS
         assert read_batch_header(batches_of(cluster.conn(1).requests[0])[("t", 0)]).producer_id == -1
 
     run(scenario)
@@ -317,7 +317,7 @@ class FakeTransactionGate:
         return tp in self.added
 
     def batch_failed(self, error: KafkaError) -> None:
-        self.failures.append(error.code)
+        self.failures.append(error.code())
 
 
 def test_a_transactional_batch_waits_for_its_partition_to_be_added_and_is_flagged() -> None:

@@ -66,7 +66,7 @@ def test_state_machine_answers_each_call_with_the_error_kafka_clients_give() -> 
     m = manager()
     with pytest.raises(TransactionError, match="begin_transaction is not valid in state Uninitialized") as e:
         m.begin()
-    assert not e.value.fatal() and not e.value.txn_requires_abort() and e.value.code == E.INVALID_TXN_STATE
+    assert not e.value.fatal() and not e.value.txn_requires_abort() and e.value.code() == E.INVALID_TXN_STATE
     m.state = TxnState.READY
     m.begin()
     assert m.state is TxnState.IN_TRANSACTION and not m.started
@@ -103,7 +103,7 @@ def test_an_abortable_error_is_kept_first() -> None:
     m.state = TxnState.IN_TRANSACTION
     m.set_abortable(KafkaError(E.TOPIC_AUTHORIZATION_FAILED))
     m.set_abortable(KafkaError(E.MESSAGE_TOO_LARGE))
-    assert m.error is not None and m.error.code == E.TOPIC_AUTHORIZATION_FAILED
+    assert m.error is not None and m.error.code() == E.TOPIC_AUTHORIZATION_FAILED
 
 
 @given(
@@ -202,7 +202,7 @@ def test_concurrent_transactions_and_a_moved_coordinator_are_retried() -> None:
 def test_fencing_on_end_txn_is_fatal_and_a_busy_coordinator_times_out_retriably() -> None:
     with pytest.raises(TransactionError) as e:
         _run_end([E.CONCURRENT_TRANSACTIONS, E.PRODUCER_FENCED])
-    assert e.value.fatal() and e.value.code == E.PRODUCER_FENCED
+    assert e.value.fatal() and e.value.code() == E.PRODUCER_FENCED
     with pytest.raises(TransactionError) as e:
         _run_end([E.CONCURRENT_TRANSACTIONS] * 1000, timeout=0.3)
-    assert e.value.retriable and not e.value.fatal() and e.value.code == E.REQUEST_TIMED_OUT
+    assert e.value.retriable() and not e.value.fatal() and e.value.code() == E.REQUEST_TIMED_OUT

@@ -78,7 +78,7 @@ def test_assignment_is_valid_and_balanced(n_brokers: int, n_partitions: int, rf:
     if rf > n_brokers:
         with pytest.raises(KafkaError) as err:
             assign_replicas(brokers, n_partitions, rf, rng=random.Random(seed))
-        assert err.value.code == ErrorCode.INVALID_REPLICATION_FACTOR
+        assert err.value.code() == ErrorCode.INVALID_REPLICATION_FACTOR
         return
     out = assign_replicas(brokers, n_partitions, rf, rng=random.Random(seed))
     assert sorted(out) == list(range(n_partitions))

@@ -88,7 +88,7 @@ def test_a_failed_write_fails_only_that_partitions_requests(tmp_path):
             seen: list = []
             first, second = await asyncio.gather(handler(commit, [good], b"g", seen), handler(commit, [good, bad], b"b", seen))
             assert first == second and list(first) == [id(bad)]
-            assert first[id(bad)].code == ErrorCode.KAFKA_STORAGE_ERROR
+            assert first[id(bad)].code() == ErrorCode.KAFKA_STORAGE_ERROR
 
         asyncio.run(main())
     finally:

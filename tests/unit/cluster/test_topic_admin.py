@@ -33,7 +33,7 @@ class Admin:
 
 
 def _code(exc: pytest.ExceptionInfo[KafkaError]) -> int:
-    return int(exc.value.code)
+    return int(exc.value.code())
 
 
 def test_create_topic_with_defaults_opens_its_partitions_and_persists_it(tmp_path: Path) -> None:

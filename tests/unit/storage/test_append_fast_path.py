@@ -131,7 +131,7 @@ BAD = [
 def test_bad_single_batches_get_the_general_paths_error(log, data, code):
     with pytest.raises(KafkaError) as err:
         log.append_as_leader(data, 0)
-    assert err.value.code == code
+    assert err.value.code() == code
     assert log.log_end_offset == 0 and log.active_segment.size == 0
 
 
@@ -143,7 +143,7 @@ def test_record_count_check_without_crc_failure(log):
     struct.pack_into(">I", bad, 17, crc32c(bytes(bad[21:])))
     with pytest.raises(KafkaError) as err:
         log.append_as_leader(bytes(bad), 0)
-    assert err.value.code == ErrorCode.INVALID_RECORD
+    assert err.value.code() == ErrorCode.INVALID_RECORD
 
 
 def test_batch_above_segment_bytes_is_record_list_too_large(tmp_path):
@@ -151,7 +151,7 @@ def test_batch_above_segment_bytes_is_record_list_too_large(tmp_path):
     try:
         with pytest.raises(KafkaError) as err:
             lg.append_as_leader(batch(40, b"z" * 40), 0)
-        assert err.value.code == ErrorCode.RECORD_LIST_TOO_LARGE
+        assert err.value.code() == ErrorCode.RECORD_LIST_TOO_LARGE
     finally:
         lg.close()
 
@@ -161,7 +161,7 @@ def test_a_config_change_turns_the_fast_path_off_and_on(log):
     log.update_config(LogConfig(max_message_bytes=4096, cleanup_policy="compact"))
     with pytest.raises(KafkaError) as err:  # compacted: keyless records are refused
         log.append_as_leader(batch(1, b"b", key=False), 0)
-    assert err.value.code == ErrorCode.INVALID_RECORD
+    assert err.value.code() == ErrorCode.INVALID_RECORD
     log.update_config(LogConfig(max_message_bytes=4096, message_timestamp_type="LogAppendTime"))
     assert log.append_as_leader(batch(1, b"c"), 0).log_append_time == log.clock.now_ms()
     log.update_config(LogConfig(max_message_bytes=4096))

@@ -119,7 +119,7 @@ def test_idempotent_batches_get_their_assigned_offsets_in_producer_state(log):
     assert dup.duplicate and (dup.first_offset, dup.last_offset) == (2, 4)
     with pytest.raises(KafkaError) as err:
         log.append_as_leader(batch(1, b"p", pid=42, seq=5), 0)
-    assert err.value.code == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert err.value.code() == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
 
 
 def test_follower_accepts_a_compacted_batch_with_offset_gaps(tmp_path, log):
@@ -138,6 +138,6 @@ def test_follower_accepts_a_compacted_batch_with_offset_gaps(tmp_path, log):
         assert [(r.offset, r.value) for _, r in iter_all_records(follower.read_bytes(10))] == [(10, b"c-0"), (13, b"c-3")]
         with pytest.raises(KafkaError) as err:
             log.append_as_leader(compacted, 0)
-        assert err.value.code == ErrorCode.INVALID_RECORD
+        assert err.value.code() == ErrorCode.INVALID_RECORD
     finally:
         follower.close()

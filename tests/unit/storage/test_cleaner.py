@@ -364,7 +364,7 @@ def test_compacted_topic_rejects_keyless_records_like_kafka(tmp_path):
     for codec in (0, 3):
         with pytest.raises(KafkaError) as err:
             put(lg, kv_batch([(b"k", b"v"), (None, b"no key")], 1, codec))
-        assert err.value.code == ErrorCode.INVALID_RECORD and "without key" in str(err.value)
+        assert err.value.code() == ErrorCode.INVALID_RECORD and "without key" in str(err.value)
     assert lg.log_end_offset == 0
     put(lg, kv_batch([(b"k", None)], 1))  # a tombstone has a key: fine
     plain = open_log(tmp_path / "p-0", clock, cleanup_policy="delete")

@@ -102,7 +102,7 @@ def test_a_failed_write_takes_the_log_back_to_the_disk(log, monkeypatch):
     monkeypatch.setattr(segment_module.os, "pwritev", refuse)
     with pytest.raises(KafkaError) as err:
         log.write_buffered()
-    assert err.value.code == ErrorCode.KAFKA_STORAGE_ERROR
+    assert err.value.code() == ErrorCode.KAFKA_STORAGE_ERROR
     assert log.log_end_offset == 2 and log.high_watermark == 2 and on_disk(log) == log.size_bytes
     monkeypatch.undo()
     # the producer's lost batch was never acknowledged: its retry is not a duplicate and is appended

@@ -90,7 +90,7 @@ def test_read_respects_high_watermark_bound_and_range(tmp_path, clock):
     assert log.read(4, 100) is None
     with pytest.raises(KafkaError) as e:
         log.read(5, 100)
-    assert e.value.code == ErrorCode.OFFSET_OUT_OF_RANGE
+    assert e.value.code() == ErrorCode.OFFSET_OUT_OF_RANGE
 
 
 def test_roll_by_size_and_reopen(tmp_path, clock):
@@ -148,10 +148,10 @@ def test_corrupt_batch_and_too_large_rejected(tmp_path, clock):
     raw[-1] ^= 1
     with pytest.raises(KafkaError) as e:
         log.append_as_leader(bytes(raw), 0)
-    assert e.value.code == ErrorCode.CORRUPT_MESSAGE
+    assert e.value.code() == ErrorCode.CORRUPT_MESSAGE
     with pytest.raises(KafkaError) as e:
         log.append_as_leader(batch(1, value=b"x" * 200), 0)
-    assert e.value.code == ErrorCode.MESSAGE_TOO_LARGE
+    assert e.value.code() == ErrorCode.MESSAGE_TOO_LARGE
 
 
 def test_idempotent_duplicates_and_gaps(tmp_path, clock):
@@ -162,7 +162,7 @@ def test_idempotent_duplicates_and_gaps(tmp_path, clock):
     assert log.log_end_offset == 2
     with pytest.raises(KafkaError) as e:
         log.append_as_leader(batch(1, pid=7, epoch=0, seq=5), 0)
-    assert e.value.code == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert e.value.code() == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
     log.append_as_leader(batch(1, pid=7, epoch=0, seq=2), 0)
     log.close()
     again = open_log(tmp_path, clock)  # producer state survives a restart

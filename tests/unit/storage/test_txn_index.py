@@ -99,7 +99,7 @@ def test_non_transactional_write_inside_a_transaction_is_refused(tmp_path) -> No
     put(lg, data(3))
     with pytest.raises(KafkaError) as caught:
         put(lg, data(3, seq=1, txn=False))
-    assert caught.value.code == ErrorCode.INVALID_TXN_STATE
+    assert caught.value.code() == ErrorCode.INVALID_TXN_STATE
 
 
 def test_state_survives_clean_close_crash_and_roll(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -100,7 +100,7 @@ async def delete_records(ctx: RequestContext, request: DeleteRecordsRequest) -> 
                     raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE)
                 low = part.log.delete_records_before(offset)
             except KafkaError as exc:
-                parts.append(DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1, error_code=exc.code))
+                parts.append(DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1, error_code=exc.code()))
                 continue
             parts.append(DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=low, error_code=0))
         topics.append(DeleteRecordsTopicResult(name=t.name, partitions=parts))

@@ -230,7 +230,7 @@ async def alter_configs(ctx: RequestContext, request: AlterConfigsRequest) -> Al
         except KafkaError as exc:
             out.append(
                 AlterConfigsResourceResponse(
-                    error_code=exc.code, error_message=exc.message, resource_type=r.resource_type, resource_name=r.resource_name
+                    error_code=exc.code(), error_message=exc.message, resource_type=r.resource_type, resource_name=r.resource_name
                 )
             )
     return AlterConfigsResponse(responses=out)
@@ -247,7 +247,7 @@ async def incremental_alter_configs(ctx: RequestContext, request: IncrementalAlt
         except KafkaError as exc:
             out.append(
                 IncrementalAlterConfigsResourceResponse(
-                    error_code=exc.code, error_message=exc.message, resource_type=r.resource_type, resource_name=r.resource_name
+                    error_code=exc.code(), error_message=exc.message, resource_type=r.resource_type, resource_name=r.resource_name
                 )
             )
     return IncrementalAlterConfigsResponse(responses=out)

@@ -74,14 +74,14 @@ async def handle(ctx: RequestContext, request: LeaderAndIsrRequest) -> LeaderAnd
     try:
         manager.check_controller_epoch(request.controller_id, request.controller_epoch)
     except KafkaError as exc:
-        return _response(version, states, [exc.code] * len(states), exc.code)
+        return _response(version, states, [exc.code()] * len(states), exc.code())
     manager.update_brokers(request.controller_id, {b.broker_id: (b.host_name, b.port) for b in request.live_leaders}, replace=False)
     codes: list[int] = []
     for name, _, state in states:
         try:
             codes.append(manager.apply_partition_state(name, state, bool(getattr(state, "is_new", False))))
         except KafkaError as exc:
-            codes.append(exc.code)
+            codes.append(exc.code())
         except OSError:
             codes.append(ErrorCode.KAFKA_STORAGE_ERROR)
     return _response(version, states, codes)

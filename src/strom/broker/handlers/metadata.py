@@ -127,7 +127,7 @@ async def _requested_topic(
             else:
                 validate_topic_name(name)
         except KafkaError as exc:
-            return MetadataResponseTopic(error_code=exc.code, name=name)
+            return MetadataResponseTopic(error_code=exc.code(), name=name)
     return topic_metadata(broker, name)
 
 

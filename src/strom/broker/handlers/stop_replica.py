@@ -31,12 +31,12 @@ async def handle(ctx: RequestContext, request: StopReplicaRequest) -> StopReplic
     try:
         manager.check_controller_epoch(request.controller_id, request.controller_epoch)
     except KafkaError as exc:
-        return StopReplicaResponse(error_code=exc.code, partition_errors=[])
+        return StopReplicaResponse(error_code=exc.code(), partition_errors=[])
     errors = []
     for topic, index, epoch, delete in targets:
         try:
             code = manager.stop_replica(topic, index, epoch, delete)
         except KafkaError as exc:
-            code = exc.code
+            code = exc.code()
         errors.append(StopReplicaPartitionError(topic_name=topic, partition_index=index, error_code=code))
     return StopReplicaResponse(error_code=0, partition_errors=errors)

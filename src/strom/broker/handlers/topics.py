@@ -53,7 +53,7 @@ async def _create_topic(broker: Broker, t: CreatableTopic, request: CreateTopics
     try:
         await broker.admin(broker.create_topic, t.name, t.num_partitions, t.replication_factor, configs, assignment, request.validate_only)
     except KafkaError as exc:
-        return CreatableTopicResult(name=t.name, error_code=exc.code, error_message=exc.message)
+        return CreatableTopicResult(name=t.name, error_code=exc.code(), error_message=exc.message)
     state = broker.metadata.topics.get(t.name)
     if state is None:  # validate_only: what would have been created
         n = t.num_partitions if t.num_partitions > 0 else broker.config["num.partitions"]
@@ -118,7 +118,7 @@ async def delete_topics(ctx: RequestContext, request: DeleteTopicsRequest) -> De
                 raise KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "internal topics cannot be deleted")
             await broker.admin(broker.delete_topic, name)
         except KafkaError as exc:
-            results.append(DeletableTopicResult(name=name, topic_id=tid, error_code=exc.code, error_message=exc.message))
+            results.append(DeletableTopicResult(name=name, topic_id=tid, error_code=exc.code(), error_message=exc.message))
             continue
         results.append(DeletableTopicResult(name=name, topic_id=tid, error_code=0))
     return DeleteTopicsResponse(responses=results)
@@ -141,7 +141,7 @@ async def create_partitions(ctx: RequestContext, request: CreatePartitionsReques
                         raise KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, f"Unknown broker(s) in replica assignment: {a.broker_ids}.")
             await broker.admin(broker.add_partitions, t.name, t.count, request.validate_only)
         except KafkaError as exc:
-            results.append(CreatePartitionsTopicResult(name=t.name, error_code=exc.code, error_message=exc.message))
+            results.append(CreatePartitionsTopicResult(name=t.name, error_code=exc.code(), error_message=exc.message))
             continue
         results.append(CreatePartitionsTopicResult(name=t.name, error_code=0))
     return CreatePartitionsResponse(results=results)

@@ -60,7 +60,7 @@ def _without_zookeeper(ctx: RequestContext, request: UpdateMetadataRequest) -> U
     try:
         manager.check_controller_epoch(request.controller_id, request.controller_epoch)
     except KafkaError as exc:
-        return UpdateMetadataResponse(error_code=exc.code)
+        return UpdateMetadataResponse(error_code=exc.code())
     endpoints = {}
     for b in request.live_brokers:
         if ctx.api_version == 0:

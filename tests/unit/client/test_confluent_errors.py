@@ -1,0 +1,63 @@
+"""KafkaError / KafkaException as confluent-kafka's, checked against the installed confluent-kafka itself."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+import strom
+from strom.client.transactions import TransactionError
+from strom.protocol.errors import ErrorCode
+
+ck = pytest.importorskip("confluent_kafka")
+
+
+def _constants(cls: type) -> dict[str, int]:
+    return {k: v for k, v in vars(cls).items() if not k.startswith("__") and type(v) is int}
+
+
+def test_every_confluent_error_constant_has_its_number() -> None:
+    theirs = {k: getattr(ck.KafkaError, k) for k in dir(ck.KafkaError) if not k.startswith("__") and type(getattr(ck.KafkaError, k)) is int}
+    ours = _constants(strom.KafkaError)
+    assert len(theirs) > 180
+    assert {k: ours.get(k) for k in theirs} == theirs
+
+
+def test_name_is_librdkafkas() -> None:
+    codes = {getattr(ck.KafkaError, k) for k in dir(ck.KafkaError) if k.isupper() or k.startswith("_") and not k.startswith("__")}
+    assert {c: strom.KafkaError(c).name() for c in codes} == {c: ck.KafkaError(c).name() for c in codes}
+
+
+def test_methods_answer_as_confluents() -> None:
+    err = strom.KafkaError(strom.KafkaError.UNKNOWN_TOPIC_OR_PART, "no such topic", fatal=True)
+    assert err.code() == 3 and err.name() == "UNKNOWN_TOPIC_OR_PART" and err.str() == "no such topic"
+    assert err.fatal() is True and err.txn_requires_abort() is False and isinstance(err.retriable(), bool)
+    assert err == 3 and err == strom.KafkaError(3) and err != 4 and hash(err) == hash(strom.KafkaError(3))
+    assert repr(err) == repr(ck.KafkaError(3, "no such topic", fatal=True))
+    assert "Message timed out" in strom.KafkaError(strom.KafkaError._MSG_TIMED_OUT).str()
+    assert strom.KafkaError(strom.KafkaError._PARTITION_EOF).str() == ck.KafkaError(ck.KafkaError._PARTITION_EOF).str()
+    flags = strom.KafkaError(48, retriable=True, txn_requires_abort=True)
+    assert flags.retriable() and flags.txn_requires_abort() and not flags.fatal()
+
+
+def test_kafka_exception_carries_the_error_in_args0() -> None:
+    err = strom.KafkaError(strom.KafkaError._NO_OFFSET)
+    exc = strom.KafkaException(err)
+    assert exc.args[0] is err and not isinstance(exc, strom.KafkaError)
+    with pytest.raises(strom.KafkaException) as raised:
+        raise strom.KafkaError(strom.KafkaError.TOPIC_ALREADY_EXISTS, "topic t exists")
+    assert raised.value.args[0].code() == strom.KafkaError.TOPIC_ALREADY_EXISTS  # what confluent-style code reads
+
+    class MyExc(strom.KafkaException):
+        pass
+
+    assert isinstance(MyExc(), strom.KafkaException)
+
+
+def test_error_survives_pickle_and_subclasses_keep_their_flags() -> None:
+    err = pickle.loads(pickle.dumps(strom.KafkaError(7, "slow", retriable=True)))
+    assert err.code() == 7 and err.str() == "slow" and err.retriable() and err.args[0] is err
+    txn = TransactionError(ErrorCode.INVALID_TXN_STATE, "bad", abortable=True)
+    assert txn.txn_requires_abort() and not txn.fatal() and not txn.retriable()
+    assert pickle.loads(pickle.dumps(txn)).txn_requires_abort()
