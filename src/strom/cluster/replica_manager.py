@@ -298,7 +298,7 @@ class ReplicaManager:
         except RecordValidationError as exc:
             log.debug("produce to %s-%d failed: %s", topic, index, exc)
             return ProducePartitionResult(
-                exc.code, log_start_offset=plog.log_start_offset, error_message=exc.message, record_errors=tuple(exc.record_errors)
+                exc.code(), log_start_offset=plog.log_start_offset, error_message=exc.message, record_errors=tuple(exc.record_errors)
             )
         except KafkaError as exc:
             log.debug("produce to %s-%d failed: %s", topic, index, exc)
