@@ -15,7 +15,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from strom.protocol.errors import ErrorCode
 from strom.protocol.records import BatchBuilder
-from strom.protocol.schema import fetch, find_coordinator, join_group, produce
+from strom.protocol.schema import fetch, find_coordinator, join_group, list_offsets, produce
 from strom.testing.broker import BrokerProcess
 from strom.transport.connection import BrokerConnection
 
@@ -219,3 +219,34 @@ def test_a_pending_member_id_still_joins_after_a_generation_completed_without_it
     assert (gen1.error_code, gen1.generation_id, len(gen1.members)) == (0, 1, 1)
     assert (b_joined.error_code, a_joined.error_code) == (0, 0)
     assert b_joined.generation_id == a_joined.generation_id == 2 and len(a_joined.members or b_joined.members) == 2
+
+
+# ---- ListOffsets: MAX_TIMESTAMP (KIP-734) -------------------------------------------------------------------------
+
+
+def max_timestamp_after(bootstrap: str, batches: list[list[int]], config: dict[str, str] | None = None) -> tuple[int, int, int]:
+    """(error, timestamp, offset) ListOffsets MAX_TIMESTAMP answers after producing one batch per list of stamps."""
+    topic = new_topic(bootstrap, config)
+    for stamps in batches:
+        b = BatchBuilder()
+        for ts in stamps:
+            b.append(b"v", key=b"k", timestamp=ts)
+        [response] = send(bootstrap, produce_request(topic, b.build()))
+        assert response.responses[0].partition_responses[0].error_code == 0
+        time.sleep(0.01)  # LogAppendTime: a later batch, a later time
+    wanted = [list_offsets.ListOffsetsTopic(name=topic, partitions=[list_offsets.ListOffsetsPartition(partition_index=0, timestamp=-3)])]
+    [response] = send(bootstrap, list_offsets.ListOffsetsRequest(replica_id=-1, topics=wanted), version=7)
+    part = response.topics[0].partitions[0]
+    return part.error_code, part.timestamp, part.offset
+
+
+def test_max_timestamp_is_the_offset_of_the_record_that_has_it(bootstrap: str) -> None:
+    now = int(time.time() * 1000)
+    batches = [[now, now + 5000, now + 3000, now + 5000, now + 1000], [now + 2000, now + 4000]]
+    assert max_timestamp_after(bootstrap, batches) == (0, now + 5000, 1)  # the first record stamped now+5000
+
+
+def test_max_timestamp_with_log_append_time_is_the_last_batch_base_offset(bootstrap: str) -> None:
+    """Every record of a LogAppendTime batch carries the batch's time: its first record has the max."""
+    error, _, offset = max_timestamp_after(bootstrap, [[1, 2, 3], [4, 5]], {"message.timestamp.type": "LogAppendTime"})
+    assert (error, offset) == (0, 3)

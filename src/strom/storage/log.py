@@ -23,6 +23,7 @@ from strom.protocol.records import (
     CRC_START,
     LOG_OVERHEAD,
     MAGIC_V2,
+    TIMESTAMP_TYPE_MASK,
     BatchHeader,
     read_batch_header,
     set_base_offset,
@@ -529,11 +530,17 @@ class PartitionLog:
         return None
 
     def max_timestamp_and_offset(self) -> tuple[int, int]:
-        best = (-1, -1)
+        """ListOffsets MAX_TIMESTAMP (KIP-734): the largest timestamp and the offset of the first record carrying
+        it. Appends track only batch headers (each segment's largest batch max_timestamp and that batch); the
+        one batch holding it is read here, at query time, to find the record."""
+        best: Segment | None = None
         for seg in self.segments:
-            if seg.max_timestamp > best[0]:
-                best = (seg.max_timestamp, seg.offset_of_max_timestamp)
-        return best
+            if seg.max_timestamp > (best.max_timestamp if best is not None else -1):
+                best = seg
+        if best is None:
+            return -1, -1
+        timestamp, batch_last_offset = best.max_timestamp, best.offset_of_max_timestamp
+        return timestamp, _offset_of_timestamp(best, batch_last_offset, timestamp)
 
     # ---- truncation, retention, deletion ----------------------------------------------------------------
 
@@ -678,3 +685,27 @@ def _keyless_records_error(partition: str, indexes: list[int]) -> RecordValidati
         f"and only showing the first three errors at most: [{shown}]"
     )
     return RecordValidationError(ErrorCode.INVALID_RECORD, message, errors)
+
+
+def _offset_of_timestamp(seg: Segment, batch_offset: int, timestamp: int) -> int:
+    """The offset of the first record stamped `timestamp` in the batch holding `batch_offset` (a LogAppendTime
+    batch stamps every record with its time: its base offset); the batch's last offset if none is."""
+    from strom.storage.cleaner import records_of
+
+    found = seg.position_of(batch_offset)
+    if found is None or found[1].base_offset > batch_offset:
+        return batch_offset
+    pos, header = found
+    if header.magic < MAGIC_V2:
+        return batch_offset
+    if header.attributes & TIMESTAMP_TYPE_MASK:
+        return header.base_offset
+    raw = FileSlice(seg.reader, pos, header.size).read()
+    try:
+        records = records_of(raw, header)
+    except (CorruptMessage, ValueError):
+        return batch_offset
+    for r in records:
+        if header.base_timestamp + r.timestamp_delta == timestamp:
+            return header.base_offset + r.offset_delta
+    return batch_offset

@@ -142,6 +142,26 @@ def test_offset_for_timestamp(tmp_path, clock):
     assert log.max_timestamp_and_offset() == (1090, 9)
 
 
+def test_max_timestamp_is_found_inside_its_batch_across_segments_and_a_reopen(tmp_path, clock):
+    """KIP-734: the offset of the first record with the largest timestamp, not its batch's last offset."""
+
+    def stamped(*stamps):
+        b = BatchBuilder(compression_type=1)
+        for ts in stamps:
+            b.append(b"v", key=b"k", timestamp=ts)
+        return b.build()
+
+    log = open_log(tmp_path, clock, segment_bytes=200)
+    log.append_as_leader(stamped(10, 900, 20, 900, 30), 0)  # offsets 0-4, its own segment
+    log.append_as_leader(stamped(40, 50), 0)
+    assert len(log.segments) > 1
+    assert log.max_timestamp_and_offset() == (900, 1)
+    log.close()
+    log = open_log(tmp_path, clock, segment_bytes=200)
+    assert log.max_timestamp_and_offset() == (900, 1)
+    log.close()
+
+
 def test_corrupt_batch_and_too_large_rejected(tmp_path, clock):
     log = open_log(tmp_path, clock, max_message_bytes=100)
     raw = bytearray(batch(1))
