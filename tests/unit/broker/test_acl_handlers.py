@@ -23,8 +23,13 @@ from strom.protocol.headers import RequestHeader
 from strom.protocol.records import BatchBuilder
 from strom.protocol.schema import create_acls as ca
 from strom.protocol.schema import delete_acls as da
+from strom.protocol.schema import delete_groups as dg
 from strom.protocol.schema import describe_acls as dsa
+from strom.protocol.schema import end_txn as et
 from strom.protocol.schema import fetch as fe
+from strom.protocol.schema import find_coordinator as fc
+from strom.protocol.schema import init_producer_id as pi
+from strom.protocol.schema import join_group as jg
 from strom.protocol.schema import list_offsets as lo
 from strom.protocol.schema import metadata as md
 from strom.protocol.schema import produce as pr
@@ -250,3 +255,30 @@ def test_produce_fetch_and_list_offsets_answer_topic_authorization_failed(broker
     listed = call(broker, offsets, 5, principal=BOB)
     assert isinstance(listed, lo.ListOffsetsResponse)
     assert listed.topics[0].partitions[0].error_code == ErrorCode.NONE  # READ implies DESCRIBE
+
+
+def test_group_and_transaction_apis_answer_their_authorization_errors(broker: Broker) -> None:
+    join = jg.JoinGroupRequest(
+        group_id="g", session_timeout_ms=10000, rebalance_timeout_ms=10000, member_id="", protocol_type="consumer", protocols=[]
+    )
+    joined = call(broker, join, 7, principal=BOB)
+    assert isinstance(joined, jg.JoinGroupResponse)
+    assert joined.error_code == ErrorCode.GROUP_AUTHORIZATION_FAILED
+    found = call(broker, fc.FindCoordinatorRequest(key="tx", key_type=1), 3, principal=BOB)
+    assert isinstance(found, fc.FindCoordinatorResponse)
+    assert found.error_code == ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    init = pi.InitProducerIdRequest(transactional_id=None, transaction_timeout_ms=60000)
+    refused = call(broker, init, 4, principal=BOB)
+    assert isinstance(refused, pi.InitProducerIdResponse)
+    assert refused.error_code == ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+    grant(broker, creation("t1", "User:bob", AclOperation.WRITE))  # KIP-679: WRITE on a topic is enough
+    allowed = call(broker, init, 4, principal=BOB)
+    assert isinstance(allowed, pi.InitProducerIdResponse)
+    assert allowed.error_code == ErrorCode.NONE and allowed.producer_id >= 0
+    end = et.EndTxnRequest(transactional_id="tx", producer_id=1, producer_epoch=0, committed=True)
+    ended = call(broker, end, 3, principal=BOB)
+    assert isinstance(ended, et.EndTxnResponse)
+    assert ended.error_code == ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    deleted = call(broker, dg.DeleteGroupsRequest(groups_names=["g"]), 2, principal=BOB)
+    assert isinstance(deleted, dg.DeleteGroupsResponse)
+    assert deleted.results[0].error_code == ErrorCode.GROUP_AUTHORIZATION_FAILED

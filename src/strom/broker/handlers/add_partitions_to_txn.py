@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from strom.broker.authorizer import authorize, authorize_cluster, denied_topics
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.broker.transaction_service import fenced_code
@@ -16,6 +17,7 @@ from strom.cluster.metadata import MetadataStore
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import add_partitions_to_txn as schema
 from strom.protocol.types import TP
+from strom.security.acl import AclOperation, ResourceType
 
 
 class _Topic(Protocol):
@@ -61,6 +63,11 @@ async def _one(
     broker = ctx.broker
     service = broker.transaction_service
     wanted = [(t.name, p) for t in topics for p in t.partitions]
+    if not authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, txn_id):
+        return dict.fromkeys(wanted, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    denied = denied_topics(ctx, AclOperation.WRITE, (t.name for t in topics))
+    if denied:  # Kafka: the denied ones fail, the rest are not attempted
+        return {tp: ErrorCode.TOPIC_AUTHORIZATION_FAILED if tp[0] in denied else ErrorCode.OPERATION_NOT_ATTEMPTED for tp in wanted}
     error = service.coordinator_error(txn_id)
     if error:
         return dict.fromkeys(wanted, error)
@@ -88,6 +95,8 @@ async def handle(ctx: RequestContext, request: schema.AddPartitionsToTxnRequest)
             ctx, request.v3_and_below_transactional_id, request.v3_and_below_producer_id, request.v3_and_below_producer_epoch, topics, False
         )
         return schema.AddPartitionsToTxnResponse(results_by_topic_v3_and_below=_results_v3(topics, codes))
+    if not authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):  # v4+ batches come from brokers
+        return schema.AddPartitionsToTxnResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     results = []
     for txn in request.transactions:
         codes = await _one(ctx, txn.transactional_id, txn.producer_id, txn.producer_epoch, txn.topics, txn.verify_only)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import TypeVar
 
+from strom.broker.authorizer import authorize, authorized_operations
 from strom.broker.group_service import GroupService
 from strom.broker.handlers import handles
 from strom.broker.handlers.describe_groups import GROUP_OPERATIONS, NOT_REQUESTED
@@ -12,6 +14,7 @@ from strom.broker.request_context import RequestContext
 from strom.coordination.assignors import Assignment
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import consumer_group_describe as schema
+from strom.security.acl import AclOperation, ResourceType
 
 _TopicPartitionsT = TypeVar("_TopicPartitionsT", schema.ConsumerGroupAssignedTopicPartitions, schema.ConsumerGroupTargetTopicPartitions)
 
@@ -71,6 +74,18 @@ def describe(service: GroupService, group_id: str, include_ops: bool) -> schema.
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: schema.ConsumerGroupDescribeRequest) -> schema.ConsumerGroupDescribeResponse:
     service = ctx.broker.group_service
+    include_ops = request.include_authorized_operations
     return schema.ConsumerGroupDescribeResponse(
-        groups=[describe(service, gid, request.include_authorized_operations) for gid in request.group_ids]
+        groups=[_authorized(ctx, describe(service, gid, include_ops), include_ops) for gid in request.group_ids]
     )
+
+
+def _authorized(ctx: RequestContext, group: schema.ConsumerGroupDescribedGroup, include_ops: bool) -> schema.ConsumerGroupDescribedGroup:
+    """A group the principal may not describe is GROUP_AUTHORIZATION_FAILED; the operations are the ACLs'."""
+    if ctx.broker.authorizer is None:
+        return group
+    if not authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, group.group_id):
+        return schema.ConsumerGroupDescribedGroup(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, group_id=group.group_id, group_state="")
+    if include_ops:
+        return replace(group, authorized_operations=authorized_operations(ctx, ResourceType.GROUP, group.group_id))
+    return group

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from strom.broker.authorizer import authorize, denied_topics
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.coordination.consumer_group import HeartbeatRequest
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import consumer_group_heartbeat as schema
+from strom.security.acl import AclOperation, ResourceType
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: schema.ConsumerGroupHeartbeatRequest) -> schema.ConsumerGroupHeartbeatResponse:
     service = ctx.broker.group_service
+    if not authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
+        return schema.ConsumerGroupHeartbeatResponse(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, member_epoch=0)
+    if denied_topics(ctx, AclOperation.DESCRIBE, request.subscribed_topic_names or ()):
+        return schema.ConsumerGroupHeartbeatResponse(error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, member_epoch=0)
     if request.group_id and not service.is_coordinator(request.group_id):
         return schema.ConsumerGroupHeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR, member_epoch=0)
     if request.member_epoch == 0 and request.group_id:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from strom.broker.authorizer import authorize, authorized_operations
 from strom.broker.group_service import GroupService
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.coordination.group import DEAD, STABLE
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import describe_groups as schema
+from strom.security.acl import AclOperation, ResourceType
 
 # READ | DELETE | DESCRIBE: what a group allows when no authorizer is configured
 GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
@@ -54,4 +58,18 @@ def describe(service: GroupService, group_id: str, include_ops: bool) -> schema.
 async def handle(ctx: RequestContext, request: schema.DescribeGroupsRequest) -> schema.DescribeGroupsResponse:
     service = ctx.broker.group_service
     include_ops = ctx.api_version >= 3 and request.include_authorized_operations
-    return schema.DescribeGroupsResponse(groups=[describe(service, gid, include_ops) for gid in request.groups])
+    return schema.DescribeGroupsResponse(
+        groups=[_authorized(ctx, describe(service, gid, include_ops), include_ops) for gid in request.groups]
+    )
+
+
+def _authorized(ctx: RequestContext, group: schema.DescribedGroup, include_ops: bool) -> schema.DescribedGroup:
+    """A group the principal may not describe is GROUP_AUTHORIZATION_FAILED; the operations are the ACLs'."""
+    if ctx.broker.authorizer is None:
+        return group
+    if not authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, group.group_id):
+        return schema.DescribedGroup(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, group_id=group.group_id, group_state="",
+                                     protocol_type="", protocol_data="", authorized_operations=NOT_REQUESTED)  # fmt: skip
+    if include_ops:
+        return replace(group, authorized_operations=authorized_operations(ctx, ResourceType.GROUP, group.group_id))
+    return group

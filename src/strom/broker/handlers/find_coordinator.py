@@ -3,6 +3,7 @@ answers batched keys."""
 
 from __future__ import annotations
 
+from strom.broker.authorizer import authorize
 from strom.broker.config import BrokerConfig
 from strom.broker.group_service import OFFSETS_TOPIC
 from strom.broker.handlers import handles
@@ -12,6 +13,7 @@ from strom.broker.transaction_service import TXN_TOPIC
 from strom.coordination.offsets import partition_for
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import find_coordinator as schema
+from strom.security.acl import AclOperation, ResourceType
 
 GROUP_KEY, TXN_KEY = 0, 1
 
@@ -20,6 +22,11 @@ async def _answer(ctx: RequestContext, key_type: int, key: str = "") -> tuple[in
     """(error, message, node id, host, port) for one key."""
     if key_type not in (GROUP_KEY, TXN_KEY):
         return ErrorCode.INVALID_REQUEST, f"Unknown coordinator type {key_type}", -1, "", -1
+    resource = ResourceType.TRANSACTIONAL_ID if key_type == TXN_KEY else ResourceType.GROUP
+    if not authorize(ctx, AclOperation.DESCRIBE, resource, key):
+        if key_type == TXN_KEY:
+            return ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactional Id authorization failed.", -1, "", -1
+        return ErrorCode.GROUP_AUTHORIZATION_FAILED, "Group authorization failed.", -1, "", -1
     if key_type == TXN_KEY:
         if not key:
             return ErrorCode.INVALID_REQUEST, "transactional id must not be empty", -1, "", -1

@@ -5,20 +5,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from strom.broker.authorizer import authorize
 from strom.broker.group_service import GroupService
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.coordination.group import JoinResult
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import join_group as schema
+from strom.security.acl import AclOperation, ResourceType
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: schema.JoinGroupRequest) -> schema.JoinGroupResponse:
     service = ctx.broker.group_service
-    if request.group_id and not service.is_coordinator(request.group_id):
+    code = ErrorCode.NOT_COORDINATOR if request.group_id and not service.is_coordinator(request.group_id) else ErrorCode.NONE
+    if not authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
+        code = ErrorCode.GROUP_AUTHORIZATION_FAILED
+    if code:
         return schema.JoinGroupResponse(
-            error_code=ErrorCode.NOT_COORDINATOR,
+            error_code=code,
             generation_id=-1,
             protocol_name=None if ctx.api_version >= 7 else "",
             leader="",

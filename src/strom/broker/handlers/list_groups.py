@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from strom.broker.authorizer import authorize, authorize_cluster
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.protocol.schema import list_groups as schema
+from strom.security.acl import AclOperation, ResourceType
 
 CLASSIC = "classic"
 CONSUMER = "consumer"
@@ -26,5 +28,7 @@ async def handle(ctx: RequestContext, request: schema.ListGroupsRequest) -> sche
             schema.ListedGroup(group_id=g.group_id, protocol_type=CONSUMER, group_state=g.state, group_type=CONSUMER)
             for g in service.consumer.list_groups(states)
         ]
+    if ctx.broker.authorizer is not None and not authorize_cluster(ctx, AclOperation.DESCRIBE, log_denied=False):
+        groups = [g for g in groups if authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.group_id, log_denied=False)]
     groups.sort(key=lambda g: g.group_id)
     return schema.ListGroupsResponse(error_code=0, groups=groups)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from strom.broker.authorizer import authorize, denied_topics
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.coordination.offsets import CommittedOffset
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import offset_commit as schema
+from strom.security.acl import AclOperation, ResourceType
 
 
 @handles(schema.API_KEY)
@@ -26,6 +28,9 @@ async def handle(ctx: RequestContext, request: schema.OffsetCommitRequest) -> sc
         group_error = service.coordinator.validate_offset_commit(now, request.group_id, generation, member_id, instance)
     if request.group_id and not service.is_coordinator(request.group_id):
         group_error = ErrorCode.NOT_COORDINATOR
+    if not authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
+        group_error = ErrorCode.GROUP_AUTHORIZATION_FAILED
+    denied = denied_topics(ctx, AclOperation.READ, (t.name for t in request.topics))
     retention = request.retention_time_ms if 2 <= version <= 4 else -1
     max_metadata = int(broker.config["offset.metadata.max.bytes"])
     topics = []
@@ -36,8 +41,10 @@ async def handle(ctx: RequestContext, request: schema.OffsetCommitRequest) -> sc
             metadata = p.committed_metadata or ""
             code: int
             known = broker.metadata.topics.get(t.name)
-            if group_error == ErrorCode.INVALID_GROUP_ID:
+            if group_error in (ErrorCode.INVALID_GROUP_ID, ErrorCode.GROUP_AUTHORIZATION_FAILED):
                 code = group_error
+            elif t.name in denied:
+                code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
             elif known is None or p.partition_index not in known.partitions:
                 code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif group_error:

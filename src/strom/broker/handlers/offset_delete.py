@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from strom.broker.authorizer import authorize, denied_topics
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.coordination.group import CONSUMER_PROTOCOL_TYPE, EMPTY
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import offset_delete as schema
+from strom.security.acl import AclOperation, ResourceType
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: schema.OffsetDeleteRequest) -> schema.OffsetDeleteResponse:
     service = ctx.broker.group_service
+    if not authorize(ctx, AclOperation.DELETE, ResourceType.GROUP, request.group_id):
+        return schema.OffsetDeleteResponse(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED)
+    denied = denied_topics(ctx, AclOperation.READ, (t.name for t in request.topics))
     if not request.group_id:
         return schema.OffsetDeleteResponse(error_code=ErrorCode.INVALID_GROUP_ID)
     if not service.is_coordinator(request.group_id):
@@ -32,7 +37,9 @@ async def handle(ctx: RequestContext, request: schema.OffsetDeleteRequest) -> sc
     for t in request.topics:
         parts = []
         for p in t.partitions:
-            if (t.name, p.partition_index) not in ctx.broker.replica_manager.partitions:
+            if t.name in denied:
+                code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            elif (t.name, p.partition_index) not in ctx.broker.replica_manager.partitions:
                 code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif subscribed is None or t.name in subscribed:
                 code = ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from strom.broker.authorizer import authorize, denied_topics
 from strom.broker.group_service import GroupService
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
@@ -12,6 +13,7 @@ from strom.broker.transaction_service import TransactionService
 from strom.coordination.offsets import CommittedOffset
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import offset_fetch as schema
+from strom.security.acl import AclOperation, ResourceType
 
 Fetched = list[tuple[str, list[tuple[int, CommittedOffset | None]]]]
 
@@ -30,6 +32,14 @@ def fetch_group(
 
 
 def _fields(p: int, c: CommittedOffset | None, unstable: bool = False) -> dict[str, Any]:
+    if c is _DENIED:
+        return {
+            "partition_index": p,
+            "committed_offset": -1,
+            "committed_leader_epoch": -1,
+            "metadata": "",
+            "error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        }
     if unstable:  # KIP-447: a transaction's offsets for it are pending; a read_committed consumer retries
         return {
             "partition_index": p,
@@ -55,12 +65,34 @@ def _pending(txn: TransactionService, require_stable: bool, group_id: str) -> Ca
     return lambda topic, partition: txn.has_pending_offsets(group_id, topic, partition)
 
 
+def _readable(ctx: RequestContext, fetched: Fetched, every_topic: bool) -> Fetched:
+    """Kafka's topic check: a partition of a topic the principal may not DESCRIBE is TOPIC_AUTHORIZATION_FAILED
+    when asked for, and left out of an every-topic answer."""
+    denied = denied_topics(ctx, AclOperation.DESCRIBE, (t for t, _ in fetched))
+    if not denied:
+        return fetched
+    if every_topic:
+        return [(t, parts) for t, parts in fetched if t not in denied]
+    return [(t, [(p, _DENIED if t in denied else c) for p, c in parts]) for t, parts in fetched]
+
+
+_DENIED = CommittedOffset(-1, -1, "", -1)
+"""Marks a denied partition for _fields."""
+
+
 def _group_answer(
-    service: GroupService, txn: TransactionService, grp: schema.OffsetFetchRequestGroup, version: int, require_stable: bool = False
+    ctx: RequestContext,
+    service: GroupService,
+    txn: TransactionService,
+    grp: schema.OffsetFetchRequestGroup,
+    version: int,
+    require_stable: bool = False,
 ) -> schema.OffsetFetchResponseGroup:
     """One group of a v8+ request; v9+ members of KIP-848 groups must name their current epoch."""
     code: int = ErrorCode.NONE
-    if not grp.group_id:
+    if not authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, grp.group_id):
+        code = ErrorCode.GROUP_AUTHORIZATION_FAILED
+    elif not grp.group_id:
         code = ErrorCode.INVALID_GROUP_ID
     elif not service.is_coordinator(grp.group_id):
         code = ErrorCode.NOT_COORDINATOR
@@ -73,7 +105,7 @@ def _group_answer(
         schema.OffsetFetchResponseTopics(
             name=t, partitions=[schema.OffsetFetchResponsePartitions(**_fields(p, c, pending(t, p))) for p, c in parts]
         )
-        for t, parts in fetch_group(service, grp.group_id, grp.topics)
+        for t, parts in _readable(ctx, fetch_group(service, grp.group_id, grp.topics), grp.topics is None)
     ]
     return schema.OffsetFetchResponseGroup(group_id=grp.group_id, topics=topics, error_code=0)
 
@@ -86,24 +118,27 @@ async def handle(ctx: RequestContext, request: schema.OffsetFetchRequest) -> sch
     if ctx.api_version >= 8:
         return schema.OffsetFetchResponse(
             groups=[
-                _group_answer(service, ctx.broker.transaction_service, grp, ctx.api_version, request.require_stable)
+                _group_answer(ctx, service, ctx.broker.transaction_service, grp, ctx.api_version, request.require_stable)
                 for grp in request.groups
             ]
         )
-    if not request.group_id:  # v2+ answer at the top; v0-1 only have the per-partition code
-        bad = {**_fields(0, None), "error_code": ErrorCode.INVALID_GROUP_ID}
+    group_code = ErrorCode.NONE if request.group_id else ErrorCode.INVALID_GROUP_ID
+    if not authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, request.group_id):
+        group_code = ErrorCode.GROUP_AUTHORIZATION_FAILED
+    if group_code:  # v2+ answer at the top; v0-1 only have the per-partition code
+        bad = {**_fields(0, None), "error_code": group_code}
         topics = [
             schema.OffsetFetchResponseTopic(
                 name=t.name, partitions=[schema.OffsetFetchResponsePartition(**{**bad, "partition_index": p}) for p in t.partition_indexes]
             )
             for t in request.topics or []
         ]
-        return schema.OffsetFetchResponse(topics=topics, error_code=ErrorCode.INVALID_GROUP_ID)
+        return schema.OffsetFetchResponse(topics=topics, error_code=group_code)
     pending = _pending(ctx.broker.transaction_service, ctx.api_version >= 7 and request.require_stable, request.group_id)
     topics = [
         schema.OffsetFetchResponseTopic(
             name=t, partitions=[schema.OffsetFetchResponsePartition(**_fields(p, c, pending(t, p))) for p, c in parts]
         )
-        for t, parts in fetch_group(service, request.group_id, request.topics)
+        for t, parts in _readable(ctx, fetch_group(service, request.group_id, request.topics), request.topics is None)
     ]
     return schema.OffsetFetchResponse(topics=topics, error_code=0)

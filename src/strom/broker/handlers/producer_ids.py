@@ -3,12 +3,14 @@ transaction coordinator (epoch bumps fence older producers of the same transacti
 
 from __future__ import annotations
 
+from strom.broker.authorizer import authorize, authorize_any_topic_write
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.broker.transaction_service import fenced_code
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import init_producer_id as schema
 from strom.protocol.schema.init_producer_id import InitProducerIdResponse
+from strom.security.acl import AclOperation, ResourceType
 
 
 async def _transactional(ctx: RequestContext, request: schema.InitProducerIdRequest) -> InitProducerIdResponse:
@@ -44,7 +46,11 @@ async def _transactional(ctx: RequestContext, request: schema.InitProducerIdRequ
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: schema.InitProducerIdRequest) -> InitProducerIdResponse:
     if request.transactional_id is not None:
+        if not authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactional_id):
+            return InitProducerIdResponse(error_code=ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producer_id=-1, producer_epoch=-1)
         return await _transactional(ctx, request)
+    if not authorize_any_topic_write(ctx):
+        return InitProducerIdResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED, producer_id=-1, producer_epoch=-1)
     if request.producer_id >= 0:
         # KIP-360: an idempotent producer may bump its own epoch after an error
         epoch = request.producer_epoch + 1

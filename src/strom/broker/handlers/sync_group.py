@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
+from strom.broker.authorizer import authorize
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.coordination.group import SyncResult
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import sync_group as schema
+from strom.security.acl import AclOperation, ResourceType
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: schema.SyncGroupRequest) -> schema.SyncGroupResponse:
     service = ctx.broker.group_service
+    if not authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
+        return schema.SyncGroupResponse(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, assignment=b"")
     if request.group_id and not service.is_coordinator(request.group_id):
         return schema.SyncGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, assignment=b"")
     fut: asyncio.Future[SyncResult] = asyncio.get_running_loop().create_future()

@@ -7,6 +7,7 @@ import uuid
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from strom.broker.authorizer import authorize, authorize_cluster
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
@@ -23,6 +24,7 @@ from strom.protocol.schema.create_topics import (
     CreateTopicsResponse,
 )
 from strom.protocol.schema.delete_topics import DeletableTopicResult, DeleteTopicsRequest, DeleteTopicsResponse
+from strom.security.acl import AclOperation, ResourceType
 from strom.storage.clock import Clock
 from strom.storage.config import TOPIC_CONFIGS
 
@@ -38,7 +40,18 @@ TOPIC_CONFIG_SOURCE = 1
 @handles(create_topics_schema.API_KEY)
 async def create_topics(ctx: RequestContext, request: CreateTopicsRequest) -> CreateTopicsResponse:
     counts = Counter(t.name for t in request.topics)
-    return CreateTopicsResponse(topics=[await _create_topic(ctx.broker, t, request, counts[t.name] > 1) for t in request.topics])
+    cluster_create = authorize_cluster(ctx, AclOperation.CREATE, log_denied=False)
+    return CreateTopicsResponse(
+        topics=[
+            await _create_topic(ctx.broker, t, request, counts[t.name] > 1)
+            if cluster_create or authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, t.name)
+            else CreatableTopicResult(name=t.name, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, error_message=_AUTHZ_FAILED)
+            for t in request.topics
+        ]
+    )
+
+
+_AUTHZ_FAILED = "Authorization failed."
 
 
 async def _create_topic(broker: Broker, t: CreatableTopic, request: CreateTopicsRequest, duplicate: bool) -> CreatableTopicResult:
@@ -113,6 +126,9 @@ async def delete_topics(ctx: RequestContext, request: DeleteTopicsRequest) -> De
             continue
         state = broker.metadata.topics.get(name)
         tid = state.uuid if state else topic_id
+        if not authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, name):
+            results.append(DeletableTopicResult(name=name, topic_id=tid, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED))
+            continue
         try:
             if state is not None and state.internal:
                 raise KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, "internal topics cannot be deleted")
@@ -129,6 +145,11 @@ async def create_partitions(ctx: RequestContext, request: CreatePartitionsReques
     broker = ctx.broker
     results: list[CreatePartitionsTopicResult] = []
     for t in request.topics:
+        if not authorize(ctx, AclOperation.ALTER, ResourceType.TOPIC, t.name):
+            results.append(
+                CreatePartitionsTopicResult(name=t.name, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, error_message=_AUTHZ_FAILED)
+            )
+            continue
         try:
             if t.assignments is not None and broker.cluster is not None:
                 assignment = [list(a.broker_ids) for a in t.assignments]

@@ -5,6 +5,7 @@ become visible to the group (OffsetFetch) only when the transaction's COMMIT mar
 
 from __future__ import annotations
 
+from strom.broker.authorizer import authorize, denied_topics
 from strom.broker.group_service import OFFSETS_TOPIC, GroupService
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
@@ -12,6 +13,7 @@ from strom.broker.transaction_service import TransactionService, fenced_code
 from strom.coordination.offsets import CommittedOffset, partition_for
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import txn_offset_commit as schema
+from strom.security.acl import AclOperation, ResourceType
 
 
 def _group_error(ctx: RequestContext, request: schema.TxnOffsetCommitRequest, service: TransactionService, groups: GroupService) -> int:
@@ -44,10 +46,15 @@ async def handle(ctx: RequestContext, request: schema.TxnOffsetCommitRequest) ->
     broker = ctx.broker
     service = broker.transaction_service
     groups = broker.group_service
-    if not service.loaded or not groups.loaded:
-        group_error: int = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+    if not authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactional_id):
+        group_error: int = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    elif not authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
+        group_error = ErrorCode.GROUP_AUTHORIZATION_FAILED
+    elif not service.loaded or not groups.loaded:
+        group_error = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
     else:
         group_error = _group_error(ctx, request, service, groups)
+    denied = denied_topics(ctx, AclOperation.READ, (t.name for t in request.topics))
     max_metadata = int(broker.config["offset.metadata.max.bytes"])
     now = service.now_ms()
     topics = []
@@ -59,6 +66,8 @@ async def handle(ctx: RequestContext, request: schema.TxnOffsetCommitRequest) ->
             metadata = p.committed_metadata or ""
             if group_error:
                 code = group_error
+            elif t.name in denied:
+                code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
             elif known is None or p.partition_index not in known.partitions:
                 code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif len(metadata.encode()) > max_metadata:
