@@ -32,6 +32,7 @@ class ResourceType(enum.IntEnum):
     TOPIC = 2
     GROUP = 3
     BROKER = 4
+    TRANSACTIONAL_ID = 5
     BROKER_LOGGER = 8
 
 

@@ -12,9 +12,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from strom.protocol.errors import KafkaError, KafkaException, LocalError
 
-class ConfigError(ValueError):
-    """A configuration key is unknown, or its value has the wrong type or is out of range."""
+
+class ConfigError(KafkaException, ValueError):
+    """A configuration key is unknown, or its value has the wrong type or is out of range.
+
+    As confluent-kafka's invalid-configuration error: a KafkaException whose args[0] is a KafkaError with
+    code _INVALID_ARG; str() is the message alone."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(KafkaError(LocalError.INVALID_ARG, message))
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True, slots=True)

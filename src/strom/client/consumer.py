@@ -31,7 +31,7 @@ from strom.client.types import (
     Message,
     TopicPartition,
 )
-from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.errors import ErrorCode, KafkaError, LocalError
 from strom.protocol.schema.list_offsets import ListOffsetsPartition, ListOffsetsRequest, ListOffsetsTopic
 from strom.protocol.types import TP
 
@@ -404,8 +404,11 @@ class AsyncConsumer:
             offsets = [TopicPartition(message.topic() or "", message.partition() or 0, (message.offset() or 0) + 1)]
         if offsets is None:
             offsets = [TopicPartition(t, p, st.position) for (t, p), st in sorted(self._assigned.items()) if st.position is not None]
-        if not offsets:
-            raise KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "no offset to commit")
+        if not offsets:  # as librdkafka: _NO_OFFSET, raised by a synchronous commit and given to on_commit
+            error = KafkaError(LocalError.NO_OFFSET)
+            if self.on_commit is not None:
+                self.on_commit(error, [])
+            raise error
         request = {(o.topic, o.partition): (o.offset, o.metadata, -1 if o.leader_epoch is None else o.leader_epoch) for o in offsets}
         codes = await self._group.commit(request)
         result = []

@@ -8,6 +8,7 @@ client thread waits for them, so a callback may call assign(), seek() or commit(
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 from collections import deque
@@ -39,6 +40,7 @@ class Consumer:
         self._local_lock = threading.Lock()  # the client thread fills _local; a take-back here edits it
         self._callbacks: deque[tuple[str, list[TopicPartition], asyncio.Future[Any]]] = deque()
         self._callbacks_lock = threading.Lock()
+        self._committed: dict[TP, int] = {}  # what this consumer last committed, so commit() sends only moved positions
         self._closed = False
         self._next_poke = 0.0
 
@@ -224,15 +226,28 @@ class Consumer:
     def commit(
         self, message: Message | None = None, offsets: list[TopicPartition] | None = None, asynchronous: bool = True
     ) -> list[TopicPartition] | None:
-        """Commits a message's offset + 1, the given offsets, or the current positions; async by default (as confluent)."""
+        """Commits a message's offset + 1, the given offsets, or the current positions; async by default (as confluent).
+
+        With no argument, only positions that moved since this consumer's last commit of them go out; none
+        left is librdkafka's _NO_OFFSET (raised by a synchronous commit, given to on_commit)."""
         if offsets is None and message is None:
-            offsets = [tp for tp in self.position(self.assignment()) if tp.offset >= 0]
+            offsets = [
+                tp
+                for tp in self.position(self.assignment())
+                if tp.offset >= 0 and self._committed.get((tp.topic, tp.partition)) != tp.offset
+            ]
         coro = self._aio.commit(offsets, message)
         if asynchronous:
             fut = self._runner.submit(coro)
-            fut.add_done_callback(lambda f: f.exception())  # errors go to on_commit
+            fut.add_done_callback(self._commit_done)  # errors go to on_commit
             return None
-        return self._call(coro)  # type: ignore[no-any-return]
+        done: list[TopicPartition] = self._call(coro)
+        self._committed.update(((tp.topic, tp.partition), tp.offset) for tp in done)
+        return done
+
+    def _commit_done(self, fut: concurrent.futures.Future[list[TopicPartition]]) -> None:
+        if not fut.cancelled() and fut.exception() is None:
+            self._committed.update(((tp.topic, tp.partition), tp.offset) for tp in fut.result())
 
     def offsets_for_times(self, partitions: list[TopicPartition], timeout: float | None = None) -> list[TopicPartition]:
         return self._call(self._aio.offsets_for_times(partitions), timeout)  # type: ignore[no-any-return]

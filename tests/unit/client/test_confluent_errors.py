@@ -61,3 +61,47 @@ def test_error_survives_pickle_and_subclasses_keep_their_flags() -> None:
     txn = TransactionError(ErrorCode.INVALID_TXN_STATE, "bad", abortable=True)
     assert txn.txn_requires_abort() and not txn.fatal() and not txn.retriable()
     assert pickle.loads(pickle.dumps(txn)).txn_requires_abort()
+
+
+def test_invalid_configuration_is_a_kafka_exception_with_invalid_arg() -> None:
+    with pytest.raises(strom.KafkaException) as raised:
+        strom.Producer({"bootstrap.servers": "localhost:9", "no.such.key": 1})
+    assert raised.value.args[0].code() == strom.KafkaError._INVALID_ARG and "no.such.key" in raised.value.args[0].str()
+    assert isinstance(raised.value, (ValueError, strom.ConfigError)) and "no.such.key" in str(raised.value)
+
+
+# confluent_kafka.admin names Strom does not offer yet (ACLs, SCRAM, list_offsets, legacy group listing)
+_ADMIN_NOT_YET = {
+    "AclBinding",
+    "AclBindingFilter",
+    "AclOperation",
+    "AclPermissionType",
+    "GroupMember",
+    "GroupMetadata",
+    "ListOffsetsResultInfo",
+    "OffsetSpec",
+    "ResourcePatternType",
+    "ScramCredentialInfo",
+    "ScramMechanism",
+    "UserScramCredentialAlteration",
+    "UserScramCredentialDeletion",
+    "UserScramCredentialUpsertion",
+    "UserScramCredentialsDescription",
+}
+
+
+def test_strom_admin_offers_confluent_admins_names() -> None:
+    import confluent_kafka.admin as ck_admin
+
+    import strom.admin
+
+    theirs = {
+        n
+        for n in dir(ck_admin)
+        if not n.startswith("_") and (n[0].isupper() and n not in ("Any", "Dict", "List", "Optional", "Set", "Tuple", "Union"))
+    }
+    missing = {n for n in theirs if not hasattr(strom.admin, n)}
+    assert missing == _ADMIN_NOT_YET
+    for name in (n for n in theirs - missing if n.isupper()):
+        assert int(getattr(strom.admin, name)) == int(getattr(ck_admin, name)), name
+    assert strom.admin.AdminClient is strom.AdminClient and strom.admin.NewTopic is strom.NewTopic
