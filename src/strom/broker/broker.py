@@ -23,6 +23,7 @@ from strom.broker.entity_configs import EntityConfigStore, LocalEntityConfigs
 from strom.broker.fetch_sessions import FetchSessionCache
 from strom.broker.group_service import CONSUMER_GROUP_APIS, GroupService, consumer_protocol_enabled
 from strom.broker.handlers import HANDLERS
+from strom.broker.listener_tls import ListenerTls, build_all_listener_tls
 from strom.broker.server import KafkaConnection
 from strom.broker.transaction_service import TransactionService
 from strom.cluster.metadata import LocalMetadataStore, MetadataStore, TopicState
@@ -52,6 +53,7 @@ class Broker:
         self.connections: set[KafkaConnection] = set()
         self.servers: list[asyncio.base_events.Server] = []
         self.disabled_apis: set[int] = set()  # implemented but switched off by configuration
+        self.listener_tls: dict[str, ListenerTls] = build_all_listener_tls(config)  # SSL / SASL_SSL listeners
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         # ZooKeeper mode (zookeeper.connect set, as Kafka 2.8): a cluster member; embedded: a local store

@@ -15,6 +15,7 @@ import uvloop
 
 from strom.broker.broker import Broker
 from strom.broker.config import BrokerConfig, ConfigError
+from strom.broker.listener_tls import build_all_listener_tls
 from strom.version import __version__
 
 GC_YOUNG_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(log_dir, to_stdout=os.environ.get("STROM_DAEMON") != "1")
     try:
         config = BrokerConfig.load(config_path, overrides)
+        build_all_listener_tls(config)  # keystores and truststores readable, before anything starts
     except ConfigError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         logging.getLogger("kafka.Kafka").error("%s", exc)

@@ -19,9 +19,13 @@ import errno
 import logging
 import os
 import socket
+import ssl
+from asyncio import sslproto
 from collections import deque
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
+
+import uvloop
 
 from strom.broker.handlers import HANDLERS, Route
 from strom.broker.request_context import RequestContext
@@ -34,13 +38,20 @@ from strom.protocol.schema.api_versions import API_KEY as API_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersionsResponse
 from strom.protocol.schema.produce import ProduceRequest
 from strom.security.principal import ANONYMOUS
+from strom.security.ssl_principal import NoMatchingRule, principal_from_certificate
 from strom.storage.segment import FileSlice
 
 if TYPE_CHECKING:
     from strom.broker.broker import Broker
     from strom.broker.config import Listener
+    from strom.broker.listener_tls import ListenerTls
 
 log = logging.getLogger("kafka.network.Processor")
+auth_log = logging.getLogger("org.apache.kafka.common.network.Selector")  # Kafka's "Failed authentication" lines
+
+TLS_HANDSHAKE_TIMEOUT_S = 10.0
+"""A peer that has not finished its TLS handshake by then is disconnected (it holds no loop time meanwhile)."""
+_TLS_RECORD_PREFIX = 0x1603  # a TLS handshake record (0x16) of version 3.x, read as a frame size's top half
 
 # File regions below this size are read into the response bytes: one pread costs less than an extra
 # sendfile plus a separate write for the bytes after it.
@@ -73,32 +84,91 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._writer_fd = -1  # a dup of it, registered for writability while the socket is full
         self._out: deque[OutItem] = deque()  # bytes-like and FileSlice items not yet sent, in order
         self._waiting_writable = False
+        # TLS listeners: the context and DN rules at accept time (a keystore reload affects new connections)
+        self._tls: ListenerTls | None = broker.listener_tls.get(listener.name) if listener.security_protocol.uses_tls else None
+        self._handshake: asyncio.Future[None] | None = None
+        self._raw_transport: asyncio.BaseTransport | None = None
 
     # ---- asyncio protocol ------------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._tls is not None:
+            if self._handshake is None:  # the TCP connection of a TLS listener: the handshake starts
+                self._accept_tls(transport)
+            else:  # the TLS layer's transport, handshake done
+                self._tls_established(transport)
+            return
         self._transport = transport  # type: ignore[assignment]
+        self._note_addresses(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            self._fd = sock.fileno()
+        self._set_socket_options(sock)
+        self.broker.connections.add(self)
+
+    def _note_addresses(self, transport: asyncio.BaseTransport) -> None:
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self.client_host = self.peer.rsplit(":", 1)[0]
         local = transport.get_extra_info("sockname")
         if local:
             self.local_host, self.local_port = local[0], local[1]
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            if transport.get_extra_info("sslcontext") is None:  # TLS bytes must go through the transport
-                self._fd = sock.fileno()
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                send_buffer = int(self.broker.config["socket.send.buffer.bytes"])
-                receive_buffer = int(self.broker.config["socket.receive.buffer.bytes"])
-                if send_buffer > 0:  # -1: the OS default (autotuned)
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
-                if receive_buffer > 0:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-            except OSError:
-                pass
+
+    def _set_socket_options(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            send_buffer = int(self.broker.config["socket.send.buffer.bytes"])
+            receive_buffer = int(self.broker.config["socket.receive.buffer.bytes"])
+            if send_buffer > 0:  # -1: the OS default (autotuned)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+            if receive_buffer > 0:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        except OSError:
+            pass
+
+    # ---- TLS ---------------------------------------------------------------------------------------------
+
+    def _accept_tls(self, raw: asyncio.BaseTransport) -> None:
+        """Puts the TLS layer between the TCP transport and this connection, before the loop reads a byte
+        (what start_tls does, but synchronously: a ClientHello must never reach the Kafka framer). The
+        layer calls connection_made again with its transport once the handshake is done."""
+        assert self._tls is not None
+        self._note_addresses(raw)
+        self._set_socket_options(raw.get_extra_info("socket"))
+        self._raw_transport = raw
         self.broker.connections.add(self)
+        loop = asyncio.get_running_loop()
+        self._handshake = loop.create_future()
+        self._handshake.add_done_callback(self._on_handshake_done)
+        layer = _ssl_protocol_class(loop)(
+            loop, self, self._tls.context, self._handshake, server_side=True, ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT_S
+        )
+        raw.set_protocol(layer)
+        layer.connection_made(raw)
+
+    def _on_handshake_done(self, handshake: asyncio.Future[None]) -> None:
+        """A failed or too slow handshake closes the connection with one line, as Kafka's Selector logs it."""
+        if handshake.cancelled() or handshake.exception() is None:
+            return
+        reason = _handshake_failure(handshake.exception())
+        auth_log.info("Failed authentication with /%s (SSL handshake failed: %s)", self.client_host, reason)
+        if self._raw_transport is not None:
+            self._raw_transport.close()
+        self.connection_lost(None)
+
+    def _tls_established(self, transport: asyncio.BaseTransport) -> None:
+        """The principal from the client certificate's DN (ANONYMOUS without one); a DN the mapping rules
+        refuse closes the connection."""
+        assert self._tls is not None
+        self._transport = transport  # type: ignore[assignment]
+        ssl_object = transport.get_extra_info("ssl_object")
+        try:
+            self.principal = principal_from_certificate(ssl_object.getpeercert(binary_form=True), self._tls.principal_mapper)
+        except (NoMatchingRule, ValueError) as exc:
+            auth_log.info("Failed authentication with /%s (%s)", self.client_host, exc)
+            self.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -119,12 +189,21 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 if self.closed:
                     return
         except FrameTooLarge as exc:
-            log.warning(
-                "Closing connection from %s: frame of %d bytes exceeds socket.request.max.bytes=%d",
-                self.peer,
-                exc.size,
-                exc.max_frame_size,
-            )
+            if exc.size >> 16 == _TLS_RECORD_PREFIX:
+                log.warning(
+                    "Closing connection from %s: its first bytes look like a TLS handshake on %s listener %s "
+                    "(a client configured for SSL on a port without TLS?)",
+                    self.peer,
+                    self.listener.security_protocol.name,
+                    self.listener.name,
+                )
+            else:
+                log.warning(
+                    "Closing connection from %s: frame of %d bytes exceeds socket.request.max.bytes=%d",
+                    self.peer,
+                    exc.size,
+                    exc.max_frame_size,
+                )
             self.close()
 
     # ---- dispatch ---------------------------------------------------------------------------------------
@@ -331,6 +410,26 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self._release_writer_fd()
             if self._transport is not None:
                 self._transport.close()
+            elif self._raw_transport is not None:  # closed during its TLS handshake
+                self._raw_transport.close()
+
+
+def _ssl_protocol_class(loop: asyncio.AbstractEventLoop) -> Any:
+    """The loop's own TLS layer: uvloop's (Cython) on uvloop, asyncio's otherwise."""
+    return getattr(uvloop.loop, "SSLProtocol") if isinstance(loop, uvloop.Loop) else sslproto.SSLProtocol  # noqa: B009 - untyped
+
+
+def _handshake_failure(exc: BaseException | None) -> str:
+    """Why a handshake failed, in a few words (and what plaintext on a TLS port looks like)."""
+    if isinstance(exc, ssl.SSLError) and exc.reason in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNKNOWN_PROTOCOL"):
+        return f"{exc.reason}: not a TLS ClientHello, plaintext on an SSL listener?"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"{exc.reason}: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return str(exc.reason)
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return f"no handshake within {TLS_HANDSHAKE_TIMEOUT_S:g} s"
+    return str(exc) or type(exc).__name__
 
 
 def _assemble(head: bytearray, parts: list[EncodedPart]) -> list[OutItem]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from strom.broker.config import IMPLEMENTED_SECURITY_PROTOCOLS, BrokerConfig, ConfigError
+from strom.broker.listener_tls import build_all_listener_tls
 from strom.security.principal import KafkaPrincipal, SecurityProtocol
 
 
@@ -69,3 +70,12 @@ def test_listener_override_with_a_bad_value_is_refused() -> None:
         BrokerConfig({"listener.name.plaintext.socket.request.max.bytes": "lots"})
     with pytest.raises(ConfigError, match="listener.name.plaintext"):
         BrokerConfig({"listener.name.plaintext": "x"})
+
+
+def test_ssl_listener_without_a_usable_keystore_is_refused_in_one_line() -> None:
+    with pytest.raises(ConfigError, match="^Listener SSL: An SSL listener needs a keystore"):
+        build_all_listener_tls(BrokerConfig({"listeners": "SSL://localhost:9093"}))
+    with pytest.raises(ConfigError, match="^Listener SSL: Cannot read ssl.keystore.location /nonexistent"):
+        build_all_listener_tls(
+            BrokerConfig({"listeners": "SSL://localhost:9093", "listener.name.ssl.ssl.keystore.location": "/nonexistent"})
+        )

@@ -1,0 +1,35 @@
+"""TLS for the broker's SSL and SASL_SSL listeners: one SSLContext and principal mapper per listener, built
+from the listener's `ssl.*` keys (`listener.name.<l>.ssl.*` first), and swapped whole when a dynamic
+update changes its keystore (new connections get the new one; open ones keep theirs)."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+
+from strom.broker.config import BrokerConfig, ConfigError, Listener
+from strom.security.ssl_principal import SslPrincipalMapper
+from strom.security.tls import SslConfigError, server_context
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerTls:
+    """What a TLS connection on a listener needs: the context to handshake with and the DN mapping rules."""
+
+    context: ssl.SSLContext
+    principal_mapper: SslPrincipalMapper
+
+
+def build_listener_tls(config: BrokerConfig, listener: Listener) -> ListenerTls:
+    """The listener's TLS set-up; ConfigError (one line naming the listener) when its ssl.* keys are unusable."""
+    try:
+        context = server_context(lambda key: config.listener_value(listener.name, key))
+        mapper = SslPrincipalMapper.from_rules(config.listener_value(listener.name, "ssl.principal.mapping.rules"))
+    except (SslConfigError, ValueError) as exc:
+        raise ConfigError(f"Listener {listener.name}: {exc}") from None
+    return ListenerTls(context, mapper)
+
+
+def build_all_listener_tls(config: BrokerConfig) -> dict[str, ListenerTls]:
+    """TLS set-ups of every listener whose security protocol uses TLS, by listener name."""
+    return {lst.name: build_listener_tls(config, lst) for lst in config.listeners if lst.security_protocol.uses_tls}
