@@ -22,9 +22,13 @@ from strom.protocol.errors import ErrorCode
 from strom.protocol.headers import RequestHeader
 from strom.protocol.records import BatchBuilder
 from strom.protocol.schema import create_acls as ca
+from strom.protocol.schema import create_topics as ct
 from strom.protocol.schema import delete_acls as da
 from strom.protocol.schema import delete_groups as dg
+from strom.protocol.schema import delete_topics as dt
 from strom.protocol.schema import describe_acls as dsa
+from strom.protocol.schema import describe_cluster as dcl
+from strom.protocol.schema import describe_configs as dc
 from strom.protocol.schema import end_txn as et
 from strom.protocol.schema import fetch as fe
 from strom.protocol.schema import find_coordinator as fc
@@ -33,6 +37,7 @@ from strom.protocol.schema import join_group as jg
 from strom.protocol.schema import list_offsets as lo
 from strom.protocol.schema import metadata as md
 from strom.protocol.schema import produce as pr
+from strom.protocol.schema import update_metadata as um
 from strom.security.acl import SUPPORTED_OPERATIONS, AclOperation, AclPermissionType, PatternType, ResourceType, operations_bitfield
 from strom.security.principal import KafkaPrincipal
 
@@ -282,3 +287,27 @@ def test_group_and_transaction_apis_answer_their_authorization_errors(broker: Br
     deleted = call(broker, dg.DeleteGroupsRequest(groups_names=["g"]), 2, principal=BOB)
     assert isinstance(deleted, dg.DeleteGroupsResponse)
     assert deleted.results[0].error_code == ErrorCode.GROUP_AUTHORIZATION_FAILED
+
+
+def test_admin_and_inter_broker_apis_need_their_cluster_and_topic_permissions(broker: Broker) -> None:
+    topic = dc.DescribeConfigsResource(resource_type=2, resource_name="t1", configuration_keys=None)
+    node = dc.DescribeConfigsResource(resource_type=4, resource_name="0", configuration_keys=None)
+    described = call(broker, dc.DescribeConfigsRequest(resources=[topic, node]), 4, principal=BOB)
+    assert isinstance(described, dc.DescribeConfigsResponse)
+    assert [r.error_code for r in described.results] == [ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.CLUSTER_AUTHORIZATION_FAILED]
+    grant(broker, creation("t1", "User:bob", AclOperation.ALTER_CONFIGS))  # implies DESCRIBE_CONFIGS
+    described = call(broker, dc.DescribeConfigsRequest(resources=[topic]), 4, principal=BOB)
+    assert isinstance(described, dc.DescribeConfigsResponse)
+    assert described.results[0].error_code == ErrorCode.NONE
+    deleted = call(broker, dt.DeleteTopicsRequest(topic_names=["t1"]), 5, principal=BOB)
+    assert isinstance(deleted, dt.DeleteTopicsResponse)
+    assert deleted.responses[0].error_code == ErrorCode.TOPIC_AUTHORIZATION_FAILED and "t1" in broker.metadata.topics
+    created = call(broker, ct.CreateTopicsRequest(topics=[ct.CreatableTopic(name="new", num_partitions=1, replication_factor=1)]), 5, BOB)
+    assert isinstance(created, ct.CreateTopicsResponse)
+    assert created.topics[0].error_code == ErrorCode.TOPIC_AUTHORIZATION_FAILED
+    updated = call(broker, um.UpdateMetadataRequest(controller_id=1, controller_epoch=1), 7, principal=BOB)
+    assert isinstance(updated, um.UpdateMetadataResponse)
+    assert updated.error_code == ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+    cluster = call(broker, dcl.DescribeClusterRequest(include_cluster_authorized_operations=True), 0, principal=BOB)
+    assert isinstance(cluster, dcl.DescribeClusterResponse)
+    assert cluster.cluster_authorized_operations == 0

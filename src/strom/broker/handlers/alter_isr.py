@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from functools import partial
 
+from strom.broker.authorizer import authorize_cluster
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import alter_partition as schema
+from strom.security.acl import AclOperation
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: schema.AlterPartitionRequest) -> schema.AlterPartitionResponse:
+    if not authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):
+        return schema.AlterPartitionResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     broker = ctx.broker
     controller = broker.cluster.controller if broker.cluster is not None else None
     if controller is None or not controller.active:

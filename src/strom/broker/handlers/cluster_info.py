@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from strom.broker.authorizer import authorize, authorize_cluster, authorized_operations
 from strom.broker.handlers import handles
 from strom.broker.handlers.metadata import advertised_endpoint, cluster_brokers
 from strom.broker.request_context import RequestContext
@@ -26,6 +27,7 @@ from strom.protocol.schema.describe_log_dirs import (
     DescribeLogDirsTopic,
 )
 from strom.protocol.types import TP
+from strom.security.acl import AclOperation, ResourceType
 
 
 @handles(describe_cluster_schema.API_KEY)
@@ -40,6 +42,9 @@ async def describe_cluster(ctx: RequestContext, request: DescribeClusterRequest)
     host, port = advertised_endpoint(ctx)
     return DescribeClusterResponse(
         error_code=0,
+        cluster_authorized_operations=authorized_operations(ctx, ResourceType.CLUSTER, "kafka-cluster")
+        if request.include_cluster_authorized_operations
+        else -(2**31),
         cluster_id=broker.metadata.cluster_id,
         controller_id=broker.metadata.controller_id if broker.cluster is not None else broker.broker_id,
         brokers=[
@@ -51,6 +56,8 @@ async def describe_cluster(ctx: RequestContext, request: DescribeClusterRequest)
 @handles(describe_log_dirs_schema.API_KEY)
 async def describe_log_dirs(ctx: RequestContext, request: DescribeLogDirsRequest) -> DescribeLogDirsResponse:
     broker = ctx.broker
+    if not authorize_cluster(ctx, AclOperation.DESCRIBE):
+        return DescribeLogDirsResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results=[])
     wanted: set[TP] | None = None
     if request.topics is not None:
         wanted = {(t.topic, p) for t in request.topics for p in t.partitions}
@@ -85,6 +92,13 @@ async def delete_records(ctx: RequestContext, request: DeleteRecordsRequest) -> 
     topics: list[DeleteRecordsTopicResult] = []
     for t in request.topics:
         parts: list[DeleteRecordsPartitionResult] = []
+        if not authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, t.name):
+            denied = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            parts = [
+                DeleteRecordsPartitionResult(partition_index=p.partition_index, low_watermark=-1, error_code=denied) for p in t.partitions
+            ]
+            topics.append(DeleteRecordsTopicResult(name=t.name, partitions=parts))
+            continue
         for p in t.partitions:
             part = broker.replica_manager.partition(t.name, p.partition_index)
             if part is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from strom.broker.authorizer import authorize, authorize_cluster
 from strom.broker.config import BROKER_CONFIGS, SENSITIVE_BROKER_CONFIGS
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
@@ -26,6 +27,7 @@ from strom.protocol.schema.describe_configs import (
 from strom.protocol.schema.incremental_alter_configs import AlterConfigsResource as IncrementalAlterConfigsResource
 from strom.protocol.schema.incremental_alter_configs import AlterConfigsResourceResponse as IncrementalAlterConfigsResourceResponse
 from strom.protocol.schema.incremental_alter_configs import IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse
+from strom.security.acl import AclOperation, ResourceType
 from strom.storage.config import TOPIC_CONFIGS, LogConfig
 
 if TYPE_CHECKING:
@@ -148,12 +150,27 @@ def _describe_broker(broker: Broker, name: str, keys: list[str] | None, synonyms
 _DYNAMIC_BROKER_KEYS = {bk for _, (_, _, bk) in TOPIC_CONFIGS.items() if bk} | {"num.io.threads", "num.network.threads"}
 
 
+def _config_denial(ctx: RequestContext, resource_type: int, name: str, operation: AclOperation) -> int:
+    """Kafka's config checks: a topic's configs need the operation on the topic, a broker's (and broker
+    loggers') on the cluster; 0 when allowed."""
+    if resource_type == TOPIC:
+        return 0 if authorize(ctx, operation, ResourceType.TOPIC, name) else ErrorCode.TOPIC_AUTHORIZATION_FAILED
+    if resource_type in (BROKER, BROKER_LOGGER):
+        return 0 if authorize_cluster(ctx, operation) else ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+    return 0
+
+
 @handles(describe_configs_schema.API_KEY)
 async def describe_configs(ctx: RequestContext, request: DescribeConfigsRequest) -> DescribeConfigsResponse:
     results: list[DescribeConfigsResult] = []
     for r in request.resources:
         keys = list(r.configuration_keys) if r.configuration_keys is not None else None
-        if r.resource_type == TOPIC:
+        denial = _config_denial(ctx, r.resource_type, r.resource_name, AclOperation.DESCRIBE_CONFIGS)
+        if denial:
+            results.append(
+                DescribeConfigsResult(error_code=denial, error_message=None, resource_type=r.resource_type, resource_name=r.resource_name)
+            )
+        elif r.resource_type == TOPIC:
             results.append(_describe_topic(ctx.broker, r.resource_name, keys, ctx.api_version, request.include_synonyms))
         elif r.resource_type == BROKER:
             results.append(_describe_broker(ctx.broker, r.resource_name, keys, request.include_synonyms))
@@ -222,6 +239,10 @@ async def _apply_to_broker(broker: Broker, name: str, new: dict[str, str | None]
 async def alter_configs(ctx: RequestContext, request: AlterConfigsRequest) -> AlterConfigsResponse:
     out: list[AlterConfigsResourceResponse] = []
     for r in request.resources:
+        denial = _config_denial(ctx, r.resource_type, r.resource_name, AclOperation.ALTER_CONFIGS)
+        if denial:
+            out.append(AlterConfigsResourceResponse(error_code=denial, resource_type=r.resource_type, resource_name=r.resource_name))
+            continue
         try:
             await _apply(
                 ctx.broker, r.resource_type, r.resource_name, {c.name: c.value for c in r.configs}, request.validate_only, replace=True
@@ -240,6 +261,12 @@ async def alter_configs(ctx: RequestContext, request: AlterConfigsRequest) -> Al
 async def incremental_alter_configs(ctx: RequestContext, request: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse:
     out: list[IncrementalAlterConfigsResourceResponse] = []
     for r in request.resources:
+        denial = _config_denial(ctx, r.resource_type, r.resource_name, AclOperation.ALTER_CONFIGS)
+        if denial:
+            out.append(
+                IncrementalAlterConfigsResourceResponse(error_code=denial, resource_type=r.resource_type, resource_name=r.resource_name)
+            )
+            continue
         try:
             changes = _incremental_changes(ctx.broker, r)
             await _apply(ctx.broker, r.resource_type, r.resource_name, changes, request.validate_only, replace=False)

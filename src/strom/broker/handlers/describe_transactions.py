@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from strom.broker.authorizer import authorize
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.coordination.transactions import STATE_NAMES, STATES_BY_NAME
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import describe_transactions as describe_schema
 from strom.protocol.schema import list_transactions as list_schema
+from strom.security.acl import AclOperation, ResourceType
 
 
 @handles(describe_schema.API_KEY)
@@ -17,6 +19,10 @@ async def describe(
     service = ctx.broker.transaction_service
     states = []
     for txn_id in request.transactional_ids:
+        if not authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, txn_id):
+            denied = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+            states.append(describe_schema.TransactionState(error_code=denied, transactional_id=txn_id, producer_id=-1, producer_epoch=-1))
+            continue
         code = service.coordinator_error(txn_id)
         m = service.coordinator.describe(txn_id) if not code else None
         if m is None:
@@ -49,6 +55,10 @@ async def list_transactions(ctx: RequestContext, request: list_schema.ListTransa
         return list_schema.ListTransactionsResponse(error_code=0, unknown_state_filters=unknown)
     duration = request.duration_filter if ctx.api_version >= 1 else -1
     found = service.coordinator.list(states or None, set(request.producer_id_filters) or None, duration, service.now_ms())
+    if ctx.broker.authorizer is not None:
+        found = [
+            m for m in found if authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, m.transactional_id, log_denied=False)
+        ]
     return list_schema.ListTransactionsResponse(
         error_code=0,
         unknown_state_filters=unknown,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from strom.broker.authorizer import authorize_cluster
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.cluster.metadata import TopicState
@@ -11,11 +12,14 @@ from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import elect_leaders as schema
 from strom.protocol.schema.elect_leaders import ElectLeadersRequest, ElectLeadersResponse, PartitionResult, ReplicaElectionResult
 from strom.protocol.types import TP
+from strom.security.acl import AclOperation
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: ElectLeadersRequest) -> ElectLeadersResponse:
     broker = ctx.broker
+    if not authorize_cluster(ctx, AclOperation.ALTER):
+        return ElectLeadersResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     election_type = request.election_type if ctx.api_version >= 1 else 0
     wanted: list[TP] | None = None
     if request.topic_partitions is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from strom.broker.authorizer import authorize_cluster
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.cluster.replica_manager import PartitionStateView
@@ -19,6 +20,7 @@ from strom.protocol.schema.leader_and_isr import (
     LeaderAndIsrTopicError,
 )
 from strom.protocol.schema.stop_replica import StopReplicaRequest
+from strom.security.acl import AclOperation
 
 if TYPE_CHECKING:
     from strom.broker.broker import Broker
@@ -66,6 +68,11 @@ def stale_broker_epoch(broker: Broker, request: LeaderAndIsrRequest | StopReplic
 
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: LeaderAndIsrRequest) -> LeaderAndIsrResponse:
+    if not authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):
+        denied = _states(request, ctx.api_version)
+        return _response(
+            ctx.api_version, denied, [ErrorCode.CLUSTER_AUTHORIZATION_FAILED] * len(denied), ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+        )
     manager = ctx.broker.replica_manager
     version = ctx.api_version
     states = _states(request, version)

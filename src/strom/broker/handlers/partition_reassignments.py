@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from strom.broker.authorizer import authorize_cluster
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.cluster.controller import Controller
@@ -12,6 +13,7 @@ from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import alter_partition_reassignments as alter
 from strom.protocol.schema import list_partition_reassignments as listing
 from strom.protocol.types import TP
+from strom.security.acl import AclOperation
 
 Ongoing = dict[TP, tuple[list[int], list[int], list[int]]]
 """Reassignments in progress: partition -> (replicas, adding, removing)."""
@@ -28,6 +30,8 @@ async def alter_reassignments(
     ctx: RequestContext, request: alter.AlterPartitionReassignmentsRequest
 ) -> alter.AlterPartitionReassignmentsResponse:
     broker = ctx.broker
+    if not authorize_cluster(ctx, AclOperation.ALTER):
+        return alter.AlterPartitionReassignmentsResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED, error_message=None)
     changes: dict[TP, list[int] | None] = {
         (t.name, p.partition_index): (list(p.replicas) if p.replicas is not None else None) for t in request.topics for p in t.partitions
     }
@@ -72,6 +76,8 @@ async def list_reassignments(
     ctx: RequestContext, request: listing.ListPartitionReassignmentsRequest
 ) -> listing.ListPartitionReassignmentsResponse:
     broker = ctx.broker
+    if not authorize_cluster(ctx, AclOperation.DESCRIBE):
+        return listing.ListPartitionReassignmentsResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED, error_message=None)
     wanted: list[TP] | None = None
     if request.topics is not None:
         wanted = [(t.name, p) for t in request.topics for p in t.partition_indexes]

@@ -3,12 +3,14 @@ down, topic deleted); with delete_partition the local log goes too."""
 
 from __future__ import annotations
 
+from strom.broker.authorizer import authorize_cluster
 from strom.broker.handlers import handles
 from strom.broker.handlers.leader_and_isr import stale_broker_epoch
 from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import stop_replica as schema
 from strom.protocol.schema.stop_replica import StopReplicaPartitionError, StopReplicaRequest, StopReplicaResponse
+from strom.security.acl import AclOperation
 
 NO_EPOCH = -1
 
@@ -24,6 +26,8 @@ def _targets(request: StopReplicaRequest, version: int) -> list[tuple[str, int, 
 
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: StopReplicaRequest) -> StopReplicaResponse:
+    if not authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):
+        return StopReplicaResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED, partition_errors=[])
     manager = ctx.broker.replica_manager
     targets = _targets(request, ctx.api_version)
     if stale_broker_epoch(ctx.broker, request):

@@ -9,15 +9,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from strom.broker.authorizer import authorize_cluster
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import update_metadata as schema
 from strom.protocol.schema.update_metadata import UpdateMetadataRequest, UpdateMetadataResponse
+from strom.security.acl import AclOperation
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: UpdateMetadataRequest) -> UpdateMetadataResponse:
+    if not authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):
+        return UpdateMetadataResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     broker = ctx.broker
     if broker.cluster is None:
         return _without_zookeeper(ctx, request)

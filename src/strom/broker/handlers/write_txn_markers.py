@@ -3,17 +3,44 @@ partitions it leads (inter-broker; the local coordinator appends its own markers
 
 from __future__ import annotations
 
+from strom.broker.authorizer import authorize_cluster
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.cluster.partition_state import Partition
+from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import write_txn_markers as schema
 from strom.protocol.types import TP
+from strom.security.acl import AclOperation
+
+
+def _denied(request: schema.WriteTxnMarkersRequest) -> schema.WriteTxnMarkersResponse:
+    """Every partition CLUSTER_AUTHORIZATION_FAILED: markers come from a transaction coordinator (a broker)."""
+    denied = ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+    return schema.WriteTxnMarkersResponse(
+        markers=[
+            schema.WritableTxnMarkerResult(
+                producer_id=m.producer_id,
+                topics=[
+                    schema.WritableTxnMarkerTopicResult(
+                        name=t.name,
+                        partitions=[
+                            schema.WritableTxnMarkerPartitionResult(partition_index=i, error_code=denied) for i in t.partition_indexes
+                        ],
+                    )
+                    for t in m.topics
+                ],
+            )
+            for m in request.markers
+        ]
+    )
 
 
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: schema.WriteTxnMarkersRequest) -> schema.WriteTxnMarkersResponse:
     broker = ctx.broker
     service = broker.transaction_service  # the partition side: also before (or without) the coordinator's load
+    if not authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):
+        return _denied(request)
     results = []
     appended: dict[TP, tuple[Partition, int]] = {}
     for marker in request.markers:
