@@ -98,8 +98,10 @@ class ProducerBatch:
         if self.report is not None:
             self.report(self, error, -1, -1)
             return
+        # the partition is known: an error report names it, as librdkafka's does
+        where = RecordMetadata(self.tp[0], self.tp[1], -1)
         for entry in self.entries:
-            complete(entry, error, None)
+            complete(entry, error, where)
 
 
 class RecordAccumulator:

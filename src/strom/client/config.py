@@ -97,7 +97,7 @@ CONSUMER: dict[str, Key] = {
     "fetch.max.wait.ms": Key("int", 500, minimum=0),
     "max.partition.fetch.bytes": Key("int", 1048576, minimum=0),
     "check.crcs": Key("bool", True),
-    "allow.auto.create.topics": Key("bool", True),
+    "allow.auto.create.topics": Key("bool", False),  # librdkafka's consumer default (Java's is true)
     "exclude.internal.topics": Key("bool", True),
     "key.deserializer": Key("callable", None),
     "value.deserializer": Key("callable", None),

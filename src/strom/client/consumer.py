@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,8 @@ from strom.protocol.types import TP
 log = logging.getLogger("strom.client.consumer")
 
 RebalanceCallback = Callable[[Any, list[TopicPartition]], Any]
+
+MISSING_TOPIC_REQUERY = 1.0  # seconds between metadata requests while a subscribed topic does not exist
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,10 @@ class AsyncConsumer:
             self._group.attention = self._attention
         self._next_auto_commit = time.monotonic() + c["auto.commit.interval.ms"] / 1000
         self._metadata_checked = 0.0
+        self._reported_missing: set[str] = set()
+        # consumer errors (a subscribed topic missing) for getmany() to hand out as messages with error()
+        # set, as confluent-kafka's poll() does; None: they are logged (the asyncio API's way)
+        self.error_events: deque[Message] | None = None
         self._group_task: asyncio.Task[None] | None = None
         self._closed = False
         # the sync facade runs callbacks in the application thread; it returns positions to rewind to
@@ -119,6 +126,7 @@ class AsyncConsumer:
         self._subscription = [t for t in names if not t.startswith("^")]
         self._listener = {"assign": on_assign, "revoke": on_revoke, "lost": on_lost}
         self._metadata_checked = 0.0
+        self._reported_missing.clear()
         self._ensure_tasks()
 
     async def unsubscribe(self) -> None:
@@ -285,14 +293,49 @@ class AsyncConsumer:
         assert group is not None
         now = time.monotonic()
         if now >= self._metadata_checked:
-            self._metadata_checked = now + self.config["metadata.max.age.ms"] / 1000
-            await self.cluster.refresh(None if self._pattern is not None else self._subscription)
-            if group.leader and group.snapshot_partitions:
-                current = {t: len(self.cluster.topics[t].partitions) for t in group.snapshot_partitions if t in self.cluster.topics}
-                if current != group.snapshot_partitions:
-                    group.need_rejoin = True  # partitions were added: the leader reassigns
+            await self._refresh_subscription(group, now)
         await group.ensure_active(self._topics_to_join())
         self._attention()
+
+    async def _refresh_subscription(self, group: GroupMember, now: float) -> None:
+        """Metadata of the subscription (every metadata.max.age.ms; every second while a subscribed topic
+        is missing): topics that appear, or gain partitions, make the leader reassign."""
+        self._metadata_checked = now + self.config["metadata.max.age.ms"] / 1000
+        literal = self._subscription or []
+        if self._pattern is not None:
+            await self.cluster.refresh(None)
+            if literal:
+                await self.cluster.refresh(literal, allow_auto_create=self.config["allow.auto.create.topics"])
+        else:
+            # the leader also watches what the other members subscribed to (their topics are in its snapshot)
+            topics = sorted(set(literal) | set(group.snapshot_partitions if group.leader else ()))
+            await self.cluster.refresh(topics, allow_auto_create=self.config["allow.auto.create.topics"])
+        missing = [t for t in literal if t not in self.cluster.topics]
+        if missing:
+            self._metadata_checked = min(self._metadata_checked, now + MISSING_TOPIC_REQUERY)
+        self._report_missing(missing)
+        if group.leader and group.snapshot_partitions:
+            current = {t: len(info.partitions) if (info := self.cluster.topics.get(t)) else 0 for t in group.snapshot_partitions}
+            if current != group.snapshot_partitions:
+                group.need_rejoin = True  # a topic appeared or gained partitions: the leader reassigns
+
+    def _report_missing(self, missing: list[str]) -> None:
+        """Each missing subscribed topic is reported once until it exists (librdkafka's consumer error
+        "Subscribed topic not available"): as an error message from poll() when the facade asks for
+        events, else as a warning in the log."""
+        for topic in missing:
+            if topic in self._reported_missing:
+                continue
+            self._reported_missing.add(topic)
+            code = self.cluster.topic_errors.get(topic) or ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            text = "Unknown topic or partition" if code == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION else KafkaError(code).message
+            error = KafkaError(code, f"Subscribed topic not available: {topic}: Broker: {text}")
+            if self.error_events is None:
+                log.warning("%s", error.message)
+            else:  # partition 0 and no offset, to the letter of confluent-kafka's error message
+                self.error_events.append(Message(topic, 0, None, error=error))
+                self._attention()
+        self._reported_missing.intersection_update(missing)
 
     def _kick(self) -> None:
         self._fetcher.wakeup()
@@ -308,6 +351,9 @@ class AsyncConsumer:
         while True:
             self._maintain_group()
             out = self._fetcher.collect(limit)
+            if self.error_events:
+                out = [*self.error_events, *out]
+                self.error_events.clear()
             if out:
                 return out
             left = deadline - time.monotonic()

@@ -174,7 +174,8 @@ class GroupMember:
         topics = sorted({t for s in subs.values() for t in s.topics})
         await self.cluster.refresh(topics)
         counts = {t: len(self.cluster.topics[t].partitions) for t in topics if t in self.cluster.topics}
-        self.snapshot_partitions = counts
+        # missing topics count 0 partitions: their creation changes the snapshot and triggers a reassignment
+        self.snapshot_partitions = {t: counts.get(t, 0) for t in topics}
         assignor = ASSIGNORS.get(protocol)
         if assignor is None:
             raise KafkaError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, f"unknown assignor {protocol}")

@@ -137,14 +137,15 @@ class AsyncProducer:
     async def send_and_wait(self, topic: str, value: Any = None, key: Any = None, **kw: Any) -> RecordMetadata:
         return await (await self.send(topic, value, key, **kw))
 
-    async def wait_for_topic(self, topic: str) -> int:
-        """Partition count of `topic`, fetching metadata (and auto-creating as the broker allows)."""
+    async def wait_for_topic(self, topic: str, timeout: float | None = None) -> int:
+        """Partition count of `topic`, fetching metadata (and auto-creating as the broker allows), waiting up
+        to `timeout` seconds (max.block.ms by default, as Java's send())."""
         info = self.cluster.topics.get(topic)
         if info is not None and info.partitions:
             return len(info.partitions)
         loop = asyncio.get_running_loop()
         backoff = self.cluster.retry_backoff
-        deadline = loop.time() + self.config["max.block.ms"] / 1000
+        deadline = loop.time() + (self.config["max.block.ms"] / 1000 if timeout is None else timeout)
         while True:
             try:
                 await self.cluster.refresh([topic], allow_auto_create=True)

@@ -33,6 +33,7 @@ class Consumer:
         self._runner = LoopThread("strom-consumer")
         self._aio: AsyncConsumer = self._runner.run(_make(conf))
         self._aio.rebalance_hook = self._rebalance_from_loop
+        self._aio.error_events = deque()  # poll() hands consumer errors out as messages, as confluent-kafka does
         self._error_cb: Callable[[KafkaError], Any] | None = conf.get("error_cb")
         self._errors: deque[KafkaError] = deque()
         self._aio.cluster.on_error = self._errors.append  # served to error_cb by poll(), in this thread
@@ -59,7 +60,7 @@ class Consumer:
         with self._local_lock:
             for m in self._local:
                 key = (m.topic() or "", m.partition() or 0)
-                if key in keys:
+                if key in keys and m.error() is None:  # an error event is no position
                     first.setdefault(key, m.offset() or 0)
                 else:
                     kept.append(m)
@@ -208,7 +209,8 @@ class Consumer:
         # messages in the local batch were not handed out yet: the position is the first of them
         first: dict[TP, int] = {}
         for m in self._local:
-            first.setdefault((m.topic() or "", m.partition() or 0), m.offset() or 0)
+            if m.error() is None:
+                first.setdefault((m.topic() or "", m.partition() or 0), m.offset() or 0)
         for tp in positions:
             if (tp.topic, tp.partition) in first:
                 tp.offset = first[(tp.topic, tp.partition)]

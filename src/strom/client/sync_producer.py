@@ -127,7 +127,7 @@ class Producer:
     def _append(self, item: tuple[Any, ...]) -> None:
         topic, value, key, partition, timestamp, headers, cb = item
         # without a callback nothing needs the report: the record only counts in len() until delivered
-        completion = None if cb is None else functools.partial(self._completed, cb, key, value, headers, timestamp)
+        completion = None if cb is None else functools.partial(self._completed, cb, key, value, headers, timestamp, topic=topic)
         self._aio.append(topic, value, key, partition, timestamp, headers, completion)
 
     async def _serve_backlog(self) -> None:
@@ -135,12 +135,12 @@ class Producer:
         while self._backlog:
             item = self._backlog[0]
             if self._aio.cluster.topics.get(item[0]) is None:
-                try:
-                    await self._aio.wait_for_topic(item[0])
+                try:  # produce() never blocks: the record waits up to delivery.timeout.ms, as librdkafka's message.timeout.ms
+                    await self._aio.wait_for_topic(item[0], self._aio.config["delivery.timeout.ms"] / 1000)
                 except KafkaError as exc:
                     if self._backlog and self._backlog[0] is item:
                         self._backlog.popleft()
-                        self._completed(item[6], item[2], item[1], item[5], item[4], exc, None)
+                        self._completed(item[6], item[2], item[1], item[5], item[4], exc, None, topic=item[0])
                     continue
                 if not self._backlog or self._backlog[0] is not item:
                     continue  # abort_transaction purged it meanwhile
@@ -149,8 +149,18 @@ class Producer:
                 self._append(item)
 
     def _completed(
-        self, cb: Any, key: Any, value: Any, headers: Any, timestamp: Any, error: KafkaError | None, md: RecordMetadata | None
+        self,
+        cb: Any,
+        key: Any,
+        value: Any,
+        headers: Any,
+        timestamp: Any,
+        error: KafkaError | None,
+        md: RecordMetadata | None,
+        topic: str | None = None,
     ) -> None:
+        if md is None and error is not None:  # failed before it had a partition (RD_KAFKA_PARTITION_UA)
+            md = RecordMetadata(topic or "", -1, -1)
         self._reports.append((cb, key, value, headers, timestamp, error, md))
         if not self._report_ready.is_set():
             self._report_ready.set()
@@ -188,11 +198,13 @@ class Producer:
             served += 1
             if cb is None:
                 continue
-            if md is not None:
+            if error is None and md is not None:
                 ts = (TIMESTAMP_LOG_APPEND_TIME, md.timestamp) if md.timestamp >= 0 else (TIMESTAMP_CREATE_TIME, timestamp or -1)
                 msg = Message(md.topic, md.partition, md.offset, key, value, _headers(headers), ts)
-            else:
-                msg = Message(None, None, None, key, value, _headers(headers), error=error)
+            else:  # as confluent: topic and partition (None when none was chosen: RD_KAFKA_PARTITION_UA), no offset
+                md = md or RecordMetadata("", -1, -1)
+                partition = md.partition if md.partition >= 0 else None
+                msg = Message(md.topic, partition, None, key, value, _headers(headers), error=error)
             cb(error, msg)
         return served
 
@@ -256,7 +268,7 @@ class Producer:
             self._backlog.clear()
         error = TransactionError(ErrorCode.TRANSACTION_ABORTABLE, "the transaction was aborted before the record was sent")
         for item in items:
-            self._completed(item[6], item[2], item[1], item[5], item[4], error, None)
+            self._completed(item[6], item[2], item[1], item[5], item[4], error, None, topic=item[0])
 
     def __len__(self) -> int:
         batched = sum(len(report[0]) for report in self._batch_reports)

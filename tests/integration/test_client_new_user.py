@@ -1,0 +1,159 @@
+"""What a new user hit first (issue 14, "Correctness"), against a real Strom broker, with confluent-kafka as the
+reference where the two clients are compared: a consumer subscribed before its topic exists, a pattern
+subscription that must pick up a new topic, and error delivery reports that name their topic and partition."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import confluent_kafka as ck
+import pytest
+
+import strom
+from strom import NewTopic
+from strom.testing.broker import BrokerProcess
+
+CLIENTS = [pytest.param(strom, id="strom"), pytest.param(ck, id="confluent")]
+
+
+@pytest.fixture(scope="module")
+def bootstrap() -> Iterator[str]:
+    broker = BrokerProcess(overrides={"auto.create.topics.enable": "true"}).start()
+    yield broker.bootstrap
+    broker.close()
+
+
+def _create_and_fill(bootstrap: str, topic: str, records: int, partitions: int = 2) -> None:
+    admin = strom.AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, partitions, 1)])[topic].result(20)
+    admin.close()
+    producer = strom.Producer({"bootstrap.servers": bootstrap})
+    for i in range(records):
+        producer.produce(topic, b"v%d" % i, key=b"k%d" % i)
+    assert producer.flush(30) == 0
+    producer.close()
+
+
+def _code(error: Any) -> int:
+    return int(error.code() if callable(error.code) else error.code)
+
+
+def _consume(consumer: Any, wanted: int, timeout: float, on_idle: Any = None) -> tuple[list[Any], list[Any], float]:
+    """(records, error messages, seconds until the last record) polling for up to `timeout` seconds."""
+    start = time.monotonic()
+    records: list[Any] = []
+    errors: list[Any] = []
+    while len(records) < wanted and time.monotonic() - start < timeout:
+        if on_idle is not None:
+            on_idle(time.monotonic() - start)
+        msg = consumer.poll(0.5)
+        if msg is None:
+            continue
+        (errors if msg.error() else records).append(msg)
+    return records, errors, time.monotonic() - start
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_subscribe_before_the_topic_exists(bootstrap: str, client: Any) -> None:
+    """The consumer reports the missing topic once (an error message from poll()), does not create it
+    (allow.auto.create.topics is false by default, as librdkafka's), and gets the records within seconds
+    of the topic's creation, as confluent-kafka does."""
+    topic = f"late-{uuid.uuid4().hex[:8]}"
+    consumer = client.Consumer({"bootstrap.servers": bootstrap, "group.id": f"g-{topic}", "auto.offset.reset": "earliest"})
+    consumer.subscribe([topic])
+    created: list[float] = []
+
+    def create_after_two_seconds(elapsed: float) -> None:
+        if not created and elapsed >= 2:
+            admin = strom.AdminClient({"bootstrap.servers": bootstrap})
+            assert topic not in admin.list_topics(timeout=10).topics  # subscribing did not create it
+            admin.close()
+            _create_and_fill(bootstrap, topic, 30)
+            created.append(elapsed)
+
+    records, errors, took = _consume(consumer, 30, 60, create_after_two_seconds)
+    consumer.close()
+    assert len(records) == 30
+    assert took - created[0] < 15
+    assert len(errors) == 1
+    (error,) = errors
+    assert error.topic() == topic
+    assert _code(error.error()) == 3  # UNKNOWN_TOPIC_OR_PART
+    assert f"Subscribed topic not available: {topic}: Broker: Unknown topic or partition" in str(error.error())
+
+
+def test_subscribe_creates_the_topic_when_allowed(bootstrap: str) -> None:
+    topic = f"auto-{uuid.uuid4().hex[:8]}"
+    consumer = strom.Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": f"g-{topic}", "allow.auto.create.topics": True, "auto.offset.reset": "earliest"}
+    )
+    consumer.subscribe([topic])
+    deadline = time.monotonic() + 20
+    while not consumer.assignment() and time.monotonic() < deadline:
+        consumer.poll(0.2)
+    assert consumer.assignment() and consumer.assignment()[0].topic == topic
+    consumer.close()
+
+
+def test_pattern_subscription_picks_up_a_new_topic(bootstrap: str) -> None:
+    """A regex subscription sees a matching topic created later on its next metadata refresh
+    (metadata.max.age.ms, librdkafka's topic.metadata.refresh.interval.ms) and rejoins."""
+    prefix = f"pat-{uuid.uuid4().hex[:8]}"
+    consumer = strom.Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": f"g-{prefix}", "auto.offset.reset": "earliest", "metadata.max.age.ms": 1000}
+    )
+    consumer.subscribe([f"^{prefix}-.*"])
+    created: list[float] = []
+
+    def create(elapsed: float) -> None:
+        if not created and elapsed >= 1:
+            _create_and_fill(bootstrap, f"{prefix}-a", 10, partitions=1)
+            created.append(elapsed)
+
+    records, errors, took = _consume(consumer, 10, 60, create)
+    consumer.close()
+    assert len(records) == 10 and not errors
+    assert took - created[0] < 15
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_error_delivery_report_names_topic_and_partition(bootstrap: str, client: Any) -> None:
+    """A record the broker rejects (larger than the topic's max.message.bytes) fails with its topic and partition."""
+    topic = f"small-{uuid.uuid4().hex[:8]}"
+    admin = strom.AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1, config={"max.message.bytes": "1000"})])[topic].result(20)
+    admin.close()
+    reports: list[tuple[Any, Any]] = []
+    producer = client.Producer({"bootstrap.servers": bootstrap, "compression.type": "none"})
+    producer.produce(topic, b"x" * 5000, on_delivery=lambda err, msg: reports.append((err, msg)))
+    producer.flush(30)
+    ((err, msg),) = reports
+    assert err is not None
+    assert (msg.topic(), msg.partition()) == (topic, 0)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_error_delivery_report_before_any_partition(client: Any) -> None:
+    """No broker answers: the report still names the topic; its partition is None (confluent-kafka's
+    Message.partition() for RD_KAFKA_PARTITION_UA: none was chosen)."""
+    from strom.testing.broker import free_port
+
+    reports: list[tuple[Any, Any]] = []
+    producer = client.Producer(
+        {"bootstrap.servers": f"127.0.0.1:{free_port()}", "message.timeout.ms": 1500, "error_cb": lambda e: None}
+        if client is ck
+        else {
+            "bootstrap.servers": f"127.0.0.1:{free_port()}",
+            "delivery.timeout.ms": 1500,
+            "request.timeout.ms": 1000,
+            "error_cb": lambda e: None,
+        }
+    )
+    producer.produce("nowhere", b"v", on_delivery=lambda err, msg: reports.append((err, msg)))
+    producer.flush(20)
+    ((err, msg),) = reports
+    assert err is not None
+    assert (msg.topic(), msg.partition(), msg.offset()) == ("nowhere", None, None)
