@@ -4,6 +4,8 @@ subscription that must pick up a new topic, and error delivery reports that name
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -157,3 +159,60 @@ def test_error_delivery_report_before_any_partition(client: Any) -> None:
     ((err, msg),) = reports
     assert err is not None
     assert (msg.topic(), msg.partition(), msg.offset()) == ("nowhere", None, None)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_all_brokers_down_is_reported_once_at_once(client: Any) -> None:
+    """librdkafka's _ALL_BROKERS_DOWN reaches error_cb once, at once, not per retry (Strom: 590 calls in 60 s)."""
+    from strom.testing.broker import free_port
+
+    errors: list[tuple[float, int, str]] = []
+    start = time.monotonic()
+    conf = {
+        "bootstrap.servers": f"127.0.0.1:{free_port()}",
+        "error_cb": lambda e: errors.append((time.monotonic() - start, _code(e), str(e))),
+    }
+    producer = client.Producer(conf)
+    producer.produce("nowhere", b"v")
+    while time.monotonic() - start < 4:
+        producer.poll(0.2)
+    down = [e for e in errors if e[1] == -187]  # _ALL_BROKERS_DOWN
+    assert len(down) == 1 and down[0][0] < 2.5, errors
+    if client is strom:
+        assert len(errors) == 2, errors  # and the connection failure (_TRANSPORT) once, not per reconnect
+
+
+def _http_responder() -> tuple[socket.socket, int]:
+    """A port that answers anything with an HTTP 400, as a web server or proxy does."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, listener.getsockname()[1]
+
+
+def test_a_port_that_speaks_http_is_named() -> None:
+    listener, port = _http_responder()
+    errors: list[str] = []
+    producer = strom.Producer({"bootstrap.servers": f"127.0.0.1:{port}", "error_cb": lambda e: errors.append(str(e))})
+    producer.produce("t", b"v")
+    deadline = time.monotonic() + 10
+    while not errors and time.monotonic() < deadline:
+        producer.poll(0.2)
+    listener.close()
+    assert errors
+    assert "received an invalid response size 1213486160 (looks like HTTP): is this a Kafka broker?" in errors[0]

@@ -16,6 +16,10 @@ from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("strom.client")
 
+# librdkafka's local error codes for an unreachable cluster (confluent-kafka's KafkaError._ALL_BROKERS_DOWN, _TRANSPORT)
+ALL_BROKERS_DOWN = -187
+TRANSPORT = -195
+
 # a connection is kept by broker id; a bootstrap server's by address, a coordinator's apart from its broker's
 ConnectionKey = int | tuple[str, int] | tuple[str, str, int]
 
@@ -57,6 +61,8 @@ class Cluster:
         self.controller_id = -1
         self._conns: dict[ConnectionKey, BrokerConnection] = {}
         self._connecting: dict[ConnectionKey, asyncio.Future[BrokerConnection]] = {}
+        self._down_reported: set[tuple[str, int]] = set()  # brokers whose failure error_cb heard (until they answer)
+        self._all_down_reported = False
 
     async def _connect(self, key: ConnectionKey, host: str, port: int) -> BrokerConnection:
         """The open connection for `key`, connecting once even when many callers ask at the same time."""
@@ -93,12 +99,25 @@ class Cluster:
         random.shuffle(candidates)
         for key, (host, port) in candidates:
             try:
-                return await self._connect(key, host, port)
+                conn = await self._connect(key, host, port)
             except KafkaError as exc:
                 errors.append(exc.message)
+                self._report_down(host, port, exc)
+                continue
+            self._down_reported.discard((host, port))
+            self._all_down_reported = False
+            return conn
         error = KafkaError(ErrorCode.NETWORK_EXCEPTION, "no broker is reachable: " + "; ".join(errors))
-        self.report(error)
+        if not self._all_down_reported:  # once per outage, as librdkafka's _ALL_BROKERS_DOWN
+            self._all_down_reported = True
+            self.report(KafkaError(ALL_BROKERS_DOWN, f"{len(candidates)}/{len(candidates)} brokers are down"))
         raise error
+
+    def _report_down(self, host: str, port: int, exc: KafkaError) -> None:
+        """A broker's connection failure reaches error_cb once until it answers again (not per retry)."""
+        if (host, port) not in self._down_reported:
+            self._down_reported.add((host, port))
+            self.report(KafkaError(TRANSPORT, exc.message))
 
     def report(self, error: KafkaError) -> None:
         """A client-wide error (all brokers down): to error_cb, as librdkafka reports them."""

@@ -48,7 +48,7 @@ class Producer:
         self._aio.idle_hook = self._wake_poll
         self._error_cb: Callable[[KafkaError], Any] | None = conf.get("error_cb")
         self._errors: deque[KafkaError] = deque()
-        self._aio.cluster.on_error = self._errors.append  # served to error_cb by poll(), in this thread
+        self._aio.cluster.on_error = self._client_error  # served to error_cb by poll(), in this thread
         self._intake: deque[tuple[Any, ...]] = deque()
         self._intake_lock = threading.Lock()
         self._intake_scheduled = False
@@ -171,15 +171,19 @@ class Producer:
         if not self._report_ready.is_set():
             self._report_ready.set()
 
+    def _client_error(self, error: KafkaError) -> None:
+        self._errors.append(error)
+        self._report_ready.set()  # a waiting poll() serves it at once
+
     def _wake_poll(self) -> None:
         self._report_ready.set()
 
     # application thread -------------------------------------------------------------------------
     def poll(self, timeout: float | None = None) -> int:
         """Serves queued delivery reports (waiting up to `timeout` s for one); returns how many."""
-        if not self._reports and not self._batch_reports and timeout != 0:
+        if not self._reports and not self._batch_reports and not self._errors and timeout != 0:
             self._report_ready.clear()
-            if not self._reports and not self._batch_reports:
+            if not self._reports and not self._batch_reports and not self._errors:
                 self._report_ready.wait(None if timeout is None or timeout < 0 else timeout)
         served = 0
         while self._batch_reports:

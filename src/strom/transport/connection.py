@@ -121,18 +121,44 @@ class BrokerConnection:
         self._fail(KafkaError(ErrorCode.NETWORK_EXCEPTION, "connection closed"))
 
 
+# The first response is ApiVersions' (a few hundred bytes): a larger size prefix means the peer is not a broker
+FIRST_RESPONSE_MAX = 1 << 20
+
+
+def not_kafka(head: bytes, host: str, port: int) -> KafkaError | None:
+    """The error for a peer whose first bytes cannot start ApiVersions' response (an HTTP server, say)."""
+    size = SIZE.unpack_from(head)[0]
+    if 0 <= size <= FIRST_RESPONSE_MAX:
+        return None
+    looks = " (looks like HTTP)" if head.startswith(b"HTTP") else ""
+    return KafkaError(
+        ErrorCode.NETWORK_EXCEPTION,
+        f"{host}:{port} received an invalid response size {size}{looks}: is this a Kafka broker?",
+    )
+
+
 class _ResponseReader(asyncio.BufferedProtocol):
     """Reads a connection's bytes straight into its FrameReader and hands each whole response on."""
 
     def __init__(self, connection: BrokerConnection) -> None:
         self._connection = connection
         self._frames = FrameReader(MAX_RESPONSE_SIZE, frame_type=bytes)
+        self._first_read: memoryview | None = None  # where the first bytes land, until they are checked
+        self._checked = False
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._frames.get_buffer(sizehint)
+        buf = self._frames.get_buffer(sizehint)
+        if not self._checked:
+            self._first_read = buf
+        return buf
 
     def buffer_updated(self, nbytes: int) -> None:
         connection = self._connection
+        if not self._checked and self._first_read is not None:
+            head, self._first_read, self._checked = bytes(self._first_read[: min(nbytes, 4)]), None, True
+            if len(head) == SIZE.size and (error := not_kafka(head, connection.host, connection.port)):
+                connection._fail(error)
+                return
         try:
             for frame in self._frames.buffer_updated(nbytes):
                 if connection.closed:
