@@ -407,8 +407,8 @@ def deliver_batch(
             cb(error, msg)
         elif error is None:
             entry(None, RecordMetadata(topic, partition, base_offset + i if base_offset >= 0 else -1, append_time))
-        else:
-            entry(error, None)
+        else:  # the partition is known: the error report names it, as librdkafka's does
+            entry(error, RecordMetadata(topic, partition, -1))
     return len(entries)
 
 
