@@ -15,7 +15,16 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from strom.protocol.errors import ErrorCode
 from strom.protocol.records import BatchBuilder
-from strom.protocol.schema import fetch, find_coordinator, join_group, list_offsets, produce
+from strom.protocol.schema import (
+    alter_configs,
+    describe_cluster,
+    fetch,
+    find_coordinator,
+    incremental_alter_configs,
+    join_group,
+    list_offsets,
+    produce,
+)
 from strom.testing.broker import BrokerProcess
 from strom.transport.connection import BrokerConnection
 
@@ -250,3 +259,75 @@ def test_max_timestamp_with_log_append_time_is_the_last_batch_base_offset(bootst
     """Every record of a LogAppendTime batch carries the batch's time: its first record has the max."""
     error, _, offset = max_timestamp_after(bootstrap, [[1, 2, 3], [4, 5]], {"message.timestamp.type": "LogAppendTime"})
     assert (error, offset) == (0, 3)
+
+
+# ---- AlterConfigs / IncrementalAlterConfigs -------------------------------------------------------------------------
+
+TOPIC_RESOURCE, BROKER_RESOURCE, SET = 2, 4, 0
+
+
+def alter(bootstrap: str, resource_type: int, name: str, configs: dict[str, str], incremental: bool = True) -> tuple[int, str | None]:
+    """(error code, message) of one resource's AlterConfigs (or IncrementalAlterConfigs SET) with validate_only."""
+    if incremental:
+        entries = [incremental_alter_configs.AlterableConfig(name=k, config_operation=SET, value=v) for k, v in configs.items()]
+        resource: Any = incremental_alter_configs.AlterConfigsResource(resource_type=resource_type, resource_name=name, configs=entries)
+        request: Any = incremental_alter_configs.IncrementalAlterConfigsRequest(resources=[resource], validate_only=True)
+    else:
+        plain = [alter_configs.AlterableConfig(name=k, value=v) for k, v in configs.items()]
+        resource = alter_configs.AlterConfigsResource(resource_type=resource_type, resource_name=name, configs=plain)
+        request = alter_configs.AlterConfigsRequest(resources=[resource], validate_only=True)
+    [response] = send(bootstrap, request)
+    return response.responses[0].error_code, response.responses[0].error_message
+
+
+def broker_id(bootstrap: str) -> str:
+    [cluster] = send(bootstrap, describe_cluster.DescribeClusterRequest())
+    return str(cluster.brokers[0].broker_id)
+
+
+@pytest.mark.parametrize("incremental", [True, False])
+def test_deprecated_topic_configs_are_accepted(bootstrap: str, incremental: bool) -> None:
+    topic = new_topic(bootstrap)
+    assert alter(bootstrap, TOPIC_RESOURCE, topic, {"message.format.version": "2.8"}, incremental) == (0, None)
+    assert alter(bootstrap, TOPIC_RESOURCE, topic, {"message.format.version": "0.10.2-IV0"}, incremental) == (0, None)
+    assert alter(bootstrap, TOPIC_RESOURCE, topic, {"message.format.version": "banana"}, incremental)[0] == ErrorCode.INVALID_CONFIG
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("sasl.kerberos.min.time.before.relogin", "60000"),
+        ("listener.name.plaintext.sasl.enabled.mechanisms", "PLAIN"),
+        ("max.connections", "1000"),
+        ("log.cleaner.threads", "2"),
+        ("num.replica.fetchers", "2"),
+        ("producer.id.expiration.ms", "100000"),
+        ("log.retention.ms", "100000"),
+    ],
+)
+def test_dynamic_broker_configs_kafka_allows_are_accepted(bootstrap: str, key: str, value: str) -> None:
+    assert alter(bootstrap, BROKER_RESOURCE, broker_id(bootstrap), {key: value}) == (0, None)
+
+
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("log.dirs", "Cannot update these configs dynamically: Set(log.dirs)"),
+        ("broker.id", "Cannot update these configs dynamically: Set(broker.id)"),
+        ("log.message.format.version", "Cannot update these configs dynamically: Set(log.message.format.version)"),
+        (
+            "ssl.keystore.location",
+            "These security configs can be dynamically updated only per-listener using the listener prefix: HashSet(ssl.keystore.location)",
+        ),
+    ],
+)
+def test_static_broker_configs_are_refused_dynamically(bootstrap: str, key: str, message: str) -> None:
+    assert alter(bootstrap, BROKER_RESOURCE, broker_id(bootstrap), {key: "1"}) == (ErrorCode.INVALID_REQUEST, message)
+
+
+def test_per_broker_configs_are_refused_at_the_cluster_default(bootstrap: str) -> None:
+    assert alter(bootstrap, BROKER_RESOURCE, "", {"sasl.kerberos.min.time.before.relogin": "60000"}) == (
+        ErrorCode.INVALID_REQUEST,
+        "Cannot update these configs at default cluster level, broker id must be specified: Set(sasl.kerberos.min.time.before.relogin)",
+    )
+    assert alter(bootstrap, BROKER_RESOURCE, "", {"log.cleaner.threads": "2"}) == (0, None)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from strom.security.principal import SecurityProtocol
-from strom.storage.config import LONG_MAX, LogConfig
+from strom.storage.config import LONG_MAX, LogConfig, message_format_version
 
 log = logging.getLogger("strom.broker.config")
 
@@ -215,6 +215,8 @@ BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "ssl.secure.random.implementation": (_str, None),
     "ssl.provider": (_str, None),
     "ssl.engine.factory.class": (_str, None),
+    # ---- deprecated log configs Kafka 3.x still accepts (and ignores) ----
+    "log.message.format.version": (message_format_version, "3.0-IV1"),
     # ---- authorization (ACLs) ----
     "authorizer.class.name": (_authorizer_class, ""),
     "super.users": (_str, ""),
@@ -439,6 +441,7 @@ class BrokerConfig:
             min_insync_replicas=self["min.insync.replicas"],
             preallocate=self["log.preallocate"],
             unclean_leader_election_enable=self["unclean.leader.election.enable"],
+            message_format_version=self["log.message.format.version"],
         )
 
     def value_string(self, key: str) -> str | None:

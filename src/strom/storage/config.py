@@ -56,6 +56,31 @@ def _policy(text: str) -> str:
     return ",".join(parts)
 
 
+# Kafka's MetadataVersion names: release -> its IV count ("2.8" and "2.8-IV0", "2.8-IV1"); releases before 0.10
+# have no IVs. Kafka 3.x accepts any of them for the deprecated message.format.version and ignores it.
+_METADATA_VERSIONS = {
+    **{v: 0 for v in ("0.8.0", "0.8.1", "0.8.2", "0.9.0")},
+    **{"0.10.0": 2, "0.10.1": 3, "0.10.2": 1, "0.11.0": 3, "1.0": 1, "1.1": 1, "2.0": 2, "2.1": 3, "2.2": 2, "2.3": 2},
+    **{"2.4": 2, "2.5": 1, "2.6": 1, "2.7": 3, "2.8": 2, "3.0": 2, "3.1": 1, "3.2": 1, "3.3": 4, "3.4": 1, "3.5": 3},
+    **{"3.6": 3, "3.7": 5, "3.8": 1, "3.9": 1},
+}
+
+
+_METADATA_VERSION_NAMES = frozenset(_METADATA_VERSIONS) | {f"{r}-IV{i}" for r, n in _METADATA_VERSIONS.items() for i in range(n)}
+
+
+def message_format_version(text: str) -> str:
+    """A MetadataVersion name as Kafka's fromVersionString reads it: a release ("2.8", "0.10.2") or a release
+    and its IV ("2.8-IV1"); extra dotted parts after the release are ignored ("2.8.1")."""
+    value = text.strip()
+    segments = value.split(".")
+    wanted = 3 if value.startswith("0.") else 2
+    key = value if len(segments) <= wanted else ".".join(segments[:wanted])
+    if key not in _METADATA_VERSION_NAMES:
+        raise ValueError(f"Version {value} is not a valid version")
+    return value
+
+
 # Kafka topic config name -> (LogConfig attribute, parser, broker-level config that supplies the default)
 TOPIC_CONFIGS: dict[str, tuple[str, Callable[[str], Any], str | None]] = {
     "cleanup.policy": ("cleanup_policy", _policy, "log.cleanup.policy"),
@@ -88,6 +113,7 @@ TOPIC_CONFIGS: dict[str, tuple[str, Callable[[str], Any], str | None]] = {
     "segment.ms": ("segment_ms", _int(1), None),
     "unclean.leader.election.enable": ("unclean_leader_election_enable", _bool, "unclean.leader.election.enable"),
     "message.downconversion.enable": ("message_downconversion_enable", _bool, "log.message.downconversion.enable"),
+    "message.format.version": ("message_format_version", message_format_version, "log.message.format.version"),
 }
 
 
@@ -115,6 +141,7 @@ class LogConfig:
     preallocate: bool = False
     unclean_leader_election_enable: bool = False
     message_downconversion_enable: bool = True
+    message_format_version: str = "3.0-IV1"  # deprecated; ignored, as Kafka 3.x ignores it
 
     @staticmethod
     def parse_value(name: str, value: str) -> Any:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from strom.broker.authorizer import authorize, authorize_cluster
 from strom.broker.config import BROKER_CONFIGS, SENSITIVE_BROKER_CONFIGS
+from strom.broker.dynamic_config import ALL_DYNAMIC_CONFIGS, base_name, validate_dynamic_update
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
@@ -147,7 +148,7 @@ def _describe_broker(broker: Broker, name: str, keys: list[str] | None, synonyms
     return DescribeConfigsResult(error_code=0, resource_type=BROKER, resource_name=name, configs=out)
 
 
-_DYNAMIC_BROKER_KEYS = {bk for _, (_, _, bk) in TOPIC_CONFIGS.items() if bk} | {"num.io.threads", "num.network.threads"}
+_DYNAMIC_BROKER_KEYS = ALL_DYNAMIC_CONFIGS
 
 
 def _config_denial(ctx: RequestContext, resource_type: int, name: str, operation: AclOperation) -> int:
@@ -218,14 +219,15 @@ async def _apply_to_broker(broker: Broker, name: str, new: dict[str, str | None]
     md = broker.metadata
     entity = md.broker_entity(name)
     configs = {} if replace else md.dynamic_configs_of(entity)
+    validate_dynamic_update(new, per_broker=name != "")
     for k, v in new.items():
-        if k not in _DYNAMIC_BROKER_KEYS:
-            raise KafkaError(ErrorCode.INVALID_CONFIG, f"Cannot update these configs dynamically: {{{k}}}")
         if v is None:
             configs.pop(k, None)
         else:
+            parser = BROKER_CONFIGS.get(base_name(k))
             try:
-                BROKER_CONFIGS[k][0](v)
+                if parser is not None:
+                    parser[0](v)
             except ValueError as exc:
                 raise KafkaError(ErrorCode.INVALID_CONFIG, f"Invalid value {v} for configuration {k}: {exc}") from None
             configs[k] = v
@@ -247,7 +249,9 @@ async def alter_configs(ctx: RequestContext, request: AlterConfigsRequest) -> Al
             await _apply(
                 ctx.broker, r.resource_type, r.resource_name, {c.name: c.value for c in r.configs}, request.validate_only, replace=True
             )
-            out.append(AlterConfigsResourceResponse(error_code=0, resource_type=r.resource_type, resource_name=r.resource_name))
+            out.append(
+                AlterConfigsResourceResponse(error_code=0, error_message=None, resource_type=r.resource_type, resource_name=r.resource_name)
+            )
         except KafkaError as exc:
             out.append(
                 AlterConfigsResourceResponse(
@@ -270,7 +274,11 @@ async def incremental_alter_configs(ctx: RequestContext, request: IncrementalAlt
         try:
             changes = _incremental_changes(ctx.broker, r)
             await _apply(ctx.broker, r.resource_type, r.resource_name, changes, request.validate_only, replace=False)
-            out.append(IncrementalAlterConfigsResourceResponse(error_code=0, resource_type=r.resource_type, resource_name=r.resource_name))
+            out.append(
+                IncrementalAlterConfigsResourceResponse(
+                    error_code=0, error_message=None, resource_type=r.resource_type, resource_name=r.resource_name
+                )
+            )
         except KafkaError as exc:
             out.append(
                 IncrementalAlterConfigsResourceResponse(
