@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from strom.broker.authenticator import SaslListenerConfig, ScramCredentialCache
 from strom.broker.authorizer import Authorizer, LocalAclStore, rules_from_config
 from strom.broker.config import BrokerConfig
 from strom.broker.entity_configs import EntityConfigStore, LocalEntityConfigs
@@ -56,6 +57,9 @@ class Broker:
         self.listener_tls: dict[str, ListenerTls] = build_all_listener_tls(config)  # SSL / SASL_SSL listeners
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        # SASL: each SASL listener's mechanisms and JAAS (a bad one fails start-up), the SCRAM credentials
+        self.sasl_listeners = {x.name: SaslListenerConfig.build(config, x) for x in config.listeners if x.security_protocol.uses_sasl}
+        self.scram_credentials = ScramCredentialCache()
         # ZooKeeper mode (zookeeper.connect set, as Kafka 2.8): a cluster member; embedded: a local store
         self.cluster: ClusterMember | None = None
         self.metadata: MetadataStore

@@ -221,6 +221,13 @@ BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "authorizer.class.name": (_authorizer_class, ""),
     "super.users": (_str, ""),
     "allow.everyone.if.no.acl.found": (_bool, "false"),
+    # ---- SASL (broker/authenticator.py); listener.name.<l>.<mechanism>.sasl.jaas.config overrides sasl.jaas.config
+    "sasl.enabled.mechanisms": (_str, "GSSAPI"),
+    "sasl.mechanism.inter.broker.protocol": (_str, "GSSAPI"),
+    "sasl.jaas.config": (_raw_value, None),
+    "connections.max.reauth.ms": (_int(0), "0"),
+    "sasl.server.max.receive.size": (_int(1, 2**31 - 1), "524288"),
+    "connection.failed.authentication.delay.ms": (_int(0, 2**31 - 1), "100"),
 }
 
 SENSITIVE_BROKER_CONFIGS = {
@@ -231,6 +238,8 @@ SENSITIVE_BROKER_CONFIGS = {
     "ssl.keystore.certificate.chain",
     "ssl.truststore.password",
     "ssl.truststore.certificates",
+    # ---- SASL (a JAAS line holds passwords) ----
+    "sasl.jaas.config",
 }
 """Kafka's PASSWORD-type broker configs: DescribeConfigs marks them sensitive and never returns their value."""
 
@@ -273,7 +282,7 @@ class Listener:
     security_protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
 
 
-IMPLEMENTED_SECURITY_PROTOCOLS = frozenset({SecurityProtocol.PLAINTEXT, SecurityProtocol.SSL})
+IMPLEMENTED_SECURITY_PROTOCOLS = frozenset({SecurityProtocol.PLAINTEXT, SecurityProtocol.SSL, SecurityProtocol.SASL_PLAINTEXT})
 """Security protocols a listener may use: a listener on any other refuses to start (never serves plaintext
 under a name that promises more)."""
 

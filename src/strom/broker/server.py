@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import uvloop
 
+from strom.broker.authenticator import SaslServerAuthenticator
 from strom.broker.handlers import HANDLERS, Route
 from strom.broker.request_context import RequestContext
 from strom.protocol.compiler import EncodedPart, Message
@@ -88,6 +89,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._tls: ListenerTls | None = broker.listener_tls.get(listener.name) if listener.security_protocol.uses_tls else None
         self._handshake: asyncio.Future[None] | None = None
         self._raw_transport: asyncio.BaseTransport | None = None
+        self.authenticator: SaslServerAuthenticator | None = None  # on SASL listeners: the gate before any API
 
     # ---- asyncio protocol ------------------------------------------------------------------------------
 
@@ -105,6 +107,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self._fd = sock.fileno()
         self._set_socket_options(sock)
         self.broker.connections.add(self)
+        self._start_sasl()
 
     def _note_addresses(self, transport: asyncio.BaseTransport) -> None:
         peer = transport.get_extra_info("peername")
@@ -169,6 +172,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         except (NoMatchingRule, ValueError) as exc:
             auth_log.info("Failed authentication with /%s (%s)", self.client_host, exc)
             self.close()
+            return
+        self._start_sasl()  # SASL_SSL: SASL runs inside the TLS session
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -178,6 +183,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._pending.clear()
         self._out.clear()
         self._release_writer_fd()
+        if self.authenticator is not None:
+            self.authenticator.connection_lost()
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._reader.get_buffer(sizehint)
@@ -198,10 +205,12 @@ class KafkaConnection(asyncio.BufferedProtocol):
                     self.listener.name,
                 )
             else:
+                authenticating = self.authenticator is not None and not self.authenticator.authenticated
                 log.warning(
-                    "Closing connection from %s: frame of %d bytes exceeds socket.request.max.bytes=%d",
+                    "Closing connection from %s: frame of %d bytes exceeds %s=%d",
                     self.peer,
                     exc.size,
+                    "sasl.server.max.receive.size" if authenticating else "socket.request.max.bytes",
                     exc.max_frame_size,
                 )
             self.close()
@@ -209,6 +218,12 @@ class KafkaConnection(asyncio.BufferedProtocol):
     # ---- dispatch ---------------------------------------------------------------------------------------
 
     def _on_frame(self, frame: bytearray) -> None:
+        if self.authenticator is not None and self.authenticator.on_frame(frame):  # the SASL gate
+            return
+        self.serve(frame)
+
+    def serve(self, frame: bytearray) -> None:
+        """Decodes a request and starts its handler."""
         try:
             header, pos = decode_request_header(frame)
         except CorruptMessage as exc:
@@ -402,6 +417,36 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 self._waiting_writable = False
             os.close(self._writer_fd)
             self._writer_fd = -1
+
+    # ---- SASL (authenticator.py drives these) ----------------------------------------------------------
+
+    def _start_sasl(self) -> None:
+        sasl = self.broker.sasl_listeners.get(self.listener.name)
+        if sasl is not None:
+            self.authenticator = SaslServerAuthenticator(self, sasl, self.broker.scram_credentials)
+
+    def respond(self, header: RequestHeader, response: Message) -> None:
+        out = bytearray(4)
+        encode_response_header(out, header.correlation_id, header.api_key, header.api_version)
+        out += response.encode(header.api_version)
+        self._queue_frame(out)
+
+    def send_raw(self, payload: bytes) -> None:
+        self._queue_frame(bytearray(4) + payload)
+
+    def _queue_frame(self, out: bytearray) -> None:
+        SIZE.pack_into(out, 0, len(out) - 4)
+        fut: asyncio.Future[Chunks] = asyncio.get_running_loop().create_future()
+        fut.set_result([out])
+        self._pending.append(fut)
+        self._flush_ready()
+
+    def set_max_receive_size(self, size: int | None) -> None:
+        self._reader.max_frame_size = size if size is not None else int(self.broker.config["socket.request.max.bytes"])
+
+    def close_later(self, delay_s: float) -> None:
+        """Closes once the queued answers had `delay_s` to leave (Kafka's failed-authentication delay)."""
+        asyncio.get_running_loop().call_later(delay_s, self.close)
 
     def close(self) -> None:
         if not self.closed:

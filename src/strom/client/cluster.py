@@ -12,6 +12,7 @@ from typing import Any
 from strom.client.admin_types import ClusterMetadata, Node, PartitionMetadata, TopicMetadata
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema.metadata import MetadataRequest, MetadataRequestTopic
+from strom.security.sasl.login import SaslLogin
 from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("strom.client")
@@ -47,8 +48,14 @@ class TopicInfo:
 
 class Cluster:
     def __init__(
-        self, bootstrap_servers: str, client_id: str = "strom", request_timeout_ms: int = 30000, retry_backoff_ms: int = 100
+        self,
+        bootstrap_servers: str,
+        client_id: str = "strom",
+        request_timeout_ms: int = 30000,
+        retry_backoff_ms: int = 100,
+        sasl: SaslLogin | None = None,
     ) -> None:
+        self.sasl = sasl  # every connection authenticates with it (security.protocol SASL_*)
         self.bootstrap = parse_bootstrap(bootstrap_servers)
         self.retry_backoff = retry_backoff_ms / 1000
         self.topic_errors: dict[str, int] = {}
@@ -74,7 +81,7 @@ class Cluster:
             return await asyncio.shield(pending)
         fut: asyncio.Future[BrokerConnection] = asyncio.get_running_loop().create_future()
         self._connecting[key] = fut
-        conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms)
+        conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms, self.sasl)
         try:
             await conn.connect()
             self._conns[key] = conn

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from strom.protocol.errors import KafkaError, KafkaException, LocalError
+from strom.security.sasl.login import SaslLogin
 
 
 class ConfigError(KafkaException, ValueError):
@@ -51,8 +52,17 @@ COMMON: dict[str, Key] = {
     "reconnect.backoff.ms": Key("int", 50, minimum=0),
     "reconnect.backoff.max.ms": Key("int", 1000, minimum=0),
     "socket.connection.setup.timeout.ms": Key("int", 10000, minimum=1),
-    "security.protocol": Key("enum", "PLAINTEXT", choices=("PLAINTEXT",), aliases={"plaintext": "PLAINTEXT"}),
+    "security.protocol": Key(
+        "enum", "PLAINTEXT", choices=("PLAINTEXT", "SASL_PLAINTEXT"), aliases={"plaintext": "PLAINTEXT", "sasl_plaintext": "SASL_PLAINTEXT"}
+    ),
     "error_cb": Key("callable", None),
+    # ---- SASL (librdkafka's keys; sasl.jaas.config is the Java client's, read when sasl.username is not given)
+    "sasl.mechanism": Key("enum", "GSSAPI", choices=("GSSAPI", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")),
+    "sasl.mechanisms": Key("enum", None, choices=("GSSAPI", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")),
+    "sasl.username": Key("str", None),
+    "sasl.password": Key("str", None),
+    "sasl.oauthbearer.config": Key("str", None),
+    "sasl.jaas.config": Key("str", None),
 }
 
 PRODUCER: dict[str, Key] = {
@@ -187,6 +197,7 @@ def resolve(role: str, conf: Mapping[str, Any] | None, **extra: Any) -> dict[str
         out[name] = _coerce(name, key, value)
     if not out["bootstrap.servers"]:
         raise ConfigError("configuration 'bootstrap.servers' is required")
+    sasl_login(out)  # a SASL protocol without usable credentials fails here, when the client is built
     if role == "producer":
         _check_producer(out, given)
     if role == "consumer":
@@ -221,6 +232,18 @@ def _check_producer(out: dict[str, Any], given: Mapping[str, Any]) -> None:
 def _check_consumer(out: dict[str, Any]) -> None:
     if out["heartbeat.interval.ms"] >= out["session.timeout.ms"]:
         raise ConfigError("configuration 'heartbeat.interval.ms' must be lower than session.timeout.ms")
+
+
+def sasl_login(conf: Mapping[str, Any]) -> SaslLogin | None:
+    """The SASL credentials every connection of this client authenticates with; None without SASL."""
+    if not str(conf.get("security.protocol", "PLAINTEXT")).startswith("SASL_"):
+        return None
+    if conf.get("sasl.mechanisms") is not None:
+        conf = {**conf, "sasl.mechanism": conf["sasl.mechanisms"]}
+    try:
+        return SaslLogin.from_config(conf)
+    except ValueError as exc:
+        raise ConfigError(f"configuration 'sasl.mechanism': {exc}") from None
 
 
 def acks_value(acks: str) -> int:

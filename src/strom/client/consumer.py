@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from strom.client.cluster import Cluster
-from strom.client.config import resolve
+from strom.client.config import resolve, sasl_login
 from strom.client.fetcher import EARLIEST, LATEST, READ_COMMITTED, FetchConfig, Fetcher, PartitionState
 from strom.client.group import GroupMember
 from strom.client.loop_thread import wait_event
@@ -73,7 +73,7 @@ class AsyncConsumer:
         if isinstance(config, str):
             conf.setdefault("enable.auto.commit", False)
         self.config = c = resolve("consumer", conf)
-        self.cluster = Cluster(c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"])
+        self.cluster = Cluster(c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"], sasl_login(c))
         self.cluster.on_error = c["error_cb"]
         self.isolation_level = READ_COMMITTED if c["isolation.level"] == "read_committed" else 0
         self.on_commit: Callable[..., Any] | None = c["on_commit"]

@@ -9,11 +9,16 @@ through 4.x and to Strom.
 Responses are read by a BufferedProtocol into protocol.framing's FrameReader, the one place frames are cut
 (the broker's server drives the same reader). Frames come out as bytes, so the views that decoded fields
 are of them stay read-only (hashable), as they were when the connection read frames with readexactly.
+
+On a SASL listener the connection authenticates right after ApiVersions (SaslHandshake v1, then
+SaslAuthenticate until the mechanism is done). When the broker gives the session a lifetime (KIP-368) the
+connection re-authenticates at 85-95 % of it; requests made meanwhile wait until that is done.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import deque
 from typing import Any
 
@@ -22,6 +27,10 @@ from strom.protocol.framing import SIZE, FrameReader
 from strom.protocol.headers import RequestHeader, decode_response_header, encode_request_header
 from strom.protocol.messages import RESPONSE_TYPES, SUPPORTED_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersionsRequest
+from strom.protocol.schema.sasl_authenticate import SaslAuthenticateRequest
+from strom.protocol.schema.sasl_handshake import SaslHandshakeRequest
+from strom.security.sasl import SaslError
+from strom.security.sasl.login import SaslLogin
 from strom.version import __version__
 
 # A client reads whatever size of response it asked for (fetch.max.bytes is the client's choice): only a
@@ -30,7 +39,9 @@ MAX_RESPONSE_SIZE = 0x7FFFFFFF
 
 
 class BrokerConnection:
-    def __init__(self, host: str, port: int, client_id: str = "strom", request_timeout_ms: int = 30000) -> None:
+    def __init__(
+        self, host: str, port: int, client_id: str = "strom", request_timeout_ms: int = 30000, sasl: SaslLogin | None = None
+    ) -> None:
         self.host = host
         self.port = port
         self.client_id = client_id
@@ -40,6 +51,9 @@ class BrokerConnection:
         self._correlation = 0
         self.versions: dict[int, tuple[int, int]] = {}
         self.closed = False
+        self.sasl = sasl
+        self._reauthenticating: asyncio.Future[None] | None = None  # requests wait while a re-authentication runs
+        self._reauth_timer: asyncio.TimerHandle | None = None
 
     async def connect(self, timeout: float = 10.0) -> None:
         loop = asyncio.get_running_loop()
@@ -52,6 +66,53 @@ class BrokerConnection:
         if response.error_code == ErrorCode.UNSUPPORTED_VERSION:
             response = await self.send(ApiVersionsRequest(), version=0)
         self.versions = {k.api_key: (k.min_version, k.max_version) for k in response.api_keys}
+        if self.sasl is not None:
+            await self._authenticate()
+
+    # ---- SASL ------------------------------------------------------------------------------------------
+
+    async def _authenticate(self) -> None:
+        """SaslHandshake v1 + SaslAuthenticate until the mechanism completes; KafkaError if the broker refuses."""
+        assert self.sasl is not None
+        mechanism = self.sasl.mechanism
+        handshake = await self.send(SaslHandshakeRequest(mechanism=mechanism), version=1, during_reauth=True)
+        if handshake.error_code == ErrorCode.UNSUPPORTED_SASL_MECHANISM:
+            raise KafkaError(
+                ErrorCode.UNSUPPORTED_SASL_MECHANISM,
+                f"Client SASL mechanism '{mechanism}' not enabled in the server, enabled mechanisms are {handshake.mechanisms}",
+            )
+        if handshake.error_code:
+            raise KafkaError(handshake.error_code, f"SaslHandshake with {self.host}:{self.port} failed")
+        client = self.sasl.new_client()
+        token: bytes | None = client.initial_response()
+        lifetime_ms = 0
+        while token is not None:
+            response = await self.send(SaslAuthenticateRequest(auth_bytes=token), during_reauth=True)
+            if response.error_code:
+                raise KafkaError(response.error_code, response.error_message or f"SASL authentication with {self.host}:{self.port} failed")
+            lifetime_ms = getattr(response, "session_lifetime_ms", 0)
+            try:
+                token = client.evaluate_challenge(bytes(response.auth_bytes))
+            except SaslError as exc:
+                raise KafkaError(ErrorCode.SASL_AUTHENTICATION_FAILED, str(exc)) from None
+        if lifetime_ms > 0:
+            delay = lifetime_ms / 1000 * (0.85 + 0.1 * random.random())  # Kafka's client: 85-95 % of the lifetime
+            self._reauth_timer = asyncio.get_running_loop().call_later(delay, self._start_reauthentication)
+
+    def _start_reauthentication(self) -> None:
+        self._reauth_timer = None
+        if not self.closed:
+            asyncio.ensure_future(self._reauthenticate())
+
+    async def _reauthenticate(self) -> None:
+        gate = self._reauthenticating = asyncio.get_running_loop().create_future()
+        try:
+            await self._authenticate()
+        except KafkaError as exc:
+            self._fail(KafkaError(exc.code(), f"re-authentication with {self.host}:{self.port} failed: {exc.message}"))
+        finally:
+            self._reauthenticating = None
+            gate.set_result(None)
 
     def version_for(self, api_key: int) -> int:
         ours = SUPPORTED_VERSIONS.get(api_key)
@@ -60,9 +121,18 @@ class BrokerConnection:
             raise KafkaError(ErrorCode.UNSUPPORTED_VERSION, f"broker {self.host}:{self.port} does not support API {api_key}")
         return min(ours[1], theirs[1])
 
-    async def send(self, request: Any, version: int | None = None, expect_response: bool = True, timeout: float | None = None) -> Any:
+    async def send(
+        self,
+        request: Any,
+        version: int | None = None,
+        expect_response: bool = True,
+        timeout: float | None = None,
+        during_reauth: bool = False,
+    ) -> Any:
         """Sends a request and awaits its response (none for acks=0 produce); `timeout` in seconds overrides
         request.timeout.ms for requests the broker may hold longer (JoinGroup waits for a rebalance)."""
+        if self._reauthenticating is not None and not during_reauth:
+            await asyncio.shield(self._reauthenticating)
         if self.closed or self._transport is None:
             raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"connection to {self.host}:{self.port} is closed")
         api_key = request.API_KEY
@@ -109,6 +179,9 @@ class BrokerConnection:
 
     def _fail(self, error: KafkaError) -> None:
         self.closed = True
+        if self._reauth_timer is not None:
+            self._reauth_timer.cancel()
+            self._reauth_timer = None
         while self._pending:
             fut = self._pending.popleft()[3]
             if not fut.done():
