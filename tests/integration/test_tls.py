@@ -22,6 +22,7 @@ import confluent_kafka as ck
 import kafka
 import pytest
 
+import strom
 from strom.testing.apache_kafka import ApacheKafka, KafkaUnavailable, java_available, run_kafka_tool
 from strom.testing.broker import BrokerProcess, free_port
 from strom.testing.certs import Identity, TestCertificates
@@ -129,6 +130,36 @@ def test_confluent_kafka_produces_and_consumes_with_a_client_certificate(tls_bro
             break
     consumer.close()
     assert got == [f"v{i}".encode() for i in range(20)]
+
+
+def test_strom_client_with_librdkafkas_ssl_keys(tls_broker: TlsBroker) -> None:
+    topic = topic_name("tls-strom")
+    b = tls_broker
+    inline = {  # the *.pem forms with an encrypted key, and the host name checked (https, librdkafka's default)
+        "bootstrap.servers": b.ssl_bootstrap.replace("127.0.0.1", "localhost"),
+        "security.protocol": "SSL",
+        "ssl.ca.pem": b.pki.ca_pem.read_text(),
+        "ssl.certificate.pem": b.alice.cert_chain_text(),
+        "ssl.key.pem": b.alice.key_text(encrypted=True),
+        "ssl.key.password": b.alice.password,
+    }
+    producer = strom.Producer(inline)
+    for i in range(5):
+        producer.produce(topic, f"s{i}".encode())
+    assert producer.flush(60) == 0
+    consumer = strom.Consumer({**librdkafka_ssl(b, b.alice), "group.id": topic, "auto.offset.reset": "earliest"})
+    consumer.subscribe([topic])
+    got: list[bytes] = []
+    for _ in range(120):
+        msg = consumer.poll(0.5)
+        if msg is not None and msg.error() is None:
+            got.append(msg.value())
+        if len(got) == 5:
+            break
+    consumer.close()
+    assert got == [f"s{i}".encode() for i in range(5)]
+    with pytest.raises(strom.KafkaException, match="ssl.key.location"):
+        strom.Producer({**librdkafka_ssl(b, b.alice), "ssl.key.location": str(b.pki.directory / "missing.pem")})
 
 
 def test_the_certificate_dn_is_the_principal_the_authorizer_sees(tls_broker: TlsBroker) -> None:

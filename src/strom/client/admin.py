@@ -32,7 +32,7 @@ from strom.client.admin_types import (
     ResourceType,
     TopicDescription,
 )
-from strom.client.cluster import Cluster, cluster_metadata
+from strom.client.cluster import Cluster, channel_security, cluster_metadata
 from strom.client.config import resolve, sasl_login
 from strom.client.consumer_protocol import decode_assignment
 from strom.client.group import coordinator_for, fetch_committed
@@ -76,7 +76,9 @@ class AsyncAdmin:
         if isinstance(config, str):
             config = {"bootstrap.servers": config, "client.id": client_id, "request.timeout.ms": request_timeout_ms}
         self.config = c = resolve("admin", config)
-        self.cluster = Cluster(c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"], sasl_login(c))
+        self.cluster = Cluster(
+            c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"], sasl_login(c), channel_security(c)
+        )
         self.cluster.on_error = c["error_cb"]
 
     # -- topics --------------------------------------------------------------------------------------

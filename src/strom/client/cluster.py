@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from strom.client.admin_types import ClusterMetadata, Node, PartitionMetadata, TopicMetadata
+from strom.client.config import ConfigError
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema.metadata import MetadataRequest, MetadataRequestTopic
 from strom.security.sasl.login import SaslLogin
-from strom.transport.connection import BrokerConnection
+from strom.security.tls import SslConfigError, librdkafka_client_context
+from strom.transport.connection import PLAINTEXT_CHANNEL, BrokerConnection, ChannelSecurity
 
 log = logging.getLogger("strom.client")
 
@@ -46,6 +48,17 @@ class TopicInfo:
     partitions: dict[int, Any] = field(default_factory=dict)  # index -> MetadataResponsePartition
 
 
+def channel_security(conf: Mapping[str, Any]) -> ChannelSecurity:
+    """The connections' security from a resolved client config: a TLS context from librdkafka's ssl.* keys
+    when security.protocol uses TLS; a ConfigError naming the key when they cannot be used."""
+    if str(conf.get("security.protocol", "PLAINTEXT")).upper() not in ("SSL", "SASL_SSL"):
+        return PLAINTEXT_CHANNEL
+    try:
+        return ChannelSecurity(ssl_context=librdkafka_client_context(conf))
+    except SslConfigError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 class Cluster:
     def __init__(
         self,
@@ -54,9 +67,11 @@ class Cluster:
         request_timeout_ms: int = 30000,
         retry_backoff_ms: int = 100,
         sasl: SaslLogin | None = None,
+        security: ChannelSecurity = PLAINTEXT_CHANNEL,
     ) -> None:
         self.sasl = sasl  # every connection authenticates with it (security.protocol SASL_*)
         self.bootstrap = parse_bootstrap(bootstrap_servers)
+        self.security = security
         self.retry_backoff = retry_backoff_ms / 1000
         self.topic_errors: dict[str, int] = {}
         self.on_error: Callable[[KafkaError], None] | None = None
@@ -81,7 +96,7 @@ class Cluster:
             return await asyncio.shield(pending)
         fut: asyncio.Future[BrokerConnection] = asyncio.get_running_loop().create_future()
         self._connecting[key] = fut
-        conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms, self.sasl)
+        conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms, self.sasl, self.security)
         try:
             await conn.connect()
             self._conns[key] = conn

@@ -53,7 +53,10 @@ COMMON: dict[str, Key] = {
     "reconnect.backoff.max.ms": Key("int", 1000, minimum=0),
     "socket.connection.setup.timeout.ms": Key("int", 10000, minimum=1),
     "security.protocol": Key(
-        "enum", "PLAINTEXT", choices=("PLAINTEXT", "SASL_PLAINTEXT"), aliases={"plaintext": "PLAINTEXT", "sasl_plaintext": "SASL_PLAINTEXT"}
+        "enum",
+        "PLAINTEXT",
+        choices=("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
+        aliases={"plaintext": "PLAINTEXT", "ssl": "SSL", "sasl_plaintext": "SASL_PLAINTEXT", "sasl_ssl": "SASL_SSL"},
     ),
     "error_cb": Key("callable", None),
     # ---- SASL (librdkafka's keys; sasl.jaas.config is the Java client's, read when sasl.username is not given)
@@ -63,6 +66,19 @@ COMMON: dict[str, Key] = {
     "sasl.password": Key("str", None),
     "sasl.oauthbearer.config": Key("str", None),
     "sasl.jaas.config": Key("str", None),
+    # ---- TLS: librdkafka's keys (security/tls.py's librdkafka_client_context reads them) ----
+    "ssl.ca.location": Key("str", None),
+    "ssl.ca.pem": Key("str", None),
+    "ssl.certificate.location": Key("str", None),
+    "ssl.certificate.pem": Key("str", None),
+    "ssl.key.location": Key("str", None),
+    "ssl.key.pem": Key("str", None),
+    "ssl.key.password": Key("str", None),
+    "ssl.keystore.location": Key("str", None),
+    "ssl.keystore.password": Key("str", None),
+    "ssl.cipher.suites": Key("str", None),
+    "ssl.endpoint.identification.algorithm": Key("enum", "https", choices=("https", "none")),
+    "enable.ssl.certificate.verification": Key("bool", True),
 }
 
 PRODUCER: dict[str, Key] = {

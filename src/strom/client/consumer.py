@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from strom.client.cluster import Cluster
+from strom.client.cluster import Cluster, channel_security
 from strom.client.config import resolve, sasl_login
 from strom.client.fetcher import EARLIEST, LATEST, READ_COMMITTED, FetchConfig, Fetcher, PartitionState
 from strom.client.group import GroupMember
@@ -73,7 +73,9 @@ class AsyncConsumer:
         if isinstance(config, str):
             conf.setdefault("enable.auto.commit", False)
         self.config = c = resolve("consumer", conf)
-        self.cluster = Cluster(c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"], sasl_login(c))
+        self.cluster = Cluster(
+            c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"], sasl_login(c), channel_security(c)
+        )
         self.cluster.on_error = c["error_cb"]
         self.isolation_level = READ_COMMITTED if c["isolation.level"] == "read_committed" else 0
         self.on_commit: Callable[..., Any] | None = c["on_commit"]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from strom.client.accumulator import RECORD_OVERHEAD, Completion, RecordAccumulator, complete
-from strom.client.cluster import Cluster
+from strom.client.cluster import Cluster, channel_security
 from strom.client.config import acks_value, resolve, sasl_login
 from strom.client.sender import Sender, SenderConfig
 from strom.client.transactions import TransactionError, TransactionManager, TxnState, offsets_request
@@ -49,7 +49,9 @@ class AsyncProducer:
         if isinstance(config, str) and "enable.idempotence" not in conf and conf.get("acks", "all") != "all":
             conf["enable.idempotence"] = False
         self.config = c = resolve("producer", conf)
-        self.cluster = Cluster(c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"], sasl_login(c))
+        self.cluster = Cluster(
+            c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"], sasl_login(c), channel_security(c)
+        )
         self.cluster.on_error = c["error_cb"]
         self.max_request_size: int = c["max.request.size"]
         self.key_serializer: Callable[[Any], Any] | None = c["key.serializer"]

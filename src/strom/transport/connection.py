@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from strom.protocol.errors import CorruptMessage, ErrorCode, KafkaError
@@ -38,12 +40,30 @@ from strom.version import __version__
 MAX_RESPONSE_SIZE = 0x7FFFFFFF
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelSecurity:
+    """How a connection secures itself, from its security.protocol: a TLS client context for SSL and
+    SASL_SSL (None: plaintext). Built once per client or per broker (inter-broker listener) and shared."""
+
+    ssl_context: ssl.SSLContext | None = None
+
+
+PLAINTEXT_CHANNEL = ChannelSecurity()
+
+
 class BrokerConnection:
     def __init__(
-        self, host: str, port: int, client_id: str = "strom", request_timeout_ms: int = 30000, sasl: SaslLogin | None = None
+        self,
+        host: str,
+        port: int,
+        client_id: str = "strom",
+        request_timeout_ms: int = 30000,
+        sasl: SaslLogin | None = None,
+        security: ChannelSecurity = PLAINTEXT_CHANNEL,
     ) -> None:
         self.host = host
         self.port = port
+        self.security = security
         self.client_id = client_id
         self.request_timeout = request_timeout_ms / 1000
         self._transport: asyncio.Transport | None = None
@@ -57,8 +77,23 @@ class BrokerConnection:
 
     async def connect(self, timeout: float = 10.0) -> None:
         loop = asyncio.get_running_loop()
+        tls = self.security.ssl_context
         try:
-            transport, _ = await asyncio.wait_for(loop.create_connection(lambda: _ResponseReader(self), self.host, self.port), timeout)
+            transport, _ = await asyncio.wait_for(
+                loop.create_connection(
+                    lambda: _ResponseReader(self),
+                    self.host,
+                    self.port,
+                    ssl=tls,
+                    server_hostname=self.host if tls is not None else None,
+                    ssl_handshake_timeout=timeout if tls is not None else None,
+                ),
+                timeout,
+            )
+        except ssl.SSLError as exc:
+            raise KafkaError(
+                ErrorCode.NETWORK_EXCEPTION, f"SSL handshake with {self.host}:{self.port} failed: {_ssl_reason(exc)}"
+            ) from None
         except (OSError, TimeoutError) as exc:
             raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"cannot connect to {self.host}:{self.port}: {exc}") from None
         self._transport = transport
@@ -188,7 +223,10 @@ class BrokerConnection:
                 fut.set_exception(error)
                 fut.exception()  # marked retrieved: a caller that gave up (timeout, cancel) is not an error
         if self._transport is not None:
-            self._transport.close()
+            if self.security.ssl_context is not None:
+                self._transport.abort()  # no close_notify exchange: it would outlive the client's loop
+            else:
+                self._transport.close()
 
     def close(self) -> None:
         self._fail(KafkaError(ErrorCode.NETWORK_EXCEPTION, "connection closed"))
@@ -208,6 +246,12 @@ def not_kafka(head: bytes, host: str, port: int) -> KafkaError | None:
         ErrorCode.NETWORK_EXCEPTION,
         f"{host}:{port} received an invalid response size {size}{looks}: is this a Kafka broker?",
     )
+
+
+def _ssl_reason(exc: ssl.SSLError) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"{exc.reason}: {exc.verify_message}"
+    return str(exc.reason or exc)
 
 
 class _ResponseReader(asyncio.BufferedProtocol):
