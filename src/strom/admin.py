@@ -3,6 +3,10 @@ works where `from confluent_kafka.admin import ...` did. The classes live in str
 
 from strom.client.admin import AdminClient
 from strom.client.admin_types import (
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
     AlterConfigOpType,
     ClusterMetadata,
     ConfigEntry,
@@ -20,6 +24,7 @@ from strom.client.admin_types import (
     NewTopic,
     Node,
     PartitionMetadata,
+    ResourcePatternType,
     ResourceType,
     TopicDescription,
     TopicMetadata,
@@ -45,6 +50,10 @@ CONFIG_SOURCE_DEFAULT_CONFIG = ConfigSource.DEFAULT_CONFIG
 CONFIG_SOURCE_GROUP_CONFIG = ConfigSource.GROUP_CONFIG
 
 __all__ = [
+    "AclBinding",
+    "AclBindingFilter",
+    "AclOperation",
+    "AclPermissionType",
     "AdminClient",
     "AlterConfigOpType",
     "CONFIG_SOURCE_DEFAULT_CONFIG",
@@ -79,6 +88,7 @@ __all__ = [
     "RESOURCE_TOPIC",
     "RESOURCE_TRANSACTIONAL_ID",
     "RESOURCE_UNKNOWN",
+    "ResourcePatternType",
     "ResourceType",
     "TopicDescription",
     "TopicMetadata",

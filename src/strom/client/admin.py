@@ -13,6 +13,8 @@ from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
 
 from strom.client.admin_types import (
+    AclBinding,
+    AclBindingFilter,
     AlterConfigOpType,
     ClusterMetadata,
     ConfigEntry,
@@ -40,11 +42,14 @@ from strom.client.loop_thread import LoopThread
 from strom.client.types import TopicPartition
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import (
+    create_acls,
     create_partitions,
     create_topics,
+    delete_acls,
     delete_groups,
     delete_records,
     delete_topics,
+    describe_acls,
     describe_cluster,
     describe_configs,
     describe_groups,
@@ -387,6 +392,72 @@ class AsyncAdmin:
         nodes = [Node(b.node_id, b.host, b.port, b.rack) for b in meta.brokers]
         return DescribeClusterResult(meta.cluster_id, next((n for n in nodes if n.id == meta.controller_id), None), nodes)
 
+    # -- ACLs (CreateAcls / DescribeAcls / DeleteAcls, sent to any broker: every broker holds them all) ----
+
+    async def create_acls(self, bindings: list[AclBinding]) -> dict[AclBinding, KafkaError | None]:
+        conn = await self.cluster.any_connection()
+        creations = [
+            create_acls.AclCreation(
+                resource_type=b.restype,
+                resource_name=b.name or "",
+                resource_pattern_type=b.resource_pattern_type,
+                principal=b.principal or "",
+                host=b.host or "",
+                operation=b.operation,
+                permission_type=b.permission_type,
+            )
+            for b in bindings
+        ]
+        resp = await conn.send(create_acls.CreateAclsRequest(creations=creations))
+        return {b: _err(r.error_code, r.error_message) for b, r in zip(bindings, resp.results, strict=True)}
+
+    async def describe_acls(self, acl_filter: AclBindingFilter) -> list[AclBinding]:
+        conn = await self.cluster.any_connection()
+        resp = await conn.send(
+            describe_acls.DescribeAclsRequest(
+                resource_type_filter=acl_filter.restype,
+                resource_name_filter=acl_filter.name,
+                pattern_type_filter=acl_filter.resource_pattern_type,
+                principal_filter=acl_filter.principal,
+                host_filter=acl_filter.host,
+                operation=acl_filter.operation,
+                permission_type=acl_filter.permission_type,
+            )
+        )
+        if resp.error_code:
+            raise KafkaError(resp.error_code, resp.error_message)
+        return [
+            AclBinding(r.resource_type, r.resource_name, r.pattern_type, a.principal, a.host, a.operation, a.permission_type)
+            for r in resp.resources
+            for a in r.acls
+        ]
+
+    async def delete_acls(self, filters: list[AclBindingFilter]) -> dict[AclBindingFilter, list[AclBinding] | KafkaError]:
+        conn = await self.cluster.any_connection()
+        wire = [
+            delete_acls.DeleteAclsFilter(
+                resource_type_filter=f.restype,
+                resource_name_filter=f.name,
+                pattern_type_filter=f.resource_pattern_type,
+                principal_filter=f.principal,
+                host_filter=f.host,
+                operation=f.operation,
+                permission_type=f.permission_type,
+            )
+            for f in filters
+        ]
+        resp = await conn.send(delete_acls.DeleteAclsRequest(filters=wire))
+        out: dict[AclBindingFilter, list[AclBinding] | KafkaError] = {}
+        for f, r in zip(filters, resp.filter_results, strict=True):
+            if r.error_code:
+                out[f] = KafkaError(r.error_code, r.error_message)
+                continue
+            out[f] = [
+                AclBinding(m.resource_type, m.resource_name, m.pattern_type, m.principal, m.host, m.operation, m.permission_type)
+                for m in r.matching_acls
+            ]
+        return out
+
     async def close(self) -> None:
         self.cluster.close()
 
@@ -692,6 +763,19 @@ class AdminClient:
 
     def describe_cluster(self, request_timeout: float = 30) -> concurrent.futures.Future[DescribeClusterResult]:
         return self._one(self._aio.describe_cluster())
+
+    def create_acls(self, acls: list[AclBinding], request_timeout: float = 30) -> dict[AclBinding, concurrent.futures.Future[None]]:
+        return self._fan_out(list(acls), self._aio.create_acls(list(acls)))
+
+    def describe_acls(
+        self, acl_binding_filter: AclBindingFilter, request_timeout: float = 30
+    ) -> concurrent.futures.Future[list[AclBinding]]:
+        return self._one(self._aio.describe_acls(acl_binding_filter))
+
+    def delete_acls(
+        self, acl_binding_filters: list[AclBindingFilter], request_timeout: float = 30
+    ) -> dict[AclBindingFilter, concurrent.futures.Future[list[AclBinding]]]:
+        return self._fan_out(list(acl_binding_filters), self._aio.delete_acls(list(acl_binding_filters)))
 
     def close(self) -> None:
         if not self._runner.loop.is_closed():

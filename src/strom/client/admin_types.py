@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from strom.client.types import TopicPartition
 from strom.protocol.errors import KafkaError
@@ -195,3 +195,105 @@ class ConsumerGroupTopicPartitions:
 @dataclass(frozen=True, slots=True)
 class DeletedRecords:
     low_watermark: int
+
+
+# ---- ACLs (confluent-kafka's AclBinding API; the wire ids are Kafka's) ----------------------------------
+
+
+class ResourcePatternType(enum.IntEnum):
+    UNKNOWN = 0
+    ANY = 1
+    MATCH = 2
+    LITERAL = 3
+    PREFIXED = 4
+
+
+class AclOperation(enum.IntEnum):
+    UNKNOWN = 0
+    ANY = 1
+    ALL = 2
+    READ = 3
+    WRITE = 4
+    CREATE = 5
+    DELETE = 6
+    ALTER = 7
+    DESCRIBE = 8
+    CLUSTER_ACTION = 9
+    DESCRIBE_CONFIGS = 10
+    ALTER_CONFIGS = 11
+    IDEMPOTENT_WRITE = 12
+
+
+class AclPermissionType(enum.IntEnum):
+    UNKNOWN = 0
+    ANY = 1
+    DENY = 2
+    ALLOW = 3
+
+
+_E = TypeVar("_E", bound=enum.IntEnum)
+
+
+def _enum_of(kind: type[_E], value: Any) -> _E:
+    """An enum member from the member, its name (any case) or its id, as confluent-kafka accepts them."""
+    if isinstance(value, str):
+        try:
+            return kind[value.upper()]
+        except KeyError:
+            raise ValueError(f"unknown {kind.__name__} {value!r}") from None
+    return kind(value)
+
+
+class AclBinding:
+    """One ACL: who (principal, host) may or may not (permission_type) do what (operation) on which
+    resources (restype, name, resource_pattern_type). ResourceType.BROKER is Kafka's CLUSTER resource."""
+
+    _nullable = False
+
+    def __init__(
+        self,
+        restype: ResourceType | int | str,
+        name: str | None,
+        resource_pattern_type: ResourcePatternType | int | str,
+        principal: str | None,
+        host: str | None,
+        operation: AclOperation | int | str,
+        permission_type: AclPermissionType | int | str,
+    ) -> None:
+        self.restype = _enum_of(ResourceType, restype)
+        self.name = name
+        self.resource_pattern_type = _enum_of(ResourcePatternType, resource_pattern_type)
+        self.principal = principal
+        self.host = host
+        self.operation = _enum_of(AclOperation, operation)
+        self.permission_type = _enum_of(AclPermissionType, permission_type)
+        if not self._nullable:
+            for label, value in (("name", name), ("principal", principal), ("host", host)):
+                if value is None:
+                    raise ValueError(f"{type(self).__name__}: {label} must not be None")
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.restype, self.name, self.resource_pattern_type, self.principal, self.host, self.operation, self.permission_type)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AclBinding) and type(other) is type(self) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __lt__(self, other: AclBinding) -> bool:
+        return tuple(str(x) for x in self._key()) < tuple(str(x) for x in other._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(restype={self.restype.name},name={self.name},"
+            f"resource_pattern_type={self.resource_pattern_type.name},principal={self.principal},host={self.host},"
+            f"operation={self.operation.name},permission_type={self.permission_type.name})"
+        )
+
+
+class AclBindingFilter(AclBinding):
+    """Selects ACLs for describe_acls / delete_acls: None matches any name, principal or host; the ANY
+    enums match any value; pattern type MATCH selects every pattern that applies to the named resource."""
+
+    _nullable = True
