@@ -72,15 +72,10 @@ def test_invalid_configuration_is_a_kafka_exception_with_invalid_arg() -> None:
 
 # confluent_kafka.admin names Strom does not offer yet (ACLs, SCRAM, list_offsets, legacy group listing)
 _ADMIN_NOT_YET = {
-    "AclBinding",
-    "AclBindingFilter",
-    "AclOperation",
-    "AclPermissionType",
     "GroupMember",
     "GroupMetadata",
     "ListOffsetsResultInfo",
     "OffsetSpec",
-    "ResourcePatternType",
     "ScramCredentialInfo",
     "ScramMechanism",
     "UserScramCredentialAlteration",
