@@ -326,3 +326,54 @@ def test_clients_reauthenticate_before_the_session_ends(broker: BrokerProcess) -
     for _ in range(4):
         assert ck.list_topics(timeout=10).brokers
         time.sleep(1.0)
+
+
+# ---- SCRAM credentials (KIP-554) -------------------------------------------------------------------------
+
+
+def _scram_conf(broker: BrokerProcess, user: str, password: str) -> dict[str, Any]:
+    return {"bootstrap.servers": _sasl(broker), "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-512"} | {
+        "sasl.username": user,
+        "sasl.password": password,
+    }
+
+
+def _scram_login_works(conf: dict[str, Any]) -> bool:
+    async def go() -> bool:
+        admin = AsyncAdmin(conf | {"request.timeout.ms": 10000})
+        try:
+            await admin.describe_cluster()
+            return True
+        except KafkaError:
+            return False
+        finally:
+            await admin.close()
+
+    return asyncio.run(go())
+
+
+def test_scram_credentials_with_kafka_configs(broker: BrokerProcess, capsys: pytest.CaptureFixture[str]) -> None:
+    from confluent_kafka.admin import AdminClient as ConfluentAdmin
+
+    from strom.cli import kafka_configs
+
+    base = ["--bootstrap-server", broker.bootstrap, "--entity-type", "users", "--entity-name", "carol"]
+    add = "SCRAM-SHA-512=[iterations=8192,password=carol-secret],SCRAM-SHA-256=[password=carol-256]"
+    assert kafka_configs.main([*base, "--alter", "--add-config", add]) == 0
+    assert "Completed updating config for user carol." in capsys.readouterr().out
+    assert kafka_configs.main(["--bootstrap-server", broker.bootstrap, "--entity-type", "users", "--describe"]) == 0
+    assert "SCRAM credential configs for user-principal 'carol' are SCRAM-SHA-256=iterations=4096, SCRAM-SHA-512=iterations=8192" in (
+        capsys.readouterr().out
+    )
+    assert _scram_login_works(_scram_conf(broker, "carol", "carol-secret"))
+    assert not _scram_login_works(_scram_conf(broker, "carol", "wrong"))
+    ck = ConfluentAdmin(_scram_conf(broker, "carol", "carol-secret"))
+    assert ck.list_topics(timeout=20).brokers
+    assert kafka_configs.main([*base, "--alter", "--delete-config", "SCRAM-SHA-512"]) == 0
+    assert not _scram_login_works(_scram_conf(broker, "carol", "carol-secret"))
+    # bad input: too few iterations, deleting what is not there
+    capsys.readouterr()
+    assert kafka_configs.main([*base, "--alter", "--add-config", "SCRAM-SHA-512=[iterations=100,password=x]"]) == 1
+    assert "UnacceptableCredentialException: Too few iterations" in capsys.readouterr().err
+    assert kafka_configs.main([*base, "--alter", "--delete-config", "SCRAM-SHA-512"]) == 1
+    assert "ResourceNotFoundException" in capsys.readouterr().err

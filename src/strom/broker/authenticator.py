@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from strom.broker.config import BrokerConfig, ConfigError, Listener
+from strom.broker.entity_configs import ConfigEntity, EntityConfigStore
 from strom.protocol.compiler import Message
 from strom.protocol.errors import CorruptMessage, ErrorCode
 from strom.protocol.headers import RequestHeader, decode_request_header
@@ -71,6 +72,19 @@ class ScramCredentialCache:
 
     def users(self) -> dict[str, dict[str, ScramCredential]]:
         return {u: dict(c) for u, c in self._by_user.items()}
+
+    def follow(self, store: EntityConfigStore) -> None:
+        """Loads every user's credentials from the entity-config store and keeps up with its changes (made
+        here, or on any broker in ZooKeeper mode)."""
+        for entity in store.entities("users"):
+            if entity.user is not None:
+                self.update_user(entity.user, store.get(entity))
+
+        def changed(entity: ConfigEntity) -> None:
+            if entity.user is not None and entity.client_id is None:
+                self.update_user(entity.user, store.get(entity))
+
+        store.on_change(changed)
 
 
 # ---- what a SASL listener is configured with -------------------------------------------------------------

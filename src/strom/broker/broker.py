@@ -69,6 +69,7 @@ class Broker:
             self.cluster = self._join_cluster()
         else:
             self._use_local_metadata()
+        self.scram_credentials.follow(self.entity_configs)
         self.authorizer = self._build_authorizer()
         self.replica_manager = ReplicaManager(
             self.broker_id,

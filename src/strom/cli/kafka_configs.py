@@ -7,6 +7,7 @@ import shlex
 import sys
 
 from strom.cli.common import KafkaArgumentParser, java_error, run
+from strom.cli.scram_configs import SCRAM_KEYS, alter_user_credentials, describe_user_credentials
 from strom.client.admin import AsyncAdmin
 from strom.protocol.errors import KafkaError
 from strom.protocol.schema.describe_configs import DescribeConfigsResourceResult
@@ -33,7 +34,7 @@ def build_parser() -> KafkaArgumentParser:
     actions = p.add_mutually_exclusive_group(required=True)
     actions.add_argument("--describe", action="store_true", help="List configs for the given entity.")
     actions.add_argument("--alter", action="store_true", help="Alter the configuration for the entity.")
-    p.add_argument("--entity-type", choices=["topics", "brokers"], help="Type of entity (topics/brokers)")
+    p.add_argument("--entity-type", choices=["topics", "brokers", "users"], help="Type of entity (topics/brokers/users)")
     p.add_argument("--entity-name", help="Name of entity (topic name/broker id)")
     p.add_argument("--entity-default", action="store_true", help="Default entity name for brokers (applies to all brokers)")
     p.add_argument("--topic", help="The topic's name (same as --entity-type topics --entity-name <topic>)")
@@ -118,6 +119,9 @@ def resolve_entity(a: argparse.Namespace) -> tuple[str, str | None]:
 
 
 async def describe(admin: AsyncAdmin, entity_type: str, name: str | None, show_all: bool) -> int:
+    if entity_type == "users":
+        await describe_user_credentials(admin, name)  # SCRAM credentials (cli/scram_configs.py)
+        return 0
     if entity_type == "topics":
         names = [name] if name is not None else sorted(t.name for t in (await admin.list_topics()).topics)
         for topic in names:
@@ -160,6 +164,13 @@ async def alter(admin: AsyncAdmin, a: argparse.Namespace, entity_type: str, name
     both = set(to_add) & set(to_delete)
     if both:
         raise ValueError(f"Invalid alter: a config cannot be both added and deleted: {', '.join(sorted(both))}")
+    if entity_type == "users":
+        unsupported = sorted(k for k in [*to_add, *to_delete] if k not in SCRAM_KEYS)
+        if unsupported:
+            raise ValueError(f"Invalid config(s): {', '.join(unsupported)} (users take SCRAM-SHA-256, SCRAM-SHA-512)")
+        await alter_user_credentials(admin, name, to_add, to_delete)  # SCRAM credentials (cli/scram_configs.py)
+        print(f"Completed updating config for user {name}.")
+        return 0
     ops: list[tuple[str, int, str | None]] = [(k, SET, v) for k, v in to_add.items()] + [(k, DELETE, None) for k in to_delete]
     if entity_type == "topics":
         await admin.incremental_alter_configs(TOPIC, name, ops)
