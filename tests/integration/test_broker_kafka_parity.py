@@ -4,6 +4,9 @@ sends the same requests to a Strom broker and to Kafka and expects the same answ
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -331,3 +334,20 @@ def test_per_broker_configs_are_refused_at_the_cluster_default(bootstrap: str) -
         "Cannot update these configs at default cluster level, broker id must be specified: Set(sasl.kerberos.min.time.before.relogin)",
     )
     assert alter(bootstrap, BROKER_RESOURCE, "", {"log.cleaner.threads": "2"}) == (0, None)
+
+
+# ---- log.dirs lock ---------------------------------------------------------------------------------------------------
+
+
+def test_a_second_broker_on_the_same_log_dirs_refuses_to_start(strom: BrokerProcess) -> None:
+    log_dirs = strom.overrides["log.dirs"]
+    second = BrokerProcess(overrides={"log.dirs": log_dirs})
+    args = [sys.executable, "-m", "strom.broker.main", os.devnull]
+    for k, v in second.overrides.items():
+        args += ["--override", f"{k}={v}"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60, env=dict(os.environ, STROM_DAEMON="1"))
+    second.close()
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"ERROR: Failed to acquire lock on file .lock in {log_dirs}. A Kafka instance in another process or thread is using this directory."
+    )

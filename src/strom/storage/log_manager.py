@@ -8,6 +8,7 @@ are left untouched.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -52,6 +53,23 @@ def write_checkpoint(path: Path, values: dict[TP, int]) -> None:
     os.replace(tmp, path)
 
 
+LOCK_FILE = ".lock"
+
+
+def _lock_log_dir(d: Path) -> int:
+    """Kafka's per-log-dir `.lock`: an exclusive flock held while this broker runs, so a second broker (or a
+    second LogManager) on the same log.dirs refuses to start instead of writing beside the first."""
+    fd = os.open(d / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise OSError(
+            f"Failed to acquire lock on file {LOCK_FILE} in {d}. A Kafka instance in another process or thread is using this directory."
+        ) from None
+    return fd
+
+
 class LogManager:
     def __init__(self, log_dirs: list[Path], clock: Clock, broker_id: int = 0, cluster_id: str | None = None) -> None:
         if not log_dirs:
@@ -60,14 +78,20 @@ class LogManager:
         self.clock = clock
         self.logs: dict[TP, PartitionLog] = {}
         self.cleaner = LogCleaner()
-        for d in self.log_dirs:
-            try:
-                d.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise OSError(f"log directory {d} cannot be created: {exc.strerror}") from None
-            if not os.access(d, os.R_OK | os.W_OK | os.X_OK):
-                raise OSError(f"log directory {d} is not readable and writable")
-            self._ensure_meta(d, broker_id, cluster_id)
+        self._locks: list[int] = []
+        try:
+            for d in self.log_dirs:
+                try:
+                    d.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise OSError(f"log directory {d} cannot be created: {exc.strerror}") from None
+                if not os.access(d, os.R_OK | os.W_OK | os.X_OK):
+                    raise OSError(f"log directory {d} is not readable and writable")
+                self._locks.append(_lock_log_dir(d))
+                self._ensure_meta(d, broker_id, cluster_id)
+        except BaseException:
+            self._unlock()
+            raise
 
     @staticmethod
     def _ensure_meta(d: Path, broker_id: int, cluster_id: str | None) -> None:
@@ -187,3 +211,10 @@ class LogManager:
             lg.close()
         self.checkpoint()
         self.logs.clear()
+        self._unlock()
+
+    def _unlock(self) -> None:
+        """Releases the log dirs' locks (closing the file releases its flock)."""
+        for fd in self._locks:
+            os.close(fd)
+        self._locks = []

@@ -412,3 +412,20 @@ def test_cleaner_thread_runs_beside_appends_and_reads(tmp_path):
     LogCleaner().clean(lg, clock.now_ms(), force=True)
     got = records(lg)
     assert {k: v for _, k, v in got} == expected and len(got) == 20
+
+
+def test_a_log_dir_is_locked_while_its_log_manager_runs(tmp_path):
+    """Kafka's `.lock` per log dir: a second LogManager on any of the same dirs refuses to start, and keeps
+    none of the locks it got before failing; closing the first releases them."""
+    clock = ManualClock()
+    other = tmp_path / "other"
+    lm = LogManager([tmp_path / "shared"], clock)
+    with pytest.raises(OSError) as refused:
+        LogManager([other, tmp_path / "shared"], clock)
+    assert str(refused.value) == (
+        f"Failed to acquire lock on file .lock in {tmp_path / 'shared'}. "
+        "A Kafka instance in another process or thread is using this directory."
+    )
+    LogManager([other], clock).close()  # the failed one let go of `other`
+    lm.close()
+    LogManager([tmp_path / "shared"], clock).close()
