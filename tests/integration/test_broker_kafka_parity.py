@@ -20,6 +20,7 @@ from strom.protocol.errors import ErrorCode
 from strom.protocol.records import BatchBuilder
 from strom.protocol.schema import (
     alter_configs,
+    consumer_group_heartbeat,
     describe_cluster,
     fetch,
     find_coordinator,
@@ -351,3 +352,43 @@ def test_a_second_broker_on_the_same_log_dirs_refuses_to_start(strom: BrokerProc
     assert done.stderr.strip().splitlines()[-1] == (
         f"ERROR: Failed to acquire lock on file .lock in {log_dirs}. A Kafka instance in another process or thread is using this directory."
     )
+
+
+# ---- KIP-848: SubscribedTopicRegex ------------------------------------------------------------------------------------
+
+
+def test_a_consumer_group_regex_matches_internal_topics(strom: BrokerProcess) -> None:
+    """As Kafka 4.0 (franz-go's Test848RegexBrokerResolves): the regex resolves over every topic the member may
+    describe, __consumer_offsets included."""
+    group = f"regex-{uuid.uuid4().hex[:8]}"
+
+    async def go() -> set[int]:
+        host, port = strom.bootstrap.rsplit(":", 1)
+        conn = BrokerConnection(host, int(port))
+        await conn.connect()
+        try:
+            while (await conn.send(find_coordinator.FindCoordinatorRequest(key=group), version=3)).error_code:
+                await asyncio.sleep(0.2)  # __consumer_offsets exists from here on
+            request = consumer_group_heartbeat.ConsumerGroupHeartbeatRequest(
+                group_id=group,
+                member_id=str(uuid.uuid4()),
+                member_epoch=0,
+                rebalance_timeout_ms=30_000,
+                subscribed_topic_regex="__consumer_off.*",
+                topic_partitions=[],
+            )
+            deadline = time.monotonic() + 20
+            while True:
+                response = await conn.send(request)
+                assert response.error_code == 0, response
+                owned = {p for t in (response.assignment.topic_partitions if response.assignment else []) for p in t.partitions}
+                if owned or time.monotonic() > deadline:
+                    return owned
+                request = consumer_group_heartbeat.ConsumerGroupHeartbeatRequest(
+                    group_id=group, member_id=response.member_id, member_epoch=response.member_epoch
+                )
+                await asyncio.sleep(0.3)
+        finally:
+            conn.close()
+
+    assert asyncio.run(go()) == set(range(5))  # offsets.topic.num.partitions of the test broker

@@ -397,8 +397,9 @@ class GroupService:
         return self.consumer.group(group_id)
 
     def topics_view(self) -> TopicsView:
-        """Topic name -> (topic id, partition count): what KIP-848 assignments are computed over."""
-        return {name: (t.uuid, len(t.partitions)) for name, t in self.metadata.topics.items() if not t.internal}
+        """Topic name -> (topic id, partition count): what KIP-848 assignments are computed over. Internal topics
+        are in it, as in Kafka 4.0: a SubscribedTopicRegex matches every topic the member may describe."""
+        return {name: (t.uuid, len(t.partitions)) for name, t in self.metadata.topics.items()}
 
     def claim_for_consumer_protocol(self, group_id: str) -> int:
         """A ConsumerGroupHeartbeat for a group id: a live classic group keeps it (GROUP_ID_NOT_FOUND, as
