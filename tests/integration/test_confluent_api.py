@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -70,3 +73,116 @@ def _poll_values(c: Any, n: int, timeout: float = 30) -> list[bytes]:
         if m is not None and m.error() is None:
             out.append(m.value())
     return out
+
+
+def _collect_eof(c: Any, partitions: int, timeout: float = 30) -> tuple[list[bytes], dict[int, int]]:
+    values: list[bytes] = []
+    eof: dict[int, int] = {}
+    deadline = time.monotonic() + timeout
+    while len(eof) < partitions and time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is None:
+            continue
+        if m.error() is None:
+            values.append(m.value())
+        else:
+            assert m.error().code() == m.error()._PARTITION_EOF, m.error()
+            eof[m.partition()] = m.offset()
+    return values, eof
+
+
+@pytest.mark.parametrize("ck", CLIENTS)
+def test_enable_partition_eof_gives_one_event_per_partition_at_its_end(ck: ModuleType, bootstrap: str) -> None:
+    topic = make_topic(bootstrap, 2, "eof")
+    _produce(bootstrap, topic, 2, partition=0)
+    c = _consumer(ck, bootstrap, **{"enable.partition.eof": True})
+    c.subscribe([topic])
+    values, eof = _collect_eof(c, 2)
+    assert values == [b"v0", b"v1"] and eof == {0: 2, 1: 0}
+    _produce(bootstrap, topic, 1, partition=1)  # new data: the partition reaches its (new) end again
+    values, eof = _collect_eof(c, 1)
+    assert values == [b"v0"] and eof == {1: 1}
+    c.close()
+
+
+@pytest.mark.parametrize("ck", CLIENTS)
+def test_queue_buffering_max_messages_bounds_the_producer_queue(ck: ModuleType, bootstrap: str) -> None:
+    topic = make_topic(bootstrap, 1, "qmax")
+    p = ck.Producer({"bootstrap.servers": bootstrap, "queue.buffering.max.messages": 3, "queue.buffering.max.ms": 60000})
+    for _ in range(3):
+        p.produce(topic, b"x")
+    with pytest.raises(BufferError):
+        p.produce(topic, b"x")
+    assert p.flush(30) == 0
+    p.produce(topic, b"x")  # room again once delivered
+    assert p.flush(30) == 0
+
+
+def _stats_documents(ck: ModuleType, bootstrap: str, topic: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One statistics document of a producer and one of a consumer (statistics.interval.ms=1000)."""
+    docs: dict[str, list[str]] = {"p": [], "c": []}
+    p = ck.Producer({"bootstrap.servers": bootstrap, "statistics.interval.ms": 1000, "stats_cb": docs["p"].append})
+    for _ in range(5):
+        p.produce(topic, b"12345")
+    p.flush(30)
+    c = _consumer(ck, bootstrap, **{"statistics.interval.ms": 1000, "stats_cb": docs["c"].append})
+    c.subscribe([topic])
+    deadline = time.monotonic() + 30
+    got = 0
+    while (len(docs["c"]) < 2 or len(docs["p"]) < 2 or got < 5) and time.monotonic() < deadline:
+        m = c.poll(0.2)
+        got += m is not None and m.error() is None
+        p.poll(0)
+    c.close()
+    p.flush(1)
+    return json.loads(docs["p"][-1]), json.loads(docs["c"][-1])
+
+
+def test_stats_cb_gives_librdkafkas_statistics_document(bootstrap: str) -> None:
+    topic = make_topic(bootstrap, 1, "stats")
+    ours = _stats_documents(strom, bootstrap, topic)
+    theirs = _stats_documents(confluent_kafka, bootstrap, topic)
+    for mine, ref, kind in zip(ours, theirs, ("producer", "consumer"), strict=True):
+        assert mine["type"] == kind and isinstance(mine["client_id"], str)
+        assert set(mine) <= set(ref), set(mine) - set(ref)  # only librdkafka's field names
+        for key in (
+            "name",
+            "ts",
+            "time",
+            "age",
+            "replyq",
+            "msg_cnt",
+            "msg_size",
+            "msg_max",
+            "msg_size_max",
+            "tx",
+            "tx_bytes",
+            "rx",
+            "rx_bytes",
+        ):
+            assert key in mine and isinstance(mine[key], type(ref[key])), key
+        assert mine["tx"] > 0 and mine["rx"] > 0 and mine["tx_bytes"] > 0
+        broker = next(iter(mine["brokers"].values()))
+        assert set(broker) <= set(next(iter(ref["brokers"].values())))
+        partition = mine["topics"][topic]["partitions"]["0"]
+        assert set(partition) <= set(ref["topics"][topic]["partitions"]["0"])
+    assert ours[0]["txmsgs"] == 5 and ours[0]["txmsg_bytes"] >= 25
+    assert ours[1]["rxmsgs"] >= 5 and ours[1]["topics"][topic]["partitions"]["0"]["hi_offset"] >= 5
+    assert set(ours[1]["cgrp"]) <= set(theirs[1]["cgrp"]) and ours[1]["cgrp"]["assignment_size"] == 1
+
+
+def test_socket_keepalive_enable_sets_so_keepalive(bootstrap: str) -> None:
+    p = strom.Producer({"bootstrap.servers": bootstrap, "socket.keepalive.enable": True})
+    p.list_topics(timeout=20)
+    socks = [c._transport.get_extra_info("socket") for c in p._aio.cluster.connections()]
+    assert socks and all(s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) for s in socks)
+    p.close()
+
+
+def test_debug_turns_the_contexts_loggers_to_debug(bootstrap: str) -> None:
+    p = strom.Producer({"bootstrap.servers": bootstrap, "debug": "msg,eos"})
+    assert logging.getLogger("strom.client.sender").level == logging.DEBUG
+    assert logging.getLogger("strom.client.transactions").level == logging.DEBUG
+    p.close()
+    with pytest.raises(strom.KafkaException, match="unknown context"):
+        strom.Producer({"bootstrap.servers": bootstrap, "debug": "nonsense"})

@@ -85,6 +85,7 @@ class AsyncAdmin:
             c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"], sasl_login(c), channel_security(c)
         )
         self.cluster.on_error = c["error_cb"]
+        self.cluster.socket_keepalive = c["socket.keepalive.enable"]
 
     # -- topics --------------------------------------------------------------------------------------
     async def create_topics(self, topics: list[NewTopic], validate_only: bool = False, timeout_ms: int = 30000) -> Result:

@@ -72,6 +72,7 @@ class Cluster:
         self.sasl = sasl  # every connection authenticates with it (security.protocol SASL_*)
         self.bootstrap = parse_bootstrap(bootstrap_servers)
         self.security = security
+        self.socket_keepalive = False  # librdkafka's socket.keepalive.enable, set by the client
         self.retry_backoff = retry_backoff_ms / 1000
         self.topic_errors: dict[str, int] = {}
         self.on_error: Callable[[KafkaError], None] | None = None
@@ -86,6 +87,10 @@ class Cluster:
         self._down_reported: set[tuple[str, int]] = set()  # brokers whose failure error_cb heard (until they answer)
         self._all_down_reported = False
 
+    def connections(self) -> list[BrokerConnection]:
+        """The open (or lost, not yet replaced) connections, for the client's statistics."""
+        return list(self._conns.values())
+
     async def _connect(self, key: ConnectionKey, host: str, port: int) -> BrokerConnection:
         """The open connection for `key`, connecting once even when many callers ask at the same time."""
         conn = self._conns.get(key)
@@ -96,7 +101,7 @@ class Cluster:
             return await asyncio.shield(pending)
         fut: asyncio.Future[BrokerConnection] = asyncio.get_running_loop().create_future()
         self._connecting[key] = fut
-        conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms, self.sasl, self.security)
+        conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms, self.sasl, self.security, self.socket_keepalive)
         try:
             await conn.connect()
             self._conns[key] = conn

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from strom.client import librdkafka_config as rdk
 from strom.protocol.errors import KafkaError, KafkaException, LocalError
 from strom.security.sasl.login import SaslLogin
 
@@ -32,7 +33,7 @@ class ConfigError(KafkaException, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Key:
-    kind: str  # "int", "bool", "str", "enum", "list", "callable"
+    kind: str  # "int", "bool", "str", "enum", "list", "callable", "object" (taken as given)
     default: Any
     choices: tuple[str, ...] = ()
     minimum: int | None = None
@@ -132,10 +133,29 @@ CONSUMER: dict[str, Key] = {
 
 ADMIN: dict[str, Key] = {}
 
+# ---- librdkafka's keys that Strom implements under their own names (confluent-kafka programs pass them);
+# its aliases and the keys that have no effect in Strom are in client/librdkafka_config.py ----
+LIBRDKAFKA_COMMON: dict[str, Key] = {
+    "message.max.bytes": Key("int", 1000000, minimum=1000, maximum=1000000000),
+    "socket.keepalive.enable": Key("bool", False),
+    "debug": Key("str", None),
+    "log_level": Key("int", 6, minimum=0, maximum=7),
+    "logger": Key("object", None),
+    "statistics.interval.ms": Key("int", 0, minimum=0, maximum=86400000),
+    "stats_cb": Key("callable", None),
+}
+LIBRDKAFKA_PRODUCER: dict[str, Key] = {
+    "queue.buffering.max.messages": Key("int", 100000, minimum=0),
+    "partitioner": Key("enum", "murmur2_random", choices=rdk.PARTITIONERS),
+}
+LIBRDKAFKA_CONSUMER: dict[str, Key] = {
+    "enable.partition.eof": Key("bool", False),
+}
+
 SCHEMAS: dict[str, dict[str, Key]] = {
-    "producer": {**COMMON, **PRODUCER},
-    "consumer": {**COMMON, **CONSUMER},
-    "admin": {**COMMON, **ADMIN},
+    "producer": {**COMMON, **PRODUCER, **LIBRDKAFKA_COMMON, **LIBRDKAFKA_PRODUCER},
+    "consumer": {**COMMON, **CONSUMER, **LIBRDKAFKA_COMMON, **LIBRDKAFKA_CONSUMER},
+    "admin": {**COMMON, **ADMIN, **LIBRDKAFKA_COMMON},
 }
 
 _ASSIGNOR_NAMES = {
@@ -190,6 +210,8 @@ def _coerce(name: str, key: Key, value: Any) -> Any:
                 raise ConfigError(f"configuration '{name}': unknown assignor {unknown[0]!r} (range, roundrobin, cooperative-sticky)")
             return [_ASSIGNOR_NAMES[i] for i in items]
         return list(items)
+    if key.kind == "object":
+        return value
     if key.kind == "callable":
         if not callable(value):
             raise ConfigError(f"configuration '{name}' must be callable, not {value!r}")
@@ -204,21 +226,87 @@ def resolve(role: str, conf: Mapping[str, Any] | None, **extra: Any) -> dict[str
     schema = SCHEMAS[role]
     given = {**(conf or {}), **extra}
     out: dict[str, Any] = {name: key.default for name, key in schema.items()}
-    for name, value in given.items():
+    for name, value in _kafka_names(role, given, schema).items():
         key = schema.get(name)
         if key is None:
-            hint = difflib.get_close_matches(name, list(schema), n=1)
+            hint = difflib.get_close_matches(name, list(schema) + list(rdk.ALIASES), n=1)
             more = f" (did you mean '{hint[0]}'?)" if hint else ""
             raise ConfigError(f"unknown {role} configuration '{name}'{more}")
         out[name] = _coerce(name, key, value)
     if not out["bootstrap.servers"]:
         raise ConfigError("configuration 'bootstrap.servers' is required")
     sasl_login(out)  # a SASL protocol without usable credentials fails here, when the client is built
+    _apply_message_max_bytes(role, out, given)
     if role == "producer":
         _check_producer(out, given)
+        if out["partitioner"] not in ("murmur2_random", "murmur2"):
+            rdk.warn_once(
+                "partitioner",
+                f"configuration 'partitioner={out['partitioner']}' has no effect in Strom: keys are partitioned with murmur2 (as Java)",
+            )
     if role == "consumer":
         _check_consumer(out)
+    rdk.configure_logging(out["debug"], out["log_level"] if "log_level" in given else None, out["logger"])
     return out
+
+
+def _kafka_names(role: str, given: Mapping[str, Any], schema: Mapping[str, Key]) -> dict[str, Any]:
+    """`given` with librdkafka's aliases under the Kafka name Strom implements (an explicit Kafka key wins),
+    without the keys that have no effect here (each warned about once) and the other role's keys (as
+    librdkafka: accepted with a warning). Unknown keys stay, for the caller to reject."""
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        if name in schema:
+            out[name] = value
+        elif name in rdk.ALIASES and rdk.ALIASES[name] in schema:
+            target = rdk.ALIASES[name]
+            if target not in given:
+                out[target] = _alias_value(name, value)
+        elif name in rdk.NO_EFFECT and role in rdk.NO_EFFECT[name][0]:
+            rdk.warn_once(name, f"configuration '{name}' has no effect in Strom: {rdk.NO_EFFECT[name][1]}")
+        elif _other_role(role, name) is not None:
+            other = _other_role(role, name)
+            rdk.warn_once(f"{role}:{name}", f"configuration '{name}' is a {other} property and has no effect on a {role}")
+        else:
+            out[name] = value
+    if isinstance(out.get("debug"), str):
+        unknown = [c for c in out["debug"].split(",") if c.strip() and c.strip() not in rdk.DEBUG_CONTEXTS]
+        if unknown:
+            raise ConfigError(f"configuration 'debug': unknown context {unknown[0].strip()!r} ({', '.join(rdk.DEBUG_CONTEXTS)})")
+    return out
+
+
+def _alias_value(name: str, value: Any) -> Any:
+    if name == "message.timeout.ms" and str(value) == "0":
+        return _INT32_MAX  # librdkafka: 0 is no timeout
+    scale = rdk.SCALE.get(name)
+    if scale is not None and not isinstance(value, bool):
+        try:
+            return int(value) * scale
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+def _other_role(role: str, name: str) -> str | None:
+    """The role a key belongs to when it is not `role`'s (None for a key no role knows)."""
+    for other in ("producer", "consumer"):
+        if other == role:
+            continue
+        if name in SCHEMAS[other] or rdk.ALIASES.get(name) in SCHEMAS[other] or other in rdk.NO_EFFECT.get(name, ("", ""))[0]:
+            return other
+    return None
+
+
+def _apply_message_max_bytes(role: str, out: dict[str, Any], given: Mapping[str, Any]) -> None:
+    """librdkafka's message.max.bytes bounds a request (the producer's max.request.size unless that is
+    given) and lifts the consumer's fetch.max.bytes to at least itself, as librdkafka adjusts it."""
+    if "message.max.bytes" not in given:
+        return
+    if role == "producer" and "max.request.size" not in given:
+        out["max.request.size"] = out["message.max.bytes"]
+    if role == "consumer" and "fetch.max.bytes" not in given:
+        out["fetch.max.bytes"] = max(out["fetch.max.bytes"], out["message.max.bytes"])
 
 
 def _check_producer(out: dict[str, Any], given: Mapping[str, Any]) -> None:
@@ -241,7 +329,7 @@ def _check_producer(out: dict[str, Any], given: Mapping[str, Any]) -> None:
             out["enable.idempotence"] = False  # as Java: the default yields to explicit conflicting settings
     if transactional and not out["enable.idempotence"]:
         raise ConfigError("configuration 'transactional.id' needs enable.idempotence=true (transactions are idempotent)")
-    if out["delivery.timeout.ms"] < out["linger.ms"] + out["request.timeout.ms"]:
+    if "message.timeout.ms" not in given and out["delivery.timeout.ms"] < out["linger.ms"] + out["request.timeout.ms"]:
         raise ConfigError("configuration 'delivery.timeout.ms' must be at least linger.ms + request.timeout.ms")
 
 

@@ -77,6 +77,7 @@ class AsyncConsumer:
             c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"], sasl_login(c), channel_security(c)
         )
         self.cluster.on_error = c["error_cb"]
+        self.cluster.socket_keepalive = c["socket.keepalive.enable"]
         self.isolation_level = READ_COMMITTED if c["isolation.level"] == "read_committed" else 0
         self.on_commit: Callable[..., Any] | None = c["on_commit"]
         self._fetcher = Fetcher(

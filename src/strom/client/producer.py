@@ -53,6 +53,7 @@ class AsyncProducer:
             c["bootstrap.servers"], c["client.id"], c["request.timeout.ms"], c["retry.backoff.ms"], sasl_login(c), channel_security(c)
         )
         self.cluster.on_error = c["error_cb"]
+        self.cluster.socket_keepalive = c["socket.keepalive.enable"]
         self.max_request_size: int = c["max.request.size"]
         self.key_serializer: Callable[[Any], Any] | None = c["key.serializer"]
         self.value_serializer: Callable[[Any], Any] | None = c["value.serializer"]

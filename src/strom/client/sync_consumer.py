@@ -19,8 +19,9 @@ from strom.client.cluster import cluster_metadata
 from strom.client.config import resolve
 from strom.client.consumer import AsyncConsumer
 from strom.client.loop_thread import LoopThread
+from strom.client.stats import PartitionStats, statistics_for
 from strom.client.types import ConsumerGroupMetadata, Message, TopicPartition
-from strom.protocol.errors import KafkaError
+from strom.protocol.errors import KafkaError, LocalError
 from strom.protocol.types import TP
 
 _SLICE = 0.2  # longest single wait on the client thread, so rebalance callbacks are served promptly
@@ -41,6 +42,9 @@ class Consumer:
         self._local_lock = threading.Lock()  # the client thread fills _local; a take-back here edits it
         self._callbacks: deque[tuple[str, list[TopicPartition], asyncio.Future[Any]]] = deque()
         self._callbacks_lock = threading.Lock()
+        self._stats = statistics_for("consumer", self._aio.config)  # librdkafka's stats_cb, served by poll()
+        self._partition_eof = self._aio.config["enable.partition.eof"]
+        self._eof_at: dict[TP, int] = {}  # offset each partition's last _PARTITION_EOF event was given at
         self._committed: dict[TP, int] = {}  # what this consumer last committed, so commit() sends only moved positions
         self._closed = False
         self._next_poke = 0.0
@@ -69,6 +73,8 @@ class Consumer:
         return first
 
     def _serve_callbacks(self) -> None:
+        if self._stats is not None and self._stats.due(time.monotonic()):
+            self._emit_stats()
         while self._errors:
             error = self._errors.popleft()
             if self._error_cb is not None:
@@ -148,6 +154,8 @@ class Consumer:
         if self._errors or self._callbacks:  # unlocked peek: a callback posted meanwhile is served next call
             self._serve_callbacks()
         now = time.monotonic()
+        if self._stats is not None and self._stats.due(now):
+            self._emit_stats()
         if now < self._next_poke:
             return
         group = self._aio._group
@@ -174,10 +182,51 @@ class Consumer:
         its take-back then always sees them, and the position it commits matches what the application got
         (when they were added here after the take-back, a revoked partition's messages were still handed out)."""
         msgs = await self._aio.getmany(timeout, most)
+        if self._stats is not None:
+            self._stats.rxmsgs += len(msgs)
+            self._stats.rxmsg_bytes += sum(len(m) for m in msgs)
+        if self._partition_eof:
+            msgs.extend(self._eof_events())
         if msgs:
             with self._local_lock:
                 self._local.extend(msgs)
         return len(msgs)
+
+    def _eof_events(self) -> list[Message]:
+        """librdkafka's enable.partition.eof: a _PARTITION_EOF event (topic, partition, offset) for each assigned
+        partition whose position reached its high watermark, once per end offset."""
+        events = []
+        for tp, st in self._aio._assigned.items():
+            end = st.high_watermark
+            if end >= 0 and st.position == end and self._eof_at.get(tp) != end:
+                self._eof_at[tp] = end
+                events.append(Message(tp[0], tp[1], end, error=KafkaError(LocalError.PARTITION_EOF)))
+        return events
+
+    def _emit_stats(self) -> None:
+        assert self._stats is not None
+        assigned = list(self._aio._assigned.items())
+        partitions = [
+            PartitionStats(
+                tp[0],
+                tp[1],
+                next_offset=-1 if st.position is None else st.position,
+                app_offset=-1 if st.position is None else st.position,
+                committed_offset=self._committed.get(tp, -1),
+                hi_offset=st.high_watermark,
+                fetch_state="stopped" if st.paused else "active",
+            )
+            for tp, st in assigned
+        ]
+        group = self._aio._group
+        cgrp = None
+        if group is not None:
+            cgrp = {
+                "state": "up" if group.generation >= 0 else "init",
+                "join_state": "wait-join" if group.need_rejoin else "steady",
+                "assignment_size": len(assigned),
+            }
+        self._stats.emit(self._stats.document(self._aio.cluster, replyq=len(self._callbacks), partitions=partitions, cgrp=cgrp))
 
     # -- assignment and positions --------------------------------------------------------------------
     def assign(self, partitions: list[TopicPartition]) -> None:

@@ -25,6 +25,7 @@ from strom.client.cluster import cluster_metadata
 from strom.client.config import resolve
 from strom.client.loop_thread import LoopThread
 from strom.client.producer import AsyncProducer
+from strom.client.stats import PartitionStats, statistics_for
 from strom.client.transactions import TransactionError, TxnState
 from strom.client.types import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, ConsumerGroupMetadata, Message, RecordMetadata
 from strom.protocol.errors import ErrorCode, KafkaError
@@ -56,12 +57,14 @@ class Producer:
         self._backlog_task: asyncio.Task[None] | None = None
         self._reports: deque[tuple[Any, ...]] = deque()
         self._report_ready = threading.Event()
-        self._max_queued = max(self._aio.buffer_memory // 100, 100000)
+        # librdkafka's queue.buffering.max.messages: produce() raises BufferError past it (0: no limit)
+        self._max_queued = self._aio.config["queue.buffering.max.messages"] or 2**62
         self._topics = self._aio.cluster.topics  # read by produce(): the metadata dict, replaced never
         self._max_request_size = self._aio.max_request_size
         self._batch_reports: deque[tuple[list[Any], TP, KafkaError | None, int, int]] = deque()
         self._accumulator.post = self._runner.call_soon
         self._accumulator.report = self._batch_done
+        self._stats = statistics_for("producer", self._aio.config)  # librdkafka's stats_cb, served by poll()
         self._closed = False
 
     def produce(
@@ -129,6 +132,8 @@ class Producer:
         # without a callback nothing needs the report: the record only counts in len() until delivered
         completion = None if cb is None else functools.partial(self._completed, cb, key, value, headers, timestamp, topic=topic)
         self._aio.append(topic, value, key, partition, timestamp, headers, completion)
+        if self._accumulator.flushing:
+            self._aio._kick()  # flush() kicked the sender before this record (it waited for metadata) was in
 
     async def _serve_backlog(self) -> None:
         await self._aio.start()
@@ -168,6 +173,9 @@ class Producer:
     def _batch_done(self, batch: ProducerBatch, error: KafkaError | None, base_offset: int, append_time: int) -> None:
         """Loop thread: a batch was acknowledged or failed; poll() serves its records' reports."""
         self._batch_reports.append((batch.entries, batch.tp, error, base_offset, append_time))
+        if self._stats is not None and error is None:
+            self._stats.txmsgs += len(batch.entries)
+            self._stats.txmsg_bytes += batch.nbytes
         if not self._report_ready.is_set():
             self._report_ready.set()
 
@@ -181,6 +189,8 @@ class Producer:
     # application thread -------------------------------------------------------------------------
     def poll(self, timeout: float | None = None) -> int:
         """Serves queued delivery reports (waiting up to `timeout` s for one); returns how many."""
+        if self._stats is not None and self._stats.due(time.monotonic()):
+            self._emit_stats()
         if not self._reports and not self._batch_reports and not self._errors and timeout != 0:
             self._report_ready.clear()
             if not self._reports and not self._batch_reports and not self._errors:
@@ -211,6 +221,22 @@ class Producer:
                 msg = Message(md.topic, partition, None, key, value, _headers(headers), error=error)
             cb(error, msg)
         return served
+
+    def _emit_stats(self) -> None:
+        assert self._stats is not None
+        cluster = self._aio.cluster
+        partitions = [PartitionStats(name, index) for name, info in list(cluster.topics.items()) for index in list(info.partitions)]
+        self._stats.emit(
+            self._stats.document(
+                cluster,
+                replyq=len(self._reports) + len(self._batch_reports),
+                msg_cnt=len(self),
+                msg_size=self._accumulator.buffered_bytes,
+                msg_max=self._aio.config["queue.buffering.max.messages"],
+                msg_size_max=self._aio.config["buffer.memory"],
+                partitions=partitions,
+            )
+        )
 
     def flush(self, timeout: float | None = None) -> int:
         """Sends everything queued, serving delivery reports, until done or `timeout`; returns what is left."""

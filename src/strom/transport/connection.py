@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import ssl
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -60,8 +62,12 @@ class BrokerConnection:
         request_timeout_ms: int = 30000,
         sasl: SaslLogin | None = None,
         security: ChannelSecurity = PLAINTEXT_CHANNEL,
+        keepalive: bool = False,
     ) -> None:
         self.host = host
+        self.keepalive = keepalive  # SO_KEEPALIVE on the socket (librdkafka's socket.keepalive.enable)
+        self.connected_at = 0.0  # time.monotonic() when connected (client statistics read these)
+        self.tx = self.tx_bytes = self.rx = self.rx_bytes = 0
         self.port = port
         self.security = security
         self.client_id = client_id
@@ -97,6 +103,9 @@ class BrokerConnection:
         except (OSError, TimeoutError) as exc:
             raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"cannot connect to {self.host}:{self.port}: {exc}") from None
         self._transport = transport
+        self.connected_at = time.monotonic()
+        if self.keepalive:
+            transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         response = await self.send(ApiVersionsRequest(client_software_name="strom", client_software_version=__version__), version=3)
         if response.error_code == ErrorCode.UNSUPPORTED_VERSION:
             response = await self.send(ApiVersionsRequest(), version=0)
@@ -182,6 +191,8 @@ class BrokerConnection:
         if expect_response:
             self._pending.append((self._correlation, api_key, version, fut))
         self._transport.write(out)
+        self.tx += 1
+        self.tx_bytes += len(out)
         if not expect_response:
             return None
         limit = self.request_timeout if timeout is None else timeout
@@ -190,6 +201,10 @@ class BrokerConnection:
             return await fut
         finally:
             timer.cancel()
+
+    def in_flight(self) -> int:
+        """Requests sent and not answered yet."""
+        return len(self._pending)
 
     def _timed_out(self, fut: asyncio.Future[Any], limit: float) -> None:
         """No response in time: the connection's order is now unknown, so it is closed (as Kafka clients do)."""
@@ -202,6 +217,8 @@ class BrokerConnection:
         if not self._pending:
             raise CorruptMessage("response without a request")
         correlation, api_key, version, fut = self._pending.popleft()
+        self.rx += 1
+        self.rx_bytes += len(frame) + 4
         got, pos = decode_response_header(frame, api_key, version)
         if got != correlation:
             raise CorruptMessage(f"correlation id {got} does not match {correlation}")

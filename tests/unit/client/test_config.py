@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+from strom.client import librdkafka_config
 from strom.client.config import ConfigError, resolve
 
 BASE = {"bootstrap.servers": "localhost:9092"}
@@ -29,9 +32,13 @@ def test_unknown_key_is_named_with_a_suggestion() -> None:
         resolve("producer", {**BASE, "linger.msec": 5})
 
 
-def test_consumer_key_is_unknown_to_a_producer() -> None:
-    with pytest.raises(ConfigError, match="'group.id'"):
-        resolve("producer", {**BASE, "group.id": "g"})
+def test_consumer_key_given_to_a_producer_is_ignored_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    # as librdkafka (and Java, which warns of a supplied config it does not know): not an error
+    librdkafka_config._warned.discard("producer:group.id")
+    with caplog.at_level(logging.WARNING, logger="strom.client.config"):
+        out = resolve("producer", {**BASE, "group.id": "g"})
+    assert "group.id" not in out
+    assert [r.getMessage() for r in caplog.records] == ["configuration 'group.id' is a consumer property and has no effect on a producer"]
 
 
 @pytest.mark.parametrize(
