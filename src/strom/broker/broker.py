@@ -12,6 +12,7 @@ ZkAdminManager), and the cluster membership (ZooKeeper mode only).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from strom.broker.entity_configs import EntityConfigStore, LocalEntityConfigs
 from strom.broker.fetch_sessions import FetchSessionCache
 from strom.broker.group_service import CONSUMER_GROUP_APIS, GroupService, consumer_protocol_enabled
 from strom.broker.handlers import HANDLERS
-from strom.broker.listener_tls import ListenerTls, build_all_listener_tls
+from strom.broker.listener_tls import ListenerTls, build_all_listener_tls, inter_broker_security
 from strom.broker.server import KafkaConnection
 from strom.broker.transaction_service import TransactionService
 from strom.cluster.metadata import LocalMetadataStore, MetadataStore, TopicState
@@ -55,6 +56,7 @@ class Broker:
         self.servers: list[asyncio.base_events.Server] = []
         self.disabled_apis: set[int] = set()  # implemented but switched off by configuration
         self.listener_tls: dict[str, ListenerTls] = build_all_listener_tls(config)  # SSL / SASL_SSL listeners
+        self.inter_broker_security = inter_broker_security(config)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         # SASL: each SASL listener's mechanisms and JAAS (a bad one fails start-up), the SCRAM credentials
@@ -73,7 +75,9 @@ class Broker:
         self.authorizer = self._build_authorizer()
         self.replica_manager = ReplicaManager(
             self.broker_id,
-            ReplicaManagerConfig.from_properties(config, config.log_dirs),
+            dataclasses.replace(
+                ReplicaManagerConfig.from_properties(config, config.log_dirs), inter_broker_security=self.inter_broker_security
+            ),
             self.log_manager,
             self.clock,
             self.metadata,
@@ -99,7 +103,9 @@ class Broker:
 
     def _join_cluster(self) -> ClusterMember:
         """Connects to ZooKeeper (blocking: the broker is built in the executor) and loads what it holds."""
-        member = ClusterMember(self.broker_id, self.config, self.bound_ports, self.refresh_all_log_configs, self.clock)
+        member = ClusterMember(
+            self.broker_id, self.config, self.bound_ports, self.refresh_all_log_configs, self.clock, self.inter_broker_security
+        )
         member.connect()
         self.metadata = member.store
         self.entity_configs = member.entity_configs

@@ -365,6 +365,35 @@ class BrokerConfig:
         refuse_unimplemented(self.listeners)
         adv = self.values.get("advertised.listeners")
         self.advertised_listeners = parse_listeners(adv, self.security_protocol_map, "advertised.listeners") if adv else self.listeners
+        self.inter_broker_listener_name = self._inter_broker_listener_name()
+
+    def _inter_broker_listener_name(self) -> str:
+        """`inter.broker.listener.name`, else the listener named after `security.inter.broker.protocol` (as
+        Kafka); the first advertised listener when neither names one (a single custom-named listener)."""
+        explicit = self.values.get("inter.broker.listener.name")
+        names = [lst.name for lst in self.advertised_listeners]
+        if explicit:
+            if "security.inter.broker.protocol" in self.raw:
+                raise ConfigError("Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.")
+            if explicit.strip().upper() not in names:
+                raise ConfigError(f"inter.broker.listener.name must be a listener name defined in advertised.listeners. Found {explicit}")
+            return str(explicit).strip().upper()
+        by_protocol = str(self.values["security.inter.broker.protocol"])
+        if by_protocol in names:
+            return by_protocol
+        if "security.inter.broker.protocol" in self.raw:
+            raise ConfigError(f"security.inter.broker.protocol={by_protocol}: no advertised listener is named {by_protocol}")
+        return names[0]
+
+    def advertised_listener(self, name: str) -> Listener | None:
+        """The advertised endpoint of the listener called `name`."""
+        return next((lst for lst in self.advertised_listeners if lst.name == name.upper()), None)
+
+    @property
+    def inter_broker_listener(self) -> Listener:
+        listener = self.advertised_listener(self.inter_broker_listener_name)
+        assert listener is not None
+        return listener
 
     def _set_listener_override(self, key: str, value: str) -> None:
         """`listener.name.<listener>.<key>`: parsed with <key>'s parser when Strom knows the key (SASL's

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from strom.broker.config import BrokerConfig, ConfigError, Listener
 from strom.security.ssl_principal import SslPrincipalMapper
-from strom.security.tls import SslConfigError, server_context
+from strom.security.tls import SslConfigError, client_context, server_context
+from strom.transport.connection import PLAINTEXT_CHANNEL, ChannelSecurity
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +34,16 @@ def build_listener_tls(config: BrokerConfig, listener: Listener) -> ListenerTls:
 def build_all_listener_tls(config: BrokerConfig) -> dict[str, ListenerTls]:
     """TLS set-ups of every listener whose security protocol uses TLS, by listener name."""
     return {lst.name: build_listener_tls(config, lst) for lst in config.listeners if lst.security_protocol.uses_tls}
+
+
+def inter_broker_security(config: BrokerConfig) -> ChannelSecurity:
+    """How this broker connects to the others (replica fetchers, controller channel, AlterIsr, transaction
+    markers): to their inter-broker listener with its security; for TLS a client context from that listener's
+    ssl.* keys (its keystore is the client certificate, its truststore verifies the other brokers)."""
+    listener = config.inter_broker_listener
+    if not listener.security_protocol.uses_tls:
+        return PLAINTEXT_CHANNEL
+    try:
+        return ChannelSecurity(ssl_context=client_context(lambda key: config.listener_value(listener.name, key)))
+    except (SslConfigError, ValueError) as exc:
+        raise ConfigError(f"Inter-broker listener {listener.name}: {exc}") from None

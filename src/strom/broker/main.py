@@ -15,7 +15,7 @@ import uvloop
 
 from strom.broker.broker import Broker
 from strom.broker.config import BrokerConfig, ConfigError
-from strom.broker.listener_tls import build_all_listener_tls
+from strom.broker.listener_tls import build_all_listener_tls, inter_broker_security
 from strom.version import __version__
 
 GC_YOUNG_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = BrokerConfig.load(config_path, overrides)
         build_all_listener_tls(config)  # keystores and truststores readable, before anything starts
+        inter_broker_security(config)
     except ConfigError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         logging.getLogger("kafka.Kafka").error("%s", exc)

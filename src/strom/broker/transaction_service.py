@@ -401,7 +401,12 @@ class TransactionService:
         try:
             conn = self._connections.get(broker_id)
             if conn is None or conn.closed:
-                conn = BrokerConnection(endpoint.host, endpoint.port, client_id=f"txn-coordinator-{self.broker_id}")
+                conn = BrokerConnection(
+                    endpoint.host,
+                    endpoint.port,
+                    client_id=f"txn-coordinator-{self.broker_id}",
+                    security=self.replica_manager.config.inter_broker_security,
+                )
                 await conn.connect(timeout=5.0)
                 self._connections[broker_id] = conn
             response = await conn.send(request, version=min(1, conn.version_for(markers_schema.API_KEY)), timeout=10.0)

@@ -31,7 +31,9 @@ from strom.protocol.schema import leader_and_isr as lai
 from strom.protocol.schema import stop_replica as sr
 from strom.protocol.schema import update_metadata as um
 from strom.protocol.types import TP
+from strom.security.principal import SecurityProtocol
 from strom.storage.clock import Clock
+from strom.transport.connection import PLAINTEXT_CHANNEL, ChannelSecurity
 
 log = logging.getLogger("kafka.controller.KafkaController")
 
@@ -48,10 +50,20 @@ class ControllerConfig(Protocol):
 
     def __getitem__(self, key: str) -> Any: ...
 
+    @property
+    def inter_broker_listener_name(self) -> str: ...
+
 
 class Controller:
     def __init__(
-        self, zk: ZkClient, broker_id: int, epoch: int, epoch_zk_version: int, config: ControllerConfig, clock: Clock | None = None
+        self,
+        zk: ZkClient,
+        broker_id: int,
+        epoch: int,
+        epoch_zk_version: int,
+        config: ControllerConfig,
+        clock: Clock | None = None,
+        security: ChannelSecurity = PLAINTEXT_CHANNEL,
     ) -> None:
         self.zk = zk
         self.broker_id = broker_id
@@ -65,7 +77,7 @@ class Controller:
         self.states: dict[TP, zd.LeaderIsr] = {}
         self.deleting: set[str] = set()
         self.deletion_pending: dict[str, set[int]] = {}  # topic -> offline replicas not yet told to delete
-        self.channel = ControllerChannel(clock)
+        self.channel = ControllerChannel(clock, security)  # to each broker's inter-broker listener
         self._queue: asyncio.Queue[tuple[Callable[[], Awaitable[Any]], asyncio.Future[Any] | None]] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
         self._task: asyncio.Task[None] | None = None
@@ -233,7 +245,7 @@ class Controller:
             self.brokers.pop(broker_id, None)
             return None
         data, stat = got
-        info = zd.BrokerInfo.decode(broker_id, data, stat.czxid)
+        info = zd.BrokerInfo.decode(broker_id, data, stat.czxid, self.config.inter_broker_listener_name)
         self.brokers[broker_id] = info
         return info
 
@@ -487,7 +499,12 @@ class Controller:
         return [
             um.UpdateMetadataBroker(
                 id=b.broker_id,
-                endpoints=[um.UpdateMetadataEndpoint(port=b.port, host=b.host, listener=b.listener, security_protocol=0)],
+                endpoints=[
+                    um.UpdateMetadataEndpoint(
+                        port=e.port, host=e.host, listener=e.listener, security_protocol=_protocol_id(e.security_protocol)
+                    )
+                    for e in b.all_endpoints()
+                ],
                 rack=b.rack,
             )
             for b in sorted(self.brokers.values(), key=lambda b: b.broker_id)
@@ -907,3 +924,8 @@ class Controller:
                 log.info("[Controller id=%d] reassignment of %s-%d completed: replicas %s", self.broker_id, name, p, target)
             if done:
                 await self._zk(self.zk.set, zd.topic_path(name), topic.encode())
+
+
+def _protocol_id(name: str) -> int:
+    """UpdateMetadata's security_protocol id of a protocol name (PLAINTEXT for one Kafka does not know)."""
+    return int(SecurityProtocol.__members__.get(name, SecurityProtocol.PLAINTEXT))

@@ -18,7 +18,7 @@ from typing import Any
 from strom.protocol.compiler import Message
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.storage.clock import Clock, SystemClock
-from strom.transport.connection import BrokerConnection
+from strom.transport.connection import PLAINTEXT_CHANNEL, BrokerConnection, ChannelSecurity
 
 log = logging.getLogger("kafka.controller.ControllerChannelManager")
 
@@ -31,16 +31,19 @@ ResponseCallback = Callable[[int, Any], None]
 
 
 class _BrokerSender:
-    def __init__(self, broker_id: int, host: str, port: int, epoch: int) -> None:
+    def __init__(self, broker_id: int, host: str, port: int, epoch: int, security: ChannelSecurity = PLAINTEXT_CHANNEL) -> None:
         self.broker_id = broker_id
         self.host, self.port, self.epoch = host, port, epoch
+        self.security = security
         self.queue: asyncio.Queue[tuple[Message, ResponseCallback | None]] = asyncio.Queue()
         self.conn: BrokerConnection | None = None
         self.task = asyncio.ensure_future(self._run())
 
     async def _connection(self) -> BrokerConnection:
         while self.conn is None or self.conn.closed:
-            conn = BrokerConnection(self.host, self.port, client_id=f"controller-to-broker-{self.broker_id}", request_timeout_ms=30000)
+            conn = BrokerConnection(
+                self.host, self.port, client_id=f"controller-to-broker-{self.broker_id}", request_timeout_ms=30000, security=self.security
+            )
             try:
                 await conn.connect(timeout=5.0)
                 self.conn = conn
@@ -86,9 +89,10 @@ class _BrokerSender:
 
 
 class ControllerChannel:
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, security: ChannelSecurity = PLAINTEXT_CHANNEL) -> None:
         self._senders: dict[int, _BrokerSender] = {}
         self._clock: Clock = clock or SystemClock()
+        self._security = security
 
     def add_broker(self, broker_id: int, host: str, port: int, epoch: int) -> None:
         old = self._senders.get(broker_id)
@@ -103,7 +107,7 @@ class ControllerChannel:
                 old.queue.qsize(),
             )
             old.close()
-        self._senders[broker_id] = _BrokerSender(broker_id, host, port, epoch)
+        self._senders[broker_id] = _BrokerSender(broker_id, host, port, epoch, self._security)
 
     def remove_broker(self, broker_id: int) -> None:
         sender = self._senders.pop(broker_id, None)

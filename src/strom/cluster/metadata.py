@@ -46,10 +46,24 @@ class TopicState:
 
 @dataclass(frozen=True, slots=True)
 class BrokerEndpoint:
+    """A live broker: `host`/`port` are its inter-broker listener's address (replication, AlterIsr);
+    `listeners` every advertised (listener name, host, port), so clients get the listener they came on."""
+
     broker_id: int
     host: str
     port: int
     rack: str | None
+    listeners: tuple[tuple[str, str, int], ...] = ()
+
+    def endpoint_for(self, listener_name: str) -> tuple[str, int] | None:
+        """The address of the broker's listener called `listener_name`; None when it has no such listener
+        (Kafka leaves such a broker out of the answer). Without listener names known, the one address."""
+        if not self.listeners:
+            return self.host, self.port
+        for name, host, port in self.listeners:
+            if name == listener_name:
+                return host, port
+        return None
 
 
 # ---- client/user entities: /config/users/<user>, /config/clients/<id>, /config/users/<user>/clients/<id> ----

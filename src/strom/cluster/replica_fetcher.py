@@ -147,6 +147,7 @@ class ReplicaFetcher:
                 self.port,
                 client_id=f"broker-{self.manager.local_id}-fetcher-0",
                 request_timeout_ms=self.timeout_ms + self.wait_max_ms,
+                security=self.manager.config.inter_broker_security,
             )
             await conn.connect(timeout=self.timeout_ms / 1000)
             self._conn = conn

@@ -38,7 +38,7 @@ from strom.storage.config import LogConfig
 from strom.storage.log import AppendResult, PartitionLog
 from strom.storage.log_manager import HW_CHECKPOINT, LogManager, read_checkpoint, write_checkpoint
 from strom.storage.segment import Buffer, FileSlice
-from strom.transport.connection import BrokerConnection
+from strom.transport.connection import PLAINTEXT_CHANNEL, BrokerConnection, ChannelSecurity
 
 log = logging.getLogger("kafka.server.ReplicaManager")
 
@@ -85,6 +85,7 @@ class ReplicaManagerConfig:
     consumer_fetch_max_bytes: int = 57_671_680  # fetch.max.bytes: a consumer's whole Fetch response at most
     fetch_backoff_ms: int = 1_000
     socket_timeout_ms: int = 30_000
+    inter_broker_security: ChannelSecurity = PLAINTEXT_CHANNEL  # fetchers and AlterIsr use the inter-broker listener's
 
     @classmethod
     def from_properties(cls, props: Properties, log_dirs: Iterable[Path]) -> ReplicaManagerConfig:
@@ -777,7 +778,9 @@ class ReplicaManager:
         endpoint = self.broker_endpoints.get(self.controller_id)
         if endpoint is None:
             raise KafkaError(ErrorCode.NOT_CONTROLLER, f"no endpoint known for controller {self.controller_id}")
-        conn = BrokerConnection(*endpoint, client_id=f"broker-{self.local_id}-alter-isr", request_timeout_ms=30000)
+        conn = BrokerConnection(
+            *endpoint, client_id=f"broker-{self.local_id}-alter-isr", request_timeout_ms=30000, security=self.config.inter_broker_security
+        )
         await conn.connect()
         self._controller_conn = conn
         return conn

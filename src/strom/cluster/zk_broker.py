@@ -26,8 +26,9 @@ from strom.cluster.zk_store import ZkMetadataStore
 from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkError, ZkNodeExists, ZkStat
 from strom.protocol.errors import KafkaError
 from strom.protocol.schema import controlled_shutdown
+from strom.security.principal import SecurityProtocol
 from strom.storage.clock import Clock, SystemClock
-from strom.transport.connection import BrokerConnection
+from strom.transport.connection import PLAINTEXT_CHANNEL, BrokerConnection, ChannelSecurity
 
 log = logging.getLogger("kafka.server.KafkaServer")
 
@@ -47,6 +48,9 @@ class Endpoint(Protocol):
     @property
     def port(self) -> int: ...
 
+    @property
+    def security_protocol(self) -> SecurityProtocol: ...
+
 
 class MemberConfig(Protocol):
     """The broker configuration a member reads (BrokerConfig): values by Kafka key, advertised listeners."""
@@ -58,6 +62,9 @@ class MemberConfig(Protocol):
     @property
     def advertised_listeners(self) -> Sequence[Endpoint]: ...
 
+    @property
+    def inter_broker_listener_name(self) -> str: ...
+
 
 class ClusterMember:
     def __init__(
@@ -67,10 +74,12 @@ class ClusterMember:
         bound_ports: Callable[[], list[int]],
         on_config_change: Callable[[], None],
         clock: Clock | None = None,
+        inter_broker_security: ChannelSecurity = PLAINTEXT_CHANNEL,
     ) -> None:
         """bound_ports: the ports the listeners bound (a listener on port 0 registers its real port);
         on_config_change: called on the loop after a topic's or this broker's dynamic configs changed."""
         self.config = config
+        self.inter_broker_security = inter_broker_security  # controller channel and controlled shutdown
         self.broker_id = broker_id
         self.bound_ports = bound_ports
         self.on_config_change = on_config_change
@@ -134,13 +143,19 @@ class ClusterMember:
         )
 
     def _broker_info(self) -> zd.BrokerInfo:
+        """Every advertised listener (a wildcard or empty host registered as 127.0.0.1, port 0 as the bound
+        one); host/port are the inter-broker listener's."""
         config = self.config
-        listener = config.advertised_listeners[0]
-        host = listener.host or "127.0.0.1"
-        if host in ("0.0.0.0", "::"):
-            host = "127.0.0.1"
-        port = listener.port or (self.bound_ports() or [0])[0]
-        return zd.BrokerInfo(self.broker_id, host, port, listener.name, config.get("broker.rack"))
+        bound = self.bound_ports()
+        endpoints = []
+        for i, listener in enumerate(config.advertised_listeners):
+            host = listener.host or "127.0.0.1"
+            if host in ("0.0.0.0", "::"):
+                host = "127.0.0.1"
+            port = listener.port or (bound[i] if i < len(bound) else 0)
+            endpoints.append(zd.ListenerEndpoint(listener.name, host, port, listener.security_protocol.name))
+        inter = next((e for e in endpoints if e.listener == config.inter_broker_listener_name), endpoints[0])
+        return zd.BrokerInfo(self.broker_id, inter.host, inter.port, inter.listener, config.get("broker.rack"), endpoints=tuple(endpoints))
 
     # ---- start-up: async part (after the listeners are bound) -------------------------------------------------
 
@@ -240,7 +255,7 @@ class ClusterMember:
             if won is None:
                 return
             epoch, epoch_version = won
-            self.controller = Controller(self.zk, self.broker_id, epoch, epoch_version, self.config, self.clock)
+            self.controller = Controller(self.zk, self.broker_id, epoch, epoch_version, self.config, self.clock, self.inter_broker_security)
             await self.controller.start()
         except Exception as exc:
             # as Kafka's triggerControllerMove: give up /controller so that someone (maybe us) starts over
@@ -326,7 +341,9 @@ class ClusterMember:
                 if target is None:
                     await asyncio.sleep(CONTROLLED_SHUTDOWN_BACKOFF_S)
                     continue
-                conn = BrokerConnection(target.host, target.port, client_id=f"broker-{self.broker_id}-controlled-shutdown")
+                conn = BrokerConnection(
+                    target.host, target.port, client_id=f"broker-{self.broker_id}-controlled-shutdown", security=self.inter_broker_security
+                )
                 try:
                     await conn.connect(timeout=3.0)
                     response = await conn.send(

@@ -100,8 +100,19 @@ def now_ms_string() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class ListenerEndpoint:
+    """One advertised listener of a registered broker, with its security protocol."""
+
+    listener: str
+    host: str
+    port: int
+    security_protocol: str = "PLAINTEXT"
+
+
+@dataclass(frozen=True, slots=True)
 class BrokerInfo:
-    """A registered broker: one endpoint per listener; Strom clients and brokers use the first."""
+    """A registered broker. `host`/`port`/`listener` are the endpoint other brokers reach it on (its
+    inter-broker listener when decoded for one, else the first); `endpoints` are all its listeners."""
 
     broker_id: int
     host: str
@@ -109,15 +120,23 @@ class BrokerInfo:
     listener: str = "PLAINTEXT"
     rack: str | None = None
     epoch: int = -1  # czxid of the registration znode: Kafka's broker epoch
+    endpoints: tuple[ListenerEndpoint, ...] = ()
+
+    def all_endpoints(self) -> tuple[ListenerEndpoint, ...]:
+        return self.endpoints or (ListenerEndpoint(self.listener, self.host, self.port),)
 
     def encode(self) -> bytes:
+        """Kafka 2.8's /brokers/ids/<id> JSON (version 5): every endpoint with its protocol; host/port are
+        the PLAINTEXT endpoint's (null/-1 without one), as Kafka writes them for pre-0.10 readers."""
+        endpoints = self.all_endpoints()
+        plaintext = next((e for e in endpoints if e.security_protocol == "PLAINTEXT"), None)
         data: dict[str, Any] = {
             "features": {},
-            "listener_security_protocol_map": {self.listener: "PLAINTEXT"},
-            "endpoints": [f"{self.listener}://{self.host}:{self.port}"],
+            "listener_security_protocol_map": {e.listener: e.security_protocol for e in endpoints},
+            "endpoints": [f"{e.listener}://{_host_text(e.host)}:{e.port}" for e in endpoints],
             "jmx_port": -1,
-            "port": self.port,
-            "host": self.host,
+            "port": plaintext.port if plaintext else -1,
+            "host": plaintext.host if plaintext else None,
             "version": 5,
             "timestamp": now_ms_string(),
         }
@@ -126,15 +145,24 @@ class BrokerInfo:
         return _dumps(data)
 
     @staticmethod
-    def decode(broker_id: int, data: bytes, epoch: int = -1) -> BrokerInfo:
+    def decode(broker_id: int, data: bytes, epoch: int = -1, listener_name: str | None = None) -> BrokerInfo:
+        """The registration; host/port/listener of the endpoint called `listener_name` (the reader's
+        inter-broker listener), else of the first endpoint."""
         obj = _loads(data) or {}
-        host, port, listener = obj.get("host") or "", int(obj.get("port", -1)), "PLAINTEXT"
-        for endpoint in obj.get("endpoints", []):
-            name, _, rest = endpoint.partition("://")
+        protocols = obj.get("listener_security_protocol_map") or {}
+        endpoints = []
+        for text in obj.get("endpoints", []):
+            name, _, rest = text.partition("://")
             h, _, p = rest.rpartition(":")
-            host, port, listener = h.strip("[]"), int(p), name
-            break
-        return BrokerInfo(broker_id, host, port, listener, obj.get("rack"), epoch)
+            endpoints.append(ListenerEndpoint(name, h.strip("[]"), int(p), protocols.get(name, name)))
+        if not endpoints:  # a pre-0.10 registration: host and port only
+            endpoints.append(ListenerEndpoint("PLAINTEXT", obj.get("host") or "", int(obj.get("port", -1))))
+        chosen = next((e for e in endpoints if e.listener == listener_name), endpoints[0])
+        return BrokerInfo(broker_id, chosen.host, chosen.port, chosen.listener, obj.get("rack"), epoch, tuple(endpoints))
+
+
+def _host_text(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 # ---- /controller, /controller_epoch, /cluster/id ---------------------------------------------------

@@ -34,7 +34,25 @@ def test_broker_znode_is_kafka_28_json_and_reads_kafka_written_ones() -> None:
         b'{"features":{},"listener_security_protocol_map":{"PLAINTEXT":"PLAINTEXT"},'
         b'"endpoints":["PLAINTEXT://kafka-1:9092"],"jmx_port":-1,"port":9092,"host":"kafka-1","version":5,"timestamp":"1"}'
     )
-    assert zd.BrokerInfo.decode(1, kafka, 77) == zd.BrokerInfo(1, "kafka-1", 9092, "PLAINTEXT", None, 77)
+    plaintext = zd.ListenerEndpoint("PLAINTEXT", "kafka-1", 9092, "PLAINTEXT")
+    assert zd.BrokerInfo.decode(1, kafka, 77) == zd.BrokerInfo(1, "kafka-1", 9092, "PLAINTEXT", None, 77, (plaintext,))
+
+
+def test_broker_znode_with_several_listeners_as_kafka_28_writes_it() -> None:
+    kafka = (
+        b'{"features":{},"listener_security_protocol_map":{"INTERNAL":"SSL","CLIENT":"PLAINTEXT"},'
+        b'"endpoints":["CLIENT://kafka-1:9092","INTERNAL://10.0.0.1:9093"],"jmx_port":-1,"port":9092,"host":"kafka-1",'
+        b'"version":5,"timestamp":"1"}'
+    )
+    info = zd.BrokerInfo.decode(1, kafka, 5, listener_name="INTERNAL")  # a reader whose inter-broker listener is INTERNAL
+    assert (info.host, info.port, info.listener) == ("10.0.0.1", 9093, "INTERNAL")
+    assert [e.security_protocol for e in info.endpoints] == ["PLAINTEXT", "SSL"]
+    obj = json.loads(info.encode())
+    assert obj["endpoints"] == ["CLIENT://kafka-1:9092", "INTERNAL://10.0.0.1:9093"]
+    assert obj["listener_security_protocol_map"] == {"CLIENT": "PLAINTEXT", "INTERNAL": "SSL"}
+    assert (obj["host"], obj["port"]) == ("kafka-1", 9092)  # the PLAINTEXT endpoint, as Kafka writes them
+    ssl_only = zd.BrokerInfo(2, "h", 9093, "SSL", endpoints=(zd.ListenerEndpoint("SSL", "h", 9093, "SSL"),))
+    assert (json.loads(ssl_only.encode())["host"], json.loads(ssl_only.encode())["port"]) == (None, -1)
 
 
 def test_topic_and_state_znodes_round_trip() -> None:

@@ -87,7 +87,10 @@ async def _cluster_answer(ctx: RequestContext, key: str, key_type: int) -> tuple
     endpoint = broker.metadata.live_brokers.get(leader.leader) if leader is not None else None
     if endpoint is None:
         return ErrorCode.COORDINATOR_NOT_AVAILABLE, "the coordinator is not available", -1, "", -1
-    return ErrorCode.NONE, None, endpoint.broker_id, endpoint.host, endpoint.port
+    address = endpoint.endpoint_for(ctx.listener_name)
+    if address is None:
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE, f"the coordinator has no {ctx.listener_name} listener", -1, "", -1
+    return ErrorCode.NONE, None, endpoint.broker_id, address[0], address[1]
 
 
 @handles(schema.API_KEY)

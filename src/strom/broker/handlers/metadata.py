@@ -27,18 +27,14 @@ if TYPE_CHECKING:
 
 
 def advertised_endpoint(ctx: RequestContext) -> tuple[str, int]:
-    """The advertised listener, or the address the client reached us on when the listener's host is
-    empty or a wildcard -- so a client that connected to 127.0.0.1 or ::1 gets an address it can reach."""
-    broker = ctx.broker
-    for listener in broker.config.advertised_listeners:
-        port = listener.port or ctx.local_port
-        if listener.port == 0:
-            port = ctx.local_port
-        if listener.host in ("", "0.0.0.0", "::"):
-            return ctx.local_host, port
-        if listener.port == ctx.local_port or len(broker.config.advertised_listeners) == 1:
-            return listener.host, port
-    return ctx.local_host, ctx.local_port
+    """This broker's advertised endpoint of the listener the request came on, or the address the client
+    reached us on when its host is empty or a wildcard (or its port 0) -- so a client that connected to
+    127.0.0.1 or ::1 gets an address it can reach."""
+    listener = ctx.broker.config.advertised_listener(ctx.listener_name)
+    if listener is None:
+        return ctx.local_host, ctx.local_port
+    host = ctx.local_host if listener.host in ("", "0.0.0.0", "::") else listener.host
+    return host, listener.port or ctx.local_port
 
 
 def topic_metadata(broker: Broker, name: str, error: int = 0) -> MetadataResponseTopic:
@@ -136,10 +132,11 @@ def cluster_brokers(ctx: RequestContext, host: str, port: int) -> list[MetadataR
     broker = ctx.broker
     if broker.cluster is None:
         return [MetadataResponseBroker(node_id=broker.broker_id, host=host, port=port, rack=broker.config.get("broker.rack"))]
-    out = [
-        MetadataResponseBroker(node_id=b.broker_id, host=b.host, port=b.port, rack=b.rack)
-        for b in sorted(broker.metadata.live_brokers.values(), key=lambda b: b.broker_id)
-    ]
+    out = []
+    for b in sorted(broker.metadata.live_brokers.values(), key=lambda b: b.broker_id):
+        endpoint = b.endpoint_for(ctx.listener_name)  # the listener the client came on, as Kafka answers
+        if endpoint is not None:
+            out.append(MetadataResponseBroker(node_id=b.broker_id, host=endpoint[0], port=endpoint[1], rack=b.rack))
     if broker.broker_id not in broker.metadata.live_brokers:  # before the first UpdateMetadata
         out.append(MetadataResponseBroker(node_id=broker.broker_id, host=host, port=port, rack=broker.config.get("broker.rack")))
     return out

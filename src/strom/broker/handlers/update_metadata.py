@@ -12,10 +12,12 @@ from typing import Any
 from strom.broker.authorizer import authorize_cluster
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
+from strom.cluster.metadata import BrokerEndpoint
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import update_metadata as schema
 from strom.protocol.schema.update_metadata import UpdateMetadataRequest, UpdateMetadataResponse
 from strom.security.acl import AclOperation
+from strom.security.principal import SecurityProtocol
 
 
 @handles(schema.API_KEY)
@@ -25,19 +27,11 @@ async def handle(ctx: RequestContext, request: UpdateMetadataRequest) -> UpdateM
     broker = ctx.broker
     if broker.cluster is None:
         return _without_zookeeper(ctx, request)
-    from strom.cluster.zk_store import BrokerEndpoint
-
     store = broker.cluster.store  # the ZooKeeper-fed cache (broker.metadata in this mode)
     if request.broker_epoch not in (-1, broker.broker_epoch):
         return UpdateMetadataResponse(error_code=ErrorCode.STALE_BROKER_EPOCH)
-    brokers = []
-    for b in request.live_brokers:
-        if ctx.api_version == 0:
-            host, port = b.v0_host, b.v0_port
-        else:
-            ep = b.endpoints[0] if b.endpoints else None
-            host, port = (ep.host, ep.port) if ep else ("", -1)
-        brokers.append(BrokerEndpoint(b.id, host, port, b.rack))
+    inter_broker = broker.config.inter_broker_listener_name
+    brokers = [_live_broker(b, ctx.api_version, inter_broker) for b in request.live_brokers]
     partitions: list[tuple[str, str | None, Any]] = []
     if ctx.api_version >= 5:
         for t in request.topic_states:
@@ -65,11 +59,18 @@ def _without_zookeeper(ctx: RequestContext, request: UpdateMetadataRequest) -> U
         manager.check_controller_epoch(request.controller_id, request.controller_epoch)
     except KafkaError as exc:
         return UpdateMetadataResponse(error_code=exc.code())
-    endpoints = {}
-    for b in request.live_brokers:
-        if ctx.api_version == 0:
-            endpoints[b.id] = (b.v0_host, b.v0_port)
-        elif b.endpoints:
-            endpoints[b.id] = (b.endpoints[0].host, b.endpoints[0].port)
-    manager.update_brokers(request.controller_id, endpoints)
+    inter_broker = ctx.broker.config.inter_broker_listener_name
+    live = [_live_broker(b, ctx.api_version, inter_broker) for b in request.live_brokers]
+    manager.update_brokers(request.controller_id, {b.broker_id: (b.host, b.port) for b in live if b.port >= 0})
     return UpdateMetadataResponse(error_code=0)
+
+
+def _live_broker(b: Any, api_version: int, inter_broker_listener: str) -> BrokerEndpoint:
+    """A live broker with every endpoint it advertises; its inter-broker address is the one on this broker's
+    inter.broker.listener.name (every broker of a cluster uses the same), else its first endpoint."""
+    if api_version == 0:
+        return BrokerEndpoint(b.id, b.v0_host, b.v0_port, b.rack)
+    listeners = tuple((ep.listener or SecurityProtocol(ep.security_protocol).name, ep.host, ep.port) for ep in b.endpoints)
+    inter = next(((h, p) for name, h, p in listeners if name == inter_broker_listener), None)
+    host, port = inter or ((listeners[0][1], listeners[0][2]) if listeners else ("", -1))
+    return BrokerEndpoint(b.id, host, port, b.rack, listeners)
