@@ -203,7 +203,6 @@ async def add(admin: AsyncAdmin, a: argparse.Namespace, patterns: list[Pattern])
         for error in results.values():
             if error is not None:
                 raise error
-    await list_acls(admin, a, patterns)
     return 0
 
 
@@ -227,7 +226,6 @@ async def remove(admin: AsyncAdmin, a: argparse.Namespace, patterns: list[Patter
         for result in (await admin.delete_acls(filters)).values():
             if isinstance(result, KafkaError):
                 raise result
-    await list_acls(admin, a, patterns)
     return 0
 
 
