@@ -32,10 +32,17 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     log_dir: Path = tmp_path_factory.mktemp("bad-input")
     cfg = BrokerConfig.load(None, {"log.dirs": str(log_dir), "offsets.topic.num.partitions": "2", "group.initial.rebalance.delay.ms": "0"})
     b = Broker(cfg)
-    b.group_service.ensure_offsets_topic()
+    asyncio.run(start_group_service(b))
     b.create_topic("t", 2, 1, {})
     yield b
     b.log_manager.close()
+
+
+async def start_group_service(broker: Broker) -> None:
+    """The group service as the broker starts it (creates and loads __consumer_offsets: until then every group
+    request answers COORDINATOR_LOAD_IN_PROGRESS); its timers belong to this loop, and each call runs its own."""
+    await broker.group_service.start()
+    broker.group_service.stop()
 
 
 def call(broker: Broker, request: Any, version: int) -> Any:

@@ -197,6 +197,17 @@ class GroupService:
 
     # ---- cluster mode: the coordinator follows the leaders of __consumer_offsets -------------------------
 
+    def coordinator_error(self, group_id: str) -> int:
+        """Kafka's order: COORDINATOR_LOAD_IN_PROGRESS (retriable) until the start-up load of __consumer_offsets is
+        done -- the listeners are open while it runs, and a group request answered from half the state (an
+        OffsetFetch without the group's offsets) would move a consumer --; NOT_COORDINATOR for a group another
+        broker coordinates; NONE when this broker answers for the group."""
+        if not self.loaded:
+            return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+        if not self.is_coordinator(group_id):
+            return ErrorCode.NOT_COORDINATOR
+        return ErrorCode.NONE
+
     def is_coordinator(self, group_id: str) -> bool:
         """In a cluster, a broker coordinates the groups whose __consumer_offsets partition it leads."""
         if not self.clustered:

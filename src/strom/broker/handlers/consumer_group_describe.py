@@ -30,8 +30,8 @@ def describe(service: GroupService, group_id: str, include_ops: bool) -> schema.
         return schema.ConsumerGroupDescribedGroup(
             error_code=ErrorCode.INVALID_GROUP_ID, error_message="GroupId can't be empty.", group_id=group_id, group_state=""
         )
-    if not service.is_coordinator(group_id):
-        return schema.ConsumerGroupDescribedGroup(error_code=ErrorCode.NOT_COORDINATOR, group_id=group_id, group_state="")
+    if code := service.coordinator_error(group_id):
+        return schema.ConsumerGroupDescribedGroup(error_code=code, group_id=group_id, group_state="")
     g = service.consumer_group(group_id)
     if g is None:
         what = "is not a consumer group" if service.group_or_none(group_id) is not None else "not found"

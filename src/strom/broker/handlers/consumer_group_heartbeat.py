@@ -18,8 +18,8 @@ async def handle(ctx: RequestContext, request: schema.ConsumerGroupHeartbeatRequ
         return schema.ConsumerGroupHeartbeatResponse(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, member_epoch=0)
     if denied_topics(ctx, AclOperation.DESCRIBE, request.subscribed_topic_names or ()):
         return schema.ConsumerGroupHeartbeatResponse(error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, member_epoch=0)
-    if request.group_id and not service.is_coordinator(request.group_id):
-        return schema.ConsumerGroupHeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR, member_epoch=0)
+    if request.group_id and (code := service.coordinator_error(request.group_id)):
+        return schema.ConsumerGroupHeartbeatResponse(error_code=code, member_epoch=0)
     if request.member_epoch == 0 and request.group_id:
         code = service.claim_for_consumer_protocol(request.group_id)
         if code:

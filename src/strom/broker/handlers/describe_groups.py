@@ -23,8 +23,8 @@ def describe(service: GroupService, group_id: str, include_ops: bool) -> schema.
     if not group_id:
         return schema.DescribedGroup(error_code=ErrorCode.INVALID_GROUP_ID, group_id=group_id, group_state="",
                                      protocol_type="", protocol_data="", authorized_operations=ops)  # fmt: skip
-    if not service.is_coordinator(group_id):
-        return schema.DescribedGroup(error_code=ErrorCode.NOT_COORDINATOR, group_id=group_id, group_state="",
+    if code := service.coordinator_error(group_id):
+        return schema.DescribedGroup(error_code=code, group_id=group_id, group_state="",
                                      protocol_type="", protocol_data="", authorized_operations=ops)  # fmt: skip
     g = service.coordinator.group(group_id)
     if g is None:

@@ -15,8 +15,8 @@ async def handle(ctx: RequestContext, request: schema.HeartbeatRequest) -> schem
     service = ctx.broker.group_service
     if not authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
         return schema.HeartbeatResponse(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED)
-    if request.group_id and not service.is_coordinator(request.group_id):
-        return schema.HeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR)
+    if request.group_id and (code := service.coordinator_error(request.group_id)):
+        return schema.HeartbeatResponse(error_code=code)
     instance = request.group_instance_id if ctx.api_version >= 3 else None
     code = service.coordinator.heartbeat(service.now_ms(), request.group_id, request.generation_id, request.member_id, instance)
     service.after_operation()

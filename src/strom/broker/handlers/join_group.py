@@ -18,7 +18,7 @@ from strom.security.acl import AclOperation, ResourceType
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: schema.JoinGroupRequest) -> schema.JoinGroupResponse:
     service = ctx.broker.group_service
-    code = ErrorCode.NOT_COORDINATOR if request.group_id and not service.is_coordinator(request.group_id) else ErrorCode.NONE
+    code = service.coordinator_error(request.group_id) if request.group_id else ErrorCode.NONE
     if not authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
         code = ErrorCode.GROUP_AUTHORIZATION_FAILED
     if code:

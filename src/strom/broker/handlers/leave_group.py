@@ -15,8 +15,8 @@ async def handle(ctx: RequestContext, request: schema.LeaveGroupRequest) -> sche
     service = ctx.broker.group_service
     if not authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
         return schema.LeaveGroupResponse(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, members=[])
-    if request.group_id and not service.is_coordinator(request.group_id):
-        return schema.LeaveGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, members=[])
+    if request.group_id and (code := service.coordinator_error(request.group_id)):
+        return schema.LeaveGroupResponse(error_code=code, members=[])
     if ctx.api_version >= 3:
         members = [(m.member_id, m.group_instance_id) for m in request.members]
     else:

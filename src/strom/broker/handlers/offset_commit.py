@@ -26,8 +26,8 @@ async def handle(ctx: RequestContext, request: schema.OffsetCommitRequest) -> sc
         group_error = service.consumer.validate_offset_commit(request.group_id, member_id, generation, version)
     else:
         group_error = service.coordinator.validate_offset_commit(now, request.group_id, generation, member_id, instance)
-    if request.group_id and not service.is_coordinator(request.group_id):
-        group_error = ErrorCode.NOT_COORDINATOR
+    if request.group_id and (not_here := service.coordinator_error(request.group_id)):
+        group_error = not_here
     if not authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
         group_error = ErrorCode.GROUP_AUTHORIZATION_FAILED
     denied = denied_topics(ctx, AclOperation.READ, (t.name for t in request.topics))

@@ -19,8 +19,8 @@ async def handle(ctx: RequestContext, request: schema.OffsetDeleteRequest) -> sc
     denied = denied_topics(ctx, AclOperation.READ, (t.name for t in request.topics))
     if not request.group_id:
         return schema.OffsetDeleteResponse(error_code=ErrorCode.INVALID_GROUP_ID)
-    if not service.is_coordinator(request.group_id):
-        return schema.OffsetDeleteResponse(error_code=ErrorCode.NOT_COORDINATOR)
+    if code := service.coordinator_error(request.group_id):
+        return schema.OffsetDeleteResponse(error_code=code)
     subscribed: set[str] | None = set()
     cg = service.consumer_group(request.group_id)
     g = service.coordinator.group(request.group_id)

@@ -94,9 +94,9 @@ def _group_answer(
         code = ErrorCode.GROUP_AUTHORIZATION_FAILED
     elif not grp.group_id:
         code = ErrorCode.INVALID_GROUP_ID
-    elif not service.is_coordinator(grp.group_id):
-        code = ErrorCode.NOT_COORDINATOR
-    elif version >= 9 and grp.member_id is not None:
+    else:
+        code = service.coordinator_error(grp.group_id)
+    if not code and version >= 9 and grp.member_id is not None:
         code = service.consumer.validate_offset_fetch(grp.group_id, grp.member_id, grp.member_epoch)
     if code:
         return schema.OffsetFetchResponseGroup(group_id=grp.group_id, topics=[], error_code=code)
@@ -113,8 +113,8 @@ def _group_answer(
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: schema.OffsetFetchRequest) -> schema.OffsetFetchResponse:
     service = ctx.broker.group_service
-    if ctx.api_version < 8 and request.group_id and not service.is_coordinator(request.group_id):
-        return schema.OffsetFetchResponse(topics=[], error_code=ErrorCode.NOT_COORDINATOR)
+    if ctx.api_version < 8 and request.group_id and (code := service.coordinator_error(request.group_id)):
+        return schema.OffsetFetchResponse(topics=[], error_code=code)
     if ctx.api_version >= 8:
         return schema.OffsetFetchResponse(
             groups=[

@@ -18,8 +18,8 @@ async def handle(ctx: RequestContext, request: schema.SyncGroupRequest) -> schem
     service = ctx.broker.group_service
     if not authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
         return schema.SyncGroupResponse(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, assignment=b"")
-    if request.group_id and not service.is_coordinator(request.group_id):
-        return schema.SyncGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, assignment=b"")
+    if request.group_id and (code := service.coordinator_error(request.group_id)):
+        return schema.SyncGroupResponse(error_code=code, assignment=b"")
     fut: asyncio.Future[SyncResult] = asyncio.get_running_loop().create_future()
 
     def done(result: SyncResult) -> None:

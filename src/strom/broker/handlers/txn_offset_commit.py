@@ -19,8 +19,8 @@ from strom.security.acl import AclOperation, ResourceType
 def _group_error(ctx: RequestContext, request: schema.TxnOffsetCommitRequest, service: TransactionService, groups: GroupService) -> int:
     if not request.group_id:
         return ErrorCode.INVALID_GROUP_ID
-    if not groups.is_coordinator(request.group_id):
-        return ErrorCode.NOT_COORDINATOR
+    if not_here := groups.coordinator_error(request.group_id):
+        return not_here
     partition = (OFFSETS_TOPIC, partition_for(request.group_id, groups.num_partitions))
     code: int = ErrorCode.NONE
     if service.is_coordinator(request.transactional_id):  # else another broker coordinates it (ZooKeeper mode)
