@@ -651,6 +651,8 @@ class AdminClient:
         resolve("admin", conf)
         self._runner = LoopThread("strom-admin")
         self._aio: AsyncAdmin = self._runner.run(_make_admin(conf))
+        self._runner.stop_with(self)  # a client never closed stops its thread when dropped
+        self._runner.closers.append(self._aio.cluster.close)
 
     def _fan_out(
         self, keys: list[Any], coro: Coroutine[Any, Any, Mapping[Any, Any]], mapper: Any = None

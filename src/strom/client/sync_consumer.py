@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -33,7 +34,7 @@ class Consumer:
         resolve("consumer", conf)
         self._runner = LoopThread("strom-consumer")
         self._aio: AsyncConsumer = self._runner.run(_make(conf))
-        self._aio.rebalance_hook = self._rebalance_from_loop
+        self._aio.rebalance_hook = _weak_rebalance_hook(self)  # must not keep a dropped consumer alive
         self._aio.error_events = deque()  # poll() hands consumer errors out as messages, as confluent-kafka does
         self._error_cb: Callable[[KafkaError], Any] | None = conf.get("error_cb")
         self._errors: deque[KafkaError] = deque()
@@ -48,6 +49,8 @@ class Consumer:
         self._committed: dict[TP, int] = {}  # what this consumer last committed, so commit() sends only moved positions
         self._closed = False
         self._next_poke = 0.0
+        self._runner.stop_with(self)
+        self._runner.closers.append(self._aio.cluster.close)
 
     # -- rebalance callbacks: posted by the loop, run here ------------------------------------------
     async def _rebalance_from_loop(self, kind: str, tps: list[TopicPartition]) -> dict[TP, int]:
@@ -132,7 +135,10 @@ class Consumer:
                 self._upkeep()  # may serve a revocation that takes the local messages back
             if self._local:
                 return self._local.popleft()
-        msgs = self.consume(1, timeout)
+        try:
+            msgs = self.consume(1, timeout)
+        except KeyboardInterrupt:  # Ctrl-C: from the caller's line, not from the client's internals
+            raise KeyboardInterrupt from None
         return msgs[0] if msgs else None
 
     def consume(self, num_messages: int = 1, timeout: float | None = None) -> list[Message]:
@@ -140,7 +146,10 @@ class Consumer:
             raise RuntimeError("consumer is closed")
         local = self._local
         if not local:
-            self._fill(-1 if timeout is None else timeout, num_messages)
+            try:
+                self._fill(-1 if timeout is None else timeout, num_messages)
+            except KeyboardInterrupt:
+                raise KeyboardInterrupt from None
         else:
             self._upkeep()
         if len(local) <= num_messages:  # hand over everything at once: no per-message Python work
@@ -338,6 +347,16 @@ class Consumer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _weak_rebalance_hook(consumer: Consumer) -> Callable[[str, list[TopicPartition]], Any]:
+    ref = weakref.ref(consumer)
+
+    async def hook(kind: str, tps: list[TopicPartition]) -> dict[TP, int]:
+        target = ref()
+        return {} if target is None else await target._rebalance_from_loop(kind, tps)
+
+    return hook
 
 
 async def _make(conf: dict[str, Any]) -> AsyncConsumer:

@@ -23,7 +23,7 @@ from typing import Any
 from strom.client.accumulator import ProducerBatch, append_record, deliver_batch
 from strom.client.cluster import cluster_metadata
 from strom.client.config import resolve
-from strom.client.loop_thread import LoopThread
+from strom.client.loop_thread import LoopThread, weak_method
 from strom.client.producer import AsyncProducer
 from strom.client.stats import PartitionStats, statistics_for
 from strom.client.transactions import TransactionError, TxnState
@@ -46,10 +46,10 @@ class Producer:
         self._runner = LoopThread("strom-producer")
         self._aio: AsyncProducer = self._runner.run(_make(conf))
         self._accumulator = self._aio.accumulator  # read per produce(): one attribute, not a property
-        self._aio.idle_hook = self._wake_poll
+        self._aio.idle_hook = weak_method(self._wake_poll)  # the loop's hooks must not keep a dropped producer alive
         self._error_cb: Callable[[KafkaError], Any] | None = conf.get("error_cb")
         self._errors: deque[KafkaError] = deque()
-        self._aio.cluster.on_error = self._client_error  # served to error_cb by poll(), in this thread
+        self._aio.cluster.on_error = weak_method(self._client_error)  # served to error_cb by poll(), in this thread
         self._intake: deque[tuple[Any, ...]] = deque()
         self._intake_lock = threading.Lock()
         self._intake_scheduled = False
@@ -63,9 +63,11 @@ class Producer:
         self._max_request_size = self._aio.max_request_size
         self._batch_reports: deque[tuple[list[Any], TP, KafkaError | None, int, int]] = deque()
         self._accumulator.post = self._runner.call_soon
-        self._accumulator.report = self._batch_done
+        self._accumulator.report = weak_method(self._batch_done)
         self._stats = statistics_for("producer", self._aio.config)  # librdkafka's stats_cb, served by poll()
         self._closed = False
+        self._runner.stop_with(self)
+        self._runner.closers.append(self._aio.cluster.close)
 
     def produce(
         self,
@@ -194,7 +196,10 @@ class Producer:
         if not self._reports and not self._batch_reports and not self._errors and timeout != 0:
             self._report_ready.clear()
             if not self._reports and not self._batch_reports and not self._errors:
-                self._report_ready.wait(None if timeout is None or timeout < 0 else timeout)
+                try:
+                    self._report_ready.wait(None if timeout is None or timeout < 0 else timeout)
+                except KeyboardInterrupt:  # Ctrl-C: from the caller's line, not from threading's internals
+                    raise KeyboardInterrupt from None
         served = 0
         while self._batch_reports:
             report = self._batch_reports.popleft()
@@ -248,6 +253,8 @@ class Producer:
                 if left is not None and left <= 0:
                     break
                 self.poll(0.1 if left is None else min(left, 0.1))
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt from None
         finally:
             self._runner.call_soon(self._end_flush)
         return len(self)
