@@ -4,18 +4,23 @@ runs transactions and calls the admin APIs as each of them."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import confluent_kafka as ck
 import confluent_kafka.admin as cka
 import pytest
 
+from strom.cli import kafka_acls
 from strom.client.admin import AdminClient
 from strom.client.admin_types import AclBindingFilter
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.testing.broker import BrokerProcess, free_port
+from tests.integration.test_acls_java import shape
 
 JAAS = (
     'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" '
@@ -137,3 +142,34 @@ def test_admin_calls_follow_the_acls(sasl: str) -> None:
     assert refused.value.code() == ErrorCode.CLUSTER_AUTHORIZATION_FAILED
     visible = set(cka.AdminClient(conf(sasl, "alice")).list_topics(timeout=30).topics)
     assert TOPIC in visible and OTHER not in visible  # Metadata hides what alice may not describe
+
+
+def _java_config(tmp_path: Path, user: str) -> str:
+    path = tmp_path / f"{user}.properties"
+    path.write_text(
+        "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"
+        f'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="{user}" password="{user}-secret";\n'
+    )
+    return str(path)
+
+
+@pytest.mark.java
+def test_java_clients_and_tools_meet_the_same_acls(sasl: str, kafka_tool: Callable[..., Any], tmp_path: Path) -> None:
+    alice, bob, admin = (_java_config(tmp_path, u) for u in ("alice", "bob", "admin"))
+    produced = kafka_tool(
+        "kafka-console-producer.sh", ["--bootstrap-server", sasl, "--topic", OTHER, "--producer.config", alice], input="x\n"
+    )
+    assert "TopicAuthorizationException" in produced.stdout + produced.stderr
+    consumed = kafka_tool(
+        "kafka-console-consumer.sh",
+        ["--bootstrap-server", sasl, "--topic", TOPIC, "--group", f"java-{GROUP}", "--consumer.config", bob, "--timeout-ms", "10000"],
+    )
+    assert "GroupAuthorizationException" in consumed.stdout + consumed.stderr
+    listed = kafka_tool("kafka.admin.AclCommand", ["--bootstrap-server", sasl, "--command-config", admin, "--list", "--topic", TOPIC])
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert kafka_acls.main(["--bootstrap-server", sasl, "--command-config", admin, "--list", "--topic", TOPIC]) == 0
+    assert shape(out.getvalue()) == shape(listed.stdout) and "User:bob" in listed.stdout
+    refused = kafka_tool("kafka.admin.AclCommand", ["--bootstrap-server", sasl, "--command-config", bob, "--list"])
+    assert "ClusterAuthorizationException" in refused.stdout + refused.stderr
