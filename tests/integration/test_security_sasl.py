@@ -377,3 +377,52 @@ def test_scram_credentials_with_kafka_configs(broker: BrokerProcess, capsys: pyt
     assert "UnacceptableCredentialException: Too few iterations" in capsys.readouterr().err
     assert kafka_configs.main([*base, "--alter", "--delete-config", "SCRAM-SHA-512"]) == 1
     assert "ResourceNotFoundException" in capsys.readouterr().err
+
+
+# ---- SASL_SSL: SCRAM-SHA-512 inside TLS ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sasl_ssl_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BrokerProcess, str, Any]]:
+    from strom.testing.certs import TestCertificates
+
+    pki = TestCertificates(tmp_path_factory.mktemp("sasl-ssl-pki"))
+    plain, tls = free_port(), free_port()
+    b = BrokerProcess(
+        port=plain,
+        overrides={
+            "listeners": f"PLAINTEXT://127.0.0.1:{plain},SASL_SSL://127.0.0.1:{tls}",
+            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "ssl.keystore.type": "PKCS12",
+            "ssl.keystore.location": str(pki.server.p12),
+            "ssl.keystore.password": pki.password,
+        },
+    ).start()
+    from strom.cli import kafka_configs
+
+    add = ["--alter", "--add-config", "SCRAM-SHA-512=[iterations=8192,password=alice-secret]"]
+    assert kafka_configs.main(["--bootstrap-server", b.bootstrap, "--entity-type", "users", "--entity-name", "alice", *add]) == 0
+    yield b, f"127.0.0.1:{tls}", pki
+    b.close()
+
+
+def test_sasl_ssl_scram_with_confluent_kcat_and_strom(sasl_ssl_broker: tuple[BrokerProcess, str, Any], kcat: str) -> None:
+    import subprocess
+
+    from confluent_kafka import Producer
+
+    _, bootstrap, pki = sasl_ssl_broker
+    conf = {"bootstrap.servers": bootstrap, "security.protocol": "SASL_SSL", "ssl.ca.location": str(pki.ca_pem)}
+    conf |= {"sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "alice", "sasl.password": "alice-secret"}
+    topic = f"sasl-ssl-{uuid.uuid4().hex[:6]}"
+    producer = Producer(conf)
+    for i in range(5):
+        producer.produce(topic, f"m{i}".encode())
+    assert producer.flush(30) == 0
+    args = [kcat, "-C", "-t", topic, "-o", "beginning", "-e", "-q"]
+    for key, value in conf.items():
+        args += ["-X", f"{key}={value}"]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == [f"m{i}" for i in range(5)], out.stderr
+    assert _scram_login_works(conf)
+    assert not _scram_login_works(conf | {"sasl.password": "wrong"})

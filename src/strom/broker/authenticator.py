@@ -34,7 +34,8 @@ from strom.protocol.schema.sasl_handshake import SaslHandshakeRequest, SaslHands
 from strom.security.jaas import JaasEntry, JaasError, entry_for, parse_jaas_config
 from strom.security.principal import KafkaPrincipal
 from strom.security.sasl import SUPPORTED_MECHANISMS, SaslAuthenticationError, SaslError, SaslServer
-from strom.security.sasl.oauthbearer import OAuthBearerServer, UnsecuredValidatorOptions
+from strom.security.sasl.login import SaslLogin
+from strom.security.sasl.oauthbearer import OAuthBearerServer, UnsecuredLoginOptions, UnsecuredValidatorOptions
 from strom.security.sasl.plain import PasswordCheck, PlainServer, jaas_users_check
 from strom.security.sasl.scram import ScramCredential, ScramMechanism, ScramServer
 
@@ -152,6 +153,31 @@ class SaslListenerConfig:
         if mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
             return ScramServer(ScramMechanism.from_name(mechanism), lambda user: credentials.get(user, mechanism))
         return OAuthBearerServer(self.oauth_options)
+
+
+def inter_broker_sasl_login(config: BrokerConfig, listener: Listener) -> SaslLogin | None:
+    """How this broker logs in to its peers on the inter-broker listener (None unless it uses SASL):
+    `sasl.mechanism.inter.broker.protocol` with the username/password of that listener's JAAS entry for the
+    mechanism (unsecuredLogin* options for OAUTHBEARER), as Kafka's broker does."""
+    if not listener.security_protocol.uses_sasl:
+        return None
+    mechanism = str(config["sasl.mechanism.inter.broker.protocol"]).strip().upper()
+    if mechanism not in SUPPORTED_MECHANISMS:
+        raise ConfigError(
+            f"Invalid value {mechanism} for configuration sasl.mechanism.inter.broker.protocol: the inter-broker listener "
+            f"{listener.name} uses SASL, and Strom supports {', '.join(SUPPORTED_MECHANISMS)}"
+        )
+    entry = _jaas_entry(config, listener, mechanism)
+    key = f"listener.name.{listener.name.lower()}.{mechanism.lower()}.sasl.jaas.config"
+    if entry is None:
+        raise ConfigError(f"The inter-broker listener {listener.name} uses SASL/{mechanism} but has no JAAS configuration: set {key}")
+    try:
+        if mechanism == "OAUTHBEARER":
+            return SaslLogin(mechanism, oauth=UnsecuredLoginOptions.from_jaas(entry.options))
+        username, password = entry.credentials()
+        return SaslLogin(mechanism, username, password)
+    except (JaasError, ValueError) as exc:
+        raise ConfigError(f"Invalid value for configuration {key}: {exc} (the broker's own login to its peers)") from None
 
 
 def _jaas_entry(config: BrokerConfig, listener: Listener, mechanism: str) -> JaasEntry | None:

@@ -282,7 +282,7 @@ class Listener:
     security_protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
 
 
-IMPLEMENTED_SECURITY_PROTOCOLS = frozenset({SecurityProtocol.PLAINTEXT, SecurityProtocol.SSL, SecurityProtocol.SASL_PLAINTEXT})
+IMPLEMENTED_SECURITY_PROTOCOLS = frozenset(SecurityProtocol)
 """Security protocols a listener may use: a listener on any other refuses to start (never serves plaintext
 under a name that promises more)."""
 

@@ -45,9 +45,11 @@ MAX_RESPONSE_SIZE = 0x7FFFFFFF
 @dataclass(frozen=True, slots=True)
 class ChannelSecurity:
     """How a connection secures itself, from its security.protocol: a TLS client context for SSL and
-    SASL_SSL (None: plaintext). Built once per client or per broker (inter-broker listener) and shared."""
+    SASL_SSL (None: plaintext), and the SASL login for SASL_PLAINTEXT and SASL_SSL (None: no SASL). Built
+    once per client or per broker (inter-broker listener) and shared."""
 
     ssl_context: ssl.SSLContext | None = None
+    sasl: SaslLogin | None = None
 
 
 PLAINTEXT_CHANNEL = ChannelSecurity()
@@ -77,7 +79,7 @@ class BrokerConnection:
         self._correlation = 0
         self.versions: dict[int, tuple[int, int]] = {}
         self.closed = False
-        self.sasl = sasl
+        self.sasl = sasl if sasl is not None else security.sasl
         self._reauthenticating: asyncio.Future[None] | None = None  # requests wait while a re-authentication runs
         self._reauth_timer: asyncio.TimerHandle | None = None
 

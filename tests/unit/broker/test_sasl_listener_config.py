@@ -46,3 +46,29 @@ def test_scram_credential_cache_follows_user_configs() -> None:
     assert cache.get("alice", "SCRAM-SHA-512") == cred and cache.get("alice", "SCRAM-SHA-256") is None
     cache.update_user("alice", {"SCRAM-SHA-512": "garbage"})
     assert cache.get("alice", "SCRAM-SHA-512") is None
+
+
+def test_inter_broker_login_from_the_listener_jaas() -> None:
+    from strom.broker.authenticator import inter_broker_sasl_login
+
+    base = {
+        "listeners": "SASL_PLAINTEXT://127.0.0.1:9093",
+        "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512",
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config": JAAS,
+    }
+    cfg = BrokerConfig(base)
+    with pytest.raises(ConfigError, match="sasl.mechanism.inter.broker.protocol"):
+        inter_broker_sasl_login(cfg, cfg.listeners[0])  # Kafka's default GSSAPI
+    cfg = BrokerConfig(
+        base
+        | {
+            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
+                'org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="b-secret";'
+            ),
+        }
+    )
+    login = inter_broker_sasl_login(cfg, cfg.listeners[0])
+    assert login is not None and (login.mechanism, login.username, login.password) == ("SCRAM-SHA-512", "broker", "b-secret")
+    plain = BrokerConfig({"listeners": "PLAINTEXT://127.0.0.1:9092"})
+    assert inter_broker_sasl_login(plain, plain.listeners[0]) is None

@@ -215,3 +215,21 @@ def test_oauthbearer_login_options_from_jaas_and_librdkafka() -> None:
     server = _oauth_server()
     _exchange(OAuthBearerClient(token, rdk.extensions), server)
     assert server.authorization_id == "bob"
+
+
+def test_scram_final_nonce_need_only_end_with_the_servers_part() -> None:
+    """librdkafka 2.0 sends r=<client nonce><client nonce><server nonce>; Kafka accepts it (endsWith), so do we."""
+    import hashlib
+    import hmac
+
+    cred = _rfc_credential()
+    server = ScramServer(ScramMechanism.SCRAM_SHA_256, {"user": cred}.get, server_nonce="SERVER")
+    server_first = server.evaluate_response(b"n,,n=user,r=CLIENT").decode()
+    without_proof = "c=biws,r=CLIENTCLIENTSERVER"
+    auth = f"n=user,r=CLIENT,{server_first},{without_proof}".encode()
+    salted = hashlib.pbkdf2_hmac("sha256", b"pencil", RFC7677_SALT, 4096)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    signature = hmac.new(hashlib.sha256(client_key).digest(), auth, "sha256").digest()
+    proof = base64.b64encode(bytes(a ^ b for a, b in zip(client_key, signature, strict=True))).decode()
+    assert server.evaluate_response(f"{without_proof},p={proof}".encode()).startswith(b"v=")
+    assert server.complete
