@@ -135,3 +135,20 @@ def test_anonymous_is_allowed_and_denied_by_persisted_acls(tmp_path_factory: pyt
         assert code == 0, err
     finally:
         second.close()
+
+
+def test_allow_everyone_if_no_acl_found_opens_resources_without_acls() -> None:
+    """With allow.everyone.if.no.acl.found=true ANONYMOUS may do anything on a resource without ACLs (even
+    create ACLs: the cluster has none), until an ACL names the resource: then the ACLs decide."""
+    topic = f"open-{uuid.uuid4().hex[:6]}"
+    with BrokerProcess(overrides={**AUTHORIZER, "allow.everyone.if.no.acl.found": "true"}) as b:
+        producer = ck.Producer({"bootstrap.servers": b.bootstrap, "message.timeout.ms": 20000})
+        delivered: list[ck.KafkaError | None] = []
+        producer.produce(topic, b"v", on_delivery=lambda err, _msg: delivered.append(err))
+        producer.flush(30)
+        assert delivered == [None]  # auto-created and written: no ACL on the cluster or the topic
+        code, _, err = acls_tool(b.bootstrap, "--add", "--deny-principal", "User:ANONYMOUS", "--operation", "Write", "--topic", topic)
+        assert code == 0, err
+        producer.produce(topic, b"v", on_delivery=lambda err, _msg: delivered.append(err))
+        producer.flush(30)
+        assert delivered[1] is not None and delivered[1].code() == ck.KafkaError.TOPIC_AUTHORIZATION_FAILED
