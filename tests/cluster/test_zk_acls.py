@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
+import pytest
+
+from strom.cluster import zk_acl
+from strom.cluster.zookeeper import ZkClient
 from strom.protocol.schema import create_acls as ca
 from strom.protocol.schema import delete_acls as da
 from strom.protocol.schema import describe_acls as dsa
+from strom.security.acl import AccessControlEntry, AclOperation, AclPermissionType, ResourcePattern, ResourceType
+from strom.testing.zookeeper import ZooKeeperProcess
 from strom.transport.connection import BrokerConnection
 from tests.cluster.conftest import Cluster, wait_until
 
@@ -75,3 +82,20 @@ def test_an_acl_created_on_one_broker_is_applied_by_all(cluster_factory: Any) ->
     assert len(deleted.filter_results[0].matching_acls) == 2
     wait_until(lambda: described(cluster, 0) == set() and described(cluster, 1) == set(), timeout=10, message="deletes applied")
     assert zk.get("/kafka-acl/Topic/orders") is None
+
+
+def test_old_change_notifications_are_purged(zookeeper: ZooKeeperProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zk_acl, "KEEP_CHANGES", 5)
+    monkeypatch.setattr(zk_acl, "PURGE_EVERY", 10)
+    zk = ZkClient(f"{zookeeper.connect}/strom-acl-purge-{uuid.uuid4().hex[:6]}", 10000)
+    zk.start()
+    try:
+        store = zk_acl.ZkAclStore(zk)
+        entry = AccessControlEntry("User:a", "*", AclOperation.READ, AclPermissionType.ALLOW)
+        for i in range(11):
+            store.update(ResourcePattern(ResourceType.TOPIC, f"t{i}"), lambda current, e=entry: current | {e})
+        left = sorted(zk_acl._sequence(n) for n in zk.children(zk_acl.LITERAL_CHANGES))
+        assert left == [5, 6, 7, 8, 9, 10]  # the 10th change dropped those more than 5 older
+        assert len(store.load_all()) == 11
+    finally:
+        zk.close()

@@ -26,6 +26,8 @@ EXTENDED_ROOT = "/kafka-acl-extended"
 LITERAL_CHANGES = "/kafka-acl-changes"
 EXTENDED_CHANGES = "/kafka-acl-extended-changes"
 CHANGE_PREFIX = "acl_changes_"
+KEEP_CHANGES = 1000
+PURGE_EVERY = 100
 _ROOTS = {PatternType.LITERAL: LITERAL_ROOT, PatternType.PREFIXED: f"{EXTENDED_ROOT}/prefixed"}
 _STORED_TYPES = [t for t in ResourceType if t not in (ResourceType.UNKNOWN, ResourceType.ANY)]
 
@@ -133,8 +135,18 @@ class ZkAclStore:
             except (ZkBadVersion, ZkNodeExists):
                 continue
             parent, data = encode_change(pattern)
-            self.zk.create(f"{parent}/{CHANGE_PREFIX}", data, sequence=True)
+            created = self.zk.create(f"{parent}/{CHANGE_PREFIX}", data, sequence=True)
+            self._purge(parent, _sequence(created.rsplit("/", 1)[-1]))
             return fresh
+
+    def _purge(self, parent: str, newest: int) -> None:
+        """Every PURGE_EVERY changes, drops the notifications more than KEEP_CHANGES older than the newest
+        (Kafka drops them after 15 minutes): a broker that far behind reloads every ACL when it starts."""
+        if newest < 0 or newest % PURGE_EVERY:
+            return
+        for name in self.zk.children(parent):
+            if 0 <= _sequence(name) < newest - KEEP_CHANGES:
+                self.zk.delete(f"{parent}/{name}")
 
     def watch(self, listener: PatternListener) -> None:
         """Calls listener(pattern, acls) on kazoo's thread for every change notification written after now."""
