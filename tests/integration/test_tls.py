@@ -11,6 +11,8 @@ import asyncio
 import socket
 import ssl
 import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ import aiokafka.helpers
 import confluent_kafka as ck
 import kafka
 import pytest
+from cryptography import x509
 
 import strom
 from strom.testing.apache_kafka import ApacheKafka, KafkaUnavailable, java_available, run_kafka_tool
@@ -311,3 +314,45 @@ def test_bad_peers_are_closed_and_the_broker_keeps_serving(tls_broker: TlsBroker
         assert "SSL handshake failed: CERTIFICATE_VERIFY_FAILED: certificate has expired" in log
         assert "not a TLS ClientHello, plaintext on an SSL listener?" in log
         assert "look like a TLS handshake on PLAINTEXT listener PLAINTEXT" in log
+
+
+def _served_serial(b: TlsBroker) -> int:
+    """The serial number of the certificate the broker serves a new connection."""
+    host, port = b.ssl_bootstrap.rsplit(":", 1)
+    ctx = ssl.create_default_context(cafile=str(b.pki.ca_pem))
+    ctx.load_cert_chain(b.alice.cert_pem, b.alice.key_pem)
+    with socket.create_connection((host, int(port)), timeout=30) as raw, ctx.wrap_socket(raw, server_hostname="localhost") as conn:
+        der = conn.getpeercert(binary_form=True)
+    assert der is not None
+    return x509.load_der_x509_certificate(der).serial_number
+
+
+def test_keystore_reload_with_kafka_configs(tls_broker: TlsBroker) -> None:
+    """kafka-configs.sh --entity-type brokers --alter on listener.name.ssl.ssl.keystore.location: new connections
+    get the new certificate; an update whose keystore cannot be read is refused and changes nothing. Last in
+    the module: the broker keeps the new (equally valid) certificate."""
+    b = tls_broker
+    hosts = ("localhost", "127.0.0.1", "::1")
+    rotated = b.pki.identity("server-rotated", b.pki.server.subject, hosts=hosts)  # a renewed certificate: same DN and SANs
+    renamed = b.pki.identity("server-renamed", "CN=localhost,OU=Elsewhere,O=Strom,C=US", hosts=hosts)
+    entity = "0" if b.name == "strom" else "1"
+
+    def configs(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = ["--bootstrap-server", b.plain_bootstrap, "--entity-type", "brokers", "--entity-name", entity, "--alter", *args]
+        if b.name == "kafka":
+            return run_kafka_tool("kafka-configs.sh", cmd)
+        return subprocess.run([sys.executable, "-m", "strom.cli.kafka_configs", *cmd], capture_output=True, text=True, timeout=60)
+
+    before = _served_serial(b)
+    missing = configs("--add-config", f"listener.name.ssl.ssl.keystore.location={b.pki.directory / 'missing.p12'}")
+    assert missing.returncode != 0 and "SSLFactory" in missing.stdout + missing.stderr
+    other_dn = configs("--add-config", f"listener.name.ssl.ssl.keystore.location={renamed.p12}")
+    assert other_dn.returncode != 0 and "DistinguishedName does not match" in other_dn.stdout + other_dn.stderr
+    assert _served_serial(b) == before
+    done = configs("--add-config", f"listener.name.ssl.ssl.keystore.location={rotated.p12}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    deadline = time.monotonic() + 30
+    while _served_serial(b) == before:
+        assert time.monotonic() < deadline, "the new keystore was not taken"
+        time.sleep(0.5)
+    assert len(_tls_connect(b, b.alice)) > 8

@@ -20,12 +20,12 @@ from typing import Any, TypeVar
 
 from strom.broker.authenticator import SaslListenerConfig, ScramCredentialCache
 from strom.broker.authorizer import Authorizer, LocalAclStore, rules_from_config
-from strom.broker.config import BrokerConfig
+from strom.broker.config import BrokerConfig, ConfigError
 from strom.broker.entity_configs import EntityConfigStore, LocalEntityConfigs
 from strom.broker.fetch_sessions import FetchSessionCache
 from strom.broker.group_service import CONSUMER_GROUP_APIS, GroupService, consumer_protocol_enabled
 from strom.broker.handlers import HANDLERS
-from strom.broker.listener_tls import ListenerTls, build_all_listener_tls, inter_broker_security
+from strom.broker.listener_tls import ListenerTls, build_all_listener_tls, inter_broker_security, is_dynamic_ssl_key, rebuild_listener_tls
 from strom.broker.server import KafkaConnection
 from strom.broker.transaction_service import TransactionService
 from strom.cluster.metadata import LocalMetadataStore, MetadataStore, TopicState
@@ -55,7 +55,6 @@ class Broker:
         self.connections: set[KafkaConnection] = set()
         self.servers: list[asyncio.base_events.Server] = []
         self.disabled_apis: set[int] = set()  # implemented but switched off by configuration
-        self.listener_tls: dict[str, ListenerTls] = build_all_listener_tls(config)  # SSL / SASL_SSL listeners
         self.inter_broker_security = inter_broker_security(config)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
@@ -72,6 +71,9 @@ class Broker:
         else:
             self._use_local_metadata()
         self.scram_credentials.follow(self.entity_configs)
+        # SSL / SASL_SSL listeners: static ssl.* keys under the dynamic ones already stored
+        self.listener_tls: dict[str, ListenerTls] = build_all_listener_tls(config, self.dynamic_config_values())
+        self._tls_snapshot: tuple[tuple[str, str], ...] | None = None  # the dynamic ssl.* keys the contexts were last built from
         self.authorizer = self._build_authorizer()
         self.replica_manager = ReplicaManager(
             self.broker_id,
@@ -104,7 +106,7 @@ class Broker:
     def _join_cluster(self) -> ClusterMember:
         """Connects to ZooKeeper (blocking: the broker is built in the executor) and loads what it holds."""
         member = ClusterMember(
-            self.broker_id, self.config, self.bound_ports, self.refresh_all_log_configs, self.clock, self.inter_broker_security
+            self.broker_id, self.config, self.bound_ports, self.on_dynamic_config_change, self.clock, self.inter_broker_security
         )
         member.connect()
         self.metadata = member.store
@@ -204,6 +206,34 @@ class Broker:
         for (t, _), part in self.replica_manager.partitions.items():
             if t == name:
                 part.log.update_config(cfg)
+
+    def dynamic_config_values(self) -> list[dict[str, str]]:
+        """The dynamic broker config layers, highest precedence first (this broker's own, the cluster default)."""
+        return [layer for layer, _ in self.metadata.dynamic_config_layers(True)]
+
+    def on_dynamic_config_change(self) -> None:
+        """A topic's or this broker's dynamic configs changed: logs take their new configs and TLS listeners
+        a new context for the connections they accept from now on."""
+        self.refresh_all_log_configs()
+        self.reload_listener_tls()
+
+    def reload_listener_tls(self) -> None:
+        """Rebuilds the TLS listeners' contexts when a dynamic keystore or truststore key changed; a set-up that
+        cannot be built is logged and the current one kept."""
+        dynamic = self.dynamic_config_values()
+        snapshot = tuple(sorted((k, v) for layer in dynamic for k, v in layer.items() if is_dynamic_ssl_key(k)))
+        if snapshot == self._tls_snapshot:
+            return
+        self._tls_snapshot = snapshot
+        for listener in self.config.listeners:
+            if not listener.security_protocol.uses_tls:
+                continue
+            try:
+                self.listener_tls[listener.name] = rebuild_listener_tls(self.config, listener, dynamic, self.listener_tls[listener.name])
+            except ConfigError as exc:
+                log.error("Keeping the current TLS set-up of listener %s: %s", listener.name, exc)
+                continue
+            log.info("Listener %s: new connections use the updated keystore and truststore", listener.name)
 
     def refresh_all_log_configs(self) -> None:
         for (t, _), part in self.replica_manager.partitions.items():

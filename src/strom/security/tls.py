@@ -131,7 +131,7 @@ def librdkafka_client_context(conf: Mapping[str, Any]) -> ssl.SSLContext:
         _load_key_and_chain(ctx, key, _pem_certificates(str(cert_pem).encode(), "ssl.certificate.location"))
     elif conf.get("ssl.keystore.location"):
         data = _read_bytes(conf["ssl.keystore.location"], "ssl.keystore.location")
-        _load_pkcs12_keystore(ctx, data, _opt_str(conf.get("ssl.keystore.password")))
+        _load_key_and_chain(ctx, *_read_pkcs12_keystore(data, _opt_str(conf.get("ssl.keystore.password"))))
     ca_pem, ca_location = conf.get("ssl.ca.pem"), conf.get("ssl.ca.location")
     if ca_pem:
         _load_cadata(ctx, str(ca_pem), "ssl.ca.pem")
@@ -233,6 +233,15 @@ def _names(value: Any) -> list[str]:
 
 def _load_keystore(ctx: ssl.SSLContext, values: SslValues) -> bool:
     """Loads the keystore the keys name into `ctx`; False when none is configured."""
+    entry = read_keystore(values)
+    if entry is None:
+        return False
+    _load_key_and_chain(ctx, *entry)
+    return True
+
+
+def read_keystore(values: SslValues) -> tuple[Any, list[x509.Certificate]] | None:
+    """The private key and certificate chain (leaf first) the keystore keys name; None when none is set."""
     store_type = str(values("ssl.keystore.type") or "JKS").upper()
     location = values("ssl.keystore.location")
     chain, key = values("ssl.keystore.certificate.chain"), values("ssl.keystore.key")
@@ -244,35 +253,48 @@ def _load_keystore(ctx: ssl.SSLContext, values: SslValues) -> bool:
             raise SslConfigError("Set either ssl.keystore.location or ssl.keystore.certificate.chain/ssl.keystore.key, not both")
         if not (chain and key):
             raise SslConfigError("ssl.keystore.certificate.chain and ssl.keystore.key go together")
-        _load_key_and_chain(
-            ctx,
+        return (
             _pem_private_key(str(key).encode(), key_password, "ssl.keystore.key"),
             _pem_certificates(str(chain).encode(), "ssl.keystore.certificate.chain"),
         )
-        return True
     if not location:
-        return False
+        return None
     data = _read_bytes(location, "ssl.keystore.location")
     if store_type == "PEM":
         if store_password:
             raise SslConfigError("ssl.keystore.password is not used with ssl.keystore.type=PEM (the key's is ssl.key.password)")
-        _load_key_and_chain(
-            ctx, _pem_private_key(data, key_password, "ssl.keystore.location"), _pem_certificates(data, "ssl.keystore.location")
-        )
-    else:
-        _refuse_jks(data, "ssl.keystore")
-        _load_pkcs12_keystore(ctx, data, store_password if store_password is not None else key_password)
-    return True
+        return _pem_private_key(data, key_password, "ssl.keystore.location"), _pem_certificates(data, "ssl.keystore.location")
+    _refuse_jks(data, "ssl.keystore")
+    return _read_pkcs12_keystore(data, store_password if store_password is not None else key_password)
 
 
-def _load_pkcs12_keystore(ctx: ssl.SSLContext, data: bytes, password: str | None) -> None:
+def _read_pkcs12_keystore(data: bytes, password: str | None) -> tuple[Any, list[x509.Certificate]]:
     try:
         key, cert, chain = pkcs12.load_key_and_certificates(data, password.encode() if password else None)
     except ValueError as exc:
         raise SslConfigError(f"Cannot read the PKCS12 keystore (wrong ssl.keystore.password?): {exc}") from None
     if key is None or cert is None:
         raise SslConfigError("The PKCS12 keystore holds no private key entry")
-    _load_key_and_chain(ctx, key, [cert, *chain])
+    return key, [cert, *chain]
+
+
+def ensure_compatible_keystore(existing: x509.Certificate, new: x509.Certificate) -> None:
+    """Kafka's rule for a keystore updated at run time: the new certificate keeps the subject DN and the
+    subjectAltNames of the one it replaces (clients and brokers may check them); SslConfigError otherwise."""
+    if existing.subject != new.subject:
+        raise SslConfigError(
+            f"Keystore DistinguishedName does not match: existing={existing.subject.rfc4514_string()}, new={new.subject.rfc4514_string()}"
+        )
+    if _alt_names(existing) != _alt_names(new):
+        raise SslConfigError(f"Keystore SubjectAltNames do not match: existing={_alt_names(existing)}, new={_alt_names(new)}")
+
+
+def _alt_names(cert: x509.Certificate) -> list[str]:
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return sorted(str(n.value) for n in names)
 
 
 def _refuse_jks(data: bytes, prefix: str) -> None:

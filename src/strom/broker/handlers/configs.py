@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from strom.broker.authorizer import authorize, authorize_cluster
-from strom.broker.config import BROKER_CONFIGS, SENSITIVE_BROKER_CONFIGS
+from strom.broker.config import BROKER_CONFIGS, SENSITIVE_BROKER_CONFIGS, ConfigError
 from strom.broker.dynamic_config import ALL_DYNAMIC_CONFIGS, base_name, validate_dynamic_update
 from strom.broker.handlers import handles
+from strom.broker.listener_tls import is_dynamic_ssl_key, rebuild_listener_tls
 from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import alter_configs as alter_configs_schema
@@ -231,10 +232,26 @@ async def _apply_to_broker(broker: Broker, name: str, new: dict[str, str | None]
             except ValueError as exc:
                 raise KafkaError(ErrorCode.INVALID_CONFIG, f"Invalid value {v} for configuration {k}: {exc}") from None
             configs[k] = v
+    if any(is_dynamic_ssl_key(k) for k in new):
+        _validate_listener_tls(broker, configs, default_entity=name == "")
     if not validate_only:
         # ZooKeeper: /config/brokers/<id> or <default> + a change notification for all brokers
         await broker.admin(md.write_broker_configs, entity, configs)
-        broker.refresh_all_log_configs()
+        broker.on_dynamic_config_change()
+
+
+def _validate_listener_tls(broker: Broker, configs: dict[str, str], default_entity: bool) -> None:
+    """Every TLS listener must still build with the updated keystore/truststore keys (Kafka validates the
+    SslFactory before storing the update); INVALID_CONFIG with the reason otherwise. `configs` replaces the
+    layer it updates (this broker's own, or the cluster default); the other layers stay as stored."""
+    layers = broker.metadata.dynamic_config_layers(True)
+    updated = [configs if len(layers) == 1 or cluster_default == default_entity else layer for layer, cluster_default in layers]
+    for listener in broker.config.listeners:
+        if listener.security_protocol.uses_tls:
+            try:
+                rebuild_listener_tls(broker.config, listener, updated, broker.listener_tls[listener.name])
+            except ConfigError as exc:
+                raise KafkaError(ErrorCode.INVALID_CONFIG, f"Validation of dynamic config update of SSLFactory failed: {exc}") from None
 
 
 @handles(alter_configs_schema.API_KEY)
