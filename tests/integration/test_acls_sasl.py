@@ -173,3 +173,15 @@ def test_java_clients_and_tools_meet_the_same_acls(sasl: str, kafka_tool: Callab
     assert shape(out.getvalue()) == shape(listed.stdout) and "User:bob" in listed.stdout
     refused = kafka_tool("kafka.admin.AclCommand", ["--bootstrap-server", sasl, "--command-config", bob, "--list"])
     assert "ClusterAuthorizationException" in refused.stdout + refused.stderr
+
+
+@pytest.mark.java
+@pytest.mark.slow
+def test_java_transactions_need_write_on_the_transactional_id(sasl: str, kafka_tool: Callable[..., Any], tmp_path: Path) -> None:
+    alice = _java_config(tmp_path, "alice")
+    args = ["--topic", TOPIC, "--num-records", "20", "--record-size", "10", "--throughput", "-1", "--producer.config", alice]
+    args += ["--producer-props", f"bootstrap.servers={sasl}", "--transaction-duration-ms", "100"]
+    allowed = kafka_tool("kafka-producer-perf-test.sh", [*args, "--transactional-id", TXN])
+    assert allowed.returncode == 0 and "20 records sent" in allowed.stdout, allowed.stderr[-2000:]
+    refused = kafka_tool("kafka-producer-perf-test.sh", [*args, "--transactional-id", f"not-{TXN}"])
+    assert "TransactionalIdAuthorizationException" in refused.stdout + refused.stderr
