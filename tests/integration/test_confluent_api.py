@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -186,3 +189,38 @@ def test_debug_turns_the_contexts_loggers_to_debug(bootstrap: str) -> None:
     p.close()
     with pytest.raises(strom.KafkaException, match="unknown context"):
         strom.Producer({"bootstrap.servers": bootstrap, "debug": "nonsense"})
+
+
+PROGRAMS = Path(__file__).parent / "confluent_programs"
+# `import strom as confluent_kafka`: the same program, with Strom's modules under confluent-kafka's names
+SHIM = (
+    "import runpy, sys, strom, strom.admin; "
+    "sys.modules['confluent_kafka'] = strom; sys.modules['confluent_kafka.admin'] = strom.admin; "
+    "path = sys.argv[1]; sys.argv = sys.argv[1:]; runpy.run_path(path, run_name='__main__')"
+)
+REFERENCE = "import runpy, sys; path = sys.argv[1]; sys.argv = sys.argv[1:]; runpy.run_path(path, run_name='__main__')"
+
+
+def _run(program: str, shim: str, *args: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", shim, str(PROGRAMS / program), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.splitlines()
+
+
+def test_confluent_style_programs_run_unchanged_under_import_strom_as_confluent_kafka(bootstrap: str) -> None:
+    """Each program runs on confluent-kafka, then on Strom through the shim; they must print the same."""
+    for run in ("ck", "strom"):
+        shim = REFERENCE if run == "ck" else SHIM
+        topic = f"prog-{run}-{uuid.uuid4().hex[:6]}"
+        out = {
+            "admin": _run("admin_program.py", shim, bootstrap, topic),
+            "producer": _run("producer_program.py", shim, bootstrap, topic),
+            "consumer": _run("consumer_program.py", shim, bootstrap, f"g-{topic}", topic),
+        }
+        outputs = {k: [line.replace(topic, "<topic>") for line in v] for k, v in out.items()}
+        if run == "ck":
+            expected = outputs
+        else:
+            assert outputs == expected

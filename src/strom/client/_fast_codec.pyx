@@ -97,6 +97,28 @@ cdef class Message:
     def set_value(self, value):
         self._value = value
 
+    # the rest of confluent-kafka's Message API (as types.Message)
+    def set_topic(self, topic):
+        self._topic = topic
+
+    def set_headers(self, headers):
+        self._headers = headers
+
+    def set_error(self, error):
+        self._error = error
+
+    def deserialized_key(self):
+        return self._key
+
+    def deserialized_value(self):
+        return self._value
+
+    def latency(self):
+        return None
+
+    def delivery_count(self):
+        return None
+
     def __len__(self):
         return len(self._value) if isinstance(self._value, (bytes, bytearray, str)) else 0
 

@@ -255,6 +255,9 @@ def _kafka_names(role: str, given: Mapping[str, Any], schema: Mapping[str, Key])
     without the keys that have no effect here (each warned about once) and the other role's keys (as
     librdkafka: accepted with a warning). Unknown keys stay, for the caller to reject."""
     out: dict[str, Any] = {}
+    topic_defaults = given.get("default.topic.config")
+    if isinstance(topic_defaults, Mapping):  # confluent-kafka's (deprecated) nested topic config: flattened
+        given = {**topic_defaults, **{k: v for k, v in given.items() if k != "default.topic.config"}}
     for name, value in given.items():
         if name in schema:
             out[name] = value

@@ -55,9 +55,12 @@ class TopicPartition:
     def __lt__(self, other: TopicPartition) -> bool:
         return (self.topic, self.partition) < (other.topic, other.partition)
 
-    def __repr__(self) -> str:
-        err = f", error={self.error}" if self.error else ""
-        return f"TopicPartition({self.topic!r}, {self.partition}, {self.offset}{err})"
+    def __repr__(self) -> str:  # confluent-kafka's form
+        error = repr(self.error) if self.error is not None else "None"
+        where = f"topic={self.topic},partition={self.partition},offset={self.offset}"
+        return f"TopicPartition{{{where},leader_epoch={self.leader_epoch},error={error}}}"
+
+    __str__ = __repr__
 
 
 class Message:
@@ -119,6 +122,30 @@ class Message:
 
     def set_value(self, value: Any) -> None:
         self._value = value
+
+    # the rest of confluent-kafka's Message API
+    def set_topic(self, topic: str | None) -> None:
+        self._topic = topic
+
+    def set_headers(self, headers: Headers | None) -> None:
+        self._headers = headers
+
+    def set_error(self, error: KafkaError | None) -> None:
+        self._error = error
+
+    def deserialized_key(self) -> Any:
+        return self._key
+
+    def deserialized_value(self) -> Any:
+        return self._value
+
+    def latency(self) -> float | None:
+        """Produce latency in seconds in librdkafka; Strom does not measure it."""
+        return None
+
+    def delivery_count(self) -> int | None:
+        """Share-group delivery count (KIP-932); None for a classic consumer's message."""
+        return None
 
     def __len__(self) -> int:
         return len(self._value) if isinstance(self._value, (bytes, bytearray, str)) else 0

@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 import strom
+from strom.client import types
 from strom.client.transactions import TransactionError
 from strom.protocol.errors import ErrorCode
 
@@ -100,3 +101,26 @@ def test_strom_admin_offers_confluent_admins_names() -> None:
     for name in (n for n in theirs - missing if n.isupper()):
         assert int(getattr(strom.admin, name)) == int(getattr(ck_admin, name)), name
     assert strom.admin.AdminClient is strom.AdminClient and strom.admin.NewTopic is strom.NewTopic
+
+
+@pytest.mark.parametrize("cls", [types.PyMessage, types.Message], ids=["python", "loaded"])
+def test_message_has_confluents_methods(cls: type) -> None:
+    theirs = {n for n in dir(ck.Message) if not n.startswith("_")}
+    assert theirs <= {n for n in dir(cls) if not n.startswith("_")}
+    m = cls("t", 1, 2, b"k", b"v")
+    m.set_headers([("a", b"1")])
+    m.set_error(strom.KafkaError(strom.KafkaError._PARTITION_EOF))
+    m.set_topic("u")
+    assert (m.topic(), m.headers(), m.error().code(), m.deserialized_value(), m.latency(), m.delivery_count()) == (
+        "u",
+        [("a", b"1")],
+        -191,
+        b"v",
+        None,
+        None,
+    )
+
+
+def test_topic_partition_prints_as_confluents() -> None:
+    for args in (("t", 1, 5), ("t",)):
+        assert str(strom.TopicPartition(*args)) == str(ck.TopicPartition(*args)) == repr(strom.TopicPartition(*args))

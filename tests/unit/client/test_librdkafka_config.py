@@ -108,3 +108,10 @@ def test_bad_values_and_unknown_keys_still_fail() -> None:
         resolve("producer", {**BOOT, "partitioner": "murmur"})
     with pytest.raises(ConfigError, match="'log_level' must be at least 0"):
         resolve("producer", {**BOOT, "log_level": -1})
+
+
+def test_default_topic_config_is_flattened() -> None:
+    c = resolve("consumer", {**BOOT, "default.topic.config": {"auto.offset.reset": "smallest"}})
+    assert c["auto.offset.reset"] == "earliest"
+    c = resolve("consumer", {**BOOT, "auto.offset.reset": "latest", "default.topic.config": {"auto.offset.reset": "smallest"}})
+    assert c["auto.offset.reset"] == "latest"  # a top-level key wins, as in confluent-kafka
