@@ -66,7 +66,24 @@ def new_topic(bootstrap: str, config: dict[str, str] | None = None, partitions: 
     topic = f"parity-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic(topic, partitions, 1, config=config or {})])[topic].result(30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # Kafka's brokers learn the leaders a moment after the controller
+        known = admin.list_topics(topic, timeout=10).topics.get(topic)
+        if known is not None and known.error is None and len(known.partitions) == partitions:
+            if all(p.leader >= 0 for p in known.partitions.values()):
+                break
+        time.sleep(0.1)
+    for _ in range(100):  # and accept writes a moment after they advertise them
+        [probe] = send(bootstrap, list_offsets_request(topic, -1, partitions))
+        if all(p.error_code == 0 for p in probe.topics[0].partitions):
+            break
+        time.sleep(0.1)
     return topic
+
+
+def list_offsets_request(topic: str, timestamp: int, partitions: int = 1) -> list_offsets.ListOffsetsRequest:
+    wanted = [list_offsets.ListOffsetsPartition(partition_index=p, timestamp=timestamp) for p in range(partitions)]
+    return list_offsets.ListOffsetsRequest(replica_id=-1, topics=[list_offsets.ListOffsetsTopic(name=topic, partitions=wanted)])
 
 
 def produce_request(topic: str, records: bytes, acks: int = -1) -> produce.ProduceRequest:
