@@ -281,3 +281,40 @@ def test_java_consumers_split_and_take_over(broker: BrokerProcess, admin: AdminC
             outputs.append(out)
     values = {line.split("\t")[-1] for out in outputs for line in out.splitlines() if line.startswith("Partition:")}
     assert values == {str(i) for i in range(60)}
+
+
+def strom_consumer(bootstrap: str, group: str, **conf: object) -> object:
+    import strom
+
+    return strom.Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": group, "group.protocol": "consumer", "auto.offset.reset": "earliest", **conf}
+    )
+
+
+def test_strom_consumers_speak_the_consumer_protocol_beside_librdkafka(broker: BrokerProcess, admin: AdminClient) -> None:
+    """Strom's own consumer with group.protocol=consumer (KIP-848), as librdkafka 2.4+: two Strom members and a
+    librdkafka one share the partitions the coordinator assigns, read every record once, commit with their
+    member epochs, and a leaving Strom member's partitions move to the others."""
+    topic = new_topic(admin)
+    produce(broker.bootstrap, topic, 60)
+    group = f"cg-{uuid.uuid4().hex[:6]}"
+    seen: list[bytes] = []
+    ours = [strom_consumer(broker.bootstrap, group) for _ in range(2)]
+    theirs = consumer(broker.bootstrap, group)
+    members: list[object] = [*ours, theirs]
+    for c in members:
+        c.subscribe([topic])  # type: ignore[attr-defined]
+    poll_until(members, split(members), timeout=60, seen=seen)  # type: ignore[arg-type]
+    d = describe(broker.bootstrap, group)
+    assert len(d.members) == 3  # type: ignore[attr-defined]
+    poll_until(members, lambda: len(set(seen)) >= 60, timeout=60, seen=seen)  # type: ignore[arg-type]
+    assert sorted(int(v) for v in set(seen)) == list(range(60))
+    for c in ours:
+        c.commit(asynchronous=False)  # type: ignore[attr-defined]
+    leaver = ours.pop(0)
+    leaver.close()  # type: ignore[attr-defined]
+    rest: list[object] = [*ours, theirs]
+    poll_until(rest, split(rest), timeout=30)  # type: ignore[arg-type]
+    for c in rest:
+        c.close()  # type: ignore[attr-defined]
+    assert describe(broker.bootstrap, group).group_state == "Empty"  # type: ignore[attr-defined]

@@ -129,6 +129,9 @@ CONSUMER: dict[str, Key] = {
     "key.deserializer": Key("callable", None),
     "value.deserializer": Key("callable", None),
     "on_commit": Key("callable", None),
+    # ---- KIP-848: the consumer group protocol (client/consumer_group_member.py) ----
+    "group.protocol": Key("enum", "classic", choices=("classic", "consumer")),
+    "group.remote.assignor": Key("str", None),
 }
 
 ADMIN: dict[str, Key] = {}

@@ -19,6 +19,7 @@ from typing import Any
 
 from strom.client.cluster import Cluster, channel_security
 from strom.client.config import resolve, sasl_login
+from strom.client.consumer_group_member import ConsumerGroupMember
 from strom.client.fetcher import EARLIEST, LATEST, READ_COMMITTED, FetchConfig, Fetcher, PartitionState
 from strom.client.group import GroupMember
 from strom.client.loop_thread import wait_event
@@ -88,9 +89,10 @@ class AsyncConsumer:
         self._subscription: list[str] | None = None
         self._pattern: re.Pattern[str] | None = None
         self._listener: dict[str, RebalanceCallback | None] = {}
-        self._group: GroupMember | None = None
+        self._group: GroupMember | ConsumerGroupMember | None = None
         if c["group.id"] is not None:
-            self._group = GroupMember(self.cluster, c, self._assignment_changed)
+            member = ConsumerGroupMember if c["group.protocol"] == "consumer" else GroupMember  # KIP-848 or classic
+            self._group = member(self.cluster, c, self._assignment_changed)
             self._group.attention = self._attention
         self._next_auto_commit = time.monotonic() + c["auto.commit.interval.ms"] / 1000
         self._metadata_checked = 0.0
@@ -300,7 +302,7 @@ class AsyncConsumer:
         await group.ensure_active(self._topics_to_join())
         self._attention()
 
-    async def _refresh_subscription(self, group: GroupMember, now: float) -> None:
+    async def _refresh_subscription(self, group: GroupMember | ConsumerGroupMember, now: float) -> None:
         """Metadata of the subscription (every metadata.max.age.ms; every second while a subscribed topic
         is missing): topics that appear, or gain partitions, make the leader reassign."""
         self._metadata_checked = now + self.config["metadata.max.age.ms"] / 1000

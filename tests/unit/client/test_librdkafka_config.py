@@ -49,6 +49,8 @@ VALUES: dict[str, object] = {
     "group.id": "g",
     "group.instance.id": "i",
     "partition.assignment.strategy": "range",
+    "group.protocol": "consumer",
+    "group.remote.assignor": "uniform",
     "enable.auto.commit": True,
     "isolation.level": "read_committed",
     "enable.partition.eof": True,
