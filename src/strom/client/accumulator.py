@@ -26,7 +26,7 @@ from strom import _native
 from strom.client.partitioner import partition_for_key
 from strom.client.record_codec import BatchWriter
 from strom.client.types import OFFSET_INVALID, TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, RecordMetadata
-from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.errors import KafkaError, LocalError
 from strom.protocol.types import TP
 
 # A completion: an asyncio future, or a callable(err, metadata) run on the loop thread, or None; with a
@@ -273,7 +273,7 @@ class RecordAccumulator:
             for tp, queue in self.batches.items():
                 while queue and not in_flight.get(tp) and queue[0].created + self.delivery_timeout <= now:
                     batch = queue.popleft()
-                    self.fail(batch, KafkaError(ErrorCode.REQUEST_TIMED_OUT, f"{len(batch.entries)} record(s) for {tp[0]}-{tp[1]} expired"))
+                    self.fail(batch, _expired(len(batch.entries), tp))
                 if queue:
                     next_at = min(next_at, queue[0].created + self.delivery_timeout)
             return next_at
@@ -418,3 +418,10 @@ _fast = _native.load("strom.client._fast_codec")
 if _fast is not None and hasattr(_fast, "append_record"):
     append_record = _fast.append_record  # noqa: F811 - same contract, compiled
     deliver_batch = _fast.deliver_batch  # noqa: F811
+
+
+def _expired(records: int, tp: TP) -> KafkaError:
+    """librdkafka's _MSG_TIMED_OUT ("Local: Message timed out"), what confluent-style code checks for."""
+    return KafkaError(
+        LocalError.MSG_TIMED_OUT, f"Local: Message timed out: {records} record(s) for {tp[0]}-{tp[1]} not sent in delivery.timeout.ms"
+    )

@@ -197,7 +197,8 @@ def test_batches_expire_after_delivery_timeout_unless_in_flight() -> None:
     add(acc, ("t", 1), reports=reports)
     assert acc.expire(timer.now + 0.5, {}) == timer.now + 1.0
     assert acc.expire(timer.now + 1.0, {("t", 1): 1}) == timer.now + 1.0  # ("t", 1) has a batch in flight
-    assert len(reports) == 1 and reports[0][0] is not None and reports[0][0].code() == ErrorCode.REQUEST_TIMED_OUT
+    assert len(reports) == 1 and reports[0][0] is not None and reports[0][0].code() == KafkaError._MSG_TIMED_OUT
+    assert "Message timed out" in reports[0][0].str()
     assert not acc.batches[("t", 0)] and len(acc.batches[("t", 1)]) == 1
 
 
