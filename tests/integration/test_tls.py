@@ -165,6 +165,27 @@ def test_strom_client_with_librdkafkas_ssl_keys(tls_broker: TlsBroker) -> None:
         strom.Producer({**librdkafka_ssl(b, b.alice), "ssl.key.location": str(b.pki.directory / "missing.pem")})
 
 
+def test_large_fetch_responses_over_tls_arrive_whole(tls_broker: TlsBroker) -> None:
+    """Fetch responses of several MiB (file regions read in pieces while the TLS transport says stop/go)."""
+    topic = topic_name("tls-big")
+    conf = librdkafka_ssl(tls_broker, tls_broker.alice)
+    producer = ck.Producer({**conf, "linger.ms": 20, "batch.size": 1 << 20, "compression.type": "none"})
+    values = [bytes([i % 251]) * 16384 for i in range(640)]  # 10 MiB
+    for value in values:
+        producer.produce(topic, value, partition=0)
+    assert producer.flush(120) == 0
+    consumer = ck.Consumer(
+        {**conf, "group.id": topic, "auto.offset.reset": "earliest", "fetch.max.bytes": 8 << 20, "max.partition.fetch.bytes": 8 << 20}
+    )
+    consumer.assign([ck.TopicPartition(topic, 0, 0)])
+    got: list[bytes] = []
+    deadline = time.monotonic() + 120
+    while len(got) < len(values) and time.monotonic() < deadline:
+        got += [m.value() for m in consumer.consume(1000, 1.0) if m.error() is None]
+    consumer.close()
+    assert got == values
+
+
 def test_the_certificate_dn_is_the_principal_the_authorizer_sees(tls_broker: TlsBroker) -> None:
     """bob's certificate is as valid as alice's, but User:bob (mapped from CN=bob,...) has no ACL."""
     producer = ck.Producer({**librdkafka_ssl(tls_broker, tls_broker.bob), "message.timeout.ms": "10000"})

@@ -52,6 +52,8 @@ auth_log = logging.getLogger("org.apache.kafka.common.network.Selector")  # Kafk
 
 TLS_HANDSHAKE_TIMEOUT_S = 10.0
 """A peer that has not finished its TLS handshake by then is disconnected (it holds no loop time meanwhile)."""
+TLS_CHUNK = 256 * 1024
+"""Bytes of a log file region read and handed to the TLS transport at a time."""
 _TLS_RECORD_PREFIX = 0x1603  # a TLS handshake record (0x16) of version 3.x, read as a frame size's top half
 
 # File regions below this size are read into the response bytes: one pread costs less than an extra
@@ -85,6 +87,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._writer_fd = -1  # a dup of it, registered for writability while the socket is full
         self._out: deque[OutItem] = deque()  # bytes-like and FileSlice items not yet sent, in order
         self._waiting_writable = False
+        self._transport_paused = False  # TLS: the transport asked us to stop writing until resume_writing
         # TLS listeners: the context and DN rules at accept time (a keystore reload affects new connections)
         self._tls: ListenerTls | None = broker.listener_tls.get(listener.name) if listener.security_protocol.uses_tls else None
         self._handshake: asyncio.Future[None] | None = None
@@ -361,11 +364,39 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self._wait_writable()
 
     def _send_through_transport(self) -> None:
+        """TLS: the transport encrypts what it is given. File regions are read in TLS_CHUNK pieces, and the
+        queue waits while the transport says its buffer is full (pause_writing), so a large fetch response
+        never sits in memory whole."""
         assert self._transport is not None
         out = self._out
-        while out:
+        while out and not self._transport_paused:
             item = out.popleft()
-            self._transport.write(item.read() if isinstance(item, FileSlice) else item)
+            if isinstance(item, FileSlice):
+                if item.size > TLS_CHUNK:
+                    out.appendleft(FileSlice(item.file, item.position + TLS_CHUNK, item.size - TLS_CHUNK))
+                    item = FileSlice(item.file, item.position, TLS_CHUNK)
+                try:
+                    data = item.read()
+                except (OSError, ValueError) as exc:  # the segment was deleted or closed under the response
+                    log.warning("Closing connection to %s: cannot read a queued fetch response (%s)", self.peer, exc)
+                    self.close()
+                    return
+                if len(data) != item.size:
+                    log.warning("Closing connection to %s: log segment truncated under a queued fetch response", self.peer)
+                    self.close()
+                    return
+                self._transport.write(data)
+            else:
+                self._transport.write(item)
+
+    def pause_writing(self) -> None:
+        """The TLS transport's buffer is full (a PLAINTEXT transport's never fills: we write to its fd)."""
+        self._transport_paused = True
+
+    def resume_writing(self) -> None:
+        self._transport_paused = False
+        if self._out and not self.closed:
+            self._send_through_transport()
 
     def _send_region(self, head: FileSlice) -> bool:
         """sendfile of the file region at the head of the queue; False when the socket took only part of it."""
