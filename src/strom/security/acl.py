@@ -114,14 +114,21 @@ SUPPORTED_OPERATIONS: dict[ResourceType, tuple[AclOperation, ...]] = {
 """The operations an ACL on each resource type can grant (Kafka's AclEntry.supportedOperations)."""
 
 
-def implied_by(operation: AclOperation) -> frozenset[AclOperation]:
-    """The ALLOW operations that grant `operation`: READ/WRITE/DELETE/ALTER imply DESCRIBE, ALTER_CONFIGS
-    implies DESCRIBE_CONFIGS, ALL implies everything."""
+def _implying(operation: AclOperation) -> frozenset[AclOperation]:
     if operation is AclOperation.DESCRIBE:
         return _DESCRIBE_IMPLIERS | {AclOperation.ALL}
     if operation is AclOperation.DESCRIBE_CONFIGS:
         return _DESCRIBE_CONFIGS_IMPLIERS | {AclOperation.ALL}
     return frozenset({operation, AclOperation.ALL})
+
+
+_IMPLYING = {op: _implying(op) for op in AclOperation}
+
+
+def implied_by(operation: AclOperation) -> frozenset[AclOperation]:
+    """The ALLOW operations that grant `operation`: READ/WRITE/DELETE/ALTER imply DESCRIBE, ALTER_CONFIGS
+    implies DESCRIBE_CONFIGS, ALL implies everything."""
+    return _IMPLYING[operation]
 
 
 def operations_bitfield(operations: Iterable[AclOperation]) -> int:
@@ -287,17 +294,32 @@ def decide(
 
 class AclIndex:
     """The ACLs an authorizer holds, indexed by pattern so a decision reads only the ACLs that can match:
-    the resource's literal name, the `*` wildcard, and each prefix of the name."""
+    the resource's literal name, the `*` wildcard, and the prefixed patterns its name starts with."""
 
     def __init__(self) -> None:
         self._by_pattern: dict[ResourcePattern, set[AccessControlEntry]] = {}
+        # the same sets by (type, pattern type) -> name, for lookups without building patterns
+        self._by_name: dict[tuple[ResourceType, PatternType], dict[str, set[AccessControlEntry]]] = {}
 
     def __len__(self) -> int:
         return sum(len(entries) for entries in self._by_pattern.values())
 
+    def _set(self, pattern: ResourcePattern, entries: set[AccessControlEntry]) -> None:
+        self._by_pattern[pattern] = entries
+        self._by_name.setdefault((pattern.resource_type, pattern.pattern_type), {})[pattern.name] = entries
+
+    def _drop(self, pattern: ResourcePattern) -> None:
+        self._by_pattern.pop(pattern, None)
+        names = self._by_name.get((pattern.resource_type, pattern.pattern_type))
+        if names is not None:
+            names.pop(pattern.name, None)
+
     def add(self, binding: AclBinding) -> bool:
         """Adds a binding; False when it was already there."""
-        entries = self._by_pattern.setdefault(binding.pattern, set())
+        entries = self._by_pattern.get(binding.pattern)
+        if entries is None:
+            entries = set()
+            self._set(binding.pattern, entries)
         if binding.entry in entries:
             return False
         entries.add(binding.entry)
@@ -309,16 +331,16 @@ class AclIndex:
             return False
         entries.discard(binding.entry)
         if not entries:
-            del self._by_pattern[binding.pattern]
+            self._drop(binding.pattern)
         return True
 
     def replace(self, pattern: ResourcePattern, entries: Iterable[AccessControlEntry]) -> None:
         """Sets the ACLs of one pattern as a whole (a ZooKeeper node read after a change notification)."""
         fresh = set(entries)
         if fresh:
-            self._by_pattern[pattern] = fresh
+            self._set(pattern, fresh)
         else:
-            self._by_pattern.pop(pattern, None)
+            self._drop(pattern)
 
     def entries_of(self, pattern: ResourcePattern) -> frozenset[AccessControlEntry]:
         return frozenset(self._by_pattern.get(pattern, ()))
@@ -331,16 +353,21 @@ class AclIndex:
 
     def matching(self, resource_type: ResourceType, name: str) -> list[AccessControlEntry]:
         """Every ACL whose pattern applies to the concrete resource (type, name)."""
-        get = self._by_pattern.get
         out: list[AccessControlEntry] = []
-        for literal in (name, WILDCARD_RESOURCE) if name != WILDCARD_RESOURCE else (name,):
-            found = get(ResourcePattern(resource_type, literal, PatternType.LITERAL))
-            if found:
-                out.extend(found)
-        for end in range(1, len(name) + 1):
-            found = get(ResourcePattern(resource_type, name[:end], PatternType.PREFIXED))
-            if found:
-                out.extend(found)
+        literal = self._by_name.get((resource_type, PatternType.LITERAL))
+        if literal:
+            out.extend(literal.get(name, ()))
+            if name != WILDCARD_RESOURCE:
+                out.extend(literal.get(WILDCARD_RESOURCE, ()))
+        prefixed = self._by_name.get((resource_type, PatternType.PREFIXED))
+        if prefixed:
+            if len(prefixed) < len(name):
+                for prefix, entries in prefixed.items():
+                    if name.startswith(prefix):
+                        out.extend(entries)
+            else:
+                for end in range(1, len(name) + 1):
+                    out.extend(prefixed.get(name[:end], ()))
         return out
 
     def select(self, acl_filter: AclBindingFilter) -> list[AclBinding]:

@@ -61,7 +61,7 @@ def reference(
     return any(e.permission_type == AclPermissionType.ALLOW and e.operation in granting for e in mine)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(
     acls=st.lists(bindings, max_size=8),
     rtype=st.sampled_from(TYPES),
@@ -124,7 +124,7 @@ filters = st.builds(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(acl_filter=filters, binding=bindings)
 def test_filter_matches_the_reference(acl_filter: AclBindingFilter, binding: AclBinding) -> None:
     assert acl_filter.matches(binding) is _reference_filter(acl_filter, binding)
