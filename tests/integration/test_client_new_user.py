@@ -216,3 +216,33 @@ def test_a_port_that_speaks_http_is_named() -> None:
     listener.close()
     assert errors
     assert "received an invalid response size 1213486160 (looks like HTTP): is this a Kafka broker?" in errors[0]
+
+
+def test_consumer_started_before_its_broker_keeps_polling() -> None:
+    """Brokers down: poll() returns None and error_cb hears _ALL_BROKERS_DOWN once (as with librdkafka) instead
+    of poll() raising; once the broker is up, the consumer joins and gets the records."""
+    from strom.testing.broker import free_port
+
+    port = free_port()
+    errors: list[Any] = []
+    consumer = strom.Consumer(
+        {
+            "bootstrap.servers": f"127.0.0.1:{port}",
+            "group.id": "early",
+            "auto.offset.reset": "earliest",
+            "error_cb": errors.append,
+        }
+    )
+    consumer.subscribe(["early"])
+    start = time.monotonic()
+    while time.monotonic() - start < 2:
+        assert consumer.poll(0.2) is None
+    assert [_code(e) for e in errors] == [-195, -187]
+    broker = BrokerProcess(port=port).start()
+    try:
+        _create_and_fill(broker.bootstrap, "early", 10)
+        records, _, _ = _consume(consumer, 10, 60)
+        assert len(records) == 10
+    finally:
+        consumer.close()
+        broker.close()

@@ -97,6 +97,7 @@ class AsyncConsumer:
         self._next_auto_commit = time.monotonic() + c["auto.commit.interval.ms"] / 1000
         self._metadata_checked = 0.0
         self._reported_missing: set[str] = set()
+        self._round_retry_at = 0.0  # after a retriable failure of a group round, the next one waits a backoff
         # consumer errors (a subscribed topic missing) for getmany() to hand out as messages with error()
         # set, as confluent-kafka's poll() does; None: they are logged (the asyncio API's way)
         self.error_events: deque[Message] | None = None
@@ -286,9 +287,14 @@ class AsyncConsumer:
         task = self._group_task
         if task is not None and task.done():
             self._group_task = None
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-        if self._group_task is None:
+            error = None if task.cancelled() else task.exception()
+            if isinstance(error, KafkaError) and error.retriable():
+                # brokers down or moving: error_cb heard it once; poll() goes on, as librdkafka's does
+                log.info("group membership round failed, retrying: %s", error)
+                self._round_retry_at = time.monotonic() + self.config["retry.backoff.max.ms"] / 1000
+            elif error is not None:
+                raise error
+        if self._group_task is None and time.monotonic() >= self._round_retry_at:
             due = time.monotonic() >= self._metadata_checked
             if due or group.need_rejoin or group.lost or self._topics_to_join() != group.topics:
                 self._group_task = asyncio.ensure_future(self._group_round())
@@ -305,7 +311,6 @@ class AsyncConsumer:
     async def _refresh_subscription(self, group: GroupMember | ConsumerGroupMember, now: float) -> None:
         """Metadata of the subscription (every metadata.max.age.ms; every second while a subscribed topic
         is missing): topics that appear, or gain partitions, make the leader reassign."""
-        self._metadata_checked = now + self.config["metadata.max.age.ms"] / 1000
         literal = self._subscription or []
         if self._pattern is not None:
             await self.cluster.refresh(None)
@@ -315,9 +320,9 @@ class AsyncConsumer:
             # the leader also watches what the other members subscribed to (their topics are in its snapshot)
             topics = sorted(set(literal) | set(group.snapshot_partitions if group.leader else ()))
             await self.cluster.refresh(topics, allow_auto_create=self.config["allow.auto.create.topics"])
+        # due again after metadata.max.age.ms; a failed refresh (raised above) is due again at once
         missing = [t for t in literal if t not in self.cluster.topics]
-        if missing:
-            self._metadata_checked = min(self._metadata_checked, now + MISSING_TOPIC_REQUERY)
+        self._metadata_checked = now + (MISSING_TOPIC_REQUERY if missing else self.config["metadata.max.age.ms"] / 1000)
         self._report_missing(missing)
         if group.leader and group.snapshot_partitions:
             current = {t: len(info.partitions) if (info := self.cluster.topics.get(t)) else 0 for t in group.snapshot_partitions}
