@@ -26,6 +26,7 @@ from strom.broker.fetch_sessions import FetchSessionCache
 from strom.broker.group_service import CONSUMER_GROUP_APIS, GroupService, consumer_protocol_enabled
 from strom.broker.handlers import HANDLERS
 from strom.broker.listener_tls import ListenerTls, build_all_listener_tls, inter_broker_security, is_dynamic_ssl_key, rebuild_listener_tls
+from strom.broker.quota_manager import QuotaManagers
 from strom.broker.server import KafkaConnection
 from strom.broker.transaction_service import TransactionService
 from strom.cluster.metadata import LocalMetadataStore, MetadataStore, TopicState
@@ -75,6 +76,7 @@ class Broker:
         self.listener_tls: dict[str, ListenerTls] = build_all_listener_tls(config, self.dynamic_config_values())
         self._tls_snapshot: tuple[tuple[str, str], ...] | None = None  # the dynamic ssl.* keys the contexts were last built from
         self.authorizer = self._build_authorizer()
+        self.quotas = QuotaManagers(self.entity_configs, self.clock, config["quota.window.num"], config["quota.window.size.seconds"])
         self.replica_manager = ReplicaManager(
             self.broker_id,
             dataclasses.replace(

@@ -228,6 +228,9 @@ BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "connections.max.reauth.ms": (_int(0), "0"),
     "sasl.server.max.receive.size": (_int(1, 2**31 - 1), "524288"),
     "connection.failed.authentication.delay.ms": (_int(0, 2**31 - 1), "100"),
+    # ---- client quotas (broker/quota_manager.py) ----
+    "quota.window.num": (_int(1, 2**31 - 1), "11"),
+    "quota.window.size.seconds": (_int(1, 2**31 - 1), "1"),
 }
 
 SENSITIVE_BROKER_CONFIGS = {

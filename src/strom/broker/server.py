@@ -30,6 +30,7 @@ import uvloop
 from strom.broker.authenticator import SaslServerAuthenticator
 from strom.broker.handlers import HANDLERS, Route
 from strom.broker.request_context import RequestContext
+from strom.broker.throttling import with_quotas
 from strom.protocol.compiler import EncodedPart, Message
 from strom.protocol.errors import CorruptMessage, ErrorCode
 from strom.protocol.framing import SIZE, FrameReader, FrameTooLarge
@@ -93,6 +94,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._handshake: asyncio.Future[None] | None = None
         self._raw_transport: asyncio.BaseTransport | None = None
         self.authenticator: SaslServerAuthenticator | None = None  # on SASL listeners: the gate before any API
+        self._unmute: asyncio.TimerHandle | None = None  # set while muted for a quota's throttle time
 
     # ---- asyncio protocol ------------------------------------------------------------------------------
 
@@ -188,6 +190,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._release_writer_fd()
         if self.authenticator is not None:
             self.authenticator.connection_lost()
+        if self._unmute is not None:
+            self._unmute.cancel()
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._reader.get_buffer(sizehint)
@@ -196,7 +200,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         try:
             for frame in self._reader.buffer_updated(nbytes):
                 self._on_frame(frame)
-                if self.closed:
+                if self.closed or self._unmute is not None:  # muted by a quota: the rest waits in the reader
                     return
         except FrameTooLarge as exc:
             if exc.size >> 16 == _TLS_RECORD_PREFIX:
@@ -248,7 +252,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             )
             self.close()
             return
-        self._dispatch(route, header, request)
+        self._dispatch(route, header, request, len(frame))
 
     def _route_for(self, header: RequestHeader) -> Route[Message, Message] | None:
         """The route of a request this broker serves at its version; else None, with the connection closed
@@ -273,7 +277,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.close()
         return None
 
-    def _dispatch(self, route: Route[Message, Message], header: RequestHeader, request: Message) -> None:
+    def _dispatch(self, route: Route[Message, Message], header: RequestHeader, request: Message, size: int) -> None:
         """Starts the handler; its response takes this request's place in the connection's answer order
         (an acks=0 produce has no place: it gets no answer)."""
         ctx = RequestContext(
@@ -291,7 +295,10 @@ class KafkaConnection(asyncio.BufferedProtocol):
         fut: asyncio.Future[Chunks] = asyncio.get_running_loop().create_future()
         if not no_response:
             self._pending.append(fut)
-        asyncio.ensure_future(self._run(route.handler(ctx, request), header, fut, no_response))
+        call = route.handler(ctx, request)
+        if self.broker.quotas.active:
+            call = with_quotas(call, self.broker.quotas, self, header, request, size, self.principal)
+        asyncio.ensure_future(self._run(call, header, fut, no_response))
 
     async def _run(self, call: Awaitable[Message | None], header: RequestHeader, fut: asyncio.Future[Chunks], no_response: bool) -> None:
         try:
@@ -318,6 +325,27 @@ class KafkaConnection(asyncio.BufferedProtocol):
         else:
             fut.set_result(_assemble(out, parts))
         self._flush_ready()
+
+    def mute_for(self, throttle_ms: int) -> None:
+        """KIP-219: read nothing more from this client for throttle_ms (a quota's throttle time); a later,
+        longer throttle extends it. Requests already received wait too, as behind Kafka's muted channel."""
+        if self._transport is None or self.closed:
+            return
+        loop = asyncio.get_running_loop()
+        until = loop.time() + throttle_ms / 1000
+        if self._unmute is not None:
+            if self._unmute.when() >= until:
+                return
+            self._unmute.cancel()
+        else:
+            self._transport.pause_reading()
+        self._unmute = loop.call_at(until, self._resume_after_throttle)
+
+    def _resume_after_throttle(self) -> None:
+        self._unmute = None
+        if self._transport is not None and not self.closed:
+            self._transport.resume_reading()
+            self.buffer_updated(0)  # the requests that arrived before or during the throttle, one at a time
 
     def _respond_unsupported_api_versions(self, header: RequestHeader) -> None:
         """KIP-511: an ApiVersions request of a version we do not know gets a v0 answer with the error."""
