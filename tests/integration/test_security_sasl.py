@@ -426,3 +426,46 @@ def test_sasl_ssl_scram_with_confluent_kcat_and_strom(sasl_ssl_broker: tuple[Bro
     assert out.stdout.split() == [f"m{i}" for i in range(5)], out.stderr
     assert _scram_login_works(conf)
     assert not _scram_login_works(conf | {"sasl.password": "wrong"})
+
+
+# ---- tools with a Java client's properties file ----------------------------------------------------------
+
+JAVA_PLAIN_PROPERTIES = """security.protocol=SASL_PLAINTEXT
+sasl.mechanism=PLAIN
+sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \\
+    username="alice" \\
+    password="alice-secret";
+"""
+
+
+def test_tools_take_a_java_command_config(broker: BrokerProcess, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from strom.cli import kafka_broker_api_versions, kafka_consumer_groups, kafka_topics
+
+    props = tmp_path / "client.properties"
+    props.write_text(JAVA_PLAIN_PROPERTIES)
+    topic = f"sasl-tool-{uuid.uuid4().hex[:6]}"
+    common = ["--bootstrap-server", _sasl(broker), "--command-config", str(props)]
+    assert kafka_topics.main([*common, "--create", "--topic", topic, "--partitions", "2"]) == 0
+    assert kafka_topics.main([*common, "--list"]) == 0
+    assert topic in capsys.readouterr().out
+    assert kafka_consumer_groups.main([*common, "--list"]) == 0
+    assert kafka_broker_api_versions.main(common) == 0
+    assert "SaslAuthenticate(36): 0 to 2" in capsys.readouterr().out
+    props.write_text(JAVA_PLAIN_PROPERTIES.replace("alice-secret", "wrong"))
+    assert kafka_topics.main([*common, "--list"]) == 1
+    assert "Invalid username or password" in capsys.readouterr().err
+
+
+def test_sasl_ssl_tool_with_java_truststore(
+    sasl_ssl_broker: tuple[BrokerProcess, str, Any], tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from strom.cli import kafka_topics
+
+    _, bootstrap, pki = sasl_ssl_broker
+    props = tmp_path / "ssl.properties"
+    props.write_text(
+        "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+        'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="alice-secret";\n'
+        f"ssl.truststore.type=PEM\nssl.truststore.location={pki.ca_pem}\n"
+    )
+    assert kafka_topics.main(["--bootstrap-server", bootstrap, "--command-config", str(props), "--list"]) == 0

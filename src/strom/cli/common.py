@@ -8,6 +8,7 @@ import sys
 from collections.abc import Coroutine
 from typing import Any, NoReturn
 
+from strom.cli.java_security import translate_java_security
 from strom.client.config import SCHEMAS
 from strom.protocol.errors import ErrorCode, KafkaError, error_name
 
@@ -78,13 +79,49 @@ def java_error(code: int, message: str | None = None) -> str:
 
 
 def client_config(role: str, props: dict[str, str]) -> dict[str, Any]:
-    """Kafka client properties for Strom's client: keys it knows pass through (validated there); the rest are
-    reported as Kafka's clients do ("supplied but isn't a known config") and dropped, e.g. Java serializer classes."""
+    """Kafka client properties for Strom's client: a Java client's security keys are translated
+    (cli/java_security.py), keys the client knows pass through (validated there); the rest are reported as
+    Kafka's clients do ("supplied but isn't a known config") and dropped, e.g. Java serializer classes."""
     schema = SCHEMAS[role]
     out: dict[str, Any] = {}
-    for key, value in props.items():
+    for key, value in translate_java_security(props).items():
         if key in schema and not (schema[key].kind == "callable"):
             out[key] = value
         else:
             print(f"WARN The configuration '{key}' was supplied but isn't a known config.", file=sys.stderr)
+    return out
+
+
+def admin_config(bootstrap_server: str, command_config: str | None, client_id: str) -> dict[str, Any]:
+    """An admin client's config for a tool: its --command-config file (Java client keys), then the
+    tool's --bootstrap-server and client id."""
+    props = read_properties_file(command_config) if command_config else {}
+    conf = client_config("admin", props)
+    conf["bootstrap.servers"] = bootstrap_server
+    conf.setdefault("client.id", client_id)
+    return conf
+
+
+def read_properties_file(path: str) -> dict[str, str]:
+    """A Java .properties file: key=value or key: value, # and ! comments, a backslash at the end of a line
+    continues it (how multi-line sasl.jaas.config values are written); ValueError if unreadable."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+    out = {}
+    logical = ""
+    for raw in lines:
+        line = raw.strip()
+        if not logical and (not line or line[0] in "#!"):
+            continue
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            logical += line[:-1]
+            continue
+        line, logical = logical + line, ""
+        sep = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
+        if sep < 0:
+            continue
+        out[line[:sep].strip()] = line[sep + 1 :].strip()
     return out

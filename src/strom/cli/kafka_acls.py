@@ -8,8 +8,7 @@ import shlex
 import sys
 from collections.abc import Iterable
 
-from strom.cli.common import KafkaArgumentParser, client_config, java_error, run
-from strom.cli.kafka_configs import read_properties_file
+from strom.cli.common import KafkaArgumentParser, client_config, java_error, read_properties_file, run
 from strom.client.admin import AsyncAdmin
 from strom.client.admin_types import AclBinding, AclBindingFilter, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
 from strom.protocol.errors import KafkaError

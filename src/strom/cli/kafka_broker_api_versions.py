@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from strom.cli.common import KafkaArgumentParser, run
-from strom.client.cluster import Cluster
+from strom.cli.common import KafkaArgumentParser, admin_config, run
+from strom.client.cluster import Cluster, channel_security
+from strom.client.config import sasl_login
 from strom.protocol.messages import SUPPORTED_VERSIONS
 
 # The API keys a Kafka 3.9 client lists for a broker listener, in order (Kafka's ApiKeys names).
@@ -33,7 +34,7 @@ KAFKA_API_NAMES = {
 def build_parser() -> KafkaArgumentParser:
     p = KafkaArgumentParser(prog="kafka-broker-api-versions.sh", description="This tool helps to retrieve broker version information.")
     p.add_argument("--bootstrap-server", required=True, help="REQUIRED: The server to connect to.")
-    p.add_argument("--command-config", help="A property file containing configs to be passed to Admin Client (accepted, not used yet).")
+    p.add_argument("--command-config", help="Property file containing configs to be passed to Admin Client.")
     return p
 
 
@@ -62,7 +63,8 @@ def format_node(host: str, port: int, node_id: int, rack: str | None, versions: 
 
 
 async def main_async(a: argparse.Namespace) -> int:
-    cluster = Cluster(a.bootstrap_server, client_id="broker-api-versions")
+    conf = admin_config(a.bootstrap_server, a.command_config, "broker-api-versions")
+    cluster = Cluster(a.bootstrap_server, "broker-api-versions", sasl=sasl_login(conf), security=channel_security(conf))
     try:
         meta = await cluster.refresh([])
         for b in sorted(meta.brokers, key=lambda b: b.node_id):

@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from strom.cli.common import KafkaArgumentParser, java_error, run
+from strom.cli.common import KafkaArgumentParser, admin_config, java_error, read_properties_file, run
 from strom.cli.scram_configs import SCRAM_KEYS, alter_user_credentials, describe_user_credentials
 from strom.client.admin import AsyncAdmin
 from strom.protocol.errors import KafkaError
@@ -44,7 +44,7 @@ def build_parser() -> KafkaArgumentParser:
     p.add_argument("--add-config-file", help="Path to a properties file with configs to add.")
     p.add_argument("--delete-config", help="config keys to remove 'k1,k2'")
     p.add_argument("--all", action="store_true", help="List all configs for the given entity, including static configs and defaults.")
-    p.add_argument("--command-config", help="Property file with admin client configs (accepted, not used yet).")
+    p.add_argument("--command-config", help="Property file containing configs to be passed to Admin Client.")
     return p
 
 
@@ -77,20 +77,6 @@ def parse_add_config(text: str) -> dict[str, str]:
         if value.startswith("[") and value.endswith("]"):
             value = value[1:-1]
         out[key.strip()] = value
-    return out
-
-
-def read_properties_file(path: str) -> dict[str, str]:
-    out = {}
-    with open(path, encoding="utf-8") as f:
-        for raw in f:
-            line = raw.strip()
-            if not line or line[0] in "#!":
-                continue
-            sep = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
-            if sep < 0:
-                continue
-            out[line[:sep].strip()] = line[sep + 1 :].strip()
     return out
 
 
@@ -189,7 +175,7 @@ async def alter(admin: AsyncAdmin, a: argparse.Namespace, entity_type: str, name
 
 async def main_async(a: argparse.Namespace, argv: list[str]) -> int:
     entity_type, name = resolve_entity(a)
-    admin = AsyncAdmin(a.bootstrap_server, client_id="configs-command")
+    admin = AsyncAdmin(admin_config(a.bootstrap_server, a.command_config, "configs-command"))
     try:
         if a.describe:
             return await describe(admin, entity_type, name, a.all)

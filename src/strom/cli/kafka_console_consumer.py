@@ -14,8 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from strom.cli.common import KafkaArgumentParser, client_config, parse_properties, run
-from strom.cli.kafka_configs import read_properties_file
+from strom.cli.common import KafkaArgumentParser, client_config, parse_properties, read_properties_file, run
 from strom.client.consumer import EARLIEST, LATEST, AsyncConsumer, ConsumerRecord
 
 

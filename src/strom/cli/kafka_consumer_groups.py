@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timezone
 
-from strom.cli.common import KafkaArgumentParser, java_error, run
+from strom.cli.common import KafkaArgumentParser, admin_config, java_error, run
 from strom.client.admin import AsyncAdmin, delete_committed_offsets
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema.describe_groups import DescribedGroup, DescribedGroupMember
@@ -64,7 +64,7 @@ def build_parser() -> KafkaArgumentParser:
     p.add_argument("--state", nargs="?", const="", help="When specified with '--describe', includes the state of the group.")
     p.add_argument("--verbose", action="store_true", help="Provide additional information, if any, when describing the group.")
     p.add_argument("--timeout", type=int, default=5000, help="The timeout that can be set for some use cases (default: 5000 ms).")
-    p.add_argument("--command-config", help="Property file containing configs to be passed to Admin Client (accepted, not used yet).")
+    p.add_argument("--command-config", help="Property file containing configs to be passed to Admin Client.")
     return p
 
 
@@ -137,7 +137,7 @@ def format_offsets(rows: list[OffsetRow]) -> list[str]:
 class GroupCommand:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.admin = AsyncAdmin(args.bootstrap_server, client_id="consumer-groups-command")
+        self.admin = AsyncAdmin(admin_config(args.bootstrap_server, args.command_config, "consumer-groups-command"))
 
     async def groups(self) -> list[str]:
         if self.args.all_groups:

@@ -8,8 +8,7 @@ import sys
 import time
 from datetime import datetime
 
-from strom.cli.common import KafkaArgumentParser, run
-from strom.cli.kafka_configs import read_properties_file
+from strom.cli.common import KafkaArgumentParser, client_config, read_properties_file, run
 from strom.client.consumer import EARLIEST, LATEST, AsyncConsumer
 
 MB = 1024 * 1024
@@ -82,9 +81,10 @@ def print_summary(a: argparse.Namespace, start: float, end: float, count: int, s
 
 
 async def perf(a: argparse.Namespace) -> int:
-    if a.consumer_config:
-        read_properties_file(a.consumer_config)  # read for errors; fetch sizes come from the flags
-    consumer = AsyncConsumer(a.bootstrap_server or a.broker_list, client_id="perf-consumer-client", max_partition_fetch_bytes=a.fetch_size)
+    props = read_properties_file(a.consumer_config) if a.consumer_config else {}  # security keys; sizes come from the flags
+    conf = client_config("consumer", props) | {"bootstrap.servers": a.bootstrap_server or a.broker_list}
+    conf |= {"client.id": "perf-consumer-client", "max.partition.fetch.bytes": a.fetch_size, "enable.auto.commit": False}
+    consumer = AsyncConsumer(conf)
     count = size = 0
     interactive = sys.stderr.isatty()
     try:

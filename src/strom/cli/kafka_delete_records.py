@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from strom.cli.common import KafkaArgumentParser, java_error, run
+from strom.cli.common import KafkaArgumentParser, admin_config, java_error, run
 from strom.client.admin import AsyncAdmin
 from strom.protocol.types import TP
 
@@ -24,7 +24,7 @@ def build_parser() -> KafkaArgumentParser:
         required=True,
         help=f"REQUIRED: The JSON file with offset per partition. The format to use is: {EXAMPLE}",
     )
-    p.add_argument("--command-config", help="A property file containing configs to be passed to Admin Client (accepted, not used yet).")
+    p.add_argument("--command-config", help="Property file containing configs to be passed to Admin Client.")
     return p
 
 
@@ -55,7 +55,7 @@ async def main_async(a: argparse.Namespace) -> int:
             offsets = parse_offset_json(f.read())
     except OSError as exc:
         raise ValueError(f"cannot read {a.offset_json_file}: {exc.strerror}") from None
-    admin = AsyncAdmin(a.bootstrap_server, client_id="adminclient-delete-records")
+    admin = AsyncAdmin(admin_config(a.bootstrap_server, a.command_config, "adminclient-delete-records"))
     try:
         print("Executing records delete operation")
         known = await admin.list_topics(sorted({t for t, _ in offsets}))

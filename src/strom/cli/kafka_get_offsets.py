@@ -6,7 +6,7 @@ import argparse
 import re
 import sys
 
-from strom.cli.common import KafkaArgumentParser, run
+from strom.cli.common import KafkaArgumentParser, admin_config, run
 from strom.client.admin import AsyncAdmin
 
 TIME_NAMES = {"latest": -1, "earliest": -2, "max-timestamp": -3, "earliest-local": -4, "latest-tiered": -5}
@@ -30,7 +30,7 @@ def build_parser() -> KafkaArgumentParser:
         help="timestamp of the offsets before that; -1 or latest, -2 or earliest, -3 or max-timestamp, or a timestamp in ms.",
     )
     p.add_argument("--exclude-internal-topics", action="store_true", help="By default, internal topics are included.")
-    p.add_argument("--command-config", help="Property file containing configs to be passed to Admin Client (accepted, not used yet).")
+    p.add_argument("--command-config", help="Property file containing configs to be passed to Admin Client.")
     return p
 
 
@@ -94,7 +94,7 @@ def _split_tp_list(text: str) -> list[str]:
 async def main_async(a: argparse.Namespace) -> int:
     spec = parse_time(a.time)
     filters = topic_partition_filters(a)
-    admin = AsyncAdmin(a.bootstrap_server or a.broker_list, client_id="get-offsets-shell")
+    admin = AsyncAdmin(admin_config(a.bootstrap_server or a.broker_list, a.command_config, "get-offsets-shell"))
     try:
         meta = await admin.list_topics()
         tps = []

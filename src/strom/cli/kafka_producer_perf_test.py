@@ -12,8 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from strom.cli.common import KafkaArgumentParser, client_config, parse_properties, run
-from strom.cli.kafka_configs import read_properties_file
+from strom.cli.common import KafkaArgumentParser, client_config, parse_properties, read_properties_file, run
 from strom.client.producer import AsyncProducer
 from strom.client.types import RecordMetadata
 from strom.protocol.errors import KafkaError

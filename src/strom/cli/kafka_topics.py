@@ -8,7 +8,7 @@ import base64
 import sys
 import uuid
 
-from strom.cli.common import KafkaArgumentParser, parse_properties, run
+from strom.cli.common import KafkaArgumentParser, admin_config, parse_properties, run
 from strom.client.admin import AsyncAdmin, NewTopic
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import describe_topic_partitions
@@ -36,7 +36,7 @@ def build_parser() -> KafkaArgumentParser:
     p.add_argument("--if-exists", action="store_true", help="Only alter or delete the topic if it exists.")
     p.add_argument("--exclude-internal", action="store_true", help="Exclude internal topics when listing or describing.")
     p.add_argument("--under-replicated-partitions", action="store_true", help="Only show under-replicated partitions.")
-    p.add_argument("--command-config", help="Property file with admin client configs (accepted, not used yet).")
+    p.add_argument("--command-config", help="Property file containing configs to be passed to Admin Client.")
     return p
 
 
@@ -175,7 +175,7 @@ ACTIONS = (("create", create_topic), ("list", list_topics), ("describe", describ
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    admin = AsyncAdmin(args.bootstrap_server)
+    admin = AsyncAdmin(admin_config(args.bootstrap_server, args.command_config, "adminclient-topics"))
     try:
         for flag, action in ACTIONS:
             if getattr(args, flag):

@@ -354,29 +354,39 @@ def _pem_certificates(data: bytes, key: str) -> list[x509.Certificate]:
 
 
 def _load_truststore(ctx: ssl.SSLContext, values: SslValues) -> None:
+    pem = truststore_pem(values)
+    if pem is not None:
+        key = "ssl.truststore.certificates" if values("ssl.truststore.certificates") else "ssl.truststore.location"
+        _load_cadata(ctx, pem, key)
+    else:
+        ctx.load_default_certs(ssl.Purpose.CLIENT_AUTH if ctx.protocol == ssl.PROTOCOL_TLS_SERVER else ssl.Purpose.SERVER_AUTH)
+
+
+def truststore_pem(values: SslValues) -> str | None:
+    """The certificates of the truststore the keys name (inline PEM, a PEM file, or PKCS12) as PEM text;
+    None when no truststore is configured (the system's CAs apply). Also what the tools hand Strom's client
+    for a Java client's ssl.truststore.* keys."""
     store_type = str(values("ssl.truststore.type") or "JKS").upper()
     location, inline = values("ssl.truststore.location"), values("ssl.truststore.certificates")
     password = _opt_str(values("ssl.truststore.password"))
     if inline:
         if store_type != "PEM":
             raise SslConfigError("ssl.truststore.certificates needs ssl.truststore.type=PEM")
-        _load_cadata(ctx, str(inline), "ssl.truststore.certificates")
-    elif location:
-        data = _read_bytes(location, "ssl.truststore.location")
-        if store_type == "PEM":
-            _load_cadata(ctx, data.decode("ascii", "replace"), "ssl.truststore.location")
-        else:
-            _refuse_jks(data, "ssl.truststore")
-            try:
-                store = pkcs12.load_pkcs12(data, password.encode() if password else None)
-            except ValueError as exc:
-                raise SslConfigError(f"Cannot read the PKCS12 truststore (wrong ssl.truststore.password?): {exc}") from None
-            certs = [c.certificate for c in store.additional_certs] + ([store.cert.certificate] if store.cert else [])
-            if not certs:
-                raise SslConfigError("ssl.truststore.location: the PKCS12 truststore holds no certificate")
-            _load_cadata(ctx, "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in certs), "ssl.truststore.location")
-    else:
-        ctx.load_default_certs(ssl.Purpose.CLIENT_AUTH if ctx.protocol == ssl.PROTOCOL_TLS_SERVER else ssl.Purpose.SERVER_AUTH)
+        return str(inline)
+    if not location:
+        return None
+    data = _read_bytes(location, "ssl.truststore.location")
+    if store_type == "PEM":
+        return data.decode("ascii", "replace")
+    _refuse_jks(data, "ssl.truststore")
+    try:
+        store = pkcs12.load_pkcs12(data, password.encode() if password else None)
+    except ValueError as exc:
+        raise SslConfigError(f"Cannot read the PKCS12 truststore (wrong ssl.truststore.password?): {exc}") from None
+    certs = [c.certificate for c in store.additional_certs] + ([store.cert.certificate] if store.cert else [])
+    if not certs:
+        raise SslConfigError("ssl.truststore.location: the PKCS12 truststore holds no certificate")
+    return "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in certs)
 
 
 def _load_cadata(ctx: ssl.SSLContext, pem: str, key: str) -> None:
