@@ -85,3 +85,23 @@ def test_strom_answers_kafka_acls_as_apache_kafka_does(kafka_tool: Callable[...,
                 assert (mine.returncode, shape(mine.stdout)) == (theirs.returncode, shape(theirs.stdout)), args
     finally:
         reference.close()
+
+
+BAD_COMMANDS = [
+    ["--add", "--allow-principal", "User:x", "--operation", "Read", "--cluster"],
+    ["--add", "--topic", "t"],
+    ["--add", "--allow-principal", "User:x", "--operation", "Bogus", "--topic", "t"],
+    ["--add", "--consumer", "--allow-principal", "User:x", "--topic", "t"],
+    ["--add", "--producer", "--allow-principal", "User:x", "--group", "g"],
+]
+
+
+@pytest.mark.slow
+def test_bad_commands_fail_with_kafkas_messages(two_stroms: tuple[BrokerProcess, BrokerProcess], kafka_tool: Callable[..., Any]) -> None:
+    bootstrap = two_stroms[0].bootstrap
+    for args in BAD_COMMANDS:
+        theirs = kafka_tool(ACL_COMMAND, ["--bootstrap-server", bootstrap, *args])
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = kafka_acls.main(["--bootstrap-server", bootstrap, *args])
+        assert (code, err.getvalue().splitlines()[0]) == (theirs.returncode, theirs.stderr.splitlines()[0]), args

@@ -30,10 +30,10 @@ OPERATIONS = {
     "all": AclOperation.ALL,
 }
 SUPPORTED = {
-    ResourceType.TOPIC: {"read", "write", "create", "describe", "delete", "alter", "describeconfigs", "alterconfigs", "all"},
-    ResourceType.GROUP: {"read", "describe", "delete", "all"},
-    ResourceType.BROKER: {"create", "clusteraction", "describeconfigs", "alterconfigs", "idempotentwrite", "alter", "describe", "all"},
-    ResourceType.TRANSACTIONAL_ID: {"describe", "write", "all"},
+    ResourceType.TOPIC: ("Read", "All", "AlterConfigs", "DescribeConfigs", "Delete", "Write", "Alter", "Create", "Describe"),
+    ResourceType.GROUP: ("Read", "All", "Delete", "Describe"),
+    ResourceType.BROKER: ("All", "AlterConfigs", "DescribeConfigs", "IdempotentWrite", "Alter", "ClusterAction", "Create", "Describe"),
+    ResourceType.TRANSACTIONAL_ID: ("All", "Write", "Describe"),
 }
 """The operations kafka-acls accepts per resource type (Kafka's AclEntry.supportedOperations)."""
 
@@ -85,7 +85,9 @@ def resources(a: argparse.Namespace, kind: ResourcePatternType) -> list[Pattern]
     if a.producer and not (a.topic or a.transactional_id):
         raise ValueError("With --producer you must specify a --topic")
     if a.consumer and not (a.topic and a.group):
-        raise ValueError("With --consumer you must specify a --topic and a --group and no --transactional-id")
+        raise ValueError(
+            "With --consumer you must specify a --topic and a --group and no --cluster or --transactional-id option should be specified."
+        )
     out: list[Pattern] = [(ResourceType.TOPIC, t, kind) for t in a.topic]
     out += [(ResourceType.GROUP, g, kind) for g in a.group]
     out += [(ResourceType.TRANSACTIONAL_ID, t, kind) for t in a.transactional_id]
@@ -112,12 +114,10 @@ def operations(a: argparse.Namespace, rtype: ResourceType) -> list[AclOperation]
     if a.producer or a.consumer:
         return role_operations(a, rtype)
     names = [o.strip().lower() for o in a.operation] or ["all"]
+    supported = {op.lower() for op in SUPPORTED[rtype]}
     for name in names:
-        if name not in OPERATIONS:
-            raise ValueError(f"Invalid operation '{name}': valid operations are {', '.join(sorted(OPERATIONS))}")
-        if name not in SUPPORTED[rtype]:
-            valid = ", ".join(sorted(SUPPORTED[rtype]))
-            raise ValueError(f"ResourceType {_type_name(rtype)} only supports operations {valid}")
+        if name not in supported:
+            raise ValueError(f"ResourceType {_type_name(rtype)} only supports operations {', '.join(SUPPORTED[rtype])}")
     return [OPERATIONS[n] for n in names]
 
 
@@ -192,8 +192,6 @@ def confirm(a: argparse.Namespace, question: str) -> bool:
 
 
 async def add(admin: AsyncAdmin, a: argparse.Namespace, patterns: list[Pattern]) -> int:
-    if not a.allow_principal and not a.deny_principal:
-        raise ValueError("You must specify one of: --allow-principal, --deny-principal when trying to add ACLs.")
     wanted = bindings_for(a, patterns)
     for (rtype, name, kind), acls in wanted.items():
         lines = "\n".join("\t" + entry_text(b) for b in acls)
@@ -235,11 +233,21 @@ def admin_config(a: argparse.Namespace) -> dict[str, object]:
     return conf
 
 
-async def main_async(a: argparse.Namespace, argv: list[str]) -> int:
-    kind = pattern_type(a)
-    patterns = resources(a, kind)
+def check(a: argparse.Namespace) -> list[Pattern]:
+    """The flags' resources, after Kafka's option checks (ValueError with Kafka's message)."""
+    patterns = resources(a, pattern_type(a))
     if (a.add or a.remove) and not patterns:
         raise ValueError("You must provide at least one resource: --topic <topic> or --cluster or --group <group> or --transactional-id")
+    if a.add and not a.allow_principal and not a.deny_principal:
+        raise ValueError("You must specify one of: --allow-principal, --deny-principal when trying to add ACLs.")
+    if a.add or a.remove:
+        entries(a)
+        for rtype, _, _ in patterns:
+            operations(a, rtype)
+    return patterns
+
+
+async def main_async(a: argparse.Namespace, argv: list[str], patterns: list[Pattern]) -> int:
     admin = AsyncAdmin(admin_config(a))
     try:
         if a.list:
@@ -258,8 +266,15 @@ async def main_async(a: argparse.Namespace, argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
-    return run(main_async(args, argv), timeout_s=60)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        patterns = check(args)
+    except ValueError as exc:  # Kafka's tool prints the message, then its options, and exits 1
+        print(exc, file=sys.stderr)
+        parser.print_usage(sys.stderr)
+        return 1
+    return run(main_async(args, argv, patterns), timeout_s=60)
 
 
 if __name__ == "__main__":
