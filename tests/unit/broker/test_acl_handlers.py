@@ -29,6 +29,7 @@ from strom.protocol.schema import delete_topics as dt
 from strom.protocol.schema import describe_acls as dsa
 from strom.protocol.schema import describe_cluster as dcl
 from strom.protocol.schema import describe_configs as dc
+from strom.protocol.schema import elect_leaders as el
 from strom.protocol.schema import end_txn as et
 from strom.protocol.schema import fetch as fe
 from strom.protocol.schema import find_coordinator as fc
@@ -311,3 +312,11 @@ def test_admin_and_inter_broker_apis_need_their_cluster_and_topic_permissions(br
     cluster = call(broker, dcl.DescribeClusterRequest(include_cluster_authorized_operations=True), 0, principal=BOB)
     assert isinstance(cluster, dcl.DescribeClusterResponse)
     assert cluster.cluster_authorized_operations == 0
+
+
+def test_elect_leaders_denied_names_every_partition_for_v0_clients(broker: Broker) -> None:
+    request = el.ElectLeadersRequest(topic_partitions=[el.TopicPartitions(topic="t1", partitions=[0])])
+    response = call(broker, request, 0, principal=BOB)
+    assert isinstance(response, el.ElectLeadersResponse)
+    [result] = response.replica_election_results
+    assert [p.error_code for p in result.partition_result] == [ErrorCode.CLUSTER_AUTHORIZATION_FAILED]

@@ -18,8 +18,17 @@ from strom.security.acl import AclOperation
 @handles(schema.API_KEY)
 async def handle(ctx: RequestContext, request: ElectLeadersRequest) -> ElectLeadersResponse:
     broker = ctx.broker
-    if not authorize_cluster(ctx, AclOperation.ALTER):
-        return ElectLeadersResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+    if not authorize_cluster(ctx, AclOperation.ALTER):  # every named partition carries it too (v0 has no top-level code)
+        denied = ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+        return ElectLeadersResponse(
+            error_code=denied,
+            replica_election_results=[
+                ReplicaElectionResult(
+                    topic=t.topic, partition_result=[PartitionResult(partition_id=p, error_code=denied) for p in t.partitions]
+                )
+                for t in request.topic_partitions or []
+            ],
+        )
     election_type = request.election_type if ctx.api_version >= 1 else 0
     wanted: list[TP] | None = None
     if request.topic_partitions is not None:
