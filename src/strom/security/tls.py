@@ -4,8 +4,8 @@ Strom's client with librdkafka's keys).
 Keys are read through a getter (`key -> value or None`) so a broker reads them per listener
 (`listener.name.<l>.ssl.*` first) and a tool reads them from a properties file. Keystores: PEM (file with the
 key and chain, or KIP-651's inline `ssl.keystore.key` / `ssl.keystore.certificate.chain`) and PKCS12
-(read with `cryptography`; the stdlib reads PEM only). A `JKS`-typed store that is really PKCS12 is read as
-Java 9+ does; a real JKS store is refused with the keytool line that converts it. Truststores: PEM file,
+(read with `cryptography`; the stdlib reads PEM only) and JKS (security/jks.py); a `JKS`-typed store that is
+really PKCS12 is read as Java 9+ does. Truststores: PEM file,
 inline `ssl.truststore.certificates`, PKCS12; without one, the system's CAs (as Java's cacerts).
 
 Java cipher suite names (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) become OpenSSL's; Python's ssl cannot narrow
@@ -28,6 +28,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
+
+from strom.security.jks import JKS_MAGIC, JksError, read_jks
 
 __all__ = [
     "JAVA_CLIENT_DEFAULTS",
@@ -57,7 +59,6 @@ _VERSIONS = {
 }
 _GENERIC_PROTOCOLS = {"TLS", "SSL", "SSLv3", "DTLS"}  # Java's generic SSLContext names: every version
 _TLS13_SUITES = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256"}
-_JKS_MAGIC = b"\xfe\xed\xfe\xed"
 _CLIENT_AUTH = {"none": ssl.CERT_NONE, "requested": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
 
 JAVA_CLIENT_DEFAULTS: Mapping[str, str] = {
@@ -264,8 +265,20 @@ def read_keystore(values: SslValues) -> tuple[Any, list[x509.Certificate]] | Non
         if store_password:
             raise SslConfigError("ssl.keystore.password is not used with ssl.keystore.type=PEM (the key's is ssl.key.password)")
         return _pem_private_key(data, key_password, "ssl.keystore.location"), _pem_certificates(data, "ssl.keystore.location")
-    _refuse_jks(data, "ssl.keystore")
+    if data.startswith(JKS_MAGIC):
+        return _read_jks_keystore(data, store_password, key_password)
     return _read_pkcs12_keystore(data, store_password if store_password is not None else key_password)
+
+
+def _read_jks_keystore(data: bytes, store_password: str | None, key_password: str | None) -> tuple[Any, list[x509.Certificate]]:
+    try:
+        store = read_jks(data, store_password, key_password)
+    except JksError as exc:
+        raise SslConfigError(f"Cannot read the JKS keystore (ssl.keystore.password / ssl.key.password?): {exc}") from None
+    if not store.private_keys:
+        raise SslConfigError("The JKS keystore holds no private key entry")
+    der, chain = next(iter(store.private_keys.values()))
+    return serialization.load_der_private_key(der, None), chain
 
 
 def _read_pkcs12_keystore(data: bytes, password: str | None) -> tuple[Any, list[x509.Certificate]]:
@@ -295,15 +308,6 @@ def _alt_names(cert: x509.Certificate) -> list[str]:
     except x509.ExtensionNotFound:
         return []
     return sorted(str(n.value) for n in names)
-
-
-def _refuse_jks(data: bytes, prefix: str) -> None:
-    if data.startswith(_JKS_MAGIC):
-        raise SslConfigError(
-            f"{prefix}.location is a JKS store, which Strom does not read: convert it with "
-            f"keytool -importkeystore -srckeystore <file>.jks -destkeystore <file>.p12 -deststoretype PKCS12, "
-            f"and set {prefix}.type=PKCS12 (or use PEM)"
-        )
 
 
 def _load_key_and_chain(ctx: ssl.SSLContext, key: Any, chain: list[x509.Certificate]) -> None:
@@ -363,7 +367,7 @@ def _load_truststore(ctx: ssl.SSLContext, values: SslValues) -> None:
 
 
 def truststore_pem(values: SslValues) -> str | None:
-    """The certificates of the truststore the keys name (inline PEM, a PEM file, or PKCS12) as PEM text;
+    """The certificates of the truststore the keys name (inline PEM, a PEM file, JKS or PKCS12) as PEM text;
     None when no truststore is configured (the system's CAs apply). Also what the tools hand Strom's client
     for a Java client's ssl.truststore.* keys."""
     store_type = str(values("ssl.truststore.type") or "JKS").upper()
@@ -378,15 +382,27 @@ def truststore_pem(values: SslValues) -> str | None:
     data = _read_bytes(location, "ssl.truststore.location")
     if store_type == "PEM":
         return data.decode("ascii", "replace")
-    _refuse_jks(data, "ssl.truststore")
+    certs = _jks_trusted(data, password) if data.startswith(JKS_MAGIC) else _pkcs12_trusted(data, password)
+    if not certs:
+        raise SslConfigError("ssl.truststore.location: the truststore holds no certificate")
+    return "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in certs)
+
+
+def _pkcs12_trusted(data: bytes, password: str | None) -> list[x509.Certificate]:
     try:
         store = pkcs12.load_pkcs12(data, password.encode() if password else None)
     except ValueError as exc:
         raise SslConfigError(f"Cannot read the PKCS12 truststore (wrong ssl.truststore.password?): {exc}") from None
-    certs = [c.certificate for c in store.additional_certs] + ([store.cert.certificate] if store.cert else [])
-    if not certs:
-        raise SslConfigError("ssl.truststore.location: the PKCS12 truststore holds no certificate")
-    return "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in certs)
+    return [c.certificate for c in store.additional_certs] + ([store.cert.certificate] if store.cert else [])
+
+
+def _jks_trusted(data: bytes, password: str | None) -> list[x509.Certificate]:
+    """A JKS truststore's trusted certificates (and its key entries' own certificates, as Java trusts them)."""
+    try:
+        store = read_jks(data, password, open_keys=False)
+    except JksError as exc:
+        raise SslConfigError(f"Cannot read the JKS truststore (wrong ssl.truststore.password?): {exc}") from None
+    return list(store.trusted.values()) + [chain[0] for _, chain in store.private_keys.values() if chain]
 
 
 def _load_cadata(ctx: ssl.SSLContext, pem: str, key: str) -> None:

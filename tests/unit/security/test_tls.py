@@ -103,7 +103,7 @@ def test_keystore_errors_name_the_key(pki: TestCertificates, tmp_path: Path) -> 
         server({"ssl.keystore.location": str(tmp_path / "missing.p12")})
     jks = tmp_path / "store.jks"
     jks.write_bytes(b"\xfe\xed\xfe\xed" + b"\0" * 16)
-    with pytest.raises(SslConfigError, match="JKS store.*keytool -importkeystore"):
+    with pytest.raises(SslConfigError, match="Cannot read the JKS keystore"):
         server({"ssl.keystore.location": str(jks), "ssl.keystore.password": "x"})
 
 
@@ -168,6 +168,31 @@ def test_client_auth_modes_and_truststore_forms(pki: TestCertificates, alice: Id
     assert handshake(srv, client) is not None
     with pytest.raises(SslConfigError, match="ssl.client.auth"):
         server({**base, "ssl.client.auth": "want"})
+
+
+@pytest.mark.skipif(shutil.which("keytool") is None, reason="needs Java's keytool")
+def test_jks_keystore_and_truststore_made_by_keytool(pki: TestCertificates, alice: Identity) -> None:
+    """Kafka's default store type: keytool's JKS files serve and verify as their PKCS12 twins do."""
+    jks_server = {
+        "ssl.keystore.location": str(pki.server.jks()),
+        "ssl.keystore.password": pki.password,
+        "ssl.truststore.location": str(pki.truststore_jks()),
+        "ssl.truststore.password": pki.password,
+        "ssl.client.auth": "required",
+    }
+    client = java_client_context(
+        {
+            "ssl.truststore.location": str(pki.truststore_jks()),
+            "ssl.keystore.location": str(alice.jks()),
+            "ssl.keystore.password": alice.password,
+        }
+    )  # no truststore password: Java reads a JKS truststore without one (no integrity check)
+    der = handshake(server(jks_server), client)
+    assert principal_from_certificate(der, SslPrincipalMapper.from_rules(None)).name == alice.subject
+    with pytest.raises(SslConfigError, match="wrong key password"):
+        server({**jks_server, "ssl.keystore.password": "wrong"})
+    with pytest.raises(SslConfigError, match="tampered with, or password was incorrect"):
+        server({**jks_server, "ssl.truststore.password": "wrong"})
 
 
 @pytest.mark.skipif(shutil.which("keytool") is None, reason="needs Java's keytool")
