@@ -224,3 +224,29 @@ def test_confluent_style_programs_run_unchanged_under_import_strom_as_confluent_
             expected = outputs
         else:
             assert outputs == expected
+
+
+@pytest.mark.parametrize("ck", CLIENTS)
+def test_store_offsets_decides_what_commit_sends(ck: ModuleType, bootstrap: str) -> None:
+    topic = make_topic(bootstrap, 1, "store")
+    _produce(bootstrap, topic, 3)
+    conf = {"enable.auto.offset.store": False, "enable.auto.commit": False}
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    c = _consumer(ck, bootstrap, **{**conf, "group.id": group})
+    c.subscribe([topic])
+    msgs: list[Any] = []
+    deadline = time.monotonic() + 30
+    while len(msgs) < 3 and time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is not None and m.error() is None:
+            msgs.append(m)
+    c.store_offsets(message=msgs[1])  # processed up to the second record
+    assert [(tp.partition, tp.offset) for tp in c.commit(asynchronous=False)] == [(0, 2)]
+    with pytest.raises(ck.KafkaException) as raised:
+        c.commit(asynchronous=False)
+    assert raised.value.args[0].code() == ck.KafkaError._NO_OFFSET
+    c.close()
+    again = _consumer(ck, bootstrap, **{"group.id": group})
+    again.subscribe([topic])
+    assert _poll_values(again, 1) == [b"v2"]
+    again.close()

@@ -153,6 +153,7 @@ LIBRDKAFKA_PRODUCER: dict[str, Key] = {
 }
 LIBRDKAFKA_CONSUMER: dict[str, Key] = {
     "enable.partition.eof": Key("bool", False),
+    "enable.auto.offset.store": Key("bool", True),
 }
 
 SCHEMAS: dict[str, dict[str, Key]] = {

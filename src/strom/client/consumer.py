@@ -95,6 +95,9 @@ class AsyncConsumer:
             self._group = member(self.cluster, c, self._assignment_changed)
             self._group.attention = self._attention
         self._next_auto_commit = time.monotonic() + c["auto.commit.interval.ms"] / 1000
+        # librdkafka's offset store with enable.auto.offset.store=false: commits take the offsets the
+        # application stored (store_offsets), not the positions of what was handed out
+        self.offset_store: dict[TP, tuple[int, str | None]] | None = None if c["enable.auto.offset.store"] else {}
         self._metadata_checked = 0.0
         self._reported_missing: set[str] = set()
         self._round_retry_at = 0.0  # after a retriable failure of a group round, the next one waits a backoff
@@ -231,8 +234,7 @@ class AsyncConsumer:
                     st.revoking = True
             await self._callback(kind, tps)
             if not lost and self.config["enable.auto.commit"]:
-                positions = [TopicPartition(t, p, self._assigned[(t, p)].position or 0) for t, p in revoked if (t, p) in self._assigned]
-                positions = [tp for tp in positions if self._assigned[(tp.topic, tp.partition)].position is not None]
+                positions = self.commit_candidates(revoked)
                 if positions:
                     try:
                         await self.commit(positions)
@@ -240,6 +242,8 @@ class AsyncConsumer:
                         log.info("commit of revoked partitions failed: %s", exc)
             for tp in revoked:
                 self._assigned.pop(tp, None)
+                if self.offset_store is not None:
+                    self.offset_store.pop(tp, None)
         if added or (not revoked and not lost):
             for tp in added:
                 self._assigned.setdefault(tp, PartitionState())
@@ -459,7 +463,7 @@ class AsyncConsumer:
         if message is not None:
             offsets = [TopicPartition(message.topic() or "", message.partition() or 0, (message.offset() or 0) + 1)]
         if offsets is None:
-            offsets = [TopicPartition(t, p, st.position) for (t, p), st in sorted(self._assigned.items()) if st.position is not None]
+            offsets = self.commit_candidates(sorted(self._assigned))
         if not offsets:  # as librdkafka: _NO_OFFSET, raised by a synchronous commit and given to on_commit
             error = KafkaError(LocalError.NO_OFFSET)
             if self.on_commit is not None:
@@ -482,8 +486,24 @@ class AsyncConsumer:
             raise first_error
         return result
 
+    def commit_candidates(self, tps: list[TP]) -> list[TopicPartition]:
+        """What a commit without explicit offsets sends for `tps`: the stored offsets (offset store on), else
+        the positions of what was handed out."""
+        if self.offset_store is not None:
+            stored = [(tp, self.offset_store.get(tp)) for tp in tps]
+            return [TopicPartition(tp[0], tp[1], entry[0], entry[1]) for tp, entry in stored if entry is not None]
+        positions = [(tp, self._assigned.get(tp)) for tp in tps]
+        return [TopicPartition(tp[0], tp[1], st.position) for tp, st in positions if st is not None and st.position is not None]
+
+    def store_offsets(self, offsets: list[TopicPartition]) -> None:
+        """confluent-kafka's store_offsets: the next auto or argument-less commit takes these offsets."""
+        if self.offset_store is None:
+            raise KafkaError(LocalError.INVALID_ARG, "store_offsets() needs enable.auto.offset.store=false")
+        for tp in offsets:
+            self.offset_store[(tp.topic, tp.partition)] = (tp.offset, tp.metadata)
+
     async def _auto_commit_now(self) -> None:
-        if self.config["enable.auto.commit"] and self._group is not None and any(st.position is not None for st in self._assigned.values()):
+        if self.config["enable.auto.commit"] and self._group is not None and self.commit_candidates(list(self._assigned)):
             await self.commit()
 
     async def _maybe_auto_commit(self) -> None:

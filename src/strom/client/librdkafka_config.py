@@ -74,7 +74,6 @@ NO_EFFECT: dict[str, tuple[str, str]] = {
     "throttle_cb": (_BOTH, "throttle events are not reported"),
     "group.protocol.type": (_CONSUMER, "the protocol type is always consumer"),
     "coordinator.query.interval.ms": (_CONSUMER, "the coordinator is looked up again when it moves"),
-    "enable.auto.offset.store": (_CONSUMER, "not supported yet: positions are committed as handed out"),
     "queued.min.messages": (_CONSUMER, "one fetch per partition is buffered ahead"),
     "queued.max.messages.kbytes": (_CONSUMER, "one fetch per partition is buffered ahead"),
     "fetch.queue.backoff.ms": (_CONSUMER, "one fetch per partition is buffered ahead"),

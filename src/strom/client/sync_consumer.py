@@ -290,7 +290,10 @@ class Consumer:
 
         With no argument, only positions that moved since this consumer's last commit of them go out; none
         left is librdkafka's _NO_OFFSET (raised by a synchronous commit, given to on_commit)."""
-        if offsets is None and message is None:
+        if offsets is None and message is None and self._aio.offset_store is not None:
+            stored = self._aio.commit_candidates(list(self._aio._assigned))
+            offsets = [tp for tp in stored if self._committed.get((tp.topic, tp.partition)) != tp.offset]
+        elif offsets is None and message is None:
             offsets = [
                 tp
                 for tp in self.position(self.assignment())
@@ -304,6 +307,15 @@ class Consumer:
         done: list[TopicPartition] = self._call(coro)
         self._committed.update(((tp.topic, tp.partition), tp.offset) for tp in done)
         return done
+
+    def store_offsets(self, message: Message | None = None, offsets: list[TopicPartition] | None = None) -> None:
+        """confluent-kafka's store_offsets (with enable.auto.offset.store=false): a message's offset + 1, or the
+        given offsets, become what the next auto commit or argument-less commit() sends."""
+        if message is not None:
+            offsets = [TopicPartition(message.topic() or "", message.partition() or 0, (message.offset() or 0) + 1)]
+        if offsets is None:
+            raise TypeError("store_offsets() takes a message or offsets")
+        self._aio.store_offsets(offsets)
 
     def _commit_done(self, fut: concurrent.futures.Future[list[TopicPartition]]) -> None:
         if not fut.cancelled() and fut.exception() is None:

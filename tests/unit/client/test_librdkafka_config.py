@@ -54,6 +54,7 @@ VALUES: dict[str, object] = {
     "enable.auto.commit": True,
     "isolation.level": "read_committed",
     "enable.partition.eof": True,
+    "enable.auto.offset.store": False,
     "check.crcs": True,
     "auto.offset.reset": "smallest",
     "transactional.id": "t",
