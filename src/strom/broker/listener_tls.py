@@ -58,8 +58,11 @@ def listener_ssl_values(config: BrokerConfig, listener: Listener, dynamic: Seque
     """A key's value as the listener sees it: a dynamic `listener.name.<l>.<key>`, a dynamic `<key>`, then
     the static config (its own per-listener override first)."""
     prefixed = LISTENER_PREFIX + listener.name.lower() + "."
+    sasl = listener.security_protocol.uses_sasl
 
     def value(key: str) -> Any:
+        if sasl and key == "ssl.client.auth":  # KIP-684: on SASL_SSL only the listener's own setting counts
+            return _prefixed_only(config, listener, dynamic, key, "none")
         for name in (prefixed + key, key):
             for layer in dynamic:
                 if name in layer:
@@ -67,6 +70,14 @@ def listener_ssl_values(config: BrokerConfig, listener: Listener, dynamic: Seque
         return config.listener_value(listener.name, key)
 
     return value
+
+
+def _prefixed_only(config: BrokerConfig, listener: Listener, dynamic: Sequence[Mapping[str, str]], key: str, default: str) -> Any:
+    name = LISTENER_PREFIX + listener.name.lower() + "." + key
+    for layer in dynamic:
+        if name in layer:
+            return layer[name]
+    return config.listener_overrides.get(listener.name.lower(), {}).get(key, default)
 
 
 def build_all_listener_tls(config: BrokerConfig, dynamic: Sequence[Mapping[str, str]] = ()) -> dict[str, ListenerTls]:

@@ -3,11 +3,15 @@ implement, stops the broker before it binds, with one line naming the listener."
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
+
 import pytest
 
 from strom.broker.config import IMPLEMENTED_SECURITY_PROTOCOLS, BrokerConfig, ConfigError
 from strom.broker.listener_tls import build_all_listener_tls
 from strom.security.principal import KafkaPrincipal, SecurityProtocol
+from strom.testing.certs import TestCertificates
 
 
 def test_plaintext_listener_resolves_its_protocol() -> None:
@@ -79,3 +83,24 @@ def test_ssl_listener_without_a_usable_keystore_is_refused_in_one_line() -> None
         build_all_listener_tls(
             BrokerConfig({"listeners": "SSL://localhost:9093", "listener.name.ssl.ssl.keystore.location": "/nonexistent"})
         )
+
+
+def test_sasl_ssl_listener_asks_for_client_certificates_only_when_its_own_setting_says_so(tmp_path: Path) -> None:
+    """KIP-684: the broker-wide ssl.client.auth applies to SSL listeners; a SASL_SSL listener (which
+    authenticates with SASL) takes only listener.name.<l>.ssl.client.auth."""
+    pki = TestCertificates(tmp_path)
+    common = {
+        "listeners": "SSL://localhost:9093,SASL_SSL://localhost:9094,MTLS_SASL://localhost:9095",
+        "listener.security.protocol.map": "SSL:SSL,SASL_SSL:SASL_SSL,MTLS_SASL:SASL_SSL",
+        "ssl.keystore.type": "PKCS12",
+        "ssl.keystore.location": str(pki.server.p12),
+        "ssl.keystore.password": pki.password,
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": str(pki.ca_pem),
+        "ssl.client.auth": "required",
+        "listener.name.mtls_sasl.ssl.client.auth": "requested",
+    }
+    tls = build_all_listener_tls(BrokerConfig(common))
+    assert tls["SSL"].context.verify_mode == ssl.CERT_REQUIRED
+    assert tls["SASL_SSL"].context.verify_mode == ssl.CERT_NONE
+    assert tls["MTLS_SASL"].context.verify_mode == ssl.CERT_OPTIONAL
