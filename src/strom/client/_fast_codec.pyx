@@ -425,6 +425,9 @@ cdef class BatchWriter:
         self.size += n
 
     def append(self, value, key, timestamp, headers):
+        self.add(value, key, timestamp, headers)
+
+    cdef int add(self, value, key, timestamp, headers) except -1:
         cdef int64_t ts = now_ms() if timestamp is None else timestamp
         cdef bytes kb = None, vb = None, hb = None
         cdef Py_ssize_t klen = 0, vlen = 0, hlen = 1, length
@@ -465,6 +468,7 @@ cdef class BatchWriter:
         else:
             self.put(PyBytes_AS_STRING(hb), hlen)
         self.count += 1
+        return 0
 
     def build(self):
         if self.count == 0:
@@ -515,3 +519,200 @@ cdef void _put_zz(bytearray out, int64_t v):
         out.append((raw & 0x7F) | 0x80)
         raw >>= 7
     out.append(raw)
+
+
+# ---- the producer's produce() path (twins of partitioner.murmur2, accumulator.append_record / deliver_batch) --
+
+import random as _random
+from collections import deque as _deque
+
+cdef int RECORD_OVERHEAD = 70  # accumulator.RECORD_OVERHEAD
+
+
+cpdef int murmur2(const unsigned char[::1] data):
+    """Kafka's Utils.murmur2 (seed 0x9747b28c) as a signed 32-bit int (partitioner.murmur2)."""
+    cdef Py_ssize_t length = data.shape[0], i, i4, tail
+    cdef uint32_t m = 0x5BD1E995, h, k
+    h = 0x9747B28C ^ <uint32_t>length
+    for i in range(length // 4):
+        i4 = i * 4
+        k = data[i4] | (<uint32_t>data[i4 + 1] << 8) | (<uint32_t>data[i4 + 2] << 16) | (<uint32_t>data[i4 + 3] << 24)
+        k *= m
+        k ^= k >> 24
+        k *= m
+        h *= m
+        h ^= k
+    tail = length & ~3
+    i = length % 4
+    if i == 3:
+        h ^= <uint32_t>data[tail + 2] << 16
+    if i >= 2:
+        h ^= <uint32_t>data[tail + 1] << 8
+    if i >= 1:
+        h ^= data[tail]
+        h *= m
+    h ^= h >> 13
+    h *= m
+    h ^= h >> 15
+    return <int>h
+
+
+@cython.freelist(1024)
+@cython.no_gc
+cdef class Delivery:
+    """What a record's delivery report needs (accumulator.append_record's tuple): the callback and the
+    record as given. Not tracked by the cyclic collector: hundreds of thousands wait in open batches,
+    and walking them made the collector a quarter of produce()'s time."""
+
+    cdef public object cb
+    cdef public object key
+    cdef public object value
+    cdef public object headers
+    cdef public object timestamp
+
+
+cdef list _header_list(headers):
+    items = headers.items() if hasattr(headers, "items") else headers
+    return [(k, v.encode() if isinstance(v, str) else v) for k, v in items]
+
+
+def append_record(acc, dict topics, topic, value, key, Py_ssize_t partition, timestamp, headers, cb, Py_ssize_t max_request_size):
+    """accumulator.append_record, compiled: same checks, same partition, same batch, same bytes."""
+    cdef Py_ssize_t n, size, p, klen = 0, vlen = 0
+    cdef BatchWriter builder
+    cdef Delivery entry
+    cdef object record_headers = None, rv = value, rk = key
+    if rv is not None and type(rv) is not bytes:
+        if type(rv) is not str:
+            return False
+        rv = (<str>rv).encode()
+    if rk is not None and type(rk) is not bytes:
+        if type(rk) is not str:
+            return False
+        rk = (<str>rk).encode()
+    info = topics.get(topic)
+    if info is None:
+        return False
+    n = len(info.partitions)
+    if n == 0 or partition >= n:
+        return False
+    if rk is not None:
+        klen = PyBytes_GET_SIZE(rk)
+    if rv is not None:
+        vlen = PyBytes_GET_SIZE(rv)
+    size = RECORD_OVERHEAD + klen + vlen
+    if headers:
+        record_headers = _header_list(headers)
+        for hk, hv in record_headers:
+            size += len(hk) + (len(hv) if hv else 0)
+    if size > max_request_size:
+        return False
+    if partition >= 0:
+        p = partition
+    elif rk is not None and not acc.ignore_keys:
+        p = (murmur2(rk) & 0x7FFFFFFF) % n
+    else:
+        sticky = acc.sticky
+        cur = sticky.get(topic)
+        if cur is None or cur >= n:
+            cur = _random.randrange(n)
+            sticky[topic] = cur
+        p = cur
+    tp = (topic, p)
+    batches = acc.batches
+    queue = batches.get(tp)
+    if queue is None:
+        queue = _deque()
+        batches[tp] = queue
+    batch = queue[len(queue) - 1] if queue else None  # (wraparound is off: no negative index)
+    if batch is not None and not batch.closed and (<BatchWriter>batch.builder).size + BATCH_HEADER_SIZE + size > acc.batch_size:
+        batch.closed = True
+    if batch is None or batch.closed:
+        batch = acc.new_batch(tp, queue)
+    builder = <BatchWriter>batch.builder
+    builder.add(rv, rk, timestamp, record_headers)
+    if cb is None:
+        batch.entries.append(None)
+    else:
+        entry = Delivery.__new__(Delivery)
+        entry.cb = cb
+        entry.key = key
+        entry.value = value
+        entry.headers = headers
+        entry.timestamp = timestamp
+        batch.entries.append(entry)
+    batch.nbytes += size
+    acc.buffered_bytes += size
+    pending = acc.pending + 1
+    acc.pending = pending
+    if pending == 1:
+        acc.idle.clear()
+    if builder.size + BATCH_HEADER_SIZE >= acc.batch_size:
+        acc.batch_full(batch, rk is None)
+    return True
+
+
+def deliver_batch(list entries, tp, error, int64_t base_offset, int64_t append_time, message_cls):
+    """accumulator.deliver_batch, compiled: one Message per record with a callback, made without __init__."""
+    cdef Py_ssize_t i, count = len(entries)
+    cdef Delivery d
+    cdef Message m
+    topic, partition = tp
+    for i in range(count):
+        entry = entries[i]
+        if entry is None:
+            continue
+        entries[i] = None
+        if type(entry) is Delivery or isinstance(entry, tuple):
+            if type(entry) is Delivery:
+                d = <Delivery>entry
+            else:
+                d = Delivery.__new__(Delivery)
+                d.cb, d.key, d.value, d.headers, d.timestamp = entry[0], entry[1], entry[2], entry[3], entry[4]
+            if message_cls is Message:
+                m = Message.__new__(Message)
+                m._topic = topic
+                m._partition = partition
+                m._key = d.key
+                m._value = d.value
+                m._headers = _header_list(d.headers) if d.headers else None
+                m._leader_epoch = None
+                if error is None:
+                    m._offset = base_offset + i if base_offset >= 0 else -1
+                    if append_time >= 0:
+                        m._ts_type = TIMESTAMP_LOG_APPEND_TIME
+                        m._ts = append_time
+                    else:
+                        m._ts_type = TIMESTAMP_CREATE_TIME
+                        m._ts = d.timestamp or -1
+                    m._error = None
+                else:
+                    m._offset = None  # confluent's offset() of a failed record
+                    m._ts_type = 0
+                    m._ts = -1
+                    m._error = error
+                msg = m
+            elif error is None:
+                stamp = (TIMESTAMP_LOG_APPEND_TIME, append_time) if append_time >= 0 else (TIMESTAMP_CREATE_TIME, d.timestamp or -1)
+                msg = message_cls(topic, partition, base_offset + i if base_offset >= 0 else -1, d.key, d.value,
+                                  _header_list(d.headers) if d.headers else None, stamp)
+            else:
+                msg = message_cls(topic, partition, None, d.key, d.value,
+                                  _header_list(d.headers) if d.headers else None, error=error)
+            d.cb(error, msg)
+        elif error is None:
+            entry(None, _record_metadata(topic, partition, base_offset + i if base_offset >= 0 else -1, append_time))
+        else:  # the partition is known: the error report names it
+            entry(error, _record_metadata(topic, partition, -1, -1))
+    return count
+
+
+cdef object _RecordMetadata = None
+
+
+cdef object _record_metadata(topic, partition, offset, ts):
+    global _RecordMetadata
+    if _RecordMetadata is None:
+        from strom.client.types import RecordMetadata
+        _RecordMetadata = RecordMetadata
+    return _RecordMetadata(topic, partition, offset, ts)

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from strom import _native
 from strom.client.partitioner import partition_for_key
 from strom.client.record_codec import BatchWriter
-from strom.client.types import OFFSET_INVALID, TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, RecordMetadata
+from strom.client.types import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, RecordMetadata
 from strom.protocol.errors import KafkaError, LocalError
 from strom.protocol.types import TP
 
@@ -340,7 +340,7 @@ def append_record(
     partition: int,
     timestamp: int | None,
     headers: Any,
-    entry: Completion,
+    cb: Callable[..., Any] | None,
     max_request_size: int,
 ) -> bool:
     """The sync facade's produce(): one record straight into its partition's open batch, from the
@@ -351,28 +351,30 @@ def append_record(
     `topics` is the client's metadata (topic -> info with `partitions`); `partition` < 0 lets the
     partitioner choose. The compiled twin (_fast_codec.append_record) does the same without a Python
     object per record."""
+    encoded_value, encoded_key = value, key
     if value is not None and value.__class__ is not bytes:
         if value.__class__ is not str:
             return False
-        value = value.encode()
+        encoded_value = value.encode()
     if key is not None and key.__class__ is not bytes:
         if key.__class__ is not str:
             return False
-        key = key.encode()
+        encoded_key = key.encode()
     info = topics.get(topic)
     if info is None:
         return False
     n = len(info.partitions)
     if n == 0 or partition >= n:
         return False
-    size = RECORD_OVERHEAD + (len(key) if key is not None else 0) + (len(value) if value is not None else 0)
+    size = RECORD_OVERHEAD + (len(encoded_key) if encoded_key is not None else 0) + (len(encoded_value) if encoded_value is not None else 0)
     record_headers = None
     if headers:
         record_headers = record_header_list(headers)
         size += sum(len(k) + len(v or b"") for k, v in record_headers)
     if size > max_request_size:
         return False
-    acc._append(topic, partition if partition >= 0 else None, n, value, key, timestamp, record_headers, size, entry)
+    entry = None if cb is None else (cb, key, value, headers, timestamp)  # the record as given, for its report
+    acc._append(topic, partition if partition >= 0 else None, n, encoded_value, encoded_key, timestamp, record_headers, size, entry)
     return True
 
 
@@ -386,7 +388,7 @@ def deliver_batch(
     entries: list[Completion], tp: TP, error: KafkaError | None, base_offset: int, append_time: int, message_cls: Callable[..., Any]
 ) -> int:
     """Application thread: the delivery reports of a finished batch, record i at base_offset + i; returns
-    how many records the batch had. An entry is None (no callback), a (callback, key, value, headers,
+    how many records the batch had. An entry is None (no callback), a tuple starting (callback, key, value, headers,
     timestamp) tuple from append_record, or a completion callable from the full path. Each entry is cleared
     before its callback runs, so a callback that raises can be followed by serving the rest again."""
     topic, partition = tp
@@ -395,15 +397,15 @@ def deliver_batch(
         if entry is None:
             continue
         entries[i] = None
-        if entry.__class__ is tuple:
-            cb, key, value, headers, ts = entry
+        if isinstance(entry, tuple):
+            cb, key, value, headers, ts = entry[:5]
             record_headers = record_header_list(headers) if headers else None
             if error is None:
                 offset = base_offset + i if base_offset >= 0 else -1
                 stamp = (TIMESTAMP_LOG_APPEND_TIME, append_time) if append_time >= 0 else (TIMESTAMP_CREATE_TIME, ts or -1)
                 msg = message_cls(topic, partition, offset, key, value, record_headers, stamp)
             else:
-                msg = message_cls(topic, partition, OFFSET_INVALID, key, value, record_headers, error=error)
+                msg = message_cls(topic, partition, None, key, value, record_headers, error=error)  # as confluent: no offset
             cb(error, msg)
         elif error is None:
             entry(None, RecordMetadata(topic, partition, base_offset + i if base_offset >= 0 else -1, append_time))
@@ -415,7 +417,7 @@ def deliver_batch(
 py_append_record = append_record  # the references; the compiled twins replace them when built
 py_deliver_batch = deliver_batch
 _fast = _native.load("strom.client._fast_codec")
-if _fast is not None and hasattr(_fast, "append_record"):
+if _fast is not None:
     append_record = _fast.append_record  # noqa: F811 - same contract, compiled
     deliver_batch = _fast.deliver_batch  # noqa: F811
 

@@ -3,6 +3,8 @@ lands on the same partition as with Kafka's Java producer (and librdkafka's murm
 
 from __future__ import annotations
 
+from strom import _native
+
 
 def murmur2(data: bytes) -> int:
     """Kafka's Utils.murmur2 (seed 0x9747b28c), as a signed 32-bit int."""
@@ -36,3 +38,9 @@ def murmur2(data: bytes) -> int:
 
 def partition_for_key(key: bytes, num_partitions: int) -> int:
     return (murmur2(key) & 0x7FFFFFFF) % num_partitions
+
+
+py_murmur2 = murmur2  # the reference; the compiled twin (_fast_codec.murmur2) replaces it when built
+_fast = _native.load("strom.client._fast_codec")
+if _fast is not None:
+    murmur2 = _fast.murmur2  # noqa: F811 - same contract, compiled

@@ -13,7 +13,6 @@ batch.size), so a batch carries up to ~1 MB of records instead of 16 KiB.
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
 import time
 from collections import deque
@@ -65,6 +64,7 @@ class Producer:
         self._accumulator.post = self._runner.call_soon
         self._accumulator.report = weak_method(self._batch_done)
         self._stats = statistics_for("producer", self._aio.config)  # librdkafka's stats_cb, served by poll()
+        self._plain = self._key_ser is None and self._value_ser is None and self._aio.txn is None  # produce()'s fast lane
         self._closed = False
         self._runner.stop_with(self)
         self._runner.closers.append(self._aio.cluster.close)
@@ -81,6 +81,41 @@ class Producer:
         callback: DeliveryCallback | None = None,
     ) -> None:
         """Queues a record; its delivery report is served by a later poll() or flush()."""
+        if self._plain:  # open, no serializer, no transaction: the common case, checked in append_record
+            acc = self._accumulator
+            with acc.lock:
+                # straight into the batch, unless records queued for the loop thread must go first (order)
+                if (
+                    not self._intake
+                    and not self._backlog
+                    and acc.pending < self._max_queued
+                    and append_record(
+                        acc,
+                        self._topics,
+                        topic,
+                        value,
+                        key,
+                        partition,
+                        timestamp or None,
+                        headers,
+                        on_delivery or callback or self._default_cb,
+                        self._max_request_size,
+                    )
+                ):
+                    return
+        self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
+
+    def _produce(
+        self,
+        topic: str,
+        value: Any,
+        key: Any,
+        partition: int,
+        on_delivery: DeliveryCallback | None,
+        timestamp: int,
+        headers: Any,
+        callback: DeliveryCallback | None,
+    ) -> None:
         if self._closed:
             raise RuntimeError("producer is closed")
         txn = self._aio.txn
@@ -101,8 +136,7 @@ class Producer:
         with self._accumulator.lock:
             # straight into the batch, unless records queued for the loop thread must go first (order)
             if not self._intake and not self._backlog:
-                entry = None if cb is None else (cb, key, value, headers, ts)
-                if append_record(self._accumulator, self._topics, topic, value, key, partition, ts, headers, entry, self._max_request_size):
+                if append_record(self._accumulator, self._topics, topic, value, key, partition, ts, headers, cb, self._max_request_size):
                     return
         item = (topic, value, key, partition, ts, headers, cb)
         with self._intake_lock:
@@ -132,7 +166,7 @@ class Producer:
     def _append(self, item: tuple[Any, ...]) -> None:
         topic, value, key, partition, timestamp, headers, cb = item
         # without a callback nothing needs the report: the record only counts in len() until delivered
-        completion = None if cb is None else functools.partial(self._completed, cb, key, value, headers, timestamp, topic=topic)
+        completion = None if cb is None else _Report((cb, key, value, headers, timestamp, self, topic))
         self._aio.append(topic, value, key, partition, timestamp, headers, completion)
         if self._accumulator.flushing:
             self._aio._kick()  # flush() kicked the sender before this record (it waited for metadata) was in
@@ -327,6 +361,7 @@ class Producer:
             return 0
         left = self.flush(timeout)
         self._closed = True
+        self._plain = False
         self._runner.run(self._aio.close(0))
         self.poll(0)
         self._runner.stop()
@@ -337,6 +372,18 @@ class Producer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Report(tuple):  # type: ignore[type-arg]
+    """The delivery-report entry of a record that took the full path: (callback, key, value, headers,
+    timestamp, producer, topic). In a batch it is served in order with append_record's entries
+    (deliver_batch reads the first five); a record rejected before it reached a batch reports itself."""
+
+    __slots__ = ()
+
+    def __call__(self, error: KafkaError | None, md: RecordMetadata | None) -> None:
+        cb, key, value, headers, timestamp, producer, topic = self
+        producer._completed(cb, key, value, headers, timestamp, error, md, topic=topic)
 
 
 async def _make(conf: dict[str, Any]) -> AsyncProducer:
