@@ -250,3 +250,20 @@ def test_store_offsets_decides_what_commit_sends(ck: ModuleType, bootstrap: str)
     again.subscribe([topic])
     assert _poll_values(again, 1) == [b"v2"]
     again.close()
+
+
+@pytest.mark.parametrize("ck", CLIENTS)
+def test_purge_fails_records_not_sent_with_purge_queue(ck: ModuleType, bootstrap: str) -> None:
+    topic = make_topic(bootstrap, 1, "purge")
+    p = ck.Producer({"bootstrap.servers": bootstrap, "queue.buffering.max.ms": 60000})
+    p.list_topics(topic, timeout=20)
+    reports: list[Any] = []
+    for _ in range(3):
+        p.produce(topic, b"x", on_delivery=lambda err, msg: reports.append(err.code() if err else None))
+    p.purge(in_flight=False)
+    deadline = time.monotonic() + 20
+    while len(reports) < 3 and time.monotonic() < deadline:
+        p.poll(0.1)
+    assert reports == [ck.KafkaError._PURGE_QUEUE] * 3 and len(p) == 0
+    p.produce(topic, b"y", on_delivery=lambda err, msg: reports.append(err))
+    assert p.flush(30) == 0 and reports[-1] is None  # the producer goes on

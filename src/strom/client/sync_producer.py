@@ -27,7 +27,7 @@ from strom.client.producer import AsyncProducer
 from strom.client.stats import PartitionStats, statistics_for
 from strom.client.transactions import TransactionError, TxnState
 from strom.client.types import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, ConsumerGroupMetadata, Message, RecordMetadata
-from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.errors import ErrorCode, KafkaError, LocalError
 from strom.protocol.types import TP
 
 DeliveryCallback = Callable[[KafkaError | None, Message], Any]
@@ -327,17 +327,31 @@ class Producer:
     def abort_transaction(self, timeout: float = -1) -> None:
         """Drops records not sent yet (their reports carry the abort) and aborts the transaction."""
         if self._aio.txn is not None and self._aio.txn.state in (TxnState.IN_TRANSACTION, TxnState.ABORTABLE_ERROR):
-            self._runner.run(_call(self._purge_intake))
+            error = TransactionError(ErrorCode.TRANSACTION_ABORTABLE, "the transaction was aborted before the record was sent")
+            self._runner.run(_call(functools.partial(self._purge_intake, error)))
         self._runner.run(self._aio.abort_transaction(timeout))
         self.poll(0)
 
-    def _purge_intake(self) -> None:
+    def purge(self, in_queue: bool = True, in_flight: bool = True, blocking: bool = True) -> None:
+        """confluent-kafka's purge(): records not sent yet fail with _PURGE_QUEUE, their reports served by the
+        next poll()/flush(). Records already in flight complete as the broker answers them (librdkafka
+        reports _PURGE_INFLIGHT for those and ignores the answer); `blocking` changes nothing here."""
+        if in_queue:
+            self._runner.run(_call(functools.partial(self._purge_queued, KafkaError(LocalError.PURGE_QUEUE))))
+
+    def _purge_queued(self, error: KafkaError) -> None:
+        """Loop side: every record not sent yet fails with `error` (batches that were sent and await a
+        retry keep their sequence numbers and stay)."""
+        with self._accumulator.lock:
+            self._purge_intake(error)
+        self._accumulator.purge_unsent(error)
+
+    def _purge_intake(self, error: KafkaError) -> None:
         """Loop side: records produce() queued that have not reached the producer's batches."""
         with self._intake_lock:
             items = list(self._backlog) + list(self._intake)
             self._intake.clear()
             self._backlog.clear()
-        error = TransactionError(ErrorCode.TRANSACTION_ABORTABLE, "the transaction was aborted before the record was sent")
         for item in items:
             self._completed(item[6], item[2], item[1], item[5], item[4], error, None, topic=item[0])
 
