@@ -11,6 +11,7 @@ from typing import Any
 
 from cryptography import x509
 
+from strom.broker.authenticator import inter_broker_sasl_login
 from strom.broker.config import LISTENER_PREFIX, BrokerConfig, ConfigError, Listener
 from strom.broker.dynamic_config import base_name
 from strom.security.ssl_principal import SslPrincipalMapper
@@ -96,9 +97,10 @@ def inter_broker_security(config: BrokerConfig) -> ChannelSecurity:
     markers): to their inter-broker listener with its security; for TLS a client context from that listener's
     ssl.* keys (its keystore is the client certificate, its truststore verifies the other brokers)."""
     listener = config.inter_broker_listener
+    sasl = inter_broker_sasl_login(config, listener)  # SASL_*: the broker's own login (broker/authenticator.py)
     if not listener.security_protocol.uses_tls:
-        return PLAINTEXT_CHANNEL
+        return PLAINTEXT_CHANNEL if sasl is None else ChannelSecurity(sasl=sasl)
     try:
-        return ChannelSecurity(ssl_context=client_context(lambda key: config.listener_value(listener.name, key)))
+        return ChannelSecurity(ssl_context=client_context(lambda key: config.listener_value(listener.name, key)), sasl=sasl)
     except (SslConfigError, ValueError) as exc:
         raise ConfigError(f"Inter-broker listener {listener.name}: {exc}") from None

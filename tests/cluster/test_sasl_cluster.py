@@ -1,0 +1,130 @@
+"""Three brokers replicating over a SASL_PLAINTEXT inter-broker listener (sasl.mechanism.inter.broker.protocol
+=PLAIN, the broker's login from the listener's JAAS line), and SCRAM credentials made through one broker that
+authenticate on the others within seconds (/config/users/<name> + /config/changes in ZooKeeper)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import confluent_kafka as ck
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from strom.cli import kafka_configs
+from strom.client.admin import AsyncAdmin
+from strom.protocol.errors import KafkaError
+from strom.testing.broker import BrokerProcess, free_port
+from strom.testing.zookeeper import ZooKeeperProcess, zookeeper  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.zookeeper
+
+JAAS = (
+    'org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="broker-secret" '
+    'user_broker="broker-secret" user_alice="alice-secret";'
+)
+
+
+class SaslCluster:
+    def __init__(self, zk: ZooKeeperProcess) -> None:
+        self.connect = f"{zk.connect}/strom-sasl-{uuid.uuid4().hex[:8]}"
+        self.ports = {i: (free_port(), free_port()) for i in range(3)}
+        self.brokers = [
+            BrokerProcess(
+                port=plain,
+                overrides={
+                    "broker.id": str(i),
+                    "zookeeper.connect": self.connect,
+                    "zookeeper.session.timeout.ms": "6000",
+                    "listeners": f"PLAINTEXT://127.0.0.1:{plain},SASL_PLAINTEXT://127.0.0.1:{sasl}",
+                    "inter.broker.listener.name": "SASL_PLAINTEXT",
+                    "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512",
+                    "sasl.mechanism.inter.broker.protocol": "PLAIN",
+                    "listener.name.sasl_plaintext.plain.sasl.jaas.config": JAAS,
+                    "offsets.topic.replication.factor": "3",
+                    "replica.lag.time.max.ms": "60000",
+                },
+            )
+            for i, (plain, sasl) in self.ports.items()
+        ]
+
+    def sasl_client(
+        self, mechanism: str = "PLAIN", user: str = "alice", password: str = "alice-secret", broker: int | None = None
+    ) -> dict[str, str]:
+        ids = [broker] if broker is not None else list(self.ports)
+        return {
+            "bootstrap.servers": ",".join(f"127.0.0.1:{self.ports[i][1]}" for i in ids),
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": mechanism,
+            "sasl.username": user,
+            "sasl.password": password,
+        }
+
+
+@pytest.fixture(scope="module")
+def sasl_cluster(zookeeper: ZooKeeperProcess) -> Iterator[SaslCluster]:  # noqa: F811
+    cluster = SaslCluster(zookeeper)
+    for b in cluster.brokers:
+        b.start()
+    yield cluster
+    for b in cluster.brokers:
+        b.close()
+
+
+def test_replication_over_the_sasl_inter_broker_listener(sasl_cluster: SaslCluster) -> None:
+    conf = sasl_cluster.sasl_client()
+    admin = AdminClient(conf)
+    deadline = time.monotonic() + 60
+    while len(admin.list_topics(timeout=10).brokers) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    topic = f"sasl-rep-{uuid.uuid4().hex[:8]}"
+    admin.create_topics([NewTopic(topic, 2, 3, config={"min.insync.replicas": "3"})])[topic].result(60)
+    producer = ck.Producer({**conf, "acks": "all", "message.timeout.ms": "45000"})
+    errors: list[ck.KafkaError] = []
+    for i in range(100):
+        producer.produce(topic, f"m{i}".encode(), on_delivery=lambda err, _m: errors.append(err) if err else None)
+    assert producer.flush(60) == 0 and not errors, errors[:3]  # min.insync.replicas=3: every follower fetched over SASL
+    partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+    assert all(sorted(p.isrs) == [0, 1, 2] for p in partitions.values())
+    for broker in sasl_cluster.brokers:
+        assert "Failed authentication" not in Path(broker.base / "logs" / "server.log").read_text()
+
+
+def _login_works(conf: dict[str, str]) -> bool:
+    async def go() -> bool:
+        admin = AsyncAdmin({**conf, "request.timeout.ms": 10000})
+        try:
+            await admin.describe_cluster()
+            return True
+        except KafkaError:
+            return False
+        finally:
+            await admin.close()
+
+    return asyncio.run(go())
+
+
+def test_scram_credentials_reach_every_broker(sasl_cluster: SaslCluster) -> None:
+    plain0 = f"127.0.0.1:{sasl_cluster.ports[0][0]}"
+    add = ["--alter", "--add-config", "SCRAM-SHA-512=[iterations=8192,password=dave-secret]"]
+    assert kafka_configs.main(["--bootstrap-server", plain0, "--entity-type", "users", "--entity-name", "dave", *add]) == 0
+    started = time.monotonic()
+    for broker in (1, 2):
+        conf = sasl_cluster.sasl_client("SCRAM-SHA-512", "dave", "dave-secret", broker)
+        while not _login_works(conf):
+            assert time.monotonic() - started < 15, f"broker {broker} did not see the new credential"
+            time.sleep(0.3)
+    assert (
+        kafka_configs.main(
+            ["--bootstrap-server", plain0, "--entity-type", "users", "--entity-name", "dave", "--alter", "--delete-config", "SCRAM-SHA-512"]
+        )
+        == 0
+    )
+    conf = sasl_cluster.sasl_client("SCRAM-SHA-512", "dave", "dave-secret", 2)
+    started = time.monotonic()
+    while _login_works(conf):
+        assert time.monotonic() - started < 15, "broker 2 still accepts a deleted credential"
+        time.sleep(0.3)
