@@ -13,6 +13,7 @@ batch.size), so a batch carries up to ~1 MB of records instead of 16 KiB.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 from collections import deque
