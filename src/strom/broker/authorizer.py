@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -258,13 +259,30 @@ def _audit(
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def acl_host(address: str) -> str:
+    """The client address as Kafka's ACLs name it (Java's InetAddress.getHostAddress): IPv6 in full groups
+    without leading zeros ("0:0:0:0:0:0:0:1", a scope kept), an IPv4-mapped IPv6 address as IPv4."""
+    if ":" not in address:
+        return address
+    bare, percent, scope = address.partition("%")
+    try:
+        ip = ipaddress.IPv6Address(bare)
+    except ValueError:
+        return address
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return ":".join(format(int(group, 16), "x") for group in ip.exploded.split(":")) + percent + scope
+
+
 def authorize(ctx: RequestContext, operation: AclOperation, resource_type: ResourceType, name: str, log_denied: bool = True) -> bool:
     """The handlers' check: True when no authorizer is configured, else the authorizer's decision for the
     request's principal and client host."""
     authorizer = ctx.broker.authorizer
     if authorizer is None:
         return True
-    return authorizer.authorize(str(ctx.principal), ctx.client_host, operation, resource_type, name, ctx.header.api_key, log_denied)
+    host = acl_host(ctx.client_host)
+    return authorizer.authorize(str(ctx.principal), host, operation, resource_type, name, ctx.header.api_key, log_denied)
 
 
 def authorize_cluster(ctx: RequestContext, operation: AclOperation, log_denied: bool = True) -> bool:
@@ -277,7 +295,7 @@ def authorized_operations(ctx: RequestContext, resource_type: ResourceType, name
     authorizer = ctx.broker.authorizer
     if authorizer is None:
         return operations_bitfield(SUPPORTED_OPERATIONS[resource_type])
-    return authorizer.authorized_operations(str(ctx.principal), ctx.client_host, resource_type, name)
+    return authorizer.authorized_operations(str(ctx.principal), acl_host(ctx.client_host), resource_type, name)
 
 
 def denied_topics(ctx: RequestContext, operation: AclOperation, names: Iterable[str]) -> set[str]:
@@ -294,4 +312,4 @@ def authorize_any_topic_write(ctx: RequestContext) -> bool:
     authorizer = ctx.broker.authorizer
     if authorizer is None or authorize_cluster(ctx, AclOperation.IDEMPOTENT_WRITE):
         return True
-    return authorizer.may_on_some(str(ctx.principal), ctx.client_host, AclOperation.WRITE, ResourceType.TOPIC)
+    return authorizer.may_on_some(str(ctx.principal), acl_host(ctx.client_host), AclOperation.WRITE, ResourceType.TOPIC)

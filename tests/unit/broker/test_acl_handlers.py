@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import pytest
 
+from strom.broker.authorizer import acl_host
 from strom.broker.broker import Broker
 from strom.broker.config import BrokerConfig, ConfigError
 from strom.broker.handlers import HANDLERS
@@ -320,3 +321,10 @@ def test_elect_leaders_denied_names_every_partition_for_v0_clients(broker: Broke
     assert isinstance(response, el.ElectLeadersResponse)
     [result] = response.replica_election_results
     assert [p.error_code for p in result.partition_result] == [ErrorCode.CLUSTER_AUTHORIZATION_FAILED]
+
+
+def test_client_addresses_are_named_as_kafkas_acls_name_them() -> None:
+    assert acl_host("127.0.0.1") == "127.0.0.1"
+    assert acl_host("::1") == "0:0:0:0:0:0:0:1"
+    assert acl_host("fe80::1%eth0") == "fe80:0:0:0:0:0:0:1%eth0"
+    assert acl_host("::ffff:10.0.0.7") == "10.0.0.7"
