@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import pytest
 
+from strom.broker import handlers as handler_modules
 from strom.broker.authorizer import acl_host
 from strom.broker.broker import Broker
 from strom.broker.config import BrokerConfig, ConfigError
@@ -328,3 +329,12 @@ def test_client_addresses_are_named_as_kafkas_acls_name_them() -> None:
     assert acl_host("::1") == "0:0:0:0:0:0:0:1"
     assert acl_host("fe80::1%eth0") == "fe80:0:0:0:0:0:0:1%eth0"
     assert acl_host("::ffff:10.0.0.7") == "10.0.0.7"
+
+
+def test_every_handler_module_authorizes_its_requests() -> None:
+    """A new API must say what it checks (Kafka's KafkaApis checks every API but these, which run before
+    or without authentication)."""
+    unchecked = {"__init__.py", "api_versions.py", "sasl_handshake.py", "sasl_authenticate.py"}
+    handlers_dir = Path(handler_modules.__file__ or "").parent
+    missing = [p.name for p in sorted(handlers_dir.glob("*.py")) if p.name not in unchecked and "authoriz" not in p.read_text()]
+    assert missing == []
