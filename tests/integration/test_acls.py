@@ -156,3 +156,12 @@ def test_allow_everyone_if_no_acl_found_opens_resources_without_acls() -> None:
         producer.produce(topic, b"v", on_delivery=lambda err, _msg: delivered.append(err))
         producer.flush(30)
         assert delivered[1] is not None and delivered[1].code() == ck.KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+
+def test_without_an_authorizer_kafka_acls_reports_security_disabled(strom_broker: BrokerProcess) -> None:
+    code, out, _ = acls_tool(strom_broker.bootstrap, "--list")
+    assert code == 1
+    assert out == (
+        "Error while executing ACL command: org.apache.kafka.common.errors.SecurityDisabledException: "
+        "No Authorizer is configured on the broker\n"
+    )

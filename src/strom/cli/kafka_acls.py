@@ -4,7 +4,6 @@ with Kafka's AclCommand flags, convenience options (--producer, --consumer, --id
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from collections.abc import Iterable
 
@@ -247,7 +246,7 @@ def check(a: argparse.Namespace) -> list[Pattern]:
     return patterns
 
 
-async def main_async(a: argparse.Namespace, argv: list[str], patterns: list[Pattern]) -> int:
+async def main_async(a: argparse.Namespace, patterns: list[Pattern]) -> int:
     admin = AsyncAdmin(admin_config(a))
     try:
         if a.list:
@@ -257,8 +256,7 @@ async def main_async(a: argparse.Namespace, argv: list[str], patterns: list[Patt
             return await add(admin, a, patterns)
         return await remove(admin, a, patterns)
     except KafkaError as exc:
-        print(f"Error while executing ACL command: {java_error(exc.code(), exc.message)}", file=sys.stderr)
-        print(f"Command: kafka-acls.sh {shlex.join(argv)}", file=sys.stderr)
+        print(f"Error while executing ACL command: {java_error(exc.code(), exc.message)}")  # on stdout, as Kafka's tool
         return 1
     finally:
         await admin.close()
@@ -274,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         parser.print_usage(sys.stderr)
         return 1
-    return run(main_async(args, argv, patterns), timeout_s=60)
+    return run(main_async(args, patterns), timeout_s=60)
 
 
 if __name__ == "__main__":
