@@ -6,7 +6,7 @@ can. Reported: value bytes acknowledged per second over the whole run and after 
 measures over at least quota.window.num - 1 windows, so the first seconds let a burst through, on both),
 and the throttle times the producer was told (throttle_cb).
 
-    python bench/quota_bench.py [--seconds 20] [--warmup 12] [--quota 1048576] [--broker strom|kafka|both]
+    python bench/quota_bench.py [--seconds 22] [--warmup 0] [--quota 1048576] [--broker strom|kafka|both]
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ def run(kind: str, seconds: float, warmup: float, quota: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--warmup", type=float, default=12)
+    parser.add_argument("--seconds", type=float, default=22)
+    parser.add_argument("--warmup", type=float, default=0)
     parser.add_argument("--quota", type=int, default=1024 * 1024)
     parser.add_argument("--broker", choices=["strom", "kafka", "both"], default="both")
     a = parser.parse_args()

@@ -6,8 +6,8 @@ import argparse
 import shlex
 import sys
 
+from strom.cli import quota_configs
 from strom.cli.common import KafkaArgumentParser, admin_config, java_error, read_properties_file, run
-from strom.cli.scram_configs import SCRAM_KEYS, alter_user_credentials, describe_user_credentials
 from strom.client.admin import AsyncAdmin
 from strom.protocol.errors import KafkaError
 from strom.protocol.schema.describe_configs import DescribeConfigsResourceResult
@@ -34,18 +34,45 @@ def build_parser() -> KafkaArgumentParser:
     actions = p.add_mutually_exclusive_group(required=True)
     actions.add_argument("--describe", action="store_true", help="List configs for the given entity.")
     actions.add_argument("--alter", action="store_true", help="Alter the configuration for the entity.")
-    p.add_argument("--entity-type", choices=["topics", "brokers", "users"], help="Type of entity (topics/brokers/users)")
-    p.add_argument("--entity-name", help="Name of entity (topic name/broker id)")
-    p.add_argument("--entity-default", action="store_true", help="Default entity name for brokers (applies to all brokers)")
+    p.add_argument(
+        "--entity-type",
+        choices=["topics", "brokers", "users", "clients"],
+        action=_Positional,
+        help="Type of entity (topics/brokers/users/clients); users and clients may be given together",
+    )
+    p.add_argument("--entity-name", action=_Positional, help="Name of entity (topic name/broker id/user principal/client id)")
+    p.add_argument(
+        "--entity-default",
+        action=_Positional,
+        nargs=0,
+        help="Default entity name for clients/users/brokers (applies to the corresponding entity type)",
+    )
     p.add_argument("--topic", help="The topic's name (same as --entity-type topics --entity-name <topic>)")
     p.add_argument("--broker", help="The broker's ID (same as --entity-type brokers --entity-name <id>)")
     p.add_argument("--broker-defaults", action="store_true", help="The config defaults for all brokers.")
+    p.set_defaults(entity_types=[], entity_names=[])
     p.add_argument("--add-config", help="Key Value pairs of configs to add: k1=v1,k2=[v1,v2,v2],k3=v3")
     p.add_argument("--add-config-file", help="Path to a properties file with configs to add.")
     p.add_argument("--delete-config", help="config keys to remove 'k1,k2'")
     p.add_argument("--all", action="store_true", help="List all configs for the given entity, including static configs and defaults.")
     p.add_argument("--command-config", help="Property file containing configs to be passed to Admin Client.")
     return p
+
+
+class _Positional(argparse.Action):
+    """--entity-type / --entity-name / --entity-default as Kafka pairs them: by position. The last value is
+    kept as before (topics, brokers); `entity_types` and `entity_names` (None for --entity-default) keep all."""
+
+    def __call__(self, parser: argparse.ArgumentParser, ns: argparse.Namespace, values: object, option: str | None = None) -> None:
+        if option == "--entity-type":
+            ns.entity_type = values
+            ns.entity_types = [*(getattr(ns, "entity_types", None) or []), values]
+            return
+        ns.entity_names = [*(getattr(ns, "entity_names", None) or []), None if option == "--entity-default" else values]
+        if option == "--entity-default":
+            ns.entity_default = True
+        else:
+            ns.entity_name = values
 
 
 def split_config_list(text: str) -> list[str]:
@@ -105,9 +132,6 @@ def resolve_entity(a: argparse.Namespace) -> tuple[str, str | None]:
 
 
 async def describe(admin: AsyncAdmin, entity_type: str, name: str | None, show_all: bool) -> int:
-    if entity_type == "users":
-        await describe_user_credentials(admin, name)  # SCRAM credentials (cli/scram_configs.py)
-        return 0
     if entity_type == "topics":
         names = [name] if name is not None else sorted(t.name for t in (await admin.list_topics()).topics)
         for topic in names:
@@ -138,9 +162,8 @@ async def describe(admin: AsyncAdmin, entity_type: str, name: str | None, show_a
     return 0
 
 
-async def alter(admin: AsyncAdmin, a: argparse.Namespace, entity_type: str, name: str | None) -> int:
-    if name is None:
-        raise ValueError("an entity name must be specified with --alter (--entity-name, --topic or --broker)")
+def configs_to_alter(a: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
+    """--add-config / --add-config-file / --delete-config: (keys to set, keys to delete)."""
     to_add = parse_add_config(a.add_config) if a.add_config else {}
     if a.add_config_file:
         to_add.update(read_properties_file(a.add_config_file))
@@ -150,13 +173,13 @@ async def alter(admin: AsyncAdmin, a: argparse.Namespace, entity_type: str, name
     both = set(to_add) & set(to_delete)
     if both:
         raise ValueError(f"Invalid alter: a config cannot be both added and deleted: {', '.join(sorted(both))}")
-    if entity_type == "users":
-        unsupported = sorted(k for k in [*to_add, *to_delete] if k not in SCRAM_KEYS)
-        if unsupported:
-            raise ValueError(f"Invalid config(s): {', '.join(unsupported)} (users take SCRAM-SHA-256, SCRAM-SHA-512)")
-        await alter_user_credentials(admin, name, to_add, to_delete)  # SCRAM credentials (cli/scram_configs.py)
-        print(f"Completed updating config for user {name}.")
-        return 0
+    return to_add, to_delete
+
+
+async def alter(admin: AsyncAdmin, a: argparse.Namespace, entity_type: str, name: str | None) -> int:
+    if name is None:
+        raise ValueError("an entity name must be specified with --alter (--entity-name, --topic or --broker)")
+    to_add, to_delete = configs_to_alter(a)
     ops: list[tuple[str, int, str | None]] = [(k, SET, v) for k, v in to_add.items()] + [(k, DELETE, None) for k in to_delete]
     if entity_type == "topics":
         await admin.incremental_alter_configs(TOPIC, name, ops)
@@ -173,10 +196,25 @@ async def alter(admin: AsyncAdmin, a: argparse.Namespace, entity_type: str, name
     return 0
 
 
+async def users_and_clients(admin: AsyncAdmin, a: argparse.Namespace) -> int:
+    """--entity-type users and/or clients: quotas (cli/quota_configs.py) and users' SCRAM credentials."""
+    if set(a.entity_types) - {"users", "clients"}:
+        raise ValueError(
+            f"--entity-type users/clients cannot be combined with {', '.join(sorted(set(a.entity_types) - {'users', 'clients'}))}"
+        )
+    entities = quota_configs.entity_args(a.entity_types, a.entity_names)
+    if a.describe:
+        return await quota_configs.describe(admin, entities)
+    return await quota_configs.alter(admin, entities, *configs_to_alter(a))
+
+
 async def main_async(a: argparse.Namespace, argv: list[str]) -> int:
-    entity_type, name = resolve_entity(a)
+    users_or_clients = bool({"users", "clients"} & set(a.entity_types))
+    entity_type, name = ("", None) if users_or_clients else resolve_entity(a)
     admin = AsyncAdmin(admin_config(a.bootstrap_server, a.command_config, "configs-command"))
     try:
+        if users_or_clients:
+            return await users_and_clients(admin, a)
         if a.describe:
             return await describe(admin, entity_type, name, a.all)
         return await alter(admin, a, entity_type, name)

@@ -7,9 +7,7 @@ the broker's EntityConfigStore, beside SCRAM credentials, which these APIs neith
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
-from decimal import Decimal
 
 from strom.broker.authorizer import authorize_cluster
 from strom.broker.entity_configs import DEFAULT_ENTITY, ConfigEntity
@@ -17,6 +15,7 @@ from strom.broker.handlers import handles
 from strom.broker.quota_manager import CONSUMER_BYTE_RATE, CONTROLLER_MUTATION_RATE, PRODUCER_BYTE_RATE, REQUEST_PERCENTAGE
 from strom.broker.request_context import RequestContext
 from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.java_text import java_double
 from strom.protocol.schema import alter_client_quotas as alter_schema
 from strom.protocol.schema import describe_client_quotas as describe_schema
 from strom.protocol.schema.alter_client_quotas import (
@@ -173,17 +172,6 @@ def format_quota(key: str, value: float) -> str:
             raise KafkaError(ErrorCode.INVALID_REQUEST, f"Configuration {key} must be a LONG value")
         return str(whole)
     return java_double(value)
-
-
-def java_double(value: float) -> str:
-    """Java's Double.toString: plain from 1e-3 up to 1e7, else scientific as 1.0E7."""
-    if value == 0 or 1e-3 <= abs(value) < 1e7 or not math.isfinite(value):
-        return repr(float(value)) if math.isfinite(value) else ("NaN" if value != value else ("Infinity" if value > 0 else "-Infinity"))
-    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
-    assert isinstance(exponent, int)
-    text = "".join(map(str, digits))
-    fraction = text[1:] or "0"
-    return f"{'-' if sign else ''}{text[0]}.{fraction}E{exponent + len(text) - 1}"
 
 
 def alteration(entry: AlterEntry) -> tuple[ConfigEntity, dict[str, str], list[str]]:
