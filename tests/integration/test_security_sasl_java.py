@@ -1,0 +1,144 @@
+"""SASL with Apache Kafka's own Java tools (--command-config / --producer.config / --consumer.config) against
+Strom, and the same steps against Apache Kafka 3.9 configured the same way (the reference); Strom's client and
+tools against Apache Kafka over SASL/PLAIN and SCRAM-SHA-512."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from strom.cli import kafka_configs
+from strom.client.admin import AsyncAdmin
+from strom.protocol.errors import KafkaError
+from strom.testing.apache_kafka import ApacheKafka, KafkaUnavailable, java_available, run_kafka_tool
+from strom.testing.broker import BrokerProcess, free_port
+
+pytestmark = [pytest.mark.java, pytest.mark.slow]
+
+CONFIG_COMMAND = "kafka.admin.ConfigCommand"
+PLAIN_JAAS = (
+    'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" '
+    'user_admin="admin-secret" user_alice="alice-secret";'
+)
+
+
+def sasl_config(sasl_listener: str) -> dict[str, str]:
+    """The same server.properties lines for Strom and Apache Kafka."""
+    prefix = f"listener.name.{sasl_listener.lower()}"
+    return {
+        "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512",
+        f"{prefix}.plain.sasl.jaas.config": PLAIN_JAAS,
+        f"{prefix}.scram-sha-512.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+    }
+
+
+@dataclass
+class SaslBroker:
+    name: str
+    plain: str
+    sasl: str
+
+
+@pytest.fixture(scope="module", params=["strom", "kafka"])
+def sasl_broker(request: pytest.FixtureRequest) -> Iterator[SaslBroker]:
+    if not java_available():
+        pytest.skip("needs Java and Maven for Apache Kafka's tools")
+    sasl_port = free_port()
+    process: BrokerProcess | ApacheKafka
+    if request.param == "strom":
+        plain = free_port()
+        overrides = {"listeners": f"PLAINTEXT://127.0.0.1:{plain},SASL_PLAINTEXT://127.0.0.1:{sasl_port}", **sasl_config("SASL_PLAINTEXT")}
+        process = BrokerProcess(port=plain, overrides=overrides).start()
+    else:
+        process = ApacheKafka()
+        process.props.update(
+            {
+                "listeners": f"PLAINTEXT://127.0.0.1:{process.port},SASL_PLAINTEXT://127.0.0.1:{sasl_port},"
+                f"CONTROLLER://127.0.0.1:{process.controller_port}",
+                "advertised.listeners": f"PLAINTEXT://127.0.0.1:{process.port},SASL_PLAINTEXT://127.0.0.1:{sasl_port}",
+                "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+                **sasl_config("SASL_PLAINTEXT"),
+            }
+        )
+        try:
+            process.start()
+        except KafkaUnavailable as exc:
+            process.close()
+            pytest.fail(str(exc))
+        plain = process.port
+    yield SaslBroker(request.param, f"127.0.0.1:{plain}", f"127.0.0.1:{sasl_port}")
+    process.close()
+
+
+def _properties(tmp: Path, mechanism: str, user: str, password: str) -> Path:
+    module = "scram.ScramLoginModule" if mechanism.startswith("SCRAM") else "plain.PlainLoginModule"
+    path = tmp / f"{mechanism}-{user}-{uuid.uuid4().hex[:4]}.properties"
+    path.write_text(
+        f"security.protocol=SASL_PLAINTEXT\nsasl.mechanism={mechanism}\n"
+        f"sasl.jaas.config=org.apache.kafka.common.security.{module} required \\\n"
+        f'    username="{user}" password="{password}";\n'
+    )
+    return path
+
+
+def test_java_tools_over_plain_and_scram(sasl_broker: SaslBroker, tmp_path: Path) -> None:
+    add = "SCRAM-SHA-512=[iterations=8192,password=alice-secret]"
+    users = ["--entity-type", "users", "--entity-name", "alice"]
+    out = run_kafka_tool(CONFIG_COMMAND, ["--bootstrap-server", sasl_broker.plain, "--alter", "--add-config", add, *users])
+    assert out.returncode == 0 and "Completed updating config for user alice." in out.stdout, out.stderr[-2000:]
+    out = run_kafka_tool(CONFIG_COMMAND, ["--bootstrap-server", sasl_broker.plain, "--describe", *users])
+    assert "SCRAM credential configs for user-principal 'alice' are SCRAM-SHA-512=iterations=8192" in out.stdout, out.stderr[-2000:]
+
+    topic = f"java-sasl-{uuid.uuid4().hex[:6]}"
+    plain_props = _properties(tmp_path, "PLAIN", "alice", "alice-secret")
+    out = run_kafka_tool(
+        "kafka-topics.sh", ["--bootstrap-server", sasl_broker.sasl, "--command-config", str(plain_props), "--create", "--topic", topic]
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+
+    scram_props = _properties(tmp_path, "SCRAM-SHA-512", "alice", "alice-secret")
+    out = run_kafka_tool(
+        "kafka-console-producer.sh",
+        ["--bootstrap-server", sasl_broker.sasl, "--producer.config", str(scram_props), "--topic", topic],
+        input="one\ntwo\nthree\n",
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    args = ["--bootstrap-server", sasl_broker.sasl, "--consumer.config", str(scram_props), "--topic", topic]
+    out = run_kafka_tool("kafka-console-consumer.sh", [*args, "--from-beginning", "--max-messages", "3", "--timeout-ms", "60000"])
+    assert out.stdout.split() == ["one", "two", "three"], out.stderr[-2000:]
+
+    wrong = _properties(tmp_path, "PLAIN", "alice", "wrong")
+    out = run_kafka_tool("kafka-topics.sh", ["--bootstrap-server", sasl_broker.sasl, "--command-config", str(wrong), "--list"])
+    assert out.returncode != 0
+    assert "Authentication failed: Invalid username or password" in out.stdout + out.stderr
+
+
+def test_strom_client_and_tools_over_sasl(sasl_broker: SaslBroker, capsys: pytest.CaptureFixture[str]) -> None:
+    user = f"u{uuid.uuid4().hex[:6]}"
+    add = ["--alter", "--add-config", "SCRAM-SHA-512=[iterations=4096,password=pw-secret]"]
+    assert kafka_configs.main(["--bootstrap-server", sasl_broker.plain, "--entity-type", "users", "--entity-name", user, *add]) == 0
+
+    async def login(conf: dict[str, Any]) -> bool:
+        admin = AsyncAdmin(
+            {"bootstrap.servers": sasl_broker.sasl, "security.protocol": "SASL_PLAINTEXT", "request.timeout.ms": 15000, **conf}
+        )
+        try:
+            await admin.describe_cluster()
+            return True
+        except KafkaError:
+            return False
+        finally:
+            await admin.close()
+
+    assert asyncio.run(login({"sasl.mechanism": "PLAIN", "sasl.username": "alice", "sasl.password": "alice-secret"}))
+    assert asyncio.run(login({"sasl.mechanism": "SCRAM-SHA-512", "sasl.username": user, "sasl.password": "pw-secret"}))
+    assert not asyncio.run(login({"sasl.mechanism": "SCRAM-SHA-512", "sasl.username": user, "sasl.password": "nope"}))
+    capsys.readouterr()
+    assert kafka_configs.main(["--bootstrap-server", sasl_broker.plain, "--describe", "--entity-type", "users", "--entity-name", user]) == 0
+    assert f"SCRAM credential configs for user-principal '{user}' are SCRAM-SHA-512=iterations=4096" in capsys.readouterr().out
