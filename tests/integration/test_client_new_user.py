@@ -105,7 +105,12 @@ def test_pattern_subscription_picks_up_a_new_topic(bootstrap: str) -> None:
     (metadata.max.age.ms, librdkafka's topic.metadata.refresh.interval.ms) and rejoins."""
     prefix = f"pat-{uuid.uuid4().hex[:8]}"
     consumer = strom.Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": f"g-{prefix}", "auto.offset.reset": "earliest", "metadata.max.age.ms": 1000}
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"g-{prefix}",
+            "auto.offset.reset": "earliest",
+            "topic.metadata.refresh.interval.ms": 1000,
+        }
     )
     consumer.subscribe([f"^{prefix}-.*"])
     created: list[float] = []
@@ -159,6 +164,10 @@ def test_error_delivery_report_before_any_partition(client: Any) -> None:
     ((err, msg),) = reports
     assert err is not None
     assert (msg.topic(), msg.partition(), msg.offset()) == ("nowhere", None, None)
+    assert _code(err) == -192  # _MSG_TIMED_OUT, after message.timeout.ms (not max.block.ms)
+    producer.produce("nowhere", b"v", partition=2, on_delivery=lambda err, msg: reports.append((err, msg)))
+    producer.flush(20)
+    assert reports[1][1].partition() == 2  # the partition produce() named
 
 
 @pytest.mark.parametrize("client", CLIENTS)

@@ -28,6 +28,7 @@ ALIASES: dict[str, str] = {
     "fetch.wait.max.ms": "fetch.max.wait.ms",
     "fetch.message.max.bytes": "max.partition.fetch.bytes",
     "socket.timeout.ms": "request.timeout.ms",
+    "topic.metadata.refresh.interval.ms": "metadata.max.age.ms",  # clientfix: how often regex subscriptions look
 }
 SCALE: dict[str, int] = {"queue.buffering.max.kbytes": 1024}
 
@@ -70,7 +71,6 @@ NO_EFFECT: dict[str, tuple[str, str]] = {
     "client.rack": (_BOTH, "fetching from the closest replica is not supported"),
     "client.dns.lookup": (_BOTH, "every address a name resolves to is tried"),
     "enable.metrics.push": (_BOTH, "client metrics are not pushed"),
-    "topic.metadata.refresh.interval.ms": (_BOTH, "metadata is refreshed every metadata.max.age.ms"),
     "throttle_cb": (_BOTH, "throttle events are not reported"),
     "group.protocol.type": (_CONSUMER, "the protocol type is always consumer"),
     "coordinator.query.interval.ms": (_CONSUMER, "the coordinator is looked up again when it moves"),

@@ -180,9 +180,12 @@ class Producer:
                 try:  # produce() never blocks: the record waits up to delivery.timeout.ms, as librdkafka's message.timeout.ms
                     await self._aio.wait_for_topic(item[0], self._aio.config["delivery.timeout.ms"] / 1000)
                 except KafkaError as exc:
+                    if exc.code() == ErrorCode.NETWORK_EXCEPTION:  # no broker answered in time: librdkafka's report
+                        exc = KafkaError(LocalError.MSG_TIMED_OUT, f"Local: Message timed out: no broker answered ({exc.message})")
                     if self._backlog and self._backlog[0] is item:
                         self._backlog.popleft()
-                        self._completed(item[6], item[2], item[1], item[5], item[4], exc, None, topic=item[0])
+                        where = RecordMetadata(item[0], item[3] if item[3] >= 0 else -1, -1)  # the partition produce() named
+                        self._completed(item[6], item[2], item[1], item[5], item[4], exc, where)
                     continue
                 if not self._backlog or self._backlog[0] is not item:
                     continue  # abort_transaction purged it meanwhile
