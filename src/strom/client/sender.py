@@ -82,6 +82,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._refreshing: asyncio.Task[Any] | None = None
+        self._turns: dict[int, asyncio.Future[None]] = {}  # per leader: done once its latest request is written
 
     def wakeup(self) -> None:
         self._wake.set()
@@ -180,7 +181,13 @@ class Sender:
             self.accumulator.drained(batch)
             self.in_flight[batch.tp] = self.in_flight.get(batch.tp, 0) + 1
         self.requests_in_flight[leader] = self.requests_in_flight.get(leader, 0) + 1
-        task = asyncio.ensure_future(self._produce(leader, chosen))
+        # Requests to a leader go out in the order their sequences were given: each waits its turn
+        # (the one before it has its connection and is written), even when it would find the connection
+        # open while the one before it is still waiting for that connection to be made.
+        turn = self._turns.get(leader)
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._turns[leader] = written
+        task = asyncio.ensure_future(self._produce(leader, chosen, turn, written))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
@@ -211,11 +218,16 @@ class Sender:
             topic_data=[TopicProduceData(name=t, partition_data=ps) for t, ps in topics.items()],
         )
 
-    async def _produce(self, leader: int, batches: list[ProducerBatch]) -> None:
+    async def _produce(
+        self, leader: int, batches: list[ProducerBatch], turn: asyncio.Future[None] | None, written: asyncio.Future[None]
+    ) -> None:
         request = self.produce_request(batches)
         results: dict[TP, PartitionResult] = {}
         try:
+            if turn is not None and not turn.done():
+                await turn
             conn = await self.cluster.connection(leader)
+            written.set_result(None)  # the next request resumes after this step, which writes ours
             response: ProduceResponse | None = await conn.send(request, expect_response=self.config.acks != 0)
             if response is None:
                 results = {b.tp: (0, None, -1, -1) for b in batches}
@@ -226,6 +238,8 @@ class Sender:
         except KafkaError as exc:
             results = {b.tp: (exc.code() if exc.code() else ErrorCode.NETWORK_EXCEPTION, exc.message, -1, -1) for b in batches}
         finally:
+            if not written.done():
+                written.set_result(None)
             self.requests_in_flight[leader] -= 1
         self.handle_results(batches, results)
 

@@ -253,6 +253,41 @@ def test_max_in_flight_limits_batches_per_partition_and_keeps_their_order() -> N
     run(scenario)
 
 
+class ConnectingCluster(FakeCluster):
+    """The first connection() waits until `connected` is set (the connection is being made); calls after
+    it find the connection open, as the real Cluster's do once the first one made it."""
+
+    def __init__(self, leaders: dict[TP, int]) -> None:
+        super().__init__(leaders)
+        self.connected: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.calls = 0
+
+    async def connection(self, node_id: int) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            await asyncio.shield(self.connected)  # as Cluster._connect's callers share the pending connect
+        return self.conn(node_id)
+
+
+def test_requests_go_out_in_sequence_order_while_the_connection_is_being_made() -> None:
+    """A request that finds the connection open must not overtake one still waiting for it: the broker
+    would see sequence 2 before 1 (OUT_OF_ORDER_SEQUENCE_NUMBER) and the records of the later batch fail."""
+
+    async def scenario() -> None:
+        cluster = ConnectingCluster({("t", 0): 1})
+        h = Harness(cluster, batch_size=80)
+        for v in (b"a", b"b", b"c"):
+            h.add(("t", 0), v)
+        await h.step()  # batch a: its request waits for the connection
+        cluster.connected.set_result(None)  # made: a resumes soon, b (sent now) finds it open at once
+        await h.step()
+        await h.step()
+        conn = cluster.conn(1)
+        assert [read_batch_header(batches_of(r)[("t", 0)]).base_sequence for r in conn.requests] == [0, 1, 2]
+
+    run(scenario)
+
+
 def test_max_in_flight_limits_requests_per_broker() -> None:
     async def scenario() -> None:
         cluster = FakeCluster({("t", 0): 1, ("t", 1): 1})
