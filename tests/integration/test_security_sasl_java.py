@@ -32,8 +32,10 @@ def sasl_config(sasl_listener: str) -> dict[str, str]:
     """The same server.properties lines for Strom and Apache Kafka."""
     prefix = f"listener.name.{sasl_listener.lower()}"
     return {
-        "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512",
+        "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-512,OAUTHBEARER",
+        "connections.max.reauth.ms": "3000",  # KIP-368: every client here re-authenticates on its connections
         f"{prefix}.plain.sasl.jaas.config": PLAIN_JAAS,
+        f"{prefix}.oauthbearer.sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
         f"{prefix}.scram-sha-512.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required;",
     }
 
@@ -137,8 +139,27 @@ def test_strom_client_and_tools_over_sasl(sasl_broker: SaslBroker, capsys: pytes
             await admin.close()
 
     assert asyncio.run(login({"sasl.mechanism": "PLAIN", "sasl.username": "alice", "sasl.password": "alice-secret"}))
+    assert asyncio.run(login({"sasl.mechanism": "OAUTHBEARER", "sasl.oauthbearer.config": "principal=carol"}))
     assert asyncio.run(login({"sasl.mechanism": "SCRAM-SHA-512", "sasl.username": user, "sasl.password": "pw-secret"}))
     assert not asyncio.run(login({"sasl.mechanism": "SCRAM-SHA-512", "sasl.username": user, "sasl.password": "nope"}))
     capsys.readouterr()
     assert kafka_configs.main(["--bootstrap-server", sasl_broker.plain, "--describe", "--entity-type", "users", "--entity-name", user]) == 0
     assert f"SCRAM credential configs for user-principal '{user}' are SCRAM-SHA-512=iterations=4096" in capsys.readouterr().out
+
+
+def test_strom_client_reauthenticates(sasl_broker: SaslBroker) -> None:
+    """connections.max.reauth.ms=3000: one connection keeps working for 8 s, re-authenticating on the way."""
+
+    async def go() -> None:
+        conf = {"bootstrap.servers": sasl_broker.sasl, "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN"}
+        admin = AsyncAdmin({**conf, "sasl.username": "alice", "sasl.password": "alice-secret"})
+        try:
+            conn = await admin.cluster.any_connection()
+            for _ in range(16):
+                assert (await admin.describe_cluster()).nodes
+                await asyncio.sleep(0.5)
+            assert not conn.closed
+        finally:
+            await admin.close()
+
+    asyncio.run(go())
