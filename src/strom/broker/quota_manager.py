@@ -31,6 +31,11 @@ QUOTA_KEYS = (PRODUCER_BYTE_RATE, CONSUMER_BYTE_RATE, REQUEST_PERCENTAGE, CONTRO
 NANOS_TO_PERCENTAGE_PER_SECOND = 100.0 / 1e9
 """Request time in ns -> percent of one thread for one second (Kafka's NanosToPercentagePerSecond)."""
 
+INACTIVE_SENSOR_EXPIRATION_MS = 3600 * 1000
+"""A sensor not recorded for an hour is dropped (Kafka's InactiveSensorExpirationTimeSeconds), so a broker
+that saw many client ids under a per-client-id default does not keep them all."""
+EXPIRY_CHECK_EVERY = 10_000  # records between two looks for inactive sensors
+
 MetricKey = tuple[str, str]
 """(user, client id) of a quota sensor: "" for a part the matched entity does not name (Kafka's metric tags)."""
 
@@ -96,6 +101,7 @@ class Rate:
 class QuotaSensor:
     rate: Rate
     bound: float
+    last_record_ms: int = 0
 
 
 def throttle_time_ms(rate: float, bound: float, window_ms: int) -> int:
@@ -141,6 +147,7 @@ class ClientQuotaManager:
         self.enabled = False
         self._resolved: dict[tuple[str, str], tuple[MetricKey, float] | None] = {}
         self._sensors: dict[MetricKey, QuotaSensor] = {}
+        self._records = 0
         self.refresh()
 
     def refresh(self) -> None:
@@ -180,12 +187,28 @@ class ClientQuotaManager:
             sensor = self._sensors[key] = QuotaSensor(Rate(self.window_num, self.window_ms), bound)
         sensor.bound = bound
         now = self.clock.monotonic_ms() if now_ms is None else now_ms
+        sensor.last_record_ms = now
         sensor.rate.record(value, now)
+        self._records += 1
+        if self._records % EXPIRY_CHECK_EVERY == 0:
+            self._expire_inactive(now)
         rate = sensor.rate.measure(now)
         if rate <= sensor.bound:
             return 0
         throttle = throttle_time_ms(rate, sensor.bound, sensor.rate.window_size_ms(now))
         return throttle if self.max_throttle_ms is None else min(throttle, self.max_throttle_ms)
+
+    @property
+    def sensor_count(self) -> int:
+        """How many rates are kept (one per matched entity and user/client id it covers)."""
+        return len(self._sensors)
+
+    def _expire_inactive(self, now_ms: int) -> None:
+        idle = [key for key, sensor in self._sensors.items() if now_ms - sensor.last_record_ms >= INACTIVE_SENSOR_EXPIRATION_MS]
+        for key in idle:
+            del self._sensors[key]
+        if idle:
+            self._resolved.clear()
 
     def unrecord(self, user: str, client_id: str, value: float, now_ms: int | None = None) -> None:
         """Takes back a recorded value (a throttled fetch is answered empty: its bytes were never sent)."""

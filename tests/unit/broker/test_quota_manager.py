@@ -12,7 +12,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from strom.broker.entity_configs import DEFAULT_ENTITY, ConfigEntity, LocalEntityConfigs
-from strom.broker.quota_manager import ClientQuotaManager, QuotaManagers, Rate, throttle_time_ms
+from strom.broker.quota_manager import (
+    EXPIRY_CHECK_EVERY,
+    INACTIVE_SENSOR_EXPIRATION_MS,
+    ClientQuotaManager,
+    QuotaManagers,
+    Rate,
+    throttle_time_ms,
+)
 from strom.cluster.metadata import LocalMetadataStore
 from strom.storage.clock import ManualClock
 
@@ -124,3 +131,15 @@ def test_request_quota_throttles_at_most_one_window(tmp_path) -> None:
     store = _store(tmp_path, {ConfigEntity(user=D): {"request_percentage": "1"}})
     quotas = QuotaManagers(store, ManualClock(0), 11, 1)
     assert quotas.request.record_and_get_throttle_ms("u", "c", 500.0) == 1000
+
+
+def test_inactive_sensors_expire_after_an_hour(tmp_path) -> None:
+    store = _store(tmp_path, {ConfigEntity(client_id=D): {"producer_byte_rate": "1000000"}})
+    clock = ManualClock(0)
+    manager = QuotaManagers(store, clock, 11, 1).produce
+    for i in range(100):
+        manager.record_and_get_throttle_ms("u", f"client-{i}", 10)
+    clock.advance(INACTIVE_SENSOR_EXPIRATION_MS)
+    for _ in range(EXPIRY_CHECK_EVERY - 100):
+        manager.record_and_get_throttle_ms("u", "busy", 10)
+    assert manager.sensor_count == 1  # the hundred idle client ids are gone, the busy one stays
