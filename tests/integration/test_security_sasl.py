@@ -469,3 +469,14 @@ def test_sasl_ssl_tool_with_java_truststore(
         f"ssl.truststore.type=PEM\nssl.truststore.location={pki.ca_pem}\n"
     )
     assert kafka_topics.main(["--bootstrap-server", bootstrap, "--command-config", str(props), "--list"]) == 0
+
+
+def test_a_truncated_reauthentication_handshake_closes_only_that_connection(broker: BrokerProcess) -> None:
+    raw = Raw(_sasl(broker))
+    raw.call(SaslHandshakeRequest(mechanism="PLAIN"), 1)
+    assert raw.call(SaslAuthenticateRequest(auth_bytes=b"\0alice\0alice-secret"), 1).error_code == 0
+    raw.sock.sendall(struct.pack(">ih", 2, 17))  # a SaslHandshake header cut after its api key
+    assert raw.closed_by_broker()
+    assert Raw(_sasl(broker)).call(ApiVersionsRequest(), 0).error_code == 0
+    log = (broker.base / "logs" / "server.log").read_text()
+    assert "undecodable SASL request during re-authentication" in log  # one line, not a traceback

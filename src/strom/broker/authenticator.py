@@ -291,7 +291,11 @@ class SaslServerAuthenticator:
     def on_frame(self, frame: bytearray) -> bool:
         """True when the frame was the authenticator's to handle; False for a request to serve as usual."""
         if self.state in (COMPLETE, REAUTH_AUTHENTICATE):
-            return self._on_authenticated_frame(frame)
+            try:
+                return self._on_authenticated_frame(frame)
+            except CorruptMessage as exc:
+                self._fail_silently(f"undecodable SASL request during re-authentication ({exc})")
+                return True
         if self.state == FAILED:
             return True
         self._arm_timer()
