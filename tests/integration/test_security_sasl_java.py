@@ -163,3 +163,48 @@ def test_strom_client_reauthenticates(sasl_broker: SaslBroker) -> None:
             await admin.close()
 
     asyncio.run(go())
+
+
+def test_python_peers_over_scram(sasl_broker: SaslBroker) -> None:
+    """confluent-kafka, kafka-python and aiokafka log in with SCRAM-SHA-512 to Strom and to Apache Kafka alike."""
+    from aiokafka import AIOKafkaProducer
+    from confluent_kafka import Producer
+    from kafka import KafkaAdminClient
+
+    user = f"p{uuid.uuid4().hex[:6]}"
+    add = ["--alter", "--add-config", "SCRAM-SHA-512=[iterations=8192,password=py-secret]"]
+    assert kafka_configs.main(["--bootstrap-server", sasl_broker.plain, "--entity-type", "users", "--entity-name", user, *add]) == 0
+    topic = f"py-sasl-{uuid.uuid4().hex[:6]}"
+    producer = Producer(
+        {"bootstrap.servers": sasl_broker.sasl, "security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-512"}
+        | {"sasl.username": user, "sasl.password": "py-secret"}
+    )
+    producer.produce(topic, b"ck")
+    assert producer.flush(30) == 0
+    admin = KafkaAdminClient(
+        bootstrap_servers=sasl_broker.sasl,
+        security_protocol="SASL_PLAINTEXT",
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_plain_username=user,
+        sasl_plain_password="py-secret",
+    )
+    try:
+        assert topic in admin.list_topics()
+    finally:
+        admin.close()
+
+    async def aio() -> None:
+        p = AIOKafkaProducer(
+            bootstrap_servers=sasl_broker.sasl,
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="SCRAM-SHA-512",
+            sasl_plain_username=user,
+            sasl_plain_password="py-secret",
+        )
+        await p.start()
+        try:
+            await p.send_and_wait(topic, b"aio")
+        finally:
+            await p.stop()
+
+    asyncio.run(aio())
