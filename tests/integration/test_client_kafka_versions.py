@@ -145,3 +145,45 @@ def test_client_negotiates_versions_and_works(kafka: tuple[str, str]) -> None:
     assert {0, 1, 3, 8, 9, 10, 11, 14, 19} <= {k for k, _ in used}  # produce, fetch, metadata, groups, admin
     fetches = proxy.requests_of(1)
     assert any(f.session_epoch > 0 for f in fetches)  # 2.8 keeps incremental fetch sessions too
+
+
+@pytest.mark.slow  # Kafka 4.0's 5 s heartbeat interval makes its rebalances take ~30 s
+def test_consumer_protocol_members_share_a_group_on_kafka_40(kafka: tuple[str, str]) -> None:
+    """group.protocol=consumer (KIP-848) against Apache Kafka 4.0's coordinator: two Strom members and a
+    librdkafka one split the partitions and read every record once; a leaving Strom member's share moves."""
+    import confluent_kafka as ck
+
+    version, bootstrap = kafka
+    if version != "4.0.0":
+        pytest.skip("Kafka 2.8 has no KIP-848 coordinator")
+    admin = strom.AdminClient({"bootstrap.servers": bootstrap})
+    topic = f"kip848-{uuid.uuid4().hex[:6]}"
+    admin.create_topics([NewTopic(topic, 6, 1)])[topic].result(30)
+    producer = strom.Producer({"bootstrap.servers": bootstrap})
+    for i in range(60):
+        producer.produce(topic, value=b"%d" % i, partition=i % 6)
+    assert producer.flush(30) == 0
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    conf = {"bootstrap.servers": bootstrap, "group.id": group, "group.protocol": "consumer", "auto.offset.reset": "earliest"}
+    ours = [strom.Consumer(conf) for _ in range(2)]
+    members: list = [*ours, ck.Consumer(conf)]
+    for c in members:
+        c.subscribe([topic])
+    seen: set[bytes] = set()
+
+    def settled(cs: list, each: int) -> bool:
+        for c in cs:
+            msg = c.poll(0.05)
+            if msg is not None and msg.error() is None:
+                seen.add(msg.value())
+        return all(len(c.assignment()) == each for c in cs)
+
+    deadline = time.monotonic() + 90
+    while not (settled(members, 2) and len(seen) == 60):
+        assert time.monotonic() < deadline, ([len(c.assignment()) for c in members], len(seen))
+    ours[0].close()
+    rest = members[1:]
+    while not settled(rest, 3):
+        assert time.monotonic() < deadline, [len(c.assignment()) for c in rest]
+    for c in rest:
+        c.close()
