@@ -318,3 +318,24 @@ def test_strom_consumers_speak_the_consumer_protocol_beside_librdkafka(broker: B
     for c in rest:
         c.close()  # type: ignore[attr-defined]
     assert describe(broker.bootstrap, group).group_state == "Empty"  # type: ignore[attr-defined]
+
+
+def test_strom_consumer_pattern_joins_once_a_topic_matches(broker: BrokerProcess, admin: AdminClient) -> None:
+    """A pattern that matches nothing yet keeps the KIP-848 member out of the group (an empty first heartbeat
+    is INVALID_REQUEST); it joins when a matching topic appears."""
+    prefix = f"pat{uuid.uuid4().hex[:6]}"
+    c = strom_consumer(broker.bootstrap, f"cg-{prefix}", **{"metadata.max.age.ms": 500})
+    c.subscribe([f"^{prefix}-.*"])  # type: ignore[attr-defined]
+    for _ in range(10):
+        assert c.poll(0.1) is None  # type: ignore[attr-defined]
+    topic = f"{prefix}-a"
+    admin.create_topics([NewTopic(topic, PARTITIONS, 1)])[topic].result(10)
+    produce(broker.bootstrap, topic, 4)
+    got = 0
+    deadline = time.monotonic() + 30
+    while got < 4 and time.monotonic() < deadline:
+        msg = c.poll(0.2)  # type: ignore[attr-defined]
+        if msg is not None and msg.error() is None:
+            got += 1
+    c.close()  # type: ignore[attr-defined]
+    assert got == 4

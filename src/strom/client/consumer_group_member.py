@@ -80,6 +80,14 @@ class ConsumerGroupMember:
         if topics != self.topics:
             self.topics = list(topics)
             self.need_rejoin = True
+        if not self.topics:  # a pattern that matches nothing yet: out of the group until it does
+            if self.epoch > 0:
+                await self.leave("the subscription is empty")
+                revoked = sorted(self.owned)
+                self.owned.clear()
+                await self.on_change(revoked, [], False)
+            self.need_rejoin = False
+            return
         while self.need_rejoin:
             await self._stop_heartbeat()
             self.need_rejoin = False
