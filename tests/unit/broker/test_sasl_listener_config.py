@@ -72,3 +72,14 @@ def test_inter_broker_login_from_the_listener_jaas() -> None:
     assert login is not None and (login.mechanism, login.username, login.password) == ("SCRAM-SHA-512", "broker", "b-secret")
     plain = BrokerConfig({"listeners": "PLAINTEXT://127.0.0.1:9092"})
     assert inter_broker_sasl_login(plain, plain.listeners[0]) is None
+
+
+def test_plain_callback_handler_class() -> None:
+    key = "listener.name.sasl_plaintext.plain.sasl.server.callback.handler.class"
+    base = {"listeners": "SASL_PLAINTEXT://127.0.0.1:9093", "sasl.enabled.mechanisms": "PLAIN"}
+    cfg = BrokerConfig(base | {key: "hmac.compare_digest"})  # (username, password) -> equal?: a callable of that shape
+    sasl = SaslListenerConfig.build(cfg, cfg.listeners[0])
+    assert sasl.plain_check is not None and sasl.plain_check("same", "same") and not sasl.plain_check("a", "b")
+    missing = BrokerConfig(base | {key: "no_such_module.check"})
+    with pytest.raises(ConfigError, match=key):
+        SaslListenerConfig.build(missing, missing.listeners[0])
