@@ -22,7 +22,7 @@ from strom.protocol.errors import ErrorCode
 from strom.protocol.schema.alter_client_quotas import AlterClientQuotasRequest, EntityData, EntryData, OpData
 from strom.protocol.schema.describe_client_quotas import ComponentData, DescribeClientQuotasRequest
 from strom.protocol.schema.metadata import MetadataRequest
-from strom.testing.broker import BrokerProcess
+from strom.testing.broker import BrokerProcess, free_port
 from strom.transport.connection import BrokerConnection
 
 QUOTA = 1024 * 1024  # 1 MiB/s
@@ -62,7 +62,9 @@ def make_topic(bootstrap: str) -> str:
     return topic
 
 
-def produce_for(bootstrap: str, topic: str, client_id: str, seconds: float, warmup: float = 0.0) -> tuple[float, list[int]]:
+def produce_for(
+    bootstrap: str, topic: str, client_id: str, seconds: float, warmup: float = 0.0, extra: dict[str, str] | None = None
+) -> tuple[float, list[int]]:
     """Produces as fast as it can for warmup + seconds; (value bytes acknowledged per second after the
     warm-up, throttle times seen). The warm-up skips the start, where a new sensor's rate is taken over at
     least quota.window.num - 1 windows and a first burst goes through unthrottled, as in Kafka."""
@@ -81,6 +83,7 @@ def produce_for(bootstrap: str, topic: str, client_id: str, seconds: float, warm
             "queue.buffering.max.messages": 2000,
             "batch.size": 65536,
             "throttle_cb": lambda event: throttles.append(event.throttle_time),
+            **(extra or {}),
         }
     )
     start = time.monotonic()
@@ -228,3 +231,26 @@ def test_describe_and_alter_on_the_wire(broker: BrokerProcess) -> None:
     set_quota(broker, {"user": "wire-user", "client-id": None}, "producer_byte_rate", None)
     gone = send(broker, DescribeClientQuotasRequest(components=[ComponentData(entity_type="user", match_type=0, match="wire-user")]))
     assert gone.entries == []
+
+
+def test_user_quotas_follow_the_authenticated_principal() -> None:
+    """users/alice applies to a SASL/PLAIN connection as alice, users/ANONYMOUS to a PLAINTEXT one (Kafka's
+    principal names), and neither to the other."""
+    plain, sasl = free_port(), free_port()
+    jaas = 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";'
+    overrides = {
+        "listeners": f"PLAINTEXT://127.0.0.1:{plain},SASL_PLAINTEXT://127.0.0.1:{sasl}",
+        "sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas,
+        "quota.window.num": "2",
+    }
+    alice = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN", "sasl.username": "alice", "sasl.password": "alice-secret"}
+    with BrokerProcess(port=plain, overrides=overrides) as b:
+        topic = make_topic(b.bootstrap)
+        set_quota(b, {"user": "alice"}, "producer_byte_rate", QUOTA)
+        _, alice_throttles = produce_for(f"127.0.0.1:{sasl}", topic, "same-client", 3, extra=alice)
+        _, anonymous_throttles = produce_for(b.bootstrap, topic, "same-client", 2)
+        assert any(alice_throttles) and not any(anonymous_throttles)
+        set_quota(b, {"user": "ANONYMOUS"}, "producer_byte_rate", QUOTA)
+        _, anonymous_throttles = produce_for(b.bootstrap, topic, "same-client", 3)
+        assert any(anonymous_throttles)
