@@ -706,6 +706,13 @@ class AdminClient:
 
         return self._runner.run(fetch(), None if timeout < 0 else timeout)
 
+    def cluster_id(self, timeout: float = -1) -> str | None:
+        """confluent-kafka's cluster_id(): the id from the cluster's metadata, None when none came in time."""
+        try:
+            return self.list_topics(timeout=timeout).cluster_id
+        except (KafkaError, TimeoutError):
+            return None
+
     def describe_topics(self, topics: list[str]) -> dict[str, concurrent.futures.Future[TopicDescription]]:
         return self._fan_out(list(topics), self._aio.describe_topics(list(topics)))
 

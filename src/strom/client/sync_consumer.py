@@ -334,6 +334,13 @@ class Consumer:
 
         return self._call(fetch(), None if timeout < 0 else timeout)
 
+    def cluster_id(self, timeout: float = -1) -> str | None:
+        """confluent-kafka's cluster_id(): the id from the cluster's metadata, None when none came in time."""
+        try:
+            return self.list_topics(timeout=timeout).cluster_id  # type: ignore[no-any-return]
+        except (KafkaError, TimeoutError):
+            return None
+
     def memberid(self) -> str | None:
         return self._aio.member_id
 

@@ -373,6 +373,13 @@ class Producer:
 
         return self._runner.run(fetch(), None if timeout < 0 else timeout)
 
+    def cluster_id(self, timeout: float = -1) -> str | None:
+        """confluent-kafka's cluster_id(): the id from the cluster's metadata, None when none came in time."""
+        try:
+            return self.list_topics(timeout=timeout).cluster_id  # type: ignore[no-any-return]
+        except (KafkaError, TimeoutError):
+            return None
+
     def close(self, timeout: float | None = None) -> int:
         """Flushes and stops the client thread; returns the number of undelivered records."""
         if self._closed:
