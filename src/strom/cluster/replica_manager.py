@@ -426,8 +426,9 @@ class ReplicaManager:
             return -1, plog.log_end_offset if from_replica else visible
         if timestamp == EARLIEST_TIMESTAMP:
             return -1, plog.log_start_offset
-        if timestamp == MAX_TIMESTAMP:
-            return plog.max_timestamp_and_offset()
+        if timestamp == MAX_TIMESTAMP:  # a record consumers cannot read yet is not answered, as in Kafka
+            ts, offset = plog.max_timestamp_and_offset()
+            return (ts, offset) if from_replica or offset < visible else (-1, -1)
         if timestamp < 0:
             return None
         found = plog.offset_for_timestamp(timestamp)

@@ -464,6 +464,20 @@ def test_the_transaction_verifier_is_asked_before_the_append(make: Callable[...,
 # ---- offsets ------------------------------------------------------------------------------------------------
 
 
+def test_max_timestamp_is_not_answered_past_what_consumers_may_read(make: Callable[..., Fixture]) -> None:
+    """As Kafka's fetchOffsetForTimestamp: a client's MAX_TIMESTAMP lookup sees only records below the high
+    watermark (the last stable offset for read_committed); a replica's sees the whole log."""
+    f = make()
+    f.replicated(leader=LOCAL, isr=[LOCAL, FOLLOWER])
+    run(f.produce(b"a", b"b", acks=1))  # appended, not replicated: the high watermark stays at 0
+    part = f.manager.leader_partition(TOPIC, 0, -1)
+    assert not isinstance(part, int)
+    assert f.manager.fetch_offset_for_timestamp(part, -3, False, False) == (-1, -1)
+    assert f.manager.fetch_offset_for_timestamp(part, -3, False, True) == (1_700_000_000_000, 0)
+    run(f.fetch(2, replica_id=FOLLOWER))  # the follower has both: the high watermark moves to 2
+    assert f.manager.fetch_offset_for_timestamp(part, -3, False, False) == (1_700_000_000_000, 0)
+
+
 def test_list_offsets_and_leader_epoch_end_offsets(make: Callable[..., Fixture]) -> None:
     f = make()
     f.replicated(leader=LOCAL, isr=[LOCAL], epoch=3)
