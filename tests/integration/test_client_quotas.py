@@ -180,9 +180,27 @@ def test_request_percentage_throttles_any_api(broker: BrokerProcess) -> None:
             conn.close()
 
     throttles = asyncio.run(run())
-    set_quota(broker, {"client-id": "busy-admin"}, "request_percentage", None)
     assert max(throttles) > 0, throttles
     assert max(throttles) <= 1000  # a request quota throttles for at most one window
+
+    async def old_client() -> list[tuple[int, float]]:
+        """Metadata v5 predates KIP-219: the throttled answer itself comes late."""
+        conn = BrokerConnection("127.0.0.1", broker.port, client_id="busy-admin")
+        await conn.connect()
+        try:
+            out = []
+            for _ in range(3):
+                started = time.monotonic()
+                response = await conn.send(MetadataRequest(topics=None), version=5)
+                out.append((response.throttle_time_ms, time.monotonic() - started))
+            return out
+        finally:
+            conn.close()
+
+    timed = asyncio.run(old_client())
+    set_quota(broker, {"client-id": "busy-admin"}, "request_percentage", None)
+    first_ms, first_wait = timed[0]  # a new connection: no earlier mute delays it; the sensor is over its quota
+    assert first_ms > 0 and first_wait >= first_ms / 1000 * 0.9, timed
 
 
 def test_consumer_held_to_its_byte_rate(broker: BrokerProcess) -> None:

@@ -8,11 +8,14 @@ held back all the same).
   fetch is answered empty and its bytes are taken back, as Kafka does, so only delivered bytes count.
 - Every API but the exempt ones: the handler's time on the event loop counts against `request_percentage`.
 
-The server calls `with_quotas` only while `QuotaManagers.active`.
+Clients of API versions from before KIP-219 do not back off on their own: their throttled response is sent
+after the throttle time instead, as Kafka does. The server calls `with_quotas` only while
+`QuotaManagers.active`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Awaitable, Coroutine, Generator
@@ -30,6 +33,11 @@ _BYTES = (bytes, bytearray, memoryview)
 # APIs no request quota applies to: connection set-up and the controller's and brokers' own traffic
 # (Kafka: ApiVersions, SASL, and the cluster actions).
 REQUEST_QUOTA_EXEMPT = frozenset({17, 18, 36, 4, 5, 6, 7, 27, 56, 57, 67})
+
+
+# The first version of each API whose clients back off by themselves (KIP-219, Kafka's
+# AbstractResponse.shouldClientThrottle). Older ones get their throttled response only after the throttle time.
+CLIENT_THROTTLES_FROM = {0: 6, 1: 8, 2: 3, 3: 6, 8: 4, 9: 4, 10: 2, 11: 3, 12: 2, 13: 2, 14: 2, 15: 2, 16: 2, 19: 3, 20: 2, 32: 2}
 
 
 class Mutable(Protocol):
@@ -143,4 +151,6 @@ async def _after_handler(
         connection.mute_for(throttle_ms)
     if response is not None and throttle_ms > 0:
         response = _with_throttle_time(response, throttle_ms)
+        if header.api_version < CLIENT_THROTTLES_FROM.get(header.api_key, 0):
+            await asyncio.sleep(throttle_ms / 1000)  # a pre-KIP-219 client: the late answer is its back-off
     return response
