@@ -35,7 +35,8 @@ def test_quota_set_on_one_broker_applies_on_the_other(cluster_factory) -> None:
     cluster = cluster_factory(2)
     one, two = cluster.brokers[0].port, cluster.brokers[1].port
     entity = [EntityData(entity_type="user", entity_name="User:CN=alice")]
-    altered = _send(one, AlterClientQuotasRequest(entries=[EntryData(entity=entity, ops=[OpData(key="producer_byte_rate", value=1048576)])]))
+    set_rate = OpData(key="producer_byte_rate", value=1048576)
+    altered = _send(one, AlterClientQuotasRequest(entries=[EntryData(entity=entity, ops=[set_rate])]))
     assert [e.error_code for e in altered.entries] == [0]
     started = time.monotonic()
     wait_until(lambda: _quotas_on(two) == {"User:CN=alice": {"producer_byte_rate": 1048576.0}}, timeout=10, message="quota on broker 1")
