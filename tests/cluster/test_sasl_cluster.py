@@ -153,3 +153,60 @@ def test_scram_credentials_reach_every_broker(sasl_cluster: SaslCluster) -> None
     while _login_works(conf):
         assert time.monotonic() - started < 15, "broker 2 still accepts a deleted credential"
         time.sleep(0.3)
+
+
+@pytest.mark.slow
+def test_scram_between_brokers(zookeeper: ZooKeeperProcess) -> None:  # noqa: F811
+    """sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512: the brokers' own credential is stored through the first
+    broker's PLAINTEXT listener before the others start, as Kafka operators do with kafka-configs."""
+    connect = f"{zookeeper.connect}/strom-scram-{uuid.uuid4().hex[:8]}"
+    ports = {i: (free_port(), free_port()) for i in range(3)}
+    login = 'org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="broker-secret";'
+    brokers = [
+        BrokerProcess(
+            port=plain,
+            overrides={
+                "broker.id": str(i),
+                "zookeeper.connect": connect,
+                "listeners": f"PLAINTEXT://127.0.0.1:{plain},SASL_PLAINTEXT://127.0.0.1:{sasl}",
+                "inter.broker.listener.name": "SASL_PLAINTEXT",
+                "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+                "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+                "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": login,
+                "offsets.topic.replication.factor": "3",
+            },
+        )
+        for i, (plain, sasl) in ports.items()
+    ]
+    try:
+        brokers[0].start()
+        for user, password in (("broker", "broker-secret"), ("app", "app-secret")):
+            add = ["--alter", "--add-config", f"SCRAM-SHA-512=[password={password}]"]
+            assert (
+                kafka_configs.main(["--bootstrap-server", brokers[0].bootstrap, "--entity-type", "users", "--entity-name", user, *add]) == 0
+            )
+        brokers[1].start()
+        brokers[2].start()
+        conf = {
+            "bootstrap.servers": ",".join(f"127.0.0.1:{sasl}" for _, sasl in ports.values()),
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": "app",
+            "sasl.password": "app-secret",
+        }
+        admin = AdminClient(conf)
+        deadline = time.monotonic() + 60
+        while len(admin.list_topics(timeout=10).brokers) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        topic = f"scram-rep-{uuid.uuid4().hex[:8]}"
+        admin.create_topics([NewTopic(topic, 2, 3, config={"min.insync.replicas": "3"})])[topic].result(60)
+        producer = ck.Producer({**conf, "acks": "all", "message.timeout.ms": "45000"})
+        errors: list[ck.KafkaError] = []
+        for i in range(50):
+            producer.produce(topic, f"m{i}".encode(), on_delivery=lambda err, _m: errors.append(err) if err else None)
+        assert producer.flush(60) == 0 and not errors, errors[:3]
+        partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+        assert all(sorted(p.isrs) == [0, 1, 2] for p in partitions.values())
+    finally:
+        for b in brokers:
+            b.close()
