@@ -134,6 +134,12 @@ class SaslListenerConfig:
         if "PLAIN" in enabled:
             plain_check = _plain_check(config, listener, jaas.get("PLAIN"))
         oauth = jaas.get("OAUTHBEARER")
+        if "OAUTHBEARER" in enabled:
+            log.warning(
+                "Listener %s: OAUTHBEARER accepts unsecured JWTs (alg none, Kafka's development default): any client "
+                "can claim any principal; do not enable it where that matters",
+                listener.name,
+            )
         return cls(
             listener,
             enabled,

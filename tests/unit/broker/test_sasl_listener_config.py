@@ -83,3 +83,8 @@ def test_plain_callback_handler_class() -> None:
     missing = BrokerConfig(base | {key: "no_such_module.check"})
     with pytest.raises(ConfigError, match=key):
         SaslListenerConfig.build(missing, missing.listeners[0])
+
+
+def test_oauthbearer_warns_that_tokens_are_unsecured(caplog: pytest.LogCaptureFixture) -> None:
+    _config(sasl_enabled_mechanisms="OAUTHBEARER")
+    assert "accepts unsecured JWTs" in caplog.text
