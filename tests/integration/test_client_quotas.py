@@ -106,7 +106,7 @@ def produce_for(
 def test_producer_held_to_its_byte_rate(broker: BrokerProcess) -> None:
     topic = make_topic(broker.bootstrap)
     set_quota(broker, {"client-id": "quota-producer"}, "producer_byte_rate", QUOTA)
-    rate, throttles = produce_for(broker.bootstrap, topic, "quota-producer", 6)
+    rate, throttles = produce_for(broker.bootstrap, topic, "quota-producer", 4)
     assert throttles and max(throttles) > 0, "no throttle_time_ms reached the producer"
     assert rate == pytest.approx(QUOTA, rel=0.10)
     # another client id has no quota
@@ -205,9 +205,9 @@ def test_request_percentage_throttles_any_api(broker: BrokerProcess) -> None:
 
 def test_consumer_held_to_its_byte_rate(broker: BrokerProcess) -> None:
     topic = make_topic(broker.bootstrap)
-    fill(broker.bootstrap, topic, 12_000)
+    fill(broker.bootstrap, topic, 8_000)
     set_quota(broker, {"user": None, "client-id": "quota-consumer"}, "consumer_byte_rate", QUOTA)
-    rate, throttles = consume_for(broker.bootstrap, topic, "quota-consumer", 6)
+    rate, throttles = consume_for(broker.bootstrap, topic, "quota-consumer", 4)
     assert throttles and max(throttles) > 0, "no throttle_time_ms reached the consumer"
     # A throttled fetch is answered empty and its bytes taken back, and the throttle time counts them: a
     # consumer gets somewhat less than its quota. Apache Kafka 3.9, same client and settings: 0.785 x quota
