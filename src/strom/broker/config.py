@@ -285,11 +285,6 @@ class Listener:
     security_protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
 
 
-IMPLEMENTED_SECURITY_PROTOCOLS = frozenset(SecurityProtocol)
-"""Security protocols a listener may use: a listener on any other refuses to start (never serves plaintext
-under a name that promises more)."""
-
-
 def parse_security_protocol_map(text: str) -> dict[str, SecurityProtocol]:
     """`listener.security.protocol.map`: "NAME:PROTOCOL,..." -> {NAME: protocol}; ConfigError when malformed."""
     out: dict[str, SecurityProtocol] = {}
@@ -323,17 +318,6 @@ def parse_listeners(text: str, protocol_map: Mapping[str, SecurityProtocol] | No
     return out
 
 
-def refuse_unimplemented(listeners: list[Listener]) -> None:
-    """The listener check the broker runs before binding: one line naming the listener and its protocol."""
-    for listener in listeners:
-        if listener.security_protocol not in IMPLEMENTED_SECURITY_PROTOCOLS:
-            raise ConfigError(
-                f"Listener {listener.name}://{listener.host}:{listener.port} uses security protocol "
-                f"{listener.security_protocol.name}, which Strom does not implement yet; supported: "
-                + ", ".join(p.name for p in sorted(IMPLEMENTED_SECURITY_PROTOCOLS))
-            )
-
-
 class BrokerConfig:
     """Parsed, validated broker configuration. Values by Kafka key: cfg["num.partitions"]."""
 
@@ -365,7 +349,6 @@ class BrokerConfig:
         self.listeners = parse_listeners(self.values["listeners"], self.security_protocol_map)
         if not self.listeners:
             raise ConfigError("Invalid value for configuration listeners: no listener given")
-        refuse_unimplemented(self.listeners)
         adv = self.values.get("advertised.listeners")
         self.advertised_listeners = parse_listeners(adv, self.security_protocol_map, "advertised.listeners") if adv else self.listeners
         self.inter_broker_listener_name = self._inter_broker_listener_name()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from strom.broker.config import IMPLEMENTED_SECURITY_PROTOCOLS, BrokerConfig, ConfigError
+from strom.broker.config import BrokerConfig, ConfigError
 from strom.broker.listener_tls import build_all_listener_tls
 from strom.security.principal import KafkaPrincipal, SecurityProtocol
 from strom.testing.certs import TestCertificates
@@ -44,11 +44,9 @@ def test_principal_text_form() -> None:
 
 
 @pytest.mark.parametrize("protocol", ["SSL", "SASL_PLAINTEXT", "SASL_SSL"])
-def test_listener_with_an_unimplemented_protocol_refuses_to_start(protocol: str) -> None:
-    if SecurityProtocol[protocol] in IMPLEMENTED_SECURITY_PROTOCOLS:
-        pytest.skip(f"{protocol} is implemented")
-    with pytest.raises(ConfigError, match=f"uses security protocol {protocol}, which Strom does not implement"):
-        BrokerConfig({"listeners": f"{protocol}://localhost:9093"})
+def test_every_kafka_security_protocol_resolves_by_default(protocol: str) -> None:
+    cfg = BrokerConfig({"listeners": f"{protocol}://localhost:9093"})
+    assert cfg.listeners[0].security_protocol is SecurityProtocol[protocol]
 
 
 def test_listener_value_prefers_the_listeners_override() -> None:
