@@ -227,6 +227,50 @@ def test_a_port_that_speaks_http_is_named() -> None:
     assert "received an invalid response size 1213486160 (looks like HTTP): is this a Kafka broker?" in errors[0]
 
 
+def _accept_and_close() -> tuple[socket.socket, int, list[float]]:
+    """A port that accepts each connection and closes it at once; the list gets each accept's time."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[float] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(time.monotonic())
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, listener.getsockname()[1], accepted
+
+
+def test_a_dead_broker_is_redialled_with_exponential_backoff() -> None:
+    """reconnect.backoff.ms=100 doubling up to reconnect.backoff.max.ms=1000 (jitter -25%..+50%): at most 8
+    connection attempts in 3 s, as librdkafka's backoff against a refusing port (Strom dialled every
+    retry.backoff.ms: ~30). Strom only: librdkafka redials a port that accepts and closes without backoff."""
+    listener, port, accepted = _accept_and_close()
+    producer = strom.Producer(
+        {
+            "bootstrap.servers": f"127.0.0.1:{port}",
+            "reconnect.backoff.ms": 100,
+            "reconnect.backoff.max.ms": 1000,
+            "error_cb": lambda e: None,
+        }
+    )
+    producer.produce("t", b"v")
+    start = time.monotonic()
+    while time.monotonic() - start < 3:
+        producer.poll(0.2)
+    attempts = len(accepted)
+    listener.close()
+    producer.purge()
+    producer.flush(0)
+    assert 3 <= attempts <= 8, accepted
+
+
 def test_consumer_started_before_its_broker_keeps_polling() -> None:
     """Brokers down: poll() returns None and error_cb hears _ALL_BROKERS_DOWN once (as with librdkafka) instead
     of poll() raising; once the broker is up, the consumer joins and gets the records."""

@@ -39,6 +39,7 @@ from strom.client.config import resolve, sasl_login
 from strom.client.consumer_protocol import decode_assignment
 from strom.client.group import coordinator_for, fetch_committed
 from strom.client.loop_thread import LoopThread
+from strom.client.reconnect_backoff import ReconnectBackoff
 from strom.client.types import TopicPartition
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import (
@@ -86,6 +87,7 @@ class AsyncAdmin:
         )
         self.cluster.on_error = c["error_cb"]
         self.cluster.socket_keepalive = c["socket.keepalive.enable"]
+        self.cluster.reconnect_backoff = ReconnectBackoff.from_config(c)
 
     # -- topics --------------------------------------------------------------------------------------
     async def create_topics(self, topics: list[NewTopic], validate_only: bool = False, timeout_ms: int = 30000) -> Result:

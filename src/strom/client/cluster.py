@@ -11,6 +11,7 @@ from typing import Any
 
 from strom.client.admin_types import ClusterMetadata, Node, PartitionMetadata, TopicMetadata
 from strom.client.config import ConfigError
+from strom.client.reconnect_backoff import ReconnectBackoff
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema.metadata import MetadataRequest, MetadataRequestTopic
 from strom.security.sasl.login import SaslLogin
@@ -73,6 +74,7 @@ class Cluster:
         self.bootstrap = parse_bootstrap(bootstrap_servers)
         self.security = security
         self.socket_keepalive = False  # librdkafka's socket.keepalive.enable, set by the client
+        self.reconnect_backoff = ReconnectBackoff(50, 1000)  # reconnect.backoff(.max).ms, set by the client
         self.retry_backoff = retry_backoff_ms / 1000
         self.topic_errors: dict[str, int] = {}
         self.on_error: Callable[[KafkaError], None] | None = None
@@ -101,19 +103,31 @@ class Cluster:
             return await asyncio.shield(pending)
         fut: asyncio.Future[BrokerConnection] = asyncio.get_running_loop().create_future()
         self._connecting[key] = fut
-        conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms, self.sasl, self.security, self.socket_keepalive)
+        conn = None
         try:
+            await self._reconnect_backoff((host, port))
+            conn = BrokerConnection(host, port, self.client_id, self.request_timeout_ms, self.sasl, self.security, self.socket_keepalive)
             await conn.connect()
+            self.reconnect_backoff.connected((host, port))
             self._conns[key] = conn
             fut.set_result(conn)
             return conn
         except BaseException as exc:
-            conn.close()  # cancelled or failed half-way (socket open, ApiVersions pending): no socket left behind
+            if conn is not None:
+                conn.close()  # cancelled or failed half-way (socket open, ApiVersions pending): no socket left behind
             fut.set_exception(exc)
             fut.exception()  # retrieved: callers that shared it get it raised
             raise
         finally:
             self._connecting.pop(key, None)
+
+    async def _reconnect_backoff(self, address: tuple[str, int]) -> None:
+        """Waits until a connection attempt to `address` may start, then records that it starts."""
+        loop = asyncio.get_running_loop()
+        delay = self.reconnect_backoff.delay(address, loop.time())
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self.reconnect_backoff.attempted(address, loop.time())
 
     async def any_connection(self) -> BrokerConnection:
         for conn in self._conns.values():
@@ -124,6 +138,8 @@ class Cluster:
             (("bootstrap", h, p), (h, p)) for h, p in self.bootstrap
         ]
         random.shuffle(candidates)
+        now = asyncio.get_running_loop().time()  # brokers backing off from a failure are tried last
+        candidates.sort(key=lambda candidate: self.reconnect_backoff.delay(candidate[1], now))
         for key, (host, port) in candidates:
             try:
                 conn = await self._connect(key, host, port)

@@ -23,6 +23,7 @@ from strom.client.consumer_group_member import ConsumerGroupMember
 from strom.client.fetcher import EARLIEST, LATEST, READ_COMMITTED, FetchConfig, Fetcher, PartitionState
 from strom.client.group import GroupMember
 from strom.client.loop_thread import wait_event
+from strom.client.reconnect_backoff import ReconnectBackoff
 from strom.client.types import (
     OFFSET_BEGINNING,
     OFFSET_END,
@@ -79,6 +80,7 @@ class AsyncConsumer:
         )
         self.cluster.on_error = c["error_cb"]
         self.cluster.socket_keepalive = c["socket.keepalive.enable"]
+        self.cluster.reconnect_backoff = ReconnectBackoff.from_config(c)
         self.isolation_level = READ_COMMITTED if c["isolation.level"] == "read_committed" else 0
         self.on_commit: Callable[..., Any] | None = c["on_commit"]
         self._fetcher = Fetcher(

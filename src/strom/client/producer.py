@@ -20,6 +20,7 @@ from typing import Any
 from strom.client.accumulator import RECORD_OVERHEAD, Completion, RecordAccumulator, complete
 from strom.client.cluster import Cluster, channel_security
 from strom.client.config import acks_value, resolve, sasl_login
+from strom.client.reconnect_backoff import ReconnectBackoff
 from strom.client.sender import Sender, SenderConfig
 from strom.client.transactions import TransactionError, TransactionManager, TxnState, offsets_request
 from strom.client.types import ConsumerGroupMetadata, RecordMetadata
@@ -54,6 +55,7 @@ class AsyncProducer:
         )
         self.cluster.on_error = c["error_cb"]
         self.cluster.socket_keepalive = c["socket.keepalive.enable"]
+        self.cluster.reconnect_backoff = ReconnectBackoff.from_config(c)
         self.max_request_size: int = c["max.request.size"]
         self.key_serializer: Callable[[Any], Any] | None = c["key.serializer"]
         self.value_serializer: Callable[[Any], Any] | None = c["value.serializer"]
