@@ -236,7 +236,12 @@ class Sender:
                     for p in t.partition_responses:
                         results[(t.name, p.index)] = (p.error_code, p.error_message, p.base_offset, p.log_append_time_ms)
         except KafkaError as exc:
-            results = {b.tp: (exc.code() if exc.code() else ErrorCode.NETWORK_EXCEPTION, exc.message, -1, -1) for b in batches}
+            code = exc.code() if exc.code() else ErrorCode.NETWORK_EXCEPTION
+            if code == ErrorCode.BROKER_NOT_AVAILABLE:
+                # the leader left the cluster's metadata (it died) before the next leader was elected: as Java's
+                # client, the partition has no known leader yet, which is retried after a metadata refresh
+                code = ErrorCode.LEADER_NOT_AVAILABLE
+            results = {b.tp: (code, exc.message, -1, -1) for b in batches}
         finally:
             if not written.done():
                 written.set_result(None)

@@ -61,6 +61,7 @@ class FakeCluster:
         self.conns: dict[int, FakeConnection] = {}
         self.refreshed: list[list[str] | None] = []
         self.invalidated: list[str] = []
+        self.gone: set[int] = set()  # brokers no longer in the metadata: connection() refuses them
 
     def conn(self, node_id: int) -> FakeConnection:
         if node_id not in self.conns:
@@ -81,6 +82,8 @@ class FakeCluster:
         return None
 
     async def connection(self, node_id: int) -> Connection:
+        if node_id in self.gone:
+            raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, f"unknown broker {node_id}")
         return self.conn(node_id)
 
     def open_connection(self, node_id: int) -> Connection | None:

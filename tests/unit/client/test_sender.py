@@ -175,6 +175,27 @@ def test_not_leader_refreshes_metadata_and_resends_to_the_new_leader() -> None:
     run(scenario)
 
 
+def test_a_leader_that_left_the_metadata_is_retried_on_the_next_leader_not_failed() -> None:
+    """A killed leader drops out of Metadata's broker list before the controller elects the next one: the
+    batch waits for a metadata refresh (Java's unknown-leader path) instead of failing BROKER_NOT_AVAILABLE."""
+
+    async def scenario() -> None:
+        cluster = FakeCluster({("t", 0): 1})
+        cluster.gone = {1}
+        cluster.next_leaders = {("t", 0): 2}
+        h = Harness(cluster)
+        h.add(("t", 0), b"a")
+        await h.step()
+        assert b"a" not in h.reports and cluster.refreshed == [["t"]]
+        await h.step(later=1)
+        assert len(cluster.conn(2).requests) == 1
+        cluster.conn(2).answer(produce_response({("t", 0): (0, 9)}))
+        await settle()
+        assert h.offset(b"a") == 9
+
+    run(scenario)
+
+
 def test_a_partition_without_a_known_leader_refreshes_metadata_and_waits() -> None:
     async def scenario() -> None:
         cluster = FakeCluster({})
