@@ -506,11 +506,16 @@ class Segment:
             self._time_file = None
 
     def close(self) -> None:
+        """Idempotent: a second close must not close the fd number again, which by then may belong to a
+        client's socket or another segment's file (closing it would break or corrupt that)."""
+        if self._fd < 0:
+            return
         try:
             self.close_index_files()  # writes deferred appends first
         finally:
+            fd, self._fd = self._fd, -1
             with suppress(OSError):
-                os.close(self._fd)
+                os.close(fd)
             self.reader.close()
 
     def delete(self) -> None:

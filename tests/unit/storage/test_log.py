@@ -314,3 +314,22 @@ def test_new_partition_skips_the_disk_scan_and_reopens_the_same(tmp_path, clock)
     log.close()
     again = open_log(tmp_path, clock)
     assert again.log_end_offset == 3 and [o for o, _ in values(again)] == [0, 1, 2]
+
+
+def test_closing_a_segment_twice_leaves_the_fd_number_alone(tmp_path, clock):
+    """The second close must not close the fd number again: by then it may be a client's socket (a uvloop
+    loop watching it aborts the process) or another segment's file."""
+    log = open_log(tmp_path, clock)
+    log.append_as_leader(batch(), leader_epoch=0)
+    seg = log.segments[0]
+    number = seg._fd
+    seg.close()
+    read_end, write_end = os.pipe()
+    os.dup2(read_end, number)  # the number is reused, as the next open() or socket() would
+    try:
+        seg.close()
+        log.close()
+        os.fstat(number)  # still open
+    finally:
+        for fd in {number, read_end, write_end}:
+            os.close(fd)
