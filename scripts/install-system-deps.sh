@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need when missing: ZooKeeper, kcat, and Java and Maven, which fetch
-# Apache Kafka's jars from Maven Central (its tools and brokers, and kafka-clients' message specs). Needs root or sudo.
+# Installs the Debian packages the tests need when missing: ZooKeeper, kcat, PostgreSQL (the JDBC and CDC
+# connectors' peer), and Java and Maven, which fetch Apache Kafka's jars from Maven Central (its tools and brokers,
+# and kafka-clients' message specs). Needs root or sudo.
 set -uo pipefail
 need=()
 [ -x /usr/share/zookeeper/bin/zkServer.sh ] || need+=(zookeeper)
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
