@@ -1,0 +1,1 @@
+"""Connectors shipped with Strom: file, JDBC, PostgreSQL CDC."""

@@ -1,0 +1,1 @@
+"""Debezium-compatible PostgreSQL change data capture: pgoutput logical replication to Debezium change events."""
