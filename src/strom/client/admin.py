@@ -37,7 +37,7 @@ from strom.client.admin_types import (
 from strom.client.cluster import Cluster, channel_security, cluster_metadata
 from strom.client.config import resolve, sasl_login
 from strom.client.consumer_protocol import decode_assignment
-from strom.client.group import coordinator_for, fetch_committed
+from strom.client.coordinator import coordinator_for, fetch_committed
 from strom.client.loop_thread import LoopThread
 from strom.client.reconnect_backoff import ReconnectBackoff
 from strom.client.types import TopicPartition

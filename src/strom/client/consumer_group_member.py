@@ -10,64 +10,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from strom.client.cluster import Cluster
-from strom.client.group import ChangeHook, coordinator_for, fetch_committed
+from strom.client.group_member_base import REDISCOVER as _REDISCOVER
+from strom.client.group_member_base import ChangeHook, GroupMemberBase
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import consumer_group_heartbeat as cgh
-from strom.protocol.schema import offset_commit
 from strom.protocol.types import TP
-from strom.transport.connection import BrokerConnection
 
 log = logging.getLogger("strom.client.consumer_group_member")
 
 LEAVE_EPOCH, STATIC_LEAVE_EPOCH = -1, -2  # KIP-848: a dynamic member leaves; a static member leaves for now
-_REDISCOVER = {ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS}
 _FENCED = {ErrorCode.FENCED_MEMBER_EPOCH, ErrorCode.UNKNOWN_MEMBER_ID}
 
 
-class ConsumerGroupMember:
+class ConsumerGroupMember(GroupMemberBase):
+    log = log
+    rejoin_after_commit = frozenset({*_FENCED, ErrorCode.STALE_MEMBER_EPOCH})
+
     def __init__(self, cluster: Cluster, conf: Mapping[str, Any], on_change: ChangeHook) -> None:
-        self.cluster = cluster
-        self.group_id: str = conf["group.id"]
-        self.instance_id: str | None = conf["group.instance.id"]
-        self.rebalance_timeout_ms: int = conf["max.poll.interval.ms"]
-        self.max_poll_interval = conf["max.poll.interval.ms"] / 1000
+        super().__init__(cluster, conf, on_change)  # heartbeat.interval.ms until the coordinator says its own
         self.server_assignor: str | None = conf["group.remote.assignor"]
-        self.backoff = conf["retry.backoff.ms"] / 1000
-        self.heartbeat_interval = conf["heartbeat.interval.ms"] / 1000  # until the coordinator says its own
-        self.on_change = on_change
         self.member_id = str(uuid.uuid4())  # KIP-848 v1: the member names itself
         self.epoch = 0
-        self.owned: set[TP] = set()
         self.target: dict[Any, list[int]] | None = None  # topic id -> partitions, as the coordinator last sent
-        self.topics: list[str] = []
-        self.need_rejoin = True
-        self.lost = False
         self.leader = False  # the coordinator assigns: no member leads
-        self.snapshot_partitions: dict[str, int] = {}
-        self.last_poll = time.monotonic()
-        self.attention: Callable[[], None] = lambda: None
-        self._coordinator: BrokerConnection | None = None
-        self._heartbeat: asyncio.Task[None] | None = None
 
     @property
     def generation(self) -> int:
         """The member epoch while in the group (what commits carry), else -1 as for a classic member."""
         return self.epoch if self.epoch > 0 else -1
-
-    # -- coordinator ---------------------------------------------------------------------------------
-    async def coordinator(self) -> BrokerConnection:
-        if self._coordinator is None or self._coordinator.closed:
-            self._coordinator = await coordinator_for(self.cluster, self.group_id, self.backoff)
-        return self._coordinator
-
-    def _coordinator_failed(self) -> None:
-        self._coordinator = None
 
     # -- membership ----------------------------------------------------------------------------------
     async def ensure_active(self, topics: list[str]) -> None:
@@ -136,12 +111,7 @@ class ConsumerGroupMember:
         )
 
     async def _heartbeat_once(self) -> None:
-        conn = await self.coordinator()
-        try:
-            resp = await conn.send(self._request())
-        except KafkaError:
-            self._coordinator_failed()
-            raise
+        resp = await self._call(self._request())
         if resp.error_code:
             raise KafkaError(resp.error_code, resp.error_message or f"ConsumerGroupHeartbeat of {self.group_id} failed")
         self.member_id = resp.member_id or self.member_id
@@ -178,73 +148,27 @@ class ConsumerGroupMember:
             self.need_rejoin = True  # the acknowledging heartbeat, from the same loop
 
     # -- heartbeats ----------------------------------------------------------------------------------
-    def _start_heartbeat(self) -> None:
-        if self._heartbeat is None or self._heartbeat.done():
-            self._heartbeat = asyncio.ensure_future(self._heartbeat_loop())
-
-    async def _stop_heartbeat(self) -> None:
-        task, self._heartbeat = self._heartbeat, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-    async def _heartbeat_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.heartbeat_interval)
-            if time.monotonic() - self.last_poll > self.max_poll_interval:
-                log.warning("max.poll.interval.ms exceeded: leaving group %s", self.group_id)
-                await self.leave("consumer poll timeout has expired")
-                self.lost = bool(self.owned)
+    async def _beat(self) -> bool:
+        before = self.target
+        try:
+            await self._heartbeat_once()
+        except KafkaError as exc:
+            if exc.code() in _FENCED:
+                self._fenced()
                 self.need_rejoin = True
                 self.attention()
-                return
-            before = self.target
-            try:
-                await self._heartbeat_once()
-            except KafkaError as exc:
-                if exc.code() in _FENCED:
-                    self._fenced()
-                    self.need_rejoin = True
-                    self.attention()
-                    return
-                continue  # the coordinator moved or is busy: found again on the next beat
-            if self.target is not None and self.target != before:
-                self.need_rejoin = True  # a new target: the consumer's group round reconciles
-                self.attention()
-                return
+                return False
+            return True  # the coordinator moved or is busy: found again on the next beat
+        if self.target is not None and self.target != before:
+            self.need_rejoin = True  # a new target: the consumer's group round reconciles
+            self.attention()
+            return False
+        return True
 
     # -- offsets -------------------------------------------------------------------------------------
-    async def commit(self, offsets: Mapping[TP, tuple[int, str | None, int]]) -> dict[TP, int]:
-        """Commits {tp: (offset, metadata, leader_epoch)} under the member epoch; error codes per partition."""
-        by_topic: dict[str, list[offset_commit.OffsetCommitRequestPartition]] = {}
-        for (topic, partition), (offset, metadata, epoch) in sorted(offsets.items()):
-            by_topic.setdefault(topic, []).append(
-                offset_commit.OffsetCommitRequestPartition(
-                    partition_index=partition, committed_offset=offset, committed_leader_epoch=epoch, committed_metadata=metadata or ""
-                )
-            )
-        req = offset_commit.OffsetCommitRequest(
-            group_id=self.group_id,
-            generation_id_or_member_epoch=self.generation,
-            member_id=self.member_id if self.epoch > 0 else "",
-            group_instance_id=self.instance_id,
-            topics=[offset_commit.OffsetCommitRequestTopic(name=t, partitions=ps) for t, ps in by_topic.items()],
-        )
-        conn = await self.coordinator()
-        try:
-            resp = await conn.send(req)
-        except KafkaError:
-            self._coordinator_failed()
-            raise
-        out = {(t.name, p.partition_index): p.error_code for t in resp.topics for p in t.partitions}
-        if any(c in _REDISCOVER for c in out.values()):
-            self._coordinator_failed()
-        if any(c in _FENCED or c == ErrorCode.STALE_MEMBER_EPOCH for c in out.values()):
-            self.need_rejoin = True
-        return out
-
-    async def fetch_committed(self, tps: list[TP]) -> dict[TP, tuple[int, str | None, int]]:
-        return await fetch_committed(await self.coordinator(), self.group_id, tps)
+    def _commit_identity(self) -> tuple[int, str]:
+        """Commits carry the member epoch (KIP-848), and no member id outside the group."""
+        return self.generation, self.member_id if self.epoch > 0 else ""
 
     async def leave(self, reason: str = "the consumer is being closed") -> None:
         """A heartbeat with epoch -1 (-2 for a static member, which keeps its partitions for its session)."""

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from strom.client.cluster import Cluster
-from strom.client.group import coordinator_for
+from strom.client.coordinator import coordinator_for
 from strom.client.types import ConsumerGroupMetadata
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import add_offsets_to_txn, add_partitions_to_txn, end_txn, init_producer_id, txn_offset_commit
