@@ -1,0 +1,347 @@
+"""Java's text and number rules that Kafka's transforms expose to users, so a config written for Kafka Connect
+gives the same topic names, strings and numbers here: SimpleDateFormat patterns, java.util.regex replacement
+strings and named groups, Number narrowing, parse* and toString of numbers."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+import re
+import struct
+from collections.abc import Callable
+from decimal import Decimal
+
+__all__ = [
+    "SimpleDateFormat",
+    "double_to_string",
+    "float_to_string",
+    "java_regex",
+    "narrow_int",
+    "parse_boolean",
+    "parse_double",
+    "parse_int",
+    "replacement_function",
+    "to_float32",
+    "to_integral",
+]
+
+_MONTHS = [calendar.month_name[i] for i in range(1, 13)]
+_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_PATTERN_LETTERS = frozenset("GyYMLwWDdFEuaHkKhmsSzZX")
+
+
+class SimpleDateFormat:
+    """java.text.SimpleDateFormat in the US locale and UTC, for formatting only (TimestampRouter's
+    ``timestamp.format``). Unknown pattern letters are refused at construction, as Java does."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._parts: list[tuple[str, int] | str] = _compile_date_pattern(pattern)
+
+    def format(self, when: dt.datetime) -> str:
+        when = when.astimezone(dt.UTC) if when.tzinfo else when
+        out: list[str] = []
+        for part in self._parts:
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                out.append(_format_letter(part[0], part[1], when))
+        return "".join(out)
+
+    def format_millis(self, epoch_ms: int) -> str:
+        epoch = dt.datetime(1970, 1, 1)
+        return self.format(epoch + dt.timedelta(milliseconds=epoch_ms))
+
+
+def _compile_date_pattern(pattern: str) -> list[tuple[str, int] | str]:
+    parts: list[tuple[str, int] | str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "'":
+            if i + 1 < n and pattern[i + 1] == "'":
+                parts.append("'")
+                i += 2
+                continue
+            end = i + 1
+            text: list[str] = []
+            while True:
+                if end >= n:
+                    raise ValueError(f"Unterminated quote in {pattern!r}")
+                if pattern[end] == "'":
+                    if end + 1 < n and pattern[end + 1] == "'":
+                        text.append("'")
+                        end += 2
+                        continue
+                    break
+                text.append(pattern[end])
+                end += 1
+            parts.append("".join(text))
+            i = end + 1
+        elif c.isascii() and c.isalpha():
+            if c not in _PATTERN_LETTERS:
+                raise ValueError(f"Illegal pattern character '{c}'")
+            j = i
+            while j < n and pattern[j] == c:
+                j += 1
+            parts.append((c, j - i))
+            i = j
+        else:
+            parts.append(c)
+            i += 1
+    return parts
+
+
+def _us_week(when: dt.date) -> tuple[int, int]:
+    """(week-based year, week of year) with the US rules: weeks start on Sunday, week 1 holds January 1."""
+    start = when - dt.timedelta(days=(when.weekday() + 1) % 7)  # the Sunday of when's week
+    end = start + dt.timedelta(days=6)
+    if end.year > when.year:
+        return end.year, 1
+    jan1 = dt.date(when.year, 1, 1)
+    first_sunday = jan1 - dt.timedelta(days=(jan1.weekday() + 1) % 7)
+    return when.year, (start - first_sunday).days // 7 + 1
+
+
+def _format_letter(letter: str, count: int, when: dt.datetime) -> str:
+    if letter == "G":
+        return "AD" if when.year > 0 else "BC"
+    if letter in "yY":
+        year = when.year if letter == "y" else _us_week(when.date())[0]
+        return f"{year % 100:02d}" if count == 2 else str(year).zfill(count)
+    if letter in "ML":
+        if count >= 4:
+            return _MONTHS[when.month - 1]
+        if count == 3:
+            return _MONTHS[when.month - 1][:3]
+        return str(when.month).zfill(count)
+    if letter == "w":
+        return str(_us_week(when.date())[1]).zfill(count)
+    if letter == "W":
+        first = when.replace(day=1)
+        return str((when.day - 1 + (first.weekday() + 1) % 7) // 7 + 1).zfill(count)
+    if letter == "D":
+        return str(when.timetuple().tm_yday).zfill(count)
+    if letter == "d":
+        return str(when.day).zfill(count)
+    if letter == "F":
+        return str((when.day - 1) // 7 + 1).zfill(count)
+    if letter == "E":
+        name = _DAYS[when.weekday()]
+        return name if count >= 4 else name[:3]
+    if letter == "u":
+        return str(when.isoweekday()).zfill(count)
+    if letter == "a":
+        return "AM" if when.hour < 12 else "PM"
+    if letter == "H":
+        return str(when.hour).zfill(count)
+    if letter == "k":
+        return str(when.hour or 24).zfill(count)
+    if letter == "K":
+        return str(when.hour % 12).zfill(count)
+    if letter == "h":
+        return str(when.hour % 12 or 12).zfill(count)
+    if letter == "m":
+        return str(when.minute).zfill(count)
+    if letter == "s":
+        return str(when.second).zfill(count)
+    if letter == "S":
+        return str(when.microsecond // 1000).zfill(count)
+    if letter == "z":
+        return "Coordinated Universal Time" if count >= 4 else "UTC"
+    if letter == "Z":
+        return "+0000"
+    return "Z"  # X: ISO 8601 zone, UTC
+
+
+def java_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a java.util.regex pattern: Java's ``(?<name>...)`` named groups become Python's ``(?P<name>...)``."""
+    return re.compile(re.sub(r"(?<!\\)\(\?<([A-Za-z][A-Za-z0-9]*)>", r"(?P<\1>", pattern))
+
+
+def replacement_function(replacement: str, pattern: re.Pattern[str]) -> Callable[[re.Match[str]], str]:
+    """Matcher.replaceFirst's replacement syntax: ``$n`` (the longest group number that exists), ``${name}``,
+    ``\\x`` for a literal x. Errors are raised here, at configuration time, with Java's messages."""
+    pieces: list[str | int] = []
+    literal: list[str] = []
+    i, n = 0, len(replacement)
+    while i < n:
+        c = replacement[i]
+        if c == "\\":
+            i += 1
+            if i >= n:
+                raise ValueError("character to be escaped is missing")
+            literal.append(replacement[i])
+            i += 1
+        elif c == "$":
+            i += 1
+            if i >= n:
+                raise ValueError("Illegal group reference: group index is missing")
+            if literal:
+                pieces.append("".join(literal))
+                literal = []
+            if replacement[i] == "{":
+                end = replacement.find("}", i)
+                name = replacement[i + 1 : end] if end > 0 else ""
+                if end < 0 or not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", name):
+                    raise ValueError("named capturing group is missing trailing '}'" if end < 0 else "Illegal group reference")
+                if name not in pattern.groupindex:
+                    raise ValueError(f"No group with name {{{name}}}")
+                pieces.append(pattern.groupindex[name])
+                i = end + 1
+            else:
+                if not replacement[i].isdigit():
+                    raise ValueError("Illegal group reference")
+                number = int(replacement[i])
+                if number > pattern.groups:
+                    raise ValueError(f"No group {number}")
+                i += 1
+                while i < n and replacement[i].isdigit() and number * 10 + int(replacement[i]) <= pattern.groups:
+                    number = number * 10 + int(replacement[i])
+                    i += 1
+                pieces.append(number)
+        else:
+            literal.append(c)
+            i += 1
+    if literal:
+        pieces.append("".join(literal))
+
+    def expand(match: re.Match[str]) -> str:
+        return "".join(p if isinstance(p, str) else (match.group(p) or "") for p in pieces)
+
+    return expand
+
+
+# -- numbers ---------------------------------------------------------------------------------------------------
+
+_INT_BITS = {"INT8": 8, "INT16": 16, "INT32": 32, "INT64": 64}
+
+
+def narrow_int(value: int, bits: int) -> int:
+    """Two's complement truncation to ``bits``, as Java's (byte)/(short)/(int)/(long) casts of an integer."""
+    mask = (1 << bits) - 1
+    value &= mask
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def to_integral(value: int | float | Decimal, bits: int) -> int:
+    """Number.byteValue()/shortValue()/intValue()/longValue() of a Java number: floating values go through
+    Java's saturating double->int (or ->long) conversion first, decimals are truncated toward zero."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return 0
+        wide = 64 if bits == 64 else 32
+        low, high = -(1 << (wide - 1)), (1 << (wide - 1)) - 1
+        if math.isinf(value):
+            truncated = high if value > 0 else low
+        else:
+            truncated = max(low, min(high, int(value)))
+        return narrow_int(truncated, bits)
+    if isinstance(value, Decimal):
+        # BigDecimal.byteValue()/shortValue() are (byte)/(short) of intValue(), itself the low 32 bits
+        return narrow_int(narrow_int(int(value), 64 if bits == 64 else 32), bits)
+    return narrow_int(int(value), bits)
+
+
+def to_float32(value: float) -> float:
+    """The nearest float32, as Java's (float) cast; out-of-range values become infinities."""
+    try:
+        return float(struct.unpack("<f", struct.pack("<f", value))[0])
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
+_JAVA_INT = re.compile(r"[+-]?[0-9]+")
+_JAVA_FLOAT = re.compile(r"[+-]?(NaN|Infinity|((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)|(0[xX][0-9a-fA-F]*\.?[0-9a-fA-F]*[pP][+-]?\d+))[fFdD]?")
+
+
+def parse_int(text: str, bits: int) -> int:
+    """Byte/Short/Integer/Long.parse*: decimal digits with an optional sign, in range, or ValueError."""
+    if not _JAVA_INT.fullmatch(text):
+        raise ValueError(f'For input string: "{text}"')
+    value = int(text)
+    if not -(1 << (bits - 1)) <= value < (1 << (bits - 1)):
+        raise ValueError(f'Value out of range. Value:"{text}" Radix:10')
+    return value
+
+
+def parse_double(text: str) -> float:
+    """Double.parseDouble: surrounding whitespace is ignored, a trailing f/F/d/D suffix is allowed."""
+    stripped = text.strip(" \t\n\r\x0b\x0c\x00")
+    if not _JAVA_FLOAT.fullmatch(stripped):
+        raise ValueError(f'For input string: "{text}"')
+    if stripped[-1] in "fFdD" and "Infinity" not in stripped and "x" not in stripped.lower():
+        stripped = stripped[:-1]
+    if "x" in stripped.lower():
+        return float.fromhex(stripped.rstrip("fFdD"))
+    return float(stripped.replace("Infinity", "inf"))
+
+
+def parse_boolean(text: str) -> bool:
+    """Boolean.parseBoolean: "true" in any case is true, everything else false."""
+    return text.lower() == "true"
+
+
+def _java_float_text(digits: str, exponent: int) -> str:
+    """Format the shortest decimal digits (d.ddd x 10^exponent) the way Double/Float.toString do."""
+    if -3 <= exponent < 7:
+        if exponent >= 0:
+            whole = digits[: exponent + 1].ljust(exponent + 1, "0")
+            fraction = digits[exponent + 1 :] or "0"
+            return f"{whole}.{fraction}"
+        return "0." + "0" * (-exponent - 1) + digits
+    fraction = digits[1:] or "0"
+    return f"{digits[0]}.{fraction}E{exponent}"
+
+
+def _shortest_digits(text: str) -> tuple[str, int]:
+    sign_free = text.lstrip("-")
+    if "e" in sign_free:
+        mantissa_text, _, exp_text = sign_free.partition("e")
+        exponent = int(exp_text)
+    else:
+        mantissa_text, exponent = sign_free, 0
+    int_part, _, frac_part = mantissa_text.partition(".")
+    digits = (int_part + frac_part).lstrip("0")
+    leading_zeros = len(int_part + frac_part) - len((int_part + frac_part).lstrip("0"))
+    exponent += len(int_part) - 1 - leading_zeros
+    return digits.rstrip("0") or "0", exponent
+
+
+def _special(value: float) -> str | None:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    return None
+
+
+def double_to_string(value: float) -> str:
+    """Double.toString: shortest round-trip digits, scientific (``1.0E7``) outside [1e-3, 1e7)."""
+    special = _special(value)
+    if special is not None:
+        return special
+    digits, exponent = _shortest_digits(repr(abs(value)))
+    return ("-" if value < 0 else "") + _java_float_text(digits, exponent)
+
+
+def float_to_string(value: float) -> str:
+    """Float.toString: the shortest digits that read back as the same float32."""
+    special = _special(value)
+    if special is not None:
+        return special
+    target = to_float32(abs(value))
+    for precision in range(1, 10):
+        text = f"{target:.{precision - 1}e}"
+        if to_float32(float(text)) == target:
+            break
+    digits, exponent = _shortest_digits(text)
+    return ("-" if value < 0 else "") + _java_float_text(digits, exponent)
+
+
+def decimal_to_string(value: Decimal) -> str:
+    """BigDecimal.toString: both follow the General Decimal Arithmetic rules for scientific notation."""
+    return str(value)
