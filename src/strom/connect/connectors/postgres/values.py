@@ -1,0 +1,273 @@
+"""PostgreSQL column values (their text form, as pgoutput and `::text` send them) to Debezium's Connect values.
+
+Debezium's PostgresConnector defaults are the spec: decimal.handling.mode=precise (Connect Decimal, or
+io.debezium.data.VariableScaleDecimal for an unconstrained numeric), time.precision.mode=adaptive
+(io.debezium.time.Date / Time / MicroTime / Timestamp / MicroTimestamp by the column's precision),
+timestamptz/timetz as ISO-8601 strings in UTC (io.debezium.time.ZonedTimestamp / ZonedTime), binary as bytes,
+interval as io.debezium.time.MicroDuration, uuid/json/jsonb/xml as strings with Debezium's semantic names.
+A type Debezium does not know maps to its text form. Pure: no connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+# Type OIDs (pg_type.oid; fixed for built-in types).
+BOOL, BYTEA, CHAR, NAME, INT8, INT2, INT4, TEXT, OID = 16, 17, 18, 19, 20, 21, 23, 25, 26
+JSON, XML, FLOAT4, FLOAT8, MONEY, BPCHAR, VARCHAR = 114, 142, 700, 701, 790, 1042, 1043
+DATE, TIME, TIMESTAMP, TIMESTAMPTZ, INTERVAL, TIMETZ, BIT, VARBIT, NUMERIC = 1082, 1083, 1114, 1184, 1186, 1266, 1560, 1562, 1700
+UUID, JSONB, INET, CIDR, MACADDR = 2950, 3802, 869, 650, 829
+
+DECIMAL_NAME: Final = "org.apache.kafka.connect.data.Decimal"
+VARIABLE_SCALE_DECIMAL: Final = "io.debezium.data.VariableScaleDecimal"
+UNAVAILABLE_VALUE_PLACEHOLDER: Final = "__debezium_unavailable_value"
+
+_EPOCH_DATE = dt.date(1970, 1, 1)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """How one column appears in a Debezium event: the Connect type, its semantic name and parameters, and the
+    function turning PostgreSQL's text into the Connect value."""
+
+    connect_type: str  # a strom.connect.data Type name: INT32, STRING, BYTES, STRUCT ...
+    convert: Callable[[str], Any]
+    name: str | None = None
+    version: int | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+    fallback: Any = None  # the value of a NOT NULL column with no value (Debezium's fallback)
+
+
+def _bool(text: str) -> bool:
+    return text in ("t", "true", "1")
+
+
+def _bytea(text: str) -> bytes:
+    if text.startswith("\\x"):
+        return bytes.fromhex(text[2:])
+    # bytea_output=escape: backslash-octal escapes
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            if text[i + 1] == "\\":
+                out.append(0x5C)
+                i += 2
+            else:
+                out.append(int(text[i + 1 : i + 4], 8))
+                i += 4
+        else:
+            out += c.encode()
+            i += 1
+    return bytes(out)
+
+
+def decimal_unscaled_bytes(value: decimal.Decimal, scale: int) -> bytes:
+    """Connect's Decimal: the unscaled value as a big-endian two's-complement integer, minimal length."""
+    unscaled = int(value.scaleb(scale).to_integral_value(rounding=decimal.ROUND_HALF_UP))
+    length = max(1, (unscaled.bit_length() + 8) // 8)
+    return unscaled.to_bytes(length, "big", signed=True)
+
+
+def _numeric_precise(scale: int) -> Callable[[str], decimal.Decimal]:
+    def convert(text: str) -> decimal.Decimal:
+        return decimal.Decimal(text).quantize(decimal.Decimal(1).scaleb(-scale))
+
+    return convert
+
+
+def _variable_scale(text: str) -> dict[str, Any]:
+    d = decimal.Decimal(text)
+    exp = d.as_tuple().exponent
+    scale = -exp if isinstance(exp, int) and exp < 0 else 0
+    return {"scale": scale, "value": decimal_unscaled_bytes(d, scale)}
+
+
+def _money(text: str) -> decimal.Decimal:
+    neg = text.startswith("-") or text.startswith("(")
+    digits = re.sub(r"[^0-9.]", "", text)
+    d = decimal.Decimal(digits).quantize(decimal.Decimal("0.01"))
+    return -d if neg else d
+
+
+def _date_days(text: str) -> int:
+    return (_parse_date(text) - _EPOCH_DATE).days
+
+
+def _parse_date(text: str) -> dt.date:
+    bc = text.endswith(" BC")
+    if bc:
+        text = text[:-3]
+    if text == "infinity" or text == "-infinity":
+        raise ValueError(f"date {text} has no Connect value")
+    y, m, d = (int(p) for p in text.split("-"))
+    if bc:
+        y = 1 - y
+    return dt.date(y, m, d) if y >= 1 else dt.date(1, m, d) - dt.timedelta(days=round(365.2425 * (1 - y)))
+
+
+def _time_micros(text: str) -> int:
+    hms, _, frac = text.partition(".")
+    h, m, s = (int(p) for p in hms.split(":"))
+    micros = int((frac + "000000")[:6]) if frac else 0
+    return ((h * 60 + m) * 60 + s) * 1_000_000 + micros
+
+
+_TZ_RE = re.compile(r"([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?$")
+
+
+def _split_offset(text: str) -> tuple[str, dt.timedelta]:
+    m = _TZ_RE.search(text)
+    if m is None:
+        return text, dt.timedelta(0)
+    sign = -1 if m.group(1) == "-" else 1
+    off = dt.timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0), seconds=int(m.group(4) or 0))
+    return text[: m.start()], sign * off
+
+
+def _timestamp_micros(text: str) -> int:
+    """Micros since the epoch of a `timestamp` (no zone: read as UTC, as Debezium does)."""
+    bc = text.endswith(" BC")
+    if bc:
+        text = text[:-3]
+    date_part, _, time_part = text.partition(" ")
+    days = _date_days(date_part + (" BC" if bc else ""))
+    return days * 86_400_000_000 + (_time_micros(time_part) if time_part else 0)
+
+
+def _iso_fraction(micros: int) -> str:
+    """java.time's ISO formatters: the fraction with trailing zeros dropped, none when zero."""
+    if micros == 0:
+        return ""
+    return "." + f"{micros:06d}".rstrip("0")
+
+
+def _zoned_timestamp(text: str) -> str:
+    local, offset = _split_offset(text)
+    total = _timestamp_micros(local) - offset // dt.timedelta(microseconds=1)
+    t = _EPOCH + dt.timedelta(microseconds=total)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + _iso_fraction(t.microsecond) + "Z"
+
+
+def _zoned_time(text: str) -> str:
+    local, offset = _split_offset(text)
+    micros = (_time_micros(local) - offset // dt.timedelta(microseconds=1)) % 86_400_000_000
+    secs, us = divmod(micros, 1_000_000)
+    h, rem = divmod(secs, 3600)
+    return f"{h:02d}:{rem // 60:02d}:{rem % 60:02d}" + _iso_fraction(us) + "Z"
+
+
+_INTERVAL_UNITS = {"year": 365.25 * 86_400e6, "mon": 30.4375 * 86_400e6, "day": 86_400e6}
+_INTERVAL_RE = re.compile(r"(-?\d+) (year|mon|day)s?")
+
+
+def _interval_micros(text: str) -> int:
+    """io.debezium.time.MicroDuration of an interval in the default IntervalStyle (postgres): a month is 30.4375
+    days and a year 365.25 days, as Debezium counts them."""
+    total = 0.0
+    rest = text
+    for n, unit in _INTERVAL_RE.findall(text):
+        total += int(n) * _INTERVAL_UNITS[unit]
+    rest = _INTERVAL_RE.sub("", text).strip()
+    if rest:
+        neg = rest.startswith("-")
+        t = _time_micros(rest.lstrip("+-"))
+        total += -t if neg else t
+    return int(total)
+
+
+def _bits(text: str) -> bytes:
+    """io.debezium.data.Bits: the bit string as little-endian bytes (java.util.BitSet.toByteArray)."""
+    n = int(text[::-1], 2) if text else 0
+    return n.to_bytes(max(1, (len(text) + 7) // 8), "little")
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def column_type(
+    type_oid: int, type_modifier: int, decimal_handling_mode: str = "precise", time_precision_mode: str = "adaptive"
+) -> ColumnType:
+    """The Debezium representation of a column of type `type_oid` with pg_attribute.atttypmod `type_modifier`."""
+    if type_oid == BOOL:
+        return ColumnType("BOOLEAN", _bool, fallback=False)
+    if type_oid == INT2:
+        return ColumnType("INT16", int, fallback=0)
+    if type_oid == INT4:
+        return ColumnType("INT32", int, fallback=0)
+    if type_oid in (INT8, OID):
+        return ColumnType("INT64", int, fallback=0)
+    if type_oid == FLOAT4:
+        return ColumnType("FLOAT32", float, fallback=0.0)
+    if type_oid == FLOAT8:
+        return ColumnType("FLOAT64", float, fallback=0.0)
+    if type_oid in (NUMERIC, MONEY):
+        return _numeric_type(type_oid, type_modifier, decimal_handling_mode)
+    if type_oid == BYTEA:
+        return ColumnType("BYTES", _bytea, fallback=b"")
+    if type_oid == DATE:
+        if time_precision_mode == "connect":
+            return ColumnType("INT32", _date_days, "org.apache.kafka.connect.data.Date", 1, fallback=0)
+        return ColumnType("INT32", _date_days, "io.debezium.time.Date", 1, fallback=0)
+    if type_oid == TIME:
+        precision = type_modifier if type_modifier >= 0 else 6
+        if time_precision_mode == "connect":
+            return ColumnType("INT32", lambda t: _time_micros(t) // 1000, "org.apache.kafka.connect.data.Time", 1, fallback=0)
+        if precision <= 3 and time_precision_mode == "adaptive":
+            return ColumnType("INT32", lambda t: _time_micros(t) // 1000, "io.debezium.time.Time", 1, fallback=0)
+        return ColumnType("INT64", _time_micros, "io.debezium.time.MicroTime", 1, fallback=0)
+    if type_oid == TIMESTAMP:
+        precision = type_modifier if type_modifier >= 0 else 6
+        if time_precision_mode == "connect":
+            return ColumnType("INT64", lambda t: _timestamp_micros(t) // 1000, "org.apache.kafka.connect.data.Timestamp", 1, fallback=0)
+        if precision <= 3:
+            return ColumnType("INT64", lambda t: _timestamp_micros(t) // 1000, "io.debezium.time.Timestamp", 1, fallback=0)
+        return ColumnType("INT64", _timestamp_micros, "io.debezium.time.MicroTimestamp", 1, fallback=0)
+    if type_oid == TIMESTAMPTZ:
+        return ColumnType("STRING", _zoned_timestamp, "io.debezium.time.ZonedTimestamp", 1, fallback="1970-01-01T00:00:00Z")
+    if type_oid == TIMETZ:
+        return ColumnType("STRING", _zoned_time, "io.debezium.time.ZonedTime", 1, fallback="00:00:00Z")
+    if type_oid == INTERVAL:
+        return ColumnType("INT64", _interval_micros, "io.debezium.time.MicroDuration", 1, fallback=0)
+    if type_oid == UUID:
+        return ColumnType("STRING", _identity, "io.debezium.data.Uuid", 1, fallback="")
+    if type_oid in (JSON, JSONB):
+        return ColumnType("STRING", _identity, "io.debezium.data.Json", 1, fallback="{}")
+    if type_oid == XML:
+        return ColumnType("STRING", _identity, "io.debezium.data.Xml", 1, fallback="")
+    if type_oid == BIT and type_modifier == 1:
+        return ColumnType("BOOLEAN", lambda t: t == "1", fallback=False)
+    if type_oid in (BIT, VARBIT):
+        params = {"length": str(type_modifier)} if type_modifier > 0 else {}
+        return ColumnType("BYTES", _bits, "io.debezium.data.Bits", 1, params, fallback=b"")
+    return ColumnType("STRING", _identity, fallback="")
+
+
+def _numeric_type(type_oid: int, type_modifier: int, mode: str) -> ColumnType:
+    if type_oid == MONEY:
+        precision, scale = None, 2
+        convert: Callable[[str], Any] = _money
+    elif type_modifier >= 4:
+        precision, scale = ((type_modifier - 4) >> 16) & 0xFFFF, (type_modifier - 4) & 0xFFFF
+        convert = _numeric_precise(scale)
+    else:
+        precision, scale = None, None
+        convert = decimal.Decimal
+    if mode == "double":
+        return ColumnType("FLOAT64", lambda t: float(convert(t)), fallback=0.0)
+    if mode == "string":
+        return ColumnType("STRING", lambda t: str(convert(t)), fallback="0")
+    if scale is None:
+        return ColumnType("STRUCT", _variable_scale, VARIABLE_SCALE_DECIMAL, 1, fallback={"scale": 0, "value": b"\x00"})
+    params = {"scale": str(scale)}
+    if precision is not None:
+        params["connect.decimal.precision"] = str(precision)
+    return ColumnType("BYTES", convert, DECIMAL_NAME, 1, params, fallback=decimal.Decimal(0).quantize(decimal.Decimal(1).scaleb(-scale)))
