@@ -202,8 +202,8 @@ class CaseInsensitiveValidString(Validator):
     """One of a fixed set of strings, ignoring case."""
 
     def __init__(self, valid: Sequence[str]) -> None:
-        self.valid = list(valid)
-        self._upper = {v.upper() for v in valid}
+        self.valid = [v.upper() for v in valid]  # Java keeps (and prints) them upper-cased
+        self._upper = set(self.valid)
 
     @staticmethod
     def in_(*valid: str) -> CaseInsensitiveValidString:

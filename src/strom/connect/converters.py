@@ -206,6 +206,10 @@ def java_double_to_string(value: float) -> str:
     if value == 0:
         return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
     digits, exp10 = _shortest(repr(abs(value)))
+    if len(digits) == 1:  # Java prints at least two digits: the two-digit decimal nearest the exact value
+        two = f"{decimal.Decimal(abs(value)):.1e}"
+        if float(two) == abs(value):
+            digits, exp10 = _shortest(two)
     return _java_fp(digits, exp10, value < 0)
 
 
@@ -227,6 +231,10 @@ def java_float_to_string(value: float) -> str:
         if to_float32(float(text)) == abs(f):
             break
     digits, exp10 = _shortest(text)
+    if len(digits) == 1:
+        two = f"{decimal.Decimal(abs(f)):.1e}"
+        if to_float32(float(two)) == abs(f):
+            digits, exp10 = _shortest(two)
     return _java_fp(digits, exp10, f < 0)
 
 
@@ -237,13 +245,19 @@ class _F32(float):
     """A FLOAT32 JSON number (written with Float.toString)."""
 
 
-_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
+# Jackson escapes control characters (upper-case hex) and, by default, characters outside the BMP as their
+# escaped UTF-16 surrogate pair (COMBINE_UNICODE_SURROGATES_IN_UTF8 is off); everything else is raw UTF-8.
+_ESCAPE = re.compile(r'[\x00-\x1f"\\\U00010000-\U0010ffff]')
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
 
 def _escape_char(m: re.Match[str]) -> str:
     c = m.group(0)
-    return _ESCAPES.get(c) or f"\\u{ord(c):04X}"
+    code = ord(c)
+    if code > 0xFFFF:
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04X}\\u{0xDC00 + (code & 0x3FF):04X}"
+    return _ESCAPES.get(c) or f"\\u{code:04X}"
 
 
 def _write_string(s: str, out: list[str]) -> None:
@@ -753,6 +767,9 @@ class JsonConverter(Converter, HeaderConverter):
             return Timestamp.to_logical(schema, _wrap(node, 64))
         return _NOT_LOGICAL
 
+    def _schemaless_bytes(self, schema: Schema | None, value: Any) -> bytes:
+        return dumps_jackson(self._to_json(schema, value))
+
     # -- headers: the same format
 
     def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
@@ -821,6 +838,51 @@ def _infer_node_type(node: Any) -> Type | None:
     return None
 
 
-class SimpleHeaderConverter(StringConverter):
-    """Header values as their string form, read back as strings (a subset of Kafka's SimpleHeaderConverter,
-    which also infers numbers, booleans, lists and maps from the text)."""
+_INTEGER = re.compile(r"[+-]?\d+")
+_FLOATING = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+
+
+class SimpleHeaderConverter(HeaderConverter):
+    """Kafka's default header converter, for scalar values: writes a value as its string form (Java's
+    formatting) and reads text back inferring the type as Kafka's Values.parseString does for scalars
+    (true/false -> BOOLEAN, integers -> the smallest of INT8..INT64, decimals -> FLOAT64, else STRING).
+    Arrays, maps and structs are written as JSON and read back as strings."""
+
+    def configure(self, configs: Mapping[str, Any]) -> None:
+        pass
+
+    def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
+        if value is None:
+            return None
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return base64.b64encode(bytes(value))
+        if isinstance(value, float):
+            return (
+                java_float_to_string(value) if schema is not None and schema.type is Type.FLOAT32 else java_double_to_string(value)
+            ).encode()
+        if isinstance(value, (bool, int, str, decimal.Decimal)):
+            return _java_to_string(value).encode()
+        return JsonConverter()._schemaless_bytes(schema, value)
+
+    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
+        if value is None:
+            return SchemaAndValue(None, None)
+        text = bytes(value).decode("utf-8", errors="replace")
+        stripped = text.strip()
+        if stripped.lower() in ("true", "false"):
+            return SchemaAndValue(Schema.BOOLEAN_SCHEMA, stripped.lower() == "true")
+        if _INTEGER.fullmatch(stripped):
+            number = int(stripped)
+            for t, schema in (
+                (Type.INT8, Schema.INT8_SCHEMA),
+                (Type.INT16, Schema.INT16_SCHEMA),
+                (Type.INT32, Schema.INT32_SCHEMA),
+                (Type.INT64, Schema.INT64_SCHEMA),
+            ):
+                if _wrap(number, _INT_BITS[t]) == number:
+                    return SchemaAndValue(schema, number)
+        elif _FLOATING.fullmatch(stripped):
+            number_f = float(stripped)
+            if math.isfinite(number_f):
+                return SchemaAndValue(Schema.FLOAT64_SCHEMA, number_f)
+        return SchemaAndValue(Schema.STRING_SCHEMA, text)

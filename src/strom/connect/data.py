@@ -31,6 +31,7 @@ __all__ = [
     "Timestamp",
     "Type",
     "copy_schema_basics",
+    "unscaled_decimal",
     "validate_value",
 ]
 
@@ -618,6 +619,12 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MS_PER_DAY = 86_400_000
 
 
+def unscaled_decimal(unscaled: int, scale: int) -> decimal.Decimal:
+    """unscaled x 10^-scale exactly (Java's new BigDecimal(unscaled, scale); Decimal.scaleb would round to the
+    context's 28 digits)."""
+    return decimal.Decimal((1 if unscaled < 0 else 0, tuple(int(d) for d in str(abs(unscaled))), -scale))
+
+
 class Decimal:
     """Logical type org.apache.kafka.connect.data.Decimal: BYTES holding the unscaled value as big-endian two's
     complement, the scale in the "scale" parameter."""
@@ -664,8 +671,7 @@ class Decimal:
     def to_logical(schema: Schema, value: bytes) -> decimal.Decimal:
         if schema.name != Decimal.LOGICAL_NAME:
             raise DataException("Requested conversion of Decimal object but the schema does not match.")
-        unscaled = int.from_bytes(value, "big", signed=True)
-        return decimal.Decimal(unscaled).scaleb(-Decimal._scale(schema))
+        return unscaled_decimal(int.from_bytes(value, "big", signed=True), Decimal._scale(schema))
 
 
 class Date:
