@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
-from strom.connect.api import ConnectRecord, SinkRecord, Transformation
+from strom.connect.api import ConnectRecord, SinkRecord, SourceRecord, Transformation
 from strom.connect.data import Schema, SchemaBuilder, Struct, copy_schema_basics
 from strom.connect.data import Type as SchemaType
 from strom.connect.errors import DataException
@@ -108,6 +108,8 @@ _JAVA_CLASS_NAMES: dict[type, str] = {
     float: "java.lang.Double",
     bytes: "[B",
     Struct: "org.apache.kafka.connect.data.Struct",
+    SourceRecord: "org.apache.kafka.connect.source.SourceRecord",
+    SinkRecord: "org.apache.kafka.connect.sink.SinkRecord",
 }
 
 

@@ -232,15 +232,14 @@ class ExtractNewRecordState(Transformation[Any]):
             if self.delete_handling == "rewrite":
                 if self.route_by_field is not None:
                     before = self._set_topic(envelope.get("before").get(self.route_by_field), before)
-                rewritten = self._add_fields(record, before)
-                return self._removed.apply(rewritten)
+                # Debezium 2.x adds __deleted first, then the add.fields
+                return self._add_fields(record, self._removed.apply(before))
             return new_record
         if self.route_by_field is not None:
             new_record = self._set_topic(require_struct(new_record.value, PURPOSE).get(self.route_by_field), new_record)
-        new_record = self._add_fields(record, new_record)
         if self.delete_handling == "rewrite":
-            return self._updated.apply(new_record)
-        return new_record
+            new_record = self._updated.apply(new_record)
+        return self._add_fields(record, new_record)
 
     @staticmethod
     def _set_topic(topic: Any, record: R) -> R:
@@ -255,9 +254,10 @@ class ExtractNewRecordState(Transformation[Any]):
         )
         return result
 
-    def _add_fields(self, original: R, unwrapped: R) -> R:
-        if not self.additional_fields:
-            return unwrapped
+    def _add_fields(self, original: R, unwrapped: R | None) -> R:
+        """The row with the add.fields appended; its schema is rebuilt (required, as Debezium's) even when there
+        are none."""
+        assert unwrapped is not None
         value = require_struct(unwrapped.value, PURPOSE)
         envelope = require_struct(original.value, PURPOSE)
         operation = envelope.get("op") if envelope.schema.field("op") is not None else None

@@ -1,6 +1,7 @@
 """Flatten$Key / Flatten$Value: nested structs (or maps, without a schema) become top-level fields named
 ``parent<delimiter>child``. A field under an optional parent becomes optional; a parent's default struct
-supplies the defaults of its flattened children. Arrays and maps inside structs are kept as they are."""
+supplies the defaults of its flattened children. Arrays inside structs are kept as they are; maps inside structs
+are refused, as Kafka 3.9 does. Tombstones pass unchanged."""
 
 from __future__ import annotations
 
@@ -50,7 +51,6 @@ _KEPT_AS_IS = frozenset(
         SchemaType.STRING,
         SchemaType.BYTES,
         SchemaType.ARRAY,
-        SchemaType.MAP,
     }
 )
 
@@ -92,9 +92,9 @@ class Flatten(KeyOrValueTransformation):
             self._flatten_map(value, "", flat)
             return self.new_record(record, None, flat)
         struct = require_struct_or_null(self.operating_value(record), PURPOSE)
-        updated_schema = self._schema_cache.get_or_build(schema, self._make_schema)
         if struct is None:
-            return self.new_record(record, updated_schema, None)
+            return record
+        updated_schema = self._schema_cache.get_or_build(schema, self._make_schema)
         updated = Struct(updated_schema)
         self._flatten_struct(struct, "", updated)
         return self.new_record(record, updated_schema, updated)
@@ -144,7 +144,7 @@ class Flatten(KeyOrValueTransformation):
                 builder.field(name, flat.build())
             elif field.schema.type is SchemaType.STRUCT:
                 self._build_schema(field.schema, name, builder, field_optional, field_default)
-            else:  # pragma: no cover - every Connect type is handled above
+            else:
                 raise DataException(
                     f"Flatten transformation does not support {field.schema.type} for record with schemas (for field {name})."
                 )

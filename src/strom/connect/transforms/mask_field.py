@@ -95,7 +95,7 @@ def _replaced_value(value: Any, replacement: str, schema: Schema | None) -> Any:
         elif isinstance(value, str):
             return replacement
     except ValueError as e:
-        raise DataException(f"Unable to convert {replacement} (class java.lang.String) to number") from e
+        raise DataException(f"Unable to convert {replacement} (class java.lang.String) to a number") from e
     raise DataException(f"Cannot mask value of type {class_name(value)} with custom replacement.")
 
 

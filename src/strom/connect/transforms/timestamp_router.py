@@ -46,7 +46,7 @@ class TimestampRouter(Transformation[Any]):
         try:
             self.timestamp_format = SimpleDateFormat(config["timestamp.format"])
         except ValueError as e:
-            raise ConfigException("timestamp.format", config["timestamp.format"], str(e)) from None
+            raise ConfigException.of(str(e)) from None
 
     def config(self) -> ConfigDef:
         return CONFIG_DEF

@@ -72,7 +72,9 @@ def test_create_update_read_become_the_after_row() -> None:
     xform = unwrap()
     for op in ("c", "u", "r"):
         out = xform.apply(event(op, row(1, "old") if op == "u" else None, row(1, "new")))
-        assert out.value_schema == ROW and out.value == row(1, "new")
+        # Debezium rebuilds the row's schema as a required struct
+        assert [f.name for f in out.value_schema.fields()] == ["id", "name"] and not out.value_schema.optional
+        assert (out.value_schema.name, out.value.get("id"), out.value.get("name")) == ("db.public.t.Value", 1, "new")
         assert out.key == Struct(KEY).put("id", 1) and out.topic == "db.public.t"
         assert out.source_offset == {"lsn": 77}
 
@@ -96,11 +98,11 @@ def test_rewrite_adds_deleted_flag_and_fields() -> None:
     xform = unwrap(delete_handling_mode="rewrite", add_fields="op,table,source.ts_ms,lsn:position")
     deleted = xform.apply(event("d", row(1, "gone"), None))
     names = [f.name for f in deleted.value_schema.fields()]
-    assert names == ["id", "name", "__op", "__table", "__source_ts_ms", "__position", "__deleted"]
-    assert [deleted.value.get(n) for n in names] == [1, "gone", "d", "t", 1000, 77, "true"]
+    assert names == ["id", "name", "__deleted", "__op", "__table", "__source_ts_ms", "__position"]
+    assert [deleted.value.get(n) for n in names] == [1, "gone", "true", "d", "t", 1000, 77]
     assert deleted.value_schema.field("__source_ts_ms").schema == Schema.OPTIONAL_INT64_SCHEMA
     created = xform.apply(event("c", None, row(2, "new")))
-    assert [created.value.get(n) for n in names] == [2, "new", "c", "t", 1000, 77, "false"]
+    assert [created.value.get(n) for n in names] == [2, "new", "false", "c", "t", 1000, 77]
 
 
 def test_add_headers_and_route_by_field() -> None:
@@ -141,4 +143,4 @@ def test_debezium_class_name_in_a_chain() -> None:
     chain = TransformationChain.from_config(
         {"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState"}
     )
-    assert chain.apply(event("c", None, row(3))).value == row(3)
+    assert chain.apply(event("c", None, row(3))).value.get("id") == 3
