@@ -16,12 +16,14 @@ __all__ = ["HasHeaderKey", "RecordIsTombstone", "TopicNameMatches"]
 
 
 def _check_pattern(name: str, value: Any) -> None:
-    if value is None or value == "":
+    if value is None:
+        return  # reported as a missing required setting
+    if value == "":
         raise ConfigException(name, value, "String must be non-empty")
     try:
         _java.java_regex(value)
     except re.error as e:
-        raise ConfigException(name, value, f"entry must be a Java-compatible regular expression: {e}") from None
+        raise ConfigException(name, value, f"Invalid regex: {e}") from None
 
 
 class TopicNameMatches(Predicate[Any]):

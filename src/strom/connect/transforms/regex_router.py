@@ -19,6 +19,8 @@ log = logging.getLogger("org.apache.kafka.connect.transforms.RegexRouter")
 
 
 def _check_regex(name: str, value: Any) -> None:
+    if value is None:
+        return  # reported as a missing required setting
     try:
         _java.java_regex(value)
     except re.error as e:
