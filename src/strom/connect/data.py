@@ -85,7 +85,20 @@ class Schema:
     Equal schemas compare equal and hash alike, as Java's ConnectSchema.equals/hashCode, so converters and
     transforms can cache by schema."""
 
-    __slots__ = ("type", "optional", "default", "name", "version", "doc", "parameters", "key_schema", "value_schema", "_fields", "_by_name")
+    __slots__ = (
+        "type",
+        "optional",
+        "default",
+        "name",
+        "version",
+        "doc",
+        "parameters",
+        "key_schema",
+        "value_schema",
+        "_fields",
+        "_by_name",
+        "_hash",
+    )
 
     # predefined schemas (filled in below the class)
     INT8_SCHEMA: ClassVar[Schema]
@@ -147,6 +160,7 @@ class Schema:
                 raise DataException("Cannot add fields to a non-struct schema")
             self._fields = None
             self._by_name = {}
+        self._hash: int | None = None
         if default is not None:
             validate_value(self, default)
 
@@ -194,8 +208,10 @@ class Schema:
             return NotImplemented
         return self._key() == other._key() and _values_equal(self.default, other.default)
 
-    def __hash__(self) -> int:
-        return hash((self.type, self.optional, self.name, self.version, self._fields, self.key_schema, self.value_schema))
+    def __hash__(self) -> int:  # cached: schemas key the converters' and transforms' caches
+        if self._hash is None:
+            self._hash = hash((self.type, self.optional, self.name, self.version, self._fields, self.key_schema, self.value_schema))
+        return self._hash
 
     def __repr__(self) -> str:  # Java's ConnectSchema.toString
         if self.name is not None:
@@ -524,6 +540,10 @@ class Struct:
         self._values[f.index] = value
         return self
 
+    def _put_unchecked(self, field: Field, value: Any) -> None:
+        """For converters whose values are typed by construction: skips validation."""
+        self._values[field.index] = value
+
     def get(self, field: str | Field) -> Any:
         """The field's value, or its schema's default when unset/None."""
         f = self._lookup(field)
@@ -622,7 +642,7 @@ _MS_PER_DAY = 86_400_000
 def unscaled_decimal(unscaled: int, scale: int) -> decimal.Decimal:
     """unscaled x 10^-scale exactly (Java's new BigDecimal(unscaled, scale); Decimal.scaleb would round to the
     context's 28 digits)."""
-    return decimal.Decimal((1 if unscaled < 0 else 0, tuple(int(d) for d in str(abs(unscaled))), -scale))
+    return decimal.Decimal(f"{unscaled}E{-scale}")  # the constructor is exact, whatever the context
 
 
 class Decimal:

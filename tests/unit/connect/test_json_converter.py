@@ -374,3 +374,16 @@ def test_round_trip_schemaless(value: Any, schemas_enabled: bool) -> None:
         assert data is None
         return
     assert c.to_connect_data("t", data) == SchemaAndValue(None, value)
+
+
+def test_schema_bytes_seen_before_are_not_parsed_again_but_still_checked() -> None:
+    c = converter()
+    first = c.to_connect_data("t", b'{"schema":{"type":"int32","optional":false},"payload":1}')
+    again = c.to_connect_data("t", b'{"schema":{"type":"int32","optional":false},"payload":2}')
+    assert (first.value, again.value) == (1, 2) and again.schema == Schema.INT32_SCHEMA
+    with pytest.raises(DataException, match='requires "schema" and "payload" fields'):
+        c.to_connect_data("t", b'{"schema":{"type":"int32","optional":false},"payload":3,"extra":1}')
+    with pytest.raises(DataException, match="serialization error"):
+        c.to_connect_data("t", b'{"schema":{"type":"int32","optional":false},"payload":3 4}')
+    other = c.to_connect_data("t", b'{"schema":{"type":"int32","optional":false} , "payload":5}')  # other spacing
+    assert other == SchemaAndValue(Schema.INT32_SCHEMA, 5)
