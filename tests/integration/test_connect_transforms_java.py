@@ -382,6 +382,212 @@ CASES: list[tuple[str, str, dict[str, str], Any, Schema | None, Any, Schema | No
 ]
 
 
+CASES += [
+    (
+        "tsc schemaless to string",
+        K + "TimestampConverter$Value",
+        {"field": "ts", "target.type": "string", "format": "yyyy-MM-dd HH:mm:ss.SSS"},
+        None,
+        None,
+        {"ts": TS},
+        None,
+        None,
+        False,
+    ),
+    (
+        "tsc string to unix",
+        K + "TimestampConverter$Value",
+        {"field": "ts", "target.type": "unix", "format": "yyyy-MM-dd'T'HH:mm:ssX"},
+        None,
+        None,
+        {"ts": "2017-01-03T06:30:01+0130"},
+        None,
+        None,
+        False,
+    ),
+    (
+        "tsc string lenient",
+        K + "TimestampConverter$Value",
+        {"target.type": "unix", "format": "yyyyMMdd"},
+        None,
+        None,
+        "20171303 trailing",
+        None,
+        None,
+        False,
+    ),
+    (
+        "tsc string names",
+        K + "TimestampConverter$Value",
+        {"target.type": "Timestamp", "format": "EEE, d MMM yyyy hh:mm a"},
+        None,
+        None,
+        "Tue, 3 Jan 2017 06:30 PM",
+        None,
+        None,
+        False,
+    ),
+    (
+        "tsc bad string",
+        K + "TimestampConverter$Value",
+        {"target.type": "unix", "format": "yyyy-MM-dd"},
+        None,
+        None,
+        "03/01/2017",
+        None,
+        None,
+        False,
+    ),
+    (
+        "tsc unix seconds",
+        K + "TimestampConverter$Value",
+        {"target.type": "unix", "unix.precision": "seconds"},
+        None,
+        None,
+        TS,
+        None,
+        None,
+        False,
+    ),
+    (
+        "tsc unix micros to string",
+        K + "TimestampConverter$Value",
+        {"target.type": "string", "format": "HH:mm:ss.SSS", "unix.precision": "microseconds"},
+        None,
+        None,
+        TS * 1000 + 999,
+        None,
+        None,
+        False,
+    ),
+    ("tsc schema fields", K + "TimestampConverter$Value", {"field": "ts", "target.type": "Date"}, None, None, row(), ROW, None, False),
+    ("tsc schema time", K + "TimestampConverter$Value", {"field": "ts", "target.type": "Time"}, None, None, row(), ROW, None, False),
+    (
+        "tsc schema date to string",
+        K + "TimestampConverter$Value",
+        {"field": "date", "target.type": "string", "format": "dd/MM/yy"},
+        None,
+        None,
+        row(),
+        ROW,
+        None,
+        False,
+    ),
+    ("tsc schema whole", K + "TimestampConverter$Key", {"target.type": "Timestamp"}, TS, Schema.INT64_SCHEMA, None, None, None, False),
+    ("tsc bad type", K + "TimestampConverter$Value", {"target.type": "date"}, None, None, TS, None, None, False),
+    ("tsc no format", K + "TimestampConverter$Value", {"target.type": "string"}, None, None, TS, None, None, False),
+    (
+        "tsc unsupported schema",
+        K + "TimestampConverter$Value",
+        {"field": "i32", "target.type": "unix"},
+        None,
+        None,
+        row(),
+        ROW,
+        None,
+        False,
+    ),
+    (
+        "set schema metadata",
+        K + "SetSchemaMetadata$Value",
+        {"schema.name": "renamed", "schema.version": "9"},
+        None,
+        None,
+        row(),
+        ROW,
+        None,
+        False,
+    ),
+    ("set schema metadata key", K + "SetSchemaMetadata$Key", {"schema.name": "k"}, 5, Schema.INT64_SCHEMA, None, None, None, False),
+    ("set schema metadata schemaless", K + "SetSchemaMetadata$Value", {"schema.name": "x"}, None, None, SCHEMALESS, None, None, False),
+    ("set schema metadata nothing", K + "SetSchemaMetadata$Value", {}, None, None, row(), ROW, None, False),
+    ("hdr insert", K + "InsertHeader", {"header": "new", "value.literal": "42"}, None, None, SCHEMALESS, None, None, False),
+    ("hdr insert big", K + "InsertHeader", {"header": "new", "value.literal": "3000000000"}, None, None, SCHEMALESS, None, None, False),
+    ("hdr insert float", K + "InsertHeader", {"header": "new", "value.literal": "1.5"}, None, None, SCHEMALESS, None, None, False),
+    ("hdr insert double", K + "InsertHeader", {"header": "new", "value.literal": "0.1"}, None, None, SCHEMALESS, None, None, False),
+    ("hdr insert bool", K + "InsertHeader", {"header": "new", "value.literal": "true"}, None, None, SCHEMALESS, None, None, False),
+    ("hdr insert text", K + "InsertHeader", {"header": "new", "value.literal": "hello world"}, None, None, SCHEMALESS, None, None, False),
+    ("hdr drop", K + "DropHeaders", {"headers": "drop,h2"}, None, None, SCHEMALESS, None, None, False),
+    (
+        "hdr from copy",
+        K + "HeaderFrom$Value",
+        {"fields": "id,name", "headers": "hid,hname", "operation": "copy"},
+        None,
+        None,
+        SCHEMALESS,
+        None,
+        None,
+        False,
+    ),
+    (
+        "hdr from move",
+        K + "HeaderFrom$Value",
+        {"fields": "id,name", "headers": "hid,hname", "operation": "move"},
+        None,
+        None,
+        SCHEMALESS,
+        None,
+        None,
+        False,
+    ),
+    (
+        "hdr from schema move",
+        K + "HeaderFrom$Value",
+        {"fields": "i32,str", "headers": "a,b", "operation": "move"},
+        None,
+        None,
+        row(),
+        ROW,
+        None,
+        False,
+    ),
+    (
+        "hdr from schema copy",
+        K + "HeaderFrom$Value",
+        {"fields": "i64,opt", "headers": "a,b", "operation": "copy"},
+        None,
+        None,
+        row(),
+        ROW,
+        None,
+        False,
+    ),
+    (
+        "hdr from mismatch",
+        K + "HeaderFrom$Value",
+        {"fields": "id", "headers": "a,b", "operation": "copy"},
+        None,
+        None,
+        SCHEMALESS,
+        None,
+        None,
+        False,
+    ),
+    (
+        "hdr from bad op",
+        K + "HeaderFrom$Value",
+        {"fields": "id", "headers": "a", "operation": "cut"},
+        None,
+        None,
+        SCHEMALESS,
+        None,
+        None,
+        False,
+    ),
+    (
+        "hdr from tombstone",
+        K + "HeaderFrom$Value",
+        {"fields": "id", "headers": "a", "operation": "copy"},
+        None,
+        None,
+        None,
+        None,
+        None,
+        False,
+    ),
+]
+
+
 # Debezium's change events, as its PostgreSQL connector writes them
 DBZ_ROW = (
     SchemaBuilder.struct()
@@ -459,10 +665,16 @@ DEBEZIUM_CASES = [
 
 
 def _record(case: tuple[Any, ...]) -> SourceRecord | SinkRecord:
-    _, _, _, key, key_schema, value, value_schema, timestamp, is_sink = case
+    name, _, _, key, key_schema, value, value_schema, timestamp, is_sink = case
+    record: SourceRecord | SinkRecord
     if is_sink:
-        return SinkRecord("shop.orders", 0, key_schema, key, value_schema, value, 42, timestamp, TimestampType.CREATE_TIME)
-    return SourceRecord(None, None, "shop.orders", 0, key_schema, key, value_schema, value, timestamp)
+        record = SinkRecord("shop.orders", 0, key_schema, key, value_schema, value, 42, timestamp, TimestampType.CREATE_TIME)
+    else:
+        record = SourceRecord(None, None, "shop.orders", 0, key_schema, key, value_schema, value, timestamp)
+    if name.startswith("hdr"):
+        for header_key, header_value in HEADERS:
+            record.headers.add_string(header_key, header_value)
+    return record
 
 
 def _converters(schemas: bool) -> tuple[JsonConverter, JsonConverter]:
@@ -470,6 +682,17 @@ def _converters(schemas: bool) -> tuple[JsonConverter, JsonConverter]:
     keys.configure({"schemas.enable": str(schemas).lower()}, True)
     values.configure({"schemas.enable": str(schemas).lower()}, False)
     return keys, values
+
+
+def _java_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+HEADERS = [("h1", "a"), ("drop", "x"), ("h2", "b"), ("drop", "y")]
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -499,7 +722,7 @@ def strom_result(case: tuple[Any, ...]) -> dict[str, Any]:
         out["topic"] = result.topic
         out["key"] = _b64(keys.from_connect_data(result.topic, result.key_schema, result.key))
         out["value"] = _b64(values.from_connect_data(result.topic, result.value_schema, result.value))
-        out["headers"] = "".join(f"{h.key}={h.value};" for h in result.headers)
+        out["headers"] = "".join(f"{h.key}={h.schema.type.name if h.schema else 'null'}:{_java_text(h.value)};" for h in result.headers)
     except Exception as e:  # noqa: BLE001 - the message is what is compared
         return {"name": name, "error": str(e)}
     return out
@@ -521,6 +744,7 @@ def java_cases(all_cases: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
                 "timestamp": record.timestamp,
                 "key": _b64(keys.from_connect_data(record.topic, record.key_schema, record.key)),
                 "value": _b64(values.from_connect_data(record.topic, record.value_schema, record.value)),
+                "headers": [[h.key, h.value] for h in record.headers],
             }
         )
     return cases
@@ -539,6 +763,8 @@ def _normalized(result: dict[str, Any]) -> dict[str, Any]:
         for converter_error in ("Invalid type for Timestamp", "Decimal value has mismatching scale"):
             if error.startswith(converter_error):
                 error = converter_error
+        if error.endswith("does not have corresponding schema type."):
+            error = "does not have corresponding schema type."
         shown["error"] = error
     return shown
 

@@ -62,6 +62,11 @@ public class TransformsGolden {
                     record = new SourceRecord(null, null, topic, 0, key.schema(), key.value(), value.schema(),
                             value.value(), timestamp);
                 }
+                if (c.has("headers")) {
+                    for (JsonNode h : c.get("headers")) {
+                        record.headers().addString(h.get(0).asText(), h.get(1).asText());
+                    }
+                }
                 Transformation t = (Transformation) Class.forName(c.get("type").asText()).getDeclaredConstructor().newInstance();
                 Map<String, Object> config = new LinkedHashMap<>();
                 Iterator<Map.Entry<String, JsonNode>> it = c.get("config").fields();
@@ -79,7 +84,8 @@ public class TransformsGolden {
                     out.put("value", b64(values.fromConnectData(result.topic(), result.valueSchema(), result.value())));
                     StringBuilder headers = new StringBuilder();
                     for (Header h : result.headers()) {
-                        headers.append(h.key()).append('=').append(h.value()).append(';');
+                        headers.append(h.key()).append('=').append(h.schema() == null ? "null" : h.schema().type().toString())
+                                .append(':').append(h.value()).append(';');
                     }
                     out.put("headers", headers.toString());
                 }

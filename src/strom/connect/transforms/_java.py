@@ -38,6 +38,7 @@ class SimpleDateFormat:
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._parts: list[tuple[str, int] | str] = _compile_date_pattern(pattern)
+        self._parser: tuple[re.Pattern[str], list[tuple[str, int]]] | None = None
 
     def format(self, when: dt.datetime) -> str:
         when = when.astimezone(dt.UTC) if when.tzinfo else when
@@ -52,6 +53,59 @@ class SimpleDateFormat:
     def format_millis(self, epoch_ms: int) -> str:
         epoch = dt.datetime(1970, 1, 1)
         return self.format(epoch + dt.timedelta(milliseconds=epoch_ms))
+
+    def parse_millis(self, text: str) -> int:
+        """SimpleDateFormat.parse in lenient mode and UTC: the pattern must match from the start (trailing text is
+        ignored), numbers may overflow into the next unit (month 13 is January of the next year); ValueError when
+        it does not match."""
+        if self._parser is None:
+            self._parser = _compile_parser(self._parts)
+        regex, fields = self._parser
+        match = regex.match(text)
+        if match is None:
+            raise ValueError(text)
+        values: dict[str, int] = {}
+        offset_minutes = 0
+        pm: bool | None = None
+        for group, (letter, count) in zip(match.groups(), fields, strict=True):
+            if letter in "ML" and count >= 3:
+                values["M"] = _month_number(group)
+            elif letter == "E":
+                continue
+            elif letter == "a":
+                pm = group.upper() == "PM"
+            elif letter in "zZX":
+                offset_minutes = _zone_offset(group)
+            elif letter == "G":
+                continue
+            else:
+                number = int(group)
+                if letter in "yY" and count <= 2 and len(group) == 2:
+                    number = _two_digit_year(number)
+                values[letter] = number
+        year = values.get("y", values.get("Y", 1970))
+        month = values.get("M", values.get("L", 1)) - 1
+        base = dt.datetime(year + month // 12, month % 12 + 1, 1)
+        if "D" in values and "d" not in values:
+            days = values["D"] - 1
+        else:
+            days = values.get("d", 1) - 1
+        hour = values.get("H", 0)
+        if "k" in values:
+            hour = values["k"] % 24
+        for letter in "hK":
+            if letter in values:
+                hour = values[letter] % 12 if letter == "h" else values[letter]
+                hour += 12 if pm else 0
+        when = base + dt.timedelta(
+            days=days,
+            hours=hour,
+            minutes=values.get("m", 0) - offset_minutes,
+            seconds=values.get("s", 0),
+            milliseconds=values.get("S", 0),
+        )
+        delta = when - dt.datetime(1970, 1, 1)
+        return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
 def _compile_date_pattern(pattern: str) -> list[tuple[str, int] | str]:
@@ -91,6 +145,65 @@ def _compile_date_pattern(pattern: str) -> list[tuple[str, int] | str]:
             parts.append(c)
             i += 1
     return parts
+
+
+_NUMERIC = frozenset("yYMLwWDdFuHkKhmsS")
+
+
+def _compile_parser(parts: list[tuple[str, int] | str]) -> tuple[re.Pattern[str], list[tuple[str, int]]]:
+    """A regex for parsing: a numeric field followed by another numeric field takes exactly its width in
+    digits (Java's abutting fields), otherwise as many digits as there are."""
+    regex: list[str] = []
+    fields: list[tuple[str, int]] = []
+    for i, part in enumerate(parts):
+        if isinstance(part, str):
+            regex.append(re.escape(part))
+            continue
+        letter, count = part
+        following = parts[i + 1] if i + 1 < len(parts) else None
+        abutting = isinstance(following, tuple) and following[0] in _NUMERIC
+        if letter in "ML" and count >= 3:
+            regex.append("([A-Za-z]+)")
+        elif letter in _NUMERIC:
+            regex.append(f"(\\d{{{count}}})" if abutting else "(\\d+)")
+        elif letter == "E":
+            regex.append("([A-Za-z]+)")
+        elif letter == "a":
+            regex.append("([AaPp][Mm])")
+        elif letter == "G":
+            regex.append("(AD|BC)")
+        elif letter == "X":  # ISO 8601: X is +hh, XX +hhmm, XXX +hh:mm
+            regex.append({1: "(Z|[+-]\\d{2})", 2: "(Z|[+-]\\d{4})"}.get(count, "(Z|[+-]\\d{2}:\\d{2})"))
+        else:  # z and Z: RFC 822 +hhmm, or a general zone (UTC, GMT, GMT+hh:mm)
+            regex.append("([+-]\\d{4}|UTC|GMT(?:[+-]\\d{1,2}:?\\d{2})?|[A-Z]{3})")
+        fields.append(part)
+    return re.compile("".join(regex)), fields
+
+
+def _month_number(text: str) -> int:
+    for i, name in enumerate(_MONTHS):
+        if name.lower() == text.lower() or name[:3].lower() == text.lower():
+            return i + 1
+    raise ValueError(text)
+
+
+def _zone_offset(text: str) -> int:
+    """Minutes east of UTC of a parsed zone (UTC, GMT, Z, +hh, +hhmm, +hh:mm, GMT+hh:mm)."""
+    if text in ("Z", "UTC", "GMT"):
+        return 0
+    digits = text[3:] if text.startswith("GMT") else text
+    if not digits or digits[0] not in "+-":
+        raise ValueError(text)
+    numbers = digits[1:].replace(":", "")
+    minutes = int(numbers[:2]) * 60 + (int(numbers[2:4]) if len(numbers) > 2 else 0)
+    return minutes if digits[0] == "+" else -minutes
+
+
+def _two_digit_year(number: int) -> int:
+    """Java's "yy" parsing: the year within 80 years before and 20 years after today."""
+    start = dt.date.today().year - 80
+    year = start - start % 100 + number
+    return year + 100 if year < start else year
 
 
 def _us_week(when: dt.date) -> tuple[int, int]:

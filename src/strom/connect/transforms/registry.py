@@ -32,6 +32,9 @@ for _simple, _module in [
     ("Flatten", "flatten"),
     ("Cast", "cast"),
     ("MaskField", "mask_field"),
+    ("SetSchemaMetadata", "set_schema_metadata"),
+    ("TimestampConverter", "timestamp_converter"),
+    ("HeaderFrom", "headers"),
 ]:
     BUILTIN_TRANSFORMATIONS[f"{_KAFKA}.{_simple}"] = f"{_HERE}.{_module}:{_simple}"
     for _variant in ("Key", "Value"):
@@ -42,6 +45,8 @@ BUILTIN_TRANSFORMATIONS.update(
         f"{_KAFKA}.RegexRouter": f"{_HERE}.regex_router:RegexRouter",
         f"{_KAFKA}.TimestampRouter": f"{_HERE}.timestamp_router:TimestampRouter",
         f"{_KAFKA}.Filter": f"{_HERE}.filter:Filter",
+        f"{_KAFKA}.InsertHeader": f"{_HERE}.headers:InsertHeader",
+        f"{_KAFKA}.DropHeaders": f"{_HERE}.headers:DropHeaders",
         "io.debezium.transforms.ExtractNewRecordState": f"{_HERE}.extract_new_record_state:ExtractNewRecordState",
     }
 )
