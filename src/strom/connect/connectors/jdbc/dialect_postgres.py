@@ -1,0 +1,157 @@
+"""PostgreSQL through psycopg 3, with Confluent's PostgreSqlDatabaseDialect type mapping.
+
+Connect -> column: INT8/INT16 SMALLINT, INT32 INT, INT64 BIGINT, FLOAT32 REAL, FLOAT64 DOUBLE PRECISION,
+BOOLEAN, STRING TEXT, BYTES BYTEA, Decimal DECIMAL, Date DATE, Time TIME, Timestamp TIMESTAMP (UTC).
+Column -> Connect: the reverse, with numeric(p,s) as Decimal(s), varchar/char/uuid/json/jsonb/... as STRING."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp, Type
+
+from .dialect import ColumnDefinition, DatabaseDialect, DbConnection, TableDefinition, TableId
+
+_SQL_TYPES = {
+    Type.INT8: "SMALLINT",
+    Type.INT16: "SMALLINT",
+    Type.INT32: "INT",
+    Type.INT64: "BIGINT",
+    Type.FLOAT32: "REAL",
+    Type.FLOAT64: "DOUBLE PRECISION",
+    Type.BOOLEAN: "BOOLEAN",
+    Type.STRING: "TEXT",
+    Type.BYTES: "BYTEA",
+}
+_LOGICAL_SQL_TYPES = {
+    Decimal.LOGICAL_NAME: "DECIMAL",
+    Date.LOGICAL_NAME: "DATE",
+    Time.LOGICAL_NAME: "TIME",
+    Timestamp.LOGICAL_NAME: "TIMESTAMP",
+}
+# udt_name (information_schema) / pg_type.typname -> Connect primitive type
+_PRIMITIVES = {
+    "int2": Type.INT16,
+    "int4": Type.INT32,
+    "int8": Type.INT64,
+    "oid": Type.INT64,
+    "float4": Type.FLOAT32,
+    "float8": Type.FLOAT64,
+    "bool": Type.BOOLEAN,
+    "bytea": Type.BYTES,
+}
+
+_DESCRIBE = """
+SELECT c.column_name, c.udt_name, c.is_nullable, c.numeric_precision, c.numeric_scale,
+       EXISTS (SELECT 1 FROM information_schema.table_constraints tc
+               JOIN information_schema.key_column_usage k
+                 ON k.constraint_name = tc.constraint_name AND k.table_schema = tc.table_schema
+                AND k.table_name = tc.table_name
+               WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = c.table_schema
+                 AND tc.table_name = c.table_name AND k.column_name = c.column_name)
+FROM information_schema.columns c
+WHERE c.table_schema = COALESCE(%s, current_schema()) AND c.table_name = %s
+ORDER BY c.ordinal_position
+"""
+
+
+class PostgreSqlDatabaseDialect(DatabaseDialect):
+    name = "PostgreSqlDatabaseDialect"
+    placeholder = "%s"
+
+    def connect(self, user: str | None, password: str | None, *, autocommit: bool) -> DbConnection:
+        import psycopg
+
+        params = dict(self.url.params)
+        if user:
+            params["user"] = user
+        if password:
+            params["password"] = password
+        conninfo = psycopg.conninfo.make_conninfo("", **params)
+        return psycopg.connect(conninfo, autocommit=autocommit)
+
+    def list_tables(self, conn: DbConnection, table_types: Sequence[str]) -> list[TableId]:
+        kinds = [{"TABLE": "BASE TABLE", "VIEW": "VIEW"}.get(t.upper(), t.upper()) for t in table_types]
+        rows = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = ANY(%s) "
+            "AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_schema, table_name",
+            (kinds or ["BASE TABLE"],),
+        ).fetchall()
+        return [TableId(None, r[0], r[1]) for r in rows]
+
+    def describe_table(self, conn: DbConnection, table_id: TableId) -> TableDefinition | None:
+        rows = conn.execute(_DESCRIBE, (table_id.schema, table_id.table)).fetchall()
+        if not rows:
+            return None
+        columns = {
+            name: ColumnDefinition(name, udt, nullable == "YES", bool(pk), precision, scale)
+            for name, udt, nullable, precision, scale, pk in rows
+        }
+        return TableDefinition(table_id, columns)
+
+    def current_timestamp(self, conn: DbConnection) -> datetime.datetime:
+        (now,) = conn.execute("SELECT CURRENT_TIMESTAMP").fetchone()
+        assert isinstance(now, datetime.datetime)
+        return now.astimezone(datetime.UTC).replace(tzinfo=None)
+
+    def sql_type(self, schema: Schema) -> str:
+        if schema.name in _LOGICAL_SQL_TYPES:
+            return _LOGICAL_SQL_TYPES[schema.name]
+        if schema.type == Type.ARRAY and schema.value_schema is not None:
+            return self.sql_type(schema.value_schema) + "[]"
+        try:
+            return _SQL_TYPES[schema.type]
+        except KeyError:
+            raise ValueError(f"{self.name} has no column type for Connect schema type {schema.type.name}") from None
+
+    def column_schema(self, column: ColumnDefinition) -> Schema:
+        udt = column.type_name
+        builder: SchemaBuilder
+        if udt in _PRIMITIVES:
+            builder = SchemaBuilder(_PRIMITIVES[udt])
+        elif udt == "numeric":
+            # numeric(p,s) keeps its scale as Decimal; unconstrained numeric has none to keep.
+            builder = Decimal.builder(column.scale) if column.scale is not None else SchemaBuilder.float64()
+        elif udt == "date":
+            builder = Date.builder()
+        elif udt in ("time", "timetz"):
+            builder = Time.builder()
+        elif udt in ("timestamp", "timestamptz"):
+            builder = Timestamp.builder()
+        else:
+            builder = SchemaBuilder.string()
+        if column.nullable:
+            builder = builder.optional()
+        return builder.build()
+
+    def read_value(self, schema: Schema, value: Any) -> Any:
+        if value is None:
+            return None
+        if schema.type == Type.STRING and not isinstance(value, str):
+            if isinstance(value, (dict, list)):
+                return json.dumps(value)
+            return value.isoformat() if isinstance(value, (datetime.date, datetime.time)) else str(value)
+        if schema.name == Time.LOGICAL_NAME and isinstance(value, datetime.time) and value.tzinfo is not None:
+            return value.replace(tzinfo=None)
+        return super().read_value(schema, value)
+
+    def open_cursor(self, conn: DbConnection, sql: str, params: Sequence[Any]) -> Any:
+        # A client-side cursor: the rows arrive at once, which releases the snapshot before the next poll.
+        cur = conn.cursor()
+        cur.execute(sql, tuple(params))
+        return cur
+
+    def result_schemas(self, cursor: Any, rows: Sequence[Sequence[Any]]) -> dict[str, Schema]:
+        """Column types from the result's type OIDs (query mode); every column optional (nullability unknown)."""
+        from psycopg.postgres import types
+
+        schemas: dict[str, Schema] = {}
+        for desc in cursor.description:
+            info = types.get(desc.type_code)
+            udt = info.name if info is not None else "text"
+            scale = desc.scale if udt == "numeric" and desc.scale is not None else None
+            schemas[desc.name] = self.column_schema(ColumnDefinition(desc.name, udt, True, scale=scale))
+        return schemas

@@ -1,0 +1,453 @@
+"""The JDBC source and sink tasks against real databases: SQLite files and a PostgreSQL server.
+
+The tasks run as the worker runs them (initialize, start, poll/put, stop) with the smallest contexts the API
+asks for: an offset reader over a dict (what the worker's offset store answers) and a sink context that records
+the retry back-off."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import sqlite3
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from strom.connect.api import (
+    OffsetStorageReader,
+    SinkRecord,
+    SinkTaskContext,
+    SourceRecord,
+    SourceTaskContext,
+    TopicPartition,
+)
+from strom.connect.config import ConfigException
+from strom.connect.connectors.jdbc import JdbcSinkConnector, JdbcSinkTask, JdbcSourceConnector, JdbcSourceTask
+from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Struct, Time, Timestamp
+from strom.connect.errors import ConnectException, RetriableException
+from strom.testing.postgres import PostgresServer, postgres  # noqa: F401 - fixture
+
+UTC = datetime.UTC
+
+
+# -- contexts -------------------------------------------------------------------------------------------------------
+class DictOffsetReader(OffsetStorageReader):
+    def __init__(self, offsets: dict[str, dict[str, Any]] | None = None) -> None:
+        self.stored = offsets or {}
+
+    def offset(self, partition: Mapping[str, Any]) -> dict[str, Any] | None:
+        return self.stored.get(repr(sorted(partition.items())))
+
+    def commit(self, records: list[SourceRecord]) -> None:
+        for r in records:
+            assert r.source_partition is not None and r.source_offset is not None
+            self.stored[repr(sorted(r.source_partition.items()))] = r.source_offset
+
+
+class SourceContext(SourceTaskContext):
+    def __init__(self, props: dict[str, str], reader: DictOffsetReader) -> None:
+        self.props = props
+        self.reader = reader
+
+    def configs(self) -> dict[str, str]:
+        return self.props
+
+    def offset_storage_reader(self) -> OffsetStorageReader:
+        return self.reader
+
+
+class SinkContext(SinkTaskContext):
+    def __init__(self, props: dict[str, str]) -> None:
+        self.props = props
+        self.timeouts: list[int] = []
+
+    def configs(self) -> dict[str, str]:
+        return self.props
+
+    def offset(self, offsets: Any, offset: int | None = None) -> None:
+        raise AssertionError("the JDBC sink keeps its offsets in Kafka")
+
+    def timeout(self, timeout_ms: int) -> None:
+        self.timeouts.append(timeout_ms)
+
+    def assignment(self) -> set[TopicPartition]:
+        return set()
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        pass
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        pass
+
+    def request_commit(self) -> None:
+        pass
+
+
+# -- databases --------------------------------------------------------------------------------------------------------
+class Db:
+    """One database of a test: its connection.url and a way to run SQL on it from the test."""
+
+    def __init__(self, kind: str, url: str, connect: Any) -> None:
+        self.kind = kind
+        self.url = url
+        self._connect = connect
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        conn = self._connect()
+        try:
+            conn.execute(sql.replace("?", "%s") if self.kind == "postgresql" else sql, params)
+            conn.commit()
+        finally:
+            conn.close()
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        conn = self._connect()
+        try:
+            return [tuple(r) for r in conn.execute(sql).fetchall()]
+        finally:
+            conn.close()
+
+
+_counter = iter(range(1_000_000))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        yield Db("sqlite", f"jdbc:sqlite:{path}", lambda: sqlite3.connect(path))
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres")
+        name = f"jdbc_{next(_counter)}"
+        dsn = server.create_database(name)
+        yield Db("postgresql", server.jdbc_url(name) + f"?user={server.user}", lambda: psycopg.connect(dsn))
+
+
+# -- sink -------------------------------------------------------------------------------------------------------------
+VALUE_SCHEMA = (
+    SchemaBuilder.struct()
+    .name("person")
+    .field("id", Schema.INT64_SCHEMA)
+    .field("name", Schema.STRING_SCHEMA)
+    .field("age", Schema.OPTIONAL_INT32_SCHEMA)
+    .build()
+)
+KEY_SCHEMA = SchemaBuilder.struct().field("id", Schema.INT64_SCHEMA).build()
+
+
+def person(id: int, name: str, age: int | None = None, schema: Schema = VALUE_SCHEMA) -> Struct:
+    s = Struct(schema).put("id", id).put("name", name)
+    if schema.field("age") is not None:
+        s.put("age", age)
+    return s
+
+
+def sink_record(value: Struct | None, offset: int, key: Any = None, topic: str = "people") -> SinkRecord:
+    key_struct = Struct(KEY_SCHEMA).put("id", key) if key is not None else None
+    return SinkRecord(
+        topic,
+        0,
+        KEY_SCHEMA if key is not None else None,
+        key_struct,
+        value.schema if value is not None else None,
+        value,
+        offset,
+        timestamp=1_700_000_000_000,
+    )
+
+
+def start_sink(db: Db, **props: str) -> tuple[JdbcSinkTask, SinkContext]:
+    config = {"name": "jdbc-sink", "connection.url": db.url, "topics": "people", **props}
+    task = JdbcSinkTask()
+    context = SinkContext(config)
+    task.initialize(context)
+    task.start(config)
+    return task, context
+
+
+def test_sink_auto_create_insert(db: Db) -> None:
+    task, _ = start_sink(db, **{"auto.create": "true"})
+    task.put([sink_record(person(1, "ada", 36), 0), sink_record(person(2, "bob"), 1)])
+    task.stop()
+    assert db.rows('SELECT "id", "name", "age" FROM "people" ORDER BY "id"') == [(1, "ada", 36), (2, "bob", None)]
+
+
+def test_sink_upsert_record_value_and_update_mode(db: Db) -> None:
+    task, _ = start_sink(db, **{"auto.create": "true", "insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "id"})
+    task.put([sink_record(person(1, "ada", 36), 0), sink_record(person(2, "bob", 20), 1)])
+    task.put([sink_record(person(1, "ada lovelace", 37), 2), sink_record(person(1, "ada l.", None), 3)])
+    task.stop()
+    assert db.rows('SELECT * FROM "people" ORDER BY "id"') == [(1, "ada l.", None), (2, "bob", 20)]
+    task, _ = start_sink(db, **{"insert.mode": "update", "pk.mode": "record_value", "pk.fields": "id"})
+    task.put([sink_record(person(2, "bobby", 21), 4), sink_record(person(9, "nobody", 1), 5)])
+    task.stop()
+    assert db.rows('SELECT * FROM "people" ORDER BY "id"') == [(1, "ada l.", None), (2, "bobby", 21)]
+
+
+def test_sink_record_key_upsert_and_tombstone_deletes(db: Db) -> None:
+    task, _ = start_sink(db, **{"auto.create": "true", "insert.mode": "upsert", "pk.mode": "record_key", "delete.enabled": "true"})
+    value_schema = SchemaBuilder.struct().field("name", Schema.STRING_SCHEMA).build()
+    named = lambda n: Struct(value_schema).put("name", n)  # noqa: E731
+    task.put(
+        [
+            sink_record(named("a"), 0, key=1),
+            sink_record(named("b"), 1, key=2),
+            sink_record(None, 2, key=1),  # delete after the insert of the same batch
+            sink_record(named("c"), 3, key=3),
+            sink_record(named("b2"), 4, key=2),
+        ]
+    )
+    assert db.rows('SELECT * FROM "people" ORDER BY "id"') == [(2, "b2"), (3, "c")]
+    task.put([sink_record(None, 5, key=3), sink_record(named("a again"), 6, key=1)])
+    task.stop()
+    assert db.rows('SELECT * FROM "people" ORDER BY "id"') == [(1, "a again"), (2, "b2")]
+
+
+def test_sink_auto_evolve_adds_optional_columns_only(db: Db) -> None:
+    task, _ = start_sink(db, **{"auto.create": "true", "auto.evolve": "true"})
+    task.put([sink_record(person(1, "ada", 36), 0)])
+    wider = (
+        SchemaBuilder.struct()
+        .field("id", Schema.INT64_SCHEMA)
+        .field("name", Schema.STRING_SCHEMA)
+        .field("age", Schema.OPTIONAL_INT32_SCHEMA)
+        .field("email", Schema.OPTIONAL_STRING_SCHEMA)
+        .field("score", SchemaBuilder.float64().default_value(1.5).build())
+        .build()
+    )
+    task.put([sink_record(person(2, "bob", 20, wider).put("email", "b@x").put("score", 2.5), 1)])
+    assert db.rows('SELECT "id", "email", "score" FROM "people" ORDER BY "id"') == [(1, None, 1.5), (2, "b@x", 2.5)]
+    required = SchemaBuilder.struct().field("id", Schema.INT64_SCHEMA).field("must", Schema.STRING_SCHEMA).build()
+    with pytest.raises(ConnectException, match="is not optional and does not have a default value"):
+        task.put([sink_record(Struct(required).put("id", 3).put("must", "x"), 2)])
+    task.stop()
+
+
+def test_sink_refusals_name_the_cause(db: Db) -> None:
+    task, _ = start_sink(db)
+    with pytest.raises(ConnectException, match='Table "people" is missing and auto-creation is disabled'):
+        task.put([sink_record(person(1, "ada"), 0)])
+    task.stop()
+    task, _ = start_sink(db, **{"auto.create": "true"})
+    with pytest.raises(
+        ConnectException,
+        match=r"Sink connector 'jdbc-sink' is configured with 'delete.enabled=false' and 'pk.mode=none' and "
+        r"therefore requires records with a non-null Struct value and non-null Struct schema, but found record at "
+        r"\(topic='people',partition=0,offset=7,timestamp=1700000000000\) with a null value and null value schema",
+    ):
+        task.put([sink_record(None, 7, key=1)])
+    task.stop()
+    with pytest.raises(ConfigException, match="pk.mode=record_key"):
+        start_sink(db, **{"delete.enabled": "true"})
+
+
+def test_sink_database_error_is_retried_then_fails(db: Db) -> None:
+    task, context = start_sink(
+        db, **{"auto.create": "true", "pk.mode": "record_value", "pk.fields": "id", "max.retries": "1", "retry.backoff.ms": "25"}
+    )
+    task.put([sink_record(person(1, "ada"), 0)])
+    duplicate = [sink_record(person(2, "bob"), 1), sink_record(person(1, "ada"), 2)]  # insert mode: a PK clash
+    with pytest.raises(RetriableException):
+        task.put(duplicate)
+    assert context.timeouts == [25]
+    with pytest.raises(ConnectException) as failed:
+        task.put(duplicate)
+    assert not isinstance(failed.value, RetriableException)
+    task.stop()
+    # the failed batches were rolled back as a whole
+    assert db.rows('SELECT "id" FROM "people"') == [(1,)]
+
+
+def test_sink_kafka_coordinates_and_logical_types(db: Db) -> None:
+    schema = (
+        SchemaBuilder.struct()
+        .field("price", Decimal.schema(2))
+        .field("day", Date.SCHEMA)
+        .field("at", Time.SCHEMA)
+        .field("ts", Timestamp.SCHEMA)
+        .field("ok", Schema.BOOLEAN_SCHEMA)
+        .field("ratio", Schema.FLOAT64_SCHEMA)
+        .field("raw", Schema.OPTIONAL_BYTES_SCHEMA)
+        .build()
+    )
+    ts = datetime.datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
+    value = (
+        Struct(schema)
+        .put("price", decimal.Decimal("12.34"))
+        .put("day", datetime.date(2024, 5, 6))
+        .put("at", datetime.time(7, 8, 9))
+        .put("ts", ts)
+        .put("ok", True)
+        .put("ratio", 0.25)
+        .put("raw", b"\x00\xff")
+    )
+    task, _ = start_sink(db, **{"auto.create": "true", "pk.mode": "kafka", "table.name.format": "t_${topic}"})
+    task.put([sink_record(value, 42, topic="orders")])
+    task.stop()
+    [row] = db.rows('SELECT * FROM "t_orders"')
+    assert row[:3] == ("orders", 0, 42)
+    if db.kind == "postgresql":
+        assert row[3:] == (
+            decimal.Decimal("12.34"),
+            datetime.date(2024, 5, 6),
+            datetime.time(7, 8, 9),
+            ts.replace(tzinfo=None),
+            True,
+            0.25,
+            b"\x00\xff",
+        )
+    else:
+        assert row[3:] == (12.34, "2024-05-06", "07:08:09", "2024-05-06 07:08:09.123", 1, 0.25, b"\x00\xff")
+
+
+# -- source -----------------------------------------------------------------------------------------------------------
+def start_source(db: Db, reader: DictOffsetReader | None = None, **props: str) -> JdbcSourceTask:
+    config = {"name": "jdbc-source", "connection.url": db.url, "topic.prefix": "db-", "poll.interval.ms": "50", **props}
+    connector = JdbcSourceConnector()
+    connector.start(config)
+    task_configs = connector.task_configs(1)
+    connector.stop()
+    assert len(task_configs) == 1
+    task = JdbcSourceTask()
+    task.initialize(SourceContext(task_configs[0], reader or DictOffsetReader()))
+    task.start(task_configs[0])
+    return task
+
+
+def poll_all(task: JdbcSourceTask) -> list[SourceRecord]:
+    """Polls until a poll finds nothing new (poll.interval.ms = 50 ms between queries of a table)."""
+    out: list[SourceRecord] = []
+    while records := task.poll():
+        out += records
+    return out
+
+
+def values(records: list[SourceRecord], *fields: str) -> list[tuple[Any, ...]]:
+    return [tuple(r.value.get(f) for f in fields) for r in records]
+
+
+def create_items(db: Db) -> None:
+    ts = "TIMESTAMP" if db.kind == "postgresql" else "TIMESTAMP"
+    db.execute(
+        f"CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL, updated {ts} NOT NULL, price NUMERIC(8,2), note TEXT)"
+    )
+
+
+def test_source_incrementing_resumes_from_committed_offset(db: Db) -> None:
+    create_items(db)
+    for i in range(1, 4):
+        db.execute("INSERT INTO items VALUES (?, ?, ?, ?, NULL)", (i, f"n{i}", "2024-01-01 00:00:00", "1.50"))
+    reader = DictOffsetReader()
+    task = start_source(db, reader, mode="incrementing", **{"incrementing.column.name": "id", "batch.max.rows": "2"})
+    first = task.poll() or []
+    assert values(first, "id", "name") == [(1, "n1"), (2, "n2")]
+    record = first[0]
+    assert record.topic == "db-items"
+    assert record.source_partition == {"table": "items" if db.kind == "sqlite" else "public.items", "protocol": "1"}
+    assert record.source_offset == {"incrementing": 1}
+    assert record.key is None
+    assert record.value_schema is not None and record.value_schema.name == "items"
+    assert record.value.get("price") == decimal.Decimal("1.50")
+    assert record.value_schema.field("price").schema.name == Decimal.LOGICAL_NAME
+    assert record.value_schema.field("note").schema.optional
+    assert not record.value_schema.field("name").schema.optional
+    reader.commit(first)
+    task.stop()
+
+    db.execute("INSERT INTO items VALUES (4, 'n4', '2024-01-01 00:00:00', NULL, 'x')")
+    task = start_source(db, reader, mode="incrementing", **{"incrementing.column.name": "id"})
+    assert values(poll_all(task), "id") == [(3,), (4,)]
+    task.stop()
+
+
+def test_source_incrementing_column_autodetected_from_primary_key(db: Db) -> None:
+    create_items(db)
+    db.execute("INSERT INTO items VALUES (5, 'n5', '2024-01-01 00:00:00', NULL, NULL)")
+    task = start_source(db, mode="incrementing")
+    [record] = poll_all(task)
+    assert record.source_offset == {"incrementing": 5}
+    task.stop()
+
+
+def test_source_timestamp_incrementing_sees_updates(db: Db) -> None:
+    create_items(db)
+    db.execute("INSERT INTO items VALUES (1, 'a', '2024-01-01 00:00:01', NULL, NULL)")
+    db.execute("INSERT INTO items VALUES (2, 'b', '2024-01-01 00:00:01', NULL, NULL)")
+    reader = DictOffsetReader()
+    props = {"mode": "timestamp+incrementing", "incrementing.column.name": "id", "timestamp.column.name": "updated"}
+    task = start_source(db, reader, **props)
+    records = poll_all(task)
+    assert values(records, "id", "name") == [(1, "a"), (2, "b")]
+    assert records[-1].source_offset == {"incrementing": 2, "timestamp": 1704067201000, "timestamp_nanos": 0}
+    assert records[-1].value.get("updated") == datetime.datetime(2024, 1, 1, 0, 0, 1, tzinfo=UTC)
+    reader.commit(records)
+    db.execute("UPDATE items SET name = 'a2', updated = '2024-01-01 00:00:02.5' WHERE id = 1")
+    db.execute("INSERT INTO items VALUES (3, 'c', '2024-01-01 00:00:01', NULL, NULL)")  # old timestamp, new id
+    records = poll_all(task)
+    assert values(records, "id", "name") == [(3, "c"), (1, "a2")]
+    assert records[-1].source_offset == {"incrementing": 1, "timestamp": 1704067202500, "timestamp_nanos": 500_000_000}
+    task.stop()
+    reader.commit(records)
+    task = start_source(db, reader, **props)
+    assert poll_all(task) == []
+    task.stop()
+
+
+def test_source_timestamp_mode_and_bulk_and_query(db: Db) -> None:
+    create_items(db)
+    db.execute("INSERT INTO items VALUES (1, 'a', '2024-01-01 00:00:01', NULL, NULL)")
+    db.execute("INSERT INTO items VALUES (2, 'b', '2024-01-01 00:00:03', NULL, NULL)")
+    task = start_source(db, mode="timestamp", **{"timestamp.column.name": "updated", "timestamp.initial": str(1704067202000)})
+    assert values(poll_all(task), "id") == [(2,)]
+    task.stop()
+
+    task = start_source(db, mode="bulk")
+    assert values(task.poll() or [], "id") == [(1,), (2,)]
+    assert values(task.poll() or [], "id") == [(1,), (2,)]  # every poll copies the whole table again
+    task.stop()
+
+    task = start_source(
+        db, mode="incrementing", query="SELECT id, name FROM items", **{"incrementing.column.name": "id", "topic.prefix": "all-items"}
+    )
+    records = poll_all(task)
+    assert values(records, "id", "name") == [(1, "a"), (2, "b")]
+    assert records[0].topic == "all-items"
+    assert records[0].source_partition == {"query": "query"}
+    task.stop()
+
+
+def test_source_connector_spreads_tables_and_validates(db: Db) -> None:
+    for t in ("a", "b", "c"):
+        db.execute(f"CREATE TABLE {t} (id INTEGER PRIMARY KEY)")
+    connector = JdbcSourceConnector()
+    props = {"connection.url": db.url, "mode": "bulk", "topic.prefix": "p-", "table.whitelist": "a,c,b"}
+    connector.start(props)
+    configs = connector.task_configs(2)
+    connector.stop()
+    prefix = "" if db.kind == "sqlite" else "public."
+    assert [c["tables"] for c in configs] == [f"{prefix}a,{prefix}b", f"{prefix}c"]
+    connector.start({**props, "table.whitelist": "", "table.blacklist": "b"})
+    assert [c["tables"] for c in connector.task_configs(5)] == [f"{prefix}a", f"{prefix}c"]
+    connector.stop()
+
+    errors = {
+        cv.name: cv.error_messages
+        for cv in connector.validate({"connection.url": "jdbc:oracle:thin:@x", "mode": "sometimes"}).config_values
+        if cv.error_messages
+    }
+    assert "topic.prefix" in errors
+    assert any("jdbc:oracle" in e for e in errors["connection.url"])
+    assert errors["mode"] == [
+        "Invalid value sometimes for configuration mode: String must be one of: , bulk, timestamp, incrementing, timestamp+incrementing"
+    ]
+    nullable = {"connection.url": db.url, "topic.prefix": "p-", "mode": "timestamp", "table.whitelist": "a"}
+    assert connector.validate(nullable).config_values  # parses
+    assert any("timestamp.column.name" in e for cv in connector.validate(nullable).config_values for e in cv.error_messages)
+    with pytest.raises(ConnectException, match="nullable"):
+        create_items(db)
+        db.execute("CREATE TABLE loose (id INTEGER, ts TIMESTAMP)")
+        start_source(db, mode="timestamp", **{"timestamp.column.name": "ts", "table.whitelist": "loose"})
+    assert JdbcSinkConnector().validate({"connection.url": db.url, "delete.enabled": "true"}).config_values

@@ -1,0 +1,149 @@
+"""The JDBC connectors' SQL: statements, type mapping and connection.url parsing, per dialect (no database)."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+
+import pytest
+
+from strom.connect.connectors.jdbc.dialect import SinkRecordField, TableId, dialect_for
+from strom.connect.connectors.jdbc.querier import MODE_INCREMENTING, MODE_TIMESTAMP, MODE_TIMESTAMP_INCREMENTING, Offset, TableQuerier
+from strom.connect.connectors.jdbc.source_connector import _group_partitions
+from strom.connect.connectors.jdbc.url import parse_jdbc_url
+from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp
+
+PG = dialect_for("jdbc:postgresql://db:5433/shop")
+LITE = dialect_for("jdbc:sqlite:/tmp/x.db")
+T = TableId(None, None, "orders")
+
+
+def test_connection_urls() -> None:
+    assert parse_jdbc_url("jdbc:sqlite:/var/db/a.db").path == "/var/db/a.db"
+    assert parse_jdbc_url("jdbc:sqlite::memory:").path == ":memory:"
+    url = parse_jdbc_url("jdbc:postgresql://h1:5433,h2/shop?user=u&password=p%40ss&sslmode=require&currentSchema=s")
+    assert url.params == {
+        "host": "h1,h2",
+        "port": "5433,5432",
+        "dbname": "shop",
+        "user": "u",
+        "password": "p@ss",
+        "sslmode": "require",
+        "options": "-c search_path=s",
+    }
+    assert parse_jdbc_url("jdbc:postgresql:shop").params == {"host": "localhost", "port": "5432", "dbname": "shop"}
+    for bad in ("postgresql://h/db", "jdbc:mysql://h/db", "jdbc:postgresql://h/db?frobnicate=1"):
+        with pytest.raises(ValueError):
+            parse_jdbc_url(bad)
+
+
+def test_write_statements() -> None:
+    assert PG.insert_statement(T, ["id"], ["a", "b"]) == 'INSERT INTO "orders" ("id", "a", "b") VALUES (%s, %s, %s)'
+    assert PG.upsert_statement(T, ["id"], ["a"]) == (
+        'INSERT INTO "orders" ("id", "a") VALUES (%s, %s) ON CONFLICT ("id") DO UPDATE SET "a" = EXCLUDED."a"'
+    )
+    assert LITE.upsert_statement(T, ["k1", "k2"], []) == (
+        'INSERT INTO "orders" ("k1", "k2") VALUES (?, ?) ON CONFLICT ("k1", "k2") DO NOTHING'
+    )
+    assert LITE.update_statement(T, ["k1", "k2"], ["a"]) == 'UPDATE "orders" SET "a" = ? WHERE "k1" = ? AND "k2" = ?'
+    assert PG.delete_statement(TableId(None, "s", "t"), ["id"]) == 'DELETE FROM "s"."t" WHERE "id" = %s'
+    never = dialect_for("jdbc:sqlite:/x", "never")
+    assert never.insert_statement(T, ["id"], []) == "INSERT INTO orders (id) VALUES (?)"
+    assert PG.quote('we"ird') == '"we""ird"'
+
+
+def test_create_and_alter_from_connect_schemas() -> None:
+    fields = [
+        SinkRecordField("id", Schema.INT64_SCHEMA, True),
+        SinkRecordField("name", Schema.OPTIONAL_STRING_SCHEMA, False),
+        SinkRecordField("qty", SchemaBuilder.int32().default_value(1).build(), False),
+        SinkRecordField("price", Decimal.schema(2), False),
+    ]
+    assert PG.create_table_statement(T, fields) == (
+        'CREATE TABLE "orders" (\n"id" BIGINT NOT NULL,\n"name" TEXT NULL,\n"qty" INT DEFAULT 1 NOT NULL,\n'
+        '"price" DECIMAL NOT NULL,\nPRIMARY KEY("id"))'
+    )
+    assert LITE.create_table_statement(T, fields[:2]) == (
+        'CREATE TABLE "orders" (\n"id" INTEGER NOT NULL,\n"name" TEXT NULL,\nPRIMARY KEY("id"))'
+    )
+    assert PG.alter_table_statements(T, fields[1:3]) == ['ALTER TABLE "orders" ADD "name" TEXT NULL, ADD "qty" INT DEFAULT 1 NOT NULL']
+    assert LITE.alter_table_statements(T, fields[1:3]) == [
+        'ALTER TABLE "orders" ADD "name" TEXT NULL',
+        'ALTER TABLE "orders" ADD "qty" INTEGER DEFAULT 1 NOT NULL',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("schema", "postgres", "sqlite"),
+    [
+        (Schema.INT8_SCHEMA, "SMALLINT", "INTEGER"),
+        (Schema.INT16_SCHEMA, "SMALLINT", "INTEGER"),
+        (Schema.INT32_SCHEMA, "INT", "INTEGER"),
+        (Schema.INT64_SCHEMA, "BIGINT", "INTEGER"),
+        (Schema.FLOAT32_SCHEMA, "REAL", "REAL"),
+        (Schema.FLOAT64_SCHEMA, "DOUBLE PRECISION", "REAL"),
+        (Schema.BOOLEAN_SCHEMA, "BOOLEAN", "BOOLEAN"),
+        (Schema.STRING_SCHEMA, "TEXT", "TEXT"),
+        (Schema.BYTES_SCHEMA, "BYTEA", "BLOB"),
+        (Decimal.schema(3), "DECIMAL", "NUMERIC"),
+        (Date.SCHEMA, "DATE", "DATE"),
+        (Time.SCHEMA, "TIME", "TIME"),
+        (Timestamp.SCHEMA, "TIMESTAMP", "TIMESTAMP"),
+    ],
+)
+def test_column_types(schema: Schema, postgres: str, sqlite: str) -> None:
+    assert PG.sql_type(schema) == postgres
+    assert LITE.sql_type(schema) == sqlite
+
+
+def test_sqlite_values_and_literals() -> None:
+    ts = datetime.datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.UTC)
+    assert LITE.bind_value(Timestamp.SCHEMA, ts) == "2024-01-02 03:04:05.678"
+    assert LITE.read_value(Timestamp.SCHEMA, "2024-01-02 03:04:05.678") == ts.replace(microsecond=678000)
+    assert LITE.read_value(Timestamp.SCHEMA, 1704164645678) == ts.replace(microsecond=678000)
+    assert LITE.bind_value(Decimal.schema(2), decimal.Decimal("1.50")) == "1.50"
+    assert LITE.read_value(Decimal.schema(2), 1.5) == decimal.Decimal("1.50")
+    assert LITE.format_literal(Schema.BOOLEAN_SCHEMA, True) == "1"
+    assert PG.format_literal(Schema.STRING_SCHEMA, "it's") == "'it''s'"
+
+
+def querier(mode: str, **kw: object) -> TableQuerier:
+    return TableQuerier(PG, mode, "t", {"table": "t"}, table=T, **kw)  # type: ignore[arg-type]
+
+
+def test_incremental_queries() -> None:
+    end = datetime.datetime(2024, 1, 1)
+    q = querier(MODE_INCREMENTING, incrementing_column="id", offset=Offset(None, 41))
+    assert q.statement(None) == ('SELECT * FROM "orders" WHERE "id" > %s ORDER BY "id" ASC', [41])
+    q = querier(MODE_TIMESTAMP, timestamp_columns=("modified", "created"))
+    sql, params = q.statement(end)
+    ts = 'COALESCE("modified", "created")'
+    assert sql == f'SELECT * FROM "orders" WHERE {ts} > %s AND {ts} < %s ORDER BY {ts} ASC'
+    assert params == [datetime.datetime(1970, 1, 1), end]
+    begin = datetime.datetime(2023, 1, 1, tzinfo=datetime.UTC)
+    q = querier(MODE_TIMESTAMP_INCREMENTING, incrementing_column="id", timestamp_columns=("m",), offset=Offset(begin, 7))
+    sql, params = q.statement(end)
+    assert sql == ('SELECT * FROM "orders" WHERE "m" < %s AND (("m" = %s AND "id" > %s) OR "m" > %s) ORDER BY "m", "id" ASC')
+    assert params == [end, begin.replace(tzinfo=None), 7, begin.replace(tzinfo=None)]
+    q = TableQuerier(
+        LITE, MODE_TIMESTAMP, "t", {"query": "query"}, query="SELECT a FROM b", timestamp_columns=("m",), query_suffix="LIMIT 5"
+    )
+    sql, _ = q.statement(end)
+    assert sql == (
+        "SELECT a FROM b WHERE strftime('%Y-%m-%d %H:%M:%f', \"m\") > ? AND strftime('%Y-%m-%d %H:%M:%f', \"m\") < ? "
+        "ORDER BY strftime('%Y-%m-%d %H:%M:%f', \"m\") ASC LIMIT 5"
+    )
+
+
+def test_offsets_as_confluent_writes_them() -> None:
+    ts = datetime.datetime(2024, 1, 1, 0, 0, 1, 250_500, tzinfo=datetime.UTC)
+    stored = Offset(ts, 9).to_map()
+    assert stored == {"incrementing": 9, "timestamp": 1704067201250, "timestamp_nanos": 250_500_000}
+    assert Offset.from_map(stored) == Offset(ts, 9)
+    assert Offset.from_map({"timestamp": 1704067201250}) == Offset(ts.replace(microsecond=250_000), None)
+    assert Offset.from_map(None) == Offset()
+
+
+def test_tables_grouped_over_tasks_as_kafka_does() -> None:
+    assert _group_partitions(["a", "b", "c", "d", "e"], 3) == [["a", "b"], ["c", "d"], ["e"]]
+    assert _group_partitions(["a"], 1) == [["a"]]
