@@ -125,7 +125,7 @@ def test_snapshot_then_stream_with_debezium_envelope(harness: Harness) -> None:
     harness.start()
     snap = harness.poll_until(2)
     assert ops(snap) == [("r", 1), ("r", 2)]
-    assert [r.value.get("source").get("snapshot") for r in snap] == ["true", "last"]
+    assert [r.value.get("source").get("snapshot") for r in snap] == ["first", "last"]
     assert snap[-1].source_offset is not None and snap[-1].source_offset["last_snapshot_record"] is True
     harness.commit(snap)
 

@@ -106,6 +106,10 @@ class PostgresConnection:
         return int(self._all("SELECT txid_current()")[0][0])
 
 
+def _raw_text(value: str | None, cursor: Any) -> str | None:
+    return value
+
+
 class SnapshotReader:
     """One REPEATABLE READ transaction, on the slot's exported snapshot when there is one, reading whole tables
     in text form through a server-side cursor."""
@@ -122,7 +126,11 @@ class SnapshotReader:
             self.lsn = parse_lsn(lsn)
 
     def rows(self, schema: str, table: str, columns: list[ColumnInfo]) -> Iterator[tuple[bytes | None, ...]]:
-        select_list = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c.name)) for c in columns)
+        """The rows as their types' output text, exactly as pgoutput sends it (a `::text` cast would differ:
+        it trims char(n)'s padding)."""
+        as_text = psycopg2.extensions.new_type(tuple({c.type_oid for c in columns}), "STROM_TEXT", _raw_text)
+        psycopg2.extensions.register_type(as_text, self.conn)
+        select_list = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
         query = sql.SQL("SELECT {} FROM {}").format(select_list, sql.Identifier(schema, table))
         with self.conn.cursor(name="strom_snapshot") as cur:
             cur.itersize = self.fetch_size
@@ -132,7 +140,7 @@ class SnapshotReader:
                 if not batch:
                     return
                 for row in batch:
-                    yield tuple(None if v is None else v.encode("utf-8") for v in row)
+                    yield tuple(None if v is None else str(v).encode("utf-8") for v in row)
 
     def close(self) -> None:
         try:

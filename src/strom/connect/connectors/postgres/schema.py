@@ -149,6 +149,7 @@ class TableSchema:
         self.envelope_schema = (
             SchemaBuilder.struct()
             .name(f"{base}.Envelope")
+            .version(1)
             .field("before", self.value_schema)
             .field("after", self.value_schema)
             .field("source", SOURCE_SCHEMA)

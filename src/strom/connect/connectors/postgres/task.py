@@ -103,6 +103,7 @@ class PostgresConnectorTask(SourceTask):
             self._snapshot_lsn = slot_lsn
             self._snapshot = self._snapshot_records(captured, self._snapshot_reader)
             self._held: SourceRecord | None = None
+            self._snapshot_first = True
         else:
             self._start_streaming()
 
@@ -158,13 +159,24 @@ class PostgresConnectorTask(SourceTask):
                     self.partition, offset, table.topic, None, table.key_schema, table.key(row), table.envelope_schema, value
                 )
 
+    @staticmethod
+    def _mark(record: SourceRecord, snapshot: str) -> None:
+        assert isinstance(record.value, Struct)
+        source = record.value.get_struct("source")
+        assert source is not None
+        source.put("snapshot", snapshot)
+
     def _poll_snapshot(self) -> list[SourceRecord]:
-        """Up to max.batch.size snapshot records; the very last one is held back until the end is known, then
-        marked as Debezium does (source.snapshot=last, offset last_snapshot_record=true)."""
+        """Up to max.batch.size snapshot records; the latest one is held back until the next is known, so that
+        they are marked as Debezium marks them: source.snapshot "first", then "true", and "last" (with the offset's
+        last_snapshot_record=true) on the very last."""
         assert self._snapshot is not None
         out: list[SourceRecord] = []
         for rec in self._snapshot:
             if self._held is not None:
+                if self._snapshot_first:
+                    self._mark(self._held, "first")
+                    self._snapshot_first = False
                 out.append(self._held)
             self._held = rec
             if len(out) >= self.batch_size:
@@ -172,8 +184,8 @@ class PostgresConnectorTask(SourceTask):
         # exhausted
         if self._held is not None:
             last = self._held
-            assert isinstance(last.value, Struct) and last.source_offset is not None
-            last.value.get_struct("source").put("snapshot", "last")  # type: ignore[union-attr]
+            self._mark(last, "last")
+            assert last.source_offset is not None
             last.source_offset["last_snapshot_record"] = True
             out.append(last)
             self._held = None

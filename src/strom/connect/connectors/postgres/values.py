@@ -149,11 +149,17 @@ def _iso_fraction(micros: int) -> str:
     return "." + f"{micros:06d}".rstrip("0")
 
 
-def _zoned_timestamp(text: str) -> str:
-    local, offset = _split_offset(text)
-    total = _timestamp_micros(local) - offset // dt.timedelta(microseconds=1)
-    t = _EPOCH + dt.timedelta(microseconds=total)
-    return t.strftime("%Y-%m-%dT%H:%M:%S") + _iso_fraction(t.microsecond) + "Z"
+def _zoned_timestamp(precision: int) -> Callable[[str], str]:
+    """io.debezium.time.ZonedTimestamp: UTC, ISO-8601, the fraction as wide as the column's precision."""
+
+    def convert(text: str) -> str:
+        local, offset = _split_offset(text)
+        total = _timestamp_micros(local) - offset // dt.timedelta(microseconds=1)
+        t = _EPOCH + dt.timedelta(microseconds=total)
+        fraction = f".{t.microsecond:06d}"[: precision + 1] if precision > 0 else ""
+        return t.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
+    return convert
 
 
 def _zoned_time(text: str) -> str:
@@ -232,7 +238,8 @@ def column_type(
             return ColumnType("INT64", lambda t: _timestamp_micros(t) // 1000, "io.debezium.time.Timestamp", 1, fallback=0)
         return ColumnType("INT64", _timestamp_micros, "io.debezium.time.MicroTimestamp", 1, fallback=0)
     if type_oid == TIMESTAMPTZ:
-        return ColumnType("STRING", _zoned_timestamp, "io.debezium.time.ZonedTimestamp", 1, fallback="1970-01-01T00:00:00Z")
+        zoned = _zoned_timestamp(type_modifier if type_modifier >= 0 else 6)
+        return ColumnType("STRING", zoned, "io.debezium.time.ZonedTimestamp", 1, fallback="1970-01-01T00:00:00Z")
     if type_oid == TIMETZ:
         return ColumnType("STRING", _zoned_time, "io.debezium.time.ZonedTime", 1, fallback="00:00:00Z")
     if type_oid == INTERVAL:
