@@ -6,11 +6,14 @@ per setting, with the messages Kafka Connect's REST `validate` endpoint returns.
 
 from __future__ import annotations
 
+import builtins
 import enum
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from strom.connect.java_text import java_double_to_string
 
 __all__ = [
     "NO_DEFAULT_VALUE",
@@ -508,6 +511,20 @@ class ConfigDef:
             # Python paths when the class is needed
             return trimmed
         raise ConfigException(name, value, f"Unknown type {type}")
+
+    @staticmethod
+    def convert_to_string(parsed_value: Any, type: Type | None) -> str | None:
+        """A parsed value as text, as Java's ConfigDef.convertToString (the REST API's `default_value` and
+        `value`): lists comma-joined, passwords [hidden], booleans true/false, doubles as Java prints them."""
+        if parsed_value is None:
+            return None
+        if type is Type.LIST and isinstance(parsed_value, (list, tuple)):
+            return ",".join(java_str(v) for v in parsed_value)
+        if isinstance(parsed_value, float):
+            return java_double_to_string(parsed_value)
+        if isinstance(parsed_value, builtins.type):
+            return f"{parsed_value.__module__}.{parsed_value.__qualname__}"
+        return java_str(parsed_value)
 
     def parse(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """Typed values of all defined settings (defaults for the missing ones); ConfigException on the first

@@ -11,9 +11,7 @@ import binascii
 import datetime as dt
 import decimal
 import json
-import math
 import re
-import struct
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
@@ -33,8 +31,13 @@ from strom.connect.data import (
     Type,
 )
 from strom.connect.errors import DataException
+from strom.connect.java_text import java_double_to_string, java_float_to_string, to_float32
+from strom.connect.values import convert_to_string, parse_string
 
 __all__ = [
+    "java_double_to_string",
+    "java_float_to_string",
+    "to_float32",
     "ByteArrayConverter",
     "Converter",
     "HeaderConverter",
@@ -168,74 +171,6 @@ class ByteArrayConverter(Converter, HeaderConverter):
 
     def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
         return self.from_connect_data(topic, schema, value)
-
-
-# -- Java number formatting (Jackson writes Double.toString / Float.toString)
-
-
-def _java_fp(digits: str, exp10: int, negative: bool) -> str:
-    """Java's Double/Float.toString layout of the shortest digits d1.d2...dn x 10^exp10."""
-    sign = "-" if negative else ""
-    if -3 <= exp10 < 7:
-        if exp10 >= 0:
-            int_part = digits[: exp10 + 1].ljust(exp10 + 1, "0")
-            frac = digits[exp10 + 1 :] or "0"
-        else:
-            int_part = "0"
-            frac = "0" * (-exp10 - 1) + digits
-        return f"{sign}{int_part}.{frac}"
-    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exp10}"
-
-
-def _shortest(text: str) -> tuple[str, int]:
-    """Digits (no trailing zeros) and decimal exponent of a repr like '1.5e-07' or '1234.5'."""
-    d = decimal.Decimal(text)
-    _, digit_tuple, exponent = d.as_tuple()
-    assert isinstance(exponent, int)
-    digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
-    exp10 = len(digit_tuple) - 1 + exponent
-    return digits, exp10
-
-
-def java_double_to_string(value: float) -> str:
-    """Java's Double.toString (shortest round-trip digits, as Python's repr, in Java's layout)."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    digits, exp10 = _shortest(repr(abs(value)))
-    if len(digits) == 1:  # Java prints at least two digits: the two-digit decimal nearest the exact value
-        two = f"{decimal.Decimal(abs(value)):.1e}"
-        if float(two) == abs(value):
-            digits, exp10 = _shortest(two)
-    return _java_fp(digits, exp10, value < 0)
-
-
-def to_float32(value: float) -> float:
-    """The nearest float32, as Java's (float) cast."""
-    try:
-        return float(struct.unpack("<f", struct.pack("<f", value))[0])
-    except OverflowError:
-        return math.copysign(math.inf, value)
-
-
-def java_float_to_string(value: float) -> str:
-    """Java's Float.toString of value rounded to float32 (shortest digits that read back as the same float32)."""
-    f = to_float32(value)
-    if math.isnan(f) or math.isinf(f) or f == 0:
-        return java_double_to_string(f)
-    for precision in range(0, 9):
-        text = f"{abs(f):.{precision}e}"
-        if to_float32(float(text)) == abs(f):
-            break
-    digits, exp10 = _shortest(text)
-    if len(digits) == 1:
-        two = f"{decimal.Decimal(abs(f)):.1e}"
-        if to_float32(float(two)) == abs(f):
-            digits, exp10 = _shortest(two)
-    return _java_fp(digits, exp10, f < 0)
 
 
 # -- JSON writing, byte-identical to Jackson's compact output
@@ -800,9 +735,6 @@ class JsonConverter(Converter, HeaderConverter):
             return Timestamp.to_logical(schema, _wrap(node, 64))
         return _NOT_LOGICAL
 
-    def _schemaless_bytes(self, schema: Schema | None, value: Any) -> bytes:
-        return dumps_jackson(self._to_json(schema, value))
-
     # -- headers: the same format
 
     def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
@@ -872,51 +804,18 @@ def _infer_node_type(node: Any) -> Type | None:
     return None
 
 
-_INTEGER = re.compile(r"[+-]?\d+")
-_FLOATING = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
-
-
 class SimpleHeaderConverter(HeaderConverter):
-    """Kafka's default header converter, for scalar values: writes a value as its string form (Java's
-    formatting) and reads text back inferring the type as Kafka's Values.parseString does for scalars
-    (true/false -> BOOLEAN, integers -> the smallest of INT8..INT64, decimals -> FLOAT64, else STRING).
-    Arrays, maps and structs are written as JSON and read back as strings."""
+    """Kafka's default header converter: a value as its string form (Values.convertToString), text read back
+    with the schema inferred from it (Values.parseString), so headers round-trip with Kafka's workers."""
 
     def configure(self, configs: Mapping[str, Any]) -> None:
         pass
 
     def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
-        if value is None:
-            return None
-        if isinstance(value, (bytes, bytearray, memoryview)):
-            return base64.b64encode(bytes(value))
-        if isinstance(value, float):
-            return (
-                java_float_to_string(value) if schema is not None and schema.type is Type.FLOAT32 else java_double_to_string(value)
-            ).encode()
-        if isinstance(value, (bool, int, str, decimal.Decimal)):
-            return _java_to_string(value).encode()
-        return JsonConverter()._schemaless_bytes(schema, value)
+        text = convert_to_string(schema, value)
+        return text.encode("utf-8") if text is not None else None
 
     def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
         if value is None:
             return SchemaAndValue(None, None)
-        text = bytes(value).decode("utf-8", errors="replace")
-        stripped = text.strip()
-        if stripped.lower() in ("true", "false"):
-            return SchemaAndValue(Schema.BOOLEAN_SCHEMA, stripped.lower() == "true")
-        if _INTEGER.fullmatch(stripped):
-            number = int(stripped)
-            for t, schema in (
-                (Type.INT8, Schema.INT8_SCHEMA),
-                (Type.INT16, Schema.INT16_SCHEMA),
-                (Type.INT32, Schema.INT32_SCHEMA),
-                (Type.INT64, Schema.INT64_SCHEMA),
-            ):
-                if _wrap(number, _INT_BITS[t]) == number:
-                    return SchemaAndValue(schema, number)
-        elif _FLOATING.fullmatch(stripped):
-            number_f = float(stripped)
-            if math.isfinite(number_f):
-                return SchemaAndValue(Schema.FLOAT64_SCHEMA, number_f)
-        return SchemaAndValue(Schema.STRING_SCHEMA, text)
+        return parse_string(bytes(value).decode("utf-8", errors="replace"))

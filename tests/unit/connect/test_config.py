@@ -123,3 +123,10 @@ def test_abstract_config_and_embed() -> None:
     )
     errors = {cv.name: cv.error_messages for cv in embedded.validate({})}
     assert errors == {"transforms.a.field": ['Missing required configuration "transforms.a.field" which has no default value.']}
+
+
+def test_convert_to_string_as_kafkas_rest_api() -> None:
+    to_string = ConfigDef.convert_to_string
+    assert to_string(["a", "b"], Type.LIST) == "a,b" and to_string([], Type.LIST) == ""
+    assert to_string(True, Type.BOOLEAN) == "true" and to_string(1.0, Type.DOUBLE) == "1.0" and to_string(5, Type.INT) == "5"
+    assert to_string(Password("x"), Type.PASSWORD) == "[hidden]" and to_string(None, Type.STRING) is None

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from strom.connect.converters import (
     ByteArrayConverter,
     JsonConverter,
-    SimpleHeaderConverter,
     StringConverter,
     java_double_to_string,
     java_float_to_string,
@@ -234,17 +233,6 @@ def test_string_and_byte_array_converters() -> None:
     assert b.to_connect_data("t", b"\x01") == SchemaAndValue(Schema.OPTIONAL_BYTES_SCHEMA, b"\x01")
     with pytest.raises(DataException, match="Invalid schema type for ByteArrayConverter: STRING"):
         b.from_connect_data("t", Schema.STRING_SCHEMA, b"x")
-    h = SimpleHeaderConverter()
-    h.configure({})
-    assert h.from_connect_header("t", "k", Schema.INT32_SCHEMA, 5) == b"5"
-    assert h.from_connect_header("t", "k", Schema.FLOAT64_SCHEMA, 1e20) == b"1.0E20"
-    assert h.from_connect_header("t", "k", Schema.BOOLEAN_SCHEMA, True) == b"true"
-    assert h.to_connect_header("t", "k", b"5") == SchemaAndValue(Schema.INT8_SCHEMA, 5)
-    assert h.to_connect_header("t", "k", b"70000") == SchemaAndValue(Schema.INT32_SCHEMA, 70000)
-    assert h.to_connect_header("t", "k", b"TRUE") == SchemaAndValue(Schema.BOOLEAN_SCHEMA, True)
-    assert h.to_connect_header("t", "k", b"2.5") == SchemaAndValue(Schema.FLOAT64_SCHEMA, 2.5)
-    assert h.to_connect_header("t", "k", b"x y") == SchemaAndValue(Schema.STRING_SCHEMA, "x y")
-    assert h.to_connect_header("t", "k", None) == SchemaAndValue(None, None)
 
 
 # -- round trips of generated schemas and values
