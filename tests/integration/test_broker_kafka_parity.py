@@ -4,6 +4,7 @@ sends the same requests to a Strom broker and to Kafka and expects the same answ
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 import sys
@@ -115,6 +116,29 @@ def test_keyless_records_in_a_compacted_topic_are_listed_by_index(bootstrap: str
         f"and only showing the first three errors at most: [{shown}]"
     )
     assert part.base_offset == -1 and part.log_start_offset == 0
+
+
+def _record_code(got: dict[int, int], index: int, err: Any, _msg: Any) -> None:
+    got[index] = 0 if err is None else err.code()
+
+
+def test_strom_producer_reports_rejected_records_as_confluent_kafka_does(bootstrap: str) -> None:
+    """The same six records, two keyless, to a compacted topic from both clients: the same error code per record
+    (INVALID_RECORD for the keyless ones, _INVALID_DIFFERENT_RECORD for the rest of their batch)."""
+    import strom
+
+    topic = new_topic(bootstrap, {"cleanup.policy": "compact"})
+    codes: dict[str, dict[int, int]] = {}
+    for name, producer_class in (("confluent", ck.Producer), ("strom", strom.Producer)):
+        got = codes[name] = {}
+        producer = producer_class({"bootstrap.servers": bootstrap, "linger.ms": 200, "retries": 0})
+        for i in range(6):
+            report = functools.partial(_record_code, got, i)
+            producer.produce(topic, value=b"v%d" % i, key=None if i in (1, 4) else b"k", on_delivery=report)
+        assert producer.flush(30) == 0
+    different, invalid = ck.KafkaError._INVALID_DIFFERENT_RECORD, ErrorCode.INVALID_RECORD
+    assert codes["confluent"] == {0: different, 1: invalid, 2: different, 3: different, 4: invalid, 5: different}
+    assert codes["strom"] == codes["confluent"]
 
 
 # ---- Fetch: the response-wide max_bytes (KIP-74) ---------------------------------------------------------------

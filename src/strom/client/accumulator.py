@@ -16,6 +16,7 @@ sender takes is closed (under the lock) before it is built, so no record can lan
 from __future__ import annotations
 
 import asyncio
+import copy
 import random
 import threading
 from collections import deque
@@ -98,6 +99,20 @@ class ProducerBatch:
         if self.report is not None:
             self.report(self, error, -1, -1)
             return
+        self._fail_entries(error)
+
+    def fail_records(self, record_errors: Mapping[int, KafkaError]) -> None:
+        """KIP-467: the broker named the records it rejected (by index in the batch). Each of those gets its own
+        error and every other record _INVALID_DIFFERENT_RECORD, as librdkafka reports them."""
+        others = KafkaError(LocalError.INVALID_DIFFERENT_RECORD)
+        groups = [(others, [None if i in record_errors else entry for i, entry in enumerate(self.entries)])]
+        groups += [(error, [self.entries[i]]) for i, error in sorted(record_errors.items()) if 0 <= i < len(self.entries)]
+        for error, entries in groups:
+            part = copy.copy(self)
+            part.entries = entries
+            part.fail(error)
+
+    def _fail_entries(self, error: KafkaError) -> None:
         # the partition is known: an error report names it, as librdkafka's does
         where = RecordMetadata(self.tp[0], self.tp[1], -1)
         for entry in self.entries:
@@ -314,8 +329,11 @@ class RecordAccumulator:
                     self.fail(batch, error)
                 queue.clear()
 
-    def fail(self, batch: ProducerBatch, error: KafkaError) -> None:
-        batch.fail(error)
+    def fail(self, batch: ProducerBatch, error: KafkaError, record_errors: Mapping[int, KafkaError] | None = None) -> None:
+        if record_errors:
+            batch.fail_records(record_errors)
+        else:
+            batch.fail(error)
         self.release(batch)
 
     def release(self, batch: ProducerBatch) -> None:

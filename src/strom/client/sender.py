@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -223,6 +224,7 @@ class Sender:
     ) -> None:
         request = self.produce_request(batches)
         results: dict[TP, PartitionResult] = {}
+        record_errors: dict[TP, dict[int, KafkaError]] = {}
         try:
             if turn is not None and not turn.done():
                 await turn
@@ -235,6 +237,11 @@ class Sender:
                 for t in response.responses:
                     for p in t.partition_responses:
                         results[(t.name, p.index)] = (p.error_code, p.error_message, p.base_offset, p.log_append_time_ms)
+                        if p.error_code and p.record_errors:  # KIP-467 (v8+): which records the broker rejected
+                            record_errors[(t.name, p.index)] = {
+                                r.batch_index: KafkaError(p.error_code, r.batch_index_error_message or p.error_message)
+                                for r in p.record_errors
+                            }
         except KafkaError as exc:
             code = exc.code() if exc.code() else ErrorCode.NETWORK_EXCEPTION
             if code == ErrorCode.BROKER_NOT_AVAILABLE:
@@ -246,10 +253,16 @@ class Sender:
             if not written.done():
                 written.set_result(None)
             self.requests_in_flight[leader] -= 1
-        self.handle_results(batches, results)
+        self.handle_results(batches, results, record_errors)
 
-    def handle_results(self, batches: list[ProducerBatch], results: dict[TP, PartitionResult]) -> None:
-        """Delivers, retries (same sequence, after a backoff) or fails each batch of a request."""
+    def handle_results(
+        self,
+        batches: list[ProducerBatch],
+        results: dict[TP, PartitionResult],
+        record_errors: Mapping[TP, Mapping[int, KafkaError]] | None = None,
+    ) -> None:
+        """Delivers, retries (same sequence, after a backoff) or fails each batch of a request; a batch the
+        broker rejected for some of its records fails each record with its own error."""
         refresh: list[str] = []
         now = asyncio.get_running_loop().time()
         for batch in batches:
@@ -268,7 +281,7 @@ class Sender:
             elif self.idempotent:
                 # a failed batch leaves a gap: later batches of this partition would be out of order
                 self._reset_producer_id()
-            self.accumulator.fail(batch, error)
+            self.accumulator.fail(batch, error, (record_errors or {}).get(batch.tp))
         if refresh:
             self._refresh(refresh)
         self._wake.set()

@@ -420,7 +420,7 @@ class LocalError(enum.IntEnum):
 _LOCAL_MESSAGES: dict[LocalError, str] = {
     LocalError.BAD_MSG: "Local: Bad message format",
     LocalError.BAD_COMPRESSION: "Local: Invalid compressed data",
-    LocalError.DESTROY: "Local: Client is being closed",
+    LocalError.DESTROY: "Local: Broker handle destroyed for termination",
     LocalError.FAIL: "Local: Communication failure with broker",
     LocalError.TRANSPORT: "Local: Broker transport failure",
     LocalError.CRIT_SYS_RESOURCE: "Local: Critical system resource failure",
@@ -479,7 +479,7 @@ _LOCAL_MESSAGES: dict[LocalError, str] = {
     LocalError.NOOP: "Local: No operation performed",
     LocalError.AUTO_OFFSET_RESET: "Local: No offset to automatically reset to",
     LocalError.LOG_TRUNCATION: "Local: Partition log truncation detected",
-    LocalError.INVALID_DIFFERENT_RECORD: "Local: Another record in the same batch failed",
+    LocalError.INVALID_DIFFERENT_RECORD: "Local: an invalid record in the same batch caused the failure of this message too",
     LocalError.DESTROY_BROKER: "Local: Broker handle destroyed without termination",
 }
 

@@ -30,6 +30,13 @@ def test_name_is_librdkafkas() -> None:
     assert {c: strom.KafkaError(c).name() for c in codes} == {c: ck.KafkaError(c).name() for c in codes}
 
 
+def test_local_error_texts_are_librdkafkas() -> None:
+    """str() of an error without a message of its own: librdkafka's text for every local (negative) code."""
+    local = [c for c in (getattr(ck.KafkaError, k) for k in dir(ck.KafkaError) if k.startswith("_") and not k.startswith("__")) if c < 0]
+    assert len(local) > 50
+    assert {c: strom.KafkaError(c).str() for c in local} == {c: ck.KafkaError(c).str() for c in local}
+
+
 def test_methods_answer_as_confluents() -> None:
     err = strom.KafkaError(strom.KafkaError.UNKNOWN_TOPIC_OR_PART, "no such topic", fatal=True)
     assert err.code() == 3 and err.name() == "UNKNOWN_TOPIC_OR_PART" and err.str() == "no such topic"

@@ -11,10 +11,10 @@ from typing import Any
 from strom.client.accumulator import RecordAccumulator
 from strom.client.sender import Sender, SenderConfig
 from strom.client.types import RecordMetadata
-from strom.protocol.errors import ErrorCode, KafkaError
+from strom.protocol.errors import ErrorCode, KafkaError, LocalError
 from strom.protocol.records import iter_records, read_batch_header
 from strom.protocol.schema.init_producer_id import InitProducerIdRequest, InitProducerIdResponse
-from strom.protocol.schema.produce import PartitionProduceResponse, ProduceResponse, TopicProduceResponse
+from strom.protocol.schema.produce import BatchIndexAndErrorMessage, PartitionProduceResponse, ProduceResponse, TopicProduceResponse
 from strom.protocol.types import TP
 from tests.unit.client.fake_network import FakeCluster, FakeConnection, settle
 
@@ -192,6 +192,32 @@ def test_a_leader_that_left_the_metadata_is_retried_on_the_next_leader_not_faile
         cluster.conn(2).answer(produce_response({("t", 0): (0, 9)}))
         await settle()
         assert h.offset(b"a") == 9
+
+    run(scenario)
+
+
+def test_records_the_broker_rejected_fail_with_their_own_error_and_the_rest_as_librdkafka_reports_them() -> None:
+    """KIP-467: INVALID_RECORD with record_errors fails the named records with their message and every other
+    record of the batch with _INVALID_DIFFERENT_RECORD."""
+
+    async def scenario() -> None:
+        cluster = FakeCluster({("t", 0): 1})
+        h = Harness(cluster, acks=1)
+        for v in (b"a", b"b", b"c"):
+            h.add(("t", 0), v)
+        await h.step()
+        rejected = PartitionProduceResponse(
+            index=0,
+            error_code=E.INVALID_RECORD,
+            base_offset=-1,
+            error_message="One or more records have been rejected",
+            record_errors=[BatchIndexAndErrorMessage(batch_index=1, batch_index_error_message="no key")],
+        )
+        cluster.conn(1).answer(ProduceResponse(responses=[TopicProduceResponse(name="t", partition_responses=[rejected])]))
+        await settle()
+        codes = {v: (err.code(), err.str()) for v, (err, _) in h.reports.items() if err is not None}
+        different = (LocalError.INVALID_DIFFERENT_RECORD, KafkaError(LocalError.INVALID_DIFFERENT_RECORD).str())
+        assert codes == {b"a": different, b"b": (E.INVALID_RECORD, "no key"), b"c": different}
 
     run(scenario)
 
