@@ -153,8 +153,17 @@ class SchemaUpdateCache:
     def __init__(self, size: int = 16) -> None:
         self._size = size
         self._entries: OrderedDict[Schema, Schema] = OrderedDict()
+        self._last_schema: Schema | None = None
+        self._last_built: Schema = Schema.STRING_SCHEMA
 
     def get_or_build(self, schema: Schema, build: Callable[[Schema], Schema]) -> Schema:
+        if schema is self._last_schema:  # records of one table share the schema object: no hashing
+            return self._last_built
+        built = self._lookup(schema, build)
+        self._last_schema, self._last_built = schema, built
+        return built
+
+    def _lookup(self, schema: Schema, build: Callable[[Schema], Schema]) -> Schema:
         cached = self._entries.get(schema)
         if cached is not None:
             self._entries.move_to_end(schema)
@@ -178,3 +187,25 @@ def basics_builder(source: Schema) -> SchemaBuilder:
     else:
         builder = SchemaBuilder(source.type)
     return copy_schema_basics(source, builder)
+
+
+# -- the per-record fast path: copying fields between structs whose field schemas are the same objects
+
+
+def field_values(struct: Struct, replace_null_with_default: bool = True) -> list[Any]:
+    """The struct's field values in field order (defaults for nulls when asked, as Struct.get does)."""
+    values: list[Any] = list(struct._values)  # noqa: SLF001 - a copy of the validated values, read in bulk
+    if replace_null_with_default:
+        for field in struct.schema.fields():
+            if values[field.index] is None and field.schema.default is not None:
+                values[field.index] = field.schema.default
+    return values
+
+
+def trusted_struct(schema: Schema, values: list[Any]) -> Struct:
+    """A struct holding values already valid for these field schemas (taken from a struct with identical field
+    schemas): Struct.put would validate each again, which dominates the cost of a transform per record."""
+    struct = Struct.__new__(Struct)
+    struct.schema = schema
+    struct._values = values  # noqa: SLF001
+    return struct

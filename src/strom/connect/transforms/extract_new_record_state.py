@@ -22,7 +22,14 @@ from typing import Any
 from strom.connect.api import ConfigDef, ConfigException, Transformation
 from strom.connect.config import Importance, Type
 from strom.connect.data import Schema, SchemaBuilder, Struct, copy_schema_basics
-from strom.connect.transforms._base import R, SchemaUpdateCache, basics_builder, require_struct
+from strom.connect.transforms._base import (
+    R,
+    SchemaUpdateCache,
+    basics_builder,
+    field_values,
+    require_struct,
+    trusted_struct,
+)
 from strom.connect.transforms.extract_field import ExtractField
 from strom.connect.transforms.insert_field import InsertField
 
@@ -263,9 +270,9 @@ class ExtractNewRecordState(Transformation[Any]):
         operation = envelope.get("op") if envelope.schema.field("op") is not None else None
         cache = self._schema_caches.setdefault(operation, SchemaUpdateCache(64))
         updated_schema = cache.get_or_build(value.schema, lambda s: self._make_schema(s, envelope.schema))
-        updated = Struct(updated_schema)
-        for field in value.schema.fields():
-            updated.put(field.name, value.get_without_default(field))
+        # the row's fields are copied as they are (their schemas are the row's), the added ones validated
+        added = len(updated_schema.fields()) - len(value.schema.fields())
+        updated = trusted_struct(updated_schema, field_values(value, False) + [None] * added)
         for reference in self.additional_fields:
             if reference.schema(envelope.schema) is not None:
                 updated.put(reference.new_field, reference.value(envelope))

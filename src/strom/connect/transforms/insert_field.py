@@ -11,14 +11,16 @@ from typing import Any, ClassVar
 
 from strom.connect.api import ConfigDef
 from strom.connect.config import Importance, Type
-from strom.connect.data import Schema, SchemaBuilder, Struct, Timestamp, copy_schema_basics
+from strom.connect.data import Schema, SchemaBuilder, Timestamp, copy_schema_basics
 from strom.connect.transforms._base import (
     KeyOrValueTransformation,
     R,
     SchemaUpdateCache,
+    field_values,
     require_map,
     require_sink_record,
     require_struct,
+    trusted_struct,
     variants,
 )
 
@@ -118,9 +120,9 @@ class InsertField(KeyOrValueTransformation):
     def _apply_with_schema(self, record: R, operating: Any) -> R:
         value = require_struct(operating, PURPOSE)
         updated_schema = self._schema_cache.get_or_build(value.schema, self._make_updated_schema)
-        updated = Struct(updated_schema)
-        for field in value.schema.fields():
-            updated.put(field.name, value.get(field) if self.replace_null_with_default else value.get_without_default(field))
+        # the original fields keep their schemas: copied without validating them again
+        added = len(updated_schema.fields()) - len(value.schema.fields())
+        updated = trusted_struct(updated_schema, field_values(value, self.replace_null_with_default) + [None] * added)
         if self.topic_field is not None:
             updated.put(self.topic_field.name, record.topic)
         if self.partition_field is not None:

@@ -10,13 +10,15 @@ from typing import Any, ClassVar
 
 from strom.connect.api import ConfigDef, ConfigException
 from strom.connect.config import Importance, LambdaValidator, Type
-from strom.connect.data import Schema, SchemaBuilder, Struct, copy_schema_basics
+from strom.connect.data import Schema, SchemaBuilder, copy_schema_basics
 from strom.connect.transforms._base import (
     KeyOrValueTransformation,
     R,
     SchemaUpdateCache,
+    field_values,
     require_map,
     require_struct,
+    trusted_struct,
     variants,
 )
 
@@ -114,11 +116,19 @@ class ReplaceField(KeyOrValueTransformation):
             return self.new_record(record, None, updated)
         struct = require_struct(value, PURPOSE)
         updated_schema = self._schema_cache.get_or_build(struct.schema, self._make_updated_schema)
-        result = Struct(updated_schema)
+        # kept fields keep their schemas: copied without validating them again
+        values = field_values(struct, self.replace_null_with_default)
+        index = self._source_index(struct.schema, updated_schema)
+        return self.new_record(record, updated_schema, trusted_struct(updated_schema, [values[i] for i in index]))
+
+    def _source_index(self, schema: Schema, updated_schema: Schema) -> list[int]:
+        """For each field of the updated schema, its position in the original."""
+        index: list[int] = []
         for field in updated_schema.fields():
-            source = self.reverse_renames.get(field.name, field.name)
-            result.put(field, struct.get(source) if self.replace_null_with_default else struct.get_without_default(source))
-        return self.new_record(record, updated_schema, result)
+            source = schema.field(self.reverse_renames.get(field.name, field.name))
+            assert source is not None
+            index.append(source.index)
+        return index
 
     def _make_updated_schema(self, schema: Schema) -> Schema:
         builder = copy_schema_basics(schema, SchemaBuilder.struct())
