@@ -166,3 +166,15 @@ def test_executor_runs_each_stage_and_names_its_transformation() -> None:
     seen.clear()
     assert chain.apply(source({"a": "not a number"}), execute) is None
     assert seen == ["org.apache.kafka.connect.transforms.Cast$Value"]
+
+
+def test_abstract_transforms_are_abstract_and_variants_concrete() -> None:
+    # a plugin listing (GET /connector-plugins) shows the $Key/$Value classes only, as Kafka's
+    from strom.connect.transforms.registry import BUILTIN_TRANSFORMATIONS
+
+    abstract = {name for name in BUILTIN_TRANSFORMATIONS if getattr(resolve_transformation(name), "__abstractmethods__", None)}
+    assert "org.apache.kafka.connect.transforms.InsertField" in abstract
+    assert not any(name.endswith(("$Key", "$Value")) for name in abstract)
+    assert "org.apache.kafka.connect.transforms.RegexRouter" not in abstract
+    with pytest.raises(TypeError):
+        InsertField()  # type: ignore[abstract]
