@@ -7,8 +7,9 @@ import asyncio
 import uuid
 
 from strom.client.cluster import Cluster
+from strom.connect.rest.entities import ConnectorTaskId
 from strom.connect.runtime.config_store import ClusterConfigState
-from strom.connect.runtime.connect_protocol import ConnectorTaskId, ConnectProtocolCompatibility, ExtendedAssignment, WorkerState
+from strom.connect.runtime.connect_protocol import ConnectProtocolCompatibility, ExtendedAssignment, WorkerState
 from strom.connect.runtime.incremental_cooperative_assignor import IncrementalCooperativeAssignor
 from strom.connect.runtime.worker_coordinator import JoinResult, WorkerCoordinator
 from strom.testing.broker import BrokerProcess

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from strom.connect.rest.entities import ConnectorTaskId
 from strom.connect.runtime.config_store import (
     serialize_properties,
     serialize_restart_request,
@@ -16,7 +17,6 @@ from strom.connect.runtime.config_store import (
     serialize_task_commit,
 )
 from strom.connect.runtime.connect_protocol import (
-    ConnectorTaskId,
     ExtendedAssignment,
     WorkerState,
     serialize_assignment,

@@ -8,8 +8,8 @@ import uuid
 
 from strom.aio import AIOConsumer
 from strom.client.types import OFFSET_BEGINNING, TopicPartition
+from strom.connect.rest.entities import ConnectorTaskId
 from strom.connect.runtime.config_store import ConfigUpdateListener, KafkaConfigBackingStore
-from strom.connect.runtime.connect_protocol import ConnectorTaskId
 from strom.connect.runtime.status_store import KafkaStatusBackingStore, Status
 from strom.testing.broker import BrokerProcess
 from strom.testing.broker_fixtures import strom_broker  # noqa: F401
@@ -31,9 +31,9 @@ def test_config_store_between_two_workers(strom_broker: BrokerProcess) -> None: 
     async def run() -> None:
         topic = f"connect-configs-{uuid.uuid4().hex[:8]}"
         conf = {"bootstrap.servers": strom_broker.bootstrap}
-        seen: list[list[ConnectorTaskId]] = []
+        seen: list[tuple[str, list[ConnectorTaskId]]] = []
         a = KafkaConfigBackingStore.for_topic(topic, conf, 1)
-        b = KafkaConfigBackingStore.for_topic(topic, conf, 1, ConfigUpdateListener(on_task_config_update=seen.append))
+        b = KafkaConfigBackingStore.for_topic(topic, conf, 1, ConfigUpdateListener(on_task_config_update=lambda n, t: seen.append((n, t))))
         await a.start()
         await b.start()
         try:
@@ -44,7 +44,7 @@ def test_config_store_between_two_workers(strom_broker: BrokerProcess) -> None: 
             assert snap.connector_configs["orders-sink"]["topics"] == "orders"
             assert snap.target_state("orders-sink") == "PAUSED"
             assert snap.tasks("orders-sink") == [ConnectorTaskId("orders-sink", 0), ConnectorTaskId("orders-sink", 1)]
-            assert seen == [[ConnectorTaskId("orders-sink", 0), ConnectorTaskId("orders-sink", 1)]]
+            assert seen == [("orders-sink", [ConnectorTaskId("orders-sink", 0), ConnectorTaskId("orders-sink", 1)])]
             await a.remove_connector_config("orders-sink")
             await b.refresh()
             assert b.snapshot().connectors() == []

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from strom.connect.rest.entities import ConnectorTaskId
 from strom.connect.runtime.connect_protocol import (
     CONFIG_MISMATCH,
     EMPTY_ASSIGNMENT,
-    ConnectorTaskId,
     ConnectProtocolCompatibility,
     ExtendedAssignment,
     SchemaException,

@@ -3,6 +3,7 @@ through JsonConverter (ConnectGolden.java), and the order rules of applying them
 
 from __future__ import annotations
 
+from strom.connect.rest.entities import ConnectorTaskId
 from strom.connect.runtime.config_store import (
     ConfigRecordApplier,
     ConfigUpdateListener,
@@ -14,7 +15,6 @@ from strom.connect.runtime.config_store import (
     serialize_target_state,
     serialize_task_commit,
 )
-from strom.connect.runtime.connect_protocol import ConnectorTaskId
 from strom.connect.runtime.status_store import Status, StatusRecordApplier, TopicStatus, serialize_status, serialize_topic_status
 
 GOLDEN = {
@@ -50,8 +50,8 @@ def test_status_values_match_kafka() -> None:
 
 
 def test_task_configs_apply_only_on_a_complete_commit() -> None:
-    updates: list[list[ConnectorTaskId]] = []
-    applier = ConfigRecordApplier(ConfigUpdateListener(on_task_config_update=updates.append))
+    updates: list[tuple[str, list[ConnectorTaskId]]] = []
+    applier = ConfigRecordApplier(ConfigUpdateListener(on_task_config_update=lambda n, t: updates.append((n, t))))
     applier.apply("connector-my-conn", serialize_properties({"tasks.max": "2"}), 0)
     applier.apply("task-my-conn-0", serialize_properties({"a": "0"}), 1)
     applier.apply("task-my-conn-1", serialize_properties({"a": "1"}), 2)
@@ -60,7 +60,7 @@ def test_task_configs_apply_only_on_a_complete_commit() -> None:
     snap = applier.snapshot()
     assert snap.tasks("my-conn") == [ConnectorTaskId("my-conn", 0), ConnectorTaskId("my-conn", 1)]
     assert snap.task_config(ConnectorTaskId("my-conn", 1)) == {"a": "1"}
-    assert updates == [[ConnectorTaskId("my-conn", 0), ConnectorTaskId("my-conn", 1)]]
+    assert updates == [("my-conn", [ConnectorTaskId("my-conn", 0), ConnectorTaskId("my-conn", 1)])]
     # a commit whose task configs were compacted away marks the connector inconsistent, keeping no tasks
     applier.apply("task-my-conn-1", serialize_properties({"a": "x"}), 4)
     applier.apply("commit-my-conn", serialize_task_commit(2), 5)

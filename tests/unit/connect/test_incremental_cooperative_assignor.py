@@ -3,8 +3,9 @@ balance by revocation then a follow-up round, lost work held for scheduled.rebal
 
 from __future__ import annotations
 
+from strom.connect.rest.entities import ConnectorTaskId
 from strom.connect.runtime.config_store import ClusterConfigState
-from strom.connect.runtime.connect_protocol import CONFIG_MISMATCH, ConnectorTaskId, ExtendedAssignment, WorkerState
+from strom.connect.runtime.connect_protocol import CONFIG_MISMATCH, ExtendedAssignment, WorkerState
 from strom.connect.runtime.incremental_cooperative_assignor import IncrementalCooperativeAssignor, eager_assignment
 
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from strom.client.types import Message
-from strom.connect.runtime.connect_protocol import ConnectorTaskId
+from strom.connect.rest.entities import ConnectorTaskId
 from strom.connect.runtime.kafka_based_log import KafkaBasedLog
 
 log = logging.getLogger("org.apache.kafka.connect.storage.KafkaConfigBackingStore")
@@ -176,11 +176,11 @@ EMPTY_STATE = ClusterConfigState(-1, None, {}, {}, {}, {})
 
 @dataclass
 class ConfigUpdateListener:
-    """What the herder hears as the topic is read: each hook gets the connector name (or task ids)."""
+    """What the herder hears as the topic is read: each hook gets the connector name (and the committed task ids)."""
 
     on_connector_config_update: Callable[[str], None] = lambda name: None
     on_connector_config_remove: Callable[[str], None] = lambda name: None
-    on_task_config_update: Callable[[list[ConnectorTaskId]], None] = lambda tasks: None
+    on_task_config_update: Callable[[str, list[ConnectorTaskId]], None] = lambda name, tasks: None
     on_connector_target_state_change: Callable[[str], None] = lambda name: None
     on_session_key_update: Callable[[SessionKey], None] = lambda key: None
     on_restart_request: Callable[[RestartRequest], None] = lambda request: None
@@ -284,7 +284,7 @@ class ConfigRecordApplier:
                 s.task_configs[task] = deferred[task]
             s.connector_task_counts[name] = count
             s.inconsistent.discard(name)
-            hooks.on_task_config_update(applied)
+            hooks.on_task_config_update(name, applied)
         elif key.startswith(RESTART_PREFIX):
             if value is None:
                 return
@@ -361,7 +361,7 @@ class KafkaConfigBackingStore:
         await self._write(target_state_key(name), None)
         await self.refresh()
 
-    async def put_task_configs(self, name: str, configs: list[Mapping[str, str]]) -> None:
+    async def put_task_configs(self, name: str, configs: Sequence[Mapping[str, str]]) -> None:
         """Every task config, then the commit that applies them together."""
         for i, config in enumerate(configs):
             await self._write(task_key(ConnectorTaskId(name, i)), serialize_properties(config))

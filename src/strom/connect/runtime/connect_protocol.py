@@ -14,6 +14,8 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from strom.connect.rest.entities import ConnectorTaskId
+
 CONNECT_PROTOCOL_V0 = 0
 CONNECT_PROTOCOL_V1 = 1
 CONNECT_PROTOCOL_V2 = 2
@@ -58,15 +60,6 @@ class ConnectProtocolCompatibility(enum.Enum):
             if mode.protocol == protocol:
                 return mode
         raise ValueError(f"Not found Connect protocol compatibility mode for protocol: {protocol}")
-
-
-@dataclass(frozen=True, order=True)
-class ConnectorTaskId:
-    connector: str
-    task: int
-
-    def __str__(self) -> str:
-        return f"{self.connector}-{self.task}"
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from strom.connect.rest.entities import ConnectorTaskId
 from strom.connect.runtime.config_store import ClusterConfigState
 from strom.connect.runtime.connect_protocol import (
     CONFIG_MISMATCH,
     NO_ERROR,
-    ConnectorTaskId,
     ExtendedAssignment,
     WorkerState,
 )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from strom.aio import AIOAdminClient, AIOConsumer, AIOProducer
 from strom.client.admin_types import NewTopic
@@ -20,6 +20,7 @@ from strom.protocol.errors import ErrorCode, KafkaError
 log = logging.getLogger("org.apache.kafka.connect.util.KafkaBasedLog")
 
 ConsumedCallback = Callable[[Message], None]
+T = TypeVar("T")
 
 # client keys a worker passes to its internal clients (security and addressing), as Kafka's worker does
 CLIENT_KEYS = (
@@ -53,6 +54,21 @@ async def ensure_topic(admin: AIOAdminClient, topic: str, partitions: int, repli
         raise error
     if error is None:
         log.info("Created topic %s with %d partitions and replication factor %d", topic, partitions, replication_factor)
+
+
+async def _retrying(call: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
+    """Retries a call while it fails with a retriable error: a topic just created has no leader for a moment
+    (Apache Kafka answers NOT_LEADER_OR_FOLLOWER until the partition's leader is elected)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            return await call()
+        except KafkaError as exc:
+            if not exc.retriable() or loop.time() >= deadline:
+                raise
+            log.debug("Retrying after %s", exc)
+        await asyncio.sleep(0.2)
 
 
 class KafkaBasedLog:
@@ -90,9 +106,13 @@ class KafkaBasedLog:
         self.consumer = AIOConsumer({**self.client_conf, "enable.auto.commit": False, "fetch.max.wait.ms": 100})
         partitions = await self._partitions()
         self._tps = [TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in partitions]
-        await self.consumer.assign(self._tps)
+        await _retrying(lambda: self._assign())
         self._task = asyncio.ensure_future(self._follow())
         await self.read_to_end()
+
+    async def _assign(self) -> None:
+        assert self.consumer is not None
+        await self.consumer.assign(self._tps)
 
     async def _partitions(self) -> list[int]:
         assert self.consumer is not None
@@ -130,7 +150,8 @@ class KafkaBasedLog:
     async def read_to_end(self, timeout: float = 30.0) -> None:
         """Returns once every record written before the call has been passed to the callback."""
         assert self.consumer is not None
-        ends = await self.consumer.list_offsets([(tp.topic, tp.partition) for tp in self._tps], -1)
+        consumer = self.consumer
+        ends = await _retrying(lambda: consumer.list_offsets([(tp.topic, tp.partition) for tp in self._tps], -1))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from strom.client.types import Message
-from strom.connect.runtime.connect_protocol import ConnectorTaskId
+from strom.connect.rest.entities import ConnectorTaskId
 from strom.connect.runtime.kafka_based_log import KafkaBasedLog
 
 log = logging.getLogger("org.apache.kafka.connect.storage.KafkaStatusBackingStore")

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp, Type
-from strom.connect.errors import ConnectException
 
 from .dialect import ColumnDefinition, DatabaseDialect, DbConnection, TableDefinition, TableId
 
@@ -106,7 +105,7 @@ class PostgreSqlDatabaseDialect(DatabaseDialect):
         try:
             return _SQL_TYPES[schema.type]
         except KeyError:
-            raise ConnectException(f"{self.name} has no column type for Connect schema type {schema.type.name}") from None
+            raise ValueError(f"{self.name} has no column type for Connect schema type {schema.type.name}") from None
 
     def column_schema(self, column: ColumnDefinition) -> Schema:
         udt = column.type_name

@@ -1,0 +1,835 @@
+"""The distributed herder: workers sharing connectors and tasks through Kafka (Java's DistributedHerder).
+
+State lives in three compacted topics every worker reads: configs (config.storage.topic, one partition, written by
+the group leader for REST writes), statuses (status.storage.topic, each worker writes what it runs) and source
+offsets (offset.storage.topic). Workers form the group `group.id` with the `connect` protocol; after each
+rebalance a worker reads the config topic up to the offset the leader assigned from, stops what was revoked and
+starts what was assigned (KIP-415: only moved work stops). A REST write that only the leader may do raises
+NotLeaderException on the others; the REST layer forwards it to the leader's URL.
+
+One asyncio task runs the herder loop (Kafka's tick): rebalance when asked to, apply config-topic changes, and
+regenerate the task configs of connectors this worker runs when they ask for it. Blocking worker calls (starting
+a connector, stopping task threads) run in threads. A connector's task configs are written by the worker that
+runs the connector, once it has read the config topic to its end; the single-partition topic orders them with
+the leader's writes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from strom.client.cluster import Cluster
+from strom.client.types import TopicPartition
+from strom.connect.api import SinkConnector
+from strom.connect.plugins import PluginType, plugin_type
+from strom.connect.rest.entities import (
+    ConfigInfos,
+    ConnectorInfo,
+    ConnectorOffset,
+    ConnectorOffsets,
+    ConnectorState,
+    ConnectorStateInfo,
+    ConnectorTaskId,
+    ConnectorType,
+    PluginInfo,
+    State,
+    TargetState,
+    TaskInfo,
+    TaskState,
+)
+from strom.connect.rest.errors import (
+    AlreadyExistsException,
+    BadRequestException,
+    ConnectRestException,
+    ForbiddenException,
+    NotFoundException,
+    NotLeaderException,
+)
+from strom.connect.runtime import herder as h
+from strom.connect.runtime.config_store import (
+    ClusterConfigState,
+    ConfigUpdateListener,
+    KafkaConfigBackingStore,
+    RestartRequest,
+)
+from strom.connect.runtime.connect_protocol import (
+    ConnectProtocolCompatibility,
+    ExtendedAssignment,
+    WorkerState,
+)
+from strom.connect.runtime.connector_config import config_key_infos, connector_type, raise_if_invalid, validate_connector_config
+from strom.connect.runtime.incremental_cooperative_assignor import IncrementalCooperativeAssignor, eager_assignment
+from strom.connect.runtime.kafka_based_log import client_config
+from strom.connect.runtime.kafka_offset_store import KafkaOffsetBackingStore
+from strom.connect.runtime.offset_store import offset_key, offset_value
+from strom.connect.runtime.status_store import KafkaStatusBackingStore, Status
+from strom.connect.runtime.worker import Worker
+from strom.connect.runtime.worker_coordinator import WorkerCoordinator
+
+log = logging.getLogger("org.apache.kafka.connect.runtime.distributed.DistributedHerder")
+
+T = TypeVar("T")
+
+# DistributedConfig's keys and Kafka's defaults
+DISTRIBUTED_DEFAULTS: dict[str, str] = {
+    "session.timeout.ms": "10000",
+    "heartbeat.interval.ms": "3000",
+    "rebalance.timeout.ms": "60000",
+    "retry.backoff.ms": "100",
+    "worker.sync.timeout.ms": "3000",
+    "worker.unsync.backoff.ms": "300000",
+    "connect.protocol": "sessioned",
+    "scheduled.rebalance.max.delay.ms": "300000",
+    "config.storage.replication.factor": "3",
+    "offset.storage.replication.factor": "3",
+    "offset.storage.partitions": "25",
+    "status.storage.replication.factor": "3",
+    "status.storage.partitions": "5",
+}
+REQUIRED = ("group.id", "config.storage.topic", "offset.storage.topic", "status.storage.topic")
+
+
+class DistributedConfig:
+    """The distributed worker's keys over the worker config (Kafka's DistributedConfig)."""
+
+    def __init__(self, props: Mapping[str, str]) -> None:
+        missing = [k for k in REQUIRED if not props.get(k)]
+        if missing:
+            raise ValueError(f'Missing required configuration "{missing[0]}" which has no default value.')
+        self.props = {**DISTRIBUTED_DEFAULTS, **props}
+        self.compatibility = ConnectProtocolCompatibility.from_name(self.props["connect.protocol"])
+
+    def int(self, key: str) -> int:
+        return int(self.props[key])
+
+    def __getitem__(self, key: str) -> str:
+        return self.props[key]
+
+
+def advertised_url(props: Mapping[str, str]) -> str:
+    """http(s)://host:port/ from rest.advertised.* or the first listener, as Kafka's RestServer advertises it."""
+    listener = (props.get("listeners") or "http://:8083").split(",")[0].strip()
+    scheme, _, rest = listener.partition("://")
+    host, _, port = rest.rpartition(":")
+    scheme = props.get("rest.advertised.listener") or scheme or "http"
+    host = props.get("rest.advertised.host.name") or host or "localhost"
+    port = props.get("rest.advertised.port") or port or "8083"
+    return f"{scheme}://{host}:{port}/"
+
+
+@dataclass
+class _Pending:
+    """Config-topic changes heard since the loop last looked (Kafka's connectorConfigUpdates & co)."""
+
+    connectors: set[str]
+    task_connectors: set[str]
+    targets: set[str]
+    restarts: dict[str, RestartRequest]
+
+
+class DistributedHerder(h.Herder):
+    def __init__(self, worker: Worker, config: DistributedConfig, url: str, kafka_cluster_id: str = "") -> None:
+        if not isinstance(worker.offset_store, KafkaOffsetBackingStore):
+            raise TypeError("a distributed worker keeps its offsets in a KafkaOffsetBackingStore")
+        self.worker = worker
+        self.config = config
+        self.url = url
+        self._cluster_id = kafka_cluster_id
+        conf = client_config(worker.config.props)
+        conf.setdefault("client.id", f"connect-{config['group.id']}")
+        self.offset_store: KafkaOffsetBackingStore = worker.offset_store
+        self.pending = _Pending(set(), set(), set(), {})
+        listener = ConfigUpdateListener(
+            on_connector_config_update=self._heard_connector,
+            on_connector_config_remove=self._heard_connector,
+            on_task_config_update=self._heard_tasks,
+            on_connector_target_state_change=self._heard_target,
+            on_restart_request=self._heard_restart,
+        )
+        self.config_store = KafkaConfigBackingStore.for_topic(
+            config["config.storage.topic"], conf, config.int("config.storage.replication.factor"), listener
+        )
+        self.status_store = KafkaStatusBackingStore.for_topic(
+            config["status.storage.topic"], conf, config.int("status.storage.partitions"), config.int("status.storage.replication.factor")
+        )
+        self.assignor = IncrementalCooperativeAssignor(config.int("scheduled.rebalance.max.delay.ms"))
+        self.coordinator = WorkerCoordinator(
+            Cluster(conf["bootstrap.servers"], f"{conf['client.id']}-coordinator"),
+            config["group.id"],
+            config.compatibility,
+            config.int("session.timeout.ms"),
+            config.int("rebalance.timeout.ms"),
+            config.int("heartbeat.interval.ms"),
+            config.int("retry.backoff.ms"),
+            self._metadata,
+            self._assign,
+        )
+        self.snapshot: ClusterConfigState = self.config_store.snapshot()
+        self.connectors_running: set[str] = set()
+        self.tasks_running: set[ConnectorTaskId] = set()
+        self.generation = -1
+        self.leader = False
+        self.leader_url: str | None = None
+        self.leader_id: str | None = None
+        self.member_urls: dict[str, str] = {}
+        self.owners: dict[ConnectorTaskId | str, str] = {}  # the leader's view: work -> member URL
+        self.compatibility = config.compatibility
+        self._needs_reconfig: set[str] = set()
+        self._rejoin_at: float | None = None
+        self._wakeup = asyncio.Event()
+        self._joined = asyncio.Event()  # set while this worker holds a completed assignment
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._status_queue: asyncio.Queue[Status] = asyncio.Queue()
+        self._status_task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()  # one membership change or config write at a time
+        self._stopping = False
+        worker.connector_listener = self._on_connector_state
+        worker.task_listener = self._on_task_state
+        worker.on_reconfiguration_request = self._on_reconfiguration_request
+
+    # -- listeners: config topic (on the loop), worker (from threads) ----------------------------------------
+
+    def _heard_connector(self, name: str) -> None:
+        self.pending.connectors.add(name)
+        self._wakeup.set()
+
+    def _heard_tasks(self, name: str, tasks: list[ConnectorTaskId]) -> None:
+        self.pending.task_connectors.add(name)
+        self._wakeup.set()
+
+    def _heard_target(self, name: str) -> None:
+        self.pending.targets.add(name)
+        self._wakeup.set()
+
+    def _heard_restart(self, request: RestartRequest) -> None:
+        self.pending.restarts[request.connector] = request
+        self._wakeup.set()
+
+    def _from_thread(self, fn: Callable[[], None]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            if asyncio.get_running_loop() is loop:
+                fn()
+                return
+        except RuntimeError:
+            pass
+        loop.call_soon_threadsafe(fn)
+
+    def _on_connector_state(self, name: str, state: State, trace: str | None) -> None:
+        if state is State.UNASSIGNED and not self.snapshot.contains(name):
+            return  # a deleted connector stopping: its status was removed
+        status = Status(name, None, state.value, self.worker.worker_id, self.generation, trace)
+        self._from_thread(lambda: self._status_queue.put_nowait(status))
+
+    def _on_task_state(self, task_id: ConnectorTaskId, state: State, trace: str | None) -> None:
+        if state is State.UNASSIGNED and not self.snapshot.contains(task_id.connector):
+            return
+        status = Status(task_id.connector, task_id.task, state.value, self.worker.worker_id, self.generation, trace)
+        self._from_thread(lambda: self._status_queue.put_nowait(status))
+
+    def _on_reconfiguration_request(self, name: str) -> None:
+        def mark() -> None:
+            self._needs_reconfig.add(name)
+            self._wakeup.set()
+
+        self._from_thread(mark)
+
+    async def _write_statuses(self) -> None:
+        while True:
+            status = await self._status_queue.get()
+            try:
+                if status.state == State.UNASSIGNED.value:
+                    await self.status_store.put_safe(status)
+                else:
+                    await self.status_store.put(status)
+            except Exception:
+                log.exception("Failed to write status %s", status)
+
+    # -- life cycle ---------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self.offset_store.start_async()
+        await self.status_store.start()
+        await self.config_store.start()
+        self.snapshot = self.config_store.snapshot()
+        await asyncio.to_thread(self.worker.start)
+        self._status_task = asyncio.ensure_future(self._write_statuses())
+        self._task = asyncio.ensure_future(self._run())
+        log.info("Herder started: worker %s in group %s", self.worker.worker_id, self.config["group.id"])
+
+    async def stop(self) -> None:
+        log.info("Herder stopping")
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        async with self._lock:
+            await self._stop_work(set(self.connectors_running), set(self.tasks_running))
+            await self.coordinator.close()
+            await asyncio.to_thread(self.worker.stop)
+        await self._drain_statuses()
+        if self._status_task is not None:
+            self._status_task.cancel()
+            await asyncio.gather(self._status_task, return_exceptions=True)
+        await self.config_store.stop()
+        await self.status_store.stop()
+        await self.offset_store.stop_async()
+        log.info("Herder stopped")
+
+    async def _drain_statuses(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._status_queue.empty() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
+    def worker_id(self) -> str:
+        return self.worker.worker_id
+
+    async def kafka_cluster_id(self) -> str:
+        return self._cluster_id
+
+    # -- the herder loop ----------------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                if self._rejoin_at is not None and time.monotonic() >= self._rejoin_at:
+                    self._rejoin_at = None
+                    self.coordinator.request_rejoin("the scheduled rebalance delay expired")
+                if self.coordinator.rejoin_requested.is_set():
+                    async with self._lock:
+                        await self._rebalance()
+                    continue
+                async with self._lock:
+                    await self._apply_config_changes()
+                    await self._reconfigure_connectors()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("Unexpected exception in the herder loop")
+                await asyncio.sleep(self.config.int("retry.backoff.ms") / 1000)
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), 0.25)
+            except TimeoutError:
+                pass
+
+    def _metadata(self) -> WorkerState:
+        """What this worker runs now, for the leader's view (null when nothing, as Kafka sends it)."""
+        offset = self.config_store.snapshot().offset
+        if not self.connectors_running and not self.tasks_running:
+            return WorkerState(self.url, offset)
+        current = ExtendedAssignment(
+            max(self.compatibility.protocol_version, 1),
+            0,
+            self.leader_id or "",
+            self.leader_url or "",
+            self.snapshot.offset,
+            tuple(sorted(self.connectors_running)),
+            tuple(sorted(self.tasks_running)),
+        )
+        return WorkerState(self.url, offset, current)
+
+    async def _assign(
+        self, leader: str, compatibility: ConnectProtocolCompatibility, members: dict[str, WorkerState], generation: int
+    ) -> dict[str, ExtendedAssignment]:
+        """The leader's job: read the config topic to its end, then assign (Kafka's performAssignment)."""
+        await self.config_store.refresh()
+        snapshot = self.config_store.snapshot()
+        self.member_urls = {m: s.url for m, s in members.items()}
+        if compatibility is ConnectProtocolCompatibility.EAGER:
+            result = eager_assignment(leader, self.url, snapshot.offset, snapshot, members)
+        else:
+            result = self.assignor.perform_assignment(
+                leader,
+                self.url,
+                snapshot.offset,
+                snapshot,
+                members,
+                generation,
+                self.coordinator.last_completed_generation,
+                compatibility.protocol_version,
+                int(time.time() * 1000),
+            )
+        owners: dict[ConnectorTaskId | str, str] = {}
+        for member, assignment in result.items():
+            state = members[member].assignment
+            url = members[member].url
+            for c in (*state.connectors, *assignment.connectors):
+                if c not in assignment.revoked_connectors:
+                    owners[c] = url
+            for t in (*state.tasks, *assignment.tasks):
+                if t not in assignment.revoked_tasks:
+                    owners[t] = url
+        self.owners = owners
+        return result
+
+    async def _rebalance(self) -> None:
+        if self.compatibility is ConnectProtocolCompatibility.EAGER:
+            await self._stop_work(set(self.connectors_running), set(self.tasks_running))  # eager: revoke all first
+        self._joined.clear()
+        result = await self.coordinator.join()
+        a = result.assignment
+        self.compatibility = result.compatibility
+        self.generation = result.generation
+        self.leader = result.leader
+        self.leader_url = a.leader_url
+        self.leader_id = a.leader
+        if a.failed:
+            log.info("Rebalance failed: the leader is behind in the config topic; reading it and rejoining")
+            await self.config_store.refresh()
+            self.coordinator.request_rejoin("config offset mismatch")
+            return
+        await self._read_config_to(a.offset)
+        if result.compatibility is ConnectProtocolCompatibility.EAGER:
+            revoked_c, revoked_t = self.connectors_running - set(a.connectors), self.tasks_running - set(a.tasks)
+        else:
+            revoked_c, revoked_t = set(a.revoked_connectors), set(a.revoked_tasks)
+        await self._stop_work(revoked_c & self.connectors_running, revoked_t & self.tasks_running)
+        log.info(
+            "Joined generation %d (leader %s): assigned connectors %s tasks %s, revoked connectors %s tasks %s, delay %d ms",
+            self.generation,
+            a.leader_url,
+            list(a.connectors),
+            [str(t) for t in a.tasks],
+            sorted(revoked_c),
+            sorted(str(t) for t in revoked_t),
+            a.delay,
+        )
+        # what was heard before this point is reflected in the assignment
+        self.pending.connectors.clear()
+        self.pending.task_connectors.clear()
+        for name in a.connectors:
+            if name not in self.connectors_running:
+                await self._start_connector(name)
+        for task in a.tasks:
+            if task not in self.tasks_running:
+                await self._start_task(task)
+        if (revoked_c or revoked_t) and result.compatibility is not ConnectProtocolCompatibility.EAGER:
+            self.coordinator.request_rejoin("work was revoked: the follow-up rebalance assigns it")
+        self._rejoin_at = time.monotonic() + a.delay / 1000 if a.delay > 0 else None
+        self._joined.set()
+
+    async def _read_config_to(self, offset: int) -> None:
+        deadline = time.monotonic() + self.config.int("worker.sync.timeout.ms") / 1000 * 10
+        while True:
+            await self.config_store.refresh()
+            self.snapshot = self.config_store.snapshot()
+            if self.snapshot.offset >= offset or time.monotonic() > deadline:
+                if self.snapshot.offset < offset:
+                    log.warning("Could not read the config topic to offset %d (at %d)", offset, self.snapshot.offset)
+                return
+            await asyncio.sleep(0.1)
+
+    # -- running work ---------------------------------------------------------------------------------------
+
+    def _target(self, name: str) -> TargetState:
+        return TargetState(self.snapshot.target_state(name))
+
+    async def _start_connector(self, name: str) -> None:
+        config = self.snapshot.connector_configs.get(name)
+        if config is None:
+            log.warning("Not starting connector %s: it has no config", name)
+            return
+        self.connectors_running.add(name)
+        await asyncio.to_thread(self.worker.start_connector, name, dict(config), self._target(name))
+        self._needs_reconfig.add(name)
+
+    async def _start_task(self, task: ConnectorTaskId) -> None:
+        cconf = self.snapshot.connector_configs.get(task.connector)
+        tconf = self.snapshot.task_config(task)
+        if cconf is None or tconf is None:
+            log.warning("Not starting task %s: its config is gone", task)
+            return
+        self.tasks_running.add(task)
+        await asyncio.to_thread(self.worker.start_task, task, dict(cconf), dict(tconf), self._target(task.connector))
+
+    async def _stop_work(self, connectors: set[str], tasks: set[ConnectorTaskId]) -> None:
+        if tasks:
+            await asyncio.to_thread(self.worker.stop_and_await_tasks, sorted(tasks))
+            self.tasks_running -= tasks
+        for name in sorted(connectors):
+            await asyncio.to_thread(self.worker.stop_connector, name)
+            self.connectors_running.discard(name)
+            self._needs_reconfig.discard(name)
+
+    async def _apply_config_changes(self) -> None:
+        """Config-topic changes since the last look: new or deleted connectors and changed task sets need a
+        rebalance; a changed connector config restarts the connector here; changed task configs restart the
+        tasks here; target states and restart requests apply to what this worker runs."""
+        p = self.pending
+        if not (p.connectors or p.task_connectors or p.targets or p.restarts):
+            return
+        previous = self.snapshot
+        snap = self.snapshot = self.config_store.snapshot()
+        connectors, changed_tasks, targets, restarts = set(p.connectors), set(p.task_connectors), set(p.targets), dict(p.restarts)
+        p.connectors.clear()
+        p.task_connectors.clear()
+        p.targets.clear()
+        p.restarts.clear()
+        rebalance = False
+        for name in sorted(connectors):
+            if not snap.contains(name):
+                if previous.contains(name) or name in self.connectors_running:
+                    rebalance = True
+                    await self._connector_deleted(name, previous)
+            elif not previous.contains(name):
+                rebalance = True
+            elif name in self.connectors_running and snap.connector_configs[name] != previous.connector_configs.get(name):
+                log.info("Restarting connector %s with its new config", name)
+                await self._stop_work({name}, set())
+                await self._start_connector(name)
+        for name in sorted(changed_tasks):
+            if set(snap.tasks(name)) != set(previous.tasks(name)):
+                rebalance = True
+            mine = [t for t in snap.tasks(name) if t in self.tasks_running and snap.task_config(t) != previous.task_config(t)]
+            if mine:
+                log.info("Restarting tasks %s with their new configs", [str(t) for t in mine])
+                await self._stop_work(set(), set(mine))
+                for t in mine:
+                    await self._start_task(t)
+        for name in sorted(targets):
+            if name in self.connectors_running or any(t.connector == name for t in self.tasks_running):
+                state = self._target(name)
+                await asyncio.to_thread(self.worker.set_target_state, name, state)
+                if state is not TargetState.STOPPED:
+                    self._needs_reconfig.add(name)
+        for request in restarts.values():
+            await self._restart_local(request)
+        if rebalance:
+            self.coordinator.request_rejoin("connectors or tasks were added or removed")
+
+    async def _connector_deleted(self, name: str, previous: ClusterConfigState) -> None:
+        """Stops the connector's work here and removes its statuses (DESTROYED: tombstones)."""
+        await self._stop_work({name} & self.connectors_running, {t for t in self.tasks_running if t.connector == name})
+        if self.leader or name in self.connectors_running:
+            for task in previous.tasks(name):
+                await self.status_store.put(Status(name, task.task, "DESTROYED", self.worker.worker_id, self.generation))
+            await self.status_store.put(Status(name, None, "DESTROYED", self.worker.worker_id, self.generation))
+            await self.status_store.delete_topics(name)
+
+    async def _restart_local(self, request: RestartRequest) -> None:
+        """Restarts this worker's share of a restart request (KIP-745: includeTasks / onlyFailed)."""
+        name = request.connector
+        if not self.snapshot.contains(name):
+            return
+
+        def failed(status: Status | None) -> bool:
+            return status is not None and status.state == State.FAILED.value
+
+        if name in self.connectors_running and (not request.only_failed or failed(self.status_store.get(name))):
+            await self._stop_work({name}, set())
+            await self._start_connector(name)
+        if request.include_tasks:
+            tasks = [t for t in sorted(self.tasks_running) if t.connector == name]
+            tasks = [t for t in tasks if not request.only_failed or failed(self.status_store.get(t))]
+            if tasks:
+                await self._stop_work(set(), set(tasks))
+                for t in tasks:
+                    await self._start_task(t)
+
+    async def _reconfigure_connectors(self) -> None:
+        """Regenerates the task configs of connectors running here; writes them when they changed."""
+        for name in sorted(self._needs_reconfig):
+            self._needs_reconfig.discard(name)
+            if name not in self.connectors_running or not self.snapshot.contains(name):
+                continue
+            if self._target(name) is TargetState.STOPPED:
+                continue
+            if not self.worker.is_running(name):
+                continue
+            try:
+                configs = await asyncio.to_thread(self.worker.connector_task_configs, name)
+            except Exception as exc:
+                self.worker.connector_failed(name, exc)
+                continue
+            await self.config_store.refresh()
+            snap = self.snapshot = self.config_store.snapshot()
+            current = [dict(snap.task_config(t) or {}) for t in snap.tasks(name)]
+            if configs != current or name in snap.inconsistent:
+                log.info("Writing %d task configs for connector %s", len(configs), name)
+                await self.config_store.put_task_configs(name, configs)
+
+    # -- REST: reads --------------------------------------------------------------------------------------------
+
+    def _config(self, name: str, message: str | None = None) -> Mapping[str, str]:
+        config = self.config_store.snapshot().connector_configs.get(name)
+        if config is None:
+            raise NotFoundException(message or f"Connector {name} not found")
+        return config
+
+    def _type(self, config: Mapping[str, str]) -> ConnectorType:
+        try:
+            return connector_type(self.worker.plugins.connector_class(config.get("connector.class", "")))
+        except Exception:
+            return ConnectorType.UNKNOWN
+
+    def _info(self, name: str) -> ConnectorInfo:
+        snap = self.config_store.snapshot()
+        config = self._config(name)
+        return ConnectorInfo(name, dict(config), snap.tasks(name), self._type(config))
+
+    async def connectors(self) -> list[str]:
+        return self.config_store.snapshot().connectors()
+
+    async def connector_info(self, name: str) -> ConnectorInfo:
+        return self._info(name)
+
+    async def connector_config(self, name: str) -> dict[str, str]:
+        return dict(self._config(name))
+
+    async def task_configs(self, name: str) -> list[TaskInfo]:
+        self._config(name)
+        snap = self.config_store.snapshot()
+        return [TaskInfo(t, dict(snap.task_config(t) or {})) for t in snap.tasks(name)]
+
+    def _status(self, name: str) -> ConnectorStateInfo:
+        status = self.status_store.get(name)
+        config = self.config_store.snapshot().connector_configs.get(name)
+        if status is None or config is None:
+            raise NotFoundException(f"No status found for connector {name}")
+        count = self.config_store.snapshot().task_count(name)
+        tasks = [TaskState(s.task or 0, s.state, s.worker_id, s.trace) for s in self.status_store.get_all(name) if (s.task or 0) < count]
+        return ConnectorStateInfo(name, ConnectorState(status.state, status.worker_id, status.trace), tasks, self._type(config))
+
+    async def connector_status(self, name: str) -> ConnectorStateInfo:
+        return self._status(name)
+
+    async def task_status(self, task_id: ConnectorTaskId) -> TaskState:
+        status = self.status_store.get(task_id)
+        if status is None:
+            raise NotFoundException(f"No status found for task {task_id}")
+        return TaskState(task_id.task, status.state, status.worker_id, status.trace)
+
+    # -- REST: writes (the leader's) ------------------------------------------------------------------------
+
+    async def _require_leader(self) -> None:
+        """Writes wait for a rebalance under way to end (Kafka queues them until the worker is in the group)."""
+        try:
+            await asyncio.wait_for(self._joined.wait(), self.config.int("rebalance.timeout.ms") / 1000)
+        except TimeoutError:
+            pass
+        if not self.leader:
+            raise NotLeaderException("Cannot complete request because this worker is not the leader", self.leader_url)
+
+    async def put_connector_config(
+        self, name: str, config: dict[str, str], allow_replace: bool, initial_state: TargetState | None = None
+    ) -> tuple[bool, ConnectorInfo]:
+        await self._require_leader()
+        infos, _ = await asyncio.to_thread(validate_connector_config, self.worker.plugins, config)
+        raise_if_invalid(infos)
+        async with self._lock:
+            await self.config_store.refresh()
+            exists = self.config_store.snapshot().contains(name)
+            if exists and not allow_replace:
+                raise AlreadyExistsException(f"Connector {name} already exists")
+            # KIP-980: a new connector's requested initial state is written before its config
+            target = initial_state.value if initial_state is not None and not exists else None
+            await self.config_store.put_connector_config(name, config, target)
+            log.info("%s connector %s", "Updated" if exists else "Created", name)
+            return not exists, self._info(name)
+
+    async def delete_connector(self, name: str) -> ConnectorInfo:
+        await self._require_leader()
+        async with self._lock:
+            await self.config_store.refresh()
+            info = self._info(name)
+            await self.config_store.remove_connector_config(name)
+            log.info("Deleted connector %s", name)
+            return info
+
+    async def restart_connector(self, name: str, include_tasks: bool = False, only_failed: bool = False) -> ConnectorStateInfo:
+        await self._require_leader()
+        self._config(name)
+        status = self._status(name)
+        restart_connector = not only_failed or status.connector.state == State.FAILED.value
+        restart_tasks = {t.id for t in status.tasks if include_tasks and (not only_failed or t.state == State.FAILED.value)}
+        await self.config_store.put_restart_request(RestartRequest(name, only_failed, include_tasks))
+        return ConnectorStateInfo(
+            name,
+            ConnectorState(State.RESTARTING.value, status.connector.worker_id) if restart_connector else status.connector,
+            [TaskState(t.id, State.RESTARTING.value, t.worker_id) if t.id in restart_tasks else t for t in status.tasks],
+            status.type,
+        )
+
+    async def restart_task(self, task_id: ConnectorTaskId) -> None:
+        self._config(task_id.connector)
+        if task_id not in self.config_store.snapshot().tasks(task_id.connector):
+            raise NotFoundException(f"Task {task_id} not found")
+        if task_id in self.tasks_running:
+            async with self._lock:
+                await self._stop_work(set(), {task_id})
+                await self._start_task(task_id)
+            return
+        if not self.leader:
+            await self._require_leader()
+        owner = self.owners.get(task_id)
+        if owner is None or owner == self.url:
+            raise ConnectRestException(409, f"Task {task_id} is not assigned to any worker at the moment (a rebalance is under way)")
+        raise NotLeaderException(f"Task {task_id} runs on {owner}", owner)
+
+    async def pause_connector(self, name: str) -> None:
+        await self._put_target(name, TargetState.PAUSED)
+
+    async def resume_connector(self, name: str) -> None:
+        await self._put_target(name, TargetState.STARTED)
+
+    async def stop_connector(self, name: str) -> None:
+        """KIP-875: empty task configs, then STOPPED, written by the leader."""
+        await self._require_leader()
+        self._config(name, f"Unknown connector {name}")
+        async with self._lock:
+            await self.config_store.put_task_configs(name, [])
+            await self.config_store.put_target_state(name, TargetState.STOPPED.value)
+
+    async def _put_target(self, name: str, state: TargetState) -> None:
+        self._config(name, f"Unknown connector {name}")
+        await self.config_store.put_target_state(name, state.value)
+
+    # -- offsets (KIP-875; the leader alters them) ----------------------------------------------------------
+
+    def _connector_cls(self, name: str) -> Any:
+        return self.worker.plugins.connector_class(self._config(name)["connector.class"])
+
+    async def _sink_offsets(self, name: str) -> list[TopicPartition]:
+        from strom.aio import AIOAdminClient
+
+        admin = AIOAdminClient(self.worker.admin_config(dict(self._config(name))))
+        try:
+            return await admin.list_consumer_group_offsets(f"connect-{name}")
+        finally:
+            await admin.close()
+
+    async def connector_offsets(self, name: str) -> ConnectorOffsets:
+        cls = self._connector_cls(name)
+        if issubclass(cls, SinkConnector):
+            return ConnectorOffsets(
+                [
+                    ConnectorOffset({"kafka_topic": tp.topic, "kafka_partition": tp.partition}, {"kafka_offset": tp.offset})
+                    for tp in await self._sink_offsets(name)
+                    if tp.offset >= 0
+                ]
+            )
+        await self.offset_store.log.read_to_end()
+        stored = self.offset_store.connector_offsets(name)
+        return ConnectorOffsets([ConnectorOffset(p, o) for p, o in stored.values()])
+
+    def _require_stopped(self, name: str) -> None:
+        self._config(name)
+        if self.config_store.snapshot().target_state(name) != TargetState.STOPPED.value:
+            raise BadRequestException(h.not_stopped_message(name))
+
+    async def alter_connector_offsets(self, name: str, offsets: list[ConnectorOffset]) -> str:
+        await self._require_leader()
+        self._require_stopped(name)
+        cls = self._connector_cls(name)
+        config = dict(self._config(name))
+        if issubclass(cls, SinkConnector):
+            return await self._alter_sink_offsets(name, cls, config, offsets)
+        pairs = [(o.partition, o.offset) for o in offsets]
+        confirmed = await asyncio.to_thread(lambda: cls().alter_offsets(config, pairs))
+        await self.offset_store.set_async({offset_key(name, p): offset_value(o) for p, o in pairs})
+        return h.OFFSETS_ALTERED if confirmed else h.OFFSETS_ALTERED_FRAMEWORK_ONLY
+
+    async def _alter_sink_offsets(self, name: str, cls: Any, config: dict[str, str], offsets: list[ConnectorOffset]) -> str:
+        from strom.aio import AIOAdminClient
+
+        parsed: dict[TopicPartition, int | None] = {}
+        for o in offsets:
+            topic, partition = o.partition.get("kafka_topic"), o.partition.get("kafka_partition")
+            if not isinstance(topic, str) or not isinstance(partition, int) or isinstance(partition, bool):
+                raise BadRequestException(
+                    "Kafka partitions must be provided as 'kafka_topic' (string) and 'kafka_partition' (integer)"
+                    " in the partition of each offset"
+                )
+            value = None if o.offset is None else o.offset.get("kafka_offset")
+            if o.offset is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise BadRequestException("Kafka offsets must be provided as a non-negative integer 'kafka_offset' in each offset")
+            parsed[TopicPartition(topic, partition)] = value
+        if any(off is None for off in parsed.values()):
+            raise ConnectRestException(500, "Resetting single sink partitions is not supported; reset all offsets with DELETE")
+        confirmed = await asyncio.to_thread(lambda: cls().alter_offsets(config, parsed))
+        admin = AIOAdminClient(self.worker.admin_config(config))
+        try:
+            await admin.alter_consumer_group_offsets(
+                f"connect-{name}", [TopicPartition(tp.topic, tp.partition, off) for tp, off in parsed.items() if off is not None]
+            )
+        finally:
+            await admin.close()
+        return h.OFFSETS_ALTERED if confirmed else h.OFFSETS_ALTERED_FRAMEWORK_ONLY
+
+    async def reset_connector_offsets(self, name: str) -> str:
+        await self._require_leader()
+        self._require_stopped(name)
+        cls = self._connector_cls(name)
+        config = dict(self._config(name))
+        if issubclass(cls, SinkConnector):
+            from strom.aio import AIOAdminClient
+
+            current = await self._sink_offsets(name)
+            confirmed = await asyncio.to_thread(
+                lambda: cls().alter_offsets(config, {TopicPartition(t.topic, t.partition): None for t in current})
+            )
+            admin = AIOAdminClient(self.worker.admin_config(config))
+            try:
+                result = await admin.delete_consumer_groups([f"connect-{name}"])
+            finally:
+                await admin.close()
+            error = result.get(f"connect-{name}")
+            if error is not None and "GROUP_ID_NOT_FOUND" not in str(error):
+                raise ConnectRestException(500, f"Failed to reset offsets for connector {name}: {error}")
+        else:
+            await self.offset_store.log.read_to_end()
+            stored = self.offset_store.connector_offsets(name)
+            pairs = [(p, None) for p, _ in stored.values()]
+            confirmed = await asyncio.to_thread(lambda: cls().alter_offsets(config, pairs))
+            await self.offset_store.set_async(dict.fromkeys(stored))
+        return h.OFFSETS_RESET if confirmed else h.OFFSETS_RESET_FRAMEWORK_ONLY
+
+    # -- topics, plugins, validation ------------------------------------------------------------------------
+
+    async def connector_active_topics(self, name: str) -> list[str]:
+        if not self.worker.config.get_bool("topic.tracking.enable"):
+            raise ForbiddenException("Topic tracking is disabled.")
+        self._config(name)
+        await self._publish_active_topics(name)
+        return sorted(set(self.status_store.topics(name)) | self.worker.active_topics.get(name, set()))
+
+    async def _publish_active_topics(self, name: str) -> None:
+        from strom.connect.runtime.status_store import TopicStatus
+
+        for topic in sorted(self.worker.active_topics.get(name, set())):
+            await self.status_store.put_topic(TopicStatus(topic, name, 0, int(time.time() * 1000)))
+
+    async def reset_connector_active_topics(self, name: str) -> None:
+        if not self.worker.config.get_bool("topic.tracking.enable"):
+            raise ForbiddenException("Topic tracking is disabled.")
+        if not self.worker.config.get_bool("topic.tracking.allow.reset"):
+            raise ForbiddenException("Topic tracking reset is disabled.")
+        self._config(name)
+        self.worker.active_topics.pop(name, None)
+        await self.status_store.delete_topics(name)
+
+    def plugins(self, connectors_only: bool = True) -> list[PluginInfo]:
+        plugins = self.worker.plugins.connector_plugins() if connectors_only else self.worker.plugins.all_plugins()
+        return [PluginInfo(p.class_name, p.type.value, p.version) for p in plugins]
+
+    async def validate_config(self, config: dict[str, str], plugin: str | None = None) -> ConfigInfos:
+        infos, _ = await asyncio.to_thread(validate_connector_config, self.worker.plugins, config)
+        return infos
+
+    def plugin_config(self, plugin: str) -> list[dict[str, object]]:
+        try:
+            cls = self.worker.plugins.plugin_class(plugin)
+        except Exception:
+            raise NotFoundException(f"Unknown plugin {plugin}.") from None
+        if plugin_type(cls) is PluginType.UNKNOWN:
+            raise NotFoundException(f"Unknown plugin {plugin}.")
+        return config_key_infos(cls().config())

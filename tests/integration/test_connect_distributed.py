@@ -1,0 +1,162 @@
+"""Distributed Connect workers (strom.cli.connect_distributed) on a Strom broker: two workers form a group,
+either answers the REST API (writes forwarded to the leader), connectors and tasks spread over them, the config,
+status and offset topics hold Kafka's records, and a worker that stops hands its work to the other once
+scheduled.rebalance.max.delay.ms has passed, resuming from the committed source offsets."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from strom.cli.connect_distributed import run_distributed
+from strom.testing.broker import BrokerProcess, free_port
+
+
+class Worker:
+    def __init__(self, broker: BrokerProcess, group: str, extra: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.props = {
+            "bootstrap.servers": broker.bootstrap,
+            "group.id": group,
+            "config.storage.topic": f"{group}-configs",
+            "offset.storage.topic": f"{group}-offsets",
+            "status.storage.topic": f"{group}-status",
+            "config.storage.replication.factor": "1",
+            "offset.storage.replication.factor": "1",
+            "status.storage.replication.factor": "1",
+            "offset.storage.partitions": "5",
+            "status.storage.partitions": "2",
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "offset.flush.interval.ms": "300",
+            "heartbeat.interval.ms": "300",
+            "session.timeout.ms": "6000",
+            "scheduled.rebalance.max.delay.ms": "1500",
+            "listeners": f"http://127.0.0.1:{self.port}",
+            **(extra or {}),
+        }
+        self.loop = asyncio.new_event_loop()
+        self.stop_event: asyncio.Event | None = None
+        self.result: list[int] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        self.http = httpx.Client(base_url=self.url, timeout=60)
+        wait_for(self._up, 60, "REST API up")
+
+    def _up(self) -> bool:
+        try:
+            return self.http.get("/connectors").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def _run(self) -> None:
+        async def main() -> int:
+            self.stop_event = asyncio.Event()
+            return await run_distributed(self.props, self.stop_event)
+
+        self.result.append(self.loop.run_until_complete(main()))
+
+    def close(self) -> None:
+        self.http.close()
+        if self.stop_event is not None:
+            self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.thread.join(60)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def status(w: Worker, name: str) -> dict[str, Any]:
+    r = w.http.get(f"/connectors/{name}/status")
+    return r.json() if r.status_code == 200 else {}
+
+
+def running(w: Worker, name: str, tasks: int) -> dict[str, Any] | None:
+    s = status(w, name)
+    if s and s["connector"]["state"] == "RUNNING" and [t["state"] for t in s["tasks"]] == ["RUNNING"] * tasks:
+        return s
+    return None
+
+
+@pytest.fixture(scope="module")
+def cluster(strom_broker: BrokerProcess) -> Iterator[list[Worker]]:
+    group = f"connect-{uuid.uuid4().hex[:6]}"
+    workers = [Worker(strom_broker, group), Worker(strom_broker, group)]
+    yield workers
+    for w in workers:
+        w.close()
+
+
+def test_two_workers_share_work_and_forward_writes(cluster: list[Worker], tmp_path: Path) -> None:
+    w1, w2 = cluster
+    src, dst = tmp_path / "in.txt", tmp_path / "out.txt"
+    src.write_text("a\nb\n")
+    topic = f"dist-{uuid.uuid4().hex[:6]}"
+    # both workers accept writes: the non-leader forwards them to the leader
+    src_config = {"connector.class": "FileStreamSource", "file": str(src), "topic": topic}
+    r = w1.http.post("/connectors", json={"name": "src", "config": src_config})
+    assert r.status_code == 201, r.text
+    assert r.json()["name"] == "src" and r.json()["type"] == "source"
+    r = w2.http.post(
+        "/connectors",
+        json={"name": "sink", "config": {"connector.class": "FileStreamSink", "file": str(dst), "topics": topic, "tasks.max": "1"}},
+    )
+    assert r.status_code == 201, r.text
+    assert w2.http.post("/connectors", json={"name": "src", "config": src_config}).status_code == 409
+    for w in (w1, w2):
+        wait_for(lambda w=w: running(w, "src", 1) and running(w, "sink", 1), 60, "both connectors RUNNING on both workers' views")
+    wait_for(lambda: dst.exists() and dst.read_text() == "a\nb\n", 60, "lines through the topic into the sink file")
+    assert sorted(w1.http.get("/connectors").json()) == ["sink", "src"]
+    assert w2.http.get("/connectors/src/tasks").json()[0]["config"]["task.class"].endswith("FileStreamSourceTask")
+    # the work is spread: two connectors and two tasks over two workers
+    owners = [status(w1, n)["connector"]["worker_id"] for n in ("src", "sink")]
+    owners += [status(w1, n)["tasks"][0]["worker_id"] for n in ("src", "sink")]
+    assert {owners.count(f"127.0.0.1:{w.port}") for w in (w1, w2)} == {2}
+    # pause / resume / delete through the other worker
+    assert w2.http.put("/connectors/src/pause").status_code == 202
+    wait_for(lambda: status(w1, "src").get("connector", {}).get("state") == "PAUSED", 30, "PAUSED")
+    assert w1.http.put("/connectors/src/resume").status_code == 202
+    wait_for(lambda: running(w2, "src", 1), 30, "resumed")
+    assert w2.http.delete("/connectors/sink").status_code == 204
+    wait_for(lambda: w1.http.get("/connectors/sink/status").status_code == 404, 30, "sink gone")
+
+
+def test_stopped_worker_hands_over_its_tasks(cluster: list[Worker], tmp_path: Path) -> None:
+    w1, w2 = cluster
+    src = tmp_path / "moving.txt"
+    src.write_text("".join(f"line-{i}\n" for i in range(5)))
+    topic = f"moving-{uuid.uuid4().hex[:6]}"
+    config = {"connector.class": "FileStreamSource", "file": str(src), "topic": topic}
+    assert w1.http.put("/connectors/mover/config", json=config).status_code == 201
+    s = wait_for(lambda: running(w1, "mover", 1), 60, "mover RUNNING")
+    owner = next(w for w in cluster if s["tasks"][0]["worker_id"] == f"127.0.0.1:{w.port}")
+    other = w2 if owner is w1 else w1
+    time.sleep(1.0)  # an offset flush
+    owner.close()
+    cluster.remove(owner)
+    with src.open("a") as f:
+        f.write("after\n")
+    s = wait_for(
+        lambda: (x := running(other, "mover", 1)) and x["tasks"][0]["worker_id"] == f"127.0.0.1:{other.port}" and x, 60, "task moved"
+    )
+    assert s["connector"]["worker_id"] == f"127.0.0.1:{other.port}"
+    offsets = wait_for(lambda: other.http.get("/connectors/mover/offsets").json()["offsets"], 30, "offsets")
+    assert offsets[0]["partition"] == {"filename": str(src)}

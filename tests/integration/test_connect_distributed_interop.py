@@ -1,0 +1,229 @@
+"""Distributed Connect across implementations and faults (slow):
+- Apache Kafka 3.9's own Java Connect worker runs on a Strom broker, and a Strom worker then takes over its
+  cluster from the topics it wrote (its connector config, Kafka's FileStreamSource class name, its source offsets);
+- Strom's distributed workers run on Apache Kafka 3.9;
+- of three Strom workers (processes), the one running a task is killed -9: the task restarts on another worker
+  after scheduled.rebalance.max.delay.ms, from the last committed offsets, and no line is lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from strom import Consumer
+from strom.testing.apache_kafka import CACHE, KAFKA_VERSION, ApacheKafka, java_command
+from strom.testing.broker import BrokerProcess, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except httpx.HTTPError:
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def worker_props(bootstrap: str, group: str, port: int, **extra: str) -> dict[str, str]:
+    return {
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "config.storage.topic": f"{group}-configs",
+        "offset.storage.topic": f"{group}-offsets",
+        "status.storage.topic": f"{group}-status",
+        "config.storage.replication.factor": "1",
+        "offset.storage.replication.factor": "1",
+        "status.storage.replication.factor": "1",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "offset.flush.interval.ms": "500",
+        "listeners": f"http://127.0.0.1:{port}",
+        **extra,
+    }
+
+
+class WorkerProcess:
+    """One worker process: Strom's (python -m strom.cli.connect_distributed) or Kafka's (ConnectDistributed)."""
+
+    def __init__(self, tmp: Path, props: dict[str, str], java: bool = False) -> None:
+        self.port = int(props["listeners"].rsplit(":", 1)[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.id = f"127.0.0.1:{self.port}"
+        path = tmp / f"worker-{self.port}.properties"
+        path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        self.log = tmp / f"worker-{self.port}.log"
+        cmd = (
+            java_command("org.apache.kafka.connect.cli.ConnectDistributed", [str(path)])
+            if java
+            else [sys.executable, "-m", "strom.cli.connect_distributed", str(path)]
+        )
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        self.http = httpx.Client(base_url=self.url, timeout=60)
+        wait_for(lambda: self.http.get("/connectors").status_code == 200, 120, f"worker {self.url} up")
+
+    def status(self, name: str) -> dict[str, Any]:
+        r = self.http.get(f"/connectors/{name}/status")
+        return r.json() if r.status_code == 200 else {}
+
+    def running(self, name: str) -> dict[str, Any] | None:
+        s = self.status(name)
+        ok = s and s["connector"]["state"] == "RUNNING" and s["tasks"] and all(t["state"] == "RUNNING" for t in s["tasks"])
+        return s if ok else None
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        self.http.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+def topic_values(bootstrap: str, topic: str, want: int, timeout: float = 60) -> list[str]:
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{uuid.uuid4().hex[:6]}", "auto.offset.reset": "earliest"})
+    try:
+        c.subscribe([topic])
+        out: list[str] = []
+        deadline = time.monotonic() + timeout
+        while len(out) < want and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is not None and m.error() is None:
+                out.append(m.value().decode())
+        time.sleep(1.0)
+        for m in c.consume(1000, 1.0):
+            if m.error() is None:
+                out.append(m.value().decode())
+        return out
+    finally:
+        c.close()
+
+
+def connect_file_plugin_dir() -> Path:
+    """Kafka's connect-file jar (FileStreamSource/Sink, not in Kafka's libs since 3.2), fetched with Maven once."""
+    home = CACHE / f"connect-file-{KAFKA_VERSION}"
+    if not any(home.glob("connect-file-*.jar")):
+        home.mkdir(parents=True, exist_ok=True)
+        artifact = f"-Dartifact=org.apache.kafka:connect-file:{KAFKA_VERSION}"
+        subprocess.run(["mvn", "-q", "-B", "dependency:copy", artifact, f"-DoutputDirectory={home}"], cwd=home, check=True, timeout=900)
+    return home
+
+
+@pytest.fixture
+def procs() -> Iterator[list[WorkerProcess]]:
+    made: list[WorkerProcess] = []
+    yield made
+    for p in made:
+        p.stop(signal.SIGKILL)
+
+
+def test_java_worker_on_strom_then_strom_worker_takes_over(strom_broker: BrokerProcess, tmp_path: Path, procs: list[WorkerProcess]) -> None:
+    group = f"jc-{uuid.uuid4().hex[:6]}"
+    src = tmp_path / "in.txt"
+    src.write_text("one\ntwo\n")
+    topic = f"{group}-out"
+    java = WorkerProcess(
+        tmp_path, worker_props(strom_broker.bootstrap, group, free_port(), **{"plugin.path": str(connect_file_plugin_dir())}), java=True
+    )
+    procs.append(java)
+    config = {"connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector", "file": str(src), "topic": topic}
+    assert java.http.put("/connectors/src/config", json=config).status_code == 201
+    wait_for(lambda: java.running("src"), 120, "Java worker runs the connector")
+    assert topic_values(strom_broker.bootstrap, topic, 2) == ["one", "two"]
+    time.sleep(2)  # the Java task's offset flush (offset.flush.interval.ms=500)
+    java.stop()
+    # a Strom worker joins the same cluster: it reads Kafka's config, status and offset records
+    strom = WorkerProcess(
+        tmp_path, worker_props(strom_broker.bootstrap, group, free_port(), **{"scheduled.rebalance.max.delay.ms": "1000"})
+    )
+    procs.append(strom)
+    s = wait_for(lambda: (x := strom.running("src")) and x["tasks"][0]["worker_id"] == strom.id and x, 120, "Strom worker runs it")
+    assert s["type"] == "source"
+    with src.open("a") as f:
+        f.write("three\n")
+    # resumed from Java's committed offset: nothing re-read, the new line once
+    assert topic_values(strom_broker.bootstrap, topic, 3) == ["one", "two", "three"]
+    offsets = strom.http.get("/connectors/src/offsets").json()["offsets"]
+    assert offsets == [{"partition": {"filename": str(src)}, "offset": {"position": len("one\ntwo\nthree\n")}}]
+
+
+@pytest.fixture(scope="module")
+def apache_kafka() -> Iterator[ApacheKafka]:
+    k = ApacheKafka().start()
+    yield k
+    k.close()
+
+
+@pytest.mark.java
+def test_strom_workers_on_apache_kafka(apache_kafka: ApacheKafka, tmp_path: Path, procs: list[WorkerProcess]) -> None:
+    group = f"sk-{uuid.uuid4().hex[:6]}"
+    for _ in range(2):
+        procs.append(WorkerProcess(tmp_path, worker_props(apache_kafka.bootstrap, group, free_port())))
+    w1, w2 = procs
+    src, dst = tmp_path / "in.txt", tmp_path / "out.txt"
+    src.write_text("x\ny\n")
+    topic = f"{group}-t"
+    assert (
+        w2.http.put("/connectors/src/config", json={"connector.class": "FileStreamSource", "file": str(src), "topic": topic}).status_code
+        == 201
+    )
+    assert (
+        w1.http.put("/connectors/sink/config", json={"connector.class": "FileStreamSink", "file": str(dst), "topics": topic}).status_code
+        == 201
+    )
+    wait_for(lambda: dst.exists() and dst.read_text() == "x\ny\n", 120, "file -> Apache Kafka -> file")
+    wait_for(lambda: w1.running("src") and w1.running("sink"), 60, "statuses")
+    workers = {w1.status(n)["tasks"][0]["worker_id"] for n in ("src", "sink")} | {
+        w1.status(n)["connector"]["worker_id"] for n in ("src", "sink")
+    }
+    assert workers == {w1.id, w2.id}
+
+
+def test_worker_killed_tasks_move_without_loss(strom_broker: BrokerProcess, tmp_path: Path, procs: list[WorkerProcess]) -> None:
+    group = f"kill-{uuid.uuid4().hex[:6]}"
+    extra = {"scheduled.rebalance.max.delay.ms": "3000", "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000"}
+    for _ in range(3):
+        procs.append(WorkerProcess(tmp_path, worker_props(strom_broker.bootstrap, group, free_port(), **extra)))
+    files = {f"src{i}": tmp_path / f"in{i}.txt" for i in range(3)}
+    for name, path in files.items():
+        path.write_text("".join(f"{name}-{n}\n" for n in range(50)))
+        config = {"connector.class": "FileStreamSource", "file": str(path), "topic": f"{group}-{name}", "batch.size": "5"}
+        assert procs[0].http.put(f"/connectors/{name}/config", json=config).status_code == 201
+    for name in files:
+        wait_for(lambda name=name: procs[0].running(name), 60, f"{name} RUNNING")
+    victim_id = procs[0].status("src0")["tasks"][0]["worker_id"]
+    victim = next(p for p in procs if p.id == victim_id)
+    survivors = [p for p in procs if p is not victim]
+    time.sleep(1.5)  # offsets flushed
+    os.kill(victim.proc.pid, signal.SIGKILL)
+    victim.proc.wait(10)
+    for name, path in files.items():
+        with path.open("a") as f:
+            f.write("".join(f"{name}-{n}\n" for n in range(50, 80)))
+    moved = wait_for(
+        lambda: all((s := survivors[0].running(n)) and s["tasks"][0]["worker_id"] in {p.id for p in survivors} for n in files),
+        90,
+        "every task running on a surviving worker",
+    )
+    assert moved
+    for name in files:
+        values = topic_values(strom_broker.bootstrap, f"{group}-{name}", 80)
+        assert set(values) == {f"{name}-{n}" for n in range(80)}  # at least once: nothing lost
