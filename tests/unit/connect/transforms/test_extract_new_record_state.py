@@ -144,3 +144,40 @@ def test_debezium_class_name_in_a_chain() -> None:
         {"transforms": "unwrap", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState"}
     )
     assert chain.apply(event("c", None, row(3))).value.get("id") == 3
+
+
+def test_unwraps_strom_postgres_connector_events() -> None:
+    """The envelopes Strom's own PostgreSQL connector writes (with its `source` and `transaction` blocks)."""
+    from strom.connect.connectors.postgres.schema import ColumnInfo, TableSchema, envelope, source_struct
+
+    table = TableSchema("db", "public", "people", [ColumnInfo("id", 23, -1, False), ColumnInfo("name", 25, -1, True)], ["id"])
+    source = source_struct("db", "app", "public", "people", 1000, "false", 7, 77, None)
+    xform = unwrap(delete_handling_mode="rewrite", add_fields="op,table,lsn,source.ts_ms,id")
+    created = SourceRecord(
+        {"server": "db"},
+        {"lsn": 77},
+        table.topic,
+        None,
+        table.key_schema,
+        table.key([b"1", b"ann"]),
+        table.envelope_schema,
+        envelope(table, "c", None, table.row([b"1", b"ann"]), source, 2000),
+    )
+    out = xform.apply(created)
+    names = [f.name for f in out.value_schema.fields()]
+    assert names == ["id", "name", "__deleted", "__op", "__table", "__lsn", "__source_ts_ms", "__id"]
+    assert [out.value.get(n) for n in names] == [1, "ann", "false", "c", "people", 77, 1000, None]
+    assert out.value_schema.name == "db.public.people.Value" and out.topic == "db.public.people"
+    deleted = xform.apply(
+        SourceRecord(
+            {"server": "db"},
+            {"lsn": 78},
+            table.topic,
+            None,
+            table.key_schema,
+            table.key([b"1", b"ann"]),
+            table.envelope_schema,
+            envelope(table, "d", table.row([b"1", b"ann"]), None, source, 2001),
+        )
+    )
+    assert (deleted.value.get("id"), deleted.value.get("__deleted"), deleted.value.get("__op")) == (1, "true", "d")
