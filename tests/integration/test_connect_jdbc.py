@@ -10,6 +10,7 @@ import datetime
 import decimal
 import sqlite3
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import psycopg
 import pytest
 
 from strom.connect.api import (
+    ErrantRecordReporter,
     OffsetStorageReader,
     SinkRecord,
     SinkTaskContext,
@@ -59,10 +61,27 @@ class SourceContext(SourceTaskContext):
         return self.reader
 
 
+class ListReporter(ErrantRecordReporter):
+    """What the worker's reporter does with a record (dead letter queue, log), kept in a list."""
+
+    def __init__(self) -> None:
+        self.reported: list[tuple[SinkRecord, BaseException]] = []
+
+    def report(self, record: SinkRecord, error: BaseException) -> Future[None]:
+        self.reported.append((record, error))
+        done: Future[None] = Future()
+        done.set_result(None)
+        return done
+
+
 class SinkContext(SinkTaskContext):
-    def __init__(self, props: dict[str, str]) -> None:
+    def __init__(self, props: dict[str, str], reporter: ErrantRecordReporter | None = None) -> None:
         self.props = props
         self.timeouts: list[int] = []
+        self.reporter = reporter
+
+    def errant_record_reporter(self) -> ErrantRecordReporter | None:
+        return self.reporter
 
     def configs(self) -> dict[str, str]:
         return self.props
@@ -159,10 +178,10 @@ def sink_record(value: Struct | None, offset: int, key: Any = None, topic: str =
     )
 
 
-def start_sink(db: Db, **props: str) -> tuple[JdbcSinkTask, SinkContext]:
+def start_sink(db: Db, reporter: ErrantRecordReporter | None = None, **props: str) -> tuple[JdbcSinkTask, SinkContext]:
     config = {"name": "jdbc-sink", "connection.url": db.url, "topics": "people", **props}
     task = JdbcSinkTask()
-    context = SinkContext(config)
+    context = SinkContext(config, reporter)
     task.initialize(context)
     task.start(config)
     return task, context
@@ -259,6 +278,17 @@ def test_sink_database_error_is_retried_then_fails(db: Db) -> None:
     task.stop()
     # the failed batches were rolled back as a whole
     assert db.rows('SELECT "id" FROM "people"') == [(1,)]
+
+    # with an errant record reporter (errors.tolerance=all): the batch is written record by record, the bad one reported
+    reporter = ListReporter()
+    task, context = start_sink(db, reporter, **{"pk.mode": "record_value", "pk.fields": "id", "max.retries": "0"})
+    task.put(duplicate)
+    task.put([sink_record(person(3, "cy"), 3)])
+    task.stop()
+    assert [r.kafka_offset for r, _ in reporter.reported] == [2]
+    assert "unique" in str(reporter.reported[0][1]).lower()  # the database's own error
+    assert context.timeouts == []
+    assert db.rows('SELECT "id" FROM "people" ORDER BY "id"') == [(1,), (2,), (3,)]
 
 
 def test_sink_kafka_coordinates_and_logical_types(db: Db) -> None:

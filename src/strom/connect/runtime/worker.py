@@ -35,6 +35,7 @@ from strom.connect.plugins import Plugins
 from strom.connect.rest.entities import ConnectorTaskId, State, TargetState
 from strom.connect.runtime.errors import DeadLetterQueueReporter, ErrorReporter, LogReporter, RetryWithToleranceOperator
 from strom.connect.runtime.offset_store import OffsetBackingStore, OffsetStorageReader, OffsetStorageWriter
+from strom.connect.runtime.topic_creation import TopicCreation
 from strom.connect.runtime.worker_sink_task import WorkerSinkTask
 from strom.connect.runtime.worker_source_task import WorkerSourceTask
 from strom.connect.runtime.worker_task import WorkerTask
@@ -314,6 +315,8 @@ class Worker:
                 flush_ms,
                 self.config.get_int("offset.flush.timeout.ms"),
                 on_topic,
+                TopicCreation.from_config(self.config.get_bool("topic.creation.enable"), cconf),
+                lambda: _new_admin(self.admin_config(cconf)),
             )
         if issubclass(connector_cls, SinkConnector):
             if not issubclass(task_cls, SinkTask):
@@ -434,6 +437,12 @@ def _new_producer(conf: dict[str, Any]) -> Any:
     from strom import Producer
 
     return Producer(conf)
+
+
+def _new_admin(conf: dict[str, Any]) -> Any:
+    from strom import AdminClient
+
+    return AdminClient(conf)
 
 
 def _new_consumer(conf: dict[str, Any]) -> Any:

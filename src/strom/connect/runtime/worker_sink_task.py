@@ -130,6 +130,7 @@ class WorkerSinkTask(WorkerTask):
         self.consumed_by_offset: dict[tuple[str | None, int | None, int | None], ConsumedRecord] = {}
         self.started = False
         self._consumer_paused = False
+        self.closing = False  # the consumer's close() revokes: the task was already closed and stopped by then
         self.records_put = 0
 
     # -- start ------------------------------------------------------------------------------------------
@@ -170,7 +171,7 @@ class WorkerSinkTask(WorkerTask):
         self._rewind()
 
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        if not partitions:
+        if not partitions or self.closing:
             return
         log.debug("%s Partitions revoked %s", self, partitions)
         revoked = {TopicPartition(tp.topic, tp.partition) for tp in partitions}
@@ -180,6 +181,8 @@ class WorkerSinkTask(WorkerTask):
         self._close_partitions(revoked)
 
     def _on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        if self.closing:
+            return
         self._close_partitions({TopicPartition(tp.topic, tp.partition) for tp in partitions})
 
     def _close_partitions(self, partitions: set[TopicPartition]) -> None:
@@ -376,6 +379,7 @@ class WorkerSinkTask(WorkerTask):
         log.debug("%s Committed offsets %s", self, to_commit)
 
     def close(self) -> None:
+        self.closing = True
         try:
             if self.consumer is not None and self.started and not self.failed and not self.cancelled:
                 try:

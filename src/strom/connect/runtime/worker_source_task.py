@@ -23,6 +23,7 @@ from strom.connect.errors import ConnectException, RetriableException
 from strom.connect.rest.entities import ConnectorTaskId, TargetState
 from strom.connect.runtime.errors import RetryWithToleranceOperator, Stage
 from strom.connect.runtime.offset_store import OffsetStorageWriter
+from strom.connect.runtime.topic_creation import TopicCreation
 from strom.connect.runtime.worker_task import TaskStatusListener, WorkerTask
 from strom.connect.transforms.chain import TransformationChain
 
@@ -99,8 +100,13 @@ class WorkerSourceTask(WorkerTask):
         offset_flush_interval_ms: int,
         offset_flush_timeout_ms: int,
         on_topic: Callable[[str], None],
+        topic_creation: TopicCreation | None = None,
+        admin_factory: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__(task_id, listener, target_state)
+        self.topic_creation = topic_creation
+        self.admin_factory = admin_factory
+        self.admin: Any = None
         self.task = task
         self.task_config = task_config
         self.producer_factory = producer_factory
@@ -174,6 +180,10 @@ class WorkerSourceTask(WorkerTask):
                 self.submitted.ack(tracked)
                 continue
             transformed, key, value, headers = converted
+            if self.topic_creation is not None and transformed.topic not in self.topic_creation.known:
+                if self.admin is None and self.admin_factory is not None:
+                    self.admin = self.admin_factory()
+                self.topic_creation.ensure(transformed.topic, self.admin)
             tracked = self.submitted.submit(record)
             try:
                 self.producer.produce(
@@ -294,5 +304,7 @@ class WorkerSourceTask(WorkerTask):
                 self.producer.flush(self.flush_timeout)  # the acknowledgements of what was sent, then its offsets
                 self.commit_offsets()
             self.producer.close(self.flush_timeout)
+        if self.admin is not None and hasattr(self.admin, "close"):
+            self.admin.close()
         self.retry.close()
         self.chain.close()

@@ -3,6 +3,7 @@ rewrites), Kafka's Requirements checks with their messages, and the per-transfor
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
@@ -33,14 +34,14 @@ class KeyOrValueTransformation(Transformation[Any]):
     JAVA_NAME: ClassVar[str] = ""
     VARIANTS: ClassVar[tuple[type[KeyOrValueTransformation], ...]] = ()
 
-    def operating_schema(self, record: ConnectRecord) -> Schema | None:
-        raise NotImplementedError
+    @abstractmethod
+    def operating_schema(self, record: ConnectRecord) -> Schema | None: ...
 
-    def operating_value(self, record: ConnectRecord) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def operating_value(self, record: ConnectRecord) -> Any: ...
 
-    def new_record(self, record: R, updated_schema: Schema | None, updated_value: Any) -> R:
-        raise NotImplementedError
+    @abstractmethod
+    def new_record(self, record: R, updated_schema: Schema | None, updated_value: Any) -> R: ...
 
 
 class KeySide(KeyOrValueTransformation):
@@ -87,7 +88,7 @@ class ValueSide(KeyOrValueTransformation):
         return result
 
 
-def variants(base: type[KeyOrValueTransformation], java_name: str) -> None:
+def variants(base: Any, java_name: str) -> None:
     """Attach ``base.Key`` and ``base.Value`` (Kafka's ``<java_name>$Key`` / ``$Value``) to an abstract transform."""
     key = type("Key", (KeySide, base), {"__module__": base.__module__, "JAVA_NAME": java_name + "$Key"})
     value = type("Value", (ValueSide, base), {"__module__": base.__module__, "JAVA_NAME": java_name + "$Value"})

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from strom.connect.api import ConnectException, ConnectRecord, Predicate, Transformation
 from strom.connect.transforms.registry import ConfigException, resolve_predicate, resolve_transformation
 
-__all__ = ["TransformationChain", "TransformationStage", "parse_alias_list"]
+__all__ = ["StageExecutor", "TransformationChain", "TransformationStage", "parse_alias_list"]
 
 log = logging.getLogger("org.apache.kafka.connect.runtime.TransformationChain")
 
@@ -25,6 +26,9 @@ PREDICATE_CONFIG = "predicate"
 NEGATE_CONFIG = "negate"
 
 R = TypeVar("R", bound=ConnectRecord)
+
+StageExecutor = Callable[[Callable[[], R | None], "Transformation[Any]"], R | None]
+"""How the worker runs one stage: ``execute(run, transformation) -> record or None``."""
 
 _COMMA = re.compile(r"\s*,\s*")
 
@@ -112,10 +116,16 @@ class TransformationChain(Generic[R]):
             raise ConnectException(str(e)) from e
         return cls(stages)
 
-    def apply(self, record: R) -> R | None:
+    def apply(self, record: R, execute: StageExecutor[R] | None = None) -> R | None:
+        """Runs the stages in order. ``execute(run, transformation)``, when given, runs each stage (``run()``)
+        for the worker, as Kafka's RetryWithToleranceOperator does per transformation: it may retry, or return
+        None to skip the record after a tolerated failure; errors then name the failing transformation."""
         current: R | None = record
         for stage in self.stages:
-            current = stage.apply(current)  # type: ignore[arg-type]
+            if execute is None:
+                current = stage.apply(current)  # type: ignore[arg-type]
+            else:
+                current = execute(partial(stage.apply, current), stage.transformation)  # type: ignore[arg-type]
             if current is None:
                 log.debug("Record dropped by transformation %s", stage.alias)
                 return None

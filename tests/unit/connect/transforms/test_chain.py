@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from strom.connect.api import ConnectException
@@ -136,3 +138,43 @@ def test_alias_list_parsing() -> None:
     assert parse_alias_list("transforms", " a ,b,  c ") == ["a", "b", "c"]
     assert parse_alias_list("transforms", "  ") == []
     assert parse_alias_list("transforms", None) == []
+
+
+def test_executor_runs_each_stage_and_names_its_transformation() -> None:
+    chain = TransformationChain.from_config(
+        {
+            "transforms": "cast,insert",
+            "transforms.cast.type": "Cast$Value",
+            "transforms.cast.spec": "a:int8",
+            "transforms.insert.type": "InsertField$Value",
+            "transforms.insert.static.field": "s",
+            "transforms.insert.static.value": "v",
+        }
+    )
+    seen: list[str] = []
+
+    def execute(run: Any, transformation: Any) -> Any:
+        seen.append(transformation.JAVA_NAME)
+        try:
+            return run()
+        except Exception:
+            return None  # a tolerated failure skips the record
+
+    out = chain.apply(source({"a": "1"}), execute)
+    assert out is not None and out.value == {"a": 1, "s": "v"}
+    assert seen == ["org.apache.kafka.connect.transforms.Cast$Value", "org.apache.kafka.connect.transforms.InsertField$Value"]
+    seen.clear()
+    assert chain.apply(source({"a": "not a number"}), execute) is None
+    assert seen == ["org.apache.kafka.connect.transforms.Cast$Value"]
+
+
+def test_abstract_transforms_are_abstract_and_variants_concrete() -> None:
+    # a plugin listing (GET /connector-plugins) shows the $Key/$Value classes only, as Kafka's
+    from strom.connect.transforms.registry import BUILTIN_TRANSFORMATIONS
+
+    abstract = {name for name in BUILTIN_TRANSFORMATIONS if getattr(resolve_transformation(name), "__abstractmethods__", None)}
+    assert "org.apache.kafka.connect.transforms.InsertField" in abstract
+    assert not any(name.endswith(("$Key", "$Value")) for name in abstract)
+    assert "org.apache.kafka.connect.transforms.RegexRouter" not in abstract
+    with pytest.raises(TypeError):
+        InsertField()  # type: ignore[abstract]

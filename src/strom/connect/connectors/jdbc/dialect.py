@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import decimal
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,9 @@ from .url import JdbcUrl, parse_jdbc_url
 
 # A DB-API 2.0 connection (sqlite3.Connection or psycopg.Connection): typed loosely, the two share no base class.
 DbConnection = Any
+
+# Connect types whose Python values every driver binds unchanged.
+_AS_IS = frozenset({Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.FLOAT32, Type.FLOAT64, Type.STRING})
 
 QUOTE_ALWAYS = "always"
 QUOTE_NEVER = "never"
@@ -121,6 +124,13 @@ class DatabaseDialect(ABC):
     @abstractmethod
     def column_schema(self, column: ColumnDefinition) -> Schema:
         """The Connect schema the source gives a column (optional when the column is nullable)."""
+
+    def binder(self, schema: Schema) -> Callable[[Any], Any] | None:
+        """bind_value for one column, or None when the driver takes the Connect value as it is (the fast path of
+        the sink's batches)."""
+        if schema.name is None and schema.type in _AS_IS:
+            return None
+        return lambda value: self.bind_value(schema, value)
 
     def bind_value(self, schema: Schema, value: Any) -> Any:
         """A Connect value as the driver binds it into a statement."""

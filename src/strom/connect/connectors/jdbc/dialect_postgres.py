@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp, Type
+from strom.connect.errors import ConnectException
 
 from .dialect import ColumnDefinition, DatabaseDialect, DbConnection, TableDefinition, TableId
 
@@ -105,7 +106,7 @@ class PostgreSqlDatabaseDialect(DatabaseDialect):
         try:
             return _SQL_TYPES[schema.type]
         except KeyError:
-            raise ValueError(f"{self.name} has no column type for Connect schema type {schema.type.name}") from None
+            raise ConnectException(f"{self.name} has no column type for Connect schema type {schema.type.name}") from None
 
     def column_schema(self, column: ColumnDefinition) -> Schema:
         udt = column.type_name

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp, Type
+from strom.connect.errors import ConnectException
 
 from .dialect import ColumnDefinition, DatabaseDialect, DbConnection, SinkRecordField, TableDefinition, TableId
 
@@ -90,7 +91,7 @@ class SqliteDatabaseDialect(DatabaseDialect):
         try:
             return _SQL_TYPES[schema.type]
         except KeyError:
-            raise ValueError(f"{self.name} has no column type for Connect schema type {schema.type.name}") from None
+            raise ConnectException(f"{self.name} has no column type for Connect schema type {schema.type.name}") from None
 
     def column_schema(self, column: ColumnDefinition) -> Schema:
         decl = column.type_name

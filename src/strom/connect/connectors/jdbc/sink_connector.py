@@ -103,17 +103,35 @@ class JdbcSinkTask(SinkTask):
         )
         try:
             self._writer().write(list(records))
-        except ConnectException:
-            raise  # a record the sink cannot write (schema, config): no retry makes it writable
+        except ConnectException as exc:
+            # A record the sink cannot write (schema, config): no retry makes it writable.
+            self._unroll_and_report(records, exc)
         except Exception as exc:  # noqa: BLE001 - the driver's errors (sqlite3.Error, psycopg.Error, OSError)
             provider.invalidate_if_broken(exc)
             log.warning("Write of %d records failed, remainingRetries=%d", len(records), self.remaining_retries, exc_info=True)
             if self.remaining_retries <= 0:
-                raise ConnectException(f"Exception writing to the database: {exc}") from exc
-            self.remaining_retries -= 1
-            self.context.timeout(config.retry_backoff_ms)
-            raise RetriableException(exc) from exc
+                self._unroll_and_report(records, ConnectException(f"Exception writing to the database: {exc}"), exc)
+            else:
+                self.remaining_retries -= 1
+                self.context.timeout(config.retry_backoff_ms)
+                raise RetriableException(exc) from exc
         self.remaining_retries = config.max_retries
+
+    def _unroll_and_report(self, records: Collection[SinkRecord], error: ConnectException, cause: Exception | None = None) -> None:
+        """With an errant record reporter (errors.tolerance=all, a dead letter queue), Confluent's way: write the
+        records one by one and report those that fail; without one, fail the task."""
+        reporter = self.context.errant_record_reporter()
+        if reporter is None:
+            if cause is not None:
+                raise error from cause
+            raise error
+        assert self.config is not None
+        for record in records:
+            try:
+                self._writer().write([record])
+            except Exception as exc:  # noqa: BLE001 - reported with the record, as Confluent does
+                reporter.report(record, exc)
+        self.remaining_retries = self.config.max_retries
 
     def flush(self, current_offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> None:
         """Every put() committed its transaction: nothing is pending."""

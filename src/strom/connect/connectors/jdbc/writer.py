@@ -5,7 +5,7 @@ written in batches of insert/upsert/update and delete statements, one transactio
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +106,7 @@ class BufferedRecords:
         self._fields: fields_metadata.FieldsMetadata | None = None
         self._write_sql = ""
         self._delete_sql = ""
+        self._non_key_binders: list[tuple[str, Callable[[Any], Any] | None]] = []
 
     def add(self, record: SinkRecord) -> None:
         self._validate(record)
@@ -173,6 +174,7 @@ class BufferedRecords:
             self._write_sql = self.dialect.update_statement(self.table, keys, non_keys)
         if self.config.delete_enabled and keys:
             self._delete_sql = self.dialect.delete_statement(self.table, keys)
+        self._non_key_binders = [(n, self.dialect.binder(fm.all_fields[n].schema)) for n in non_keys]
         self._fields = fm
 
     def flush(self) -> list[SinkRecord]:
@@ -187,7 +189,8 @@ class BufferedRecords:
             if record.value is None:
                 deletes.append(tuple(key_values))
                 continue
-            non_key_values = [self.dialect.bind_value(fm.all_fields[n].schema, record.value.get(n)) for n in fm.non_key_field_names]
+            value = record.value
+            non_key_values = [value.get(n) if b is None else b(value.get(n)) for n, b in self._non_key_binders]
             if self.config.insert_mode == UPDATE:
                 writes.append((*non_key_values, *key_values))
             else:
@@ -223,8 +226,15 @@ class JdbcDbWriter:
         self.dialect = dialect
         self.conn = conn
         self.structure = DbStructure(dialect, config)
+        self._table_ids: dict[str, TableId] = {}
 
     def table_id(self, topic: str) -> TableId:
+        table = self._table_ids.get(topic)
+        if table is None:
+            table = self._table_ids[topic] = self._table_id(topic)
+        return table
+
+    def _table_id(self, topic: str) -> TableId:
         name = self.config.table_name_format.replace("${topic}", topic)
         if not name:
             raise ConnectException(

@@ -1,0 +1,97 @@
+"""Plugins answer to Kafka's Java names, their aliases and Python paths; validation reports Kafka's texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from strom.connect.connectors.file import FileStreamSinkConnector, FileStreamSourceConnector, FileStreamSourceTask
+from strom.connect.converters import JsonConverter, StringConverter
+from strom.connect.errors import ConnectException
+from strom.connect.plugins import Plugins, PluginType
+from strom.connect.rest.errors import BadRequestException
+from strom.connect.runtime.connector_config import raise_if_invalid, validate_connector_config
+from strom.connect.runtime.topic_creation import TopicCreation
+
+
+@pytest.fixture(scope="module")
+def plugins() -> Plugins:
+    return Plugins()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        "FileStreamSourceConnector",
+        "FileStreamSource",
+        "strom.connect.connectors.file.FileStreamSourceConnector",
+        "strom.connect.connectors.file:FileStreamSourceConnector",
+    ],
+)
+def test_connector_names(plugins: Plugins, name: str) -> None:
+    assert plugins.connector_class(name) is FileStreamSourceConnector
+
+
+def test_converters_and_canonical_names(plugins: Plugins) -> None:
+    assert isinstance(plugins.new_converter("org.apache.kafka.connect.json.JsonConverter"), JsonConverter)
+    assert isinstance(plugins.new_converter("StringConverter"), StringConverter)
+    assert plugins.canonical_name("FileStreamSink") == "org.apache.kafka.connect.file.FileStreamSinkConnector"
+    listed = {(p.class_name, p.type) for p in plugins.all_plugins()}
+    assert ("org.apache.kafka.connect.storage.StringConverter", PluginType.CONVERTER) in listed
+    assert ("org.apache.kafka.connect.storage.StringConverter", PluginType.HEADER_CONVERTER) in listed
+    assert ("org.apache.kafka.connect.transforms.InsertField$Value", PluginType.TRANSFORMATION) in listed
+    assert [p.class_name for p in plugins.connector_plugins()].count("org.apache.kafka.connect.file.FileStreamSinkConnector") == 1
+
+
+def test_unknown_connector_class(plugins: Plugins) -> None:
+    with pytest.raises(ConnectException, match="Failed to find any class that implements Connector and which name matches Nope"):
+        plugins.connector_class("Nope")
+    with pytest.raises(BadRequestException, match="contains no connector type"):
+        validate_connector_config(plugins, {"name": "x"})
+
+
+def test_validation_messages(plugins: Plugins) -> None:
+    infos, connector = validate_connector_config(
+        plugins, {"name": "s", "connector.class": "FileStreamSink", "topics": "a", "topics.regex": "b.*", "errors.tolerance": "some"}
+    )
+    assert isinstance(connector, FileStreamSinkConnector)
+    errors = {c.value.name: c.value.errors for c in infos.configs if c.value.errors}
+    assert errors == {
+        "topics": ["topics and topics.regex are mutually exclusive options, but both are set."],
+        "topics.regex": ["topics and topics.regex are mutually exclusive options, but both are set."],
+        "errors.tolerance": ["Invalid value some for configuration errors.tolerance: String must be one of: none, all"],
+    }
+    with pytest.raises(BadRequestException) as raised:
+        raise_if_invalid(infos)
+    assert raised.value.message.splitlines()[0] == "Connector configuration is invalid and contains the following 3 error(s):"
+    infos, _ = validate_connector_config(plugins, {"name": "s", "connector.class": "FileStreamSink", "topics": "a", "transforms": "x"})
+    assert [c.value.errors for c in infos.configs if c.value.name == "transforms"] != [[]]
+
+
+def test_file_source_splits_lines_and_keeps_positions() -> None:
+    task = FileStreamSourceTask()
+    task.start({"file": "f", "topic": "t", "batch.size": "2"})
+    task.buffer = b"one\r\ntwo\rthree\nfour"
+    first = task._lines()
+    assert [r.value for r in first] == ["one", "two"] and [r.source_offset for r in first] == [{"position": 5}, {"position": 9}]
+    second = task._lines()
+    assert [r.value for r in second] == ["three"] and second[0].source_offset == {"position": 15}
+    assert task.buffer == b"four" and task._lines() == []  # an unfinished line waits for its newline
+
+
+def test_topic_creation_groups() -> None:
+    assert TopicCreation.from_config(True, {"topic.creation.default.partitions": "1"}) is None
+    props = {
+        "topic.creation.default.replication.factor": "1",
+        "topic.creation.default.partitions": "3",
+        "topic.creation.default.cleanup.policy": "compact",
+        "topic.creation.groups": "big",
+        "topic.creation.big.include": "big-.*",
+        "topic.creation.big.exclude": "big-no",
+        "topic.creation.big.partitions": "12",
+    }
+    creation = TopicCreation.from_config(True, props)
+    assert creation is not None and TopicCreation.from_config(False, props) is None
+    big = creation.group_for("big-one").new_topic("big-one")
+    assert (big.num_partitions, big.replication_factor, big.config) == (12, 1, {"cleanup.policy": "compact"})
+    assert creation.group_for("big-no").name == "default" and creation.group_for("other").new_topic("other").num_partitions == 3
