@@ -13,7 +13,7 @@ import decimal
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from strom.client.types import Headers
@@ -247,6 +247,18 @@ def _write(node: Any, out: list[str]) -> None:
         raise DataException(f"Cannot write {type(node)} as JSON")
 
 
+def _written(node: Any) -> list[str]:
+    out: list[str] = []
+    _write(node, out)
+    return out
+
+
+def _escaped(s: str) -> str:
+    out: list[str] = []
+    _write_string(s, out)
+    return out[0][1:-1]
+
+
 def dumps_jackson(node: Any) -> bytes:
     """A JSON tree (dict/list/str/int/float/_F32/Decimal/bytes) as Jackson's ObjectMapper writes it."""
     out: list[str] = []
@@ -344,8 +356,9 @@ class JsonConverter(Converter, HeaderConverter):
         self._cache_size = 1000
         # the envelope up to the payload, by schema (writing) and the last ones read (reading): the schema part of
         # every record of a topic is the same bytes, so it is written once and not parsed again
-        self._prefixes: dict[Schema, bytes] = {}
+        self._prefixes: dict[Schema, tuple[bytes, Callable[[Any, list[str]], None]]] = {}
         self._recent_prefixes: list[tuple[bytes, Schema | None]] = []
+        self._decoders: dict[Schema, Callable[[Any], Any]] = {}
 
     def config(self) -> ConfigDef:
         return (
@@ -394,22 +407,134 @@ class JsonConverter(Converter, HeaderConverter):
         self._to_cache.clear()
         self._prefixes.clear()
         self._recent_prefixes.clear()
+        self._decoders.clear()
 
     # -- Connect -> bytes
 
     def from_connect_data(self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None) -> bytes | None:
         if schema is None and value is None:
             return None
-        if not self.schemas_enabled:
-            return dumps_jackson(self._to_json(schema, value))
         if schema is None:
-            return b'{"schema":null,"payload":' + dumps_jackson(self._to_json(None, value)) + b"}"
-        prefix = self._prefixes.get(schema)
-        if prefix is None:
-            prefix = b'{"schema":' + dumps_jackson(self.as_json_schema(schema)) + b',"payload":'
+            payload = dumps_jackson(self._to_json(None, value))
+            return payload if not self.schemas_enabled else b'{"schema":null,"payload":' + payload + b"}"
+        entry = self._prefixes.get(schema)
+        if entry is None:
+            prefix = b'{"schema":' + dumps_jackson(self.as_json_schema(schema)) + b',"payload":' if self.schemas_enabled else b""
+            entry = (prefix, self._encoder(schema))
             if len(self._prefixes) < self._cache_size:
-                self._prefixes[schema] = prefix
-        return prefix + dumps_jackson(self._to_json(schema, value)) + b"}"
+                self._prefixes[schema] = entry
+        prefix, encode = entry
+        out: list[str] = []
+        if value is None:
+            out.append(self._null_text(schema))
+        else:
+            encode(value, out)
+        payload = "".join(out).encode("utf-8")
+        return prefix + payload + b"}" if self.schemas_enabled else payload
+
+    # Writers compiled once per schema: the same bytes as _to_json + _write (the reference, still used for
+    # schemaless values, maps, logical types and anything unexpected, which it reports), without building a tree.
+
+    def _null_text(self, schema: Schema) -> str:
+        """What a null of `schema` is written as (its default, null, or Kafka's error)."""
+        if schema.default is not None and self.replace_null_with_default:
+            return "".join(_written(self._to_json(schema, schema.default)))
+        if schema.optional:
+            return "null"
+        raise DataException("Conversion error: null value for field that is required and has no default value")
+
+    def _encoder(self, schema: Schema) -> Callable[[Any, list[str]], None]:
+        def generic(value: Any, out: list[str]) -> None:
+            _write(self._to_json(schema, value), out)
+
+        if schema.name is not None and schema.name in _LOGICAL_NAMES:
+            return generic
+        t = schema.type
+        if t in _INT_BITS:
+            bits = _INT_BITS[t]
+            lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+            def write_int(value: Any, out: list[str]) -> None:
+                if type(value) is int and lo <= value <= hi:
+                    out.append(str(value))
+                else:
+                    generic(value, out)
+
+            return write_int
+        if t is Type.STRING:
+
+            def write_string(value: Any, out: list[str]) -> None:
+                if type(value) is str:
+                    _write_string(value, out)
+                else:
+                    generic(value, out)
+
+            return write_string
+        if t is Type.FLOAT64:
+
+            def write_double(value: Any, out: list[str]) -> None:
+                if type(value) is float and 1e-3 <= abs(value) < 1e7:
+                    out.append(repr(value))  # Python's repr is Java's form in this range
+                else:
+                    generic(value, out)
+
+            return write_double
+        if t is Type.BOOLEAN:
+
+            def write_boolean(value: Any, out: list[str]) -> None:
+                if value is True:
+                    out.append("true")
+                elif value is False:
+                    out.append("false")
+                else:
+                    generic(value, out)
+
+            return write_boolean
+        if t is Type.ARRAY and schema.value_schema is not None:
+            element_schema = schema.value_schema
+            write_element = self._encoder(element_schema)
+            null_element = _LazyNull(self, element_schema)
+
+            def write_array(value: Any, out: list[str]) -> None:
+                if type(value) is not list:
+                    generic(value, out)
+                    return
+                out.append("[")
+                first = True
+                for element in value:
+                    if not first:
+                        out.append(",")
+                    first = False
+                    if element is None:
+                        out.append(null_element.text())
+                    else:
+                        write_element(element, out)
+                out.append("]")
+
+            return write_array
+        if t is Type.STRUCT:
+            fields = [
+                (("," if f.index else "") + '"' + _escaped(f.name) + '":', f.index, self._encoder(f.schema), _LazyNull(self, f.schema))
+                for f in schema.fields()
+            ]
+
+            def write_struct(value: Any, out: list[str]) -> None:
+                if type(value) is not Struct or (value.schema is not schema and value.schema != schema):
+                    generic(value, out)
+                    return
+                raw = value._values
+                out.append("{")
+                for key, index, write_field, null_field in fields:
+                    out.append(key)
+                    field_value = raw[index]
+                    if field_value is None:
+                        out.append(null_field.text())
+                    else:
+                        write_field(field_value, out)
+                out.append("}")
+
+            return write_struct
+        return generic
 
     def as_json_schema(self, schema: Schema | None) -> dict[str, Any] | None:
         """The schema as the envelope's "schema" object (Java's asJsonSchema)."""
@@ -553,7 +678,7 @@ class JsonConverter(Converter, HeaderConverter):
                         payload = json.loads(data[len(prefix) : -1], parse_float=decimal.Decimal, parse_constant=_reject_constant)
                     except (ValueError, UnicodeDecodeError, RecursionError):
                         break  # not just a payload after the schema: the full parse below reports it
-                    return SchemaAndValue(known, self._to_connect(known, payload))
+                    return SchemaAndValue(known, self._decode(known, payload))
         try:
             node = json.loads(data, parse_float=decimal.Decimal, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError, RecursionError) as e:
@@ -570,7 +695,76 @@ class JsonConverter(Converter, HeaderConverter):
                 del self._recent_prefixes[_RECENT_SCHEMAS:]
         else:
             schema, payload = None, node
-        return SchemaAndValue(schema, self._to_connect(schema, payload))
+        return SchemaAndValue(schema, self._decode(schema, payload))
+
+    # Readers compiled once per schema, as the writers: the same values as _to_connect (the reference, still
+    # used for schemaless data, maps, logical types and anything unexpected, which it reports).
+
+    def _decode(self, schema: Schema | None, node: Any) -> Any:
+        if schema is None:
+            return _schemaless(node)
+        decoder = self._decoders.get(schema)
+        if decoder is None:
+            decoder = self._decoder(schema)
+            if len(self._decoders) < self._cache_size:
+                self._decoders[schema] = decoder
+        return decoder(node)
+
+    def _decoder(self, schema: Schema) -> Callable[[Any], Any]:
+        def generic(node: Any) -> Any:
+            return self._to_connect(schema, node)
+
+        if schema.name is not None and schema.name in _LOGICAL_NAMES:
+            return generic
+        t = schema.type
+        if t in _INT_BITS:
+            bits = _INT_BITS[t]
+            lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+            def read_int(node: Any) -> Any:
+                return node if type(node) is int and lo <= node <= hi else generic(node)
+
+            return read_int
+        if t is Type.STRING:
+
+            def read_string(node: Any) -> Any:
+                return node if type(node) is str else generic(node)
+
+            return read_string
+        if t is Type.BOOLEAN:
+
+            def read_boolean(node: Any) -> Any:
+                return node if node is True or node is False else generic(node)
+
+            return read_boolean
+        if t is Type.FLOAT64:
+
+            def read_double(node: Any) -> Any:
+                return float(node) if type(node) is decimal.Decimal else generic(node)
+
+            return read_double
+        if t is Type.ARRAY and schema.value_schema is not None:
+            read_element = self._decoder(schema.value_schema)
+
+            def read_array(node: Any) -> Any:
+                return [read_element(e) for e in node] if type(node) is list else generic(node)
+
+            return read_array
+        if t is Type.STRUCT:
+            fields = [(f.name, f.index, self._decoder(f.schema)) for f in schema.fields()]
+            size = len(fields)
+
+            def read_struct(node: Any) -> Any:
+                if type(node) is not dict:
+                    return generic(node)
+                values: list[Any] = [None] * size
+                get = node.get
+                for name, index, read_field in fields:
+                    values[index] = read_field(get(name))
+                return Struct._of(schema, values)
+
+            return read_struct
+        return generic
 
     def as_connect_schema(self, node: Any) -> Schema | None:
         """The envelope's "schema" object as a Schema (Java's asConnectSchema)."""
@@ -744,7 +938,42 @@ class JsonConverter(Converter, HeaderConverter):
         return self.from_connect_data(topic, schema, value)
 
 
+def _schemaless(node: Any) -> Any:
+    """What _to_connect(None, node) gives, faster: JSON's own types, decimals as FLOAT64, integers as INT64."""
+    kind = type(node)
+    if kind is str or kind is bool or node is None:
+        return node
+    if kind is int:
+        return node if -(1 << 63) <= node < (1 << 63) else _wrap(node, 64)
+    if kind is decimal.Decimal:
+        return float(node)
+    if kind is dict:
+        return {k: _schemaless(v) for k, v in node.items()}
+    if kind is list:
+        return [_schemaless(v) for v in node]
+    raise DataException(f"Unknown schema type: {kind}")
+
+
 _NOT_LOGICAL: Any = object()
+_LOGICAL_NAMES = {Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME}
+
+
+class _LazyNull:
+    """A field's null text, computed on first need (a required field without a default raises only when null)."""
+
+    __slots__ = ("converter", "schema", "_text")
+
+    def __init__(self, converter: JsonConverter, schema: Schema) -> None:
+        self.converter = converter
+        self.schema = schema
+        self._text: str | None = None
+
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.converter._null_text(self.schema)
+        return self._text
+
+
 _RECENT_SCHEMAS = 8
 
 

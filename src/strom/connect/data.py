@@ -540,6 +540,14 @@ class Struct:
         self._values[f.index] = value
         return self
 
+    @classmethod
+    def _of(cls, schema: Schema, values: list[Any]) -> Struct:
+        """For converters: a struct of values in field order, typed by construction (not validated)."""
+        struct = cls.__new__(cls)
+        struct.schema = schema
+        struct._values = values
+        return struct
+
     def _put_unchecked(self, field: Field, value: Any) -> None:
         """For converters whose values are typed by construction: skips validation."""
         self._values[field.index] = value

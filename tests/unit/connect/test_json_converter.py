@@ -17,6 +17,7 @@ from strom.connect.converters import (
     ByteArrayConverter,
     JsonConverter,
     StringConverter,
+    dumps_jackson,
     java_double_to_string,
     java_float_to_string,
     to_float32,
@@ -340,6 +341,10 @@ def test_round_trip_with_schemas(sv: tuple[Schema, Any], decimal_format: str) ->
     schema, value = sv
     c = converter(decimal_format=decimal_format)
     data = c.from_connect_data("t", schema, value)
+    # the writers compiled per schema write what the reference (a JSON tree, then Jackson's text) writes
+    assert (
+        data == b'{"schema":' + dumps_jackson(c.as_json_schema(schema)) + b',"payload":' + dumps_jackson(c._to_json(schema, value)) + b"}"
+    )
     back = c.to_connect_data("t", data)
     assert back.schema == schema
     assert back.value == value
