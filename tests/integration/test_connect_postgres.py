@@ -249,3 +249,14 @@ def test_connector_has_one_task_and_validates_topic_prefix() -> None:
     errors = {v.name: v.error_messages for v in result.config_values}
     assert errors["topic.prefix"] == ["The 'topic.prefix' value is invalid: A value is required"]
     assert errors["snapshot.mode"] == []
+
+
+def test_reconnects_after_the_replication_connection_drops(harness: Harness) -> None:
+    harness.props["snapshot.mode"] = "never"
+    harness.sql("CREATE TABLE rc (id int PRIMARY KEY)")
+    harness.start()
+    harness.sql("INSERT INTO rc VALUES (1)")
+    assert ops(harness.poll_until(1)) == [("c", 1)]
+    harness.sql("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = current_database()")
+    harness.sql("INSERT INTO rc VALUES (2)")
+    assert ops(harness.poll_until(1)) == [("c", 2)]  # 1 is not repeated

@@ -153,6 +153,8 @@ class ReplicationStream:
     """The logical replication connection: creates the slot (exporting a snapshot), streams pgoutput, reports
     the flushed LSN back so PostgreSQL can recycle WAL."""
 
+    ERRORS: tuple[type[Exception], ...] = (psycopg2.Error, OSError)
+
     def __init__(self, dsn: str) -> None:
         self.conn = psycopg2.connect(dsn, connection_factory=psycopg2.extras.LogicalReplicationConnection)
         self.cur = self.conn.cursor()

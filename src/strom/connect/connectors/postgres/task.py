@@ -68,6 +68,8 @@ class PostgresConnectorTask(SourceTask):
         self.heartbeat_topic = f"{c.get_string('topic.heartbeat.prefix')}.{self.prefix}"
         self._dsn = c.dsn()
         self._lock = threading.Lock()
+        self._poll_lock = threading.Lock()  # poll() and stop() may run on different threads
+        self._emitted: tuple[int, int] | None = None  # (commit LSN, change LSN) of the last change returned
         self._pending_flush: int | None = None
         self._stopping = threading.Event()
         self._relations: dict[int, TableSchema | None] = {}
@@ -248,6 +250,7 @@ class PostgresConnectorTask(SourceTask):
             "ts_usec": txn.commit_time_us,
             "messageType": _MESSAGE_TYPES[op],
         }
+        self._emitted = (txn.commit_lsn, lsn)
         return SourceRecord(self.partition, offset, table.topic, None, table.key_schema, key, table.envelope_schema, value)
 
     def _tombstone(self, table: TableSchema, of: SourceRecord) -> SourceRecord:
@@ -320,6 +323,7 @@ class PostgresConnectorTask(SourceTask):
         value = Struct(HEARTBEAT_VALUE_SCHEMA).put("ts_ms", ts)
         # Every transaction committed before wal_end has been read: resuming after it skips none unread.
         offset = {"lsn_proc": lsn, "lsn_commit": lsn, "lsn": lsn, "ts_usec": ts * 1000}
+        self._emitted = (lsn, lsn)
         return SourceRecord(self.partition, offset, self.heartbeat_topic, None, HEARTBEAT_KEY_SCHEMA, key, HEARTBEAT_VALUE_SCHEMA, value)
 
     def _poll_stream(self) -> list[SourceRecord]:
@@ -331,23 +335,50 @@ class PostgresConnectorTask(SourceTask):
             stream.flush(flush)
         out: list[SourceRecord] = []
         deadline = time.monotonic() + self.poll_interval
-        while len(out) < self.batch_size and not self._stopping.is_set():
-            remaining = deadline - time.monotonic()
-            got = stream.read(max(0.0, min(remaining, 0.1)) if not out else 0.0)
-            if got is None:
-                if out or remaining <= 0:
-                    break
-                continue
-            lsn, payload = got
-            self._on_message(lsn, pgoutput.decode_message(payload), out)
+        try:
+            while len(out) < self.batch_size and not self._stopping.is_set():
+                remaining = deadline - time.monotonic()
+                got = stream.read(max(0.0, min(remaining, 0.1)) if not out else 0.0)
+                if got is None:
+                    if out or remaining <= 0:
+                        break
+                    continue
+                lsn, payload = got
+                self._on_message(lsn, pgoutput.decode_message(payload), out)
+        except ReplicationStream.ERRORS:
+            if self._stopping.is_set():
+                return out
+            # e.g. wal_sender_timeout while the worker did not poll (paused): resume from what was returned
+            log.warning("Replication stream failed; reconnecting to slot %s", self.slot, exc_info=True)
+            self._reconnect()
+            return out
         hb = self._heartbeat()
         if hb is not None:
             out.append(hb)
         return out
 
+    def _reconnect(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.close()
+            except ReplicationStream.ERRORS:
+                pass
+        if self._emitted is not None:
+            self._resume_commit, self._resume_proc = self._emitted
+        self._txn = None
+        self._relations.clear()  # a new session sends every Relation again
+        self._stream = ReplicationStream(self._dsn)
+        self._start_streaming()
+
     # -- SourceTask
 
     def poll(self) -> list[SourceRecord] | None:
+        with self._poll_lock:
+            if self._stopping.is_set():
+                return None
+            return self._poll_locked()
+
+    def _poll_locked(self) -> list[SourceRecord] | None:
         if self._snapshot is not None:
             return self._poll_snapshot() or None
         if not self._streaming:
@@ -368,7 +399,18 @@ class PostgresConnectorTask(SourceTask):
             self._pending_flush = int(lsn)
 
     def stop(self) -> None:
+        """Ends a running poll() (it checks between messages), then closes the connections: the slot must not stay
+        active, or a restarted task could not use it."""
         self._stopping.set()
+        lock = getattr(self, "_poll_lock", None)
+        locked = lock.acquire(timeout=getattr(self, "poll_interval", 0.5) + 10.0) if lock is not None else False
+        try:
+            self._close()
+        finally:
+            if locked and lock is not None:
+                lock.release()
+
+    def _close(self) -> None:
         for closer in (self._snapshot_reader, self._stream, getattr(self, "conn", None)):
             if closer is not None:
                 try:
