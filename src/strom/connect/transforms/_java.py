@@ -1,6 +1,7 @@
 """Java's text and number rules that Kafka's transforms expose to users, so a config written for Kafka Connect
 gives the same topic names, strings and numbers here: SimpleDateFormat patterns, java.util.regex replacement
-strings and named groups, Number narrowing, parse* and toString of numbers."""
+strings and named groups, Number narrowing and the parse* methods. (Double/Float.toString and float32 rounding
+are the converters' -- strom.connect.converters -- as JsonConverter needs them too.)"""
 
 from __future__ import annotations
 
@@ -8,21 +9,17 @@ import calendar
 import datetime as dt
 import math
 import re
-import struct
 from collections.abc import Callable
 from decimal import Decimal
 
 __all__ = [
     "SimpleDateFormat",
-    "double_to_string",
-    "float_to_string",
     "java_regex",
     "narrow_int",
     "parse_boolean",
     "parse_double",
     "parse_int",
     "replacement_function",
-    "to_float32",
     "to_integral",
 ]
 
@@ -357,14 +354,6 @@ def to_integral(value: int | float | Decimal, bits: int) -> int:
     return narrow_int(int(value), bits)
 
 
-def to_float32(value: float) -> float:
-    """The nearest float32, as Java's (float) cast; out-of-range values become infinities."""
-    try:
-        return float(struct.unpack("<f", struct.pack("<f", value))[0])
-    except OverflowError:
-        return math.copysign(math.inf, value)
-
-
 _JAVA_INT = re.compile(r"[+-]?[0-9]+")
 _JAVA_FLOAT = re.compile(r"[+-]?(NaN|Infinity|((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)|(0[xX][0-9a-fA-F]*\.?[0-9a-fA-F]*[pP][+-]?\d+))[fFdD]?")
 
@@ -394,65 +383,6 @@ def parse_double(text: str) -> float:
 def parse_boolean(text: str) -> bool:
     """Boolean.parseBoolean: "true" in any case is true, everything else false."""
     return text.lower() == "true"
-
-
-def _java_float_text(digits: str, exponent: int) -> str:
-    """Format the shortest decimal digits (d.ddd x 10^exponent) the way Double/Float.toString do."""
-    if -3 <= exponent < 7:
-        if exponent >= 0:
-            whole = digits[: exponent + 1].ljust(exponent + 1, "0")
-            fraction = digits[exponent + 1 :] or "0"
-            return f"{whole}.{fraction}"
-        return "0." + "0" * (-exponent - 1) + digits
-    fraction = digits[1:] or "0"
-    return f"{digits[0]}.{fraction}E{exponent}"
-
-
-def _shortest_digits(text: str) -> tuple[str, int]:
-    sign_free = text.lstrip("-")
-    if "e" in sign_free:
-        mantissa_text, _, exp_text = sign_free.partition("e")
-        exponent = int(exp_text)
-    else:
-        mantissa_text, exponent = sign_free, 0
-    int_part, _, frac_part = mantissa_text.partition(".")
-    digits = (int_part + frac_part).lstrip("0")
-    leading_zeros = len(int_part + frac_part) - len((int_part + frac_part).lstrip("0"))
-    exponent += len(int_part) - 1 - leading_zeros
-    return digits.rstrip("0") or "0", exponent
-
-
-def _special(value: float) -> str | None:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    return None
-
-
-def double_to_string(value: float) -> str:
-    """Double.toString: shortest round-trip digits, scientific (``1.0E7``) outside [1e-3, 1e7)."""
-    special = _special(value)
-    if special is not None:
-        return special
-    digits, exponent = _shortest_digits(repr(abs(value)))
-    return ("-" if value < 0 else "") + _java_float_text(digits, exponent)
-
-
-def float_to_string(value: float) -> str:
-    """Float.toString: the shortest digits that read back as the same float32."""
-    special = _special(value)
-    if special is not None:
-        return special
-    target = to_float32(abs(value))
-    for precision in range(1, 10):
-        text = f"{target:.{precision - 1}e}"
-        if to_float32(float(text)) == target:
-            break
-    digits, exponent = _shortest_digits(text)
-    return ("-" if value < 0 else "") + _java_float_text(digits, exponent)
 
 
 def decimal_to_string(value: Decimal) -> str:

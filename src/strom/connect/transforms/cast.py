@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from strom.connect.api import ConfigDef, ConfigException
 from strom.connect.config import Importance, LambdaValidator
 from strom.connect.config import Type as ConfigType
+from strom.connect.converters import java_double_to_string, java_float_to_string, to_float32
 from strom.connect.data import Date, Schema, SchemaBuilder, Struct, Time, Timestamp, copy_schema_basics
 from strom.connect.data import Type as SchemaType
 from strom.connect.errors import DataException
@@ -179,8 +180,8 @@ def _to_string(value: Any, schema: Schema | None) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         if schema is not None and schema.type is SchemaType.FLOAT32:
-            return _java.float_to_string(value)
-        return _java.double_to_string(value)
+            return java_float_to_string(value)
+        return java_double_to_string(value)
     return str(value)
 
 
@@ -191,12 +192,12 @@ def _cast_number(value: Any, target: SchemaType) -> Any:
     if isinstance(value, (int, float, decimal.Decimal)):
         if target in _BITS:
             return _java.to_integral(value, _BITS[target])
-        return _java.to_float32(float(value)) if target is SchemaType.FLOAT32 else float(value)
+        return to_float32(float(value)) if target is SchemaType.FLOAT32 else float(value)
     if isinstance(value, str):
         if target in _BITS:
             return _java.parse_int(value, _BITS[target])
         parsed = _java.parse_double(value)
-        return _java.to_float32(parsed) if target is SchemaType.FLOAT32 else parsed
+        return to_float32(parsed) if target is SchemaType.FLOAT32 else parsed
     raise DataException(f"Unexpected type in Cast transformation: {class_name(value)}")
 
 

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from strom.connect.api import ConfigDef
 from strom.connect.config import Importance, NonEmptyString, Type
+from strom.connect.converters import to_float32
 from strom.connect.data import Schema, Struct
 from strom.connect.data import Type as SchemaType
 from strom.connect.errors import DataException
@@ -86,7 +87,7 @@ def _replaced_value(value: Any, replacement: str, schema: Schema | None) -> Any:
             return _java.parse_int(replacement, bits)
         elif isinstance(value, float):
             parsed = _java.parse_double(replacement)
-            return _java.to_float32(parsed) if schema is not None and schema.type is SchemaType.FLOAT32 else parsed
+            return to_float32(parsed) if schema is not None and schema.type is SchemaType.FLOAT32 else parsed
         elif isinstance(value, decimal.Decimal):
             try:
                 return decimal.Decimal(replacement)

@@ -8,8 +8,8 @@ import decimal
 import math
 import re
 
+from strom.connect.converters import to_float32
 from strom.connect.data import Decimal, Schema, SchemaAndValue
-from strom.connect.transforms._java import to_float32
 
 __all__ = ["parse_string"]
 

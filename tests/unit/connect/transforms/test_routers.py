@@ -8,8 +8,10 @@ import datetime as dt
 import pytest
 
 from strom.connect.api import ConfigException
+from strom.connect.data import Schema
 from strom.connect.errors import DataException
 from strom.connect.transforms import _java
+from strom.connect.transforms.cast import cast_value_to_type
 from strom.connect.transforms.filter import Filter
 from strom.connect.transforms.regex_router import RegexRouter
 from strom.connect.transforms.timestamp_router import TimestampRouter
@@ -89,6 +91,11 @@ def test_simple_date_format(pattern: str, expected: str) -> None:
     assert _java.SimpleDateFormat(pattern).format(when) == expected
 
 
+def cast_to_string(value: float, schema: Schema) -> str:
+    text: str = cast_value_to_type(schema, value, Schema.STRING_SCHEMA.type)
+    return text
+
+
 @pytest.mark.parametrize(
     ("value", "double", "single"),
     [
@@ -103,5 +110,6 @@ def test_simple_date_format(pattern: str, expected: str) -> None:
     ],
 )
 def test_java_number_text(value: float, double: str, single: str) -> None:
-    assert _java.double_to_string(value) == double
-    assert _java.float_to_string(value) == single
+    # Cast's text of float64 / float32 values
+    assert cast_to_string(value, Schema.FLOAT64_SCHEMA) == double
+    assert cast_to_string(value, Schema.FLOAT32_SCHEMA) == single
