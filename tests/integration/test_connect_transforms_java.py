@@ -588,6 +588,14 @@ CASES += [
 ]
 
 
+# every $Value case again on the key
+CASES += [
+    (f"{name} [key]", type_name.replace("$Value", "$Key"), config, value, value_schema, None, None, ts, is_sink)
+    for name, type_name, config, _, _, value, value_schema, ts, is_sink in list(CASES)
+    if type_name.endswith("$Value")
+]
+
+
 # Debezium's change events, as its PostgreSQL connector writes them
 DBZ_ROW = (
     SchemaBuilder.struct()
