@@ -24,8 +24,10 @@ from strom.connect.transforms._base import (
     R,
     SchemaUpdateCache,
     class_name,
+    field_values,
     require_map,
     require_struct,
+    trusted_struct,
     variants,
 )
 
@@ -268,14 +270,12 @@ class Cast(KeyOrValueTransformation):
         if self.whole_value_cast_type is not None:
             return self.new_record(record, updated_schema, cast_value_to_type(schema, value, self.whole_value_cast_type))
         struct = require_struct(value, PURPOSE)
-        result = Struct(updated_schema)
+        # fields not cast keep their schemas and are copied as they are; cast ones are validated on put
+        result = trusted_struct(updated_schema, field_values(struct))
         for field in struct.schema.fields():
-            original_value = struct.get(field)
             field_target = self.casts.get(field.name)
-            result.put(
-                field.name,
-                original_value if field_target is None else cast_value_to_type(field.schema, original_value, field_target),
-            )
+            if field_target is not None:
+                result.put(field.name, cast_value_to_type(field.schema, struct.get(field), field_target))
         return self.new_record(record, updated_schema, result)
 
     def _build_schema(self, schema: Schema) -> Schema:

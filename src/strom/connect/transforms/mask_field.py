@@ -12,11 +12,20 @@ from typing import Any, ClassVar
 from strom.connect.api import ConfigDef
 from strom.connect.config import Importance, NonEmptyString, Type
 from strom.connect.converters import to_float32
-from strom.connect.data import Schema, Struct
+from strom.connect.data import Schema
 from strom.connect.data import Type as SchemaType
 from strom.connect.errors import DataException
 from strom.connect.transforms import _java
-from strom.connect.transforms._base import KeyOrValueTransformation, R, class_name, require_map, require_struct, variants
+from strom.connect.transforms._base import (
+    KeyOrValueTransformation,
+    R,
+    class_name,
+    field_values,
+    require_map,
+    require_struct,
+    trusted_struct,
+    variants,
+)
 from strom.connect.transforms.value_to_key import NonEmptyListValidator
 
 __all__ = ["MaskField"]
@@ -131,10 +140,11 @@ class MaskField(KeyOrValueTransformation):
                 updated[field] = self._masked(original.get(field), None)
             return self.new_record(record, None, updated)
         struct = require_struct(value, PURPOSE)
-        result = Struct(struct.schema)
+        # unmasked fields are copied as they are; masked ones are validated on put
+        result = trusted_struct(struct.schema, field_values(struct, self.replace_null_with_default))
         for field in struct.schema.fields():
-            original_value = struct.get(field) if self.replace_null_with_default else struct.get_without_default(field)
-            result.put(field, self._masked(original_value, field.schema) if field.name in self.masked_fields else original_value)
+            if field.name in self.masked_fields:
+                result.put(field, self._masked(result.get_without_default(field), field.schema))
         return self.new_record(record, self.operating_schema(record), result)
 
 

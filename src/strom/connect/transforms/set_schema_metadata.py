@@ -11,7 +11,7 @@ from strom.connect.config import Importance, Type
 from strom.connect.data import Schema, Struct
 from strom.connect.data import Type as SchemaType
 from strom.connect.errors import DataException
-from strom.connect.transforms._base import KeyOrValueTransformation, R, variants
+from strom.connect.transforms._base import KeyOrValueTransformation, R, field_values, trusted_struct, variants
 
 __all__ = ["SetSchemaMetadata"]
 
@@ -67,10 +67,8 @@ class SetSchemaMetadata(KeyOrValueTransformation):
         )
         value = self.operating_value(record)
         if isinstance(value, Struct):
-            struct = Struct(updated)
-            for field in value.schema.fields():
-                struct.put(field.name, value.get(field) if self.replace_null_with_default else value.get_without_default(field))
-            value = struct
+            # same fields, same schemas: the values are copied as they are
+            value = trusted_struct(updated, field_values(value, self.replace_null_with_default))
         return self.new_record(record, updated, value)
 
 

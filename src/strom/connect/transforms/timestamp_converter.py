@@ -18,8 +18,10 @@ from strom.connect.transforms._base import (
     R,
     SchemaUpdateCache,
     class_name,
+    field_values,
     require_map,
     require_struct_or_null,
+    trusted_struct,
     variants,
 )
 from strom.connect.transforms._java import SimpleDateFormat
@@ -192,12 +194,11 @@ class TimestampConverter(KeyOrValueTransformation):
     def _convert_struct(self, struct: Struct | None, updated_schema: Schema) -> Struct | None:
         if struct is None:
             return None
-        updated = Struct(updated_schema)
-        for field in struct.schema.fields():
-            field_value = struct.get(field) if self.replace_null_with_default else struct.get_without_default(field)
-            if field.name == self.field:
-                field_value = self._convert(field_value, _kind_of(field.schema))
-            updated.put(field.name, field_value)
+        # the other fields are copied as they are; the converted one is validated on put
+        updated = trusted_struct(updated_schema, field_values(struct, self.replace_null_with_default))
+        converted = struct.schema.field(self.field)
+        if converted is not None:
+            updated.put(self.field, self._convert(updated.get_without_default(self.field), _kind_of(converted.schema)))
         return updated
 
 
