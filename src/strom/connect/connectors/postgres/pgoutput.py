@@ -187,18 +187,34 @@ class _Reader:
         return bytes(v)
 
     def tuple_data(self) -> tuple[ColumnValue, ...]:
-        n = self.int16()
-        values: list[ColumnValue] = []
-        for _ in range(n):
-            kind = self.byte()
-            if kind == "n":
-                values.append(None)
-            elif kind == "u":
-                values.append(UNCHANGED_TOAST)
-            elif kind in ("t", "b"):
-                values.append(self.raw(self.int32()))
-            else:
-                raise PgOutputError(f"unknown TupleData column kind {kind!r}")
+        """TupleData: Int16 count, then per column 'n' (null), 'u' (unchanged TOAST) or 't'/'b' + Int32 length +
+        bytes. Inlined: it is read once per changed row."""
+        buf = self.buf
+        pos = self.pos
+        try:
+            (n,) = _I16.unpack_from(buf, pos)
+            pos += 2
+            values: list[ColumnValue] = []
+            append = values.append
+            for _ in range(n):
+                kind = buf[pos]
+                pos += 1
+                if kind == 0x74 or kind == 0x62:  # 't', 'b'
+                    (length,) = _I32.unpack_from(buf, pos)
+                    pos += 4
+                    append(buf[pos : pos + length])
+                    pos += length
+                elif kind == 0x6E:  # 'n'
+                    append(None)
+                elif kind == 0x75:  # 'u'
+                    append(UNCHANGED_TOAST)
+                else:
+                    raise PgOutputError(f"unknown TupleData column kind {chr(kind)!r}")
+        except (struct.error, IndexError) as exc:
+            raise PgOutputError(f"truncated pgoutput TupleData at {pos}") from exc
+        if pos > len(buf):
+            raise PgOutputError(f"truncated pgoutput TupleData: need {pos - len(buf)} more bytes")
+        self.pos = pos
         return tuple(values)
 
 

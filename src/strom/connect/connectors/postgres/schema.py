@@ -16,6 +16,7 @@ from typing import Any, Final
 from strom.connect.connectors.postgres.pgoutput import UNCHANGED_TOAST, ColumnValue
 from strom.connect.connectors.postgres.values import UNAVAILABLE_VALUE_PLACEHOLDER, VARIABLE_SCALE_DECIMAL, ColumnType, column_type
 from strom.connect.data import Schema, SchemaBuilder, Struct, Type
+from strom.connect.errors import DataException
 
 CONNECTOR_NAME: Final = "postgresql"
 # The Debezium release whose event layout this connector reproduces; it is the `source.version` field.
@@ -181,19 +182,16 @@ class TableSchema:
         return value
 
     def row(self, values: Sequence[ColumnValue]) -> Struct:
-        """The `before`/`after` Struct of a tuple (values in column order)."""
-        s = Struct(self.value_schema)
-        for i, (c, raw) in enumerate(zip(self.columns, values, strict=True)):
-            s.put(c.name, self._convert(i, raw))
-        return s
+        """The `before`/`after` Struct of a tuple (values in column order). The converters type each value for its
+        field by construction, so the Struct is built without Struct.put's per-field validation (the hot path)."""
+        if len(values) != len(self.columns):
+            raise DataException(f"{self.schema_name}.{self.table}: {len(values)} values for {len(self.columns)} columns")
+        return Struct._of(self.value_schema, [self._convert(i, raw) for i, raw in enumerate(values)])
 
     def key(self, values: Sequence[ColumnValue]) -> Struct | None:
         if self.key_schema is None:
             return None
-        s = Struct(self.key_schema)
-        for i in self._key_index:
-            s.put(self.columns[i].name, self._convert(i, values[i]))
-        return s
+        return Struct._of(self.key_schema, [self._convert(i, values[i]) for i in self._key_index])
 
     def key_changed(self, old: Sequence[ColumnValue], new: Sequence[ColumnValue]) -> bool:
         return any(old[i] != new[i] for i in self._key_index)
@@ -210,14 +208,10 @@ def source_struct(
     lsn: int | None,
     sequence: str | None,
 ) -> Struct:
-    s = Struct(SOURCE_SCHEMA)
-    s.put("version", DEBEZIUM_VERSION).put("connector", CONNECTOR_NAME).put("name", server_name).put("ts_ms", ts_ms)
-    s.put("snapshot", snapshot).put("db", db).put("sequence", sequence).put("schema", schema_name).put("table", table)
-    s.put("txId", tx_id).put("lsn", lsn)
-    return s
+    return Struct._of(
+        SOURCE_SCHEMA, [DEBEZIUM_VERSION, CONNECTOR_NAME, server_name, ts_ms, snapshot, db, sequence, schema_name, table, tx_id, lsn, None]
+    )
 
 
 def envelope(table: TableSchema, op: str, before: Struct | None, after: Struct | None, source: Struct, ts_ms: int) -> Struct:
-    e = Struct(table.envelope_schema)
-    e.put("before", before).put("after", after).put("source", source).put("op", op).put("ts_ms", ts_ms)
-    return e
+    return Struct._of(table.envelope_schema, [before, after, source, op, ts_ms, None])

@@ -153,6 +153,11 @@ def _zoned_timestamp(precision: int) -> Callable[[str], str]:
     """io.debezium.time.ZonedTimestamp: UTC, ISO-8601, the fraction as wide as the column's precision."""
 
     def convert(text: str) -> str:
+        if text.endswith("+00") and len(text) >= 22 and text[4] == "-" and text[10] == " ":
+            # the connector's sessions run in UTC: the common case is reformatting, no arithmetic
+            seconds, _, fraction = text[11:-3].partition(".")
+            digits = (fraction + "000000")[:precision]
+            return f"{text[:10]}T{seconds}{'.' + digits if precision > 0 else ''}Z"
         local, offset = _split_offset(text)
         total = _timestamp_micros(local) - offset // dt.timedelta(microseconds=1)
         t = _EPOCH + dt.timedelta(microseconds=total)
