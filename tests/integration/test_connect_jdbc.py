@@ -481,3 +481,33 @@ def test_source_connector_spreads_tables_and_validates(db: Db) -> None:
         db.execute("CREATE TABLE loose (id INTEGER, ts TIMESTAMP)")
         start_source(db, mode="timestamp", **{"timestamp.column.name": "ts", "table.whitelist": "loose"})
     assert JdbcSinkConnector().validate({"connection.url": db.url, "delete.enabled": "true"}).config_values
+
+
+def test_database_restart_fails_then_recovers(postgres: PostgresServer) -> None:  # noqa: F811
+    """The database going away: the sink's put() is retried (RetriableException), the source's poll() fails the
+    task (ConnectException); once the database is back both reconnect on their own."""
+    dsn = postgres.create_database("jdbc_restart")
+    db = Db("postgresql", postgres.jdbc_url("jdbc_restart") + f"?user={postgres.user}", lambda: psycopg.connect(dsn))
+    create_items(db)
+    db.execute("INSERT INTO items VALUES (1, 'a', '2024-01-01 00:00:00', NULL, NULL)")
+    sink, context = start_sink(db, **{"auto.create": "true", "max.retries": "3", "retry.backoff.ms": "10", "connection.backoff.ms": "100"})
+    source = start_source(db, mode="incrementing", **{"connection.backoff.ms": "100"})
+    sink.put([sink_record(person(1, "ada"), 0)])
+    assert values(poll_all(source), "id") == [(1,)]
+    postgres.stop()
+    try:
+        with pytest.raises(RetriableException):
+            sink.put([sink_record(person(2, "bob"), 1)])
+        with pytest.raises(RetriableException, match="Unable to connect to the database after 3 attempts"):
+            sink.put([sink_record(person(2, "bob"), 1)])  # still away: reconnecting fails, retried again
+        with pytest.raises(ConnectException, match="Unable to connect|terminat|closed|connection"):
+            source.poll()
+    finally:
+        postgres.start()
+    db.execute("INSERT INTO items VALUES (2, 'b', '2024-01-01 00:00:00', NULL, NULL)")
+    sink.put([sink_record(person(2, "bob"), 1)])  # the worker redelivers the batch after the back-off
+    assert values(poll_all(source), "id") == [(2,)]
+    sink.stop()
+    source.stop()
+    assert context.timeouts == [10, 10]
+    assert db.rows('SELECT "id" FROM "people" ORDER BY "id"') == [(1,), (2,)]

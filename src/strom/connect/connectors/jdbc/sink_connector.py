@@ -102,7 +102,15 @@ class JdbcSinkTask(SinkTask):
             first.kafka_offset,
         )
         try:
-            self._writer().write(list(records))
+            writer = self._writer()
+        except ConnectException as exc:  # the database is away: retried as a failed write, never reported
+            if self.remaining_retries <= 0:
+                raise
+            self.remaining_retries -= 1
+            self.context.timeout(config.retry_backoff_ms)
+            raise RetriableException(exc) from exc
+        try:
+            writer.write(list(records))
         except ConnectException as exc:
             # A record the sink cannot write (schema, config): no retry makes it writable.
             self._unroll_and_report(records, exc)
