@@ -159,6 +159,28 @@ class FieldReference:
         return None
 
 
+class _PresentReferences:
+    """The references an envelope schema has, each with its schema: worked out once per envelope schema (the
+    last one is checked by identity, so records of one table do not even hash it)."""
+
+    def __init__(self) -> None:
+        self._last: Schema | None = None
+        self._last_present: list[tuple[FieldReference, Schema]] = []
+        self._by_schema: dict[Schema, list[tuple[FieldReference, Schema]]] = {}
+
+    def get(self, envelope_schema: Schema, references: list[FieldReference]) -> list[tuple[FieldReference, Schema]]:
+        if envelope_schema is self._last:
+            return self._last_present
+        present = self._by_schema.get(envelope_schema)
+        if present is None:
+            present = [(r, s) for r in references if (s := r.schema(envelope_schema)) is not None]
+            if len(self._by_schema) >= 64:
+                self._by_schema.clear()
+            self._by_schema[envelope_schema] = present
+        self._last, self._last_present = envelope_schema, present
+        return present
+
+
 def _references(prefix: str, names: list[str]) -> list[FieldReference]:
     return [FieldReference.parse(prefix, name.strip()) for name in names if name.strip()]
 
@@ -200,6 +222,8 @@ class ExtractNewRecordState(Transformation[Any]):
         self._updated = InsertField.Value()
         self._updated.configure({"static.field": DELETED_FIELD, "static.value": "false"})
         self._schema_caches: dict[str | None, SchemaUpdateCache] = {}
+        self._present_fields = _PresentReferences()
+        self._present_headers = _PresentReferences()
 
     def config(self) -> ConfigDef:
         return CONFIG_DEF
@@ -218,10 +242,8 @@ class ExtractNewRecordState(Transformation[Any]):
             log.debug("Expected Envelope for transformation, passing it unchanged")
             return record
         envelope = require_struct(record.value, PURPOSE)
-        for reference in self.additional_headers:
-            header_schema = reference.schema(schema)
-            if header_schema is not None:
-                record.headers.add(reference.new_field, reference.value(envelope), header_schema)
+        for reference, header_schema in self._headers_in(schema):
+            record.headers.add(reference.new_field, reference.value(envelope), header_schema)
 
         new_record: R | None = self._after.apply(record)
         assert new_record is not None
@@ -269,13 +291,12 @@ class ExtractNewRecordState(Transformation[Any]):
         envelope = require_struct(original.value, PURPOSE)
         operation = envelope.get("op") if envelope.schema.field("op") is not None else None
         cache = self._schema_caches.setdefault(operation, SchemaUpdateCache(64))
-        updated_schema = cache.get_or_build(value.schema, lambda s: self._make_schema(s, envelope.schema))
-        # the row's fields are copied as they are (their schemas are the row's), the added ones validated
-        added = len(updated_schema.fields()) - len(value.schema.fields())
-        updated = trusted_struct(updated_schema, field_values(value, False) + [None] * added)
-        for reference in self.additional_fields:
-            if reference.schema(envelope.schema) is not None:
-                updated.put(reference.new_field, reference.value(envelope))
+        present = self._fields_in(envelope.schema)
+        updated_schema = cache.get_or_build(value.schema, lambda s: self._make_schema(s, present))
+        # the row's fields keep their schemas and the added ones have their envelope fields' (made optional):
+        # all are copied as they are
+        added = [reference.value(envelope) for reference, _ in present]
+        updated = trusted_struct(updated_schema, field_values(value, False) + added)
         result: R = unwrapped.new_record(
             unwrapped.topic,
             unwrapped.kafka_partition,
@@ -287,15 +308,19 @@ class ExtractNewRecordState(Transformation[Any]):
         )
         return result
 
-    def _make_schema(self, schema: Schema, envelope_schema: Schema) -> Schema:
+    def _make_schema(self, schema: Schema, present: list[tuple[FieldReference, Schema]]) -> Schema:
         builder = copy_schema_basics(schema, SchemaBuilder.struct())
         for field in schema.fields():
             builder.field(field.name, field.schema)
-        for reference in self.additional_fields:
-            field_schema = reference.schema(envelope_schema)
-            if field_schema is not None:
-                builder.field(reference.new_field, field_schema)
+        for reference, field_schema in present:
+            builder.field(reference.new_field, field_schema)
         return builder.build()
+
+    def _fields_in(self, envelope_schema: Schema) -> list[tuple[FieldReference, Schema]]:
+        return self._present_fields.get(envelope_schema, self.additional_fields)
+
+    def _headers_in(self, envelope_schema: Schema) -> list[tuple[FieldReference, Schema]]:
+        return self._present_headers.get(envelope_schema, self.additional_headers)
 
     def close(self) -> None:
         for delegate in (self._after, self._before, self._removed, self._updated):
