@@ -669,6 +669,12 @@ DEBEZIUM_CASES = [
     dbz("dbz mode rewrite tombstone", {"delete.tombstone.handling.mode": "rewrite"}, None),
     dbz("dbz mode rewrite-with-tombstone", {"delete.tombstone.handling.mode": "rewrite-with-tombstone"}, None),
     ("dbz not an envelope", DBZ, {}, None, None, {"ts_ms": 5}, None, None, False),
+    dbz("dbz mode upper case", {"delete.handling.mode": "REWRITE"}, change("d", dbz_row(1, "a"), None)),
+    dbz("dbz bad add.fields", {"add.fields": "a:b:c"}, change("c", None, dbz_row(1, "a"))),
+    dbz("dbz absent add.fields", {"add.fields": "nope,source.nope,ts_ms"}, change("c", None, dbz_row(1, "a"))),
+    dbz("dbz route by absent column", {"route.by.field": "nope"}, change("c", None, dbz_row(1, "a"))),
+    # an unknown mode: Debezium 2.7 fails with "Unable to validate config." or a NullPointerException, Strom
+    # names the setting and the valid values -- not compared
 ]
 
 
