@@ -20,6 +20,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from strom.connect import api
+from strom.connect.converters import dumps_jackson
+
 log = logging.getLogger("org.apache.kafka.connect.storage.OffsetStorageWriter")
 
 Partition = Mapping[str, Any]
@@ -27,8 +30,9 @@ Offset = Mapping[str, Any]
 
 
 def _dumps(obj: Any) -> bytes:
-    """Jackson's compact form, as Kafka's JsonConverter writes it."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+    """Jackson's compact form, as Kafka's JsonConverter writes it (Java's number forms, escapes), so a key
+    Strom writes is the key Kafka's workers look up for the same partition."""
+    return dumps_jackson(obj)
 
 
 def offset_key(connector: str, partition: Partition) -> bytes:
@@ -150,26 +154,22 @@ class FileOffsetBackingStore(MemoryOffsetBackingStore):
             raise
 
 
-class OffsetStorageReader:
+class OffsetStorageReader(api.OffsetStorageReader):
     """What a SourceTask (and its connector) reads its committed offsets through (Java's OffsetStorageReaderImpl)."""
 
     def __init__(self, store: OffsetBackingStore, connector: str) -> None:
         self.store = store
         self.connector = connector
 
-    def offset(self, partition: Partition) -> dict[str, Any] | None:
-        return self.offsets([partition]).get(_hashable(partition))
+    def offset(self, partition: Mapping[str, Any]) -> dict[str, Any] | None:
+        return self.offsets([partition])[0][1]
 
-    def offsets(self, partitions: Iterable[Partition]) -> dict[Any, dict[str, Any] | None]:
-        """Offsets by partition; the dict keys are the partitions as frozen tuples of items (dicts are unhashable),
-        and each partition's offset is also reachable through offset(partition)."""
-        keys = {offset_key(self.connector, p): _hashable(p) for p in partitions}
-        found = self.store.get(keys)
-        return {keys[k]: parse_offset_value(v) for k, v in found.items() if v is not None}
-
-
-def _hashable(partition: Partition) -> Any:
-    return tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in partition.items()))
+    def offsets(self, partitions: Iterable[Mapping[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+        """(partition, offset or None) for each partition, in order, as strom.connect.api.OffsetStorageReader
+        declares (Java returns a Map keyed by the partition maps, which Python dicts cannot key)."""
+        wanted = [(dict(p), offset_key(self.connector, p)) for p in partitions]
+        found = self.store.get([key for _, key in wanted])
+        return [(p, parse_offset_value(found.get(key))) for p, key in wanted]
 
 
 class OffsetStorageWriter:

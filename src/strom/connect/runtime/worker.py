@@ -310,7 +310,7 @@ class Worker:
                 header_converter,
                 chain,
                 retry,
-                OffsetStorageReader(self.offset_store, name),  # type: ignore[arg-type]
+                OffsetStorageReader(self.offset_store, name),
                 OffsetStorageWriter(self.offset_store, name),
                 flush_ms,
                 self.config.get_int("offset.flush.timeout.ms"),
