@@ -130,6 +130,14 @@ def test_two_workers_share_work_and_forward_writes(cluster: list[Worker], tmp_pa
     owners = [status(w1, n)["connector"]["worker_id"] for n in ("src", "sink")]
     owners += [status(w1, n)["tasks"][0]["worker_id"] for n in ("src", "sink")]
     assert {owners.count(f"127.0.0.1:{w.port}") for w in (w1, w2)} == {2}
+    # restarts: a task restart from either worker reaches the worker running it; a connector restart is a
+    # record in the config topic that the owner acts on
+    for w in (w1, w2):
+        assert w.http.post("/connectors/sink/tasks/0/restart").status_code == 204
+    r = w2.http.post("/connectors/src/restart?includeTasks=true")
+    assert r.status_code == 202 and r.json()["connector"]["state"] == "RESTARTING" and r.json()["tasks"][0]["state"] == "RESTARTING"
+    wait_for(lambda: running(w1, "src", 1) and running(w1, "sink", 1), 60, "running again after the restarts")
+    assert w1.http.post("/connectors/nope/tasks/0/restart").status_code == 404
     # pause / resume / delete through the other worker
     assert w2.http.put("/connectors/src/pause").status_code == 202
     wait_for(lambda: status(w1, "src").get("connector", {}).get("state") == "PAUSED", 30, "PAUSED")

@@ -127,3 +127,14 @@ def test_eager_round_robin() -> None:
     out = eager_assignment("w1", "u1", 10, snapshot({"a": 3}), states)
     assert out["w1"].connectors == ("a",) and out["w2"].connectors == ()
     assert [t.task for t in out["w1"].tasks] == [0, 2] and [t.task for t in out["w2"].tasks] == [1]
+
+
+def test_distributed_config_requires_kafkas_keys() -> None:
+    import pytest
+
+    from strom.connect.runtime.distributed import DistributedConfig
+
+    with pytest.raises(ValueError, match='Missing required configuration "group.id" which has no default value.'):
+        DistributedConfig({"config.storage.topic": "c"})
+    conf = DistributedConfig({"group.id": "g", "config.storage.topic": "c", "offset.storage.topic": "o", "status.storage.topic": "s"})
+    assert conf.int("scheduled.rebalance.max.delay.ms") == 300000 and conf.compatibility.protocol == "sessioned"

@@ -110,17 +110,6 @@ class DistributedConfig:
         return self.props[key]
 
 
-def advertised_url(props: Mapping[str, str]) -> str:
-    """http(s)://host:port/ from rest.advertised.* or the first listener, as Kafka's RestServer advertises it."""
-    listener = (props.get("listeners") or "http://:8083").split(",")[0].strip()
-    scheme, _, rest = listener.partition("://")
-    host, _, port = rest.rpartition(":")
-    scheme = props.get("rest.advertised.listener") or scheme or "http"
-    host = props.get("rest.advertised.host.name") or host or "localhost"
-    port = props.get("rest.advertised.port") or port or "8083"
-    return f"{scheme}://{host}:{port}/"
-
-
 @dataclass
 class _Pending:
     """Config-topic changes heard since the loop last looked (Kafka's connectorConfigUpdates & co)."""
@@ -387,7 +376,9 @@ class DistributedHerder(h.Herder):
             await self.config_store.refresh()
             self.coordinator.request_rejoin("config offset mismatch")
             return
-        await self._read_config_to(a.offset)
+        if not await self._read_config_to(a.offset):
+            self.coordinator.request_rejoin("behind in the config topic")
+            return
         if result.compatibility is ConnectProtocolCompatibility.EAGER:
             revoked_c, revoked_t = self.connectors_running - set(a.connectors), self.tasks_running - set(a.tasks)
         else:
@@ -417,15 +408,17 @@ class DistributedHerder(h.Herder):
         self._rejoin_at = time.monotonic() + a.delay / 1000 if a.delay > 0 else None
         self._joined.set()
 
-    async def _read_config_to(self, offset: int) -> None:
-        deadline = time.monotonic() + self.config.int("worker.sync.timeout.ms") / 1000 * 10
+    async def _read_config_to(self, offset: int) -> bool:
+        """Reads the config topic up to the offset the leader assigned from, for worker.sync.timeout.ms."""
+        deadline = time.monotonic() + self.config.int("worker.sync.timeout.ms") / 1000
         while True:
             await self.config_store.refresh()
             self.snapshot = self.config_store.snapshot()
-            if self.snapshot.offset >= offset or time.monotonic() > deadline:
-                if self.snapshot.offset < offset:
-                    log.warning("Could not read the config topic to offset %d (at %d)", offset, self.snapshot.offset)
-                return
+            if self.snapshot.offset >= offset:
+                return True
+            if time.monotonic() > deadline:
+                log.warning("Could not read the config topic to offset %d (at %d): rejoining", offset, self.snapshot.offset)
+                return False
             await asyncio.sleep(0.1)
 
     # -- running work ---------------------------------------------------------------------------------------
