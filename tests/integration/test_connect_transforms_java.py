@@ -588,6 +588,10 @@ CASES += [
 ]
 
 
+CASES.append(
+    ("regex quoted", K + "RegexRouter", {"regex": "\\Qshop.\\E(?<t>.*)", "replacement": "${t}"}, None, None, {}, None, None, False)
+)
+
 # every $Value case again on the key
 CASES += [
     (f"{name} [key]", type_name.replace("$Value", "$Key"), config, value, value_schema, None, None, ts, is_sink)

@@ -266,8 +266,10 @@ def _format_letter(letter: str, count: int, when: dt.datetime) -> str:
 
 
 def java_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a java.util.regex pattern: Java's ``(?<name>...)`` named groups become Python's ``(?P<name>...)``."""
-    return re.compile(re.sub(r"(?<!\\)\(\?<([A-Za-z][A-Za-z0-9]*)>", r"(?P<\1>", pattern))
+    """Compile a java.util.regex pattern: Java's ``(?<name>...)`` named groups become Python's ``(?P<name>...)``
+    and ``\\Q...\\E`` quoting becomes escaped text."""
+    quoted = re.sub(r"\\Q(.*?)(?:\\E|$)", lambda m: re.escape(m.group(1)), pattern, flags=re.DOTALL)
+    return re.compile(re.sub(r"(?<!\\)\(\?<([A-Za-z][A-Za-z0-9]*)>", r"(?P<\1>", quoted))
 
 
 def replacement_function(replacement: str, pattern: re.Pattern[str]) -> Callable[[re.Match[str]], str]:

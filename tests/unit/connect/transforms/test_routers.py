@@ -37,6 +37,8 @@ def test_regex_router() -> None:
     assert route("(.*)-(\\d\\d\\d\\d\\d\\d\\d\\d)", "$1", "index-20160117") == "index"
     assert route("(?<db>[a-z]+)\\.(?<table>[a-z]+)", "${table}_from_${db}", "shop.orders") == "orders_from_shop"
     assert route("(.*)", "\\$1 costs \\\\$1", "x") == "$1 costs \\x"
+    assert route("\\Qdb.public.\\E(.*)", "$1", "db.public.orders") == "orders"
+    assert route("\\Qdb.public.\\E(.*)", "$1", "dbXpublicXorders") == "dbXpublicXorders"
 
 
 def test_regex_router_keeps_the_rest_of_the_record() -> None:
