@@ -5,7 +5,6 @@ are the converters' -- strom.connect.converters -- as JsonConverter needs them t
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
 import re
@@ -23,14 +22,28 @@ __all__ = [
     "to_integral",
 ]
 
-_MONTHS = [calendar.month_name[i] for i in range(1, 13)]
+_MONTHS = [  # the US locale's, whatever the process locale is
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _PATTERN_LETTERS = frozenset("GyYMLwWDdFEuaHkKhmsSzZX")
 
 
 class SimpleDateFormat:
-    """java.text.SimpleDateFormat in the US locale and UTC, for formatting only (TimestampRouter's
-    ``timestamp.format``). Unknown pattern letters are refused at construction, as Java does."""
+    """java.text.SimpleDateFormat in the US locale and UTC: formatting (TimestampRouter's ``timestamp.format``,
+    TimestampConverter to string) and lenient parsing (TimestampConverter from string). Unknown pattern letters
+    are refused at construction, as Java does."""
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
@@ -385,8 +398,3 @@ def parse_double(text: str) -> float:
 def parse_boolean(text: str) -> bool:
     """Boolean.parseBoolean: "true" in any case is true, everything else false."""
     return text.lower() == "true"
-
-
-def decimal_to_string(value: Decimal) -> str:
-    """BigDecimal.toString: both follow the General Decimal Arithmetic rules for scientific notation."""
-    return str(value)

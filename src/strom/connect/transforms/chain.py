@@ -8,13 +8,13 @@ Connect builds the same stages, in the same order, with the same errors."""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-from strom.connect.api import ConnectException, ConnectRecord, Predicate, Transformation
-from strom.connect.transforms.registry import ConfigException, resolve_predicate, resolve_transformation
+from strom.connect.api import ConfigDef, ConfigException, ConnectException, ConnectRecord, Predicate, Transformation
+from strom.connect.config import Type as ConfigType
+from strom.connect.transforms.registry import resolve_predicate, resolve_transformation
 
 __all__ = ["StageExecutor", "TransformationChain", "TransformationStage", "parse_alias_list"]
 
@@ -30,25 +30,13 @@ R = TypeVar("R", bound=ConnectRecord)
 StageExecutor = Callable[[Callable[[], R | None], "Transformation[Any]"], R | None]
 """How the worker runs one stage: ``execute(run, transformation) -> record or None``."""
 
-_COMMA = re.compile(r"\s*,\s*")
 
-
-def parse_alias_list(name: str, value: str | None) -> list[str]:
+def parse_alias_list(name: str, value: Any) -> list[str]:
     """A LIST config as Kafka's ConfigDef parses it; duplicate aliases are refused as ConnectorConfig does."""
-    if value is None:
-        return []
-    trimmed = value.strip()
-    aliases = _COMMA.split(trimmed) if trimmed else []
+    aliases = ConfigDef.parse_type(name, value, ConfigType.LIST) or []
     if len(aliases) != len(set(aliases)):
         raise ConfigException(name, aliases, "Duplicate alias provided.")
-    return aliases
-
-
-def _parse_boolean(name: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered not in ("true", "false"):
-        raise ConfigException(name, value, "Expected value to be either true or false")
-    return lowered == "true"
+    return [str(alias) for alias in aliases]
 
 
 class TransformationStage(Generic[R]):
@@ -169,7 +157,7 @@ def _build_stage(
             f"Config '{prefix}{NEGATE_CONFIG}' was provided but there is no config "
             f"'{prefix}{PREDICATE_CONFIG}' defining a predicate to be negated."
         )
-    negate = _parse_boolean(prefix + NEGATE_CONFIG, negate_text) if negate_text is not None else False
+    negate = bool(ConfigDef.parse_type(prefix + NEGATE_CONFIG, negate_text, ConfigType.BOOLEAN))
     predicate: Predicate[Any] | None = None
     if predicate_alias:
         predicate_prefix = f"{PREDICATES_CONFIG}.{predicate_alias}."

@@ -97,6 +97,10 @@ def test_errors_carry_kafkas_messages() -> None:
     assert error({"transforms": "a", "transforms.a.type": "strom.connect.transforms.predicates.HasHeaderKey"}) == (
         "Invalid value strom.connect.transforms.predicates.HasHeaderKey for configuration transforms.a.type: Not a Transformation"
     )
+    assert error(
+        {"transforms": "a", "transforms.a.type": "Filter", "transforms.a.predicate": "p", "transforms.a.negate": "maybe",
+         "predicates": "p", "predicates.p.type": "RecordIsTombstone"}
+    ) == "Invalid value maybe for configuration transforms.a.negate: Expected value to be either true or false"  # fmt: skip
     # the transform's own validation, as Kafka's ConfigDef reports it
     assert error({"transforms": "a", "transforms.a.type": "ExtractField$Key"}) == (
         'Missing required configuration "field" which has no default value.'
