@@ -54,6 +54,8 @@ __all__ = [
     "TimestampType",
     "TopicPartition",
     "Transformation",
+    "TransactionBoundary",
+    "TransactionContext",
 ]
 
 
@@ -327,9 +329,23 @@ class SourceTaskContext(ABC):
     @abstractmethod
     def offset_storage_reader(self) -> OffsetStorageReader: ...
 
-    def transaction_context(self) -> None:
-        """Exactly-once source transactions (KIP-618) are not supported: None, as Java without EOS."""
+    def transaction_context(self) -> TransactionContext | None:
+        """The task's transaction control when the worker runs it exactly-once (KIP-618) with
+        transaction.boundary=connector; None otherwise, as Java."""
         return None
+
+
+class TransactionContext(ABC):
+    """How a source task with transaction.boundary=connector defines its transactions (KIP-618): the worker
+    commits or aborts the producer transaction after the given record (or after the next batch polled)."""
+
+    @abstractmethod
+    def commit_transaction(self, record: SourceRecord | None = None) -> None:
+        """Commits after `record` is sent, or after the records of the current poll() when None."""
+
+    @abstractmethod
+    def abort_transaction(self, record: SourceRecord | None = None) -> None:
+        """Aborts after `record` (its records since the last commit are discarded), or after the current batch."""
 
 
 class ErrantRecordReporter(ABC):
@@ -383,8 +399,29 @@ class Task(ABC):
     def stop(self) -> None: ...
 
 
+class TransactionBoundary(enum.Enum):
+    """transaction.boundary of an exactly-once source connector (KIP-618): a transaction per poll() batch, per
+    transaction.boundary.interval.ms, or where the connector says through its TransactionContext."""
+
+    POLL = "poll"
+    INTERVAL = "interval"
+    CONNECTOR = "connector"
+
+    @classmethod
+    def from_property(cls, value: str) -> TransactionBoundary:
+        """Case-insensitive, as Java's TransactionBoundary.fromProperty."""
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            raise ConfigException(
+                "transaction.boundary", value, "String must be one of (case insensitive): POLL, INTERVAL, CONNECTOR"
+            ) from None
+
+
 class SourceTask(Task):
     """Reads from an external system: poll() returns records (or None when there is nothing now)."""
+
+    TRANSACTION_BOUNDARY_CONFIG: ClassVar[str] = "transaction.boundary"
 
     context: SourceTaskContext
 

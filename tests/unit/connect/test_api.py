@@ -105,3 +105,12 @@ def test_default_pre_commit_flushes_and_validate_uses_config_def() -> None:
     assert [(v.name, v.error_messages) for v in result.config_values] == [
         ("file", ['Missing required configuration "file" which has no default value.'])
     ]
+
+
+def test_transaction_boundary_from_property() -> None:
+    from strom.connect.api import ConfigException, SourceTask, TransactionBoundary
+
+    assert TransactionBoundary.from_property(" Connector ") is TransactionBoundary.CONNECTOR
+    assert SourceTask.TRANSACTION_BOUNDARY_CONFIG == "transaction.boundary"
+    with pytest.raises(ConfigException, match="String must be one of \\(case insensitive\\): POLL, INTERVAL, CONNECTOR"):
+        TransactionBoundary.from_property("batch")
