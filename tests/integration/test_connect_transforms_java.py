@@ -17,6 +17,7 @@ import pytest
 from strom.connect.api import SinkRecord, SourceRecord, TimestampType
 from strom.connect.converters import JsonConverter
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Struct, Time, Timestamp
+from strom.connect.java_text import java_double_to_string, java_float_to_string
 from strom.connect.transforms.registry import resolve_transformation
 from strom.testing.apache_kafka import CACHE, kafka_libs
 
@@ -702,11 +703,14 @@ def _converters(schemas: bool) -> tuple[JsonConverter, JsonConverter]:
     return keys, values
 
 
-def _java_text(value: Any) -> str:
+def _java_text(value: Any, schema: Schema | None) -> str:
+    """A header value as Java's toString prints it."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        return java_float_to_string(value) if schema is not None and schema.type.name == "FLOAT32" else java_double_to_string(value)
     return str(value)
 
 
@@ -740,7 +744,9 @@ def strom_result(case: tuple[Any, ...]) -> dict[str, Any]:
         out["topic"] = result.topic
         out["key"] = _b64(keys.from_connect_data(result.topic, result.key_schema, result.key))
         out["value"] = _b64(values.from_connect_data(result.topic, result.value_schema, result.value))
-        out["headers"] = "".join(f"{h.key}={h.schema.type.name if h.schema else 'null'}:{_java_text(h.value)};" for h in result.headers)
+        out["headers"] = "".join(
+            f"{h.key}={h.schema.type.name if h.schema else 'null'}:{_java_text(h.value, h.schema)};" for h in result.headers
+        )
     except Exception as e:  # noqa: BLE001 - the message is what is compared
         return {"name": name, "error": str(e)}
     return out

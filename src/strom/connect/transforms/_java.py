@@ -1,7 +1,7 @@
 """Java's text and number rules that Kafka's transforms expose to users, so a config written for Kafka Connect
 gives the same topic names, strings and numbers here: SimpleDateFormat patterns, java.util.regex replacement
 strings and named groups, Number narrowing and the parse* methods. (Double/Float.toString and float32 rounding
-are the converters' -- strom.connect.converters -- as JsonConverter needs them too.)"""
+are strom.connect.java_text's, shared with the converters.)"""
 
 from __future__ import annotations
 

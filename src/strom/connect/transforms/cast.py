@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 from strom.connect.api import ConfigDef, ConfigException
 from strom.connect.config import Importance, LambdaValidator
 from strom.connect.config import Type as ConfigType
-from strom.connect.converters import java_double_to_string, java_float_to_string, to_float32
 from strom.connect.data import Date, Schema, SchemaBuilder, Struct, Time, Timestamp, copy_schema_basics
 from strom.connect.data import Type as SchemaType
 from strom.connect.errors import DataException
+from strom.connect.java_text import java_double_to_string, java_float_to_string, to_float32
 from strom.connect.transforms import _java
 from strom.connect.transforms._base import (
     KeyOrValueTransformation,

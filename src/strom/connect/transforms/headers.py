@@ -19,7 +19,7 @@ from strom.connect.transforms._base import (
     variants,
 )
 from strom.connect.transforms.value_to_key import NonEmptyListValidator
-from strom.connect.transforms.values import parse_string
+from strom.connect.values import parse_string
 
 __all__ = ["DropHeaders", "HeaderFrom", "InsertHeader"]
 

@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 
 from strom.connect.api import ConfigDef
 from strom.connect.config import Importance, NonEmptyString, Type
-from strom.connect.converters import to_float32
 from strom.connect.data import Schema
 from strom.connect.data import Type as SchemaType
 from strom.connect.errors import DataException
+from strom.connect.java_text import to_float32
 from strom.connect.transforms import _java
 from strom.connect.transforms._base import (
     KeyOrValueTransformation,
