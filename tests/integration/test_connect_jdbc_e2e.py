@@ -5,6 +5,8 @@ the source, deletes included (tombstones produced to the topic with the converte
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -122,3 +124,98 @@ def test_sqlite_table_to_postgresql_and_sqlite_through_strom(worker: Worker, pos
     for name in ("shop-source", "pg-sink", "sqlite-sink"):
         assert worker.http.delete(f"/connectors/{name}").status_code == 204
     src.close()
+
+
+def test_postgresql_cdc_to_postgresql_and_sqlite_replicas(worker: Worker, postgres: PostgresServer, tmp_path: Path) -> None:  # noqa: F811
+    """The issue's data synchronization path: a PostgreSQL table -> PostgresConnector (Debezium's envelope) ->
+    topic -> ExtractNewRecordState + JdbcSinkConnector -> another PostgreSQL database and a SQLite file, with
+    Debezium's temporal and decimal types written as the source's column types."""
+    src_dsn = postgres.create_database("cdc_src")
+    dst_dsn = postgres.create_database("cdc_dst")
+    replica_db = tmp_path / "cdc_replica.db"
+    columns = "id, name, price, amount, created, day, at, active, note"
+    postgres.psql(
+        "CREATE TABLE products (id serial PRIMARY KEY, name text NOT NULL, price numeric(10,2) NOT NULL, amount numeric, "
+        "created timestamp NOT NULL, day date, at time, active boolean NOT NULL, note text); "
+        f"INSERT INTO products ({columns[4:]}) VALUES "
+        "('a', 1.50, 7.125, '2024-01-02 03:04:05.678901', '2024-01-02', '03:04:05.5', true, NULL), "
+        "('b', 2.00, 1, '2024-01-03 00:00:00', NULL, NULL, false, 'x')",
+        "cdc_src",
+    )
+    cdc = {
+        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+        "database.hostname": postgres.host,
+        "database.port": str(postgres.port),
+        "database.user": postgres.user,
+        "database.dbname": "cdc_src",
+        "topic.prefix": "cdc",
+        "table.include.list": "public.products",
+        "slot.name": "jdbc_e2e",
+        "poll.interval.ms": "100",
+    }
+    sink = {
+        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+        "topics": "cdc.public.products",
+        "transforms": "unwrap,route",
+        "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+        "transforms.unwrap.drop.tombstones": "false",
+        "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+        "transforms.route.regex": ".*\\.([^.]+)",
+        "transforms.route.replacement": "$1",
+        "insert.mode": "upsert",
+        "pk.mode": "record_key",
+        "delete.enabled": "true",
+        "auto.create": "true",
+        "auto.evolve": "true",
+    }
+    connectors = {
+        "cdc-source": cdc,
+        "cdc-pg-sink": {**sink, "connection.url": postgres.jdbc_url("cdc_dst"), "connection.user": postgres.user},
+        "cdc-sqlite-sink": {**sink, "connection.url": f"jdbc:sqlite:{replica_db}"},
+    }
+    for name, config in connectors.items():
+        r = worker.http.post("/connectors", json={"name": name, "config": config})
+        assert r.status_code == 201, r.text
+    query = f"SELECT {columns} FROM products ORDER BY id"
+
+    def in_sync() -> bool:
+        for name in connectors:
+            tasks = worker.http.get(f"/connectors/{name}/status").json()["tasks"]
+            failed = [t["trace"] for t in tasks if t["state"] == "FAILED"]
+            assert not failed, f"{name}: {failed[0]}"
+        want = pg_rows(src_dsn, query)
+        return pg_rows(dst_dsn, query) == want and len(sqlite_rows(replica_db, query)) == len(want)
+
+    try:
+        wait_for(in_sync, 60, "the snapshot in both replicas")
+        postgres.psql(
+            f"INSERT INTO products ({columns[4:]}) VALUES ('c', 3.25, NULL, '2024-02-01 12:00:00', '2024-02-01', NULL, true, 'new'); "
+            "UPDATE products SET price = 9.99, note = 'changed', created = '2024-03-01 00:00:00.5' WHERE id = 1; "
+            "DELETE FROM products WHERE id = 2",
+            "cdc_src",
+        )
+        wait_for(in_sync, 60, "the changes in both replicas")
+        expected = [
+            (
+                1,
+                "a",
+                decimal.Decimal("9.99"),
+                decimal.Decimal("7.125"),
+                datetime.datetime(2024, 3, 1, 0, 0, 0, 500000),
+                datetime.date(2024, 1, 2),
+                datetime.time(3, 4, 5, 500000),
+                True,
+                "changed",
+            ),
+            (3, "c", decimal.Decimal("3.25"), None, datetime.datetime(2024, 2, 1, 12), datetime.date(2024, 2, 1), None, True, "new"),
+        ]
+        assert pg_rows(dst_dsn, query) == expected
+        assert sqlite_rows(replica_db, query) == [
+            (1, "a", 9.99, 7.125, "2024-03-01 00:00:00.500", "2024-01-02", "03:04:05.500000", 1, "changed"),
+            (3, "c", 3.25, None, "2024-02-01 12:00:00.000", "2024-02-01", None, 1, "new"),
+        ]
+    finally:
+        for name in connectors:
+            worker.http.delete(f"/connectors/{name}")
+        wait_for(lambda: not pg_rows(src_dsn, "SELECT 1 FROM pg_stat_replication"), 30, "the replication connection closed")
+        postgres.psql("SELECT pg_drop_replication_slot('jdbc_e2e')", "cdc_src")

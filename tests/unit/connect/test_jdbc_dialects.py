@@ -7,11 +7,12 @@ import decimal
 
 import pytest
 
+from strom.connect.connectors.jdbc import debezium_types
 from strom.connect.connectors.jdbc.dialect import SinkRecordField, TableId, dialect_for
 from strom.connect.connectors.jdbc.querier import MODE_INCREMENTING, MODE_TIMESTAMP, MODE_TIMESTAMP_INCREMENTING, Offset, TableQuerier
 from strom.connect.connectors.jdbc.source_connector import _group_partitions
 from strom.connect.connectors.jdbc.url import parse_jdbc_url
-from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp
+from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Struct, Time, Timestamp
 
 PG = dialect_for("jdbc:postgresql://db:5433/shop")
 LITE = dialect_for("jdbc:sqlite:/tmp/x.db")
@@ -147,3 +148,27 @@ def test_offsets_as_confluent_writes_them() -> None:
 def test_tables_grouped_over_tasks_as_kafka_does() -> None:
     assert _group_partitions(["a", "b", "c", "d", "e"], 3) == [["a", "b"], ["c", "d"], ["e"]]
     assert _group_partitions(["a"], 1) == [["a"]]
+
+
+def test_debezium_semantic_types_keep_their_column_types() -> None:
+    micro_ts = SchemaBuilder.int64().name(debezium_types.MICRO_TIMESTAMP).build()
+    vsd = (
+        SchemaBuilder.struct()
+        .name(debezium_types.VARIABLE_SCALE_DECIMAL)
+        .field("scale", Schema.INT32_SCHEMA)
+        .field("value", Schema.BYTES_SCHEMA)
+        .optional()
+        .build()
+    )
+    zoned = SchemaBuilder.string().name(debezium_types.ZONED_TIMESTAMP).build()
+    micro_time = SchemaBuilder.int64().name(debezium_types.MICRO_TIME).build()
+    day = SchemaBuilder.int32().name(debezium_types.DATE).build()
+    assert [PG.sql_type(s) for s in (micro_ts, vsd, zoned, micro_time, day)] == ["TIMESTAMP", "DECIMAL", "TIMESTAMPTZ", "TIME", "DATE"]
+    assert [LITE.sql_type(s) for s in (micro_ts, vsd, zoned, micro_time, day)] == ["TIMESTAMP", "NUMERIC", "TIMESTAMP", "TIME", "DATE"]
+    assert PG.bind_value(micro_ts, 1_704_164_645_678_901) == datetime.datetime(2024, 1, 2, 3, 4, 5, 678901)
+    assert LITE.bind_value(micro_ts, 1_704_164_645_678_901) == "2024-01-02 03:04:05.678"
+    minus_7125 = Struct(vsd).put("scale", 3).put("value", (-7125).to_bytes(2, "big", signed=True))
+    assert PG.bind_value(vsd, minus_7125) == decimal.Decimal("-7.125")
+    assert PG.bind_value(zoned, "2024-01-02T03:04:05.5Z") == datetime.datetime(2024, 1, 2, 3, 4, 5, 500000, tzinfo=datetime.UTC)
+    assert PG.bind_value(micro_time, 3_723_500_000) == datetime.time(1, 2, 3, 500000)
+    assert LITE.bind_value(day, 19724) == "2024-01-02"

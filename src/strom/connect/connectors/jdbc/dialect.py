@@ -16,6 +16,7 @@ from typing import Any
 
 from strom.connect.data import Date, Decimal, Schema, Time, Timestamp, Type
 
+from . import debezium_types
 from .url import JdbcUrl, parse_jdbc_url
 
 # A DB-API 2.0 connection (sqlite3.Connection or psycopg.Connection): typed loosely, the two share no base class.
@@ -136,10 +137,17 @@ class DatabaseDialect(ABC):
         """A Connect value as the driver binds it into a statement."""
         if value is None:
             return None
+        kind = debezium_types.kind(schema)
+        if kind is not None:
+            return self.bind_debezium(kind, debezium_types.to_python(schema, value))
         if schema.name == Timestamp.LOGICAL_NAME and isinstance(value, datetime.datetime):
             return _naive_utc(value)
         if schema.type == Type.BYTES and isinstance(value, (bytearray, memoryview)):
             return bytes(value)
+        return value
+
+    def bind_debezium(self, kind: str, value: Any) -> Any:
+        """A Debezium semantic value (as debezium_types.to_python gives it) as the driver binds it."""
         return value
 
     def read_value(self, schema: Schema, value: Any) -> Any:

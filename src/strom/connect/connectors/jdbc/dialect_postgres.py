@@ -14,6 +14,7 @@ from typing import Any
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp, Type
 from strom.connect.errors import ConnectException
 
+from . import debezium_types
 from .dialect import ColumnDefinition, DatabaseDialect, DbConnection, TableDefinition, TableId
 
 _SQL_TYPES = {
@@ -32,6 +33,13 @@ _LOGICAL_SQL_TYPES = {
     Date.LOGICAL_NAME: "DATE",
     Time.LOGICAL_NAME: "TIME",
     Timestamp.LOGICAL_NAME: "TIMESTAMP",
+}
+_DEBEZIUM_SQL_TYPES = {
+    debezium_types.KIND_DECIMAL: "DECIMAL",
+    debezium_types.KIND_DATE: "DATE",
+    debezium_types.KIND_TIME: "TIME",
+    debezium_types.KIND_TIMESTAMP: "TIMESTAMP",
+    debezium_types.KIND_TIMESTAMPTZ: "TIMESTAMPTZ",
 }
 # udt_name (information_schema) / pg_type.typname -> Connect primitive type
 _PRIMITIVES = {
@@ -99,6 +107,9 @@ class PostgreSqlDatabaseDialect(DatabaseDialect):
         return now.astimezone(datetime.UTC).replace(tzinfo=None)
 
     def sql_type(self, schema: Schema) -> str:
+        kind = debezium_types.kind(schema)
+        if kind is not None:
+            return _DEBEZIUM_SQL_TYPES[kind]
         if schema.name in _LOGICAL_SQL_TYPES:
             return _LOGICAL_SQL_TYPES[schema.name]
         if schema.type == Type.ARRAY and schema.value_schema is not None:

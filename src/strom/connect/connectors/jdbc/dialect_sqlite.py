@@ -17,6 +17,7 @@ from typing import Any
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp, Type
 from strom.connect.errors import ConnectException
 
+from . import debezium_types
 from .dialect import ColumnDefinition, DatabaseDialect, DbConnection, SinkRecordField, TableDefinition, TableId
 
 _TS_FORMAT = "%Y-%m-%d %H:%M:%f"
@@ -38,6 +39,13 @@ _LOGICAL_SQL_TYPES = {
     Date.LOGICAL_NAME: "DATE",
     Time.LOGICAL_NAME: "TIME",
     Timestamp.LOGICAL_NAME: "TIMESTAMP",
+}
+_DEBEZIUM_SQL_TYPES = {
+    debezium_types.KIND_DECIMAL: "NUMERIC",
+    debezium_types.KIND_DATE: "DATE",
+    debezium_types.KIND_TIME: "TIME",
+    debezium_types.KIND_TIMESTAMP: "TIMESTAMP",
+    debezium_types.KIND_TIMESTAMPTZ: "TIMESTAMP",
 }
 
 
@@ -86,6 +94,9 @@ class SqliteDatabaseDialect(DatabaseDialect):
         return datetime.datetime.fromisoformat(text)
 
     def sql_type(self, schema: Schema) -> str:
+        kind = debezium_types.kind(schema)
+        if kind is not None:
+            return _DEBEZIUM_SQL_TYPES[kind]
         if schema.name in _LOGICAL_SQL_TYPES:
             return _LOGICAL_SQL_TYPES[schema.name]
         try:
@@ -133,6 +144,13 @@ class SqliteDatabaseDialect(DatabaseDialect):
         if schema.type == Type.BOOLEAN:
             return 1 if value else 0
         return super().bind_value(schema, value)
+
+    def bind_debezium(self, kind: str, value: Any) -> Any:
+        if isinstance(value, datetime.datetime):
+            return _ts_text(value)
+        if isinstance(value, (datetime.date, datetime.time, decimal.Decimal)):
+            return value.isoformat() if not isinstance(value, decimal.Decimal) else str(value)
+        return value
 
     def read_value(self, schema: Schema, value: Any) -> Any:
         if value is None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from strom.connect.data import Schema, SchemaBuilder, Type
 from strom.connect.errors import ConnectException
 
+from . import debezium_types
 from .dialect import SinkRecordField
 
 PK_NONE = "none"
@@ -93,7 +94,7 @@ def extract(
         for field in value_schema.fields():
             if field.name in keys or (fields_whitelist and field.name not in fields_whitelist):
                 continue
-            if field.schema.type in (Type.STRUCT, Type.MAP):
+            if field.schema.type in (Type.STRUCT, Type.MAP) and debezium_types.kind(field.schema) is None:
                 raise ConnectException(
                     f"Field '{field.name}' of table '{table_name}' is a {field.schema.type.name}: the JDBC sink "
                     "writes primitive fields only (flatten the value first, e.g. with the Flatten transform)"
