@@ -148,7 +148,7 @@ def test_rest_create_read_update_delete(worker: Worker, tmp_path: Path) -> None:
     config = source_config(tmp_path / "in.txt", "crud-topic")
     r = worker.http.post("/connectors", json={"name": "crud", "config": config})
     assert r.status_code == 201
-    assert r.headers["location"].endswith("/connectors/crud")
+    assert r.headers["location"] == f"{worker.url}/connectors/crud"
     assert r.json() == {"name": "crud", "config": {**config, "name": "crud"}, "tasks": [{"connector": "crud", "task": 0}], "type": "source"}
     r = worker.http.post("/connectors", json={"name": "crud", "config": config})
     assert (r.status_code, r.json()) == (409, {"error_code": 409, "message": "Connector crud already exists"})
@@ -158,6 +158,7 @@ def test_rest_create_read_update_delete(worker: Worker, tmp_path: Path) -> None:
     assert worker.http.get("/connectors/crud/config").json() == {**config, "name": "crud"}
     tasks = worker.http.get("/connectors/crud/tasks").json()
     assert tasks[0]["id"] == {"connector": "crud", "task": 0} and tasks[0]["config"]["topic"] == "crud-topic"
+    assert tasks[0]["config"]["task.class"] == "org.apache.kafka.connect.file.FileStreamSourceTask"
     wait_for(lambda: running(worker, "crud"), 30, "running")
     task_status = worker.http.get("/connectors/crud/tasks/0/status").json()
     assert task_status["id"] == 0 and task_status["state"] == "RUNNING" and task_status["worker_id"] == f"127.0.0.1:{worker.port}"
@@ -210,7 +211,9 @@ def test_rest_validate_and_plugins(worker: Worker) -> None:
     assert any(p["class"] == "org.apache.kafka.connect.json.JsonConverter" for p in everything)
     r = worker.http.put("/connector-plugins/FileStreamSourceConnector/config/validate", json={"tasks.max": "x", "topic": "t"})
     body = r.json()
-    assert r.status_code == 200 and body["name"] == SOURCE and body["error_count"] == 3  # tasks.max twice, as Kafka, and the name
+    assert (
+        r.status_code == 200 and body["name"] == "FileStreamSourceConnector" and body["error_count"] == 3
+    )  # tasks.max twice, and the name
     by_name = {c["value"]["name"]: c for c in body["configs"]}
     assert by_name["tasks.max"]["value"]["errors"] == [
         "Invalid value x for configuration tasks.max: Not a number of type INT",
@@ -218,11 +221,12 @@ def test_rest_validate_and_plugins(worker: Worker) -> None:
     ]
     assert by_name["name"]["value"]["errors"] == ['Missing required configuration "name" which has no default value.']
     assert by_name["tasks.max"]["definition"]["group"] == "Common" and by_name["topic"]["value"]["errors"] == []
-    assert body["groups"][:2] == ["Common", "Transforms"]
+    groups = ["Common", "Transforms", "Predicates", "Error Handling", "Topic Creation", "Exactly Once Support", "offsets.topic"]
+    assert body["groups"] == groups
     r = worker.http.put("/connector-plugins/FileStreamSink/config/validate", json={"connector.class": "FileStreamSource"})
     assert r.status_code == 400
     keys = worker.http.get(f"/connector-plugins/{SOURCE}/config").json()
-    assert [k["name"] for k in keys] == ["file", "topic", "batch.size"]
+    assert [k["name"] for k in keys][:5] == ["file", "topic", "batch.size", "name", "connector.class"]  # its own, then Kafka's
 
 
 def test_rest_pause_resume_restart_stop_offsets(worker: Worker, tmp_path: Path) -> None:
@@ -252,7 +256,7 @@ def test_rest_pause_resume_restart_stop_offsets(worker: Worker, tmp_path: Path) 
     assert r.status_code == 400 and r.json()["message"].startswith(
         "Connectors must be in the STOPPED state before their offsets can be modified"
     )
-    assert worker.http.put("/connectors/life/stop").status_code == 202
+    assert worker.http.put("/connectors/life/stop").status_code == 204
     wait_for(lambda: status(worker, "life")["connector"]["state"] == "STOPPED", 30, "stopped")
     assert status(worker, "life")["tasks"] == [] and worker.http.get("/connectors/life/tasks").json() == []
     r = worker.http.patch("/connectors/life/offsets", json=patch)

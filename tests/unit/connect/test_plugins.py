@@ -64,8 +64,21 @@ def test_validation_messages(plugins: Plugins) -> None:
     with pytest.raises(BadRequestException) as raised:
         raise_if_invalid(infos)
     assert raised.value.message.splitlines()[0] == "Connector configuration is invalid and contains the following 3 error(s):"
-    infos, _ = validate_connector_config(plugins, {"name": "s", "connector.class": "FileStreamSink", "topics": "a", "transforms": "x"})
-    assert [c.value.errors for c in infos.configs if c.value.name == "transforms"] != [[]]
+    props = {"name": "s", "connector.class": "FileStreamSink", "topics": "a", "transforms": "x,y", "transforms.y.type": "Nope"}
+    props |= {"predicates": "p", "predicates.p.type": "TopicNameMatches"}
+    infos, _ = validate_connector_config(plugins, props)
+    errors = {c.value.name: c.value.errors for c in infos.configs if c.value.errors}
+    assert errors == {  # as Kafka's enriched validation reports them
+        "transforms.x.type": ['Missing required configuration "transforms.x.type" which has no default value.'],
+        "transforms.y.type": ["Invalid value Nope for configuration transforms.y.type: Class Nope could not be found."],
+        "predicates.p.pattern": ['Missing required configuration "predicates.p.pattern" which has no default value.'],
+    }
+    assert infos.groups[-3:] == ["Transforms: x", "Transforms: y", "Predicates: p"]
+    props |= {"transforms": "y", "transforms.y.type": "org.apache.kafka.connect.transforms.InsertField$Value", "predicates.p.pattern": "a"}
+    infos, _ = validate_connector_config(plugins, props)
+    assert infos.error_count == 0
+    transform_keys = [(c.value.name, c.definition.order_in_group) for c in infos.configs if c.value.name.startswith("transforms.y.")]
+    assert transform_keys[:3] == [("transforms.y.type", 0), ("transforms.y.negate", 1), ("transforms.y.offset.field", 2)]
 
 
 def test_file_source_splits_lines_and_keeps_positions() -> None:

@@ -80,13 +80,7 @@ class FileStreamSourceConnector(SourceConnector):
         return FileStreamSourceTask
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        config = {
-            TOPIC_CONFIG: self.props[TOPIC_CONFIG],
-            TASK_BATCH_SIZE_CONFIG: self.props.get(TASK_BATCH_SIZE_CONFIG, str(DEFAULT_TASK_BATCH_SIZE)),
-        }
-        if self.props.get(FILE_CONFIG):
-            config[FILE_CONFIG] = self.props[FILE_CONFIG]
-        return [config]  # only one input stream makes sense
+        return [dict(self.props)]  # only one input stream makes sense; the task gets the connector's config, as Kafka's
 
     def stop(self) -> None:
         pass
@@ -101,21 +95,18 @@ class FileStreamSourceConnector(SourceConnector):
         self, connector_config: Mapping[str, str], offsets: Sequence[tuple[Mapping[str, Any], Mapping[str, Any] | None]]
     ) -> bool:
         """Offsets must look like the task's own: {"filename": ...} -> {"position": <non-negative int>}."""
-        filename = connector_config.get(FILE_CONFIG)
         for partition, offset in offsets:
             if offset is None:
                 continue
             if FILENAME_FIELD not in partition:
-                raise ConnectException("Partition objects for file stream source connectors must contain the key 'filename'")
-            if filename is not None and partition[FILENAME_FIELD] != filename:
-                raise ConnectException(f"Partition 'filename' {partition[FILENAME_FIELD]} does not match the connector's file {filename}")
-            position = offset.get(POSITION_FIELD)
+                raise ConnectException("Partition objects should contain the key 'filename'")
+            if POSITION_FIELD not in offset:
+                raise ConnectException("Offset objects should either be null or contain the key 'position'")
+            position = offset[POSITION_FIELD]
             if not isinstance(position, int) or isinstance(position, bool):
-                raise ConnectException(
-                    "Offset objects for file stream source connectors must contain the key 'position' with an integer value"
-                )
+                raise ConnectException("The value for the 'position' key in the offset is expected to be a Long value")
             if position < 0:
-                raise ConnectException("The value for the 'position' key in the offset is expected to be a non-negative integer")
+                raise ConnectException("The value for the 'position' key in the offset should be a non-negative value")
         return True
 
 
@@ -238,8 +229,7 @@ class FileStreamSinkConnector(SinkConnector):
         return FileStreamSinkTask
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        config = {FILE_CONFIG: self.props[FILE_CONFIG]} if self.props.get(FILE_CONFIG) else {}
-        return [dict(config) for _ in range(max_tasks)]
+        return [dict(self.props) for _ in range(max_tasks)]
 
     def stop(self) -> None:
         pass

@@ -163,7 +163,14 @@ async def create_connector(request: Request) -> Response:
     _check_and_put_name(name, config)
     initial_state = _initial_state(body.get("initial_state"))
     _, info = await _herder(request).put_connector_config(name, config, allow_replace=False, initial_state=initial_state)
-    return _json(info.to_json(), 201, {"Location": f"/connectors/{name}"})
+    return _json(info.to_json(), 201, {"Location": _location(request, name)})
+
+
+def _location(request: Request, name: str) -> str:
+    """The absolute URL of the new connector, as JAX-RS makes Kafka's Location header."""
+    from urllib.parse import quote
+
+    return str(request.base_url).rstrip("/") + "/connectors/" + quote(name, safe="")
 
 
 def _initial_state(value: Any) -> TargetState | None:
@@ -191,7 +198,7 @@ async def put_connector_config(request: Request) -> Response:
     _check_and_put_name(name, config)
     created, info = await _herder(request).put_connector_config(name, config, allow_replace=True)
     if created:
-        return _json(info.to_json(), 201, {"Location": f"/connectors/{name}"})
+        return _json(info.to_json(), 201, {"Location": _location(request, name)})
     return _json(info.to_json())
 
 
@@ -234,7 +241,7 @@ async def resume_connector(request: Request) -> Response:
 
 async def stop_connector(request: Request) -> Response:
     await _herder(request).stop_connector(request.path_params["connector"])
-    return Response(status_code=202)
+    return Response(status_code=204)  # Kafka answers 204 here (202 for pause and resume)
 
 
 async def delete_connector(request: Request) -> Response:

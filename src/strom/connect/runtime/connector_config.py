@@ -26,7 +26,7 @@ from strom.connect.config import (
     Width,
     java_str,
 )
-from strom.connect.plugins import Plugins
+from strom.connect.plugins import Plugins, PluginType
 from strom.connect.rest.entities import ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorType
 from strom.connect.rest.errors import BadRequestException
 
@@ -121,18 +121,6 @@ def connector_config_def() -> ConfigDef:
             display_name=display,
         )
     d.define(
-        "config.action.reload",
-        Type.STRING,
-        "restart",
-        Importance.LOW,
-        "What to do when an externalized config provider's value changes: none or restart.",
-        ValidString.in_("none", "restart"),
-        group=COMMON_GROUP,
-        order_in_group=next(o),
-        width=Width.MEDIUM,
-        display_name="Reload Action",
-    )
-    d.define(
         "transforms",
         Type.LIST,
         "",
@@ -153,6 +141,18 @@ def connector_config_def() -> ConfigDef:
         order_in_group=next(o),
         width=Width.LONG,
         display_name="Predicates",
+    )
+    d.define(
+        "config.action.reload",
+        Type.STRING,
+        "restart",
+        Importance.LOW,
+        "What to do when an externalized config provider's value changes: none or restart.",
+        ValidString.in_("none", "restart"),
+        group=COMMON_GROUP,
+        order_in_group=next(o),
+        width=Width.MEDIUM,
+        display_name="Reload Action",
     )
     e = iter(range(1, 100))
     d.define(
@@ -289,13 +289,49 @@ def source_config_def() -> ConfigDef:
         display_name="Topic Creation Groups",
     )
     d.define(
+        "exactly.once.support",
+        Type.STRING,
+        "requested",
+        Importance.MEDIUM,
+        "Permitted values are requested, required. If set to required, forces a preflight check for the connector to ensure "
+        "that it can provide exactly-once semantics with the given configuration.",
+        ValidString.in_("requested", "required"),
+        group="Exactly Once Support",
+        order_in_group=2,
+        width=Width.SHORT,
+        display_name="Exactly once support",
+    )
+    d.define(
+        "transaction.boundary",
+        Type.STRING,
+        "poll",
+        Importance.MEDIUM,
+        "Permitted values are: poll, interval, connector. Used with exactly-once source delivery (not supported by Strom's workers yet).",
+        ValidString.in_("poll", "interval", "connector"),
+        group="Exactly Once Support",
+        order_in_group=3,
+        width=Width.SHORT,
+        display_name="Transaction Boundary",
+    )
+    d.define(
+        "transaction.boundary.interval.ms",
+        Type.LONG,
+        None,
+        Importance.LOW,
+        "If 'transaction.boundary' is set to 'interval', determines the interval for producer transaction commits.",
+        group="Exactly Once Support",
+        order_in_group=4,
+        width=Width.SHORT,
+        display_name="Transaction boundary interval",
+    )
+    d.define(
         "offsets.storage.topic",
         Type.STRING,
         None,
         Importance.LOW,
         "The name of a separate offsets topic to use for this connector.",
-        group=COMMON_GROUP,
-        order_in_group=10,
+        group="offsets.topic",
+        order_in_group=1,
         width=Width.LONG,
         display_name="Offsets topic",
     )
@@ -344,6 +380,16 @@ def config_key_infos(definition: ConfigDef) -> list[dict[str, object]]:
     return [_key_info(k).to_json() for k in definition.config_keys().values() if not k.internal_config]
 
 
+def plugin_config_keys(cls: type) -> list[dict[str, object]]:
+    """GET /connector-plugins/{plugin}/config: the plugin's own keys, then for a connector the framework's."""
+    keys = config_key_infos(cls().config())
+    if issubclass(cls, SinkConnector):
+        keys += config_key_infos(sink_config_def())
+    elif issubclass(cls, SourceConnector):
+        keys += config_key_infos(source_config_def())
+    return keys
+
+
 def _sink_checks(config: Mapping[str, str], values: dict[str, ConfigValue]) -> None:
     topics = [t.strip() for t in (config.get(TOPICS_CONFIG) or "").split(",") if t.strip()]
     regex = (config.get(TOPICS_REGEX_CONFIG) or "").strip()
@@ -364,25 +410,76 @@ def _sink_checks(config: Mapping[str, str], values: dict[str, ConfigValue]) -> N
             values[TOPICS_REGEX_CONFIG].add_error_message(f"Invalid value {regex} for configuration {TOPICS_REGEX_CONFIG}: {exc}")
     dlq = (config.get(DLQ_TOPIC_NAME_CONFIG) or "").strip()
     if dlq and dlq in topics:
-        values[DLQ_TOPIC_NAME_CONFIG].add_error_message(
-            f"The DLQ topic '{dlq}' may not be included in the list of topics ('{TOPICS_CONFIG}={','.join(topics)}') "
+        values[TOPICS_CONFIG].add_error_message(
+            f"The DLQ topic '{dlq}' may not be included in the list of topics ('{TOPICS_CONFIG}=[{', '.join(topics)}]') "
             "consumed by the connector"
         )
 
 
-def _transform_checks(config: Mapping[str, str], values: dict[str, ConfigValue]) -> None:
-    """Each transform and predicate alias must name a loadable class (Kafka reports it on `transforms`)."""
-    from strom.connect.transforms.chain import TransformationChain
+def _alias_infos(plugins: Plugins, props: Mapping[str, str], transforms: bool) -> tuple[list[str], list[ConfigInfo]]:
+    """Kafka's enriched validation of `transforms.<alias>.*` / `predicates.<alias>.*`: a group per alias with its
+    `type` (recommended: every installed transformation/predicate), then the plugin's own keys (and for a
+    transform `negate` and `predicate`), sorted by name, validated against the prefixed settings."""
+    from strom.connect.transforms.chain import parse_alias_list
+    from strom.connect.transforms.registry import resolve_predicate, resolve_transformation
 
-    if not (config.get("transforms") or "").strip():
-        return
+    word, label, title = ("transforms", "transformation", "Transformation") if transforms else ("predicates", "predicate", "Predicate")
     try:
-        chain: TransformationChain[Any] = TransformationChain.from_config(config)
-    except Exception as exc:
-        cause = exc.__cause__ if exc.__cause__ is not None else exc
-        values["transforms"].add_error_message(str(cause))
-    else:
-        chain.close()
+        aliases = parse_alias_list(word, props.get(word))
+    except ConfigException:
+        return [], []  # reported on the list itself
+    kind = PluginType.TRANSFORMATION if transforms else PluginType.PREDICATE
+    recommended = sorted({p.class_name for p in plugins.all_plugins() if p.type is kind})
+    groups: list[str] = []
+    infos: list[ConfigInfo] = []
+    for alias in aliases:
+        group = f"{'Transforms' if transforms else 'Predicates'}: {alias}"
+        groups.append(group)
+        prefix = f"{word}.{alias}."
+        type_key = prefix + "type"
+        key = ConfigKey(type_key, Type.CLASS, NO_DEFAULT_VALUE, None, Importance.HIGH, f"Class for the '{alias}' {label}.", group, 0)
+        key.width, key.display_name = Width.LONG, f"{title} type for {alias}"
+        value = props.get(type_key)
+        cv = ConfigValue(type_key, value, list(recommended))
+        cls: Any = None
+        if value is None:
+            cv.add_error_message(f'Missing required configuration "{type_key}" which has no default value.')
+        else:
+            try:
+                cls = resolve_transformation(value) if transforms else resolve_predicate(value)
+            except Exception:
+                cv.add_error_message(f"Invalid value {value} for configuration {type_key}: Class {value} could not be found.")
+        infos.append(ConfigInfo(_key_info(key), _value_info(cv)))
+        if cls is None:
+            continue
+        child = ConfigDef()
+        if transforms:
+            child.define("negate", Type.BOOLEAN, False, Importance.MEDIUM, "Whether the configured predicate should be negated.")
+            child.define(
+                "predicate",
+                Type.STRING,
+                None,
+                Importance.MEDIUM,
+                "The alias of a predicate used to determine whether to apply this transformation.",
+            )
+        try:
+            for own_key in cls().config().config_keys().values():
+                if own_key.name not in child.names():
+                    child.define_key(own_key)
+        except Exception as exc:
+            cv.add_error_message(f"Invalid value {value} for configuration {type_key}: {exc}")
+        sub_props = {k[len(prefix) :]: v for k, v in props.items() if k.startswith(prefix) and k != type_key}
+        sub_values = {c.name: c for c in child.validate(sub_props)}
+        for order, name in enumerate(sorted(child.names()), start=1):
+            own = child.config_keys()[name]
+            prefixed = ConfigKey(prefix + name, own.type, own.default_value, None, own.importance, own.documentation, group, order)
+            prefixed.width, prefixed.display_name = own.width, own.display_name or name
+            sub = sub_values[name]
+            missing = f'Missing required configuration "{name}" '
+            errors = [m.replace(missing, f'Missing required configuration "{prefix}{name}" ') for m in sub.error_messages]
+            value_info = _value_info(ConfigValue(prefix + name, sub.value, sub.recommended_values, errors, sub.visible))
+            infos.append(ConfigInfo(_key_info(prefixed), value_info))
+    return groups, infos
 
 
 def validate_connector_config(plugins: Plugins, config: Mapping[str, str | None]) -> tuple[ConfigInfos, Connector]:
@@ -403,7 +500,6 @@ def validate_connector_config(plugins: Plugins, config: Mapping[str, str | None]
     framework_values = {cv.name: cv for cv in framework.validate(props)}
     if kind is ConnectorType.SINK:
         _sink_checks(props, framework_values)
-    _transform_checks(props, framework_values)
     own_def = connector.config()
     try:
         own_values = {cv.name: cv for cv in connector.validate(props).config_values}
@@ -423,8 +519,12 @@ def validate_connector_config(plugins: Plugins, config: Mapping[str, str | None]
     for group in own_def.groups():
         if group not in groups:
             groups.append(group)
+    for transforms in (True, False):
+        alias_groups, alias_infos = _alias_infos(plugins, props, transforms)
+        groups += alias_groups
+        infos += alias_infos
     error_count = sum(len(i.value.errors) for i in infos)
-    return ConfigInfos(plugins.canonical_name(connector_class), error_count, groups, infos), connector
+    return ConfigInfos(connector_class, error_count, groups, infos), connector
 
 
 def raise_if_invalid(infos: ConfigInfos) -> None:

@@ -38,7 +38,7 @@ from strom.connect.rest.errors import (
     NotFoundException,
 )
 from strom.connect.runtime import herder as h
-from strom.connect.runtime.connector_config import config_key_infos, connector_type, raise_if_invalid, validate_connector_config
+from strom.connect.runtime.connector_config import connector_type, plugin_config_keys, raise_if_invalid, validate_connector_config
 from strom.connect.runtime.offset_store import offset_key, offset_value
 from strom.connect.runtime.worker import Worker
 
@@ -418,7 +418,6 @@ class StandaloneHerder(h.Herder):
     async def connector_active_topics(self, name: str) -> list[str]:
         if not self.worker.config.get_bool("topic.tracking.enable"):
             raise ForbiddenException("Topic tracking is disabled.")
-        self._require(name)
         return sorted(self.worker.active_topics.get(name, set()))
 
     async def reset_connector_active_topics(self, name: str) -> None:
@@ -448,4 +447,4 @@ class StandaloneHerder(h.Herder):
         kind = plugin_type(cls)
         if kind is PluginType.UNKNOWN:
             raise NotFoundException(f"Unknown plugin {plugin}.")
-        return config_key_infos(cls().config())
+        return plugin_config_keys(cls)

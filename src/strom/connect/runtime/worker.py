@@ -238,17 +238,27 @@ class Worker:
             raise ConnectException(
                 f"Connector {name} generated {len(configs)} tasks, which is greater than the maximum of {max_tasks} tasks"
             )
-        task_class = wc.connector.task_class()
+        task_class_name = self._task_class_name(wc)
         out: list[dict[str, str]] = []
         for conf in configs:
             task_props = dict(conf)
-            task_props["task.class"] = f"{task_class.__module__}.{task_class.__qualname__}"
+            task_props["task.class"] = task_class_name
             if isinstance(wc.connector, SinkConnector):
                 for key in ("topics", "topics.regex"):
                     if key in wc.config:
                         task_props[key] = wc.config[key]
             out.append(task_props)
         return out
+
+    def _task_class_name(self, wc: WorkerConnector) -> str:
+        """Kafka's task.class: for a connector known by a Java name, the task's simple name in that Java package
+        (org.apache.kafka.connect.file.FileStreamSourceTask), else the task's Python path."""
+        task_class = wc.connector.task_class()
+        connector_class = wc.config.get("connector.class", "")
+        canonical = self.plugins.canonical_name(connector_class)
+        if canonical != self.plugins.target(connector_class) and "." in canonical and ":" not in canonical:
+            return canonical.rsplit(".", 1)[0] + "." + task_class.__name__
+        return f"{task_class.__module__}.{task_class.__qualname__}"
 
     def set_target_state(self, name: str, state: TargetState) -> None:
         wc = self.connectors.get(name)
@@ -281,8 +291,7 @@ class Worker:
 
     def _build_task(self, task_id: ConnectorTaskId, cconf: dict[str, str], tconf: dict[str, str], target: TargetState) -> WorkerTask:
         connector_cls = self.plugins.connector_class(cconf["connector.class"])
-        task_class_name = tconf.get("task.class")
-        task_cls: type = self.plugins.plugin_class(task_class_name) if task_class_name else connector_cls().task_class()
+        task_cls: type = connector_cls().task_class()  # task.class in the config is informational, as Kafka's
         key_converter = self._converter(cconf, "key.converter", is_key=True)
         value_converter = self._converter(cconf, "value.converter", is_key=False)
         header_converter = self._header_converter(cconf)
