@@ -66,6 +66,8 @@ class Worker:
         self.result.append(self.loop.run_until_complete(main()))
 
     def close(self) -> None:
+        if self.loop.is_closed():
+            return
         self.http.close()
         if self.stop_event is not None:
             self.loop.call_soon_threadsafe(self.stop_event.set)
@@ -168,3 +170,41 @@ def test_stopped_worker_hands_over_its_tasks(cluster: list[Worker], tmp_path: Pa
     assert s["connector"]["worker_id"] == f"127.0.0.1:{other.port}"
     offsets = wait_for(lambda: other.http.get("/connectors/mover/offsets").json()["offsets"], 30, "offsets")
     assert offsets[0]["partition"] == {"filename": str(src)}
+    # KIP-875 on a distributed cluster: offsets change only while the connector is STOPPED
+    patch = {"offsets": [{"partition": {"filename": str(src)}, "offset": {"position": 3}}]}
+    assert other.http.patch("/connectors/mover/offsets", json=patch).status_code == 400
+    assert other.http.put("/connectors/mover/stop").status_code == 202
+    wait_for(lambda: status(other, "mover").get("connector", {}).get("state") == "STOPPED", 30, "STOPPED")
+    assert other.http.get("/connectors/mover/tasks").json() == []
+    r = other.http.patch("/connectors/mover/offsets", json=patch)
+    assert r.status_code == 200, r.text
+    assert other.http.get("/connectors/mover/offsets").json()["offsets"] == patch["offsets"]
+    assert other.http.delete("/connectors/mover/offsets").status_code == 200
+    assert other.http.get("/connectors/mover/offsets").json() == {"offsets": []}
+    assert other.http.put("/connectors/mover/resume").status_code == 202
+    wait_for(lambda: running(other, "mover", 1), 30, "running again after resume from STOPPED")
+
+
+@pytest.mark.slow
+def test_eager_protocol_when_one_worker_asks_for_it(strom_broker: BrokerProcess, tmp_path: Path) -> None:
+    """A worker with connect.protocol=eager makes the group use `default` (version 0): every rebalance stops and
+    reassigns everything, and a leaving worker's work moves at once."""
+    group = f"eager-{uuid.uuid4().hex[:6]}"
+    w1 = Worker(strom_broker, group, {"connect.protocol": "eager"})
+    w2 = Worker(strom_broker, group)
+    try:
+        for i in range(2):
+            (tmp_path / f"e{i}.txt").write_text(f"e{i}\n")
+            config = {"connector.class": "FileStreamSource", "file": str(tmp_path / f"e{i}.txt"), "topic": f"{group}-{i}"}
+            assert w2.http.put(f"/connectors/e{i}/config", json=config).status_code == 201
+        for i in range(2):
+            wait_for(lambda i=i: running(w1, f"e{i}", 1), 60, f"e{i} RUNNING")
+        owners = {status(w1, f"e{i}")["tasks"][0]["worker_id"] for i in range(2)}
+        owners |= {status(w1, f"e{i}")["connector"]["worker_id"] for i in range(2)}
+        assert owners == {f"127.0.0.1:{w1.port}", f"127.0.0.1:{w2.port}"}
+        w1.close()
+        for i in range(2):
+            wait_for(lambda i=i: (s := running(w2, f"e{i}", 1)) and s["tasks"][0]["worker_id"] == f"127.0.0.1:{w2.port}", 60, "moved")
+    finally:
+        w1.close()
+        w2.close()
