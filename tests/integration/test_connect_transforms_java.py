@@ -18,7 +18,12 @@ from strom.connect.api import SinkRecord, SourceRecord, TimestampType
 from strom.connect.converters import JsonConverter
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Struct, Time, Timestamp
 from strom.connect.java_text import java_double_to_string, java_float_to_string
-from strom.connect.transforms.registry import resolve_transformation
+from strom.connect.transforms.registry import (
+    BUILTIN_PREDICATES,
+    BUILTIN_TRANSFORMATIONS,
+    resolve_predicate,
+    resolve_transformation,
+)
 from strom.testing.apache_kafka import CACHE, kafka_libs
 
 pytestmark = [pytest.mark.java, pytest.mark.slow]
@@ -844,3 +849,40 @@ def test_transforms_match_kafkas(tmp_path: Path) -> None:
 
 def test_extract_new_record_state_matches_debeziums(tmp_path: Path) -> None:
     compare(tmp_path, DEBEZIUM_CASES, f"{kafka_libs()}/*:{debezium_jars()}/*")
+
+
+def test_config_definitions_match_kafkas(tmp_path: Path) -> None:
+    """Each transform's and predicate's settings -- name, type, default, importance -- as Kafka's ConfigDef
+    declares them (what GET /connector-plugins/{plugin}/config and config/validate show)."""
+    names = [
+        name
+        for name in BUILTIN_TRANSFORMATIONS
+        if name.startswith("org.apache.kafka.") and not getattr(resolve_transformation(name), "__abstractmethods__", None)
+    ]
+    names += list(BUILTIN_PREDICATES)
+    proc = subprocess.run(
+        ["java", "-cp", f"{kafka_libs()}/*", str(GOLDEN_SOURCE.parent / "TransformConfigDefs.java"), *names],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        check=True,
+    )
+    kafka = {tuple(line.split("\t")) for line in proc.stdout.splitlines()}
+
+    def text(value: Any) -> str:
+        if value is None:
+            return "null"
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, list):
+            return ",".join(value)
+        return str(value)
+
+    ours = set()
+    for name in names:
+        cls = resolve_transformation(name) if name in BUILTIN_TRANSFORMATIONS else resolve_predicate(name)
+        for key in cls().config().config_keys().values():
+            default = text(key.default_value) if key.has_default() else "<required>"
+            ours.add((name, key.name, key.type.value, default, key.importance.value))
+    assert sorted(ours - kafka) == [] and sorted(kafka - ours) == []

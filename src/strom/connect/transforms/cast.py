@@ -102,14 +102,25 @@ def _check_spec(name: str, value: Any) -> None:
     parse_field_types(value)
 
 
-CONFIG_DEF = ConfigDef().define(
-    "spec",
-    ConfigType.LIST,
-    importance=Importance.HIGH,
-    documentation="List of fields and the type to cast them to of the form field1:type,field2:type to cast fields "
-    "of Maps or Structs. A single type to cast the entire value. Valid types are int8, int16, int32, int64, "
-    "float32, float64, boolean, and string. Note that binary fields can only be cast to string.",
-    validator=LambdaValidator.with_(_check_spec, lambda: "list of colon-delimited pairs, e.g. <code>foo:bar,abc:xyz</code>"),
+CONFIG_DEF = (
+    ConfigDef()
+    .define(
+        "spec",
+        ConfigType.LIST,
+        importance=Importance.HIGH,
+        documentation="List of fields and the type to cast them to of the form field1:type,field2:type to cast fields "
+        "of Maps or Structs. A single type to cast the entire value. Valid types are int8, int16, int32, int64, "
+        "float32, float64, boolean, and string. Note that binary fields can only be cast to string.",
+        validator=LambdaValidator.with_(_check_spec, lambda: "list of colon-delimited pairs, e.g. <code>foo:bar,abc:xyz</code>"),
+    )
+    .define(
+        "replace.null.with.default",
+        ConfigType.BOOLEAN,
+        True,
+        Importance.MEDIUM,
+        "Whether to replace fields that have a default value and that are null to the default value. "
+        "When set to true, the default value is used, otherwise null is used.",
+    )
 )
 
 _BUILDERS = {
@@ -245,7 +256,9 @@ class Cast(KeyOrValueTransformation):
     Value: ClassVar[type[Cast]]
 
     def configure(self, configs: Mapping[str, Any]) -> None:
-        self.casts = parse_field_types(CONFIG_DEF.parse(configs)["spec"])
+        config = CONFIG_DEF.parse(configs)
+        self.casts = parse_field_types(config["spec"])
+        self.replace_null_with_default: bool = config["replace.null.with.default"]
         self.whole_value_cast_type = self.casts.get(_WHOLE_VALUE)
         self._schema_cache = SchemaUpdateCache()
 
@@ -271,11 +284,12 @@ class Cast(KeyOrValueTransformation):
             return self.new_record(record, updated_schema, cast_value_to_type(schema, value, self.whole_value_cast_type))
         struct = require_struct(value, PURPOSE)
         # fields not cast keep their schemas and are copied as they are; cast ones are validated on put
-        result = trusted_struct(updated_schema, field_values(struct))
+        values = field_values(struct, self.replace_null_with_default)
+        result = trusted_struct(updated_schema, list(values))
         for field in struct.schema.fields():
             field_target = self.casts.get(field.name)
             if field_target is not None:
-                result.put(field.name, cast_value_to_type(field.schema, struct.get(field), field_target))
+                result.put(field.name, cast_value_to_type(field.schema, values[field.index], field_target))
         return self.new_record(record, updated_schema, result)
 
     def _build_schema(self, schema: Schema) -> Schema:

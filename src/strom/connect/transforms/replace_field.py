@@ -54,6 +54,8 @@ def _check_renames(name: str, value: Any) -> None:
 CONFIG_DEF = (
     ConfigDef()
     .define(EXCLUDE, Type.LIST, "", Importance.MEDIUM, "Fields to exclude. This takes precedence over the fields to include.")
+    .define("blacklist", Type.LIST, None, Importance.LOW, "Deprecated. Use exclude instead.")
+    .define("whitelist", Type.LIST, None, Importance.LOW, "Deprecated. Use include instead.")
     .define(INCLUDE, Type.LIST, "", Importance.MEDIUM, "Fields to include. If specified, only these fields will be used.")
     .define(
         RENAMES,
