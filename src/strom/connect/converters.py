@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from strom.client.types import Headers
-from strom.connect.config import ConfigDef, ConfigException, Importance, ValidString
+from strom.connect.config import CaseInsensitiveValidString, ConfigDef, ConfigException, Importance
 from strom.connect.config import Type as ConfigType
 from strom.connect.data import (
     Date,
@@ -384,7 +384,7 @@ class JsonConverter(Converter, HeaderConverter):
                 Importance.LOW,
                 "Controls which format this converter will serialize decimals in. "
                 "This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'",
-                ValidString.in_("BASE64", "NUMERIC", "base64", "numeric"),
+                CaseInsensitiveValidString.in_("BASE64", "NUMERIC"),
             )
             .define(
                 self.REPLACE_NULL_WITH_DEFAULT_CONFIG,

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strom.connect.config import ConfigException
 from strom.connect.converters import (
     ByteArrayConverter,
     JsonConverter,
@@ -380,3 +381,11 @@ def test_schema_bytes_seen_before_are_not_parsed_again_but_still_checked() -> No
         c.to_connect_data("t", b'{"schema":{"type":"int32","optional":false},"payload":3 4}')
     other = c.to_connect_data("t", b'{"schema":{"type":"int32","optional":false} , "payload":5}')  # other spacing
     assert other == SchemaAndValue(Schema.INT32_SCHEMA, 5)
+
+
+def test_settings_as_kafka() -> None:
+    c = JsonConverter()
+    c.configure({"decimal.format": "Numeric", "schemas.enable": "FALSE", "unrelated": "x"}, True)
+    assert c.decimal_numeric and not c.schemas_enabled and c.is_key
+    with pytest.raises(ConfigException, match="String must be one of \\(case insensitive\\): BASE64, NUMERIC"):
+        JsonConverter().configure({"decimal.format": "hex"})
