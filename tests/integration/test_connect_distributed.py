@@ -132,6 +132,12 @@ def test_two_workers_share_work_and_forward_writes(cluster: list[Worker], tmp_pa
     owners = [status(w1, n)["connector"]["worker_id"] for n in ("src", "sink")]
     owners += [status(w1, n)["tasks"][0]["worker_id"] for n in ("src", "sink")]
     assert {owners.count(f"127.0.0.1:{w.port}") for w in (w1, w2)} == {2}
+    # KIP-558: the topics a connector used, recorded in the status topic, seen from both workers; reset from either
+    for w in (w1, w2):
+        wait_for(lambda w=w: w.http.get("/connectors/src/topics").json() == {"src": {"topics": [topic]}}, 30, "active topics")
+    assert w1.http.put("/connectors/src/topics/reset").status_code == 202
+    for w in (w1, w2):
+        wait_for(lambda w=w: w.http.get("/connectors/src/topics").json() == {"src": {"topics": []}}, 30, "topics reset")
     # restarts: a task restart from either worker reaches the worker running it; a connector restart is a
     # record in the config topic that the owner acts on
     for w in (w1, w2):
@@ -173,7 +179,7 @@ def test_stopped_worker_hands_over_its_tasks(cluster: list[Worker], tmp_path: Pa
     # KIP-875 on a distributed cluster: offsets change only while the connector is STOPPED
     patch = {"offsets": [{"partition": {"filename": str(src)}, "offset": {"position": 3}}]}
     assert other.http.patch("/connectors/mover/offsets", json=patch).status_code == 400
-    assert other.http.put("/connectors/mover/stop").status_code == 202
+    assert other.http.put("/connectors/mover/stop").status_code == 204
     wait_for(lambda: status(other, "mover").get("connector", {}).get("state") == "STOPPED", 30, "STOPPED")
     assert other.http.get("/connectors/mover/tasks").json() == []
     r = other.http.patch("/connectors/mover/offsets", json=patch)

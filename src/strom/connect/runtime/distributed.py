@@ -66,7 +66,7 @@ from strom.connect.runtime.incremental_cooperative_assignor import IncrementalCo
 from strom.connect.runtime.kafka_based_log import client_config
 from strom.connect.runtime.kafka_offset_store import KafkaOffsetBackingStore
 from strom.connect.runtime.offset_store import offset_key, offset_value
-from strom.connect.runtime.status_store import KafkaStatusBackingStore, Status
+from strom.connect.runtime.status_store import KafkaStatusBackingStore, Status, TopicStatus
 from strom.connect.runtime.worker import Worker
 from strom.connect.runtime.worker_coordinator import WorkerCoordinator
 
@@ -145,6 +145,7 @@ class DistributedHerder(h.Herder):
         self.status_store = KafkaStatusBackingStore.for_topic(
             config["status.storage.topic"], conf, config.int("status.storage.partitions"), config.int("status.storage.replication.factor")
         )
+        self.status_store.applier.on_topic_reset = self._topic_reset
         self.assignor = IncrementalCooperativeAssignor(config.int("scheduled.rebalance.max.delay.ms"))
         self.coordinator = WorkerCoordinator(
             Cluster(conf["bootstrap.servers"], f"{conf['client.id']}-coordinator"),
@@ -299,6 +300,7 @@ class DistributedHerder(h.Herder):
                 async with self._lock:
                     await self._apply_config_changes()
                     await self._reconfigure_connectors()
+                await self._publish_active_topics()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -792,14 +794,22 @@ class DistributedHerder(h.Herder):
         if not self.worker.config.get_bool("topic.tracking.enable"):
             raise ForbiddenException("Topic tracking is disabled.")
         self._config(name)
-        await self._publish_active_topics(name)
-        return sorted(set(self.status_store.topics(name)) | self.worker.active_topics.get(name, set()))
+        await self._publish_active_topics()
+        return self.status_store.topics(name)
 
-    async def _publish_active_topics(self, name: str) -> None:
-        from strom.connect.runtime.status_store import TopicStatus
+    async def _publish_active_topics(self) -> None:
+        """Records the topics this worker's tasks used in the status topic (KIP-558), where every worker sees them."""
+        if not self.worker.config.get_bool("topic.tracking.enable"):
+            return
+        for name, topics in list(self.worker.active_topics.items()):
+            if not self.snapshot.contains(name):
+                continue
+            for topic in sorted(topics):
+                await self.status_store.put_topic(TopicStatus(topic, name, 0, int(time.time() * 1000)))
 
-        for topic in sorted(self.worker.active_topics.get(name, set())):
-            await self.status_store.put_topic(TopicStatus(topic, name, 0, int(time.time() * 1000)))
+    def _topic_reset(self, connector: str, topic: str) -> None:
+        """A reset written by any worker also clears this worker's memory of the topic."""
+        self.worker.active_topics.get(connector, set()).discard(topic)
 
     async def reset_connector_active_topics(self, name: str) -> None:
         if not self.worker.config.get_bool("topic.tracking.enable"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +88,7 @@ class StatusRecordApplier:
     """The latest status of every connector, task and active topic, from records read in order (pure)."""
 
     def __init__(self) -> None:
+        self.on_topic_reset: Callable[[str, str], None] = lambda connector, topic: None
         self.connectors: dict[str, Status] = {}
         self.tasks: dict[ConnectorTaskId, Status] = {}
         self.topics: dict[str, dict[str, TopicStatus]] = {}  # connector -> topic -> status
@@ -119,7 +120,8 @@ class StatusRecordApplier:
             if not sep:
                 raise ValueError(f"invalid topic status key {key}")
             if raw is None:
-                self.topics.get(connector, {}).pop(topic, None)
+                if self.topics.get(connector, {}).pop(topic, None) is not None:
+                    self.on_topic_reset(connector, topic)
             else:
                 t = json.loads(raw)["topic"]
                 status = TopicStatus(str(t["name"]), str(t["connector"]), int(t["task"]), int(t["discoverTimestamp"]))
