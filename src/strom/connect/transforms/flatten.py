@@ -21,9 +21,11 @@ from strom.connect.transforms._base import (
     SchemaUpdateCache,
     basics_builder,
     class_name,
+    field_values,
     require_map,
     require_map_or_null,
     require_struct_or_null,
+    trusted_struct,
     variants,
 )
 
@@ -95,9 +97,10 @@ class Flatten(KeyOrValueTransformation):
         if struct is None:
             return record
         updated_schema = self._schema_cache.get_or_build(schema, self._make_schema)
-        updated = Struct(updated_schema)
-        self._flatten_struct(struct, "", updated)
-        return self.new_record(record, updated_schema, updated)
+        # the leaves keep their types (optionality and defaults only widen): copied without validating again
+        values: list[Any] = []
+        _flat_values(struct, schema, values)
+        return self.new_record(record, updated_schema, trusted_struct(updated_schema, values))
 
     def _flatten_map(self, original: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
         for key, value in original.items():
@@ -149,15 +152,22 @@ class Flatten(KeyOrValueTransformation):
                     f"Flatten transformation does not support {field.schema.type} for record with schemas (for field {name})."
                 )
 
-    def _flatten_struct(self, struct: Struct | None, prefix: str, out: Struct) -> None:
-        if struct is None:
-            return
-        for field in struct.schema.fields():
-            name = self._name(prefix, field.name)
-            if field.schema.type is SchemaType.STRUCT:
-                self._flatten_struct(struct.get(field), name, out)
-            else:
-                out.put(name, struct.get(field))
+
+def _flat_values(struct: Struct | None, schema: Schema, out: list[Any]) -> None:
+    """The leaf values of a struct in the flattened schema's field order (None for those under a null struct)."""
+    if struct is None:
+        out.extend([None] * _leaf_count(schema))
+        return
+    values = field_values(struct)
+    for field in schema.fields():
+        if field.schema.type is SchemaType.STRUCT:
+            _flat_values(values[field.index], field.schema, out)
+        else:
+            out.append(values[field.index])
+
+
+def _leaf_count(schema: Schema) -> int:
+    return sum(_leaf_count(f.schema) if f.schema.type is SchemaType.STRUCT else 1 for f in schema.fields())
 
 
 variants(Flatten, "org.apache.kafka.connect.transforms.Flatten")
