@@ -683,6 +683,38 @@ DEBEZIUM_CASES = [
     dbz("dbz bad add.fields", {"add.fields": "a:b:c"}, change("c", None, dbz_row(1, "a"))),
     dbz("dbz absent add.fields", {"add.fields": "nope,source.nope,ts_ms"}, change("c", None, dbz_row(1, "a"))),
     dbz("dbz route by absent column", {"route.by.field": "nope"}, change("c", None, dbz_row(1, "a"))),
+    dbz("dbz drop fields", {"drop.fields.header.name": "drop-these"}, change("c", None, dbz_row(1, "a"))),
+    dbz(
+        "dbz drop fields key",
+        {"drop.fields.header.name": "drop-these", "drop.fields.from.key": "true", "drop.fields.keep.schema.compatible": "false"},
+        change("u", dbz_row(1, "a"), dbz_row(1, "b")),
+    ),
+    dbz(
+        "dbz drop fields all",
+        {"drop.fields.header.name": "drop-these", "drop.fields.keep.schema.compatible": "false", "add.fields": "op"},
+        change("c", None, dbz_row(1, "a")),
+    ),
+    dbz(
+        "dbz drop fields rewrite",
+        {"drop.fields.header.name": "drop-these", "delete.handling.mode": "rewrite", "add.fields": "op"},
+        change("d", dbz_row(1, "a"), None),
+    ),
+    dbz(
+        "dbz drop fields none",
+        {
+            "drop.fields.header.name": "drop-these",
+            "delete.handling.mode": "none",
+            "drop.fields.from.key": "true",
+            "drop.fields.keep.schema.compatible": "false",
+        },
+        change("d", dbz_row(1, "a"), None),
+    ),
+    dbz(
+        "dbz drop fields update rewrite",
+        {"drop.fields.header.name": "drop-these", "delete.handling.mode": "rewrite", "drop.fields.keep.schema.compatible": "false"},
+        change("u", dbz_row(1, "a"), dbz_row(1, "b")),
+    ),
+    dbz("dbz drop fields no header", {"drop.fields.header.name": "other"}, change("c", None, dbz_row(1, "a"))),
     # an unknown mode: Debezium 2.7 fails with "Unable to validate config." or a NullPointerException, Strom
     # names the setting and the valid values -- not compared
 ]
@@ -698,6 +730,8 @@ def _record(case: tuple[Any, ...]) -> SourceRecord | SinkRecord:
     if name.startswith("hdr"):
         for header_key, header_value in HEADERS:
             record.headers.add_string(header_key, header_value)
+    if name.startswith("dbz drop"):
+        record.headers.add("drop-these", ["name", "id", "nope"], SchemaBuilder.array(Schema.STRING_SCHEMA).build())
     return record
 
 
@@ -714,6 +748,8 @@ def _java_text(value: Any, schema: Schema | None) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_java_text(v, None) for v in value) + "]"
     if isinstance(value, float):
         return java_float_to_string(value) if schema is not None and schema.type.name == "FLOAT32" else java_double_to_string(value)
     return str(value)

@@ -64,7 +64,17 @@ public class TransformsGolden {
                 }
                 if (c.has("headers")) {
                     for (JsonNode h : c.get("headers")) {
-                        record.headers().addString(h.get(0).asText(), h.get(1).asText());
+                        if (h.get(1).isArray()) {
+                            java.util.List<String> items = new java.util.ArrayList<>();
+                            for (JsonNode item : h.get(1)) {
+                                items.add(item.asText());
+                            }
+                            record.headers().addList(h.get(0).asText(), items,
+                                    org.apache.kafka.connect.data.SchemaBuilder.array(
+                                            org.apache.kafka.connect.data.Schema.STRING_SCHEMA).build());
+                        } else {
+                            record.headers().addString(h.get(0).asText(), h.get(1).asText());
+                        }
                     }
                 }
                 Transformation t = (Transformation) Class.forName(c.get("type").asText()).getDeclaredConstructor().newInstance();

@@ -32,6 +32,7 @@ from strom.connect.transforms._base import (
 )
 from strom.connect.transforms.extract_field import ExtractField
 from strom.connect.transforms.insert_field import InsertField
+from strom.connect.transforms.replace_field import ReplaceField
 
 __all__ = ["ExtractNewRecordState"]
 
@@ -97,6 +98,28 @@ CONFIG_DEF = (
         "",
         Importance.LOW,
         "Adds each field listed to the header, __ (or __<struct>_ if the struct is specified).",
+    )
+    .define(
+        "drop.fields.header.name",
+        Type.STRING,
+        None,
+        Importance.LOW,
+        "Specifies the name of a header that contains a list of fields to be removed from the event value.",
+    )
+    .define(
+        "drop.fields.from.key",
+        Type.BOOLEAN,
+        False,
+        Importance.LOW,
+        "Specifies whether to apply the drop fields behavior to the event key as well as the value.",
+    )
+    .define(
+        "drop.fields.keep.schema.compatible",
+        Type.BOOLEAN,
+        True,
+        Importance.LOW,
+        "true: only the optional fields named in the header are removed, so the schemas stay compatible; "
+        "false: every field named in the header is removed.",
     )
     .define(
         "replace.null.with.default",
@@ -212,6 +235,11 @@ class ExtractNewRecordState(Transformation[Any]):
         self.additional_fields = _references(config["add.fields.prefix"], config["add.fields"])
         self.additional_headers = _references(config["add.headers.prefix"], config["add.headers"])
         self.route_by_field: str | None = config["route.by.field"] or None
+        header_name: str | None = config["drop.fields.header.name"]
+        self.drop_fields_header = header_name if header_name and header_name.strip() else None
+        self.drop_fields_from_key: bool = config["drop.fields.from.key"]
+        self.drop_fields_keep_schema_compatible: bool = config["drop.fields.keep.schema.compatible"]
+        self._droppers: dict[tuple[bool, tuple[str, ...]], ReplaceField] = {}
         replace_null = "true" if config["replace.null.with.default"] else "false"
         self._after = ExtractField.Value()
         self._after.configure({"field": "after", "replace.null.with.default": replace_null})
@@ -262,13 +290,47 @@ class ExtractNewRecordState(Transformation[Any]):
                 if self.route_by_field is not None:
                     before = self._set_topic(envelope.get("before").get(self.route_by_field), before)
                 # Debezium 2.x adds __deleted first, then the add.fields
-                return self._add_fields(record, self._removed.apply(before))
-            return new_record
+                return self._drop_fields(self._add_fields(record, self._removed.apply(before)))
+            return self._drop_fields(new_record)
         if self.route_by_field is not None:
             new_record = self._set_topic(require_struct(new_record.value, PURPOSE).get(self.route_by_field), new_record)
         if self.delete_handling == "rewrite":
             new_record = self._updated.apply(new_record)
-        return self._add_fields(record, new_record)
+        return self._drop_fields(self._add_fields(record, new_record))
+
+    def _drop_fields(self, record: R) -> R:
+        """Removes the fields the header named by drop.fields.header.name lists (a list of names), from the
+        value -- and from the key with drop.fields.from.key -- only the optional ones when
+        drop.fields.keep.schema.compatible (the default)."""
+        if self.drop_fields_header is None:
+            return record
+        header = next((h for h in record.headers if h.key == self.drop_fields_header), None)
+        if header is None or not header.value:
+            return record
+        names = [str(name) for name in header.value]
+        if self.drop_fields_from_key and record.key is not None:
+            key_names = self._droppable(record.key_schema, names)
+            if key_names:
+                record = self._dropper(True, key_names).apply(record) or record
+        value_names = self._droppable(record.value_schema, names)
+        return (self._dropper(False, value_names).apply(record) or record) if value_names else record
+
+    def _droppable(self, schema: Schema | None, names: list[str]) -> tuple[str, ...]:
+        if not self.drop_fields_keep_schema_compatible:
+            return tuple(names)
+        if schema is None:
+            return ()
+        return tuple(f.name for f in schema.fields() if f.schema.optional and f.name in names)
+
+    def _dropper(self, key: bool, names: tuple[str, ...]) -> ReplaceField:
+        dropper = self._droppers.get((key, names))
+        if dropper is None:
+            dropper = ReplaceField.Key() if key else ReplaceField.Value()
+            dropper.configure({"exclude": ",".join(names)})
+            if len(self._droppers) >= 64:
+                self._droppers.clear()
+            self._droppers[(key, names)] = dropper
+        return dropper
 
     @staticmethod
     def _set_topic(topic: Any, record: R) -> R:

@@ -181,3 +181,16 @@ def test_unwraps_strom_postgres_connector_events() -> None:
         )
     )
     assert (deleted.value.get("id"), deleted.value.get("__deleted"), deleted.value.get("__op")) == (1, "true", "d")
+
+
+def test_drop_fields_named_by_a_header() -> None:
+    names = SchemaBuilder.array(Schema.STRING_SCHEMA).build()
+    record = event("c", None, row(1, "a"))
+    record.headers.add("drop", ["name", "id"], names)
+    compatible = unwrap(drop_fields_header_name="drop").apply(record)
+    assert [f.name for f in compatible.value_schema.fields()] == ["id"]  # only the optional field goes
+    record = event("c", None, row(1, "a"))
+    record.headers.add("drop", ["name", "id"], names)
+    everything = unwrap(drop_fields_header_name="drop", drop_fields_keep_schema_compatible="false", drop_fields_from_key="true")
+    out = everything.apply(record)
+    assert out.value_schema.fields() == [] and out.key_schema.fields() == []
