@@ -21,11 +21,11 @@ from strom.testing.broker import BrokerProcess, free_port
 
 
 class Worker:
-    def __init__(self, broker: BrokerProcess, group: str, extra: dict[str, str] | None = None) -> None:
+    def __init__(self, bootstrap: str, group: str, extra: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.props = {
-            "bootstrap.servers": broker.bootstrap,
+            "bootstrap.servers": bootstrap,
             "group.id": group,
             "config.storage.topic": f"{group}-configs",
             "offset.storage.topic": f"{group}-offsets",
@@ -101,7 +101,7 @@ def running(w: Worker, name: str, tasks: int) -> dict[str, Any] | None:
 @pytest.fixture(scope="module")
 def cluster(strom_broker: BrokerProcess) -> Iterator[list[Worker]]:
     group = f"connect-{uuid.uuid4().hex[:6]}"
-    workers = [Worker(strom_broker, group), Worker(strom_broker, group)]
+    workers = [Worker(strom_broker.bootstrap, group), Worker(strom_broker.bootstrap, group)]
     yield workers
     for w in workers:
         w.close()
@@ -196,8 +196,8 @@ def test_eager_protocol_when_one_worker_asks_for_it(strom_broker: BrokerProcess,
     """A worker with connect.protocol=eager makes the group use `default` (version 0): every rebalance stops and
     reassigns everything, and a leaving worker's work moves at once."""
     group = f"eager-{uuid.uuid4().hex[:6]}"
-    w1 = Worker(strom_broker, group, {"connect.protocol": "eager"})
-    w2 = Worker(strom_broker, group)
+    w1 = Worker(strom_broker.bootstrap, group, {"connect.protocol": "eager"})
+    w2 = Worker(strom_broker.bootstrap, group)
     try:
         for i in range(2):
             (tmp_path / f"e{i}.txt").write_text(f"e{i}\n")
@@ -214,3 +214,52 @@ def test_eager_protocol_when_one_worker_asks_for_it(strom_broker: BrokerProcess,
     finally:
         w1.close()
         w2.close()
+
+
+@pytest.mark.slow
+def test_workers_on_a_sasl_listener_with_javas_keys(tmp_path: Path) -> None:
+    """The worker's own clients (internal topics, group membership) use its top-level security.protocol /
+    sasl.mechanism / sasl.jaas.config, the tasks' clients the producer.* / consumer.* ones, as in Kafka."""
+    plain, sasl_port = free_port(), free_port()
+    login = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret"'
+    jaas = f'{login} user_admin="admin-secret";'
+    broker = BrokerProcess(
+        port=plain,
+        overrides={
+            "listeners": f"PLAINTEXT://127.0.0.1:{plain},SASL_PLAINTEXT://127.0.0.1:{sasl_port}",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+            "sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas,
+        },
+    ).start()
+    client_jaas = f"{login};"
+    security = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN", "sasl.jaas.config": client_jaas}
+    extra = {
+        **security,
+        **{f"producer.{k}": v for k, v in security.items()},
+        **{f"consumer.{k}": v for k, v in security.items()},
+        **{f"admin.{k}": v for k, v in security.items()},
+    }
+    try:
+        group = f"sasl-{uuid.uuid4().hex[:6]}"
+        w1 = Worker(f"127.0.0.1:{sasl_port}", group, extra)
+        w2 = Worker(f"127.0.0.1:{sasl_port}", group, extra)
+        try:
+            src, dst = tmp_path / "in.txt", tmp_path / "out.txt"
+            src.write_text("s1\ns2\n")
+            topic = f"{group}-t"
+            assert (
+                w1.http.put(
+                    "/connectors/src/config", json={"connector.class": "FileStreamSource", "file": str(src), "topic": topic}
+                ).status_code
+                == 201
+            )
+            sink = {"connector.class": "FileStreamSink", "file": str(dst), "topics": topic}
+            assert w2.http.put("/connectors/sink/config", json=sink).status_code == 201
+            wait_for(lambda: dst.exists() and dst.read_text() == "s1\ns2\n", 60, "file -> SASL listener -> file")
+            wait_for(lambda: running(w2, "src", 1) and running(w1, "sink", 1), 60, "statuses on both workers")
+        finally:
+            w1.close()
+            w2.close()
+    finally:
+        broker.close()

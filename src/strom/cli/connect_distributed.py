@@ -19,6 +19,7 @@ from typing import Any
 
 from strom.cli.common import read_properties_file
 from strom.cli.connect_standalone import add_plugin_path, configure_logging, lookup_kafka_cluster_id
+from strom.cli.java_security import translate_java_security
 
 log = logging.getLogger("org.apache.kafka.connect.cli.ConnectDistributed")
 
@@ -35,7 +36,8 @@ async def start_worker(worker_props: dict[str, str]) -> tuple[Any, Any]:
     from strom.connect.runtime.kafka_offset_store import KafkaOffsetBackingStore
     from strom.connect.runtime.worker import Worker, WorkerConfig
 
-    config = WorkerConfig(worker_props)
+    # the worker's own clients take Java's security keys (a truststore becomes PEM for Strom's client)
+    config = WorkerConfig(translate_java_security(worker_props))
     distributed = DistributedConfig(config.props)
     add_plugin_path(config.get("plugin.path") or "")
     cluster_id = await lookup_kafka_cluster_id(config)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from strom.client.cluster import Cluster
+from strom.aio import AIOAdminClient
 from strom.client.types import TopicPartition
 from strom.connect.api import SinkConnector
 from strom.connect.plugins import PluginType, plugin_type
@@ -147,8 +147,10 @@ class DistributedHerder(h.Herder):
         )
         self.status_store.applier.on_topic_reset = self._topic_reset
         self.assignor = IncrementalCooperativeAssignor(config.int("scheduled.rebalance.max.delay.ms"))
+        # the membership's connections, with the worker's security settings
+        self._membership_admin = AIOAdminClient({**conf, "client.id": f"{conf['client.id']}-coordinator"})
         self.coordinator = WorkerCoordinator(
-            Cluster(conf["bootstrap.servers"], f"{conf['client.id']}-coordinator"),
+            self._membership_admin.cluster,
             config["group.id"],
             config.compatibility,
             config.int("session.timeout.ms"),

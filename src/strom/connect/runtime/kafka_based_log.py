@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from strom.aio import AIOAdminClient, AIOConsumer, AIOProducer
 from strom.client.admin_types import NewTopic
+from strom.client.config import SCHEMAS
 from strom.client.types import OFFSET_BEGINNING, Message, TopicPartition
 from strom.protocol.errors import ErrorCode, KafkaError
 
@@ -22,28 +23,17 @@ log = logging.getLogger("org.apache.kafka.connect.util.KafkaBasedLog")
 ConsumedCallback = Callable[[Message], None]
 T = TypeVar("T")
 
-# client keys a worker passes to its internal clients (security and addressing), as Kafka's worker does
-CLIENT_KEYS = (
-    "bootstrap.servers",
-    "client.id",
-    "security.protocol",
-    "sasl.mechanism",
-    "sasl.mechanisms",
-    "sasl.username",
-    "sasl.password",
-    "ssl.ca.location",
-    "ssl.certificate.location",
-    "ssl.key.location",
-    "ssl.key.password",
-    "ssl.endpoint.identification.algorithm",
-    "request.timeout.ms",
-    "retry.backoff.ms",
-)
-
 
 def client_config(worker: Mapping[str, str]) -> dict[str, Any]:
-    """The connection settings of a worker config for its internal clients."""
-    return {k: worker[k] for k in CLIENT_KEYS if k in worker}
+    """The connection settings of a worker config for its internal clients (the config, offset and status
+    topics and the group membership): bootstrap.servers and the top-level security.* / sasl.* / ssl.* keys,
+    as Kafka's worker uses them (tasks' clients take the producer.* / consumer.* ones instead)."""
+    known = SCHEMAS["admin"]
+    return {
+        k: v
+        for k, v in worker.items()
+        if k in ("bootstrap.servers", "client.id") or (k.startswith(("security.", "sasl.", "ssl.")) and k in known)
+    }
 
 
 async def ensure_topic(admin: AIOAdminClient, topic: str, partitions: int, replication_factor: int, configs: Mapping[str, str]) -> None:
