@@ -84,6 +84,10 @@ class Harness:
             out += self.task.poll() or []
         return out
 
+    def poll_once(self) -> list[SourceRecord]:
+        assert self.task is not None
+        return self.task.poll() or []
+
     def commit(self, records: list[SourceRecord]) -> None:
         """What the worker does after writing `records`: store their offsets, then call commit()."""
         assert self.task is not None
@@ -106,6 +110,10 @@ def harness(postgres: PostgresServer) -> Iterator[Harness]:  # noqa: F811
     h = Harness(postgres)
     yield h
     h.close()
+
+
+def flushed_lsn(harness: Harness) -> int:
+    return parse_lsn(harness.sql("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE database = current_database()"))
 
 
 def ops(records: list[SourceRecord]) -> list[tuple[str | None, Any]]:
@@ -202,24 +210,22 @@ def test_streams_in_commit_order(harness: Harness, postgres: PostgresServer) -> 
 def test_resume_from_stored_offset_and_confirm_flushed_lsn(harness: Harness) -> None:
     harness.sql("CREATE TABLE r (id int PRIMARY KEY)")
     harness.start()
-    harness.sql("INSERT INTO r VALUES (1); INSERT INTO r VALUES (2)")
-    recs = harness.poll_until(2)
-    assert ops(recs) == [("c", 1), ("c", 2)]
-    harness.commit(recs[:1])  # only the first was written when the worker committed
-    harness.poll_until(0)  # the polling thread sends the flush
+    harness.sql("INSERT INTO r VALUES (1); INSERT INTO r VALUES (2); INSERT INTO r VALUES (3)")
+    recs = harness.poll_until(3)
+    assert ops(recs) == [("c", 1), ("c", 2), ("c", 3)]
+    harness.commit(recs[:2])  # only the first two were written when the worker committed
+    second = recs[1].source_offset["lsn"]  # type: ignore[index]
+    assert flushed_lsn(harness) < second
+    harness.poll_once()  # the polling thread sends the flush
     deadline = time.monotonic() + 10
-    flushed = 0
-    while time.monotonic() < deadline:
-        flushed = parse_lsn(harness.sql("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE database = current_database()"))
-        if flushed >= recs[0].source_offset["lsn"]:  # type: ignore[index]
-            break
+    while flushed_lsn(harness) < second and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert flushed == recs[0].source_offset["lsn"]  # type: ignore[index]
+    assert flushed_lsn(harness) == second
     harness.stop()
 
-    harness.sql("INSERT INTO r VALUES (3)")
-    harness.start()  # resumes: the uncommitted record 2 again, then 3; record 1 not twice
-    assert ops(harness.poll_until(2)) == [("c", 2), ("c", 3)]
+    harness.sql("INSERT INTO r VALUES (4)")
+    harness.start()  # resumes: the uncommitted record 3 again, then 4; 1 and 2 not twice
+    assert ops(harness.poll_until(2)) == [("c", 3), ("c", 4)]
     assert harness.poll_until(1, timeout=0.3) == []
 
 
@@ -260,3 +266,23 @@ def test_reconnects_after_the_replication_connection_drops(harness: Harness) -> 
     harness.sql("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = current_database()")
     harness.sql("INSERT INTO rc VALUES (2)")
     assert ops(harness.poll_until(1)) == [("c", 2)]  # 1 is not repeated
+
+
+def test_heartbeats_carry_the_stream_position_past_uncaptured_writes(harness: Harness) -> None:
+    harness.props.update({"snapshot.mode": "never", "table.include.list": "public.captured", "heartbeat.interval.ms": "100"})
+    harness.sql("CREATE TABLE captured (id int PRIMARY KEY); CREATE TABLE other (id int PRIMARY KEY)")
+    harness.start()
+    # one transaction: the LSN read before its commit is below the commit's
+    written = parse_lsn(harness.sql("INSERT INTO other SELECT generate_series(1, 100); SELECT pg_current_wal_insert_lsn()"))
+    beats: list[SourceRecord] = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(r.source_offset["lsn"] >= written for r in beats):  # type: ignore[index]
+        beats += harness.poll_until(1, timeout=0.5)
+    assert beats and all(r.topic == "__debezium-heartbeat.srv" for r in beats)
+    assert beats[-1].key.get("serverName") == "srv" and beats[-1].value.get("ts_ms") > 0
+    harness.commit(beats[-1:])
+    harness.poll_once()
+    deadline = time.monotonic() + 10
+    while flushed_lsn(harness) < written and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert flushed_lsn(harness) >= written  # the slot moved past the other table's WAL

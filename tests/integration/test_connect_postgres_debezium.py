@@ -38,7 +38,24 @@ CHANGES = [
     "DELETE FROM t WHERE id = 3",
     "INSERT INTO t (id, name, n, iv, d, ts, ch) VALUES (4, 'ü€', -0.001, '-3 days -00:00:01', '1969-07-20', '2020-05-06 07:08:09+00', 'x')",
 ]
-EXPECTED = 2 + 1 + 3 + 2 + 1  # snapshot, update, key change (delete, tombstone, create), delete + tombstone, insert
+OTHER_TABLES = """CREATE TABLE full_t (id int PRIMARY KEY, v text, big text); ALTER TABLE full_t REPLICA IDENTITY FULL;
+  CREATE TABLE toast_t (id int PRIMARY KEY, v text, big text); CREATE TABLE nopk (v text);
+  INSERT INTO full_t VALUES (100, 'pre', 'pre'); INSERT INTO nopk VALUES ('pre');
+  INSERT INTO toast_t VALUES (100, 'a', 'a'), (101, 'b', 'b'), (102, 'c', 'c')"""
+BIG = "(SELECT string_agg(md5(i::text), '') FROM generate_series(1, 400) i)"  # 12.8 kB: stored out of line
+MORE_CHANGES = [
+    "INSERT INTO full_t VALUES (1, 'x', 'y')",
+    "UPDATE full_t SET v = 'xx' WHERE id = 1",
+    "DELETE FROM full_t WHERE id = 1",
+    f"INSERT INTO toast_t VALUES (1, 'x', {BIG})",
+    "UPDATE toast_t SET v = 'xx' WHERE id = 1",  # big is not sent again: Debezium's placeholder
+    "INSERT INTO nopk VALUES ('no key')",
+    "TRUNCATE t",
+]
+# per topic: snapshot 2, update, key change (delete, tombstone, create), delete + tombstone, insert, truncate on t;
+# the other tables' snapshot rows (source.snapshot of one-row tables, first and not, and of a table's middle row)
+SNAPSHOT = 7
+EXPECTED = {"srv.public.t": 10, "srv.public.full_t": 5, "srv.public.toast_t": 5, "srv.public.nopk": 2}
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +111,14 @@ def test_events_match_debezium(postgres: PostgresServer, broker: BrokerProcess) 
     postgres.create_database(db)
     postgres.psql(TABLE, db)
     postgres.psql(ROWS, db)
+    postgres.psql(OTHER_TABLES, db)
     common = {
         "database.hostname": postgres.host,
         "database.port": str(postgres.port),
         "database.user": postgres.user,
         "database.dbname": db,
         "plugin.name": "pgoutput",
+        "skipped.operations": "none",
     }
     java = JavaConnectStandalone(
         broker.bootstrap,
@@ -114,27 +133,34 @@ def test_events_match_debezium(postgres: PostgresServer, broker: BrokerProcess) 
     ours = PostgresConnectorTask()
     ours.initialize(Context(DictOffsets()))
     mine: list[SourceRecord] = []
-    theirs: list[tuple[bytes | None, bytes | None]] = []
-    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "cmp", "auto.offset.reset": "earliest"})
+    theirs: dict[str, list[tuple[bytes | None, bytes | None]]] = {topic: [] for topic in EXPECTED}
+    consumer = Consumer(
+        {
+            "bootstrap.servers": broker.bootstrap,
+            "group.id": "cmp",
+            "auto.offset.reset": "earliest",
+            "topic.metadata.refresh.interval.ms": 500,
+        }
+    )
     try:
         java.start()
         ours.start({**common, "topic.prefix": "srv", "slot.name": "strom", "poll.interval.ms": "100"})
-        consumer.subscribe(["srv.public.t"])
+        consumer.subscribe(list(EXPECTED))
 
-        def collect(n_theirs: int, n_mine: int, timeout: float = 120.0) -> None:
+        def collect(n: int, timeout: float = 120.0) -> None:
             deadline = time.monotonic() + timeout
-            while (len(theirs) < n_theirs or len(mine) < n_mine) and time.monotonic() < deadline:
-                if len(mine) < n_mine:
+            while (sum(map(len, theirs.values())) < n or len(mine) < n) and time.monotonic() < deadline:
+                if len(mine) < n:
                     mine.extend(ours.poll() or [])
                 msg = consumer.poll(0.2)
                 if msg is not None and not msg.error():
-                    theirs.append((msg.key(), msg.value()))
-            assert (len(theirs), len(mine)) == (n_theirs, n_mine), java.output()[-3000:]
+                    theirs[msg.topic()].append((msg.key(), msg.value()))
+            assert (sum(map(len, theirs.values())), len(mine)) == (n, n), java.output()[-3000:]
 
-        collect(2, 2)
-        for statement in CHANGES:
+        collect(SNAPSHOT)
+        for statement in CHANGES + MORE_CHANGES:
             postgres.psql(statement, db)
-        collect(EXPECTED, EXPECTED)
+        collect(sum(EXPECTED.values()))
     finally:
         consumer.close()
         ours.stop()
@@ -143,10 +169,15 @@ def test_events_match_debezium(postgres: PostgresServer, broker: BrokerProcess) 
     key_converter, value_converter = JsonConverter(), JsonConverter()
     key_converter.configure({}, True)
     value_converter.configure({}, False)
-    converted = [
-        (key_converter.from_connect_data(r.topic, r.key_schema, r.key), value_converter.from_connect_data(r.topic, r.value_schema, r.value))
-        for r in mine
+    converted: dict[str, list[tuple[bytes | None, bytes | None]]] = {topic: [] for topic in EXPECTED}
+    for r in mine:
+        key = key_converter.from_connect_data(r.topic, r.key_schema, r.key)
+        converted[r.topic].append((key, value_converter.from_connect_data(r.topic, r.value_schema, r.value)))
+    assert {t: len(v) for t, v in converted.items()} == EXPECTED == {t: len(v) for t, v in theirs.items()}
+    diffs = [
+        f"{topic} event {i} {d}"
+        for topic in EXPECTED
+        for i, (e, g) in enumerate(zip(_events(theirs[topic]), _events(converted[topic]), strict=True))
+        for d in _diff(list(e), list(g))
     ]
-    pairs = zip(_events(theirs), _events(converted), strict=True)
-    diffs = [f"event {i} {d}" for i, (e, g) in enumerate(pairs) for d in _diff(list(e), list(g))]
     assert not diffs, "\n".join(diffs)

@@ -75,6 +75,7 @@ class PostgresConnectorTask(SourceTask):
         self._relations: dict[int, TableSchema | None] = {}
         self._txn: _Txn | None = None
         self._last_commit_lsn: int | None = None
+        self._last_commit_end = 0  # end LSN of the last transaction read, captured or not
         self._last_heartbeat = time.monotonic()
         self._snapshot: Iterator[SourceRecord] | None = None
         self._snapshot_reader: SnapshotReader | None = None
@@ -105,7 +106,6 @@ class PostgresConnectorTask(SourceTask):
             self._snapshot_lsn = slot_lsn
             self._snapshot = self._snapshot_records(captured, self._snapshot_reader)
             self._held: SourceRecord | None = None
-            self._snapshot_first = True
         else:
             self._start_streaming()
 
@@ -149,17 +149,33 @@ class PostgresConnectorTask(SourceTask):
         )
 
     def _snapshot_records(self, tables: list[tuple[str, str]], reader: SnapshotReader) -> Iterator[SourceRecord]:
-        for schema, name in tables:
+        """Each table's rows as `op=r` events, marked as Debezium marks them: source.snapshot "first" on the first
+        table's first row, else "last_in_data_collection" on a table's last row, "first_in_data_collection" on its
+        first, "true" between (the very last record becomes "last" in _poll_snapshot)."""
+        for index, (schema, name) in enumerate(tables):
             table = self._table(schema, name)
-            for row in reader.rows(schema, name, table.columns):
+            rows = reader.rows(schema, name, table.columns)
+            row = next(rows, None)
+            first = True
+            while row is not None:
+                following = next(rows, None)
+                if first and index == 0:
+                    marker = "first"
+                elif following is None:
+                    marker = "last_in_data_collection"
+                elif first:
+                    marker = "first_in_data_collection"
+                else:
+                    marker = "true"
+                first = False
                 ts = _now_ms()
                 lsn = self._snapshot_lsn
-                source = source_struct(self.prefix, self.db, schema, name, ts, "true", reader.tx_id, lsn, None)
+                source = source_struct(self.prefix, self.db, schema, name, ts, marker, reader.tx_id, lsn, None)
                 value = envelope(table, "r", None, table.row(row), source, ts)
                 offset = {"last_snapshot_record": False, "lsn": lsn, "txId": reader.tx_id, "ts_usec": ts * 1000, "snapshot": True}
-                yield SourceRecord(
-                    self.partition, offset, table.topic, None, table.key_schema, table.key(row), table.envelope_schema, value
-                )
+                key = table.key(row)
+                yield SourceRecord(self.partition, offset, table.topic, None, table.key_schema, key, table.envelope_schema, value)
+                row = following
 
     @staticmethod
     def _mark(record: SourceRecord, snapshot: str) -> None:
@@ -169,16 +185,12 @@ class PostgresConnectorTask(SourceTask):
         source.put("snapshot", snapshot)
 
     def _poll_snapshot(self) -> list[SourceRecord]:
-        """Up to max.batch.size snapshot records; the latest one is held back until the next is known, so that
-        they are marked as Debezium marks them: source.snapshot "first", then "true", and "last" (with the offset's
-        last_snapshot_record=true) on the very last."""
+        """Up to max.batch.size snapshot records; the latest one is held back until the next is known, so that the
+        very last one can be marked source.snapshot "last" with the offset's last_snapshot_record=true."""
         assert self._snapshot is not None
         out: list[SourceRecord] = []
         for rec in self._snapshot:
             if self._held is not None:
-                if self._snapshot_first:
-                    self._mark(self._held, "first")
-                    self._snapshot_first = False
                 out.append(self._held)
             self._held = rec
             if len(out) >= self.batch_size:
@@ -251,7 +263,8 @@ class PostgresConnectorTask(SourceTask):
             "messageType": _MESSAGE_TYPES[op],
         }
         self._emitted = (txn.commit_lsn, lsn)
-        return SourceRecord(self.partition, offset, table.topic, None, table.key_schema, key, table.envelope_schema, value)
+        key_schema = table.key_schema if key is not None else None  # a truncate has neither key nor key schema
+        return SourceRecord(self.partition, offset, table.topic, None, key_schema, key, table.envelope_schema, value)
 
     def _tombstone(self, table: TableSchema, of: SourceRecord) -> SourceRecord:
         return SourceRecord(self.partition, of.source_offset, table.topic, None, table.key_schema, of.key, None, None)
@@ -262,6 +275,7 @@ class PostgresConnectorTask(SourceTask):
             self._txn = _Txn(msg)
         elif isinstance(msg, pgoutput.Commit):
             self._last_commit_lsn = msg.commit_lsn
+            self._last_commit_end = max(self._last_commit_end, msg.end_lsn)
             self._txn = None
         elif isinstance(msg, pgoutput.Relation):
             self._relation(msg)
@@ -315,13 +329,14 @@ class PostgresConnectorTask(SourceTask):
         if (now - self._last_heartbeat) * 1000 < self.heartbeat_ms:
             return None
         self._last_heartbeat = now
-        lsn = self._stream.wal_end
+        lsn = max(self._stream.wal_end, self._last_commit_end)
         if self._resume_commit is not None and lsn <= self._resume_commit:
             return None
         key = Struct(HEARTBEAT_KEY_SCHEMA).put("serverName", self.prefix)
         ts = _now_ms()
         value = Struct(HEARTBEAT_VALUE_SCHEMA).put("ts_ms", ts)
-        # Every transaction committed before wal_end has been read: resuming after it skips none unread.
+        # Every transaction committed before this position has been read (the stream is in commit order, and
+        # wal_end is the server's position when it last wrote to us): resuming after it skips none unread.
         offset = {"lsn_proc": lsn, "lsn_commit": lsn, "lsn": lsn, "ts_usec": ts * 1000}
         self._emitted = (lsn, lsn)
         return SourceRecord(self.partition, offset, self.heartbeat_topic, None, HEARTBEAT_KEY_SCHEMA, key, HEARTBEAT_VALUE_SCHEMA, value)
