@@ -306,7 +306,8 @@ def source_config_def() -> ConfigDef:
         Type.STRING,
         "poll",
         Importance.MEDIUM,
-        "Permitted values are: poll, interval, connector. Used with exactly-once source delivery (not supported by Strom's workers yet).",
+        "Permitted values are: poll, interval, connector. With exactly-once source delivery, where the worker ends the task's "
+        "transactions: after each poll() batch, every transaction.boundary.interval.ms, or where the connector says.",
         ValidString.in_("poll", "interval", "connector"),
         group="Exactly Once Support",
         order_in_group=3,

@@ -93,7 +93,10 @@ class KafkaBasedLog:
             await admin.close()
         self.producer = AIOProducer({**self.client_conf, "acks": "all", "enable.idempotence": True, "linger.ms": 0})
         await self.producer.start()
-        self.consumer = AIOConsumer({**self.client_conf, "enable.auto.commit": False, "fetch.max.wait.ms": 100})
+        # read_committed: exactly-once source tasks write offsets in transactions; aborted ones must not count
+        self.consumer = AIOConsumer(
+            {**self.client_conf, "enable.auto.commit": False, "fetch.max.wait.ms": 100, "isolation.level": "read_committed"}
+        )
         partitions = await self._partitions()
         self._tps = [TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in partitions]
         await _retrying(lambda: self._assign())

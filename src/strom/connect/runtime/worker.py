@@ -34,6 +34,7 @@ from strom.connect.errors import ConnectException
 from strom.connect.plugins import Plugins
 from strom.connect.rest.entities import ConnectorTaskId, State, TargetState
 from strom.connect.runtime.errors import DeadLetterQueueReporter, ErrorReporter, LogReporter, RetryWithToleranceOperator
+from strom.connect.runtime.exactly_once_worker_source_task import ExactlyOnceWorkerSourceTask
 from strom.connect.runtime.offset_store import OffsetBackingStore, OffsetStorageReader, OffsetStorageWriter
 from strom.connect.runtime.topic_creation import TopicCreation
 from strom.connect.runtime.worker_sink_task import WorkerSinkTask
@@ -307,6 +308,32 @@ class Worker:
                 raise ConnectException(f"{task_cls.__qualname__} is not a SourceTask")
             producer_conf = self._client_config("producer", cconf, task_id)
             retry = RetryWithToleranceOperator.from_config(name, task_id.task, cconf, self._reporters(cconf, sink=False, task_id=task_id))
+            offsets_topic = self._exactly_once_offsets_topic()
+            if offsets_topic is not None:
+                producer_conf["transactional.id"] = f"{self.config.get('group.id')}-{name}-{task_id.task}"
+                producer_conf["enable.idempotence"] = True
+                return ExactlyOnceWorkerSourceTask(
+                    task_id,
+                    task_cls(),
+                    tconf,
+                    self.task_listener,
+                    target,
+                    lambda: _new_producer(producer_conf),
+                    key_converter,
+                    value_converter,
+                    header_converter,
+                    chain,
+                    retry,
+                    OffsetStorageReader(self.offset_store, name),
+                    OffsetStorageWriter(self.offset_store, name),
+                    flush_ms,
+                    self.config.get_int("offset.flush.timeout.ms"),
+                    on_topic,
+                    TopicCreation.from_config(self.config.get_bool("topic.creation.enable"), cconf),
+                    lambda: _new_admin(self.admin_config(cconf)),
+                    offsets_topic=offsets_topic,
+                    connector_config=cconf,
+                )
             return WorkerSourceTask(
                 task_id,
                 task_cls(),
@@ -350,6 +377,18 @@ class Worker:
                 on_topic,
             )
         raise ConnectException(f"{connector_cls.__qualname__} is neither a SourceConnector nor a SinkConnector")
+
+    def _exactly_once_offsets_topic(self) -> str | None:
+        """offset.storage.topic when source tasks run exactly once: exactly.once.source.support=enabled and offsets
+        kept in a Kafka topic (distributed workers; a standalone worker's file cannot join a transaction)."""
+        if (self.config.get("exactly.once.source.support") or "disabled").strip().lower() != "enabled":
+            return None
+        log_ = getattr(self.offset_store, "log", None)
+        topic = getattr(log_, "topic", None)
+        if not isinstance(topic, str):
+            log.warning("exactly.once.source.support=enabled needs offsets in a Kafka topic (distributed mode): ignored")
+            return None
+        return topic
 
     def _converter(self, cconf: Mapping[str, str], key: str, is_key: bool) -> Converter:
         """The connector's converter (with its `<key>.*` settings) if it names one, else the worker's."""

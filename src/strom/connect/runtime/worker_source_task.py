@@ -171,38 +171,41 @@ class WorkerSourceTask(WorkerTask):
     def send_records(self) -> None:
         """Converts and produces the pending records; stops early when the producer's buffer is full."""
         while self.to_send and not self.stopping:
-            record = self.to_send[0]
-            converted = self._convert(record)
-            if converted is None:  # dropped by a transform or skipped by errors.tolerance=all
-                self.to_send.popleft()
-                self._commit_record(record, None)
-                tracked = self.submitted.submit(record)
-                self.submitted.ack(tracked)
-                continue
-            transformed, key, value, headers = converted
-            if self.topic_creation is not None and transformed.topic not in self.topic_creation.known:
-                if self.admin is None and self.admin_factory is not None:
-                    self.admin = self.admin_factory()
-                self.topic_creation.ensure(transformed.topic, self.admin)
-            tracked = self.submitted.submit(record)
-            try:
-                self.producer.produce(
-                    transformed.topic,
-                    value,
-                    key,
-                    -1 if transformed.kafka_partition is None else transformed.kafka_partition,
-                    on_delivery=self._delivered(record, tracked),
-                    timestamp=transformed.timestamp or 0,
-                    headers=headers,
-                )
-            except BufferError:
-                self.submitted.outstanding -= 1
-                self._unsubmit(record, tracked)
-                self.producer.poll(0.1)  # the buffer drains as the broker acknowledges
+            if not self.send_one(self.to_send[0]):
                 return
             self.to_send.popleft()
-            self.on_topic(transformed.topic)
-            self.records_sent += 1
+
+    def send_one(self, record: SourceRecord) -> bool:
+        """Transforms, converts and produces one record (or drops it); False when the producer's buffer is full."""
+        converted = self._convert(record)
+        if converted is None:  # dropped by a transform or skipped by errors.tolerance=all
+            self._commit_record(record, None)
+            self.submitted.ack(self.submitted.submit(record))
+            return True
+        transformed, key, value, headers = converted
+        if self.topic_creation is not None and transformed.topic not in self.topic_creation.known:
+            if self.admin is None and self.admin_factory is not None:
+                self.admin = self.admin_factory()
+            self.topic_creation.ensure(transformed.topic, self.admin)
+        tracked = self.submitted.submit(record)
+        try:
+            self.producer.produce(
+                transformed.topic,
+                value,
+                key,
+                -1 if transformed.kafka_partition is None else transformed.kafka_partition,
+                on_delivery=self._delivered(record, tracked),
+                timestamp=transformed.timestamp or 0,
+                headers=headers,
+            )
+        except BufferError:
+            self.submitted.outstanding -= 1
+            self._unsubmit(record, tracked)
+            self.producer.poll(0.1)  # the buffer drains as the broker acknowledges
+            return False
+        self.on_topic(transformed.topic)
+        self.records_sent += 1
+        return True
 
     def _unsubmit(self, record: SourceRecord, tracked: SubmittedRecord) -> None:
         queue = self.submitted._by_partition.get(json.dumps(record.source_partition, sort_keys=True))
