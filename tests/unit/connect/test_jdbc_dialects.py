@@ -7,11 +7,13 @@ import decimal
 
 import pytest
 
+from strom.connect.api import SinkRecord
 from strom.connect.connectors.jdbc import debezium_types
 from strom.connect.connectors.jdbc.dialect import SinkRecordField, TableId, dialect_for
 from strom.connect.connectors.jdbc.querier import MODE_INCREMENTING, MODE_TIMESTAMP, MODE_TIMESTAMP_INCREMENTING, Offset, TableQuerier
 from strom.connect.connectors.jdbc.source_connector import _group_partitions
 from strom.connect.connectors.jdbc.url import parse_jdbc_url
+from strom.connect.connectors.jdbc.writer import JdbcDbWriter, WriterConfig
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Struct, Time, Timestamp
 
 PG = dialect_for("jdbc:postgresql://db:5433/shop")
@@ -172,3 +174,35 @@ def test_debezium_semantic_types_keep_their_column_types() -> None:
     assert PG.bind_value(zoned, "2024-01-02T03:04:05.5Z") == datetime.datetime(2024, 1, 2, 3, 4, 5, 500000, tzinfo=datetime.UTC)
     assert PG.bind_value(micro_time, 3_723_500_000) == datetime.time(1, 2, 3, 500000)
     assert LITE.bind_value(day, 19724) == "2024-01-02"
+
+
+def test_multi_row_writes_chunk_and_keep_each_keys_last_write() -> None:
+    """Writers with multi-row statements (PostgreSQL's) bind at most max_parameters per statement, and an upsert
+    batch keeps the last write of each key (a multi-row ON CONFLICT may not touch a row twice)."""
+    assert PG.multi_row_statement(True, T, ["id"], ["a"], 2) == (
+        'INSERT INTO "orders" ("id", "a") VALUES (%s, %s), (%s, %s) ON CONFLICT ("id") DO UPDATE SET "a" = EXCLUDED."a"'
+    )
+    dialect = dialect_for("jdbc:sqlite::memory:")
+    dialect.multi_row_writes = True
+    dialect.max_parameters = 7  # three rows of two columns per statement
+    conn = dialect.connect(None, None, autocommit=False)
+    schema = SchemaBuilder.struct().field("id", Schema.INT64_SCHEMA).field("a", Schema.STRING_SCHEMA).build()
+    writer = JdbcDbWriter(
+        WriterConfig("c", insert_mode="upsert", pk_mode="record_value", pk_fields=("id",), auto_create=True), dialect, conn
+    )
+    rows = [(1, "a"), (2, "b"), (1, "a2"), (3, "c"), (4, "d"), (5, "e"), (6, "f"), (2, "b2")]
+    records = [SinkRecord("orders", 0, None, None, schema, Struct(schema).put("id", i).put("a", a), n) for n, (i, a) in enumerate(rows)]
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    writer.write(records)
+    assert conn.execute('SELECT "id", "a" FROM "orders" ORDER BY "id"').fetchall() == [
+        (1, "a2"),
+        (2, "b2"),
+        (3, "c"),
+        (4, "d"),
+        (5, "e"),
+        (6, "f"),
+    ]
+    inserts = [s for s in statements if s.startswith("INSERT")]
+    assert [s.count("), (") + 1 for s in inserts] == [3, 3]
+    conn.close()

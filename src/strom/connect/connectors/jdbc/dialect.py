@@ -77,6 +77,9 @@ class DatabaseDialect(ABC):
 
     name: str = ""
     placeholder: str = "?"
+    # Whether the sink writes a batch as multi-row INSERT statements of at most max_parameters parameters.
+    multi_row_writes: bool = False
+    max_parameters: int = 32_000
 
     def __init__(self, url: JdbcUrl, quote_identifiers: str = QUOTE_ALWAYS) -> None:
         self.url = url
@@ -190,6 +193,20 @@ class DatabaseDialect(ABC):
             return f"{insert} ON CONFLICT ({self._columns(key_columns)}) DO NOTHING"
         updates = ", ".join(f"{self.quote(n)} = EXCLUDED.{self.quote(n)}" for n in non_key_columns)
         return f"{insert} ON CONFLICT ({self._columns(key_columns)}) DO UPDATE SET {updates}"
+
+    def multi_row_statement(
+        self, upsert: bool, table: TableId, key_columns: Sequence[str], non_key_columns: Sequence[str], rows: int
+    ) -> str:
+        """INSERT (or upsert) of `rows` rows in one statement, bound row after row."""
+        columns = [*key_columns, *non_key_columns]
+        row = f"({self._params(len(columns))})"
+        sql = f"INSERT INTO {self.table_sql(table)} ({self._columns(columns)}) VALUES " + ", ".join([row] * rows)
+        if not upsert:
+            return sql
+        if not non_key_columns:
+            return f"{sql} ON CONFLICT ({self._columns(key_columns)}) DO NOTHING"
+        updates = ", ".join(f"{self.quote(n)} = EXCLUDED.{self.quote(n)}" for n in non_key_columns)
+        return f"{sql} ON CONFLICT ({self._columns(key_columns)}) DO UPDATE SET {updates}"
 
     def update_statement(self, table: TableId, key_columns: Sequence[str], non_key_columns: Sequence[str]) -> str:
         """Binds non-key columns (SET), then key columns (WHERE)."""

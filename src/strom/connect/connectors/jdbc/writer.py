@@ -107,6 +107,7 @@ class BufferedRecords:
         self._write_sql = ""
         self._delete_sql = ""
         self._non_key_binders: list[tuple[str, Callable[[Any], Any] | None]] = []
+        self._multi_row_sql: dict[int, str] = {}
 
     def add(self, record: SinkRecord) -> None:
         self._validate(record)
@@ -175,6 +176,7 @@ class BufferedRecords:
         if self.config.delete_enabled and keys:
             self._delete_sql = self.dialect.delete_statement(self.table, keys)
         self._non_key_binders = [(n, self.dialect.binder(fm.all_fields[n].schema)) for n in non_keys]
+        self._multi_row_sql = {}
         self._fields = fm
 
     def flush(self) -> list[SinkRecord]:
@@ -197,12 +199,38 @@ class BufferedRecords:
                 writes.append((*key_values, *non_key_values))
         cur = self.conn.cursor()
         if writes:
-            cur.executemany(self._write_sql, writes)
+            self._execute_writes(cur, writes, len(fm.key_field_names))
         if deletes:
             cur.executemany(self._delete_sql, deletes)
         flushed, self.records = self.records, []
         self._deletes_in_batch = False
         return flushed
+
+    def _execute_writes(self, cur: Any, writes: list[tuple[Any, ...]], key_count: int) -> None:
+        """Multi-row INSERT statements where the dialect has them (one statement and round trip per chunk instead
+        of one per row), else executemany. A multi-row upsert may not touch a row twice, so it keeps each key's
+        last write: the same end state, since the batch's writes all precede its deletes."""
+        mode = self.config.insert_mode
+        if mode == UPDATE or not self.dialect.multi_row_writes or len(writes) == 1:
+            cur.executemany(self._write_sql, writes)
+            return
+        if mode == UPSERT:
+            try:
+                writes = list({row[:key_count]: row for row in writes}.values())
+            except TypeError:  # an unhashable key value (an array): row by row
+                cur.executemany(self._write_sql, writes)
+                return
+        assert self._fields is not None
+        keys, non_keys = self._fields.key_field_names, self._fields.non_key_field_names
+        chunk = max(1, self.dialect.max_parameters // len(writes[0]))
+        for start in range(0, len(writes), chunk):
+            part = writes[start : start + chunk]
+            sql = self._multi_row_sql.get(len(part))
+            if sql is None:
+                sql = self._multi_row_sql[len(part)] = self.dialect.multi_row_statement(
+                    mode == UPSERT, self.table, keys, non_keys, len(part)
+                )
+            cur.execute(sql, [value for row in part for value in row])
 
     def _key_value(self, record: SinkRecord, name: str) -> Any:
         assert self._fields is not None
