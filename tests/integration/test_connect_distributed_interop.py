@@ -234,3 +234,32 @@ def test_worker_killed_tasks_move_without_loss(strom_broker: BrokerProcess, tmp_
     for name in files:
         values = topic_values(strom_broker.bootstrap, f"{group}-{name}", 80)
         assert set(values) == {f"{name}-{n}" for n in range(80)}  # at least once: nothing lost
+
+
+def test_one_group_of_a_java_leader_and_a_strom_worker(strom_broker: BrokerProcess, tmp_path: Path, procs: list[WorkerProcess]) -> None:
+    """Kafka 3.9's worker leads (it joined first), a Strom worker follows: the leader's sessioned assignments,
+    the config offsets and the members' metadata are the same bytes on both sides, so work spreads over both,
+    and a write sent to the Strom worker is forwarded to the Java leader."""
+    group = f"mix-{uuid.uuid4().hex[:6]}"
+    procs.append(
+        WorkerProcess(
+            tmp_path, worker_props(strom_broker.bootstrap, group, free_port(), **{"plugin.path": str(connect_file_plugin_dir())}), java=True
+        )
+    )
+    time.sleep(3)  # the Java worker is the group's first member, hence its leader
+    procs.append(WorkerProcess(tmp_path, worker_props(strom_broker.bootstrap, group, free_port())))
+    java, strom = procs
+    for i in range(4):
+        (tmp_path / f"in{i}.txt").write_text(f"x{i}\n")
+        config = {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            "file": str(tmp_path / f"in{i}.txt"),
+            "topic": f"{group}-{i}",
+        }
+        assert strom.http.put(f"/connectors/c{i}/config", json=config).status_code == 201
+    for i in range(4):
+        wait_for(lambda i=i: java.running(f"c{i}") and strom.running(f"c{i}"), 90, f"c{i} RUNNING in both workers' views")
+    owners = [java.status(f"c{i}")["tasks"][0]["worker_id"] for i in range(4)]
+    assert {owners.count(java.id), owners.count(strom.id)} == {2}
+    for i in range(4):
+        assert topic_values(strom_broker.bootstrap, f"{group}-{i}", 1) == [f"x{i}"]

@@ -70,7 +70,7 @@ def test_task_configs_apply_only_on_a_complete_commit() -> None:
     applier.apply("task-my-conn-0", serialize_properties({"a": "y"}), 6)
     applier.apply("commit-my-conn", serialize_task_commit(1), 7)
     snap = applier.snapshot()
-    assert (snap.inconsistent, snap.tasks("my-conn"), snap.offset) == (frozenset(), [ConnectorTaskId("my-conn", 0)], 7)
+    assert (snap.inconsistent, snap.tasks("my-conn"), snap.offset) == (frozenset(), [ConnectorTaskId("my-conn", 0)], 8)
 
 
 def test_target_state_restart_and_delete() -> None:

@@ -219,7 +219,7 @@ class ConfigRecordApplier:
         )
 
     def apply(self, key: str, raw: bytes | None, offset: int) -> None:
-        self.state.offset = offset
+        self.state.offset = offset + 1  # the next offset to read, as Kafka counts it (assignments carry it)
         try:
             value = parse_value(raw)
         except ValueError as exc:
