@@ -41,7 +41,14 @@ CHANGES = [
 OTHER_TABLES = """CREATE TABLE full_t (id int PRIMARY KEY, v text, big text); ALTER TABLE full_t REPLICA IDENTITY FULL;
   CREATE TABLE toast_t (id int PRIMARY KEY, v text, big text); CREATE TABLE nopk (v text);
   INSERT INTO full_t VALUES (100, 'pre', 'pre'); INSERT INTO nopk VALUES ('pre');
-  INSERT INTO toast_t VALUES (100, 'a', 'a'), (101, 'b', 'b'), (102, 'c', 'c')"""
+  INSERT INTO toast_t VALUES (100, 'a', 'a'), (101, 'b', 'b'), (102, 'c', 'c');
+  CREATE TABLE defs (id serial PRIMARY KEY, i int DEFAULT 5, i2 int NOT NULL DEFAULT -3, t text DEFAULT 'ab''c',
+    vc varchar(5) DEFAULT 'x', n numeric(6,2) DEFAULT 1.5, nn numeric DEFAULT 2.25, b boolean DEFAULT true,
+    d date DEFAULT '2024-01-02', ts timestamptz DEFAULT now(), ts2 timestamp DEFAULT '2024-01-02 03:04:05',
+    f float8 DEFAULT 1.5, u uuid DEFAULT gen_random_uuid(), j jsonb DEFAULT '{}'::jsonb, bi bigint DEFAULT 9000000000,
+    tm time DEFAULT '10:00', ct timestamptz DEFAULT CURRENT_TIMESTAMP, e text DEFAULT NULL, l text DEFAULT lower('X'),
+    by bytea DEFAULT '\\x01'::bytea);
+  INSERT INTO defs DEFAULT VALUES"""
 BIG = "(SELECT string_agg(md5(i::text), '') FROM generate_series(1, 400) i)"  # 12.8 kB: stored out of line
 MORE_CHANGES = [
     "INSERT INTO full_t VALUES (1, 'x', 'y')",
@@ -51,11 +58,13 @@ MORE_CHANGES = [
     "UPDATE toast_t SET v = 'xx' WHERE id = 1",  # big is not sent again: Debezium's placeholder
     "INSERT INTO nopk VALUES ('no key')",
     "TRUNCATE t",
+    "INSERT INTO defs (i2) VALUES (7)",
 ]
 # per topic: snapshot 2, update, key change (delete, tombstone, create), delete + tombstone, insert, truncate on t;
 # the other tables' snapshot rows (source.snapshot of one-row tables, first and not, and of a table's middle row)
-SNAPSHOT = 7
-EXPECTED = {"srv.public.t": 10, "srv.public.full_t": 5, "srv.public.toast_t": 5, "srv.public.nopk": 2}
+# and the schema defaults Debezium derives from column DEFAULTs (literals, expressions, NULL)
+SNAPSHOT = 8
+EXPECTED = {"srv.public.t": 10, "srv.public.full_t": 5, "srv.public.toast_t": 5, "srv.public.nopk": 2, "srv.public.defs": 2}
 
 
 @pytest.fixture(scope="module")

@@ -58,12 +58,13 @@ class PostgresConnection:
     def table_columns(self, schema: str, table: str) -> tuple[list[ColumnInfo], list[str]]:
         """The columns (attnum order, nullability from attnotnull) and the primary key columns (key order)."""
         rows = self._all(
-            "SELECT a.attname, a.atttypid, a.atttypmod, NOT a.attnotnull FROM pg_attribute a "
+            "SELECT a.attname, a.atttypid, a.atttypmod, NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a "
+            "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
             "WHERE a.attrelid = (quote_ident(%s) || '.' || quote_ident(%s))::regclass AND a.attnum > 0 AND NOT a.attisdropped "
             "ORDER BY a.attnum",
             (schema, table),
         )
-        columns = [ColumnInfo(str(n), int(oid), int(mod), bool(opt)) for n, oid, mod, opt in rows]
+        columns = [ColumnInfo(str(n), int(oid), int(mod), bool(opt), None if d is None else str(d)) for n, oid, mod, opt, d in rows]
         pk = self._all(
             "SELECT a.attname FROM pg_index i JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true "
             "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "

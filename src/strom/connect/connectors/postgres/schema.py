@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from strom.connect.connectors.postgres import values as pgtypes
 from strom.connect.connectors.postgres.pgoutput import UNCHANGED_TOAST, ColumnValue
 from strom.connect.connectors.postgres.values import UNAVAILABLE_VALUE_PLACEHOLDER, VARIABLE_SCALE_DECIMAL, ColumnType, column_type
 from strom.connect.data import Schema, SchemaBuilder, Struct, Type
@@ -84,6 +85,48 @@ OPTIONAL_VARIABLE_SCALE_DECIMAL_SCHEMA: Final = (
 _INVALID_TOPIC_CHARS = re.compile(r"[^a-zA-Z0-9._-]")
 
 
+_LITERAL = re.compile(r"^'(.*?)'")  # Debezium reads up to the first quote: 'ab''c' gives "ab"
+_NUMBER = re.compile(r"^\(?(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)\)?(?:::[a-z ]+)?$")
+# The value Debezium gives a column whose default is an expression it does not evaluate (now(), nextval(...)).
+_EXPRESSION_DEFAULTS: dict[int, str] = {
+    pgtypes.INT2: "0",
+    pgtypes.INT4: "0",
+    pgtypes.INT8: "0",
+    pgtypes.FLOAT4: "0",
+    pgtypes.FLOAT8: "0",
+    pgtypes.TEXT: "",
+    pgtypes.VARCHAR: "",
+    pgtypes.BPCHAR: "",
+    pgtypes.TIMESTAMPTZ: "1970-01-01 00:00:00+00",
+    pgtypes.TIMESTAMP: "1970-01-01 00:00:00",
+    pgtypes.DATE: "1970-01-01",
+    pgtypes.UUID: "00000000-0000-0000-0000-000000000000",
+}
+
+
+def column_default(expression: str | None, ctype: ColumnType, type_oid: int) -> Any:
+    """The schema default Debezium 2.5 derives from a column's DEFAULT: a literal converted like a value (`'x'::text`,
+    `5`, `true`), an expression (a function call) as the type's zero value, none for NULL, for types it leaves
+    without (bytea, unconstrained numeric) and for what does not convert."""
+    if expression is None or expression.upper().startswith("NULL") or ctype.connect_type == "STRUCT" or type_oid == pgtypes.BYTEA:
+        return None
+    text: str | None
+    if (m := _LITERAL.match(expression)) is not None:
+        text = m.group(1)
+    elif (m := _NUMBER.match(expression)) is not None:
+        text = m.group(1)
+    elif expression in ("true", "false"):
+        text = expression
+    else:
+        text = _EXPRESSION_DEFAULTS.get(type_oid)
+    if text is None:
+        return None
+    try:
+        return ctype.convert(text)
+    except (ValueError, ArithmeticError):
+        return None
+
+
 def topic_name(prefix: str, schema: str, table: str) -> str:
     """Debezium's default topic naming: `<prefix>.<schema>.<table>`, characters Kafka refuses replaced by `_`."""
     return _INVALID_TOPIC_CHARS.sub("_", f"{prefix}.{schema}.{table}")
@@ -95,9 +138,10 @@ class ColumnInfo:
     type_oid: int
     type_modifier: int
     optional: bool
+    default_expression: str | None = None  # pg_get_expr(adbin): `'x'::text`, `5`, `now()` ...
 
 
-def _field_schema(ctype: ColumnType, optional: bool) -> Schema:
+def _field_schema(ctype: ColumnType, optional: bool, default: Any = None) -> Schema:
     if ctype.connect_type == "STRUCT":
         return OPTIONAL_VARIABLE_SCALE_DECIMAL_SCHEMA if optional else VARIABLE_SCALE_DECIMAL_SCHEMA
     b = SchemaBuilder.type_of(Type[ctype.connect_type])
@@ -109,6 +153,8 @@ def _field_schema(ctype: ColumnType, optional: bool) -> Schema:
         b.parameters(ctype.parameters)
     if optional:
         b.optional()
+    if default is not None:
+        b.default_value(default)
     return b.build()
 
 
@@ -133,16 +179,17 @@ class TableSchema:
         self.key_columns = [c for c in key_columns]
         base = f"{prefix}.{schema_name}.{table}"
         self._types = [column_type(c.type_oid, c.type_modifier, decimal_handling_mode, time_precision_mode) for c in self.columns]
+        self._defaults = [column_default(c.default_expression, t, c.type_oid) for c, t in zip(self.columns, self._types, strict=True)]
         vb = SchemaBuilder.struct().name(f"{base}.Value").optional()
-        for c, t in zip(self.columns, self._types, strict=True):
-            vb.field(c.name, _field_schema(t, c.optional))
+        for c, t, d in zip(self.columns, self._types, self._defaults, strict=True):
+            vb.field(c.name, _field_schema(t, c.optional, d))
         self.value_schema = vb.build()
         if self.key_columns:
             kb = SchemaBuilder.struct().name(f"{base}.Key")
             index = {c.name: i for i, c in enumerate(self.columns)}
             self._key_index = [index[k] for k in self.key_columns]
             for i in self._key_index:
-                kb.field(self.columns[i].name, _field_schema(self._types[i], False))
+                kb.field(self.columns[i].name, _field_schema(self._types[i], False, self._defaults[i]))
             self.key_schema: Schema | None = kb.build()
         else:
             self._key_index = []
@@ -172,7 +219,7 @@ class TableSchema:
         if raw is None:
             if self.columns[i].optional:
                 return None
-            value = ctype.fallback
+            value = self._defaults[i] if self._defaults[i] is not None else ctype.fallback
         else:
             assert isinstance(raw, bytes)
             value = ctype.convert(raw.decode("utf-8"))

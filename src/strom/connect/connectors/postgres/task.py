@@ -222,7 +222,14 @@ class PostgresConnectorTask(SourceTask):
         by_name = {c.name: c for c in columns}
         # The stream's column list wins (it matches the tuples); nullability comes from the catalog.
         cols = [
-            ColumnInfo(c.name, c.type_oid, c.type_modifier, by_name[c.name].optional if c.name in by_name else True) for c in rel.columns
+            ColumnInfo(
+                c.name,
+                c.type_oid,
+                c.type_modifier,
+                by_name[c.name].optional if c.name in by_name else True,
+                by_name[c.name].default_expression if c.name in by_name else None,
+            )
+            for c in rel.columns
         ]
         key = pk or [c.name for c in rel.columns if c.is_key and rel.replica_identity != "f"]
         self._relations[rel.oid] = TableSchema(
