@@ -263,3 +263,40 @@ def test_one_group_of_a_java_leader_and_a_strom_worker(strom_broker: BrokerProce
     assert {owners.count(java.id), owners.count(strom.id)} == {2}
     for i in range(4):
         assert topic_values(strom_broker.bootstrap, f"{group}-{i}", 1) == [f"x{i}"]
+
+
+def test_one_group_of_a_strom_leader_and_a_java_worker(strom_broker: BrokerProcess, tmp_path: Path, procs: list[WorkerProcess]) -> None:
+    """A Strom worker leads (it joined first), Kafka 3.9's worker follows: the leader writes the session key
+    (KIP-507), the Java worker sends the task configs of the connectors it runs to the leader's internal
+    endpoint (POST /connectors/{name}/tasks, signed), and the writes it receives are forwarded to the leader."""
+    group = f"mix-{uuid.uuid4().hex[:6]}"
+    procs.append(WorkerProcess(tmp_path, worker_props(strom_broker.bootstrap, group, free_port())))
+    time.sleep(3)  # the Strom worker is the group's first member, hence its leader
+    procs.append(
+        WorkerProcess(
+            tmp_path, worker_props(strom_broker.bootstrap, group, free_port(), **{"plugin.path": str(connect_file_plugin_dir())}), java=True
+        )
+    )
+    strom, java = procs
+    for i in range(4):
+        (tmp_path / f"in{i}.txt").write_text(f"y{i}\n")
+        config = {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            "file": str(tmp_path / f"in{i}.txt"),
+            "topic": f"{group}-{i}",
+        }
+        assert java.http.put(f"/connectors/c{i}/config", json=config).status_code == 201
+    for i in range(4):
+        wait_for(lambda i=i: java.running(f"c{i}") and strom.running(f"c{i}"), 90, f"c{i} RUNNING in both workers' views")
+    connectors = [java.status(f"c{i}")["connector"]["worker_id"] for i in range(4)]
+    assert {connectors.count(java.id), connectors.count(strom.id)} == {2}  # the Java worker sent its task configs
+    for i in range(4):
+        assert topic_values(strom_broker.bootstrap, f"{group}-{i}", 1) == [f"y{i}"]
+    # the internal endpoint refuses what is not signed with the session key
+    r = strom.http.post(
+        "/connectors/c0/tasks",
+        json=[{"task.class": "x"}],
+        headers={"X-Connect-Authorization": "AAAA", "X-Connect-Request-Signature-Algorithm": "HmacSHA256"},
+    )
+    assert (r.status_code, r.json()["message"]) == (403, "Internal request contained invalid signature.")
+    assert strom.http.post("/connectors/c0/tasks", json=[{"task.class": "x"}]).status_code == 400

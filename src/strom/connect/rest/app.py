@@ -116,12 +116,19 @@ async def _forward(request: Request, leader_url: str, recursive: bool) -> Respon
     async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S) as client:
         try:
             resp = await client.request(
-                request.method, url, params=params, content=await request.body(), headers={"Content-Type": "application/json"}
+                request.method, url, params=params, content=await request.body(), headers=_forwarded_headers(request)
             )
         except httpx.HTTPError as exc:
             raise ConnectRestException(500, f"IO Error trying to forward REST request: {exc}") from None
     headers = {k: v for k, v in resp.headers.items() if k.lower() in ("content-type", "location")}
     return Response(resp.content, status_code=resp.status_code, headers=headers)
+
+
+def _forwarded_headers(request: Request) -> dict[str, str]:
+    """JSON, plus an internal request's signature (X-Connect-Authorization, KIP-507) for the leader to check."""
+    headers = {"Content-Type": "application/json"}
+    headers.update({k: v for k, v in request.headers.items() if k.lower().startswith("x-connect-")})
+    return headers
 
 
 # -- resources -------------------------------------------------------------------------------------------
@@ -208,6 +215,25 @@ async def get_connector_status(request: Request) -> Response:
 
 async def get_task_configs(request: Request) -> Response:
     return _json([t.to_json() for t in await _herder(request).task_configs(request.path_params["connector"])])
+
+
+async def put_task_configs(request: Request) -> Response:
+    """Internal: task configs from the worker running the connector to the leader (Kafka's InternalClusterResource)."""
+    body = await request.body()
+    try:
+        configs = json.loads(body)
+    except ValueError as exc:
+        raise BadRequestException(f"Request body is not valid JSON: {exc}") from None
+    if not isinstance(configs, list) or not all(isinstance(c, dict) for c in configs):
+        raise BadRequestException("Request body must be a list of task configs")
+    await _herder(request).put_task_configs(
+        request.path_params["connector"],
+        [{str(k): str(v) for k, v in c.items() if v is not None} for c in configs],
+        body,
+        request.headers.get("X-Connect-Authorization"),
+        request.headers.get("X-Connect-Request-Signature-Algorithm"),
+    )
+    return Response(status_code=204)
 
 
 async def get_task_status(request: Request) -> Response:
@@ -388,6 +414,7 @@ def _routes() -> list[Route]:
         (c + "/resume", resume_connector, ["PUT"], True),
         (c + "/stop", stop_connector, ["PUT"], True),
         (c + "/tasks", get_task_configs, ["GET"], False),
+        (c + "/tasks", put_task_configs, ["POST"], True),
         (c + "/tasks/{task:int}/status", get_task_status, ["GET"], False),
         (c + "/tasks/{task:int}/restart", restart_task, ["POST"], True),
         (c + "/offsets", get_offsets, ["GET"], False),

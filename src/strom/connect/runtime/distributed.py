@@ -16,7 +16,11 @@ the leader's writes."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -55,6 +59,7 @@ from strom.connect.runtime.config_store import (
     ConfigUpdateListener,
     KafkaConfigBackingStore,
     RestartRequest,
+    SessionKey,
 )
 from strom.connect.runtime.connect_protocol import (
     ConnectProtocolCompatibility,
@@ -83,6 +88,7 @@ DISTRIBUTED_DEFAULTS: dict[str, str] = {
     "worker.sync.timeout.ms": "3000",
     "worker.unsync.backoff.ms": "300000",
     "connect.protocol": "sessioned",
+    "inter.worker.key.ttl.ms": "3600000",
     "scheduled.rebalance.max.delay.ms": "300000",
     "config.storage.replication.factor": "3",
     "offset.storage.replication.factor": "3",
@@ -90,6 +96,7 @@ DISTRIBUTED_DEFAULTS: dict[str, str] = {
     "status.storage.replication.factor": "3",
     "status.storage.partitions": "5",
 }
+SIGNATURE_ALGORITHM = "HmacSHA256"  # inter.worker.signature.algorithm / key.generation.algorithm defaults
 REQUIRED = ("group.id", "config.storage.topic", "offset.storage.topic", "status.storage.topic")
 
 
@@ -302,6 +309,7 @@ class DistributedHerder(h.Herder):
                 async with self._lock:
                     await self._apply_config_changes()
                     await self._reconfigure_connectors()
+                    await self._maybe_write_session_key()
                 await self._publish_active_topics()
             except asyncio.CancelledError:
                 raise
@@ -553,6 +561,45 @@ class DistributedHerder(h.Herder):
             if configs != current or name in snap.inconsistent:
                 log.info("Writing %d task configs for connector %s", len(configs), name)
                 await self.config_store.put_task_configs(name, configs)
+
+    async def _maybe_write_session_key(self) -> None:
+        """The leader of a `sessioned` group keeps a session key in the config topic (KIP-507), rotated every
+        inter.worker.key.ttl.ms; Kafka's workers sign the task configs they send the leader with it."""
+        if not self.leader or self.compatibility is not ConnectProtocolCompatibility.SESSIONED:
+            return
+        key = self.config_store.snapshot().session_key
+        now = int(time.time() * 1000)
+        if key is None or now >= key.creation_timestamp + self.config.int("inter.worker.key.ttl.ms"):
+            log.info("Writing a new session key")
+            await self.config_store.put_session_key(SessionKey(os.urandom(32), SIGNATURE_ALGORITHM, now))
+
+    def _verify_signature(self, body: bytes, signature: str | None, algorithm: str | None) -> None:
+        """Checks an internal request's HMAC of its body against the session key (Kafka's InternalRequestSignature)."""
+        if self.compatibility is not ConnectProtocolCompatibility.SESSIONED:
+            return
+        if signature is None or algorithm is None:
+            raise BadRequestException("Internal request missing required signature")
+        if algorithm != SIGNATURE_ALGORITHM:
+            raise BadRequestException(f"This worker does not support the '{algorithm}' key signing algorithm")
+        key = self.config_store.snapshot().session_key
+        if key is None:
+            raise ConnectRestException(409, "Request cannot be verified: no session key is available yet")
+        try:
+            provided = base64.b64decode(signature, validate=True)
+        except ValueError:
+            raise BadRequestException("Internal request signature is not valid base64") from None
+        if not hmac.compare_digest(hmac.new(key.key, body, hashlib.sha256).digest(), provided):
+            raise ConnectRestException(403, "Internal request contained invalid signature.")
+
+    async def put_task_configs(
+        self, name: str, configs: list[dict[str, str]], body: bytes, signature: str | None, algorithm: str | None
+    ) -> None:
+        """Task configs a Kafka worker running the connector sends the leader (Strom's workers write their own)."""
+        await self._require_leader()
+        self._verify_signature(body, signature, algorithm)
+        self._config(name)
+        async with self._lock:
+            await self.config_store.put_task_configs(name, configs)
 
     # -- REST: reads --------------------------------------------------------------------------------------------
 

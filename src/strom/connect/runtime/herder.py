@@ -24,6 +24,7 @@ from strom.connect.rest.entities import (
     TaskInfo,
     TaskState,
 )
+from strom.connect.rest.errors import ConnectRestException
 
 # The messages KIP-875's offset endpoints answer with (200 OK, {"message": ...}).
 OFFSETS_ALTERED = "The offsets for this connector have been altered successfully"
@@ -167,3 +168,12 @@ class Herder(ABC):
     @abstractmethod
     def plugin_config(self, plugin: str) -> list[dict[str, object]]:
         """GET /connector-plugins/{plugin}/config (KIP-769): the plugin's config keys as ConfigKeyInfo JSON."""
+
+    # -- internal requests between workers --------------------------------------------------------------
+
+    async def put_task_configs(
+        self, name: str, configs: list[dict[str, str]], body: bytes, signature: str | None, algorithm: str | None
+    ) -> None:
+        """POST /connectors/{name}/tasks (internal): the task configs a worker running the connector sends the
+        leader, signed with the cluster's session key (KIP-507). Only a distributed herder accepts them."""
+        raise ConnectRestException(500, "Kafka Connect in standalone mode does not support externally setting task configurations.")
