@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -177,17 +178,21 @@ class FileStreamSourceTask(SourceTask):
         records: list[SourceRecord] = []
         partition = {FILENAME_FIELD: self.filename}
         now = int(time.time() * 1000)
+        buffer, pos, offset = self.buffer, 0, self.stream_offset
+        search, topic, schema = _EOL.search, self.topic, Schema.STRING_SCHEMA
         while len(records) < self.batch_size:
-            end = _line_end(self.buffer)
-            if end is None:
+            match = search(buffer, pos)
+            if match is None:
                 break
-            line_end, next_start = end
-            line = self.buffer[:line_end].decode("utf-8", errors="replace")
-            self.buffer = self.buffer[next_start:]
-            self.stream_offset += next_start
-            records.append(
-                SourceRecord(partition, {POSITION_FIELD: self.stream_offset}, self.topic, None, None, None, Schema.STRING_SCHEMA, line, now)
-            )
+            end, next_start = match.span()
+            if next_start == len(buffer) and buffer[end] == 0x0D:
+                break  # a \r at the end: wait to see whether \n follows
+            line = buffer[pos:end].decode("utf-8", errors="replace")
+            offset += next_start - pos
+            pos = next_start
+            records.append(SourceRecord(partition, {POSITION_FIELD: offset}, topic, None, None, None, schema, line, now))
+        self.buffer = buffer[pos:]
+        self.stream_offset = offset
         return records
 
     def stop(self) -> None:
@@ -200,16 +205,7 @@ class FileStreamSourceTask(SourceTask):
             self.stream = None
 
 
-def _line_end(buffer: bytes) -> tuple[int, int] | None:
-    """(end of the line, start of the next) for the first \\n, \\r or \\r\\n; None without a complete line."""
-    for i, byte in enumerate(buffer):
-        if byte == 0x0A:
-            return i, i + 1
-        if byte == 0x0D:
-            if i + 1 < len(buffer):
-                return i, i + 2 if buffer[i + 1] == 0x0A else i + 1
-            return None  # a \r at the end: wait to see whether \n follows
-    return None
+_EOL = re.compile(rb"\r\n|\r|\n")  # Java's BufferedReader line ends
 
 
 class FileStreamSinkConnector(SinkConnector):

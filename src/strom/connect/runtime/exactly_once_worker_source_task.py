@@ -12,7 +12,6 @@ discarded and their offsets not stored.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -21,7 +20,7 @@ from typing import Any
 from strom.connect.api import SourceRecord, SourceTaskContext, TransactionBoundary, TransactionContext
 from strom.connect.errors import ConnectException
 from strom.connect.runtime.offset_store import offset_key, offset_value
-from strom.connect.runtime.worker_source_task import WorkerSourceTask, _Context
+from strom.connect.runtime.worker_source_task import WorkerSourceTask, _Context, partition_key
 
 log = logging.getLogger("org.apache.kafka.connect.runtime.ExactlyOnceWorkerSourceTask")
 
@@ -66,7 +65,7 @@ class ExactlyOnceWorkerSourceTask(WorkerSourceTask):
         self.interval = (int(interval) if interval else int(self.flush_interval * 1000)) / 1000
         self.txn_context = _TransactionContext() if self.boundary is TransactionBoundary.CONNECTOR else None
         self.in_txn = False
-        self.txn_offsets: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+        self.txn_offsets: dict[Any, tuple[dict[str, Any], dict[str, Any] | None]] = {}
         self.txn_records: list[SourceRecord] = []
         self.next_commit = 0.0
         self.committed_transactions = 0
@@ -163,7 +162,7 @@ class ExactlyOnceWorkerSourceTask(WorkerSourceTask):
     def _track(self, record: SourceRecord) -> None:
         self.txn_records.append(record)
         if record.source_partition is not None and record.source_offset is not None:
-            self.txn_offsets[json.dumps(record.source_partition, sort_keys=True)] = (record.source_partition, record.source_offset)
+            self.txn_offsets[partition_key(record.source_partition)] = (record.source_partition, record.source_offset)
 
     def commit_transaction(self) -> None:
         """Writes the transaction's source offsets to the offsets topic in it, then commits."""

@@ -247,6 +247,8 @@ class WorkerSinkTask(WorkerTask):
         self._report(State.PAUSED)
 
     def _convert_messages(self, msgs: list[Any]) -> None:
+        assignment, batch_offsets, batch = self.assignment, self.batch_offsets, self.batch
+        fast = self._convert_fast
         for msg in msgs:
             if msg.error() is not None:
                 err = msg.error()
@@ -254,12 +256,39 @@ class WorkerSinkTask(WorkerTask):
                     continue
                 raise ConnectException(f"Consumer error: {err}")
             tp = TopicPartition(msg.topic(), msg.partition())
-            if tp not in self.assignment:
+            if tp not in assignment:
                 continue
-            self.batch_offsets[tp] = msg.offset() + 1
-            record = self._convert(msg)
+            batch_offsets[tp] = msg.offset() + 1
+            try:
+                record = fast(msg)
+            except Exception:  # redone stage by stage, with retries, tolerance and reporting
+                record = self._convert(msg)
             if record is not None:
-                self.batch.append(record)
+                batch.append(record)
+
+    def _convert_fast(self, msg: Any) -> SinkRecord | None:
+        """Every stage at once: the common case, with no per-stage bookkeeping (an error redoes it in _convert)."""
+        topic = msg.topic()
+        raw_headers = msg.headers()
+        if raw_headers or self.retry.reporters:
+            return self._convert(msg)  # headers to convert, or a record the errant reporter may need
+        key = self.key_converter.to_connect_data(topic, msg.key())
+        value = self.value_converter.to_connect_data(topic, msg.value())
+        ts_type, ts = msg.timestamp()
+        record = SinkRecord(
+            topic,
+            msg.partition(),
+            key.schema,
+            key.value,
+            value.schema,
+            value.value,
+            msg.offset(),
+            ts if ts >= 0 else None,
+            _timestamp_type(ts_type),
+            None,
+        )
+        self.on_topic(topic)
+        return self.chain.apply(record) if self.chain.stages else record
 
     def _convert(self, msg: Any) -> SinkRecord | None:
         topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
@@ -303,7 +332,8 @@ class WorkerSinkTask(WorkerTask):
         )
         transformed = retry.execute(lambda: self.chain.apply(record), Stage.TRANSFORMATION, self.chain, consumed)
         if transformed is not None:
-            self.consumed_by_offset[(topic, partition, offset)] = consumed
+            if retry.reporters:
+                self.consumed_by_offset[(topic, partition, offset)] = consumed
             self.on_topic(topic)
         return transformed
 
@@ -400,8 +430,8 @@ class WorkerSinkTask(WorkerTask):
             self.chain.close()
 
 
+_TIMESTAMP_TYPES = {t.value: t for t in TimestampType}
+
+
 def _timestamp_type(kind: int) -> TimestampType:
-    try:
-        return TimestampType(kind)
-    except ValueError:
-        return TimestampType.NO_TIMESTAMP_TYPE
+    return _TIMESTAMP_TYPES.get(kind, TimestampType.NO_TIMESTAMP_TYPE)

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,17 +37,31 @@ class SubmittedRecord:
     acked: bool = False
 
 
+def partition_key(partition: Mapping[str, Any] | None) -> Any:
+    """A hashable stand-in for a source partition (its items; JSON when a value is unhashable)."""
+    if partition is None:
+        return None
+    key = tuple(partition.items())
+    try:
+        hash(key)
+    except TypeError:
+        return json.dumps(partition, sort_keys=True)
+    return key
+
+
 class SubmittedRecords:
     """Records sent and not yet committed, in send order per source partition."""
 
     def __init__(self) -> None:
-        self._by_partition: dict[str, deque[SubmittedRecord]] = {}
+        self._by_partition: dict[Any, deque[SubmittedRecord]] = {}
         self.outstanding = 0
 
     def submit(self, record: SourceRecord) -> SubmittedRecord:
         submitted = SubmittedRecord(record.source_partition, record.source_offset)
-        key = json.dumps(record.source_partition, sort_keys=True)
-        self._by_partition.setdefault(key, deque()).append(submitted)
+        queue = self._by_partition.get(key := partition_key(record.source_partition))
+        if queue is None:
+            queue = self._by_partition[key] = deque()
+        queue.append(submitted)
         self.outstanding += 1
         return submitted
 
@@ -177,7 +191,10 @@ class WorkerSourceTask(WorkerTask):
 
     def send_one(self, record: SourceRecord) -> bool:
         """Transforms, converts and produces one record (or drops it); False when the producer's buffer is full."""
-        converted = self._convert(record)
+        try:
+            converted = self._convert_fast(record)
+        except Exception:  # redone stage by stage, with retries, tolerance and reporting
+            converted = self._convert(record)
         if converted is None:  # dropped by a transform or skipped by errors.tolerance=all
             self._commit_record(record, None)
             self.submitted.ack(self.submitted.submit(record))
@@ -207,8 +224,24 @@ class WorkerSourceTask(WorkerTask):
         self.records_sent += 1
         return True
 
+    def _convert_fast(
+        self, record: SourceRecord
+    ) -> tuple[SourceRecord, bytes | None, bytes | None, list[tuple[str, bytes | None]] | None] | None:
+        """Every stage at once: the common case, with no per-stage bookkeeping (an error redoes it in _convert)."""
+        if len(record.headers):
+            return self._convert(record)
+        transformed = self.chain.apply(record) if self.chain.stages else record
+        if transformed is None:
+            return None
+        if len(transformed.headers):
+            return self._convert(record)
+        topic = transformed.topic
+        key = self.key_converter.from_connect_data(topic, transformed.key_schema, transformed.key)
+        value = self.value_converter.from_connect_data(topic, transformed.value_schema, transformed.value)
+        return transformed, key, value, None
+
     def _unsubmit(self, record: SourceRecord, tracked: SubmittedRecord) -> None:
-        queue = self.submitted._by_partition.get(json.dumps(record.source_partition, sort_keys=True))
+        queue = self.submitted._by_partition.get(partition_key(record.source_partition))
         if queue and queue[-1] is tracked:
             queue.pop()
 
