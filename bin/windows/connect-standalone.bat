@@ -1,19 +1,11 @@
 @echo off
 rem Kafka Connect in standalone mode (strom.cli.connect_standalone), with the project's virtualenv and the
-rem `connect` extra installed on first use.
+rem `connect` extra installed on first use (kafka-run-class.bat).
 rem Usage: connect-standalone.bat connect-standalone.properties [connector1.properties connector2.json ...]
-setlocal
-set BASE_DIR=%~dp0..\..
 if "%~1"=="" (
     echo USAGE: %0 connect-standalone.properties [connector1.properties connector2.json ...] 1>&2
     exit /b 1
 )
-if not exist "%BASE_DIR%\.venv\Scripts\python.exe" (
-    python -m venv "%BASE_DIR%\.venv" || exit /b 1
-)
-if not exist "%BASE_DIR%\.venv\.strom-installed-connect" (
-    "%BASE_DIR%\.venv\Scripts\python.exe" -m pip install -q -e "%BASE_DIR%[connect]" || exit /b 1
-    type nul > "%BASE_DIR%\.venv\.strom-installed-connect"
-)
-"%BASE_DIR%\.venv\Scripts\python.exe" -m strom.cli.connect_standalone %*
-exit /b %ERRORLEVEL%
+setlocal
+set STROM_EXTRA=connect
+call "%~dp0kafka-run-class.bat" strom.cli.connect_standalone %*

@@ -7,15 +7,13 @@ import asyncio
 import gc
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
-
-import uvloop
 
 from strom.broker.broker import Broker
 from strom.broker.config import BrokerConfig, ConfigError
 from strom.broker.listener_tls import build_all_listener_tls, inter_broker_security
+from strom.portability import CAPS, install_stop_handlers, new_event_loop
 from strom.version import __version__
 
 GC_YOUNG_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
@@ -75,8 +73,7 @@ async def serve(config: BrokerConfig, ready_file: str | None = None) -> None:
     loop = asyncio.get_running_loop()
     broker = await loop.run_in_executor(None, Broker, config)
     stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    install_stop_handlers(loop, stop.set)
     await broker.start()
     settle_garbage_collector()
     if ready_file:
@@ -113,9 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR: {exc}", file=sys.stderr)
         logging.getLogger("kafka.Kafka").error("%s", exc)
         return 1
-    uvloop.install()
+    logging.getLogger("kafka.Kafka").info("%s", CAPS.describe())
     try:
-        asyncio.run(serve(config, os.environ.get("STROM_READY_FILE")))
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(serve(config, os.environ.get("STROM_READY_FILE")))
     except OSError as exc:
         logging.getLogger("kafka.Kafka").error("Fatal error during KafkaServer startup: %s", exc)
         print(f"ERROR: {exc}", file=sys.stderr)

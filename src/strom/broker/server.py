@@ -10,6 +10,8 @@ log file regions (FileSlice) with os.sendfile, so fetched records go from the pa
 without passing through Python. The transport reads and closes; its write buffer stays empty, so our
 direct writes keep the stream's order. When the socket is full, the rest waits in `_out` and a writer
 callback on a dup of the socket's fd (uvloop keeps the original for its transport) resumes it.
+Without os.sendfile (Windows' Proactor loop has no socket fds to write to; STROM_PORTABLE=1) every
+response goes through the transport, file regions read in chunks, as TLS responses always do.
 """
 
 from __future__ import annotations
@@ -25,12 +27,11 @@ from collections import deque
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
-import uvloop
-
 from strom.broker.authenticator import SaslServerAuthenticator
 from strom.broker.handlers import HANDLERS, Route
 from strom.broker.request_context import RequestContext
 from strom.broker.throttling import with_quotas
+from strom.portability import CAPS, uses_uvloop
 from strom.protocol.compiler import EncodedPart, Message
 from strom.protocol.errors import CorruptMessage, ErrorCode
 from strom.protocol.framing import SIZE, FrameReader, FrameTooLarge
@@ -108,7 +109,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._transport = transport  # type: ignore[assignment]
         self._note_addresses(transport)
         sock = transport.get_extra_info("socket")
-        if sock is not None:
+        if sock is not None and CAPS.sendfile:  # else (Windows, STROM_PORTABLE=1) through the transport
             self._fd = sock.fileno()
         self._set_socket_options(sock)
         self.broker.connections.add(self)
@@ -520,7 +521,11 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
 def _ssl_protocol_class(loop: asyncio.AbstractEventLoop) -> Any:
     """The loop's own TLS layer: uvloop's (Cython) on uvloop, asyncio's otherwise."""
-    return getattr(uvloop.loop, "SSLProtocol") if isinstance(loop, uvloop.Loop) else sslproto.SSLProtocol  # noqa: B009 - untyped
+    if uses_uvloop(loop):
+        import uvloop
+
+        return getattr(uvloop.loop, "SSLProtocol")  # noqa: B009 - untyped
+    return sslproto.SSLProtocol
 
 
 def _handshake_failure(exc: BaseException | None) -> str:

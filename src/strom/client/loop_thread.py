@@ -20,6 +20,8 @@ import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from strom.portability import new_event_loop
+
 T = TypeVar("T")
 
 log = logging.getLogger("strom.client.loop_thread")
@@ -29,12 +31,8 @@ _running: weakref.WeakSet[LoopThread] = weakref.WeakSet()
 
 
 def new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-
-        return uvloop.new_event_loop()
-    except ImportError:  # pragma: no cover - uvloop is a runtime dependency
-        return asyncio.new_event_loop()
+    """uvloop where installed, asyncio's loop otherwise or with STROM_PORTABLE=1 (strom.portability)."""
+    return new_event_loop()
 
 
 class LoopThread:

@@ -41,7 +41,7 @@ from strom.protocol.records import (
     BatchHeader,
     read_batch_header,
 )
-from strom.storage.segment import Segment, segment_name
+from strom.storage.segment import DELETED, Segment, segment_name
 
 if TYPE_CHECKING:
     from strom.storage.log import PartitionLog
@@ -50,7 +50,6 @@ log = logging.getLogger("kafka.log.LogCleaner")
 
 CLEANED = ".cleaned"
 SWAP = ".swap"
-DELETED = ".deleted"
 
 _HEADER = struct.Struct(">qiibIhiqqqhii")
 _U32 = struct.Struct(">I")
@@ -453,8 +452,7 @@ class LogCleaner:
             for n, seg in enumerate(group):
                 seg.rename_suffix(DELETED)
                 self._step(f"old-renamed-{n}")
-            cleaned.log_path.replace(cleaned.directory / segment_name(cleaned.base_offset, ".log" + SWAP))
-            cleaned.log_path = cleaned.directory / segment_name(cleaned.base_offset, ".log" + SWAP)
+            cleaned.rename_log(cleaned.directory / segment_name(cleaned.base_offset, ".log" + SWAP))
             self._step("swap-committed")
             if cleaned.size:
                 cleaned.rename_suffix("")
@@ -476,7 +474,11 @@ class LogCleaner:
 
 
 def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+    """Makes the renames durable. Windows cannot open a directory (its file system journals renames)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except PermissionError:
+        return
     try:
         os.fsync(fd)
     finally:

@@ -8,7 +8,6 @@ are left untouched.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import shutil
@@ -16,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from strom.portability import O_BINARY, lock_exclusive
 from strom.protocol.types import TP
 from strom.storage.cleaner import LogCleaner
 from strom.storage.clock import Clock
@@ -57,11 +57,11 @@ LOCK_FILE = ".lock"
 
 
 def _lock_log_dir(d: Path) -> int:
-    """Kafka's per-log-dir `.lock`: an exclusive flock held while this broker runs, so a second broker (or a
+    """Kafka's per-log-dir `.lock`: an exclusive lock held while this broker runs, so a second broker (or a
     second LogManager) on the same log.dirs refuses to start instead of writing beside the first."""
-    fd = os.open(d / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(d / LOCK_FILE, os.O_RDWR | os.O_CREAT | O_BINARY, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock_exclusive(fd)
     except OSError:
         os.close(fd)
         raise OSError(

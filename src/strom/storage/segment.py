@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from strom import checksum as crc32c
+from strom.portability import CAPS, O_BINARY, pread, pwrite, pwritev
 from strom.protocol.errors import CorruptMessage
 from strom.protocol.records import BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD, BatchHeader, read_batch_header
 
@@ -34,6 +35,8 @@ _IOV_MAX = 1024  # pieces one pwritev takes (Linux's IOV_MAX)
 # byte than 128 KiB-1 MiB writes (bench/storage_bench.py); it also bounds what a tick keeps referenced
 _MAX_UNWRITTEN = 512 * 1024
 _LAST_DELTA_AT = 23  # lastOffsetDelta in a v2 batch header
+DELETED = ".deleted"
+"""Kafka's suffix of a segment on its way out (compaction's swap; deletion where open files cannot be unlinked)."""
 
 
 Buffer = bytes | bytearray | memoryview
@@ -52,7 +55,7 @@ class FileSlice:
     size: int
 
     def read(self) -> bytes:
-        return os.pread(self.file.fileno(), self.size, self.position)
+        return pread(self.file.fileno(), self.size, self.position)
 
 
 class Segment:
@@ -66,8 +69,9 @@ class Segment:
         self.log_path = directory / segment_name(base_offset, ".log" + suffix)
         self.index_path = directory / segment_name(base_offset, ".index" + suffix)
         self.time_index_path = directory / segment_name(base_offset, ".timeindex" + suffix)
-        self._fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | O_BINARY, 0o644)
         self.reader: BinaryIO = open(self.log_path, "rb", buffering=0)  # noqa: SIM115 - lives with the segment
+        self._unlink_on_close = False  # where open files cannot be unlinked (Windows): close() removes them
         self.size = os.fstat(self._fd).st_size
         self.index_offsets: list[int] = []  # absolute last offsets of indexed batches
         self.index_positions: list[int] = []
@@ -176,7 +180,7 @@ class Segment:
         last = None
         pos = start
         while pos + BATCH_HEADER_SIZE <= self.size:
-            header = read_batch_header(os.pread(self._fd, BATCH_HEADER_SIZE, pos))
+            header = read_batch_header(pread(self._fd, BATCH_HEADER_SIZE, pos))
             last = header
             if header.max_timestamp > self.max_timestamp:
                 self.max_timestamp = header.max_timestamp
@@ -188,7 +192,7 @@ class Segment:
             self.next_offset = last.last_offset + 1
         if self.time_entries and self.time_entries[-1][0] > self.max_timestamp:
             self.max_timestamp, self.offset_of_max_timestamp = self.time_entries[-1]
-        first = os.pread(self._fd, BATCH_HEADER_SIZE, 0)
+        first = pread(self._fd, BATCH_HEADER_SIZE, 0)
         if len(first) == BATCH_HEADER_SIZE:
             self.first_batch_timestamp = read_batch_header(first).base_timestamp
         return True
@@ -292,7 +296,7 @@ class Segment:
     def _write_at(self, data: Buffer | list[Buffer], position: int, size: int) -> None:
         """One write system call; a failed or short write leaves no partial bytes behind."""
         try:
-            written = os.pwritev(self._fd, data, position) if isinstance(data, list) else os.pwrite(self._fd, data, position)
+            written = pwritev(self._fd, data, position) if isinstance(data, list) else pwrite(self._fd, data, position)
             if written != size:
                 raise OSError(f"short write to {self.log_path}: {written} of {size} bytes")
         except OSError:
@@ -369,13 +373,13 @@ class Segment:
         i = bisect.bisect_left(self.index_offsets, offset)
         upper = self.index_positions[i] if i < len(self.index_positions) else self.size
         if upper < self.size:
-            header = read_batch_header(os.pread(self._fd, BATCH_HEADER_SIZE, upper))
+            header = read_batch_header(pread(self._fd, BATCH_HEADER_SIZE, upper))
             if header.base_offset <= offset:
                 return upper, header
         pos = self.index_positions[i - 1] if i > 0 else 0
         span = min(upper + BATCH_HEADER_SIZE, self.size) - pos
         if span <= _SCAN_CHUNK:
-            chunk = os.pread(self._fd, span, pos)
+            chunk = pread(self._fd, span, pos)
             q = 0
             while q + BATCH_HEADER_SIZE <= len(chunk):
                 base, length = _LEN.unpack_from(chunk, q)
@@ -384,7 +388,7 @@ class Segment:
                 q += length + LOG_OVERHEAD
             pos += q
         while pos + BATCH_HEADER_SIZE <= self.size:
-            header = read_batch_header(os.pread(self._fd, BATCH_HEADER_SIZE, pos))
+            header = read_batch_header(pread(self._fd, BATCH_HEADER_SIZE, pos))
             if header.last_offset >= offset:
                 return pos, header
             pos += header.size
@@ -401,11 +405,11 @@ class Segment:
             return None
         pos = found[0]
         while pos + BATCH_HEADER_SIZE <= self.size:
-            header = read_batch_header(os.pread(self._fd, BATCH_HEADER_SIZE, pos))
+            header = read_batch_header(pread(self._fd, BATCH_HEADER_SIZE, pos))
             if header.max_timestamp >= timestamp:
                 from strom.protocol.records import iter_records
 
-                data = os.pread(self._fd, header.size, pos)
+                data = pread(self._fd, header.size, pos)
                 for record in iter_records(data):
                     if record.timestamp >= timestamp:
                         return record.offset, record.timestamp
@@ -428,7 +432,7 @@ class Segment:
             rel = pos - buf_start
             if rel + BATCH_HEADER_SIZE > len(buf):
                 want = BATCH_HEADER_SIZE if last_size >= _BIG_BATCH else min(_SCAN_CHUNK, size - pos)
-                buf, buf_start, rel = os.pread(self._fd, want, pos), pos, 0
+                buf, buf_start, rel = pread(self._fd, want, pos), pos, 0
             header = read_batch_header(buf, rel)
             out.append((pos, header))
             last_size = header.batch_length + LOG_OVERHEAD
@@ -438,7 +442,7 @@ class Segment:
     def read_bytes(self, position: int, size: int) -> bytes:
         if self._unwritten:
             self.write_unwritten()
-        return os.pread(self._fd, size, position)
+        return pread(self._fd, size, position)
 
     # ---- truncate / lifecycle -------------------------------------------------------------------------
 
@@ -477,21 +481,46 @@ class Segment:
         if self._unwritten:
             self.write_unwritten()
         self.close_index_files()
-        renames = []
-        for attr, ext in (("index_path", ".index"), ("time_index_path", ".timeindex"), ("log_path", ".log")):
-            old = getattr(self, attr)
-            new = self.directory / segment_name(self.base_offset, ext + suffix)
-            renames.append((attr, old, new))
-        for attr, old, new in renames:
+        moves = [
+            (getattr(self, attr), attr, self.directory / segment_name(self.base_offset, ext + suffix))
+            for attr, ext in (("index_path", ".index"), ("time_index_path", ".timeindex"), ("log_path", ".log"))
+        ]
+        self._rename_files(moves)
+        self.suffix = suffix
+
+    def rename_log(self, new: Path) -> None:
+        """Renames the log file alone (the cleaner's `.cleaned` -> `.swap` commit point)."""
+        self._rename_files([(self.log_path, "log_path", new)])
+
+    def _rename_files(self, moves: list[tuple[Path, str, Path]]) -> None:
+        """Renames files of this segment. Where an open file cannot be renamed (Windows; STROM_PORTABLE=1)
+        the log's fds are closed around the rename and reopened on the new name: a fetch response still
+        queued on the old file object then ends its connection, and the client fetches again."""
+        reopen = not CAPS.open_files_renamable and self._fd >= 0
+        if reopen:
+            os.close(self._fd)
+            self.reader.close()
+        for old, attr, new in moves:
             if old.exists():
                 os.replace(old, new)
             setattr(self, attr, new)
-        self.suffix = suffix
+        if reopen:
+            self._fd = os.open(self.log_path, os.O_RDWR | O_BINARY)
+            self.reader = open(self.log_path, "rb", buffering=0)  # noqa: SIM115 - lives with the segment
 
     def unlink_files(self) -> None:
-        """Removes the files but keeps the fds open: a fetch already sending from them still completes."""
-        for path in (self.log_path, self.index_path, self.time_index_path):
-            path.unlink(missing_ok=True)
+        """Removes the files but keeps the fds open: a fetch already sending from them still completes.
+
+        Where open files cannot be unlinked (Windows; STROM_PORTABLE=1) this is Kafka's approach instead:
+        the files are renamed to `.deleted` now (a restart removes them, see cleaner.complete_interrupted_swap)
+        and unlinked by close(), which the log calls after file.delete.delay.ms."""
+        if CAPS.open_files_renamable or self._fd < 0:
+            for path in (self.log_path, self.index_path, self.time_index_path):
+                path.unlink(missing_ok=True)
+            return
+        if self.suffix != DELETED:
+            self.rename_suffix(DELETED)
+        self._unlink_on_close = True
 
     def close_index_files(self) -> None:
         """Writes what is pending (deferred appends, index entries) and closes the index files (roll, close)."""
@@ -517,6 +546,8 @@ class Segment:
             with suppress(OSError):
                 os.close(fd)
             self.reader.close()
+            if self._unlink_on_close:
+                self.unlink_files()
 
     def delete(self) -> None:
         self.close()

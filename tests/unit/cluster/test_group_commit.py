@@ -44,7 +44,7 @@ def test_handlers_of_one_tick_share_one_write_per_partition(tmp_path):
         calls.append(fd)
         return real(fd, pieces, pos)
 
-    segment_module.os.pwritev = counting  # type: ignore[attr-defined]
+    segment_module.pwritev = counting
     try:
 
         async def main() -> None:
@@ -61,7 +61,7 @@ def test_handlers_of_one_tick_share_one_write_per_partition(tmp_path):
 
         asyncio.run(main())
     finally:
-        segment_module.os.pwritev = real  # type: ignore[attr-defined]
+        segment_module.pwritev = real
     assert len(calls) == 3
     assert [r.value for _, r in iter_all_records(a.read_bytes(0))] == [b"%d" % i for i in range(8)] + [b"late"]
     assert [r.value for _, r in iter_all_records(b.read_bytes(0))] == [b"%d" % i for i in range(1, 8, 2)]
@@ -80,7 +80,7 @@ def test_a_failed_write_fails_only_that_partitions_requests(tmp_path):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(fd, pieces, pos)
 
-    segment_module.os.pwritev = refuse_bad  # type: ignore[attr-defined]
+    segment_module.pwritev = refuse_bad
     try:
 
         async def main() -> None:
@@ -92,7 +92,7 @@ def test_a_failed_write_fails_only_that_partitions_requests(tmp_path):
 
         asyncio.run(main())
     finally:
-        segment_module.os.pwritev = real  # type: ignore[attr-defined]
+        segment_module.pwritev = real
     assert good.log_end_offset == 2 and bad.log_end_offset == 0
     good.close()
     bad.close()

@@ -44,7 +44,7 @@ def log(tmp_path):
 def test_deferred_appends_are_written_in_one_call_by_write_buffered(log, monkeypatch):
     calls = []
     real = os.pwritev
-    monkeypatch.setattr(segment_module.os, "pwritev", lambda fd, pieces, pos: calls.append(len(pieces)) or real(fd, pieces, pos))
+    monkeypatch.setattr(segment_module, "pwritev", lambda fd, pieces, pos: calls.append(len(pieces)) or real(fd, pieces, pos))
     for i in range(5):
         assert log.append_as_leader(batch(b"%d" % i), 0, defer_write=True).first_offset == 2 * i
     assert log.log_end_offset == 10 and on_disk(log) == 0 and calls == []
@@ -99,7 +99,7 @@ def test_a_failed_write_takes_the_log_back_to_the_disk(log, monkeypatch):
     def refuse(fd, pieces, pos):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(segment_module.os, "pwritev", refuse)
+    monkeypatch.setattr(segment_module, "pwritev", refuse)
     with pytest.raises(KafkaError) as err:
         log.write_buffered()
     assert err.value.code() == ErrorCode.KAFKA_STORAGE_ERROR
@@ -118,7 +118,7 @@ def test_a_failed_immediate_write_leaves_no_partial_bytes(log, monkeypatch):
         os.pwrite(fd, bytes(pieces[0]), pos)  # a torn write: the first piece only
         raise OSError(errno.EIO, "I/O error")
 
-    monkeypatch.setattr(segment_module.os, "pwritev", half)
+    monkeypatch.setattr(segment_module, "pwritev", half)
     with pytest.raises(OSError):
         log.append_as_leader(batch(b"b"), 0)
     monkeypatch.undo()
