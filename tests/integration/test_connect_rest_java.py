@@ -213,3 +213,30 @@ def comparable(path: str, body: Any) -> bool:
     """Bodies that must be equal: all but free-text messages (Java exception texts), plugin documentation and
     validation results, whose fields are compared in the unit tests."""
     return True
+
+
+def test_strom_worker_on_apache_kafka(apache_kafka: Any, tmp_path: Path) -> None:
+    """Strom's standalone worker against Apache Kafka 3.9 (KRaft) unchanged: file -> topic -> file, offsets."""
+    src, dst = tmp_path / "in.txt", tmp_path / "out.txt"
+    src.write_text("one\ntwo\n")
+    worker = ConnectWorker(False, apache_kafka.bootstrap).start()
+    try:
+        with httpx.Client(base_url=worker.url, timeout=60) as http:
+            config = {"connector.class": "FileStreamSource", "file": str(src), "topic": "on-kafka"}
+            assert http.post("/connectors", json={"name": "src", "config": config}).status_code == 201
+            config = {"connector.class": "FileStreamSink", "file": str(dst), "topics": "on-kafka"}
+            assert http.post("/connectors", json={"name": "sink", "config": config}).status_code == 201
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not (dst.exists() and dst.read_text() == "one\ntwo\n"):
+                time.sleep(0.2)
+            assert dst.read_text() == "one\ntwo\n"
+            assert http.get("/").json()["kafka_cluster_id"]
+            status = http.get("/connectors/sink/status").json()
+            assert status["tasks"][0]["state"] == "RUNNING"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not http.get("/connectors/sink/offsets").json()["offsets"]:
+                time.sleep(0.3)
+            offsets = http.get("/connectors/sink/offsets").json()["offsets"]
+            assert offsets == [{"partition": {"kafka_topic": "on-kafka", "kafka_partition": 0}, "offset": {"kafka_offset": 2}}]
+    finally:
+        worker.close()
