@@ -48,7 +48,12 @@ OTHER_TABLES = """CREATE TABLE full_t (id int PRIMARY KEY, v text, big text); AL
     f float8 DEFAULT 1.5, u uuid DEFAULT gen_random_uuid(), j jsonb DEFAULT '{}'::jsonb, bi bigint DEFAULT 9000000000,
     tm time DEFAULT '10:00', ct timestamptz DEFAULT CURRENT_TIMESTAMP, e text DEFAULT NULL, l text DEFAULT lower('X'),
     by bytea DEFAULT '\\x01'::bytea);
-  INSERT INTO defs DEFAULT VALUES"""
+  INSERT INTO defs DEFAULT VALUES;
+  CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE DOMAIN posint AS int CHECK (VALUE > 0);
+  CREATE TABLE arr (id int PRIMARY KEY, m mood, ia int[], ta text[], na numeric(5,2)[], da date[], p posint, ba boolean[],
+    ja jsonb[], ua uuid[], ia2 int[][], ma mood[]);
+  INSERT INTO arr VALUES (1, 'ok', '{1,NULL,3}', '{"a b","c,d",NULL,"e\\"f"}', '{1.5,2}', '{2024-01-02}', 7, '{t,f}',
+    ARRAY['{"a":1}'::jsonb], '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', '{{1,2},{3,4}}', '{sad,happy}')"""
 BIG = "(SELECT string_agg(md5(i::text), '') FROM generate_series(1, 400) i)"  # 12.8 kB: stored out of line
 MORE_CHANGES = [
     "INSERT INTO full_t VALUES (1, 'x', 'y')",
@@ -59,12 +64,21 @@ MORE_CHANGES = [
     "INSERT INTO nopk VALUES ('no key')",
     "TRUNCATE t",
     "INSERT INTO defs (i2) VALUES (7)",
+    """INSERT INTO arr VALUES (2, 'sad', '{}', '{"{x}",""}', NULL, NULL, 1, '{NULL}', NULL, NULL, '{}', '{ok}')""",
 ]
 # per topic: snapshot 2, update, key change (delete, tombstone, create), delete + tombstone, insert, truncate on t;
 # the other tables' snapshot rows (source.snapshot of one-row tables, first and not, and of a table's middle row)
 # and the schema defaults Debezium derives from column DEFAULTs (literals, expressions, NULL)
-SNAPSHOT = 8
-EXPECTED = {"srv.public.t": 10, "srv.public.full_t": 5, "srv.public.toast_t": 5, "srv.public.nopk": 2, "srv.public.defs": 2}
+# and enums, domains and arrays (Connect ARRAYs of the element type; a two-dimensional one as Debezium gives it)
+SNAPSHOT = 9
+EXPECTED = {
+    "srv.public.t": 10,
+    "srv.public.full_t": 5,
+    "srv.public.toast_t": 5,
+    "srv.public.nopk": 2,
+    "srv.public.defs": 2,
+    "srv.public.arr": 2,
+}
 
 
 @pytest.fixture(scope="module")

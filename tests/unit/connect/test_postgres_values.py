@@ -98,3 +98,24 @@ def test_table_schema_names_fallbacks_and_toast() -> None:
 def test_infinite_dates_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         convert(v.DATE, text)
+
+
+def test_array_text() -> None:
+    assert v.parse_array("{}") == []
+    assert v.parse_array("{1,NULL,3}") == ["1", None, "3"]
+    assert v.parse_array('{"a b","c,d",NULL,"e\\"f","NULL",""}') == ["a b", "c,d", None, 'e"f', "NULL", ""]
+    assert v.parse_array("{{1,2},{3,4}}") == [None, None]  # nested: as Debezium 2.5
+    assert v.parse_array("[0:1]={7,8}") == ["7", "8"]
+
+
+def test_enums_and_arrays_resolved_from_the_catalog() -> None:
+    enum = v.resolved_type(v.PgType(16400, labels=("sad", "ok")), -1)
+    assert (enum.connect_type, enum.name, enum.parameters, enum.convert("ok")) == (
+        "STRING",
+        "io.debezium.data.Enum",
+        {"allowed": "sad,ok"},
+        "ok",
+    )
+    numerics = v.resolved_type(v.PgType(1231, element=v.PgType(v.NUMERIC)), ((5 << 16) | 2) + 4)
+    assert numerics.connect_type == "ARRAY" and numerics.element is not None and numerics.element.parameters["scale"] == "2"
+    assert numerics.convert("{1.5,NULL}") == [decimal.Decimal("1.50"), None]

@@ -20,6 +20,7 @@ from psycopg2 import sql
 
 from strom.connect.connectors.postgres.pgoutput import parse_lsn
 from strom.connect.connectors.postgres.schema import ColumnInfo
+from strom.connect.connectors.postgres.values import PgType
 from strom.connect.errors import ConnectException
 
 log = logging.getLogger("io.debezium.connector.postgresql.connection.PostgresConnection")
@@ -64,7 +65,11 @@ class PostgresConnection:
             "ORDER BY a.attnum",
             (schema, table),
         )
-        columns = [ColumnInfo(str(n), int(oid), int(mod), bool(opt), None if d is None else str(d)) for n, oid, mod, opt, d in rows]
+        types = self.resolve_types({int(r[1]) for r in rows})
+        columns = [
+            ColumnInfo(str(n), int(oid), int(mod), bool(opt), None if d is None else str(d), types.get(int(oid)))
+            for n, oid, mod, opt, d in rows
+        ]
         pk = self._all(
             "SELECT a.attname FROM pg_index i JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true "
             "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
@@ -72,6 +77,38 @@ class PostgresConnection:
             (schema, table),
         )
         return columns, [str(r[0]) for r in pk]
+
+    def resolve_types(self, oids: set[int]) -> dict[int, PgType]:
+        """Domains to their base types, enums with their labels, arrays with their element types (one level: an
+        array's element is a base type, an enum or a domain)."""
+        rows = self._all(
+            "SELECT t.oid, t.typtype, t.typelem, t.typcategory, t.typbasetype, "
+            "(SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) "
+            "FROM pg_type t WHERE t.oid = ANY(%s)",
+            (sorted(oids),),
+        )
+        info = {int(r[0]): r for r in rows}
+        elements = {int(r[2]) for r in rows if r[3] == "A" and r[2]}
+        element_types = self.resolve_types(elements) if elements - oids else {}
+
+        def resolve(oid: int, depth: int = 0) -> PgType:
+            r = info.get(oid)
+            if r is None:
+                return element_types.get(oid, PgType(oid))
+            _, typtype, typelem, category, base, labels = r
+            if typtype == "d" and base and depth < 5:
+                return (
+                    resolve(int(base), depth + 1)
+                    if int(base) in info
+                    else self.resolve_types({int(base)}).get(int(base), PgType(int(base)))
+                )
+            if typtype == "e":
+                return PgType(oid, labels=tuple(labels or ()))
+            if category == "A" and typelem:
+                return PgType(oid, element=resolve(int(typelem), depth + 1))
+            return PgType(oid)
+
+        return {oid: resolve(oid) for oid in oids}
 
     def publication_exists(self, name: str) -> bool:
         return bool(self._all("SELECT 1 FROM pg_publication WHERE pubname = %s", (name,)))
@@ -129,7 +166,8 @@ class SnapshotReader:
     def rows(self, schema: str, table: str, columns: list[ColumnInfo]) -> Iterator[tuple[bytes | None, ...]]:
         """The rows as their types' output text, exactly as pgoutput sends it (a `::text` cast would differ:
         it trims char(n)'s padding)."""
-        as_text = psycopg2.extensions.new_type(tuple({c.type_oid for c in columns}), "STROM_TEXT", _raw_text)
+        oids = {c.type_oid for c in columns} | {c.pg_type.oid for c in columns if c.pg_type is not None}
+        as_text = psycopg2.extensions.new_type(tuple(oids), "STROM_TEXT", _raw_text)
         psycopg2.extensions.register_type(as_text, self.conn)
         select_list = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
         query = sql.SQL("SELECT {} FROM {}").format(select_list, sql.Identifier(schema, table))

@@ -15,7 +15,13 @@ from typing import Any, Final
 
 from strom.connect.connectors.postgres import values as pgtypes
 from strom.connect.connectors.postgres.pgoutput import UNCHANGED_TOAST, ColumnValue
-from strom.connect.connectors.postgres.values import UNAVAILABLE_VALUE_PLACEHOLDER, VARIABLE_SCALE_DECIMAL, ColumnType, column_type
+from strom.connect.connectors.postgres.values import (
+    UNAVAILABLE_VALUE_PLACEHOLDER,
+    VARIABLE_SCALE_DECIMAL,
+    ColumnType,
+    PgType,
+    resolved_type,
+)
 from strom.connect.data import Schema, SchemaBuilder, Struct, Type
 from strom.connect.errors import DataException
 
@@ -108,7 +114,12 @@ def column_default(expression: str | None, ctype: ColumnType, type_oid: int) -> 
     """The schema default Debezium 2.5 derives from a column's DEFAULT: a literal converted like a value (`'x'::text`,
     `5`, `true`), an expression (a function call) as the type's zero value, none for NULL, for types it leaves
     without (bytea, unconstrained numeric) and for what does not convert."""
-    if expression is None or expression.upper().startswith("NULL") or ctype.connect_type == "STRUCT" or type_oid == pgtypes.BYTEA:
+    if (
+        expression is None
+        or expression.upper().startswith("NULL")
+        or ctype.connect_type in ("STRUCT", "ARRAY")
+        or type_oid == pgtypes.BYTEA
+    ):
         return None
     text: str | None
     if (m := _LITERAL.match(expression)) is not None:
@@ -139,9 +150,15 @@ class ColumnInfo:
     type_modifier: int
     optional: bool
     default_expression: str | None = None  # pg_get_expr(adbin): `'x'::text`, `5`, `now()` ...
+    pg_type: PgType | None = None  # the catalog's view of type_oid (domain, enum, array); None: a base type
 
 
 def _field_schema(ctype: ColumnType, optional: bool, default: Any = None) -> Schema:
+    if ctype.connect_type == "ARRAY":
+        assert ctype.element is not None
+        # elements are optional, but an enum array's (as Debezium 2.5 builds them)
+        array = SchemaBuilder.array(_field_schema(ctype.element, ctype.element.name != "io.debezium.data.Enum"))
+        return (array.optional() if optional else array).build()
     if ctype.connect_type == "STRUCT":
         return OPTIONAL_VARIABLE_SCALE_DECIMAL_SCHEMA if optional else VARIABLE_SCALE_DECIMAL_SCHEMA
     b = SchemaBuilder.type_of(Type[ctype.connect_type])
@@ -178,7 +195,10 @@ class TableSchema:
         self.columns = list(columns)
         self.key_columns = [c for c in key_columns]
         base = f"{prefix}.{schema_name}.{table}"
-        self._types = [column_type(c.type_oid, c.type_modifier, decimal_handling_mode, time_precision_mode) for c in self.columns]
+        self._types = [
+            resolved_type(c.pg_type or PgType(c.type_oid), c.type_modifier, decimal_handling_mode, time_precision_mode)
+            for c in self.columns
+        ]
         self._defaults = [column_default(c.default_expression, t, c.type_oid) for c, t in zip(self.columns, self._types, strict=True)]
         vb = SchemaBuilder.struct().name(f"{base}.Value").optional()
         for c, t, d in zip(self.columns, self._types, self._defaults, strict=True):

@@ -228,6 +228,7 @@ class PostgresConnectorTask(SourceTask):
                 c.type_modifier,
                 by_name[c.name].optional if c.name in by_name else True,
                 by_name[c.name].default_expression if c.name in by_name else None,
+                by_name[c.name].pg_type if c.name in by_name and by_name[c.name].type_oid == c.type_oid else None,
             )
             for c in rel.columns
         ]

@@ -42,6 +42,82 @@ class ColumnType:
     version: int | None = None
     parameters: dict[str, str] = field(default_factory=dict)
     fallback: Any = None  # the value of a NOT NULL column with no value (Debezium's fallback)
+    element: ColumnType | None = None  # of an ARRAY
+
+
+@dataclass(frozen=True)
+class PgType:
+    """A column's type as the catalog resolves it: a domain is its base type, an enum carries its labels, an
+    array its element type."""
+
+    oid: int
+    labels: tuple[str, ...] | None = None  # an enum's, in sort order
+    element: PgType | None = None  # an array's
+
+
+def parse_array(text: str) -> list[str | None]:
+    """The top-level elements of PostgreSQL's array text (`{1,NULL,"a b","e\\"f"}`); NULL is None. A nested array
+    element is None too, as Debezium 2.5 gives it."""
+    if not text.startswith("{"):
+        text = text[text.index("=") + 1 :]  # [lower:upper]={...}
+    out: list[str | None] = []
+    i, n = 1, len(text) - 1  # inside the outer braces
+    while i < n:
+        c = text[i]
+        if c == "{":
+            depth, quoted = 0, False
+            while i < n:
+                ch = text[i]
+                if ch == "\\" and quoted:
+                    i += 1
+                elif ch == '"':
+                    quoted = not quoted
+                elif not quoted and ch == "{":
+                    depth += 1
+                elif not quoted and ch == "}":
+                    depth -= 1
+                    if depth == 0:
+                        i += 1
+                        break
+                i += 1
+            out.append(None)
+        elif c == '"':
+            buf: list[str] = []
+            i += 1
+            while text[i] != '"':
+                if text[i] == "\\":
+                    i += 1
+                buf.append(text[i])
+                i += 1
+            i += 1
+            out.append("".join(buf))
+        else:
+            end = text.find(",", i)
+            end = n if end < 0 or end > n else end
+            token = text[i:end].strip()
+            out.append(None if token == "NULL" else token)
+            i = end
+        if i < n and text[i] == ",":
+            i += 1
+    return out
+
+
+def resolved_type(
+    pg_type: PgType, type_modifier: int, decimal_handling_mode: str = "precise", time_precision_mode: str = "adaptive"
+) -> ColumnType:
+    """column_type for a catalog-resolved type: enums as io.debezium.data.Enum with their labels, arrays as Connect
+    ARRAYs of their (optional) element type."""
+    if pg_type.labels is not None:
+        return ColumnType("STRING", _identity, "io.debezium.data.Enum", 1, {"allowed": ",".join(pg_type.labels)}, fallback="")
+    if pg_type.element is not None:
+        element = resolved_type(pg_type.element, type_modifier, decimal_handling_mode, time_precision_mode)
+        convert = element.convert
+
+        def convert_array(text: str) -> list[Any]:
+            return [None if e is None else convert(e) for e in parse_array(text)]
+
+        return ColumnType("ARRAY", convert_array, fallback=[], element=element)
+    return column_type(pg_type.oid, type_modifier, decimal_handling_mode, time_precision_mode)
 
 
 def _bool(text: str) -> bool:
