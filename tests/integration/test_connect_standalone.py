@@ -33,6 +33,8 @@ class Worker:
             "offset.storage.file.filename": str(tmp / "connect.offsets"),
             "offset.flush.interval.ms": "300",
             "listeners": f"http://127.0.0.1:{self.port}",
+            "config.providers": "file",
+            "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
         }
         self.loop = asyncio.new_event_loop()
         self.stop_event: asyncio.Event | None = None
@@ -330,3 +332,23 @@ def test_sink_errors_tolerance_none_fails_the_task_and_restart_recovers(worker: 
     r = worker.http.post("/connectors/strict/restart", params={"includeTasks": "true", "onlyFailed": "true"})
     assert r.status_code == 202 and r.json()["tasks"][0]["state"] == "RESTARTING" and r.json()["connector"]["state"] == "RUNNING"
     assert worker.http.delete("/connectors/strict").status_code == 204
+
+
+def test_config_provider_variables_stay_out_of_configs(worker: Worker, tmp_path: Path) -> None:
+    """${file:...} is resolved for the connector and its task, while the REST API shows the variable."""
+    src = tmp_path / "secret-input.txt"
+    src.write_text("hidden\n")
+    secrets = tmp_path / "secrets.properties"
+    secrets.write_text(f"input={src}\n")
+    variable = f"${{file:{secrets}:input}}"
+    config = {"connector.class": "FileStreamSource", "file": variable, "topic": "provider-topic"}
+    assert worker.http.post("/connectors", json={"name": "provided", "config": config}).status_code == 201
+    wait_for(lambda: running(worker, "provided"), 30, "running")
+    assert worker.http.get("/connectors/provided/config").json()["file"] == variable
+    assert worker.http.get("/connectors/provided/tasks").json()[0]["config"]["file"] == variable
+    consumer = Consumer({"bootstrap.servers": worker.props["bootstrap.servers"], "group.id": "provided", "auto.offset.reset": "earliest"})
+    consumer.subscribe(["provider-topic"])
+    msg = wait_for(lambda: poll_one(consumer), 30, "record")
+    consumer.close()
+    assert json.loads(msg.value())["payload"] == "hidden"
+    assert worker.http.delete("/connectors/provided").status_code == 204

@@ -29,6 +29,7 @@ from strom.connect.config import (
 from strom.connect.plugins import Plugins, PluginType
 from strom.connect.rest.entities import ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorType
 from strom.connect.rest.errors import BadRequestException
+from strom.connect.runtime.config_providers import ConfigTransformer
 
 COMMON_GROUP = "Common"
 TRANSFORMS_GROUP = "Transforms"
@@ -483,10 +484,15 @@ def _alias_infos(plugins: Plugins, props: Mapping[str, str], transforms: bool) -
     return groups, infos
 
 
-def validate_connector_config(plugins: Plugins, config: Mapping[str, str | None]) -> tuple[ConfigInfos, Connector]:
-    """Validates a connector config; BadRequestException when it names no connector class or one that does not
-    exist (Kafka's texts). Returns the ConfigInfos and a (not started) connector instance."""
+def validate_connector_config(
+    plugins: Plugins, config: Mapping[str, str | None], transformer: ConfigTransformer | None = None
+) -> tuple[ConfigInfos, Connector]:
+    """Validates a connector config (with its config provider variables resolved, when a transformer is given);
+    BadRequestException when it names no connector class or one that does not exist (Kafka's texts). Returns the
+    ConfigInfos and a (not started) connector instance."""
     props = {k: v for k, v in config.items() if v is not None}
+    if transformer is not None:
+        props = transformer.transform(props)
     connector_class = props.get(CONNECTOR_CLASS_CONFIG)
     if connector_class is None:
         raise BadRequestException(f"Connector config {_java_map(config)} contains no connector type")

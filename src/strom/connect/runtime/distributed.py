@@ -667,7 +667,7 @@ class DistributedHerder(h.Herder):
         self, name: str, config: dict[str, str], allow_replace: bool, initial_state: TargetState | None = None
     ) -> tuple[bool, ConnectorInfo]:
         await self._require_leader()
-        infos, _ = await asyncio.to_thread(validate_connector_config, self.worker.plugins, config)
+        infos, _ = await asyncio.to_thread(validate_connector_config, self.worker.plugins, config, self.worker.transformer)
         raise_if_invalid(infos)
         async with self._lock:
             await self.config_store.refresh()
@@ -874,7 +874,7 @@ class DistributedHerder(h.Herder):
         return [PluginInfo(p.class_name, p.type.value, p.version) for p in plugins]
 
     async def validate_config(self, config: dict[str, str], plugin: str | None = None) -> ConfigInfos:
-        infos, _ = await asyncio.to_thread(validate_connector_config, self.worker.plugins, config)
+        infos, _ = await asyncio.to_thread(validate_connector_config, self.worker.plugins, config, self.worker.transformer)
         return infos
 
     def plugin_config(self, plugin: str) -> list[dict[str, object]]:

@@ -141,7 +141,7 @@ class StandaloneHerder(h.Herder):
         self, name: str, config: dict[str, str], allow_replace: bool, initial_state: TargetState | None = None
     ) -> tuple[bool, ConnectorInfo]:
         async with self._lock:
-            infos, _ = await self._blocking(validate_connector_config, self.worker.plugins, config)
+            infos, _ = await self._blocking(validate_connector_config, self.worker.plugins, config, self.worker.transformer)
             raise_if_invalid(infos)
             exists = name in self.configs
             if exists and not allow_replace:
@@ -433,7 +433,7 @@ class StandaloneHerder(h.Herder):
         return [PluginInfo(p.class_name, p.type.value, p.version) for p in plugins]
 
     async def validate_config(self, config: dict[str, str], plugin: str | None = None) -> ConfigInfos:
-        infos, _ = await self._blocking(validate_connector_config, self.worker.plugins, config)
+        infos, _ = await self._blocking(validate_connector_config, self.worker.plugins, config, self.worker.transformer)
         return infos
 
     def plugin_config(self, plugin: str) -> list[dict[str, object]]:

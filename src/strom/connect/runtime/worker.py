@@ -33,6 +33,7 @@ from strom.connect.converters import Converter, HeaderConverter
 from strom.connect.errors import ConnectException
 from strom.connect.plugins import Plugins
 from strom.connect.rest.entities import ConnectorTaskId, State, TargetState
+from strom.connect.runtime.config_providers import ConfigTransformer
 from strom.connect.runtime.errors import DeadLetterQueueReporter, ErrorReporter, LogReporter, RetryWithToleranceOperator
 from strom.connect.runtime.exactly_once_worker_source_task import ExactlyOnceWorkerSourceTask
 from strom.connect.runtime.offset_store import OffsetBackingStore, OffsetStorageReader, OffsetStorageWriter
@@ -157,6 +158,9 @@ class Worker:
     active_topics: dict[str, set[str]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
+    def __post_init__(self) -> None:
+        self.transformer = ConfigTransformer.from_worker_config(self.config.props)
+
     def start(self) -> None:
         self.offset_store.start()
         log.info("Worker started")
@@ -198,7 +202,7 @@ class Worker:
                 self.connector_listener(wc.name, State.STOPPED, None)
                 return
             if not wc.started:
-                wc.connector.start(wc.config)
+                wc.connector.start(self.transformer.transform(wc.config))
                 wc.started = True
             self.connector_listener(wc.name, State.PAUSED if wc.target_state is TargetState.PAUSED else State.RUNNING, None)
         except Exception as exc:
@@ -248,7 +252,7 @@ class Worker:
                 for key in ("topics", "topics.regex"):
                     if key in wc.config:
                         task_props[key] = wc.config[key]
-            out.append(task_props)
+            out.append(self.transformer.reverse(wc.config, self.transformer.transform(wc.config), task_props))
         return out
 
     def _task_class_name(self, wc: WorkerConnector) -> str:
@@ -280,7 +284,8 @@ class Worker:
             if task_id in self.tasks:
                 raise ConnectException(f"Task already exists in this worker: {task_id}")
         try:
-            task = self._build_task(task_id, dict(connector_config), dict(task_config), target_state)
+            cconf, tconf = self.transformer.transform(connector_config), self.transformer.transform(task_config)
+            task = self._build_task(task_id, cconf, tconf, target_state)
         except Exception as exc:
             log.error("Failed to start task %s", task_id, exc_info=exc)
             self.task_listener(task_id, State.FAILED, "".join(traceback.format_exception(exc)))
