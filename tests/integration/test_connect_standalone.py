@@ -140,6 +140,16 @@ def test_file_source_to_topic_to_file_sink(worker: Worker, tmp_path: Path) -> No
     sink_offsets = wait_for(lambda: worker.http.get("/connectors/qs-sink/offsets").json()["offsets"], 30, "sink offsets")
     assert sink_offsets == [{"partition": {"kafka_topic": "qs-topic", "kafka_partition": 0}, "offset": {"kafka_offset": 3}}]
     assert worker.http.get("/connectors/qs-sink/topics").json() == {"qs-sink": {"topics": ["qs-topic"]}}
+    # a stopped sink's consumer group offsets are altered and reset per partition (KIP-875)
+    assert worker.http.put("/connectors/qs-sink/stop").status_code == 204
+    wait_for(lambda: status(worker, "qs-sink")["connector"]["state"] == "STOPPED", 30, "sink stopped")
+    tp = {"kafka_topic": "qs-topic", "kafka_partition": 0}
+    r = worker.http.patch("/connectors/qs-sink/offsets", json={"offsets": [{"partition": tp, "offset": {"kafka_offset": 1}}]})
+    assert r.status_code == 200, r.text
+    assert worker.http.get("/connectors/qs-sink/offsets").json()["offsets"] == [{"partition": tp, "offset": {"kafka_offset": 1}}]
+    r = worker.http.patch("/connectors/qs-sink/offsets", json={"offsets": [{"partition": tp, "offset": None}]})
+    assert r.status_code == 200, r.text
+    assert worker.http.get("/connectors/qs-sink/offsets").json()["offsets"] == []
     for name in ("qs-source", "qs-sink"):
         assert worker.http.delete(f"/connectors/{name}").status_code == 204
 

@@ -377,11 +377,14 @@ class StandaloneHerder(h.Herder):
         try:
             if to_set:
                 await admin.alter_consumer_group_offsets(f"connect-{name}", to_set)
-            if any(off is None for off in parsed.values()):
-                raise ConnectRestException(
-                    500,
-                    "Resetting single sink partitions needs OffsetDelete, which Strom's admin client lacks; reset all offsets with DELETE",
-                )
+            to_delete = [(tp.topic, tp.partition) for tp, off in parsed.items() if off is None]
+            if to_delete:
+                from strom.client.admin import delete_committed_offsets
+
+                code, per_partition = await delete_committed_offsets(admin, f"connect-{name}", to_delete)
+                failed = {tp: c for tp, c in per_partition.items() if c} or ({("*", -1): code} if code else {})
+                if failed:
+                    raise ConnectRestException(500, f"Failed to delete consumer group offsets of connector {name}: error codes {failed}")
         finally:
             await admin.close()
         return h.OFFSETS_ALTERED if confirmed else h.OFFSETS_ALTERED_FRAMEWORK_ONLY
