@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from pathlib import Path
@@ -22,6 +23,7 @@ from strom.connect.api import (
     OffsetStorageReader,
     SinkRecord,
     SinkTaskContext,
+    SourceConnectorContext,
     SourceRecord,
     SourceTaskContext,
     TopicPartition,
@@ -350,9 +352,12 @@ def start_source(db: Db, reader: DictOffsetReader | None = None, **props: str) -
 def poll_all(task: JdbcSourceTask) -> list[SourceRecord]:
     """Polls until a poll finds nothing new (poll.interval.ms = 50 ms between queries of a table)."""
     out: list[SourceRecord] = []
-    while records := task.poll():
+    for _ in range(100):
+        records = task.poll()
+        if not records:
+            return out
         out += records
-    return out
+    raise AssertionError(f"still polling records after 100 polls: {values(out[-3:], 'id')}")
 
 
 def values(records: list[SourceRecord], *fields: str) -> list[tuple[Any, ...]]:
@@ -511,3 +516,51 @@ def test_database_restart_fails_then_recovers(postgres: PostgresServer) -> None:
     source.stop()
     assert context.timeouts == [10, 10]
     assert db.rows('SELECT "id" FROM "people" ORDER BY "id"') == [(1,), (2,)]
+
+
+def test_postgresql_session_time_zone_is_utc(postgres: PostgresServer) -> None:  # noqa: F811
+    """db.timezone=UTC whatever the database's TimeZone: timestamptz rows are read and compared as UTC instants."""
+    dsn = postgres.create_database("jdbc_tz")
+    postgres.psql("ALTER DATABASE jdbc_tz SET timezone TO 'Asia/Tokyo'")
+    db = Db("postgresql", postgres.jdbc_url("jdbc_tz") + f"?user={postgres.user}", lambda: psycopg.connect(dsn))
+    db.execute("CREATE TABLE events (id int PRIMARY KEY, at timestamptz NOT NULL)")
+    db.execute("INSERT INTO events VALUES (1, '2024-01-01 00:00:01+00')")
+    task = start_source(db, mode="timestamp", **{"timestamp.column.name": "at"})
+    [record] = poll_all(task)
+    assert record.value.get("at") == datetime.datetime(2024, 1, 1, 0, 0, 1, tzinfo=UTC)
+    assert record.source_offset == {"timestamp": 1704067201000, "timestamp_nanos": 0}
+    db.execute("INSERT INTO events VALUES (2, '2024-01-01 09:00:02+09')")  # one second later
+    assert values(poll_all(task), "id") == [(2,)]
+    task.stop()
+
+
+class ConnectorContext(SourceConnectorContext):
+    def __init__(self) -> None:
+        self.reconfigurations = threading.Event()
+
+    def request_task_reconfiguration(self) -> None:
+        self.reconfigurations.set()
+
+    def raise_error(self, e: Exception) -> None:
+        raise AssertionError(e)
+
+    def offset_storage_reader(self) -> OffsetStorageReader:
+        return DictOffsetReader()
+
+
+def test_source_connector_watches_for_new_tables(tmp_path: Path) -> None:
+    """table.poll.interval.ms: a table created after the start reconfigures the tasks to copy it too."""
+    path = tmp_path / "watched.db"
+    db = Db("sqlite", f"jdbc:sqlite:{path}", lambda: sqlite3.connect(path))
+    db.execute("CREATE TABLE a (id INTEGER PRIMARY KEY)")
+    connector = JdbcSourceConnector()
+    context = ConnectorContext()
+    connector.initialize(context)
+    connector.start({"connection.url": db.url, "mode": "bulk", "topic.prefix": "p-", "table.poll.interval.ms": "50"})
+    try:
+        assert [c["tables"] for c in connector.task_configs(4)] == ["a"]
+        db.execute("CREATE TABLE b (id INTEGER PRIMARY KEY)")
+        assert context.reconfigurations.wait(10)
+        assert [c["tables"] for c in connector.task_configs(4)] == ["a", "b"]
+    finally:
+        connector.stop()

@@ -83,7 +83,12 @@ class PostgreSqlDatabaseDialect(DatabaseDialect):
         if password:
             params["password"] = password
         conninfo = psycopg.conninfo.make_conninfo("", **params)
-        return psycopg.connect(conninfo, autocommit=autocommit)
+        conn = psycopg.connect(conninfo, autocommit=autocommit)
+        # db.timezone=UTC: naive timestamps are read, written and compared as UTC, whatever the server's TimeZone.
+        conn.execute("SET TIME ZONE 'UTC'")
+        if not autocommit:
+            conn.commit()
+        return conn
 
     def list_tables(self, conn: DbConnection, table_types: Sequence[str]) -> list[TableId]:
         kinds = [{"TABLE": "BASE TABLE", "VIEW": "VIEW"}.get(t.upper(), t.upper()) for t in table_types]
