@@ -111,6 +111,7 @@ STEPS: list[tuple[str, str, Body | None, float]] = [
     ("GET", "/connectors/c1", None, 0),
     ("GET", "/connectors/c1/config", None, 0),
     ("GET", "/connectors/c1/tasks", None, 2),
+    ("GET", "/connectors/c1/tasks-config", None, 0),
     ("GET", "/connectors/c1/status", None, 0),
     ("GET", "/connectors/c1/tasks/0/status", None, 0),
     ("GET", "/connectors/c1/tasks/5/status", None, 0),

@@ -171,6 +171,7 @@ def test_rest_create_read_update_delete(worker: Worker, tmp_path: Path) -> None:
     tasks = worker.http.get("/connectors/crud/tasks").json()
     assert tasks[0]["id"] == {"connector": "crud", "task": 0} and tasks[0]["config"]["topic"] == "crud-topic"
     assert tasks[0]["config"]["task.class"] == "org.apache.kafka.connect.file.FileStreamSourceTask"
+    assert worker.http.get("/connectors/crud/tasks-config").json() == {"crud-0": tasks[0]["config"]}
     wait_for(lambda: running(worker, "crud"), 30, "running")
     task_status = worker.http.get("/connectors/crud/tasks/0/status").json()
     assert task_status["id"] == 0 and task_status["state"] == "RUNNING" and task_status["worker_id"] == f"127.0.0.1:{worker.port}"
@@ -362,3 +363,28 @@ def test_config_provider_variables_stay_out_of_configs(worker: Worker, tmp_path:
     consumer.close()
     assert json.loads(msg.value())["payload"] == "hidden"
     assert worker.http.delete("/connectors/provided").status_code == 204
+
+
+def test_sink_tasks_share_partitions_through_the_group(worker: Worker, tmp_path: Path) -> None:
+    """tasks.max=2 on a 2-partition topic: group connect-<name> gives each task a partition (open/close on the
+    rebalance), every record is written once, and the sink offsets cover both partitions."""
+    from strom import AdminClient, NewTopic
+
+    bootstrap = worker.props["bootstrap.servers"]
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic("two-parts", 2, 1)])["two-parts"].result(30)
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for i in range(20):
+        producer.produce("two-parts", f'{{"schema":null,"payload":"v{i}"}}'.encode(), partition=i % 2)
+    producer.flush(30)
+    dst = tmp_path / "two.txt"
+    config = {"connector.class": "FileStreamSink", "topics": "two-parts", "file": str(dst), "tasks.max": "2"}
+    assert worker.http.post("/connectors", json={"name": "two", "config": config}).status_code == 201
+    wait_for(lambda: running(worker, "two", tasks=2), 30, "two tasks running")
+    wait_for(lambda: dst.exists() and len(dst.read_text().splitlines()) >= 20, 30, "all records")
+    assert sorted(dst.read_text().splitlines()) == sorted(f"v{i}" for i in range(20))
+    offsets = wait_for(lambda: len(worker.http.get("/connectors/two/offsets").json()["offsets"]) == 2, 30, "offsets of both partitions")
+    assert offsets
+    final = worker.http.get("/connectors/two/offsets").json()["offsets"]
+    assert sorted((o["partition"]["kafka_partition"], o["offset"]["kafka_offset"]) for o in final) == [(0, 10), (1, 10)]
+    assert worker.http.delete("/connectors/two").status_code == 204

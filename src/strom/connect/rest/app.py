@@ -236,6 +236,11 @@ async def put_task_configs(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def get_tasks_config(request: Request) -> Response:
+    """Kafka 3.x's deprecated GET /connectors/{name}/tasks-config (removed in 4.0): configs by "name-N"."""
+    return _json({str(t.id): t.config for t in await _herder(request).task_configs(request.path_params["connector"])})
+
+
 async def get_task_status(request: Request) -> Response:
     task_id = ConnectorTaskId(request.path_params["connector"], request.path_params["task"])
     return _json((await _herder(request).task_status(task_id)).to_json())
@@ -414,6 +419,7 @@ def _routes() -> list[Route]:
         (c + "/resume", resume_connector, ["PUT"], True),
         (c + "/stop", stop_connector, ["PUT"], True),
         (c + "/tasks", get_task_configs, ["GET"], False),
+        (c + "/tasks-config", get_tasks_config, ["GET"], False),
         (c + "/tasks", put_task_configs, ["POST"], True),
         (c + "/tasks/{task:int}/status", get_task_status, ["GET"], False),
         (c + "/tasks/{task:int}/restart", restart_task, ["POST"], True),
