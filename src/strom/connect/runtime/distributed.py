@@ -168,6 +168,7 @@ class DistributedHerder(h.Herder):
             self._assign,
         )
         self.snapshot: ClusterConfigState = self.config_store.snapshot()
+        self._seen: ClusterConfigState = self.snapshot  # the state config-topic changes are compared with
         self.connectors_running: set[str] = set()
         self.tasks_running: set[ConnectorTaskId] = set()
         self.generation = -1
@@ -258,7 +259,7 @@ class DistributedHerder(h.Herder):
         await self.offset_store.start_async()
         await self.status_store.start()
         await self.config_store.start()
-        self.snapshot = self.config_store.snapshot()
+        self.snapshot = self._seen = self.config_store.snapshot()
         await asyncio.to_thread(self.worker.start)
         self._status_task = asyncio.ensure_future(self._write_statuses())
         self._task = asyncio.ensure_future(self._run())
@@ -406,9 +407,12 @@ class DistributedHerder(h.Herder):
             sorted(str(t) for t in revoked_t),
             a.delay,
         )
-        # what was heard before this point is reflected in the assignment
-        self.pending.connectors.clear()
-        self.pending.task_connectors.clear()
+        if self.snapshot.offset <= a.offset:
+            # the assignment reflects everything read so far; what arrived after the leader's offset stays pending,
+            # so the next look at the changes asks for another rebalance
+            self.pending.connectors.clear()
+            self.pending.task_connectors.clear()
+            self._seen = self.snapshot
         for name in a.connectors:
             if name not in self.connectors_running:
                 await self._start_connector(name)
@@ -472,8 +476,8 @@ class DistributedHerder(h.Herder):
         p = self.pending
         if not (p.connectors or p.task_connectors or p.targets or p.restarts):
             return
-        previous = self.snapshot
-        snap = self.snapshot = self.config_store.snapshot()
+        previous = self._seen
+        snap = self.snapshot = self._seen = self.config_store.snapshot()
         connectors, changed_tasks, targets, restarts = set(p.connectors), set(p.task_connectors), set(p.targets), dict(p.restarts)
         p.connectors.clear()
         p.task_connectors.clear()
