@@ -175,7 +175,6 @@ class DistributedHerder(h.Herder):
         self.leader = False
         self.leader_url: str | None = None
         self.leader_id: str | None = None
-        self.member_urls: dict[str, str] = {}
         self.owners: dict[ConnectorTaskId | str, str] = {}  # the leader's view: work -> member URL
         self.compatibility = config.compatibility
         self._needs_reconfig: set[str] = set()
@@ -345,7 +344,6 @@ class DistributedHerder(h.Herder):
         """The leader's job: read the config topic to its end, then assign (Kafka's performAssignment)."""
         await self.config_store.refresh()
         snapshot = self.config_store.snapshot()
-        self.member_urls = {m: s.url for m, s in members.items()}
         if compatibility is ConnectProtocolCompatibility.EAGER:
             result = eager_assignment(leader, self.url, snapshot.offset, snapshot, members)
         else:
