@@ -108,3 +108,18 @@ def test_topic_creation_groups() -> None:
     big = creation.group_for("big-one").new_topic("big-one")
     assert (big.num_partitions, big.replication_factor, big.config) == (12, 1, {"cleanup.policy": "compact"})
     assert creation.group_for("big-no").name == "default" and creation.group_for("other").new_topic("other").num_partitions == 3
+
+
+def test_client_override_policy(plugins: Plugins) -> None:
+    props = {"name": "s", "connector.class": "FileStreamSink", "topics": "a", "consumer.override.max.poll.records": "5"}
+    props["producer.override.security.protocol"] = "SSL"
+    assert validate_connector_config(plugins, props)[0].error_count == 0  # All, Kafka's default
+    infos, _ = validate_connector_config(plugins, props, None, "Principal")
+    assert [(c.value.name, c.value.errors) for c in infos.configs if c.value.errors] == [
+        (
+            "consumer.override.max.poll.records",
+            ["The 'Principal' policy does not allow 'max.poll.records' to be overridden in the connector configuration."],
+        )
+    ]
+    none = "org.apache.kafka.connect.connector.policy.NoneConnectorClientConfigOverridePolicy"
+    assert validate_connector_config(plugins, props, None, none)[0].error_count == 2

@@ -26,6 +26,7 @@ from strom.connect.config import (
     Width,
     java_str,
 )
+from strom.connect.errors import ConnectException
 from strom.connect.plugins import Plugins, PluginType
 from strom.connect.rest.entities import ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo, ConnectorType
 from strom.connect.rest.errors import BadRequestException
@@ -484,8 +485,42 @@ def _alias_infos(plugins: Plugins, props: Mapping[str, str], transforms: bool) -
     return groups, infos
 
 
+_POLICIES = {
+    "none": "None",
+    "org.apache.kafka.connect.connector.policy.noneconnectorclientconfigoverridepolicy": "None",
+    "principal": "Principal",
+    "org.apache.kafka.connect.connector.policy.principalconnectorclientconfigoverridepolicy": "Principal",
+    "all": "All",
+    "org.apache.kafka.connect.connector.policy.allconnectorclientconfigoverridepolicy": "All",
+}
+_PRINCIPAL_KEYS = {"sasl.jaas.config", "sasl.mechanism", "security.protocol"}
+
+
+def override_policy(name: str | None) -> str:
+    """connector.client.config.override.policy (Kafka's default since 3.0: All), by alias or Java class name."""
+    policy = _POLICIES.get((name or "All").strip().lower())
+    if policy is None:
+        raise ConnectException(f"Unknown connector.client.config.override.policy {name}: None, Principal or All")
+    return policy
+
+
+def _client_override_infos(props: Mapping[str, str], policy: str) -> list[ConfigInfo]:
+    """The connector's producer/consumer/admin.override.* keys the worker's policy refuses (Kafka's texts)."""
+    infos = []
+    for key, value in props.items():
+        prefix = next((p for p in ("producer.override.", "consumer.override.", "admin.override.") if key.startswith(p)), None)
+        if prefix is None or policy == "All" or (policy == "Principal" and key[len(prefix) :] in _PRINCIPAL_KEYS):
+            continue
+        message = f"The '{policy}' policy does not allow '{key[len(prefix) :]}' to be overridden in the connector configuration."
+        infos.append(ConfigInfo(None, ConfigValueInfo(key, value, [], [message], True)))
+    return infos
+
+
 def validate_connector_config(
-    plugins: Plugins, config: Mapping[str, str | None], transformer: ConfigTransformer | None = None
+    plugins: Plugins,
+    config: Mapping[str, str | None],
+    transformer: ConfigTransformer | None = None,
+    client_override_policy: str | None = None,
 ) -> tuple[ConfigInfos, Connector]:
     """Validates a connector config (with its config provider variables resolved, when a transformer is given);
     BadRequestException when it names no connector class or one that does not exist (Kafka's texts). Returns the
@@ -530,6 +565,7 @@ def validate_connector_config(
         alias_groups, alias_infos = _alias_infos(plugins, props, transforms)
         groups += alias_groups
         infos += alias_infos
+    infos += _client_override_infos(props, override_policy(client_override_policy))
     error_count = sum(len(i.value.errors) for i in infos)
     return ConfigInfos(connector_class, error_count, groups, infos), connector
 

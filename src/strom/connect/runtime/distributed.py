@@ -66,7 +66,7 @@ from strom.connect.runtime.connect_protocol import (
     ExtendedAssignment,
     WorkerState,
 )
-from strom.connect.runtime.connector_config import config_key_infos, connector_type, raise_if_invalid, validate_connector_config
+from strom.connect.runtime.connector_config import config_key_infos, connector_type, raise_if_invalid
 from strom.connect.runtime.incremental_cooperative_assignor import IncrementalCooperativeAssignor, eager_assignment
 from strom.connect.runtime.kafka_based_log import client_config
 from strom.connect.runtime.kafka_offset_store import KafkaOffsetBackingStore
@@ -669,7 +669,7 @@ class DistributedHerder(h.Herder):
         self, name: str, config: dict[str, str], allow_replace: bool, initial_state: TargetState | None = None
     ) -> tuple[bool, ConnectorInfo]:
         await self._require_leader()
-        infos, _ = await asyncio.to_thread(validate_connector_config, self.worker.plugins, config, self.worker.transformer)
+        infos, _ = await asyncio.to_thread(self.worker.validate_connector_config, config)
         raise_if_invalid(infos)
         async with self._lock:
             await self.config_store.refresh()
@@ -876,7 +876,7 @@ class DistributedHerder(h.Herder):
         return [PluginInfo(p.class_name, p.type.value, p.version) for p in plugins]
 
     async def validate_config(self, config: dict[str, str], plugin: str | None = None) -> ConfigInfos:
-        infos, _ = await asyncio.to_thread(validate_connector_config, self.worker.plugins, config, self.worker.transformer)
+        infos, _ = await asyncio.to_thread(self.worker.validate_connector_config, config)
         return infos
 
     def plugin_config(self, plugin: str) -> list[dict[str, object]]:

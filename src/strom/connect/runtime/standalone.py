@@ -38,7 +38,7 @@ from strom.connect.rest.errors import (
     NotFoundException,
 )
 from strom.connect.runtime import herder as h
-from strom.connect.runtime.connector_config import connector_type, plugin_config_keys, raise_if_invalid, validate_connector_config
+from strom.connect.runtime.connector_config import connector_type, plugin_config_keys, raise_if_invalid
 from strom.connect.runtime.offset_store import offset_key, offset_value
 from strom.connect.runtime.worker import Worker
 
@@ -141,7 +141,7 @@ class StandaloneHerder(h.Herder):
         self, name: str, config: dict[str, str], allow_replace: bool, initial_state: TargetState | None = None
     ) -> tuple[bool, ConnectorInfo]:
         async with self._lock:
-            infos, _ = await self._blocking(validate_connector_config, self.worker.plugins, config, self.worker.transformer)
+            infos, _ = await self._blocking(self.worker.validate_connector_config, config)
             raise_if_invalid(infos)
             exists = name in self.configs
             if exists and not allow_replace:
@@ -436,7 +436,7 @@ class StandaloneHerder(h.Herder):
         return [PluginInfo(p.class_name, p.type.value, p.version) for p in plugins]
 
     async def validate_config(self, config: dict[str, str], plugin: str | None = None) -> ConfigInfos:
-        infos, _ = await self._blocking(validate_connector_config, self.worker.plugins, config, self.worker.transformer)
+        infos, _ = await self._blocking(self.worker.validate_connector_config, config)
         return infos
 
     def plugin_config(self, plugin: str) -> list[dict[str, object]]:

@@ -32,8 +32,9 @@ from strom.connect.api import OffsetStorageReader as ApiOffsetStorageReader
 from strom.connect.converters import Converter, HeaderConverter
 from strom.connect.errors import ConnectException
 from strom.connect.plugins import Plugins
-from strom.connect.rest.entities import ConnectorTaskId, State, TargetState
+from strom.connect.rest.entities import ConfigInfos, ConnectorTaskId, State, TargetState
 from strom.connect.runtime.config_providers import ConfigTransformer
+from strom.connect.runtime.connector_config import validate_connector_config
 from strom.connect.runtime.errors import DeadLetterQueueReporter, ErrorReporter, LogReporter, RetryWithToleranceOperator
 from strom.connect.runtime.exactly_once_worker_source_task import ExactlyOnceWorkerSourceTask
 from strom.connect.runtime.offset_store import OffsetBackingStore, OffsetStorageReader, OffsetStorageWriter
@@ -160,6 +161,7 @@ class Worker:
 
     def __post_init__(self) -> None:
         self.transformer = ConfigTransformer.from_worker_config(self.config.props)
+        self.client_override_policy = self.config.get("connector.client.config.override.policy", "All")
 
     def start(self) -> None:
         self.offset_store.start()
@@ -382,6 +384,10 @@ class Worker:
                 on_topic,
             )
         raise ConnectException(f"{connector_cls.__qualname__} is neither a SourceConnector nor a SinkConnector")
+
+    def validate_connector_config(self, config: Mapping[str, str | None]) -> tuple[ConfigInfos, Connector]:
+        """validate_connector_config with this worker's config providers and client override policy."""
+        return validate_connector_config(self.plugins, config, self.transformer, self.client_override_policy)
 
     def _exactly_once_offsets_topic(self) -> str | None:
         """offset.storage.topic when source tasks run exactly once: exactly.once.source.support=enabled and offsets
