@@ -564,3 +564,24 @@ def test_source_connector_watches_for_new_tables(tmp_path: Path) -> None:
         assert [c["tables"] for c in connector.task_configs(4)] == ["a", "b"]
     finally:
         connector.stop()
+
+
+@pytest.mark.parametrize(
+    ("mapping", "types", "row"),
+    [
+        ("none", ["Decimal", "Decimal", "Decimal"], (decimal.Decimal(42), decimal.Decimal(12345678901), decimal.Decimal("1.25"))),
+        ("precision_only", ["INT32", "INT64", "Decimal"], (42, 12345678901, decimal.Decimal("1.25"))),
+        ("best_fit", ["INT32", "INT64", "FLOAT64"], (42, 12345678901, 1.25)),
+    ],
+)
+def test_source_numeric_mapping(db: Db, mapping: str, types: list[str], row: tuple[Any, ...]) -> None:
+    db.execute("CREATE TABLE amounts (id INTEGER PRIMARY KEY, small NUMERIC(5,0), big NUMERIC(12,0), price NUMERIC(8,2))")
+    db.execute("INSERT INTO amounts VALUES (1, 42, 12345678901, 1.25)")
+    task = start_source(db, mode="bulk", **{"numeric.mapping": mapping})
+    [record] = task.poll() or []
+    task.stop()
+    schema = record.value_schema
+    assert schema is not None
+    names = [schema.field(f).schema for f in ("small", "big", "price")]
+    assert ["Decimal" if s.name == Decimal.LOGICAL_NAME else s.type.name for s in names] == types
+    assert values([record], "small", "big", "price") == [row]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from strom.connect.data import Date, Decimal, Schema, Time, Timestamp, Type
+from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp, Type
 
 from . import debezium_types
 from .url import JdbcUrl, parse_jdbc_url
@@ -22,8 +22,16 @@ from .url import JdbcUrl, parse_jdbc_url
 # A DB-API 2.0 connection (sqlite3.Connection or psycopg.Connection): typed loosely, the two share no base class.
 DbConnection = Any
 
+_INTEGERS = frozenset({Type.INT8, Type.INT16, Type.INT32, Type.INT64})
 # Connect types whose Python values every driver binds unchanged.
 _AS_IS = frozenset({Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.FLOAT32, Type.FLOAT64, Type.STRING})
+
+# numeric.mapping: how the source maps NUMERIC/DECIMAL columns (Confluent's NumericMapping).
+NUMERIC_NONE = "none"
+NUMERIC_PRECISION_ONLY = "precision_only"
+NUMERIC_BEST_FIT = "best_fit"
+NUMERIC_BEST_FIT_EAGER_DOUBLE = "best_fit_eager_double"
+NUMERIC_MAPPINGS = (NUMERIC_NONE, NUMERIC_PRECISION_ONLY, NUMERIC_BEST_FIT, NUMERIC_BEST_FIT_EAGER_DOUBLE)
 
 QUOTE_ALWAYS = "always"
 QUOTE_NEVER = "never"
@@ -81,9 +89,29 @@ class DatabaseDialect(ABC):
     multi_row_writes: bool = False
     max_parameters: int = 32_000
 
-    def __init__(self, url: JdbcUrl, quote_identifiers: str = QUOTE_ALWAYS) -> None:
+    def __init__(self, url: JdbcUrl, quote_identifiers: str = QUOTE_ALWAYS, numeric_mapping: str = NUMERIC_NONE) -> None:
         self.url = url
         self.quote_identifiers = quote_identifiers
+        self.numeric_mapping = numeric_mapping
+
+    def numeric_schema(self, precision: int | None, scale: int | None) -> SchemaBuilder:
+        """A NUMERIC(precision, scale) column's schema under numeric.mapping: Decimal (none), an integer type for
+        scale 0 and precision up to 18 (precision_only, best_fit), FLOAT64 for a fraction of precision up to 18
+        (best_fit) or any (best_fit_eager_double). Without a declared scale: FLOAT64."""
+        if scale is None:
+            return SchemaBuilder.float64()
+        mapping = self.numeric_mapping
+        small = precision is not None and 0 < precision < 19
+        if mapping != NUMERIC_NONE and scale <= 0 and small:
+            assert precision is not None
+            if precision > 9:
+                return SchemaBuilder.int64()
+            if precision > 4:
+                return SchemaBuilder.int32()
+            return SchemaBuilder.int16() if precision > 2 else SchemaBuilder.int8()
+        if scale > 0 and ((mapping == NUMERIC_BEST_FIT and small) or mapping == NUMERIC_BEST_FIT_EAGER_DOUBLE):
+            return SchemaBuilder.float64()
+        return Decimal.builder(scale)
 
     # -- connections and metadata ---------------------------------------------------------------------------
     @abstractmethod
@@ -166,6 +194,10 @@ class DatabaseDialect(ABC):
             return decimal.Decimal(str(value)).quantize(decimal.Decimal(1).scaleb(-scale))
         elif schema.type == Type.BYTES and isinstance(value, (bytearray, memoryview)):
             return bytes(value)
+        elif isinstance(value, decimal.Decimal) and schema.type in _INTEGERS:
+            return int(value)
+        elif isinstance(value, (decimal.Decimal, int)) and schema.type in (Type.FLOAT32, Type.FLOAT64):
+            return float(value)
         return value
 
     # -- sink statements --------------------------------------------------------------------------------------
@@ -289,13 +321,13 @@ def logical_or_none(schema: Schema) -> str | None:
     return None
 
 
-def dialect_for(url: str, quote_identifiers: str = QUOTE_ALWAYS) -> DatabaseDialect:
+def dialect_for(url: str, quote_identifiers: str = QUOTE_ALWAYS, numeric_mapping: str = NUMERIC_NONE) -> DatabaseDialect:
     """The dialect of a connection.url (Confluent picks it by the JDBC subprotocol too)."""
     parsed = parse_jdbc_url(url)
     if parsed.subprotocol == "sqlite":
         from .dialect_sqlite import SqliteDatabaseDialect
 
-        return SqliteDatabaseDialect(parsed, quote_identifiers)
+        return SqliteDatabaseDialect(parsed, quote_identifiers, numeric_mapping)
     from .dialect_postgres import PostgreSqlDatabaseDialect
 
-    return PostgreSqlDatabaseDialect(parsed, quote_identifiers)
+    return PostgreSqlDatabaseDialect(parsed, quote_identifiers, numeric_mapping)

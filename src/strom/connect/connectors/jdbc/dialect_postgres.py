@@ -133,8 +133,7 @@ class PostgreSqlDatabaseDialect(DatabaseDialect):
         if udt in _PRIMITIVES:
             builder = SchemaBuilder(_PRIMITIVES[udt])
         elif udt == "numeric":
-            # numeric(p,s) keeps its scale as Decimal; unconstrained numeric has none to keep.
-            builder = Decimal.builder(column.scale) if column.scale is not None else SchemaBuilder.float64()
+            builder = self.numeric_schema(column.precision, column.scale)
         elif udt == "date":
             builder = Date.builder()
         elif udt in ("time", "timetz"):
@@ -172,6 +171,7 @@ class PostgreSqlDatabaseDialect(DatabaseDialect):
         for desc in cursor.description:
             info = types.get(desc.type_code)
             udt = info.name if info is not None else "text"
-            scale = desc.scale if udt == "numeric" and desc.scale is not None else None
-            schemas[desc.name] = self.column_schema(ColumnDefinition(desc.name, udt, True, scale=scale))
+            precision = desc.precision if udt == "numeric" else None
+            scale = desc.scale if udt == "numeric" else None
+            schemas[desc.name] = self.column_schema(ColumnDefinition(desc.name, udt, True, precision=precision, scale=scale))
         return schemas

@@ -124,7 +124,7 @@ class SqliteDatabaseDialect(DatabaseDialect):
         elif "time" in decl:
             builder = Time.builder()
         elif column.scale is not None:
-            builder = Decimal.builder(column.scale)
+            builder = self.numeric_schema(column.precision, column.scale)
         else:  # NUMERIC affinity without a scale: integers and reals alike
             builder = SchemaBuilder.float64()
         if column.nullable:

@@ -9,6 +9,7 @@ from typing import Any
 from strom.connect.config import NO_DEFAULT_VALUE, ConfigDef, ConfigException, Importance, Range, Type, ValidString
 
 from . import common_config as common
+from .dialect import NUMERIC_MAPPINGS, NUMERIC_NONE
 from .querier import MODES
 
 MODE = "mode"
@@ -30,6 +31,7 @@ BATCH_MAX_ROWS = "batch.max.rows"
 TABLE_POLL_INTERVAL_MS = "table.poll.interval.ms"
 TOPIC_PREFIX = "topic.prefix"
 TIMESTAMP_DELAY_INTERVAL_MS = "timestamp.delay.interval.ms"
+NUMERIC_MAPPING = "numeric.mapping"
 TABLES = "tables"  # the task's share of the tables, set by the connector
 
 
@@ -90,6 +92,17 @@ def _base() -> ConfigDef:
         "copied; unset copies tables of every schema.",
         group=group,
         order_in_group=15,
+    )
+    config.define(
+        NUMERIC_MAPPING,
+        Type.STRING,
+        NUMERIC_NONE,
+        Importance.LOW,
+        "Map NUMERIC values by precision and optionally scale to integral or decimal types: none (Decimal), "
+        "precision_only, best_fit, best_fit_eager_double.",
+        ValidString.in_(*NUMERIC_MAPPINGS),
+        group=group,
+        order_in_group=16,
     )
     group = "Mode"
     config.define(
@@ -235,6 +248,7 @@ class JdbcSourceConfig:
     table_poll_interval_ms: int
     topic_prefix: str
     timestamp_delay_interval_ms: int
+    numeric_mapping: str
 
     @classmethod
     def _values(cls, definition: ConfigDef, props: Mapping[str, str]) -> dict[str, Any]:
@@ -276,6 +290,7 @@ class JdbcSourceConfig:
             "table_poll_interval_ms": v[TABLE_POLL_INTERVAL_MS],
             "topic_prefix": v[TOPIC_PREFIX],
             "timestamp_delay_interval_ms": v[TIMESTAMP_DELAY_INTERVAL_MS],
+            "numeric_mapping": v[NUMERIC_MAPPING],
         }
 
     @classmethod

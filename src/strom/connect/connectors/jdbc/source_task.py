@@ -48,7 +48,7 @@ class JdbcSourceTask(SourceTask):
     def start(self, props: Mapping[str, str]) -> None:
         config = self.config = source_config.JdbcSourceTaskConfig.parse(props)
         self._stopping.clear()
-        self.dialect = dialect_for(config.connection_url, config.quote_sql_identifiers)
+        self.dialect = dialect_for(config.connection_url, config.quote_sql_identifiers, config.numeric_mapping)
         self.provider = CachedConnectionProvider(
             self.dialect,
             config.connection_user,
