@@ -31,7 +31,9 @@ TABLE = """CREATE TABLE public.t (
 ROWS = """INSERT INTO t VALUES (1, 'a', 1.50, '2024-01-02 03:04:05.123456+00', '\\x0102', '2024-01-02', '10:11:12.5',
   '2024-01-02 03:04:05.678', '2024-01-02 03:04:05.678901', '{"a": 1}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 12.345,
   '1 year 2 mons 3 days 04:05:06.7', 1.25, 2.5, 7, 9000000000, true, 'vc', 'ab', '10:00:00+02', 12.34, B'101', '01:02:03.456');
-  INSERT INTO t (id, name) VALUES (2, 'b')"""
+  INSERT INTO t (id, name) VALUES (2, 'b');
+  INSERT INTO t (id, name, price, d, tsp, tsu, ts, n) VALUES (7, 'snap-inf', 'NaN', 'infinity', 'infinity', '-infinity', 'infinity', 'NaN'),
+    (8, 'snap-minf', NULL, '-infinity', '-infinity', 'infinity', '-infinity', NULL)"""
 CHANGES = [
     "UPDATE t SET name = 'bb', price = -0.5, ts = '1999-12-31 23:59:59.5-05' WHERE id = 2",
     "UPDATE t SET id = 3 WHERE id = 2",
@@ -65,14 +67,17 @@ MORE_CHANGES = [
     "TRUNCATE t",
     "INSERT INTO defs (i2) VALUES (7)",
     """INSERT INTO arr VALUES (2, 'sad', '{}', '{"{x}",""}', NULL, NULL, 1, '{NULL}', NULL, NULL, '{}', '{ok}')""",
+    "INSERT INTO t (id, name, price, d, tsp, tsu, ts, n, f4, f8) VALUES "
+    "(5, 'inf', 'NaN', 'infinity', '-infinity', 'infinity', '-infinity', 'NaN', 'NaN', '-Infinity')",
+    "INSERT INTO t (id, name, d, tsp, tsu, ts) VALUES (6, '-inf', '-infinity', 'infinity', '-infinity', 'infinity')",
 ]
 # per topic: snapshot 2, update, key change (delete, tombstone, create), delete + tombstone, insert, truncate on t;
 # the other tables' snapshot rows (source.snapshot of one-row tables, first and not, and of a table's middle row)
 # and the schema defaults Debezium derives from column DEFAULTs (literals, expressions, NULL)
 # and enums, domains and arrays (Connect ARRAYs of the element type; a two-dimensional one as Debezium gives it)
-SNAPSHOT = 9
+SNAPSHOT = 11
 EXPECTED = {
-    "srv.public.t": 10,
+    "srv.public.t": 14,
     "srv.public.full_t": 5,
     "srv.public.toast_t": 5,
     "srv.public.nopk": 2,

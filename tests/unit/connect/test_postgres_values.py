@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import decimal
 
-import pytest
-
 from strom.connect.connectors.postgres import values as v
 from strom.connect.connectors.postgres.pgoutput import UNCHANGED_TOAST
 from strom.connect.connectors.postgres.schema import ColumnInfo, TableSchema, topic_name
@@ -94,10 +92,14 @@ def test_table_schema_names_fallbacks_and_toast() -> None:
     assert TableSchema("srv", "public", "nopk", cols, []).key((b"1", b"x", None)) is None
 
 
-@pytest.mark.parametrize("text", ["infinity", "-infinity"])
-def test_infinite_dates_are_refused(text: str) -> None:
-    with pytest.raises(ValueError):
-        convert(v.DATE, text)
+def test_infinities_and_nan_as_debezium_writes_them() -> None:
+    assert (convert(v.DATE, "infinity"), convert(v.DATE, "-infinity")) == (-2_147_472_692, -2_147_472_691)  # streamed
+    assert v.SNAPSHOT_INFINITE_DAYS == {"infinity": -622_191_234, "-infinity": -625_821_272}
+    assert convert(v.TIMESTAMP, "infinity") == 9_223_372_036_825_200_000
+    assert convert(v.TIMESTAMP, "-infinity", 3) == -9_223_372_036_832_400
+    assert convert(v.TIMESTAMPTZ, "-infinity") == "-infinity"
+    assert convert(v.NUMERIC, "NaN", ((6 << 16) | 2) + 4) is None and convert(v.NUMERIC, "NaN") is None
+    assert convert(v.FLOAT8, "-Infinity") == float("-inf")
 
 
 def test_array_text() -> None:

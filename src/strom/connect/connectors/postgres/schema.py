@@ -16,6 +16,8 @@ from typing import Any, Final
 from strom.connect.connectors.postgres import values as pgtypes
 from strom.connect.connectors.postgres.pgoutput import UNCHANGED_TOAST, ColumnValue
 from strom.connect.connectors.postgres.values import (
+    DATE_NAMES,
+    SNAPSHOT_INFINITE_DAYS,
     UNAVAILABLE_VALUE_PLACEHOLDER,
     VARIABLE_SCALE_DECIMAL,
     ColumnType,
@@ -227,7 +229,7 @@ class TableSchema:
             .build()
         )
 
-    def _convert(self, i: int, raw: ColumnValue) -> Any:
+    def _convert(self, i: int, raw: ColumnValue, snapshot: bool = False) -> Any:
         ctype = self._types[i]
         if raw is UNCHANGED_TOAST:
             # Debezium's unavailable.value.placeholder for a TOASTed value the change did not carry
@@ -242,23 +244,28 @@ class TableSchema:
             value = self._defaults[i] if self._defaults[i] is not None else ctype.fallback
         else:
             assert isinstance(raw, bytes)
-            value = ctype.convert(raw.decode("utf-8"))
+            text = raw.decode("utf-8")
+            if snapshot and ctype.name in DATE_NAMES and text in SNAPSHOT_INFINITE_DAYS:
+                return SNAPSHOT_INFINITE_DAYS[text]
+            value = ctype.convert(text)
+            if value is None:  # NaN in a numeric: no Connect value
+                return None if self.columns[i].optional else ctype.fallback
         if ctype.connect_type == "STRUCT":
             schema = OPTIONAL_VARIABLE_SCALE_DECIMAL_SCHEMA if self.columns[i].optional else VARIABLE_SCALE_DECIMAL_SCHEMA
             return Struct(schema).put("scale", value["scale"]).put("value", value["value"])
         return value
 
-    def row(self, values: Sequence[ColumnValue]) -> Struct:
+    def row(self, values: Sequence[ColumnValue], snapshot: bool = False) -> Struct:
         """The `before`/`after` Struct of a tuple (values in column order). The converters type each value for its
         field by construction, so the Struct is built without Struct.put's per-field validation (the hot path)."""
         if len(values) != len(self.columns):
             raise DataException(f"{self.schema_name}.{self.table}: {len(values)} values for {len(self.columns)} columns")
-        return Struct._of(self.value_schema, [self._convert(i, raw) for i, raw in enumerate(values)])
+        return Struct._of(self.value_schema, [self._convert(i, raw, snapshot) for i, raw in enumerate(values)])
 
-    def key(self, values: Sequence[ColumnValue]) -> Struct | None:
+    def key(self, values: Sequence[ColumnValue], snapshot: bool = False) -> Struct | None:
         if self.key_schema is None:
             return None
-        return Struct._of(self.key_schema, [self._convert(i, values[i]) for i in self._key_index])
+        return Struct._of(self.key_schema, [self._convert(i, values[i], snapshot) for i in self._key_index])
 
     def key_changed(self, old: Sequence[ColumnValue], new: Sequence[ColumnValue]) -> bool:
         return any(old[i] != new[i] for i in self._key_index)

@@ -171,9 +171,9 @@ class PostgresConnectorTask(SourceTask):
                 ts = _now_ms()
                 lsn = self._snapshot_lsn
                 source = source_struct(self.prefix, self.db, schema, name, ts, marker, reader.tx_id, lsn, None)
-                value = envelope(table, "r", None, table.row(row), source, ts)
+                value = envelope(table, "r", None, table.row(row, snapshot=True), source, ts)
                 offset = {"last_snapshot_record": False, "lsn": lsn, "txId": reader.tx_id, "ts_usec": ts * 1000, "snapshot": True}
-                key = table.key(row)
+                key = table.key(row, snapshot=True)
                 yield SourceRecord(self.partition, offset, table.topic, None, table.key_schema, key, table.envelope_schema, value)
                 row = following
 

@@ -152,14 +152,18 @@ def decimal_unscaled_bytes(value: decimal.Decimal, scale: int) -> bytes:
     return unscaled.to_bytes(length, "big", signed=True)
 
 
-def _numeric_precise(scale: int) -> Callable[[str], decimal.Decimal]:
-    def convert(text: str) -> decimal.Decimal:
+def _numeric_precise(scale: int) -> Callable[[str], decimal.Decimal | None]:
+    def convert(text: str) -> decimal.Decimal | None:
+        if text == "NaN":
+            return None  # Connect's Decimal has no NaN: Debezium writes null
         return decimal.Decimal(text).quantize(decimal.Decimal(1).scaleb(-scale))
 
     return convert
 
 
-def _variable_scale(text: str) -> dict[str, Any]:
+def _variable_scale(text: str) -> dict[str, Any] | None:
+    if text == "NaN":
+        return None
     d = decimal.Decimal(text)
     exp = d.as_tuple().exponent
     scale = -exp if isinstance(exp, int) and exp < 0 else 0
@@ -173,7 +177,19 @@ def _money(text: str) -> decimal.Decimal:
     return -d if neg else d
 
 
+# What Debezium 2.5 writes for PostgreSQL's infinite dates and timestamps (the JDBC driver's infinity constants,
+# 9223372036825200000 and -9223372036832400000 ms, through its conversions). Infinite dates differ between the
+# stream and the snapshot (read through JDBC).
+_INFINITE_DAYS = {"infinity": -2_147_472_692, "-infinity": -2_147_472_691}
+SNAPSHOT_INFINITE_DAYS: Final = {"infinity": -622_191_234, "-infinity": -625_821_272}
+DATE_NAMES: Final = ("io.debezium.time.Date", "org.apache.kafka.connect.data.Date")
+_INFINITE_MICROS = {"infinity": 9_223_372_036_825_200_000, "-infinity": -9_223_372_036_832_400_000}
+
+
 def _date_days(text: str) -> int:
+    infinite = _INFINITE_DAYS.get(text)
+    if infinite is not None:
+        return infinite
     return (_parse_date(text) - _EPOCH_DATE).days
 
 
@@ -210,6 +226,9 @@ def _split_offset(text: str) -> tuple[str, dt.timedelta]:
 
 def _timestamp_micros(text: str) -> int:
     """Micros since the epoch of a `timestamp` (no zone: read as UTC, as Debezium does)."""
+    infinite = _INFINITE_MICROS.get(text)
+    if infinite is not None:
+        return infinite
     bc = text.endswith(" BC")
     if bc:
         text = text[:-3]
@@ -229,6 +248,8 @@ def _zoned_timestamp(precision: int) -> Callable[[str], str]:
     """io.debezium.time.ZonedTimestamp: UTC, ISO-8601, the fraction as wide as the column's precision."""
 
     def convert(text: str) -> str:
+        if text in ("infinity", "-infinity"):
+            return text
         if text.endswith("+00") and len(text) >= 22 and text[4] == "-" and text[10] == " ":
             # the connector's sessions run in UTC: the common case is reformatting, no arithmetic
             seconds, _, fraction = text[11:-3].partition(".")
