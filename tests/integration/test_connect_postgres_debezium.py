@@ -64,6 +64,8 @@ MORE_CHANGES = [
     f"INSERT INTO toast_t VALUES (1, 'x', {BIG})",
     "UPDATE toast_t SET v = 'xx' WHERE id = 1",  # big is not sent again: Debezium's placeholder
     "INSERT INTO nopk VALUES ('no key')",
+    "ALTER TABLE nopk ADD COLUMN extra int NOT NULL DEFAULT 3, ADD COLUMN note varchar(8)",
+    "INSERT INTO nopk VALUES ('new columns', 4, 'n')",
     "TRUNCATE t",
     "INSERT INTO defs (i2) VALUES (7)",
     """INSERT INTO arr VALUES (2, 'sad', '{}', '{"{x}",""}', NULL, NULL, 1, '{NULL}', NULL, NULL, '{}', '{ok}')""",
@@ -80,7 +82,7 @@ EXPECTED = {
     "srv.public.t": 14,
     "srv.public.full_t": 5,
     "srv.public.toast_t": 5,
-    "srv.public.nopk": 2,
+    "srv.public.nopk": 3,
     "srv.public.defs": 2,
     "srv.public.arr": 2,
 }
