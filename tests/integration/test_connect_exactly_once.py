@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from strom import Consumer
-from strom.connect.api import ConfigDef, SourceConnector, SourceRecord, SourceTask, Task
+from strom.connect.api import ConfigDef, ConnectorTransactionBoundaries, SourceConnector, SourceRecord, SourceTask, Task
 from strom.connect.data import Schema
 from strom.connect.plugins import Plugins
 from strom.connect.rest.entities import ConnectorTaskId, State, TargetState
@@ -40,6 +40,9 @@ class CountingSource(SourceConnector):
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
         return [dict(self.props)]
+
+    def can_define_transaction_boundaries(self, connector_config: Mapping[str, str]) -> ConnectorTransactionBoundaries:
+        return ConnectorTransactionBoundaries.SUPPORTED
 
     def stop(self) -> None:
         pass
@@ -135,6 +138,7 @@ def run_task(w: Worker, states: dict[ConnectorTaskId, State], last: int, batches
         "last": str(last),
         "abort.at": str(abort_at),
     }
+    assert w.validate_connector_config(config)[0].error_count == 0  # KIP-618's preflight checks pass
     w.start_connector("eos", config, TargetState.STARTED)
     (task_config,) = w.connector_task_configs("eos")
     task_id = ConnectorTaskId("eos", 0)

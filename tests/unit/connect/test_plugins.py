@@ -123,3 +123,14 @@ def test_client_override_policy(plugins: Plugins) -> None:
     ]
     none = "org.apache.kafka.connect.connector.policy.NoneConnectorClientConfigOverridePolicy"
     assert validate_connector_config(plugins, props, None, none)[0].error_count == 2
+
+
+def test_exactly_once_preflight(plugins: Plugins) -> None:
+    """KIP-618's checks on an exactly-once worker: FileStreamSource supports exactly once but not
+    connector-defined transaction boundaries."""
+    props = {"name": "s", "connector.class": "FileStreamSource", "topic": "t", "exactly.once.support": "required"}
+    assert validate_connector_config(plugins, props, exactly_once=True)[0].error_count == 0
+    infos, _ = validate_connector_config(plugins, {**props, "transaction.boundary": "connector"}, exactly_once=True)
+    errors = [e for c in infos.configs if c.value.name == "transaction.boundary" for e in c.value.errors]
+    assert errors and errors[0].startswith("The connector does not support connector-defined transaction boundaries")
+    assert validate_connector_config(plugins, {**props, "transaction.boundary": "connector"})[0].error_count == 0  # EOS off

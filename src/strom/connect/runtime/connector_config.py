@@ -393,6 +393,32 @@ def plugin_config_keys(cls: type) -> list[dict[str, object]]:
     return keys
 
 
+def _exactly_once_checks(connector: Connector, props: Mapping[str, str], values: dict[str, ConfigValue]) -> None:
+    """KIP-618's preflight checks of a source connector on a worker with exactly-once support enabled."""
+    from strom.connect.api import ConnectorTransactionBoundaries, ExactlyOnceSupport
+
+    assert isinstance(connector, SourceConnector)
+    if (props.get("exactly.once.support") or "requested").strip().lower() == "required":
+        support = connector.exactly_once_support(props)
+        if support is None:
+            values["exactly.once.support"].add_error_message(
+                "The connector does not implement the API required for preflight validation of exactly-once source support. "
+                "Please consult the documentation for the connector to determine whether it supports exactly-once guarantees, "
+                'and then consider reconfiguring the connector to use the value "requested" for this property (which will still '
+                "permit the connector to be created successfully)."
+            )
+        elif support is not ExactlyOnceSupport.SUPPORTED:
+            values["exactly.once.support"].add_error_message(
+                "The connector does not support exactly-once semantics with the provided configuration."
+            )
+    if (props.get("transaction.boundary") or "poll").strip().lower() == "connector":
+        if connector.can_define_transaction_boundaries(props) is not ConnectorTransactionBoundaries.SUPPORTED:
+            values["transaction.boundary"].add_error_message(
+                "The connector does not support connector-defined transaction boundaries with the given configuration. "
+                "Please reconfigure it to use a different transaction boundary definition."
+            )
+
+
 def _sink_checks(config: Mapping[str, str], values: dict[str, ConfigValue]) -> None:
     topics = [t.strip() for t in (config.get(TOPICS_CONFIG) or "").split(",") if t.strip()]
     regex = (config.get(TOPICS_REGEX_CONFIG) or "").strip()
@@ -521,6 +547,7 @@ def validate_connector_config(
     config: Mapping[str, str | None],
     transformer: ConfigTransformer | None = None,
     client_override_policy: str | None = None,
+    exactly_once: bool = False,
 ) -> tuple[ConfigInfos, Connector]:
     """Validates a connector config (with its config provider variables resolved, when a transformer is given);
     BadRequestException when it names no connector class or one that does not exist (Kafka's texts). Returns the
@@ -542,6 +569,8 @@ def validate_connector_config(
     framework_values = {cv.name: cv for cv in framework.validate(props)}
     if kind is ConnectorType.SINK:
         _sink_checks(props, framework_values)
+    if kind is ConnectorType.SOURCE and exactly_once:
+        _exactly_once_checks(connector, props, framework_values)
     own_def = connector.config()
     try:
         own_values = {cv.name: cv for cv in connector.validate(props).config_values}

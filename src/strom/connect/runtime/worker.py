@@ -387,7 +387,8 @@ class Worker:
 
     def validate_connector_config(self, config: Mapping[str, str | None]) -> tuple[ConfigInfos, Connector]:
         """validate_connector_config with this worker's config providers and client override policy."""
-        return validate_connector_config(self.plugins, config, self.transformer, self.client_override_policy)
+        exactly_once = (self.config.get("exactly.once.source.support") or "disabled").strip().lower() == "enabled"
+        return validate_connector_config(self.plugins, config, self.transformer, self.client_override_policy, exactly_once)
 
     def _exactly_once_offsets_topic(self) -> str | None:
         """offset.storage.topic when source tasks run exactly once: exactly.once.source.support=enabled and offsets
