@@ -149,6 +149,7 @@ def test_events_match_debezium(postgres: PostgresServer, broker: BrokerProcess) 
         "database.dbname": db,
         "plugin.name": "pgoutput",
         "skipped.operations": "none",
+        "message.key.columns": "public.nopk:v,note",
     }
     java = JavaConnectStandalone(
         broker.bootstrap,

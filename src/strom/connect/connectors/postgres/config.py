@@ -56,6 +56,13 @@ def config_def() -> ConfigDef:
     d.define("table.exclude.list", Type.STRING, None, Importance.MEDIUM, "Regular expressions of schema.table names not to capture.")
     d.define("schema.include.list", Type.STRING, None, Importance.MEDIUM, "Regular expressions of schema names to capture.")
     d.define("schema.exclude.list", Type.STRING, None, Importance.MEDIUM, "Regular expressions of schema names not to capture.")
+    d.define(
+        "message.key.columns",
+        Type.STRING,
+        None,
+        Importance.MEDIUM,
+        "Key columns per table instead of the primary key: <schema.table regex>:<col>,<col>;<regex>:<col>...",
+    )
     d.define("tombstones.on.delete", Type.BOOLEAN, True, Importance.MEDIUM, "Emit a tombstone (key, null value) after each delete event.")
     d.define("skipped.operations", Type.STRING, "t", Importance.LOW, "Operations not emitted: c, u, d, t (comma separated), or none.")
     d.define(
@@ -106,6 +113,11 @@ class PostgresConnectorConfig(AbstractConfig):
         self.table_exclude = _patterns(self.get_string("table.exclude.list"))
         self.schema_include = _patterns(self.get_string("schema.include.list"))
         self.schema_exclude = _patterns(self.get_string("schema.exclude.list"))
+        self.message_key_columns: list[tuple[re.Pattern[str], list[str]]] = []
+        for entry in (self.get_string("message.key.columns") or "").split(";"):
+            table, _, cols = entry.strip().rpartition(":")
+            if table and cols:
+                self.message_key_columns.append((re.compile(table), [c.strip() for c in cols.split(",") if c.strip()]))
         skipped = (self.get_string("skipped.operations") or "").replace(" ", "")
         self.skipped_operations = set() if skipped in ("", "none") else set(skipped.split(","))
 
@@ -121,6 +133,13 @@ class PostgresConnectorConfig(AbstractConfig):
         if self.table_include and not any(p.fullmatch(full) for p in self.table_include):
             return False
         return not any(p.fullmatch(full) for p in self.table_exclude)
+
+    def key_columns(self, schema: str, table: str, primary_key: list[str]) -> list[str]:
+        """message.key.columns for this table when one of its patterns matches `schema.table`, else the primary key."""
+        for pattern, columns in self.message_key_columns:
+            if pattern.fullmatch(f"{schema}.{table}"):
+                return columns
+        return primary_key
 
     def dsn(self) -> str:
         """libpq connection string; the session settings make value text forms match what the converters read."""

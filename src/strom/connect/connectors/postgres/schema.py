@@ -195,7 +195,8 @@ class TableSchema:
         self.table = table
         self.topic = topic_name(prefix, schema_name, table)
         self.columns = list(columns)
-        self.key_columns = [c for c in key_columns]
+        names = {c.name for c in columns}
+        self.key_columns = [c for c in key_columns if c in names]  # message.key.columns may name absent ones
         base = f"{prefix}.{schema_name}.{table}"
         self._types = [
             resolved_type(c.pg_type or PgType(c.type_oid), c.type_modifier, decimal_handling_mode, time_precision_mode)
@@ -211,7 +212,8 @@ class TableSchema:
             index = {c.name: i for i, c in enumerate(self.columns)}
             self._key_index = [index[k] for k in self.key_columns]
             for i in self._key_index:
-                kb.field(self.columns[i].name, _field_schema(self._types[i], False, self._defaults[i]))
+                # a primary key column is NOT NULL; a message.key.columns one keeps its nullability, as in Debezium
+                kb.field(self.columns[i].name, _field_schema(self._types[i], self.columns[i].optional, self._defaults[i]))
             self.key_schema: Schema | None = kb.build()
         else:
             self._key_index = []

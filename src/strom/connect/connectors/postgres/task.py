@@ -138,6 +138,7 @@ class PostgresConnectorTask(SourceTask):
 
     def _table(self, schema: str, table: str) -> TableSchema:
         columns, pk = self.conn.table_columns(schema, table)
+        pk = self.config.key_columns(schema, table, pk)
         return TableSchema(
             self.prefix,
             schema,
@@ -232,7 +233,9 @@ class PostgresConnectorTask(SourceTask):
             )
             for c in rel.columns
         ]
-        key = pk or [c.name for c in rel.columns if c.is_key and rel.replica_identity != "f"]
+        key = self.config.key_columns(rel.namespace, rel.name, pk) or [
+            c.name for c in rel.columns if c.is_key and rel.replica_identity != "f"
+        ]
         self._relations[rel.oid] = TableSchema(
             self.prefix,
             rel.namespace,
