@@ -8,7 +8,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 
 from strom import Consumer, Producer
 from strom.cli.connect_standalone import run_standalone
+from strom.connect.api import ConfigDef, SinkConnector, SinkRecord, SinkTask, Task
 from strom.testing.broker import BrokerProcess, free_port
 
 SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
@@ -388,3 +389,75 @@ def test_sink_tasks_share_partitions_through_the_group(worker: Worker, tmp_path:
     final = worker.http.get("/connectors/two/offsets").json()["offsets"]
     assert sorted((o["partition"]["kafka_partition"], o["offset"]["kafka_offset"]) for o in final) == [(0, 10), (1, 10)]
     assert worker.http.delete("/connectors/two").status_code == 204
+
+
+class PickySink(SinkConnector):
+    """A sink that sends the records it cannot write to the errant record reporter."""
+
+    def version(self) -> str:
+        return "1"
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+
+    def task_class(self) -> type[Task]:
+        return PickyTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props)]
+
+    def stop(self) -> None:
+        pass
+
+    def config(self) -> ConfigDef:
+        return ConfigDef()
+
+
+class PickyTask(SinkTask):
+    def version(self) -> str:
+        return "1"
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.path = props["file"]
+
+    def put(self, records: Collection[SinkRecord]) -> None:
+        reporter = self.context.errant_record_reporter()
+        assert reporter is not None
+        with open(self.path, "a") as f:
+            for record in records:
+                if record.value == "bad":
+                    reporter.report(record, ValueError("cannot write 'bad'")).result()
+                else:
+                    f.write(f"{record.value}\n")
+
+    def stop(self) -> None:
+        pass
+
+
+def test_errant_record_reporter_sends_what_put_cannot_write_to_the_dead_letter_queue(worker: Worker, tmp_path: Path) -> None:
+    bootstrap = worker.props["bootstrap.servers"]
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for value in ("ok1", "bad", "ok2"):
+        producer.produce("picky-in", json.dumps({"schema": None, "payload": value}).encode())
+    producer.flush(30)
+    dst = tmp_path / "picky.txt"
+    config = {
+        "connector.class": f"{__name__}.PickySink",
+        "topics": "picky-in",
+        "file": str(dst),
+        "errors.tolerance": "all",
+        "errors.deadletterqueue.topic.name": "picky-dlq",
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "errors.deadletterqueue.context.headers.enable": "true",
+    }
+    assert worker.http.post("/connectors", json={"name": "picky", "config": config}).status_code == 201
+    wait_for(lambda: dst.exists() and dst.read_text() == "ok1\nok2\n", 30, "good records written")
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "picky-check", "auto.offset.reset": "earliest"})
+    consumer.subscribe(["picky-dlq"])
+    msg = wait_for(lambda: poll_one(consumer), 30, "DLQ record")
+    consumer.close()
+    assert json.loads(msg.value())["payload"] == "bad"
+    headers = {k: v.decode() for k, v in msg.headers()}
+    assert (headers["__connect.errors.stage"], headers["__connect.errors.offset"]) == ("TASK_PUT", "1")
+    assert headers["__connect.errors.exception.message"] == "cannot write 'bad'"
+    assert worker.http.delete("/connectors/picky").status_code == 204

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from strom.connect.connectors.file import FileStreamSinkConnector, FileStreamSourceConnector, FileStreamSourceTask
@@ -134,3 +136,19 @@ def test_exactly_once_preflight(plugins: Plugins) -> None:
     errors = [e for c in infos.configs if c.value.name == "transaction.boundary" for e in c.value.errors]
     assert errors and errors[0].startswith("The connector does not support connector-defined transaction boundaries")
     assert validate_connector_config(plugins, {**props, "transaction.boundary": "connector"})[0].error_count == 0  # EOS off
+
+
+def test_plugins_of_other_packages_through_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A package declaring [project.entry-points."strom.connect"] is found by its entry point name."""
+    dist = tmp_path / "acme_connectors-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-connectors\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[strom.connect]\ncom.acme.LinesSource = {__name__}:AcmeSource\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugins = Plugins()
+    assert plugins.connector_class("com.acme.LinesSource") is AcmeSource
+    assert ("com.acme.LinesSource", PluginType.SOURCE) in [(p.class_name, p.type) for p in plugins.connector_plugins()]
+
+
+class AcmeSource(FileStreamSourceConnector):
+    """A connector another package ships."""
