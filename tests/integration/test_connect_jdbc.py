@@ -66,13 +66,17 @@ class SourceContext(SourceTaskContext):
 class ListReporter(ErrantRecordReporter):
     """What the worker's reporter does with a record (dead letter queue, log), kept in a list."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: bool = False) -> None:
         self.reported: list[tuple[SinkRecord, BaseException]] = []
+        self.refuse = refuse
 
     def report(self, record: SinkRecord, error: BaseException) -> Future[None]:
         self.reported.append((record, error))
         done: Future[None] = Future()
-        done.set_result(None)
+        if self.refuse:
+            done.set_exception(ConnectException("Tolerance exceeded in error handler"))
+        else:
+            done.set_result(None)
         return done
 
 
@@ -291,6 +295,13 @@ def test_sink_database_error_is_retried_then_fails(db: Db) -> None:
     assert "unique" in str(reporter.reported[0][1]).lower()  # the database's own error
     assert context.timeouts == []
     assert db.rows('SELECT "id" FROM "people" ORDER BY "id"') == [(1,), (2,), (3,)]
+
+    # a reporter that cannot take the record (errors.tolerance=none with a DLQ) fails the task: no silent drop
+    refusing = ListReporter(refuse=True)
+    task, _ = start_sink(db, refusing, **{"pk.mode": "record_value", "pk.fields": "id", "max.retries": "0"})
+    with pytest.raises(ConnectException, match="Tolerance exceeded"):
+        task.put([sink_record(person(1, "ada"), 4)])
+    task.stop()
 
 
 def test_sink_kafka_coordinates_and_logical_types(db: Db) -> None:

@@ -16,11 +16,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from strom import Producer
+from strom import Consumer, Producer
 from strom.testing.broker import BrokerProcess
 from strom.testing.postgres import PostgresServer, postgres  # noqa: F401 - fixture
 
-from .test_connect_standalone import Worker, wait_for
+from .test_connect_standalone import Worker, poll_one, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +219,41 @@ def test_postgresql_cdc_to_postgresql_and_sqlite_replicas(worker: Worker, postgr
             worker.http.delete(f"/connectors/{name}")
         wait_for(lambda: not pg_rows(src_dsn, "SELECT 1 FROM pg_stat_replication"), 30, "the replication connection closed")
         postgres.psql("SELECT pg_drop_replication_slot('jdbc_e2e')", "cdc_src")
+
+
+def test_sink_record_it_cannot_write_goes_to_the_dead_letter_queue(worker: Worker, tmp_path: Path) -> None:
+    """errors.tolerance=all with a dead letter queue: a record the sink cannot write (a string value where a Struct
+    is needed) lands in the DLQ with Kafka's error headers, the records around it in the table."""
+    replica_db = tmp_path / "dlq.db"
+    config = {
+        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+        "topics": "dlq-source",
+        "connection.url": f"jdbc:sqlite:{replica_db}",
+        "auto.create": "true",
+        "errors.tolerance": "all",
+        "errors.deadletterqueue.topic.name": "dlq-jdbc",
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "errors.deadletterqueue.context.headers.enable": "true",
+    }
+    schema = {"type": "struct", "optional": False, "fields": [{"field": "id", "type": "int64", "optional": False}]}
+    producer = Producer({"bootstrap.servers": worker.props["bootstrap.servers"]})
+    for value in (
+        {"schema": schema, "payload": {"id": 1}},
+        {"schema": {"type": "string", "optional": False}, "payload": "oops"},
+        {"schema": schema, "payload": {"id": 2}},
+    ):
+        producer.produce("dlq-source", value=json.dumps(value).encode())
+    producer.flush(30)
+    r = worker.http.post("/connectors", json={"name": "dlq-sink", "config": config})
+    assert r.status_code == 201, r.text
+    wait_for(lambda: sqlite_rows(replica_db, 'SELECT "id" FROM "dlq-source" ORDER BY "id"') == [(1,), (2,)], 60, "the good records")
+    consumer = Consumer({"bootstrap.servers": worker.props["bootstrap.servers"], "group.id": "dlq-check", "auto.offset.reset": "earliest"})
+    consumer.subscribe(["dlq-jdbc"])
+    msg = wait_for(lambda: poll_one(consumer), 30, "the dead letter")
+    consumer.close()
+    assert json.loads(msg.value())["payload"] == "oops"
+    headers = dict(msg.headers())
+    assert headers["__connect.errors.stage"] == b"TASK_PUT"
+    assert b"non-null Struct value" in headers["__connect.errors.exception.message"]
+    assert worker.http.get("/connectors/dlq-sink/status").json()["tasks"][0]["state"] == "RUNNING"
+    assert worker.http.delete("/connectors/dlq-sink").status_code == 204

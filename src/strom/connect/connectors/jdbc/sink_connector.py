@@ -138,7 +138,8 @@ class JdbcSinkTask(SinkTask):
             try:
                 self._writer().write([record])
             except Exception as exc:  # noqa: BLE001 - reported with the record, as Confluent does
-                reporter.report(record, exc)
+                # Waited for: a reporter that cannot take the record (errors.tolerance=none) fails the task.
+                reporter.report(record, exc).result()
         self.remaining_retries = self.config.max_retries
 
     def flush(self, current_offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> None:
