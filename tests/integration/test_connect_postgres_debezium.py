@@ -150,6 +150,7 @@ def test_events_match_debezium(postgres: PostgresServer, broker: BrokerProcess) 
         "plugin.name": "pgoutput",
         "skipped.operations": "none",
         "message.key.columns": "public.nopk:v,note",
+        "column.exclude.list": "public.arr.ja,public.full_t.v",
     }
     java = JavaConnectStandalone(
         broker.bootstrap,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from strom.connect.config import AbstractConfig, ConfigDef, ConfigException, Importance, NonEmptyString, Range, Type, ValidString
@@ -56,6 +56,8 @@ def config_def() -> ConfigDef:
     d.define("table.exclude.list", Type.STRING, None, Importance.MEDIUM, "Regular expressions of schema.table names not to capture.")
     d.define("schema.include.list", Type.STRING, None, Importance.MEDIUM, "Regular expressions of schema names to capture.")
     d.define("schema.exclude.list", Type.STRING, None, Importance.MEDIUM, "Regular expressions of schema names not to capture.")
+    d.define("column.include.list", Type.STRING, None, Importance.MEDIUM, "Regular expressions of schema.table.column names to emit.")
+    d.define("column.exclude.list", Type.STRING, None, Importance.MEDIUM, "Regular expressions of schema.table.column names not to emit.")
     d.define(
         "message.key.columns",
         Type.STRING,
@@ -113,6 +115,8 @@ class PostgresConnectorConfig(AbstractConfig):
         self.table_exclude = _patterns(self.get_string("table.exclude.list"))
         self.schema_include = _patterns(self.get_string("schema.include.list"))
         self.schema_exclude = _patterns(self.get_string("schema.exclude.list"))
+        self.column_include = _patterns(self.get_string("column.include.list"))
+        self.column_exclude = _patterns(self.get_string("column.exclude.list"))
         self.message_key_columns: list[tuple[re.Pattern[str], list[str]]] = []
         for entry in (self.get_string("message.key.columns") or "").split(";"):
             table, _, cols = entry.strip().rpartition(":")
@@ -133,6 +137,20 @@ class PostgresConnectorConfig(AbstractConfig):
         if self.table_include and not any(p.fullmatch(full) for p in self.table_include):
             return False
         return not any(p.fullmatch(full) for p in self.table_exclude)
+
+    def value_columns(self, schema: str, table: str) -> Callable[[str], bool] | None:
+        """Whether a column of this table is emitted in before/after; None when every column is."""
+        if not self.column_include and not self.column_exclude:
+            return None
+        include, exclude = self.column_include, self.column_exclude
+
+        def emitted(column: str) -> bool:
+            full = f"{schema}.{table}.{column}"
+            if include and not any(p.fullmatch(full) for p in include):
+                return False
+            return not any(p.fullmatch(full) for p in exclude)
+
+        return emitted
 
     def key_columns(self, schema: str, table: str, primary_key: list[str]) -> list[str]:
         """message.key.columns for this table when one of its patterns matches `schema.table`, else the primary key."""

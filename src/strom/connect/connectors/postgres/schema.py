@@ -9,7 +9,7 @@ one has no key (null), as Debezium without message.key.columns.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -190,7 +190,10 @@ class TableSchema:
         key_columns: Sequence[str],
         decimal_handling_mode: str = "precise",
         time_precision_mode: str = "adaptive",
+        value_column: Callable[[str], bool] | None = None,
     ) -> None:
+        """`value_column(name)` says whether a column is in before/after (column.include.list / exclude.list);
+        key columns are in the key either way."""
         self.schema_name = schema_name
         self.table = table
         self.topic = topic_name(prefix, schema_name, table)
@@ -203,9 +206,10 @@ class TableSchema:
             for c in self.columns
         ]
         self._defaults = [column_default(c.default_expression, t, c.type_oid) for c, t in zip(self.columns, self._types, strict=True)]
+        self._value_index = [i for i, c in enumerate(self.columns) if value_column is None or value_column(c.name)]
         vb = SchemaBuilder.struct().name(f"{base}.Value").optional()
-        for c, t, d in zip(self.columns, self._types, self._defaults, strict=True):
-            vb.field(c.name, _field_schema(t, c.optional, d))
+        for i in self._value_index:
+            vb.field(self.columns[i].name, _field_schema(self._types[i], self.columns[i].optional, self._defaults[i]))
         self.value_schema = vb.build()
         if self.key_columns:
             kb = SchemaBuilder.struct().name(f"{base}.Key")
@@ -262,7 +266,7 @@ class TableSchema:
         field by construction, so the Struct is built without Struct.put's per-field validation (the hot path)."""
         if len(values) != len(self.columns):
             raise DataException(f"{self.schema_name}.{self.table}: {len(values)} values for {len(self.columns)} columns")
-        return Struct._of(self.value_schema, [self._convert(i, raw, snapshot) for i, raw in enumerate(values)])
+        return Struct._of(self.value_schema, [self._convert(i, values[i], snapshot) for i in self._value_index])
 
     def key(self, values: Sequence[ColumnValue], snapshot: bool = False) -> Struct | None:
         if self.key_schema is None:

@@ -147,6 +147,7 @@ class PostgresConnectorTask(SourceTask):
             pk,
             self.config.get_string("decimal.handling.mode") or "precise",
             self.config.get_string("time.precision.mode") or "adaptive",
+            self.config.value_columns(schema, table),
         )
 
     def _snapshot_records(self, tables: list[tuple[str, str]], reader: SnapshotReader) -> Iterator[SourceRecord]:
@@ -244,6 +245,7 @@ class PostgresConnectorTask(SourceTask):
             [k for k in key if any(c.name == k for c in cols)],
             self.config.get_string("decimal.handling.mode") or "precise",
             self.config.get_string("time.precision.mode") or "adaptive",
+            self.config.value_columns(rel.namespace, rel.name),
         )
 
     def _already_emitted(self, lsn: int) -> bool:
