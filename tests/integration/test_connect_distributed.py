@@ -263,3 +263,46 @@ def test_workers_on_a_sasl_listener_with_javas_keys(tmp_path: Path) -> None:
             w2.close()
     finally:
         broker.close()
+
+
+@pytest.mark.slow
+def test_workers_ride_out_a_broker_restart(tmp_path: Path) -> None:
+    """The broker stops and comes back on the same port and log dir: the workers' stores catch up, the group
+    reforms, data flows again, and a connector created afterwards runs."""
+    port = free_port()
+    broker = BrokerProcess(port=port).start()
+    group = f"restart-{uuid.uuid4().hex[:6]}"
+    workers: list[Worker] = []
+    try:
+        workers += [Worker(broker.bootstrap, group), Worker(broker.bootstrap, group)]
+        w1, w2 = workers
+        src, dst = tmp_path / "in.txt", tmp_path / "out.txt"
+        src.write_text("before\n")
+        topic = f"{group}-t"
+        assert (
+            w1.http.put(
+                "/connectors/src/config", json={"connector.class": "FileStreamSource", "file": str(src), "topic": topic}
+            ).status_code
+            == 201
+        )
+        sink = {"connector.class": "FileStreamSink", "file": str(dst), "topics": topic}
+        assert w2.http.put("/connectors/sink/config", json=sink).status_code == 201
+        wait_for(lambda: dst.exists() and dst.read_text() == "before\n", 60, "the first line")
+        broker.stop()
+        time.sleep(3)
+        broker.start()
+        with src.open("a") as f:
+            f.write("after\n")
+        wait_for(lambda: dst.read_text().splitlines()[-1:] == ["after"], 120, "a line written after the restart")
+        assert set(dst.read_text().splitlines()) == {"before", "after"}
+        (tmp_path / "late.txt").write_text("late\n")
+        late = {"connector.class": "FileStreamSource", "file": str(tmp_path / "late.txt"), "topic": topic}
+        r = wait_for(
+            lambda: (x := w2.http.put("/connectors/late/config", json=late)).status_code == 201 and x, 60, "a write after the restart"
+        )
+        assert r.json()["name"] == "late"
+        wait_for(lambda: "late" in dst.read_text().splitlines(), 60, "the late connector's line")
+    finally:
+        for w in workers:
+            w.close()
+        broker.close()

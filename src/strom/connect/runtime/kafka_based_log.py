@@ -82,7 +82,6 @@ class KafkaBasedLog:
         self._task: asyncio.Task[None] | None = None
         self._progress = asyncio.Event()
         self._tps: list[TopicPartition] = []
-        self._failure: BaseException | None = None
 
     async def start(self) -> None:
         """Creates the topic if needed, reads it to its end, then keeps following it in the background."""
@@ -121,24 +120,27 @@ class KafkaBasedLog:
         raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {self.topic} has no partitions")
 
     async def _follow(self) -> None:
+        """Applies records as they arrive; a failing read (the brokers away) is logged and retried, so the store
+        catches up once they are back."""
         assert self.consumer is not None
-        try:
-            while True:
-                for msg in await self.consumer.getmany(0.5):
-                    if msg.error() is not None:
-                        log.warning("Error reading %s: %s", self.topic, msg.error())
-                        continue
-                    try:
-                        self.consumed(msg)
-                    except Exception:
-                        log.exception("Unexpected error applying a record of %s at offset %s", self.topic, msg.offset())
-                self._progress.set()
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # a dead reader would leave read_to_end() waiting forever
-            self._failure = exc
+        while True:
+            try:
+                messages = await self.consumer.getmany(0.5)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("Error reading %s, retrying: %s", self.topic, exc)
+                await asyncio.sleep(1.0)
+                continue
+            for msg in messages:
+                if msg.error() is not None:
+                    log.warning("Error reading %s: %s", self.topic, msg.error())
+                    continue
+                try:
+                    self.consumed(msg)
+                except Exception:
+                    log.exception("Unexpected error applying a record of %s at offset %s", self.topic, msg.offset())
             self._progress.set()
-            raise
 
     async def read_to_end(self, timeout: float = 30.0) -> None:
         """Returns once every record written before the call has been passed to the callback."""
@@ -148,8 +150,6 @@ class KafkaBasedLog:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            if self._failure is not None:
-                raise KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, f"reading {self.topic} failed: {self._failure}")
             positions = {(tp.topic, tp.partition): tp.offset for tp in self.consumer.position(self._tps)}
             if all(positions[tp] >= end for tp, end in ends.items()):
                 return
