@@ -26,6 +26,7 @@ from strom.connect.runtime.herder import Herder
 from strom.version import __version__
 
 log = logging.getLogger("org.apache.kafka.connect.runtime.rest.ConnectRestServer")
+request_log = logging.getLogger("org.apache.kafka.connect.runtime.rest.RestServer")
 
 # Kafka waits up to 90 s for a herder request (ConnectResource.DEFAULT_REST_REQUEST_TIMEOUT_MS).
 REQUEST_TIMEOUT_S = 90.0
@@ -441,11 +442,58 @@ def _routes() -> list[Route]:
     return routes
 
 
+class RequestLog:
+    """One INFO line per request in the NCSA form Kafka's RestServer logs (client, time, request line, status,
+    bytes, referer, user agent, milliseconds)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.time()
+        status, size = 500, 0
+
+        async def sending(message: Any) -> None:
+            nonlocal status, size
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if request_log.isEnabledFor(logging.INFO):
+                headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+                client = (scope.get("client") or ("-",))[0]
+                query = scope.get("query_string", b"").decode("latin-1")
+                target = scope["path"] + ("?" + query if query else "")
+                when = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(start))
+                request_log.info(
+                    '%s - - [%s] "%s %s HTTP/%s" %d %d "%s" "%s" %d',
+                    client,
+                    when,
+                    scope["method"],
+                    target,
+                    scope.get("http_version", "1.1"),
+                    status,
+                    size,
+                    headers.get("referer", "-"),
+                    headers.get("user-agent", "-"),
+                    int((time.time() - start) * 1000),
+                )
+
+
 def create_app(herder: Herder) -> Starlette:
     app = Starlette(
         routes=_routes(),
         exception_handlers={HTTPException: _http_error},
     )
+    app.add_middleware(RequestLog)
     app.router.redirect_slashes = False
     app.state.herder = herder
     return app
