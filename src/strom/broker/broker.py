@@ -266,8 +266,10 @@ class Broker:
         loop = asyncio.get_running_loop()
         for listener in self.config.listeners:
             host = listener.host or None
+            # reuse_address None: asyncio's default, SO_REUSEADDR on POSIX (a restart rebinds past TIME_WAIT) and
+            # not on Windows, where it would let a second broker bind the same port
             server = await loop.create_server(
-                functools.partial(KafkaConnection, self, listener), host=host, port=listener.port, reuse_address=True, backlog=1024
+                functools.partial(KafkaConnection, self, listener), host=host, port=listener.port, reuse_address=None, backlog=1024
             )
             self.servers.append(server)
         if self.cluster is not None:
