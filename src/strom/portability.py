@@ -132,11 +132,13 @@ def install_stop_handlers(loop: asyncio.AbstractEventLoop, stop: Callable[[], ob
 
 # ---- positional file I/O -----------------------------------------------------------------------------
 
-_seek_lock = threading.Lock()  # the twins move an fd's shared file position: one caller at a time
+seek_lock = threading.Lock()
+"""Held by the seek+read/write twins, which move an fd's shared file position (one caller at a time), and by
+whoever closes and reopens an fd they may be using, so no twin seeks on a number that changed file midway."""
 
 
 def _pread_seek(fd: int, n: int, offset: int) -> bytes:
-    with _seek_lock:
+    with seek_lock:
         os.lseek(fd, offset, os.SEEK_SET)
         parts, left = [], n
         while left > 0:
@@ -149,7 +151,7 @@ def _pread_seek(fd: int, n: int, offset: int) -> bytes:
 
 
 def _pwrite_seek(fd: int, data: Buffer, offset: int) -> int:
-    with _seek_lock:
+    with seek_lock:
         os.lseek(fd, offset, os.SEEK_SET)
         view, done = memoryview(data), 0
         while done < len(view):

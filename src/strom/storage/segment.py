@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from strom import checksum as crc32c
-from strom.portability import CAPS, O_BINARY, pread, pwrite, pwritev
+from strom.portability import CAPS, O_BINARY, pread, pwrite, pwritev, seek_lock
 from strom.protocol.errors import CorruptMessage
 from strom.protocol.records import BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD, BatchHeader, read_batch_header
 
@@ -496,17 +496,23 @@ class Segment:
         """Renames files of this segment. Where an open file cannot be renamed (Windows; STROM_PORTABLE=1)
         the log's fds are closed around the rename and reopened on the new name: a fetch response still
         queued on the old file object then ends its connection, and the client fetches again."""
-        reopen = not CAPS.open_files_renamable and self._fd >= 0
-        if reopen:
+        if CAPS.open_files_renamable or self._fd < 0:
+            self._replace_files(moves)
+            return
+        with self._write_lock, seek_lock:
             os.close(self._fd)
             self.reader.close()
+            try:
+                self._replace_files(moves)
+            finally:
+                self._fd = os.open(self.log_path, os.O_RDWR | O_BINARY)
+                self.reader = open(self.log_path, "rb", buffering=0)  # noqa: SIM115 - lives with the segment
+
+    def _replace_files(self, moves: list[tuple[Path, str, Path]]) -> None:
         for old, attr, new in moves:
             if old.exists():
                 os.replace(old, new)
             setattr(self, attr, new)
-        if reopen:
-            self._fd = os.open(self.log_path, os.O_RDWR | O_BINARY)
-            self.reader = open(self.log_path, "rb", buffering=0)  # noqa: SIM115 - lives with the segment
 
     def unlink_files(self) -> None:
         """Removes the files but keeps the fds open: a fetch already sending from them still completes.
