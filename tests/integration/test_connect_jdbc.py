@@ -596,3 +596,21 @@ def test_source_numeric_mapping(db: Db, mapping: str, types: list[str], row: tup
     names = [schema.field(f).schema for f in ("small", "big", "price")]
     assert ["Decimal" if s.name == Decimal.LOGICAL_NAME else s.type.name for s in names] == types
     assert values([record], "small", "big", "price") == [row]
+
+
+def test_sqlite_source_does_not_hold_up_writers_between_batches(tmp_path: Path) -> None:
+    """A query read batch by batch over several polls keeps no read lock on the SQLite file in between: the
+    application's writers commit at once (rollback-journal mode, where a reader blocks a committing writer)."""
+    path = tmp_path / "app.db"
+    db = Db("sqlite", f"jdbc:sqlite:{path}", lambda: sqlite3.connect(path))
+    create_items(db)
+    for i in range(1, 4):
+        db.execute("INSERT INTO items VALUES (?, 'n', '2024-01-01 00:00:00', NULL, NULL)", (i,))
+    task = start_source(db, mode="incrementing", **{"batch.max.rows": "1"})
+    assert values(task.poll() or [], "id") == [(1,)]  # two rows still to come from this query
+    writer = sqlite3.connect(path, timeout=0.2)
+    writer.execute("INSERT INTO items VALUES (4, 'n', '2024-01-01 00:00:00', NULL, NULL)")
+    writer.commit()  # 'database is locked' after 0.2 s if the source held its read
+    writer.close()
+    assert values(poll_all(task) + poll_all(task), "id") == [(2,), (3,), (4,)]
+    task.stop()

@@ -191,6 +191,15 @@ class SqliteDatabaseDialect(DatabaseDialect):
     def bind_timestamp(self, value: datetime.datetime) -> Any:
         return _ts_text(super().bind_timestamp(value))
 
+    def open_cursor(self, conn: DbConnection, sql: str, params: Sequence[Any]) -> Any:
+        """The query's rows read at once: an open SQLite statement holds a read lock, which (outside WAL mode) would
+        hold up the application's writers while the worker sends the rows batch by batch."""
+        cur = conn.execute(sql, tuple(params))
+        try:
+            return _ReadCursor(cur.description, cur.fetchall())
+        finally:
+            cur.close()
+
     def result_schemas(self, cursor: Any, rows: Sequence[Sequence[Any]]) -> dict[str, Schema]:
         """sqlite3 reports no column types for a query: each column's type is that of its first non-NULL value."""
         schemas: dict[str, Schema] = {}
@@ -206,6 +215,23 @@ class SqliteDatabaseDialect(DatabaseDialect):
                 builder = SchemaBuilder.string()
             schemas[desc[0]] = builder.optional().build()
         return schemas
+
+
+class _ReadCursor:
+    """The DB-API cursor surface the source reads (description, fetchmany, close) over rows already fetched."""
+
+    def __init__(self, description: Any, rows: list[Any]) -> None:
+        self.description = description
+        self._rows = rows
+        self._next = 0
+
+    def fetchmany(self, size: int) -> list[Any]:
+        batch = self._rows[self._next : self._next + size]
+        self._next += len(batch)
+        return batch
+
+    def close(self) -> None:
+        self._rows = []
 
 
 def _ts_text(value: datetime.datetime) -> str:
