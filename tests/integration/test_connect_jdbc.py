@@ -496,7 +496,14 @@ def test_source_connector_spreads_tables_and_validates(db: Db) -> None:
         create_items(db)
         db.execute("CREATE TABLE loose (id INTEGER, ts TIMESTAMP)")
         start_source(db, mode="timestamp", **{"timestamp.column.name": "ts", "table.whitelist": "loose"})
-    assert JdbcSinkConnector().validate({"connection.url": db.url, "delete.enabled": "true"}).config_values
+    sink_errors = {
+        cv.name: cv.error_messages
+        for cv in JdbcSinkConnector().validate({"connection.url": db.url, "delete.enabled": "true"}).config_values
+        if cv.error_messages
+    }
+    assert sink_errors == {
+        "delete.enabled": ["Invalid value true for configuration delete.enabled: Delete support only works with pk.mode=record_key"]
+    }
 
 
 def test_database_restart_fails_then_recovers(postgres: PostgresServer) -> None:  # noqa: F811
@@ -613,4 +620,24 @@ def test_sqlite_source_does_not_hold_up_writers_between_batches(tmp_path: Path) 
     writer.commit()  # 'database is locked' after 0.2 s if the source held its read
     writer.close()
     assert values(poll_all(task) + poll_all(task), "id") == [(2,), (3,), (4,)]
+    task.stop()
+
+
+def test_sink_primitive_record_key(db: Db) -> None:
+    """pk.mode=record_key with a primitive key (a StringConverter key): pk.fields names its one column."""
+    value_schema = SchemaBuilder.struct().field("city", Schema.STRING_SCHEMA).build()
+    task, _ = start_sink(
+        db, **{"auto.create": "true", "insert.mode": "upsert", "pk.mode": "record_key", "pk.fields": "code", "delete.enabled": "true"}
+    )
+
+    def record(code: str, city: str | None, offset: int) -> SinkRecord:
+        value = Struct(value_schema).put("city", city) if city is not None else None
+        return SinkRecord("people", 0, Schema.STRING_SCHEMA, code, value_schema if value else None, value, offset)
+
+    task.put([record("BER", "Berlin", 0), record("OSL", "Oslo", 1), record("BER", "Berlin (DE)", 2), record("OSL", None, 3)])
+    task.stop()
+    assert db.rows('SELECT "code", "city" FROM "people"') == [("BER", "Berlin (DE)")]
+    task, _ = start_sink(db, **{"pk.mode": "record_key"})
+    with pytest.raises(ConnectException, match="Need exactly one PK column defined since the key schema for records is a primitive type"):
+        task.put([record("X", "x", 4)])
     task.stop()
