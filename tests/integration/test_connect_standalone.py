@@ -18,6 +18,7 @@ import pytest
 from strom import Consumer, Producer
 from strom.cli.connect_standalone import run_standalone
 from strom.connect.api import ConfigDef, SinkConnector, SinkRecord, SinkTask, Task
+from strom.connect.errors import RetriableException
 from strom.testing.broker import BrokerProcess, free_port
 
 SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
@@ -461,3 +462,60 @@ def test_errant_record_reporter_sends_what_put_cannot_write_to_the_dead_letter_q
     assert (headers["__connect.errors.stage"], headers["__connect.errors.offset"]) == ("TASK_PUT", "1")
     assert headers["__connect.errors.exception.message"] == "cannot write 'bad'"
     assert worker.http.delete("/connectors/picky").status_code == 204
+
+
+class FlakySink(SinkConnector):
+    """put() fails with RetriableException twice, then writes: the worker must redeliver the same batch."""
+
+    def version(self) -> str:
+        return "1"
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+
+    def task_class(self) -> type[Task]:
+        return FlakyTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props)]
+
+    def stop(self) -> None:
+        pass
+
+    def config(self) -> ConfigDef:
+        return ConfigDef()
+
+
+class FlakyTask(SinkTask):
+    def version(self) -> str:
+        return "1"
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.path = props["file"]
+        self.failures = 2
+        self.context.timeout(100)
+
+    def put(self, records: Collection[SinkRecord]) -> None:
+        if records and self.failures:
+            self.failures -= 1
+            raise RetriableException("database busy")
+        with open(self.path, "a") as f:
+            f.writelines(f"{r.value}\n" for r in records)
+
+    def stop(self) -> None:
+        pass
+
+
+def test_retriable_put_redelivers_the_same_records(worker: Worker, tmp_path: Path) -> None:
+    producer = Producer({"bootstrap.servers": worker.props["bootstrap.servers"]})
+    for value in ("x1", "x2", "x3"):
+        producer.produce("flaky-in", json.dumps({"schema": None, "payload": value}).encode())
+    producer.flush(30)
+    dst = tmp_path / "flaky.txt"
+    config = {"connector.class": f"{__name__}.FlakySink", "topics": "flaky-in", "file": str(dst)}
+    assert worker.http.post("/connectors", json={"name": "flaky", "config": config}).status_code == 201
+    wait_for(lambda: dst.exists() and dst.read_text() == "x1\nx2\nx3\n", 30, "records written after two retriable failures")
+    assert status(worker, "flaky")["tasks"][0]["state"] == "RUNNING"
+    time.sleep(0.5)
+    assert dst.read_text() == "x1\nx2\nx3\n"  # once each
+    assert worker.http.delete("/connectors/flaky").status_code == 204
