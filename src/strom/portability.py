@@ -38,6 +38,13 @@ def _open_files_renamable() -> bool:
     """Whether a file may be renamed and unlinked while open (POSIX yes, Windows no): probed, not assumed."""
     if PORTABLE:
         return False
+    try:
+        return _probe_rename_while_open()
+    except OSError:  # no writable temporary directory: the twin is correct everywhere
+        return False
+
+
+def _probe_rename_while_open() -> bool:
     with tempfile.TemporaryDirectory(prefix="strom-probe-") as d:
         path, moved = os.path.join(d, "a"), os.path.join(d, "b")
         fd = os.open(path, os.O_RDWR | os.O_CREAT | O_BINARY, 0o600)

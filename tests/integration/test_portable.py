@@ -4,6 +4,7 @@ transport instead of sendfile, seek+write appends instead of pwritev, the byte-r
 signals through signal.signal, and segments renamed `.deleted` and unlinked only after their files close."""
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -87,10 +88,18 @@ def assert_portable_broker(broker: BrokerProcess) -> None:
     assert "uvloop" not in Path(f"/proc/{broker.proc.pid}/maps").read_text()  # type: ignore[union-attr]
 
 
-def test_produce_consume_group_and_restart_recovery(portable):
+def test_produce_consume_tools_group_and_restart_recovery(portable):
     broker = portable(num_partitions="3")
     assert_portable_broker(broker)
     client(broker, "produce", "t", N)
+    tool = subprocess.run(
+        [sys.executable, "-m", "strom.cli.kafka_topics", "--bootstrap-server", broker.bootstrap, "--describe", "--topic", "t"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=portable_env(),
+    )
+    assert tool.returncode == 0 and "PartitionCount: 3" in tool.stdout, tool.stderr
     first = client(broker, "consume", "t", N, "g", 30)
     assert sorted(int(v[1:]) for _, _, v in first) == list(range(N))
     for p in range(3):  # per partition: offsets 0.. in order, values in produce order
@@ -104,6 +113,7 @@ def test_produce_consume_group_and_restart_recovery(portable):
     assert sorted(int(v[1:]) for _, _, v in after) == list(range(10))
     assert len(client(broker, "consume", "t", N + 10, "fresh", 30)) == N + 10
     assert broker.stop() == 0  # SIGTERM through signal.signal: a clean stop
+    assert (broker.base / "logs" / "server.log").read_text().count("shut down completed") == 1
 
 
 def log_files(broker: BrokerProcess, topic: str, pattern: str) -> list[str]:
@@ -160,4 +170,7 @@ def test_retention_and_compaction_delete_segments_after_closing_them(portable):
     latest = dict(compacted_values())
     assert latest == {b"key-%d" % k: b"c%d" % (588 + k) for k in range(12)}
     wait_for(lambda: not log_files(broker, compacted, "*.deleted") and not log_files(broker, compacted, "*.swap"))
-    assert broker.stop() == 0
+    assert broker.proc is not None
+    broker.proc.send_signal(signal.SIGINT)  # Ctrl-C: through signal.signal too, a clean stop
+    assert broker.proc.wait(30) == 0
+    assert "shut down completed" in (broker.base / "logs" / "server.log").read_text()
