@@ -41,6 +41,7 @@ class JdbcSourceTask(SourceTask):
         self.provider: CachedConnectionProvider | None = None
         self.queriers: list[TableQuerier] = []
         self._stopping = threading.Event()
+        self._db_lock = threading.Lock()
 
     def version(self) -> str:
         return VERSION
@@ -164,25 +165,29 @@ class JdbcSourceTask(SourceTask):
             delay = querier.last_update + config.poll_interval_ms / 1000 - time.monotonic()
             if delay > 0 and self._stopping.wait(delay):
                 return None
-        try:
-            querier.maybe_start_query(provider.get())
-            records, more = querier.next_batch(config.batch_max_rows)
-        except Exception as exc:
-            querier.reset(time.monotonic())
-            provider.invalidate_if_broken(exc)
-            if isinstance(exc, ConnectException):
-                raise
-            raise ConnectException(f"Failed to run query for table {querier.topic}: {exc}") from exc
-        if not more:
-            querier.reset(time.monotonic())
+        with self._db_lock:  # stop() from the worker's thread waits for a query in progress, then closes
+            if self._stopping.is_set():
+                return None
+            try:
+                querier.maybe_start_query(provider.get())
+                records, more = querier.next_batch(config.batch_max_rows)
+            except Exception as exc:
+                querier.reset(time.monotonic())
+                provider.invalidate_if_broken(exc)
+                if isinstance(exc, ConnectException):
+                    raise
+                raise ConnectException(f"Failed to run query for table {querier.topic}: {exc}") from exc
+            if not more:
+                querier.reset(time.monotonic())
         return records or None
 
     def stop(self) -> None:
         self._stopping.set()
-        for querier in self.queriers:
-            querier.reset(time.monotonic())
-        if self.provider is not None:
-            self.provider.close()
+        with self._db_lock:
+            for querier in self.queriers:
+                querier.reset(time.monotonic())
+            if self.provider is not None:
+                self.provider.close()
 
 
 def _frozen(partition: dict[str, Any]) -> frozenset[tuple[str, str]]:
