@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp, Type
+from strom.connect.data import Decimal, Schema, SchemaBuilder, Timestamp, Type
 
 from . import debezium_types
 from .url import JdbcUrl, parse_jdbc_url
@@ -312,13 +312,6 @@ def _aware_utc(value: datetime.datetime) -> datetime.datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=datetime.UTC)
     return value.astimezone(datetime.UTC)
-
-
-def logical_or_none(schema: Schema) -> str | None:
-    """The schema's logical type name when it is one of Connect's four."""
-    if schema.name in (Decimal.LOGICAL_NAME, Date.LOGICAL_NAME, Time.LOGICAL_NAME, Timestamp.LOGICAL_NAME):
-        return schema.name
-    return None
 
 
 def dialect_for(url: str, quote_identifiers: str = QUOTE_ALWAYS, numeric_mapping: str = NUMERIC_NONE) -> DatabaseDialect:

@@ -95,12 +95,9 @@ class TableQuerier:
         self.table = table
         self.query = query
         self.query_suffix = query_suffix
-        self.incrementing_column = incrementing_column if mode != MODE_BULK else ""
+        # Each mode uses its own columns only (a config may name both).
+        self.incrementing_column = incrementing_column if mode in (MODE_INCREMENTING, MODE_TIMESTAMP_INCREMENTING) else ""
         self.timestamp_columns = timestamp_columns if mode in (MODE_TIMESTAMP, MODE_TIMESTAMP_INCREMENTING) else ()
-        if mode == MODE_INCREMENTING:
-            self.timestamp_columns = ()
-        if mode == MODE_TIMESTAMP:
-            self.incrementing_column = ""
         self.timestamp_delay = datetime.timedelta(milliseconds=timestamp_delay_ms)
         self.offset = offset or Offset()
         self.last_update = 0.0  # monotonic seconds of the last finished query
@@ -179,9 +176,8 @@ class TableQuerier:
 
     def _struct_schema(self, rows: list[Any]) -> Schema:
         names = [d[0] for d in self._cursor.description]
-        if not self._column_schemas or self.query:
-            if self.query:
-                self._column_schemas = self.dialect.result_schemas(self._cursor, rows)
+        if self.query:  # no table describes a query's columns: the result does
+            self._column_schemas = self.dialect.result_schemas(self._cursor, rows)
         builder = SchemaBuilder.struct()
         if self.table is not None:
             builder = builder.name(self.table.table)
