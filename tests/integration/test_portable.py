@@ -17,6 +17,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from strom.testing.broker import BrokerProcess
 
+pytestmark = pytest.mark.portable
+
 N = 3000
 
 CLIENT = """

@@ -19,7 +19,7 @@ from strom.storage.config import LogConfig
 from strom.storage.log import PartitionLog
 from strom.storage.segment import segment_name
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="compares the twins with the Unix fast paths")
+pytestmark = [pytest.mark.portable, pytest.mark.skipif(sys.platform == "win32", reason="compares the twins with the Unix fast paths")]
 
 PROBE = """
 import dataclasses, json, sys

@@ -10,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 BATS = sorted((ROOT / "bin" / "windows").glob("*.bat"))
+pytestmark = pytest.mark.portable
 CALL = re.compile(r'^call "%~dp0kafka-run-class\.bat" (strom\.[a-z_.]+) %\*\r$', re.M)
 
 
