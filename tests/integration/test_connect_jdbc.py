@@ -641,3 +641,17 @@ def test_sink_primitive_record_key(db: Db) -> None:
     with pytest.raises(ConnectException, match="Need exactly one PK column defined since the key schema for records is a primitive type"):
         task.put([record("X", "x", 4)])
     task.stop()
+
+
+def test_sink_fields_whitelist_and_source_views(db: Db) -> None:
+    """fields.whitelist limits the value fields written; table.types=VIEW lets the source copy views."""
+    task, _ = start_sink(db, **{"auto.create": "true", "fields.whitelist": "id,name"})
+    task.put([sink_record(person(1, "ada", 36), 0)])
+    task.stop()
+    assert db.rows('SELECT * FROM "people"') == [(1, "ada")]
+    db.execute('CREATE VIEW adults AS SELECT "id", "name" FROM "people"')
+    task = start_source(db, mode="bulk", **{"table.types": "VIEW"})
+    [record] = task.poll() or []
+    task.stop()
+    assert record.topic == "db-adults"
+    assert values([record], "id", "name") == [(1, "ada")]
