@@ -157,3 +157,30 @@ def test_uvloop_is_the_only_runtime_dependency_left_out_on_windows():
     on_windows = {r.name for r in deps if r.marker is None or r.marker.evaluate({"sys_platform": "win32"})}
     assert {r.name for r in deps} - on_windows == {"uvloop"}
     assert all(str(r.specifier).startswith("==") for r in deps)  # pinned, Windows wheels checked in README
+
+
+def test_where_open_files_cannot_be_renamed_compaction_swaps_through_closed_handles(tmp_path, monkeypatch):
+    """The cleaner's swap renames live segments (`.deleted`) and its cleaned one (`.cleaned` -> `.swap` -> live):
+    with the twin each rename closes and reopens the log's fds, the old files go when the log closes them."""
+    from strom.storage.cleaner import LogCleaner
+
+    monkeypatch.setattr(segment_module, "CAPS", dataclasses.replace(segment_module.CAPS, open_files_renamable=False))
+    clock = ManualClock()
+    lg = PartitionLog.open(tmp_path / "c-0", LogConfig(cleanup_policy="compact", segment_bytes=300), clock)
+    try:
+        for i in range(40):
+            b = BatchBuilder()
+            b.append(b"v%d" % i, key=b"k%d" % (i % 4), timestamp=clock.now_ms())
+            lg.append_as_leader(b.build(), 0)
+            lg.high_watermark = lg.log_end_offset
+        lg.roll()
+        assert LogCleaner().clean(lg, clock.now_ms(), force=True) is not None
+        assert list((tmp_path / "c-0").glob("*.log.deleted"))  # the swapped-out segments, still open
+        after = {r.key: r.value for _, r in iter_all_records(lg.read_bytes(lg.log_start_offset))}
+        assert after == {b"k%d" % k: b"v%d" % (36 + k) for k in range(4)}
+        assert lg.close_retired() > 0
+        names = [p.name for p in (tmp_path / "c-0").iterdir()]
+        assert not [n for n in names if n.endswith((".deleted", ".cleaned", ".swap"))]
+        assert [s.log_path.exists() for s in lg.segments] == [True] * len(lg.segments)
+    finally:
+        lg.close()
