@@ -455,9 +455,13 @@ def test_source_timestamp_mode_and_bulk_and_query(db: Db) -> None:
     assert values(task.poll() or [], "id") == [(1,), (2,)]  # every poll copies the whole table again
     task.stop()
 
-    task = start_source(
-        db, mode="incrementing", query="SELECT id, name FROM items", **{"incrementing.column.name": "id", "topic.prefix": "all-items"}
-    )
+    # a query's own '%' (LIKE patterns) reach the database as written, with and without parameters
+    task = start_source(db, mode="bulk", query="SELECT id, name FROM items WHERE name LIKE 'b%'", **{"topic.prefix": "b-items"})
+    assert values(task.poll() or [], "id", "name") == [(2, "b")]
+    task.stop()
+
+    query = "SELECT * FROM (SELECT id, name FROM items WHERE name NOT LIKE '%z%') AS q"  # the WHERE is the connector's
+    task = start_source(db, mode="incrementing", query=query, **{"incrementing.column.name": "id", "topic.prefix": "all-items"})
     records = poll_all(task)
     assert values(records, "id", "name") == [(1, "a"), (2, "b")]
     assert records[0].topic == "all-items"

@@ -288,6 +288,10 @@ class DatabaseDialect(ABC):
         """A timestamp offset as the incremental query binds it (UTC)."""
         return _naive_utc(value)
 
+    def literal_sql(self, text: str) -> str:
+        """SQL text (a user's query) made safe to send with parameters: drivers with `%s` placeholders need `%%`."""
+        return text
+
     def build_select(self, table: TableId) -> str:
         return f"SELECT * FROM {self.table_sql(table)}"
 

@@ -160,8 +160,11 @@ class PostgreSqlDatabaseDialect(DatabaseDialect):
     def open_cursor(self, conn: DbConnection, sql: str, params: Sequence[Any]) -> Any:
         # A client-side cursor: the rows arrive at once, which releases the snapshot before the next poll.
         cur = conn.cursor()
-        cur.execute(sql, tuple(params))
+        cur.execute(sql, tuple(params) if params else None)  # without parameters psycopg leaves '%' alone
         return cur
+
+    def literal_sql(self, text: str) -> str:
+        return text.replace("%", "%%")
 
     def result_schemas(self, cursor: Any, rows: Sequence[Sequence[Any]]) -> dict[str, Schema]:
         """Column types from the result's type OIDs (query mode); every column optional (nullability unknown)."""

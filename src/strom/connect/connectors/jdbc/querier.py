@@ -136,6 +136,8 @@ class TableQuerier:
             where = f" WHERE {inc} > {self.dialect.placeholder} ORDER BY {inc} ASC"
             params = [last_id]
         suffix = f" {self.query_suffix}" if self.query_suffix else ""
+        if params:  # the query's own text (a LIKE 'a%', say) must not read as placeholders
+            base, suffix = self.dialect.literal_sql(base), self.dialect.literal_sql(suffix)
         return base + where + suffix, params
 
     # -- running --------------------------------------------------------------------------------------------------
