@@ -65,6 +65,14 @@ def config_def() -> ConfigDef:
         Importance.MEDIUM,
         "Key columns per table instead of the primary key: <schema.table regex>:<col>,<col>;<regex>:<col>...",
     )
+    d.define(
+        "provide.transaction.metadata",
+        Type.BOOLEAN,
+        False,
+        Importance.LOW,
+        "Write transaction BEGIN/END records and each change's transaction block.",
+    )
+    d.define("topic.transaction", Type.STRING, "transaction", Importance.LOW, "Suffix of the transaction topic, <topic.prefix>.<suffix>.")
     d.define("tombstones.on.delete", Type.BOOLEAN, True, Importance.MEDIUM, "Emit a tombstone (key, null value) after each delete event.")
     d.define("skipped.operations", Type.STRING, "t", Importance.LOW, "Operations not emitted: c, u, d, t (comma separated), or none.")
     d.define(

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from strom.connect.api import SourceRecord, SourceTask
-from strom.connect.connectors.postgres import pgoutput
+from strom.connect.connectors.postgres import pgoutput, transactions
 from strom.connect.connectors.postgres.config import PostgresConnectorConfig
 from strom.connect.connectors.postgres.connection import PostgresConnection, ReplicationStream, SnapshotReader
 from strom.connect.connectors.postgres.schema import DEBEZIUM_VERSION, ColumnInfo, TableSchema, envelope, source_struct
@@ -74,6 +74,10 @@ class PostgresConnectorTask(SourceTask):
         self._stopping = threading.Event()
         self._relations: dict[int, TableSchema | None] = {}
         self._txn: _Txn | None = None
+        self._metadata = bool(c.get_boolean("provide.transaction.metadata"))
+        self._transaction_topic = f"{self.prefix}.{c.get_string('topic.transaction')}"
+        self._tracker = transactions.TransactionTracker()
+        self._out: list[SourceRecord] = []  # the batch being filled (BEGIN records go in before their change)
         self._last_commit_lsn: int | None = None
         self._last_commit_end = 0  # end LSN of the last transaction read, captured or not
         self._last_heartbeat = time.monotonic()
@@ -275,9 +279,23 @@ class PostgresConnectorTask(SourceTask):
             "ts_usec": txn.commit_time_us,
             "messageType": _MESSAGE_TYPES[op],
         }
+        if self._metadata:
+            transaction_id = f"{txn.xid}:{lsn}"
+            if self._tracker.begin_needed(txn.xid):
+                self._tracker.start(txn.xid)
+                begin = transactions.begin_value(transaction_id, ts_ms)
+                self._out.append(self._transaction_record(transaction_id, begin, offset))
+            total, in_table = self._tracker.count(f"{table.schema_name}.{table.table}")
+            value.put("transaction", transactions.block(transaction_id, total, in_table, value.schema.field("transaction").schema))  # type: ignore[union-attr]
         self._emitted = (txn.commit_lsn, lsn)
         key_schema = table.key_schema if key is not None else None  # a truncate has neither key nor key schema
         return SourceRecord(self.partition, offset, table.topic, None, key_schema, key, table.envelope_schema, value)
+
+    def _transaction_record(self, transaction_id: str, value: Struct, offset: dict[str, Any]) -> SourceRecord:
+        key = transactions.key(transaction_id)
+        return SourceRecord(
+            self.partition, offset, self._transaction_topic, None, transactions.KEY_SCHEMA, key, transactions.VALUE_SCHEMA, value
+        )
 
     def _tombstone(self, table: TableSchema, of: SourceRecord) -> SourceRecord:
         return SourceRecord(self.partition, of.source_offset, table.topic, None, table.key_schema, of.key, None, None)
@@ -287,6 +305,16 @@ class PostgresConnectorTask(SourceTask):
         if isinstance(msg, pgoutput.Begin):
             self._txn = _Txn(msg)
         elif isinstance(msg, pgoutput.Commit):
+            ended = self._tracker.end() if self._metadata else None
+            if ended is not None and self._txn is not None:
+                total, collections = ended
+                transaction_id = f"{self._txn.xid}:{lsn}"
+                ts_ms = self._txn.commit_time_us // 1000
+                end = transactions.end_value(transaction_id, ts_ms, total, collections)
+                # resuming after END skips the whole transaction: all its changes are below its commit LSN
+                offset = {"lsn_proc": self._txn.commit_lsn, "lsn_commit": self._txn.commit_lsn, "lsn": self._txn.commit_lsn}
+                offset |= {"txId": self._txn.xid, "ts_usec": self._txn.commit_time_us}
+                out.append(self._transaction_record(transaction_id, end, offset))
             self._last_commit_lsn = msg.commit_lsn
             self._last_commit_end = max(self._last_commit_end, msg.end_lsn)
             self._txn = None
@@ -362,6 +390,7 @@ class PostgresConnectorTask(SourceTask):
         if flush is not None:
             stream.flush(flush)
         out: list[SourceRecord] = []
+        self._out = out
         deadline = time.monotonic() + self.poll_interval
         try:
             while len(out) < self.batch_size and not self._stopping.is_set():
