@@ -659,3 +659,14 @@ def test_sink_fields_whitelist_and_source_views(db: Db) -> None:
     task.stop()
     assert record.topic == "db-adults"
     assert values([record], "id", "name") == [(1, "ada")]
+
+
+def test_sink_unquoted_identifiers(db: Db) -> None:
+    """quote.sql.identifiers=never: PostgreSQL folds the names to lower case, and the sink still finds its table."""
+    mixed = SchemaBuilder.struct().field("Id", Schema.INT64_SCHEMA).field("Name", Schema.STRING_SCHEMA).build()
+    for offset in (0, 1):
+        task, _ = start_sink(db, **{"auto.create": "true", "quote.sql.identifiers": "never", "table.name.format": "People"})
+        task.put([sink_record(Struct(mixed).put("Id", offset).put("Name", "x"), offset)])
+        task.stop()
+    table = "people" if db.kind == "postgresql" else "People"
+    assert db.rows(f"SELECT * FROM {table} ORDER BY 1") == [(0, "x"), (1, "x")]

@@ -15,7 +15,7 @@ from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Times
 from strom.connect.errors import ConnectException
 
 from . import debezium_types
-from .dialect import ColumnDefinition, DatabaseDialect, DbConnection, TableDefinition, TableId
+from .dialect import QUOTE_NEVER, ColumnDefinition, DatabaseDialect, DbConnection, TableDefinition, TableId
 
 _SQL_TYPES = {
     Type.INT8: "SMALLINT",
@@ -100,7 +100,10 @@ class PostgreSqlDatabaseDialect(DatabaseDialect):
         return [TableId(None, r[0], r[1]) for r in rows]
 
     def describe_table(self, conn: DbConnection, table_id: TableId) -> TableDefinition | None:
-        rows = conn.execute(_DESCRIBE, (table_id.schema, table_id.table)).fetchall()
+        schema, table = table_id.schema, table_id.table
+        if self.quote_identifiers == QUOTE_NEVER:  # unquoted names fold to lower case in PostgreSQL
+            schema, table = schema.lower() if schema else schema, table.lower()
+        rows = conn.execute(_DESCRIBE, (schema, table)).fetchall()
         if not rows:
             return None
         columns = {
