@@ -19,6 +19,7 @@ from strom.connect.connectors.postgres.pgoutput import parse_lsn
 from strom.connect.connectors.postgres.task import PostgresConnectorTask
 from strom.connect.converters import JsonConverter
 from strom.connect.data import Struct
+from strom.connect.errors import ConnectException
 from strom.testing.postgres import PostgresServer, postgres  # noqa: F401 - fixture
 
 _ids = itertools.count()
@@ -286,3 +287,19 @@ def test_heartbeats_carry_the_stream_position_past_uncaptured_writes(harness: Ha
     while flushed_lsn(harness) < written and time.monotonic() < deadline:
         time.sleep(0.1)
     assert flushed_lsn(harness) >= written  # the slot moved past the other table's WAL
+
+
+def test_publication_modes_and_slot_drop_on_stop(postgres: PostgresServer) -> None:  # noqa: F811
+    h = Harness(postgres, **{"publication.autocreate.mode": "filtered", "table.include.list": "public.a", "slot.drop.on.stop": "true"})
+    try:
+        h.sql("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY)")
+        h.start()
+        assert h.sql("SELECT tablename FROM pg_publication_tables WHERE pubname = 'dbz_publication'") == "a"
+        h.stop()
+        assert h.sql("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()") == "0"
+        h.sql("DROP PUBLICATION dbz_publication")
+        h.props["publication.autocreate.mode"] = "disabled"
+        with pytest.raises(ConnectException, match="does not exist"):
+            h.start()
+    finally:
+        h.close()

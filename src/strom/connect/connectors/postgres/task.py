@@ -54,6 +54,15 @@ class PostgresConnectorTask(SourceTask):
         return DEBEZIUM_VERSION
 
     def start(self, props: Mapping[str, str]) -> None:
+        try:
+            self._start(props)
+        except BaseException:
+            self._close()  # the worker does not stop() a task whose start() failed: release the slot here
+            raise
+
+    def _start(self, props: Mapping[str, str]) -> None:
+        self._snapshot_reader: SnapshotReader | None = None
+        self._stream: ReplicationStream | None = None
         self.config = PostgresConnectorConfig(props)
         c = self.config
         self.prefix = c.topic_prefix
@@ -82,8 +91,6 @@ class PostgresConnectorTask(SourceTask):
         self._last_commit_end = 0  # end LSN of the last transaction read, captured or not
         self._last_heartbeat = time.monotonic()
         self._snapshot: Iterator[SourceRecord] | None = None
-        self._snapshot_reader: SnapshotReader | None = None
-        self._stream: ReplicationStream | None = None
         self._streaming = False
 
         self.conn = PostgresConnection(self._dsn)
