@@ -9,14 +9,17 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from strom import Consumer
 from strom.cli.connect_distributed import run_distributed
+from strom.connect.api import ConfigDef, SourceConnector, SourceRecord, SourceTask, Task
+from strom.connect.data import Schema
 from strom.testing.broker import BrokerProcess, free_port
 
 
@@ -306,3 +309,64 @@ def test_workers_ride_out_a_broker_restart(tmp_path: Path) -> None:
         for w in workers:
             w.close()
         broker.close()
+
+
+class LabelSource(SourceConnector):
+    """tasks.max tasks, each producing `<label>-<task>` records: what a task runs with shows in the topic."""
+
+    def version(self) -> str:
+        return "1"
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+
+    def task_class(self) -> type[Task]:
+        return LabelTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [{**self.props, "n": str(i)} for i in range(max_tasks)]
+
+    def stop(self) -> None:
+        pass
+
+    def config(self) -> ConfigDef:
+        return ConfigDef()
+
+
+class LabelTask(SourceTask):
+    def version(self) -> str:
+        return "1"
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.value, self.topic = f"{props['label']}-{props['n']}", props["topic"]
+
+    def poll(self) -> list[SourceRecord] | None:
+        time.sleep(0.2)
+        return [SourceRecord({"task": self.value}, {"n": 0}, self.topic, None, None, None, Schema.STRING_SCHEMA, self.value)]
+
+    def stop(self) -> None:
+        pass
+
+
+@pytest.mark.slow
+def test_a_task_kept_through_a_rebalance_restarts_with_its_new_config(cluster: list[Worker]) -> None:
+    """Shrinking a connector from two tasks to one changes the task set (a rebalance) and task 0's config: the
+    worker keeping task 0 through the rebalance restarts it with the new config."""
+    w = cluster[0]
+    topic = f"label-{uuid.uuid4().hex[:6]}"
+    config = {"connector.class": f"{__name__}.LabelSource", "tasks.max": "2", "topic": topic, "label": "a"}
+    assert w.http.put("/connectors/label/config", json=config).status_code == 201
+    wait_for(lambda: running(w, "label", 2), 60, "two tasks")
+    assert w.http.put("/connectors/label/config", json={**config, "tasks.max": "1", "label": "b"}).status_code == 200
+    c = Consumer({"bootstrap.servers": w.props["bootstrap.servers"], "group.id": f"check-{topic}", "auto.offset.reset": "earliest"})
+    try:
+        c.subscribe([topic])
+        deadline, seen = time.monotonic() + 60, set()
+        while "b-0" not in seen and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is not None and m.error() is None:
+                seen.add(m.value().decode())
+        assert "b-0" in seen and "b-1" not in seen
+    finally:
+        c.close()
+    assert w.http.delete("/connectors/label").status_code == 204

@@ -178,6 +178,7 @@ class DistributedHerder(h.Herder):
         self.owners: dict[ConnectorTaskId | str, str] = {}  # the leader's view: work -> member URL
         self.compatibility = config.compatibility
         self._needs_reconfig: set[str] = set()
+        self._running_configs: dict[str | ConnectorTaskId, dict[str, str]] = {}  # the config each started with
         self._rejoin_at: float | None = None
         self._wakeup = asyncio.Event()
         self._joined = asyncio.Event()  # set while this worker holds a completed assignment
@@ -417,6 +418,7 @@ class DistributedHerder(h.Herder):
         for task in a.tasks:
             if task not in self.tasks_running:
                 await self._start_task(task)
+        await self._restart_changed()  # kept work whose config changed while the group rebalanced
         if (revoked_c or revoked_t) and result.compatibility is not ConnectProtocolCompatibility.EAGER:
             self.coordinator.request_rejoin("work was revoked: the follow-up rebalance assigns it")
         self._rejoin_at = time.monotonic() + a.delay / 1000 if a.delay > 0 else None
@@ -446,6 +448,7 @@ class DistributedHerder(h.Herder):
             log.warning("Not starting connector %s: it has no config", name)
             return
         self.connectors_running.add(name)
+        self._running_configs[name] = dict(config)
         await asyncio.to_thread(self.worker.start_connector, name, dict(config), self._target(name))
         self._needs_reconfig.add(name)
 
@@ -456,16 +459,40 @@ class DistributedHerder(h.Herder):
             log.warning("Not starting task %s: its config is gone", task)
             return
         self.tasks_running.add(task)
+        self._running_configs[task] = dict(tconf)
         await asyncio.to_thread(self.worker.start_task, task, dict(cconf), dict(tconf), self._target(task.connector))
 
     async def _stop_work(self, connectors: set[str], tasks: set[ConnectorTaskId]) -> None:
         if tasks:
             await asyncio.to_thread(self.worker.stop_and_await_tasks, sorted(tasks))
             self.tasks_running -= tasks
+            for task in tasks:
+                self._running_configs.pop(task, None)
         for name in sorted(connectors):
             await asyncio.to_thread(self.worker.stop_connector, name)
             self.connectors_running.discard(name)
+            self._running_configs.pop(name, None)
             self._needs_reconfig.discard(name)
+
+    async def _restart_changed(self) -> None:
+        """Restarts what runs here with a config older than the config topic's: a changed connector config
+        restarts the connector, changed task configs the tasks (whether the change was read before or during a
+        rebalance)."""
+        snap = self.snapshot
+        for name in sorted(self.connectors_running):
+            config = snap.connector_configs.get(name)
+            if config is not None and dict(config) != self._running_configs.get(name):
+                log.info("Restarting connector %s with its new config", name)
+                await self._stop_work({name}, set())
+                await self._start_connector(name)
+        changed = sorted(
+            t for t in self.tasks_running if (c := snap.task_config(t)) is not None and dict(c) != self._running_configs.get(t)
+        )
+        if changed:
+            log.info("Restarting tasks %s with their new configs", [str(t) for t in changed])
+            await self._stop_work(set(), set(changed))
+            for task in changed:
+                await self._start_task(task)
 
     async def _apply_config_changes(self) -> None:
         """Config-topic changes since the last look: new or deleted connectors and changed task sets need a
@@ -489,19 +516,10 @@ class DistributedHerder(h.Herder):
                     await self._connector_deleted(name, previous)
             elif not previous.contains(name):
                 rebalance = True
-            elif name in self.connectors_running and snap.connector_configs[name] != previous.connector_configs.get(name):
-                log.info("Restarting connector %s with its new config", name)
-                await self._stop_work({name}, set())
-                await self._start_connector(name)
         for name in sorted(changed_tasks):
             if set(snap.tasks(name)) != set(previous.tasks(name)):
                 rebalance = True
-            mine = [t for t in snap.tasks(name) if t in self.tasks_running and snap.task_config(t) != previous.task_config(t)]
-            if mine:
-                log.info("Restarting tasks %s with their new configs", [str(t) for t in mine])
-                await self._stop_work(set(), set(mine))
-                for t in mine:
-                    await self._start_task(t)
+        await self._restart_changed()
         for name in sorted(targets):
             if name in self.connectors_running or any(t.connector == name for t in self.tasks_running):
                 state = self._target(name)
