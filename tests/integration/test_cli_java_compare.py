@@ -158,7 +158,15 @@ def test_dump_log_matches_kafka_on_segments_written_by_apache_kafka(apache_kafka
     topic = f"dump-{uuid.uuid4().hex[:6]}"
     # one batch for all ten: librdkafka sends a batch uncompressed when lz4 does not make it smaller, as it does not
     # for a batch of one short record (a 20 ms linger split them on a loaded machine)
+    # the topic exists and its leader is known before the first record, so all ten wait in one linger window (with
+    # auto-creation librdkafka may send the first ones as soon as the leader appears, each alone and uncompressed)
+    admin = ck.admin.AdminClient({"bootstrap.servers": apache_kafka.bootstrap})
+    admin.create_topics([ck.admin.NewTopic(topic, 1, 1)])[topic].result(30)
     plain = ck.Producer({"bootstrap.servers": apache_kafka.bootstrap, "compression.type": "lz4", "linger.ms": 1000})
+    deadline = time.monotonic() + 30
+    while plain.list_topics(topic, timeout=10).topics[topic].partitions[0].leader < 0:
+        assert time.monotonic() < deadline, "no leader for the new topic"
+        time.sleep(0.1)
     for i in range(10):
         plain.produce(topic, key=None if i % 3 == 0 else b"k%d" % i, value=None if i == 4 else f"värde {i}", headers={"h": b"x"})
     plain.flush(30)

@@ -76,6 +76,7 @@ class Sender:
         self.producer_id = -1
         self.producer_epoch = -1
         self.sequences: dict[TP, int] = {}  # the next sequence number per partition
+        self.acked_next: dict[TP, int] = {}  # per partition: the sequence after the last acknowledged batch
         self.in_flight: dict[TP, int] = {}  # batches in flight per partition (at most max.in.flight)
         self.requests_in_flight: dict[int, int] = {}  # per broker
         self.draining: set[TP] = set()  # a batch failed: resend in sequence order once nothing is in flight
@@ -134,6 +135,7 @@ class Sender:
         """A new producer id or epoch starts every partition's sequence at 0 again."""
         self.producer_id, self.producer_epoch = producer_id, epoch
         self.sequences.clear()
+        self.acked_next.clear()
         self._wake.set()
 
     async def init_producer_id(self) -> None:
@@ -269,6 +271,8 @@ class Sender:
             code, message, base_offset, append_time = results.get(batch.tp, (ErrorCode.UNKNOWN_SERVER_ERROR, "no result", -1, -1))
             self.in_flight[batch.tp] -= 1
             if code in (0, ErrorCode.DUPLICATE_SEQUENCE_NUMBER):
+                if batch.sequence >= 0:
+                    self.acked_next[batch.tp] = max(self.acked_next.get(batch.tp, 0), batch.sequence + len(batch.entries))
                 batch.complete(base_offset, append_time)
                 self.accumulator.release(batch)
                 continue
@@ -290,8 +294,12 @@ class Sender:
         """Queues a failed batch again (keeping its sequence) if Kafka would retry it."""
         batch.attempts += 1
         expired = now >= batch.created + self.config.delivery_timeout
-        # an earlier batch of this partition failed, so the broker saw a gap: this one goes again too
-        follows_failure = error.code() == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER and batch.tp in self.draining
+        # the broker saw a gap because an earlier batch of this partition is not written yet: it failed and waits to
+        # be resent, or it is still on its way (to a leader that just died, say, while this one reached the next
+        # leader). This one goes again after it, as Java's producer retries a batch that is not the next sequence.
+        follows_failure = error.code() == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER and (
+            batch.tp in self.draining or batch.sequence != self.acked_next.get(batch.tp, 0)
+        )
         if not (error.retriable() or follows_failure) or batch.attempts > self.config.retries or expired:
             return False
         backoff = min(self.config.retry_backoff * (2 ** (batch.attempts - 1)), self.config.retry_backoff_max)
@@ -304,6 +312,7 @@ class Sender:
         """After a fatal batch error the broker's sequence state is unknown: start a new producer id."""
         self.producer_id = -1
         self.sequences.clear()
+        self.acked_next.clear()
         self.accumulator.discard_built()
 
     async def close(self) -> None:

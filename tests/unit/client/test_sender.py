@@ -266,6 +266,40 @@ def test_out_of_order_sequence_after_a_failed_batch_resends_both_in_sequence_ord
     run(scenario)
 
 
+def test_out_of_order_while_an_earlier_batch_is_still_on_its_way_to_the_old_leader_is_retried_in_order() -> None:
+    """Leader failover: batch a is in flight to the old leader when batch b reaches the new one, which answers
+    OUT_OF_ORDER_SEQUENCE_NUMBER (it has not seen a). b is not the next sequence the producer expects to be
+    acknowledged, so it is retried (Java's rule); once a fails on the dead leader both go to the new one in order."""
+
+    async def scenario() -> None:
+        cluster = FakeCluster({("t", 0): 1})
+        h = Harness(cluster)
+        h.add(("t", 0), b"a")
+        await h.step()
+        cluster.leaders = {("t", 0): 2}
+        h.add(("t", 0), b"b")
+        await h.step()
+        new_leader = cluster.conn(2)
+        assert [values_of(batches_of(r)[("t", 0)]) for r in new_leader.requests] == [[b"b"]]
+        new_leader.answer(produce_response({("t", 0): (E.OUT_OF_ORDER_SEQUENCE_NUMBER, -1)}))
+        await settle()
+        assert b"b" not in h.reports  # retried, not failed
+        cluster.conn(1).drop()  # the old leader is gone: a fails with a retriable error
+        await settle()
+        await h.step(later=1)
+        await h.step(later=1)
+        resent = [batches_of(r)[("t", 0)] for r in new_leader.requests[1:]]
+        assert [values_of(b) for b in resent] == [[b"a"], [b"b"]]
+        assert [read_batch_header(b).base_sequence for b in resent] == [0, 1]
+        new_leader.answer(produce_response({("t", 0): (0, 10)}))
+        await settle()
+        new_leader.answer(produce_response({("t", 0): (0, 11)}))
+        await settle()
+        assert (h.offset(b"a"), h.offset(b"b")) == (10, 11)
+
+    run(scenario)
+
+
 def test_out_of_order_sequence_without_an_earlier_failure_fails_the_batch_and_resets_the_producer_id() -> None:
     async def scenario() -> None:
         cluster = FakeCluster({("t", 0): 1})
