@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 from typing import Any
 
 from strom.cli.common import read_properties_file
-from strom.cli.connect_standalone import add_plugin_path, configure_logging, lookup_kafka_cluster_id
+from strom.cli.connect_standalone import add_plugin_path, configure_logging, lookup_kafka_cluster_id, run_until_stopped
 from strom.cli.java_security import translate_java_security
 
 log = logging.getLogger("org.apache.kafka.connect.cli.ConnectDistributed")
@@ -89,23 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", exc)
         return 1
 
-    async def go() -> int:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
-                pass
-        return await run_distributed(worker_props, stop)
-
-    try:
-        return asyncio.run(go())
-    except KeyboardInterrupt:
-        return 0
-    except Exception as exc:
-        log.error("Stopping due to error: %s", exc, exc_info=True)
-        return 1
+    return run_until_stopped(lambda stop: run_distributed(worker_props, stop), log)
 
 
 if __name__ == "__main__":

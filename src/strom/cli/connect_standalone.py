@@ -16,6 +16,7 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 
 from strom.cli.common import read_properties_file
 
@@ -144,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", exc)
         return 1
 
+    return run_until_stopped(lambda stop: run_standalone(worker_props, args[1:], stop), log)
+
+
+def run_until_stopped(work: Callable[[asyncio.Event], Awaitable[int]], logger: logging.Logger) -> int:
+    """Runs a worker until SIGINT/SIGTERM sets its stop event (Ctrl-C / Ctrl-Break raise KeyboardInterrupt where
+    the loop cannot take signal handlers, as on Windows); the worker's exit code, 1 on an unexpected error."""
+
     async def go() -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -152,14 +160,14 @@ def main(argv: list[str] | None = None) -> int:
                 loop.add_signal_handler(sig, stop.set)
             except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
                 pass
-        return await run_standalone(worker_props, args[1:], stop)
+        return await work(stop)
 
     try:
         return asyncio.run(go())
     except KeyboardInterrupt:
         return 0
     except Exception as exc:
-        log.error("Stopping due to error: %s", exc, exc_info=True)
+        logger.error("Stopping due to error: %s", exc, exc_info=True)
         return 1
 
 

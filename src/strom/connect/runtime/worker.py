@@ -316,32 +316,14 @@ class Worker:
             producer_conf = self._client_config("producer", cconf, task_id)
             retry = RetryWithToleranceOperator.from_config(name, task_id.task, cconf, self._reporters(cconf, sink=False, task_id=task_id))
             offsets_topic = self._exactly_once_offsets_topic()
-            if offsets_topic is not None:
+            source_task_class: type[WorkerSourceTask] = WorkerSourceTask
+            exactly_once: dict[str, Any] = {}
+            if offsets_topic is not None:  # KIP-618: records and their offsets in one transaction
                 producer_conf["transactional.id"] = f"{self.config.get('group.id')}-{name}-{task_id.task}"
                 producer_conf["enable.idempotence"] = True
-                return ExactlyOnceWorkerSourceTask(
-                    task_id,
-                    task_cls(),
-                    tconf,
-                    self.task_listener,
-                    target,
-                    lambda: _new_producer(producer_conf),
-                    key_converter,
-                    value_converter,
-                    header_converter,
-                    chain,
-                    retry,
-                    OffsetStorageReader(self.offset_store, name),
-                    OffsetStorageWriter(self.offset_store, name),
-                    flush_ms,
-                    self.config.get_int("offset.flush.timeout.ms"),
-                    on_topic,
-                    TopicCreation.from_config(self.config.get_bool("topic.creation.enable"), cconf),
-                    lambda: _new_admin(self.admin_config(cconf)),
-                    offsets_topic=offsets_topic,
-                    connector_config=cconf,
-                )
-            return WorkerSourceTask(
+                source_task_class = ExactlyOnceWorkerSourceTask
+                exactly_once = {"offsets_topic": offsets_topic, "connector_config": cconf}
+            return source_task_class(
                 task_id,
                 task_cls(),
                 tconf,
@@ -360,6 +342,7 @@ class Worker:
                 on_topic,
                 TopicCreation.from_config(self.config.get_bool("topic.creation.enable"), cconf),
                 lambda: _new_admin(self.admin_config(cconf)),
+                **exactly_once,
             )
         if issubclass(connector_cls, SinkConnector):
             if not issubclass(task_cls, SinkTask):
