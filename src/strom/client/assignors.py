@@ -9,8 +9,9 @@ this generation so its old owner revokes it first -- KIP-429's two-step handover
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
 
-from strom.client.consumer_protocol import Subscription
+from strom.client.consumer_protocol import Assignment, Subscription
 from strom.protocol.types import TP
 
 Members = Mapping[str, Subscription]
@@ -102,6 +103,21 @@ def sticky_assign(members: Members, partitions: Mapping[str, int], cooperative: 
     for m in out:
         out[m].sort()
     return out
+
+
+@runtime_checkable
+class ConsumerPartitionAssignor(Protocol):
+    """An assignor object given in `partition.assignment.strategy` (Java's ConsumerPartitionAssignor): it adds
+    user data to this member's subscription, assigns when this member leads, and hears the assignment it got.
+    Kafka Streams' assignor is one; it is always eager (every partition revoked before a rejoin)."""
+
+    name: str
+
+    def subscription_user_data(self, topics: list[str]) -> bytes | None: ...
+
+    def assign(self, subscriptions: Mapping[str, Subscription], partitions: Mapping[str, int]) -> dict[str, Assignment]: ...
+
+    def on_assignment(self, assignment: Assignment, generation: int) -> None: ...
 
 
 ASSIGNORS = {

@@ -172,6 +172,11 @@ _ASSIGNOR_NAMES = {
 }
 
 
+def _assignor_object(item: Any) -> bool:
+    """An assignor given as an object (assignors.ConsumerPartitionAssignor), as Kafka Streams gives its own."""
+    return not isinstance(item, str) and isinstance(getattr(item, "name", None), str) and callable(getattr(item, "assign", None))
+
+
 def _coerce(name: str, key: Key, value: Any) -> Any:
     if value is None and key.kind in ("str", "callable"):
         return None
@@ -209,10 +214,10 @@ def _coerce(name: str, key: Key, value: Any) -> Any:
         if not isinstance(items, (list, tuple)) or not items:
             raise ConfigError(f"configuration '{name}' must be a non-empty list, not {value!r}")
         if name == "partition.assignment.strategy":
-            unknown = [i for i in items if i not in _ASSIGNOR_NAMES]
+            unknown = [i for i in items if not _assignor_object(i) and i not in _ASSIGNOR_NAMES]
             if unknown:
                 raise ConfigError(f"configuration '{name}': unknown assignor {unknown[0]!r} (range, roundrobin, cooperative-sticky)")
-            return [_ASSIGNOR_NAMES[i] for i in items]
+            return [i if _assignor_object(i) else _ASSIGNOR_NAMES[i] for i in items]
         return list(items)
     if key.kind == "object":
         return value

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from strom.client.assignors import ASSIGNORS, COOPERATIVE
+from strom.client.assignors import ASSIGNORS, COOPERATIVE, ConsumerPartitionAssignor
 from strom.client.cluster import Cluster
 from strom.client.consumer_protocol import (
     Assignment,
@@ -42,7 +42,9 @@ class GroupMember(GroupMemberBase):
     def __init__(self, cluster: Cluster, conf: Mapping[str, Any], on_change: ChangeHook) -> None:
         super().__init__(cluster, conf, on_change)
         self.session_timeout_ms: int = conf["session.timeout.ms"]
-        self.strategies: list[str] = conf["partition.assignment.strategy"]
+        strategies: list[str | ConsumerPartitionAssignor] = conf["partition.assignment.strategy"]
+        self.objects = {s.name: s for s in strategies if not isinstance(s, str)}
+        self.strategies = [s if isinstance(s, str) else s.name for s in strategies]
         self.cooperative = all(s in COOPERATIVE for s in self.strategies)
         self.member_id = ""
         self.generation = -1
@@ -82,8 +84,14 @@ class GroupMember(GroupMemberBase):
 
     async def _join_and_sync(self) -> None:
         owned = sorted(self.owned) if self.cooperative else []
-        sub = encode_subscription(Subscription(sorted(self.topics), None, owned, self.generation), version=1)
-        protocols = [join_group.JoinGroupRequestProtocol(name=s, metadata=sub) for s in self.strategies]
+        topics = sorted(self.topics)
+        protocols = [
+            join_group.JoinGroupRequestProtocol(
+                name=s,
+                metadata=encode_subscription(Subscription(topics, self._user_data(s, topics), owned, self.generation), version=1),
+            )
+            for s in self.strategies
+        ]
         while True:
             req = join_group.JoinGroupRequest(
                 group_id=self.group_id,
@@ -124,7 +132,10 @@ class GroupMember(GroupMemberBase):
         )
         if sresp.error_code:
             raise KafkaError(sresp.error_code, f"SyncGroup of {self.group_id} failed")
-        assigned = set(decode_assignment(sresp.assignment).partitions)
+        assignment = decode_assignment(sresp.assignment)
+        assigned = set(assignment.partitions)
+        if (chosen := self.objects.get(self.protocol or "")) is not None:
+            chosen.on_assignment(assignment, self.generation)
         self.need_rejoin = False
         revoked = sorted(self.owned - assigned)
         added = sorted(assigned - self.owned)
@@ -135,6 +146,10 @@ class GroupMember(GroupMemberBase):
         self._start_heartbeat()
         await self.on_change(revoked, added, False)
 
+    def _user_data(self, strategy: str, topics: list[str]) -> bytes | None:
+        chosen = self.objects.get(strategy)
+        return None if chosen is None else chosen.subscription_user_data(topics)
+
     async def _assign(self, protocol: str, members: list[Any]) -> list[sync_group.SyncGroupRequestAssignment]:
         subs = {m.member_id: decode_subscription(m.metadata) for m in members}
         topics = sorted({t for s in subs.values() for t in s.topics})
@@ -142,6 +157,12 @@ class GroupMember(GroupMemberBase):
         counts = {t: len(self.cluster.topics[t].partitions) for t in topics if t in self.cluster.topics}
         # missing topics count 0 partitions: their creation changes the snapshot and triggers a reassignment
         self.snapshot_partitions = {t: counts.get(t, 0) for t in topics}
+        if (chosen := self.objects.get(protocol)) is not None:
+            given = chosen.assign(subs, counts)
+            return [
+                sync_group.SyncGroupRequestAssignment(member_id=m, assignment=encode_assignment(given.get(m, Assignment([])), 0))
+                for m in subs
+            ]
         assignor = ASSIGNORS.get(protocol)
         if assignor is None:
             raise KafkaError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, f"unknown assignor {protocol}")

@@ -1,0 +1,1 @@
+"""The Kafka Streams runtime: threads, tasks, the assignor, restore, internal topics."""
