@@ -1,0 +1,1 @@
+"""The DSL: StreamsBuilder, KStream, KTable, grouped and windowed streams, their options and windows."""
