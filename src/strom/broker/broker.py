@@ -16,7 +16,7 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from strom.broker.authenticator import SaslListenerConfig, ScramCredentialCache
 from strom.broker.authorizer import Authorizer, LocalAclStore, rules_from_config
@@ -26,6 +26,7 @@ from strom.broker.fetch_sessions import FetchSessionCache
 from strom.broker.group_service import CONSUMER_GROUP_APIS, GroupService, consumer_protocol_enabled
 from strom.broker.handlers import HANDLERS
 from strom.broker.listener_tls import ListenerTls, build_all_listener_tls, inter_broker_security, is_dynamic_ssl_key, rebuild_listener_tls
+from strom.broker.metrics.request_metrics import RequestChannelMetrics
 from strom.broker.quota_manager import QuotaManagers
 from strom.broker.server import KafkaConnection
 from strom.broker.transaction_service import TransactionService
@@ -43,6 +44,9 @@ from strom.storage.config import TOPIC_CONFIGS, LogConfig
 from strom.storage.log_manager import LogManager
 from strom.version import __version__
 
+if TYPE_CHECKING:
+    from strom.broker.metrics.endpoint import MetricsEndpoint
+
 log = logging.getLogger("kafka.server.KafkaServer")
 _T = TypeVar("_T")
 
@@ -54,6 +58,8 @@ class Broker:
         self.clock: Clock = clock or SystemClock()
         self.log_manager = LogManager(config.log_dirs, self.clock, self.broker_id, config.get("cluster.id"))
         self.connections: set[KafkaConnection] = set()
+        self.request_metrics = RequestChannelMetrics()  # per-API counts and times, recorded by the connections
+        self.metrics_endpoint: MetricsEndpoint | None = None  # metrics.prometheus.listener, once started
         self.servers: list[asyncio.base_events.Server] = []
         self.disabled_apis: set[int] = set()  # implemented but switched off by configuration
         self.inter_broker_security = inter_broker_security(config)
@@ -272,6 +278,8 @@ class Broker:
                 functools.partial(KafkaConnection, self, listener), host=host, port=listener.port, reuse_address=None, backlog=1024
             )
             self.servers.append(server)
+        if self.config["metrics.prometheus.listener"]:
+            await self._start_metrics_endpoint()
         if self.cluster is not None:
             await self.cluster.start()
         if self.authorizer is not None:
@@ -294,6 +302,16 @@ class Broker:
             __version__,
             ", ".join(f"{lst.name}://{lst.host}:{lst.port}" for lst in self.config.listeners),
         )
+
+    async def _start_metrics_endpoint(self) -> None:
+        """Imported here: the endpoint needs the `metrics` extra (prometheus-client), a broker without it does not."""
+        try:
+            from strom.broker.metrics.endpoint import MetricsEndpoint
+        except ImportError as exc:
+            raise ConfigError(f"metrics.prometheus.listener needs the metrics extra (pip install 'strom[metrics]'): {exc}") from exc
+        endpoint = MetricsEndpoint(self, self.config["metrics.prometheus.listener"])
+        await endpoint.start()
+        self.metrics_endpoint = endpoint
 
     def bound_ports(self) -> list[int]:
         ports = []
@@ -347,6 +365,8 @@ class Broker:
         self._stopping.set()
         for server in self.servers:
             server.close()
+        if self.metrics_endpoint is not None:
+            self.metrics_endpoint.stop()
         for conn in list(self.connections):
             conn.close()
         for task in self._tasks:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from strom.broker.metrics.listener import parse_listener
 from strom.security.principal import SecurityProtocol
 from strom.storage.config import LONG_MAX, LogConfig, message_format_version
 
@@ -76,6 +77,12 @@ def _listeners(text: str) -> str:
     return text.strip()
 
 
+def _metrics_listener(text: str) -> str:
+    if text.strip():
+        parse_listener(text)
+    return text.strip()
+
+
 AUTHORIZER_CLASSES = ("kafka.security.authorizer.AclAuthorizer", "org.apache.kafka.metadata.authorizer.StandardAuthorizer")
 """The authorizer class names Strom's ACL authorizer answers to (Kafka 2.8's and KRaft's)."""
 
@@ -93,6 +100,8 @@ BROKER_CONFIGS: dict[str, tuple[Callable[[str], Any], str | None]] = {
     "process.roles": (_str, ""),
     "listeners": (_listeners, "PLAINTEXT://:9092"),
     "advertised.listeners": (_listeners, None),
+    # Strom's Prometheus endpoint (Kafka exposes JMX; the JMX exporter's names are served here directly)
+    "metrics.prometheus.listener": (_metrics_listener, ""),
     "listener.security.protocol.map": (_str, "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"),
     "inter.broker.listener.name": (_str, None),
     "controller.listener.names": (_str, None),

@@ -29,8 +29,12 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from strom.broker.authenticator import SaslServerAuthenticator
 from strom.broker.handlers import HANDLERS, Route
+from strom.broker.handlers.fetch import replica_id
+from strom.broker.metrics.request_metrics import RequestTiming
+from strom.broker.metrics.request_metrics import now as clock_now
 from strom.broker.request_context import RequestContext
 from strom.broker.throttling import with_quotas
+from strom.cluster.purgatory import REMOTE_TIME
 from strom.portability import CAPS, uses_uvloop
 from strom.protocol.compiler import EncodedPart, Message
 from strom.protocol.errors import CorruptMessage, ErrorCode
@@ -39,6 +43,7 @@ from strom.protocol.headers import RequestHeader, decode_request_header, encode_
 from strom.protocol.messages import api_name
 from strom.protocol.schema.api_versions import API_KEY as API_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersionsResponse
+from strom.protocol.schema.fetch import FetchRequest
 from strom.protocol.schema.produce import ProduceRequest
 from strom.security.principal import ANONYMOUS
 from strom.security.ssl_principal import NoMatchingRule, principal_from_certificate
@@ -70,6 +75,8 @@ OutItem: TypeAlias = bytes | bytearray | memoryview | FileSlice
 """One piece of a response waiting to be written: bytes for writev, or a log file region for sendfile."""
 Chunks: TypeAlias = list[OutItem] | None
 """A response ready to go, in pieces; None for a request that gets no answer."""
+Pending: TypeAlias = tuple[asyncio.Future[Chunks], RequestTiming | None]
+"""A response in the connection's answer order, with the request's timing (None for SASL and KIP-511 answers)."""
 
 
 class KafkaConnection(asyncio.BufferedProtocol):
@@ -79,7 +86,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.principal = ANONYMOUS  # who the peer is once authenticated (TLS certificate or SASL)
         self._reader = FrameReader(int(broker.config["socket.request.max.bytes"]))
         self._transport: asyncio.Transport | None = None
-        self._pending: deque[asyncio.Future[Chunks]] = deque()
+        self._pending: deque[Pending] = deque()
+        self._unsent: list[RequestTiming] = []  # responses handed to _out, not yet all written
         self.peer = "?"
         self.client_host = "?"  # the peer's address without its port, as handlers see it
         self.local_host = "127.0.0.1"
@@ -184,7 +192,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.broker.connections.discard(self)
-        for fut in self._pending:
+        for fut, _ in self._pending:
             fut.cancel()
         self._pending.clear()
         self._out.clear()
@@ -232,6 +240,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
     def serve(self, frame: bytearray) -> None:
         """Decodes a request and starts its handler."""
+        received = clock_now()
         try:
             header, pos = decode_request_header(frame)
         except CorruptMessage as exc:
@@ -253,7 +262,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             )
             self.close()
             return
-        self._dispatch(route, header, request, len(frame))
+        self._dispatch(route, header, request, len(frame), received)
 
     def _route_for(self, header: RequestHeader) -> Route[Message, Message] | None:
         """The route of a request this broker serves at its version; else None, with the connection closed
@@ -278,7 +287,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.close()
         return None
 
-    def _dispatch(self, route: Route[Message, Message], header: RequestHeader, request: Message, size: int) -> None:
+    def _dispatch(self, route: Route[Message, Message], header: RequestHeader, request: Message, size: int, received: float) -> None:
         """Starts the handler; its response takes this request's place in the connection's answer order
         (an acks=0 produce has no place: it gets no answer)."""
         ctx = RequestContext(
@@ -294,16 +303,23 @@ class KafkaConnection(asyncio.BufferedProtocol):
         )
         no_response = isinstance(request, ProduceRequest) and request.acks == 0
         fut: asyncio.Future[Chunks] = asyncio.get_running_loop().create_future()
+        follower = isinstance(request, FetchRequest) and replica_id(request, header.api_version) >= 0
+        timing = RequestTiming(self.broker.request_metrics.of(header.api_key, follower), header.api_version, received)
         if not no_response:
-            self._pending.append(fut)
+            self._pending.append((fut, timing))
         call = route.handler(ctx, request)
         if self.broker.quotas.active:
             call = with_quotas(call, self.broker.quotas, self, header, request, size, self.principal)
-        asyncio.ensure_future(self._run(call, header, fut, no_response))
+        asyncio.ensure_future(self._run(call, header, fut, no_response, timing))
 
-    async def _run(self, call: Awaitable[Message | None], header: RequestHeader, fut: asyncio.Future[Chunks], no_response: bool) -> None:
+    async def _run(
+        self, call: Awaitable[Message | None], header: RequestHeader, fut: asyncio.Future[Chunks], no_response: bool, timing: RequestTiming
+    ) -> None:
+        timing.started = clock_now()
+        REMOTE_TIME.set(timing)  # this task's own context: purgatory waits add to its RemoteTimeMs
         try:
             response = await call
+            timing.done = timing.queued = clock_now()
         except Exception:
             log.exception(
                 "Error processing %s v%d from %s; closing connection",
@@ -313,7 +329,10 @@ class KafkaConnection(asyncio.BufferedProtocol):
             )
             self.close()
             return
-        if no_response or self.closed:
+        if no_response:
+            timing.sent(timing.done)
+            return
+        if self.closed:
             return
         out = bytearray(4)
         encode_response_header(out, header.correlation_id, header.api_key, header.api_version)
@@ -357,19 +376,32 @@ class KafkaConnection(asyncio.BufferedProtocol):
         SIZE.pack_into(out, 0, len(out) - 4)
         fut: asyncio.Future[Chunks] = asyncio.get_running_loop().create_future()
         fut.set_result([out])
-        self._pending.append(fut)
+        self._pending.append((fut, None))
         self._flush_ready()
 
     def _flush_ready(self) -> None:
-        while self._pending and self._pending[0].done():
-            fut = self._pending.popleft()
+        pending = self._pending
+        while pending and pending[0][0].done():
+            fut, timing = pending.popleft()
             if fut.cancelled() or self.closed:
                 continue
             chunks = fut.result()
             if chunks:
                 self._out.extend(chunks)
+            if timing is not None:
+                timing.queued = clock_now()
+                self._unsent.append(timing)
         if self._out and not self._waiting_writable and not self.closed:
             self._send_out()
+        if not self._out and self._unsent:
+            self._responses_sent()
+
+    def _responses_sent(self) -> None:
+        """Every queued response is written: their requests' times are complete."""
+        at = clock_now()
+        for timing in self._unsent:
+            timing.sent(at)
+        self._unsent.clear()
 
     def _send_out(self) -> None:
         """Sends queued items until done or the socket is full (then waits for writability)."""
@@ -426,6 +458,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._transport_paused = False
         if self._out and not self.closed:
             self._send_through_transport()
+            if not self._out and self._unsent:
+                self._responses_sent()
 
     def _send_region(self, head: FileSlice) -> bool:
         """sendfile of the file region at the head of the queue; False when the socket took only part of it."""
@@ -469,6 +503,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._waiting_writable = False
         if not self.closed:
             self._send_out()
+            if not self._out and self._unsent:
+                self._responses_sent()
 
     def _release_writer_fd(self) -> None:
         if self._writer_fd >= 0:
@@ -498,7 +534,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         SIZE.pack_into(out, 0, len(out) - 4)
         fut: asyncio.Future[Chunks] = asyncio.get_running_loop().create_future()
         fut.set_result([out])
-        self._pending.append(fut)
+        self._pending.append((fut, None))
         self._flush_ready()
 
     def set_max_receive_size(self, size: int | None) -> None:

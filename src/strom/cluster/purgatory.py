@@ -2,12 +2,29 @@
 
 A long-poll Fetch that has too few bytes waits here on the partitions it reads; an append to any of
 them wakes it, and it re-checks. The same mechanism serves acks=all completion once followers exist.
+
+The time a request spends here is Kafka's RemoteTimeMs: the broker's request metrics put a RemoteTime in
+the request task's context (`REMOTE_TIME`), and each wait adds to it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Hashable, Iterable
+from contextvars import ContextVar
+
+
+class RemoteTime:
+    """Seconds a request waited in purgatory (for follower acknowledgements or for fetchable bytes)."""
+
+    __slots__ = ("remote_s",)
+
+    def __init__(self) -> None:
+        self.remote_s = 0.0
+
+
+REMOTE_TIME: ContextVar[RemoteTime | None] = ContextVar("strom_remote_time", default=None)
 
 
 class Purgatory:
@@ -24,10 +41,14 @@ class Purgatory:
         for key in keys:
             self._watchers.setdefault(key, set()).add(fut)
         timer = loop.call_later(max(timeout_s, 0), _expire, fut)
+        started = time.perf_counter()
         try:
             return await fut
         finally:
             timer.cancel()
+            remote = REMOTE_TIME.get()
+            if remote is not None:
+                remote.remote_s += time.perf_counter() - started
             for key in keys:
                 watchers = self._watchers.get(key)
                 if watchers is not None:

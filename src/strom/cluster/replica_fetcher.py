@@ -265,6 +265,7 @@ class ReplicaFetcher:
                     if first < plog.log_end_offset:
                         return  # answers a fetch from before a truncation: the next fetch asks again
                     plog.append_as_follower(records)
+                    self.manager.topic_stats.replicated(len(records))
             if data.log_start_offset > plog.log_start_offset and data.log_start_offset <= plog.log_end_offset:
                 plog.log_start_offset = data.log_start_offset
             plog.high_watermark = min(data.high_watermark, plog.log_end_offset)

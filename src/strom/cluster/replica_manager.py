@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
+from strom.cluster.broker_topic_stats import BrokerTopicStats
 from strom.cluster.group_commit import GroupCommit
 from strom.cluster.log_validator import PRODUCER_CODEC, validate_and_convert
 from strom.cluster.metadata import PartitionLeadershipView, TopicState
@@ -48,6 +49,42 @@ LeadershipListener = Callable[[str, int, bool, int], None]
 TransactionVerifier = Callable[[str, int, Buffer], int]
 
 ACKS_ALL = -1
+# Produce errors Kafka does not count as failed produce requests (they say nothing about the broker's health)
+# and those whose records it counts as rejected bytes.
+_NOT_PRODUCE_FAILURES = frozenset(
+    {
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        ErrorCode.MESSAGE_TOO_LARGE,
+        ErrorCode.RECORD_LIST_TOO_LARGE,
+        ErrorCode.CORRUPT_MESSAGE,
+        ErrorCode.KAFKA_STORAGE_ERROR,
+        ErrorCode.INVALID_REQUIRED_ACKS,
+    }
+)
+_REJECTED_RECORDS = frozenset(
+    {
+        ErrorCode.MESSAGE_TOO_LARGE,
+        ErrorCode.RECORD_LIST_TOO_LARGE,
+        ErrorCode.CORRUPT_MESSAGE,
+        ErrorCode.INVALID_RECORD,
+        ErrorCode.INVALID_TIMESTAMP,
+    }
+)
+# Fetch errors Kafka does not count as failed fetch requests: what a client's stale view or position explains.
+_NOT_FETCH_FAILURES = frozenset(
+    {
+        ErrorCode.NONE,
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        ErrorCode.UNKNOWN_TOPIC_ID,
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        ErrorCode.UNKNOWN_LEADER_EPOCH,
+        ErrorCode.FENCED_LEADER_EPOCH,
+        ErrorCode.REPLICA_NOT_AVAILABLE,
+        ErrorCode.KAFKA_STORAGE_ERROR,
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+    }
+)
 LATEST_TIMESTAMP, EARLIEST_TIMESTAMP, MAX_TIMESTAMP = -1, -2, -3  # ListOffsets' special timestamps
 
 
@@ -188,6 +225,9 @@ class ReplicaManager:
         self.fetchers: dict[int, ReplicaFetcher] = {}
         self.listeners: list[LeadershipListener] = []
         self.lag_max_ms = config.lag_time_max_ms
+        self.topic_stats = BrokerTopicStats()  # MessagesIn, BytesIn/Out, failed requests: read by the metrics endpoint
+        self.isr_shrinks = 0  # IsrShrinksPerSec / IsrExpandsPerSec: ISR changes the controller accepted
+        self.isr_expands = 0
         self._checkpointed_hw: dict[TP, int] = {}
         for d in config.log_dirs:
             self._checkpointed_hw.update(read_checkpoint(d / HW_CHECKPOINT))
@@ -233,12 +273,16 @@ class ReplicaManager:
         results: list[ProducePartitionResult] = []
         appended: list[_Append] = []
         to_flush: list[PartitionLog] = []
+        stats = self.topic_stats
         for topic, index, records in entries:
             found = self._append_to_leader(topic, index, records, acks, legacy_allowed, verify)
             if isinstance(found, ProducePartitionResult):
+                code = found.error_code
+                stats.append_failed(topic, code not in _NOT_PRODUCE_FAILURES, len(records) if records and code in _REJECTED_RECORDS else 0)
                 results.append(found)
                 continue
             part, append = found
+            stats.appended(topic, len(records) if records else 0, append.last_offset - append.first_offset + 1)
             plog = part.log
             self.after_leader_append(part)
             replicate = acks == ACKS_ALL and plog.high_watermark <= append.last_offset
@@ -320,11 +364,21 @@ class ReplicaManager:
         while True:
             results, total, keys = self._read_all(params, fetches)
             remaining = deadline - self.clock.monotonic_ms()
-            if total >= max(params.min_bytes, 1) or remaining <= 0 or not keys or abandoned():
-                return results
-            if any(r.error_code for r in results):
+            if total >= max(params.min_bytes, 1) or remaining <= 0 or not keys or abandoned() or any(r.error_code for r in results):
+                self._count_fetch(params, fetches, results)
                 return results
             await self.purgatory.wait(keys, remaining / 1000)
+
+    def _count_fetch(self, params: FetchParams, fetches: Sequence[PartitionFetchInfo], results: list[FetchPartitionResult]) -> None:
+        """BytesOut / ReplicationBytesOut and the fetch request counts of the answer that goes out."""
+        stats = self.topic_stats
+        follower = params.replica_id >= 0
+        for info, result in zip(fetches, results, strict=True):
+            if info.topic is not None:
+                records = result.records
+                stats.fetched(
+                    info.topic, records.size if records is not None else 0, follower, result.error_code not in _NOT_FETCH_FAILURES
+                )
 
     def _read_all(self, params: FetchParams, fetches: Sequence[PartitionFetchInfo]) -> tuple[list[FetchPartitionResult], int, list[TP]]:
         """(results, bytes read, partitions read): the response-wide max_bytes (for a consumer also the broker's
@@ -759,6 +813,10 @@ class ReplicaManager:
         if result.leader_epoch != part.leader_epoch:
             part.pending_isr = None
             return
+        if len(result.isr) < len(part.isr):
+            self.isr_shrinks += 1
+        elif len(result.isr) > len(part.isr):
+            self.isr_expands += 1
         part.isr = list(result.isr)
         part.partition_epoch = result.partition_epoch
         part.pending_isr = None

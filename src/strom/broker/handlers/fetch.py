@@ -45,13 +45,14 @@ def _session_context(broker: Broker, request: FetchRequest, version: int, is_con
     return _session_cache(broker).new_context(request, version, broker.clock.monotonic_ms(), name_of, privileged=not is_consumer)
 
 
-def _replica_id(request: FetchRequest, version: int) -> int:
+def replica_id(request: FetchRequest, version: int) -> int:
+    """The fetching replica (a follower's broker id), or -1 for a consumer."""
     return int(request.replica_id if version <= 14 else request.replica_state.replica_id if request.replica_state else -1)
 
 
 def _params(request: FetchRequest, version: int) -> FetchParams:
     return FetchParams(
-        replica_id=_replica_id(request, version),
+        replica_id=replica_id(request, version),
         max_wait_ms=request.max_wait_ms,
         min_bytes=request.min_bytes,
         max_bytes=request.max_bytes if version >= 3 else UNLIMITED_BYTES,

@@ -1,0 +1,96 @@
+"""The Prometheus endpoint: `metrics.prometheus.listener=http://HOST:PORT` serves GET /metrics in the text
+exposition format.
+
+It runs on the broker's event loop (a scrape reads the broker's state where it lives, without locks; a
+scrape of a broker with thousands of partitions costs milliseconds of loop time, every scrape interval).
+The HTTP it needs is one GET and one answer per connection, so it is served here in a few lines rather
+than by a web framework; the exposition format itself is prometheus-client's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+from strom.broker.metrics.collector import BrokerCollector
+from strom.broker.metrics.event_loop import EventLoopLag
+from strom.broker.metrics.listener import parse_listener
+
+if TYPE_CHECKING:
+    from strom.broker.broker import Broker
+
+log = logging.getLogger("kafka.metrics.PrometheusReporter")
+
+MAX_REQUEST_HEAD = 16 * 1024
+READ_TIMEOUT_S = 10.0
+
+
+def build_registry(broker: Broker, loop_lag: EventLoopLag) -> CollectorRegistry:
+    """The broker's metrics plus the process (CPU seconds, RSS, open fds) and the Python runtime."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BrokerCollector(broker, loop_lag))
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
+
+
+class MetricsEndpoint:
+    def __init__(self, broker: Broker, listener: str) -> None:
+        self.host, self.port = parse_listener(listener)
+        self.loop_lag = EventLoopLag()
+        self.registry = build_registry(broker, self.loop_lag)
+        self._server: asyncio.base_events.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self.host or None, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        self.loop_lag.start()
+        log.info("Prometheus metrics at http://%s:%d/metrics", self.host or "0.0.0.0", self.port)
+
+    def stop(self) -> None:
+        self.loop_lag.stop()
+        if self._server is not None:
+            self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT_S)
+            writer.write(self._answer(head))
+            await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def _answer(self, head: bytes) -> bytes:
+        parts = head.split(b"\r\n", 1)[0].split()
+        if len(parts) != 3:
+            return _response(400, b"Bad Request\n")
+        method, target = parts[0], parts[1].split(b"?", 1)[0]
+        if method not in (b"GET", b"HEAD"):
+            return _response(405, b"Method Not Allowed\n", b"Allow: GET, HEAD\r\n")
+        if target != b"/metrics":
+            return _response(404, b"Not Found: the metrics are at /metrics\n")
+        body = generate_latest(self.registry)
+        return _response(200, body, content_type=CONTENT_TYPE_LATEST.encode(), head_only=method == b"HEAD")
+
+
+_REASONS = {200: b"OK", 400: b"Bad Request", 404: b"Not Found", 405: b"Method Not Allowed"}
+
+
+def _response(
+    status: int, body: bytes, extra: bytes = b"", content_type: bytes = b"text/plain; charset=utf-8", head_only: bool = False
+) -> bytes:
+    head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n%s\r\n" % (
+        status,
+        _REASONS[status],
+        content_type,
+        len(body),
+        extra,
+    )
+    return head if head_only else head + body
