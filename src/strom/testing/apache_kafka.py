@@ -119,6 +119,22 @@ def kafka_clients_jar(version: str = KAFKA_VERSION) -> Path:
         return jar
 
 
+def kafka_streams_jar(version: str = KAFKA_VERSION) -> Path:
+    """The kafka-streams jar of a release (the reference for Strom's Streams: describe() text, serde bytes),
+    fetched alone with Maven into the cache on first use; run it with ``kafka_libs()`` for its dependencies."""
+    home = CACHE / "kafka-streams"
+    jar = home / f"kafka-streams-{version}.jar"
+    with _exclusive(home):
+        if jar.exists():
+            return jar
+        if shutil.which("mvn") is None:
+            raise KafkaUnavailable(f"mvn is needed to fetch kafka-streams {version} from Maven Central")
+        proc = _maven(["dependency:copy", f"-Dartifact=org.apache.kafka:kafka-streams:{version}", f"-DoutputDirectory={home}"], home)
+        if proc.returncode != 0 or not jar.exists():
+            raise KafkaUnavailable(f"Maven could not fetch kafka-streams {version}: {_tail(proc)}")
+        return jar
+
+
 def java_command(main_class: str, args: list[str], version: str = KAFKA_VERSION, heap: str = "512m") -> list[str]:
     libs = kafka_libs(version)
     log4j = libs.parent / "log4j.properties"

@@ -1,0 +1,185 @@
+"""Topology: validation errors, node groups, what the runtime reads, and describe() text equal to Java's.
+
+processor_api_golden.txt is what Kafka Streams 3.9 prints for the same topologies
+(tests/integration/streams_java/ProcessorApiGolden.java; the slow test there checks the file against Java).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from strom.streams.errors import TopologyException
+from strom.streams.processor.api import ContextualProcessor, Processor, ProcessorSupplier, Record
+from strom.streams.processor.nodes import SinkNode, SourceNode
+from strom.streams.processor.topology_description import hash_order, java_string_hash
+from strom.streams.topology import Topology
+
+GOLDEN = Path(__file__).with_name("processor_api_golden.txt")
+
+
+def java_golden() -> dict[str, str]:
+    text = GOLDEN.read_text()
+    return {m.group(1): m.group(2) for m in re.finditer(r"=== (\w+)\n(.*?)\n=== end\n", text, re.S)}
+
+
+class Forward(ContextualProcessor[object, object, object, object]):
+    def process(self, record: Record[object, object]) -> None:
+        self.context().forward(record)
+
+
+def branches() -> Topology:
+    t = Topology()
+    t.add_source("SOURCE", "input")
+    t.add_processor("PROCESS1", Forward, "SOURCE")
+    t.add_processor("PROCESS2", Forward, "PROCESS1")
+    t.add_processor("PROCESS3", Forward, "PROCESS1")
+    t.add_sink("SINK1", "output-1", "PROCESS1")
+    t.add_sink("SINK2", "output-2", "PROCESS2")
+    t.add_sink("SINK3", "output-3", "PROCESS3")
+    return t
+
+
+def topics_and_pattern() -> Topology:
+    t = Topology()
+    t.add_source("S-many", "topic-c", "topic-a", "topic-b", "input", "words", "zzz", "A1")
+    t.add_source("S-pattern", pattern=re.compile("logs-.*"))
+    t.add_processor("P-many", Forward, "S-many")
+    t.add_processor("P-pattern", Forward, "S-pattern")
+    t.add_sink("K-pattern", "out", "P-pattern")
+    return t
+
+
+def diamonds() -> Topology:
+    t = Topology()
+    t.add_source("S", "in")
+    t.add_processor("A", Forward, "S")
+    t.add_processor("B", Forward, "S")
+    t.add_processor("C", Forward, "A", "B")
+    t.add_processor("D", Forward, "C")
+    t.add_processor("E", Forward, "A")
+    t.add_processor("F", Forward, "E", "D")
+    t.add_sink("SINK", "out", "F", "B")
+    t.add_source("S2", "in2")
+    t.add_processor("M", Forward, "S2", "S")
+    return t
+
+
+def many_nodes() -> Topology:
+    t = Topology()
+    t.add_source("KSTREAM-SOURCE-0000000000", "streams-plaintext-input")
+    prev = "KSTREAM-SOURCE-0000000000"
+    kinds = ["FLATMAPVALUES", "KEY-SELECT", "FILTER", "MAPVALUES", "PEEK", "MAP", "FLATMAP", "BRANCH"]
+    for i in range(1, 25):
+        name = f"KSTREAM-{kinds[i % len(kinds)]}-{i:010d}"
+        t.add_processor(name, Forward, "KSTREAM-SOURCE-0000000000" if i % 3 == 0 else prev)
+        prev = name
+    t.add_sink("KSTREAM-SINK-0000000025", "streams-wordcount-output", prev)
+    return t
+
+
+@pytest.mark.parametrize("name", ["branches", "topics_and_pattern", "diamonds", "many_nodes"])
+def test_describe_is_javas(name: str) -> None:
+    topology = globals()[name]()
+    assert str(topology.describe()) == java_golden()[name]
+
+
+def test_java_hash_order() -> None:
+    assert java_string_hash("") == 0
+    assert java_string_hash("hello") == 99162322
+    assert java_string_hash("polygenelubricants") == -(1 << 31)
+    assert hash_order(["topic-c", "topic-a", "topic-b", "input", "words", "zzz", "A1"], copied=True) == [
+        "A1",
+        "input",
+        "words",
+        "topic-a",
+        "zzz",
+        "topic-b",
+        "topic-c",
+    ]
+
+
+def test_validation_messages() -> None:
+    t = Topology().add_source("S", "in")
+    with pytest.raises(TopologyException, match="Invalid topology: Processor S is already added."):
+        t.add_source("S", "other")
+    with pytest.raises(TopologyException, match="Topic in has already been registered by another source."):
+        t.add_source("S2", "in")
+    with pytest.raises(TopologyException, match="Predecessor processor X is not added yet for P"):
+        t.add_processor("P", Forward, "X")
+    with pytest.raises(TopologyException, match="Processor P must have at least one parent"):
+        t.add_processor("P", Forward)
+    with pytest.raises(TopologyException, match="Processor P cannot be a predecessor of itself."):
+        t.add_processor("P", Forward, "P")
+    t.add_sink("K", "out", "S")
+    with pytest.raises(TopologyException, match="Sink K cannot be used a parent."):
+        t.add_sink("K2", "out2", "K")
+    with pytest.raises(TopologyException, match="You must provide at least one topic"):
+        t.add_source("S3")
+    with pytest.raises(TopologyException, match="Pattern in.* will match a topic that has already been registered"):
+        t.add_source("S4", pattern="in.*")
+    with pytest.raises(TopologyException, match="StateStore nope is not added yet."):
+        t.connect_processor_and_state_stores("K", "nope")
+
+
+def test_subtopologies_and_build() -> None:
+    t = diamonds()
+    t.add_source("X", "x-in")
+    t.add_processor("XP", Forward, "X")
+    t.add_sink("XK", "x-out", "XP")
+    builder = t.internal_topology_builder.set_application_id("app")
+    assert list(builder.subtopologies()) == [0, 1]
+    assert builder.source_topics(0) == ["in", "in2"]
+    assert builder.sink_topics(0) == ["out"]
+    assert builder.all_source_topics() == ["in", "in2", "x-in"]
+    task = builder.build(0)
+    assert [n.name for n in task.processors] == ["S", "A", "B", "C", "D", "E", "F", "SINK", "S2", "M"]
+    assert isinstance(task.source("in"), SourceNode) and isinstance(task.sinks_by_topic["out"], SinkNode)
+    by_name = {n.name: n for n in task.processors}
+    assert [c.name for c in by_name["A"].children] == ["C", "E"]
+    assert [c.name for c in by_name["S"].children] == ["A", "B", "M"]
+    # fresh instances per task
+    again = builder.build(0)
+    assert again.processors[1] is not task.processors[1]
+    assert again.processors[1].processor is not task.processors[1].processor
+
+
+def test_internal_topics_are_prefixed() -> None:
+    t = Topology()
+    builder = t.internal_topology_builder
+    builder.add_internal_topic("KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition")
+    t.add_source("S", "in")
+    t.add_sink("K", "KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition", "S")
+    t.add_source("R", "KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition")
+    t.add_processor("P", Forward, "R")
+    builder.set_application_id("wc")
+    topic = "wc-KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition"
+    assert builder.repartition_topics() == {topic: None}
+    assert builder.repartition_topic_configs()[topic].properties() == {
+        "cleanup.policy": "delete",
+        "segment.bytes": "52428800",
+        "retention.ms": "-1",
+        "message.timestamp.type": "CreateTime",
+    }
+    assert builder.source_topics(1) == [topic]
+    assert builder.sink_topics(0) == [topic]
+    assert topic in builder.build(1).repartition_topics
+    assert "wc-KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition" in builder.build(0).sinks_by_topic
+
+
+def test_supplier_forms() -> None:
+    class Supplier(ProcessorSupplier[object, object, object, object]):
+        def get(self) -> Processor[object, object, object, object]:
+            return Forward()
+
+    t = Topology().add_source("S", "in").add_processor("A", Supplier(), "S").add_processor("B", lambda: Forward(), "A")
+    task = t.internal_topology_builder.set_application_id("a").build(0)
+    assert all(isinstance(n.processor, Forward) for n in task.processors[1:])
+
+
+def test_supplier_must_make_new_processors() -> None:
+    shared = Forward()
+    with pytest.raises(ValueError, match="generates single reference"):
+        Topology().add_source("S", "in").add_processor("A", lambda: shared, "S")
