@@ -99,6 +99,27 @@ class Topology:
         )
         return self
 
+    def add_read_only_state_store(
+        self,
+        store_builder: Any,
+        source_name: str,
+        topic: str,
+        processor_name: str,
+        state_update_supplier: SupplierLike,
+        key_deserializer: Deserializer[Any] | None = None,
+        value_deserializer: Deserializer[Any] | None = None,
+        timestamp_extractor: TimestampExtractor | None = None,
+    ) -> Topology:
+        """A store kept by ``state_update_supplier`` from ``topic``, which is also its changelog (KIP-813): no
+        changelog topic is created, and the store is restored from the topic itself."""
+        store_builder.with_logging_disabled()
+        builder = self.internal_topology_builder
+        builder.add_source(None, source_name, timestamp_extractor, key_deserializer, value_deserializer, (topic,))
+        builder.add_processor(processor_name, state_update_supplier, source_name)
+        builder.add_state_store(store_builder, processor_name)
+        builder.connect_source_store_and_topic(store_builder.name, topic)
+        return self
+
     def connect_processor_and_state_stores(self, processor_name: str, *state_store_names: str) -> Topology:
         self.internal_topology_builder.connect_processor_and_state_stores(processor_name, *state_store_names)
         return self

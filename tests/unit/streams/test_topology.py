@@ -183,3 +183,20 @@ def test_supplier_must_make_new_processors() -> None:
     shared = Forward()
     with pytest.raises(ValueError, match="generates single reference"):
         Topology().add_source("S", "in").add_processor("A", lambda: shared, "S")
+
+
+def test_offset_reset_per_source() -> None:
+    from enum import Enum
+
+    class DslReset(Enum):  # the DSL's Consumed option carries its own enum
+        EARLIEST = "earliest"
+
+    t = Topology().add_source("S", "a", offset_reset=Topology.AutoOffsetReset.LATEST)
+    t.add_source("S2", "b", offset_reset=DslReset.EARLIEST).add_source("S3", pattern="c-.*", offset_reset="earliest")
+    builder = t.internal_topology_builder.set_application_id("x")
+    assert builder.offset_reset_for("a") is Topology.AutoOffsetReset.LATEST
+    assert builder.offset_reset_for("b") is Topology.AutoOffsetReset.EARLIEST
+    assert builder.offset_reset_for("c-1") is Topology.AutoOffsetReset.EARLIEST
+    assert builder.offset_reset_for("d") is None
+    with pytest.raises(TopologyException, match="Unrecognized reset format none"):
+        Topology().add_source("S", "a", offset_reset="none")

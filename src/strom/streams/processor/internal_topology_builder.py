@@ -284,9 +284,19 @@ class InternalTopologyBuilder:
         self.application_id = application_id
         return self
 
+    def rewrite_topology(self, application_id: str, cache_max_bytes: int | None = None) -> InternalTopologyBuilder:
+        """Before the runtime builds tasks: sets the application id, and strips caching when the cache is 0 bytes."""
+        self.set_application_id(application_id)
+        if cache_max_bytes == 0:
+            for factory in self._state_factories.values():
+                factory.builder.with_caching_disabled()
+            for builder in self._global_state_builders.values():
+                builder.with_caching_disabled()
+        return self
+
     def add_source(
         self,
-        offset_reset: AutoOffsetReset | str | None,
+        offset_reset: Any,
         name: str,
         timestamp_extractor: TimestampExtractor | None,
         key_deserializer: Deserializer[Any] | None,
@@ -743,11 +753,13 @@ class InternalTopologyBuilder:
         return plain_name in self._internal_topics
 
 
-def _reset(value: AutoOffsetReset | str | None) -> AutoOffsetReset | None:
+def _reset(value: Any) -> AutoOffsetReset | None:
+    """The reset policy from this enum, the DSL's Consumed option (any enum named EARLIEST/LATEST) or a string."""
     if value is None or isinstance(value, AutoOffsetReset):
         return value
+    text = value.name if isinstance(value, Enum) else str(value)
     try:
-        return AutoOffsetReset(str(value).lower())
+        return AutoOffsetReset(text.lower())
     except ValueError:
         raise TopologyException(f"Unrecognized reset format {value}") from None
 
