@@ -58,6 +58,9 @@ def test_serde_bytes_equal_javas(java_output: str) -> None:
         "boolean": _hex(Serdes.Boolean(), True),
         "bytes": _hex(Serdes.ByteArray(), b"\x00\x01\xff"),
         "uuid": _hex(Serdes.UUID(), uuid.UUID("0f8fad5b-d9cb-469f-a165-70867728950e")),
+        "list_integer": _hex(Serdes.ListSerde(Serdes.Integer()), [1, None, -3]),
+        "list_string": _hex(Serdes.ListSerde(Serdes.String()), ["a", None, "bcd"]),
+        "list_empty": _hex(Serdes.ListSerde(Serdes.Long()), []),
         "time_windowed": _hex(
             WindowedSerdes.time_windowed_serde_from(Serdes.String(), 60000), Windowed("word", TimeWindow(1700000000000, 1700000060000))
         ),

@@ -310,6 +310,90 @@ class JsonSerde(Serde[Any]):
         super().__init__(JsonSerializer(default), JsonDeserializer(object_hook))
 
 
+# --- lists (KIP-466) ---------------------------------------------------------------------------------------------
+
+_FIXED_SIZES: dict[type, int] = {}  # filled below: inner serializer class -> entry size (Java's CONSTANT_SIZE strategy)
+_NULL_ENTRY = -1
+
+
+class ListSerializer(Serializer[list[T]]):
+    """Java's ListSerializer: a strategy byte, then (fixed-size entries) the null indexes, the count and the entries,
+    or (variable-size entries) the count and each entry as a 4-byte length (-1 for null) and its bytes."""
+
+    def __init__(self, inner: Serializer[T]) -> None:
+        self.inner = inner
+        self._constant = type(inner) in _FIXED_SIZES
+
+    def serialize(self, topic: str | None, data: list[T] | None, headers: Headers | None = None) -> bytes | None:
+        if data is None:
+            return None
+        out = bytearray(b"\x00" if self._constant else b"\x01")
+        if self._constant:
+            nulls = [i for i, entry in enumerate(data) if entry is None]
+            out += _INT.pack(len(nulls))
+            for i in nulls:
+                out += _INT.pack(i)
+        out += _INT.pack(len(data))
+        for entry in data:
+            if entry is None:
+                if not self._constant:
+                    out += _INT.pack(_NULL_ENTRY)
+                continue
+            raw = self.inner.serialize(topic, entry, headers) or b""
+            if not self._constant:
+                out += _INT.pack(len(raw))
+            out += raw
+        return bytes(out)
+
+
+class ListDeserializer(Deserializer[list[Any]]):
+    def __init__(self, inner: Deserializer[T]) -> None:
+        self.inner = inner
+        self._fixed = _FIXED_SIZES.get(_SERIALIZER_OF.get(type(inner), type(None)))
+
+    def deserialize(self, topic: str | None, data: bytes | None, headers: Headers | None = None) -> list[Any] | None:
+        if data is None:
+            return None
+        try:
+            return self._read(topic, memoryview(bytes(data)), headers)
+        except (struct.error, IndexError) as e:
+            raise SerializationException("Unable to deserialize into a List", e) from e
+
+    def _read(self, topic: str | None, view: memoryview, headers: Headers | None) -> list[Any]:
+        constant = view[0] == 0
+        pos = 1
+        nulls: set[int] = set()
+        if constant:
+            (count,) = _INT.unpack_from(view, pos)
+            pos += 4
+            for _ in range(count):
+                nulls.add(_INT.unpack_from(view, pos)[0])
+                pos += 4
+            if self._fixed is None:
+                raise SerializationException("Unable to deserialize a fixed-size list with a variable-size inner deserializer")
+        (size,) = _INT.unpack_from(view, pos)
+        pos += 4
+        out: list[Any] = []
+        for i in range(size):
+            if constant:
+                if i in nulls:
+                    out.append(None)
+                    continue
+                assert self._fixed is not None
+                length = self._fixed
+            else:
+                (length,) = _INT.unpack_from(view, pos)
+                pos += 4
+                if length == _NULL_ENTRY:
+                    out.append(None)
+                    continue
+            if pos + length > len(view):
+                raise SerializationException("Unable to deserialize into a List: data too short")
+            out.append(self.inner.deserialize(topic, bytes(view[pos : pos + length]), headers))
+            pos += length
+        return out
+
+
 # --- windowed keys ----------------------------------------------------------------------------------------------
 
 
@@ -408,6 +492,19 @@ class WindowedSerdes:
         return WindowedSerdes.SessionWindowedSerde(inner)
 
 
+_FIXED_SIZES.update(
+    {ShortSerializer: 2, IntegerSerializer: 4, FloatSerializer: 4, LongSerializer: 8, DoubleSerializer: 8, UUIDSerializer: 36}
+)
+_SERIALIZER_OF: dict[type, type] = {
+    ShortDeserializer: ShortSerializer,
+    IntegerDeserializer: IntegerSerializer,
+    FloatDeserializer: FloatSerializer,
+    LongDeserializer: LongSerializer,
+    DoubleDeserializer: DoubleSerializer,
+    UUIDDeserializer: UUIDSerializer,
+}
+
+
 # --- the factory ------------------------------------------------------------------------------------------------
 
 
@@ -462,6 +559,11 @@ class Serdes:
     @staticmethod
     def Void() -> Serde[None]:  # noqa: N802
         return Serde(VoidSerializer(), VoidDeserializer())
+
+    @staticmethod
+    def ListSerde(inner: Serde[T]) -> Serde[list[T]]:  # noqa: N802
+        """Lists of the inner serde's type, in Java's ListSerde bytes."""
+        return Serde(ListSerializer(inner.serializer()), ListDeserializer(inner.deserializer()))
 
     @staticmethod
     def serde_from(serializer: Serializer[T], deserializer: Deserializer[T]) -> Serde[T]:

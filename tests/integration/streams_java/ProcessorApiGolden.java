@@ -118,6 +118,9 @@ public class ProcessorApiGolden {
         hex("boolean", Serdes.Boolean(), true);
         hex("bytes", Serdes.ByteArray(), new byte[] {0, 1, (byte) 255});
         hex("uuid", Serdes.UUID(), UUID.fromString("0f8fad5b-d9cb-469f-a165-70867728950e"));
+        hex("list_integer", Serdes.ListSerde(java.util.ArrayList.class, Serdes.Integer()), new java.util.ArrayList<>(java.util.Arrays.asList(1, null, -3)));
+        hex("list_string", Serdes.ListSerde(java.util.ArrayList.class, Serdes.String()), new java.util.ArrayList<>(java.util.Arrays.asList("a", null, "bcd")));
+        hex("list_empty", Serdes.ListSerde(java.util.ArrayList.class, Serdes.Long()), new java.util.ArrayList<Long>());
         TimeWindowedSerializer<String> tw = new TimeWindowedSerializer<>(Serdes.String().serializer());
         System.out.print("serde time_windowed " + HexFormat.of().formatHex(
             tw.serialize("t", new Windowed<>("word", new TimeWindow(1700000000000L, 1700000060000L)))) + "\n");
