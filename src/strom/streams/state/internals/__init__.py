@@ -1,0 +1,1 @@
+"""Store implementations: the bytes stores and the metered, caching and change-logging layers over them."""

@@ -1,0 +1,209 @@
+"""ThreadCache: the record cache of one stream thread, shared by the caching stores of its tasks and bounded by
+statestore.cache.max.bytes. Repeated updates of a key between commits reach the changelog and the downstream
+processors once; the least recently used entry is evicted when the cache is full, flushing its store's dirty
+entries first."""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from strom.streams.state.api import ProcessorRecordContext
+
+log = logging.getLogger("org.apache.kafka.streams.state.internals.ThreadCache")
+
+
+@dataclass(slots=True)
+class LRUCacheEntry:
+    """A cached value (None = deleted) and the context of the record that wrote it."""
+
+    value: bytes | None
+    context: ProcessorRecordContext | None = None
+    is_dirty: bool = False
+
+    def size(self) -> int:
+        # As Java's LRUCacheEntry.size: value + dirty flag + offset + timestamp + partition + topic.
+        topic = self.context.topic if self.context is not None else None
+        return (0 if self.value is None else len(self.value)) + 1 + 8 + 8 + 4 + (0 if topic is None else len(topic))
+
+
+@dataclass(frozen=True, slots=True)
+class DirtyEntry:
+    key: bytes
+    new_value: bytes | None
+    entry: LRUCacheEntry
+
+
+DirtyEntryFlushListener = Callable[[list[DirtyEntry]], None]
+
+
+@dataclass
+class NamedCache:
+    """The entries of one store of one task, in LRU order, with its dirty keys in write order."""
+
+    name: str
+    entries: OrderedDict[bytes, LRUCacheEntry] = field(default_factory=OrderedDict)
+    dirty: dict[bytes, None] = field(default_factory=dict)
+    listener: DirtyEntryFlushListener | None = None
+    size_bytes: int = 0
+    _sorted: list[bytes] | None = None
+
+    def get(self, key: bytes) -> LRUCacheEntry | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: bytes, entry: LRUCacheEntry) -> None:
+        old = self.entries.get(key)
+        if old is None:
+            self._sorted = None
+        else:
+            self.size_bytes -= len(key) + old.size()
+            self.entries.move_to_end(key)
+            if old.is_dirty and not entry.is_dirty:
+                # A clean read never replaces a write that has not been flushed yet.
+                entry = LRUCacheEntry(entry.value, old.context, True)
+        self.entries[key] = entry
+        self.size_bytes += len(key) + entry.size()
+        if entry.is_dirty:
+            self.dirty.pop(key, None)
+            self.dirty[key] = None
+
+    def delete(self, key: bytes) -> LRUCacheEntry | None:
+        entry = self.entries.pop(key, None)
+        if entry is not None:
+            self.size_bytes -= len(key) + entry.size()
+            self.dirty.pop(key, None)
+            self._sorted = None
+        return entry
+
+    def sorted_keys(self) -> list[bytes]:
+        if self._sorted is None:
+            self._sorted = sorted(self.entries)
+        return self._sorted
+
+    def flush(self, evicted: tuple[bytes, LRUCacheEntry] | None = None) -> None:
+        if evicted is None and not self.dirty:
+            return
+        if self.listener is None:
+            raise RuntimeError(f"No flush listener registered for namespace {self.name} when flushing")
+        batch: list[DirtyEntry] = []
+        if evicted is not None:
+            batch.append(DirtyEntry(evicted[0], evicted[1].value, evicted[1]))
+            self.dirty.pop(evicted[0], None)
+        deleted: list[bytes] = []
+        for key in self.dirty:
+            entry = self.entries[key]
+            batch.append(DirtyEntry(key, entry.value, entry))
+            entry.is_dirty = False
+            if entry.value is None:
+                deleted.append(key)
+        self.dirty.clear()
+        self.listener(batch)
+        for key in deleted:
+            # A flushed delete needs no cache entry: the store below answers None from now on.
+            self.delete(key)
+
+    def evict(self) -> None:
+        key, entry = self.entries.popitem(last=False)
+        self.size_bytes -= len(key) + entry.size()
+        self._sorted = None
+        if entry.is_dirty:
+            self.flush((key, entry))
+
+
+class ThreadCache:
+    def __init__(self, max_cache_size_bytes: int) -> None:
+        self.max_cache_size_bytes = max_cache_size_bytes
+        self._caches: dict[str, NamedCache] = {}
+        self.num_evicts = 0
+        self.num_flushes = 0
+
+    @staticmethod
+    def name_space_from_task_and_store(task_name: str, store_name: str) -> str:
+        return f"{task_name}-{store_name}"
+
+    def resize(self, new_size_bytes: int) -> None:
+        """num.stream.threads changed: the total is shared again; shrink by evicting from every cache."""
+        self.max_cache_size_bytes = new_size_bytes
+        for cache in list(self._caches.values()):
+            while self.size_bytes() > self.max_cache_size_bytes and cache.entries:
+                cache.evict()
+                self.num_evicts += 1
+
+    def _cache(self, namespace: str) -> NamedCache:
+        cache = self._caches.get(namespace)
+        if cache is None:
+            cache = self._caches[namespace] = NamedCache(namespace)
+        return cache
+
+    def add_dirty_entry_flush_listener(self, namespace: str, listener: DirtyEntryFlushListener) -> None:
+        self._cache(namespace).listener = listener
+
+    def get(self, namespace: str, key: bytes) -> LRUCacheEntry | None:
+        cache = self._caches.get(namespace)
+        return None if cache is None else cache.get(key)
+
+    def put(self, namespace: str, key: bytes, entry: LRUCacheEntry) -> None:
+        cache = self._cache(namespace)
+        cache.put(key, entry)
+        self._maybe_evict(cache)
+
+    def put_if_absent(self, namespace: str, key: bytes, entry: LRUCacheEntry) -> LRUCacheEntry | None:
+        old = self.get(namespace, key)
+        if old is None:
+            self.put(namespace, key, entry)
+        return old
+
+    def delete(self, namespace: str, key: bytes) -> LRUCacheEntry | None:
+        cache = self._caches.get(namespace)
+        return None if cache is None else cache.delete(key)
+
+    def range(self, namespace: str, from_: bytes | None, to: bytes | None, forward: bool = True) -> Iterator[tuple[bytes, LRUCacheEntry]]:
+        """Cached entries with keys in [from_, to] (None = unbounded), in key order; a snapshot of the keys."""
+        cache = self._caches.get(namespace)
+        if cache is None:
+            return iter(())
+        keys = cache.sorted_keys()
+        lo = 0 if from_ is None else bisect.bisect_left(keys, from_)
+        hi = len(keys) if to is None else bisect.bisect_right(keys, to)
+        selected = keys[lo:hi]
+        if not forward:
+            selected.reverse()
+        entries = cache.entries
+        return ((k, entries[k]) for k in selected if k in entries)
+
+    def flush(self, namespace: str) -> None:
+        cache = self._caches.get(namespace)
+        if cache is not None:
+            self.num_flushes += 1
+            cache.flush()
+
+    def clear(self, namespace: str) -> None:
+        """Drop a store's entries without flushing (a task closed dirty, or an aborted transaction)."""
+        cache = self._caches.get(namespace)
+        if cache is not None:
+            cache.entries.clear()
+            cache.dirty.clear()
+            cache.size_bytes = 0
+            cache._sorted = None
+
+    def close(self, namespace: str) -> None:
+        self._caches.pop(namespace, None)
+
+    def size(self) -> int:
+        return sum(len(c.entries) for c in self._caches.values())
+
+    def size_bytes(self) -> int:
+        return sum(c.size_bytes for c in self._caches.values())
+
+    def _maybe_evict(self, cache: NamedCache) -> None:
+        while self.size_bytes() > self.max_cache_size_bytes:
+            if not cache.entries:
+                return
+            cache.evict()
+            self.num_evicts += 1
