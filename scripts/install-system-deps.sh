@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when missing: ZooKeeper, kcat, PostgreSQL (the JDBC and CDC
-# connectors' peer), and Java and Maven, which fetch Apache Kafka's jars from Maven Central (its tools and brokers,
+# connectors' peer), iproute2 and nftables (network faults), and Java and Maven, which fetch Apache Kafka's jars from Maven Central (its tools and brokers,
 # and kafka-clients' message specs). Needs root or sudo.
 set -uo pipefail
 need=()
@@ -9,6 +9,9 @@ command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+# network faults (tests/faults): namespaces, veth pairs and bridges (iproute2), partitions and loss (nftables)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -107,13 +107,33 @@ def test_order_is_per_producer_and_partition() -> None:
     assert check(h).ok
 
 
-def test_a_committed_offset_going_backwards_is_reported() -> None:
+def test_a_committed_offset_read_back_below_the_last_acknowledged_commit_is_reported() -> None:
     h = clean_history()
-    h.commit("c1", "g", "t", 0, 1)
-    h.commit("c1", "other-group", "t", 0, 1)
+    h.committed("c1", "g", "t", 0, 3, invoked_at=h.now())
+    h.committed("c1", "g", "t", 0, 2, invoked_at=h.now())  # the commit of 3 was lost
+    h.committed("c1", "other-group", "t", 0, 1, invoked_at=h.now())
     report = check(h)
     assert report.commits_backwards_count == 1
-    assert report.commits_backwards[0]["from"] == 3 and report.commits_backwards[0]["to"] == 1
+    assert report.commits_backwards[0] | {"at": 0, "time": 0} == {
+        "group": "g",
+        "topic": "t",
+        "partition": 0,
+        "acknowledged": 3,
+        "read": 2,
+        "at": 0,
+        "time": 0,
+    }
+
+
+def test_a_client_committing_a_lower_offset_later_is_not_a_lost_commit() -> None:
+    """librdkafka re-sends commits queued for a coordinator that went away to the new one: the group's offset
+    moves back because the client asked it to; reading back what was acknowledged last is correct."""
+    h = clean_history()
+    invoked = h.now()
+    h.commit("c0", "g", "t", 0, 2)
+    h.committed("c0", "g", "t", 0, 2, invoked_at=h.now())
+    h.committed("c0", "g", "t", 0, 3, invoked_at=invoked)  # sent before the last commit was acknowledged
+    assert check(h).ok
 
 
 def test_aborted_records_read_under_read_committed_are_reported() -> None:

@@ -8,7 +8,10 @@ The anomalies, each the way Jepsen's Kafka and Redpanda analyses define them:
 - duplicated: one record at two or more offsets (with an idempotent producer: never);
 - reordered: two records one producer sent to one partition, in that order, that landed in the other order
   (an idempotent producer keeps order even when it retries);
-- commit went backwards: a group's committed offset for a partition lower than one committed before it;
+- commit went backwards: a group's committed offset, as an OffsetFetch answered it, lower than the commit
+  acknowledged last before that OffsetFetch was sent (an acknowledged commit was lost: a member resuming
+  from it reads again what the group had consumed). A client may itself commit a lower offset later (a
+  retried stale commit, a rewind), so commits are compared with what is read back, not with each other;
 - aborted read: a record of an aborted transaction returned to a read_committed consumer.
 
 A record that failed to send is indeterminate (Jepsen's `info`): finding it later is not an anomaly, it is
@@ -160,11 +163,13 @@ def check(history: History) -> Report:
             if offset > last_offset:
                 last_value, last_offset = value, offset
 
-    committed: dict[tuple[str, str, int], int] = {}
+    acknowledged: dict[tuple[str, str, int], list[tuple[float, int]]] = defaultdict(list)
     for e in history.events("commit"):
-        key = (e.group, e.topic, e.partition)
-        before = committed.get(key, -1)
-        if e.offset < before:
+        acknowledged[(e.group, e.topic, e.partition)].append((e.time, e.offset))
+    for e in history.events("committed"):
+        before = [(t, offset) for t, offset in acknowledged.get((e.group, e.topic, e.partition), []) if t < e.time]
+        if before and e.offset < max(before)[1]:
+            last_time, last = max(before)
             _note(
                 report,
                 "commits_backwards",
@@ -172,13 +177,12 @@ def check(history: History) -> Report:
                     "group": e.group,
                     "topic": e.topic,
                     "partition": e.partition,
-                    "from": before,
-                    "to": e.offset,
-                    "by": e.process,
+                    "acknowledged": last,
+                    "at": last_time,
+                    "read": e.offset,
                     "time": e.time,
                 },
             )
-        committed[key] = max(before, e.offset)
 
     aborted = {e.txn for e in history.events("txn_abort")}
     aborted_values = {e.value for e in sends if e.txn and e.txn in aborted}

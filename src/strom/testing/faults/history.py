@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-Kind = Literal["send", "ack", "send_error", "consume", "commit", "txn_commit", "txn_abort", "fault"]
+Kind = Literal["send", "ack", "send_error", "consume", "commit", "committed", "txn_commit", "txn_abort", "fault"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +58,12 @@ class History:
         with self._lock:
             return iter(list(self._events))
 
-    def _add(self, kind: Kind, process: str, **fields: object) -> Event:
-        event = Event(kind, round(time.monotonic() - self._started, 6), process, **fields)  # type: ignore[arg-type]
+    def now(self) -> float:
+        """Seconds since the history started: the `time` of an event recorded now."""
+        return round(time.monotonic() - self._started, 6)
+
+    def _add(self, kind: Kind, process: str, at: float | None = None, **fields: object) -> Event:
+        event = Event(kind, self.now() if at is None else at, process, **fields)  # type: ignore[arg-type]
         with self._lock:
             self._events.append(event)
         return event
@@ -87,8 +91,13 @@ class History:
         return self._add("consume", process, topic=topic, partition=partition, offset=offset, value=value, read_committed=read_committed)
 
     def commit(self, process: str, group: str, topic: str, partition: int, offset: int) -> Event:
-        """The group coordinator accepted `offset` as the group's committed position for the partition."""
+        """The group coordinator acknowledged `offset` as the group's committed position for the partition."""
         return self._add("commit", process, group=group, topic=topic, partition=partition, offset=offset)
+
+    def committed(self, process: str, group: str, topic: str, partition: int, offset: int, invoked_at: float) -> Event:
+        """An OffsetFetch invoked at `invoked_at` (from `now()`) answered `offset` (-1: none) as the group's
+        committed position: what a member resuming the partition starts from."""
+        return self._add("committed", process, at=invoked_at, group=group, topic=topic, partition=partition, offset=offset)
 
     # what the nemesis did
     def fault(self, kind: str, detail: str = "") -> Event:

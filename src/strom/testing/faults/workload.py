@@ -97,8 +97,12 @@ class RecordingConsumer:
             if tp.error is None and tp.offset >= 0:
                 self.history.commit(self.name, self.group, tp.topic, tp.partition, tp.offset)
 
+    def _assigned(self, consumer: Any, partitions: Any) -> None:
+        """A member resumes each partition it is given from the group's committed offset: read it back."""
+        observe_committed(self.history, consumer, self.name, self.group, partitions)
+
     def _run(self) -> None:
-        self.consumer.subscribe(self.topics)
+        self.consumer.subscribe(self.topics, on_assign=self._assigned)
         while not self._stop.is_set():
             for msg in self.consumer.consume(500, 0.2):
                 if msg.error() is None:
@@ -113,6 +117,18 @@ class RecordingConsumer:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def observe_committed(history: History, consumer: Any, process: str, group: str, partitions: Any, timeout: float = 30.0) -> None:
+    """Records the group's committed offsets of `partitions` as an OffsetFetch answers them (-1: none)."""
+    invoked = history.now()
+    try:
+        answered = consumer.committed(list(partitions), timeout=timeout)
+    except Exception:  # noqa: BLE001 - an OffsetFetch that fails observed nothing
+        return
+    for tp in answered:
+        if tp.error is None:
+            history.committed(process, group, tp.topic, tp.partition, max(tp.offset, -1), invoked)
 
 
 def read_back(
