@@ -270,6 +270,7 @@ class Broker:
         the group coordinator, the transaction coordinator (its markers complete the group's transactional
         offsets), and the periodic log tasks."""
         loop = asyncio.get_running_loop()
+        self.replica_manager.bind_loop(loop)  # log dir failures seen by flush/checkpoint threads are handled on the loop
         for listener in self.config.listeners:
             host = listener.host or None
             # reuse_address None: asyncio's default, SO_REUSEADDR on POSIX (a restart rebinds past TIME_WAIT) and

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,6 +209,7 @@ class ReplicaManager:
         metadata: MetadataView,
         log_config_for: Callable[[str], LogConfig],
         broker_epoch: Callable[[], int] = lambda: -1,
+        halt: Callable[[int], object] = os._exit,
     ) -> None:
         self.local_id = local_id
         self.config = config
@@ -234,6 +236,12 @@ class ReplicaManager:
         self._controller_conn: BrokerConnection | None = None
         self._isr_task: asyncio.Task[None] | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
+        # log dirs that failed: their partitions answer KAFKA_STORAGE_ERROR until a restart
+        self.offline_partitions: set[TP] = set()
+        self.log_dir_failure_listeners: list[Callable[[Path], object]] = []  # ZooKeeper mode: tell the controller
+        self.halt = halt  # Kafka halts the broker when its last log dir fails
+        self._loop: asyncio.AbstractEventLoop | None = None
+        log_manager.failure_channel.listeners.append(self._on_log_dir_failure)
 
     def load_logs(self) -> None:
         """Opens every log under log.dirs. Until a partition is claimed (LeaderAndIsr, or opened as led locally),
@@ -248,8 +256,11 @@ class ReplicaManager:
         return self.partitions.get((topic, index))
 
     def missing_partition_error(self, topic: str, index: int) -> int:
-        """Kafka's getPartitionOrError: a partition the cluster has but this broker holds no replica of is
-        NOT_LEADER_OR_FOLLOWER (the client's metadata is stale), anything else UNKNOWN_TOPIC_OR_PARTITION."""
+        """Kafka's getPartitionOrError: a partition in a failed log dir is KAFKA_STORAGE_ERROR, one the cluster
+        has but this broker holds no replica of is NOT_LEADER_OR_FOLLOWER (the client's metadata is stale),
+        anything else UNKNOWN_TOPIC_OR_PARTITION."""
+        if (topic, index) in self.offline_partitions:
+            return ErrorCode.KAFKA_STORAGE_ERROR
         state = self.metadata.topics.get(topic)
         if state is not None and index in state.partitions:
             return ErrorCode.NOT_LEADER_OR_FOLLOWER
@@ -297,7 +308,9 @@ class ReplicaManager:
             if failed:
                 appended = _answer_failed_writes(appended, results, failed)
         if to_flush:
-            await asyncio.get_running_loop().run_in_executor(None, _flush_all, to_flush)
+            failed = await asyncio.get_running_loop().run_in_executor(None, _flush_all, to_flush)
+            if failed:
+                appended = _answer_failed_writes(appended, results, failed)
         if acks == ACKS_ALL:
             await self._await_replication([a for a in appended if a.await_replication], results, timeout_ms)
         return results
@@ -331,6 +344,8 @@ class ReplicaManager:
             if code:
                 return ProducePartitionResult(code)
         plog = part.log
+        if plog.offline:
+            return ProducePartitionResult(ErrorCode.KAFKA_STORAGE_ERROR)
         if acks == ACKS_ALL and len(part.isr) < plog.config.min_insync_replicas:
             return ProducePartitionResult(ErrorCode.NOT_ENOUGH_REPLICAS)
         try:
@@ -350,6 +365,9 @@ class ReplicaManager:
             return ProducePartitionResult(exc.code(), error_message=exc.message)
         except CorruptMessage as exc:
             return ProducePartitionResult(ErrorCode.CORRUPT_MESSAGE, error_message=str(exc))
+        except OSError as exc:  # a roll, or a write of 512 KiB of deferred appends, that the disk refused
+            error = plog.io_failed(exc, "appending records")
+            return ProducePartitionResult(error.code(), error_message=error.message)
         return part, result
 
     # ---- fetch --------------------------------------------------------------------------------------------
@@ -438,6 +456,8 @@ class ReplicaManager:
                 raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE)
         except KafkaError as exc:
             code = exc.code()
+        except OSError as exc:
+            code = plog.io_failed(exc, "reading").code()
         aborted = _aborted(plog, info.fetch_offset, lso, records) if params.read_committed else None
         return FetchPartitionResult(code, hw, lso, plog.log_start_offset, aborted, records)
 
@@ -569,6 +589,8 @@ class ReplicaManager:
                 state.replicas,
             )
             return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        if (topic, state.partition_index) in self.offline_partitions:
+            return ErrorCode.KAFKA_STORAGE_ERROR  # its log dir failed: the controller marks the replica offline
         existing = self.partitions.get((topic, state.partition_index))
         if existing is not None and existing.controlled and state.leader_epoch < existing.leader_epoch:
             log.info(
@@ -692,6 +714,8 @@ class ReplicaManager:
     def replication_status(self, part: Partition, required_offset: int) -> int | None:
         """Kafka's DelayedProduce check: None while waiting, else the partition's final error code."""
         current = self.partitions.get((part.topic, part.index))
+        if current is None and (part.topic, part.index) in self.offline_partitions:
+            return ErrorCode.KAFKA_STORAGE_ERROR
         if current is not part or not part.is_leader:
             return ErrorCode.NOT_LEADER_OR_FOLLOWER
         if part.log.high_watermark >= required_offset:
@@ -712,6 +736,47 @@ class ReplicaManager:
                 return [int(c) if c is not None else int(ErrorCode.REQUEST_TIMED_OUT) for c in codes]
             keys = [(p.topic, p.index) for (p, _), c in zip(waiting, codes, strict=True) if c is None]
             await self.purgatory.wait(keys, remaining / 1000)
+
+    # ---- log dir failure -----------------------------------------------------------------------------------
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The event loop the partitions live on: a log dir failure seen on a worker thread is handled there."""
+        self._loop = loop
+
+    def _on_log_dir_failure(self, log_dir: Path) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self.handle_log_dir_failure, log_dir)
+                return
+        self.handle_log_dir_failure(log_dir)
+
+    def handle_log_dir_failure(self, log_dir: Path) -> None:
+        """Kafka's ReplicaManager.handleLogDirFailure: stop serving every replica in the failed dir (no more
+        appends, fetches or replica fetching; waiting produces and fetches answer KAFKA_STORAGE_ERROR), close
+        their logs, tell the controller, and halt when no log dir is left."""
+        log.warning("[ReplicaManager broker=%d] Stopping serving replicas in dir %s", self.local_id, log_dir)
+        for key in [k for k, p in self.partitions.items() if p.log.directory.parent == log_dir]:
+            part = self.partitions.pop(key)
+            self.offline_partitions.add(key)
+            self._remove_from_fetcher(part)
+            if part.is_leader:
+                for listener in self.listeners:
+                    listener(part.topic, part.index, False, part.leader_epoch)
+            self.purgatory.notify(key)
+        self.offline_partitions.update(self.log_manager.handle_log_dir_failure(log_dir))
+        if not self.log_manager.live_log_dirs:
+            log.critical(
+                "[ReplicaManager broker=%d] Shutdown broker because all log dirs in %s have failed",
+                self.local_id,
+                ", ".join(map(str, self.log_manager.log_dirs)),
+            )
+            self.halt(1)
+            return
+        for notify in self.log_dir_failure_listeners:
+            notify(log_dir)
+        log.warning("[ReplicaManager broker=%d] Stopped serving replicas in dir %s", self.local_id, log_dir)
 
     # ---- ISR changes -------------------------------------------------------------------------------------
 
@@ -878,9 +943,15 @@ def _answer_failed_writes(appended: list[_Append], results: list[ProducePartitio
     return kept
 
 
-def _flush_all(logs: list[PartitionLog]) -> None:
+def _flush_all(logs: list[PartitionLog]) -> dict[int, KafkaError]:
+    """Flushes on a worker thread; {id(log): error} for logs whose fsync failed (they are offline now)."""
+    failed = {}
     for plog in logs:
-        plog.flush()
+        try:
+            plog.flush()
+        except KafkaError as exc:
+            failed[id(plog)] = exc
+    return failed
 
 
 def _aborted(plog: PartitionLog, fetch_offset: int, lso: int, records: FileSlice | None) -> list[AbortedTransaction]:

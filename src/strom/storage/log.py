@@ -12,6 +12,7 @@ import bisect
 import shutil
 import struct
 import threading
+from contextlib import suppress
 from pathlib import Path
 from typing import NamedTuple
 
@@ -35,6 +36,7 @@ from strom.protocol.types import TP
 from strom.storage.clock import Clock
 from strom.storage.config import LogConfig
 from strom.storage.epoch_cache import LeaderEpochCache
+from strom.storage.log_dir_failure import LogDirFailureChannel
 from strom.storage.producer_state import ProducerStateManager
 from strom.storage.segment import Buffer, FileSlice, Segment
 from strom.storage.txn_index import TxnIndex, control_type
@@ -94,6 +96,10 @@ class PartitionLog:
         self.first_dirty_offset = 0
         # segments swapped out by the cleaner: files gone, fds kept for in-flight fetches until the delay passes
         self.retired: list[tuple[int, Segment]] = []
+        # after an I/O error the log takes no more writes until it is opened again (a restart), as Kafka's
+        # UnifiedLog behind an offline log dir; the channel (set by the LogManager) takes the dir offline
+        self.offline = False
+        self.failure_channel: LogDirFailureChannel | None = None
 
     # ---- open / recover -------------------------------------------------------------------------------
 
@@ -385,15 +391,34 @@ class PartitionLog:
 
     def write_buffered(self) -> None:
         """Writes the appends made with defer_write, in one system call. If the disk refuses, the log goes
-        back to what is on disk and KAFKA_STORAGE_ERROR is raised (none of those appends was answered)."""
+        back to what is on disk, is offline from then on, and KAFKA_STORAGE_ERROR is raised (none of those
+        appends was answered). An offline log raises it too: appends deferred in the same tick as a failed
+        write were dropped with it and must not be answered as written."""
+        if self.offline:
+            raise self._offline_error()
         if not self.segments[-1].unwritten_bytes:
             return
         with self.lock:
             try:
                 self.segments[-1].write_unwritten()
             except OSError as exc:
-                self._after_tail_removed()
-                raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"write to {self.topic}-{self.partition} failed: {exc}") from None
+                with suppress(OSError):
+                    self._after_tail_removed()
+                raise self.io_failed(exc, "appending records") from None
+
+    def io_failed(self, exc: OSError, action: str) -> KafkaError:
+        """An I/O error while `action`: the log is offline and its log dir reported (Kafka's
+        maybeHandleIOException); returns the KAFKA_STORAGE_ERROR the caller answers with."""
+        self.offline = True
+        log_dir = self.directory.parent
+        if self.failure_channel is not None:
+            self.failure_channel.maybe_add_offline_log_dir(
+                log_dir, f"Error while {action} of {self.topic}-{self.partition} in dir {log_dir}", exc
+            )
+        return KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"{action} of {self.topic}-{self.partition} in dir {log_dir} failed: {exc}")
+
+    def _offline_error(self) -> KafkaError:
+        return KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"the log of {self.topic}-{self.partition} is offline after an I/O error")
 
     def _maybe_roll(self, incoming: int) -> None:
         seg = self.segments[-1]
@@ -649,20 +674,41 @@ class PartitionLog:
         return self.unflushed_messages >= self.config.flush_messages or now_monotonic_ms - self.last_flush_ms >= self.config.flush_ms
 
     def flush(self) -> None:
+        """fsync of what is past the recovery point. A failed fsync takes the log offline (KAFKA_STORAGE_ERROR):
+        the kernel may have dropped the dirty pages, so nothing written since the last flush is trusted."""
+        if self.offline:
+            raise self._offline_error()
         end = self.log_end_offset
-        for seg in self.segments:
-            if seg.next_offset > self.recovery_point or seg is self.active_segment:
-                seg.flush()
+        try:
+            for seg in self.segments:
+                if seg.next_offset > self.recovery_point or seg is self.active_segment:
+                    seg.flush()
+        except OSError as exc:
+            raise self.io_failed(exc, "flushing") from None
         self.recovery_point = end
         self.unflushed_messages = 0
         self.last_flush_ms = self.clock.monotonic_ms()
 
     def close(self) -> None:
+        if self.offline:
+            self.close_handlers()
+            return
         self.producer_state.snapshot(self.directory, self.log_end_offset)
         for seg in self.segments:
             seg.close_index_files()
             seg.close()
         self.close_retired()
+
+    def close_handlers(self) -> None:
+        """Closes every file of the log without writing anything more (Kafka's closeHandlers: the log dir
+        failed, so appends not yet written are dropped and no snapshot or index is written)."""
+        self.offline = True
+        with self.lock:
+            for seg in self.segments:
+                seg.close_handlers()
+            for _, seg in self.retired:
+                seg.close_handlers()
+            self.retired = []
 
     def delete(self) -> None:
         for seg in self.segments:

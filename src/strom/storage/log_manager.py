@@ -13,14 +13,17 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 from strom.portability import O_BINARY, lock_exclusive
+from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.types import TP
 from strom.storage.cleaner import LogCleaner
 from strom.storage.clock import Clock
 from strom.storage.config import LogConfig
 from strom.storage.log import PartitionLog, parse_dir_name
+from strom.storage.log_dir_failure import LogDirFailureChannel
 
 log = logging.getLogger("kafka.log.LogManager")
 
@@ -78,6 +81,9 @@ class LogManager:
         self.clock = clock
         self.logs: dict[TP, PartitionLog] = {}
         self.cleaner = LogCleaner()
+        # an I/O error in a log dir takes it offline until restart: its logs are closed and listed here
+        self.failure_channel = LogDirFailureChannel()
+        self.offline_logs: dict[TP, Path] = {}
         self._locks: list[int] = []
         try:
             for d in self.log_dirs:
@@ -101,16 +107,39 @@ class LogManager:
         cid = cluster_id or uuid.uuid4().hex[:22]
         meta.write_text(f"#\nversion=0\nbroker.id={broker_id}\ncluster.id={cid}\n")
 
+    @property
+    def live_log_dirs(self) -> list[Path]:
+        offline = self.failure_channel.offline_dirs
+        return [d for d in self.log_dirs if d not in offline] if offline else self.log_dirs
+
     def _dir_for_new(self) -> Path:
-        """The log dir with the fewest partitions (counted per call only when there is a choice: creating
-        1000 partitions must not cost 1000 scans of every log)."""
-        if len(self.log_dirs) == 1:
-            return self.log_dirs[0]
-        counts = {str(d): 0 for d in self.log_dirs}
+        """The online log dir with the fewest partitions (counted per call only when there is a choice:
+        creating 1000 partitions must not cost 1000 scans of every log)."""
+        live = self.live_log_dirs
+        if not live:
+            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, "every log directory is offline")
+        if len(live) == 1:
+            return live[0]
+        counts = {str(d): 0 for d in live}
         for lg in self.logs.values():
             parent = os.path.dirname(lg.directory)
             counts[parent] = counts.get(parent, 0) + 1
-        return min(self.log_dirs, key=lambda d: counts.get(str(d), 0))
+        return min(live, key=lambda d: counts.get(str(d), 0))
+
+    def _adopt(self, key: TP, lg: PartitionLog) -> PartitionLog:
+        lg.failure_channel = self.failure_channel
+        self.logs[key] = lg
+        return lg
+
+    def handle_log_dir_failure(self, log_dir: Path) -> list[TP]:
+        """Closes every log in a failed log dir without writing more to it (Kafka's
+        LogManager.handleLogDirFailure); returns their partitions, offline until a restart."""
+        gone = sorted(k for k, lg in self.logs.items() if lg.directory.parent == log_dir)
+        for key in gone:
+            self.logs.pop(key).close_handlers()
+            self.offline_logs[key] = log_dir
+        log.warning("Logs for partitions %s are offline due to failure on log directory %s", ",".join(f"{t}-{p}" for t, p in gone), log_dir)
+        return gone
 
     def load_all(self, configs_for: Callable[[str], LogConfig]) -> None:
         for d in self.log_dirs:
@@ -128,7 +157,7 @@ class LogManager:
                     continue
                 lg = PartitionLog.open(child, configs_for(parsed[0]), self.clock, recovery.get(parsed, 0), starts.get(parsed))
                 lg.first_dirty_offset = min(max(cleaned.get(parsed, 0), lg.log_start_offset), lg.log_end_offset)
-                self.logs[parsed] = lg
+                self._adopt(parsed, lg)
         log.info("Loaded %d partition logs from %s", len(self.logs), ", ".join(map(str, self.log_dirs)))
 
     def get(self, topic: str, partition: int) -> PartitionLog | None:
@@ -137,8 +166,20 @@ class LogManager:
     def get_or_create(self, topic: str, partition: int, config: LogConfig) -> PartitionLog:
         lg = self.logs.get((topic, partition))
         if lg is None:
-            lg = PartitionLog.open(self._dir_for_new() / f"{topic}-{partition}", config, self.clock)
-            self.logs[(topic, partition)] = lg
+            if (topic, partition) in self.offline_logs:
+                raise KafkaError(
+                    ErrorCode.KAFKA_STORAGE_ERROR,
+                    f"the log of {topic}-{partition} is in offline log dir {self.offline_logs[(topic, partition)]}",
+                )
+            directory = self._dir_for_new() / f"{topic}-{partition}"
+            try:
+                lg = PartitionLog.open(directory, config, self.clock)
+            except OSError as exc:
+                self.failure_channel.maybe_add_offline_log_dir(
+                    directory.parent, f"Error while creating log for {topic}-{partition} in dir {directory.parent}", exc
+                )
+                raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"creating the log of {topic}-{partition} failed: {exc}") from None
+            self._adopt((topic, partition), lg)
         return lg
 
     def delete(self, topic: str, partition: int) -> None:
@@ -159,12 +200,14 @@ class LogManager:
         return list(self.logs.values())
 
     def flush_dirty(self) -> int:
+        """Flushes the logs due by log.flush.interval.*; a log whose fsync fails is offline (and its dir reported)."""
         now = self.clock.monotonic_ms()
         flushed = 0
         for lg in list(self.logs.values()):
-            if lg.needs_flush(now):
-                lg.flush()
-                flushed += 1
+            if lg.needs_flush(now) and not lg.offline:
+                with suppress(KafkaError):
+                    lg.flush()
+                    flushed += 1
         return flushed
 
     def run_retention(self) -> int:
@@ -193,21 +236,31 @@ class LogManager:
         return cleaned
 
     def _write_cleaner_checkpoints(self) -> None:
-        for d in self.log_dirs:
+        for d in self.live_log_dirs:
             mine = {k: lg for k, lg in self.logs.items() if lg.directory.parent == d and "compact" in lg.config.cleanup_policy}
-            write_checkpoint(d / CLEANER_CHECKPOINT, {k: lg.first_dirty_offset for k, lg in mine.items()})
+            self._write_checkpoint(d, CLEANER_CHECKPOINT, {k: lg.first_dirty_offset for k, lg in mine.items()})
 
     def checkpoint(self) -> None:
-        for d in self.log_dirs:
+        """The checkpoint files of every online log dir; a dir that cannot write them goes offline."""
+        for d in self.live_log_dirs:
             mine = {k: lg for k, lg in self.logs.items() if lg.directory.parent == d}
-            write_checkpoint(d / RECOVERY_CHECKPOINT, {k: lg.recovery_point for k, lg in mine.items()})
-            write_checkpoint(d / LOG_START_CHECKPOINT, {k: lg.log_start_offset for k, lg in mine.items()})
-            write_checkpoint(d / HW_CHECKPOINT, {k: lg.high_watermark for k, lg in mine.items()})
+            self._write_checkpoint(d, RECOVERY_CHECKPOINT, {k: lg.recovery_point for k, lg in mine.items()})
+            self._write_checkpoint(d, LOG_START_CHECKPOINT, {k: lg.log_start_offset for k, lg in mine.items()})
+            self._write_checkpoint(d, HW_CHECKPOINT, {k: lg.high_watermark for k, lg in mine.items()})
         self._write_cleaner_checkpoints()
+
+    def _write_checkpoint(self, d: Path, name: str, values: dict[TP, int]) -> None:
+        if self.failure_channel.is_offline(d):
+            return
+        try:
+            write_checkpoint(d / name, values)
+        except OSError as exc:
+            self.failure_channel.maybe_add_offline_log_dir(d, f"Disk error while writing {name} in dir {d}", exc)
 
     def close(self) -> None:
         for lg in self.logs.values():
-            lg.flush()
+            with suppress(KafkaError):  # an fsync that fails now takes the dir offline: its checkpoints stay old
+                lg.flush()
             lg.close()
         self.checkpoint()
         self.logs.clear()

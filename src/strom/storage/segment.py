@@ -18,9 +18,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 from strom import checksum as crc32c
-from strom.portability import CAPS, O_BINARY, pread, pwrite, pwritev, seek_lock
+from strom import portability
+from strom.portability import CAPS, O_BINARY, pread, seek_lock
 from strom.protocol.errors import CorruptMessage
 from strom.protocol.records import BATCH_HEADER_SIZE, CRC_START, LOG_OVERHEAD, BatchHeader, read_batch_header
+
+# The system calls that put a segment's bytes on disk, looked up here at each call: the seam where tests make
+# the disk refuse a write, write part of it, or fail an fsync (strom.testing.disk_faults), below everything else.
+pwrite = portability.pwrite
+pwritev = portability.pwritev
+fsync = os.fsync
 
 _INDEX_ENTRY = struct.Struct(">ii")
 _TIME_ENTRY = struct.Struct(">qi")
@@ -467,9 +474,9 @@ class Segment:
             self.write_pending_indexes()
             fds = [os.dup(f.fileno()) for f in (self._index_file, self._time_file) if f is not None]
         try:
-            os.fsync(self._fd)
+            fsync(self._fd)
             for fd in fds:
-                os.fsync(fd)
+                fsync(fd)
         finally:
             for fd in fds:
                 os.close(fd)
@@ -554,6 +561,21 @@ class Segment:
             self.reader.close()
             if self._unlink_on_close:
                 self.unlink_files()
+
+    def close_handlers(self) -> None:
+        """Closes the files without writing what is pending (the log dir failed); idempotent like close()."""
+        with self._write_lock:
+            self._unwritten = []
+            self.size = self._written_size
+            for f in (self._index_file, self._time_file, self.reader):
+                if f is not None:
+                    with suppress(OSError):
+                        f.close()
+            self._index_file = self._time_file = None
+            fd, self._fd = self._fd, -1
+            if fd >= 0:
+                with suppress(OSError):
+                    os.close(fd)
 
     def delete(self) -> None:
         self.close()

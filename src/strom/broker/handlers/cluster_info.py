@@ -63,6 +63,13 @@ async def describe_log_dirs(ctx: RequestContext, request: DescribeLogDirsRequest
         wanted = {(t.topic, p) for t in request.topics for p in t.partitions}
     results: list[DescribeLogDirsResult] = []
     for d in broker.log_manager.log_dirs:
+        if broker.log_manager.failure_channel.is_offline(d):  # as Kafka: the dir with its error, no partitions, sizes unknown
+            results.append(
+                DescribeLogDirsResult(
+                    error_code=ErrorCode.KAFKA_STORAGE_ERROR, log_dir=str(d.resolve()), topics=[], total_bytes=-1, usable_bytes=-1
+                )
+            )
+            continue
         by_topic: dict[str, list[DescribeLogDirsPartition]] = {}
         for (topic, index), plog in broker.log_manager.logs.items():
             if plog.directory.parent != d or (wanted is not None and (topic, index) not in wanted):

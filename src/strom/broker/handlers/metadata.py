@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from strom.broker.authorizer import authorize, authorize_cluster, authorized_operations
 from strom.broker.handlers import handles
 from strom.broker.request_context import RequestContext
+from strom.cluster.partition_state import NO_LEADER
 from strom.cluster.topic_admin import validate_topic_name
 from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.schema import metadata as schema
@@ -42,18 +43,23 @@ def topic_metadata(broker: Broker, name: str, error: int = 0) -> MetadataRespons
     if state is None:
         return MetadataResponseTopic(error_code=error or ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name=name)
     live = broker.metadata.live_brokers if broker.cluster is not None else None
-    parts = [
-        MetadataResponsePartition(
-            error_code=ErrorCode.LEADER_NOT_AVAILABLE if p.leader < 0 else 0,
-            partition_index=p.partition,
-            leader_id=p.leader,
-            leader_epoch=p.leader_epoch,
-            replica_nodes=list(p.replicas),
-            isr_nodes=list(p.isr),
-            offline_replicas=[r for r in p.replicas if live is not None and r not in live],
+    # embedded mode has no controller to move leadership off a failed log dir: its partitions are leaderless
+    # and this broker's replica offline, as a controller would publish them
+    offline = broker.replica_manager.offline_partitions if broker.cluster is None else ()
+    parts = []
+    for p in sorted(state.partitions.values(), key=lambda p: p.partition):
+        leader = NO_LEADER if offline and (name, p.partition) in offline else p.leader
+        parts.append(
+            MetadataResponsePartition(
+                error_code=ErrorCode.LEADER_NOT_AVAILABLE if leader < 0 else 0,
+                partition_index=p.partition,
+                leader_id=leader,
+                leader_epoch=p.leader_epoch,
+                replica_nodes=list(p.replicas),
+                isr_nodes=list(p.isr),
+                offline_replicas=[r for r in p.replicas if (live is not None and r not in live) or (leader != p.leader and r == p.leader)],
+            )
         )
-        for p in sorted(state.partitions.values(), key=lambda p: p.partition)
-    ]
     return MetadataResponseTopic(error_code=0, name=name, topic_id=state.uuid, is_internal=state.internal, partitions=parts)
 
 
