@@ -19,6 +19,7 @@ from strom.streams.processor.internal_topology_builder import (
 )
 from strom.streams.processor.topology_description import TopologyDescription
 from strom.streams.serdes import Deserializer, Serializer
+from strom.streams.state.api import StoreBuilder
 from strom.streams.timestamps import TimestampExtractor
 
 AutoOffsetReset = _AutoOffsetReset
@@ -70,14 +71,14 @@ class Topology:
         self.internal_topology_builder.add_sink(name, topic_or_extractor, key_serializer, value_serializer, partitioner, *parent_names)
         return self
 
-    def add_state_store(self, store_builder: Any, *processor_names: str) -> Topology:
+    def add_state_store(self, store_builder: StoreBuilder[Any], *processor_names: str) -> Topology:
         """A state store, connected to the named processors (more can be connected later)."""
         self.internal_topology_builder.add_state_store(store_builder, *processor_names)
         return self
 
     def add_global_store(
         self,
-        store_builder: Any,
+        store_builder: StoreBuilder[Any],
         source_name: str,
         topic: str,
         processor_name: str,
@@ -101,7 +102,7 @@ class Topology:
 
     def add_read_only_state_store(
         self,
-        store_builder: Any,
+        store_builder: StoreBuilder[Any],
         source_name: str,
         topic: str,
         processor_name: str,

@@ -20,6 +20,7 @@ from strom.streams.processor.task_id import TaskId
 
 if TYPE_CHECKING:
     from strom.streams.serdes import Serde
+    from strom.streams.state.api import StoreBuilder
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -268,7 +269,7 @@ class ProcessorSupplier(Generic[KIn, VIn, KOut, VOut]):
     def get(self) -> Processor[KIn, VIn, KOut, VOut]:
         raise NotImplementedError
 
-    def stores(self) -> set[Any]:
+    def stores(self) -> set[StoreBuilder[Any]]:
         """StoreBuilders to add to the topology and connect to this processor (Java's ConnectedStoreProvider)."""
         return set()
 
@@ -277,7 +278,7 @@ class FixedKeyProcessorSupplier(Generic[KIn, VIn, VOut]):
     def get(self) -> FixedKeyProcessor[KIn, VIn, VOut]:
         raise NotImplementedError
 
-    def stores(self) -> set[Any]:
+    def stores(self) -> set[StoreBuilder[Any]]:
         return set()
 
 

@@ -31,6 +31,7 @@ from strom.streams.processor.topology_description import Processor as DescribedP
 from strom.streams.processor.topology_description import Sink as DescribedSink
 from strom.streams.processor.topology_description import Source as DescribedSource
 from strom.streams.serdes import Deserializer, Serializer
+from strom.streams.state.api import StoreBuilder
 from strom.streams.timestamps import TimestampExtractor
 
 log = logging.getLogger("org.apache.kafka.streams.processor.internals.InternalTopologyBuilder")
@@ -105,7 +106,7 @@ class GlobalStoreSpec:
     topic: str
     source_name: str
     processor_name: str
-    store_builder: Any
+    store_builder: StoreBuilder[Any]
 
 
 class _NodeFactory:
@@ -188,27 +189,23 @@ class _SinkNodeFactory(_NodeFactory):
 
 
 class _StateStoreFactory:
-    def __init__(self, builder: Any) -> None:
+    def __init__(self, builder: StoreBuilder[Any]) -> None:
         self.builder = builder
         self.users: list[str] = []
 
     @property
     def name(self) -> str:
-        return str(self.builder.name)
+        return self.builder.name
 
     def logging_enabled(self) -> bool:
-        return bool(self.builder.logging_enabled())
+        return self.builder.logging_enabled()
 
     def log_config(self) -> dict[str, str]:
         return dict(self.builder.log_config() or {})
 
     def retention_period(self) -> int | None:
         """Window and session store builders have a retention; key-value builders have none."""
-        retention = getattr(self.builder, "retention_period", None)
-        if retention is None:
-            return None
-        value = retention() if callable(retention) else retention
-        return None if value is None else int(value)
+        return self.builder.retention_period()
 
 
 class _QuickUnion:
@@ -236,7 +233,7 @@ class _QuickUnion:
                 self._ids[root1] = root2
 
 
-def _supplier_stores(supplier: SupplierLike) -> set[Any]:
+def _supplier_stores(supplier: SupplierLike) -> set[StoreBuilder[Any]]:
     if isinstance(supplier, ProcessorSupplier | FixedKeyProcessorSupplier):
         return supplier.stores() or set()
     return set()
@@ -256,7 +253,7 @@ class InternalTopologyBuilder:
     def __init__(self) -> None:
         self.node_factories: dict[str, _NodeFactory] = {}  # insertion = topological order
         self._state_factories: dict[str, _StateStoreFactory] = {}
-        self._global_state_builders: dict[str, Any] = {}
+        self._global_state_builders: dict[str, StoreBuilder[Any]] = {}
         self._global_stores: dict[str, GlobalStoreSpec] = {}
         self._source_topic_names: list[str] = []
         self._internal_topics: dict[str, InternalTopicProperties] = {}
@@ -405,7 +402,7 @@ class InternalTopologyBuilder:
         self._node_grouper.unite(name, *predecessor_names)
         self._node_groups = None
 
-    def add_state_store(self, store_builder: Any, *processor_names: str, allow_override: bool = False) -> None:
+    def add_state_store(self, store_builder: StoreBuilder[Any], *processor_names: str, allow_override: bool = False) -> None:
         if store_builder is None:
             raise ValueError("storeBuilder can't be null")
         name = store_builder.name
@@ -424,7 +421,7 @@ class InternalTopologyBuilder:
 
     def add_global_store(
         self,
-        store_builder: Any,
+        store_builder: StoreBuilder[Any],
         source_name: str,
         timestamp_extractor: TimestampExtractor | None,
         key_deserializer: Deserializer[Any] | None,
@@ -657,7 +654,7 @@ class InternalTopologyBuilder:
     def state_store_names(self) -> list[str]:
         return list(self._state_factories) + list(self._global_state_builders)
 
-    def state_store_builder(self, name: str) -> Any:
+    def state_store_builder(self, name: str) -> StoreBuilder[Any]:
         factory = self._state_factories.get(name)
         return factory.builder if factory is not None else self._global_state_builders[name]
 
@@ -686,7 +683,7 @@ class InternalTopologyBuilder:
         built: dict[str, ProcessorNode] = {}
         sources: dict[str, SourceNode] = {}
         sinks: dict[str, SinkNode] = {}
-        stores: dict[str, Any] = {}
+        stores: dict[str, StoreBuilder[Any]] = {}
         global_names: set[str] = set()
         repartition: set[str] = set()
         for name, factory in self.node_factories.items():

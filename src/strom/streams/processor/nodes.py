@@ -26,6 +26,7 @@ from strom.streams.processor.api import (
     TopicNameExtractor,
 )
 from strom.streams.serdes import Deserializer, Serializer
+from strom.streams.state.api import StoreBuilder
 from strom.streams.timestamps import TimestampExtractor
 
 
@@ -242,7 +243,7 @@ class ProcessorTopology:
     processors: list[ProcessorNode]
     sources_by_topic: dict[str, SourceNode]
     sinks_by_topic: dict[str, SinkNode]
-    store_builders: dict[str, Any]
+    store_builders: dict[str, StoreBuilder[Any]]
     global_store_names: set[str] = field(default_factory=set)
     store_to_changelog_topic: dict[str, str] = field(default_factory=dict)
     repartition_topics: set[str] = field(default_factory=set)

@@ -8,7 +8,7 @@ reproduces those orders: String.hashCode, HashMap bucket order, and TreeMap's re
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 _HASHMAP_DEFAULT_CAPACITY = 16
@@ -112,7 +112,7 @@ class JavaTreeSet:
         self._size += 1
         return True
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Node]:
         out: list[Node] = []
         stack: list[_TreeNode] = []
         t = self._root
