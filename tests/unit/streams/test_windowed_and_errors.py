@@ -74,6 +74,8 @@ def test_record_is_immutable_by_with() -> None:
     assert (r2.key, r2.value, r2.timestamp, r2.headers) == (1, 7, 9, [("h", b"1")])
     with pytest.raises(StreamsException, match="Malformed Record"):
         Record("k", "v", -1)
+    r2.headers.append(("added", None))
+    assert r.headers == [("h", b"1")]
     fixed = FixedKeyRecord("k", 1, 0).with_value(2)
     assert isinstance(fixed, FixedKeyRecord) and fixed.key == "k" and fixed.value == 2
 

@@ -55,17 +55,21 @@ __all__ = [
 
 
 class Record(Generic[K, V]):
-    """One record flowing through the topology; the ``with_*`` methods return a new record and leave this one as is."""
+    """One record flowing through the topology; the ``with_*`` methods return a new record and leave this one as is.
+
+    Each record has its own copy of the headers (as Java's), so adding a header to a forwarded record does not change
+    the record it was made from.
+    """
 
     __slots__ = ("key", "value", "timestamp", "headers")
 
     def __init__(self, key: K, value: V, timestamp: int, headers: Headers | None = None) -> None:
         if timestamp < 0:
-            raise StreamsException("Malformed Record", ValueError(f"Timestamp may never be negative but got: {timestamp}"))
+            raise StreamsException("Malformed Record", ValueError(f"Timestamp may not be negative. Got: {timestamp}"))
         self.key = key
         self.value = value
         self.timestamp = timestamp
-        self.headers: Headers = [] if headers is None else headers
+        self.headers: Headers = list(headers) if headers else []
 
     def with_key(self, key: NK) -> Record[NK, V]:
         return Record(key, self.value, self.timestamp, self.headers)
