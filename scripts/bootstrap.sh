@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates the project's virtualenv (.venv) on first use and installs Strom into it.
 # Sourced by bin/*.sh and scripts/test.sh; idempotent and quiet once done. The argument picks the extra:
-# test (the test suite), connect (bin/connect-*.sh: Kafka Connect's REST server and JDBC drivers), run (none).
+# test (the test suite), connect (bin/connect-*.sh: Kafka Connect's REST server and JDBC drivers), console
+# (bin/strom-console.sh: the web console), run (none).
 STROM_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STROM_VENV="${STROM_VENV:-$STROM_HOME/.venv}"
 STROM_PYTHON="$STROM_VENV/bin/python"
@@ -16,6 +17,7 @@ if [ ! -f "$_strom_stamp" ] || [ "$STROM_HOME/pyproject.toml" -nt "$_strom_stamp
     extra=""
     [ "$1" = "test" ] && extra="[test]"
     [ "$1" = "connect" ] && extra="[connect]"
+    [ "$1" = "console" ] && extra="[console]"
     echo "[strom] installing strom${extra} into $STROM_VENV" >&2
     "$STROM_PYTHON" -m pip install -q -e "$STROM_HOME${extra}" >&2 || { echo "[strom] error: pip install failed" >&2; exit 1; }
     touch "$_strom_stamp"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when missing: ZooKeeper, kcat, PostgreSQL (the JDBC and CDC
-# connectors' peer), iproute2 and nftables (network faults), and Java and Maven, which fetch Apache Kafka's jars from Maven Central (its tools and brokers,
-# and kafka-clients' message specs). Needs root or sudo.
+# connectors' peer), iproute2 and nftables (network faults), Chromium and its WebDriver (the console's browser
+# tests), and Java and Maven, which fetch Apache Kafka's jars from Maven Central (its tools and brokers, and
+# kafka-clients' message specs). Needs root or sudo.
 set -uo pipefail
 need=()
 [ -x /usr/share/zookeeper/bin/zkServer.sh ] || need+=(zookeeper)
@@ -12,6 +13,9 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 # network faults (tests/faults): namespaces, veth pairs and bridges (iproute2), partitions and loss (nftables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
+# the console's browser tests (tests/integration/test_console*.py): headless Chromium driven by Selenium
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -54,6 +54,7 @@ from strom.protocol.schema import (
     describe_cluster,
     describe_configs,
     describe_groups,
+    describe_log_dirs,
     find_coordinator,
     incremental_alter_configs,
     list_groups,
@@ -599,6 +600,15 @@ class AsyncAdmin:
                 for p in t.partitions:
                     out[(t.name, p.partition_index)] = (p.error_code, p.low_watermark)
         return out
+
+    async def describe_log_dirs(self, node_id: int) -> list[Any]:
+        """One broker's log directories (DescribeLogDirs with every partition): the bytes each partition holds
+        there, and from v4 the directory's total and usable bytes (Java's Admin.describeLogDirs)."""
+        conn = await self.cluster.connection(node_id)
+        resp = await conn.send(describe_log_dirs.DescribeLogDirsRequest(topics=None), _capped(conn, describe_log_dirs.API_KEY, 4))
+        if resp.error_code:
+            raise KafkaError(resp.error_code, f"DescribeLogDirs on broker {node_id}")
+        return list(resp.results)
 
     async def describe_resource_configs(self, resource_type: int, name: str, node_id: int | None = None) -> Any:
         """One resource's configs with synonyms; broker configs must be asked of that broker."""

@@ -1,0 +1,75 @@
+"""The console's pure parts: how a record is shown, the browser's filter, produce-form headers, time input,
+the SVG charts and the Prometheus text the throughput chart reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from strom.console import charts, prometheus_text
+from strom.console.app import parse_time
+from strom.console.formats import human_bytes, matches, parse_headers, show
+
+
+def test_show_as_text_json_and_hex() -> None:
+    assert show(b'{"a":1,"b":[2]}', "json") == '{\n  "a": 1,\n  "b": [\n    2\n  ]\n}'
+    assert show(b"not json", "json") == "not json"
+    assert show(b"caf\xc3\xa9", "text") == "café"
+    assert show(b"\xff", "text") == "\ufffd"
+    assert show(bytes(range(18)), "hex") == "00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10 11"
+    assert show(None, "hex") == "null"
+
+
+def test_filter_matches_key_or_value_case_insensitively() -> None:
+    assert matches("", None, None)
+    assert matches("APPLE", b"k", b"an apple")
+    assert matches("key-7", b"KEY-7", None)
+    assert not matches("pear", b"k", b"apple")
+    assert not matches("x", None, None)
+
+
+def test_headers_from_the_produce_form() -> None:
+    assert parse_headers("a=1\n\n b : two \nc=x=y") == [("a", b"1"), ("b", b"two"), ("c", b"x=y")]
+    with pytest.raises(ValueError):
+        parse_headers("no separator")
+
+
+def test_time_input_as_epoch_ms_or_iso() -> None:
+    assert parse_time("1700000000000") == 1700000000000
+    assert parse_time("2023-11-14T22:13:20") == 1700000000000  # UTC when no zone is named
+    assert parse_time("2023-11-14T23:13:20+01:00") == 1700000000000
+    assert parse_time("2023-11-14T22:13:20Z") == 1700000000000
+    with pytest.raises(ValueError):
+        parse_time("yesterday")
+
+
+def test_human_bytes() -> None:
+    assert [human_bytes(n) for n in (None, 0, 1023, 1536, 5 * 1024**3)] == ["-", "0 B", "1023 B", "1.5 KiB", "5.0 GiB"]
+
+
+def test_chart_scales_points_into_the_plot() -> None:
+    svg = charts.line_chart({"lag": [(0.0, 0.0), (10.0, 50.0), (20.0, 100.0)]}, title="Lag <g>")
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "Lag &lt;g&gt;" in svg  # titles are escaped
+    # x from 56 to 632, y from 158 (0) to 18 (max)
+    assert 'points="56.0,158.0 344.0,88.0 632.0,18.0"' in svg
+    assert "collecting samples" in charts.line_chart({"lag": [(0.0, 1.0)]})
+
+
+def test_prometheus_text_totals_and_per_topic() -> None:
+    text = "\n".join(
+        [
+            "# HELP kafka_server_brokertopicmetrics_messagesin_total Messages in",
+            "# TYPE kafka_server_brokertopicmetrics_messagesin_total counter",
+            "kafka_server_brokertopicmetrics_messagesin_total 30.0",
+            'kafka_server_brokertopicmetrics_messagesin_total{topic="a"} 10.0',
+            'kafka_server_brokertopicmetrics_messagesin_total{topic="b\\"q"} 20.0',
+            'kafka_server_brokertopicmetrics_bytesin_total{topic="a"} 100 1700000000000',
+            "garbage line {",
+            "kafka_x NaN",
+        ]
+    )
+    samples = prometheus_text.parse(text)
+    assert prometheus_text.total(samples, "kafka_server_brokertopicmetrics_messagesin_total") == 30.0
+    assert prometheus_text.total(samples, "kafka_server_brokertopicmetrics_bytesin_total") == 100.0  # summed per topic
+    assert prometheus_text.total(samples, "kafka_server_brokertopicmetrics_bytesout_total") is None
+    assert prometheus_text.per_topic(samples, "kafka_server_brokertopicmetrics_messagesin_total") == {"a": 10.0, 'b"q': 20.0}
