@@ -200,3 +200,23 @@ def test_offset_reset_per_source() -> None:
     assert builder.offset_reset_for("d") is None
     with pytest.raises(TopologyException, match="Unrecognized reset format none"):
         Topology().add_source("S", "a", offset_reset="none")
+
+
+def test_copartition_groups_and_validation() -> None:
+    from strom.streams.processor.internal_topology_builder import InternalTopicProperties
+
+    t = Topology()
+    builder = t.internal_topology_builder
+    builder.add_internal_topic("left-repartition", InternalTopicProperties(4))
+    builder.add_internal_topic("right-repartition", InternalTopicProperties(2))
+    t.add_source("L", "left-repartition").add_source("R", "right-repartition").add_source("T", "table")
+    builder.copartition_sources(["L", "T"])
+    builder.copartition_sources(["T", "R"])
+    builder.set_application_id("app")
+    assert builder.copartition_groups() == [{"app-left-repartition", "table", "app-right-repartition"}]
+    builder.validate_copartition()  # "table" has no fixed count: the assignor checks it against the cluster
+    builder.copartition_sources(["L", "R"])
+    with pytest.raises(
+        TopologyException, match=r"do not have the same number of partitions: \[\{left-repartition=4, right-repartition=2\}\]"
+    ):
+        builder.validate_copartition()

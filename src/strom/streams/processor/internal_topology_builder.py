@@ -484,6 +484,16 @@ class InternalTopologyBuilder:
     def copartition_sources(self, source_names: Iterable[str]) -> None:
         self._copartition_source_groups.append(set(source_names))
 
+    def validate_copartition(self) -> None:
+        """Repartition topics with fixed partition counts that must be co-partitioned need the same count (the DSL
+        checks this when it builds; topics whose count comes from the cluster are checked by the assignor)."""
+        for group in self._copartition_source_groups:
+            topics = {t for node in group for t in self.node_to_source_topics.get(node, [])}
+            fixed = {t: p.number_of_partitions for t in topics if (p := self._internal_topics.get(t)) and p.number_of_partitions}
+            if fixed and set(fixed) == topics and len(set(fixed.values())) > 1:
+                listing = ", ".join(f"{t}={n}" for t, n in sorted(fixed.items()))
+                raise TopologyException(f"Following topics do not have the same number of partitions: [{{{listing}}}]")
+
     def _validate_topic_not_already_registered(self, topic: str) -> None:
         if topic in self._source_topic_names or topic in self._global_topics:
             raise TopologyException(f"Topic {topic} has already been registered by another source.")
