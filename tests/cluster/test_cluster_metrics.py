@@ -1,0 +1,66 @@
+"""Replication metrics of a ZooKeeper cluster, scraped from each broker's Prometheus endpoint: a killed follower
+makes its partitions under-replicated on the leader (an ISR shrink), its return expands the ISR again, and
+exactly one broker reports itself the active controller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from strom.testing.broker import free_port
+from strom.testing.zookeeper import ZooKeeperProcess
+from tests.cluster.conftest import Cluster, wait_until
+from tests.integration.test_broker_metrics import Samples, scrape, value
+
+pytestmark = [pytest.mark.zookeeper, pytest.mark.timeout(180)]
+TOPIC = "metrics-replicated"
+
+
+@pytest.fixture
+def metered_cluster(zookeeper: ZooKeeperProcess) -> Iterator[tuple[Cluster, dict[int, str]]]:
+    cluster = Cluster(zookeeper, 3, {"replica.lag.time.max.ms": "1500"})
+    urls = {}
+    for broker_id, broker in cluster.brokers.items():
+        port = free_port()
+        broker.overrides["metrics.prometheus.listener"] = f"http://127.0.0.1:{port}"
+        urls[broker_id] = f"http://127.0.0.1:{port}/metrics"
+    try:
+        yield cluster.start(), urls
+    finally:
+        cluster.close()
+
+
+def test_killed_follower_raises_under_replicated_partitions(metered_cluster: tuple[Cluster, dict[int, str]]) -> None:
+    cluster, urls = metered_cluster
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+    admin.create_topics([NewTopic(TOPIC, 1, replica_assignment=[[0, 1, 2]])])[TOPIC].result(30)
+    producer = Producer({"bootstrap.servers": cluster.bootstrap, "acks": "all"})
+    producer.produce(TOPIC, b"before")
+    assert producer.flush(30) == 0
+
+    def leader_samples() -> Samples:
+        return scrape(urls[0])
+
+    wait_until(lambda: value(leader_samples(), "kafka_log_log_logendoffset", topic=TOPIC, partition="0") == 1, message="the append")
+    controllers = sum(value(scrape(url), "kafka_controller_kafkacontroller_activecontrollercount") for url in urls.values())
+    assert controllers == 1
+    before = leader_samples()
+    assert value(before, "kafka_server_replicamanager_underreplicatedpartitions") == 0
+    assert value(before, "kafka_server_replicamanager_leadercount") >= 1
+    assert value(before, "kafka_server_brokertopicmetrics_replicationbytesout_total") > 0
+    assert value(scrape(urls[1]), "kafka_server_brokertopicmetrics_replicationbytesin_total") > 0
+
+    def leader_when(under_replicated: bool) -> Samples | None:
+        samples = leader_samples()
+        return samples if (value(samples, "kafka_server_replicamanager_underreplicatedpartitions") > 0) == under_replicated else None
+
+    cluster.brokers[2].kill()
+    shrunk = wait_until(lambda: leader_when(True), timeout=30, message="an under-replicated partition on the leader")
+    assert value(shrunk, "kafka_server_replicamanager_isrshrinks_total") >= 1
+
+    cluster.brokers[2].start()
+    expanded = wait_until(lambda: leader_when(False), timeout=60, message="the follower back in the ISR")
+    assert value(expanded, "kafka_server_replicamanager_isrexpands_total") >= 1
