@@ -15,7 +15,7 @@ from strom.testing.zookeeper import ZooKeeperProcess
 from tests.cluster.conftest import Cluster, wait_until
 from tests.integration.test_broker_metrics import Samples, scrape, value
 
-pytestmark = [pytest.mark.zookeeper, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.zookeeper, pytest.mark.slow, pytest.mark.timeout(180)]  # a kill and a restart: ~25 s
 TOPIC = "metrics-replicated"
 
 

@@ -3,12 +3,15 @@ counters move by exactly what the clients did, under the JMX exporter's names fo
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -153,3 +156,18 @@ def test_only_metrics_path_is_served(metrics_broker: tuple[BrokerProcess, str]) 
         urllib.request.urlopen(url.replace("/metrics", "/other"), timeout=TIMEOUT)
     assert err.value.code == 404
     err.value.close()
+
+
+def test_grafana_dashboard_queries_only_metrics_the_broker_serves(metrics_broker: tuple[BrokerProcess, str]) -> None:
+    """config/grafana/strom-broker.json: every metric its panels query is one the endpoint serves."""
+    _, url = metrics_broker
+    dashboard = json.loads((Path(__file__).parents[2] / "config" / "grafana" / "strom-broker.json").read_text())
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+        for name in re.findall(r"\b((?:kafka|process|strom)_[a-z_]+)\b", target["expr"])
+    }
+    served = {name for name, _ in scrape(url)}
+    assert len(queried) >= 20
+    assert queried <= served, f"queried but not served: {sorted(queried - served)}"
