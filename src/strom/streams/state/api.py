@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar
 
+from strom.streams.processor.task_id import TaskId
+from strom.streams.serdes import Serde
+from strom.streams.windowed import Windowed
+
 if TYPE_CHECKING:
     from strom.streams.state.internals.thread_cache import ThreadCache
 
@@ -86,8 +90,7 @@ class StateStoreContext(ABC):
 
     @property
     @abstractmethod
-    def task_id(self) -> Any:
-        """The task's TaskId (strom.streams.processor.api.TaskId)."""
+    def task_id(self) -> TaskId: ...
 
     @property
     @abstractmethod
@@ -99,13 +102,13 @@ class StateStoreContext(ABC):
 
     @property
     @abstractmethod
-    def key_serde(self) -> Any:
-        """default.key.serde (a strom.streams.serdes.Serde), used when a store builder was given none."""
+    def key_serde(self) -> Serde[Any]:
+        """default.key.serde, used when a store builder was given none."""
 
     @property
     @abstractmethod
-    def value_serde(self) -> Any:
-        """default.value.serde (a strom.streams.serdes.Serde)."""
+    def value_serde(self) -> Serde[Any]:
+        """default.value.serde."""
 
     @abstractmethod
     def register(self, store: StateStore, restore_callback: RestoreCallback) -> None:
@@ -211,15 +214,15 @@ class ReadOnlyWindowStore(ABC, Generic[K, V]):
     def backward_fetch(self, key: K, time_from: int, time_to: int) -> Iterator[KeyValue[int, V]]: ...
 
     @abstractmethod
-    def fetch_range(self, key_from: K | None, key_to: K | None, time_from: int, time_to: int) -> Iterator[KeyValue[Any, V]]:
+    def fetch_range(self, key_from: K | None, key_to: K | None, time_from: int, time_to: int) -> Iterator[KeyValue[Windowed[K], V]]:
         """KeyValue(Windowed[K], value) for keys in [key_from, key_to] (None = unbounded) and window starts in range."""
 
     @abstractmethod
-    def fetch_all(self, time_from: int, time_to: int) -> Iterator[KeyValue[Any, V]]:
+    def fetch_all(self, time_from: int, time_to: int) -> Iterator[KeyValue[Windowed[K], V]]:
         """KeyValue(Windowed[K], value) of every key with a window start in [time_from, time_to]."""
 
     @abstractmethod
-    def all(self) -> Iterator[KeyValue[Any, V]]:
+    def all(self) -> Iterator[KeyValue[Windowed[K], V]]:
         """KeyValue(Windowed[K], value) of every window kept."""
 
 
@@ -237,7 +240,7 @@ class ReadOnlySessionStore(ABC, Generic[K, V]):
     """Reads of a session store: aggregates keyed by Windowed[K] with a SessionWindow(start, end)."""
 
     @abstractmethod
-    def find_sessions(self, key: K, earliest_session_end_time: int, latest_session_start_time: int) -> Iterator[KeyValue[Any, V]]:
+    def find_sessions(self, key: K, earliest_session_end_time: int, latest_session_start_time: int) -> Iterator[KeyValue[Windowed[K], V]]:
         """Sessions of `key` that end at or after earliest_session_end_time and start at or before
         latest_session_start_time (the sessions a new record at those bounds merges with)."""
 
@@ -245,20 +248,20 @@ class ReadOnlySessionStore(ABC, Generic[K, V]):
     def fetch_session(self, key: K, session_start_time: int, session_end_time: int) -> V | None: ...
 
     @abstractmethod
-    def fetch(self, key: K) -> Iterator[KeyValue[Any, V]]:
+    def fetch(self, key: K) -> Iterator[KeyValue[Windowed[K], V]]:
         """Every session of `key`."""
 
     @abstractmethod
-    def fetch_range(self, key_from: K | None, key_to: K | None) -> Iterator[KeyValue[Any, V]]: ...
+    def fetch_range(self, key_from: K | None, key_to: K | None) -> Iterator[KeyValue[Windowed[K], V]]: ...
 
 
 class SessionStore(StateStore, ReadOnlySessionStore[K, V]):
     @abstractmethod
-    def put(self, session_key: Any, aggregate: V | None) -> None:
+    def put(self, session_key: Windowed[K], aggregate: V | None) -> None:
         """Put the aggregate of a session (session_key is a Windowed[K] with a SessionWindow); None removes it."""
 
     @abstractmethod
-    def remove(self, session_key: Any) -> None: ...
+    def remove(self, session_key: Windowed[K]) -> None: ...
 
 
 class StoreSupplier(ABC, Generic[S]):
