@@ -207,3 +207,19 @@ def test_persistent_store_keeps_the_last_flush_and_survives_reopen(tmp_path: Pat
     assert (tmp_path / "lmdb" / "p").is_dir()
     store.close()
     assert Stores.persistent_key_value_store("p").metrics_scope() == "rocksdb"
+
+
+def test_clear_cache_drops_unflushed_writes(tmp_path: Path) -> None:
+    from strom.streams.state.internals.wrapped import clear_cache
+
+    store = (
+        Stores.key_value_store_builder(Stores.in_memory_key_value_store("s"), Serdes.String(), Serdes.Long()).with_caching_enabled().build()
+    )
+    context = ChangelogContext(tmp_path, ThreadCache(1 << 20))
+    store.init(context, store)
+    store.put("a", 1)
+    store.flush()
+    store.put("a", 2)
+    clear_cache(store)
+    store.flush()
+    assert store.get("a") == 1 and len(context.changelog) == 1

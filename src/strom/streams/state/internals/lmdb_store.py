@@ -116,15 +116,23 @@ class LmdbKeyValueStore(BytesKeyValueStore):
     def restore_batch(self, records: list[RestoreRecord]) -> None:
         txn = self._write_txn()
         db, max_key, ts = self._db, self._max_key, self.timestamped
+        run: list[tuple[bytes, bytes]] = []
         for key, value, timestamp in records:
             if ts:
                 value = timestamped_bytes(value, timestamp)
+            if value is not None and len(key) <= max_key:
+                run.append((_PREFIX + key, value))
+                continue
+            # A delete or a long key: write the run of puts before it first, so the changelog order holds.
+            if run:
+                txn.cursor(db=db).putmulti(run)
+                run = []
             if len(key) > max_key:
                 self.put(key, value)
-            elif value is None:
-                txn.delete(_PREFIX + key, db=db)
             else:
-                txn.put(_PREFIX + key, value, db=db)
+                txn.delete(_PREFIX + key, db=db)
+        if run:
+            txn.cursor(db=db).putmulti(run)
         self.flush()
 
     # -- ranges: batches of entries read from a cursor re-seeked after the last key, so puts and commits between

@@ -43,3 +43,14 @@ class WrappedStateStore(Generic[W]):
         while isinstance(store, WrappedStateStore):
             store = store.wrapped()
         return store  # type: ignore[no-any-return]
+
+
+def clear_cache(store: StateStore) -> None:
+    """Drop the cached, unflushed writes of a layered store (a task closed dirty, or an aborted exactly-once
+    transaction: those writes must never reach the store or its changelog). Java's CachedStateStore.clearCache."""
+    layer: Any = store
+    while isinstance(layer, WrappedStateStore):
+        clear = getattr(layer, "clear_cache", None)
+        if clear is not None:
+            clear()
+        layer = layer.wrapped()
