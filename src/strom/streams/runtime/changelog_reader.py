@@ -1,0 +1,148 @@
+"""StoreChangelogReader: brings stores up to date from their changelogs with the thread's restore consumer.
+
+Active tasks restore from their checkpoint (or the beginning) to the changelog's end offset as it was when the
+restore began (the last stable offset under read_committed), then start processing; standby tasks read their
+changelogs for as long as they live. Progress is logged as "Restored N of M records".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from strom.client.types import OFFSET_BEGINNING, TopicPartition
+from strom.protocol.types import TP
+from strom.streams.runtime.processor_state_manager import ProcessorStateManager
+
+log = logging.getLogger("org.apache.kafka.streams.processor.internals.StoreChangelogReader")
+
+PROGRESS_LOG_INTERVAL_S = 10.0
+
+
+@dataclass(slots=True)
+class _Changelog:
+    tp: TP
+    manager: ProcessorStateManager
+    standby: bool
+    start: int  # first offset to read
+    end: int = -1  # active: end offset at the start of the restore (-1: not known yet)
+    position: int = 0
+    restored: int = 0
+    done: bool = False
+
+
+class StoreChangelogReader:
+    def __init__(self, restore_consumer: Any, on_restored: Callable[[Any], None] | None = None) -> None:
+        self._consumer = restore_consumer
+        self._changelogs: dict[TP, _Changelog] = {}
+        self._assigned: set[TP] = set()
+        self._last_log = time.monotonic()
+        self.on_restored = on_restored
+
+    def register(self, manager: ProcessorStateManager, standby: bool) -> None:
+        for tp, offset in manager.changelog_partitions().items():
+            start = 0 if offset is None else offset + 1
+            self._changelogs[tp] = _Changelog(tp, manager, standby, start, position=start)
+
+    def unregister(self, tps: list[TP]) -> None:
+        for tp in tps:
+            self._changelogs.pop(tp, None)
+
+    def restoring(self, manager: ProcessorStateManager) -> bool:
+        return any(c.manager is manager and not c.standby and not c.done for c in self._changelogs.values())
+
+    def has_work(self) -> bool:
+        return bool(self._changelogs)
+
+    def _sync_assignment(self) -> None:
+        wanted = {tp for tp, c in self._changelogs.items() if not c.done or c.standby}
+        if wanted == self._assigned:
+            return
+        parts = []
+        for tp in sorted(wanted):
+            c = self._changelogs[tp]
+            parts.append(TopicPartition(tp[0], tp[1], c.position if c.position > 0 else OFFSET_BEGINNING))
+        if parts:
+            self._consumer.assign(parts)
+        else:
+            self._consumer.unassign()
+        self._assigned = wanted
+
+    def restore(self, timeout: float = 0.0) -> list[ProcessorStateManager]:
+        """One round; returns the active tasks' state managers whose restore finished in it."""
+        if not self._changelogs:
+            return []
+        for c in self._changelogs.values():
+            if not c.standby and not c.done and c.end < 0:
+                low, high = self._consumer.get_watermark_offsets(TopicPartition(*c.tp), timeout=30)
+                c.end = high
+                c.position = max(c.position, low)
+                if c.position >= c.end:
+                    c.done = True
+                else:
+                    log.info("Restoring changelog %s-%d from offset %d to %d", c.tp[0], c.tp[1], c.position, c.end)
+        self._finished()
+        self._sync_assignment()
+        if self._assigned:
+            by_tp: dict[TP, list[tuple[bytes, bytes | None, int]]] = {}
+            last: dict[TP, int] = {}
+            for msg in self._consumer.consume(10000, timeout):
+                if msg.error() is not None:
+                    continue
+                tp = (msg.topic() or "", msg.partition() or 0)
+                found = self._changelogs.get(tp)
+                if found is None:
+                    continue
+                c = found
+                offset = msg.offset() or 0
+                if not c.standby and c.end >= 0 and offset >= c.end:
+                    continue  # past the end this restore aims at: read again when the task runs
+                key = msg.key()
+                if key is None:
+                    continue
+                by_tp.setdefault(tp, []).append((bytes(key), None if msg.value() is None else bytes(msg.value()), msg.timestamp()[1]))
+                last[tp] = offset
+            for tp, records in by_tp.items():
+                c = self._changelogs[tp]
+                c.manager.restore(tp, records, last[tp])
+                c.restored += len(records)
+                c.position = last[tp] + 1
+            for tp in list(self._assigned):
+                c = self._changelogs[tp]
+                if not c.standby and not c.done:
+                    try:
+                        pos = self._consumer.position([TopicPartition(*tp)])[0].offset
+                        if pos is not None and pos >= 0:
+                            c.position = max(c.position, pos)
+                    except Exception:  # the position is an optimisation for transaction markers at the end
+                        pass
+        finished = self._finished()
+        if time.monotonic() - self._last_log > PROGRESS_LOG_INTERVAL_S:
+            self._last_log = time.monotonic()
+            for c in self._changelogs.values():
+                if not c.standby and not c.done:
+                    log.info("Restored %d of %d records of changelog %s-%d", c.restored, max(c.end - c.start, 0), c.tp[0], c.tp[1])
+        return finished
+
+    def _finished(self) -> list[ProcessorStateManager]:
+        active = [c for c in self._changelogs.values() if not c.standby]
+        for c in active:
+            if not c.done and c.end >= 0 and c.position >= c.end:
+                c.done = True
+                log.info(
+                    "Finished restoring changelog %s-%d with a total number of %d records (Restored %d of %d records)",
+                    c.tp[0],
+                    c.tp[1],
+                    c.restored,
+                    c.restored,
+                    max(c.end - c.start, 0),
+                )
+        managers = {id(c.manager): c.manager for c in active}
+        return [m for m in managers.values() if all(c.done for c in active if c.manager is m)]
+
+    def complete(self, manager: ProcessorStateManager) -> None:
+        """The active task runs now: its changelogs leave the restore consumer."""
+        self.unregister([tp for tp, c in self._changelogs.items() if c.manager is manager and not c.standby])

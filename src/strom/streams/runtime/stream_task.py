@@ -1,0 +1,326 @@
+"""StreamTask: one subtopology on one partition group.
+
+Per input partition a record queue; the next record processed is the head with the smallest timestamp (Java's
+PartitionGroup), stream time is the largest timestamp seen, stream-time punctuators fire as it passes their
+schedule and wall-clock ones by the clock. A commit flushes the stores (their caches forward what they held) and
+hands back the offsets to commit: the next offset of each input partition.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections import deque
+from enum import Enum
+from typing import Any
+
+from strom.client.types import Message
+from strom.protocol.types import TP
+from strom.streams.errors import (
+    DeserializationExceptionHandler,
+    DeserializationHandlerResponse,
+    ErrorHandlerContext,
+    StreamsException,
+    TaskMigratedException,
+)
+from strom.streams.processor.api import PunctuationType, Record, TaskId
+from strom.streams.processor.nodes import ProcessorTopology, SourceNode
+from strom.streams.runtime.processor_context_impl import ProcessorContextImpl
+from strom.streams.runtime.processor_state_manager import ProcessorStateManager, init_stores
+from strom.streams.runtime.record_collector import RecordCollectorImpl
+from strom.streams.runtime.state_directory import StateDirectory
+from strom.streams.state.api import ProcessorRecordContext
+from strom.streams.timestamps import ConsumerRecordView, TimestampExtractor
+
+log = logging.getLogger("org.apache.kafka.streams.processor.internals.StreamTask")
+
+
+class TaskState(Enum):
+    CREATED = "CREATED"
+    RESTORING = "RESTORING"
+    RUNNING = "RUNNING"
+    SUSPENDED = "SUSPENDED"
+    CLOSED = "CLOSED"
+
+
+class StreamTask:
+    def __init__(
+        self,
+        task_id: TaskId,
+        partitions: list[TP],
+        topology: ProcessorTopology,
+        application_id: str,
+        configs: dict[str, Any],
+        directory: StateDirectory,
+        collector: RecordCollectorImpl,
+        cache: Any,
+        key_serde: Any,
+        value_serde: Any,
+        extractor: TimestampExtractor,
+        deserialization_handler: DeserializationExceptionHandler,
+        eos: bool,
+    ) -> None:
+        self.id = task_id
+        self.partitions = sorted(partitions)
+        self.topology = topology
+        self.collector = collector
+        self.eos = eos
+        self._extractor = extractor
+        self._deser_handler = deserialization_handler
+        self.state = TaskState.CREATED
+        self.queues: dict[TP, deque[Message]] = {tp: deque() for tp in self.partitions}
+        self.partition_time: dict[TP, int] = {tp: -1 for tp in self.partitions}
+        self.stream_time = -1
+        self.consumed: dict[TP, int] = {}  # next offset per input partition, to commit
+        self.committed: dict[TP, int] = {}
+        self.skipped = 0
+        changelogs = dict(topology.store_to_changelog_topic)
+        self.state_manager = ProcessorStateManager(task_id, directory, changelogs, task_id.partition, eos)
+        self.context = ProcessorContextImpl(
+            task_id,
+            application_id,
+            configs,
+            directory.task_dir(task_id),
+            key_serde,
+            value_serde,
+            collector,
+            cache,
+            self.state_manager.register,
+            self.state_manager.changelog_partition,
+            lambda: self.stream_time,
+        )
+        self._sources: dict[str, SourceNode] = dict(topology.sources_by_topic)
+        self._buffered = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    def initialize(self, global_stores: dict[str, Any] | None = None) -> None:
+        """Opens the stores (they register their changelogs for restore); processing waits for the restore."""
+        builders = self.topology.store_builders
+        persistent = any(_persistent(b) for b in builders.values())
+        self.state_manager.load_checkpoint(persistent)
+        self.context.global_stores = dict(global_stores or {})
+        init_stores(builders, self.context, self.state_manager, self.context.stores.__setitem__)
+        self.state = TaskState.RESTORING
+
+    def complete_restoration(self) -> None:
+        """Stores are up to date: the processors start (Java inits the nodes only now, so they see restored state)."""
+        for node in self.topology.processors:
+            self.context.set_current_node(node)
+            try:
+                node.init(self.context)
+            finally:
+                self.context.set_current_node(None)
+        self.state = TaskState.RUNNING
+        log.info("stream-task [%s] Restored and ready to run", self.id)
+
+    def changelog_partitions(self) -> dict[TP, int | None]:
+        return self.state_manager.changelog_partitions()
+
+    # -- records -------------------------------------------------------------------------------------------
+    def add_records(self, tp: TP, messages: list[Message]) -> int:
+        q = self.queues[tp]
+        q.extend(messages)
+        self._buffered += len(messages)
+        return len(q)
+
+    def buffered(self, tp: TP) -> int:
+        return len(self.queues[tp])
+
+    def has_records(self) -> bool:
+        return self._buffered > 0
+
+    def _next_partition(self) -> TP | None:
+        best: TP | None = None
+        best_ts = 0
+        for tp, q in self.queues.items():
+            if q:
+                ts = q[0].timestamp()[1]
+                if best is None or ts < best_ts:
+                    best, best_ts = tp, ts
+        return best
+
+    def process(self, max_records: int) -> int:
+        """Processes up to max_records in timestamp order; returns how many were taken off the queues."""
+        if self.state != TaskState.RUNNING:
+            return 0
+        done = 0
+        ctx = self.context
+        while done < max_records and self._buffered:
+            tp = self._next_partition()
+            if tp is None:
+                break
+            msg = self.queues[tp].popleft()
+            self._buffered -= 1
+            done += 1
+            self._process_one(tp, msg, ctx)
+            self.consumed[tp] = (msg.offset() or 0) + 1
+            if ctx.commit_requested:
+                break
+        return done
+
+    def _process_one(self, tp: TP, msg: Message, ctx: ProcessorContextImpl) -> None:
+        topic, partition = tp
+        offset = msg.offset() or 0
+        headers = msg.headers()
+        source = self._sources.get(topic)
+        if source is None:
+            raise StreamsException(f"Stream task {self.id} does not know the source topic {topic}", task_id=self.id)
+        try:
+            key = source.deserialize_key(topic, headers, msg.key())
+            value = source.deserialize_value(topic, headers, msg.value())
+        except Exception as exc:
+            err_ctx = ErrorHandlerContext(topic, partition, offset, headers, source.name, self.id, msg.timestamp()[1])
+            try:
+                response = self._deser_handler.handle(err_ctx, msg, exc)
+            except Exception as fatal:
+                raise StreamsException("Fatal user code error in deserialization error callback", fatal, self.id) from fatal
+            if response == DeserializationHandlerResponse.FAIL:
+                raise StreamsException(
+                    "Deserialization exception handler is set to fail upon a deserialization error. If you would rather have the "
+                    "streaming pipeline continue after a deserialization error, please set the "
+                    f"default.deserialization.exception.handler appropriately. (task {self.id}, topic {topic}, partition {partition}, "
+                    f"offset {offset})",
+                    exc,
+                    self.id,
+                ) from exc
+            self.skipped += 1
+            return
+        ts_type, raw_ts = msg.timestamp()
+        view = ConsumerRecordView(topic, partition, offset, raw_ts, key, value, headers, ts_type)
+        extractor = source.timestamp_extractor or self._extractor
+        ts = extractor.extract(view, self.partition_time[tp])
+        if ts < 0:
+            log.warning(
+                "stream-task [%s] Skipping record due to negative extracted timestamp. topic=[%s] partition=[%s] offset=[%s] "
+                "extractedTimestamp=[%s] extractor=[%s]",
+                self.id,
+                topic,
+                partition,
+                offset,
+                ts,
+                type(extractor).__name__,
+            )
+            self.skipped += 1
+            return
+        if ts > self.partition_time[tp]:
+            self.partition_time[tp] = ts
+        if ts > self.stream_time:
+            self.stream_time = ts
+        record = Record(key, value, ts, headers or [])
+        ctx.set_record_context(ProcessorRecordContext(ts, offset, partition, topic, headers))
+        ctx.set_current_node(source)
+        try:
+            source.process(record)
+        except (StreamsException, TaskMigratedException):
+            raise
+        except Exception as exc:
+            node = ctx.current_node()
+            raise StreamsException(
+                f"Exception caught in process. taskId={self.id}, processor={node.name if node else source.name}, topic={topic}, "
+                f"partition={partition}, offset={offset}, stacktrace={''.join(traceback.format_exception(exc))}",
+                exc,
+                self.id,
+            ) from exc
+        finally:
+            ctx.set_current_node(None)
+            ctx.set_record_context(None)
+
+    # -- punctuation ----------------------------------------------------------------------------------------
+    def maybe_punctuate(self) -> bool:
+        if self.state != TaskState.RUNNING or not self.context.schedules:
+            return False
+        fired = False
+        now = time.time_ns() // 1_000_000
+        for s in list(self.context.schedules):
+            if s.cancelled:
+                self.context.schedules.remove(s)
+                continue
+            if s.kind == PunctuationType.STREAM_TIME:
+                if self.stream_time < 0:
+                    continue
+                if s.next_ms < 0:
+                    s.next_ms = self.stream_time
+                if self.stream_time >= s.next_ms:
+                    while s.next_ms <= self.stream_time:
+                        s.next_ms += s.interval_ms
+                    self._punctuate(s, self.stream_time)
+                    fired = True
+            elif now >= s.next_ms:
+                while s.next_ms <= now:
+                    s.next_ms += s.interval_ms
+                self._punctuate(s, now)
+                fired = True
+        return fired
+
+    def _punctuate(self, schedule: Any, timestamp: int) -> None:
+        ctx = self.context
+        ctx.set_current_node(schedule.node)
+        ctx.set_record_context(ProcessorRecordContext(timestamp, -1, -1, None, []))
+        try:
+            schedule.punctuator(timestamp)
+        except StreamsException:
+            raise
+        except Exception as exc:
+            raise StreamsException(
+                f"{type(exc).__name__} encountered while executing punctuator for task {self.id}: {exc}", exc, self.id
+            ) from exc
+        finally:
+            ctx.set_current_node(None)
+            ctx.set_record_context(None)
+
+    # -- commit -------------------------------------------------------------------------------------------
+    def commit_needed(self) -> bool:
+        return self.consumed != self.committed or self.context.commit_requested
+
+    def prepare_commit(self) -> dict[TP, int]:
+        """Flushes the stores (caches forward their dirty entries downstream); the offsets to commit."""
+        if self.state in (TaskState.RUNNING, TaskState.SUSPENDED):
+            self.state_manager.flush()
+        return dict(self.consumed)
+
+    def post_commit(self) -> None:
+        """After the producer flushed and the offsets are committed: the checkpoint (at-least-once only)."""
+        self.committed = dict(self.consumed)
+        self.context.commit_requested = False
+        self.state_manager.update_written(self.collector.offsets())
+        if not self.eos and self.state in (TaskState.RUNNING, TaskState.SUSPENDED):
+            self.state_manager.checkpoint()
+
+    def suspend(self) -> None:
+        if self.state == TaskState.RUNNING:
+            self.state = TaskState.SUSPENDED
+
+    def resume(self) -> None:
+        if self.state == TaskState.SUSPENDED:
+            self.state = TaskState.RUNNING
+
+    def close(self, clean: bool) -> None:
+        """Clean: processors closed, checkpoint written (also under EOS), stores closed. Dirty: stores closed only."""
+        if self.state == TaskState.CLOSED:
+            return
+        if clean and self.state in (TaskState.RUNNING, TaskState.SUSPENDED):
+            for node in self.topology.processors:
+                self.context.set_current_node(node)
+                try:
+                    node.close()
+                except Exception as exc:
+                    log.warning("stream-task [%s] Failed to close processor %s: %s", self.id, node.name, exc)
+            self.context.set_current_node(None)
+        if clean:
+            self.state_manager.update_written(self.collector.offsets())
+            self.state_manager.checkpoint()
+        self.state_manager.close()
+        for q in self.queues.values():
+            q.clear()
+        self._buffered = 0
+        self.state = TaskState.CLOSED
+
+
+def _persistent(builder: Any) -> bool:
+    supplier = getattr(builder, "supplier", None) or getattr(builder, "store_supplier", None)
+    for obj in (builder, supplier):
+        flag = getattr(obj, "persistent", None)
+        if isinstance(flag, bool):
+            return flag
+    return True  # not known: assume persistent, so exactly-once wipes rather than trusting it

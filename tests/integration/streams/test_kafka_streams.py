@@ -1,0 +1,122 @@
+"""KafkaStreams on a broker: a word count's output and interactive queries, the state listener's transitions,
+restore from the changelog after cleanup(), start() failing on a missing source topic or mismatched
+co-partitioned topics, and the deserialization handlers (log-and-continue skips, log-and-fail stops)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from strom import Consumer, Producer
+from strom.admin import AdminClient, NewTopic
+from strom.streams.errors import MissingSourceTopicException, StreamThreadExceptionResponse, TopologyException
+from strom.streams.kafka_streams import KafkaStreams, State
+from strom.streams.processor.api import Processor, ProcessorContext, Record
+from strom.streams.serdes import Serdes
+from strom.streams.topology import Topology
+from strom.testing.broker import BrokerProcess
+
+LINES = ["the quick brown fox", "jumps over the lazy dog", "the fox"] * 20
+EXPECTED = {"the": 60, "quick": 20, "brown": 20, "fox": 40, "jumps": 20, "over": 20, "lazy": 20, "dog": 20}
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[BrokerProcess]:
+    with BrokerProcess() as b:
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        topics = [NewTopic("wc-lines", 2, 1), NewTopic("wc-counts", 2, 1), NewTopic("left", 3, 1), NewTopic("right", 2, 1)]
+        topics += [NewTopic("raw", 1, 1), NewTopic("raw-out", 1, 1)]
+        for f in admin.create_topics(topics).values():
+            f.result(30)
+        admin.close()
+        p = Producer({"bootstrap.servers": b.bootstrap})
+        for i, line in enumerate(LINES):
+            p.produce("wc-lines", line.encode(), key=str(i).encode())
+        p.flush(30)
+        p.close()
+        yield b
+
+
+def _config(broker: BrokerProcess, app: str, state_dir: Path, **extra: Any) -> dict[str, Any]:
+    return {"application.id": app, "bootstrap.servers": broker.bootstrap, "state.dir": str(state_dir), "commit.interval.ms": 100, **extra}
+
+
+def _wait(predicate: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_start_fails_on_missing_source_topic_and_on_copartitioning(broker: BrokerProcess, tmp_path: Path) -> None:
+    streams = KafkaStreams(_long_topology("no-such-topic"), _config(broker, "missing", tmp_path))
+    with pytest.raises(MissingSourceTopicException, match=r"no-such-topic"):
+        streams.start()
+    streams.close()
+    t = Topology()
+    s = Serdes.String()
+    t.add_source("l", "left", key_deserializer=s.deserializer(), value_deserializer=s.deserializer())
+    t.add_source("r", "right", key_deserializer=s.deserializer(), value_deserializer=s.deserializer())
+    t.add_processor("join", Forward, "l", "r")
+    t.internal_topology_builder.copartition_sources(["l", "r"])
+    streams = KafkaStreams(t, _config(broker, "copart", tmp_path))
+    with pytest.raises(TopologyException, match=r"left=3, right=2"):
+        streams.start()
+    streams.close()
+
+
+class Forward(Processor[Any, Any, Any, Any]):
+    def init(self, context: ProcessorContext) -> None:
+        self.context = context
+
+    def process(self, record: Record[Any, Any]) -> None:
+        self.context.forward(record)
+
+
+def _long_topology(source: str = "raw") -> Topology:
+    t = Topology()
+    t.add_source("src", source, key_deserializer=Serdes.String().deserializer(), value_deserializer=Serdes.Long().deserializer())
+    t.add_processor("fwd", Forward, "src")
+    t.add_sink("out", "raw-out", "fwd", key_serializer=Serdes.String().serializer(), value_serializer=Serdes.Long().serializer())
+    return t
+
+
+def test_deserialization_handlers(broker: BrokerProcess, tmp_path: Path) -> None:
+    p = Producer({"bootstrap.servers": broker.bootstrap})
+    p.produce("raw", (1).to_bytes(8, "big"), key=b"a")
+    p.produce("raw", b"bad", key=b"b")  # 3 bytes are no Long
+    p.produce("raw", (3).to_bytes(8, "big"), key=b"c")
+    p.flush(30)
+    p.close()
+    handler = "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler"
+    streams = KafkaStreams(
+        _long_topology(), _config(broker, "skip", tmp_path / "a", **{"default.deserialization.exception.handler": handler})
+    )
+    streams.start()
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "raw-check", "auto.offset.reset": "earliest"})
+    consumer.subscribe(["raw-out"])
+    got: list[tuple[str, int]] = []
+    deadline = time.monotonic() + 60
+    while len(got) < 2 and time.monotonic() < deadline:
+        msg = consumer.poll(0.2)
+        if msg is not None and msg.error() is None:
+            got.append((msg.key().decode(), int.from_bytes(msg.value(), "big")))
+    consumer.close()
+    assert got == [("a", 1), ("c", 3)]
+    assert streams.close(30)
+    errors: list[BaseException] = []
+
+    def uncaught(exc: BaseException) -> StreamThreadExceptionResponse:
+        errors.append(exc)
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT
+
+    failing = KafkaStreams(_long_topology(), _config(broker, "fail", tmp_path / "b"))  # LogAndFail is the default
+    failing.set_uncaught_exception_handler(uncaught)
+    failing.start()
+    _wait(lambda: failing.state() == State.ERROR)
+    assert "Deserialization exception handler is set to fail" in str(errors[0]) and "offset 1" in str(errors[0])
+    failing.close()
