@@ -20,6 +20,7 @@ from typing import IO
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -34,10 +35,13 @@ GROUP = "console-billing"
 
 
 @contextmanager
-def console_process(bootstrap: str) -> Iterator[str]:
+def console_process(bootstrap: str, metrics_urls: tuple[str, ...] = ()) -> Iterator[str]:
     """strom-console on a free port; yields its URL."""
+    args = ["--bootstrap-server", bootstrap, "--port", "0", "--sample-interval", "1"]
+    for url in metrics_urls:
+        args += ["--metrics-url", url]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "strom.cli.strom_console", "--bootstrap-server", bootstrap, "--port", "0", "--sample-interval", "1"],
+        [sys.executable, "-m", "strom.cli.strom_console", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -48,10 +52,14 @@ def console_process(bootstrap: str) -> Iterator[str]:
         proc.kill()
         pytest.fail(f"strom-console did not start: {line}{proc.stdout.read()}")
     url = line.split(" at ")[1].split()[0]
-    drain = threading.Thread(target=_drain, args=(proc.stdout,), daemon=True)  # its log must not fill the pipe
+    lines: list[str] = []
+    drain = threading.Thread(target=_drain, args=(proc.stdout, lines), daemon=True)  # its log must not fill the pipe
     drain.start()
     try:
         yield url
+    except BaseException:
+        print("strom-console's log:\n" + "".join(lines[-200:]))  # shown by pytest with the failure
+        raise
     finally:
         proc.terminate()
         try:
@@ -64,9 +72,9 @@ def console_process(bootstrap: str) -> Iterator[str]:
     assert proc.returncode == 0, f"strom-console exited with {proc.returncode}"
 
 
-def _drain(stream: IO[str]) -> None:
-    for _ in stream:
-        pass
+def _drain(stream: IO[str], lines: list[str]) -> None:
+    for line in stream:
+        lines.append(line)
 
 
 @contextmanager
@@ -99,10 +107,16 @@ def seed(bootstrap: str) -> None:
         {"bootstrap.servers": bootstrap, "group.id": GROUP, "auto.offset.reset": "earliest", "enable.auto.commit": False}
     )
     consumer.assign([strom.TopicPartition(TOPIC, p, 0) for p in range(3)])
-    consumer.commit(
-        offsets=[strom.TopicPartition(TOPIC, 0, 2), strom.TopicPartition(TOPIC, 1, 2), strom.TopicPartition(TOPIC, 2, 1)],
-        asynchronous=False,
-    )
+    committed = [strom.TopicPartition(TOPIC, 0, 2), strom.TopicPartition(TOPIC, 1, 2), strom.TopicPartition(TOPIC, 2, 1)]
+    deadline = time.monotonic() + 30
+    while True:  # a fresh Apache Kafka answers NOT_COORDINATOR while it creates __consumer_offsets
+        try:
+            consumer.commit(offsets=committed, asynchronous=False)
+            break
+        except strom.KafkaError as exc:
+            if not exc.retriable() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
     consumer.close()
     admin.close()
 
@@ -169,8 +183,9 @@ class Walk:
         return [r.find_element(By.CSS_SELECTOR, f"td.{cls}").text for r in self.els(row_css)]
 
 
-def walk_everything(driver: WebDriver, url: str, bootstrap: str, broker_ids: list[int]) -> None:
-    """Every page, clicked through as an operator would; seed() ran before."""
+def walk_everything(driver: WebDriver, url: str, bootstrap: str, broker_ids: list[int], metrics: bool) -> None:
+    """Every page, clicked through as an operator would; seed() ran before. metrics: the console was given the
+    brokers' /metrics URLs, so the throughput chart draws their counters."""
     shots_env = os.environ.get("STROM_CONSOLE_SCREENSHOTS")
     w = Walk(driver, url, Path(shots_env) if shots_env else None)
 
@@ -182,7 +197,6 @@ def walk_everything(driver: WebDriver, url: str, bootstrap: str, broker_ids: lis
     assert all(v.text.startswith("Produce v") and "Fetch v" in v.text for v in w.els("#brokers td.protocol")), "each broker's protocol"
     assert "used" in w.el("#brokers .logdir").text
     w.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#throughput svg"))
-    w.shot("overview")
 
     # -- topics: list, create, detail (partitions and configs), config edit and reset, add partitions, delete
     w.click("#nav-topics")
@@ -257,7 +271,7 @@ def walk_everything(driver: WebDriver, url: str, bootstrap: str, broker_ids: lis
     assert last.get_attribute("data-offset") == "1-3"
     assert last.find_element(By.CSS_SELECTOR, "pre.value").text == '{"hello": "console"}'
     assert last.find_element(By.CSS_SELECTOR, "td.headers").text == "source: selenium\ntrace: 42"
-    w.fill("#browse-form", start="beginning", limit="20", format="json")
+    w.fill("#browse-form", partition="all", start="beginning", limit="3", format="json")
     w.submit("#browse-form")
     w.shot("messages")
 
@@ -314,6 +328,45 @@ def walk_everything(driver: WebDriver, url: str, bootstrap: str, broker_ids: lis
     w.submit("#delete-group", confirm=True)
     assert w.notice() == f"Group {GROUP} deleted", w.error()
     assert not w.els(f'#groups tr[data-group="{GROUP}"]')
+
+    # -- ACLs and SCRAM users (the broker runs an authorizer that allows everyone where no ACL applies)
+    w.click("#nav-security")
+    w.fill("#add-acl", principal="User:alice", host="*", operation="READ", permission="ALLOW", resource_type="TOPIC")
+    w.fill("#add-acl", name="console-acl-demo", pattern_type="PREFIXED")
+    w.submit("#add-acl")
+    assert w.notice() == "ACL added: ALLOW User:alice READ on TOPIC console-acl-demo", w.error()
+    acl = w.el('#acls tr[data-acl="User:alice READ TOPIC:console-acl-demo"]')
+    assert "PREFIXED" in acl.text
+    w.fill("#set-user", user="alice", mechanism="SCRAM-SHA-256", password="alice-secret", iterations="4096")
+    w.submit("#set-user")
+    assert w.notice() == "SCRAM-SHA-256 credential set for alice", w.error()
+    assert w.el('#users tr[data-user="alice"] td.credentials').text == "SCRAM-SHA-256 (4096 iterations)"
+    w.shot("security")
+    w.submit('#acls tr[data-acl="User:alice READ TOPIC:console-acl-demo"] form')
+    assert w.notice() == "1 ACL deleted", w.error()
+    assert not w.els('#acls tr[data-acl="User:alice READ TOPIC:console-acl-demo"]')
+    w.submit('#users tr[data-user="alice"] form')
+    assert w.notice() == "SCRAM-SHA-256 credential of alice deleted", w.error()
+    assert not w.els('#users tr[data-user="alice"]')
+
+    # -- back on the overview, the throughput chart has drawn what the walk produced and consumed
+    w.click("#nav-overview")
+    source = "brokers' /metrics" if metrics else "log end offsets"
+    wanted = ["bytes in/s", "bytes out/s", "messages in/s"] if metrics else ["messages in/s"]
+    # read in one script: htmx replaces the chart every 5 s, so elements found earlier may be gone
+    chart = "const s = document.querySelector('#throughput svg'); return s && [s.getAttribute('aria-label'), "
+    chart += "[...document.querySelectorAll('#throughput polyline title')].map(t => t.textContent).sort()]"
+    seen: list[object] = []
+
+    def drawn(d: WebDriver) -> bool:
+        seen.append(d.execute_script(chart))
+        return seen[-1] == [f"Messages per second (from the {source})", wanted]
+
+    try:
+        w.wait(drawn)
+    except TimeoutException:
+        pytest.fail(f"the throughput chart shows {seen[-1]}, not {wanted}")
+    w.shot("overview")
 
 
 def _consume_until(bootstrap: str, stop: threading.Event) -> None:

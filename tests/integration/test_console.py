@@ -8,17 +8,27 @@ from collections.abc import Iterator
 
 import pytest
 
-from strom.testing.broker import BrokerProcess
+from strom.testing.broker import BrokerProcess, free_port
 from tests.integration.console_walk import chromium, console_process, seed, walk_everything
 
 
 @pytest.fixture(scope="module")
-def broker() -> Iterator[BrokerProcess]:
-    with BrokerProcess(overrides={"broker.id": "1"}) as b:
-        yield b
+def broker() -> Iterator[tuple[BrokerProcess, str]]:
+    metrics = f"http://127.0.0.1:{free_port()}"
+    overrides = {
+        "broker.id": "1",
+        "metrics.prometheus.listener": metrics,
+        "authorizer.class.name": "kafka.security.authorizer.AclAuthorizer",
+        "allow.everyone.if.no.acl.found": "true",
+    }
+    with BrokerProcess(overrides=overrides) as b:
+        yield b, metrics + "/metrics"
 
 
-def test_console_pages_against_strom(broker: BrokerProcess) -> None:
-    seed(broker.bootstrap)
-    with console_process(broker.bootstrap) as url, chromium() as driver:
-        walk_everything(driver, url, broker.bootstrap, [1])
+def test_console_pages_against_strom(broker: tuple[BrokerProcess, str]) -> None:
+    """With the broker's /metrics URL, so the throughput chart draws its Prometheus counters, and an authorizer, so
+    the ACL page has ACLs to show."""
+    b, metrics_url = broker
+    seed(b.bootstrap)
+    with console_process(b.bootstrap, (metrics_url,)) as url, chromium() as driver:
+        walk_everything(driver, url, b.bootstrap, [1], metrics=True)

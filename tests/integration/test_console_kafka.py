@@ -12,10 +12,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.java]
 
 
 def test_console_pages_against_apache_kafka() -> None:
-    kafka = ApacheKafka().start()
+    authorizer = {"authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer", "super.users": "User:ANONYMOUS"}
+    kafka = ApacheKafka(overrides=authorizer).start()
     try:
         seed(kafka.bootstrap)
         with console_process(kafka.bootstrap) as url, chromium() as driver:
-            walk_everything(driver, url, kafka.bootstrap, [1])
+            walk_everything(driver, url, kafka.bootstrap, [1], metrics=False)
     finally:
         kafka.close()

@@ -25,7 +25,7 @@ from starlette.templating import Jinja2Templates
 
 from strom.client.admin import AsyncAdmin
 from strom.client.producer import AsyncProducer
-from strom.console import browser, charts, groups, overview, topics
+from strom.console import browser, charts, groups, overview, security, topics
 from strom.console.formats import FORMATS, human_bytes, parse_headers, show
 from strom.console.sampler import Sampler
 from strom.protocol.errors import KafkaError
@@ -307,10 +307,76 @@ def create_app(config: ConsoleConfig) -> Starlette:
             return back(f"/groups/{quote(gid)}", err=f"Deleting group {gid} failed: {exc}")
         return back("/groups", ok=f"Group {gid} deleted")
 
+    async def security_page(request: Request) -> Response:
+        async def work() -> Response:
+            return page(
+                request,
+                "security.html",
+                s=await security.describe(console.admin),
+                operations=security.OPERATIONS,
+                permissions=security.PERMISSIONS,
+                resource_types=security.RESOURCE_TYPES,
+                pattern_types=security.PATTERN_TYPES,
+                mechanisms=security.MECHANISMS,
+            )
+
+        return await failing(request, "ACLs and users", work)
+
+    def acl_row(form: dict[str, str]) -> security.AclRow:
+        return security.AclRow(
+            form.get("resource_type", ""),
+            form.get("name", "").strip(),
+            form.get("pattern_type", "LITERAL"),
+            form.get("principal", "").strip(),
+            form.get("host", "*").strip() or "*",
+            form.get("operation", ""),
+            form.get("permission", "ALLOW"),
+        )
+
+    async def acl_create(request: Request) -> Response:
+        row = acl_row(await read_form(request))
+        try:
+            await security.create_acl(console.admin, row)
+        except (KafkaError, ValueError) as exc:
+            return back("/security", err=f"Adding the ACL failed: {exc}")
+        return back("/security", ok=f"ACL added: {row.permission} {row.principal} {row.operation} on {row.resource_type} {row.name}")
+
+    async def acl_delete(request: Request) -> Response:
+        row = acl_row(await read_form(request))
+        try:
+            n = await security.delete_acl(console.admin, row)
+        except (KafkaError, ValueError) as exc:
+            return back("/security", err=f"Deleting the ACL failed: {exc}")
+        return back("/security", ok=f"{n} ACL deleted" if n == 1 else f"{n} ACLs deleted")
+
+    async def user_set(request: Request) -> Response:
+        form = await read_form(request)
+        user = form.get("user", "").strip()
+        mechanism = form.get("mechanism", "SCRAM-SHA-512")
+        try:
+            await security.set_user(console.admin, user, mechanism, form.get("password", ""), int(form.get("iterations") or 8192))
+        except (KafkaError, ValueError) as exc:
+            return back("/security", err=f"Setting {mechanism} for {user} failed: {exc}")
+        return back("/security", ok=f"{mechanism} credential set for {user}")
+
+    async def user_delete(request: Request) -> Response:
+        form = await read_form(request)
+        user, mechanism = form.get("user", ""), form.get("mechanism", "")
+        try:
+            await security.delete_user(console.admin, user, mechanism)
+        except (KafkaError, ValueError) as exc:
+            return back("/security", err=f"Deleting {mechanism} of {user} failed: {exc}")
+        return back("/security", ok=f"{mechanism} credential of {user} deleted")
+
     async def throughput_panel(request: Request) -> Response:
         series = {k: list(v) for k, v in console.sampler.throughput.items()}
-        svg = charts.line_chart(series, title=f"Throughput (from the {console.sampler.source})")
-        return HTMLResponse(Markup(svg))
+        source = console.sampler.source
+        messages = {k: v for k, v in series.items() if k.startswith("messages")} or {"messages in/s": []}
+        svgs = [charts.line_chart(messages, title=f"Messages per second (from the {source})")]
+        data = {k: v for k, v in series.items() if k.startswith("bytes")}
+        if data:  # bytes only come with the brokers' counters
+            svgs.append(charts.line_chart(data, title=f"Bytes per second (from the {source})"))
+        return HTMLResponse(Markup("".join(svgs)))
 
     async def lag_panel(request: Request) -> Response:
         gid = request.path_params["group"]
@@ -340,6 +406,11 @@ def create_app(config: ConsoleConfig) -> Starlette:
         Route("/groups/{group}", group_detail),
         Route("/groups/{group}/reset", group_reset, methods=["POST"]),
         Route("/groups/{group}/delete", group_delete, methods=["POST"]),
+        Route("/security", security_page),
+        Route("/security/acls", acl_create, methods=["POST"]),
+        Route("/security/acls/delete", acl_delete, methods=["POST"]),
+        Route("/security/users", user_set, methods=["POST"]),
+        Route("/security/users/delete", user_delete, methods=["POST"]),
         Route("/panels/throughput", throughput_panel),
         Route("/panels/lag/{group}", lag_panel),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

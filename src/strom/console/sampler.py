@@ -60,6 +60,8 @@ class Sampler:
                 await self.sample_once()
             except (KafkaError, OSError) as exc:
                 log.warning("sampling failed: %s", exc)
+            except Exception:  # the charts stop, the console must not: keep sampling
+                log.exception("sampling failed")
             await asyncio.sleep(self.interval)
 
     async def sample_once(self) -> None:
