@@ -43,17 +43,17 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: fl
     raise AssertionError(f"timed out after {timeout}s waiting for {message} (last: {last!r})")
 
 
-def start_cluster(**overrides: str) -> NetnsCluster:
+def start_cluster(jumping_clocks: bool = False, **overrides: str) -> NetnsCluster:
     """Fails (never skips) when the machine cannot make namespaces: CI must run these."""
     missing = [k for k, ok in available().items() if k != "netem" and not ok]
     if missing:
         pytest.fail(f"network faults need {missing}: run as root with iproute2 and nftables (scripts/install-system-deps.sh)")
-    return NetnsCluster(3, {k.replace("_", "."): v for k, v in overrides.items()}).start()
+    return NetnsCluster(3, {k.replace("_", "."): v for k, v in overrides.items()}, jumping_clocks).start()
 
 
-def running_cluster(**overrides: str) -> Iterator[NetnsCluster]:
+def running_cluster(jumping_clocks: bool = False, **overrides: str) -> Iterator[NetnsCluster]:
     """The body of a module's cluster fixture: `yield from running_cluster()`."""
-    cluster = start_cluster(**overrides)
+    cluster = start_cluster(jumping_clocks, **overrides)
     try:
         yield cluster
     finally:
@@ -73,6 +73,7 @@ class FaultRun:
     zk: Any = field(init=False)
     producer: RecordingProducer = field(init=False)
     consumer: RecordingConsumer = field(init=False)
+    consumers: list[RecordingConsumer] = field(init=False)
     stats: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -99,7 +100,7 @@ class FaultRun:
         return all(sorted(self.state(p).isr) == [0, 1, 2] for p in range(PARTITIONS))
 
     # ---- the run ------------------------------------------------------------------------------------
-    def start(self, rate: float = 500) -> FaultRun:
+    def start(self, rate: float = 500, members: int = 1) -> FaultRun:
         admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap})
         admin.create_topics([NewTopic(self.topic, PARTITIONS, 3, config={"min.insync.replicas": "2"})])[self.topic].result(30)
         wait_until(lambda: self.zk.exists(partition_state_path(self.topic, PARTITIONS - 1)) and self.full_isr(), message="full ISR")
@@ -130,7 +131,8 @@ class FaultRun:
                 }
             )
 
-        self.consumer = RecordingConsumer(self.history, consumer, [self.topic], group).start()
+        self.consumers = [RecordingConsumer(self.history, consumer, [self.topic], group, f"c{i}").start() for i in range(members)]
+        self.consumer = self.consumers[0]
         self.wait_acks(100, message="first acks")
         return self
 
@@ -153,7 +155,8 @@ class FaultRun:
     def finish(self) -> Report:
         """Stops the clients, reads every partition back to its end, checks; saves the run if it failed."""
         unknown = self.producer.stop()
-        self.consumer.stop()
+        for member in self.consumers:
+            member.stop()
         ends: dict[int, int] = {}
         probe = ck.Consumer({"bootstrap.servers": self.cluster.bootstrap, "group.id": f"{self.topic}-probe"})
         for p in range(PARTITIONS):

@@ -33,7 +33,7 @@ from strom.protocol.errors import ErrorCode
 from strom.protocol.records import BatchBuilder, Record
 from strom.protocol.schema import consumer_group_describe, consumer_group_heartbeat
 from strom.protocol.types import TP
-from strom.storage.clock import Clock
+from strom.storage.clock import Clock, SteadyClock
 from strom.storage.log import PartitionLog
 
 log = logging.getLogger("kafka.coordinator.group.GroupCoordinator")
@@ -80,6 +80,8 @@ class GroupService:
     ) -> None:
         self.config = config
         self.clock = clock
+        # deadlines (sessions, rebalances, transaction timeouts) must not move when the wall clock is stepped
+        self.steady_clock = SteadyClock(clock)
         self.metadata = metadata
         self.admin = admin
         self.replica_manager = replica_manager
@@ -110,7 +112,7 @@ class GroupService:
         self._retention_timer: asyncio.TimerHandle | None = None
 
     def now_ms(self) -> int:
-        return self.clock.now_ms()
+        return self.steady_clock.now_ms()
 
     # ---- start-up -------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from strom.broker.broker import Broker
 from strom.broker.config import BrokerConfig, ConfigError
 from strom.broker.listener_tls import build_all_listener_tls, inter_broker_security
 from strom.portability import CAPS, install_stop_handlers, new_event_loop
+from strom.storage.clock import Clock
 from strom.version import __version__
 
 GC_YOUNG_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
@@ -69,9 +70,9 @@ def parse_args(argv: list[str]) -> tuple[Path, dict[str, str]]:
     return Path(args.config), overrides
 
 
-async def serve(config: BrokerConfig, ready_file: str | None = None) -> None:
+async def serve(config: BrokerConfig, ready_file: str | None = None, clock: Clock | None = None) -> None:
     loop = asyncio.get_running_loop()
-    broker = await loop.run_in_executor(None, Broker, config)
+    broker = await loop.run_in_executor(None, Broker, config, clock)
     stop = asyncio.Event()
     install_stop_handlers(loop, stop.set)
     await broker.start()
@@ -94,7 +95,8 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    """kafka-server-start; `clock` replaces the system clock (strom.testing.faults.clock jumps it in tests)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         print(USAGE, file=sys.stderr)
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("kafka.Kafka").info("%s", CAPS.describe())
     try:
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
-            runner.run(serve(config, os.environ.get("STROM_READY_FILE")))
+            runner.run(serve(config, os.environ.get("STROM_READY_FILE"), clock))
     except OSError as exc:
         logging.getLogger("kafka.Kafka").error("Fatal error during KafkaServer startup: %s", exc)
         print(f"ERROR: {exc}", file=sys.stderr)

@@ -38,7 +38,7 @@ from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import BatchBuilder, Record
 from strom.protocol.schema import write_txn_markers as markers_schema
 from strom.protocol.types import TP
-from strom.storage.clock import Clock
+from strom.storage.clock import Clock, SteadyClock
 from strom.storage.log import PartitionLog
 from strom.storage.txn_index import marker_record_key, marker_record_value
 from strom.transport.connection import BrokerConnection
@@ -99,6 +99,8 @@ class TransactionService:
         self.broker_id = broker_id
         self.config = config
         self.clock = clock
+        # deadlines (sessions, rebalances, transaction timeouts) must not move when the wall clock is stepped
+        self.steady_clock = SteadyClock(clock)
         self.metadata = metadata
         self.admin = admin
         self.replica_manager = replica_manager
@@ -118,7 +120,7 @@ class TransactionService:
         self._settling: asyncio.Lock | None = None
 
     def now_ms(self) -> int:
-        return self.clock.now_ms()
+        return self.steady_clock.now_ms()
 
     # ---- start-up -------------------------------------------------------------------------------------
 

@@ -32,3 +32,24 @@ class ManualClock:
 
     def advance(self, ms: int) -> None:
         self._now += ms
+
+
+class SteadyClock:
+    """Wall-clock milliseconds that advance with the monotonic clock: `clock`'s wall time is read once, at
+    construction, and from then on moved only by `clock.monotonic_ms()`.
+
+    For deadlines kept in wall-clock milliseconds (group sessions and rebalances, transaction timeouts): a
+    wall clock stepped by NTP or by a resumed VM must neither expire every session at once (a jump forward)
+    nor keep a dead member for as long as the jump (a jump back). Kafka drives session expiry from a
+    monotonic timer for the same reason. Timestamps written with this clock (commit and marker times) are
+    off the wall clock by the jumps since the broker started, which only offset retention reads."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._anchor = clock.now_ms() - clock.monotonic_ms()
+
+    def now_ms(self) -> int:
+        return self._anchor + self._clock.monotonic_ms()
+
+    def monotonic_ms(self) -> int:
+        return self._clock.monotonic_ms()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from strom.testing.broker import BrokerProcess
+from strom.testing.faults.clock import jump
 from strom.testing.faults.netns import Network, Node
 from strom.testing.zookeeper import ZooKeeperProcess, zookeeper_classpath
 
@@ -88,14 +90,21 @@ class NetnsBroker(BrokerProcess):
 class NetnsCluster:
     """ZooKeeper (node "zk") and `size` brokers (nodes "b0".. with broker.id 0..) on one Network."""
 
-    def __init__(self, size: int = 3, overrides: dict[str, str] | None = None, broker_env: dict[int, dict[str, str]] | None = None) -> None:
+    def __init__(self, size: int = 3, overrides: dict[str, str] | None = None, jumping_clocks: bool = False) -> None:
+        """`jumping_clocks`: every broker runs on strom.testing.faults.clock, its wall clock moved by
+        `jump_clock(broker_id, ms)`."""
         self.net = Network()
         try:
             self.zk = NetnsZooKeeper(self.net.add_node("zk", 10))
             self.brokers: dict[int, NetnsBroker] = {}
             for broker_id in range(size):
                 node = self.net.add_node(f"b{broker_id}", 20 + broker_id)
-                env = (broker_env or {}).get(broker_id, {})
+                env = {}
+                if jumping_clocks:
+                    env = {
+                        "STROM_BROKER_MODULE": "strom.testing.faults.clock",
+                        "STROM_CLOCK_OFFSET_FILE": str(self._offset_file(broker_id)),
+                    }
                 self.brokers[broker_id] = NetnsBroker(
                     node,
                     {
@@ -120,6 +129,13 @@ class NetnsCluster:
     @property
     def bootstrap(self) -> str:
         return ",".join(b.bootstrap for b in self.brokers.values())
+
+    def _offset_file(self, broker_id: int) -> Path:
+        return Path(tempfile.gettempdir()) / f"strom-clock-{self.net.k}-{broker_id}"
+
+    def jump_clock(self, broker_id: int, total_offset_ms: int) -> None:
+        """Sets broker `broker_id`'s wall clock to the real time plus `total_offset_ms` (within 50 ms)."""
+        jump(self._offset_file(broker_id), total_offset_ms)
 
     def node_of(self, broker_id: int) -> str:
         return f"b{broker_id}"
@@ -150,4 +166,6 @@ class NetnsCluster:
             b.close()
         self.zk.close()
         time.sleep(0.1)
+        for broker_id in self.brokers:
+            self._offset_file(broker_id).unlink(missing_ok=True)
         self.net.close()

@@ -87,6 +87,7 @@ class RecordingConsumer:
         self.history, self.topics, self.group, self.name, self.read_committed = history, list(topics), group, name, read_committed
         self.consumer = make_consumer(self.on_commit)
         self.consumed = 0
+        self.assignments = 0  # rebalances this member went through
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"consumer-{name}", daemon=True)
 
@@ -99,6 +100,7 @@ class RecordingConsumer:
 
     def _assigned(self, consumer: Any, partitions: Any) -> None:
         """A member resumes each partition it is given from the group's committed offset: read it back."""
+        self.assignments += 1
         observe_committed(self.history, consumer, self.name, self.group, partitions)
 
     def _run(self) -> None:
