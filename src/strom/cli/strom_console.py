@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         help="a broker's Prometheus endpoint (http://host:port/metrics), once per broker: throughput charts come from "
         "its counters; without it they come from the topics' log end offsets",
     )
+    parser.add_argument("--connect-url", help="a Kafka Connect worker's REST API (http://host:8083): the Connect pages")
     parser.add_argument("--sample-interval", type=float, default=5.0, help="seconds between chart samples (default 5)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(levelname)s %(message)s (%(name)s)")
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"ERROR {exc}", file=sys.stderr)
         return 1
-    config = ConsoleConfig(client, tuple(args.metrics_url), max(args.sample_interval, 0.5))
+    config = ConsoleConfig(client, tuple(args.metrics_url), max(args.sample_interval, 0.5), args.connect_url)
     return serve(config, args.host, args.port)
 
 

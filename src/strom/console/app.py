@@ -10,7 +10,7 @@ import contextlib
 import datetime
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qs, quote, urlencode
@@ -26,6 +26,7 @@ from starlette.templating import Jinja2Templates
 from strom.client.admin import AsyncAdmin
 from strom.client.producer import AsyncProducer
 from strom.console import browser, charts, groups, overview, security, topics
+from strom.console.connect import ConnectClient, ConnectError
 from strom.console.formats import FORMATS, human_bytes, parse_headers, show
 from strom.console.sampler import Sampler
 from strom.protocol.errors import KafkaError
@@ -40,7 +41,7 @@ class ConsoleConfig:
     client: dict[str, Any]  # bootstrap.servers and security settings, Kafka's client keys
     metrics_urls: tuple[str, ...] = ()
     sample_interval: float = 5.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    connect_url: str | None = None  # a Kafka Connect worker's REST API: the Connect pages
 
 
 class Console:
@@ -124,6 +125,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
         context.setdefault("ok", request.query_params.get("ok", ""))
         context.setdefault("err", request.query_params.get("err", ""))
         context["bootstrap"] = config.client.get("bootstrap.servers", "")
+        context["connect_url"] = config.connect_url
         return templates.TemplateResponse(request, name, context, status_code=status)
 
     def back(path: str, ok: str = "", err: str = "", **params: Any) -> RedirectResponse:
@@ -368,6 +370,46 @@ def create_app(config: ConsoleConfig) -> Starlette:
             return back("/security", err=f"Deleting {mechanism} of {user} failed: {exc}")
         return back("/security", ok=f"{mechanism} credential of {user} deleted")
 
+    def connect_client() -> ConnectClient:
+        if config.connect_url is None:
+            raise ConnectError("no Connect cluster configured: start the console with --connect-url http://worker:8083")
+        return ConnectClient(config.connect_url)
+
+    async def connect_list(request: Request) -> Response:
+        try:
+            rows = await connect_client().connectors()
+        except ConnectError as exc:
+            return page(request, "error.html", 502, title="Connect", err=str(exc))
+        return page(request, "connect.html", rows=rows)
+
+    async def connector_detail(request: Request) -> Response:
+        name = request.path_params["name"]
+        try:
+            row = await connect_client().connector(name)
+        except ConnectError as exc:
+            return page(request, "error.html", 502, title=f"Connector {name}", err=str(exc))
+        return page(request, "connector.html", c=row)
+
+    async def connector_action(request: Request) -> Response:
+        name, action = request.path_params["name"], request.path_params["action"]
+        form = await read_form(request)
+        here = f"/connect/{quote(name)}"
+        done = {"pause": "paused", "resume": "resumed", "restart": "restarted", "delete": "deleted"}
+        try:
+            client = connect_client()
+            if action == "config":
+                lines = [ln.strip() for ln in form.get("config", "").splitlines() if ln.strip() and not ln.strip().startswith("#")]
+                conf = dict(ln.split("=", 1) for ln in lines if "=" in ln)
+                await client.set_config(name, {k.strip(): v.strip() for k, v in conf.items()})
+                return back(here, ok=f"Config of {name} saved")
+            if action not in done:
+                return back(here, err=f"unknown action {action}")
+            await getattr(client, action)(name)
+        except ConnectError as exc:
+            return back("/connect" if action == "delete" else here, err=f"{action} of {name} failed: {exc}")
+        target = "/connect" if action == "delete" or form.get("back") == "list" else here
+        return back(target, ok=f"Connector {name} {done[action]}")
+
     async def throughput_panel(request: Request) -> Response:
         series = {k: list(v) for k, v in console.sampler.throughput.items()}
         source = console.sampler.source
@@ -411,6 +453,9 @@ def create_app(config: ConsoleConfig) -> Starlette:
         Route("/security/acls/delete", acl_delete, methods=["POST"]),
         Route("/security/users", user_set, methods=["POST"]),
         Route("/security/users/delete", user_delete, methods=["POST"]),
+        Route("/connect", connect_list),
+        Route("/connect/{name}", connector_detail),
+        Route("/connect/{name}/{action}", connector_action, methods=["POST"]),
         Route("/panels/throughput", throughput_panel),
         Route("/panels/lag/{group}", lag_panel),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
