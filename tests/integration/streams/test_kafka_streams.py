@@ -4,6 +4,7 @@ co-partitioned topics, and the deserialization handlers (log-and-continue skips,
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,11 +15,12 @@ import pytest
 from strom import Consumer, Producer
 from strom.admin import AdminClient, NewTopic
 from strom.streams.errors import MissingSourceTopicException, StreamThreadExceptionResponse, TopologyException
-from strom.streams.kafka_streams import KafkaStreams, State
+from strom.streams.kafka_streams import KafkaStreams, QueryableStoreTypes, State, StoreQueryParameters
 from strom.streams.processor.api import Processor, ProcessorContext, Record
 from strom.streams.serdes import Serdes
 from strom.streams.topology import Topology
 from strom.testing.broker import BrokerProcess
+from tests.integration.streams.eos_word_count_app import topology as word_count
 
 LINES = ["the quick brown fox", "jumps over the lazy dog", "the fox"] * 20
 EXPECTED = {"the": 60, "quick": 20, "brown": 20, "fox": 40, "jumps": 20, "over": 20, "lazy": 20, "dog": 20}
@@ -50,6 +52,48 @@ def _wait(predicate: Any, timeout: float = 60) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_word_count_queries_and_restore(broker: BrokerProcess, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    states: list[tuple[str, str]] = []
+    streams = KafkaStreams(word_count("wc-lines", "wc-counts"), _config(broker, "wc", tmp_path, **{"application.server": "localhost:7070"}))
+    streams.set_state_listener(lambda new, old: states.append((old.name, new.name)))
+    assert streams.state() == State.CREATED
+    streams.start()
+    final: dict[str, int] = {}
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "wc-check", "auto.offset.reset": "earliest"})
+    consumer.subscribe(["wc-counts"])
+    deadline = time.monotonic() + 60
+    while final != EXPECTED and time.monotonic() < deadline:
+        msg = consumer.poll(0.2)
+        if msg is not None and msg.error() is None:
+            final[msg.key().decode()] = int.from_bytes(msg.value(), "big")
+    consumer.close()
+    assert final == EXPECTED
+    _wait(lambda: streams.state() == State.RUNNING)
+    store = streams.store(StoreQueryParameters.from_store_name("counts", QueryableStoreTypes.key_value_store()))
+    assert store.get("fox") == 40 and store.get("nope") is None
+    assert dict(store.all()) == EXPECTED and store.approximate_num_entries() == len(EXPECTED)
+    meta = streams.query_metadata_for_key("counts", "fox", Serdes.String().serializer())
+    assert meta.active_host.host == "localhost" and meta.active_host.port == 7070 and meta.partition in (0, 1)
+    [thread] = streams.metadata_for_local_threads()
+    assert thread.thread_state == "RUNNING" and {str(t.task_id) for t in thread.active_tasks} == {"0_0", "0_1", "1_0", "1_1"}
+    assert streams.close(30)
+    assert states[0] == ("CREATED", "REBALANCING") and ("REBALANCING", "RUNNING") in states
+    assert states[-2:] == [("RUNNING", "PENDING_SHUTDOWN"), ("PENDING_SHUTDOWN", "NOT_RUNNING")]
+    streams.cleanup()
+    assert not any(p.is_dir() for p in (tmp_path / "wc").iterdir())
+    # a new instance on the wiped state dir restores the counts from the changelog before it runs
+    caplog.set_level(logging.INFO, "org.apache.kafka.streams.processor.internals.StoreChangelogReader")
+    again = KafkaStreams(word_count("wc-lines", "wc-counts"), _config(broker, "wc", tmp_path))
+    again.start()
+    try:
+        _wait(lambda: again.state() == State.RUNNING)
+        store = again.store(StoreQueryParameters.from_store_name("counts", QueryableStoreTypes.key_value_store()))
+        assert dict(store.all()) == EXPECTED
+        assert "Finished restoring changelog wc-counts-changelog" in caplog.text
+    finally:
+        again.close(30)
 
 
 def test_start_fails_on_missing_source_topic_and_on_copartitioning(broker: BrokerProcess, tmp_path: Path) -> None:

@@ -106,10 +106,14 @@ class ProcessorStateManager:
                 log.warning("task [%s] Failed to close state store %s: %s", self.task_id, store.name, exc)
 
 
-def init_stores(builders: dict[str, Any], context: Any, manager: ProcessorStateManager, on_built: Callable[[str, Any], None]) -> None:
-    """Builds each store from its builder and initializes it (its innermost layer registers with the manager)."""
-    for name, builder in builders.items():
-        store = builder.build()
+def build_stores(builders: dict[str, Any]) -> dict[str, Any]:
+    """Fresh store objects; nothing is opened before init(), so exactly-once can still wipe the task directory."""
+    return {name: builder.build() for name, builder in builders.items()}
+
+
+def init_stores(stores: dict[str, Any], context: Any, manager: ProcessorStateManager, on_built: Callable[[str, Any], None]) -> None:
+    """Initializes each store (its innermost layer registers with the manager) and records it under its name."""
+    for name, store in stores.items():
         store.init(context, store)
         manager.register_store_object(name, store)
         on_built(name, store)

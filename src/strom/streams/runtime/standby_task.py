@@ -13,7 +13,7 @@ from strom.protocol.types import TP
 from strom.streams.processor.api import TaskId
 from strom.streams.processor.nodes import ProcessorTopology
 from strom.streams.runtime.processor_context_impl import ProcessorContextImpl
-from strom.streams.runtime.processor_state_manager import ProcessorStateManager, init_stores
+from strom.streams.runtime.processor_state_manager import ProcessorStateManager, build_stores, init_stores
 from strom.streams.runtime.state_directory import StateDirectory
 
 log = logging.getLogger("org.apache.kafka.streams.processor.internals.StandbyTask")
@@ -62,8 +62,9 @@ class StandbyTask:
 
     def initialize(self) -> None:
         builders = {n: b for n, b in self.topology.store_builders.items() if n in self.topology.store_to_changelog_topic}
-        self.state_manager.load_checkpoint(bool(builders))
-        init_stores(builders, self.context, self.state_manager, lambda name, store: None)
+        stores = build_stores(builders)
+        self.state_manager.load_checkpoint(any(s.persistent() for s in stores.values()))
+        init_stores(stores, self.context, self.state_manager, lambda name, store: None)
         log.info("standby-task [%s] Initialized with changelogs %s", self.id, sorted(self.state_manager.changelog_partitions()))
 
     def changelog_partitions(self) -> dict[TP, int | None]:

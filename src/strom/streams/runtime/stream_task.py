@@ -27,7 +27,7 @@ from strom.streams.errors import (
 from strom.streams.processor.api import PunctuationType, Record, TaskId
 from strom.streams.processor.nodes import ProcessorTopology, SourceNode
 from strom.streams.runtime.processor_context_impl import ProcessorContextImpl
-from strom.streams.runtime.processor_state_manager import ProcessorStateManager, init_stores
+from strom.streams.runtime.processor_state_manager import ProcessorStateManager, build_stores, init_stores
 from strom.streams.runtime.record_collector import RecordCollectorImpl
 from strom.streams.runtime.state_directory import StateDirectory
 from strom.streams.state.api import ProcessorRecordContext
@@ -96,11 +96,10 @@ class StreamTask:
     # -- lifecycle ---------------------------------------------------------------------------------------
     def initialize(self, global_stores: dict[str, Any] | None = None) -> None:
         """Opens the stores (they register their changelogs for restore); processing waits for the restore."""
-        builders = self.topology.store_builders
-        persistent = any(_persistent(b) for b in builders.values())
-        self.state_manager.load_checkpoint(persistent)
+        stores = build_stores(self.topology.store_builders)
+        self.state_manager.load_checkpoint(any(s.persistent() for s in stores.values()))
         self.context.global_stores = dict(global_stores or {})
-        init_stores(builders, self.context, self.state_manager, self.context.stores.__setitem__)
+        init_stores(stores, self.context, self.state_manager, self.context.stores.__setitem__)
         self.state = TaskState.RESTORING
 
     def complete_restoration(self) -> None:
@@ -315,12 +314,3 @@ class StreamTask:
             q.clear()
         self._buffered = 0
         self.state = TaskState.CLOSED
-
-
-def _persistent(builder: Any) -> bool:
-    supplier = getattr(builder, "supplier", None) or getattr(builder, "store_supplier", None)
-    for obj in (builder, supplier):
-        flag = getattr(obj, "persistent", None)
-        if isinstance(flag, bool):
-            return flag
-    return True  # not known: assume persistent, so exactly-once wipes rather than trusting it
