@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, quote, urlencode
 
 from markupsafe import Markup
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -28,6 +29,7 @@ from strom.client.producer import AsyncProducer
 from strom.console import browser, charts, groups, overview, security, topics
 from strom.console.connect import ConnectClient, ConnectError
 from strom.console.formats import FORMATS, human_bytes, parse_headers, show
+from strom.console.same_origin import SameOriginPosts
 from strom.console.sampler import Sampler
 from strom.protocol.errors import KafkaError
 from strom.version import __version__
@@ -460,4 +462,4 @@ def create_app(config: ConsoleConfig) -> Starlette:
         Route("/panels/lag/{group}", lag_panel),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SameOriginPosts)])

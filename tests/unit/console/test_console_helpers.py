@@ -3,6 +3,9 @@ the SVG charts and the Prometheus text the throughput chart reads."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
 from strom.console import charts, prometheus_text
@@ -73,3 +76,32 @@ def test_prometheus_text_totals_and_per_topic() -> None:
     assert prometheus_text.total(samples, "kafka_server_brokertopicmetrics_bytesin_total") == 100.0  # summed per topic
     assert prometheus_text.total(samples, "kafka_server_brokertopicmetrics_bytesout_total") is None
     assert prometheus_text.per_topic(samples, "kafka_server_brokertopicmetrics_messagesin_total") == {"a": 10.0, 'b"q': 20.0}
+
+
+def test_posts_from_another_site_are_refused() -> None:
+    """Cross-site request forgery: a page of another origin must not make the browser delete a topic. (The
+    browser test posts every form with the console's own origin, so the accepting side is checked there too.)"""
+    from strom.console.same_origin import SameOriginPosts
+
+    def status(method: str, headers: dict[str, str]) -> int:
+        async def app(scope: object, receive: object, send: Any) -> None:
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": method, "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
+        asyncio.run(SameOriginPosts(app)(scope, None, send))  # type: ignore[arg-type]
+        return int(sent[0]["status"])
+
+    host = {"Host": "console.local:8080"}
+    assert status("POST", {**host, "Origin": "http://evil.example"}) == 403
+    assert status("POST", {**host, "Referer": "http://evil.example/page"}) == 403
+    assert status("POST", {**host, "Origin": "null"}) == 403
+    assert status("POST", {**host, "Origin": "http://console.local:8081"}) == 403
+    assert status("POST", {**host, "Origin": "http://console.local:8080"}) == 204
+    assert status("POST", {**host, "Referer": "http://console.local:8080/topics/x"}) == 204
+    assert status("POST", host) == 204  # no page named: a script, which could post anyway
+    assert status("GET", {**host, "Origin": "http://evil.example"}) == 204  # reading changes nothing
