@@ -1,0 +1,260 @@
+"""KTable (a changelog stream: the latest value per key) and GlobalKTable (a full copy of a topic in every
+instance, for lookups by any key)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from strom.streams.kstream.internals import names as n
+from strom.streams.kstream.internals.graph import GraphNode, InternalStreamsBuilder, processor_node
+from strom.streams.kstream.internals.joins import KTableKTableJoin, KTableKTableJoinMerger
+from strom.streams.kstream.internals.materialize import key_value_store
+from strom.streams.kstream.internals.suppress import KTableSuppress, TimeOrderedBufferBuilder
+from strom.streams.kstream.internals.table_processors import (
+    KTableProcessorSupplier,
+    KTableRepartitionMap,
+    KTableTransform,
+    ValueGetterSupplier,
+    to_stream_supplier,
+)
+from strom.streams.kstream.options import Grouped, Materialized, Named, Suppressed
+
+if TYPE_CHECKING:
+    from strom.streams.kstream.grouped import KGroupedTable
+    from strom.streams.kstream.kstream import KStream
+
+
+def _name(named: Named | str | None) -> str | None:
+    return named if isinstance(named, str) or named is None else named.name
+
+
+def materialized_names(builder: InternalStreamsBuilder, materialized: Materialized[Any], prefix: str) -> tuple[str, str | None]:
+    """(store name, queryable name): a user's name is queryable; otherwise a name is generated (not queryable)."""
+    if materialized.store_name is not None:
+        return materialized.store_name, materialized.store_name
+    return builder.new_store_name(prefix), None
+
+
+class KTable:
+    def __init__(
+        self,
+        name: str,
+        key_serde: Any,
+        value_serde: Any,
+        sub_topology_source_nodes: set[str],
+        queryable_store_name: str | None,
+        processor_supplier: KTableProcessorSupplier,
+        graph_node: GraphNode,
+        builder: InternalStreamsBuilder,
+        window_grace_ms: int | None = None,
+        windowed: str | None = None,
+        window_size_ms: int | None = None,
+    ) -> None:
+        self.name = name
+        self.window_size_ms = window_size_ms
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self.sub_topology_source_nodes = sub_topology_source_nodes
+        self.queryable_store_name = queryable_store_name
+        self.processor_supplier = processor_supplier
+        self.graph_node = graph_node
+        self.builder = builder
+        self.window_grace_ms = window_grace_ms
+        self.windowed = windowed
+
+    def query_store_name(self) -> str | None:
+        """The store an interactive query reads (None when the table is not materialized under a user's name)."""
+        return self.queryable_store_name
+
+    def value_getter_supplier(self) -> ValueGetterSupplier:
+        return self.processor_supplier.view()
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        return self.processor_supplier.enable_sending_old_values(force_materialization)
+
+    def _derive(
+        self, name: str, supplier: KTableProcessorSupplier, node: GraphNode, key_serde: Any, value_serde: Any, queryable: str | None
+    ) -> KTable:
+        self.builder.add_graph_node(self.graph_node, node)
+        return KTable(
+            name,
+            key_serde,
+            value_serde,
+            self.sub_topology_source_nodes,
+            queryable,
+            supplier,
+            node,
+            self.builder,
+            self.window_grace_ms,
+            self.windowed,
+        )
+
+    def _transform(
+        self,
+        prefix: str,
+        compute: Callable[[Any, Any], Any],
+        named: Named | str | None,
+        materialized: Materialized[Any] | None,
+        is_filter: bool,
+    ) -> KTable:
+        store_name = queryable = None
+        if materialized is not None:
+            store_name, queryable = materialized_names(self.builder, materialized, prefix)
+        name = self.builder.or_else_generate(_name(named), prefix)
+        builders: list[Any] = []
+        ks, vs = self.key_serde, (self.value_serde if is_filter else None)
+        if materialized is not None and store_name is not None:
+            ks = materialized.key_serde if materialized.key_serde is not None else ks
+            vs = materialized.value_serde if materialized.value_serde is not None else vs
+            builders.append(key_value_store(store_name, materialized, ks, vs))
+        supplier = KTableTransform(self.processor_supplier, compute, store_name, is_filter)
+        return self._derive(name, supplier, processor_node(name, supplier, (), builders), ks, vs, queryable)
+
+    def filter(
+        self, predicate: Callable[[Any, Any], bool], named: Named | str | None = None, materialized: Materialized[Any] | None = None
+    ) -> KTable:
+        return self._transform(n.TABLE_FILTER_NAME, lambda k, v: v if predicate(k, v) else None, named, materialized, True)
+
+    def filter_not(
+        self, predicate: Callable[[Any, Any], bool], named: Named | str | None = None, materialized: Materialized[Any] | None = None
+    ) -> KTable:
+        return self._transform(n.TABLE_FILTER_NAME, lambda k, v: None if predicate(k, v) else v, named, materialized, True)
+
+    def map_values(
+        self, mapper: Callable[..., Any], named: Named | str | None = None, materialized: Materialized[Any] | None = None
+    ) -> KTable:
+        return self._transform(n.TABLE_MAPVALUES_NAME, n.with_key(mapper, 1), named, materialized, False)
+
+    def to_stream(self, mapper: Callable[[Any, Any], Any] | Named | str | None = None, named: Named | str | None = None) -> KStream:
+        """to_stream() / to_stream(named) / to_stream(key_mapper(key, value)[, named])."""
+        from strom.streams.kstream.kstream import KStream
+
+        key_mapper: Callable[[Any, Any], Any] | None = None
+        if callable(mapper):
+            key_mapper = mapper
+        else:
+            named = mapper if named is None else named
+        name = self.builder.or_else_generate(_name(named), n.TABLE_TOSTREAM_NAME)
+        node = processor_node(name, to_stream_supplier(key_mapper))
+        self.builder.add_graph_node(self.graph_node, node)
+        if key_mapper is not None:
+            node.key_changing_operation = True
+        ks = None if key_mapper is not None else self.key_serde
+        return KStream(name, ks, self.value_serde, self.sub_topology_source_nodes, key_mapper is not None, node, self.builder)
+
+    def suppress(self, suppressed: Suppressed) -> KTable:
+        name = suppressed.name if suppressed.name is not None else self.builder.new_processor_name(n.TABLE_SUPPRESS_NAME)
+        store_name = suppressed.name + "-store" if suppressed.name is not None else self.builder.new_store_name(n.TABLE_SUPPRESS_NAME)
+        if suppressed.time_to_wait_ms is None:
+            if self.window_grace_ms is None:
+                raise ValueError("suppress(Suppressed.until_window_closes(...)) needs a windowed KTable (a windowed aggregation upstream)")
+            duration = self.window_grace_ms
+        else:
+            duration = suppressed.time_to_wait_ms
+        supplier = KTableSuppress(
+            self.processor_supplier, suppressed, duration, self.windowed, store_name, self.key_serde, self.value_serde
+        )
+        config = suppressed.buffer_config
+        node = processor_node(name, supplier, (), [TimeOrderedBufferBuilder(store_name, config.logging_enabled, config.topic_config)])
+        return self._derive(name, supplier, node, self.key_serde, self.value_serde, None)
+
+    # --- grouping -------------------------------------------------------------------------------------------
+
+    def group_by(self, selector: Callable[[Any, Any], Any], grouped: Grouped[Any] | None = None) -> KGroupedTable:
+        """`selector(key, value)` returns the new (key, value); the table's old values are subtracted downstream."""
+        from strom.streams.kstream.grouped import KGroupedTable
+
+        g = grouped or Grouped()
+        select_name = self.builder.or_else_generate(g.name, n.TABLE_SELECT_NAME)
+        supplier = KTableRepartitionMap(self.processor_supplier, selector)
+        self.enable_sending_old_values(True)
+        node = processor_node(select_name, supplier)
+        node.key_changing_operation = True
+        self.builder.add_graph_node(self.graph_node, node)
+        return KGroupedTable(self.builder, select_name, self.sub_topology_source_nodes, g, node, supplier)
+
+    # --- joins ----------------------------------------------------------------------------------------------
+
+    def join(
+        self,
+        other: KTable,
+        joiner: Callable[[Any, Any], Any],
+        named: Named | str | None = None,
+        materialized: Materialized[Any] | None = None,
+    ) -> KTable:
+        return self._join(other, joiner, named, materialized, "inner")
+
+    def left_join(
+        self,
+        other: KTable,
+        joiner: Callable[[Any, Any], Any],
+        named: Named | str | None = None,
+        materialized: Materialized[Any] | None = None,
+    ) -> KTable:
+        return self._join(other, joiner, named, materialized, "left")
+
+    def outer_join(
+        self,
+        other: KTable,
+        joiner: Callable[[Any, Any], Any],
+        named: Named | str | None = None,
+        materialized: Materialized[Any] | None = None,
+    ) -> KTable:
+        return self._join(other, joiner, named, materialized, "outer")
+
+    def _join(
+        self, other: KTable, joiner: Callable[[Any, Any], Any], named: Named | str | None, materialized: Materialized[Any] | None, kind: str
+    ) -> KTable:
+        builder = self.builder
+        join_name = _name(named)
+        store_name = None
+        if materialized is not None:
+            store_name, _ = materialized_names(builder, materialized, n.TABLE_MERGE_NAME)
+        merge_name = builder.or_else_generate(join_name, n.TABLE_MERGE_NAME)
+        sources = self.sub_topology_source_nodes | other.sub_topology_source_nodes
+        builder.internal_topology_builder.copartition_sources(sources)
+        if kind in ("left", "outer"):
+            self.enable_sending_old_values(True)
+        if kind == "outer":
+            other.enable_sending_old_values(True)
+        join_this = KTableKTableJoin(self.processor_supplier, other.processor_supplier, joiner, kind, True)
+        join_other = KTableKTableJoin(other.processor_supplier, self.processor_supplier, joiner, kind, False)
+        this_name = builder.suffix_with_or_else_generate(join_name, "-join-this", n.TABLE_JOINTHIS_NAME)
+        other_name = builder.suffix_with_or_else_generate(join_name, "-join-other", n.TABLE_JOINOTHER_NAME)
+        ks, vs = self.key_serde, None
+        queryable = None
+        store_builder = None
+        if materialized is not None and store_name is not None:
+            ks = materialized.key_serde if materialized.key_serde is not None else self.key_serde
+            vs = materialized.value_serde
+            store_builder = key_value_store(store_name, materialized, ks, vs)
+            queryable = store_name
+        merger = KTableKTableJoinMerger(join_this, join_other, queryable)
+        this_stores = self.value_getter_supplier().store_names()
+        other_stores = other.value_getter_supplier().store_names()
+        this_parent, other_parent = self.name, other.name
+
+        def write(itb: Any, node: GraphNode) -> None:
+            itb.add_processor(this_name, join_this, this_parent)
+            itb.add_processor(other_name, join_other, other_parent)
+            itb.add_processor(merge_name, merger, this_name, other_name)
+            itb.connect_processor_and_state_stores(this_name, *other_stores)
+            itb.connect_processor_and_state_stores(other_name, *this_stores)
+            if store_builder is not None:
+                itb.add_state_store(store_builder, merge_name)
+
+        node = GraphNode(merge_name, write)
+        builder.add_graph_node([self.graph_node, other.graph_node], node)
+        return KTable(merge_name, ks, vs, sources, queryable, merger, node, builder)
+
+
+class GlobalKTable:
+    """A table read in full by every instance; joined from a stream by any key the stream maps to."""
+
+    def __init__(self, value_getter_supplier: ValueGetterSupplier, queryable_store_name: str | None) -> None:
+        self.value_getter_supplier = value_getter_supplier
+        self.queryable_store_name = queryable_store_name
+
+    def query_store_name(self) -> str | None:
+        return self.queryable_store_name
