@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,9 @@ from strom.streams.errors import TopologyException
 from strom.streams.processor.api import ContextualProcessor, Processor, ProcessorSupplier, Record
 from strom.streams.processor.nodes import SinkNode, SourceNode
 from strom.streams.processor.topology_description import hash_order, java_string_hash
+from strom.streams.serdes import Serdes
+from strom.streams.state.api import StoreBuilder
+from strom.streams.state.stores import Stores
 from strom.streams.topology import Topology
 
 GOLDEN = Path(__file__).with_name("processor_api_golden.txt")
@@ -80,7 +84,38 @@ def many_nodes() -> Topology:
     return t
 
 
-@pytest.mark.parametrize("name", ["branches", "topics_and_pattern", "diamonds", "many_nodes"])
+def kv(name: str) -> StoreBuilder[Any]:
+    return Stores.key_value_store_builder(Stores.in_memory_key_value_store(name), Serdes.String(), Serdes.Long())
+
+
+def stores() -> Topology:
+    t = Topology()
+    t.add_source("source-1", "in-1")
+    t.add_source("source-2", "in-2")
+    t.add_processor("counter", Forward, "source-1")
+    t.add_processor("joiner", Forward, "source-2")
+    t.add_processor("lonely", Forward, "source-2")
+    t.add_state_store(kv("counts"), "counter")
+    t.add_state_store(kv("store-b"), "counter")
+    t.add_state_store(kv("s1"), "counter", "joiner")
+    t.add_state_store(kv("KSTREAM-AGGREGATE-STATE-STORE-0000000003"), "counter")
+    t.add_sink("sink", "out", "joiner", "lonely")
+    return t
+
+
+def global_stores() -> Topology:
+    s = Serdes.String().deserializer()
+    t = Topology()
+    t.add_source("A", "a")
+    t.add_processor("PA", Forward, "A")
+    t.add_global_store(kv("global").with_logging_disabled(), "G-SOURCE", "global-topic", "G-PROCESSOR", Forward, s, s)
+    t.add_source("B", "b")
+    t.add_processor("PB", Forward, "B")
+    t.add_global_store(kv("global-2").with_logging_disabled(), "G2-SOURCE", "global-topic-2", "G2-PROCESSOR", Forward, s, s)
+    return t
+
+
+@pytest.mark.parametrize("name", ["branches", "topics_and_pattern", "stores", "global_stores", "diamonds", "many_nodes"])
 def test_describe_is_javas(name: str) -> None:
     topology = globals()[name]()
     assert str(topology.describe()) == java_golden()[name]
@@ -220,3 +255,43 @@ def test_copartition_groups_and_validation() -> None:
         TopologyException, match=r"do not have the same number of partitions: \[\{left-repartition=4, right-repartition=2\}\]"
     ):
         builder.validate_copartition()
+
+
+def test_stores_join_subtopologies_and_name_changelogs() -> None:
+    t = stores()
+    window = Stores.window_store_builder(
+        Stores.in_memory_window_store("win", 3_600_000, 60_000, False), Serdes.String(), Serdes.Long()
+    ).with_logging_enabled({"min.insync.replicas": "2"})
+    t.add_state_store(window, "lonely")
+    builder = t.internal_topology_builder.set_application_id("app")
+    assert list(builder.subtopologies()) == [0]  # "s1" is shared by counter (source-1) and joiner (source-2)
+    assert builder.source_topics(0) == ["in-1", "in-2"]
+    assert builder.changelog_topics()["counts"] == "app-counts-changelog"
+    configs = builder.changelog_topic_configs()
+    assert configs["app-counts-changelog"].properties() == {"cleanup.policy": "compact", "message.timestamp.type": "CreateTime"}
+    assert configs["app-win-changelog"].properties() == {
+        "cleanup.policy": "compact,delete",
+        "retention.ms": str(3_600_000 + 86_400_000),
+        "message.timestamp.type": "CreateTime",
+        "min.insync.replicas": "2",
+    }
+    task = builder.build(0)
+    assert set(task.store_builders) == {"counts", "store-b", "s1", "KSTREAM-AGGREGATE-STATE-STORE-0000000003", "win"}
+    assert task.store_to_changelog_topic["win"] == "app-win-changelog"
+    with pytest.raises(TopologyException, match="A different StateStore has already been added with the name counts"):
+        t.add_state_store(kv("counts"))
+    with pytest.raises(TopologyException, match="cannot connect a state store counts to a source node or a sink node."):
+        t.connect_processor_and_state_stores("sink", "counts")
+
+
+def test_global_stores_make_no_tasks() -> None:
+    builder = global_stores().internal_topology_builder.set_application_id("app")
+    assert list(builder.subtopologies()) == [0, 2]
+    assert builder.all_source_topics() == ["a", "b"]
+    assert set(builder.global_stores()) == {"global", "global-2"}
+    assert builder.global_stores()["global"].topic == "global-topic"
+    assert "global" not in builder.changelog_topic_configs()
+    global_task = builder.build_global_state_topology()
+    assert global_task is not None and set(global_task.sources_by_topic) == {"global-topic", "global-topic-2"}
+    with pytest.raises(TopologyException, match="StateStore global-3 for global table must not have logging enabled."):
+        global_stores().add_global_store(kv("global-3"), "X", "x", "XP", Forward)
