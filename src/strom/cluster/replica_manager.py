@@ -458,6 +458,8 @@ class ReplicaManager:
             code = exc.code()
         except OSError as exc:
             code = plog.io_failed(exc, "reading").code()
+        except CorruptMessage:  # a damaged batch header in a segment trusted at start-up: Kafka's CorruptRecordException
+            code = ErrorCode.CORRUPT_MESSAGE
         aborted = _aborted(plog, info.fetch_offset, lso, records) if params.read_committed else None
         return FetchPartitionResult(code, hw, lso, plog.log_start_offset, aborted, records)
 

@@ -9,6 +9,7 @@ the LEO after each append).
 from __future__ import annotations
 
 import bisect
+import logging
 import shutil
 import struct
 import threading
@@ -38,8 +39,10 @@ from strom.storage.config import LogConfig
 from strom.storage.epoch_cache import LeaderEpochCache
 from strom.storage.log_dir_failure import LogDirFailureChannel
 from strom.storage.producer_state import ProducerStateManager
-from strom.storage.segment import Buffer, FileSlice, Segment
+from strom.storage.segment import Buffer, FileSlice, Segment, segment_name
 from strom.storage.txn_index import TxnIndex, control_type
+
+_log = logging.getLogger("kafka.log.Log")
 
 # the first 16 bytes of a batch, the part an append rewrites: base offset, batch length, partition leader epoch
 _REWRITTEN = struct.Struct(">qii")
@@ -132,12 +135,7 @@ class PartitionLog:
         for base in bases:
             seg = Segment(directory, base, config.index_interval_bytes, now)
             log.segments.append(seg)
-        for i, seg in enumerate(log.segments):
-            is_last = i == len(log.segments) - 1
-            next_base = log.segments[i + 1].base_offset if not is_last else None
-            needs_recovery = is_last or (next_base is not None and next_base > recovery_point) or seg.base_offset in rebuild
-            if needs_recovery or not seg.load_indexes():
-                seg.recover(allow_offset_gaps=compacted or not is_last)
+        log._recover_segments(recovery_point, rebuild, compacted)
         if not log.segments:
             log.segments.append(Segment(directory, log_start_offset or 0, config.index_interval_bytes, now))
         log.log_start_offset = max(log_start_offset or 0, log.segments[0].base_offset)
@@ -147,6 +145,50 @@ class PartitionLog:
         log.txn_index = TxnIndex.load(directory)
         log.producer_state.load(directory, log)
         return log
+
+    def _recover_segments(self, recovery_point: int, rebuild: set[int], compacted: bool) -> None:
+        """Kafka's LogLoader: segments past the recovery point (and the last one) are scanned batch by batch
+        and truncated at the first invalid one; a clean segment whose indexes do not hold up is rescanned.
+        Corruption in an unflushed segment also deletes every segment after it (their offsets would no
+        longer follow on), so the log stays one contiguous run of valid batches. Each repair is logged."""
+        prefix = f"[Log partition={self.topic}-{self.partition}, dir={self.directory.parent}]"
+        for i, seg in enumerate(self.segments):
+            is_last = i == len(self.segments) - 1
+            next_base = self.segments[i + 1].base_offset if not is_last else None
+            needs_recovery = is_last or (next_base is not None and next_base > recovery_point) or seg.base_offset in rebuild
+            if not needs_recovery:
+                if seg.load_indexes():
+                    continue
+                _log.warning(
+                    "%s Found a corrupted index file corresponding to log file %s, recovering segment and rebuilding index files...",
+                    prefix,
+                    seg.log_path,
+                )
+            truncated = seg.recover(allow_offset_gaps=compacted or not is_last, end_offset=next_base)
+            if not truncated:
+                continue
+            _log.warning(
+                "%s Found invalid messages in log segment %s at byte offset %d: truncated %d bytes, the segment now ends at offset %d",
+                prefix,
+                seg.log_path,
+                seg.size,
+                truncated,
+                seg.next_offset,
+            )
+            later = self.segments[i + 1 :]
+            if needs_recovery and later:
+                _log.warning(
+                    "%s Corruption found in segment %d, truncating to offset %d: deleting the %d segment(s) after it",
+                    prefix,
+                    seg.base_offset,
+                    seg.next_offset,
+                    len(later),
+                )
+                for gone in later:
+                    gone.delete()
+                    (self.directory / segment_name(gone.base_offset, ".txnindex")).unlink(missing_ok=True)
+                del self.segments[i + 1 :]
+                return
 
     # ---- properties -----------------------------------------------------------------------------------
 

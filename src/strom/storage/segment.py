@@ -8,6 +8,7 @@ position) and 12-byte entries (timestamp, relative offset), big-endian, so Kafka
 from __future__ import annotations
 
 import bisect
+import logging
 import mmap
 import os
 import struct
@@ -29,6 +30,7 @@ pwrite = portability.pwrite
 pwritev = portability.pwritev
 fsync = os.fsync
 
+_log = logging.getLogger("kafka.log.LogSegment")
 _INDEX_ENTRY = struct.Struct(">ii")
 _TIME_ENTRY = struct.Struct(">qi")
 _LEN = struct.Struct(">qi")
@@ -112,11 +114,12 @@ class Segment:
 
     # ---- recovery and loading ------------------------------------------------------------------------
 
-    def recover(self, allow_offset_gaps: bool = False) -> int:
+    def recover(self, allow_offset_gaps: bool = False, end_offset: int | None = None) -> int:
         """Scans every batch (length + CRC32C); truncates a torn or corrupt tail; rebuilds both indexes.
 
         The base offset is outside the CRC, so an uncompacted segment also checks each batch continues the
         previous one; a compacted segment has gaps (`allow_offset_gaps`) and only needs them ascending.
+        `end_offset` (the next segment's base offset) bounds a segment that is not the last one.
         Returns the number of bytes truncated."""
         self.index_offsets.clear()
         self.index_positions.clear()
@@ -129,7 +132,7 @@ class Segment:
         self._unwritten = []  # recover() rebuilds from what is on disk (open, truncation, a failed write)
         file_size = os.fstat(self._fd).st_size
         self.recovered_producer_batches = []
-        pos = self._scan_valid_prefix(file_size, allow_offset_gaps) if file_size else 0
+        pos = self._scan_valid_prefix(file_size, allow_offset_gaps, end_offset) if file_size else 0
         truncated = file_size - pos
         if truncated:
             os.ftruncate(self._fd, pos)
@@ -137,7 +140,7 @@ class Segment:
         self._rewrite_indexes()
         return truncated
 
-    def _scan_valid_prefix(self, file_size: int, allow_offset_gaps: bool) -> int:
+    def _scan_valid_prefix(self, file_size: int, allow_offset_gaps: bool, end_offset: int | None) -> int:
         """Length of the valid prefix of the log, tracking each valid batch. The file is mapped, not read:
         CRC32C runs over the page cache directly (no copy into Python)."""
         pos = 0
@@ -156,6 +159,8 @@ class Segment:
                 in_order = header.base_offset >= expected if allow_offset_gaps else header.base_offset == expected
                 if not in_order or header.last_offset - self.base_offset > 0x7FFFFFFF:
                     break
+                if end_offset is not None and header.last_offset >= end_offset:
+                    break
                 if crc32c.crc32c(view[pos + CRC_START : pos + size]) != header.crc:
                     break
                 self._track(header, pos, header.base_offset)
@@ -173,12 +178,18 @@ class Segment:
             return False
         if len(raw_index) % 8 or len(raw_time) % 12:
             return False
+        last_rel = -1
+        # entries ascend in offset and position (and timestamp), within the segment: a damaged entry would
+        # send lookups to the wrong batch, so anything else rebuilds the indexes from the log
         for rel, position in _INDEX_ENTRY.iter_unpack(raw_index):
-            if position > self.size or (self.index_positions and position <= self.index_positions[-1]):
+            if position > self.size or rel < 0 or (self.index_positions and (position <= self.index_positions[-1] or rel <= last_rel)):
                 return False
+            last_rel = rel
             self.index_offsets.append(self.base_offset + rel)
             self.index_positions.append(position)
         for ts, rel in _TIME_ENTRY.iter_unpack(raw_time):
+            if rel < 0 or (self.time_entries and (ts < self.time_entries[-1][0] or self.base_offset + rel < self.time_entries[-1][1])):
+                return False
             self.time_entries.append((ts, self.base_offset + rel))
         self._index_written = len(self.index_positions)
         self._time_written = len(self.time_entries)
@@ -186,22 +197,27 @@ class Segment:
         start = self.index_positions[-1] if self.index_positions else 0
         last = None
         pos = start
-        while pos + BATCH_HEADER_SIZE <= self.size:
-            header = read_batch_header(pread(self._fd, BATCH_HEADER_SIZE, pos))
-            last = header
-            if header.max_timestamp > self.max_timestamp:
-                self.max_timestamp = header.max_timestamp
-                self.offset_of_max_timestamp = header.last_offset
-            pos += header.size
-        if pos != self.size:
+        try:
+            while pos + BATCH_HEADER_SIZE <= self.size:
+                header = read_batch_header(pread(self._fd, BATCH_HEADER_SIZE, pos))
+                if header.size < BATCH_HEADER_SIZE or header.base_offset < self.base_offset:
+                    return False
+                last = header
+                if header.max_timestamp > self.max_timestamp:
+                    self.max_timestamp = header.max_timestamp
+                    self.offset_of_max_timestamp = header.last_offset
+                pos += header.size
+            if pos != self.size:
+                return False
+            if last is not None:
+                self.next_offset = last.last_offset + 1
+            if self.time_entries and self.time_entries[-1][0] > self.max_timestamp:
+                self.max_timestamp, self.offset_of_max_timestamp = self.time_entries[-1]
+            first = pread(self._fd, BATCH_HEADER_SIZE, 0)
+            if len(first) == BATCH_HEADER_SIZE:
+                self.first_batch_timestamp = read_batch_header(first).base_timestamp
+        except CorruptMessage:  # the log under the last index entry is damaged: recover() rescans it
             return False
-        if last is not None:
-            self.next_offset = last.last_offset + 1
-        if self.time_entries and self.time_entries[-1][0] > self.max_timestamp:
-            self.max_timestamp, self.offset_of_max_timestamp = self.time_entries[-1]
-        first = pread(self._fd, BATCH_HEADER_SIZE, 0)
-        if len(first) == BATCH_HEADER_SIZE:
-            self.first_batch_timestamp = read_batch_header(first).base_timestamp
         return True
 
     def _rewrite_indexes(self) -> None:
@@ -370,7 +386,30 @@ class Segment:
     # ---- lookup ---------------------------------------------------------------------------------------
 
     def position_of(self, offset: int) -> tuple[int, BatchHeader] | None:
-        """Position and header of the batch that contains `offset` (or the first after it).
+        """Position and header of the batch that contains `offset` (or the first after it). An index entry
+        that leads to no batch header (a damaged index of a clean segment: start-up checks only its order)
+        rebuilds the indexes from the log once, and the lookup is made again."""
+        try:
+            return self._position_of(offset)
+        except CorruptMessage as exc:
+            self._rebuild_indexes(exc)
+            return self._position_of(offset)
+
+    def _rebuild_indexes(self, exc: CorruptMessage) -> None:
+        _log.warning(
+            "Found a corrupted index file corresponding to log file %s (%s), recovering segment and rebuilding index files...",
+            self.log_path,
+            exc,
+        )
+        with self._write_lock:
+            truncated = self.recover(allow_offset_gaps=True)
+        if truncated:
+            _log.warning(
+                "Found invalid messages in log segment %s at byte offset %d: truncated %d bytes", self.log_path, self.size, truncated
+            )
+
+    def _position_of(self, offset: int) -> tuple[int, BatchHeader] | None:
+        """position_of, trusting the index.
 
         The sparse index brackets the batch between two entries: the first check is the upper entry's
         batch (one pread: the common case when batches are large); otherwise one pread of the stretch in
