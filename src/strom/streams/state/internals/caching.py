@@ -90,7 +90,8 @@ class CachingKeyValueStore(WrappedStateStore[KeyValueStore[bytes, bytes]], KeyVa
         return self._wrapped.get(key)
 
     def put(self, key: bytes, value: bytes | None) -> None:
-        self._cache.put(self._namespace, key, LRUCacheEntry(value, self._record_context(), True))
+        context = self._context
+        self._cache.put(self._namespace, key, LRUCacheEntry(value, None if context is None else context.record_context(), True))
 
     def put_if_absent(self, key: bytes, value: bytes | None) -> bytes | None:
         old = self.get(key)

@@ -27,7 +27,7 @@ class LRUCacheEntry:
     def size(self) -> int:
         # As Java's LRUCacheEntry.size: value + dirty flag + offset + timestamp + partition + topic.
         topic = self.context.topic if self.context is not None else None
-        return (0 if self.value is None else len(self.value)) + 1 + 8 + 8 + 4 + (0 if topic is None else len(topic))
+        return (0 if self.value is None else len(self.value)) + 21 + (0 if topic is None else len(topic))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,16 +40,29 @@ class DirtyEntry:
 DirtyEntryFlushListener = Callable[[list[DirtyEntry]], None]
 
 
-@dataclass
+class _Total:
+    __slots__ = ("bytes",)
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+
+@dataclass(eq=False)
 class NamedCache:
-    """The entries of one store of one task, in LRU order, with its dirty keys in write order."""
+    """The entries of one store of one task, in LRU order, with its dirty keys in the order they first became dirty
+    (Java's LinkedHashSet). `total` is the thread cache's running byte count, kept with this cache's."""
 
     name: str
+    total: _Total = field(default_factory=_Total)
     entries: OrderedDict[bytes, LRUCacheEntry] = field(default_factory=OrderedDict)
     dirty: dict[bytes, None] = field(default_factory=dict)
     listener: DirtyEntryFlushListener | None = None
     size_bytes: int = 0
     _sorted: list[bytes] | None = None
+
+    def _grow(self, delta: int) -> None:
+        self.size_bytes += delta
+        self.total.bytes += delta
 
     def get(self, key: bytes) -> LRUCacheEntry | None:
         entry = self.entries.get(key)
@@ -58,25 +71,27 @@ class NamedCache:
         return entry
 
     def put(self, key: bytes, entry: LRUCacheEntry) -> None:
-        old = self.entries.get(key)
+        entries = self.entries
+        old = entries.get(key)
         if old is None:
             self._sorted = None
+            delta = len(key) + entry.size()
         else:
-            self.size_bytes -= len(key) + old.size()
-            self.entries.move_to_end(key)
+            entries.move_to_end(key)
             if old.is_dirty and not entry.is_dirty:
                 # A clean read never replaces a write that has not been flushed yet.
                 entry = LRUCacheEntry(entry.value, old.context, True)
-        self.entries[key] = entry
-        self.size_bytes += len(key) + entry.size()
+            delta = entry.size() - old.size()
+        entries[key] = entry
+        self.size_bytes += delta
+        self.total.bytes += delta
         if entry.is_dirty:
-            self.dirty.pop(key, None)
             self.dirty[key] = None
 
     def delete(self, key: bytes) -> LRUCacheEntry | None:
         entry = self.entries.pop(key, None)
         if entry is not None:
-            self.size_bytes -= len(key) + entry.size()
+            self._grow(-(len(key) + entry.size()))
             self.dirty.pop(key, None)
             self._sorted = None
         return entry
@@ -110,7 +125,7 @@ class NamedCache:
 
     def evict(self) -> None:
         key, entry = self.entries.popitem(last=False)
-        self.size_bytes -= len(key) + entry.size()
+        self._grow(-(len(key) + entry.size()))
         self._sorted = None
         if entry.is_dirty:
             self.flush((key, entry))
@@ -120,6 +135,7 @@ class ThreadCache:
     def __init__(self, max_cache_size_bytes: int) -> None:
         self.max_cache_size_bytes = max_cache_size_bytes
         self._caches: dict[str, NamedCache] = {}
+        self._total = _Total()
         self.num_evicts = 0
         self.num_flushes = 0
 
@@ -138,7 +154,7 @@ class ThreadCache:
     def _cache(self, namespace: str) -> NamedCache:
         cache = self._caches.get(namespace)
         if cache is None:
-            cache = self._caches[namespace] = NamedCache(namespace)
+            cache = self._caches[namespace] = NamedCache(namespace, self._total)
         return cache
 
     def add_dirty_entry_flush_listener(self, namespace: str, listener: DirtyEntryFlushListener) -> None:
@@ -189,20 +205,22 @@ class ThreadCache:
         if cache is not None:
             cache.entries.clear()
             cache.dirty.clear()
-            cache.size_bytes = 0
+            cache._grow(-cache.size_bytes)
             cache._sorted = None
 
     def close(self, namespace: str) -> None:
-        self._caches.pop(namespace, None)
+        cache = self._caches.pop(namespace, None)
+        if cache is not None:
+            cache._grow(-cache.size_bytes)
 
     def size(self) -> int:
         return sum(len(c.entries) for c in self._caches.values())
 
     def size_bytes(self) -> int:
-        return sum(c.size_bytes for c in self._caches.values())
+        return self._total.bytes
 
     def _maybe_evict(self, cache: NamedCache) -> None:
-        while self.size_bytes() > self.max_cache_size_bytes:
+        while self._total.bytes > self.max_cache_size_bytes:
             if not cache.entries:
                 return
             cache.evict()
