@@ -4,10 +4,13 @@ the flush listener, and restore from the changelog."""
 from __future__ import annotations
 
 import struct
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from strom.streams.serdes import Serdes
 from strom.streams.state.api import KeyValue, ValueAndTimestamp
@@ -181,3 +184,97 @@ def test_session_store_finds_overlapping_sessions(tmp_path: Path, persistent: bo
         ("[b@5/5]", 3),
     ]
     store.close()
+
+
+window_ops = st.lists(
+    st.tuples(st.sampled_from(["a", "ab", "b"]), st.integers(0, 12).map(lambda i: i * 30_000), st.none() | st.integers(0, 9)), max_size=30
+)
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+@pytest.mark.parametrize("caching", [False, True])
+@settings(max_examples=25, deadline=None)
+@given(ops=window_ops, time_from=st.integers(0, 400_000), span=st.integers(0, 400_000))
+def test_window_store_matches_model(
+    persistent: bool, caching: bool, ops: list[tuple[str, int, int | None]], time_from: int, span: int
+) -> None:
+    retention = 2 * MINUTE
+    with tempfile.TemporaryDirectory() as tmp:
+        store = _window_store(persistent, caching, retention=retention)
+        store.init(ChangelogContext(Path(tmp), ThreadCache(1 << 20)), store)
+        model: dict[tuple[str, int], int] = {}
+        observed = -1
+        for key, start, value in ops:
+            store.put(key, value, start)
+            if caching:
+                store.flush()  # stream time advances as writes reach the segments
+            observed = max(observed, start)
+            if value is None:
+                model.pop((key, start), None)
+            else:
+                model[(key, start)] = value
+        live = {kt: v for kt, v in model.items() if kt[1] >= observed - retention + 1}
+        time_to = time_from + span
+        for key in ("a", "ab", "b"):
+            expected = sorted((ts, v) for (k, ts), v in live.items() if k == key and time_from <= ts <= time_to)
+            assert [tuple(kv) for kv in store.fetch(key, time_from, time_to)] == expected
+            assert [tuple(kv) for kv in store.backward_fetch(key, time_from, time_to)] == expected[::-1]
+            for ts in range(0, 13 * 30_000, 30_000):
+                assert store.fetch(key, ts) == live.get((key, ts))
+        got = sorted((kv.key.key, kv.key.window.start_ms, kv.value) for kv in store.fetch_all(time_from, time_to))
+        assert got == sorted((k, ts, v) for (k, ts), v in live.items() if time_from <= ts <= time_to)
+        got_range = sorted((kv.key.key, kv.key.window.start_ms, kv.value) for kv in store.fetch_range("a", "ab", 0, 10**9))
+        assert got_range == sorted((k, ts, v) for (k, ts), v in live.items() if k in ("a", "ab"))
+        store.close()
+
+
+session_ops = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "ab", "b"]),
+        st.integers(0, 10).map(lambda i: i * 20_000),
+        st.integers(0, 3).map(lambda i: i * 15_000),
+        st.none() | st.integers(0, 9),
+    ),
+    max_size=30,
+)
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+@pytest.mark.parametrize("caching", [False, True])
+@settings(max_examples=25, deadline=None)
+@given(ops=session_ops, earliest_end=st.integers(0, 300_000), latest_start=st.integers(0, 300_000))
+def test_session_store_matches_model(
+    persistent: bool, caching: bool, ops: list[tuple[str, int, int, int | None]], earliest_end: int, latest_start: int
+) -> None:
+    retention = 2 * MINUTE
+    with tempfile.TemporaryDirectory() as tmp:
+        make = Stores.persistent_session_store if persistent else Stores.in_memory_session_store
+        builder = Stores.session_store_builder(make("s", retention), Serdes.String(), Serdes.Long())
+        if caching:
+            builder.with_caching_enabled()
+        store = builder.build()
+        store.init(ChangelogContext(Path(tmp), ThreadCache(1 << 20)), store)
+        model: dict[tuple[str, int, int], int] = {}
+        observed = -1
+        for key, start, length, value in ops:
+            store.put(Windowed(key, SessionWindow(start, start + length)), value)
+            if caching:
+                store.flush()
+            observed = max(observed, start + length)
+            if value is None:
+                model.pop((key, start, start + length), None)
+            else:
+                model[(key, start, start + length)] = value
+        live = {s: v for s, v in model.items() if s[2] >= observed - retention + 1}
+        for key in ("a", "ab", "b"):
+            expected = sorted(((e, s), v) for (k, s, e), v in live.items() if k == key and e >= earliest_end and s <= latest_start)
+            got = [
+                ((kv.key.window.end_ms, kv.key.window.start_ms), kv.value) for kv in store.find_sessions(key, earliest_end, latest_start)
+            ]
+            assert got == expected
+            for (k, s, e), v in live.items():
+                if k == key:
+                    assert store.fetch_session(key, s, e) == v
+        all_sessions = sorted((kv.key.key, kv.key.window.start_ms, kv.key.window.end_ms, kv.value) for kv in store.fetch_range(None, None))
+        assert all_sessions == sorted((k, s, e, v) for (k, s, e), v in live.items())
+        store.close()

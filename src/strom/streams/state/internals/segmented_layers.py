@@ -96,6 +96,8 @@ class CachingSegmentedBytesStore(SegmentedLayer):
         self._cache.put(self._namespace, binary_key, LRUCacheEntry(value, rc, True))
 
     def get(self, binary_key: bytes) -> bytes | None:
+        if self.segment_time(binary_key) < self.min_live_time():
+            return None  # expired, even when the cache still holds it
         entry = self._cache.get(self._namespace, binary_key)
         if entry is not None:
             return entry.value
