@@ -260,6 +260,9 @@ def walk_everything(driver: WebDriver, url: str, bootstrap: str, broker_ids: lis
     w.fill("#browse-form", partition="all", start="timestamp", at="2999-01-01T00:00:00")
     w.submit("#browse-form")
     assert w.el("#record-count").text == "0 records"
+    w.fill("#browse-form", start="timestamp", at="yesterday")  # not a time: said on the page, the form stays
+    w.submit("#browse-form")
+    assert "yesterday" in w.error() and w.el("#record-count").text == "0 records"
     w.fill("#browse-form", start="timestamp", at=str(int(time.time() * 1000) - 600_000))
     w.submit("#browse-form")
     assert w.el("#record-count").text == "10 records"

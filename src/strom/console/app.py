@@ -214,23 +214,25 @@ def create_app(config: ConsoleConfig) -> Starlette:
             parts = await console.admin.partitions_of([name])
             all_parts = parts[name]
             chosen = q.get("partition", "all")
-            partitions = all_parts if chosen == "all" else [int(chosen)]
             start = q.get("start", "end")
             fmt = q.get("format", "text")
-            limit = max(1, min(int(q.get("limit") or 20), 500))
             needle = q.get("filter", "")
             at = q.get("at", "")
             records: list[browser.BrowsedRecord] = []
             err = ""
-            if start not in ("beginning", "end", "offset", "timestamp") or fmt not in FORMATS:
-                err = "unknown start or format"
-            else:
-                try:
-                    value = parse_time(at) if start == "timestamp" else int(at or 0)
-                    start_from = cast(browser.StartFrom, start)
-                    records = await browser.browse(console.admin, config.client, name, partitions, start_from, value, limit, needle)
-                except ValueError as exc:
-                    err = f"{at!r}: {exc}"
+            limit = 20
+            try:
+                limit = max(1, min(int(q.get("limit") or 20), 500))
+                partitions = all_parts if chosen == "all" else [int(chosen)]
+                if not set(partitions) <= set(all_parts):
+                    raise ValueError(f"{name} has no partition {chosen}")
+                if start not in ("beginning", "end", "offset", "timestamp") or fmt not in FORMATS:
+                    raise ValueError(f"unknown start {start!r} or format {fmt!r}")
+                value = parse_time(at) if start == "timestamp" else int(at or 0)
+                start_from = cast(browser.StartFrom, start)
+                records = await browser.browse(console.admin, config.client, name, partitions, start_from, value, limit, needle)
+            except (ValueError, KafkaError) as exc:
+                err = str(exc)
             return page(
                 request,
                 "messages.html",
