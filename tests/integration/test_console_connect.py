@@ -1,87 +1,70 @@
-"""The console's Connect pages in a real browser, against a Strom Connect worker (connect-standalone) on a Strom
-broker: the connector list with states, pause / resume / restart from the list and the detail page, a config
-edit that the worker applies, and deletion."""
+"""The console's Connect pages in a real browser, against a Strom Connect worker and against Apache Kafka's own
+(Java, Kafka 3.9 connect-runtime), each standalone on a Strom broker running a file source: the connector list
+with states, pause / resume / restart from the list and the detail page, a config edit the worker applies, and
+deletion."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
+import json
 import urllib.request
 from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from strom.testing.broker import BrokerProcess, free_port
+from strom.testing.broker import BrokerProcess
 from tests.integration.console_walk import Walk, chromium, console_process
+from tests.integration.test_connect_rest_java import ConnectWorker
 
 pytestmark = pytest.mark.slow
+NAME = "console-file-source"
 
 
-def _up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/connectors", timeout=2) as resp:
-            return bool(resp.status == 200)
-    except OSError:
-        return False
+def _create(connect_url: str, config: dict[str, str]) -> None:
+    body = json.dumps({"name": NAME, "config": config}).encode()
+    req = urllib.request.Request(connect_url + "/connectors", data=body, method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 201
 
 
-def test_console_connect_pages(tmp_path: Path) -> None:
+@pytest.mark.parametrize("java", [False, pytest.param(True, marks=pytest.mark.java)], ids=["strom-worker", "kafka-worker"])
+def test_console_connect_pages(java: bool, tmp_path: Path) -> None:
     source = tmp_path / "input.txt"
     source.write_text("one\ntwo\n")
-    port = free_port()
-    worker = tmp_path / "worker.properties"
-    connector = tmp_path / "file-source.properties"
     with BrokerProcess() as broker:
-        worker.write_text(
-            f"bootstrap.servers={broker.bootstrap}\nlisteners=http://127.0.0.1:{port}\n"
-            f"offset.storage.file.filename={tmp_path / 'offsets'}\noffset.flush.interval.ms=500\n"
-            "key.converter=org.apache.kafka.connect.storage.StringConverter\n"
-            "value.converter=org.apache.kafka.connect.storage.StringConverter\n"
-        )
-        connector.write_text(
-            f"name=console-file-source\nconnector.class=FileStreamSource\ntasks.max=1\nfile={source}\ntopic=console-connect\n"
-        )
-        log = (tmp_path / "connect.out").open("w")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "strom.cli.connect_standalone", str(worker), str(connector)], stdout=log, stderr=subprocess.STDOUT
-        )
-        connect_url = f"http://127.0.0.1:{port}"
+        worker = ConnectWorker(java, broker.bootstrap).start()
         try:
-            deadline = time.monotonic() + 60
-            while not _up(connect_url):
-                assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "connect.out").read_text()[-3000:]
-                time.sleep(0.2)
-            with console_process(broker.bootstrap, connect_url=connect_url) as url, chromium() as driver:
+            config = {"connector.class": "FileStreamSource", "tasks.max": "1", "file": str(source), "topic": "console-connect"}
+            _create(worker.url, config)
+            with console_process(broker.bootstrap, connect_url=worker.url) as url, chromium() as driver:
                 w = Walk(driver, url, None)
                 w.open("/")
                 w.click("#nav-connect")
-                row = '#connectors tr[data-connector="console-file-source"]'
-                w.wait(lambda d: d.refresh() or d.find_element(By.CSS_SELECTOR, f"{row} td.state").text == "RUNNING")
-                assert w.el(f"{row} td.tasks").text == "0: RUNNING"
+                row = f'#connectors tr[data-connector="{NAME}"]'
+
+                def state(css: str, wanted: str) -> None:
+                    w.wait(lambda d: d.refresh() or d.find_element(By.CSS_SELECTOR, css).text == wanted, 60)
+
+                state(f"{row} td.state", "RUNNING")
+                state(f"{row} td.tasks", "0: RUNNING")
                 w.submit(f"{row} form.action-pause")
-                assert w.notice() == "Connector console-file-source paused", w.error()
-                w.wait(lambda d: d.refresh() or d.find_element(By.CSS_SELECTOR, f"{row} td.state").text == "PAUSED")
+                assert w.notice() == f"Connector {NAME} paused", w.error()
+                state(f"{row} td.state", "PAUSED")
                 w.submit(f"{row} form.action-resume")
-                w.wait(lambda d: d.refresh() or d.find_element(By.CSS_SELECTOR, f"{row} td.state").text == "RUNNING")
+                state(f"{row} td.state", "RUNNING")
                 w.click(f"{row} a")
-                assert w.el("#connector-name").text == "console-file-source"
-                assert f"file={source}" in w.el("#connector-config textarea").get_attribute("value")
+                assert w.el("#connector-name").text == NAME
+                text = w.el("#connector-config textarea").get_attribute("value") or ""
+                assert f"file={source}" in text
                 w.submit("form.action-restart")
-                assert w.notice() == "Connector console-file-source restarted", w.error()
-                w.fill(
-                    "#connector-config",
-                    config=w.el("#connector-config textarea").get_attribute("value").replace("tasks.max=1", "batch.size=7\ntasks.max=1"),
-                )
+                assert w.notice() == f"Connector {NAME} restarted", w.error()
+                w.fill("#connector-config", config=text.replace("tasks.max=1", "batch.size=7\ntasks.max=1"))
                 w.submit("#connector-config")
-                assert w.notice() == "Config of console-file-source saved", w.error()
-                assert "batch.size=7" in w.el("#connector-config textarea").get_attribute("value")
-                w.wait(lambda d: d.refresh() or d.find_element(By.CSS_SELECTOR, "#tasks tr[data-task='0'] td.state").text == "RUNNING")
+                assert w.notice() == f"Config of {NAME} saved", w.error()
+                assert "batch.size=7" in (w.el("#connector-config textarea").get_attribute("value") or "")
+                state("#tasks tr[data-task='0'] td.state", "RUNNING")
                 w.submit("#delete-connector", confirm=True)
-                assert w.notice() == "Connector console-file-source deleted", w.error()
+                assert w.notice() == f"Connector {NAME} deleted", w.error()
                 assert w.el("#connectors").text.endswith("No connectors.")
         finally:
-            proc.terminate()
-            proc.wait(30)
-            log.close()
+            worker.close()
