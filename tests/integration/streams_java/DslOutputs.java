@@ -68,6 +68,12 @@ public class DslOutputs {
             a.leftJoin(c, (x, y) -> x + "+" + y).toStream().to("out2");
             a.outerJoin(c, (x, y) -> x + "+" + y).toStream().to("out3");
         });
+        p.put("fk_join", b -> {
+            KTable<String, String> l = b.table("l");
+            KTable<String, String> r = b.table("r");
+            l.join(r, v -> v.split("\\|")[0], (a, c) -> a + "+" + c).toStream().to("out");
+            l.leftJoin(r, v -> v.split("\\|")[0], (a, c) -> a + "+" + c).toStream().to("out2");
+        });
         p.put("table_groupby", b -> b.<String, String>table("t")
             .groupBy((k, v) -> KeyValue.pair(String.valueOf(v.length()), v))
             .aggregate(() -> "", (k, v, agg) -> agg + "+" + v, (k, v, agg) -> agg + "-" + v).toStream().to("out"));

@@ -102,6 +102,12 @@ def table_table(b: StreamsBuilder) -> None:
     a.outer_join(c, lambda x, y: f"{j(x)}+{j(y)}").to_stream().to("out3")
 
 
+def fk_join(b: StreamsBuilder) -> None:
+    left, right = b.table("l"), b.table("r")
+    left.join(right, lambda v: v.split("|")[0], lambda a, c: f"{a}+{c}").to_stream().to("out")
+    left.left_join(right, lambda v: v.split("|")[0], lambda a, c: f"{j(a)}+{j(c)}").to_stream().to("out2")
+
+
 def table_groupby(b: StreamsBuilder) -> None:
     (
         b.table("t")
@@ -147,6 +153,7 @@ PROGRAMS: dict[str, Callable[[StreamsBuilder], None]] = {
     "stream_table": stream_table,
     "stream_stream": stream_stream,
     "table_table": table_table,
+    "fk_join": fk_join,
     "table_groupby": table_groupby,
     "global": global_,
     "cogroup": cogroup,

@@ -167,6 +167,11 @@ def two_sources_pattern(b: StreamsBuilder) -> None:
     b.stream(["x", "y"]).to("out2")
 
 
+def fk_join(b: StreamsBuilder) -> None:
+    left, right = b.table("l"), b.table("r")
+    left.join(right, lambda v: v, lambda a, c: a + c).to_stream().to("out")
+
+
 def cogroup(b: StreamsBuilder) -> None:
     g1 = b.stream("a").group_by_key()
     g2 = b.stream("c").group_by_key()
@@ -228,6 +233,7 @@ PROGRAMS: dict[str, Callable[[StreamsBuilder], None]] = {
         repartition_named,
         groupby_named,
         two_sources_pattern,
+        fk_join,
         cogroup,
         named_ops,
         process,

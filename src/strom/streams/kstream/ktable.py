@@ -14,11 +14,13 @@ from strom.streams.kstream.internals.suppress import KTableSuppress, TimeOrdered
 from strom.streams.kstream.internals.table_processors import (
     KTableProcessorSupplier,
     KTableRepartitionMap,
+    KTableSource,
     KTableTransform,
     ValueGetterSupplier,
     to_stream_supplier,
 )
-from strom.streams.kstream.options import Grouped, Materialized, Named, Suppressed
+from strom.streams.kstream.options import Grouped, Materialized, Named, Suppressed, TableJoined
+from strom.streams.serdes import Serdes
 
 if TYPE_CHECKING:
     from strom.streams.kstream.grouped import KGroupedTable
@@ -176,23 +178,13 @@ class KTable:
 
     # --- joins ----------------------------------------------------------------------------------------------
 
-    def join(
-        self,
-        other: KTable,
-        joiner: Callable[[Any, Any], Any],
-        named: Named | str | None = None,
-        materialized: Materialized[Any] | None = None,
-    ) -> KTable:
-        return self._join(other, joiner, named, materialized, "inner")
+    def join(self, other: KTable, *args: Any, **kwargs: Any) -> KTable:
+        """join(other, joiner[, named][, materialized]), or the foreign-key join
+        join(other, foreign_key_extractor(value), joiner[, TableJoined][, Materialized])."""
+        return self._dispatch(other, "inner", args, kwargs)
 
-    def left_join(
-        self,
-        other: KTable,
-        joiner: Callable[[Any, Any], Any],
-        named: Named | str | None = None,
-        materialized: Materialized[Any] | None = None,
-    ) -> KTable:
-        return self._join(other, joiner, named, materialized, "left")
+    def left_join(self, other: KTable, *args: Any, **kwargs: Any) -> KTable:
+        return self._dispatch(other, "left", args, kwargs)
 
     def outer_join(
         self,
@@ -202,6 +194,112 @@ class KTable:
         materialized: Materialized[Any] | None = None,
     ) -> KTable:
         return self._join(other, joiner, named, materialized, "outer")
+
+    def _dispatch(self, other: KTable, kind: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> KTable:
+        if len(args) >= 2 and callable(args[0]) and callable(args[1]):
+            options = list(args[2:]) + list(kwargs.values())
+            table_joined = next((o for o in options if isinstance(o, TableJoined)), TableJoined())
+            materialized = next((o for o in options if isinstance(o, Materialized)), None)
+            return self._fk_join(other, args[0], args[1], table_joined, materialized, kind == "left")
+        joiner = args[0] if args else kwargs.pop("joiner")
+        rest = list(args[1:])
+        named = kwargs.get("named", rest[0] if rest and not isinstance(rest[0], Materialized) else None)
+        materialized = kwargs.get("materialized", next((o for o in rest if isinstance(o, Materialized)), None))
+        return self._join(other, joiner, named, materialized, kind)
+
+    def _fk_join(
+        self,
+        other: KTable,
+        extractor: Callable[[Any], Any],
+        joiner: Callable[[Any, Any], Any],
+        table_joined: TableJoined[Any],
+        materialized: Materialized[Any] | None,
+        left_join: bool,
+    ) -> KTable:
+        from strom.streams.kstream.internals import fk_join as fk
+        from strom.streams.kstream.internals.graph import sink_node
+        from strom.streams.state.stores import Stores
+
+        b, itb = self.builder, self.builder.internal_topology_builder
+        name = table_joined.name
+        other.enable_sending_old_values(True)
+        self.enable_sending_old_values(True)
+        topic = b.suffix_with_or_else_generate(name, "-subscription-registration", n.FK_SUBSCRIPTION_REGISTRATION) + "-topic"
+        itb.add_internal_topic(topic)
+        serdes = fk.Serdes2(self.key_serde, self.value_serde, other.key_serde, other.value_serde)
+        wrapper_serde = fk.SubscriptionWrapperSerde(serdes, topic)
+        response_serde = fk.SubscriptionResponseWrapperSerde(serdes, topic)
+
+        send_name = b.suffix_with_or_else_generate(name, "-subscription-registration-processor", n.FK_SUBSCRIPTION_REGISTRATION)
+        send = processor_node(send_name, fk.subscription_send_supplier(serdes, topic, extractor, left_join))
+        b.add_graph_node(self.graph_node, send)
+        sink_name = b.suffix_with_or_else_generate(name, "-subscription-registration-sink", n.TABLE_SINK_NAME)
+        fk_ser = None if other.key_serde is None else other.key_serde.serializer()
+        sink = sink_node(sink_name, topic, fk_ser, wrapper_serde.serializer(), table_joined.other_partitioner)
+        b.add_graph_node(send, sink)
+        source_name = b.suffix_with_or_else_generate(name, "-subscription-registration-source", n.TABLE_SOURCE_NAME)
+        fk_de = None if other.key_serde is None else other.key_serde.deserializer()
+        source = GraphNode(
+            source_name, lambda itb_, node: itb_.add_source(None, source_name, None, fk_de, wrapper_serde.deserializer(), [topic])
+        )
+        b.add_graph_node(sink, source)
+        itb.copartition_sources(other.sub_topology_source_nodes | {source_name})
+
+        store_name = b.suffix_with_or_else_generate(name, "-subscription-store", n.FK_SUBSCRIPTION_STATE_STORE)
+        store = Stores.timestamped_key_value_store_builder(
+            Stores.persistent_timestamped_key_value_store(store_name), Serdes.ByteArray(), wrapper_serde
+        ).with_caching_disabled()
+        b.add_graph_node(b.root, GraphNode(store_name, lambda itb_, node: itb_.add_state_store(store)))
+        receive_name = b.suffix_with_or_else_generate(name, "-subscription-receive", n.FK_SUBSCRIPTION_PROCESSOR)
+        receive = processor_node(receive_name, fk.subscription_receive_supplier(serdes, topic, store_name), [store_name])
+        b.add_graph_node(source, receive)
+        other_getter = other.value_getter_supplier()
+        join_name = b.suffix_with_or_else_generate(name, "-subscription-join-foreign", n.FK_SUBSCRIPTION_PROCESSOR)
+        join = processor_node(join_name, fk.subscription_join_supplier(other_getter), other_getter.store_names())
+        b.add_graph_node(receive, join)
+        foreign_name = b.suffix_with_or_else_generate(name, "-foreign-join-subscription", n.FK_SUBSCRIPTION_PROCESSOR)
+        foreign = processor_node(foreign_name, fk.foreign_table_join_supplier(serdes, topic, store_name), [store_name])
+        b.add_graph_node(other.graph_node, foreign)
+
+        response_topic = b.suffix_with_or_else_generate(name, "-subscription-response", n.FK_SUBSCRIPTION_RESPONSE) + "-topic"
+        itb.add_internal_topic(response_topic)
+        response_sink_name = b.suffix_with_or_else_generate(name, "-subscription-response-sink", n.TABLE_SINK_NAME)
+        key_ser = None if self.key_serde is None else self.key_serde.serializer()
+        partitioner = table_joined.partitioner or fk.ResponsePartitioner()
+        response_sink = sink_node(response_sink_name, response_topic, key_ser, response_serde.serializer(), partitioner)
+        b.add_graph_node(join, response_sink)
+        b.add_graph_node(foreign, response_sink)
+        response_source_name = b.suffix_with_or_else_generate(name, "-subscription-response-source", n.TABLE_SOURCE_NAME)
+        key_de = None if self.key_serde is None else self.key_serde.deserializer()
+        response_source = GraphNode(
+            response_source_name,
+            lambda itb_, node: itb_.add_source(None, response_source_name, None, key_de, response_serde.deserializer(), [response_topic]),
+        )
+        b.add_graph_node(response_sink, response_source)
+        result_sources = self.sub_topology_source_nodes | {response_source_name}
+        itb.copartition_sources(result_sources)
+
+        this_getter = self.value_getter_supplier()
+        resolver_name = b.suffix_with_or_else_generate(name, "-subscription-response-resolver", n.FK_RESPONSE_RESOLVER)
+        resolver = processor_node(
+            resolver_name, fk.response_join_supplier(serdes, topic, this_getter, joiner, left_join), this_getter.store_names()
+        )
+        b.add_graph_node(response_source, resolver)
+        result_name = b.suffix_with_or_else_generate(name, "-result", n.FK_JOIN_OUTPUT)
+        m = materialized or Materialized()
+        result_store, queryable = materialized_names(b, m, n.FK_JOIN_OUTPUT)
+        ks = m.key_serde if m.key_serde is not None else self.key_serde
+        vs = m.value_serde
+        supplier = KTableSource(result_store, queryable)
+
+        def write(itb_: Any, node: GraphNode) -> None:
+            itb_.add_processor(result_name, supplier, *node.parent_names())
+            if supplier.materialized():
+                itb_.add_state_store(key_value_store(result_store, m, ks, vs), result_name)
+
+        result = GraphNode(result_name, write)
+        b.add_graph_node(resolver, result)
+        return KTable(result_name, ks, vs, result_sources, queryable, supplier, result, b)
 
     def _join(
         self, other: KTable, joiner: Callable[[Any, Any], Any], named: Named | str | None, materialized: Materialized[Any] | None, kind: str
