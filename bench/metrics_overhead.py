@@ -10,6 +10,10 @@ Variants:
   the compiled accelerators copied from this tree), for the cost of the counting itself.
 Loads: produce 100 B records (acks=1, linger.ms=5 as bench/run.sh; and linger.ms=0: many small requests, the
 per-request cost at its most visible), then consume them.
+
+Reported per variant: records/s (wall clock: on a shared machine it moves with everybody else's load) and the
+broker's CPU time per million records (its threads' schedstat: what the metrics add to the broker's own work,
+steady whatever else runs; a broker at full speed is CPU-bound, so its throughput moves inversely with it).
 """
 
 from __future__ import annotations
@@ -37,6 +41,18 @@ from strom.testing.broker import BrokerProcess, free_port  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {"num.partitions": "1", "log.segment.bytes": "1073741824", "offsets.topic.num.partitions": "1"}
 CASES = (("produce 100 B, linger.ms=5", 5), ("produce 100 B, linger.ms=0", 0))
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of every thread of the process, in nanoseconds from /proc/<pid>/task/*/schedstat (the clock
+    ticks of /proc/<pid>/stat are 10 ms: too coarse for a few seconds of load)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError):
+            pass  # a thread that ended meanwhile
+    return total / 1e9
 
 
 @contextmanager
@@ -84,16 +100,21 @@ def scrape_every_second(url: str, stop: threading.Event) -> None:
             resp.read()
 
 
-def one_round(variant: str, baseline_src: Path | None, records: int) -> dict[str, float]:
+def one_round(variant: str, baseline_src: Path | None, records: int) -> dict[str, tuple[float, float]]:
+    """case -> (records/s, broker CPU seconds per million records)."""
     out = {}
     with broker(variant, baseline_src) as b:
+        assert b.proc is not None
+        pid = b.proc.pid
         for name, linger in CASES:
             topic = f"overhead-{uuid.uuid4().hex[:8]}"
             rdkafka_load.produce(b.bootstrap, topic, 1000, 100, "1", "none", 1, 1)  # created, warmed up
+            cpu = cpu_seconds(pid)
             t = rdkafka_load.produce(b.bootstrap, topic, records, 100, "1", "none", 1, 1, linger_ms=linger)
-            out[name] = t.records_per_s
+            out[name] = (t.records_per_s, (cpu_seconds(pid) - cpu) * 1e6 / records)
+        cpu = cpu_seconds(pid)
         t = rdkafka_load.consume(b.bootstrap, topic, 1, records + 1000, 1)
-        out["consume 100 B"] = t.records_per_s
+        out["consume 100 B"] = (t.records_per_s, (cpu_seconds(pid) - cpu) * 1e6 / (records + 1000))
     return out
 
 
@@ -104,27 +125,29 @@ def main() -> int:
     parser.add_argument("--baseline", default=None, help="a git ref of Strom before its metrics, for the cost of the counting")
     args = parser.parse_args()
     variants = ["off", "on"] + (["baseline"] if args.baseline else [])
-    results: dict[str, dict[str, list[float]]] = {v: {} for v in variants}
+    rates: dict[str, dict[str, list[float]]] = {v: {} for v in variants}
+    cpus: dict[str, dict[str, list[float]]] = {v: {} for v in variants}
     with baseline_tree(args.baseline) if args.baseline else _nothing() as baseline_src:
         for r in range(args.rounds):
             for v in variants if r % 2 == 0 else reversed(variants):
-                for case, rate in one_round(v, baseline_src, args.records).items():
-                    results[v].setdefault(case, []).append(rate)
-                    print(f"round {r + 1} {v:8} {case}: {rate:,.0f} records/s", flush=True)
+                for case, (rate, cpu) in one_round(v, baseline_src, args.records).items():
+                    rates[v].setdefault(case, []).append(rate)
+                    cpus[v].setdefault(case, []).append(cpu)
+                    print(f"round {r + 1} {v:8} {case}: {rate:,.0f} records/s, broker CPU {cpu:.2f} s per M records", flush=True)
     print()
-    cases = list(results["off"])
-    print(
-        "| load | "
-        + " | ".join(f"{v} (records/s, median)" for v in variants)
-        + " | on vs off |"
-        + (" off vs baseline |" if args.baseline else "")
-    )
+    print(f"{args.rounds} rounds of {args.records:,} records, medians; broker CPU in seconds per million records")
+    header = "| load | " + " | ".join(f"{v}: records/s, CPU" for v in variants) + " | CPU on vs off |"
+    if args.baseline:
+        header += " CPU off vs baseline |"
+    print(header)
     print("|---" * (len(variants) + 2 + bool(args.baseline)) + "|")
-    for case in cases:
-        med = {v: statistics.median(results[v][case]) for v in variants}
-        row = f"| {case} | " + " | ".join(f"{med[v]:,.0f}" for v in variants) + f" | {100 * (med['on'] / med['off'] - 1):+.1f} % |"
+    for case in rates["off"]:
+        rate = {v: statistics.median(rates[v][case]) for v in variants}
+        cpu = {v: statistics.median(cpus[v][case]) for v in variants}
+        row = f"| {case} | " + " | ".join(f"{rate[v]:,.0f}, {cpu[v]:.2f} s" for v in variants)
+        row += f" | {100 * (cpu['on'] / cpu['off'] - 1):+.1f} % |"
         if args.baseline:
-            row += f" {100 * (med['off'] / med['baseline'] - 1):+.1f} % |"
+            row += f" {100 * (cpu['off'] / cpu['baseline'] - 1):+.1f} % |"
         print(row)
     return 0
 

@@ -82,3 +82,38 @@ def test_progress_on_a_terminal(strom_broker):
     child.expect(r"\d+/1500 records acknowledged")
     child.expect("1500 records sent")
     child.expect(pexpect.EOF)
+
+
+def _metrics(stdout: str) -> dict[str, float]:
+    """Kafka's --print-metrics table: `group:name:{tags} : value` lines after a `Metric Name   Value` header."""
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("Metric Name"))
+    out = {}
+    for line in lines[header + 1 :]:
+        name, _, value = line.rpartition(" : ")
+        out[name.strip()] = float(value)
+    return out
+
+
+def test_print_metrics_reports_what_the_clients_did(strom_broker):
+    topic = f"perf-metrics-{uuid.uuid4().hex[:6]}"
+    out = sh(
+        "kafka-producer-perf-test.sh", "--topic", topic, "--num-records", "2000", "--record-size", "100", "--throughput", "-1",
+        "--producer-props", f"bootstrap.servers={strom_broker.bootstrap}", "--print-metrics",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    produced = _metrics(out.stdout)
+    client = "{client-id=perf-producer-client}"
+    assert produced[f"producer-metrics:record-send-total:{client}"] == 2000
+    assert produced[f"producer-topic-metrics:byte-total:{{client-id=perf-producer-client, topic={topic}}}"] == 2000 * 100
+    assert produced[f"producer-metrics:outgoing-byte-total:{client}"] > 2000 * 100  # the records and the requests around them
+    assert produced[f"producer-metrics:request-total:{client}"] == produced[f"producer-metrics:response-total:{client}"] > 0
+    out = sh(
+        "kafka-consumer-perf-test.sh", "--bootstrap-server", strom_broker.bootstrap, "--topic", topic, "--messages", "2000",
+        "--print-metrics",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    consumed = _metrics(out.stdout)
+    assert consumed["consumer-fetch-manager-metrics:records-consumed-total:{client-id=perf-consumer-client}"] == 2000
+    assert consumed[f"consumer-fetch-manager-metrics:bytes-consumed-total:{{client-id=perf-consumer-client, topic={topic}}}"] == 2000 * 100
+    assert consumed["consumer-metrics:incoming-byte-total:{client-id=perf-consumer-client}"] > 2000 * 100

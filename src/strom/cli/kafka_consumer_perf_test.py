@@ -8,6 +8,7 @@ import sys
 import time
 from datetime import datetime
 
+from strom.cli.client_metrics import consumer_metrics, format_metrics
 from strom.cli.common import KafkaArgumentParser, client_config, read_properties_file, run
 from strom.client.consumer import EARLIEST, LATEST, AsyncConsumer
 
@@ -42,7 +43,7 @@ def build_parser() -> KafkaArgumentParser:
     p.add_argument("--date-format", default="yyyy-MM-dd HH:mm:ss:SSS", help="The date format to use for formatting the time field.")
     p.add_argument("--timeout", type=int, default=10000, help="The maximum allowed time in milliseconds between returned records.")
     p.add_argument("--consumer.config", dest="consumer_config", help="Consumer config properties file.")
-    p.add_argument("--print-metrics", action="store_true", help="Print out the metrics (not available).")
+    p.add_argument("--print-metrics", action="store_true", help="Print out the metrics.")
     p.add_argument("--num-fetch-threads", type=int, default=1, help="DEPRECATED and ignored.")
     p.add_argument("--threads", type=int, default=1, help="DEPRECATED and ignored.")
     return p
@@ -132,7 +133,7 @@ async def perf(a: argparse.Namespace) -> int:
         if not a.show_detailed_stats:
             print_summary(a, start, end, count, size)
         if a.print_metrics:
-            print("Metrics are not available from Strom's client.", file=sys.stderr)
+            print(format_metrics(consumer_metrics(consumer.cluster, str(conf["client.id"]), a.topic, count, size, end - start)))
         return 0
     finally:
         await consumer.close()

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from strom.cli.client_metrics import format_metrics, producer_metrics
 from strom.cli.common import KafkaArgumentParser, client_config, parse_properties, read_properties_file, run
 from strom.client.producer import AsyncProducer
 from strom.client.types import RecordMetadata
@@ -35,7 +36,7 @@ def build_parser() -> KafkaArgumentParser:
     p.add_argument("--throughput", type=float, required=True, help="throttle to about THROUGHPUT messages/sec; -1 for no throttling.")
     p.add_argument("--producer-props", nargs="+", default=[], help="kafka producer related configuration properties: k1=v1 k2=v2")
     p.add_argument("--producer.config", dest="producer_config", help="producer config properties file.")
-    p.add_argument("--print-metrics", action="store_true", help="print out metrics at the end of the test (not available).")
+    p.add_argument("--print-metrics", action="store_true", help="print out metrics at the end of the test.")
     p.add_argument(
         "--transactional-id",
         help=f"The transactional id to use; enables transactions (default: {DEFAULT_TRANSACTIONAL_ID} "
@@ -220,13 +221,16 @@ async def perf(a: argparse.Namespace) -> int:
         if transactional and txn_size:
             await producer.commit_transaction()
         await producer.flush()
+        if a.print_metrics:  # before close: the connections' counters are the client's statistics
+            client_id = str(config["client.id"])
+            metrics = producer_metrics(producer.cluster, client_id, a.topic, stats.count, stats.bytes, len(errors), loop.time() - start)
     finally:
         await producer.close()
     if stats.interactive:
         print("\r", end="", file=sys.stderr)
     print(stats.summary())
     if a.print_metrics:
-        print("Metrics are not available from Strom's client.", file=sys.stderr)
+        print(format_metrics(metrics))
     return 1 if errors else 0
 
 

@@ -32,27 +32,31 @@ now = time.perf_counter
 
 
 class RequestTiming(RemoteTime):
-    """One request's clock readings (seconds); finished when its response is written."""
+    """One request's clock readings (seconds), set by the connection as the request goes: received, started
+    (its handler runs), done (the handler returned), queued (its answer's turn came), sent_at."""
 
-    __slots__ = ("metrics", "version", "received", "started", "done", "queued")
+    __slots__ = ("metrics", "version", "received", "started", "done", "queued", "sent_at")
+    started: float
+    done: float
+    queued: float
+    sent_at: float
 
     def __init__(self, metrics: RequestMetrics, version: int, received: float) -> None:
         self.remote_s = 0.0
         self.metrics = metrics
         self.version = version
         self.received = received
-        self.started = received
-        self.done = received
-        self.queued = received
 
     def sent(self, at: float) -> None:
         """The response is on the socket (or, for a request without one, the handler finished)."""
+        self.sent_at = at
         m = self.metrics
-        m.samples[m.count & _MASK] = (self, at)
+        m.samples[m.count & _MASK] = self
         m.count += 1
         m.by_version[self.version] += 1
 
-    def times_ms(self, sent: float) -> tuple[float, float, float, float, float, float]:
+    def times_ms(self) -> tuple[float, float, float, float, float, float]:
+        sent = self.sent_at
         remote = self.remote_s
         return (
             (self.started - self.received) * 1000,
@@ -73,14 +77,14 @@ class RequestMetrics:
         self.name = name
         self.count = 0
         self.by_version = [0] * MAX_VERSION
-        self.samples: list[tuple[RequestTiming, float] | None] = [None] * RESERVOIR
+        self.samples: list[RequestTiming | None] = [None] * RESERVOIR
 
     def percentiles(self) -> list[tuple[str, list[tuple[float, float]]]]:
         """For each of TIMES: (percentile, milliseconds) over the kept samples (none before a request)."""
         kept = [s for s in self.samples if s is not None]
         if not kept:
             return [(name, []) for name in TIMES]
-        columns = list(zip(*(timing.times_ms(sent) for timing, sent in kept), strict=True))
+        columns = list(zip(*(timing.times_ms() for timing in kept), strict=True))
         out = []
         for name, column in zip(TIMES, columns, strict=True):
             ordered = sorted(column)
