@@ -13,6 +13,7 @@ import pytest
 from strom.streams.serdes import Serde, Serdes, WindowedSerdes
 from strom.streams.windowed import SessionWindow, TimeWindow, Windowed
 from strom.testing.apache_kafka import kafka_libs, kafka_streams_jar
+from tests.integration.test_streams_dsl_java import streams_libs
 
 pytestmark = [pytest.mark.java, pytest.mark.slow]
 
@@ -73,3 +74,16 @@ def test_serde_bytes_equal_javas(java_output: str) -> None:
         WindowedSerdes.session_windowed_serde_from(Serdes.Long()).deserializer().deserialize("t", bytes.fromhex(java["session_windowed"]))
     )
     assert back == Windowed(42, SessionWindow(1000, 5000))
+
+
+def test_punctuation_golden_is_what_javas_topology_test_driver_gives(tmp_path: Path) -> None:
+    """tests/unit/streams/test_punctuation.py replays the same scenario on Strom's driver against this file."""
+    proc = subprocess.run(
+        ["java", "-cp", f"{streams_libs()}/*", str(ROOT / "integration" / "streams_java" / "PunctuationGolden.java")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert proc.stdout == (ROOT / "unit" / "streams" / "punctuation_golden.txt").read_text()

@@ -18,6 +18,7 @@ from strom.streams.config import StreamsConfig
 from strom.streams.errors import StreamsException
 from strom.streams.processor.api import Cancellable, PunctuationType, Record, RecordMetadata, TaskId
 from strom.streams.processor.nodes import InternalProcessorContext, ProcessorNode, ProcessorTopology, SourceNode
+from strom.streams.processor.punctuation import PunctuationQueue, new_schedule
 from strom.streams.serdes import Deserializer, Serializer
 from strom.streams.state.api import ProcessorRecordContext, StateStore, StateStoreContext
 from strom.streams.state.internals.thread_cache import ThreadCache
@@ -44,21 +45,6 @@ class _Produced:
     headers: list[tuple[str, bytes | None]]
 
 
-class _Punctuation(Cancellable):
-    def __init__(
-        self, interval_ms: int, kind: PunctuationType, punctuator: Callable[[int], None], node: ProcessorNode | None, next_ms: int
-    ) -> None:
-        self.interval_ms = interval_ms
-        self.kind = kind
-        self.punctuator = punctuator
-        self.node = node
-        self.next_ms = next_ms
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
 class _Task(InternalProcessorContext, StateStoreContext):
     """One task: its nodes, stores and the context they run in."""
 
@@ -73,7 +59,8 @@ class _Task(InternalProcessorContext, StateStoreContext):
         self.current: ProcessorNode | None = None
         self._record_context: ProcessorRecordContext | None = None
         self.stream_time = -1
-        self.punctuations: list[_Punctuation] = []
+        self.stream_time_punctuations = PunctuationQueue()
+        self.wall_clock_punctuations = PunctuationQueue()
         self.commit_requested = False
         self._dir = driver.state_dir / str(task_id)
         self._dir.mkdir(parents=True, exist_ok=True)
@@ -141,15 +128,10 @@ class _Task(InternalProcessorContext, StateStoreContext):
         return store
 
     def schedule(self, interval_ms: int, punctuation_type: PunctuationType, punctuator: Callable[[int], None]) -> Cancellable:
-        if interval_ms < 1:
-            raise ValueError("The minimum supported scheduling interval is 1 millisecond.")
+        schedule = new_schedule(self.current, punctuation_type, interval_ms, punctuator, self.driver.wall_clock_ms)
         if punctuation_type is PunctuationType.STREAM_TIME:
-            first = -1 if self.stream_time < 0 else self.stream_time + interval_ms
-        else:
-            first = self.driver.wall_clock_ms + interval_ms
-        p = _Punctuation(interval_ms, punctuation_type, punctuator, self.current, first)
-        self.punctuations.append(p)
-        return p
+            return self.stream_time_punctuations.schedule(schedule)
+        return self.wall_clock_punctuations.schedule(schedule)
 
     def commit(self) -> None:
         self.commit_requested = True
@@ -218,22 +200,21 @@ class _Task(InternalProcessorContext, StateStoreContext):
         self.punctuate(PunctuationType.STREAM_TIME, self.stream_time)
 
     def punctuate(self, kind: PunctuationType, now: int) -> None:
-        for p in list(self.punctuations):
-            if p.cancelled or p.kind is not kind:
-                continue
-            if p.next_ms < 0:
-                p.next_ms = now + p.interval_ms if kind is PunctuationType.STREAM_TIME else p.next_ms
-                continue
-            if now >= p.next_ms:
-                self.current = p.node
-                self._record_context = ProcessorRecordContext(now, -1, -1, None, [])
-                try:
-                    p.punctuator(now)
-                finally:
-                    self.current = None
-                    self._record_context = None
-                while p.next_ms <= now:
-                    p.next_ms += p.interval_ms
+        """Runs the punctuators due at ``now`` (stream time once the task has seen a record, or the clock)."""
+        if kind is PunctuationType.STREAM_TIME:
+            if now >= 0:
+                self.stream_time_punctuations.may_punctuate(now, kind, self._run_punctuator)
+        else:
+            self.wall_clock_punctuations.may_punctuate(now, kind, self._run_punctuator)
+
+    def _run_punctuator(self, node: ProcessorNode | None, now: int, kind: PunctuationType, punctuator: Callable[[int], None]) -> None:
+        self.current = node
+        self._record_context = ProcessorRecordContext(now, -1, -1, None, [])
+        try:
+            punctuator(now)
+        finally:
+            self.current = None
+            self._record_context = None
 
     def flush(self) -> None:
         for store in self.stores.values():

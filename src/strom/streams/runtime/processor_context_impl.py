@@ -15,26 +15,12 @@ from typing import TYPE_CHECKING, Any
 from strom.streams.errors import StreamsException
 from strom.streams.processor.api import Cancellable, PunctuationType, Record, RecordMetadata, TaskId
 from strom.streams.processor.nodes import InternalProcessorContext, ProcessorNode
+from strom.streams.processor.punctuation import PunctuationQueue, new_schedule
 from strom.streams.state.api import ProcessorRecordContext, RestoreCallback, StateStore, StateStoreContext
 
 if TYPE_CHECKING:
     from strom.streams.runtime.record_collector import RecordCollectorImpl
     from strom.streams.state.internals.thread_cache import ThreadCache
-
-
-class _Schedule(Cancellable):
-    __slots__ = ("interval_ms", "kind", "punctuator", "node", "next_ms", "cancelled")
-
-    def __init__(self, interval_ms: int, kind: PunctuationType, punctuator: Callable[[int], None], node: ProcessorNode | None, first: int):
-        self.interval_ms = interval_ms
-        self.kind = kind
-        self.punctuator = punctuator
-        self.node = node
-        self.next_ms = first
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
 
 
 class ProcessorContextImpl(InternalProcessorContext, StateStoreContext):
@@ -65,7 +51,8 @@ class ProcessorContextImpl(InternalProcessorContext, StateStoreContext):
         self._stream_time = stream_time
         self.stores: dict[str, StateStore] = {}
         self.global_stores: dict[str, StateStore] = {}
-        self.schedules: list[_Schedule] = []
+        self.stream_time_punctuations = PunctuationQueue()
+        self.wall_clock_punctuations = PunctuationQueue()
         self.current: ProcessorNode | None = None
         self._record_context: ProcessorRecordContext | None = None
         self.commit_requested = False
@@ -189,15 +176,13 @@ class ProcessorContextImpl(InternalProcessorContext, StateStoreContext):
 
     # -- time, punctuation, commit ---------------------------------------------------------------------
     def schedule(self, interval_ms: int, punctuation_type: PunctuationType, punctuator: Callable[[int], None]) -> Cancellable:
-        if interval_ms < 1:
-            raise ValueError("The minimum supported scheduling interval is 1 millisecond.")
-        if punctuation_type == PunctuationType.STREAM_TIME:
-            first = -1  # fires at the first stream time seen, then every interval_ms of stream time
-        else:
-            first = self.current_system_time_ms() + interval_ms
-        s = _Schedule(interval_ms, punctuation_type, punctuator, self.current, first)
-        self.schedules.append(s)
-        return s
+        schedule = new_schedule(self.current, punctuation_type, interval_ms, punctuator, self.current_system_time_ms())
+        if punctuation_type is PunctuationType.STREAM_TIME:
+            return self.stream_time_punctuations.schedule(schedule)
+        return self.wall_clock_punctuations.schedule(schedule)
+
+    def has_punctuations(self) -> bool:
+        return bool(self.stream_time_punctuations) or bool(self.wall_clock_punctuations)
 
     def commit(self) -> None:
         self.commit_requested = True

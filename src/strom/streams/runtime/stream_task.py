@@ -12,6 +12,7 @@ import logging
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -227,37 +228,24 @@ class StreamTask:
 
     # -- punctuation ----------------------------------------------------------------------------------------
     def maybe_punctuate(self) -> bool:
-        if self.state != TaskState.RUNNING or not self.context.schedules:
+        """Runs the punctuators due: stream-time ones once the task has seen a record, wall-clock ones by the clock."""
+        if self.state != TaskState.RUNNING:
             return False
+        ctx = self.context
         fired = False
-        now = time.time_ns() // 1_000_000
-        for s in list(self.context.schedules):
-            if s.cancelled:
-                self.context.schedules.remove(s)
-                continue
-            if s.kind == PunctuationType.STREAM_TIME:
-                if self.stream_time < 0:
-                    continue
-                if s.next_ms < 0:
-                    s.next_ms = self.stream_time
-                if self.stream_time >= s.next_ms:
-                    while s.next_ms <= self.stream_time:
-                        s.next_ms += s.interval_ms
-                    self._punctuate(s, self.stream_time)
-                    fired = True
-            elif now >= s.next_ms:
-                while s.next_ms <= now:
-                    s.next_ms += s.interval_ms
-                self._punctuate(s, now)
-                fired = True
+        if self.stream_time >= 0 and ctx.stream_time_punctuations:
+            fired = ctx.stream_time_punctuations.may_punctuate(self.stream_time, PunctuationType.STREAM_TIME, self._punctuate)
+        if ctx.wall_clock_punctuations:
+            now = time.time_ns() // 1_000_000
+            fired = ctx.wall_clock_punctuations.may_punctuate(now, PunctuationType.WALL_CLOCK_TIME, self._punctuate) or fired
         return fired
 
-    def _punctuate(self, schedule: Any, timestamp: int) -> None:
+    def _punctuate(self, node: Any, timestamp: int, kind: PunctuationType, punctuator: Callable[[int], None]) -> None:
         ctx = self.context
-        ctx.set_current_node(schedule.node)
+        ctx.set_current_node(node)
         ctx.set_record_context(ProcessorRecordContext(timestamp, -1, -1, None, []))
         try:
-            schedule.punctuator(timestamp)
+            punctuator(timestamp)
         except StreamsException:
             raise
         except Exception as exc:

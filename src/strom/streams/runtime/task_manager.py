@@ -162,7 +162,7 @@ class TaskManager:
     def punctuate(self) -> int:
         fired = 0
         for task in list(self.active.values()):
-            if task.state == TaskState.RUNNING and task.context.schedules:
+            if task.state == TaskState.RUNNING and task.context.has_punctuations():
                 self.maybe_begin_transaction()
                 if task.maybe_punctuate():
                     fired += 1
