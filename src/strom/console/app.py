@@ -26,7 +26,7 @@ from starlette.templating import Jinja2Templates
 
 from strom.client.admin import AsyncAdmin
 from strom.client.producer import AsyncProducer
-from strom.console import browser, charts, groups, overview, security, topics
+from strom.console import browser, charts, groups, overview, security, streams, topics
 from strom.console.connect import ConnectClient, ConnectError
 from strom.console.formats import FORMATS, human_bytes, parse_headers, show
 from strom.console.same_origin import SameOriginPosts
@@ -313,6 +313,20 @@ def create_app(config: ConsoleConfig) -> Starlette:
             return back(f"/groups/{quote(gid)}", err=f"Deleting group {gid} failed: {exc}")
         return back("/groups", ok=f"Group {gid} deleted")
 
+    async def streams_list(request: Request) -> Response:
+        async def work() -> Response:
+            return page(request, "streams.html", apps=await streams.list_apps(console.admin))
+
+        return await failing(request, "Streams applications", work)
+
+    async def streams_detail(request: Request) -> Response:
+        app_id = request.path_params["app"]
+
+        async def work() -> Response:
+            return page(request, "streams_app.html", a=await streams.describe_app(console.admin, app_id))
+
+        return await failing(request, f"Streams application {app_id}", work)
+
     async def security_page(request: Request) -> Response:
         async def work() -> Response:
             return page(
@@ -452,6 +466,8 @@ def create_app(config: ConsoleConfig) -> Starlette:
         Route("/groups/{group}", group_detail),
         Route("/groups/{group}/reset", group_reset, methods=["POST"]),
         Route("/groups/{group}/delete", group_delete, methods=["POST"]),
+        Route("/streams", streams_list),
+        Route("/streams/{app}", streams_detail),
         Route("/security", security_page),
         Route("/security/acls", acl_create, methods=["POST"]),
         Route("/security/acls/delete", acl_delete, methods=["POST"]),
