@@ -117,7 +117,7 @@ class StringDeserializer(Deserializer[str]):
         if data is None:
             return None
         try:
-            return bytes(data).decode(self.encoding)
+            return str(data, self.encoding)
         except UnicodeError as e:
             raise SerializationException(f"Error when deserializing byte[] to string due to unsupported encoding {self.encoding}", e) from e
 

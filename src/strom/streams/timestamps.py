@@ -17,9 +17,10 @@ from strom.streams.errors import StreamsException
 TIMESTAMP_TYPES = {0: "NoTimestampType", 1: "CreateTime", 2: "LogAppendTime"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ConsumerRecordView:
-    """A consumed record after its key and value were deserialized, as the extractor sees it."""
+    """A consumed record after its key and value were deserialized, as the extractor sees it (one per record, so
+    not frozen: a frozen dataclass's constructor is several times slower)."""
 
     topic: str
     partition: int
