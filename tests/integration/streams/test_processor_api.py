@@ -82,6 +82,14 @@ def bootstrap() -> Iterator[str]:
     broker.close()
 
 
+@pytest.fixture(params=["strom", pytest.param("kafka", marks=[pytest.mark.java, pytest.mark.slow])])
+def any_bootstrap(request: pytest.FixtureRequest, bootstrap: str) -> str:
+    """Strom's broker, and Apache Kafka 3.9's (the same application must behave the same on both)."""
+    if request.param == "kafka":
+        return str(request.getfixturevalue("apache_kafka").bootstrap)
+    return bootstrap
+
+
 def make_input(bootstrap: str, prefix: str) -> str:
     topic = f"{prefix}-in"
     admin = AdminClient({"bootstrap.servers": bootstrap})
@@ -153,7 +161,8 @@ def test_processor_api_on_a_broker(bootstrap: str, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.java
-def test_same_records_as_java_kafka_streams(bootstrap: str, tmp_path: Path) -> None:
+def test_same_records_as_java_kafka_streams(any_bootstrap: str, tmp_path: Path) -> None:
+    bootstrap = any_bootstrap
     input_topic = make_input(bootstrap, "cmp")
     py_counts, py_longs = run_strom(bootstrap, input_topic, "cmp", tmp_path)
     classpath = f"{kafka_streams_jar()}:{kafka_libs()}/*"
