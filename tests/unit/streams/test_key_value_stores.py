@@ -29,6 +29,7 @@ ops = st.lists(
         st.tuples(st.just("delete"), keys, st.none()),
         st.tuples(st.just("put_if_absent"), keys, values),
         st.tuples(st.just("flush"), st.none(), st.none()),
+        st.tuples(st.just("scan"), st.none(), st.none()),
     ),
     max_size=40,
 )
@@ -67,6 +68,8 @@ def _apply(store: Any, model: dict[bytes, bytes], op: str, key: bytes | None, va
         assert key is not None
         assert store.put_if_absent(key, value) == model.get(key)
         model.setdefault(key, value)  # type: ignore[arg-type]
+    elif op == "scan":
+        assert [tuple(kv) for kv in store.all()] == sorted(model.items())
     else:
         store.flush()
 
@@ -223,3 +226,23 @@ def test_clear_cache_drops_unflushed_writes(tmp_path: Path) -> None:
     clear_cache(store)
     store.flush()
     assert store.get("a") == 1 and len(context.changelog) == 1
+
+
+def test_in_memory_store_keeps_order_through_bulk_puts_deletes_and_scans() -> None:
+    import random
+
+    rng = random.Random(3)
+    store = Stores.in_memory_key_value_store("s").get()
+    model: dict[bytes, bytes] = {}
+    for step in range(20_000):
+        key = rng.randbytes(2)
+        if rng.random() < 0.3:
+            assert store.delete(key) == model.pop(key, None)
+        else:
+            store.put(key, b"v")
+            model[key] = b"v"
+        if step % 2_500 == 0 or rng.random() < 0.001:
+            lo, hi = sorted((rng.randbytes(2), rng.randbytes(2)))
+            assert [kv.key for kv in store.range(lo, hi)] == sorted(k for k in model if lo <= k <= hi)
+    assert [kv.key for kv in store.all()] == sorted(model)
+    assert [kv.key for kv in store.reverse_all()] == sorted(model, reverse=True)

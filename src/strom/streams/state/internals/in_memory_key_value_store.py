@@ -1,4 +1,7 @@
-"""InMemoryKeyValueStore: a bytes store kept in a dict plus a sorted key list for ranges (Java's TreeMap)."""
+"""InMemoryKeyValueStore: a bytes store kept in a dict, with a lazily sorted key list for ranges (Java's TreeMap).
+
+New keys wait in a pending list and deleted keys stay in the sorted list (skipped by lookups in the dict) until a
+range needs the order: restoring a million keys costs a dict insert each, and the sort happens once, in C."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from collections.abc import Iterator
 from strom.streams.state.api import KeyValue, StateStore, StateStoreContext
 from strom.streams.state.internals.bytes_store import BytesKeyValueStore, prefix_upper_bound
 
+_INSORT_MAX = 32  # fewer pending keys than this are inserted one by one; more are merged by one sort
+
 
 class InMemoryKeyValueStore(BytesKeyValueStore):
     """Not persistent: restored in full from its changelog whenever its task starts."""
@@ -15,12 +20,19 @@ class InMemoryKeyValueStore(BytesKeyValueStore):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self._map: dict[bytes, bytes] = {}
-        self._keys: list[bytes] = []
+        self._sorted: list[bytes] = []
+        self._pending: list[bytes] = []
+        self._stale: set[bytes] = set()  # deleted keys still in _sorted
 
     def init(self, context: StateStoreContext, root: StateStore) -> None:
-        self._map.clear()
-        self._keys.clear()
+        self._clear()
         super().init(context, root)
+
+    def _clear(self) -> None:
+        self._map.clear()
+        self._sorted = []
+        self._pending = []
+        self._stale = set()
 
     def persistent(self) -> bool:
         return False
@@ -33,19 +45,39 @@ class InMemoryKeyValueStore(BytesKeyValueStore):
             self.delete(key)
             return
         if key not in self._map:
-            bisect.insort(self._keys, key)
+            if key in self._stale:
+                self._stale.discard(key)
+            else:
+                self._pending.append(key)
         self._map[key] = value
 
     def delete(self, key: bytes) -> bytes | None:
         old = self._map.pop(key, None)
         if old is not None:
-            del self._keys[bisect.bisect_left(self._keys, key)]
+            self._stale.add(key)
         return old
 
+    def _keys(self) -> list[bytes]:
+        """The sorted keys (possibly with deleted ones, which readers skip)."""
+        pending = self._pending
+        if pending:
+            if len(pending) <= _INSORT_MAX:
+                for key in pending:
+                    bisect.insort(self._sorted, key)
+            else:
+                self._sorted.extend(pending)
+                self._sorted.sort()  # two sorted runs: timsort merges them in linear time
+            self._pending = []
+        if len(self._stale) > 64 and len(self._stale) > len(self._map):
+            self._sorted = [k for k in self._sorted if k in self._map]
+            self._stale = set()
+        return self._sorted
+
     def _slice(self, from_: bytes | None, to: bytes | None) -> list[bytes]:
-        lo = 0 if from_ is None else bisect.bisect_left(self._keys, from_)
-        hi = len(self._keys) if to is None else bisect.bisect_right(self._keys, to)
-        return self._keys[lo:hi]
+        keys = self._keys()
+        lo = 0 if from_ is None else bisect.bisect_left(keys, from_)
+        hi = len(keys) if to is None else bisect.bisect_right(keys, to)
+        return keys[lo:hi]
 
     def range(self, from_: bytes | None, to: bytes | None) -> Iterator[KeyValue[bytes, bytes]]:
         if from_ is not None and to is not None and from_ > to:
@@ -58,10 +90,11 @@ class InMemoryKeyValueStore(BytesKeyValueStore):
         return self._iterate(self._slice(from_, to)[::-1])
 
     def prefix_scan_bytes(self, prefix: bytes) -> Iterator[KeyValue[bytes, bytes]]:
-        lo = bisect.bisect_left(self._keys, prefix)
+        keys = self._keys()
+        lo = bisect.bisect_left(keys, prefix)
         upper = prefix_upper_bound(prefix)
-        hi = len(self._keys) if upper is None else bisect.bisect_left(self._keys, upper)
-        return self._iterate(self._keys[lo:hi])
+        hi = len(keys) if upper is None else bisect.bisect_left(keys, upper)
+        return self._iterate(keys[lo:hi])
 
     def _iterate(self, keys: list[bytes]) -> Iterator[KeyValue[bytes, bytes]]:
         # A snapshot of the keys: puts during iteration neither break it nor show up in it (values are read live,
@@ -78,6 +111,5 @@ class InMemoryKeyValueStore(BytesKeyValueStore):
         pass
 
     def close(self) -> None:
-        self._map.clear()
-        self._keys.clear()
+        self._clear()
         self._open = False
