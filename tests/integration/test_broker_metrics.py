@@ -82,7 +82,7 @@ def test_produce_and_fetch_move_the_counters_by_what_the_clients_did(metrics_bro
     assert bytes_in == size > 500 * 100  # batches appended as they came: bytes in are the log's bytes
     assert value(after, "kafka_log_log_logendoffset", topic=topic, partition="0") == 500
     assert value(after, "kafka_log_log_logstartoffset", topic=topic, partition="0") == 0
-    produces = value(after, "kafka_network_requestmetrics_totaltimems_count", request="Produce")
+    produces = value(after, "kafka_network_requestmetrics_totaltimems_count_total", request="Produce")
     assert produces >= 1
     assert value(after, "kafka_network_requestmetrics_totaltimems", request="Produce", quantile="0.99") > 0
     by_version = sum(
@@ -101,7 +101,7 @@ def test_produce_and_fetch_move_the_counters_by_what_the_clients_did(metrics_bro
     fetched = scrape(url)
     consumer.close()
     assert value(fetched, "kafka_server_brokertopicmetrics_bytesout_total", topic=topic) == size  # each batch fetched once
-    assert value(fetched, "kafka_network_requestmetrics_totaltimems_count", request="FetchConsumer") >= 1
+    assert value(fetched, "kafka_network_requestmetrics_totaltimems_count_total", request="FetchConsumer") >= 1
     # kafka-exporter's consumer lag: high watermark minus committed offset
     assert value(fetched, "kafka_consumergroup_current_offset", consumergroup=f"g-{topic}", topic=topic, partition="0") == 200
     assert value(fetched, "kafka_consumergroup_lag", consumergroup=f"g-{topic}", topic=topic, partition="0") == 300

@@ -72,7 +72,9 @@ class BrokerCollector(Collector):
             family.add_sample(name + "_total", {}, _get(stats.all_topics, field))
             if per_topic:
                 for topic, per in topics:
-                    family.add_sample(name + "_total", {"topic": topic}, _get(per, field))
+                    count = _get(per, field)
+                    if count:  # Kafka creates a topic's meter when it is first marked
+                        family.add_sample(name + "_total", {"topic": topic}, count)
             yield family
 
     # ---- kafka.network RequestMetrics ---------------------------------------------------------------------
@@ -249,19 +251,21 @@ def _get(stats: TopicMetrics, field: str) -> int:
 
 
 def _request_times(channel: list[RequestMetrics]) -> Iterator[Metric]:
-    """The request-time histograms as the JMX exporter shows Kafka's: a quantile per percentile Kafka
-    publishes (0.50 ... 0.999) and a _count, per request name."""
-    families: dict[str, Metric] = {}
+    """The request-time histograms as the JMX exporter (1.x) shows Kafka's: a gauge per percentile Kafka
+    publishes (quantile 0.50 ... 0.999) and the histogram's count as a counter, `<name>_count_total`."""
+    quantiles: dict[str, Metric] = {}
+    counts: dict[str, Metric] = {}
     for m in channel:
         for time_name, percentiles in m.percentiles():
             name = f"kafka_network_requestmetrics_{time_name.lower()}"
-            family = families.get(name)
-            if family is None:
-                family = families[name] = Metric(name, f"RequestMetrics {time_name}: percentiles of recent requests", "summary")
+            if name not in quantiles:
+                quantiles[name] = Metric(name, f"RequestMetrics {time_name}: percentiles of the recent requests", "gauge")
+                counts[name] = _counter(name + "_count", f"RequestMetrics {time_name}: requests timed")
             for p, value in percentiles:
-                family.add_sample(name, {"request": m.name, "quantile": _quantile_label(p)}, value)
-            family.add_sample(name + "_count", {"request": m.name}, m.count)
-    yield from families.values()
+                quantiles[name].add_sample(name, {"request": m.name, "quantile": _quantile_label(p)}, value)
+            counts[name].add_sample(name + "_count_total", {"request": m.name}, m.count)
+    yield from quantiles.values()
+    yield from counts.values()
 
 
 def _quantile_label(p: float) -> str:
