@@ -295,3 +295,14 @@ def test_global_stores_make_no_tasks() -> None:
     assert global_task is not None and set(global_task.sources_by_topic) == {"global-topic", "global-topic-2"}
     with pytest.raises(TopologyException, match="StateStore global-3 for global table must not have logging enabled."):
         global_stores().add_global_store(kv("global-3"), "X", "x", "XP", Forward)
+
+
+def test_package_gives_javas_top_level_names() -> None:
+    import strom.streams as streams
+
+    assert set(streams.__all__) >= {"KafkaStreams", "StreamsBuilder", "Topology", "Serdes", "Stores", "KeyValue", "TopologyTestDriver"}
+    for name in streams.__all__:
+        assert getattr(streams, name).__name__ == name
+    assert streams.Topology is Topology
+    with pytest.raises(AttributeError):
+        _ = streams.Nope  # type: ignore[attr-defined]
