@@ -51,9 +51,7 @@ class MeteredStore(WrappedStateStore[Any], Generic[K, V]):
         self._wrapped.init(context, root)
 
     def serialize_key(self, key: Any) -> bytes:
-        if key is None:
-            raise ValueError("key cannot be null")
-        raw = self._key_ser(self.topic, key)
+        raw = None if key is None else self._key_ser(self.topic, key)
         if raw is None:
             raise ValueError("key cannot be null")
         return raw
@@ -87,10 +85,11 @@ class MeteredKeyValueStore(MeteredStore[K, V], KeyValueStore[K, V]):
             yield KeyValue(key_de(topic, k), value_de(topic, v))  # type: ignore[arg-type]
 
     def get(self, key: K) -> V | None:
-        return self.deserialize_value(self._wrapped.get(self.serialize_key(key)))  # type: ignore[no-any-return]
+        raw = self._wrapped.get(self.serialize_key(key))
+        return None if raw is None else self._value_de(self.topic, raw)
 
     def put(self, key: K, value: V | None) -> None:
-        self._wrapped.put(self.serialize_key(key), self.serialize_value(value))
+        self._wrapped.put(self.serialize_key(key), None if value is None else self._value_ser(self.topic, value))
 
     def put_if_absent(self, key: K, value: V | None) -> V | None:
         return self.deserialize_value(self._wrapped.put_if_absent(self.serialize_key(key), self.serialize_value(value)))  # type: ignore[no-any-return]

@@ -16,18 +16,24 @@ from strom.streams.state.api import ProcessorRecordContext
 log = logging.getLogger("org.apache.kafka.streams.state.internals.ThreadCache")
 
 
-@dataclass(slots=True)
 class LRUCacheEntry:
     """A cached value (None = deleted) and the context of the record that wrote it."""
 
-    value: bytes | None
-    context: ProcessorRecordContext | None = None
-    is_dirty: bool = False
+    __slots__ = ("value", "context", "is_dirty", "nbytes")
+
+    def __init__(self, value: bytes | None, context: ProcessorRecordContext | None = None, is_dirty: bool = False) -> None:
+        self.value = value
+        self.context = context
+        self.is_dirty = is_dirty
+        # As Java's LRUCacheEntry.size: value + dirty flag + offset + timestamp + partition + topic.
+        topic = None if context is None else context.topic
+        self.nbytes = (0 if value is None else len(value)) + 21 + (0 if topic is None else len(topic))
 
     def size(self) -> int:
-        # As Java's LRUCacheEntry.size: value + dirty flag + offset + timestamp + partition + topic.
-        topic = self.context.topic if self.context is not None else None
-        return (0 if self.value is None else len(self.value)) + 21 + (0 if topic is None else len(topic))
+        return self.nbytes
+
+    def __repr__(self) -> str:
+        return f"LRUCacheEntry({self.value!r}, dirty={self.is_dirty})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +81,13 @@ class NamedCache:
         old = entries.get(key)
         if old is None:
             self._sorted = None
-            delta = len(key) + entry.size()
+            delta = len(key) + entry.nbytes
         else:
             entries.move_to_end(key)
             if old.is_dirty and not entry.is_dirty:
                 # A clean read never replaces a write that has not been flushed yet.
                 entry = LRUCacheEntry(entry.value, old.context, True)
-            delta = entry.size() - old.size()
+            delta = entry.nbytes - old.nbytes
         entries[key] = entry
         self.size_bytes += delta
         self.total.bytes += delta
