@@ -185,11 +185,16 @@ class Walk:
         return [r.find_element(By.CSS_SELECTOR, f"td.{cls}").text for r in self.els(row_css)]
 
 
+def screenshots() -> Path | None:
+    """Where STROM_CONSOLE_SCREENSHOTS asks for a PNG of each page (docs/images makes the docs' pictures)."""
+    where = os.environ.get("STROM_CONSOLE_SCREENSHOTS")
+    return Path(where) if where else None
+
+
 def walk_everything(driver: WebDriver, url: str, bootstrap: str, broker_ids: list[int], metrics: bool) -> None:
     """Every page, clicked through as an operator would; seed() ran before. metrics: the console was given the
     brokers' /metrics URLs, so the throughput chart draws their counters."""
-    shots_env = os.environ.get("STROM_CONSOLE_SCREENSHOTS")
-    w = Walk(driver, url, Path(shots_env) if shots_env else None)
+    w = Walk(driver, url, screenshots())
 
     # -- overview: brokers, controller, version, log dirs, partition health, the throughput chart
     w.open("/")

@@ -13,7 +13,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from strom.testing.broker import BrokerProcess
-from tests.integration.console_walk import Walk, chromium, console_process
+from tests.integration.console_walk import Walk, chromium, console_process, screenshots
 from tests.integration.test_connect_rest_java import ConnectWorker
 
 pytestmark = pytest.mark.slow
@@ -37,7 +37,7 @@ def test_console_connect_pages(java: bool, tmp_path: Path) -> None:
             config = {"connector.class": "FileStreamSource", "tasks.max": "1", "file": str(source), "topic": "console-connect"}
             _create(worker.url, config)
             with console_process(broker.bootstrap, connect_url=worker.url) as url, chromium() as driver:
-                w = Walk(driver, url, None)
+                w = Walk(driver, url, screenshots())
                 w.open("/")
                 w.click("#nav-connect")
                 row = f'#connectors tr[data-connector="{NAME}"]'
@@ -63,6 +63,8 @@ def test_console_connect_pages(java: bool, tmp_path: Path) -> None:
                 assert w.notice() == f"Config of {NAME} saved", w.error()
                 assert "batch.size=7" in (w.el("#connector-config textarea").get_attribute("value") or "")
                 state("#tasks tr[data-task='0'] td.state", "RUNNING")
+                if not java:
+                    w.shot("connect")
                 w.submit("#delete-connector", confirm=True)
                 assert w.notice() == f"Connector {NAME} deleted", w.error()
                 assert w.el("#connectors").text.endswith("No connectors.")

@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 
 import strom
 from strom.testing.broker import BrokerProcess
-from tests.integration.console_walk import Walk, chromium, console_process
+from tests.integration.console_walk import Walk, chromium, console_process, screenshots
 
 pytestmark = pytest.mark.slow
 APP = "console-word-count"
@@ -39,7 +39,7 @@ def test_console_streams_pages(tmp_path: Path) -> None:
             producer.produce("console-lines", b"a b a")
             producer.flush(30)
             with console_process(broker.bootstrap) as url, chromium() as driver:
-                w = Walk(driver, url, None)
+                w = Walk(driver, url, screenshots())
                 w.open("/")
                 w.click("#nav-streams")
                 assert [r.get_attribute("data-app") for r in w.els("#apps tbody tr")] == [APP]
@@ -58,6 +58,7 @@ def test_console_streams_pages(tmp_path: Path) -> None:
                     return {r.get_attribute("data-tp"): r.find_element(By.CSS_SELECTOR, "td.committed").text for r in rows} == wanted
 
                 w.wait(committed, 60)
+                w.shot("streams")
                 # lag is end minus committed, as kafka-consumer-groups counts it: with exactly-once the repartition
                 # topic's end offset includes the commit marker, so its lag stays 1
                 for r in w.els("#lag tbody tr"):
