@@ -246,3 +246,19 @@ def test_in_memory_store_keeps_order_through_bulk_puts_deletes_and_scans() -> No
             assert [kv.key for kv in store.range(lo, hi)] == sorted(k for k in model if lo <= k <= hi)
     assert [kv.key for kv in store.all()] == sorted(model)
     assert [kv.key for kv in store.reverse_all()] == sorted(model, reverse=True)
+
+
+def test_persistent_store_failures_are_processor_state_exceptions(tmp_path: Path) -> None:
+    from strom.streams.errors import ProcessorStateException
+    from strom.streams.state.internals.lmdb_store import LmdbKeyValueStore
+
+    (tmp_path / "lmdb" / "p").mkdir(parents=True)
+    (tmp_path / "lmdb" / "p" / "data.mdb").write_bytes(b"not an lmdb file" * 512)
+    store = LmdbKeyValueStore("p")
+    with pytest.raises(ProcessorStateException, match="Error opening store p at location"):
+        store.init(ChangelogContext(tmp_path), store)
+    small = LmdbKeyValueStore("q")
+    small.open_db(tmp_path / "q", map_size=1 << 16)
+    with pytest.raises(ProcessorStateException, match="Error while putting key/value into store q"):
+        for i in range(10_000):
+            small.put(i.to_bytes(4, "big"), b"x" * 100)

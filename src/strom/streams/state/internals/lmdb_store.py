@@ -18,6 +18,7 @@ from typing import Any
 
 import lmdb
 
+from strom.streams.errors import ProcessorStateException
 from strom.streams.state.api import KeyValue, RestoreRecord, StateStore, StateStoreContext, timestamped_bytes
 from strom.streams.state.internals.bytes_store import BytesKeyValueStore, prefix_upper_bound
 from strom.streams.state.internals.caching import merge_sorted
@@ -49,9 +50,12 @@ class LmdbKeyValueStore(BytesKeyValueStore):
 
     def open_db(self, path: Path, map_size: int = DEFAULT_MAP_SIZE) -> None:
         path.mkdir(parents=True, exist_ok=True)
-        self._env = lmdb.open(str(path), map_size=map_size, max_dbs=2, sync=False, metasync=False, readahead=False)
-        self._db = self._env.open_db(b"kv")
-        self._long_db = self._env.open_db(b"long")
+        try:
+            self._env = lmdb.open(str(path), map_size=map_size, max_dbs=2, sync=False, metasync=False, readahead=False)
+            self._db = self._env.open_db(b"kv")
+            self._long_db = self._env.open_db(b"long")
+        except lmdb.Error as exc:
+            raise ProcessorStateException(f"Error opening store {self.name} at location {path}", exc) from exc
         self._max_key = self._env.max_key_size() - len(_PREFIX)
         self._open = True
         self._owner = get_ident()
@@ -93,11 +97,16 @@ class LmdbKeyValueStore(BytesKeyValueStore):
             self.delete(key)
             return
         txn = self._write_txn()
-        if len(key) > self._max_key:
-            if txn.put(_long_id(key), _encode_long(key, value), db=self._long_db, overwrite=True) and not self._has_long(key):
-                bisect.insort(self._long_keys, key)
-            return
-        txn.put(_PREFIX + key, value, db=self._db)
+        try:
+            if len(key) > self._max_key:
+                txn.put(_long_id(key), _encode_long(key, value), db=self._long_db)
+                if not self._has_long(key):
+                    bisect.insort(self._long_keys, key)
+                return
+            txn.put(_PREFIX + key, value, db=self._db)
+        except lmdb.Error as exc:
+            # A full map (strom.state.lmdb.map.size.bytes) or a failing disk: the transaction is lost, so is the task.
+            raise ProcessorStateException(f"Error while putting key/value into store {self.name}", exc) from exc
 
     def _has_long(self, key: bytes) -> bool:
         i = bisect.bisect_left(self._long_keys, key)
@@ -185,7 +194,10 @@ class LmdbKeyValueStore(BytesKeyValueStore):
     def flush(self) -> None:
         if self._txn is not None:
             txn, self._txn = self._txn, None
-            txn.commit()
+            try:
+                txn.commit()
+            except lmdb.Error as exc:
+                raise ProcessorStateException(f"Error while executing flush from store {self.name}", exc) from exc
 
     def close(self) -> None:
         if not self._open:
