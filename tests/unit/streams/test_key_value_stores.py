@@ -262,3 +262,28 @@ def test_persistent_store_failures_are_processor_state_exceptions(tmp_path: Path
     with pytest.raises(ProcessorStateException, match="Error while putting key/value into store q"):
         for i in range(10_000):
             small.put(i.to_bytes(4, "big"), b"x" * 100)
+
+
+def test_persistent_store_reads_from_other_threads_see_the_last_commit(tmp_path: Path) -> None:
+    import threading
+
+    store = Stores.persistent_key_value_store("p").get()
+    store.init(ChangelogContext(tmp_path), store)  # opened here; the writing thread becomes the owner
+    seen: list[Any] = []
+
+    def writer() -> None:
+        store.put(b"a", b"1")
+        store.flush()
+        store.put(b"a", b"2")
+        seen.append(store.get(b"a"))  # the writer sees its own uncommitted write
+        reader = threading.Thread(target=lambda: seen.append((store.get(b"a"), [tuple(kv) for kv in store.all()])))
+        reader.start()
+        reader.join()
+        store.flush()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    t.join()
+    assert seen == [b"2", (b"1", [(b"a", b"1")])]
+    assert store.get(b"a") == b"2"  # this thread never wrote: it reads the committed state
+    store.close()

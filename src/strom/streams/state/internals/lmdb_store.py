@@ -58,7 +58,7 @@ class LmdbKeyValueStore(BytesKeyValueStore):
             raise ProcessorStateException(f"Error opening store {self.name} at location {path}", exc) from exc
         self._max_key = self._env.max_key_size() - len(_PREFIX)
         self._open = True
-        self._owner = get_ident()
+        self._owner = 0  # the thread that writes becomes the owner (an LMDB write transaction stays on its thread)
         self._load_long_keys()
 
     def _load_long_keys(self) -> None:
