@@ -14,7 +14,9 @@ from strom.cli.common import admin_config
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="strom-console.sh", description="A web console for a Kafka cluster: topics, messages, consumer groups, brokers."
+        prog="strom-console.sh",
+        description="A web console for a Kafka cluster: brokers, topics, messages, consumer groups, Streams applications, "
+        "ACLs and SCRAM users, Connect connectors.",
     )
     parser.add_argument("--bootstrap-server", required=True, help="REQUIRED: the Kafka cluster to connect to (host:port[,host:port])")
     parser.add_argument("--port", type=int, default=8080, help="HTTP port of the console (default 8080; 0 picks a free one)")

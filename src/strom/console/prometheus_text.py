@@ -45,11 +45,3 @@ def total(samples: list[Sample], name: str) -> float | None:
         return None
     overall = [s.value for s in named if "topic" not in s.labels]
     return sum(overall) if overall else sum(s.value for s in named)
-
-
-def per_topic(samples: list[Sample], name: str) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for s in samples:
-        if s.name == name and "topic" in s.labels:
-            out[s.labels["topic"]] = out.get(s.labels["topic"], 0.0) + s.value
-    return out
