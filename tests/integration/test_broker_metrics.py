@@ -150,6 +150,18 @@ def test_failed_produce_counts_as_failed_and_rejected(metrics_broker: tuple[Brok
     assert value(samples, "kafka_server_brokertopicmetrics_totalproducerequests_total", topic=topic) == 1
 
 
+def test_a_deleted_topic_takes_its_metrics_along(metrics_broker: tuple[BrokerProcess, str]) -> None:
+    broker, url = metrics_broker
+    topic = create_topic(broker.bootstrap)
+    produce(broker.bootstrap, topic, 10)
+    assert value(scrape(url), "kafka_server_brokertopicmetrics_messagesin_total", topic=topic) == 10
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.delete_topics([topic])[topic].result(TIMEOUT)
+    samples = scrape(url)
+    assert not [key for key in samples if ("topic", topic) in key[1]]
+    assert value(samples, "kafka_server_brokertopicmetrics_messagesin_total") >= 10  # the all-topics count stays
+
+
 def test_only_metrics_path_is_served(metrics_broker: tuple[BrokerProcess, str]) -> None:
     _, url = metrics_broker
     with pytest.raises(urllib.error.HTTPError) as err:

@@ -579,6 +579,12 @@ class ReplicaManager:
         self.partitions.pop((topic, index), None)
         self.log_manager.delete(topic, index)
         self.purgatory.notify((topic, index))
+        self._forget_deleted_topic(topic)
+
+    def _forget_deleted_topic(self, topic: str) -> None:
+        """The last local partition of a deleted topic is gone: so are its metrics, as in Kafka."""
+        if not any(t == topic for t, _ in self.partitions):
+            self.topic_stats.remove_topic(topic)
 
     def apply_partition_state(self, topic: str, state: PartitionStateView, is_new: bool = False) -> int:
         """One partition of a LeaderAndIsr request; returns its error code."""
@@ -684,6 +690,7 @@ class ReplicaManager:
         if delete:
             self.partitions.pop((topic, index), None)
             self.log_manager.delete(topic, index)
+            self._forget_deleted_topic(topic)
         self.purgatory.notify((topic, index))
         if was_leader:
             for listener in self.listeners:
