@@ -35,9 +35,13 @@ GROUP = "console-billing"
 
 
 @contextmanager
-def console_process(bootstrap: str, metrics_urls: tuple[str, ...] = (), connect_url: str | None = None) -> Iterator[str]:
+def console_process(
+    bootstrap: str, metrics_urls: tuple[str, ...] = (), connect_url: str | None = None, command_config: Path | None = None
+) -> Iterator[str]:
     """strom-console on a free port; yields its URL."""
     args = ["--bootstrap-server", bootstrap, "--port", "0", "--sample-interval", "1"]
+    if command_config is not None:
+        args += ["--command-config", str(command_config)]
     if connect_url is not None:
         args += ["--connect-url", connect_url]
     for url in metrics_urls:

@@ -17,6 +17,7 @@ def serve(config: ConsoleConfig, host: str, port: int) -> int:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(2048)  # connections wait in the backlog from the moment the address is printed
     except OSError as exc:
         print(f"ERROR cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
