@@ -198,6 +198,10 @@ class Struct:
         """(the message, the position after it) from `buf` at `pos`; CorruptMessage for bytes that are not one."""
         dec = cls._decoders.get(version)
         if dec is None:
+            # a version from the wire compiles a decoder once and keeps it: only the schema's own versions
+            # (a negative one is no Python name, and thousands of others would each stay in memory)
+            if not getattr(cls, "MIN_VERSION", 0) <= version <= getattr(cls, "MAX_VERSION", 0x7FFF):
+                raise CorruptMessage(f"{cls.__name__} has no version {version}")
             dec = _compile_decoder(cls, version)
         try:
             return dec(buf, pos)

@@ -46,6 +46,7 @@ class KafkaProxy:
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.requests: list[Exchange] = []
+        self.request_frames: list[bytes] = []  # each request as it went to the broker (size prefix excluded): fuzzing corpora
         self.responses: list[Exchange] = []
         self.on_request: RequestHook | None = None
         self.port = 0
@@ -122,6 +123,7 @@ class KafkaProxy:
                 frame = bytes(frame[:pos]) + _encode(action, header.api_version)
                 exchange = dataclasses.replace(exchange, message=action)
             self.requests.append(exchange)
+            self.request_frames.append(bytes(frame))
             writer.write(_SIZE.pack(len(frame)) + frame)
             await writer.drain()
             if action is DROP:
