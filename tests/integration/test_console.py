@@ -5,6 +5,7 @@ and checks what each shows. The same walk runs against Apache Kafka in test_cons
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -29,6 +30,8 @@ def test_console_pages_against_strom(broker: tuple[BrokerProcess, str]) -> None:
     """With the broker's /metrics URL, so the throughput chart draws its Prometheus counters, and an authorizer, so
     the ACL page has ACLs to show."""
     b, metrics_url = broker
-    seed(b.bootstrap)
-    with console_process(b.bootstrap, (metrics_url,)) as url, chromium() as driver:
-        walk_everything(driver, url, b.bootstrap, [1], metrics=True)
+    with ThreadPoolExecutor(1) as pool:
+        seeded = pool.submit(seed, b.bootstrap)  # while the console and Chromium start
+        with console_process(b.bootstrap, (metrics_url,)) as url, chromium() as driver:
+            seeded.result(60)
+            walk_everything(driver, url, b.bootstrap, [1], metrics=True)
