@@ -59,9 +59,10 @@ def producer_metrics(
     return out
 
 
-def consumer_metrics(cluster: Cluster, client_id: str, topic: str, records: int, record_bytes: int, elapsed_s: float) -> Metrics:
+def consumer_metrics(client_id: str, topic: str, records: int, record_bytes: int, elapsed_s: float) -> Metrics:
+    """Kafka's ConsumerPerformance prints its metrics after closing the consumer, when the connection metrics
+    (consumer-metrics, consumer-node-metrics) are gone: the fetch manager's are what it shows, and so here."""
     out: Metrics = {}
-    _connections("consumer", cluster, client_id, elapsed_s, out)
     rate = 1 / elapsed_s if elapsed_s > 0 else 0.0
     for tags in ({"client-id": client_id}, {"client-id": client_id, "topic": topic}):
         out[_name("consumer-fetch-manager-metrics", "records-consumed-total", tags)] = float(records)

@@ -133,7 +133,7 @@ async def perf(a: argparse.Namespace) -> int:
         if not a.show_detailed_stats:
             print_summary(a, start, end, count, size)
         if a.print_metrics:
-            print(format_metrics(consumer_metrics(consumer.cluster, str(conf["client.id"]), a.topic, count, size, end - start)))
+            print(format_metrics(consumer_metrics(str(conf["client.id"]), a.topic, count, size, end - start)))
         return 0
     finally:
         await consumer.close()
