@@ -32,9 +32,18 @@ from strom.streams.runtime.processor_state_manager import ProcessorStateManager,
 from strom.streams.runtime.record_collector import RecordCollectorImpl
 from strom.streams.runtime.state_directory import StateDirectory
 from strom.streams.state.api import ProcessorRecordContext
-from strom.streams.timestamps import ConsumerRecordView, TimestampExtractor
+from strom.streams.timestamps import (
+    ConsumerRecordView,
+    FailOnInvalidTimestamp,
+    LogAndSkipOnInvalidTimestamp,
+    TimestampExtractor,
+    UsePartitionTimeOnInvalidTimestamp,
+)
 
 log = logging.getLogger("org.apache.kafka.streams.processor.internals.StreamTask")
+
+# extractors whose answer for a record with a valid (non-negative) timestamp is that timestamp
+_RECORD_TIMESTAMP_EXTRACTORS = (FailOnInvalidTimestamp, LogAndSkipOnInvalidTimestamp, UsePartitionTimeOnInvalidTimestamp)
 
 
 class TaskState(Enum):
@@ -187,9 +196,12 @@ class StreamTask:
             self.skipped += 1
             return
         ts_type, raw_ts = msg.timestamp()
-        view = ConsumerRecordView(topic, partition, offset, raw_ts, key, value, headers, ts_type)
         extractor = source.timestamp_extractor or self._extractor
-        ts = extractor.extract(view, self.partition_time[tp])
+        if raw_ts >= 0 and type(extractor) in _RECORD_TIMESTAMP_EXTRACTORS:
+            ts = raw_ts  # what these extractors return for a valid timestamp, without building the record view
+        else:
+            view = ConsumerRecordView(topic, partition, offset, raw_ts, key, value, headers, ts_type)
+            ts = extractor.extract(view, self.partition_time[tp])
         if ts < 0:
             log.warning(
                 "stream-task [%s] Skipping record due to negative extracted timestamp. topic=[%s] partition=[%s] offset=[%s] "
@@ -207,8 +219,10 @@ class StreamTask:
             self.partition_time[tp] = ts
         if ts > self.stream_time:
             self.stream_time = ts
-        record = Record(key, value, ts, headers or [])
-        ctx.set_record_context(ProcessorRecordContext(ts, offset, partition, topic, headers))
+        if headers is None:
+            headers = []
+        record = Record(key, value, ts, headers)
+        ctx.set_record_context(ProcessorRecordContext(ts, offset, partition, topic, headers))  # the same headers: forward reuses it
         ctx.set_current_node(source)
         try:
             source.process(record)
