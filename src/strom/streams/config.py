@@ -78,6 +78,7 @@ KEYS: dict[str, _Key] = {
     "default.timestamp.extractor": _Key("class", "strom.streams.timestamps.FailOnInvalidTimestamp"),
     "default.deserialization.exception.handler": _Key("class", "strom.streams.errors.LogAndFailExceptionHandler"),
     "default.production.exception.handler": _Key("class", "strom.streams.errors.DefaultProductionExceptionHandler"),
+    "processing.exception.handler": _Key("class", "strom.streams.errors.LogAndFailProcessingExceptionHandler"),
     "default.dsl.store": _Key("enum", "rocksDB", choices=("rocksDB", "in_memory")),
     "rocksdb.config.setter": _Key("class", None),
     "upgrade.from": _Key("str", None),
@@ -139,6 +140,10 @@ _JAVA_CLASSES = {
     "org.apache.kafka.streams.errors.LogAndFailExceptionHandler": "strom.streams.errors:LogAndFailExceptionHandler",
     "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler": "strom.streams.errors:LogAndContinueExceptionHandler",
     "org.apache.kafka.streams.errors.DefaultProductionExceptionHandler": "strom.streams.errors:DefaultProductionExceptionHandler",
+    **{
+        f"org.apache.kafka.streams.errors.{name}": f"strom.streams.errors:{name}"
+        for name in ("LogAndFailProcessingExceptionHandler", "LogAndContinueProcessingExceptionHandler")
+    },
 }
 
 
@@ -220,6 +225,7 @@ class StreamsConfig:
     DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG = "default.timestamp.extractor"
     DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG = "default.deserialization.exception.handler"
     DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG = "default.production.exception.handler"
+    PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG = "processing.exception.handler"
     APPLICATION_SERVER_CONFIG = "application.server"
     POLL_MS_CONFIG = "poll.ms"
     MAX_TASK_IDLE_MS_CONFIG = "max.task.idle.ms"

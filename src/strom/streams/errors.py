@@ -49,6 +49,15 @@ class TaskMigratedException(StreamsException):
         super().__init__(message + "; it means all tasks belonging to this thread should be migrated.", cause)
 
 
+class FailedProcessingException(StreamsException):
+    """A processor threw and the processing exception handler said FAIL; carries the node's name, the cause is the
+    processor's exception (parents let it through instead of handling it again)."""
+
+    def __init__(self, failed_processor_node_name: str, cause: BaseException) -> None:
+        super().__init__(f"Exception caught during processing in processor {failed_processor_node_name}: {cause}", cause)
+        self.failed_processor_node_name = failed_processor_node_name
+
+
 class TaskCorruptedException(StreamsException):
     """A task's state is unusable (for example after an unclean stop under exactly-once) and must be wiped and restored."""
 

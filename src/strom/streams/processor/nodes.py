@@ -8,12 +8,23 @@ The runtime's context implements :class:`InternalProcessorContext`: it forwards 
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from strom.client.types import Headers
-from strom.streams.errors import StreamsException
+from strom.streams.config import instantiate
+from strom.streams.errors import (
+    ErrorHandlerContext,
+    FailedProcessingException,
+    LogAndFailProcessingExceptionHandler,
+    ProcessingExceptionHandler,
+    ProcessingHandlerResponse,
+    StreamsException,
+    TaskCorruptedException,
+    TaskMigratedException,
+)
 from strom.streams.processor.api import (
     FixedKeyProcessor,
     FixedKeyProcessorContext,
@@ -28,6 +39,25 @@ from strom.streams.processor.api import (
 from strom.streams.serdes import Deserializer, Serializer
 from strom.streams.state.api import StoreBuilder
 from strom.streams.timestamps import TimestampExtractor
+
+_log = logging.getLogger("org.apache.kafka.streams.processor.internals.ProcessorNode")
+
+PROCESSING_EXCEPTION_HANDLER_CONFIG = "processing.exception.handler"
+
+
+def processing_exception_handler(app_configs: dict[str, Any]) -> ProcessingExceptionHandler:
+    """The configured handler (an instance, a class, or a class name), configured with the app's configs."""
+    value = app_configs.get(PROCESSING_EXCEPTION_HANDLER_CONFIG)
+    if value is None:
+        return LogAndFailProcessingExceptionHandler()
+    if isinstance(value, str):
+        value = instantiate(value)
+    elif isinstance(value, type):
+        value = value()
+    if not isinstance(value, ProcessingExceptionHandler):
+        raise StreamsException(f"{PROCESSING_EXCEPTION_HANDLER_CONFIG} must be a ProcessingExceptionHandler, not {value!r}")
+    value.configure(app_configs)
+    return value
 
 
 class RecordCollector(Protocol):
@@ -61,7 +91,16 @@ class InternalProcessorContext(ProcessorContext, FixedKeyProcessorContext):
 class ProcessorNode:
     """A processor (or fixed-key processor) with its children and the names of the stores it may use."""
 
-    __slots__ = ("name", "processor", "fixed_key_processor", "state_store_names", "children", "_children_by_name", "_context")
+    __slots__ = (
+        "name",
+        "processor",
+        "fixed_key_processor",
+        "state_store_names",
+        "children",
+        "_children_by_name",
+        "_context",
+        "_exception_handler",
+    )
 
     def __init__(
         self,
@@ -80,6 +119,7 @@ class ProcessorNode:
         self.children: list[ProcessorNode] = []
         self._children_by_name: dict[str, ProcessorNode] = {}
         self._context: InternalProcessorContext | None = None
+        self._exception_handler: ProcessingExceptionHandler | None = None
 
     def add_child(self, child: ProcessorNode) -> None:
         self.children.append(child)
@@ -91,6 +131,7 @@ class ProcessorNode:
     def init(self, context: InternalProcessorContext) -> None:
         """Initializes the user's processor; the runtime makes this node the current one first."""
         self._context = context
+        self._exception_handler = processing_exception_handler(context.app_configs())
         try:
             if self.processor is not None:
                 self.processor.init(context)
@@ -102,12 +143,47 @@ class ProcessorNode:
             raise StreamsException(f"failed to initialize processor {self.name}", e) from e
 
     def process(self, record: Record[Any, Any]) -> None:
-        if self.processor is not None:
-            self.processor.process(record)
-        elif self.fixed_key_processor is not None:
-            if not isinstance(record, FixedKeyRecord):
-                record = FixedKeyRecord(record.key, record.value, record.timestamp, record.headers)
-            self.fixed_key_processor.process(record)
+        """Runs the processor; what it throws goes to ``processing.exception.handler`` (KIP-1033): FAIL stops the
+        task with FailedProcessingException, CONTINUE drops the record at this node."""
+        try:
+            if self.processor is not None:
+                self.processor.process(record)
+            elif self.fixed_key_processor is not None:
+                if not isinstance(record, FixedKeyRecord):
+                    record = FixedKeyRecord(record.key, record.value, record.timestamp, record.headers)
+                self.fixed_key_processor.process(record)
+        except (FailedProcessingException, TaskCorruptedException, TaskMigratedException):
+            raise
+        except Exception as exc:
+            self._handle_processing_exception(record, exc)
+
+    def _handle_processing_exception(self, record: Record[Any, Any], exc: Exception) -> None:
+        context = self._context
+        handler = self._exception_handler
+        if context is None or handler is None:
+            raise FailedProcessingException(self.name, exc) from exc
+        meta = context.record_metadata()
+        error_context = ErrorHandlerContext(
+            None if meta is None else meta.topic,
+            -1 if meta is None else meta.partition,
+            -1 if meta is None else meta.offset,
+            record.headers,
+            self.name,
+            context.task_id,
+            record.timestamp,
+        )
+        try:
+            response = handler.handle(error_context, record, exc)
+        except Exception as fatal:
+            raise FailedProcessingException(
+                self.name, StreamsException("Fatal user code error in processing error callback", fatal)
+            ) from fatal
+        if response is not ProcessingHandlerResponse.CONTINUE:
+            _log.error(
+                "Processing exception handler is set to fail upon a processing error. If you would rather have the streaming "
+                "pipeline continue after a processing error, please set the processing.exception.handler appropriately."
+            )
+            raise FailedProcessingException(self.name, exc) from exc
 
     def close(self) -> None:
         try:

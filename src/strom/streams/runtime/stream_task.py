@@ -22,6 +22,7 @@ from strom.streams.errors import (
     DeserializationExceptionHandler,
     DeserializationHandlerResponse,
     ErrorHandlerContext,
+    FailedProcessingException,
     StreamsException,
     TaskMigratedException,
 )
@@ -226,6 +227,14 @@ class StreamTask:
         ctx.set_current_node(source)
         try:
             source.process(record)
+        except FailedProcessingException as failed:
+            cause = failed.__cause__ if isinstance(failed.__cause__, Exception) else failed
+            raise StreamsException(
+                f"Exception caught in process. taskId={self.id}, processor={failed.failed_processor_node_name}, topic={topic}, "
+                f"partition={partition}, offset={offset}, stacktrace={''.join(traceback.format_exception(cause))}",
+                cause,
+                self.id,
+            ) from cause
         except (StreamsException, TaskMigratedException):
             raise
         except Exception as exc:
