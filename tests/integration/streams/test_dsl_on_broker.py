@@ -14,7 +14,8 @@ import pytest
 
 from strom import Consumer, Producer
 from strom.admin import AdminClient, NewTopic
-from strom.streams.kafka_streams import KafkaStreams, State
+from strom.streams.errors import InvalidStateStoreException
+from strom.streams.kafka_streams import KafkaStreams, QueryableStoreTypes, State, StoreQueryParameters
 from strom.streams.kstream.builder import StreamsBuilder
 from strom.streams.kstream.options import Materialized, Produced
 from strom.streams.serdes import Serdes
@@ -81,10 +82,19 @@ def test_word_count_with_repartition_and_changelog(broker: BrokerProcess, tmp_pa
 
         _wait(done)
         consumer.close()
-        assert streams.state() is State.RUNNING
+        _wait(lambda: streams.state() is State.RUNNING, 30)  # a rebalance may follow the internal topics' creation
         admin = AdminClient({"bootstrap.servers": broker.bootstrap})
         topics = set(admin.list_topics(timeout=10).topics)
         admin.close()
         assert {"dsl-wc-counts-repartition", "dsl-wc-counts-changelog"} <= topics
+        store = streams.store(StoreQueryParameters.from_store_name("counts", QueryableStoreTypes.key_value_store()))
+
+        def queryable() -> bool:  # as Java's: a store may be briefly unavailable (a rebalance); retry
+            try:
+                return bool(dict(store.all()) == EXPECTED and store.get("the") == 60)
+            except InvalidStateStoreException:
+                return False
+
+        _wait(queryable, 30)
     finally:
         streams.close(30)

@@ -127,6 +127,10 @@ public class DslDescribe {
             public void init(org.apache.kafka.streams.processor.api.FixedKeyProcessorContext<String, String> c) { ctx = c; }
             public void process(org.apache.kafka.streams.processor.api.FixedKeyRecord<String, String> r) { ctx.forward(r); }
         }).to("out"));
+        p.put("to_table", b -> {
+            b.<String, String>stream("in").toTable().toStream().to("out");
+            b.<String, String>stream("in2").selectKey((k, v) -> v).toTable(Named.as("tt"), Materialized.as("tstore")).toStream().to("out2");
+        });
         p.put("to_extractor", b -> b.<String, String>stream("in").to((k, v, ctx) -> "t-" + k));
         return p;
     }

@@ -89,6 +89,8 @@ public class DslOutputs {
             g1.<String>cogroup((k, v, a) -> a + v).cogroup(g2, (k, v, a) -> a + v.toUpperCase()).aggregate(() -> "")
                 .toStream().to("out");
         });
+        p.put("to_table", b -> b.<String, String>stream("in").toTable()
+            .join(b.<String, String>table("t"), (x, y) -> x + "+" + y).toStream().to("out"));
         p.put("stateless", b -> {
             Map<String, KStream<String, String>> m = b.<String, String>stream("in")
                 .filter((k, v) -> !v.startsWith("c")).mapValues(v -> v.toUpperCase())

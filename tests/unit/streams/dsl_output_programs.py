@@ -131,6 +131,10 @@ def cogroup(b: StreamsBuilder) -> None:
     g1.cogroup(lambda k, v, a: a + v).cogroup(g2, lambda k, v, a: a + v.upper()).aggregate(lambda: "").to_stream().to("out")
 
 
+def to_table(b: StreamsBuilder) -> None:
+    b.stream("in").to_table().join(b.table("t"), lambda x, y: f"{x}+{y}").to_stream().to("out")
+
+
 def stateless(b: StreamsBuilder) -> None:
     m = (
         b.stream("in")
@@ -157,6 +161,7 @@ PROGRAMS: dict[str, Callable[[StreamsBuilder], None]] = {
     "table_groupby": table_groupby,
     "global": global_,
     "cogroup": cogroup,
+    "to_table": to_table,
     "stateless": stateless,
 }
 

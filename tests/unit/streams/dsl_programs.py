@@ -190,6 +190,11 @@ def named_ops(b: StreamsBuilder) -> None:
     )
 
 
+def to_table(b: StreamsBuilder) -> None:
+    b.stream("in").to_table().to_stream().to("out")
+    b.stream("in2").select_key(lambda k, v: v).to_table(Named.as_("tt"), Materialized.as_("tstore")).to_stream().to("out2")
+
+
 class _Forward(ContextualFixedKeyProcessor[Any, Any, Any]):
     def process(self, record: FixedKeyRecord[Any, Any]) -> None:
         self.context().forward(record)
@@ -237,6 +242,7 @@ PROGRAMS: dict[str, Callable[[StreamsBuilder], None]] = {
         cogroup,
         named_ops,
         process,
+        to_table,
     )
 }
 

@@ -76,3 +76,16 @@ def test_suppressed_until_window_closes_needs_a_strict_buffer() -> None:
     with pytest.raises(ValueError, match="strict"):
         Suppressed.until_window_closes(BufferConfig.max_records_(5))
     assert Suppressed.until_time_limit(timedelta(seconds=2), BufferConfig.unbounded()).time_to_wait_ms == 2000
+
+
+def test_windowed_keys_go_to_the_partition_of_their_plain_key() -> None:
+    from strom.client.partitioner import partition_for_key
+    from strom.streams.kstream.internals.stream_processors import windowed_partitioner
+    from strom.streams.serdes import Serdes, WindowedSerdes
+    from strom.streams.windowed import TimeWindow, Windowed
+
+    partitioner = windowed_partitioner(WindowedSerdes.time_windowed_serde_from(Serdes.String(), 10).serializer())
+    assert partitioner is not None and windowed_partitioner(Serdes.String().serializer()) is None
+    for key in ("a", "page-17", "ü"):
+        for start in (0, 10, 990):
+            assert partitioner.partition("t", Windowed(key, TimeWindow(start, start + 10)), None, 7) == partition_for_key(key.encode(), 7)

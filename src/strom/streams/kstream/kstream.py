@@ -165,7 +165,9 @@ class KStream:
         name = self.builder.or_else_generate(p.processor_name, n.SINK_NAME)
         ks = p.key_serde if p.key_serde is not None else self.key_serde
         vs = p.value_serde if p.value_serde is not None else self.value_serde
-        node = sink_node(name, topic, None if ks is None else ks.serializer(), None if vs is None else vs.serializer(), p.partitioner)
+        key_serializer = None if ks is None else ks.serializer()
+        partitioner = p.partitioner if p.partitioner is not None else sp.windowed_partitioner(key_serializer)
+        node = sink_node(name, topic, key_serializer, None if vs is None else vs.serializer(), partitioner)
         self.builder.add_graph_node(self.graph_node, node)
 
     def to_table(self, named: Named | str | None = None, materialized: Any = None) -> KTable:

@@ -8,7 +8,9 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from strom.streams.processor.api import ContextualProcessor, Processor, ProcessorSupplier, Record
+from strom.client.partitioner import partition_for_key
+from strom.streams.processor.api import ContextualProcessor, Processor, ProcessorSupplier, Record, StreamPartitioner
+from strom.streams.serdes import Serializer, SessionWindowedSerializer, TimeWindowedSerializer
 
 LOG = logging.getLogger("org.apache.kafka.streams.kstream.internals.KStreamImpl")
 
@@ -170,3 +172,22 @@ def _java_str(value: Any) -> str:
 
 def print_supplier(file_name: str | None, label: str, mapper: Callable[[Any, Any], str] | None) -> ProcessorSupplier[Any, Any, Any, Any]:
     return _Supplier(lambda: _Print(file_name, label, mapper))
+
+
+class WindowedStreamPartitioner(StreamPartitioner[Any, Any]):
+    """Java's WindowedStreamPartitioner: a windowed key goes to the partition of its plain key (murmur2 of the
+    inner key's bytes, as the producer would place the plain key), so all windows of a key share a partition."""
+
+    def __init__(self, inner: Serializer[Any]) -> None:
+        self.inner = inner
+
+    def partition(self, topic: str, key: Any, value: Any, num_partitions: int) -> int | None:
+        raw = self.inner.serialize(topic, key.key)
+        return None if raw is None else partition_for_key(raw, num_partitions)
+
+
+def windowed_partitioner(key_serializer: Any) -> StreamPartitioner[Any, Any] | None:
+    """The partitioner a sink of windowed keys gets when none was given (as Java's StreamSinkNode does)."""
+    if isinstance(key_serializer, TimeWindowedSerializer | SessionWindowedSerializer):
+        return WindowedStreamPartitioner(key_serializer.inner)
+    return None
