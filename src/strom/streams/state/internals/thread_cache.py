@@ -10,6 +10,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from threading import get_ident
 
 from strom.streams.state.api import ProcessorRecordContext
 
@@ -64,6 +65,7 @@ class NamedCache:
     dirty: dict[bytes, None] = field(default_factory=dict)
     listener: DirtyEntryFlushListener | None = None
     size_bytes: int = 0
+    writer: int = 0  # the thread that writes (the stream thread)
     _sorted: list[bytes] | None = None
 
     def _grow(self, delta: int) -> None:
@@ -73,10 +75,14 @@ class NamedCache:
     def get(self, key: bytes) -> LRUCacheEntry | None:
         entry = self.entries.get(key)
         if entry is not None:
-            self.entries.move_to_end(key)
+            try:
+                self.entries.move_to_end(key)
+            except KeyError:  # an interactive query's read, and the stream thread evicted the key meanwhile
+                pass
         return entry
 
     def put(self, key: bytes, entry: LRUCacheEntry) -> None:
+        self.writer = get_ident()
         entries = self.entries
         old = entries.get(key)
         if old is None:
@@ -103,6 +109,10 @@ class NamedCache:
         return entry
 
     def sorted_keys(self) -> list[bytes]:
+        if get_ident() != self.writer:
+            # Another thread (an interactive query) sorts for itself: a list it cached could miss a key the stream
+            # thread adds meanwhile. sorted() copies the dict's keys in one C call, which the GIL keeps whole.
+            return sorted(self.entries)
         if self._sorted is None:
             self._sorted = sorted(self.entries)
         return self._sorted
@@ -138,6 +148,10 @@ class NamedCache:
 
 
 class ThreadCache:
+    """Written by its stream thread only. Interactive queries read it from other threads without a lock (a lock
+    doubled the cost of a cached get+put): their reads are single dict operations, which CPython's GIL keeps whole,
+    and they never keep state a later write could make stale."""
+
     def __init__(self, max_cache_size_bytes: int) -> None:
         self.max_cache_size_bytes = max_cache_size_bytes
         self._caches: dict[str, NamedCache] = {}
@@ -197,7 +211,8 @@ class ThreadCache:
         if not forward:
             selected.reverse()
         entries = cache.entries
-        return ((k, entries[k]) for k in selected if k in entries)
+        found = ((k, entries.get(k)) for k in selected)
+        return ((k, e) for k, e in found if e is not None)
 
     def flush(self, namespace: str) -> None:
         cache = self._caches.get(namespace)
