@@ -156,19 +156,18 @@ class BrokerCollector(Collector):
     # ---- kafka.log Log ------------------------------------------------------------------------------------
 
     def _logs(self) -> Iterator[Metric]:
-        families = {
-            "size": GaugeMetricFamily("kafka_log_log_size", "Log Size: bytes on disk", labels=["topic", "partition"]),
-            "logendoffset": GaugeMetricFamily("kafka_log_log_logendoffset", "Log LogEndOffset", labels=["topic", "partition"]),
-            "logstartoffset": GaugeMetricFamily("kafka_log_log_logstartoffset", "Log LogStartOffset", labels=["topic", "partition"]),
-            "numlogsegments": GaugeMetricFamily("kafka_log_log_numlogsegments", "Log NumLogSegments", labels=["topic", "partition"]),
-        }
-        for (topic, index), plog in sorted(self.broker.log_manager.logs.items()):
-            labels = [topic, str(index)]
-            families["size"].add_metric(labels, plog.size_bytes)
-            families["logendoffset"].add_metric(labels, plog.log_end_offset)
-            families["logstartoffset"].add_metric(labels, plog.log_start_offset)
-            families["numlogsegments"].add_metric(labels, len(plog.segments))
-        yield from families.values()
+        """One family per pass over the logs: the endpoint lets the loop serve requests between families."""
+        logs = sorted(self.broker.log_manager.logs.items())
+        for name, doc, read in (
+            ("size", "Log Size: bytes on disk", lambda plog: plog.size_bytes),
+            ("logendoffset", "Log LogEndOffset", lambda plog: plog.log_end_offset),
+            ("logstartoffset", "Log LogStartOffset", lambda plog: plog.log_start_offset),
+            ("numlogsegments", "Log NumLogSegments", lambda plog: len(plog.segments)),
+        ):
+            family = GaugeMetricFamily(f"kafka_log_log_{name}", doc, labels=["topic", "partition"])
+            for (topic, index), plog in logs:
+                family.add_metric([topic, str(index)], read(plog))
+            yield family
 
     # ---- kafka.server socket-server-metrics ---------------------------------------------------------------
 
