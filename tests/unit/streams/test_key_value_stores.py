@@ -287,3 +287,18 @@ def test_persistent_store_reads_from_other_threads_see_the_last_commit(tmp_path:
     assert seen == [b"2", (b"1", [(b"a", b"1")])]
     assert store.get(b"a") == b"2"  # this thread never wrote: it reads the committed state
     store.close()
+
+
+def test_a_timestamped_supplier_under_a_plain_builder_restores_plain_values(tmp_path: Path) -> None:
+    supplier = Stores.persistent_timestamped_key_value_store("p")
+    store = Stores.key_value_store_builder(supplier, Serdes.String(), Serdes.Long()).build()
+    context = ChangelogContext(tmp_path / "a")
+    store.init(context, store)
+    store.put("k", 7)
+    restored = Stores.key_value_store_builder(supplier, Serdes.String(), Serdes.Long()).build()
+    target = ChangelogContext(tmp_path / "b")
+    restored.init(target, restored)
+    context.restore_into("p", target)
+    assert restored.get("k") == 7
+    store.close()
+    restored.close()

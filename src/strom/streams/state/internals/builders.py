@@ -84,6 +84,9 @@ class KeyValueStoreBuilder(AbstractStoreBuilder[KeyValueStore[K, V]], Generic[K,
 
     def build(self) -> KeyValueStore[K, V]:
         store: KeyValueStore[bytes, bytes] = self.supplier.get()
+        # The builder decides the value format: a timestamped supplier under this builder holds plain values.
+        if hasattr(store, "timestamped"):
+            store.timestamped = False
         if self._logging:
             store = ChangeLoggingKeyValueBytesStore(store)
         if self._caching:
