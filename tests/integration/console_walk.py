@@ -315,7 +315,8 @@ def walk_everything(driver: WebDriver, url: str, bootstrap: str, broker_ids: lis
     w.submit("#reset")
     assert w.cells("#lag tbody tr", "committed") == ["0", "0", "0"]
     # the lag chart has drawn the history by now (one sample per page view and per second)
-    w.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#lag-chart polyline"))
+    lines = "return [...document.querySelectorAll('#lag-chart polyline title')].map(t => t.textContent).sort()"
+    w.wait(lambda d: d.execute_script(lines) == [f"{TOPIC}-0", f"{TOPIC}-1", f"{TOPIC}-2", "total"])
     w.shot("group")
 
     stop = threading.Event()

@@ -283,7 +283,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
         async def work() -> Response:
             detail = await groups.describe_group(console.admin, gid)
             console.sampler.watch(gid)
-            console.sampler.record_lag(gid, detail.total_lag)
+            console.sampler.record_lag(gid, {(r.topic, r.partition): r.lag for r in detail.lags})
             topic_names = sorted({r.topic for r in detail.lags} | {tp[0] for m in detail.members for tp in m.assignment})
             return page(request, "group.html", g=detail, topics=topic_names)
 
@@ -441,7 +441,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
     async def lag_panel(request: Request) -> Response:
         gid = request.path_params["group"]
         console.sampler.watch(gid)
-        series = {"lag": list(console.sampler.group_lag.get(gid, ()))}
+        series = console.sampler.lag_chart_series(gid)
         return HTMLResponse(Markup(charts.line_chart(series, title=f"Lag of {gid} (records)")))
 
     @contextlib.asynccontextmanager

@@ -37,13 +37,15 @@ def line_chart(
     parts.append(f'<text x="{left - 4}" y="{top + plot_h}" font-size="10" text-anchor="end" fill="#334155">0</text>')
     parts.append(f'<text x="{left}" y="{height - 6}" font-size="10" fill="#64748b">-{span:.0f} s</text>')
     parts.append(f'<text x="{width - right}" y="{height - 6}" font-size="10" text-anchor="end" fill="#64748b">now</text>')
+    legend_x = left + 6
     for i, (name, pts) in enumerate(series.items()):
         colour = COLOURS[i % len(COLOURS)]
         coords = " ".join(f"{left + (t - t0) / span * plot_w:.1f},{top + plot_h - v / vmax * plot_h:.1f}" for t, v in pts)
         parts.append(
             f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{coords}"><title>{escape(name)}</title></polyline>'
         )
-        parts.append(f'<text x="{left + 6 + 110 * i}" y="{top + 12}" font-size="10" fill="{colour}">{escape(name)}</text>')
+        parts.append(f'<text x="{legend_x}" y="{top + 12}" font-size="10" fill="{colour}">{escape(name)}</text>')
+        legend_x += 6 * len(name) + 18  # about 6 px a character at this size
     parts.append("</svg>")
     return "".join(parts)
 

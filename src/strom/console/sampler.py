@@ -19,6 +19,7 @@ from strom.client.admin import AsyncAdmin
 from strom.console import prometheus_text
 from strom.console.groups import lags
 from strom.protocol.errors import KafkaError
+from strom.protocol.types import TP
 
 log = logging.getLogger("strom.console.Sampler")
 
@@ -39,7 +40,7 @@ class Sampler:
         self.keep = keep
         self.throughput: dict[str, Series] = {}
         self.topic_rates: dict[str, float] = {}
-        self.group_lag: dict[str, Series] = {}
+        self.group_lag: dict[str, dict[str, Series]] = {}  # group -> "total" and "<topic>-<partition>" -> lag
         self._watched: dict[str, float] = {}
         self._last_counters: tuple[float, dict[str, float]] | None = None
         self._last_ends: tuple[float, dict[str, int]] | None = None
@@ -51,8 +52,18 @@ class Sampler:
     def watch(self, group_id: str) -> None:
         self._watched[group_id] = time.monotonic()
 
-    def record_lag(self, group_id: str, lag: int) -> None:
-        self._append(self.group_lag.setdefault(group_id, deque(maxlen=self.keep)), time.time(), float(lag))
+    def record_lag(self, group_id: str, per_partition: dict[TP, int]) -> None:
+        now = time.time()
+        series = self.group_lag.setdefault(group_id, {})
+        self._append(series.setdefault("total", deque(maxlen=self.keep)), now, float(sum(per_partition.values())))
+        for (topic, partition), lag in per_partition.items():
+            self._append(series.setdefault(f"{topic}-{partition}", deque(maxlen=self.keep)), now, float(lag))
+
+    def lag_chart_series(self, group_id: str, most: int = 5) -> dict[str, list[tuple[float, float]]]:
+        """The total and the `most` partitions lagging most now: a chart stays readable with many partitions."""
+        series = self.group_lag.get(group_id, {})
+        partitions = sorted((k for k in series if k != "total"), key=lambda k: (-series[k][-1][1], k))[:most]
+        return {k: list(series[k]) for k in ["total", *partitions] if k in series}
 
     async def run(self) -> None:
         while True:
@@ -75,7 +86,7 @@ class Sampler:
                 del self._watched[gid]
                 continue
             got = await lags(self.admin, gid)
-            self.record_lag(gid, sum(max(e - c, 0) for c, e in got.values() if e >= 0))
+            self.record_lag(gid, {tp: max(e - c, 0) for tp, (c, e) in got.items() if e >= 0})
 
     async def _sample_topics(self, now: float) -> None:
         meta = await self.admin.list_topics()
