@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from strom.testing.broker import free_port
@@ -56,6 +56,18 @@ def test_killed_follower_raises_under_replicated_partitions(metered_cluster: tup
     def leader_when(under_replicated: bool) -> Samples | None:
         samples = leader_samples()
         return samples if (value(samples, "kafka_server_replicamanager_underreplicatedpartitions") > 0) == under_replicated else None
+
+    # lag of a group, from whichever broker coordinates it (each holds a replica of the partition)
+    group = "metrics-lag"
+    consumer = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": group})
+    consumer.commit(offsets=[TopicPartition(TOPIC, 0, 0)], asynchronous=False)
+    consumer.close()
+
+    def group_lag() -> float:
+        return sum(value(scrape(url), "kafka_consumergroup_lag", consumergroup=group, topic=TOPIC, partition="0") for url in urls.values())
+
+    # one record, committed offset 0 (a follower learns the high watermark with its next fetch)
+    wait_until(lambda: group_lag() == 1, message="the group's lag on its coordinator")
 
     cluster.brokers[2].kill()
     shrunk = wait_until(lambda: leader_when(True), timeout=30, message="an under-replicated partition on the leader")

@@ -203,8 +203,9 @@ class BrokerCollector(Collector):
     # ---- kafka-exporter's consumer group and partition offsets --------------------------------------------
 
     def _consumer_lag(self) -> Iterator[Metric]:
-        """Lag of the groups this broker coordinates, on the partitions it leads: the high watermark (what a
-        consumer can reach) minus the committed offset, as kafka-exporter computes it."""
+        """Lag of the groups this broker coordinates: the high watermark (what a consumer can reach) minus the
+        committed offset, as kafka-exporter computes it, on every partition this broker has a replica of (a
+        follower's high watermark trails the leader's by at most one fetch)."""
         rm = self.broker.replica_manager
         current = GaugeMetricFamily(
             "kafka_topic_partition_current_offset", "Current offset (high watermark) of a partition", labels=["topic", "partition"]
@@ -229,12 +230,12 @@ class BrokerCollector(Collector):
         for group, offsets in sorted(self.broker.group_service.offsets.offsets.items()):
             sums: dict[str, int] = {}
             for (topic, index), offset in sorted(offsets.items()):
-                led = rm.partitions.get((topic, index))
+                replica = rm.partitions.get((topic, index))
                 labels = [group, topic, str(index)]
                 committed.add_metric(labels, offset.offset)
-                if led is None or not led.is_leader:
+                if replica is None:
                     continue
-                behind = max(led.log.high_watermark - offset.offset, 0)
+                behind = max(replica.log.high_watermark - offset.offset, 0)
                 lag.add_metric(labels, behind)
                 sums[topic] = sums.get(topic, 0) + behind
             for topic, total in sums.items():
