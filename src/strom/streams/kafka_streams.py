@@ -29,6 +29,7 @@ from strom.streams.errors import (
     UnknownStateStoreException,
 )
 from strom.streams.runtime import partition_assignor as pa
+from strom.streams.runtime.global_stream_thread import GlobalStreamThread
 from strom.streams.runtime.internal_topics import InternalTopicConfig, InternalTopicManager
 from strom.streams.runtime.queryable_stores import QueryableStoreTypes, StoreQueryParameters, composite_store
 from strom.streams.runtime.state_directory import StateDirectory
@@ -144,6 +145,7 @@ class KafkaStreams:
         self._state_listener: StateListener | None = None
         self._uncaught: UncaughtHandler | None = None
         self.threads: list[StreamThread] = []
+        self.global_thread: GlobalStreamThread | None = None
         self._thread_index = 0
         self._closed = threading.Event()
         cache_bytes = int(self.config.get("statestore.cache.max.bytes"))
@@ -200,6 +202,14 @@ class KafkaStreams:
         log.info("stream-client [%s] Starting Kafka Streams client", self.client_id)
         self._check_topics()
         self._set_state(State.REBALANCING)
+        if self.builder.global_stores():
+            self.global_thread = GlobalStreamThread(self.builder, self.config, self.state_directory, self.client_id)
+            self.global_thread.start()
+            self.global_thread.ready.wait()
+            if self.global_thread.error is not None:
+                self._set_state(State.PENDING_ERROR)
+                self._set_state(State.ERROR)
+                raise StreamsException(f"The global stores could not be loaded: {self.global_thread.error}", self.global_thread.error)
         for _ in range(int(self.config.get("num.stream.threads"))):
             self._add_thread().start()
 
@@ -230,6 +240,8 @@ class KafkaStreams:
             self._on_thread_state,
             self._on_thread_error,
         )
+        if self.global_thread is not None:
+            thread.global_stores = self.global_thread.stores
         self.threads.append(thread)
         return thread
 
@@ -253,12 +265,17 @@ class KafkaStreams:
         deadline = None if timeout is None else time.monotonic() + timeout
         for t in self.threads:
             t.shutdown()
+        if self.global_thread is not None:
+            self.global_thread.shutdown()
         ok = True
         for t in self.threads:
             if t is threading.current_thread() or not t.is_alive():
                 continue
             t.join(None if deadline is None else max(deadline - time.monotonic(), 0))
             ok = ok and not t.is_alive()
+        if self.global_thread is not None and self.global_thread.is_alive():
+            self.global_thread.join(None if deadline is None else max(deadline - time.monotonic(), 0))
+            ok = ok and not self.global_thread.is_alive()
         if ok:
             self._release()
             if self._state == State.PENDING_ERROR:
@@ -398,6 +415,8 @@ class KafkaStreams:
 
         def stores() -> list[Any]:
             out: list[Any] = []
+            if self.global_thread is not None and params.store_name in self.global_thread.stores:
+                return [self.global_thread.stores[params.store_name]]
             for t in list(self.threads):
                 for task in list(t.task_manager.active.values()):
                     if params.partition is not None and task.id.partition != params.partition:

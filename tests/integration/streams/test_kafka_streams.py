@@ -16,6 +16,8 @@ from strom import Consumer, Producer
 from strom.admin import AdminClient, NewTopic
 from strom.streams.errors import MissingSourceTopicException, StreamThreadExceptionResponse, TopologyException
 from strom.streams.kafka_streams import KafkaStreams, QueryableStoreTypes, State, StoreQueryParameters
+from strom.streams.kstream.builder import StreamsBuilder
+from strom.streams.kstream.options import Consumed, Materialized, Produced
 from strom.streams.processor.api import Processor, ProcessorContext, Record
 from strom.streams.serdes import Serdes
 from strom.streams.topology import Topology
@@ -31,7 +33,8 @@ def broker() -> Iterator[BrokerProcess]:
     with BrokerProcess() as b:
         admin = AdminClient({"bootstrap.servers": b.bootstrap})
         topics = [NewTopic("wc-lines", 2, 1), NewTopic("wc-counts", 2, 1), NewTopic("left", 3, 1), NewTopic("right", 2, 1)]
-        topics += [NewTopic("raw", 1, 1), NewTopic("raw-out", 1, 1)]
+        topics += [NewTopic("raw", 1, 1), NewTopic("raw-out", 1, 1), NewTopic("customers", 3, 1), NewTopic("orders", 2, 1)]
+        topics += [NewTopic("enriched", 2, 1)]
         for f in admin.create_topics(topics).values():
             f.result(30)
         admin.close()
@@ -164,3 +167,40 @@ def test_deserialization_handlers(broker: BrokerProcess, tmp_path: Path) -> None
     _wait(lambda: failing.state() == State.ERROR)
     assert "Deserialization exception handler is set to fail" in str(errors[0]) and "offset 1" in str(errors[0])
     failing.close()
+
+
+def test_global_table_is_loaded_before_processing_and_followed(broker: BrokerProcess, tmp_path: Path) -> None:
+    p = Producer({"bootstrap.servers": broker.bootstrap})
+    for cid, name in (("c1", "ada"), ("c2", "bob"), ("c3", "cy")):
+        p.produce("customers", name.encode(), key=cid.encode())
+    p.flush(30)
+    s = Serdes.String()
+    builder = StreamsBuilder()
+    customers = builder.global_table("customers", Consumed.with_(s, s), Materialized.as_("customers-store"))
+    orders = builder.stream("orders", Consumed.with_(s, s))
+    orders.join(customers, lambda order_id, customer_id: customer_id, lambda customer_id, name: f"{customer_id}:{name}").to(
+        "enriched", Produced.with_(s, s)
+    )
+    streams = KafkaStreams(builder.build(), _config(broker, "enrich", tmp_path))
+    streams.start()  # returns once the global table holds the three customers
+    try:
+        store = streams.store(StoreQueryParameters.from_store_name("customers-store", QueryableStoreTypes.key_value_store()))
+        assert store.get("c2") == "bob" and store.approximate_num_entries() == 3
+        p.produce("orders", b"c1", key=b"o1")
+        p.produce("customers", b"dee", key=b"c4")
+        p.flush(30)
+        _wait(lambda: store.get("c4") == "dee")  # the global thread follows the topic
+        p.produce("orders", b"c4", key=b"o2")
+        p.flush(30)
+        consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "enriched-check", "auto.offset.reset": "earliest"})
+        consumer.subscribe(["enriched"])
+        got: dict[str, str] = {}
+        deadline = time.monotonic() + 60
+        while len(got) < 2 and time.monotonic() < deadline:
+            msg = consumer.poll(0.2)
+            if msg is not None and msg.error() is None:
+                got[msg.key().decode()] = msg.value().decode()
+        consumer.close()
+        assert got == {"o1": "c1:ada", "o2": "c4:dee"}
+    finally:
+        streams.close(30)

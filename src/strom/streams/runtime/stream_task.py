@@ -109,7 +109,8 @@ class StreamTask:
         """Opens the stores (they register their changelogs for restore); processing waits for the restore."""
         stores = build_stores(self.topology.store_builders)
         self.state_manager.load_checkpoint(any(s.persistent() for s in stores.values()))
-        self.context.global_stores = dict(global_stores or {})
+        if global_stores is not None:
+            self.context.global_stores = dict(global_stores)
         init_stores(stores, self.context, self.state_manager, self.context.stores.__setitem__)
         self.state = TaskState.RESTORING
 

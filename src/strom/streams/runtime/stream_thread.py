@@ -81,6 +81,7 @@ class StreamThread(threading.Thread):
         self.error: BaseException | None = None
         self.shutdown_requested = False
         self.assignment_info: pa.AssignmentInfo | None = None
+        self.global_stores: dict[str, Any] = {}
         self._pending: pa.AssignmentInfo | None = None
         self._paused: set[TP] = set()
         self.consumer_client_id = f"{name}-consumer"
@@ -174,7 +175,7 @@ class StreamThread(threading.Thread):
     def _create_active(self, task_id: TaskId, partitions: list[TP]) -> StreamTask:
         topology = self.builder.build(task_id.subtopology)
         collector = RecordCollectorImpl(self._producer, task_id, self._prod_handler)
-        return StreamTask(
+        task = StreamTask(
             task_id,
             partitions,
             topology,
@@ -189,6 +190,8 @@ class StreamThread(threading.Thread):
             self._deser_handler,
             self.eos,
         )
+        task.context.global_stores = self.global_stores  # the global thread's stores, shared by every task
+        return task
 
     def _create_standby(self, task_id: TaskId) -> StandbyTask | None:
         topology = self.builder.build(task_id.subtopology)
