@@ -27,6 +27,7 @@ from strom.streams.state.internals.caching import merge_sorted
 DEFAULT_MAP_SIZE = 64 << 30
 MAP_SIZE_CONFIG = "strom.state.lmdb.map.size.bytes"
 _BATCH = 256
+RESTORE_COMMIT_RECORDS = 100_000
 _PREFIX = b"\x00"
 
 
@@ -39,6 +40,7 @@ class LmdbKeyValueStore(BytesKeyValueStore):
         self._owner = 0
         self._long_keys: list[bytes] = []
         self._max_key = 0
+        self._restored = 0
 
     def persistent(self) -> bool:
         return True
@@ -142,7 +144,12 @@ class LmdbKeyValueStore(BytesKeyValueStore):
                 txn.delete(_PREFIX + key, db=db)
         if run:
             txn.cursor(db=db).putmulti(run)
-        self.flush()
+        # Committing every batch (a poll's worth) tripled the CPU of a 1M-record restore; the task's flush
+        # commits the rest.
+        self._restored += len(records)
+        if self._restored >= RESTORE_COMMIT_RECORDS:
+            self._restored = 0
+            self.flush()
 
     # -- ranges: batches of entries read from a cursor re-seeked after the last key, so puts and commits between
     # two next() calls never invalidate the iteration.

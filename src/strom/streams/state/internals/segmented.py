@@ -13,7 +13,7 @@ from pathlib import Path
 from strom.streams.state.api import KeyValue, RestoreRecord, StateStore, StateStoreContext, timestamped_bytes
 from strom.streams.state.internals.bytes_store import BytesKeyValueStore
 from strom.streams.state.internals.in_memory_key_value_store import InMemoryKeyValueStore
-from strom.streams.state.internals.lmdb_store import DEFAULT_MAP_SIZE, MAP_SIZE_CONFIG, LmdbKeyValueStore
+from strom.streams.state.internals.lmdb_store import DEFAULT_MAP_SIZE, MAP_SIZE_CONFIG, RESTORE_COMMIT_RECORDS, LmdbKeyValueStore
 
 log = logging.getLogger("org.apache.kafka.streams.state.internals.AbstractRocksDBSegmentedBytesStore")
 
@@ -41,6 +41,7 @@ class SegmentedBytesStore(StateStore):
         self._dir: Path | None = None
         self._map_size = DEFAULT_MAP_SIZE
         self._open = False
+        self._restored = 0
 
     @property
     def name(self) -> str:
@@ -138,8 +139,11 @@ class SegmentedBytesStore(StateStore):
     def restore_batch(self, records: list[RestoreRecord]) -> None:
         for key, value, timestamp in records:
             self.put(key, timestamped_bytes(value, timestamp) if self.timestamped else value)
-        for segment in self.segments.values():
-            segment.flush()
+        # Commit now and then, not per batch (see LmdbKeyValueStore.restore_batch); the task's flush does the rest.
+        self._restored += len(records)
+        if self._restored >= RESTORE_COMMIT_RECORDS:
+            self._restored = 0
+            self.flush()
 
     def flush(self) -> None:
         for segment in self.segments.values():
