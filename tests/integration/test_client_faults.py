@@ -6,6 +6,7 @@ the consumer must refetch without a gap or a repeat; an admin call must end with
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,10 +17,11 @@ import pytest
 
 import strom
 from strom import KafkaException, NewTopic, TopicPartition
+from strom.protocol.errors import ErrorCode
 from strom.testing.kafka_proxy import DROP, Exchange, KafkaProxy
 from tests.integration.client_peers import PEERS, make_topic, proxied, serve
 
-PRODUCE, FETCH, CREATE_TOPICS = 0, 1, 19
+PRODUCE, FETCH, OFFSET_COMMIT, CREATE_TOPICS = 0, 1, 8, 19
 
 
 @pytest.fixture(scope="module", params=PEERS)
@@ -121,3 +123,36 @@ def test_admin_call_cut_mid_request_ends_with_a_clear_error(bootstrap: str, prox
     # the broker did act on it: the topic exists, and the client works again on a new connection
     assert name in admin.list_topics(name).topics
     admin.close()
+
+
+def answer_not_coordinator(times: int) -> Any:
+    """A response hook: the first `times` OffsetCommit answers say NOT_COORDINATOR for every partition, as a
+    coordinator that just moved (or a new cluster still creating __consumer_offsets) answers."""
+    left = [times]
+
+    def hook(exchange: Exchange) -> Any:
+        if exchange.api_key != OFFSET_COMMIT or left[0] == 0:
+            return None
+        left[0] -= 1
+        response = exchange.message
+        topics = [
+            dataclasses.replace(t, partitions=[dataclasses.replace(p, error_code=ErrorCode.NOT_COORDINATOR) for p in t.partitions])
+            for t in response.topics
+        ]
+        return dataclasses.replace(response, topics=topics)
+
+    return hook
+
+
+@pytest.mark.parametrize("client", ["strom", "confluent-kafka"])
+def test_a_synchronous_commit_waits_out_a_coordinator_move(bootstrap: str, proxy: KafkaProxy, client: str) -> None:
+    topic = make_topic(bootstrap, 1, "coord")
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    proxy.on_response = answer_not_coordinator(2)
+    module: Any = strom if client == "strom" else ck
+    c = module.Consumer({"bootstrap.servers": proxy.bootstrap, "group.id": group, "enable.auto.commit": False})
+    committed = c.commit(offsets=[module.TopicPartition(topic, 0, 7)], asynchronous=False)
+    assert [(tp.topic, tp.partition, tp.offset, tp.error) for tp in committed] == [(topic, 0, 7, None)]
+    assert c.committed([module.TopicPartition(topic, 0)], timeout=10)[0].offset == 7
+    c.close()
+    assert len(proxy.requests_of(OFFSET_COMMIT)) >= 3  # two answered NOT_COORDINATOR, the third was taken

@@ -38,6 +38,15 @@ from strom.protocol.errors import ErrorCode, KafkaError, LocalError
 from strom.protocol.schema.list_offsets import ListOffsetsPartition, ListOffsetsRequest, ListOffsetsTopic
 from strom.protocol.types import TP
 
+# OffsetCommit errors that mean "ask the (new) coordinator again", not "this commit failed"
+_COMMIT_RETRIABLE = frozenset(
+    {
+        ErrorCode.NOT_COORDINATOR,
+        ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+    }
+)
+
 log = logging.getLogger("strom.client.consumer")
 
 RebalanceCallback = Callable[[Any, list[TopicPartition]], Any]
@@ -460,6 +469,11 @@ class AsyncConsumer:
 
     async def commit(self, offsets: list[TopicPartition] | None = None, message: Message | None = None) -> list[TopicPartition]:
         """Commits the given offsets, a message's offset + 1, or the current positions of every partition."""
+        return await self._commit(offsets, message, wait_for_coordinator=True)
+
+    async def _commit(
+        self, offsets: list[TopicPartition] | None, message: Message | None, wait_for_coordinator: bool
+    ) -> list[TopicPartition]:
         if self._group is None:
             raise KafkaError(ErrorCode.INVALID_GROUP_ID, "commit() needs 'group.id' in the configuration")
         if message is not None:
@@ -472,7 +486,7 @@ class AsyncConsumer:
                 self.on_commit(error, [])
             raise error
         request = {(o.topic, o.partition): (o.offset, o.metadata, -1 if o.leader_epoch is None else o.leader_epoch) for o in offsets}
-        codes = await self._group.commit(request)
+        codes = await self._commit_while_coordinator_moves(request) if wait_for_coordinator else await self._group.commit(request)
         result = []
         first_error: KafkaError | None = None
         for o in offsets:
@@ -487,6 +501,25 @@ class AsyncConsumer:
         if first_error is not None:
             raise first_error
         return result
+
+    async def _commit_while_coordinator_moves(self, request: dict[TP, tuple[int, str | None, int]]) -> dict[TP, int]:
+        """OffsetCommit, sent again to the rediscovered coordinator while it answers that it is not (yet) the group's
+        coordinator: as librdkafka defers such a commit (up to session.timeout.ms) and Java's commitSync retries it.
+        A coordinator that moved or is still loading the offsets topic is a normal moment of a cluster's life."""
+        assert self._group is not None
+        deadline = time.monotonic() + self.config["session.timeout.ms"] / 1000
+        codes: dict[TP, int] = {}
+        while True:
+            try:
+                codes.update(await self._group.commit(request))
+            except KafkaError as exc:  # no coordinator could be found yet
+                if exc.code() not in _COMMIT_RETRIABLE or time.monotonic() >= deadline:
+                    raise
+                codes.update(dict.fromkeys(request, exc.code()))
+            request = {tp: request[tp] for tp in request if codes.get(tp) in _COMMIT_RETRIABLE}
+            if not request or time.monotonic() >= deadline:
+                return codes
+            await asyncio.sleep(self.config["retry.backoff.ms"] / 1000)
 
     def commit_candidates(self, tps: list[TP]) -> list[TopicPartition]:
         """What a commit without explicit offsets sends for `tps`: the stored offsets (offset store on), else
@@ -506,7 +539,7 @@ class AsyncConsumer:
 
     async def _auto_commit_now(self) -> None:
         if self.config["enable.auto.commit"] and self._group is not None and self.commit_candidates(list(self._assigned)):
-            await self.commit()
+            await self._commit(None, None, wait_for_coordinator=False)  # the next interval's commit is the retry
 
     async def _maybe_auto_commit(self) -> None:
         if not self.config["enable.auto.commit"] or self._group is None or self._group.generation < 0:

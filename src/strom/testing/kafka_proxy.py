@@ -1,7 +1,7 @@
 """A recording, fault-injecting TCP proxy in front of one Kafka-protocol broker (Strom or Apache Kafka).
 
 Tests use it to see what a client really sends and receives (every request and response, decoded), and
-to make the network misbehave at a chosen request: rewrite it, or cut the connection after the broker
+to make the network misbehave at a chosen request: rewrite it (or the broker's answer), or cut the connection after the broker
 got it but before the client hears back ("a broker that dies mid-request"). Metadata and FindCoordinator
 responses are rewritten to name the proxy, so the client keeps talking through it. One broker only.
 Runs its own event loop on a daemon thread; `close()` stops it.
@@ -40,6 +40,7 @@ class Exchange:
 
 
 RequestHook = Callable[[Exchange], Message | str | None]  # returns None (forward as is), a new request object, or DROP
+ResponseHook = Callable[[Exchange], Message | None]  # returns None (forward as is) or a new response object
 
 
 class KafkaProxy:
@@ -49,6 +50,7 @@ class KafkaProxy:
         self.request_frames: list[bytes] = []  # each request as it went to the broker (size prefix excluded): fuzzing corpora
         self.responses: list[Exchange] = []
         self.on_request: RequestHook | None = None
+        self.on_response: ResponseHook | None = None
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.AbstractServer | None = None
@@ -148,8 +150,9 @@ class KafkaProxy:
             if api_key in RESPONSE_TYPES:
                 _, pos = decode_response_header(frame, api_key, version)
                 message = _decode(RESPONSE_TYPES, api_key, version, frame, pos)
-                if isinstance(message, MetadataResponse | FindCoordinatorResponse):
-                    message = self._point_at_proxy(message)
+                rewritten = self._rewrite_response(Exchange(conn_id, api_key, version, correlation_id, message))
+                if rewritten is not None:
+                    message = rewritten
                     out = bytearray()
                     encode_response_header(out, correlation_id, api_key, version)
                     frame = bytes(out) + _encode(message, version)
@@ -158,6 +161,16 @@ class KafkaProxy:
             self.responses.append(Exchange(conn_id, api_key, version, correlation_id, message))
             writer.write(_SIZE.pack(len(frame)) + frame)
             await writer.drain()
+
+    def _rewrite_response(self, exchange: Exchange) -> Message | None:
+        """The test's rewrite of a response (on_response), then Metadata/FindCoordinator pointed at the proxy."""
+        message = exchange.message
+        changed = self.on_response(exchange) if self.on_response is not None and message is not None else None
+        if changed is not None:
+            message = changed
+        if isinstance(message, MetadataResponse | FindCoordinatorResponse):
+            return self._point_at_proxy(message)
+        return changed
 
     def _point_at_proxy(self, message: MetadataResponse | FindCoordinatorResponse) -> Message:
         if isinstance(message, MetadataResponse):
