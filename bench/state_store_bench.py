@@ -1,11 +1,11 @@
 """Embedded stores for Strom Streams' persistent key-value store: rocksdict (RocksDB) vs LMDB vs SQLite.
 
-Rates are per CPU second of the benchmark process (all its threads). Each backend gets the work a stream task
-gives its store: N single puts (flushed every 10,000 as a commit would),
-N point gets, a full range scan, 1,000 short range scans, and a restore (N changelog records written in batches of
-10,000, as the changelog reader hands them over). Keys are 12-byte big-endian counters in shuffled order, values 16
-bytes. "strom-store" is Strom's LmdbKeyValueStore, with its own overheads, on the same work.
-Usage: python bench/state_store_bench.py [--keys 1000000] [--only rocksdict,lmdb,sqlite,strom-store]
+Each backend gets the work a stream task gives its store: N single puts (committed every 10,000, as a task's
+commit does), N point gets, a full scan, 1,000 scans of 100 keys, and a restore (N changelog records written in
+batches of 10,000, as the changelog reader hands them over). Keys are 12-byte big-endian counters in shuffled
+order, values 16 bytes. "strom-store" is Strom's LmdbKeyValueStore, with its own overheads, on the same work.
+Rates are per CPU second of the benchmark process (all its threads, so RocksDB's background work counts).
+Usage: python bench/state_store_bench.py [--keys 1000000] [--rounds 2] [--only rocksdict,lmdb,sqlite,strom-store]
 """
 
 from __future__ import annotations
