@@ -89,6 +89,21 @@ public class DslOutputs {
             g1.<String>cogroup((k, v, a) -> a + v).cogroup(g2, (k, v, a) -> a + v.toUpperCase()).aggregate(() -> "")
                 .toStream().to("out");
         });
+        p.put("process_extractor", b -> {
+            b.addStateStore(org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+                org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore("seen"), Serdes.String(), Serdes.String()));
+            b.<String, String>stream("in").process(() -> new org.apache.kafka.streams.processor.api.Processor<String, String, String, String>() {
+                org.apache.kafka.streams.processor.api.ProcessorContext<String, String> ctx;
+                org.apache.kafka.streams.state.KeyValueStore<String, String> seen;
+                public void init(org.apache.kafka.streams.processor.api.ProcessorContext<String, String> c) { ctx = c; seen = c.getStateStore("seen"); }
+                public void process(org.apache.kafka.streams.processor.api.Record<String, String> r) {
+                    String before = seen.get(r.key());
+                    String now = before == null ? r.value() : before + "," + r.value();
+                    seen.put(r.key(), now);
+                    ctx.forward(r.withKey(r.value()).withValue(now));
+                }
+            }, "seen").to((k, v, rc) -> v.contains(",") ? "out2" : "out");
+        });
         p.put("to_table", b -> b.<String, String>stream("in").toTable()
             .join(b.<String, String>table("t"), (x, y) -> x + "+" + y).toStream().to("out"));
         p.put("stateless", b -> {

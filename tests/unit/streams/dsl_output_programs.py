@@ -11,7 +11,9 @@ from typing import Any
 from strom.streams.kstream.builder import StreamsBuilder
 from strom.streams.kstream.options import Branched, BufferConfig, Materialized, Named, Suppressed
 from strom.streams.kstream.windows import JoinWindows, SessionWindows, SlidingWindows, TimeWindows
+from strom.streams.processor.api import ContextualProcessor, ProcessorContext, ProcessorSupplier, Record
 from strom.streams.serdes import Serdes
+from strom.streams.state.stores import Stores
 from strom.streams.topology_test_driver import TopologyTestDriver
 
 INPUTS = Path(__file__).parent / "dsl_inputs.txt"
@@ -131,6 +133,30 @@ def cogroup(b: StreamsBuilder) -> None:
     g1.cogroup(lambda k, v, a: a + v).cogroup(g2, lambda k, v, a: a + v.upper()).aggregate(lambda: "").to_stream().to("out")
 
 
+class _Seen(ContextualProcessor[Any, Any, Any, Any]):
+    store: Any = None
+
+    def init(self, context: ProcessorContext) -> None:
+        super().init(context)
+        self.store = context.get_state_store("seen")
+
+    def process(self, record: Record[Any, Any]) -> None:
+        before = self.store.get(record.key)
+        now = record.value if before is None else f"{before},{record.value}"
+        self.store.put(record.key, now)
+        self.context().forward(record.with_key(record.value).with_value(now))
+
+
+class _SeenSupplier(ProcessorSupplier[Any, Any, Any, Any]):
+    def get(self) -> _Seen:
+        return _Seen()
+
+
+def process_extractor(b: StreamsBuilder) -> None:
+    b.add_state_store(Stores.key_value_store_builder(Stores.in_memory_key_value_store("seen"), Serdes.String(), Serdes.String()))
+    b.stream("in").process(_SeenSupplier(), "seen").to(lambda k, v, rc: "out2" if "," in v else "out")
+
+
 def to_table(b: StreamsBuilder) -> None:
     b.stream("in").to_table().join(b.table("t"), lambda x, y: f"{x}+{y}").to_stream().to("out")
 
@@ -161,6 +187,7 @@ PROGRAMS: dict[str, Callable[[StreamsBuilder], None]] = {
     "table_groupby": table_groupby,
     "global": global_,
     "cogroup": cogroup,
+    "process_extractor": process_extractor,
     "to_table": to_table,
     "stateless": stateless,
 }

@@ -76,8 +76,9 @@ class _AggregateProcessor(ContextualProcessor[Any, Any, Any, Any]):
             new_ts = max(record.timestamp, old.timestamp)
         new_agg = record.value if old_agg is None and self.s.initializer is None else self.s.aggregator(record.key, record.value, old_agg)
         self.store.put(record.key, ValueAndTimestamp.make(new_agg, new_ts))
-        assert self.forwarder is not None
-        self.forwarder.maybe_forward(Record(record.key, Change(new_agg, old_agg), new_ts, record.headers))
+        forwarder = self.forwarder
+        assert forwarder is not None
+        forwarder.maybe_forward(Record(record.key, Change(new_agg, old_agg if forwarder.send_old_values else None), new_ts, record.headers))
 
 
 class _WindowedStoreGetter(ValueGetterSupplier):

@@ -34,7 +34,7 @@ class TupleForwarder:
     def maybe_forward(self, record: Record[Any, Change[Any]]) -> None:
         if self.caching:
             return
-        if not self.send_old_values:
+        if not self.send_old_values and record.value.old_value is not None:
             record = record.with_value(Change(record.value.new_value, None, record.value.is_latest))
         self.context.forward(record)
 
