@@ -67,6 +67,9 @@ _TLS_RECORD_PREFIX = 0x1603  # a TLS handshake record (0x16) of version 3.x, rea
 # sendfile plus a separate write for the bytes after it.
 SENDFILE_MIN_BYTES = 16 * 1024
 MAX_IOV = 512  # buffers per writev call (IOV_MAX is 1024 on Linux)
+# requests one connection may have in its handlers or its answer queue before the broker stops reading it (as
+# a muted Kafka channel): a client that pipelines without reading its answers holds this much and no more
+MAX_IN_FLIGHT_PER_CONNECTION = 100
 _BYTES: Final = (bytes, bytearray, memoryview)  # a tuple: isinstance on it is faster than on a union
 
 __all__ = ["KafkaConnection", "RequestContext"]
@@ -104,6 +107,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._raw_transport: asyncio.BaseTransport | None = None
         self.authenticator: SaslServerAuthenticator | None = None  # on SASL listeners: the gate before any API
         self._unmute: asyncio.TimerHandle | None = None  # set while muted for a quota's throttle time
+        # back-pressure: reading stops while answers wait for a full socket, or too many requests are in flight
+        self._held = False
 
     # ---- asyncio protocol ------------------------------------------------------------------------------
 
@@ -209,7 +214,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         try:
             for frame in self._reader.buffer_updated(nbytes):
                 self._on_frame(frame)
-                if self.closed or self._unmute is not None:  # muted by a quota: the rest waits in the reader
+                # muted by a quota, or held by back-pressure: the rest waits in the reader
+                if self.closed or self._unmute is not None or self._held:
                     return
         except FrameTooLarge as exc:
             if exc.size >> 16 == _TLS_RECORD_PREFIX:
@@ -307,6 +313,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         timing = RequestTiming(self.broker.request_metrics.of(header.api_key, follower), header.api_version, received)
         if not no_response:
             self._pending.append((fut, timing))
+            if len(self._pending) >= MAX_IN_FLIGHT_PER_CONNECTION:
+                self._hold()
         call = route.handler(ctx, request)
         if self.broker.quotas.active:
             call = with_quotas(call, self.broker.quotas, self, header, request, size, self.principal)
@@ -363,9 +371,31 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
     def _resume_after_throttle(self) -> None:
         self._unmute = None
-        if self._transport is not None and not self.closed:
+        if self._transport is not None and not self.closed and not self._held:
             self._transport.resume_reading()
             self.buffer_updated(0)  # the requests that arrived before or during the throttle, one at a time
+
+    def _hold(self) -> None:
+        """Back-pressure: read no more requests until the answers queued so far drain (Kafka mutes a
+        channel until its response is sent; here up to MAX_IN_FLIGHT_PER_CONNECTION are pipelined)."""
+        if not self._held and self._transport is not None and not self.closed:
+            self._held = True
+            if self._unmute is None:
+                self._transport.pause_reading()
+
+    def _maybe_release(self) -> None:
+        """Reads again once the socket took every queued answer and few enough requests are in flight."""
+        if (
+            self._held
+            and not self.closed
+            and not self._out
+            and not self._transport_paused
+            and len(self._pending) < MAX_IN_FLIGHT_PER_CONNECTION
+        ):
+            self._held = False
+            if self._unmute is None and self._transport is not None:
+                self._transport.resume_reading()
+                self.buffer_updated(0)  # the requests already received, while reading was held
 
     def _respond_unsupported_api_versions(self, header: RequestHeader) -> None:
         """KIP-511: an ApiVersions request of a version we do not know gets a v0 answer with the error."""
@@ -395,6 +425,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self._send_out()
         if not self._out and self._unsent:
             self._responses_sent()
+        if self._held:
+            self._maybe_release()
 
     def _responses_sent(self) -> None:
         """Every queued response is written: their requests' times are complete."""
@@ -453,6 +485,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
     def pause_writing(self) -> None:
         """The TLS transport's buffer is full (a PLAINTEXT transport's never fills: we write to its fd)."""
         self._transport_paused = True
+        self._hold()
 
     def resume_writing(self) -> None:
         self._transport_paused = False
@@ -460,6 +493,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self._send_through_transport()
             if not self._out and self._unsent:
                 self._responses_sent()
+        self._maybe_release()
 
     def _send_region(self, head: FileSlice) -> bool:
         """sendfile of the file region at the head of the queue; False when the socket took only part of it."""
@@ -497,6 +531,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self._writer_fd = os.dup(self._fd)
         asyncio.get_running_loop().add_writer(self._writer_fd, self._on_writable)
         self._waiting_writable = True
+        self._hold()  # the client is not reading: neither do we, until it has taken what is queued
 
     def _on_writable(self) -> None:
         asyncio.get_running_loop().remove_writer(self._writer_fd)
@@ -505,6 +540,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self._send_out()
             if not self._out and self._unsent:
                 self._responses_sent()
+            self._maybe_release()
 
     def _release_writer_fd(self) -> None:
         if self._writer_fd >= 0:

@@ -1,0 +1,105 @@
+"""Client faults at the connection level, against one live broker: clients that never read their responses
+(the broker must stop reading their requests rather than buffer answers without bound), and 500 connections
+opened and dropped in a loop, mid-request or not (no leak of fds or memory, the broker keeps serving)."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import time
+
+import confluent_kafka as ck
+import psutil
+import pytest
+
+from strom.protocol.headers import RequestHeader, encode_request_header
+from strom.protocol.schema.metadata import MetadataRequest
+from strom.testing.broker import BrokerProcess
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    with BrokerProcess(tmp_path_factory.mktemp("clientfaults")) as b:
+        admin_producer = ck.Producer({"bootstrap.servers": b.bootstrap})
+        for i in range(10):  # topics make each Metadata answer about a KiB
+            admin_producer.produce(f"slow-consumer-topic-with-a-long-name-{i:03d}", value=b"x")
+        assert admin_producer.flush(30) == 0
+        yield b
+
+
+def process(broker: BrokerProcess) -> psutil.Process:
+    assert broker.proc is not None
+    return psutil.Process(broker.proc.pid)
+
+
+def metadata_requests(count: int) -> bytes:
+    out = bytearray()
+    for i in range(count):
+        frame = bytearray()
+        encode_request_header(frame, RequestHeader(3, 9, i, "slow-reader"))
+        frame += MetadataRequest(topics=None).encode(9)
+        out += struct.pack(">i", len(frame)) + frame
+    return bytes(out)
+
+
+def test_clients_that_never_read_their_responses_do_not_grow_the_broker(broker):
+    """Ten connections each pipeline Metadata requests (answers of ~5 KiB) and never read: without
+    back-pressure the broker reads every request the kernel hands it, queues handlers and answers for all
+    of them, and is then busy for minutes with answers nobody reads (it starved the producer below)."""
+    rss_before = process(broker).memory_info().rss
+    burst = metadata_requests(1000)
+    socks = []
+    for _ in range(10):
+        s = socket.create_connection(("127.0.0.1", broker.port))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.setblocking(False)
+        socks.append(s)
+    sent = [0] * len(socks)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for i, s in enumerate(socks):
+            try:
+                sent[i] += s.send(burst[sent[i] % len(burst) :])
+            except BlockingIOError:
+                pass
+        time.sleep(0.01)
+    grown_mib = (process(broker).memory_info().rss - rss_before) / (1 << 20)
+    requests_sent = sum(sent) // (len(burst) // 1000)
+    print(f"{requests_sent} requests sent by clients that never read; broker RSS grew {grown_mib:.1f} MiB")
+    assert grown_mib < 32
+    # the broker still answers everyone else, and a stalled client that finally reads gets its answers in order
+    producer = ck.Producer({"bootstrap.servers": broker.bootstrap})
+    producer.produce("after-slow", value=b"ok")
+    assert producer.flush(20) == 0
+    s = socks[0]
+    s.setblocking(True)
+    s.settimeout(20)
+    size, correlation = struct.unpack(">ii", s.recv(8, socket.MSG_WAITALL))
+    assert correlation == 0
+    for s in socks:
+        s.close()
+
+
+def test_500_connections_opened_and_dropped_leak_nothing(broker):
+    proc = process(broker)
+    fds_before, rss_before = proc.num_fds(), proc.memory_info().rss
+    half_request = metadata_requests(1)[:-3]
+    for i in range(500):
+        s = socket.create_connection(("127.0.0.1", broker.port))
+        if i % 3 == 1:
+            s.sendall(half_request)  # dropped mid-request
+        elif i % 3 == 2:
+            s.sendall(metadata_requests(5))  # dropped with answers on their way
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST, not FIN
+        s.close()
+    deadline = time.monotonic() + 10
+    while proc.num_fds() > fds_before + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    grown_mib = (proc.memory_info().rss - rss_before) / (1 << 20)
+    print(f"500 connections dropped: fds {fds_before} -> {proc.num_fds()}, RSS grew {grown_mib:.1f} MiB")
+    assert proc.num_fds() <= fds_before + 2 and grown_mib < 32
+    producer = ck.Producer({"bootstrap.servers": broker.bootstrap})
+    producer.produce("after-churn", value=b"ok")
+    assert producer.flush(20) == 0
