@@ -412,6 +412,8 @@ class Controller:
         for broker_id in dead:
             followed = [tp for tp in self.states if broker_id in self._replicas(tp)]
             changed += await self._remove_from_isr(broker_id, followed)
+        if not changed:  # as Kafka: the others still learn the broker list without it
+            self._send_update_metadata(self.brokers.keys())
         self._broadcast(changed)
 
     async def _on_brokers_startup(self, new: set[int]) -> None:
