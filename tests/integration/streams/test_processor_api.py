@@ -16,7 +16,7 @@ import pytest
 from strom import Consumer, Producer
 from strom.admin import AdminClient, NewTopic
 from strom.streams.kafka_streams import KafkaStreams
-from strom.streams.processor.api import ContextualProcessor, ProcessorContext, Record
+from strom.streams.processor.api import ContextualProcessor, ProcessorContext, PunctuationType, Record
 from strom.streams.serdes import Serdes
 from strom.streams.state.stores import Stores
 from strom.streams.topology import Topology
@@ -37,6 +37,7 @@ class WordCounter(ContextualProcessor[str, str, str, Any]):
     def init(self, context: ProcessorContext) -> None:
         super().init(context)
         self.counts = context.get_state_store("Counts")
+        context.schedule(1000, PunctuationType.STREAM_TIME, lambda ts: context.forward(Record("tick", str(ts), ts), "Ticks-Sink"))
 
     def process(self, record: Record[str, str]) -> None:
         meta = self.context().record_metadata()
@@ -61,6 +62,7 @@ def topology(input_topic: str, prefix: str) -> Topology:
     t.add_state_store(Stores.key_value_store_builder(Stores.in_memory_key_value_store("Counts"), s, Serdes.Long()), "Process")
     t.add_sink("Counts-Sink", prefix + "-counts", "Process", key_serializer=s.serializer(), value_serializer=Serdes.Long().serializer())
     t.add_sink("Long-Sink", prefix + "-long", "Process")
+    t.add_sink("Ticks-Sink", prefix + "-ticks", "Process")
     return t
 
 
@@ -93,7 +95,7 @@ def any_bootstrap(request: pytest.FixtureRequest, bootstrap: str) -> str:
 def make_input(bootstrap: str, prefix: str) -> str:
     topic = f"{prefix}-in"
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(t, 1, 1) for t in (topic, f"{prefix}-counts", f"{prefix}-long")])
+    futures = admin.create_topics([NewTopic(t, 1, 1) for t in (topic, f"{prefix}-counts", f"{prefix}-long", f"{prefix}-ticks")])
     for f in futures.values():
         f.result(30)
     producer = Producer({"bootstrap.servers": bootstrap})
@@ -122,6 +124,26 @@ def read(bootstrap: str, topic: str, count: int, timeout: float = 60) -> list[An
     return out
 
 
+def check_ticks(bootstrap: str, topic: str) -> None:
+    """Stream-time punctuation: ticks carry stream times (record timestamps), increasing, up to the last one.
+
+    How many fire depends on how records were batched (Java's too), so only their shape is checked."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"ticks-{uuid.uuid4()}", "auto.offset.reset": "earliest"})
+    consumer.subscribe([topic])
+    ticks: list[int] = []
+    deadline = time.monotonic() + 30
+    try:
+        while (not ticks or ticks[-1] < LINES[-1][2]) and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is not None and msg.error() is None:
+                assert msg.key() == b"tick" and int(msg.value()) == msg.timestamp()[1]
+                ticks.append(msg.timestamp()[1])
+    finally:
+        consumer.close()
+    assert ticks and ticks[-1] == LINES[-1][2], ticks
+    assert ticks == sorted(set(ticks)) and set(ticks) <= {ts for _, _, ts in LINES}, ticks
+
+
 def config(bootstrap: str, app_id: str, state_dir: Path) -> dict[str, Any]:
     return {
         "application.id": app_id,
@@ -141,7 +163,9 @@ def run_strom(bootstrap: str, input_topic: str, prefix: str, tmp_path: Path) -> 
     streams = KafkaStreams(topology(input_topic, prefix), config(bootstrap, f"papi-{prefix}", tmp_path))
     streams.start()
     try:
-        return read(bootstrap, prefix + "-counts", n_counts), read(bootstrap, prefix + "-long", n_long)
+        out = read(bootstrap, prefix + "-counts", n_counts), read(bootstrap, prefix + "-long", n_long)
+        check_ticks(bootstrap, prefix + "-ticks")
+        return out
     finally:
         streams.close(30)
 
@@ -175,13 +199,19 @@ def test_same_records_as_java_kafka_streams(any_bootstrap: str, tmp_path: Path) 
     )
     try:
         admin = AdminClient({"bootstrap.servers": bootstrap})
-        for f in admin.create_topics([NewTopic(t, 1, 1) for t in ("java-counts", "java-long")]).values():
+        for f in admin.create_topics([NewTopic(t, 1, 1) for t in ("java-counts", "java-long", "java-ticks")]).values():
             f.result(30)
         java_counts = read(bootstrap, "java-counts", len(py_counts), timeout=120)
         java_longs = read(bootstrap, "java-long", len(py_longs), timeout=60)
-    finally:
+        check_ticks(bootstrap, "java-ticks")
+    except AssertionError:
         java.terminate()
-        out, err = java.communicate(timeout=60)
+        print(java.communicate(timeout=60)[1][-5000:])
+        raise
+    finally:
+        if java.poll() is None:
+            java.terminate()
+    out, err = java.communicate(timeout=60)
 
     def view(msgs: list[Any]) -> list[tuple[Any, ...]]:
         return [(m.key(), m.value(), m.timestamp(), m.headers()) for m in msgs]

@@ -3,6 +3,7 @@
 // headers). Args: bootstrap servers, application id, input topic, output prefix.
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -12,6 +13,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -27,6 +29,8 @@ public class ProcessorApiApp {
         public void init(final ProcessorContext<String, Object> context) {
             super.init(context);
             counts = context.getStateStore("Counts");
+            context.schedule(Duration.ofMillis(1000), PunctuationType.STREAM_TIME,
+                ts -> context.forward(new Record<>("tick", Long.toString(ts), ts), "Ticks-Sink"));
         }
 
         @Override
@@ -56,7 +60,7 @@ public class ProcessorApiApp {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
-        props.put(StreamsConfig.STATE_DIR_CONFIG, System.getProperty("java.io.tmpdir") + "/streams-" + args[1]);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, System.getProperty("user.dir") + "/state");
         props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.String().getClass());
         props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.String().getClass());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -67,6 +71,7 @@ public class ProcessorApiApp {
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("Counts"), Serdes.String(), Serdes.Long()), "Process");
         topology.addSink("Counts-Sink", args[3] + "-counts", Serdes.String().serializer(), Serdes.Long().serializer(), "Process");
         topology.addSink("Long-Sink", args[3] + "-long", "Process");
+        topology.addSink("Ticks-Sink", args[3] + "-ticks", "Process");
         System.out.print(topology.describe());
         System.out.flush();
 
