@@ -48,7 +48,8 @@ def start_cluster(jumping_clocks: bool = False, **overrides: str) -> NetnsCluste
     missing = [k for k, ok in available().items() if k != "netem" and not ok]
     if missing:
         pytest.fail(f"network faults need {missing}: run as root with iproute2 and nftables (scripts/install-system-deps.sh)")
-    return NetnsCluster(3, {k.replace("_", "."): v for k, v in overrides.items()}, jumping_clocks).start()
+    kafka = os.environ.get("STROM_FAULT_KAFKA")  # e.g. 2.8.1: the same runs against Apache Kafka
+    return NetnsCluster(3, {k.replace("_", "."): v for k, v in overrides.items()}, jumping_clocks, kafka).start()
 
 
 def running_cluster(jumping_clocks: bool = False, **overrides: str) -> Iterator[NetnsCluster]:
@@ -152,6 +153,13 @@ class FaultRun:
         self.wait_acks(50, message="acks after heal")
         return time.monotonic() - started
 
+    def save(self, report: Report | None = None) -> Path:
+        """Saves the history so far, the checker's report on it, the brokers' logs and ZooKeeper's tree."""
+        target = Path(os.environ.get("STROM_FAULT_ARTIFACTS", self.artifacts)) / self.topic
+        save_run(target, self.history, report or check(self.history), self.cluster.broker_dirs(), f"{self.cluster.zk.connect}/strom")
+        self.stats["artifacts"] = str(target)
+        return target
+
     def finish(self) -> Report:
         """Stops the clients, reads every partition back to its end, checks; saves the run if it failed."""
         unknown = self.producer.stop()
@@ -174,9 +182,7 @@ class FaultRun:
         gaps = [b.time - a.time for a, b in zip(self.history.events("ack"), self.history.events("ack")[1:], strict=False)]
         self.stats.update(report=report.summary(), unknown=unknown, longest_ack_gap_s=round(max(gaps, default=0.0), 2))
         if not report.ok or unknown:
-            target = Path(os.environ.get("STROM_FAULT_ARTIFACTS", self.artifacts)) / self.topic
-            save_run(target, self.history, report, self.cluster.broker_dirs(), f"{self.cluster.zk.connect}/strom")
-            self.stats["artifacts"] = str(target)
+            self.save(report)
         print(f"fault run {self.topic}: {self.stats}")
         return report
 

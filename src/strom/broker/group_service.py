@@ -347,6 +347,9 @@ class GroupService:
     async def commit(self, group_id: str, entries: list[tuple[str, int, CommittedOffset]]) -> int:
         """Stores the offsets; in a cluster the commit is acknowledged once the ISR has it (Kafka's
         offsets.commit.required.acks=-1). Returns the error code for every partition of the commit."""
+        below = self._below_min_isr(group_id)
+        if below is not None:
+            return below
         for topic, partition, committed in entries:
             self.offsets.commit(group_id, topic, partition, committed)
         if self.consumer.group(group_id) is None:
@@ -355,6 +358,15 @@ class GroupService:
         if plog is None:
             return ErrorCode.NOT_COORDINATOR
         return await self._stored(group_id, plog)
+
+    def _below_min_isr(self, group_id: str) -> int | None:
+        """Kafka's check before an acks=all append: with the ISR of the group's __consumer_offsets partition
+        below min.insync.replicas a commit is refused (NOT_ENOUGH_REPLICAS, which a group client retries as
+        COORDINATOR_NOT_AVAILABLE) before anything is appended or applied."""
+        part = self.replica_manager.partition(OFFSETS_TOPIC, partition_for(group_id, self.num_partitions))
+        if self.clustered and part is not None and part.is_leader and len(part.isr) < part.log.config.min_insync_replicas:
+            return ErrorCode.COORDINATOR_NOT_AVAILABLE
+        return None
 
     async def written(self, group_id: str) -> int:
         """Waits until what the last group operation wrote for this group is stored as a commit would be

@@ -7,6 +7,7 @@ test holds is the server's own, so SIGSTOP / SIGCONT / kill -9 reach the server 
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import tempfile
@@ -19,6 +20,7 @@ from typing import Any
 from strom.testing.broker import BrokerProcess
 from strom.testing.faults.clock import jump
 from strom.testing.faults.netns import Network, Node
+from strom.testing.process import ServerProcess
 from strom.testing.zookeeper import ZooKeeperProcess, zookeeper_classpath
 
 ZK_PORT = 2181
@@ -87,12 +89,43 @@ class NetnsBroker(BrokerProcess):
         super().kill()
 
 
+class NetnsKafka(NetnsBroker):
+    """Apache Kafka (ZooKeeper mode: 2.8 is the reference release) in a namespace, as the same kind of node,
+    so a fault run can be made against it beside Strom."""
+
+    name = "Apache Kafka"
+    stop_timeout = 30.0
+
+    def __init__(self, node: Node, overrides: dict[str, str], version: str = "2.8.1") -> None:
+        super().__init__(node, overrides)
+        self.version = version
+
+    def _listening(self) -> bool:
+        try:
+            with socket.create_connection((self.node.ip, self.port), timeout=1.0):
+                return True
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 90.0) -> NetnsKafka:
+        from strom.testing.apache_kafka import java_command
+
+        cfg = self.base / "server.properties"
+        self.base.mkdir(parents=True, exist_ok=True)
+        cfg.write_text("".join(f"{k}={v}\n" for k, v in self.overrides.items()))
+        args = [*self.node.exec_prefix(), *java_command("kafka.Kafka", [str(cfg)], self.version, "384m")]
+        ServerProcess._launch(self, args, self._listening, timeout, 0.2, dict(os.environ))
+        return self
+
+
 class NetnsCluster:
     """ZooKeeper (node "zk") and `size` brokers (nodes "b0".. with broker.id 0..) on one Network."""
 
-    def __init__(self, size: int = 3, overrides: dict[str, str] | None = None, jumping_clocks: bool = False) -> None:
+    def __init__(
+        self, size: int = 3, overrides: dict[str, str] | None = None, jumping_clocks: bool = False, kafka: str | None = None
+    ) -> None:
         """`jumping_clocks`: every broker runs on strom.testing.faults.clock, its wall clock moved by
-        `jump_clock(broker_id, ms)`."""
+        `jump_clock(broker_id, ms)`. `kafka`: a version of Apache Kafka to run instead of Strom."""
         self.net = Network()
         try:
             self.zk = NetnsZooKeeper(self.net.add_node("zk", 10))
@@ -105,23 +138,23 @@ class NetnsCluster:
                         "STROM_BROKER_MODULE": "strom.testing.faults.clock",
                         "STROM_CLOCK_OFFSET_FILE": str(self._offset_file(broker_id)),
                     }
-                self.brokers[broker_id] = NetnsBroker(
-                    node,
-                    {
-                        "broker.id": str(broker_id),
-                        "zookeeper.connect": f"{self.zk.connect}/strom",
-                        "zookeeper.session.timeout.ms": "6000",
-                        "replica.lag.time.max.ms": "10000",
-                        "offsets.topic.replication.factor": str(min(3, size)),
-                        "transaction.state.log.replication.factor": str(min(3, size)),
-                        "transaction.state.log.min.isr": str(min(2, size)),
-                        "default.replication.factor": str(min(3, size)),
-                        "min.insync.replicas": str(min(2, size)),
-                        **(overrides or {}),
-                    },
-                    module=env.pop("STROM_BROKER_MODULE", "strom.broker.main"),
-                    env=env,
-                )
+                broker_overrides = {
+                    "broker.id": str(broker_id),
+                    "zookeeper.connect": f"{self.zk.connect}/strom",
+                    "zookeeper.session.timeout.ms": "6000",
+                    "replica.lag.time.max.ms": "10000",
+                    "offsets.topic.replication.factor": str(min(3, size)),
+                    "transaction.state.log.replication.factor": str(min(3, size)),
+                    "transaction.state.log.min.isr": str(min(2, size)),
+                    "default.replication.factor": str(min(3, size)),
+                    "min.insync.replicas": str(min(2, size)),
+                    **(overrides or {}),
+                }
+                if kafka is not None:
+                    self.brokers[broker_id] = NetnsKafka(node, broker_overrides, kafka)
+                else:
+                    module = env.pop("STROM_BROKER_MODULE", "strom.broker.main")
+                    self.brokers[broker_id] = NetnsBroker(node, broker_overrides, module=module, env=env)
         except BaseException:
             self.net.close()
             raise
