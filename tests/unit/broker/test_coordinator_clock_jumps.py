@@ -5,6 +5,7 @@ session expiry runs on a monotonic timer."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,8 +61,10 @@ def clock() -> JumpingClock:
 
 
 @pytest.fixture
-def broker(tmp_path: Path, clock: JumpingClock) -> Broker:
-    return Broker(BrokerConfig.load(None, {"log.dirs": str(tmp_path), "group.initial.rebalance.delay.ms": "0"}), clock)
+def broker(tmp_path: Path, clock: JumpingClock) -> Iterator[Broker]:
+    b = Broker(BrokerConfig.load(None, {"log.dirs": str(tmp_path), "group.initial.rebalance.delay.ms": "0"}), clock)
+    yield b
+    b.log_manager.close()
 
 
 def test_a_wall_clock_jump_forward_expires_no_session(broker: Broker, clock: JumpingClock) -> None:

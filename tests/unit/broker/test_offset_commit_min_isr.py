@@ -50,7 +50,10 @@ def commit(svc: GroupService, offset: int) -> int:
 
 def test_a_commit_below_min_insync_replicas_is_refused_and_not_applied(tmp_path: Path) -> None:
     svc = service(tmp_path, isr=[LOCAL])
-    log_end = svc.replica_manager.partition(OFFSETS, 0).log.log_end_offset  # type: ignore[union-attr]
-    assert commit(svc, 42) == ErrorCode.COORDINATOR_NOT_AVAILABLE
-    assert svc.offsets.offsets.get("g", {}).get(("t", 0)) is None
-    assert svc.replica_manager.partition(OFFSETS, 0).log.log_end_offset == log_end  # type: ignore[union-attr]
+    try:
+        log_end = svc.replica_manager.partition(OFFSETS, 0).log.log_end_offset  # type: ignore[union-attr]
+        assert commit(svc, 42) == ErrorCode.COORDINATOR_NOT_AVAILABLE
+        assert svc.offsets.offsets.get("g", {}).get(("t", 0)) is None
+        assert svc.replica_manager.partition(OFFSETS, 0).log.log_end_offset == log_end  # type: ignore[union-attr]
+    finally:
+        svc.replica_manager.log_manager.close()
