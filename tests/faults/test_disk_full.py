@@ -111,6 +111,7 @@ def test_a_full_log_dir_goes_offline_and_everything_acknowledged_survives_a_rest
             if full_at is not None:
                 break
         assert full_at is not None and 10 < len(acked[full]) < 40, acked[full]
+        print(f"acknowledged before the dir filled: {len(acked[full]) * 16} records on it, {len(acked[other]) * 16} on the other")
         # the dir is offline: no more appends or reads there, the other dir carries on, the broker stays up
         assert produce(broker.port, full, 999)[0] == ErrorCode.KAFKA_STORAGE_ERROR
         assert fetch(broker.port, full)[0] == ErrorCode.KAFKA_STORAGE_ERROR
