@@ -321,10 +321,10 @@ class KafkaStreams:
             except Exception as exc:
                 log.error("stream-client [%s] The uncaught exception handler failed: %s", self.client_id, exc)
         log.error(
-            "stream-client [%s] Encountered the following exception during processing and the registered exception handler "
-            "opted to %s. The streams client is going to shut down now.",
+            "stream-client [%s] Encountered the following exception during processing and the registered exception handler opted to %s.%s",
             self.client_id,
             response.name,
+            "" if response == StreamThreadExceptionResponse.REPLACE_THREAD else " The streams client is going to shut down now.",
         )
         if response == StreamThreadExceptionResponse.REPLACE_THREAD:
             if not isinstance(error, MissingSourceTopicException):
