@@ -116,6 +116,7 @@ class StreamTask:
 
     def complete_restoration(self) -> None:
         """Stores are up to date: the processors start (Java inits the nodes only now, so they see restored state)."""
+        self.state_manager.flush()  # a store may batch what it restored; lookups must see it from here on
         for node in self.topology.processors:
             self.context.set_current_node(node)
             try:
