@@ -49,7 +49,10 @@ def start_cluster(jumping_clocks: bool = False, **overrides: str) -> NetnsCluste
     if missing:
         pytest.fail(f"network faults need {missing}: run as root with iproute2 and nftables (scripts/install-system-deps.sh)")
     kafka = os.environ.get("STROM_FAULT_KAFKA")  # e.g. 2.8.1: the same runs against Apache Kafka
-    return NetnsCluster(3, {k.replace("_", "."): v for k, v in overrides.items()}, jumping_clocks, kafka).start()
+    props = {k.replace("_", "."): v for k, v in overrides.items()}
+    if kafka:  # a JVM starting on a loaded machine takes a while to reach ZooKeeper
+        props.setdefault("zookeeper.connection.timeout.ms", "60000")
+    return NetnsCluster(3, props, jumping_clocks, kafka).start()
 
 
 def running_cluster(jumping_clocks: bool = False, **overrides: str) -> Iterator[NetnsCluster]:
@@ -102,6 +105,7 @@ class FaultRun:
 
     # ---- the run ------------------------------------------------------------------------------------
     def start(self, rate: float = 500, members: int = 1) -> FaultRun:
+        wait_until(lambda: self.registered() == [0, 1, 2], timeout=60, message="all brokers registered")
         admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap})
         admin.create_topics([NewTopic(self.topic, PARTITIONS, 3, config={"min.insync.replicas": "2"})])[self.topic].result(30)
         wait_until(lambda: self.zk.exists(partition_state_path(self.topic, PARTITIONS - 1)) and self.full_isr(), message="full ISR")

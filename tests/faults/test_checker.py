@@ -63,6 +63,18 @@ def test_an_acknowledged_record_read_only_at_another_offset_is_lost() -> None:
     assert report.lost_count == 1 and report.lost[0]["read_at"] == [6]
 
 
+def test_an_acknowledgement_without_an_offset_needs_the_record_somewhere_in_its_partition() -> None:
+    """Kafka answers a retried batch it already holds as a duplicate, with offset -1."""
+    h = clean_history()
+    h.send("p0", "t", 1, "p0-4")
+    h.ack("p0", "t", 1, -1, "p0-4")
+    h.consume("final", "t", 1, 7, "p0-4")
+    h.send("p0", "t", 1, "p0-5")
+    h.ack("p0", "t", 1, -1, "p0-5")
+    report = check(h)
+    assert report.lost_count == 1 and report.lost[0]["value"] == "p0-5"
+
+
 def test_a_record_at_two_offsets_is_duplicated() -> None:
     h = clean_history()
     h.consume("final", "t", 0, 3, "p0-2")

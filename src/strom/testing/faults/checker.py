@@ -2,7 +2,9 @@
 
 The anomalies, each the way Jepsen's Kafka and Redpanda analyses define them:
 - lost: a record acknowledged (acks=all) that no read found at the offset it was acknowledged at (not read at
-  all, read elsewhere only, or another record read at its offset);
+  all, read elsewhere only, or another record read at its offset); a record acknowledged without an offset
+  (Kafka answers a retried batch it already has as a duplicate with offset -1) must be read somewhere in
+  its partition;
 - divergent: two different records read at the same offset of a partition (a read of data that was later
   truncated away: a reader saw past what was committed, or a leader lost what it had acknowledged);
 - duplicated: one record at two or more offsets (with an idempotent producer: never);
@@ -108,6 +110,14 @@ def check(history: History) -> Report:
     report.acked = len(acks)
     for e in acks:
         tp = (e.topic, e.partition)
+        if e.offset < 0:  # acknowledged without an offset (a duplicate batch, as Kafka answers it): anywhere
+            if not read_at.get(e.value, {}).get(tp):
+                _note(
+                    report,
+                    "lost",
+                    {"value": e.value, "topic": e.topic, "partition": e.partition, "offset": -1, "read_instead": [], "read_at": []},
+                )
+            continue
         others = held[tp].get(e.offset, set()) - {e.value}
         if e.offset not in read_at.get(e.value, {}).get(tp, set()) or others:
             found = sorted(read_at.get(e.value, {}).get(tp, set()))

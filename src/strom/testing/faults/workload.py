@@ -35,7 +35,8 @@ class RecordingProducer:
             self.history.send_error(self.name, msg.topic(), msg.partition(), value, str(err))
         else:
             self.acked += 1
-            self.history.ack(self.name, msg.topic(), msg.partition(), msg.offset(), value)
+            offset = msg.offset()  # None (or negative) when the broker answered a duplicate batch without one
+            self.history.ack(self.name, msg.topic(), msg.partition(), -1 if offset is None or offset < 0 else offset, value)
 
     def _run(self) -> None:
         started = time.monotonic()
