@@ -16,6 +16,7 @@ from strom.streams.errors import ProcessorStateException
 from strom.streams.processor.api import TaskId
 from strom.streams.runtime.state_directory import StateDirectory, read_checkpoint, write_checkpoint
 from strom.streams.state.api import RestoreCallback, RestoreRecord, StateStore
+from strom.streams.state.internals.wrapped import clear_cache
 
 log = logging.getLogger("org.apache.kafka.streams.processor.internals.ProcessorStateManager")
 
@@ -93,13 +94,18 @@ class ProcessorStateManager:
         if offsets or not self.eos:
             write_checkpoint(self.directory.checkpoint_path(self.task_id), offsets)
 
-    def close(self) -> None:
+    def close(self, clean: bool = True) -> None:
+        """Closes every store once. A dirty close (a crash, fencing) first drops what the caches hold unflushed:
+        those writes belong to records whose offsets were never committed, so neither the store nor its changelog
+        may see them (Java's TaskManager clears the caches before closing dirty)."""
         seen: set[int] = set()
         for store in self.stores.values():
             if id(store) in seen:
                 continue
             seen.add(id(store))
             try:
+                if not clean:
+                    clear_cache(store)
                 if store.is_open():
                     store.close()
             except Exception as exc:  # one failing store must not leave the others open

@@ -322,7 +322,7 @@ class StreamTask:
         if clean:
             self.state_manager.update_written(self.collector.offsets())
             self.state_manager.checkpoint()
-        self.state_manager.close()
+        self.state_manager.close(clean)
         for q in self.queues.values():
             q.clear()
         self._buffered = 0
