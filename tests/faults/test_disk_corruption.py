@@ -96,7 +96,7 @@ def test_a_broker_restarted_on_a_torn_segment_truncates_it_and_serves_the_rest(t
 
     with BrokerProcess(tmp_path / "broker") as broker:
         producer = ck.Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0, "batch.num.messages": 1})
-        for i in range(50):
+        for i in range(20):
             producer.produce("torn", value=b"%d" % i, key=b"k")
             producer.flush(10)
         broker.kill()
@@ -108,18 +108,18 @@ def test_a_broker_restarted_on_a_torn_segment_truncates_it_and_serves_the_rest(t
         index.write_bytes(b"\xff" * 8 + index.read_bytes())  # an entry no batch has
         broker.start()
         consumer = ck.Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "g", "auto.offset.reset": "earliest"})
-        consumer.subscribe(["torn"])
+        consumer.assign([ck.TopicPartition("torn", 0, 0)])
         values: list[bytes] = []
-        while len(values) < 49:
+        while len(values) < 19:
             msg = consumer.poll(10)
             assert msg is not None and msg.error() is None
             values.append(msg.value())
-        assert values == [b"%d" % i for i in range(49)]
+        assert values == [b"%d" % i for i in range(19)]
         producer = ck.Producer({"bootstrap.servers": broker.bootstrap})
         producer.produce("torn", value=b"after", key=b"k")
         assert producer.flush(10) == 0
         msg = consumer.poll(10)
-        assert msg is not None and (msg.offset(), msg.value()) == (49, b"after")
+        assert msg is not None and (msg.offset(), msg.value()) == (19, b"after")
         consumer.close()
         server_log = (broker.base / "logs" / "server.log").read_text()
         assert f"Found invalid messages in log segment {segment}" in server_log
