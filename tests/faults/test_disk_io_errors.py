@@ -171,3 +171,31 @@ def test_the_last_log_dir_failing_halts_the_broker(tmp_path, caplog):
     assert broker.halted == [1]
     assert "Shutdown broker because all log dirs in" in caplog.text
     broker.close()
+
+
+def test_running_out_of_file_descriptors_is_not_a_disk_failure(tmp_path):
+    """A topic of tens of thousands of partitions can exhaust the process's fds (EMFILE): those partitions fail
+    with KAFKA_STORAGE_ERROR, but the log dir stays online -- with one dir, taking it offline halted the broker
+    (seen after 97,000 mutated requests at a live broker)."""
+    import resource
+    import tracemalloc  # noqa: F401 - imported now: pytest's warning hooks import it, which needs a free fd
+
+    from strom.protocol.errors import KafkaError
+
+    broker = Broker(tmp_path)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    used = len(list(Path("/proc/self/fd").iterdir()))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (used + 16, hard))
+    failed = 0
+    try:
+        for p in range(2, 40):
+            try:
+                broker.manager.log_manager.get_or_create(TOPIC, p, LogConfig())
+            except KafkaError as exc:
+                assert exc.code() == ErrorCode.KAFKA_STORAGE_ERROR
+                failed += 1
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert failed > 0
+    assert broker.manager.log_manager.live_log_dirs == list(broker.dirs) and broker.halted == []
+    broker.close()

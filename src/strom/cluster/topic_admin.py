@@ -179,6 +179,8 @@ class LocalAdminManager:
                 ErrorCode.INVALID_PARTITIONS,
                 f"Topic currently has {current} partitions, {count} would not be an increase.",
             )
+        if count > MAX_PARTITIONS:  # as for a new topic: a count in the millions would build millions of logs
+            raise KafkaError(ErrorCode.INVALID_PARTITIONS, "Number of partitions is too large.")
         if validate_only:
             return
         self.store.add_partitions(name, {p: [self.broker_id] for p in range(current, count)})

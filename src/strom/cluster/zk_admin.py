@@ -95,6 +95,8 @@ class ZkAdminManager:
         existing = len(current.partitions)
         if count <= existing:
             raise KafkaError(ErrorCode.INVALID_PARTITIONS, f"Topic currently has {existing} partitions, {count} would not be an increase.")
+        if count > MAX_PARTITIONS:  # as for a new topic: a count in the millions would build millions of assignments
+            raise KafkaError(ErrorCode.INVALID_PARTITIONS, "Number of partitions is too large.")
         live = self.live_brokers()
         if assignment is not None:
             if len(assignment) != count - existing:

@@ -8,6 +8,7 @@ are left untouched.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -57,6 +58,7 @@ def write_checkpoint(path: Path, values: dict[TP, int]) -> None:
 
 
 LOCK_FILE = ".lock"
+_NOT_THE_DISK = {errno.EMFILE, errno.ENFILE, errno.ENAMETOOLONG}
 
 
 def _lock_log_dir(d: Path) -> int:
@@ -175,9 +177,12 @@ class LogManager:
             try:
                 lg = PartitionLog.open(directory, config, self.clock)
             except OSError as exc:
-                self.failure_channel.maybe_add_offline_log_dir(
-                    directory.parent, f"Error while creating log for {topic}-{partition} in dir {directory.parent}", exc
-                )
+                # the disk failing takes the dir offline; running out of file descriptors (a topic of tens of
+                # thousands of partitions) is not the disk's fault: that partition fails, the dir stays
+                if exc.errno not in _NOT_THE_DISK:
+                    self.failure_channel.maybe_add_offline_log_dir(
+                        directory.parent, f"Error while creating log for {topic}-{partition} in dir {directory.parent}", exc
+                    )
                 raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"creating the log of {topic}-{partition} failed: {exc}") from None
             self._adopt((topic, partition), lg)
         return lg

@@ -79,7 +79,11 @@ class Segment:
         self.index_path = directory / segment_name(base_offset, ".index" + suffix)
         self.time_index_path = directory / segment_name(base_offset, ".timeindex" + suffix)
         self._fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | O_BINARY, 0o644)
-        self.reader: BinaryIO = open(self.log_path, "rb", buffering=0)  # noqa: SIM115 - lives with the segment
+        try:
+            self.reader: BinaryIO = open(self.log_path, "rb", buffering=0)  # noqa: SIM115 - lives with the segment
+        except OSError:  # out of file descriptors: the first one must not leak
+            os.close(self._fd)
+            raise
         self._unlink_on_close = False  # where open files cannot be unlinked (Windows): close() removes them
         self.size = os.fstat(self._fd).st_size
         self.index_offsets: list[int] = []  # absolute last offsets of indexed batches
@@ -95,8 +99,13 @@ class Segment:
         if self.size == 0:
             # a new segment has both index files from the start, as in Kafka's layout (operators and
             # kafka-dump-log look for them), even while its entries are still pending
-            for path in (self.index_path, self.time_index_path):
-                path.touch()
+            try:
+                for path in (self.index_path, self.time_index_path):
+                    path.touch()
+            except OSError:  # out of file descriptors: what is open already must not leak
+                self.reader.close()
+                os.close(self._fd)
+                raise
         # how many in-memory index entries are on disk: the active segment's indexes are rebuilt by recovery
         # after a crash anyway, so entries are packed and written in bulk (at 8192 entries, flush, roll,
         # close), not per batch
