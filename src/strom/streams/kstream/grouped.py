@@ -147,10 +147,28 @@ class KGroupedStream:
         return CogroupedKStream(self.builder).cogroup(self, aggregator)
 
 
-class TimeWindowedKStream:
-    def __init__(self, grouped: KGroupedStream, windows: TimeWindows | UnlimitedWindows) -> None:
+class _WindowedAggregations:
+    """What every windowed aggregation shares: the store and processor names, and the key and value serdes,
+    resolved from Materialized and the grouping as Java resolves them."""
+
+    def __init__(self, grouped: KGroupedStream) -> None:
         self.g = grouped
-        self.windows = windows
+
+    def _resolve(
+        self, prefix: str, named: Named | str | None, materialized: Materialized[Any] | None, default_value_serde: Any
+    ) -> tuple[Materialized[Any], str, str | None, str, Any, Any]:
+        """(materialized, store name, queryable, processor name, key serde, value serde)."""
+        g = self.g
+        m = materialized or Materialized()
+        store_name, queryable = materialized_names(g.builder, m, prefix)
+        func_name = g.builder.or_else_generate(_name(named), prefix)
+        ks = m.key_serde if m.key_serde is not None else g.key_serde
+        vs = m.value_serde if m.value_serde is not None else default_value_serde
+        return m, store_name, queryable, func_name, ks, vs
+
+
+class _TimeWindowedAggregations(_WindowedAggregations):
+    """count / reduce / aggregate over fixed-size windows (tumbling, hopping, unlimited, sliding)."""
 
     def _do(
         self,
@@ -161,21 +179,17 @@ class TimeWindowedKStream:
         aggregator: Callable[[Any, Any, Any], Any],
         default_value_serde: Any,
     ) -> KTable:
-        g = self.g
-        m = materialized or Materialized()
-        store_name, queryable = materialized_names(g.builder, m, prefix)
-        func_name = g.builder.or_else_generate(_name(named), prefix)
-        ks = m.key_serde if m.key_serde is not None else g.key_serde
-        vs = m.value_serde if m.value_serde is not None else default_value_serde
-        grace = self.windows.grace_period_ms()
-        store = window_store(store_name, m, self.windows.size(), grace, ks, vs)
-        supplier = KStreamWindowAggregate(self.windows, store_name, initializer, aggregator)
+        raise NotImplementedError
+
+    def _build(
+        self, func_name: str, store_name: str, store: Any, supplier: Any, queryable: str | None, ks: Any, vs: Any, grace: int, size: int
+    ) -> KTable:
         out_ks = None
         if ks is not None:
             from strom.streams.serdes import WindowedSerdes
 
-            out_ks = WindowedSerdes.time_windowed_serde_from(ks, self.windows.size())
-        return g.aggregate_builder.build(func_name, store_name, store, supplier, queryable, out_ks, vs, grace, "time", self.windows.size())
+            out_ks = WindowedSerdes.time_windowed_serde_from(ks, size)
+        return self.g.aggregate_builder.build(func_name, store_name, store, supplier, queryable, out_ks, vs, grace, "time", size)
 
     def count(self, named: Named | str | None = None, materialized: Materialized[Any] | None = None) -> KTable:
         return self._do(n.STREAM_AGGREGATE_NAME, named, materialized, _count_init, _count_add, Serdes.Long())
@@ -195,9 +209,9 @@ class TimeWindowedKStream:
         return self._do(n.STREAM_AGGREGATE_NAME, named, materialized, initializer, aggregator, None)
 
 
-class SlidingWindowedKStream:
-    def __init__(self, grouped: KGroupedStream, windows: SlidingWindows) -> None:
-        self.g = grouped
+class TimeWindowedKStream(_TimeWindowedAggregations):
+    def __init__(self, grouped: KGroupedStream, windows: TimeWindows | UnlimitedWindows) -> None:
+        super().__init__(grouped)
         self.windows = windows
 
     def _do(
@@ -209,45 +223,39 @@ class SlidingWindowedKStream:
         aggregator: Callable[[Any, Any, Any], Any],
         default_value_serde: Any,
     ) -> KTable:
-        g = self.g
-        m = materialized or Materialized()
-        store_name, queryable = materialized_names(g.builder, m, prefix)
-        func_name = g.builder.or_else_generate(_name(named), prefix)
-        ks = m.key_serde if m.key_serde is not None else g.key_serde
-        vs = m.value_serde if m.value_serde is not None else default_value_serde
+        m, store_name, queryable, func_name, ks, vs = self._resolve(prefix, named, materialized, default_value_serde)
+        grace = self.windows.grace_period_ms()
+        store = window_store(store_name, m, self.windows.size(), grace, ks, vs)
+        supplier = KStreamWindowAggregate(self.windows, store_name, initializer, aggregator)
+        return self._build(func_name, store_name, store, supplier, queryable, ks, vs, grace, self.windows.size())
+
+
+class SlidingWindowedKStream(_TimeWindowedAggregations):
+    def __init__(self, grouped: KGroupedStream, windows: SlidingWindows) -> None:
+        super().__init__(grouped)
+        self.windows = windows
+
+    def _do(
+        self,
+        prefix: str,
+        named: Named | str | None,
+        materialized: Materialized[Any] | None,
+        initializer: Callable[[], Any] | None,
+        aggregator: Callable[[Any, Any, Any], Any],
+        default_value_serde: Any,
+    ) -> KTable:
+        m, store_name, queryable, func_name, ks, vs = self._resolve(prefix, named, materialized, default_value_serde)
         d, grace = self.windows.time_difference_ms, self.windows.grace_period_ms()
         if m.retention_ms is None:  # Java keeps two time differences plus the grace
             m = m.with_retention(2 * d + grace)
         store = window_store(store_name, m, d, grace, ks, vs)
         supplier = KStreamSlidingWindowAggregate(self.windows, store_name, initializer, aggregator)
-        out_ks = None
-        if ks is not None:
-            from strom.streams.serdes import WindowedSerdes
-
-            out_ks = WindowedSerdes.time_windowed_serde_from(ks, d)
-        return g.aggregate_builder.build(func_name, store_name, store, supplier, queryable, out_ks, vs, grace, "time", d)
-
-    def count(self, named: Named | str | None = None, materialized: Materialized[Any] | None = None) -> KTable:
-        return self._do(n.STREAM_AGGREGATE_NAME, named, materialized, _count_init, _count_add, Serdes.Long())
-
-    def reduce(
-        self, reducer: Callable[[Any, Any], Any], named: Named | str | None = None, materialized: Materialized[Any] | None = None
-    ) -> KTable:
-        return self._do(n.STREAM_REDUCE_NAME, named, materialized, None, lambda k, v, agg: reducer(agg, v), self.g.value_serde)
-
-    def aggregate(
-        self,
-        initializer: Callable[[], Any],
-        aggregator: Callable[[Any, Any, Any], Any],
-        named: Named | str | None = None,
-        materialized: Materialized[Any] | None = None,
-    ) -> KTable:
-        return self._do(n.STREAM_AGGREGATE_NAME, named, materialized, initializer, aggregator, None)
+        return self._build(func_name, store_name, store, supplier, queryable, ks, vs, grace, d)
 
 
-class SessionWindowedKStream:
+class SessionWindowedKStream(_WindowedAggregations):
     def __init__(self, grouped: KGroupedStream, windows: SessionWindows) -> None:
-        self.g = grouped
+        super().__init__(grouped)
         self.windows = windows
 
     def _do(
@@ -260,12 +268,8 @@ class SessionWindowedKStream:
         merger: Callable[[Any, Any, Any], Any],
         default_value_serde: Any,
     ) -> KTable:
+        m, store_name, queryable, func_name, ks, vs = self._resolve(prefix, named, materialized, default_value_serde)
         g = self.g
-        m = materialized or Materialized()
-        store_name, queryable = materialized_names(g.builder, m, prefix)
-        func_name = g.builder.or_else_generate(_name(named), prefix)
-        ks = m.key_serde if m.key_serde is not None else g.key_serde
-        vs = m.value_serde if m.value_serde is not None else default_value_serde
         grace = self.windows.grace_period_ms()
         store = session_store(store_name, m, self.windows.inactivity_gap(), grace, ks, vs)
         supplier = KStreamSessionWindowAggregate(self.windows, store_name, initializer, aggregator, merger)
