@@ -9,15 +9,15 @@ from collections.abc import Callable
 from typing import Any
 
 from strom.streams.kstream.internals.change import Change
-from strom.streams.kstream.internals.forwarding import TupleForwarder
 from strom.streams.kstream.internals.table_processors import (
-    KTableProcessorSupplier,
+    AggregateProcessor,
+    AggregateSupplier,
     StoreValueGetterSupplier,
     ValueGetter,
     ValueGetterSupplier,
 )
 from strom.streams.kstream.windows import SessionWindows, SlidingWindows, TimeWindows, UnlimitedWindows
-from strom.streams.processor.api import ContextualProcessor, Processor, ProcessorContext, Record
+from strom.streams.processor.api import Processor, ProcessorContext, Record
 from strom.streams.state.api import ValueAndTimestamp
 from strom.streams.windowed import SessionWindow, TimeWindow, Window, Windowed
 
@@ -33,17 +33,13 @@ def _where(context: ProcessorContext) -> str:
     return f"topic=[{meta.topic}] partition=[{meta.partition}] offset=[{meta.offset}]"
 
 
-class KStreamAggregate(KTableProcessorSupplier):
+class KStreamAggregate(AggregateSupplier):
     """count / reduce / aggregate of a KGroupedStream (`initializer` None = reduce: the first value starts it)."""
 
     def __init__(self, store_name: str, initializer: Callable[[], Any] | None, aggregator: Callable[[Any, Any, Any], Any]) -> None:
         self.store_name = store_name
         self.initializer = initializer
         self.aggregator = aggregator
-
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        self.send_old_values = True
-        return True
 
     def view(self) -> ValueGetterSupplier:
         return StoreValueGetterSupplier(self.store_name)
@@ -52,16 +48,8 @@ class KStreamAggregate(KTableProcessorSupplier):
         return _AggregateProcessor(self)
 
 
-class _AggregateProcessor(ContextualProcessor[Any, Any, Any, Any]):
-    def __init__(self, supplier: KStreamAggregate) -> None:
-        self.s = supplier
-        self.store: Any = None
-        self.forwarder: TupleForwarder | None = None
-
-    def init(self, context: ProcessorContext) -> None:
-        super().init(context)
-        self.store = context.get_state_store(self.s.store_name)
-        self.forwarder = TupleForwarder(self.store, context, self.s.send_old_values)
+class _AggregateProcessor(AggregateProcessor):
+    s: KStreamAggregate
 
     def process(self, record: Record[Any, Any]) -> None:
         if record.key is None or record.value is None:
@@ -106,7 +94,7 @@ class _WindowedStoreGetter(ValueGetterSupplier):
         return [self.store_name]
 
 
-class KStreamWindowAggregate(KTableProcessorSupplier):
+class KStreamWindowAggregate(AggregateSupplier):
     """Time-windowed aggregation: each record updates every window that contains it, unless the window has closed
     (window end <= observed stream time - grace)."""
 
@@ -122,10 +110,6 @@ class KStreamWindowAggregate(KTableProcessorSupplier):
         self.initializer = initializer
         self.aggregator = aggregator
 
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        self.send_old_values = True
-        return True
-
     def view(self) -> ValueGetterSupplier:
         return _WindowedStoreGetter(self.store_name)
 
@@ -133,17 +117,12 @@ class KStreamWindowAggregate(KTableProcessorSupplier):
         return _WindowAggregateProcessor(self)
 
 
-class _WindowAggregateProcessor(ContextualProcessor[Any, Any, Any, Any]):
-    def __init__(self, supplier: KStreamWindowAggregate) -> None:
-        self.s = supplier
-        self.store: Any = None
-        self.forwarder: TupleForwarder | None = None
-        self.observed_stream_time = -1
+class _WindowAggregateProcessor(AggregateProcessor):
+    s: KStreamWindowAggregate
 
-    def init(self, context: ProcessorContext) -> None:
-        super().init(context)
-        self.store = context.get_state_store(self.s.store_name)
-        self.forwarder = TupleForwarder(self.store, context, self.s.send_old_values)
+    def __init__(self, supplier: KStreamWindowAggregate) -> None:
+        super().__init__(supplier)
+        self.observed_stream_time = -1
 
     def process(self, record: Record[Any, Any]) -> None:
         if record.key is None:
@@ -185,7 +164,7 @@ class _WindowAggregateProcessor(ContextualProcessor[Any, Any, Any, Any]):
                 )
 
 
-class KStreamSessionWindowAggregate(KTableProcessorSupplier):
+class KStreamSessionWindowAggregate(AggregateSupplier):
     """Session-windowed aggregation: a record joins (and merges) the sessions within the inactivity gap of it."""
 
     def __init__(
@@ -201,10 +180,6 @@ class KStreamSessionWindowAggregate(KTableProcessorSupplier):
         self.initializer = initializer
         self.aggregator = aggregator
         self.merger = merger
-
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        self.send_old_values = True
-        return True
 
     def view(self) -> ValueGetterSupplier:
         name = self.store_name
@@ -232,17 +207,13 @@ class KStreamSessionWindowAggregate(KTableProcessorSupplier):
         return _SessionAggregateProcessor(self)
 
 
-class _SessionAggregateProcessor(ContextualProcessor[Any, Any, Any, Any]):
-    def __init__(self, supplier: KStreamSessionWindowAggregate) -> None:
-        self.s = supplier
-        self.store: Any = None
-        self.forwarder: TupleForwarder | None = None
-        self.observed_stream_time = -1
+class _SessionAggregateProcessor(AggregateProcessor):
+    s: KStreamSessionWindowAggregate
+    session_forwarding = True
 
-    def init(self, context: ProcessorContext) -> None:
-        super().init(context)
-        self.store = context.get_state_store(self.s.store_name)
-        self.forwarder = TupleForwarder(self.store, context, self.s.send_old_values, session=True)
+    def __init__(self, supplier: KStreamSessionWindowAggregate) -> None:
+        super().__init__(supplier)
+        self.observed_stream_time = -1
 
     def process(self, record: Record[Any, Any]) -> None:
         if record.key is None:
@@ -287,7 +258,7 @@ class _SessionAggregateProcessor(ContextualProcessor[Any, Any, Any, Any]):
         self.forwarder.maybe_forward(Record(session_key, Change(agg, None), merged_window.end_ms, record.headers))
 
 
-class KStreamSlidingWindowAggregate(KTableProcessorSupplier):
+class KStreamSlidingWindowAggregate(AggregateSupplier):
     """Sliding windows (KIP-450): every distinct window of `time_difference` that holds records exists once: each
     record creates its left window [t - d, t] and the right window (t, t + d] of the records after it, and updates
     every existing window that contains it. Windows are stored by start; an early record (t < d) goes into [0, d]."""
@@ -300,10 +271,6 @@ class KStreamSlidingWindowAggregate(KTableProcessorSupplier):
         self.initializer = initializer
         self.aggregator = aggregator
 
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        self.send_old_values = True
-        return True
-
     def view(self) -> ValueGetterSupplier:
         return _WindowedStoreGetter(self.store_name)
 
@@ -311,18 +278,13 @@ class KStreamSlidingWindowAggregate(KTableProcessorSupplier):
         return _SlidingAggregateProcessor(self)
 
 
-class _SlidingAggregateProcessor(ContextualProcessor[Any, Any, Any, Any]):
-    def __init__(self, supplier: KStreamSlidingWindowAggregate) -> None:
-        self.s = supplier
-        self.d = supplier.windows.time_difference_ms
-        self.store: Any = None
-        self.forwarder: TupleForwarder | None = None
-        self.observed_stream_time = -1
+class _SlidingAggregateProcessor(AggregateProcessor):
+    s: KStreamSlidingWindowAggregate
 
-    def init(self, context: ProcessorContext) -> None:
-        super().init(context)
-        self.store = context.get_state_store(self.s.store_name)
-        self.forwarder = TupleForwarder(self.store, context, self.s.send_old_values)
+    def __init__(self, supplier: KStreamSlidingWindowAggregate) -> None:
+        super().__init__(supplier)
+        self.d = supplier.windows.time_difference_ms
+        self.observed_stream_time = -1
 
     def _initial(self) -> Any:
         return self.s.initializer() if self.s.initializer is not None else None

@@ -83,6 +83,32 @@ class KTableProcessorSupplier(ProcessorSupplier[Any, Any, Any, Any]):
         raise NotImplementedError
 
 
+class AggregateSupplier(KTableProcessorSupplier):
+    """An aggregation: its own store holds the previous aggregate, so it can always send old values."""
+
+    store_name: str
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        self.send_old_values = True
+        return True
+
+
+class AggregateProcessor(ContextualProcessor[Any, Any, Any, Any]):
+    """An aggregation's processor: its store, and a forwarder that sends through the store's cache when it has one."""
+
+    session_forwarding = False  # a session's updates carry the session's end as their time
+
+    def __init__(self, supplier: Any) -> None:
+        self.s = supplier
+        self.store: Any = None
+        self.forwarder: TupleForwarder | None = None
+
+    def init(self, context: ProcessorContext) -> None:
+        super().init(context)
+        self.store = context.get_state_store(self.s.store_name)
+        self.forwarder = TupleForwarder(self.store, context, self.s.send_old_values, session=self.session_forwarding)
+
+
 # --- source ------------------------------------------------------------------------------------------------------
 
 
@@ -293,7 +319,7 @@ class KTableRepartitionMap(ProcessorSupplier[Any, Any, Any, Any]):
 # --- KGroupedTable aggregate / reduce ---------------------------------------------------------------------------
 
 
-class KTableAggregate(KTableProcessorSupplier):
+class KTableAggregate(AggregateSupplier):
     """Adder/subtractor aggregation; `initializer` None makes it a reduce (the first value is the aggregate)."""
 
     def __init__(
@@ -309,10 +335,6 @@ class KTableAggregate(KTableProcessorSupplier):
         self.subtractor = subtractor
         self.changed_deserializers: list[Any] = []  # of the repartition source: inner default serde set at init
 
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        self.send_old_values = True
-        return True
-
     def view(self) -> ValueGetterSupplier:
         return StoreValueGetterSupplier(self.store_name)
 
@@ -320,19 +342,14 @@ class KTableAggregate(KTableProcessorSupplier):
         return _KTableAggregateProcessor(self)
 
 
-class _KTableAggregateProcessor(ContextualProcessor[Any, Any, Any, Any]):
-    def __init__(self, supplier: KTableAggregate) -> None:
-        self.s = supplier
-        self.store: Any = None
-        self.forwarder: TupleForwarder | None = None
+class _KTableAggregateProcessor(AggregateProcessor):
+    s: KTableAggregate
 
     def init(self, context: ProcessorContext) -> None:
-        super().init(context)
         for de in self.s.changed_deserializers:
             if de.inner is None:
                 de.inner = context.value_serde.deserializer()
-        self.store = context.get_state_store(self.s.store_name)
-        self.forwarder = TupleForwarder(self.store, context, self.s.send_old_values)
+        super().init(context)
 
     def process(self, record: Record[Any, Change[Any]]) -> None:
         if record.key is None:
