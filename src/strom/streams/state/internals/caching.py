@@ -47,6 +47,22 @@ def put_through(wrapped: Any, key: bytes, value: bytes | None, timestamp: int) -
         wrapped.put(key, value)
 
 
+def write_back(wrapped: Any, entries: list[DirtyEntry], listener: BytesFlushListener | None, send_old_values: bool) -> None:
+    """A cache flush: each dirty entry goes to the layer below and, when a listener (the DSL) is set, downstream
+    with the value it replaces."""
+    for dirty in entries:
+        ctx = dirty.entry.context
+        timestamp = 0 if ctx is None else ctx.timestamp
+        if listener is None:
+            put_through(wrapped, dirty.key, dirty.new_value, timestamp)
+            continue
+        old = wrapped.get(dirty.key) if (dirty.new_value is None or send_old_values) else None
+        # Neither in the store nor written since: nothing to store or forward.
+        if dirty.new_value is not None or old is not None:
+            put_through(wrapped, dirty.key, dirty.new_value, timestamp)
+            listener(dirty.key, dirty.new_value, old if send_old_values else None, timestamp)
+
+
 class CachingKeyValueStore(WrappedStateStore[KeyValueStore[bytes, bytes]], KeyValueStore[bytes, bytes]):
     _context: StateStoreContext | None = None
     _cache: ThreadCache
@@ -68,17 +84,7 @@ class CachingKeyValueStore(WrappedStateStore[KeyValueStore[bytes, bytes]], KeyVa
         return True
 
     def _flush_entries(self, entries: list[DirtyEntry]) -> None:
-        for dirty in entries:
-            ctx = dirty.entry.context
-            timestamp = 0 if ctx is None else ctx.timestamp
-            if self._listener is None:
-                put_through(self._wrapped, dirty.key, dirty.new_value, timestamp)
-                continue
-            old = self._wrapped.get(dirty.key) if (dirty.new_value is None or self._send_old_values) else None
-            # Neither in the store nor written since: nothing to store or forward.
-            if dirty.new_value is not None or old is not None:
-                put_through(self._wrapped, dirty.key, dirty.new_value, timestamp)
-                self._listener(dirty.key, dirty.new_value, old if self._send_old_values else None, timestamp)
+        write_back(self._wrapped, entries, self._listener, self._send_old_values)
 
     def _record_context(self) -> Any:
         return None if self._context is None else self._context.record_context()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from strom.streams.state.api import KeyValue, StateStore, StateStoreContext, raw_value, timestamp_of
-from strom.streams.state.internals.caching import BytesFlushListener, put_through
+from strom.streams.state.internals.caching import BytesFlushListener, write_back
 from strom.streams.state.internals.thread_cache import DirtyEntry, LRUCacheEntry, ThreadCache
 from strom.streams.state.internals.wrapped import WrappedStateStore
 
@@ -80,16 +80,7 @@ class CachingSegmentedBytesStore(SegmentedLayer):
         return True
 
     def _flush_entries(self, entries: list[DirtyEntry]) -> None:
-        for dirty in entries:
-            ctx = dirty.entry.context
-            timestamp = 0 if ctx is None else ctx.timestamp
-            if self._listener is None:
-                put_through(self._wrapped, dirty.key, dirty.new_value, timestamp)
-                continue
-            old = self._wrapped.get(dirty.key) if (dirty.new_value is None or self._send_old_values) else None
-            if dirty.new_value is not None or old is not None:
-                put_through(self._wrapped, dirty.key, dirty.new_value, timestamp)
-                self._listener(dirty.key, dirty.new_value, old if self._send_old_values else None, timestamp)
+        write_back(self._wrapped, entries, self._listener, self._send_old_values)
 
     def put(self, binary_key: bytes, value: bytes | None) -> None:
         rc = None if self._context is None else self._context.record_context()
