@@ -204,7 +204,7 @@ def main() -> None:
     args = parser.parse_args()
     pki = TestCertificates(Path(tempfile.mkdtemp(prefix="sasl-ssl-bench-")))
     load = os.getloadavg()[0]
-    with strom(pki) as s, (nullcontext() if args.no_kafka else kafka(pki)) as k:
+    with strom(pki) as s, nullcontext() if args.no_kafka else kafka(pki) as k:
         targets = [t for t in (s, k) if t is not None]
         for t in targets:
             t.client = client_config(t.sasl_ssl, pki.ca_pem)

@@ -285,7 +285,7 @@ def test_retention_deletes_old_segments(strom_broker_factory):
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.create_topics([NewTopic(topic, 1, config={"segment.bytes": "2000", "retention.ms": "500"})])[topic].result(10)
     producer = ck.Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
-    for i in range(50):
+    for _ in range(50):
         producer.produce(topic, value=b"x" * 200)
         producer.flush(10)
     time.sleep(2.5)

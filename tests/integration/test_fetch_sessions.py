@@ -30,7 +30,9 @@ def produce(bootstrap: str, topic: str, per_partition: dict[int, int]) -> None:
 
 
 def fetch(topic, session_id, epoch, parts=(), max_wait_ms=0):
-    topics = [FetchTopic(topic=topic, partitions=[FetchPartition(partition=p, fetch_offset=o, partition_max_bytes=1 << 20) for p, o in parts])]
+    topics = [
+        FetchTopic(topic=topic, partitions=[FetchPartition(partition=p, fetch_offset=o, partition_max_bytes=1 << 20) for p, o in parts])
+    ]
     return FetchRequest(
         max_wait_ms=max_wait_ms, min_bytes=1, max_bytes=1 << 24, session_id=session_id, session_epoch=epoch, topics=topics if parts else []
     )
