@@ -69,29 +69,13 @@ class _AggregateProcessor(AggregateProcessor):
         forwarder.maybe_forward(Record(record.key, Change(new_agg, old_agg if forwarder.send_old_values else None), new_ts, record.headers))
 
 
-class _WindowedStoreGetter(ValueGetterSupplier):
+class _WindowedStoreGetter(StoreValueGetterSupplier):
     """Reads a windowed aggregate by Windowed key (its window start)."""
 
-    def __init__(self, store_name: str) -> None:
-        self.store_name = store_name
-
-    def get(self) -> ValueGetter:
-        name = self.store_name
-
-        class _Getter(ValueGetter):
-            store: Any = None
-
-            def init(self, context: ProcessorContext) -> None:
-                self.store = context.get_state_store(name)
-
-            def get(self, key: Any) -> ValueAndTimestamp[Any] | None:
-                result: ValueAndTimestamp[Any] | None = self.store.fetch(key.key, key.window.start_ms)
-                return result
-
-        return _Getter()
-
-    def store_names(self) -> list[str]:
-        return [self.store_name]
+    @staticmethod
+    def read(store: Any, key: Any) -> ValueAndTimestamp[Any] | None:
+        result: ValueAndTimestamp[Any] | None = store.fetch(key.key, key.window.start_ms)
+        return result
 
 
 class KStreamWindowAggregate(AggregateSupplier):

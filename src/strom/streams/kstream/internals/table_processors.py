@@ -52,8 +52,13 @@ class StoreValueGetterSupplier(ValueGetterSupplier):
     def __init__(self, store_name: str) -> None:
         self.store_name = store_name
 
+    @staticmethod
+    def read(store: Any, key: Any) -> ValueAndTimestamp[Any] | None:
+        result: ValueAndTimestamp[Any] | None = store.get(key)
+        return result
+
     def get(self) -> ValueGetter:
-        name = self.store_name
+        name, read = self.store_name, self.read
 
         class _Getter(ValueGetter):
             store: Any = None
@@ -62,8 +67,7 @@ class StoreValueGetterSupplier(ValueGetterSupplier):
                 self.store = context.get_state_store(name)
 
             def get(self, key: Any) -> ValueAndTimestamp[Any] | None:
-                result: ValueAndTimestamp[Any] | None = self.store.get(key)
-                return result
+                return read(self.store, key)
 
         return _Getter()
 
