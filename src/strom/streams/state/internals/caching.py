@@ -9,7 +9,7 @@ from typing import Any
 
 from strom.streams.state.api import KeyValue, KeyValueStore, StateStore, StateStoreContext
 from strom.streams.state.internals.thread_cache import DirtyEntry, LRUCacheEntry, ThreadCache
-from strom.streams.state.internals.wrapped import WrappedStateStore
+from strom.streams.state.internals.wrapped import W, WrappedStateStore
 
 # (key, new value, old value or None, timestamp of the record that wrote the new value); bytes at this layer.
 BytesFlushListener = Callable[[bytes, bytes | None, bytes | None, int], None]
@@ -63,7 +63,10 @@ def write_back(wrapped: Any, entries: list[DirtyEntry], listener: BytesFlushList
             listener(dirty.key, dirty.new_value, old if send_old_values else None, timestamp)
 
 
-class CachingKeyValueStore(WrappedStateStore[KeyValueStore[bytes, bytes]], KeyValueStore[bytes, bytes]):
+class CachingLayer(WrappedStateStore[W]):
+    """A caching layer's part of the thread cache, shared by the key-value and the segmented (window, session)
+    caching stores: its namespace, the DSL's flush listener, the write-back on flush, and its life cycle."""
+
     _context: StateStoreContext | None = None
     _cache: ThreadCache
     _namespace: str = ""
@@ -86,6 +89,27 @@ class CachingKeyValueStore(WrappedStateStore[KeyValueStore[bytes, bytes]], KeyVa
     def _flush_entries(self, entries: list[DirtyEntry]) -> None:
         write_back(self._wrapped, entries, self._listener, self._send_old_values)
 
+    def flush(self) -> None:
+        self._cache.flush(self._namespace)
+        self._wrapped.flush()
+
+    def flush_cache(self) -> None:
+        """Flush the cached writes without flushing the store below (Java's CachedStateStore.flushCache)."""
+        self._cache.flush(self._namespace)
+
+    def clear_cache(self) -> None:
+        """Drop the cached writes (an aborted exactly-once transaction: they must never reach the store)."""
+        self._cache.clear(self._namespace)
+
+    def close(self) -> None:
+        try:
+            self._cache.flush(self._namespace)
+        finally:
+            self._cache.close(self._namespace)
+            self._wrapped.close()
+
+
+class CachingKeyValueStore(CachingLayer[KeyValueStore[bytes, bytes]], KeyValueStore[bytes, bytes]):
     def _record_context(self) -> Any:
         return None if self._context is None else self._context.record_context()
 
@@ -140,22 +164,3 @@ class CachingKeyValueStore(WrappedStateStore[KeyValueStore[bytes, bytes]], KeyVa
 
     def approximate_num_entries(self) -> int:
         return self._wrapped.approximate_num_entries()
-
-    def flush(self) -> None:
-        self._cache.flush(self._namespace)
-        self._wrapped.flush()
-
-    def flush_cache(self) -> None:
-        """Flush the cached writes without flushing the store below (Java's CachedStateStore.flushCache)."""
-        self._cache.flush(self._namespace)
-
-    def clear_cache(self) -> None:
-        """Drop the cached writes (an aborted exactly-once transaction: they must never reach the store)."""
-        self._cache.clear(self._namespace)
-
-    def close(self) -> None:
-        try:
-            self._cache.flush(self._namespace)
-        finally:
-            self._cache.close(self._namespace)
-            self._wrapped.close()

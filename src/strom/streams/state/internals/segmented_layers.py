@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from strom.streams.state.api import KeyValue, StateStore, StateStoreContext, raw_value, timestamp_of
-from strom.streams.state.internals.caching import BytesFlushListener, write_back
-from strom.streams.state.internals.thread_cache import DirtyEntry, LRUCacheEntry, ThreadCache
+from strom.streams.state.internals.caching import CachingLayer
+from strom.streams.state.internals.thread_cache import LRUCacheEntry
 from strom.streams.state.internals.wrapped import WrappedStateStore
 
 
@@ -60,28 +60,7 @@ class ChangeLoggingSegmentedBytesStore(SegmentedLayer):
         self.put_with_timestamp(binary_key, value, 0 if rc is None else rc.timestamp)
 
 
-class CachingSegmentedBytesStore(SegmentedLayer):
-    _context: StateStoreContext | None = None
-    _cache: ThreadCache
-    _namespace = ""
-    _listener: BytesFlushListener | None = None
-    _send_old_values = False
-
-    def init(self, context: StateStoreContext, root: StateStore) -> None:
-        self._context = context
-        self._wrapped.init(context, root)
-        self._cache = context.cache() or ThreadCache(0)
-        self._namespace = ThreadCache.name_space_from_task_and_store(str(context.task_id), self.name)
-        self._cache.add_dirty_entry_flush_listener(self._namespace, self._flush_entries)
-
-    def set_flush_listener(self, listener: BytesFlushListener, send_old_values: bool) -> bool:
-        self._listener = listener
-        self._send_old_values = send_old_values
-        return True
-
-    def _flush_entries(self, entries: list[DirtyEntry]) -> None:
-        write_back(self._wrapped, entries, self._listener, self._send_old_values)
-
+class CachingSegmentedBytesStore(SegmentedLayer, CachingLayer[Any]):
     def put(self, binary_key: bytes, value: bytes | None) -> None:
         rc = None if self._context is None else self._context.record_context()
         self._cache.put(self._namespace, binary_key, LRUCacheEntry(value, rc, True))
@@ -106,20 +85,3 @@ class CachingSegmentedBytesStore(SegmentedLayer):
         live = {k: v for k, v in merged.items() if v is not None}
         keys = sorted(live, key=lambda k: (segment_id(segment_time(k)), k), reverse=not forward)
         return iter([KeyValue(k, live[k]) for k in keys])
-
-    def flush(self) -> None:
-        self._cache.flush(self._namespace)
-        self._wrapped.flush()
-
-    def flush_cache(self) -> None:
-        self._cache.flush(self._namespace)
-
-    def clear_cache(self) -> None:
-        self._cache.clear(self._namespace)
-
-    def close(self) -> None:
-        try:
-            self._cache.flush(self._namespace)
-        finally:
-            self._cache.close(self._namespace)
-            self._wrapped.close()
