@@ -52,3 +52,71 @@ def test_a_killed_broker_leaves_metadata_even_when_it_led_and_followed_nothing(c
         admin.close()
     finally:
         zk.close()
+
+
+def test_controller_requests_wait_for_the_registration_then_judge_the_broker_epoch(zookeeper) -> None:
+    """A restarted broker listens before its /brokers/ids znode exists (the previous process's lingers until its
+    session expires). The controller sees the new znode, reads its czxid (the broker epoch) and sends
+    LeaderAndIsr, possibly before the broker itself knows that epoch. Kafka handles no request before its
+    registration; a broker that answered STALE_BROKER_EPOCH instead was never sent its partitions again and
+    stayed out of every ISR."""
+    import asyncio
+    import socket
+    import threading
+
+    from strom.cluster import zk_data as zd
+    from strom.protocol.errors import ErrorCode
+    from strom.protocol.schema import leader_and_isr as lai
+    from strom.protocol.schema import update_metadata as um
+    from strom.transport.connection import BrokerConnection
+    from tests.cluster.conftest import Cluster
+
+    def listening(port: int) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
+        except OSError:
+            return False
+        return True
+
+    cluster = Cluster(zookeeper, 1, {"zookeeper.session.timeout.ms": "10000"})
+    zk = cluster.zk_client()
+    broker = cluster.brokers[0]
+    try:
+        # the previous process's registration, and a controller elsewhere (so this broker does not become one)
+        zk.create("/brokers/ids/0", b"{}", ephemeral=True)
+        zk.create("/controller", zd.encode_controller(7), ephemeral=True)
+        starting = threading.Thread(target=broker.start)
+        starting.start()
+        wait_until(lambda: listening(broker.port), timeout=30, message="broker listening")
+
+        async def run() -> None:
+            conn = BrokerConnection("127.0.0.1", broker.port, client_id="controller-7")
+            await conn.connect()
+            try:
+
+                def leader_and_isr(epoch: int) -> lai.LeaderAndIsrRequest:
+                    return lai.LeaderAndIsrRequest(controller_id=7, controller_epoch=1, broker_epoch=epoch, type=1)
+
+                def update_metadata(epoch: int) -> um.UpdateMetadataRequest:
+                    return um.UpdateMetadataRequest(controller_id=7, controller_epoch=1, broker_epoch=epoch)
+
+                # an epoch newer than any this broker has known: the one the controller read from the new znode
+                early = asyncio.ensure_future(conn.send(leader_and_isr(2**40), version=5))
+                await asyncio.sleep(1.0)
+                assert not early.done(), "answered before the broker registered"
+                await asyncio.get_running_loop().run_in_executor(None, zk.delete, "/brokers/ids/0")
+                assert (await asyncio.wait_for(early, 30)).error_code == ErrorCode.NONE
+                czxid = zk.exists("/brokers/ids/0").czxid
+                stale = await conn.send(leader_and_isr(czxid - 1), version=5)
+                assert stale.error_code == ErrorCode.STALE_BROKER_EPOCH
+                assert (await conn.send(update_metadata(czxid), version=7)).error_code == ErrorCode.NONE
+                assert (await conn.send(update_metadata(czxid - 1), version=7)).error_code == ErrorCode.STALE_BROKER_EPOCH
+            finally:
+                conn.close()
+
+        asyncio.run(run())
+        starting.join(30)
+        log = (broker.base / "logs" / "server.log").read_text()
+        assert f"czxid (broker epoch): {zk.exists('/brokers/ids/0').czxid}" in log
+    finally:
+        cluster.close()

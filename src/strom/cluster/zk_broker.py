@@ -92,6 +92,7 @@ class ClusterMember:
         self.store = ZkMetadataStore(self.zk, self.broker_id, config.get("cluster.id"))
         self.entity_configs = ZkEntityConfigs(self.zk)  # users' and clients' configs: quotas, SCRAM
         self.broker_epoch = -1
+        self.registered = asyncio.Event()  # set once /brokers/ids/<id> is ours and broker_epoch is its czxid
         self.controller: Controller | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._electing = False
@@ -123,7 +124,7 @@ class ClusterMember:
         deadline_ms = self.clock.monotonic_ms() + int((self.zk.session_timeout_s + 2) * 1000)
         while True:
             try:
-                self.zk.create(path, info.encode(), ephemeral=True)
+                stat = self.zk.create_ephemeral(path, info.encode())
                 break
             except ZkNodeExists:
                 if self.clock.monotonic_ms() > deadline_ms:
@@ -131,8 +132,7 @@ class ClusterMember:
                         f"Error while creating ephemeral at {path}, node already exists and owner does not match current session"
                     ) from None
                 time.sleep(0.2)
-        stat = self.zk.exists(path)
-        self.broker_epoch = stat.czxid if stat else -1
+        self.broker_epoch = stat.czxid
         log.info(
             "Registered broker %d at path %s with addresses: %s:%d, czxid (broker epoch): %d",
             self.broker_id,
@@ -159,9 +159,19 @@ class ClusterMember:
 
     # ---- start-up: async part (after the listeners are bound) -------------------------------------------------
 
+    async def wait_registered(self, timeout_s: float) -> bool:
+        """Wait until this process has registered (Kafka handles no request before its registration: the
+        controller can see the new znode, and send requests naming its epoch, before create() has returned)."""
+        try:
+            await asyncio.wait_for(self.registered.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         await self._loop.run_in_executor(None, self._register)
+        self.registered.set()
         self.zk.add_session_listener(self._on_session_state)
         await self._loop.run_in_executor(None, self._watch)
         if self.config["auto.leader.rebalance.enable"]:

@@ -238,6 +238,14 @@ class ZkClient:
         tx.set_data(set_path, set_data, version=set_version)
         return _stat(self._commit(tx)[1])
 
+    def create_ephemeral(self, path: str, data: bytes) -> ZkStat:
+        """Create an ephemeral znode and return its stat in one round trip (a create and an unconditional set in
+        one multi, as Kafka's checkedEphemeralCreate): its czxid is known the moment the znode is visible."""
+        tx = self._zk.transaction()
+        tx.create(path, data, ephemeral=True)
+        tx.set_data(path, data, version=-1)
+        return _stat(self._commit(tx)[1])
+
     def create_if_epoch(self, path: str, data: bytes, epoch_path: str, epoch_version: int) -> None:
         tx = self._zk.transaction()
         tx.check(epoch_path, epoch_version)

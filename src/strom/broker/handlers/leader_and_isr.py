@@ -20,6 +20,7 @@ from strom.protocol.schema.leader_and_isr import (
     LeaderAndIsrTopicError,
 )
 from strom.protocol.schema.stop_replica import StopReplicaRequest
+from strom.protocol.schema.update_metadata import UpdateMetadataRequest
 from strom.security.acl import AclOperation
 
 if TYPE_CHECKING:
@@ -53,17 +54,24 @@ def _response(version: int, states: States, codes: list[int], error: int = 0) ->
     )
 
 
-def stale_broker_epoch(broker: Broker, request: LeaderAndIsrRequest | StopReplicaRequest) -> bool:
+REGISTRATION_WAIT_S = 30.0  # the controller's request timeout
+
+
+async def stale_broker_epoch(broker: Broker, request: LeaderAndIsrRequest | StopReplicaRequest | UpdateMetadataRequest) -> bool:
     """Kafka's isBrokerEpochStale: a request the controller meant for an earlier registration of this broker id
-    (a process since restarted) must not act on this one. Before this process has registered in ZooKeeper,
-    any request naming a broker epoch was meant for an earlier one."""
+    (a process since restarted) must not act on this one. A request that arrives while this process is still
+    registering waits for the registration: the controller learns the new epoch from the znode, which can be
+    before this process does, and a request answered STALE_BROKER_EPOCH then is not sent again (the replicas
+    it names would never be followed)."""
     epoch = getattr(request, "broker_epoch", -1)
     if epoch == -1:
         return False
-    own = getattr(broker, "broker_epoch", -1)
-    if own == -1:
-        return getattr(broker, "cluster", None) is not None
-    return epoch < own
+    cluster = getattr(broker, "cluster", None)
+    if cluster is None:
+        return False
+    if not await cluster.wait_registered(REGISTRATION_WAIT_S):
+        return True
+    return bool(epoch < broker.broker_epoch)
 
 
 @handles(schema.API_KEY)
@@ -76,7 +84,7 @@ async def handle(ctx: RequestContext, request: LeaderAndIsrRequest) -> LeaderAnd
     manager = ctx.broker.replica_manager
     version = ctx.api_version
     states = _states(request, version)
-    if stale_broker_epoch(ctx.broker, request):
+    if await stale_broker_epoch(ctx.broker, request):
         return _response(version, states, [ErrorCode.STALE_BROKER_EPOCH] * len(states), ErrorCode.STALE_BROKER_EPOCH)
     try:
         manager.check_controller_epoch(request.controller_id, request.controller_epoch)

@@ -30,7 +30,7 @@ async def handle(ctx: RequestContext, request: StopReplicaRequest) -> StopReplic
         return StopReplicaResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED, partition_errors=[])
     manager = ctx.broker.replica_manager
     targets = _targets(request, ctx.api_version)
-    if stale_broker_epoch(ctx.broker, request):
+    if await stale_broker_epoch(ctx.broker, request):
         return StopReplicaResponse(error_code=ErrorCode.STALE_BROKER_EPOCH, partition_errors=[])
     try:
         manager.check_controller_epoch(request.controller_id, request.controller_epoch)

@@ -11,6 +11,7 @@ from typing import Any
 
 from strom.broker.authorizer import authorize_cluster
 from strom.broker.handlers import handles
+from strom.broker.handlers.leader_and_isr import stale_broker_epoch
 from strom.broker.request_context import RequestContext
 from strom.cluster.metadata import BrokerEndpoint
 from strom.protocol.errors import ErrorCode, KafkaError
@@ -28,7 +29,7 @@ async def handle(ctx: RequestContext, request: UpdateMetadataRequest) -> UpdateM
     if broker.cluster is None:
         return _without_zookeeper(ctx, request)
     store = broker.cluster.store  # the ZooKeeper-fed cache (broker.metadata in this mode)
-    if request.broker_epoch not in (-1, broker.broker_epoch):
+    if await stale_broker_epoch(broker, request):
         return UpdateMetadataResponse(error_code=ErrorCode.STALE_BROKER_EPOCH)
     inter_broker = broker.config.inter_broker_listener_name
     brokers = [_live_broker(b, ctx.api_version, inter_broker) for b in request.live_brokers]
