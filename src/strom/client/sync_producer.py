@@ -80,8 +80,14 @@ class Producer:
         timestamp: int = 0,
         headers: Any = None,
         callback: DeliveryCallback | None = None,
+        *,
+        create_time: int | None = None,
     ) -> None:
-        """Queues a record; its delivery report is served by a later poll() or flush()."""
+        """Queues a record; its delivery report is served by a later poll() or flush().
+
+        `timestamp` is confluent-kafka's: 0 (the default) means now. `create_time` is Java's ProducerRecord
+        timestamp: the record's CreateTime as given, 0 included (None: `timestamp` decides)."""
+        ts: int | None = (timestamp or None) if create_time is None else create_time
         if self._plain:  # open, no serializer, no transaction: the common case, checked in append_record
             acc = self._accumulator
             with acc.lock:
@@ -97,14 +103,14 @@ class Producer:
                         value,
                         key,
                         partition,
-                        timestamp or None,
+                        ts,
                         headers,
                         on_delivery or callback or self._default_cb,
                         self._max_request_size,
                     )
                 ):
                     return
-        self._produce(topic, value, key, partition, on_delivery, timestamp, headers, callback)
+        self._produce(topic, value, key, partition, on_delivery, ts, headers, callback)
 
     def _produce(
         self,
@@ -113,7 +119,7 @@ class Producer:
         key: Any,
         partition: int,
         on_delivery: DeliveryCallback | None,
-        timestamp: int,
+        timestamp: int | None,
         headers: Any,
         callback: DeliveryCallback | None,
     ) -> None:
@@ -133,7 +139,7 @@ class Producer:
         if self._accumulator.pending + len(self._intake) >= self._max_queued:
             raise BufferError("Local: Queue full")
         cb = on_delivery or callback or self._default_cb
-        ts = timestamp or None
+        ts = timestamp
         with self._accumulator.lock:
             # straight into the batch, unless records queued for the loop thread must go first (order)
             if not self._intake and not self._backlog:
@@ -256,7 +262,8 @@ class Producer:
             if cb is None:
                 continue
             if error is None and md is not None:
-                ts = (TIMESTAMP_LOG_APPEND_TIME, md.timestamp) if md.timestamp >= 0 else (TIMESTAMP_CREATE_TIME, timestamp or -1)
+                created = -1 if timestamp is None else timestamp
+                ts = (TIMESTAMP_LOG_APPEND_TIME, md.timestamp) if md.timestamp >= 0 else (TIMESTAMP_CREATE_TIME, created)
                 msg = Message(md.topic, md.partition, md.offset, key, value, _headers(headers), ts)
             else:  # as confluent: topic and partition (None when none was chosen: RD_KAFKA_PARTITION_UA), no offset
                 md = md or RecordMetadata("", -1, -1)

@@ -239,6 +239,7 @@ class KafkaStreams:
             self._new_cache(),
             self._on_thread_state,
             self._on_thread_error,
+            self._admin,
         )
         if self.global_thread is not None:
             thread.global_stores = self.global_thread.stores

@@ -133,7 +133,7 @@ class RecordCollectorImpl:
         part = -1 if partition is None else partition
         while True:
             try:
-                self._producer.produce(topic, value, key, part, self._delivered, timestamp, headers or None)
+                self._producer.produce(topic, value, key, part, self._delivered, 0, headers or None, create_time=timestamp)
                 return
             except BufferError:
                 self._producer.poll(0.05)  # the producer's queue is full: let it drain

@@ -3,7 +3,8 @@
 Per input partition a record queue; the next record processed is the head with the smallest timestamp (Java's
 PartitionGroup), stream time is the largest timestamp seen, stream-time punctuators fire as it passes their
 schedule and wall-clock ones by the clock. A commit flushes the stores (their caches forward what they held) and
-hands back the offsets to commit: the next offset of each input partition.
+hands back the offsets to commit: the next offset of each input partition, with Java's TopicPartitionMetadata
+(the partition time) as the commit metadata; a task that starts reads it back, so stream time resumes there.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from strom.streams.runtime.processor_context_impl import ProcessorContextImpl
 from strom.streams.runtime.processor_state_manager import ProcessorStateManager, build_stores, init_stores
 from strom.streams.runtime.record_collector import RecordCollectorImpl
 from strom.streams.runtime.state_directory import StateDirectory
+from strom.streams.runtime.topic_partition_metadata import decode as decode_metadata
+from strom.streams.runtime.topic_partition_metadata import encode as encode_metadata
 from strom.streams.state.api import ProcessorRecordContext
 from strom.streams.timestamps import (
     ConsumerRecordView,
@@ -85,6 +88,7 @@ class StreamTask:
         self.stream_time = -1
         self.consumed: dict[TP, int] = {}  # next offset per input partition, to commit
         self.committed: dict[TP, int] = {}
+        self.processor_metadata: dict[str, int] = {}  # Java's ProcessorMetadata, carried through the commits
         self.skipped = 0
         changelogs = dict(topology.store_to_changelog_topic)
         self.state_manager = ProcessorStateManager(task_id, directory, changelogs, task_id.partition, eos)
@@ -114,8 +118,13 @@ class StreamTask:
         init_stores(stores, self.context, self.state_manager, self.context.stores.__setitem__)
         self.state = TaskState.RESTORING
 
-    def complete_restoration(self) -> None:
-        """Stores are up to date: the processors start (Java inits the nodes only now, so they see restored state)."""
+    def complete_restoration(self, committed_metadata: dict[TP, str | None] | None = None) -> None:
+        """Stores are up to date: the processors start (Java inits the nodes only now, so they see restored state).
+
+        `committed_metadata` is the metadata committed with each input partition's offset: the partition times
+        (and so stream time) resume from it, as Java's initializeTaskTimeAndProcessorMetadata."""
+        if committed_metadata:
+            self.initialize_task_time(committed_metadata)
         self.state_manager.flush()  # a store may batch what it restored; lookups must see it from here on
         for node in self.topology.processors:
             self.context.set_current_node(node)
@@ -125,6 +134,26 @@ class StreamTask:
                 self.context.set_current_node(None)
         self.state = TaskState.RUNNING
         log.info("stream-task [%s] Restored and ready to run", self.id)
+
+    def initialize_task_time(self, committed_metadata: dict[TP, str | None]) -> None:
+        merged: dict[str, int] = {}
+        for tp, text in committed_metadata.items():
+            if tp not in self.partition_time:
+                continue
+            partition_time, processor_metadata = decode_metadata(text)
+            self.partition_time[tp] = partition_time
+            if partition_time > self.stream_time:
+                self.stream_time = partition_time
+            log.debug(
+                "stream-task [%s] A committed timestamp was detected: setting the partition time of partition %s to %d",
+                self.id,
+                tp,
+                partition_time,
+            )
+            for key, value in processor_metadata.items():
+                if key not in merged or merged[key] < value:
+                    merged[key] = value
+        self.processor_metadata = merged
 
     def changelog_partitions(self) -> dict[TP, int | None]:
         return self.state_manager.changelog_partitions()
@@ -285,11 +314,17 @@ class StreamTask:
     def commit_needed(self) -> bool:
         return self.consumed != self.committed or self.context.commit_requested
 
-    def prepare_commit(self) -> dict[TP, int]:
-        """Flushes the stores (caches forward their dirty entries downstream); the offsets to commit."""
+    def prepare_commit(self) -> dict[TP, tuple[int, str]]:
+        """Flushes the stores (caches forward their dirty entries downstream); the offsets to commit, each with
+        its partition's time encoded as Java's TopicPartitionMetadata."""
         if self.state in (TaskState.RUNNING, TaskState.SUSPENDED):
             self.state_manager.flush()
-        return dict(self.consumed)
+        meta = self.processor_metadata
+        return {tp: (offset, encode_metadata(self.partition_time[tp], meta)) for tp, offset in self.consumed.items()}
+
+    def purgeable_offsets(self) -> dict[TP, int]:
+        """Committed offsets of repartition topics: the records below them may be deleted (Java's purgeableOffsets)."""
+        return {tp: off for tp, off in self.committed.items() if self.topology.is_repartition_topic(tp[0])}
 
     def post_commit(self) -> None:
         """After the producer flushed and the offsets are committed: the checkpoint (at-least-once only)."""

@@ -62,6 +62,7 @@ class StreamThread(threading.Thread):
         cache: Any,
         on_state: Callable[[StreamThread, StreamThreadState, StreamThreadState], None],
         on_error: Callable[[StreamThread, BaseException], None],
+        admin: Any = None,
     ) -> None:
         name = f"{client_id}-StreamThread-{index}"
         super().__init__(name=name, daemon=True)
@@ -115,6 +116,8 @@ class StreamThread(threading.Thread):
             self.consumer,
             self.eos,
             self.prefix,
+            admin,
+            int(config.get("repartition.purge.interval.ms")),
         )
         self._key_serde = config.default_key_serde()
         self._value_serde = config.default_value_serde()
@@ -262,6 +265,7 @@ class StreamThread(threading.Thread):
                 now = time.monotonic()
                 if now - last_commit >= self._commit_interval or tm.commit_requested():
                     tm.commit()
+                    tm.maybe_purge_committed_records()
                     tm.checkpoint_standbys()
                     last_commit = now
                 self._resume_drained()

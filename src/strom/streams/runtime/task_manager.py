@@ -2,12 +2,14 @@
 (eager rebalancing: on revocation every task commits and is suspended; the next assignment resumes those that stay
 here, closes the others and creates the new ones, which restore before they process). Commits go through it:
 at-least-once flushes the producer then commits the consumer's offsets; exactly_once_v2 sends the offsets inside
-the thread producer's transaction and commits the transaction.
+the thread producer's transaction and commits the transaction. Every `repartition.purge.interval.ms` the records of
+repartition topics below the committed offsets are deleted (DeleteRecords), as Java's maybePurgeCommittedRecords.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +35,8 @@ class TaskManager:
         consumer: Any,
         eos: bool,
         log_prefix: str,
+        admin: Any = None,
+        purge_interval_ms: int = 30000,
     ) -> None:
         self._create_active = create_active
         self._create_standby = create_standby
@@ -46,6 +50,10 @@ class TaskManager:
         self.suspended: dict[TaskId, StreamTask] = {}
         self.by_partition: dict[TP, StreamTask] = {}
         self.in_transaction = False
+        self._admin = admin
+        self._purge_interval = purge_interval_ms / 1000
+        self._last_purge = time.monotonic()
+        self._purging: list[Any] = []  # the futures of the last DeleteRecords request
 
     # -- assignment ------------------------------------------------------------------------------------
     def handle_revocation(self) -> None:
@@ -89,7 +97,7 @@ class TaskManager:
                 if task.changelog_partitions():
                     self.reader.register(task.state_manager, standby=False)
                 else:
-                    task.complete_restoration()
+                    task.complete_restoration(self._committed_metadata(task))
             self.active[tid] = task
             for tp in task.partitions:
                 self.by_partition[tp] = task
@@ -130,7 +138,15 @@ class TaskManager:
             task = self.active.get(manager.task_id)
             if task is not None and task.state == TaskState.RESTORING:
                 self.reader.complete(manager)
-                task.complete_restoration()
+                task.complete_restoration(self._committed_metadata(task))
+
+    def _committed_metadata(self, task: StreamTask) -> dict[TP, str | None]:
+        """The metadata committed with the task's input offsets (its partition times), as the group holds them."""
+        try:
+            got = self._consumer.committed([TopicPartition(t, p) for t, p in task.partitions], timeout=60)
+        except Exception as exc:
+            raise StreamsException(f"task [{task.id}] Failed to initialize offsets for {task.partitions}", exc, task.id) from exc
+        return {(tp.topic, tp.partition): tp.metadata for tp in got if tp.offset >= 0}
 
     def restoring(self) -> bool:
         return any(t.state == TaskState.RESTORING for t in self.active.values())
@@ -176,12 +192,12 @@ class TaskManager:
         tasks = [t for t in self.active.values() if t.state in (TaskState.RUNNING, TaskState.SUSPENDED) and (force or t.commit_needed())]
         if not tasks:
             return 0
-        offsets: dict[TP, int] = {}
+        offsets: dict[TP, tuple[int, str]] = {}
         if self.eos:
             self.maybe_begin_transaction()
         for task in tasks:
             offsets.update(task.prepare_commit())
-        commit = [TopicPartition(t, p, o) for (t, p), o in sorted(offsets.items())]
+        commit = [TopicPartition(t, p, o, meta) for (t, p), (o, meta) in sorted(offsets.items())]
         producer = self._producer()
         try:
             if self.eos:
@@ -211,6 +227,23 @@ class TaskManager:
         for task in tasks:
             task.post_commit()
         return len(tasks)
+
+    def maybe_purge_committed_records(self) -> None:
+        """Deletes what the tasks committed on repartition topics, once per repartition.purge.interval.ms and only
+        when the previous request finished; failures are not fatal (the next request covers the same records)."""
+        now = time.monotonic()
+        if self._admin is None or now - self._last_purge <= self._purge_interval:
+            return
+        self._last_purge = now
+        if any(not f.done() for f in self._purging):
+            return
+        purgeable: dict[TP, int] = {}
+        for task in self.active.values():
+            if task.state == TaskState.RUNNING:
+                purgeable.update(task.purgeable_offsets())
+        if purgeable:
+            self._purging = list(self._admin.delete_records([TopicPartition(t, p, o) for (t, p), o in sorted(purgeable.items())]).values())
+            log.debug("%s Sent delete-records request: %s", self.prefix, purgeable)
 
     def abort_transaction(self) -> None:
         if self.eos and self.in_transaction:
