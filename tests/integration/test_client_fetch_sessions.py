@@ -174,3 +174,25 @@ def _records_from(answer: Any, offset: int) -> bool:
             if p.records and any(h.base_offset <= offset <= h.last_offset for _, h in iter_batch_headers(bytes(p.records))):
                 return True
     return False
+
+
+def test_a_busy_topic_beside_an_idle_one_is_read_without_waiting_for_the_idle_ones_long_polls(bootstrap: str) -> None:
+    """One partition with records and one empty, on one broker: while the busy partition's records are
+    buffered no fetch of the idle one alone goes out (it would sit fetch.max.wait.ms in the broker's
+    purgatory, blocking the next fetch of the busy one); the brokers answer as Kafka does, so both peers."""
+    busy, idle = make_topic(bootstrap, 1, "busy"), make_topic(bootstrap, 1, "idle")
+    producer = ck.Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
+    for i in range(400):  # 20 batches of ~0.4 kB: a fetch of 1 kB per partition gets a few
+        producer.produce(busy, value=b"0-%d" % i, partition=0)
+        if i % 20 == 19:
+            assert producer.flush(20) == 0
+    c = strom.Consumer({"bootstrap.servers": bootstrap, "fetch.max.wait.ms": 2000, "max.partition.fetch.bytes": 1024, "fetch.min.bytes": 1})
+    c.assign([TopicPartition(busy, 0, strom.OFFSET_BEGINNING), TopicPartition(idle, 0, strom.OFFSET_BEGINNING)])
+    try:
+        t0 = time.monotonic()
+        got = read(c, 400, timeout=60)
+        elapsed = time.monotonic() - t0
+    finally:
+        c.close()
+    assert sorted(got) == expected({0: range(400)})
+    assert elapsed < 1.5, f"{elapsed:.1f} s: a fetch waited out fetch.max.wait.ms (2 s)"

@@ -1,7 +1,8 @@
 """Fetcher: the consumer's fetch path (Java's Fetcher with the positions of its SubscriptionState).
 
 A fetch task keeps one Fetch in flight per leader for the assigned, unpaused partitions that have a
-position and no data buffered (prefetch), through an incremental fetch session per broker (KIP-227,
+position and no data buffered (prefetch; but never one of only caught-up partitions while others of that
+leader are buffered, see send_fetches), through an incremental fetch session per broker (KIP-227,
 fetch_session.py). Each partition's answer is decoded into Messages from the fetch position on --
 skipping control batches and, for read_committed, the aborted transactions' batches -- and parked as a
 CompletedFetch; collect() hands the records out and moves the positions. A partition whose leader
@@ -124,25 +125,44 @@ class Fetcher:
 
     def send_fetches(self) -> set[str]:
         """Starts a fetch to every leader with fetchable partitions and none in flight; returns the topics
-        whose leader is unknown."""
+        whose leader is unknown.
+
+        A leader some of whose partitions still have records buffered is not sent a fetch of only caught-up
+        partitions (position at the last high watermark seen): that fetch would wait fetch.max.wait.ms in
+        the broker's purgatory with nothing to read, and the buffered partitions, drained meanwhile, could
+        not be fetched until it returns (one fetch in flight per leader). A busy topic read beside an idle
+        one would get one partition_max_bytes per fetch.max.wait.ms. The fetch goes once the buffer drains
+        (collect() wakes the fetcher), with every partition in it."""
         buffered = {f.tp for f in self._buffer}
         by_leader: dict[int, list[TP]] = {}
+        draining: set[int] = set()  # leaders with records of an unpaused partition still to hand out
         stale: set[str] = set()
         for tp, st in self.assignment.items():
-            if st.paused or st.position is None or tp in buffered:
+            if st.paused or st.position is None:
                 continue
             leader = self.cluster.leader_of(*tp)
             if leader is None:
                 stale.add(tp[0])
                 continue
+            if tp in buffered:
+                if not st.revoking:
+                    draining.add(leader)
+                continue
             if leader not in self._busy_leaders:
                 by_leader.setdefault(leader, []).append(tp)
         for leader, tps in by_leader.items():
+            if leader in draining and all(self._caught_up(tp) for tp in tps):
+                continue
             self._busy_leaders.add(leader)
             task = asyncio.ensure_future(self._fetch(leader, tps))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return stale
+
+    def _caught_up(self, tp: TP) -> bool:
+        """The partition had nothing more to read at the last answer (its position is at the high watermark)."""
+        st = self.assignment[tp]
+        return st.high_watermark >= 0 and st.position is not None and st.position >= st.high_watermark
 
     async def _fetch(self, leader: int, tps: list[TP]) -> None:
         try:

@@ -239,3 +239,49 @@ def test_a_lost_fetch_makes_the_next_one_full_and_close_ends_the_session() -> No
         await closing
 
     run(scenario)
+
+
+def test_no_fetch_of_only_caught_up_partitions_while_a_partition_of_that_leader_is_buffered() -> None:
+    """A busy topic beside an idle one: a fetch of the idle partition alone would wait fetch.max.wait.ms in the
+    broker while the busy one, drained meanwhile, could not be fetched (one fetch in flight per leader)."""
+
+    async def scenario() -> None:
+        busy, idle, other = ("busy", 0), ("idle", 0), ("busy", 1)
+        cluster = FakeCluster({busy: 1, idle: 1})
+        h = Harness(cluster, {busy: 0, idle: 0})
+        conn = cluster.conn(1)
+        h.fetcher.send_fetches()
+        await settle()
+        parts = [
+            FetchableTopicResponse(
+                topic="busy", partitions=[PartitionData(partition_index=0, high_watermark=3, records=batch(0, [b"a", b"b", b"c"]))]
+            ),
+            FetchableTopicResponse(topic="idle", partitions=[PartitionData(partition_index=0, high_watermark=0, records=None)]),
+        ]
+        conn.answer(FetchResponse(session_id=5, responses=parts))
+        await settle()
+        h.fetcher.send_fetches()
+        await settle()
+        assert len(conn.requests) == 1  # the idle partition alone would only long-poll
+        assert [m.value() for m in h.fetcher.collect(2)] == [b"a", b"b"]
+        h.fetcher.send_fetches()
+        await settle()
+        assert len(conn.requests) == 1  # still one record buffered
+        h.fetcher.collect(10)
+        h.fetcher.send_fetches()
+        await settle()
+        assert len(conn.requests) == 2 and sent_partitions(conn.requests[1]) == {busy: 3}  # both again (idle is unchanged)
+        assert conn.requests[1].forgotten_topics_data == []
+        # a partition with data to read is fetched while another is buffered (prefetch stays)
+        cluster.leaders[other] = 1
+        h.fetcher.assignment[other] = PartitionState()
+        h.fetcher.assignment[other].position = 0
+        more = PartitionData(partition_index=0, high_watermark=4, records=batch(3, [b"d"]))
+        conn.answer(FetchResponse(session_id=5, responses=[FetchableTopicResponse(topic="busy", partitions=[more])]))
+        await settle()
+        h.fetcher.send_fetches()
+        await settle()
+        assert len(conn.requests) == 3 and sent_partitions(conn.requests[2]) == {other: 0}
+        assert [m.value() for m in h.fetcher.collect(10)] == [b"d"]
+
+    run(scenario)
