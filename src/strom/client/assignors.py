@@ -109,7 +109,8 @@ def sticky_assign(members: Members, partitions: Mapping[str, int], cooperative: 
 class ConsumerPartitionAssignor(Protocol):
     """An assignor object given in `partition.assignment.strategy` (Java's ConsumerPartitionAssignor): it adds
     user data to this member's subscription, assigns when this member leads, and hears the assignment it got.
-    Kafka Streams' assignor is one; it is always eager (every partition revoked before a rejoin)."""
+    Kafka Streams' assignor is one. An object may list the rebalance protocols it supports in
+    `supported_protocols` ("EAGER", "COOPERATIVE"); without it, it is eager (every partition revoked before a rejoin)."""
 
     name: str
 

@@ -283,6 +283,13 @@ class AsyncConsumer:
             topics |= {t for t, info in self.cluster.topics.items() if self._pattern.match(t) and not (internal and info.is_internal)}
         return sorted(topics)
 
+    def enforce_rebalance(self, reason: str = "") -> None:
+        """Java's Consumer.enforceRebalance: this member rejoins at its next poll, and the group rebalances."""
+        if self._group is not None:
+            log.info("Rejoining the group: %s", reason or "rebalance enforced by the application")
+            self._group.need_rejoin = True
+            self._attention()
+
     def poke(self) -> None:
         """Group upkeep without waiting (the sync facade calls it while it still has messages to hand out)."""
         task = self._group_task

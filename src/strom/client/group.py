@@ -45,7 +45,10 @@ class GroupMember(GroupMemberBase):
         strategies: list[str | ConsumerPartitionAssignor] = conf["partition.assignment.strategy"]
         self.objects = {s.name: s for s in strategies if not isinstance(s, str)}
         self.strategies = [s if isinstance(s, str) else s.name for s in strategies]
-        self.cooperative = all(s in COOPERATIVE for s in self.strategies)
+        # cooperative only when every assignor supports it (an assignor object says so in supported_protocols)
+        self.cooperative = all(
+            s in COOPERATIVE if isinstance(s, str) else "COOPERATIVE" in getattr(s, "supported_protocols", ()) for s in strategies
+        )
         self.member_id = ""
         self.generation = -1
         self.protocol: str | None = None

@@ -341,6 +341,10 @@ class Consumer:
         except (KafkaError, TimeoutError):
             return None
 
+    def enforce_rebalance(self, reason: str = "") -> None:
+        """Java's Consumer.enforceRebalance: this member rejoins (the group rebalances) on a coming poll."""
+        self._runner.call_soon(self._aio.enforce_rebalance, reason)
+
     def memberid(self) -> str | None:
         return self._aio.member_id
 

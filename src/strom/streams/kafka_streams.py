@@ -359,7 +359,7 @@ class KafkaStreams:
         from strom import Consumer
 
         def info() -> pa.SubscriptionInfo:
-            return pa.SubscriptionInfo(self.process_id, shutdown_requested=True)
+            return pa.SubscriptionInfo(uuid.UUID(self.process_id), error_code=pa.SHUTDOWN_REQUESTED)
 
         assignor = pa.StreamsPartitionAssignor(self._topology_metadata, info, lambda *a: None)
         conf = self.config.get_main_consumer_configs(self.application_id, f"{self.client_id}-shutdown-consumer")
@@ -429,7 +429,7 @@ class KafkaStreams:
 
         return composite_store(params, stores)
 
-    def _assignment(self) -> pa.AssignmentInfo | None:
+    def _assignment(self) -> pa.ThreadAssignment | None:
         for t in self.threads:
             if t.assignment_info is not None:
                 return t.assignment_info

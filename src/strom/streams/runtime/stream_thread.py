@@ -1,6 +1,10 @@
 """StreamThread: one consumer in the application's group, its producer and restore consumer, and a loop of
 poll -> restore -> process -> punctuate -> commit over the tasks the `stream` assignor gave it.
 
+Rebalances are cooperative (KIP-429) unless `upgrade.from` names a pre-2.4 version: only the tasks that move are
+revoked (committed and suspended), and a follow-up rebalance hands them to their new owner; the thread starts
+the follow-up (and the probing rebalances of KIP-441) at the time the leader wrote in the assignment.
+
 States as Java's: CREATED -> STARTING -> PARTITIONS_REVOKED / PARTITIONS_ASSIGNED -> RUNNING (every task restored)
 -> PENDING_SHUTDOWN -> DEAD. A thread that fails hands its exception to KafkaStreams (the uncaught-exception
 handler decides); a TaskMigratedException (fenced, or the group moved on) closes the tasks dirty and rejoins.
@@ -11,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from enum import Enum
 from typing import Any
@@ -21,6 +26,7 @@ from strom.protocol.types import TP
 from strom.streams.config import StreamsConfig
 from strom.streams.errors import MissingSourceTopicException, StreamsException, TaskMigratedException
 from strom.streams.processor.api import TaskId
+from strom.streams.runtime import assignment_info as ai
 from strom.streams.runtime import partition_assignor as pa
 from strom.streams.runtime.changelog_reader import StoreChangelogReader
 from strom.streams.runtime.record_collector import RecordCollectorImpl
@@ -81,9 +87,10 @@ class StreamThread(threading.Thread):
         self._running.set()
         self.error: BaseException | None = None
         self.shutdown_requested = False
-        self.assignment_info: pa.AssignmentInfo | None = None
+        self.assignment_info: pa.ThreadAssignment | None = None
         self.global_stores: dict[str, Any] = {}
-        self._pending: pa.AssignmentInfo | None = None
+        self._pending: pa.ThreadAssignment | None = None
+        self._next_rebalance_ms = ai.NO_REBALANCE
         self._paused: set[TP] = set()
         self.consumer_client_id = f"{name}-consumer"
         self.restore_client_id = f"{name}-restore-consumer"
@@ -101,6 +108,11 @@ class StreamThread(threading.Thread):
             num_standby_replicas=int(config.get("num.standby.replicas")),
             prepare_topics=prepare_topics,
             stateful_subtopologies=lambda: self._stateful_subs,
+            end_offsets=self._changelog_end_offsets,
+            acceptable_recovery_lag=int(config.get("acceptable.recovery.lag")),
+            max_warmup_replicas=int(config.get("max.warmup.replicas")),
+            probing_rebalance_interval_ms=int(config.get("probing.rebalance.interval.ms")),
+            cooperative=_cooperative(config.get("upgrade.from")),
         )
         consumer_conf = config.get_main_consumer_configs(config.application_id, self.consumer_client_id, index)
         consumer_conf["partition.assignment.strategy"] = [self.assignor]
@@ -140,21 +152,29 @@ class StreamThread(threading.Thread):
         return producer
 
     # -- the assignor's callbacks ---------------------------------------------------------------------------
-    def _subscription_info(self) -> pa.SubscriptionInfo:
+    def _subscription_info(self) -> ai.SubscriptionInfo:
         sums = {(t.subtopology, t.partition): s for t, s in self.directory.task_offset_sums().items()}
         for tid in [*self.task_manager.active, *self.task_manager.suspended]:
-            sums[(tid.subtopology, tid.partition)] = pa.LATEST_OFFSET
-        prev = [(t.subtopology, t.partition) for t in [*self.task_manager.active, *self.task_manager.suspended]]
-        return pa.SubscriptionInfo(self.process_id, prev, sums, str(self.config.get("application.server")), self.shutdown_requested)
+            sums[(tid.subtopology, tid.partition)] = ai.LATEST_OFFSET
+        error = ai.SHUTDOWN_REQUESTED if self.shutdown_requested else ai.NONE
+        return ai.SubscriptionInfo(uuid.UUID(self.process_id), sums, str(self.config.get("application.server") or ""), error_code=error)
 
-    def _on_assignment(self, info: pa.AssignmentInfo, partitions: list[TP], generation: int) -> None:
-        self._pending = info  # read by the on_assign callback, in this thread
+    def _on_assignment(self, info: pa.ThreadAssignment, partitions: list[TP], generation: int) -> None:
+        self._pending = info  # read by the rebalance callbacks, in this thread
+        self._next_rebalance_ms = info.next_rebalance_ms
+
+    def _changelog_end_offsets(self, tps: list[TP]) -> dict[TP, int]:
+        """The leader's lag computation (KIP-441): the changelogs' end offsets."""
+        return {tp: self.restore_consumer.get_watermark_offsets(TopicPartition(*tp), timeout=30)[1] for tp in tps}
 
     # -- rebalance callbacks (run in this thread, inside consume()) ------------------------------------
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self._set_state(StreamThreadState.PARTITIONS_REVOKED)
-        self.task_manager.handle_revocation()
-        self._paused.clear()
+        revoked = {(tp.topic, tp.partition) for tp in partitions}
+        self.task_manager.handle_revocation(revoked)
+        self._paused -= revoked
+        if self._pending is not None:  # cooperative: the new assignment came first; apply it now
+            self._apply_assignment()
 
     def _on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self._set_state(StreamThreadState.PARTITIONS_REVOKED)
@@ -162,11 +182,15 @@ class StreamThread(threading.Thread):
         self._paused.clear()
 
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        info = self._pending or pa.AssignmentInfo()
+        if self._pending is not None:
+            self._apply_assignment()
+
+    def _apply_assignment(self) -> None:
+        info = self._pending or pa.ThreadAssignment()
         self._pending = None
-        if info.error == pa.INCOMPLETE_SOURCE_TOPIC_METADATA:
+        if info.error == ai.INCOMPLETE_SOURCE_TOPIC_METADATA:
             raise MissingSourceTopicException("One or more source topics were missing during rebalance")
-        if info.error == pa.SHUTDOWN_REQUESTED:
+        if info.error == ai.SHUTDOWN_REQUESTED:
             raise ShutdownRequestedException("Shutdown requested by another instance of the application (SHUTDOWN_APPLICATION)")
         self.assignment_info = info
         self._set_state(StreamThreadState.PARTITIONS_ASSIGNED)
@@ -269,6 +293,7 @@ class StreamThread(threading.Thread):
                     tm.checkpoint_standbys()
                     last_commit = now
                 self._resume_drained()
+                self._maybe_follow_up()
             except TaskMigratedException as exc:
                 log.warning(
                     "%s Detected that the thread is being fenced or its tasks migrated; closing tasks dirty and rejoining: %s",
@@ -276,6 +301,16 @@ class StreamThread(threading.Thread):
                     exc,
                 )
                 self._recover_from_migration(exc)
+
+    def _maybe_follow_up(self) -> None:
+        """Starts the rebalance the leader scheduled: at once (tasks to hand over, version probing) or at the
+        probing time (warm-ups may have caught up)."""
+        due = self._next_rebalance_ms
+        if due != ai.NO_REBALANCE and time.time() * 1000 >= due:
+            self._next_rebalance_ms = ai.NO_REBALANCE
+            reason = "triggered followup rebalance scheduled for " + ("now" if due == 0 else str(due))
+            log.info("%s %s", self.prefix, reason)
+            self.consumer.enforce_rebalance(reason)
 
     def _route(self, messages: list[Any]) -> None:
         if not messages:
@@ -342,3 +377,14 @@ class StreamThread(threading.Thread):
                 log.info("%s Failed to close a client: %s", self.prefix, exc)
         self._set_state(StreamThreadState.DEAD)
         log.info("%s Shutdown complete", self.prefix)
+
+
+def _cooperative(upgrade_from: Any) -> bool:
+    """Java's rule: cooperative rebalancing unless upgrading from a version before 2.4 (eager there)."""
+    if not upgrade_from:
+        return True
+    major, _, minor = str(upgrade_from).partition(".")
+    try:
+        return (int(major), int(minor.split(".")[0] or 0)) >= (2, 4)
+    except ValueError:
+        return True

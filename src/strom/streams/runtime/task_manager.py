@@ -1,6 +1,7 @@
-"""TaskManager: a stream thread's active and standby tasks, created, resumed and closed as assignments come and go
-(eager rebalancing: on revocation every task commits and is suspended; the next assignment resumes those that stay
-here, closes the others and creates the new ones, which restore before they process). Commits go through it:
+"""TaskManager: a stream thread's active and standby tasks, created, resumed and closed as assignments come and go.
+On revocation every task commits and the tasks of the revoked partitions are suspended (all of them in an eager
+rebalance, only those that move in a cooperative one); the next assignment resumes those that stay here, keeps
+the running ones, closes the others and creates the new ones, which restore before they process. Commits go through it:
 at-least-once flushes the producer then commits the consumer's offsets; exactly_once_v2 sends the offsets inside
 the thread producer's transaction and commits the transaction. Every `repartition.purge.interval.ms` the records of
 repartition topics below the committed offsets are deleted (DeleteRecords), as Java's maybePurgeCommittedRecords.
@@ -56,16 +57,19 @@ class TaskManager:
         self._purging: list[Any] = []  # the futures of the last DeleteRecords request
 
     # -- assignment ------------------------------------------------------------------------------------
-    def handle_revocation(self) -> None:
-        """Eager rebalance: commit everything, keep the tasks (suspended) in case they come back."""
-        if not self.active:
+    def handle_revocation(self, partitions: set[TP] | None = None) -> None:
+        """Commit everything; the tasks of the revoked partitions (every task when None) are suspended, kept in
+        case they come back."""
+        revoked = [t for t in self.active.values() if partitions is None or partitions.intersection(t.partitions)]
+        if not revoked:
             return
         self.commit(force=True)
-        for task in self.active.values():
+        for task in revoked:
             task.suspend()
             self.suspended[task.id] = task
-        self.active.clear()
-        self.by_partition.clear()
+            del self.active[task.id]
+            for tp in task.partitions:
+                self.by_partition.pop(tp, None)
 
     def handle_lost(self) -> None:
         """The member lost its tasks without a chance to commit (session expired, fenced): close them dirty."""
@@ -77,6 +81,14 @@ class TaskManager:
         self.by_partition.clear()
 
     def handle_assignment(self, active: dict[TaskId, list[TP]], standby: dict[TaskId, list[TP]]) -> None:
+        gone = [t for tid, t in self.active.items() if tid not in active or sorted(active[tid]) != t.partitions]
+        if gone:  # not revoked first (the partitions stayed): committed and closed here
+            self.commit(force=True)
+            for stopped in gone:
+                del self.active[stopped.id]
+                for tp in stopped.partitions:
+                    self.by_partition.pop(tp, None)
+                self._close_task(stopped, clean=True)
         for tid in list(self.suspended):
             if tid not in active:
                 self._close_task(self.suspended.pop(tid), clean=True)
@@ -86,6 +98,8 @@ class TaskManager:
                 self.reader.unregister(list(old.changelog_partitions()))
                 old.close()
         for tid, tps in sorted(active.items()):
+            if tid in self.active:
+                continue  # kept through a cooperative rebalance: it never stopped
             task: StreamTask | None = self.suspended.pop(tid, None)
             if task is not None and sorted(tps) == task.partitions:
                 task.resume()
