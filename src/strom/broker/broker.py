@@ -94,6 +94,8 @@ class Broker:
             self.topic_log_config,
             lambda: self.broker_epoch,
         )
+        if self.cluster is not None:
+            self.replica_manager.log_dir_failure_listeners.append(self.cluster.on_log_dir_failure)
         self._load_partitions()
         self.fetch_sessions = FetchSessionCache(int(config["max.incremental.fetch.session.cache.slots"]))
         clustered = self.cluster is not None

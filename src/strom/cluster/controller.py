@@ -25,6 +25,7 @@ from strom.cluster.controller_election import (
     reassignment_election,
     shrink_isr,
 )
+from strom.cluster.controller_log_dirs import OfflineReplicas, leader_and_isr_errors
 from strom.cluster.zookeeper import ZkBadVersion, ZkClient, ZkError, ZkNoNode
 from strom.protocol.errors import ErrorCode
 from strom.protocol.schema import leader_and_isr as lai
@@ -77,6 +78,7 @@ class Controller:
         self.states: dict[TP, zd.LeaderIsr] = {}
         self.deleting: set[str] = set()
         self.deletion_pending: dict[str, set[int]] = {}  # topic -> offline replicas not yet told to delete
+        self.offline_replicas = OfflineReplicas()  # replicas on failed log dirs of live brokers
         self.channel = ControllerChannel(clock, security)  # to each broker's inter-broker listener
         self._queue: asyncio.Queue[tuple[Callable[[], Awaitable[Any]], asyncio.Future[Any] | None]] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
@@ -173,6 +175,10 @@ class Controller:
         self._zk_watch_children(zd.BROKER_IDS, self._on_broker_change)
         self._zk_watch_children(zd.BROKER_TOPICS, self._on_topic_change)
         self._zk_watch_children(zd.DELETE_TOPICS, self._on_delete_topics)
+        # as Kafka: events from before this controller are dropped; the full LeaderAndIsr below asks every broker
+        for name in await self._zk(self.zk.children, zd.LOG_DIR_EVENT_NOTIFICATION):
+            await self._zk(self.zk.delete, f"{zd.LOG_DIR_EVENT_NOTIFICATION}/{name}")
+        self._zk_watch_children(zd.LOG_DIR_EVENT_NOTIFICATION, self._on_log_dir_event)
         self._zk_watch_data(zd.REASSIGN_PARTITIONS, self._on_legacy_reassignment)
         self._zk_watch_data(zd.PREFERRED_REPLICA_ELECTION, self._on_legacy_preferred_election)
         changed = await self._elect_offline(self.states.keys())
@@ -273,6 +279,10 @@ class Controller:
     def _live(self) -> set[int]:
         return set(self.brokers)
 
+    def _online(self, tp: TP) -> set[int]:
+        """Live brokers whose replica of tp is not on a failed log dir (Kafka's isReplicaOnline)."""
+        return {b for b in self.brokers if not self.offline_replicas.is_offline(b, tp)}
+
     async def _unclean_allowed(self, topic: str) -> bool:
         got = await self._zk(self.zk.get, zd.topic_config_path(topic))
         configs = zd.decode_topic_config(got[0]) if got else {}
@@ -327,12 +337,12 @@ class Controller:
 
     async def _elect_offline(self, partitions: Iterable[TP], exclude: int | None = None) -> list[TP]:
         """Partitions whose leader is not live get one from the live ISR (or any live replica if unclean)."""
-        live = self._live()
         changed = []
         for tp in list(partitions):
             state = self.states.get(tp)
             if state is None or tp[0] in self.deleting:
                 continue
+            live = self._online(tp)
             if state.leader in live and state.leader != exclude:
                 continue
             replicas = self._replicas(tp)
@@ -391,6 +401,7 @@ class Controller:
                 bounced[broker_id] = info
         for broker_id in dead:
             self.brokers.pop(broker_id, None)
+        self.offline_replicas.forget(dead | new | set(bounced))
         # Kafka's processBrokerChange: a bounced broker (same id, new registration) is first a failed broker --
         # its leaderships move, it leaves the ISRs, its queued requests (meant for the old process) are dropped --
         # and then a new one, sent everything it must replicate.
@@ -425,7 +436,7 @@ class Controller:
         self._send_update_metadata(self.brokers.keys())
         for broker_id in new:
             self._send_leader_and_isr(broker_id, [tp for tp in self.states if broker_id in self._replicas(tp)], full=True)
-        offline = [tp for tp, s in self.states.items() if s.leader not in self.brokers]
+        offline = [tp for tp, s in self.states.items() if s.leader not in self._online(tp)]
         changed = await self._elect_offline(offline)
         self._broadcast(changed)
         await self._resume_deletions(new)
@@ -489,7 +500,7 @@ class Controller:
                     isr=list(s.isr),
                     zk_version=s.zk_version,
                     replicas=list(replicas),
-                    offline_replicas=[r for r in replicas if r not in self.brokers],
+                    offline_replicas=[r for r in replicas if r not in self.brokers or self.offline_replicas.is_offline(r, (topic, p))],
                 )
             )
         return [
@@ -534,7 +545,7 @@ class Controller:
                 if b in self.brokers
             ],
         )
-        self.channel.send(broker_id, request)
+        self.channel.send(broker_id, request, self._leader_and_isr_answered)
 
     def _leader_and_isr_states(
         self, partitions: Iterable[TP], is_new: bool
@@ -589,6 +600,60 @@ class Controller:
             topic_states=[sr.StopReplicaTopicState(topic_name=t, partition_states=ps) for t, ps in by_topic.items()],
         )
         self.channel.send(broker_id, request)
+
+    # ---- log dir failures -----------------------------------------------------------------------------------------
+
+    async def _on_log_dir_event(self, children: list[str]) -> None:
+        """Brokers wrote /log_dir_event_notification/log_dir_event_<seq>: ask each for all its replicas (a
+        LeaderAndIsr; the answers name the offline ones), then delete the events (Kafka's
+        processLogDirEventNotification)."""
+        names = [c for c in children if c.startswith(zd.LOG_DIR_EVENT_PREFIX)]
+        brokers: set[int] = set()
+        for name in names:
+            got = await self._zk(self.zk.get, f"{zd.LOG_DIR_EVENT_NOTIFICATION}/{name}")
+            broker_id = zd.decode_log_dir_event(got[0]) if got else None
+            if broker_id is not None:
+                brokers.add(broker_id)
+        if brokers:
+            log.info("[Controller id=%d] log dir failure on broker(s) %s", self.broker_id, sorted(brokers))
+        for broker_id in sorted(brokers & set(self.brokers)):
+            self._send_leader_and_isr(broker_id, [tp for tp in self.states if broker_id in self._all_replicas(tp)])
+        for name in names:
+            await self._zk(self.zk.delete, f"{zd.LOG_DIR_EVENT_NOTIFICATION}/{name}")
+
+    def _leader_and_isr_answered(self, broker_id: int, response: Any) -> None:
+        """The channel's callback: the answer is handled as an event on the controller's queue."""
+        if self.active:
+            self._queue.put_nowait((partial(self._on_leader_and_isr_response, broker_id, response), None))
+
+    async def _on_leader_and_isr_response(self, broker_id: int, response: Any) -> None:
+        """Kafka's LeaderAndIsrResponseReceived: partitions answered KAFKA_STORAGE_ERROR are on a failed log
+        dir; newly offline replicas leave the ISR and, where they led, leadership moves (onReplicasBecomeOffline)."""
+        if response.error_code != ErrorCode.NONE:
+            log.error(
+                "[Controller id=%d] Received error %d in LeaderAndIsr response from broker %d",
+                self.broker_id,
+                response.error_code,
+                broker_id,
+            )
+            return
+        if broker_id not in self.brokers:
+            return
+        names = {uuid.UUID(t.topic_id): name for name, t in self.topics.items()}
+        newly = self.offline_replicas.update(broker_id, leader_and_isr_errors(response, names))
+        if not newly:
+            return
+        log.info(
+            "[Controller id=%d] Mark replicas %s on broker %d as offline",
+            self.broker_id,
+            ", ".join(f"{t}-{p}" for t, p in sorted(newly)),
+            broker_id,
+        )
+        changed = await self._elect_offline([tp for tp in sorted(newly) if tp in self.states and self.states[tp].leader == broker_id])
+        changed += await self._remove_from_isr(broker_id, [tp for tp in sorted(newly) if tp in self.states])
+        if not changed:
+            self._send_update_metadata(self.brokers.keys())  # the offline replicas, for Metadata
+        self._broadcast(changed)
 
     # ---- topics ------------------------------------------------------------------------------------------------
 
@@ -710,14 +775,13 @@ class Controller:
         if broker_epoch not in (-1, info.epoch):
             return ErrorCode.STALE_BROKER_EPOCH, []
         self.shutting_down.add(broker_id)
-        live = self._live()
         changed = []
         for tp, s in list(self.states.items()):
             replicas = self._replicas(tp)
             if broker_id not in replicas or tp[0] in self.deleting or len(replicas) < 2:
                 continue
             if s.leader == broker_id:
-                election = controlled_shutdown_election(replicas, s.isr, live, self.shutting_down)
+                election = controlled_shutdown_election(replicas, s.isr, self._online(tp), self.shutting_down)
                 if election is not None and await self._change_leader(tp, election[0], election[1]) is not None:
                     changed.append(tp)
             elif broker_id in s.isr:
@@ -772,7 +836,6 @@ class Controller:
     async def elect_leaders(self, election_type: int, partitions: list[TP] | None) -> dict[TP, tuple[int, str | None]]:
         """ElectLeaders: 0 = preferred, 1 = unclean. Returns per partition (error, message)."""
         targets = sorted(self.states) if partitions is None else partitions
-        live = self._live()
         out: dict[TP, tuple[int, str | None]] = {}
         changed = []
         for tp in targets:
@@ -781,6 +844,7 @@ class Controller:
             if s is None or tp[0] in self.deleting:
                 out[tp] = (ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist.")
                 continue
+            live = self._online(tp)
             if election_type == 0:
                 if replicas and s.leader == replicas[0]:
                     out[tp] = (ErrorCode.ELECTION_NOT_NEEDED, "Leader election not needed for topic partition.")
@@ -826,7 +890,7 @@ class Controller:
         for broker_id, tps in preferred.items():
             off = [tp for tp in tps if self.states[tp].leader != broker_id]
             if broker_id in live and off and len(off) / len(tps) > threshold:
-                wanted += [tp for tp in off if broker_id in self.states[tp].isr]
+                wanted += [tp for tp in off if broker_id in self.states[tp].isr and broker_id in self._online(tp)]
         if wanted:
             log.info("[Controller id=%d] automatic preferred leader election for %d partition(s)", self.broker_id, len(wanted))
             await self.elect_leaders(0, wanted)
@@ -898,7 +962,6 @@ class Controller:
 
     async def _check_reassignments(self) -> None:
         """A reassignment completes once every target replica is in the ISR: lead from the target, drop the rest."""
-        live = self._live()
         for name, topic in list(self.topics.items()):
             done = False
             for p in sorted(set(topic.adding) | set(topic.removing)):
@@ -910,8 +973,8 @@ class Controller:
                     continue
                 isr = [r for r in s.isr if r in target]
                 leader = s.leader
-                if leader not in target or leader not in live:
-                    election = reassignment_election(target, isr, live)
+                if leader not in target or leader not in self._online(tp):
+                    election = reassignment_election(target, isr, self._online(tp))
                     if election is None:
                         continue
                     leader = election[0]

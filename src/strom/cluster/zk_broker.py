@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any, Protocol
 
 from strom.cluster import zk_data as zd
@@ -34,6 +35,7 @@ log = logging.getLogger("kafka.server.KafkaServer")
 
 CONTROLLED_SHUTDOWN_RETRIES = 3
 CONTROLLED_SHUTDOWN_BACKOFF_S = 0.5
+LOG_DIR_EVENT_ATTEMPTS = 60
 
 
 class Endpoint(Protocol):
@@ -334,6 +336,28 @@ class ClusterMember:
                     await controller.submit(controller.auto_rebalance)
                 except Exception:
                     log.exception("automatic preferred leader election failed")
+
+    # ---- log dir failures ---------------------------------------------------------------------------------------
+
+    def on_log_dir_failure(self, log_dir: Path) -> None:
+        """ReplicaManager's listener, on the loop, after it stopped serving the replicas of a failed log dir:
+        tell the controller (Kafka's propagateLogDirEvent), which asks this broker which replicas are offline
+        and elects their partitions' leaders elsewhere."""
+        if self._loop is not None and not self._stopping:
+            self._loop.run_in_executor(None, self._propagate_log_dir_event, log_dir)
+
+    def _propagate_log_dir_event(self, log_dir: Path) -> None:
+        path = f"{zd.LOG_DIR_EVENT_NOTIFICATION}/{zd.LOG_DIR_EVENT_PREFIX}"
+        for _ in range(LOG_DIR_EVENT_ATTEMPTS):  # ZooKeeper may be away a while (a restart): as Kafka, keep trying
+            try:
+                created = self.zk.create(path, zd.encode_log_dir_event(self.broker_id), sequence=True)
+            except ZkError as exc:
+                log.warning("Could not write the log dir event for %s to ZooKeeper (%s); retrying", log_dir, exc)
+                time.sleep(1.0)
+                continue
+            log.info("Log dir %s failed: notified the controller at %s", log_dir, created)
+            return
+        log.error("Gave up writing the log dir event for %s to ZooKeeper", log_dir)
 
     # ---- shutdown ---------------------------------------------------------------------------------------------
 

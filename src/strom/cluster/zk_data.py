@@ -286,6 +286,26 @@ def decode_config_change(data: bytes | None) -> str | None:
     return str(obj["entity_path"]) if obj and "entity_path" in obj else None
 
 
+# ---- /log_dir_event_notification --------------------------------------------------------------------
+
+LOG_DIR_EVENT_PREFIX = "log_dir_event_"  # persistent sequential children: log_dir_event_0000000000
+LOG_DIR_FAILURE_EVENT = 1
+
+
+def encode_log_dir_event(broker_id: int) -> bytes:
+    """Kafka's LogDirEventNotificationSequenceZNode: a broker saw one of its log dirs fail."""
+    return _dumps({"version": 1, "broker": broker_id, "event": LOG_DIR_FAILURE_EVENT})
+
+
+def decode_log_dir_event(data: bytes | None) -> int | None:
+    """The broker id of a log dir event (None for an unreadable one)."""
+    try:
+        obj = _loads(data)
+    except ValueError:
+        return None
+    return int(obj["broker"]) if isinstance(obj, dict) and isinstance(obj.get("broker"), int) else None
+
+
 # ---- /latest_producer_id_block ----------------------------------------------------------------------
 
 
