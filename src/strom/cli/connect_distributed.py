@@ -49,7 +49,8 @@ async def start_worker(worker_props: dict[str, str]) -> tuple[Any, Any]:
     )
     worker = Worker("", config, Plugins(), offsets, lambda *a: None, lambda *a: None)
     herder = DistributedHerder(worker, distributed, "", cluster_id)
-    rest = RestServer(create_app(herder), config.props)
+    herder.rest_props = worker_props  # the REST listener's and client's TLS keys, as the file has them
+    rest = RestServer(create_app(herder, worker_props), worker_props)
     worker.worker_id = rest.worker_id()
     herder.url = rest.advertised_url()
     await herder.start()

@@ -73,7 +73,7 @@ async def run_standalone(worker_props: dict[str, str], connector_files: list[str
     plugins = Plugins()
     worker = Worker("", config, plugins, FileOffsetBackingStore(filename), lambda *a: None, lambda *a: None)
     herder = StandaloneHerder(worker, cluster_id)
-    rest = RestServer(create_app(herder), config.props)
+    rest = RestServer(create_app(herder, worker_props), worker_props)
     worker.worker_id = rest.worker_id()
     await herder.start()
     await rest.start()

@@ -14,6 +14,7 @@ from strom.connect.runtime.config_store import (
     serialize_session_key,
     serialize_target_state,
     serialize_task_commit,
+    serialize_task_count_record,
 )
 from strom.connect.runtime.status_store import Status, StatusRecordApplier, TopicStatus, serialize_status, serialize_topic_status
 
@@ -93,6 +94,23 @@ def test_target_state_restart_and_delete() -> None:
     applier.apply("connector-bad", b"[1]", 8)  # not an object: skipped, not fatal
     applier.apply("bogus-key", b"{}", 9)
     assert applier.snapshot().connectors() == []
+
+
+def test_task_configs_after_the_last_tasks_fencing_record_are_pending_fencing() -> None:
+    """KIP-618: each applied commit is a new task generation that needs fencing until a tasks-fencing record follows."""
+    assert serialize_task_count_record(3) == b'{"task-count":3}'  # KafkaConfigBackingStore's TASK_COUNT_RECORD_V0
+    applier = ConfigRecordApplier()
+    applier.apply("connector-c", serialize_properties({"tasks.max": "1"}), 0)
+    assert applier.snapshot().task_config_generation("c") is None and not applier.snapshot().is_pending_fencing("c")
+    applier.apply("task-c-0", serialize_properties({"a": "0"}), 1)
+    applier.apply("commit-c", serialize_task_commit(1), 2)
+    snap = applier.snapshot()
+    assert (snap.task_config_generation("c"), snap.is_pending_fencing("c"), snap.task_count_record("c")) == (0, True, None)
+    applier.apply("tasks-fencing-c", serialize_task_count_record(1), 3)
+    snap = applier.snapshot()
+    assert (snap.is_pending_fencing("c"), snap.task_count_record("c")) == (False, 1)
+    applier.apply("commit-c", serialize_task_commit(0), 4)  # stopped: empty task configs are a generation too
+    assert (applier.snapshot().task_config_generation("c"), applier.snapshot().is_pending_fencing("c")) == (1, True)
 
 
 def test_task_keys_with_dashes() -> None:

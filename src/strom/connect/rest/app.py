@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -110,11 +110,13 @@ def endpoint(handler: Handler, forwardable: bool = False) -> Handler:
 async def _forward(request: Request, leader_url: str, recursive: bool) -> Response:
     import httpx  # only distributed workers forward
 
+    from strom.connect.rest.client import rest_client
+
     params: list[tuple[str, str | int | float | bool | None]] = [(k, v) for k, v in request.query_params.multi_items() if k != "forward"]
     params.append(("forward", "true" if recursive else "false"))
     url = leader_url.rstrip("/") + request.url.path
     log.debug("Forwarding request %s %s", request.method, url)
-    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S) as client:
+    async with rest_client(request.app.state.rest_props, REQUEST_TIMEOUT_S) as client:
         try:
             resp = await client.request(
                 request.method, url, params=params, content=await request.body(), headers=_forwarded_headers(request)
@@ -126,9 +128,10 @@ async def _forward(request: Request, leader_url: str, recursive: bool) -> Respon
 
 
 def _forwarded_headers(request: Request) -> dict[str, str]:
-    """JSON, plus an internal request's signature (X-Connect-Authorization, KIP-507) for the leader to check."""
+    """JSON, the caller's credentials (Authorization, which the leader checks again) and an internal request's
+    signature (X-Connect-Authorization, KIP-507), as Kafka's RestClient forwards them."""
     headers = {"Content-Type": "application/json"}
-    headers.update({k: v for k, v in request.headers.items() if k.lower().startswith("x-connect-")})
+    headers.update({k: v for k, v in request.headers.items() if k.lower().startswith("x-connect-") or k.lower() == "authorization"})
     return headers
 
 
@@ -230,6 +233,18 @@ async def put_task_configs(request: Request) -> Response:
     await _herder(request).put_task_configs(
         request.path_params["connector"],
         [{str(k): str(v) for k, v in c.items() if v is not None} for c in configs],
+        body,
+        request.headers.get("X-Connect-Authorization"),
+        request.headers.get("X-Connect-Request-Signature-Algorithm"),
+    )
+    return Response(status_code=204)
+
+
+async def fence_zombies(request: Request) -> Response:
+    """Internal (KIP-618): a round of zombie fencing for the connector, done by the leader."""
+    body = await request.body()
+    await _herder(request).fence_zombie_source_tasks(
+        request.path_params["connector"],
         body,
         request.headers.get("X-Connect-Authorization"),
         request.headers.get("X-Connect-Request-Signature-Algorithm"),
@@ -422,6 +437,7 @@ def _routes() -> list[Route]:
         (c + "/tasks", get_task_configs, ["GET"], False),
         (c + "/tasks-config", get_tasks_config, ["GET"], False),
         (c + "/tasks", put_task_configs, ["POST"], True),
+        (c + "/fence", fence_zombies, ["PUT"], True),
         (c + "/tasks/{task:int}/status", get_task_status, ["GET"], False),
         (c + "/tasks/{task:int}/restart", restart_task, ["POST"], True),
         (c + "/offsets", get_offsets, ["GET"], False),
@@ -488,7 +504,9 @@ class RequestLog:
                 )
 
 
-def create_app(herder: Herder) -> Starlette:
+def create_app(herder: Herder, props: Mapping[str, str] | None = None) -> Starlette:
+    """The REST app over `herder`; `props` (the worker's config) name the TLS settings of requests forwarded to
+    other workers."""
     app = Starlette(
         routes=_routes(),
         exception_handlers={HTTPException: _http_error},
@@ -496,4 +514,5 @@ def create_app(herder: Herder) -> Starlette:
     app.add_middleware(RequestLog)
     app.router.redirect_slashes = False
     app.state.herder = herder
+    app.state.rest_props = dict(props or {})
     return app

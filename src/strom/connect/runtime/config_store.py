@@ -11,6 +11,10 @@ workers and `kafka-console-consumer` all read the same topic:
     session-key                 {"key":"<base64>","algorithm":"HmacSHA256","creation-timestamp":ms}
     tasks-fencing-<name>        {"task-count":N}
 
+A tasks-fencing record (KIP-618) is written by the leader once the transactional producers of the connector's
+previous generation of tasks are fenced; task configs committed after the connector's last such record leave it
+pending fencing, and its exactly-once source tasks wait for a round of fencing before they produce.
+
 Task configs are applied only when their commit record is read with every task 0..N-1 before it; a commit that
 finds some missing (compaction after a writer died mid-way) marks the connector inconsistent until its tasks are
 rewritten. The topic has one partition, so its order is the order of writes; only the group leader writes
@@ -91,6 +95,14 @@ def serialize_restart_request(include_tasks: bool, only_failed: bool) -> bytes:
     return _json({"include-tasks": include_tasks, "only-failed": only_failed})
 
 
+def task_count_record_key(name: str) -> str:
+    return TASK_COUNT_RECORD_PREFIX + name
+
+
+def serialize_task_count_record(task_count: int) -> bytes:
+    return _json({"task-count": task_count})
+
+
 def serialize_session_key(key: bytes, algorithm: str, creation_timestamp: int) -> bytes:
     return _json({"key": base64.b64encode(key).decode(), "algorithm": algorithm, "creation-timestamp": creation_timestamp})
 
@@ -149,6 +161,9 @@ class ClusterConfigState:
     target_states: Mapping[str, str]
     task_configs: Mapping[ConnectorTaskId, Mapping[str, str]]
     inconsistent: frozenset[str] = frozenset()
+    task_count_records: Mapping[str, int] = field(default_factory=dict)
+    task_config_generations: Mapping[str, int] = field(default_factory=dict)
+    pending_fencing: frozenset[str] = frozenset()
 
     def connectors(self) -> list[str]:
         return sorted(self.connector_configs)
@@ -169,6 +184,18 @@ class ClusterConfigState:
 
     def task_config(self, task: ConnectorTaskId) -> Mapping[str, str] | None:
         return self.task_configs.get(task)
+
+    def task_count_record(self, connector: str) -> int | None:
+        """The task count of the last tasks-fencing record: how many tasks the fenced generation had."""
+        return self.task_count_records.get(connector)
+
+    def task_config_generation(self, connector: str) -> int | None:
+        """How many task-config commits of the connector were applied, less one (None before the first)."""
+        return self.task_config_generations.get(connector)
+
+    def is_pending_fencing(self, connector: str) -> bool:
+        """Task configs were committed after the connector's last tasks-fencing record."""
+        return connector in self.pending_fencing
 
 
 EMPTY_STATE = ClusterConfigState(-1, None, {}, {}, {}, {})
@@ -197,6 +224,8 @@ class _State:
     deferred: dict[str, dict[ConnectorTaskId, dict[str, str]]] = field(default_factory=dict)
     inconsistent: set[str] = field(default_factory=set)
     task_count_records: dict[str, int] = field(default_factory=dict)
+    task_config_generations: dict[str, int] = field(default_factory=dict)
+    pending_fencing: set[str] = field(default_factory=set)
 
 
 class ConfigRecordApplier:
@@ -216,6 +245,9 @@ class ConfigRecordApplier:
             dict(s.target_states),
             {k: dict(v) for k, v in s.task_configs.items()},
             frozenset(s.inconsistent),
+            dict(s.task_count_records),
+            dict(s.task_config_generations),
+            frozenset(s.pending_fencing),
         )
 
     def apply(self, key: str, raw: bytes | None, offset: int) -> None:
@@ -276,6 +308,7 @@ class ConfigRecordApplier:
                 # some task configs of this commit were compacted away or never written
                 log.error("Ignoring task configs commit for %s: some of its %d task configs are missing", name, count)
                 s.inconsistent.add(name)
+                s.pending_fencing.add(name)
                 return
             for task in [t for t in s.task_configs if t.connector == name]:
                 del s.task_configs[task]
@@ -284,6 +317,8 @@ class ConfigRecordApplier:
                 s.task_configs[task] = deferred[task]
             s.connector_task_counts[name] = count
             s.inconsistent.discard(name)
+            s.task_config_generations[name] = s.task_config_generations.get(name, -1) + 1
+            s.pending_fencing.add(name)  # older generations must be fenced before these tasks produce
             hooks.on_task_config_update(name, applied)
         elif key.startswith(RESTART_PREFIX):
             if value is None:
@@ -298,7 +333,9 @@ class ConfigRecordApplier:
             hooks.on_session_key_update(s.session_key)
         elif key.startswith(TASK_COUNT_RECORD_PREFIX):
             if value is not None:
-                s.task_count_records[key[len(TASK_COUNT_RECORD_PREFIX) :]] = int(value["task-count"])
+                name = key[len(TASK_COUNT_RECORD_PREFIX) :]
+                s.task_count_records[name] = int(value["task-count"])
+                s.pending_fencing.discard(name)
         elif key.startswith(LOGGER_CLUSTER_PREFIX):
             pass  # cluster-wide logger levels (KIP-976) are not applied by Strom's workers
         else:
@@ -374,6 +411,11 @@ class KafkaConfigBackingStore:
 
     async def put_restart_request(self, request: RestartRequest) -> None:
         await self._write(restart_key(request.connector), serialize_restart_request(request.include_tasks, request.only_failed))
+        await self.refresh()
+
+    async def put_task_count_record(self, name: str, task_count: int) -> None:
+        """The leader's mark that the connector's earlier task generations are fenced (KIP-618)."""
+        await self._write(task_count_record_key(name), serialize_task_count_record(task_count))
         await self.refresh()
 
     async def put_session_key(self, key: SessionKey) -> None:

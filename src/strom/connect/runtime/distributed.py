@@ -11,7 +11,13 @@ One asyncio task runs the herder loop (Kafka's tick): rebalance when asked to, a
 regenerate the task configs of connectors this worker runs when they ask for it. Blocking worker calls (starting
 a connector, stopping task threads) run in threads. A connector's task configs are written by the worker that
 runs the connector, once it has read the config topic to its end; the single-partition topic orders them with
-the leader's writes."""
+the leader's writes.
+
+With exactly.once.source.support=enabled only the leader writes the config topic, as Kafka's workers do: another
+worker sends the task configs of the connectors it runs to the leader, and the leader runs the rounds of zombie
+fencing (KIP-618) that exactly-once source tasks ask for before they produce. Nothing that waits for another worker
+runs on the herder loop: the task configs are sent from a background task, and a fencing request is waited for by
+the task's own thread, so a rebalance never waits for a worker that waits for the leader."""
 
 from __future__ import annotations
 
@@ -29,7 +35,9 @@ from typing import Any, TypeVar
 from strom.aio import AIOAdminClient
 from strom.client.types import TopicPartition
 from strom.connect.api import SinkConnector
+from strom.connect.errors import ConnectException
 from strom.connect.plugins import PluginType, plugin_type
+from strom.connect.rest.client import rest_client, signature_headers
 from strom.connect.rest.entities import (
     ConfigInfos,
     ConnectorInfo,
@@ -74,6 +82,7 @@ from strom.connect.runtime.offset_store import offset_key, offset_value
 from strom.connect.runtime.status_store import KafkaStatusBackingStore, Status, TopicStatus
 from strom.connect.runtime.worker import Worker
 from strom.connect.runtime.worker_coordinator import WorkerCoordinator
+from strom.connect.runtime.zombie_fencing import ZombieFencing, fence_producers
 
 log = logging.getLogger("org.apache.kafka.connect.runtime.distributed.DistributedHerder")
 
@@ -188,6 +197,10 @@ class DistributedHerder(h.Herder):
         self._status_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # one membership change or config write at a time
         self._stopping = False
+        self.exactly_once = (worker.config.get("exactly.once.source.support") or "disabled").strip().lower() == "enabled"
+        self._fencings: dict[str, ZombieFencing] = {}  # the leader's rounds under way, by connector
+        self._forwards: set[asyncio.Task[None]] = set()  # task configs on their way to the leader
+        self.rest_props: Mapping[str, str] = worker.config.props  # the REST client's TLS keys (the worker's file)
         worker.connector_listener = self._on_connector_state
         worker.task_listener = self._on_task_state
         worker.on_reconfiguration_request = self._on_reconfiguration_request
@@ -271,6 +284,11 @@ class DistributedHerder(h.Herder):
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        for fencing in list(self._fencings.values()):
+            fencing.cancel()
+        for forward in list(self._forwards):
+            forward.cancel()
+        await asyncio.gather(*self._forwards, return_exceptions=True)
         async with self._lock:
             await self._stop_work(set(self.connectors_running), set(self.tasks_running))
             await self.coordinator.close()
@@ -460,7 +478,14 @@ class DistributedHerder(h.Herder):
             return
         self.tasks_running.add(task)
         self._running_configs[task] = dict(tconf)
-        await asyncio.to_thread(self.worker.start_task, task, dict(cconf), dict(tconf), self._target(task.connector))
+        preflight = None
+        if self.exactly_once and self._type(cconf) is ConnectorType.SOURCE:
+            generation = self.snapshot.task_config_generation(task.connector)
+            preflight = (
+                lambda: self._wait_from_task(task, lambda: self._fence_for_task(task)),
+                lambda: self._wait_from_task(task, lambda: self._verify_task_generation_and_ownership(task, generation)),
+            )
+        await asyncio.to_thread(self.worker.start_task, task, dict(cconf), dict(tconf), self._target(task.connector), preflight)
 
     async def _stop_work(self, connectors: set[str], tasks: set[ConnectorTaskId]) -> None:
         if tasks:
@@ -579,6 +604,9 @@ class DistributedHerder(h.Herder):
             snap = self.snapshot = self.config_store.snapshot()
             current = [dict(snap.task_config(t) or {}) for t in snap.tasks(name)]
             if configs != current or name in snap.inconsistent:
+                if self.exactly_once and not self.leader:
+                    self._forward_task_configs(name, configs)
+                    continue
                 log.info("Writing %d task configs for connector %s", len(configs), name)
                 await self.config_store.put_task_configs(name, configs)
 
@@ -905,3 +933,156 @@ class DistributedHerder(h.Herder):
         if plugin_type(cls) is PluginType.UNKNOWN:
             raise NotFoundException(f"Unknown plugin {plugin}.")
         return config_key_infos(cls().config())
+
+    # -- exactly-once source support: zombie fencing (KIP-618) -------------------------------------------------
+
+    def _signed(self, body: bytes) -> dict[str, str]:
+        """The session-key signature of an internal request, when the group signs them (sessioned protocol)."""
+        key = self.config_store.snapshot().session_key
+        if self.compatibility is not ConnectProtocolCompatibility.SESSIONED or key is None:
+            return {}
+        return signature_headers(key.key, key.algorithm, body)
+
+    async def _request_leader(self, method: str, path: str, body: bytes) -> None:
+        """One internal request to the leader's REST API (Java's RestClient.httpRequest); an error answer raises."""
+        if not self.leader_url:
+            raise ConnectException(f"Request to the leader ({method} {path}) failed: the leader's REST URL is unknown")
+        url = self.leader_url.rstrip("/") + path
+        headers = {"Content-Type": "application/json", **self._signed(body)}
+        async with rest_client(self.rest_props) as client:
+            resp = await client.request(method, url, content=body, headers=headers)
+        if resp.status_code >= 400:
+            raise ConnectRestException(resp.status_code, f"Request {method} {url} failed: {resp.status_code} {resp.text}")
+
+    def _forward_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
+        """Sends the connector's new task configs to the leader from a background task (never on the herder
+        loop: the leader may be rebalancing and waiting for this worker); a failure asks for them again."""
+        import json
+        from urllib.parse import quote
+
+        body = json.dumps(configs, separators=(",", ":")).encode()
+
+        async def send() -> None:
+            try:
+                await self._request_leader("POST", f"/connectors/{quote(name, safe='')}/tasks", body)
+                log.info("Sent %d task configs for connector %s to the leader", len(configs), name)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("Request to leader to reconfigure connector tasks failed: %s; retrying", exc)
+                await asyncio.sleep(self.config.int("retry.backoff.ms") / 1000 * 5)
+                self._needs_reconfig.add(name)
+                self._wakeup.set()
+
+        task = asyncio.ensure_future(send())
+        self._forwards.add(task)
+        task.add_done_callback(self._forwards.discard)
+
+    def _wait_from_task(self, task_id: ConnectorTaskId, make: Callable[[], Any]) -> None:
+        """Runs a herder coroutine for a task's thread and waits for it, giving up when the task is stopped (so
+        a rebalance stopping the task never waits for a fencing request)."""
+        loop = self._loop
+        if loop is None:
+            raise ConnectException("The herder is not running")
+        future = asyncio.run_coroutine_threadsafe(make(), loop)
+        while True:
+            try:
+                future.result(0.1)
+                return
+            except TimeoutError:
+                entry = self.worker.tasks.get(task_id)
+                if self._stopping or entry is None or entry.task.stopping:
+                    future.cancel()
+                    raise ConnectException(f"Task {task_id} was stopped during its exactly-once preflight checks") from None
+
+    async def _fence_for_task(self, task_id: ConnectorTaskId) -> None:
+        """A task starting here needs the connector's earlier generations fenced: by this worker if it leads,
+        else by the leader, asked over REST (PUT /connectors/{name}/fence, signed)."""
+        from urllib.parse import quote
+
+        await self._require_joined()
+        if self.leader:
+            await self._fence_zombies(task_id.connector)
+            return
+        log.debug("Forwarding zombie fencing request for connector %s to the leader at %s", task_id.connector, self.leader_url)
+        await self._request_leader("PUT", f"/connectors/{quote(task_id.connector, safe='')}/fence", b"")
+
+    async def _require_joined(self) -> None:
+        try:
+            await asyncio.wait_for(self._joined.wait(), self.config.int("rebalance.timeout.ms") / 1000)
+        except TimeoutError:
+            raise ConnectException("Timed out waiting for this worker to join the group") from None
+
+    async def fence_zombie_source_tasks(self, name: str, body: bytes, signature: str | None, algorithm: str | None) -> None:
+        await self._require_leader()
+        self._verify_signature(body, signature, algorithm)
+        await self._fence_zombies(name)
+
+    async def _fence_zombies(self, name: str) -> None:
+        """The leader's round of zombie fencing (Java's DistributedHerder.fenceZombieSourceTasks): needed when task
+        configs were committed after the connector's last tasks-fencing record and the previous generation
+        is not a single task replaced by a single task (which fences its predecessor itself)."""
+        if not self.leader:
+            raise NotLeaderException("Only the leader may perform zombie fencing.", self.leader_url)
+        config = self._config(name)
+        if self._type(config) is not ConnectorType.SOURCE:
+            raise BadRequestException(f"Connector {name} is not a source connector")
+        await self.config_store.refresh()
+        snap = self.config_store.snapshot()
+        count, record, generation = snap.task_count(name), snap.task_count_record(name), snap.task_config_generation(name)
+        if snap.is_pending_fencing(name) and record is not None and (record != 1 or count != 1):
+            fencing = self._fencings.get(name)
+            if fencing is None or fencing.done.done():
+                fencing = ZombieFencing(
+                    name,
+                    record,
+                    count,
+                    -1 if generation is None else generation,
+                    lambda ids: fence_producers(self.worker.admin_config(config), ids),
+                    self.config["group.id"],
+                    self._record_fenced,
+                )
+                self._fencings[name] = fencing
+                fencing.done.add_done_callback(self._fencing_done(name, fencing))
+                fencing.start()
+            await asyncio.shield(fencing.done)
+            return
+        if not snap.is_pending_fencing(name):
+            log.debug("Skipping zombie fencing round for connector %s as all old task generations have already been fenced out", name)
+            return
+        log.debug("Skipping zombie fencing round but writing task count record for connector %s (no older generation to fence)", name)
+        await self._record_fenced(name, count, -1 if generation is None else generation)
+
+    def _fencing_done(self, name: str, fencing: ZombieFencing) -> Callable[[asyncio.Future[None]], None]:
+        def forget(_: asyncio.Future[None]) -> None:
+            if self._fencings.get(name) is fencing:
+                del self._fencings[name]
+
+        return forget
+
+    async def _record_fenced(self, name: str, task_count: int, generation: int) -> None:
+        """Writes the tasks-fencing record, unless new task configs arrived meanwhile (they need their own round)."""
+        async with self._lock:
+            if not self.leader:
+                raise NotLeaderException("Only the leader may perform zombie fencing.", self.leader_url)
+            await self.config_store.refresh()
+            snap = self.config_store.snapshot()
+            current = snap.task_config_generation(name)
+            if (-1 if current is None else current) != generation:
+                raise ConnectRestException(409, "Fencing failed because new task configurations were generated for the connector")
+            if not snap.is_pending_fencing(name):
+                return
+            await self.config_store.put_task_count_record(name, task_count)
+            log.info("Wrote task count record %d for connector %s", task_count, name)
+
+    async def _verify_task_generation_and_ownership(self, task_id: ConnectorTaskId, generation: int | None) -> None:
+        """After a task's producer is initialised: its task configs are still the newest and it still runs here."""
+        await self.config_store.refresh()
+        current = self.config_store.snapshot().task_config_generation(task_id.connector)
+        if current != generation:
+            raise ConnectException(
+                f"Cannot start source task {task_id} with exactly-once support as the connector has already generated"
+                f" a new set of task configs"
+            )
+        if task_id not in self.tasks_running:
+            raise ConnectException(f"Cannot start source task {task_id} as it has already been revoked from this worker")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from strom.connect.api import SourceRecord, SourceTaskContext, TransactionBoundary, TransactionContext
@@ -57,8 +57,18 @@ class _EosContext(_Context):
 
 
 class ExactlyOnceWorkerSourceTask(WorkerSourceTask):
-    def __init__(self, *args: Any, offsets_topic: str, connector_config: Mapping[str, str], **kw: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        offsets_topic: str,
+        connector_config: Mapping[str, str],
+        pre_producer_check: Callable[[], None] | None = None,
+        post_producer_check: Callable[[], None] | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(*args, **kw)
+        self.pre_producer_check = pre_producer_check
+        self.post_producer_check = post_producer_check
         self.offsets_topic = offsets_topic
         self.boundary = TransactionBoundary.from_property(connector_config.get("transaction.boundary", "poll"))
         interval = connector_config.get("transaction.boundary.interval.ms")
@@ -73,8 +83,14 @@ class ExactlyOnceWorkerSourceTask(WorkerSourceTask):
         self.aborted: set[int] = set()  # transactions whose records' failed reports are expected
 
     def initialize_and_start(self) -> None:
+        if self.pre_producer_check is not None:
+            self.pre_producer_check()  # the leader fences the connector's earlier task generations
+        if self.stopping:
+            return
         self.producer = self.producer_factory()
         self.producer.init_transactions(60)  # fences an earlier incarnation of this task
+        if self.post_producer_check is not None:
+            self.post_producer_check()
         context = _Context(self.task_config, self.offset_reader)
         self.task.initialize(_EosContext(context, self.txn_context))
         self.task.start(self.task_config)

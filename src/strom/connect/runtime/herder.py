@@ -177,3 +177,8 @@ class Herder(ABC):
         """POST /connectors/{name}/tasks (internal): the task configs a worker running the connector sends the
         leader, signed with the cluster's session key (KIP-507). Only a distributed herder accepts them."""
         raise ConnectRestException(500, "Kafka Connect in standalone mode does not support externally setting task configurations.")
+
+    async def fence_zombie_source_tasks(self, name: str, body: bytes, signature: str | None, algorithm: str | None) -> None:
+        """PUT /connectors/{name}/fence (internal, KIP-618): a worker starting exactly-once source tasks asks the
+        leader to fence the connector's earlier task generations. Only a distributed herder does it."""
+        raise ConnectRestException(500, "Exactly-once source support is not available in standalone mode")

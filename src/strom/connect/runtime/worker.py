@@ -279,15 +279,21 @@ class Worker:
     # -- tasks ------------------------------------------------------------------------------------------
 
     def start_task(
-        self, task_id: ConnectorTaskId, connector_config: Mapping[str, str], task_config: Mapping[str, str], target_state: TargetState
+        self,
+        task_id: ConnectorTaskId,
+        connector_config: Mapping[str, str],
+        task_config: Mapping[str, str],
+        target_state: TargetState,
+        preflight: tuple[Callable[[], None], Callable[[], None]] | None = None,
     ) -> bool:
-        """Builds and starts a task thread; a failure to build it is its FAILED status."""
+        """Builds and starts a task thread; a failure to build it is its FAILED status. `preflight` holds the
+        checks an exactly-once source task runs on its thread before and after initialising its producer."""
         with self._lock:
             if task_id in self.tasks:
                 raise ConnectException(f"Task already exists in this worker: {task_id}")
         try:
             cconf, tconf = self.transformer.transform(connector_config), self.transformer.transform(task_config)
-            task = self._build_task(task_id, cconf, tconf, target_state)
+            task = self._build_task(task_id, cconf, tconf, target_state, preflight)
         except Exception as exc:
             log.error("Failed to start task %s", task_id, exc_info=exc)
             self.task_listener(task_id, State.FAILED, "".join(traceback.format_exception(exc)))
@@ -297,7 +303,14 @@ class Worker:
         task.start_thread()
         return True
 
-    def _build_task(self, task_id: ConnectorTaskId, cconf: dict[str, str], tconf: dict[str, str], target: TargetState) -> WorkerTask:
+    def _build_task(
+        self,
+        task_id: ConnectorTaskId,
+        cconf: dict[str, str],
+        tconf: dict[str, str],
+        target: TargetState,
+        preflight: tuple[Callable[[], None], Callable[[], None]] | None = None,
+    ) -> WorkerTask:
         connector_cls = self.plugins.connector_class(cconf["connector.class"])
         task_cls: type = connector_cls().task_class()  # task.class in the config is informational, as Kafka's
         key_converter = self._converter(cconf, "key.converter", is_key=True)
@@ -323,6 +336,8 @@ class Worker:
                 producer_conf["enable.idempotence"] = True
                 source_task_class = ExactlyOnceWorkerSourceTask
                 exactly_once = {"offsets_topic": offsets_topic, "connector_config": cconf}
+                if preflight is not None:
+                    exactly_once["pre_producer_check"], exactly_once["post_producer_check"] = preflight
             return source_task_class(
                 task_id,
                 task_cls(),
