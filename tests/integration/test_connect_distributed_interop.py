@@ -300,3 +300,65 @@ def test_one_group_of_a_strom_leader_and_a_java_worker(strom_broker: BrokerProce
     )
     assert (r.status_code, r.json()["message"]) == (403, "Internal request contained invalid signature.")
     assert strom.http.post("/connectors/c0/tasks", json=[{"task.class": "x"}]).status_code == 400
+
+
+def fencing_records(bootstrap: str, group: str) -> list[tuple[str, str]]:
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"cfg-{uuid.uuid4().hex[:6]}", "auto.offset.reset": "earliest"})
+    try:
+        c.subscribe([f"{group}-configs"])
+        out: list[tuple[str, str]] = []
+        idle = time.monotonic() + 5
+        while time.monotonic() < idle:
+            m = c.poll(0.3)
+            if m is not None and m.error() is None:
+                idle = time.monotonic() + 1.5
+                if m.key().decode().startswith("tasks-fencing-"):
+                    out.append((m.key().decode(), m.value().decode()))
+        return out
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("java_leads", [False, True], ids=["strom-leader", "java-leader"])
+def test_exactly_once_sources_in_a_mixed_group(
+    strom_broker: BrokerProcess, tmp_path: Path, procs: list[WorkerProcess], java_leads: bool
+) -> None:
+    """KIP-618 across implementations: with exactly.once.source.support=enabled on a Java and a Strom worker, each
+    worker's exactly-once tasks ask the other implementation's leader for their round of fencing
+    (PUT /connectors/{name}/fence, signed with the session key) and the leader writes the tasks-fencing records in
+    Kafka's format; a reconfigured connector's new generation gets a new record before it produces."""
+    group = f"eos-{uuid.uuid4().hex[:6]}"
+    extra = {"exactly.once.source.support": "enabled"}
+    java_props = worker_props(strom_broker.bootstrap, group, free_port(), **extra, **{"plugin.path": str(connect_file_plugin_dir())})
+    strom_props = worker_props(strom_broker.bootstrap, group, free_port(), **extra)
+    first, second = ((java_props, True), (strom_props, False)) if java_leads else ((strom_props, False), (java_props, True))
+    procs.append(WorkerProcess(tmp_path, first[0], java=first[1]))
+    time.sleep(3)  # the first member leads
+    procs.append(WorkerProcess(tmp_path, second[0], java=second[1]))
+    java, strom = (procs[0], procs[1]) if java_leads else (procs[1], procs[0])
+    for i in range(4):
+        (tmp_path / f"in{i}.txt").write_text(f"z{i}\n")
+        config = {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            "file": str(tmp_path / f"in{i}.txt"),
+            "topic": f"{group}-{i}",
+        }
+        assert strom.http.put(f"/connectors/c{i}/config", json=config).status_code == 201
+    for i in range(4):
+        wait_for(lambda i=i: java.running(f"c{i}") and strom.running(f"c{i}"), 120, f"c{i} RUNNING in both workers' views")
+    owners = [java.status(f"c{i}")["tasks"][0]["worker_id"] for i in range(4)]
+    assert {owners.count(java.id), owners.count(strom.id)} == {2}  # both workers' tasks asked the leader
+    for i in range(4):
+        assert topic_values(strom_broker.bootstrap, f"{group}-{i}", 1) == [f"z{i}"]
+    records = fencing_records(strom_broker.bootstrap, group)
+    assert sorted(records) == [(f"tasks-fencing-c{i}", '{"task-count":1}') for i in range(4)]
+    # new task configs for a connector whose task runs on the follower: a new generation, a new record first
+    follower = java if not java_leads else strom
+    moved = next(i for i in range(4) if java.status(f"c{i}")["tasks"][0]["worker_id"] == follower.id)
+    (tmp_path / "again.txt").write_text("again\n")
+    config = {"connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector", "file": str(tmp_path / "again.txt"),
+              "topic": f"{group}-{moved}"}  # fmt: skip
+    assert follower.http.put(f"/connectors/c{moved}/config", json=config).status_code == 200
+    wait_for(lambda: "again" in topic_values(strom_broker.bootstrap, f"{group}-{moved}", 2, 5), 120, "the new generation's record")
+    again = [r for r in fencing_records(strom_broker.bootstrap, group) if r[0] == f"tasks-fencing-c{moved}"]
+    assert again == [(f"tasks-fencing-c{moved}", '{"task-count":1}')] * 2
