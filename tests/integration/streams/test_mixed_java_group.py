@@ -1,13 +1,15 @@
 """One Java Kafka Streams 3.9.1 instance and one Strom instance run the same word count with the same
 application.id (exactly_once_v2) on a Strom broker: they share the tasks through one group (Kafka Streams' own
-subscription and assignment bytes), then the Java instance is killed with SIGKILL mid-stream and Strom takes
-every task over; the final counts read with read_committed are exact."""
+subscription and assignment bytes), then one of them is killed with SIGKILL mid-stream and the other takes every
+task over; the final counts read with read_committed are exact. Java first (Java leads and assigns to Strom, Java
+dies), and Strom first (Strom leads and assigns to Java, Strom dies)."""
 
 from __future__ import annotations
 
 import collections
 import re
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -58,7 +60,77 @@ def _java_tasks(proc: subprocess.Popen[str], seen: list[str]) -> None:
         seen.append(line.strip())
 
 
-def test_java_and_strom_share_one_application_and_strom_takes_over_after_a_kill(tmp_path: Path) -> None:
+def _strom_process(bootstrap: str, state_dir: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.streams.mixed_word_count_app", bootstrap, APP, str(state_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+
+
+def _java_process(bootstrap: str, state_dir: Path) -> subprocess.Popen[str]:
+    cmd = ["java", "-cp", f"{streams_libs()}/*", str(JAVA / "MixedWordCount.java"), bootstrap, APP, str(state_dir), "exactly_once_v2"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def _tasks_of(seen: list[str]) -> set[str]:
+    last = [line for line in seen if line.startswith("TASKS ")]
+    return set(re.findall(r"\d+_\d+", last[-1])) if last else set()
+
+
+def test_strom_leads_assigns_to_java_and_java_takes_over_after_strom_is_killed(tmp_path: Path) -> None:
+    lines = [" ".join(WORDS[(i * 7 + j * 3) % len(WORDS)] for j in range(5)) for i in range(4000)]
+    expected = collections.Counter(w for line in lines for w in line.split())
+    all_tasks = {f"{s}_{p}" for s in (0, 1) for p in range(PARTITIONS)}
+    with BrokerProcess() as broker:
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+        for f in admin.create_topics([NewTopic("in", PARTITIONS, 1), NewTopic("out", 1, 1)]).values():
+            f.result(30)
+        admin.close()
+        procs: list[tuple[subprocess.Popen[str], threading.Thread]] = []
+        try:
+            outputs: dict[str, list[str]] = {"strom": [], "java": []}
+            for name, start in (("strom", _strom_process), ("java", _java_process)):
+                proc = start(broker.bootstrap, tmp_path / name)
+                reader = threading.Thread(target=_java_tasks, args=(proc, outputs[name]), daemon=True)
+                reader.start()
+                procs.append((proc, reader))
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline and "STATE RUNNING" not in outputs[name]:
+                    time.sleep(0.2)
+                assert "STATE RUNNING" in outputs[name], outputs
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                strom, java = _tasks_of(outputs["strom"]), _tasks_of(outputs["java"])
+                if strom and java and strom | java == all_tasks and not strom & java:
+                    break
+                time.sleep(0.2)
+            shared = (_tasks_of(outputs["strom"]), _tasks_of(outputs["java"]))
+            assert shared[0] and shared[1] and shared[0] | shared[1] == all_tasks and not shared[0] & shared[1], shared
+            print(f"shared: strom {sorted(shared[0])}, java {sorted(shared[1])}")
+            _produce(broker.bootstrap, lines[:2000], 0)
+            time.sleep(3)
+            procs[0][0].kill()  # SIGKILL: Strom dies with transactions open
+            procs[0][0].wait(30)
+            _produce(broker.bootstrap, lines[2000:], 2000)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and _tasks_of(outputs["java"]) != all_tasks:
+                time.sleep(0.5)
+            assert _tasks_of(outputs["java"]) == all_tasks
+            assert _final_counts(broker.bootstrap, dict(expected), 180) == dict(expected)
+        finally:
+            for proc, reader in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(30)
+                reader.join(10)
+                if proc.stdout is not None:
+                    proc.stdout.close()
+
+
+def test_java_leads_assigns_to_strom_and_strom_takes_over_after_java_is_killed(tmp_path: Path) -> None:
     rng_lines = [" ".join(WORDS[(i * 7 + j * 3) % len(WORDS)] for j in range(5)) for i in range(4000)]
     expected = collections.Counter(w for line in rng_lines for w in line.split())
     with BrokerProcess() as broker:
