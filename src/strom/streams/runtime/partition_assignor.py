@@ -275,8 +275,8 @@ class StreamsPartitionAssignor:
                 n = sum(1 for t in all_tasks if t[0] == subtopology.id)
                 internal.update({t: n for t in subtopology.changelog_topics})
             self._prepare_topics(internal)
-        stateful_subs = self._stateful()
-        stateful = {t for t in all_tasks if t[0] in stateful_subs}
+        stateful_subs = self._stateful()  # as Java's: a stateful task is one with changelogs (state worth restoring)
+        stateful = {t for t in all_tasks if t[0] in stateful_subs and changelogs.get(t[0])}
 
         clients: dict[str, _Client] = {}
         for member in sorted(subscriptions):

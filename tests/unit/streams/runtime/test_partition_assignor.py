@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from strom.client.consumer_protocol import Assignment, Subscription
 from strom.streams.runtime.assignment_info import LATEST_OFFSET, AssignmentInfo, SubscriptionInfo
@@ -174,3 +176,43 @@ def test_copartitioned_topics_with_different_counts_fail_naming_both() -> None:
     )
     with pytest.raises(CopartitionError, match=r"left=3, right=2"):
         _assignor(join).assign({"x": Subscription(["left", "right"], sub("X").encode())}, {"left": 3, "right": 2})
+
+
+@st.composite
+def groups(draw: st.DrawFn) -> tuple[dict[str, Subscription], int]:
+    """Clients with 1-3 threads each, some of them previous owners (cooperative: owning the partitions)."""
+    n = draw(st.integers(1, 6))
+    tasks = [(s, p) for s in (0, 1) for p in range(n)]
+    tps = {(0, p): [("input", p)] for p in range(n)} | {(1, p): [("app-counts-repartition", p)] for p in range(n)}
+    members: dict[str, Subscription] = {}
+    owner_of = {t: draw(st.integers(-1, 5)) for t in tasks}
+    for c in range(draw(st.integers(1, 4))):
+        for thread in range(draw(st.integers(1, 3))):
+            member = f"m{c}-{thread}"
+            prev = [t for t, o in owner_of.items() if o == c * 3 + thread]
+            sums = {t: draw(st.sampled_from([0, 10, 10**6])) for t in tasks if t[0] == 1 and draw(st.booleans()) and t not in prev}
+            info = SubscriptionInfo(PIDS["ABCXYZ"[c]], {**sums, **{t: LATEST_OFFSET for t in prev}})
+            members[member] = Subscription(["input"], info.encode(), sorted(tp for t in prev for tp in tps[t]))
+    return members, n
+
+
+@settings(max_examples=150, deadline=None)
+@given(groups(), st.integers(0, 1))
+def test_no_partition_or_task_goes_to_two_members_and_held_back_ones_are_owned_elsewhere(group: tuple, standbys: int) -> None:
+    members, n = group
+    ends = {("app-counts-changelog", p): 10**6 for p in range(n)}
+    result = _assignor(standbys=standbys, ends=ends).assign(members, {"input": n})
+    infos = _decode(result)
+    given = [tp for a in result.values() for tp in a.partitions]
+    assert len(given) == len(set(given))  # no partition to two consumers
+    actives = [t for i in infos.values() for t in i.active_tasks]
+    assert len(actives) == len(set(actives))  # no task active twice
+    owned = {tp: m for m, s in members.items() for tp in s.owned_partitions}
+    missing = {(s, p) for s in (0, 1) for p in range(n)} - set(actives)
+    for task in missing:  # held back for the follow-up: its partitions are still another consumer's
+        tp = ("input", task[1]) if task[0] == 0 else ("app-counts-repartition", task[1])
+        assert tp in owned
+    if missing:
+        assert any(i.next_rebalance_ms == 0 for i in infos.values())
+    for i in infos.values():
+        assert not set(i.active_tasks) & set(i.standby_tasks)
