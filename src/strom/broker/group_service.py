@@ -234,8 +234,7 @@ class GroupService:
         for group_id in mine:
             self.offsets.offsets.pop(group_id, None)
             self.offsets.stored_groups.pop(group_id, None)
-            self.coordinator.groups.pop(group_id, None)
-            self.coordinator.changed.discard(group_id)
+            self.coordinator.unload(group_id)
             self.consumer.unload(group_id)
             store.forget(group_id)
         if not is_leader:

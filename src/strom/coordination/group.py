@@ -302,6 +302,23 @@ class GroupCoordinator:
             self.groups[group_id] = g
         return g
 
+    def unload(self, group_id: str) -> None:
+        """Kafka's onGroupUnloaded: this broker no longer coordinates the group (its __consumer_offsets partition
+        moved). The group is Dead here, and a JoinGroup or SyncGroup parked in it is answered NOT_COORDINATOR at
+        once, so its member finds the new coordinator instead of waiting out its rebalance timeout."""
+        g = self.groups.pop(group_id, None)
+        self.changed.discard(group_id)
+        if g is None:
+            return
+        g.state = DEAD
+        for m in g.members.values():
+            if m.join_callback is not None:
+                join, m.join_callback = m.join_callback, None
+                join(JoinResult(ErrorCode.NOT_COORDINATOR, member_id=m.member_id))
+            if m.sync_callback is not None:
+                sync, m.sync_callback = m.sync_callback, None
+                sync(SyncResult(ErrorCode.NOT_COORDINATOR))
+
     def take_changed(self) -> list[Group]:
         out = [self.groups[gid] for gid in sorted(self.changed) if gid in self.groups]
         self.changed.clear()

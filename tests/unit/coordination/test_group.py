@@ -568,3 +568,22 @@ def test_a_pending_member_id_expires_after_its_session_timeout() -> None:
     c.tick(SESSION)
     assert not c.groups[G].pending_members
     assert join(c, SESSION + 1, member_id=pending.join.member_id).join.error_code == ErrorCode.UNKNOWN_MEMBER_ID
+
+
+def test_unloading_a_group_answers_its_parked_joins_and_syncs_not_coordinator() -> None:
+    """Kafka's onGroupUnloaded: the __consumer_offsets partition moved to another broker mid-rebalance. Members
+    parked here must learn it now, not after their rebalance timeout (librdkafka's is max.poll.interval.ms)."""
+    c = coordinator()
+    a, b = stable_group(c, 2)
+    ra = join(c, 100, member_id=a)  # a rejoins; b has not yet: a waits in JoinGroup
+    assert not ra.done
+    c.unload(G)
+    assert ra.join.error_code == ErrorCode.NOT_COORDINATOR and G not in c.groups
+    c = coordinator()
+    (m1, b1), (m2, _) = join_new(c, 0), join_new(c, 0)
+    c.tick(1)
+    follower = m2 if b1.join.leader == m1 else m1
+    waiting = sync(c, 1, 1, follower)  # the follower waits for the leader's assignment
+    c.unload(G)
+    assert waiting.sync.error_code == ErrorCode.NOT_COORDINATOR
+    c.unload("never-loaded")
