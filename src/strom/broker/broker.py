@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from strom.broker.authenticator import SaslListenerConfig, ScramCredentialCache
@@ -37,6 +38,7 @@ from strom.cluster.topic_admin import AdminManager, LocalAdminManager, validate_
 from strom.cluster.zk_acl import ZkAclStore
 from strom.cluster.zk_admin import ZkAdminManager
 from strom.cluster.zk_broker import ClusterMember
+from strom.protocol.errors import KafkaError
 from strom.protocol.messages import SUPPORTED_VERSIONS
 from strom.protocol.schema.api_versions import ApiVersion
 from strom.storage.clock import Clock, SystemClock
@@ -125,7 +127,10 @@ class Broker:
         return member
 
     def _use_local_metadata(self) -> None:
-        store = LocalMetadataStore(self.config.log_dirs[0], self.broker_id, self.config.get("cluster.id"))
+        first = self.config.log_dirs[0]
+        if self.log_manager.failure_channel.is_offline(Path(first)):
+            raise OSError(f"The first log dir {first} holds this broker's metadata (no zookeeper.connect) and cannot be used")
+        store = LocalMetadataStore(first, self.broker_id, self.config.get("cluster.id"))
         self.metadata = store
         self.entity_configs = LocalEntityConfigs(store)
         self.admin_manager = LocalAdminManager(
@@ -173,7 +178,10 @@ class Broker:
                 self.log_manager.delete(topic, index)
         for state in self.metadata.topics.values():
             for index in state.partitions:
-                self._open_partition(state, index)
+                try:
+                    self.replica_manager.open_local_leader(state, index, is_new=False)
+                except KafkaError as exc:  # its log may be in a log dir that failed: offline, the rest is served
+                    log.warning("Partition %s-%d is offline: %s", state.name, index, exc)
 
     def _open_partition(self, topic: TopicState, index: int) -> Partition:
         return self.replica_manager.open_local_leader(topic, index)

@@ -548,10 +548,10 @@ class ReplicaManager:
 
     # ---- LeaderAndIsr ------------------------------------------------------------------------------------
 
-    def _local_partition(self, topic: str, index: int) -> Partition:
+    def _local_partition(self, topic: str, index: int, is_new: bool) -> Partition:
         part = self.partitions.get((topic, index))
         if part is None:
-            plog = self.log_manager.get_or_create(topic, index, self.log_config_for(topic))
+            plog = self.log_manager.get_or_create(topic, index, self.log_config_for(topic), is_new)
             hw = self._checkpointed_hw.get((topic, index), 0)
             plog.high_watermark = min(hw, plog.log_end_offset)
             part = Partition(topic, index, plog, -1, [], [], NO_LEADER, self.local_id)
@@ -563,10 +563,17 @@ class ReplicaManager:
                 part.log.high_watermark = min(checkpointed, part.log.log_end_offset)
         return part
 
-    def open_local_leader(self, topic: TopicState, index: int) -> Partition:
-        """Embedded mode: a partition led by this broker with an ISR of one, so everything on disk is committed."""
+    def open_local_leader(self, topic: TopicState, index: int, is_new: bool = True) -> Partition:
+        """Embedded mode: a partition led by this broker with an ISR of one, so everything on disk is committed.
+        One that is not new and whose log is not in a live dir while a dir is offline is offline here
+        (KAFKA_STORAGE_ERROR): its log may be in the offline dir."""
         pstate = topic.partitions[index]
-        plog = self.log_manager.get_or_create(topic.name, index, self.log_config_for(topic.name))
+        try:
+            plog = self.log_manager.get_or_create(topic.name, index, self.log_config_for(topic.name), is_new)
+        except KafkaError as exc:
+            if exc.code() == ErrorCode.KAFKA_STORAGE_ERROR:
+                self.offline_partitions.add((topic.name, index))
+            raise
         plog.high_watermark = plog.log_end_offset
         part = Partition(
             topic.name, index, plog, pstate.leader_epoch, list(pstate.replicas), list(pstate.isr), pstate.leader, self.local_id
@@ -616,7 +623,7 @@ class ReplicaManager:
             and state.partition_epoch <= existing.partition_epoch
         ):
             return ErrorCode.STALE_CONTROLLER_EPOCH
-        part = self._local_partition(topic, state.partition_index)
+        part = self._local_partition(topic, state.partition_index, is_new)
         was_leader = part.is_leader and part.controlled
         if state.leader == self.local_id:
             self._make_leader(part, state)

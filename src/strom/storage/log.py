@@ -127,24 +127,32 @@ class PartitionLog:
             log.log_start_offset = log_start_offset or 0
             log.recovery_point = log._high_watermark = log.log_end_offset
             return log
+        try:
+            log._load(recovery_point, log_start_offset, now)
+        except BaseException:
+            log.close_handlers()  # an I/O error while loading: the segments opened so far keep no descriptors
+            raise
+        return log
+
+    def _load(self, recovery_point: int, log_start_offset: int | None, now: int) -> None:
         from strom.storage.cleaner import complete_interrupted_swap
 
+        directory, config = self.directory, self.config
         rebuild = complete_interrupted_swap(directory)
         bases = sorted(int(p.name[:20]) for p in directory.glob("*.log") if p.name[:20].isdigit())
         compacted = "compact" in config.cleanup_policy
         for base in bases:
             seg = Segment(directory, base, config.index_interval_bytes, now)
-            log.segments.append(seg)
-        log._recover_segments(recovery_point, rebuild, compacted)
-        if not log.segments:
-            log.segments.append(Segment(directory, log_start_offset or 0, config.index_interval_bytes, now))
-        log.log_start_offset = max(log_start_offset or 0, log.segments[0].base_offset)
-        log.recovery_point = log.log_end_offset
-        log._high_watermark = log.log_end_offset
-        log.leader_epoch_cache.truncate_from_end(log.log_end_offset)
-        log.txn_index = TxnIndex.load(directory)
-        log.producer_state.load(directory, log)
-        return log
+            self.segments.append(seg)
+        self._recover_segments(recovery_point, rebuild, compacted)
+        if not self.segments:
+            self.segments.append(Segment(directory, log_start_offset or 0, config.index_interval_bytes, now))
+        self.log_start_offset = max(log_start_offset or 0, self.segments[0].base_offset)
+        self.recovery_point = self.log_end_offset
+        self._high_watermark = self.log_end_offset
+        self.leader_epoch_cache.truncate_from_end(self.log_end_offset)
+        self.txn_index = TxnIndex.load(directory)
+        self.producer_state.load(directory, self)
 
     def _recover_segments(self, recovery_point: int, rebuild: set[int], compacted: bool) -> None:
         """Kafka's LogLoader: segments past the recovery point (and the last one) are scanned batch by batch

@@ -61,15 +61,20 @@ LOCK_FILE = ".lock"
 _NOT_THE_DISK = {errno.EMFILE, errno.ENFILE, errno.ENAMETOOLONG}
 
 
+class LogDirLockedError(OSError):
+    """Another process holds a log dir's lock: a configuration error, fatal at start-up (not a disk failure)."""
+
+
 def _lock_log_dir(d: Path) -> int:
     """Kafka's per-log-dir `.lock`: an exclusive lock held while this broker runs, so a second broker (or a
-    second LogManager) on the same log.dirs refuses to start instead of writing beside the first."""
+    second LogManager) on the same log.dirs refuses to start instead of writing beside the first. An I/O
+    error opening the file is the dir's failure (OSError); a lock held elsewhere is LogDirLockedError."""
     fd = os.open(d / LOCK_FILE, os.O_RDWR | os.O_CREAT | O_BINARY, 0o644)
     try:
         lock_exclusive(fd)
     except OSError:
         os.close(fd)
-        raise OSError(
+        raise LogDirLockedError(
             f"Failed to acquire lock on file {LOCK_FILE} in {d}. A Kafka instance in another process or thread is using this directory."
         ) from None
     return fd
@@ -89,17 +94,28 @@ class LogManager:
         self._locks: list[int] = []
         try:
             for d in self.log_dirs:
-                try:
-                    d.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise OSError(f"log directory {d} cannot be created: {exc.strerror}") from None
-                if not os.access(d, os.R_OK | os.W_OK | os.X_OK):
-                    raise OSError(f"log directory {d} is not readable and writable")
-                self._locks.append(_lock_log_dir(d))
-                self._ensure_meta(d, broker_id, cluster_id)
+                self._open_log_dir(d, broker_id, cluster_id)
         except BaseException:
             self._unlock()
             raise
+        if not self.live_log_dirs:
+            self._unlock()
+            raise OSError(f"None of the specified log dirs from {', '.join(map(str, self.log_dirs))} can be created")
+
+    def _open_log_dir(self, d: Path, broker_id: int, cluster_id: str | None) -> None:
+        """Create, validate and lock one log dir (Kafka's createAndValidateLogDirs and lockLogDirs). One that
+        fails is offline from the start and the broker serves the others, as Kafka does; only a lock held by
+        another process is fatal."""
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            if not d.is_dir() or not os.access(d, os.R_OK | os.W_OK | os.X_OK):
+                raise OSError(errno.EACCES, f"{d} is not a readable and writable log directory")
+            self._locks.append(_lock_log_dir(d))
+            self._ensure_meta(d, broker_id, cluster_id)
+        except LogDirLockedError:
+            raise
+        except OSError as exc:
+            self.failure_channel.maybe_add_offline_log_dir(d, f"Failed to create or validate data directory {d}", exc)
 
     @staticmethod
     def _ensure_meta(d: Path, broker_id: int, cluster_id: str | None) -> None:
@@ -144,34 +160,54 @@ class LogManager:
         return gone
 
     def load_all(self, configs_for: Callable[[str], LogConfig]) -> None:
-        for d in self.log_dirs:
-            recovery = read_checkpoint(d / RECOVERY_CHECKPOINT)
-            starts = read_checkpoint(d / LOG_START_CHECKPOINT)
-            cleaned = read_checkpoint(d / CLEANER_CHECKPOINT)
-            for child in sorted(d.iterdir()):
-                if not child.is_dir():
-                    continue
-                if child.name.endswith("-delete"):
-                    shutil.rmtree(child, ignore_errors=True)
-                    continue
-                parsed = parse_dir_name(child.name)
-                if parsed is None:
-                    continue
-                lg = PartitionLog.open(child, configs_for(parsed[0]), self.clock, recovery.get(parsed, 0), starts.get(parsed))
-                lg.first_dirty_offset = min(max(cleaned.get(parsed, 0), lg.log_start_offset), lg.log_end_offset)
-                self._adopt(parsed, lg)
-        log.info("Loaded %d partition logs from %s", len(self.logs), ", ".join(map(str, self.log_dirs)))
+        for d in self.live_log_dirs:
+            try:
+                self._load_dir(d, configs_for)
+            except OSError as exc:
+                # as Kafka's loadLogs: an I/O error takes the whole dir offline, its logs loaded so far with it
+                self.failure_channel.maybe_add_offline_log_dir(d, f"Error while loading log dir {d}", exc)
+                for key in [k for k, lg in self.logs.items() if lg.directory.parent == d]:
+                    self.logs.pop(key).close_handlers()
+        if not self.live_log_dirs:
+            raise OSError(f"Every log dir of {', '.join(map(str, self.log_dirs))} failed while loading")
+        log.info("Loaded %d partition logs from %s", len(self.logs), ", ".join(map(str, self.live_log_dirs)))
+
+    def _load_dir(self, d: Path, configs_for: Callable[[str], LogConfig]) -> None:
+        recovery = read_checkpoint(d / RECOVERY_CHECKPOINT)
+        starts = read_checkpoint(d / LOG_START_CHECKPOINT)
+        cleaned = read_checkpoint(d / CLEANER_CHECKPOINT)
+        for child in sorted(d.iterdir()):
+            if not child.is_dir():
+                continue
+            if child.name.endswith("-delete"):
+                shutil.rmtree(child, ignore_errors=True)
+                continue
+            parsed = parse_dir_name(child.name)
+            if parsed is None:
+                continue
+            lg = PartitionLog.open(child, configs_for(parsed[0]), self.clock, recovery.get(parsed, 0), starts.get(parsed))
+            lg.first_dirty_offset = min(max(cleaned.get(parsed, 0), lg.log_start_offset), lg.log_end_offset)
+            self._adopt(parsed, lg)
 
     def get(self, topic: str, partition: int) -> PartitionLog | None:
         return self.logs.get((topic, partition))
 
-    def get_or_create(self, topic: str, partition: int, config: LogConfig) -> PartitionLog:
+    def get_or_create(self, topic: str, partition: int, config: LogConfig, is_new: bool = True) -> PartitionLog:
+        """The partition's log, created in the emptiest live dir if this broker has none. A partition that is
+        not new (it existed before, maybe here) is not created while a log dir is offline: its log may be
+        there, and an empty one elsewhere would serve it as if its records had never been (Kafka's rule)."""
         lg = self.logs.get((topic, partition))
         if lg is None:
             if (topic, partition) in self.offline_logs:
                 raise KafkaError(
                     ErrorCode.KAFKA_STORAGE_ERROR,
                     f"the log of {topic}-{partition} is in offline log dir {self.offline_logs[(topic, partition)]}",
+                )
+            offline = self.failure_channel.offline_dirs
+            if not is_new and offline:
+                raise KafkaError(
+                    ErrorCode.KAFKA_STORAGE_ERROR,
+                    f"Can not create log for {topic}-{partition} because log directories {','.join(map(str, sorted(offline)))} are offline",
                 )
             directory = self._dir_for_new() / f"{topic}-{partition}"
             try:
