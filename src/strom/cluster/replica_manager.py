@@ -231,7 +231,7 @@ class ReplicaManager:
         self.isr_shrinks = 0  # IsrShrinksPerSec / IsrExpandsPerSec: ISR changes the controller accepted
         self.isr_expands = 0
         self._checkpointed_hw: dict[TP, int] = {}
-        for d in config.log_dirs:
+        for d in log_manager.live_log_dirs:  # a dir offline from the start has no partitions here
             self._checkpointed_hw.update(read_checkpoint(d / HW_CHECKPOINT))
         self._controller_conn: BrokerConnection | None = None
         self._isr_task: asyncio.Task[None] | None = None
@@ -810,7 +810,7 @@ class ReplicaManager:
             values = {k: p.log.high_watermark for k, p in self.partitions.items()}
             dirs = {k: p.log.directory.parent for k, p in self.partitions.items()}
             try:
-                await loop.run_in_executor(None, _write_high_watermarks, values, dirs, list(self.config.log_dirs))
+                await loop.run_in_executor(None, _write_high_watermarks, values, dirs, list(self.log_manager.live_log_dirs))
             except OSError:
                 log.exception("Cannot write %s", HW_CHECKPOINT)
 
