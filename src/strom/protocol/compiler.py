@@ -13,6 +13,7 @@ several times faster. The generated Python stays the reference (`python_decoder`
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 import struct
 import uuid
 from collections.abc import Callable, Sequence
@@ -279,7 +280,11 @@ class Message(Struct):
 
 
 def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: type[Struct] = Struct) -> type[Struct]:
-    """Creates the frozen slotted dataclass for one struct; nested structs become module-level classes too."""
+    """Creates the frozen slotted dataclass for one struct; nested structs become module-level classes too.
+
+    Importing Strom builds some 370 of these, so the dataclass machinery only registers the fields (and
+    makes the slots): the methods it would generate -- exec'd source, most of the import time -- are
+    shared ones (_struct_methods), and __init__ is generated on a class's first instance."""
     spec: list[tuple[str, Any, Any]] = []
     for f in fields:
         default, factory = _zero_value(f)
@@ -288,7 +293,9 @@ def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: t
         else:
             spec.append((f.name, Any, field(default=default)))
     spec.append(("unknown_tagged_fields", Any, field(default_factory=_empty_tags, repr=False)))
-    cls: Any = dataclasses.make_dataclass(name, spec, bases=(base,), frozen=True, slots=True)
+    namespace = {"__doc__": f"{name}: a Kafka message struct.", "__init__": _first_init}
+    cls: Any = dataclasses.make_dataclass(name, spec, bases=(base,), namespace=namespace, init=False, repr=False, eq=False, slots=True)
+    _struct_methods(cls)
     # Same slots, same base, no frozen __setattr__: decoders fill one of these and switch its __class__.
     cls._mutable_twin = type(f"_{name}Builder", (base,), {"__slots__": cls.__slots__})
     cls._FIELDS = tuple(fields)
@@ -302,6 +309,97 @@ def build_struct(name: str, fields: Sequence[Field], flexible: Versions, base: t
             child_name = _element_type(f.type) or f.type
             cls._children[f.name] = build_struct(child_name, f.fields, flexible)
     return cast("type[Struct]", cls)
+
+
+def _struct_methods(cls: Any) -> None:
+    """What a frozen dataclass has: field-wise ==, hash and repr, no attribute changes (FrozenInstanceError),
+    and pickling/copying through object.__setattr__ (the dataclass frozen+slots state functions)."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    shown = tuple(f.name for f in dataclasses.fields(cls) if f.repr)
+    cls._FIELD_NAMES = names
+    cls._REPR_NAMES = shown
+    cls.__eq__ = _eq
+    cls.__hash__ = _hash
+    cls.__repr__ = _repr
+    cls.__setattr__ = _frozen_setattr
+    cls.__delattr__ = _frozen_delattr
+    cls.__getstate__ = _getstate
+    cls.__setstate__ = _setstate
+
+
+def _values(obj: Any) -> tuple[Any, ...]:
+    return tuple([getattr(obj, n) for n in obj._FIELD_NAMES])
+
+
+def _eq(self: Any, other: Any) -> Any:
+    if other.__class__ is self.__class__:
+        return _values(self) == _values(other)
+    return NotImplemented
+
+
+def _hash(self: Any) -> int:
+    return hash(_values(self))
+
+
+@reprlib.recursive_repr()
+def _repr(self: Any) -> str:
+    return f"{type(self).__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._REPR_NAMES)})"
+
+
+def _frozen_setattr(self: Any, name: str, value: Any) -> None:
+    raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _frozen_delattr(self: Any, name: str) -> None:
+    raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+def _getstate(self: Any) -> list[Any]:
+    return [getattr(self, n) for n in self._FIELD_NAMES]
+
+
+def _setstate(self: Any, state: Sequence[Any]) -> None:
+    for n, value in zip(self._FIELD_NAMES, state, strict=True):
+        object.__setattr__(self, n, value)
+
+
+def _first_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    """A struct class's first instance: generates its __init__ (what the dataclass would have), keeps it."""
+    cls = next(c for c in type(self).__mro__ if c.__dict__.get("__init__") is _first_init)
+    init = _generate_init(cls)
+    type.__setattr__(cls, "__init__", init)
+    init(self, *args, **kwargs)
+
+
+def _generate_init(cls: Any) -> Callable[..., None]:
+    """__init__(self, field=default, ...) as dataclasses writes it for a frozen class: defaults as bound
+    values, a factory behind a sentinel, each field set with object.__setattr__."""
+    ns: dict[str, Any] = {"_set": object.__setattr__, "_FACTORY": _HAS_FACTORY}
+    params, body = [], []
+    for i, f in enumerate(dataclasses.fields(cls)):
+        if f.default_factory is not dataclasses.MISSING:
+            ns[f"_f{i}"] = f.default_factory
+            params.append(f"{f.name}=_FACTORY")
+            body.append(f"    _set(self, {f.name!r}, _f{i}() if {f.name} is _FACTORY else {f.name})")
+        else:
+            ns[f"_d{i}"] = f.default
+            params.append(f"{f.name}=_d{i}")
+            body.append(f"    _set(self, {f.name!r}, {f.name})")
+    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
+    exec(source, ns)  # noqa: S102 - generated from the schema tables, as the codecs are
+    init: Callable[..., None] = ns["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+class _HasFactory:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_HAS_FACTORY = _HasFactory()
 
 
 def children_of(cls: type[Struct]) -> dict[str, type[Struct]]:
