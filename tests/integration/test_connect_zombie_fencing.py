@@ -82,11 +82,11 @@ def config_records(bootstrap: str, topic: str) -> list[tuple[str, object]]:
     out: list[tuple[str, object]] = []
     idle = time.monotonic() + 3
     while time.monotonic() < idle:
-        msg = consumer.poll(0.3)
+        msg = consumer.poll(0.2)
         if msg is not None and msg.error() is None:
             value = msg.value()
             out.append((msg.key().decode(), None if value is None else json.loads(value)))
-            idle = time.monotonic() + 1.5
+            idle = time.monotonic() + 0.8
     consumer.close()
     return out
 
@@ -107,7 +107,7 @@ def committed_values(bootstrap: str) -> list[str]:
     )  # fmt: skip
     consumer.subscribe([TOPIC])
     values: list[str] = []
-    deadline = time.monotonic() + 6  # the tasks keep sending: read for a while, from the start
+    deadline = time.monotonic() + 3  # the tasks keep sending: read for a while, from the start
     while time.monotonic() < deadline:
         msg = consumer.poll(0.3)
         if msg is not None and msg.error() is None:

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from strom.connect.rest.basic_auth import BASIC_AUTH_EXTENSION, JaasBasicAuthFilter, jaas_config_path, rest_extensions
 from strom.connect.rest.entities import ConnectorOffset, ConnectorTaskId, TargetState
 from strom.connect.rest.errors import BadRequestException, ConflictException, ConnectRestException, NotLeaderException
 from strom.connect.runtime.herder import Herder
@@ -506,13 +507,16 @@ class RequestLog:
 
 def create_app(herder: Herder, props: Mapping[str, str] | None = None) -> Starlette:
     """The REST app over `herder`; `props` (the worker's config) name the TLS settings of requests forwarded to
-    other workers."""
+    other workers and the REST extensions (rest.extension.classes: basic authentication)."""
     app = Starlette(
         routes=_routes(),
         exception_handlers={HTTPException: _http_error},
     )
+    rest_props = dict(props or {})
+    if BASIC_AUTH_EXTENSION in rest_extensions(rest_props):
+        app.add_middleware(JaasBasicAuthFilter, jaas_path=jaas_config_path())
     app.add_middleware(RequestLog)
     app.router.redirect_slashes = False
     app.state.herder = herder
-    app.state.rest_props = dict(props or {})
+    app.state.rest_props = rest_props
     return app

@@ -1,7 +1,9 @@
 """The REST listener of a worker: the Starlette app served by uvicorn on `listeners` (Java's ConnectRestServer).
 
-`listeners` is Kafka's list (`http://:8083`, `http://0.0.0.0:8083`, `http://localhost:8083`); an empty host
-listens on all interfaces. The advertised URL (rest.advertised.host.name / .port / .listener) names this worker
+`listeners` is Kafka's list (`http://:8083`, `https://0.0.0.0:8443`, `http://localhost:8083`); an empty host
+listens on all interfaces, and the first listener is served. An https listener takes its keystore, truststore and
+`ssl.client.auth` from the `listeners.https.ssl.*` keys, or from the worker's `ssl.*` keys when there is none
+(strom.connect.rest.tls). The advertised URL (rest.advertised.host.name / .port / .listener) names this worker
 in status bodies (`worker_id` is its host:port) and is where other workers forward requests.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -41,8 +44,6 @@ def parse_listeners(props: Mapping[str, str]) -> list[Listener]:
         parts = urlsplit(item)
         if parts.scheme not in ("http", "https"):
             raise ValueError(f"Invalid listener {item}: only http and https are supported")
-        if parts.scheme == "https":
-            raise ValueError(f"Listener {item}: https is not supported by Strom's Connect REST server yet")
         out.append(Listener(parts.scheme, parts.hostname or "", parts.port or 8083))
     if not out:
         raise ValueError("listeners must name at least one http listener")
@@ -56,6 +57,15 @@ class RestServer:
         self.app = app
         self.props = props
         self.listener = parse_listeners(props)[0]
+        self.ssl_context: ssl.SSLContext | None = None
+        if self.listener.scheme == "https":
+            from strom.connect.rest.tls import server_context
+            from strom.security.tls import SslConfigError
+
+            try:
+                self.ssl_context = server_context(props)
+            except (SslConfigError, OSError) as exc:
+                raise ValueError(f"The https listener's TLS settings: {exc}") from None
         self._sock = socket.socket(socket.AF_INET6 if ":" in self.listener.host else socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((self.listener.host or "0.0.0.0", self.listener.port))
@@ -77,12 +87,18 @@ class RestServer:
 
     async def start(self) -> None:
         self.server.config.load()
+        if self.ssl_context is not None:
+            self.server.config.ssl = self.ssl_context
         self.server.lifespan = self.server.config.lifespan_class(self.server.config)
         await self.server.startup(sockets=[self._sock])
         if self.server.should_exit:
             raise OSError(f"Could not start the REST server on {self.listener.host}:{self.port}")
         self._main = asyncio.ensure_future(self.server.main_loop())
-        log.info("REST server listening at %s, advertising URL %s", f"http://{self.listener.host}:{self.port}", self.advertised_url())
+        log.info(
+            "REST server listening at %s, advertising URL %s",
+            f"{self.listener.scheme}://{self.listener.host}:{self.port}",
+            self.advertised_url(),
+        )
 
     async def stop(self) -> None:
         self.server.should_exit = True

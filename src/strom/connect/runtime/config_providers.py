@@ -43,7 +43,7 @@ def _check_allowed(allowed: list[Path] | None, path: str) -> Path:
     return resolved
 
 
-def _read_properties(path: Path) -> dict[str, str]:
+def read_properties(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     logical = ""
     for raw in path.read_text(encoding="utf-8").splitlines():
@@ -72,7 +72,7 @@ class FileConfigProvider:
     def get(self, path: str | None, keys: set[str]) -> dict[str, str]:
         if not path:
             return {}
-        props = _read_properties(_check_allowed(self.allowed, path))
+        props = read_properties(_check_allowed(self.allowed, path))
         return {k: props[k] for k in keys if k in props}
 
 
