@@ -103,7 +103,16 @@ class Harness:
 
     def close(self) -> None:
         self.stop()
-        self.server.psql(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{self.db}'")
+        # the slot stays active until the server's walsender has seen the task's connection close: wait for it
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.server.psql(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{self.db}'")
+                return
+            except RuntimeError as e:
+                if "is active for PID" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
 
 @pytest.fixture
