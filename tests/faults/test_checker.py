@@ -195,3 +195,25 @@ def test_a_failing_run_saves_history_report_and_broker_logs(tmp_path: Path) -> N
     assert (saved / "brokers" / "broker-0" / "logs" / "server.log").read_text() == "INFO started\n"
     assert (saved / "brokers" / "broker-0" / "broker.out").exists()
     assert "error" in json.loads((saved / "zookeeper.json").read_text())  # no ZooKeeper there: noted, not raised
+
+
+def test_a_record_below_a_groups_commit_that_no_member_consumed_is_skipped() -> None:
+    """At least once: c1 resumed partition 0 past offset 1 (say, from a commit that should not have been there)
+    and committed 3; c0 had consumed 0 and 2, nobody consumed 1."""
+    h = History(seed=7)
+    for offset in range(3):
+        h.send("p0", "t", 0, f"p0-{offset}")
+        h.ack("p0", "t", 0, offset, f"p0-{offset}")
+        h.consume("final", "t", 0, offset, f"p0-{offset}")  # in the log: not lost
+    h.consume("c0", "t", 0, 0, "p0-0")
+    h.commit("c0", "g", "t", 0, 1)
+    h.consume("c1", "t", 0, 2, "p0-2")
+    h.commit("c1", "g", "t", 0, 3)
+    h.consume("c2", "t", 0, 0, "p0-0")
+    h.consume("c2", "t", 0, 1, "p0-1")  # a member of another group reading it does not count for g
+    h.commit("c2", "other", "t", 0, 2)
+    report = check(h)
+    assert report.lost_count == 0 and report.skipped_count == 1 and not report.ok
+    assert report.skipped == [{"group": "g", "topic": "t", "partition": 0, "offset": 1, "value": "p0-1", "committed": 3}]
+    h.consume("c0", "t", 0, 1, "p0-1")  # consumed by a member of g after all (twice-read is fine: at least once)
+    assert check(h).ok

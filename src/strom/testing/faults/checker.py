@@ -14,7 +14,10 @@ The anomalies, each the way Jepsen's Kafka and Redpanda analyses define them:
   acknowledged last before that OffsetFetch was sent (an acknowledged commit was lost: a member resuming
   from it reads again what the group had consumed). A client may itself commit a lower offset later (a
   retried stale commit, a rewind), so commits are compared with what is read back, not with each other;
-- aborted read: a record of an aborted transaction returned to a read_committed consumer.
+- aborted read: a record of an aborted transaction returned to a read_committed consumer;
+- skipped: an acknowledged record below an offset its group committed (the coordinator acknowledged the
+  commit) that no member of the group consumed: the group moved past it unread, so at-least-once broke (a
+  member of a group is a process that committed for it; records of aborted transactions are not counted).
 
 A record that failed to send is indeterminate (Jepsen's `info`): finding it later is not an anomaly, it is
 counted as `failed_but_present`. The checker is pure: it needs no cluster and the same history always gives
@@ -56,6 +59,8 @@ class Report:
     commits_backwards_count: int = 0
     aborted_read: list[dict[str, Any]] = field(default_factory=list)
     aborted_read_count: int = 0
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    skipped_count: int = 0
     failed_but_present: int = 0
 
     @property
@@ -67,6 +72,7 @@ class Report:
             or self.reordered_count
             or self.commits_backwards_count
             or self.aborted_read_count
+            or self.skipped_count
         )
 
     def summary(self) -> str:
@@ -74,7 +80,7 @@ class Report:
             f"seed={self.seed} sent={self.sent} acked={self.acked} failed={self.failed} consumed={self.consumed} "
             f"faults={self.faults} lost={self.lost_count} divergent={self.divergent_count} "
             f"duplicated={self.duplicated_count} reordered={self.reordered_count} "
-            f"commits_backwards={self.commits_backwards_count} aborted_read={self.aborted_read_count} "
+            f"commits_backwards={self.commits_backwards_count} aborted_read={self.aborted_read_count} skipped={self.skipped_count} "
             f"failed_but_present={self.failed_but_present}"
         )
 
@@ -202,5 +208,36 @@ def check(history: History) -> Report:
                 report, "aborted_read", {"value": e.value, "topic": e.topic, "partition": e.partition, "offset": e.offset, "by": e.process}
             )
 
+    _check_skipped(report, history, acks, aborted_values)
     report.failed_but_present = sum(1 for e in history.events("send_error") if e.value in read_at)
     return report
+
+
+def _check_skipped(report: Report, history: History, acks: list[Any], aborted_values: set[str]) -> None:
+    """Per group and partition, every acknowledged record below the highest acknowledged commit must have been
+    consumed by a member of the group, at its offset."""
+    members: dict[str, set[str]] = defaultdict(set)
+    highest: dict[tuple[str, str, int], int] = {}
+    for e in history.events("commit"):
+        members[e.group].add(e.process)
+        key = (e.group, e.topic, e.partition)
+        highest[key] = max(highest.get(key, -1), e.offset)
+    if not highest:
+        return
+    consumed_by: dict[tuple[str, int, int], set[str]] = defaultdict(set)  # (topic, partition, offset) -> processes
+    for e in history.events("consume"):
+        consumed_by[(e.topic, e.partition, e.offset)].add(e.process)
+    acked_in: dict[TP, list[Any]] = defaultdict(list)
+    for e in acks:
+        if e.offset >= 0 and e.value not in aborted_values:
+            acked_in[(e.topic, e.partition)].append(e)
+    for (group, topic, partition), committed in sorted(highest.items()):
+        for e in sorted(acked_in.get((topic, partition), []), key=lambda a: a.offset):
+            if e.offset >= committed:
+                break
+            if not consumed_by.get((topic, partition, e.offset), set()) & members[group]:
+                _note(
+                    report,
+                    "skipped",
+                    {"group": group, "topic": topic, "partition": partition, "offset": e.offset, "value": e.value, "committed": committed},
+                )

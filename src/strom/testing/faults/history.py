@@ -58,6 +58,17 @@ class History:
         with self._lock:
             return iter(list(self._events))
 
+    @property
+    def started(self) -> float:
+        """The monotonic time the history started at: another process on this machine records on the same
+        timeline with `time.monotonic() - started` (the monotonic clock is the machine's)."""
+        return self._started
+
+    def extend(self, events: Iterable[Event]) -> None:
+        """Events another process recorded on this history's timeline (a client run as its own process)."""
+        with self._lock:
+            self._events.extend(events)
+
     def now(self) -> float:
         """Seconds since the history started: the `time` of an event recorded now."""
         return round(time.monotonic() - self._started, 6)
