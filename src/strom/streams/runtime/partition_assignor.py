@@ -208,9 +208,7 @@ class StreamsPartitionAssignor:
         if self._probe_versions(info):
             next_ms = 0
         active = info.active_task_partitions(assignment.partitions)
-        counts = info.partition_counts()
-        for topic, part in assignment.partitions:
-            counts[topic] = max(counts.get(topic, 0), part + 1)
+        counts = info.partition_counts()  # every active partition when every instance sets application.server
         result = ThreadAssignment(
             active,
             {t: sorted(tps) for t, tps in info.standby_tasks.items()},
