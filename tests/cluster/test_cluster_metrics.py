@@ -76,3 +76,34 @@ def test_killed_follower_raises_under_replicated_partitions(metered_cluster: tup
     cluster.brokers[2].start()
     expanded = wait_until(lambda: leader_when(False), timeout=60, message="the follower back in the ISR")
     assert value(expanded, "kafka_server_replicamanager_isrexpands_total") >= 1
+
+
+def test_group_lag_on_a_partition_its_coordinator_holds_no_replica_of(metered_cluster: tuple[Cluster, dict[int, str]]) -> None:
+    """kafka-exporter reports lag on every partition a group committed: the coordinator asks the leader for the
+    high watermark of a partition it has no replica of."""
+    cluster, urls = metered_cluster
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+    group = "metrics-remote-lag"
+    coordinator = wait_until(
+        lambda: admin.describe_consumer_groups([group])[group].result(10).coordinator, message="the group's coordinator"
+    ).id
+    elsewhere = next(b for b in sorted(urls) if b != coordinator)
+    topic = "metrics-remote"
+    admin.create_topics([NewTopic(topic, 1, replica_assignment=[[elsewhere]])])[topic].result(30)
+    producer = Producer({"bootstrap.servers": cluster.bootstrap})
+    for i in range(5):
+        producer.produce(topic, b"%d" % i)
+    assert producer.flush(30) == 0
+    consumer = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": group})
+    consumer.commit(offsets=[TopicPartition(topic, 0, 2)], asynchronous=False)
+    consumer.close()
+    labels = {"consumergroup": group, "topic": topic, "partition": "0"}
+
+    def committed() -> Samples | None:
+        samples = scrape(urls[coordinator])
+        return samples if value(samples, "kafka_consumergroup_current_offset", **labels) == 2 else None
+
+    samples = wait_until(committed, message="the committed offset on the coordinator")
+    assert (("kafka_consumergroup_lag", tuple(sorted(labels.items())))) in samples
+    assert value(samples, "kafka_consumergroup_lag", **labels) == 3
+    assert value(samples, "kafka_consumergroup_lag_sum", consumergroup=group, topic=topic) == 3

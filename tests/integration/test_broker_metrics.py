@@ -183,3 +183,32 @@ def test_grafana_dashboard_queries_only_metrics_the_broker_serves(metrics_broker
     served = {name for name, _ in scrape(url)}
     assert len(queried) >= 20
     assert queried <= served, f"queried but not served: {sorted(queried - served)}"
+
+
+def test_a_failed_log_dir_counts_its_replicas_offline(tmp_path: Path) -> None:
+    """OfflineReplicaCount: a write error takes a log dir offline (strom.testing.disk_faults, in-process broker
+    with two log dirs); its partitions' replicas are counted offline until a restart."""
+    from strom.testing.disk_faults import DiskFaults
+    from strom.testing.embedded import EmbeddedBroker
+
+    port = free_port()
+    dirs = f"{tmp_path / 'a'},{tmp_path / 'b'}"
+    url = f"http://127.0.0.1:{port}/metrics"
+    overrides = {"metrics.prometheus.listener": f"http://127.0.0.1:{port}", "log.dirs": dirs, "offsets.topic.num.partitions": "1"}
+    with EmbeddedBroker(overrides=overrides) as broker:
+        topic = create_topic(broker.bootstrap, partitions=2)
+        before = scrape(url)
+        assert ("kafka_server_replicamanager_offlinereplicacount", ()) in before
+        assert value(before, "kafka_server_replicamanager_offlinereplicacount") == 0
+        producer = Producer({"bootstrap.servers": broker.bootstrap, "retries": 0, "linger.ms": 0})
+        errors: list[object] = []
+        with DiskFaults() as disk:
+            disk.fail_writes(1)
+            producer.produce(topic, b"x", partition=0, on_delivery=lambda err, msg: errors.append(err))
+            assert producer.flush(TIMEOUT) == 0
+        assert errors and errors[0] is not None  # KAFKA_STORAGE_ERROR
+        after = scrape(url)
+        offline = value(after, "kafka_server_replicamanager_offlinereplicacount")
+        assert offline >= 1  # partition 0, and whatever else lives in its dir
+        online = value(after, "kafka_server_replicamanager_partitioncount")
+        assert online + offline == value(before, "kafka_server_replicamanager_partitioncount")

@@ -22,6 +22,7 @@ from strom.coordination.group import ALL_STATES
 if TYPE_CHECKING:
     from strom.broker.broker import Broker
     from strom.broker.metrics.event_loop import EventLoopLag
+    from strom.broker.metrics.leader_offsets import LeaderOffsets
 
 # BrokerTopicMetrics meter -> TopicMetrics field; the replication meters exist for all topics only
 TOPIC_METERS = (
@@ -45,9 +46,10 @@ def _counter(name: str, doc: str) -> Metric:
 
 
 class BrokerCollector(Collector):
-    def __init__(self, broker: Broker, loop_lag: EventLoopLag | None = None) -> None:
+    def __init__(self, broker: Broker, loop_lag: EventLoopLag | None = None, leader_offsets: LeaderOffsets | None = None) -> None:
         self.broker = broker
         self.loop_lag = loop_lag
+        self.leader_offsets = leader_offsets
 
     def collect(self) -> Iterator[Metric]:
         yield from self._broker_topic_metrics()
@@ -113,6 +115,7 @@ class BrokerCollector(Collector):
             ("underreplicatedpartitions", under_replicated, "led partitions whose ISR is smaller than their replicas"),
             ("underminisrpartitioncount", under_min_isr, "led partitions whose ISR is below min.insync.replicas"),
             ("atminisrpartitioncount", at_min_isr, "led partitions whose ISR is at min.insync.replicas"),
+            ("offlinereplicacount", len(rm.offline_partitions), "replicas in a failed log dir (offline until a restart)"),
         ):
             yield GaugeMetricFamily(f"kafka_server_replicamanager_{name}", f"ReplicaManager: {doc}", value=value)
         for name, value in (("isrshrinks", rm.isr_shrinks), ("isrexpands", rm.isr_expands)):
@@ -202,10 +205,17 @@ class BrokerCollector(Collector):
 
     # ---- kafka-exporter's consumer group and partition offsets --------------------------------------------
 
+    def remote_lag_partitions(self) -> set[tuple[str, int]]:
+        """Partitions with offsets committed by a group coordinated here and no replica on this broker: their
+        high watermarks come from their leaders (leader_offsets.py)."""
+        local = self.broker.replica_manager.partitions
+        return {tp for offsets in self.broker.group_service.offsets.offsets.values() for tp in offsets if tp not in local}
+
     def _consumer_lag(self) -> Iterator[Metric]:
         """Lag of the groups this broker coordinates: the high watermark (what a consumer can reach) minus the
-        committed offset, as kafka-exporter computes it, on every partition this broker has a replica of (a
-        follower's high watermark trails the leader's by at most one fetch)."""
+        committed offset, as kafka-exporter computes it, on every partition the group committed: from this
+        broker's replica where it has one (a follower's high watermark trails the leader's by at most one
+        fetch), else as the partition's leader answered ListOffsets for this scrape."""
         rm = self.broker.replica_manager
         current = GaugeMetricFamily(
             "kafka_topic_partition_current_offset", "Current offset (high watermark) of a partition", labels=["topic", "partition"]
@@ -227,15 +237,20 @@ class BrokerCollector(Collector):
         lag_sum = GaugeMetricFamily(
             "kafka_consumergroup_lag_sum", "Lag of a group summed over a topic's partitions", labels=["consumergroup", "topic"]
         )
+        remote = self.leader_offsets.high_watermarks if self.leader_offsets is not None else {}
         for group, offsets in sorted(self.broker.group_service.offsets.offsets.items()):
             sums: dict[str, int] = {}
             for (topic, index), offset in sorted(offsets.items()):
                 replica = rm.partitions.get((topic, index))
                 labels = [group, topic, str(index)]
                 committed.add_metric(labels, offset.offset)
-                if replica is None:
+                if replica is not None:
+                    high_watermark = replica.log.high_watermark
+                elif (topic, index) in remote:
+                    high_watermark = remote[(topic, index)]
+                else:
                     continue
-                behind = max(replica.log.high_watermark - offset.offset, 0)
+                behind = max(high_watermark - offset.offset, 0)
                 lag.add_metric(labels, behind)
                 sums[topic] = sums.get(topic, 0) + behind
             for topic, total in sums.items():

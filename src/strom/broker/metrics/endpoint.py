@@ -21,6 +21,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from strom.broker.metrics.collector import BrokerCollector
 from strom.broker.metrics.event_loop import EventLoopLag
+from strom.broker.metrics.leader_offsets import LeaderOffsets
 from strom.broker.metrics.listener import parse_listener
 
 if TYPE_CHECKING:
@@ -32,10 +33,10 @@ MAX_REQUEST_HEAD = 16 * 1024
 READ_TIMEOUT_S = 10.0
 
 
-def build_registry(broker: Broker, loop_lag: EventLoopLag) -> CollectorRegistry:
+def build_registry(collector: BrokerCollector) -> CollectorRegistry:
     """The broker's metrics plus the process (CPU seconds, RSS, open fds) and the Python runtime."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(BrokerCollector(broker, loop_lag))
+    registry.register(collector)
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)
@@ -46,7 +47,9 @@ class MetricsEndpoint:
     def __init__(self, broker: Broker, listener: str) -> None:
         self.host, self.port = parse_listener(listener)
         self.loop_lag = EventLoopLag()
-        self.registry = build_registry(broker, self.loop_lag)
+        self.leader_offsets = LeaderOffsets(broker)
+        self.collector = BrokerCollector(broker, self.loop_lag, self.leader_offsets)
+        self.registry = build_registry(self.collector)
         self._server: asyncio.base_events.Server | None = None
 
     async def start(self) -> None:
@@ -57,6 +60,7 @@ class MetricsEndpoint:
 
     def stop(self) -> None:
         self.loop_lag.stop()
+        self.leader_offsets.close()
         if self._server is not None:
             self._server.close()
 
@@ -79,6 +83,7 @@ class MetricsEndpoint:
             return _response(405, b"Method Not Allowed\n", b"Allow: GET, HEAD\r\n")
         if target != b"/metrics":
             return _response(404, b"Not Found: the metrics are at /metrics\n")
+        await self.leader_offsets.refresh(self.collector.remote_lag_partitions())
         families = []
         for family in self.registry.collect():  # on the loop, where the broker's state lives
             families.append(family)
