@@ -670,3 +670,43 @@ def test_sink_unquoted_identifiers(db: Db) -> None:
         task.stop()
     table = "people" if db.kind == "postgresql" else "People"
     assert db.rows(f"SELECT * FROM {table} ORDER BY 1") == [(0, "x"), (1, "x")]
+
+
+def _rss() -> int:
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
+
+
+@pytest.mark.slow
+def test_source_reads_a_large_table_in_bounded_memory(db: Db) -> None:
+    """A bulk query of a 150 MB table is streamed batch.max.rows rows at a time (PostgreSQL: a server-side
+    cursor; SQLite in WAL mode: the open statement): the worker's memory grows by a few batches, not the table,
+    and the rows all come, in order."""
+    rows, width = 150_000, 1000
+    db.execute("CREATE TABLE big (id INTEGER PRIMARY KEY, pad TEXT NOT NULL)")
+    if db.kind == "postgresql":
+        db.execute(f"INSERT INTO big SELECT g, repeat('x', {width}) FROM generate_series(1, {rows}) g")
+    else:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(
+            f"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {rows}) "
+            f"INSERT INTO big SELECT n, printf('%.{width}c', 'x') FROM g"
+        )
+    task = start_source(db, mode="bulk", **{"batch.max.rows": "500", "poll.interval.ms": "60000"})
+    try:
+        before = _rss()
+        seen = 0
+        peak = before
+        while seen < rows:
+            batch = task.poll() or []
+            assert batch, f"the query ended after {seen} rows"
+            assert batch[0].value.get("id") == seen + 1 and len(batch[0].value.get("pad")) == width
+            seen += len(batch)
+            if seen % 25_000 == 0:
+                peak = max(peak, _rss())
+        assert seen == rows
+        # the whole table is 150 MB; a few 500-row batches are about 1 MB
+        assert peak - before < 40 * 2**20, f"RSS grew by {(peak - before) // 2**20} MiB while reading the table"
+    finally:
+        task.stop()

@@ -295,8 +295,8 @@ class DatabaseDialect(ABC):
     def build_select(self, table: TableId) -> str:
         return f"SELECT * FROM {self.table_sql(table)}"
 
-    def open_cursor(self, conn: DbConnection, sql: str, params: Sequence[Any]) -> Any:
-        """A cursor over the query's rows, read a batch at a time with fetchmany."""
+    def open_cursor(self, conn: DbConnection, sql: str, params: Sequence[Any], fetch_size: int = 100) -> Any:
+        """A cursor over the query's rows, read a batch at a time with fetchmany (fetch_size: batch.max.rows)."""
         cur = conn.cursor()
         cur.execute(sql, tuple(params))
         return cur

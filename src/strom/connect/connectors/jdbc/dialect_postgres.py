@@ -7,6 +7,7 @@ Column -> Connect: the reverse, with numeric(p,s) as Decimal(s), varchar/char/uu
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -160,11 +161,10 @@ class PostgreSqlDatabaseDialect(DatabaseDialect):
             return value.replace(tzinfo=None)
         return super().read_value(schema, value)
 
-    def open_cursor(self, conn: DbConnection, sql: str, params: Sequence[Any]) -> Any:
-        # A client-side cursor: the rows arrive at once, which releases the snapshot before the next poll.
-        cur = conn.cursor()
-        cur.execute(sql, tuple(params) if params else None)  # without parameters psycopg leaves '%' alone
-        return cur
+    def open_cursor(self, conn: DbConnection, sql: str, params: Sequence[Any], fetch_size: int = 100) -> Any:
+        """A server-side cursor in its own transaction: the rows come fetch_size at a time, so a table of any size
+        is never held in memory (Confluent's connector sets the JDBC fetch size to batch.max.rows for the same)."""
+        return _ServerCursor(conn, sql, params, fetch_size)
 
     def literal_sql(self, text: str) -> str:
         return text.replace("%", "%%")
@@ -181,3 +181,41 @@ class PostgreSqlDatabaseDialect(DatabaseDialect):
             scale = desc.scale if udt == "numeric" else None
             schemas[desc.name] = self.column_schema(ColumnDefinition(desc.name, udt, True, precision=precision, scale=scale))
         return schemas
+
+
+_cursor_names = itertools.count()
+
+
+class _ServerCursor:
+    """DECLARE ... CURSOR in a transaction opened for it, FETCH per batch, CLOSE and end of the transaction when
+    the query is done: the snapshot is held only while the query's rows are being read, as Confluent's is."""
+
+    def __init__(self, conn: Any, sql: str, params: Sequence[Any], fetch_size: int) -> None:
+        self._conn = conn
+        conn.execute("BEGIN READ ONLY")  # the source's connection is in autocommit: a cursor needs a transaction
+        try:
+            self._cursor = conn.cursor(name=f"strom_jdbc_source_{next(_cursor_names)}")
+            self._cursor.itersize = max(1, fetch_size)
+            self._cursor.execute(sql, tuple(params) if params else None)  # without parameters psycopg leaves '%' alone
+        except BaseException:
+            self._end()
+            raise
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    def fetchmany(self, size: int) -> list[Any]:
+        return list(self._cursor.fetchmany(size))
+
+    def close(self) -> None:
+        try:
+            self._cursor.close()
+        finally:
+            self._end()
+
+    def _end(self) -> None:
+        from psycopg import pq
+
+        if not self._conn.closed and self._conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            self._conn.execute("ROLLBACK")  # read only: nothing to keep

@@ -191,10 +191,13 @@ class SqliteDatabaseDialect(DatabaseDialect):
     def bind_timestamp(self, value: datetime.datetime) -> Any:
         return _ts_text(super().bind_timestamp(value))
 
-    def open_cursor(self, conn: DbConnection, sql: str, params: Sequence[Any]) -> Any:
-        """The query's rows read at once: an open SQLite statement holds a read lock, which (outside WAL mode) would
-        hold up the application's writers while the worker sends the rows batch by batch."""
+    def open_cursor(self, conn: DbConnection, sql: str, params: Sequence[Any], fetch_size: int = 100) -> Any:
+        """In WAL mode (readers never block writers) the rows are read fetch_size at a time. Otherwise they are read
+        at once: an open SQLite statement holds a read lock, which in rollback-journal mode would hold up the
+        application's committing writers while the worker sends the rows batch by batch."""
         cur = conn.execute(sql, tuple(params))
+        if _journal_mode(conn) == "wal":
+            return cur
         try:
             return _ReadCursor(cur.description, cur.fetchall())
         finally:
@@ -215,6 +218,11 @@ class SqliteDatabaseDialect(DatabaseDialect):
                 builder = SchemaBuilder.string()
             schemas[desc[0]] = builder.optional().build()
         return schemas
+
+
+def _journal_mode(conn: DbConnection) -> str:
+    row = conn.execute("PRAGMA journal_mode").fetchone()
+    return str(row[0]).lower() if row else ""
 
 
 class _ReadCursor:

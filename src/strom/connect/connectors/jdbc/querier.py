@@ -141,7 +141,7 @@ class TableQuerier:
         return base + where + suffix, params
 
     # -- running --------------------------------------------------------------------------------------------------
-    def maybe_start_query(self, conn: DbConnection) -> None:
+    def maybe_start_query(self, conn: DbConnection, fetch_size: int = 100) -> None:
         if self._cursor is not None:
             return
         end = None
@@ -154,7 +154,7 @@ class TableQuerier:
             if definition is None:
                 raise ConnectException(f"Table {self.table.fqn()} does not exist")
             self._column_schemas = {n: self.dialect.column_schema(c) for n, c in definition.columns.items()}
-        self._cursor = self.dialect.open_cursor(conn, sql, params)
+        self._cursor = self.dialect.open_cursor(conn, sql, params, fetch_size)
         self._schema = None
 
     def next_batch(self, max_rows: int) -> tuple[list[SourceRecord], bool]:

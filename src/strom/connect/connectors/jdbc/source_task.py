@@ -169,7 +169,7 @@ class JdbcSourceTask(SourceTask):
             if self._stopping.is_set():
                 return None
             try:
-                querier.maybe_start_query(provider.get())
+                querier.maybe_start_query(provider.get(), config.batch_max_rows)
                 records, more = querier.next_batch(config.batch_max_rows)
             except Exception as exc:
                 querier.reset(time.monotonic())
