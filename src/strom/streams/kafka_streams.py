@@ -132,7 +132,8 @@ class KafkaStreams:
         self.topology = topology
         self.application_id = self.config.application_id
         self.builder = getattr(topology, "internal_topology_builder", topology)
-        self.builder.set_application_id(self.application_id)
+        # as Java's rewriteTopology: with statestore.cache.max.bytes=0 no store has a caching layer
+        self.builder.rewrite_topology(self.application_id, int(self.config.get("statestore.cache.max.bytes")))
         stateful = bool(self.builder.state_store_names())
         self.state_directory = StateDirectory(str(self.config.get("state.dir")), self.application_id, stateful)
         self.process_id = self.state_directory.process_id

@@ -37,6 +37,13 @@ def _count_add(key: Any, value: Any, agg: int) -> int:
     return agg + 1
 
 
+def _burn_count_name(builder: Any, materialized: Materialized[Any] | None) -> None:
+    """Java's count(Materialized) of a grouped, time-windowed or session-windowed stream uses up one index when
+    the Materialized has no store name (kept for topology compatibility); the names after it follow."""
+    if materialized is not None and materialized.store_name is None:
+        builder.new_store_name(n.STREAM_AGGREGATE_NAME)
+
+
 class _AggregateBuilder:
     """Adds the repartition (when the key changed upstream) and the stateful node of a stream aggregation."""
 
@@ -117,6 +124,7 @@ class KGroupedStream:
         return self.aggregate_builder.build(func_name, store_name, key_value_store(store_name, m, ks, vs), supplier, queryable, ks, vs)
 
     def count(self, named: Named | str | None = None, materialized: Materialized[Any] | None = None) -> KTable:
+        _burn_count_name(self.builder, materialized)
         return self._do(n.STREAM_AGGREGATE_NAME, named, materialized, _count_init, _count_add, Serdes.Long())
 
     def reduce(
@@ -214,6 +222,10 @@ class TimeWindowedKStream(_TimeWindowedAggregations):
         super().__init__(grouped)
         self.windows = windows
 
+    def count(self, named: Named | str | None = None, materialized: Materialized[Any] | None = None) -> KTable:
+        _burn_count_name(self.g.builder, materialized)
+        return super().count(named, materialized)
+
     def _do(
         self,
         prefix: str,
@@ -281,9 +293,7 @@ class SessionWindowedKStream(_WindowedAggregations):
         return g.aggregate_builder.build(func_name, store_name, store, supplier, queryable, out_ks, vs, grace, "session")
 
     def count(self, named: Named | str | None = None, materialized: Materialized[Any] | None = None) -> KTable:
-        if named is not None or materialized is not None:
-            if materialized is None or materialized.store_name is None:
-                self.g.builder.new_store_name(n.STREAM_AGGREGATE_NAME)  # Java burns a name here
+        _burn_count_name(self.g.builder, materialized)
         return self._do(n.STREAM_AGGREGATE_NAME, named, materialized, _count_init, _count_add, lambda k, a, b: a + b, Serdes.Long())
 
     def reduce(

@@ -2,18 +2,20 @@
 partition of that key (the subscription-registration topic); the right side keeps the subscriptions in a store
 and answers each one, and every right-table change, with the right value (the subscription-response topic, back
 to the left row's partition); the left side joins an answer only if the row still hashes as when it asked.
-The internal records' bytes are Strom's own (the topic names are Java's)."""
+The internal records are Java's bytes (SubscriptionWrapper v1, SubscriptionResponseWrapper v0, CombinedKey, the
+value hash Murmur3.hash128), so Java's and Strom's instances of an application read each other's topics and
+subscription stores."""
 
 from __future__ import annotations
 
 import enum
-import hashlib
 import logging
 import struct
 from collections.abc import Callable
 from typing import Any
 
 from strom.streams.kstream.internals.change import Change
+from strom.streams.kstream.internals.murmur3 import hash128
 from strom.streams.kstream.internals.stream_processors import _Supplier
 from strom.streams.kstream.internals.table_processors import ValueGetterSupplier
 from strom.streams.processor.api import ContextualProcessor, ProcessorContext, ProcessorSupplier, Record, StreamPartitioner
@@ -22,6 +24,11 @@ from strom.streams.state.api import ValueAndTimestamp
 
 LOG = logging.getLogger("org.apache.kafka.streams.kstream.internals.foreignkeyjoin.SubscriptionSendProcessorSupplier")
 _I = struct.Struct(">i")
+_HASH = struct.Struct(">qq")
+_NO_HASH = 0x80  # the version byte's high bit: the wrapper carries no hash
+SUBSCRIPTION_VERSION = 1  # adds the primary partition (Kafka 3.5, KIP-889)
+RESPONSE_VERSION = 0
+ValueHash = tuple[int, int]
 
 
 class Instruction(enum.IntEnum):
@@ -54,28 +61,23 @@ def _obj(serde: Serde[Any] | None, topic: str, data: bytes | None) -> Any:
     return None if data is None else serde.deserializer().deserialize(topic, data)
 
 
-def _blob(data: bytes | None) -> bytes:
-    return _I.pack(-1) if data is None else _I.pack(len(data)) + data
-
-
-def _read_blob(data: bytes, pos: int) -> tuple[bytes | None, int]:
-    (n,) = _I.unpack_from(data, pos)
-    pos += 4
-    return (None, pos) if n < 0 else (data[pos : pos + n], pos + n)
-
-
 class SubscriptionWrapper:
     __slots__ = ("hash", "instruction", "primary_key", "primary_partition")
 
-    def __init__(self, hash_: bytes | None, instruction: Instruction, primary_key: Any, primary_partition: int) -> None:
+    def __init__(self, hash_: ValueHash | None, instruction: Instruction, primary_key: Any, primary_partition: int) -> None:
         self.hash = hash_
         self.instruction = instruction
         self.primary_key = primary_key
         self.primary_partition = primary_partition
 
 
+def _version_and_hash(version: int, hash_: ValueHash | None) -> bytes:
+    return bytes([version | _NO_HASH]) if hash_ is None else bytes([version]) + _HASH.pack(*hash_)
+
+
 class SubscriptionWrapperSerde(Serde[SubscriptionWrapper]):
-    """instruction (1 byte), partition (4), hash (length-prefixed, -1 = none), primary key bytes."""
+    """{version (7 bits) | hash is null (high bit)}{instruction}{16-byte hash, if any}{primary key}{4-byte primary
+    partition (version 1)}."""
 
     def __init__(self, serdes: Serdes2, topic: str) -> None:
         class _Ser(Serializer[SubscriptionWrapper]):
@@ -83,15 +85,22 @@ class SubscriptionWrapperSerde(Serde[SubscriptionWrapper]):
                 if data is None:
                     return None
                 pk = _bytes(serdes.key, topic + "-pk", data.primary_key) or b""
-                return bytes([data.instruction]) + _I.pack(data.primary_partition) + _blob(data.hash) + pk
+                head = _version_and_hash(SUBSCRIPTION_VERSION, data.hash)
+                return head[:1] + bytes([data.instruction]) + head[1:] + pk + _I.pack(data.primary_partition)
 
         class _De(Deserializer[SubscriptionWrapper]):
             def deserialize(self, t: str | None, data: bytes | None, headers: Any = None) -> SubscriptionWrapper | None:
                 if data is None:
                     return None
-                (partition,) = _I.unpack_from(data, 1)
-                hash_, pos = _read_blob(data, 5)
-                return SubscriptionWrapper(hash_, Instruction(data[0]), _obj(serdes.key, topic + "-pk", data[pos:]), partition)
+                version, instruction = data[0] & 0x7F, Instruction(data[1])
+                hash_: ValueHash | None = None
+                pos = 2
+                if not data[0] & _NO_HASH:
+                    hash_ = _HASH.unpack_from(data, 2)
+                    pos += _HASH.size
+                end = len(data) - 4 if version > 0 else len(data)
+                partition = _I.unpack_from(data, end)[0] if version > 0 else -1
+                return SubscriptionWrapper(hash_, instruction, _obj(serdes.key, topic + "-pk", data[pos:end]), partition)
 
         super().__init__(_Ser(), _De())
 
@@ -99,29 +108,33 @@ class SubscriptionWrapperSerde(Serde[SubscriptionWrapper]):
 class SubscriptionResponseWrapper:
     __slots__ = ("hash", "foreign_value", "primary_partition")
 
-    def __init__(self, hash_: bytes | None, foreign_value: Any, primary_partition: int) -> None:
+    def __init__(self, hash_: ValueHash | None, foreign_value: Any, primary_partition: int) -> None:
         self.hash = hash_
         self.foreign_value = foreign_value
-        self.primary_partition = primary_partition
+        self.primary_partition = primary_partition  # where the answer goes; not part of the record
 
 
 class SubscriptionResponseWrapperSerde(Serde[SubscriptionResponseWrapper]):
-    """hash (length-prefixed), then the foreign value (length-prefixed, -1 = none)."""
+    """{version (7 bits) | hash is null (high bit)}{16-byte hash, if any}{foreign value (absent: null)}."""
 
     def __init__(self, serdes: Serdes2, topic: str) -> None:
         class _Ser(Serializer[SubscriptionResponseWrapper]):
             def serialize(self, t: str | None, data: SubscriptionResponseWrapper | None, headers: Any = None) -> bytes | None:
                 if data is None:
                     return None
-                return _blob(data.hash) + _blob(_bytes(serdes.foreign_value, topic, data.foreign_value))
+                return _version_and_hash(RESPONSE_VERSION, data.hash) + (_bytes(serdes.foreign_value, topic, data.foreign_value) or b"")
 
         class _De(Deserializer[SubscriptionResponseWrapper]):
             def deserialize(self, t: str | None, data: bytes | None, headers: Any = None) -> SubscriptionResponseWrapper | None:
                 if data is None:
                     return None
-                hash_, pos = _read_blob(data, 0)
-                value, _ = _read_blob(data, pos)
-                return SubscriptionResponseWrapper(hash_, _obj(serdes.foreign_value, topic, value), -1)
+                hash_: ValueHash | None = None
+                pos = 1
+                if not data[0] & _NO_HASH:
+                    hash_ = _HASH.unpack_from(data, 1)
+                    pos += _HASH.size
+                value = _obj(serdes.foreign_value, topic, data[pos:]) if len(data) > pos else None
+                return SubscriptionResponseWrapper(hash_, value, -1)
 
         super().__init__(_Ser(), _De())
 
@@ -133,9 +146,9 @@ class ResponsePartitioner(StreamPartitioner[Any, SubscriptionResponseWrapper]):
         return value.primary_partition if value.primary_partition >= 0 else None
 
 
-def value_hash(serdes: Serdes2, topic: str, value: Any) -> bytes | None:
+def value_hash(serdes: Serdes2, topic: str, value: Any) -> ValueHash | None:
     raw = _bytes(serdes.value, topic, value)
-    return None if raw is None else hashlib.blake2b(raw, digest_size=16).digest()
+    return None if raw is None else hash128(raw)
 
 
 def combined_prefix(serdes: Serdes2, topic: str, fk: Any) -> bytes:

@@ -4,7 +4,8 @@ for until_time_limit, a key's latest update once no newer one came within the ti
 
 from __future__ import annotations
 
-import struct
+import heapq
+import time as _time
 from typing import Any, Self
 
 from strom.streams.errors import StreamsException
@@ -19,27 +20,30 @@ from strom.streams.serdes import (
     TimeWindowedDeserializer,
     TimeWindowedSerializer,
 )
-from strom.streams.state.api import StateStore, StateStoreContext, StoreBuilder, ValueAndTimestamp
-
-_ENTRY = struct.Struct(">qqi")
+from strom.streams.state.api import ProcessorRecordContext, StateStore, StateStoreContext, StoreBuilder, ValueAndTimestamp
+from strom.streams.state.internals.buffer_value import V3_CHANGELOG_HEADERS, BufferValue
 
 
 class TimeOrderedBuffer(StateStore):
-    """Buffered updates by key with the buffer time of each; evicts the oldest first (equal times in key-byte
-    order, as Java's). Every change is logged to the changelog, so a restarted task gets its buffer back.
-    Changelog value: 8-byte buffer time, 8-byte record timestamp, then the new and the old value, each as a
-    4-byte length (-1 for None) and its bytes."""
+    """Java's InMemoryTimeOrderedKeyValueChangeBuffer: updates by serialized key, each with its buffer time (a key
+    updated again keeps its place), evicted oldest first (equal times in key-byte order). The keys that changed are
+    logged at flush (the task's commit) in Java's v3 format (state/internals/buffer_value.py), so a restarted task,
+    Strom's or Java's, gets back what the buffer held. Evictions carry the latest update's new and old value; the
+    value before the first buffered update (`prior`) is what the suppressed table's value getter answers."""
 
     def __init__(self, name: str, logging: bool) -> None:
         self._name = name
         self.logging = logging
-        self.entries: dict[Any, tuple[int, Change[Any], Record[Any, Any]]] = {}
-        self.order: dict[Any, bytes] = {}
-        self.restored: dict[bytes, bytes] = {}  # changelog records read before the processor knows the serdes
+        self.index: dict[bytes, int] = {}  # serialized key -> buffer time
+        self.values: dict[bytes, BufferValue] = {}
+        self._queue: list[tuple[int, bytes]] = []  # (buffer time, key) heap; entries no longer in index are skipped
+        self._dirty: dict[bytes, None] = {}
+        self.buffer_size = 0
         self._context: StateStoreContext | None = None
         self._open = False
-        self.key_serializer: Any = None
-        self.value_serializer: Any = None
+        self._topic = name
+        self.key_serde: Any = None
+        self.value_serde: Any = None
 
     @property
     def name(self) -> str:
@@ -47,58 +51,64 @@ class TimeOrderedBuffer(StateStore):
 
     def init(self, context: StateStoreContext, root: StateStore) -> None:
         self._context = context
+        self._topic = f"{context.application_id}-{self._name}-changelog"
         context.register(root, self._restore)
         self._open = True
 
     def _restore(self, records: list[tuple[bytes, bytes | None, int]]) -> None:
         for key, value, _ in records:
             if value is None:
-                self.restored.pop(key, None)
+                self._remove(key)
             else:
-                self.restored[key] = value
+                entry, time = BufferValue.deserialize(value)
+                self._put(time, key, entry)
 
     def set_serdes(self, key_serde: Any, value_serde: Any) -> None:
-        """Called by the suppress processor at init: from now on changes are logged, restored ones are usable."""
-        self.key_serializer = key_serde.serializer()
-        self.value_serializer = value_serde.serializer()
-        key_de, value_de = key_serde.deserializer(), value_serde.deserializer()
-        for raw_key, raw in sorted(self.restored.items()):
-            time, timestamp, n = _ENTRY.unpack_from(raw)
-            pos = _ENTRY.size
-            new = None if n < 0 else value_de.deserialize(self._name, raw[pos : pos + n])
-            pos += max(n, 0)
-            (m,) = struct.unpack_from(">i", raw, pos)
-            old = None if m < 0 else value_de.deserialize(self._name, raw[pos + 4 : pos + 4 + m])
-            key = key_de.deserialize(self._name, raw_key)
-            change: Change[Any] = Change(new, old)
-            self.entries[key] = (time, change, Record(key, change, timestamp))
-            self.order[key] = raw_key
-        self.restored.clear()
+        """Called by the suppress processor at init: the serdes of the keys and of the values inside the changes."""
+        self.key_serde = key_serde
+        self.value_serde = value_serde
 
-    def _log(self, key: Any, entry: tuple[int, Change[Any], Record[Any, Any]] | None, timestamp: int) -> None:
-        if not self.logging or self._context is None or self.key_serializer is None:
-            return
-        raw_key = self.order[key]
-        value: bytes | None = None
+    @staticmethod
+    def _record_size(key: bytes, entry: BufferValue) -> int:
+        return 8 + len(key) + entry.resident_memory_size_estimate()
+
+    def _put(self, time: int, key: bytes, entry: BufferValue) -> None:
+        previous = self.values.get(key)
+        if previous is None:
+            self.index[key] = time
+            heapq.heappush(self._queue, (time, key))
+        else:
+            self.buffer_size -= self._record_size(key, previous)
+        self.values[key] = entry
+        self.buffer_size += self._record_size(key, entry)
+
+    def _remove(self, key: bytes) -> BufferValue | None:
+        entry = self.values.pop(key, None)
         if entry is not None:
-            time, change, record = entry
-            new = None if change.new_value is None else self.value_serializer.serialize(self._name, change.new_value)
-            old = None if change.old_value is None else self.value_serializer.serialize(self._name, change.old_value)
-            value = (
-                _ENTRY.pack(time, record.timestamp, -1 if new is None else len(new))
-                + (new or b"")
-                + struct.pack(">i", -1 if old is None else len(old))
-                + (old or b"")
-            )
-        self._context.log_change(self._name, raw_key, value, timestamp)
+            del self.index[key]
+            self.buffer_size -= self._record_size(key, entry)
+        return entry
 
     def flush(self) -> None:
-        pass
+        if not self.logging or self._context is None:
+            self._dirty.clear()
+            return
+        now = int(_time.time() * 1000)  # Java sends these without a timestamp: the producer's clock
+        for key in self._dirty:
+            entry = self.values.get(key)
+            if entry is None:
+                self._context.log_change(self._name, key, None, now)
+            else:
+                self._context.log_change(self._name, key, entry.serialize(self.index[key]), now, V3_CHANGELOG_HEADERS)
+        self._dirty.clear()
 
     def close(self) -> None:
         self._open = False
-        self.entries.clear()
-        self.order.clear()
+        self.index.clear()
+        self.values.clear()
+        self._queue.clear()
+        self._dirty.clear()
+        self.buffer_size = 0
 
     def persistent(self) -> bool:
         return False
@@ -106,36 +116,53 @@ class TimeOrderedBuffer(StateStore):
     def is_open(self) -> bool:
         return self._open
 
-    def put(self, time: int, record: Record[Any, Change[Any]]) -> None:
-        prior = self.entries.get(record.key)
+    def put(self, time: int, record: Record[Any, Change[Any]], context: ProcessorRecordContext) -> None:
+        key = self.key_serde.serializer().serialize(self._topic, record.key) or b""
+        ser = self.value_serde.serializer()
         change = record.value
-        if prior is not None:  # keep the value before the first buffered update as the old value
-            change = Change(change.new_value, prior[1].old_value, change.is_latest)
-        entry = (time, change, record)
-        self.entries[record.key] = entry
-        if record.key not in self.order:
-            self.order[record.key] = b"" if self.key_serializer is None else (self.key_serializer.serialize(self._name, record.key) or b"")
-        self._log(record.key, entry, record.timestamp)
+        new = None if change.new_value is None else ser.serialize(self._topic, change.new_value)
+        old = None if change.old_value is None else ser.serialize(self._topic, change.old_value)
+        buffered = self.values.get(key)
+        self._put(time, key, BufferValue(old if buffered is None else buffered.prior, old, new, context))
+        if self.logging:
+            self._dirty[key] = None
 
     def min_timestamp(self) -> int:
-        return min((e[0] for e in self.entries.values()), default=(1 << 63) - 1)
+        queue = self._queue
+        while queue and self.index.get(queue[0][1]) != queue[0][0]:
+            heapq.heappop(queue)
+        return queue[0][0] if queue else (1 << 63) - 1
 
-    def evict_while(self, expiry: int) -> list[tuple[Any, Change[Any], Record[Any, Any]]]:
-        due = sorted((e[0], self.order[k], i, k) for i, (k, e) in enumerate(self.entries.items()) if e[0] <= expiry)
+    def evict_one(self) -> tuple[Any, Change[Any], ProcessorRecordContext]:
+        """Removes the oldest entry: its key, its latest change and the context of the record that wrote it."""
+        self.min_timestamp()  # drops stale heap entries
+        _, key = heapq.heappop(self._queue)
+        entry = self._remove(key)
+        assert entry is not None
+        if self.logging:
+            self._dirty[key] = None
+        de = self.value_serde.deserializer()
+        new = None if entry.new is None else de.deserialize(self._topic, entry.new)
+        old = None if entry.old is None else de.deserialize(self._topic, entry.old)
+        return self.key_serde.deserializer().deserialize(self._topic, key), Change(new, old), entry.context
+
+    def evict_while(self, expiry: int) -> list[tuple[Any, Change[Any], ProcessorRecordContext]]:
         out = []
-        for *_, key in due:
-            _, change, record = self.entries.pop(key)
-            self._log(key, None, record.timestamp)
-            del self.order[key]
-            out.append((key, change, record))
+        while self.index and self.min_timestamp() <= expiry:
+            out.append(self.evict_one())
         return out
 
     def num_records(self) -> int:
-        return len(self.entries)
+        return len(self.index)
 
-    def get(self, key: Any) -> Change[Any] | None:
-        entry = self.entries.get(key)
-        return None if entry is None else entry[1]
+    def prior_value_for_buffered(self, key: Any) -> tuple[bool, ValueAndTimestamp[Any] | None]:
+        """(buffered, the value before the key's first buffered update with an unknown timestamp), as Java's."""
+        entry = self.values.get(self.key_serde.serializer().serialize(self._topic, key) or b"")
+        if entry is None:
+            return False, None
+        if entry.prior is None:
+            return True, None
+        return True, ValueAndTimestamp.make(self.value_serde.deserializer().deserialize(self._topic, entry.prior), -1)
 
 
 class TimeOrderedBufferBuilder(StoreBuilder[TimeOrderedBuffer]):
@@ -217,10 +244,8 @@ class KTableSuppress(KTableProcessorSupplier):
                         self.buffer = context.get_state_store(store_name)
 
                     def get(self, key: Any) -> ValueAndTimestamp[Any] | None:
-                        buffered = self.buffer.entries.get(key)
-                        if buffered is not None:
-                            return ValueAndTimestamp.make(buffered[1].new_value, buffered[2].timestamp)
-                        return inner.get(key)
+                        buffered, prior = self.buffer.prior_value_for_buffered(key)
+                        return prior if buffered else inner.get(key)
 
                 return _Getter()
 
@@ -262,29 +287,47 @@ class _SuppressProcessor(ContextualProcessor[Any, Any, Any, Any]):
         assert self.buffer is not None
         self.observed_stream_time = max(self.observed_stream_time, record.timestamp)
         time = record.key.window.end_ms if self.s.windowed and self.final_results else record.timestamp
-        self.buffer.put(time, record)
+        context: Any = self.context()  # the runtime's context: it also has the record context
+        rc = context.record_context()
+        ctx = ProcessorRecordContext(
+            record.timestamp,
+            -1 if rc is None else rc.offset,
+            -1 if rc is None else rc.partition,
+            None if rc is None else rc.topic,
+            list(record.headers or []),
+        )
+        self.buffer.put(time, record, ctx)
         self._enforce()
+
+    def _over_capacity(self) -> bool:
+        assert self.buffer is not None
+        config = self.s.suppressed.buffer_config
+        return self.buffer.num_records() > config.max_records or self.buffer.buffer_size > config.max_bytes
 
     def _enforce(self) -> None:
         assert self.buffer is not None
         expiry = self.observed_stream_time - self.s.suppress_duration_ms
-        for key, change, record in self.buffer.evict_while(expiry):
-            self._emit(key, change, record)
-        config = self.s.suppressed.buffer_config
-        over = self.buffer.num_records() > config.max_records
-        if not over:
+        for key, change, ctx in self.buffer.evict_while(expiry):
+            self._emit(key, change, ctx)
+        if not self._over_capacity():
             return
+        config = self.s.suppressed.buffer_config
         if config.buffer_full_strategy is BufferFullStrategy.EMIT:
-            while self.buffer.num_records() > config.max_records:
-                for key, change, record in self.buffer.evict_while(self.buffer.min_timestamp()):
-                    self._emit(key, change, record)
+            while self.buffer.num_records() and self._over_capacity():
+                self._emit(*self.buffer.evict_one())
         else:
             raise StreamsException(
                 f"{self.s.suppressed.name or self.s.store_name} buffer exceeded its max capacity. Currently [{self.buffer.num_records()}/"
-                f"{config.max_records}] records and [unknown/{config.max_bytes}] bytes."
+                f"{config.max_records}] records and [{self.buffer.buffer_size}/{config.max_bytes}] bytes."
             )
 
-    def _emit(self, key: Any, change: Change[Any], record: Record[Any, Any]) -> None:
+    def _emit(self, key: Any, change: Change[Any], ctx: ProcessorRecordContext) -> None:
         if change.new_value is None and self.final_results:
             return  # safe to drop tombstones of final results
-        self.context().forward(Record(key, change, record.timestamp, record.headers))
+        context: Any = self.context()
+        previous = context.record_context()
+        context.set_record_context(ctx)  # downstream sees the record that wrote the update, as in Java
+        try:
+            context.forward(Record(key, change, ctx.timestamp, ctx.headers))
+        finally:
+            context.set_record_context(previous)
