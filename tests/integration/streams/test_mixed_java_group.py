@@ -2,7 +2,8 @@
 application.id (exactly_once_v2) on a Strom broker: they share the tasks through one group (Kafka Streams' own
 subscription and assignment bytes), then one of them is killed with SIGKILL mid-stream and the other takes every
 task over; the final counts read with read_committed are exact. Java first (Java leads and assigns to Strom, Java
-dies), and Strom first (Strom leads and assigns to Java, Strom dies)."""
+dies), and Strom first (Strom leads and assigns to Java, Strom dies). Against Kafka Streams 3.9.1 (assignment
+protocol version 11) and 2.8.1 (version 9: Strom follows the group down to 9, version probing)."""
 
 from __future__ import annotations
 
@@ -70,8 +71,12 @@ def _strom_process(bootstrap: str, state_dir: Path) -> subprocess.Popen[str]:
     )
 
 
-def _java_process(bootstrap: str, state_dir: Path) -> subprocess.Popen[str]:
-    cmd = ["java", "-cp", f"{streams_libs()}/*", str(JAVA / "MixedWordCount.java"), bootstrap, APP, str(state_dir), "exactly_once_v2"]
+JAVA_VERSIONS = {"3.9.1": "exactly_once_v2", "2.8.1": "exactly_once_beta"}
+
+
+def _java_process(bootstrap: str, state_dir: Path, version: str = "3.9.1") -> subprocess.Popen[str]:
+    libs = streams_libs(version)
+    cmd = ["java", "-cp", f"{libs}/*", str(JAVA / "MixedWordCount.java"), bootstrap, APP, str(state_dir), JAVA_VERSIONS[version]]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
@@ -80,7 +85,8 @@ def _tasks_of(seen: list[str]) -> set[str]:
     return set(re.findall(r"\d+_\d+", last[-1])) if last else set()
 
 
-def test_strom_leads_assigns_to_java_and_java_takes_over_after_strom_is_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", sorted(JAVA_VERSIONS))
+def test_strom_leads_assigns_to_java_and_java_takes_over_after_strom_is_killed(version: str, tmp_path: Path) -> None:
     lines = [" ".join(WORDS[(i * 7 + j * 3) % len(WORDS)] for j in range(5)) for i in range(4000)]
     expected = collections.Counter(w for line in lines for w in line.split())
     all_tasks = {f"{s}_{p}" for s in (0, 1) for p in range(PARTITIONS)}
@@ -92,8 +98,12 @@ def test_strom_leads_assigns_to_java_and_java_takes_over_after_strom_is_killed(t
         procs: list[tuple[subprocess.Popen[str], threading.Thread]] = []
         try:
             outputs: dict[str, list[str]] = {"strom": [], "java": []}
-            for name, start in (("strom", _strom_process), ("java", _java_process)):
-                proc = start(broker.bootstrap, tmp_path / name)
+            for name in ("strom", "java"):
+                proc = (
+                    _strom_process(broker.bootstrap, tmp_path / name)
+                    if name == "strom"
+                    else _java_process(broker.bootstrap, tmp_path / name, version)
+                )
                 reader = threading.Thread(target=_java_tasks, args=(proc, outputs[name]), daemon=True)
                 reader.start()
                 procs.append((proc, reader))
@@ -130,7 +140,8 @@ def test_strom_leads_assigns_to_java_and_java_takes_over_after_strom_is_killed(t
                     proc.stdout.close()
 
 
-def test_java_leads_assigns_to_strom_and_strom_takes_over_after_java_is_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", sorted(JAVA_VERSIONS))
+def test_java_leads_assigns_to_strom_and_strom_takes_over_after_java_is_killed(version: str, tmp_path: Path) -> None:
     rng_lines = [" ".join(WORDS[(i * 7 + j * 3) % len(WORDS)] for j in range(5)) for i in range(4000)]
     expected = collections.Counter(w for line in rng_lines for w in line.split())
     with BrokerProcess() as broker:
@@ -138,21 +149,7 @@ def test_java_leads_assigns_to_strom_and_strom_takes_over_after_java_is_killed(t
         for f in admin.create_topics([NewTopic("in", PARTITIONS, 1), NewTopic("out", 1, 1)]).values():
             f.result(30)
         admin.close()
-        java = subprocess.Popen(
-            [
-                "java",
-                "-cp",
-                f"{streams_libs()}/*",
-                str(JAVA / "MixedWordCount.java"),
-                broker.bootstrap,
-                APP,
-                str(tmp_path / "java"),
-                "exactly_once_v2",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        java = _java_process(broker.bootstrap, tmp_path / "java", version)
         seen: list[str] = []
         reader = threading.Thread(target=_java_tasks, args=(java, seen), daemon=True)
         reader.start()
@@ -189,6 +186,8 @@ def test_java_leads_assigns_to_strom_and_strom_takes_over_after_java_is_killed(t
                 shared = (strom_tasks(), java_tasks())
                 assert shared[0] and shared[1] and not shared[0] & shared[1] and shared[0] | shared[1] == all_tasks, shared
                 print(f"shared: strom {sorted(shared[0])}, java {sorted(shared[1])}")
+                # the group speaks the oldest member's protocol version: 9 with Kafka Streams 2.8, 11 with 3.x
+                assert {th.assignor.used_version for th in streams.threads} == {9 if version == "2.8.1" else 11}
                 _produce(broker.bootstrap, rng_lines[:2000], 0)
                 time.sleep(3)  # both are processing now; some of Java's transactions are open when it dies
                 java.kill()

@@ -1,6 +1,7 @@
 // The word count of tests/unit/streams/dsl_output_programs.py run by Java's KafkaStreams until killed, for the
 // mixed group test (tests/integration/streams/test_mixed_java_group.py): one Java and one Strom instance share
 // one application.id. Prints "TASKS <active task ids>" whenever its thread's assignment changes.
+// Compiles against Kafka Streams 2.8 and 3.x.
 // Usage: java -cp <kafka-streams libs>/* MixedWordCount.java BOOTSTRAP APP_ID STATE_DIR GUARANTEE
 
 import java.util.Arrays;
@@ -11,7 +12,6 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.ThreadMetadata;
 
 public class MixedWordCount {
     public static void main(String[] args) throws Exception {
@@ -35,7 +35,7 @@ public class MixedWordCount {
         String last = "";
         while (true) {
             TreeSet<String> tasks = new TreeSet<>();
-            for (ThreadMetadata t : streams.metadataForLocalThreads()) t.activeTasks().forEach(task -> tasks.add(task.taskId().toString()));
+            for (var t : streams.localThreadsMetadata()) t.activeTasks().forEach(task -> tasks.add(task.taskId().toString()));
             String now = tasks.toString();
             if (!now.equals(last)) {
                 System.out.println("TASKS " + now);
