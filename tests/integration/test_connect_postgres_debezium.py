@@ -55,7 +55,15 @@ OTHER_TABLES = """CREATE TABLE full_t (id int PRIMARY KEY, v text, big text); AL
   CREATE TABLE arr (id int PRIMARY KEY, m mood, ia int[], ta text[], na numeric(5,2)[], da date[], p posint, ba boolean[],
     ja jsonb[], ua uuid[], ia2 int[][], ma mood[]);
   INSERT INTO arr VALUES (1, 'ok', '{1,NULL,3}', '{"a b","c,d",NULL,"e\\"f"}', '{1.5,2}', '{2024-01-02}', 7, '{t,f}',
-    ARRAY['{"a":1}'::jsonb], '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', '{{1,2},{3,4}}', '{sad,happy}')"""
+    ARRAY['{"a":1}'::jsonb], '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', '{{1,2},{3,4}}', '{sad,happy}');
+  CREATE EXTENSION IF NOT EXISTS hstore; CREATE EXTENSION IF NOT EXISTS ltree;
+  CREATE TABLE rng (id int PRIMARY KEY, i4 int4range, i8 int8range, nr numrange, tr tsrange, tzr tstzrange,
+    dr daterange, ip inet, cn cidr, mac macaddr, mac8 macaddr8, hs hstore, pt point, bx box, ci circle, pg polygon,
+    ln line, ls lseg, pa path, lt ltree);
+  INSERT INTO rng VALUES (1, '[1,10)', '(5,)', '[1.5,2.25]', '[2024-01-02 03:04:05.123,2024-01-03)',
+    '[2024-01-02 03:04:05+02,infinity)', '[2024-01-01,2024-02-01)', '192.168.0.1/24', '10.0.0.0/8', '08:00:2b:01:02:03',
+    '08:00:2b:01:02:03:04:05', 'a=>1, "b c"=>"d e", n=>NULL', '(1.5,-2)', '((0,0),(1,2))', '<(1,2),3>',
+    '((0,0),(1,0),(1,1))', '{1,-1,0}', '[(0,0),(1,1)]', '[(0,0),(1,1),(2,0)]', 'top.a_b.c')"""
 BIG = "(SELECT string_agg(md5(i::text), '') FROM generate_series(1, 400) i)"  # 12.8 kB: stored out of line
 MORE_CHANGES = [
     "INSERT INTO full_t VALUES (1, 'x', 'y')",
@@ -72,12 +80,18 @@ MORE_CHANGES = [
     "INSERT INTO t (id, name, price, d, tsp, tsu, ts, n, f4, f8) VALUES "
     "(5, 'inf', 'NaN', 'infinity', '-infinity', 'infinity', '-infinity', 'NaN', 'NaN', '-Infinity')",
     "INSERT INTO t (id, name, d, tsp, tsu, ts) VALUES (6, '-inf', '-infinity', 'infinity', '-infinity', 'infinity')",
+    "INSERT INTO rng VALUES (2, 'empty', '[-3,-1]', '(,0)', NULL, '(,2024-01-01 00:00:00+00]', 'empty', '::1', "
+    "'2001:db8::/32', NULL, NULL, '', '(0,0)', NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+    # more keys than a HashMap's first table holds: Debezium's JSON has the key order of the resized map
+    "INSERT INTO rng (id, hs, pt) VALUES (3, 'zeta=>1, alpha=>2, k1=>a, k2=>b, k3=>c, k4=>d, k5=>e, k6=>f, k7=>g, "
+    'k8=>h, k9=>i, k10=>j, k11=>k, Ünï=>"q\\"uote", "sp ace"=>NULL\', \'(-0.5,1e10)\')',
 ]
 # per topic: snapshot 2, update, key change (delete, tombstone, create), delete + tombstone, insert, truncate on t;
 # the other tables' snapshot rows (source.snapshot of one-row tables, first and not, and of a table's middle row)
 # and the schema defaults Debezium derives from column DEFAULTs (literals, expressions, NULL)
-# and enums, domains and arrays (Connect ARRAYs of the element type; a two-dimensional one as Debezium gives it)
-SNAPSHOT = 11
+# and enums, domains and arrays (Connect ARRAYs of the element type; a two-dimensional one as Debezium gives it),
+# ranges, network types, hstore (JSON in HashMap key order), ltree, point, and the geometric types Debezium drops
+SNAPSHOT = 12
 EXPECTED = {
     "srv.public.t": 14,
     "srv.public.full_t": 5,
@@ -85,7 +99,8 @@ EXPECTED = {
     "srv.public.nopk": 3,
     "srv.public.defs": 2,
     "srv.public.arr": 2,
-    "srv.transaction": 32,  # BEGIN and END of the streamed transactions with changes
+    "srv.public.rng": 3,
+    "srv.transaction": 36,  # BEGIN and END of the streamed transactions with changes
 }
 
 

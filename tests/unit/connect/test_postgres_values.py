@@ -121,3 +121,35 @@ def test_enums_and_arrays_resolved_from_the_catalog() -> None:
     numerics = v.resolved_type(v.PgType(1231, element=v.PgType(v.NUMERIC)), ((5 << 16) | 2) + 4)
     assert numerics.connect_type == "ARRAY" and numerics.element is not None and numerics.element.parameters["scale"] == "2"
     assert numerics.convert("{1.5,NULL}") == [decimal.Decimal("1.50"), None]
+
+
+def test_hstore_point_ltree_and_unknown_geometry_as_debezium_gives_them() -> None:
+    """hstore: a JSON object in java.util.HashMap's key order (io.debezium.data.Json) or, with
+    hstore.handling.mode=map, a Connect MAP; point: io.debezium.data.geometry.Point with its WKB; ltree:
+    io.debezium.data.Ltree; box, circle and the other geometric types Debezium does not know: left out."""
+    assert v.parse_hstore('"a"=>"1", "b c"=>NULL, "q"=>"x\\"y\\\\z"') == {"a": "1", "b c": None, "q": 'x"y\\z'}
+    assert v.parse_hstore("") == {}
+    assert v.java_hash_map_order(["n", "b c", "a"]) == ["a", "b c", "n"]  # buckets 1, 4, 14 of 16
+    # 13 keys: the map resized to 32 buckets; "k1".hashCode() = 3366 -> bucket 6, "k10" = 104394 ^ 1 -> 11, ...
+    keys = [f"k{i}" for i in range(1, 14)]
+    assert v.java_hash_map_order(keys) == ["k1", "k2", "k3", "k4", "k5", "k11", "k6", "k10", "k7", "k13", "k8", "k12", "k9"]
+    hstore = v.resolved_type(v.PgType(16500, name="hstore"), -1)
+    assert (hstore.connect_type, hstore.name) == ("STRING", "io.debezium.data.Json")
+    assert hstore.convert('"n"=>NULL, "a"=>"1"') == '{"a":"1","n":null}'
+    assert v.resolved_type(v.PgType(16500, name="hstore"), -1, hstore_handling_mode="map").convert('"a"=>"1"') == {"a": "1"}
+    assert v.resolved_type(v.PgType(16600, name="ltree"), -1).name == "io.debezium.data.Ltree"
+    assert v.point("(1.5,-2)") == {"x": 1.5, "y": -2.0, "wkb": bytes.fromhex("0101000000000000000000f83f00000000000000c0"), "srid": None}
+    columns = [
+        ColumnInfo("id", v.INT4, -1, False),
+        ColumnInfo("pt", v.POINT, -1, True),
+        ColumnInfo("bx", v.BOX, -1, True),
+        ColumnInfo("hs", 16500, -1, True, pg_type=v.PgType(16500, name="hstore")),
+    ]
+    table = TableSchema("srv", "public", "g", columns, ["id"], hstore_handling_mode="map")
+    assert [f.name for f in table.value_schema.fields()] == ["id", "pt", "hs"]
+    pt = table.value_schema.field("pt").schema
+    assert (pt.name, pt.doc) == ("io.debezium.data.geometry.Point", "Geometry (POINT)")
+    assert [f.name for f in pt.fields()] == ["x", "y", "wkb", "srid"]
+    assert table.value_schema.field("hs").schema.type is Type.MAP
+    row = table.row([b"1", b"(0,0)", b"(1,1),(0,0)", b'"k"=>"v"'])
+    assert row.get("pt").get("x") == 0.0 and row.get("hs") == {"k": "v"}

@@ -91,6 +91,14 @@ def config_def() -> ConfigDef:
         "adaptive, adaptive_time_microseconds or connect.",
         ValidString.in_("adaptive", "adaptive_time_microseconds", "connect"),
     )
+    d.define(
+        "hstore.handling.mode",
+        Type.STRING,
+        "json",
+        Importance.LOW,
+        "json (a JSON object in a string) or map (a Connect MAP of strings).",
+        ValidString.in_("json", "map"),
+    )
     d.define("max.batch.size", Type.INT, 2048, Importance.MEDIUM, "Maximum number of records one poll returns.", Range.at_least(1))
     d.define(
         "poll.interval.ms", Type.LONG, 500, Importance.MEDIUM, "How long a poll waits for changes before returning none.", Range.at_least(0)

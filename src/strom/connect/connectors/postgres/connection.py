@@ -83,7 +83,8 @@ class PostgresConnection:
         array's element is a base type, an enum or a domain)."""
         rows = self._all(
             "SELECT t.oid, t.typtype, t.typelem, t.typcategory, t.typbasetype, "
-            "(SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) "
+            "(SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), "
+            "t.typname::text "
             "FROM pg_type t WHERE t.oid = ANY(%s)",
             (sorted(oids),),
         )
@@ -95,7 +96,7 @@ class PostgresConnection:
             r = info.get(oid)
             if r is None:
                 return element_types.get(oid, PgType(oid))
-            _, typtype, typelem, category, base, labels = r
+            _, typtype, typelem, category, base, labels, typname = r
             if typtype == "d" and base and depth < 5:
                 return (
                     resolve(int(base), depth + 1)
@@ -106,7 +107,7 @@ class PostgresConnection:
                 return PgType(oid, labels=tuple(labels or ()))
             if category == "A" and typelem:
                 return PgType(oid, element=resolve(int(typelem), depth + 1))
-            return PgType(oid)
+            return PgType(oid, name=str(typname))
 
         return {oid: resolve(oid) for oid in oids}
 

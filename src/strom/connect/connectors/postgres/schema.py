@@ -112,6 +112,18 @@ _EXPRESSION_DEFAULTS: dict[int, str] = {
 }
 
 
+def _point_schema(optional: bool) -> Schema:
+    b = SchemaBuilder.struct().name(pgtypes.POINT_NAME).version(1).doc("Geometry (POINT)")
+    if optional:
+        b.optional()
+    b.field("x", Schema.FLOAT64_SCHEMA).field("y", Schema.FLOAT64_SCHEMA)
+    return b.field("wkb", Schema.OPTIONAL_BYTES_SCHEMA).field("srid", Schema.OPTIONAL_INT32_SCHEMA).build()
+
+
+POINT_SCHEMA: Final = _point_schema(False)
+OPTIONAL_POINT_SCHEMA: Final = _point_schema(True)
+
+
 def column_default(expression: str | None, ctype: ColumnType, type_oid: int) -> Any:
     """The schema default Debezium 2.5 derives from a column's DEFAULT: a literal converted like a value (`'x'::text`,
     `5`, `true`), an expression (a function call) as the type's zero value, none for NULL, for types it leaves
@@ -119,7 +131,7 @@ def column_default(expression: str | None, ctype: ColumnType, type_oid: int) -> 
     if (
         expression is None
         or expression.upper().startswith("NULL")
-        or ctype.connect_type in ("STRUCT", "ARRAY")
+        or ctype.connect_type in ("STRUCT", "ARRAY", "MAP")
         or type_oid == pgtypes.BYTEA
     ):
         return None
@@ -161,8 +173,13 @@ def _field_schema(ctype: ColumnType, optional: bool, default: Any = None) -> Sch
         # elements are optional, but an enum array's (as Debezium 2.5 builds them)
         array = SchemaBuilder.array(_field_schema(ctype.element, ctype.element.name != "io.debezium.data.Enum"))
         return (array.optional() if optional else array).build()
+    if ctype.connect_type == "STRUCT" and ctype.name == pgtypes.POINT_NAME:
+        return OPTIONAL_POINT_SCHEMA if optional else POINT_SCHEMA
     if ctype.connect_type == "STRUCT":
         return OPTIONAL_VARIABLE_SCALE_DECIMAL_SCHEMA if optional else VARIABLE_SCALE_DECIMAL_SCHEMA
+    if ctype.connect_type == "MAP":  # hstore.handling.mode=map
+        hstore = SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.OPTIONAL_STRING_SCHEMA)
+        return (hstore.optional() if optional else hstore).build()
     b = SchemaBuilder.type_of(Type[ctype.connect_type])
     if ctype.name:
         b.name(ctype.name)
@@ -191,6 +208,7 @@ class TableSchema:
         decimal_handling_mode: str = "precise",
         time_precision_mode: str = "adaptive",
         value_column: Callable[[str], bool] | None = None,
+        hstore_handling_mode: str = "json",
     ) -> None:
         """`value_column(name)` says whether a column is in before/after (column.include.list / exclude.list);
         key columns are in the key either way."""
@@ -202,11 +220,18 @@ class TableSchema:
         self.key_columns = [c for c in key_columns if c in names]  # message.key.columns may name absent ones
         base = f"{prefix}.{schema_name}.{table}"
         self._types = [
-            resolved_type(c.pg_type or PgType(c.type_oid), c.type_modifier, decimal_handling_mode, time_precision_mode)
+            resolved_type(
+                c.pg_type or PgType(c.type_oid), c.type_modifier, decimal_handling_mode, time_precision_mode, hstore_handling_mode
+            )
             for c in self.columns
         ]
         self._defaults = [column_default(c.default_expression, t, c.type_oid) for c, t in zip(self.columns, self._types, strict=True)]
-        self._value_index = [i for i, c in enumerate(self.columns) if value_column is None or value_column(c.name)]
+        # columns of types Debezium 2.5 does not know are left out, as its include.unknown.datatypes=false does
+        self._value_index = [
+            i
+            for i, c in enumerate(self.columns)
+            if (value_column is None or value_column(c.name)) and c.type_oid not in pgtypes.UNSUPPORTED_TYPES
+        ]
         vb = SchemaBuilder.struct().name(f"{base}.Value").optional()
         for i in self._value_index:
             vb.field(self.columns[i].name, _field_schema(self._types[i], self.columns[i].optional, self._defaults[i]))
@@ -256,6 +281,9 @@ class TableSchema:
             value = ctype.convert(text)
             if value is None:  # NaN in a numeric: no Connect value
                 return None if self.columns[i].optional else ctype.fallback
+        if ctype.connect_type == "STRUCT" and ctype.name == pgtypes.POINT_NAME:
+            point = OPTIONAL_POINT_SCHEMA if self.columns[i].optional else POINT_SCHEMA
+            return Struct(point).put("x", value["x"]).put("y", value["y"]).put("wkb", value["wkb"]).put("srid", value["srid"])
         if ctype.connect_type == "STRUCT":
             schema = OPTIONAL_VARIABLE_SCALE_DECIMAL_SCHEMA if self.columns[i].optional else VARIABLE_SCALE_DECIMAL_SCHEMA
             return Struct(schema).put("scale", value["scale"]).put("value", value["value"])

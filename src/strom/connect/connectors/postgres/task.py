@@ -159,6 +159,7 @@ class PostgresConnectorTask(SourceTask):
             self.config.get_string("decimal.handling.mode") or "precise",
             self.config.get_string("time.precision.mode") or "adaptive",
             self.config.value_columns(schema, table),
+            self.config.get_string("hstore.handling.mode") or "json",
         )
 
     def _snapshot_records(self, tables: list[tuple[str, str]], reader: SnapshotReader) -> Iterator[SourceRecord]:
@@ -257,6 +258,7 @@ class PostgresConnectorTask(SourceTask):
             self.config.get_string("decimal.handling.mode") or "precise",
             self.config.get_string("time.precision.mode") or "adaptive",
             self.config.value_columns(rel.namespace, rel.name),
+            self.config.get_string("hstore.handling.mode") or "json",
         )
 
     def _already_emitted(self, lsn: int) -> bool:

@@ -22,6 +22,11 @@ BOOL, BYTEA, CHAR, NAME, INT8, INT2, INT4, TEXT, OID = 16, 17, 18, 19, 20, 21, 2
 JSON, XML, FLOAT4, FLOAT8, MONEY, BPCHAR, VARCHAR = 114, 142, 700, 701, 790, 1042, 1043
 DATE, TIME, TIMESTAMP, TIMESTAMPTZ, INTERVAL, TIMETZ, BIT, VARBIT, NUMERIC = 1082, 1083, 1114, 1184, 1186, 1266, 1560, 1562, 1700
 UUID, JSONB, INET, CIDR, MACADDR = 2950, 3802, 869, 650, 829
+POINT = 600
+# geometric types Debezium 2.5 does not know: their columns are left out of its events (include.unknown.datatypes=false)
+LSEG, PATH, BOX, POLYGON, LINE, CIRCLE = 601, 602, 603, 604, 628, 718
+UNSUPPORTED_TYPES: Final = frozenset({LSEG, PATH, BOX, POLYGON, LINE, CIRCLE})
+POINT_NAME: Final = "io.debezium.data.geometry.Point"
 
 DECIMAL_NAME: Final = "org.apache.kafka.connect.data.Decimal"
 VARIABLE_SCALE_DECIMAL: Final = "io.debezium.data.VariableScaleDecimal"
@@ -53,6 +58,7 @@ class PgType:
     oid: int
     labels: tuple[str, ...] | None = None  # an enum's, in sort order
     element: PgType | None = None  # an array's
+    name: str | None = None  # pg_type.typname: extension types (hstore, ltree) have no fixed OID
 
 
 def parse_array(text: str) -> list[str | None]:
@@ -103,10 +109,21 @@ def parse_array(text: str) -> list[str | None]:
 
 
 def resolved_type(
-    pg_type: PgType, type_modifier: int, decimal_handling_mode: str = "precise", time_precision_mode: str = "adaptive"
+    pg_type: PgType,
+    type_modifier: int,
+    decimal_handling_mode: str = "precise",
+    time_precision_mode: str = "adaptive",
+    hstore_handling_mode: str = "json",
 ) -> ColumnType:
     """column_type for a catalog-resolved type: enums as io.debezium.data.Enum with their labels, arrays as Connect
-    ARRAYs of their (optional) element type."""
+    ARRAYs of their (optional) element type, hstore as io.debezium.data.Json (or a MAP), ltree as
+    io.debezium.data.Ltree."""
+    if pg_type.name == "hstore":
+        if hstore_handling_mode == "map":
+            return ColumnType("MAP", parse_hstore, fallback={})
+        return ColumnType("STRING", hstore_json, "io.debezium.data.Json", 1, fallback="{}")
+    if pg_type.name == "ltree":
+        return ColumnType("STRING", _identity, "io.debezium.data.Ltree", 1, fallback="")
     if pg_type.labels is not None:
         return ColumnType("STRING", _identity, "io.debezium.data.Enum", 1, {"allowed": ",".join(pg_type.labels)}, fallback="")
     if pg_type.element is not None:
@@ -118,6 +135,83 @@ def resolved_type(
 
         return ColumnType("ARRAY", convert_array, fallback=[], element=element)
     return column_type(pg_type.oid, type_modifier, decimal_handling_mode, time_precision_mode)
+
+
+def parse_hstore(text: str) -> dict[str, str | None]:
+    """PostgreSQL's hstore text (`"a"=>"1", "b c"=>NULL`) as a dict in its order; NULL values are None."""
+    out: dict[str, str | None] = {}
+    i, n = 0, len(text)
+
+    def token() -> str | None:
+        nonlocal i
+        while i < n and text[i] in " ,":
+            i += 1
+        if text.startswith("NULL", i):
+            i += 4
+            return None
+        if i >= n or text[i] != '"':
+            raise ValueError(f"invalid hstore text at {i}: {text!r}")
+        i += 1
+        buf: list[str] = []
+        while text[i] != '"':
+            if text[i] == "\\":
+                i += 1
+            buf.append(text[i])
+            i += 1
+        i += 1
+        return "".join(buf)
+
+    while True:
+        while i < n and text[i] in " ,":
+            i += 1
+        if i >= n:
+            return out
+        key = token()
+        if key is None or not text.startswith("=>", i):
+            raise ValueError(f"invalid hstore text at {i}: {text!r}")
+        i += 2
+        out[key] = token()
+
+
+def _java_string_hash(text: str) -> int:
+    """Java's String.hashCode (over UTF-16 code units), as a signed 32-bit int's bits."""
+    h = 0
+    data = text.encode("utf-16-le")
+    for k in range(0, len(data), 2):
+        h = (31 * h + int.from_bytes(data[k : k + 2], "little")) & 0xFFFFFFFF
+    return h
+
+
+def java_hash_map_order(keys: list[str]) -> list[str]:
+    """The iteration order of a java.util.HashMap the keys were put in, in order (default capacity and load factor):
+    Debezium serializes hstore values from one, so its JSON objects have this key order."""
+    capacity = 16
+    while len(keys) > capacity * 3 // 4:
+        capacity *= 2
+
+    def bucket(key: str) -> int:
+        h = _java_string_hash(key)
+        return (h ^ (h >> 16)) & (capacity - 1)
+
+    return sorted(keys, key=bucket)  # stable: insertion order within a bucket
+
+
+def hstore_json(text: str) -> str:
+    """hstore.handling.mode=json: the pairs as a compact JSON object, as Debezium's Jackson writes it."""
+    import json
+
+    pairs = parse_hstore(text)
+    ordered = {k: pairs[k] for k in java_hash_map_order(list(pairs))}
+    return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False)
+
+
+def point(text: str) -> dict[str, Any]:
+    """`(x,y)` as Debezium's io.debezium.data.geometry.Point: x, y and the point's little-endian WKB, no SRID."""
+    import struct
+
+    x_text, _, y_text = text.strip().strip("()").partition(",")
+    x, y = float(x_text), float(y_text)
+    return {"x": x, "y": y, "wkb": b"\x01" + struct.pack("<Idd", 1, x, y), "srid": None}
 
 
 def _bool(text: str) -> bool:
@@ -357,6 +451,8 @@ def column_type(
     if type_oid in (BIT, VARBIT):
         params = {"length": str(type_modifier)} if type_modifier > 0 else {}
         return ColumnType("BYTES", _bits, "io.debezium.data.Bits", 1, params, fallback=b"")
+    if type_oid == POINT:
+        return ColumnType("STRUCT", point, POINT_NAME, 1, fallback={"x": 0.0, "y": 0.0, "wkb": None, "srid": None})
     return ColumnType("STRING", _identity, fallback="")
 
 
