@@ -27,7 +27,8 @@ from strom.testing.faults.history import Event, History
 from strom.testing.faults.workload import RecordingProducer, observe_committed, read_back
 from tests.cluster.conftest import wait_until
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+CYCLES = int(os.environ.get("STROM_FAULT_CYCLES", "5"))
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300 + 60 * CYCLES)]
 
 PARTITIONS = 6
 REBALANCING = (ConsumerGroupState.PREPARING_REBALANCING, ConsumerGroupState.COMPLETING_REBALANCING)
@@ -99,7 +100,6 @@ def _last_commits(events: list[Event]) -> dict[tuple[str, int], Event]:
 
 @pytest.mark.parametrize("client", ["confluent", "strom"])
 def test_members_killed_mid_rebalance_lose_no_record_for_the_group(client: str, tmp_path: Path) -> None:
-    cycles = int(os.environ.get("STROM_FAULT_CYCLES", "5"))
     history = History(seed=int(os.environ.get("STROM_FAULT_SEED", "25")))
     topic, group = f"rebalance-{client}", f"rebalance-{client}-group"
     broker = BrokerProcess(overrides={"group.min.session.timeout.ms": "6000"}).start()
@@ -115,7 +115,7 @@ def test_members_killed_mid_rebalance_lose_no_record_for_the_group(client: str, 
             members.start()
         wait_until(lambda: group_state(admin, group) == ConsumerGroupState.STABLE, timeout=60, message="a stable group")
         started = time.monotonic()
-        for _ in range(cycles):
+        for _ in range(CYCLES):
             newcomer = members.start()
             deadline = time.monotonic() + 20
             while group_state(admin, group) not in REBALANCING and time.monotonic() < deadline:
