@@ -141,6 +141,11 @@ def test_controller_kill_zookeeper_restart_controlled_shutdown_lose_nothing() ->
     try:
         cluster = _cluster(zk_server)
         print("control chaos:", run_control_chaos(zk_server, cluster, rounds=1))
+    except BaseException:
+        if cluster is not None:  # what each broker did last, for a failure seen once in many runs
+            for broker_id, broker in cluster.brokers.items():
+                print(f"--- broker {broker_id}\n{_log_tail(broker, 150)}")
+        raise
     finally:
         if cluster is not None:
             cluster.close()
@@ -154,6 +159,11 @@ def test_control_chaos_repeated() -> None:
     try:
         cluster = _cluster(zk_server)
         print("control chaos:", run_control_chaos(zk_server, cluster, rounds=4))
+    except BaseException:
+        if cluster is not None:  # what each broker did last, for a failure seen once in many runs
+            for broker_id, broker in cluster.brokers.items():
+                print(f"--- broker {broker_id}\n{_log_tail(broker, 150)}")
+        raise
     finally:
         if cluster is not None:
             cluster.close()
