@@ -106,6 +106,12 @@ class Controller:
             event, fut = await self._queue.get()
             try:
                 result = await event()
+            except asyncio.CancelledError:
+                # resigned while this event ran: whoever submitted it (a controlled shutdown, an API request)
+                # must hear so, or it waits forever
+                if fut is not None and not fut.done():
+                    fut.set_exception(ControllerMovedError())
+                raise
             except ControllerMovedError:
                 log.info("[Controller id=%d] epoch %d was superseded; resigning", self.broker_id, self.epoch)
                 self.active = False

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
+
 from strom.cluster import zk_data as zd
 from strom.cluster.controller_log_dirs import OfflineReplicas, leader_and_isr_errors
 from strom.protocol.errors import ErrorCode
@@ -44,3 +46,28 @@ def test_replicas_go_offline_once_and_come_back_when_answered_or_restarted() -> 
     offline.update(1, {("t", 0): storage})
     offline.forget([1])
     assert offline.offline_brokers(("t", 0)) == []
+
+
+def test_an_event_running_when_the_controller_resigns_fails_its_caller() -> None:
+    """A controlled shutdown submitted to the controller while it lost its ZooKeeper session (the event stuck in
+    a ZooKeeper call) waited forever after the resignation: the broker never exited."""
+    import asyncio
+
+    from strom.cluster.controller import Controller, ControllerMovedError
+    from strom.cluster.zookeeper import ZkClient
+
+    async def run() -> None:
+        controller = Controller(ZkClient("127.0.0.1:1"), 0, 1, 1, {})  # never connected: the event never gets an answer
+        controller._task = asyncio.ensure_future(controller._process())
+        stuck = asyncio.Event()
+
+        async def event() -> None:
+            await stuck.wait()
+
+        waiting = asyncio.ensure_future(controller.submit(event))
+        await asyncio.sleep(0.05)
+        await controller.resign()
+        with pytest.raises(ControllerMovedError):
+            await asyncio.wait_for(waiting, 5)
+
+    asyncio.run(run())
