@@ -57,7 +57,19 @@ def _log_tail(broker: Any, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def _metadata_settled(cluster: Cluster) -> bool:
+    """Every broker's Metadata lists every broker and a controller. A broker answers from what the controller
+    sent it, so right after start-up (as Kafka's) it may know neither; librdkafka's admin client then waits for
+    a controller until its next metadata refresh, longer than the test waits for a topic."""
+    for broker in cluster.brokers.values():
+        md = AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(timeout=10)
+        if len(md.brokers) != len(cluster.brokers) or md.controller_id < 0:
+            return False
+    return True
+
+
 def run_control_chaos(zk_server: ZooKeeperProcess, cluster: Cluster, rounds: int) -> dict[str, Any]:
+    wait_until(lambda: _metadata_settled(cluster), timeout=60, interval=0.2, message="metadata on every broker")
     admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
     admin.create_topics([NewTopic(TOPIC, PARTITIONS, 3, config={"min.insync.replicas": "2"})])[TOPIC].result(30)
     wait_until(lambda: all(isr(cluster.bootstrap, p) == [0, 1, 2] for p in range(PARTITIONS)), message="full ISR")
