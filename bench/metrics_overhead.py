@@ -13,7 +13,8 @@ per-request cost at its most visible), then consume them.
 
 Reported per variant: records/s (wall clock: on a shared machine it moves with everybody else's load) and the
 broker's CPU time per million records (its threads' schedstat: what the metrics add to the broker's own work,
-steady whatever else runs; a broker at full speed is CPU-bound, so its throughput moves inversely with it).
+steady whatever else runs; a broker at full speed is CPU-bound, so its throughput moves inversely with it),
+each as the median and the spread (lowest-highest) over the rounds.
 """
 
 from __future__ import annotations
@@ -83,21 +84,33 @@ def broker(variant: str, baseline_src: Path | None) -> Iterator[BrokerProcess]:
     stop = threading.Event()
     try:
         with BrokerProcess(overrides=overrides) as b:
+            scraper = None
             if variant == "on":
-                threading.Thread(target=scrape_every_second, args=(f"http://127.0.0.1:{port}/metrics", stop), daemon=True).start()
-            yield b
+                url = f"http://127.0.0.1:{port}/metrics"
+                scrape(url)  # the endpoint answers before the load starts (else this round fails, not measures "off")
+                scraper = threading.Thread(target=scrape_every_second, args=(url, stop), daemon=True)
+                scraper.start()
+            try:
+                yield b
+            finally:
+                stop.set()  # before the broker stops: a scrape of a stopped broker would fail
+                if scraper is not None:
+                    scraper.join()
     finally:
-        stop.set()
         if saved is None:
             os.environ.pop("PYTHONPATH", None)
         else:
             os.environ["PYTHONPATH"] = saved
 
 
+def scrape(url: str) -> None:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        resp.read()
+
+
 def scrape_every_second(url: str, stop: threading.Event) -> None:
     while not stop.wait(1.0):
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            resp.read()
+        scrape(url)
 
 
 def one_round(variant: str, baseline_src: Path | None, records: int) -> dict[str, tuple[float, float]]:
@@ -136,16 +149,21 @@ def main() -> int:
                     print(f"round {r + 1} {v:8} {case}: {rate:,.0f} records/s, broker CPU {cpu:.2f} s per M records", flush=True)
     print()
     print(f"{args.rounds} rounds of {args.records:,} records, medians; broker CPU in seconds per million records")
-    header = "| load | " + " | ".join(f"{v}: records/s, CPU" for v in variants) + " | CPU on vs off |"
+    header = "| load | " + " | ".join(f"{v}: records/s (spread) | {v}: CPU (spread)" for v in variants)
+    header += " | records/s on vs off | CPU on vs off |"
     if args.baseline:
         header += " CPU off vs baseline |"
     print(header)
-    print("|---" * (len(variants) + 2 + bool(args.baseline)) + "|")
+    print("|---" * (2 * len(variants) + 3 + bool(args.baseline)) + "|")
     for case in rates["off"]:
         rate = {v: statistics.median(rates[v][case]) for v in variants}
         cpu = {v: statistics.median(cpus[v][case]) for v in variants}
-        row = f"| {case} | " + " | ".join(f"{rate[v]:,.0f}, {cpu[v]:.2f} s" for v in variants)
-        row += f" | {100 * (cpu['on'] / cpu['off'] - 1):+.1f} % |"
+        row = f"| {case} | " + " | ".join(
+            f"{rate[v]:,.0f} ({min(rates[v][case]):,.0f}-{max(rates[v][case]):,.0f}) | "
+            f"{cpu[v]:.2f} s ({min(cpus[v][case]):.2f}-{max(cpus[v][case]):.2f})"
+            for v in variants
+        )
+        row += f" | {100 * (rate['on'] / rate['off'] - 1):+.1f} % | {100 * (cpu['on'] / cpu['off'] - 1):+.1f} % |"
         if args.baseline:
             row += f" {100 * (cpu['off'] / cpu['baseline'] - 1):+.1f} % |"
         print(row)
