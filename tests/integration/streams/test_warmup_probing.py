@@ -6,6 +6,7 @@ moves the task once the warm-up has caught up, and the newcomer then restores on
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -91,10 +92,25 @@ def test_the_stateful_task_moves_only_after_the_newcomers_warmup_caught_up(tmp_p
             assert _wait(lambda: _tasks(a)[0] == {"0_0", "0_1"} | STATEFUL, 60)
             assert _wait(lambda: _count_output(broker.bootstrap) >= 15000, 120)
             with _instance(broker, tmp_path / "b") as b:
+                samples: list[set[str]] = []
+                sampling = threading.Event()
+
+                def sample() -> None:  # a's active tasks, every 20 ms, through the (cooperative) rebalance
+                    while not sampling.is_set():
+                        samples.append(_tasks(a)[0])
+                        time.sleep(0.02)
+
+                sampler = threading.Thread(target=sample, daemon=True)
+                sampler.start()
                 b.start()
                 joined = time.monotonic()
                 # the newcomer gets stateless tasks and a warm-up of one stateful task; both stateful ones stay on a
                 assert _wait(lambda: len(_tasks(b)[1] & STATEFUL) == 1, 60), (_tasks(a), _tasks(b))
+                time.sleep(1)
+                sampling.set()
+                sampler.join(5)
+                # cooperative: the tasks that stay on a were never suspended (an eager rebalance revokes them all)
+                assert samples and all(STATEFUL <= s for s in samples), [sorted(s) for s in samples if not STATEFUL <= s][:3]
                 warm = next(iter(_tasks(b)[1] & STATEFUL))
                 assert _tasks(a)[0] >= STATEFUL and not _tasks(b)[0] & STATEFUL, (_tasks(a), _tasks(b))
                 before = _count_output(broker.bootstrap)

@@ -216,3 +216,13 @@ def test_no_partition_or_task_goes_to_two_members_and_held_back_ones_are_owned_e
         assert any(i.next_rebalance_ms == 0 for i in infos.values())
     for i in infos.values():
         assert not set(i.active_tasks) & set(i.standby_tasks)
+
+
+def test_cooperative_unless_upgrading_from_an_eager_version() -> None:
+    from strom.streams.runtime.stream_thread import _cooperative
+
+    assert [_cooperative(v) for v in (None, "", "2.4", "3.9", "2.3", "0.10.2", "1.1")] == [True, True, True, True, False, False, False]
+    assert StreamsPartitionAssignor(lambda: WORDCOUNT, lambda: sub("A"), lambda *a: None, cooperative=False).supported_protocols == (
+        "EAGER",
+    )
+    assert "COOPERATIVE" in _assignor().supported_protocols
