@@ -13,6 +13,7 @@ written in the order Java's HashMap iterates it, so a Strom-encoded assignment i
 
 from __future__ import annotations
 
+import functools
 import struct
 import uuid
 from collections.abc import Hashable, Iterable, Mapping
@@ -140,6 +141,7 @@ def _int32(v: int) -> int:
     return v - (1 << 32) if v >= 1 << 31 else v
 
 
+@functools.lru_cache(maxsize=4096)
 def java_string_hash(text: str) -> int:
     h = 0
     for unit in _utf16_units(text):
@@ -194,7 +196,11 @@ def java_hash_order(keys: Iterable[K], hash_of: Mapping[K, int], compute_if_abse
 def _topic_dictionary(tps: Iterable[TP]) -> list[tuple[int, str]]:
     """(index, topic) entries as Java writes them: indexes in the order of a HashSet of the partitions, written
     in the order of a HashMap of the topic names."""
-    tp_list = list(tps)
+    return _topic_dictionary_of(tuple(tps))
+
+
+@functools.lru_cache(maxsize=16)  # the leader writes the same hosts' partitions into every member's assignment
+def _topic_dictionary_of(tp_list: tuple[TP, ...]) -> list[tuple[int, str]]:
     tp_order = java_hash_order(tp_list, {tp: java_topic_partition_hash(tp) for tp in tp_list})
     index: dict[str, int] = {}
     for tp in tp_order:
