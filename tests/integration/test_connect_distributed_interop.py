@@ -362,3 +362,108 @@ def test_exactly_once_sources_in_a_mixed_group(
     wait_for(lambda: "again" in topic_values(strom_broker.bootstrap, f"{group}-{moved}", 2, 5), 120, "the new generation's record")
     again = [r for r in fencing_records(strom_broker.bootstrap, group) if r[0] == f"tasks-fencing-c{moved}"]
     assert again == [(f"tasks-fencing-c{moved}", '{"task-count":1}')] * 2
+
+
+def basic_auth_extension_dir() -> Path:
+    """Kafka's connect-basic-auth-extension jar (in the distribution's libs, not in the jars strom.testing fetches),
+    fetched with Maven once."""
+    home = CACHE / f"connect-basic-auth-extension-{KAFKA_VERSION}"
+    if not any(home.glob("connect-basic-auth-extension-*.jar")):
+        home.mkdir(parents=True, exist_ok=True)
+        artifact = f"-Dartifact=org.apache.kafka:connect-basic-auth-extension:{KAFKA_VERSION}"
+        subprocess.run(["mvn", "-q", "-B", "dependency:copy", artifact, f"-DoutputDirectory={home}"], cwd=home, check=True, timeout=900)
+    return home
+
+
+@pytest.mark.parametrize("java_leads", [True, False], ids=["java-leader", "strom-leader"])
+def test_https_and_basic_auth_in_a_mixed_group(
+    strom_broker: BrokerProcess, tmp_path: Path, procs: list[WorkerProcess], java_leads: bool
+) -> None:
+    """A Java 3.9 worker and a Strom worker, both on https listeners (PKCS12 keystore and truststore under
+    listeners.https.) with Kafka's BasicAuthSecurityRestExtension and one JAAS file: each answers 401 without
+    credentials, and writes sent to either reach the leader over https with the caller's credentials."""
+    import ssl
+
+    from strom.testing.certs import TestCertificates
+
+    pki = TestCertificates(tmp_path / "pki")
+    (tmp_path / "users.properties").write_text("alice: alice-secret\n")
+    jaas = tmp_path / "connect.jaas"
+    jaas.write_text(
+        "KafkaConnect {\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n"
+        f'  file="{tmp_path / "users.properties"}";\n}};\n'
+    )
+    group = f"https-{uuid.uuid4().hex[:6]}"
+
+    def props(port: int, java: bool) -> dict[str, str]:
+        p = worker_props(strom_broker.bootstrap, group, port)
+        p.update(
+            {
+                "listeners": f"https://127.0.0.1:{port}",
+                "rest.extension.classes": "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension",
+                "listeners.https.ssl.keystore.type": "PKCS12",
+                "listeners.https.ssl.keystore.location": str(pki.server.p12),
+                "listeners.https.ssl.keystore.password": pki.password,
+                "listeners.https.ssl.truststore.type": "PKCS12",  # Jetty's key stores: no PEM for the REST server
+                "listeners.https.ssl.truststore.location": str(pki.truststore_p12()),
+                "listeners.https.ssl.truststore.password": pki.password,
+            }
+        )
+        if java:
+            p["plugin.path"] = str(connect_file_plugin_dir())
+        return p
+
+    trust = ssl.create_default_context(cafile=str(pki.ca_pem))
+    workers: list[tuple[subprocess.Popen[bytes], httpx.Client, str]] = []
+    try:
+        for java in (java_leads, not java_leads):  # the first to join leads
+            port = free_port()
+            path = tmp_path / f"worker-{port}.properties"
+            path.write_text("".join(f"{k}={v}\n" for k, v in props(port, java).items()))
+            jaas_arg = f"-Djava.security.auth.login.config={jaas}"
+            if java:
+                cmd = java_command("org.apache.kafka.connect.cli.ConnectDistributed", [str(path)])
+                cmd.insert(1, jaas_arg)
+                # on the class path, as in Kafka's distribution (JAAS loads the login module from there)
+                classpath = cmd.index("-cp") + 1
+                cmd[classpath] += f":{basic_auth_extension_dir()}/*"
+            else:
+                cmd = [sys.executable, "-m", "strom.cli.connect_distributed", str(path)]
+            env = {**os.environ, "KAFKA_OPTS": jaas_arg}
+            with (tmp_path / f"worker-{port}.log").open("w") as out:
+                proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+            http = httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=trust, auth=("alice", "alice-secret"), timeout=60)
+            workers.append((proc, http, f"127.0.0.1:{port}"))
+            wait_for(lambda http=http: http.get("/connectors").status_code == 200, 120, f"worker {port} up over https")
+            if len(workers) == 1:
+                time.sleep(3)
+        if not java_leads:
+            workers.reverse()
+        (_, java_http, java_id), (_, strom_http, strom_id) = workers
+        for http in (java_http, strom_http):
+            url = str(http.base_url).rstrip("/") + "/connectors"
+            r = httpx.get(url, verify=trust)
+            assert (r.status_code, r.text) == (401, "User cannot access the resource.")
+            assert httpx.get(url, verify=trust, auth=("alice", "nope")).status_code == 401
+        for i, http in enumerate((strom_http, java_http, strom_http, java_http)):
+            (tmp_path / f"in{i}.txt").write_text(f"s{i}\n")
+            config = {"connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector", "file": str(tmp_path / f"in{i}.txt"),
+                      "topic": f"{group}-{i}"}  # fmt: skip
+            r = http.put(f"/connectors/c{i}/config", json=config)  # the follower forwards to the leader
+            assert r.status_code == 201, r.text
+
+        def running(http: httpx.Client, name: str) -> bool:
+            s = http.get(f"/connectors/{name}/status").json()
+            return s.get("connector", {}).get("state") == "RUNNING" and [t["state"] for t in s.get("tasks", [])] == ["RUNNING"]
+
+        for i in range(4):
+            wait_for(lambda i=i: running(java_http, f"c{i}") and running(strom_http, f"c{i}"), 120, f"c{i} RUNNING")
+        owners = [java_http.get(f"/connectors/c{i}/status").json()["tasks"][0]["worker_id"] for i in range(4)]
+        assert {owners.count(java_id), owners.count(strom_id)} == {2}  # the follower's task configs reached the leader
+        for i in range(4):
+            assert topic_values(strom_broker.bootstrap, f"{group}-{i}", 1) == [f"s{i}"]
+    finally:
+        for proc, http, _ in workers:
+            http.close()
+            proc.kill()
+            proc.wait(30)
