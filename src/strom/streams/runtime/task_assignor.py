@@ -7,7 +7,8 @@
    warm-up replica (a standby that restores), at most `max.warmup.replicas` of them in one rebalance; a probing
    rebalance every `probing.rebalance.interval.ms` moves the task once its warm-up has caught up.
 3. `num.standby.replicas` standbys of each stateful task on other clients, those with the most state first.
-With no caught-up client at all (a new application, or state lost everywhere), the balanced place wins.
+With no caught-up client at all, the task goes to the client with the least lag (the most caught up), and with
+no state anywhere (a new application) the balanced place wins.
 """
 
 from __future__ import annotations
@@ -107,16 +108,28 @@ def _balanced_sticky(clients: Mapping[str, ClientState], order: list[str], tasks
 
 
 def _keep_on_caught_up_clients(clients: Mapping[str, ClientState], order: list[str], tasks: list[Task], configs: AssignmentConfigs) -> int:
-    """Stateful tasks placed on a lagging client go back to a caught-up one; the lagging one gets a warm-up
-    (unless it already has a standby of the task, which warms it up as well)."""
+    """Stateful tasks placed on a lagging client go back to a caught-up one, as Java's TaskMovement: one holding a
+    standby of the task (they swap), else the least loaded caught-up client; with none caught up, to the client
+    with the least lag if it has less than the placed one. The lagging client gets a warm-up (unless it already
+    has a standby of the task, which warms it up as well)."""
     warmups_left = configs.max_warmup_replicas
     moved = 0
+    movements: list[tuple[int, Task, str]] = []
     for task in tasks:
         dest = next(c for c in order if task in clients[c].active)
         caught_up = [c for c in order if clients[c].lag(task) <= configs.acceptable_recovery_lag]
-        if not caught_up or dest in caught_up:
+        if dest in caught_up:
             continue
-        source = min(caught_up, key=lambda c: (task not in clients[c].prev_active, clients[c].lag(task), clients[c].active_load(), c))
+        if caught_up or min(clients[c].lag(task) for c in order) < clients[dest].lag(task):
+            movements.append((len(caught_up), task, dest))
+    for _, task, dest in sorted(movements):  # the tasks with the fewest caught-up clients first, as Java
+        caught_up = [c for c in order if clients[c].lag(task) <= configs.acceptable_recovery_lag]
+        if caught_up:
+            with_standby = [c for c in caught_up if task in clients[c].standby]
+            pool = with_standby or caught_up
+            source = min(pool, key=lambda c: (clients[c].active_load(), task not in clients[c].prev_active, c))
+        else:
+            source = min(order, key=lambda c: (clients[c].lag(task), clients[c].active_load(), c))
         clients[dest].active.discard(task)
         clients[source].active.add(task)
         moved += 1
