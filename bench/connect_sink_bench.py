@@ -8,8 +8,9 @@ reading the same Strom broker and writing to the same PostgreSQL server (each in
      row in the table to the last (steady), and from the worker's start (start-up included);
   2. lag: --rate records/s of new keys for --lag-seconds appended to the side's topic, each carrying its produce
      time; the table's `written_at` (DEFAULT clock_timestamp()) minus that time, p50/p99 in ms.
-One topic per side and connector, not a shared topic plus a lag topic: a consumer of two partitions of which one
-is empty gets ~1,400 records per fetch.max.wait.ms (500 ms) from the Strom broker (~2,900 rows/s on both sides).
+One topic per side and connector, not a shared topic plus a lag topic: Kafka's Java consumer reading a busy and an
+empty partition from one broker gets one max.partition.fetch.bytes per fetch.max.wait.ms (~2,900 rows/s), on
+Kafka's broker as on Strom's (bench/busy_idle_fetch.py).
 Also the worker process's CPU seconds per 1000 records in phase 1: over the steady window and in total (start-up
 included: JVM class loading and JIT on the Java side). Both connectors run with their default batch sizes.
 
