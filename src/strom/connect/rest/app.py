@@ -117,7 +117,7 @@ async def _forward(request: Request, leader_url: str, recursive: bool) -> Respon
     params.append(("forward", "true" if recursive else "false"))
     url = leader_url.rstrip("/") + request.url.path
     log.debug("Forwarding request %s %s", request.method, url)
-    async with rest_client(request.app.state.rest_props, REQUEST_TIMEOUT_S) as client:
+    async with rest_client(request.app.state.rest_props, REQUEST_TIMEOUT_S, url) as client:
         try:
             resp = await client.request(
                 request.method, url, params=params, content=await request.body(), headers=_forwarded_headers(request)

@@ -31,9 +31,10 @@ def client_ssl_context(props: Mapping[str, str]) -> ssl.SSLContext | bool:
     return client_context(props)
 
 
-def rest_client(props: Mapping[str, str] | None = None, timeout: float = REQUEST_TIMEOUT_S) -> Any:
-    """An httpx.AsyncClient for requests to other workers."""
+def rest_client(props: Mapping[str, str] | None = None, timeout: float = REQUEST_TIMEOUT_S, url: str = "") -> Any:
+    """An httpx.AsyncClient for requests to other workers; the worker's TLS settings are read for an https `url`
+    only, so a worker on an http listener never depends on them."""
     import httpx
 
-    verify: ssl.SSLContext | bool = client_ssl_context(props) if props is not None else True
+    verify: ssl.SSLContext | bool = client_ssl_context(props) if props is not None and url.startswith("https:") else True
     return httpx.AsyncClient(timeout=timeout, verify=verify)

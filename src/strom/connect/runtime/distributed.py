@@ -949,7 +949,7 @@ class DistributedHerder(h.Herder):
             raise ConnectException(f"Request to the leader ({method} {path}) failed: the leader's REST URL is unknown")
         url = self.leader_url.rstrip("/") + path
         headers = {"Content-Type": "application/json", **self._signed(body)}
-        async with rest_client(self.rest_props) as client:
+        async with rest_client(self.rest_props, url=url) as client:
             resp = await client.request(method, url, content=body, headers=headers)
         if resp.status_code >= 400:
             raise ConnectRestException(resp.status_code, f"Request {method} {url} failed: {resp.status_code} {resp.text}")
