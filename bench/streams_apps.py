@@ -4,6 +4,10 @@ in a store, every new count sent to the output topic (no record cache, as WordCo
 
     python bench/streams_apps.py strom|quix|faust BOOTSTRAP APP_ID OUTPUT_TOPIC STATE_DIR
 
+The windowed plan (a count per key and tumbling 1 s window, every update sent) is `strom-window` / `quix-window`
+(input: streams-window-input); the restore plan `strom-restore` (a count into the persistent store
+"restore-store", whose changelog the bench fills before the start) prints "RUNNING <epoch ms>" once restored.
+
 Quix Streams and Faust need their own virtualenv (Quix Streams pins confluent-kafka < 2.13): the bench runs this
 file with --peer-python for them.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 INPUT = "streams-plaintext-input"
@@ -111,6 +116,82 @@ def run_faust(bootstrap: str, app_id: str, output: str, state_dir: str) -> None:
     app.main()
 
 
+WINDOW_INPUT = "streams-window-input"
+RESTORE_INPUT = "streams-restore-input"
+
+
+def _run_strom_streams(topology: Any, app_id: str, bootstrap: str, state_dir: str) -> None:
+    from strom.streams.kafka_streams import KafkaStreams, State
+
+    streams = KafkaStreams(
+        topology, {"application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": state_dir, "statestore.cache.max.bytes": 0}
+    )
+
+    def on_state(new: Any, old: Any) -> None:
+        if new == State.RUNNING:
+            print(f"RUNNING {int(time.time() * 1000)}", flush=True)
+
+    streams.set_state_listener(on_state)
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    streams.start()
+    stop.wait()
+    streams.close(30)
+
+
+def run_strom_window(bootstrap: str, app_id: str, output: str, state_dir: str) -> None:
+    from strom.streams.kstream.builder import StreamsBuilder
+    from strom.streams.kstream.options import Consumed, Produced
+    from strom.streams.kstream.windows import TimeWindows
+    from strom.streams.serdes import Serdes
+
+    s = Serdes.String()
+    b = StreamsBuilder()
+    (
+        b.stream(WINDOW_INPUT, Consumed.with_(s, s))
+        .group_by_key()
+        .windowed_by(TimeWindows.of_size_with_no_grace(1000))
+        .count()
+        .to_stream()
+        .map(lambda wk, n: (f"{wk.key}@{wk.window.start_ms}", n))
+        .to(output, Produced.with_(s, Serdes.Long()))
+    )
+    _run_strom_streams(b.build(), app_id, bootstrap, state_dir)
+
+
+def run_strom_restore(bootstrap: str, app_id: str, output: str, state_dir: str) -> None:
+    from strom.streams.kstream.builder import StreamsBuilder
+    from strom.streams.kstream.options import Consumed, Materialized
+    from strom.streams.serdes import Serdes
+
+    s = Serdes.String()
+    b = StreamsBuilder()
+    b.stream(RESTORE_INPUT, Consumed.with_(s, s)).group_by_key().count(materialized=Materialized.as_("restore-store"))
+    _run_strom_streams(b.build(), app_id, bootstrap, state_dir)
+
+
+def run_quix_window(bootstrap: str, app_id: str, output: str, state_dir: str) -> None:
+    from quixstreams import Application
+
+    app = Application(broker_address=bootstrap, consumer_group=app_id, auto_offset_reset="earliest", state_dir=state_dir)
+    events = app.topic(WINDOW_INPUT, key_deserializer="str", value_deserializer="str")
+    out = app.topic(output, key_serializer="str", value_serializer="int")
+    sdf = app.dataframe(events)
+    sdf = sdf.tumbling_window(1000).count().current()
+    sdf = sdf.apply(lambda window: window["value"])
+    sdf.to_topic(out)
+    app.run()
+
+
 if __name__ == "__main__":
     kind, bootstrap, app_id, output, state_dir = sys.argv[1:6]
-    {"strom": run_strom, "quix": run_quix, "faust": run_faust}[kind](bootstrap, app_id, output, state_dir)
+    apps = {
+        "strom": run_strom,
+        "quix": run_quix,
+        "faust": run_faust,
+        "strom-window": run_strom_window,
+        "quix-window": run_quix_window,
+        "strom-restore": run_strom_restore,
+    }
+    apps[kind](bootstrap, app_id, output, state_dir)

@@ -8,9 +8,17 @@ for 3.9), one system at a time, each with its own application id and output topi
    start-up, and the process's CPU seconds.
 2. latency: then --rate lines/s for --seconds; per output record, the time it is consumed minus its timestamp
    (the input record's CreateTime, which every system keeps); p50/p99 in ms.
+3. window (--plans window): --window-records keyed records (--vocabulary keys, timestamps 1 ms apart) wait in
+   streams-window-input; a count per key and tumbling 1 s window (no grace), every update sent; records/s from the
+   first output record until one output per input record. Strom, Quix Streams (tumbling_window().count().current())
+   and Java (bench/streams_java/WindowRestoreDemo.java); Faust's windowed tables are not compared.
+4. restore (--plans restore): a count's persistent store "restore-store" whose changelog already holds
+   --restore-keys keys (written before the start, as a previous instance would have left it); the time from the
+   process's start until the instance is RUNNING (restore included), and its CPU seconds. Strom and Java (Quix
+   Streams' changelogs have their own topic names and record format).
 
     python bench/streams_bench.py [--lines 20000] [--systems strom,quix,faust,java] [--peer-python /venv/bin/python]
-        [--out docs/PERFORMANCE.md]
+        [--plans wordcount,window,restore] [--out docs/PERFORMANCE.md]
 
 Quix Streams and Faust run under --peer-python (a virtualenv with quixstreams==3.28.1 and faust-streaming==0.15.3:
 Quix Streams pins confluent-kafka < 2.13, so it cannot share Strom's test environment).
@@ -41,6 +49,10 @@ ROOT = Path(__file__).resolve().parents[1]
 INPUT = "streams-plaintext-input"
 PARTITIONS = 4
 JAVA_OUTPUT = "streams-wordcount-output"
+WINDOW_INPUT = "streams-window-input"
+RESTORE_INPUT = "streams-restore-input"
+WINDOW_SYSTEMS = ("strom", "quix", "java")
+RESTORE_SYSTEMS = ("strom", "java")
 HEADER = "## Streams word count (bench/streams_bench.py)"
 NAMES = {
     "strom": "Strom Streams",
@@ -127,7 +139,16 @@ def produce(bootstrap: str, lines: list[str], rate: float | None = None) -> None
     p.close()
 
 
-def command(system: str, bootstrap: str, app_id: str, output: str, state_dir: str, peer_python: str) -> list[str]:
+def command(system: str, bootstrap: str, app_id: str, output: str, state_dir: str, peer_python: str, plan: str = "wordcount") -> list[str]:
+    if plan != "wordcount":
+        if system == "java":
+            props = Path(state_dir) / "streams.properties"
+            props.write_text(f"bootstrap.servers={bootstrap}\napplication.id={app_id}\nstate.dir={state_dir}\n")
+            demo = ROOT / "bench" / "streams_java" / "WindowRestoreDemo.java"
+            args = [WINDOW_INPUT, output] if plan == "window" else [RESTORE_INPUT]
+            return ["java", "-Xmx1g", "-cp", f"{streams_libs()}/*", str(demo), plan, str(props), *args]
+        python = sys.executable if system == "strom" else peer_python
+        return [python, str(ROOT / "bench" / "streams_apps.py"), f"{system}-{plan}", bootstrap, app_id, output, state_dir]
     if system == "java":
         props = Path(state_dir) / "streams.properties"
         props.write_text(f"bootstrap.servers={bootstrap}\napplication.id={app_id}\nstate.dir={state_dir}\n")
@@ -218,6 +239,151 @@ def run_system(system: str, bootstrap: str, args: argparse.Namespace, total_word
         log.close()
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def run_window(system: str, bootstrap: str, args: argparse.Namespace) -> Result:
+    """Plan 3: records/s of the windowed count over the records waiting in streams-window-input."""
+    r = Result(system)
+    output = f"{system}-window-output"
+    state_dir = tempfile.mkdtemp(prefix=f"streams-bench-window-{system}-")
+    try:
+        cmd = command(system, bootstrap, f"bench-window-{system}", output, state_dir, args.peer_python, "window")
+    except KafkaUnavailable as exc:
+        r.error = str(exc)
+        return r
+    watch = Outputs(bootstrap, output)
+    with open(Path(state_dir) / "app.log", "w") as log:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            first, done = None, 0
+            while time.monotonic() < t0 + args.timeout and proc.poll() is None:
+                done = watch.total()
+                if done and first is None:
+                    first = time.monotonic()
+                if done >= args.window_records:
+                    break
+                time.sleep(0.1)
+            end = time.monotonic()
+            if not done:
+                r.error = f"no output (exit {proc.poll()}); log: {log.name}"
+                return r
+            r.words, r.wall_s, r.cpu_s = done, end - t0, cpu_seconds(proc.pid)
+            r.words_per_s = done / max(end - (first or t0), 1e-3)
+            if done < args.window_records:
+                r.notes.append(f"window: stopped after {args.timeout:.0f} s with {done:,} of {args.window_records:,} updates")
+            return r
+        finally:
+            watch.close()
+            _stop(proc)
+
+
+def fill_changelog(bootstrap: str, topic: str, keys: int) -> None:
+    """The changelog a count over `keys` keys leaves: one record per key (8-byte count), partitioned as Streams does."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for f in admin.create_topics([NewTopic(topic, PARTITIONS, 1, config={"cleanup.policy": "compact"})]).values():
+        f.result(30)
+    admin.close()
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.size": 1 << 20})
+    one = (1).to_bytes(8, "big")
+    for i in range(keys):
+        while True:
+            try:
+                p.produce(topic, one, f"key{i:07d}".encode())
+                break
+            except BufferError:
+                p.poll(0.05)
+    p.flush(300)
+    p.close()
+
+
+def run_restore(system: str, bootstrap: str, args: argparse.Namespace, keys: int) -> Result:
+    """Plan 4: seconds from the start until RUNNING with `keys` keys to restore (r.wall_s), CPU seconds."""
+    r = Result(system)
+    app_id = f"bench-restore-{system}-{keys}"
+    fill_changelog(bootstrap, f"{app_id}-restore-store-changelog", keys)
+    state_dir = tempfile.mkdtemp(prefix=f"streams-bench-restore-{system}-")
+    try:
+        cmd = command(system, bootstrap, app_id, "-", state_dir, args.peer_python, "restore")
+    except KafkaUnavailable as exc:
+        r.error = str(exc)
+        return r
+    log_path = Path(state_dir) / "app.log"
+    with open(log_path, "w") as log:
+        start_ms = time.time() * 1000
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + args.timeout
+            running = None
+            while time.monotonic() < deadline and proc.poll() is None and running is None:
+                time.sleep(0.1)
+                running = next((line.split()[1] for line in log_path.read_text().splitlines() if line.startswith("RUNNING ")), None)
+            if running is None:
+                r.error = f"not RUNNING after {args.timeout:.0f} s (exit {proc.poll()}); log: {log.name}"
+                return r
+            r.words = keys
+            r.wall_s = (int(running) - start_ms) / 1000
+            r.cpu_s = cpu_seconds(proc.pid)
+            return r
+        finally:
+            _stop(proc)
+
+
+def render_window(results: list[Result], args: argparse.Namespace) -> str:
+    base = next((r for r in results if r.system == "strom" and not r.error), None)
+    rows = [
+        "",
+        f"### Windowed count: {args.window_records:,} records, a count per key and tumbling 1 s window",
+        "",
+        f"{args.window_records:,} records ({args.vocabulary} keys, timestamps 1 ms apart) waiting in a {PARTITIONS}-partition topic; "
+        "a count per key and 1 s window (no grace), every update sent (no record cache): one output per input record.",
+        "",
+        "| system | records/s | vs Strom | records per CPU s | wall s (with start-up) | CPU s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        if r.error:
+            rows.append(f"| {NAMES[r.system]} | failed: {r.error[:120]} | | | | |")
+            continue
+        ratio = f"{r.words_per_s / base.words_per_s:.2f}x" if base else ""
+        per_cpu = f"{r.words / r.cpu_s:,.0f}" if r.cpu_s else "-"
+        rows.append(f"| {NAMES[r.system]} | {r.words_per_s:,.0f} | {ratio} | {per_cpu} | {r.wall_s:.1f} | {r.cpu_s:.1f} |")
+    rows += [f"{NAMES[r.system]}: {x}" for r in results for x in r.notes if x.startswith("window")]
+    return "\n".join(rows) + "\n"
+
+
+def render_restore(results: list[Result], baselines: list[Result], args: argparse.Namespace) -> str:
+    rows = [
+        "",
+        f"### Restore: a store of {args.restore_keys:,} keys",
+        "",
+        f"A count's persistent store whose changelog ({PARTITIONS} partitions) already holds {args.restore_keys:,} keys, no local state: "
+        "the time from the process's start until the instance is RUNNING (start-up, group join and the restore of every "
+        "record), and the process's CPU seconds then; the same with an empty changelog first, so the difference is the "
+        "restore's.",
+        "",
+        "| system | start to RUNNING s | CPU s | empty changelog: s | CPU s | restore: s | CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r, b in zip(results, baselines, strict=True):
+        if r.error or b.error:
+            rows.append(f"| {NAMES[r.system]} | failed: {(r.error or b.error)[:120]} | | | | | |")
+        else:
+            rows.append(
+                f"| {NAMES[r.system]} | {r.wall_s:.1f} | {r.cpu_s:.1f} | {b.wall_s:.1f} | {b.cpu_s:.1f} | "
+                f"{r.wall_s - b.wall_s:.1f} | {r.cpu_s - b.cpu_s:.1f} |"
+            )
+    return "\n".join(rows) + "\n"
+
+
 def render(results: list[Result], args: argparse.Namespace) -> str:
     base = next((r for r in results if r.system == "strom" and not r.error), None)
     rows = [
@@ -272,13 +438,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer-python", default=sys.executable, help="the interpreter with quixstreams and faust-streaming")
     parser.add_argument("--timeout", type=float, default=600.0, help="per system, for the throughput phase")
     parser.add_argument("--out", type=Path, default=None, help="update this bench's section of this markdown file")
+    parser.add_argument("--plans", default="wordcount,window,restore")
+    parser.add_argument("--window-records", type=int, default=200000)
+    parser.add_argument("--restore-keys", type=int, default=1000000)
     args = parser.parse_args(argv)
     rng = random.Random(1)
     vocab = [f"word{i}" for i in range(args.vocabulary)]
     lines = [" ".join(rng.choice(vocab) for _ in range(args.words)) for _ in range(args.lines)]
     lat_lines = [" ".join(rng.choice(vocab) for _ in range(args.words)) for _ in range(int(args.rate * args.seconds))]
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    plans = [p.strip() for p in args.plans.split(",") if p.strip()]
     results: list[Result] = []
+    window_results: list[Result] = []
+    restore_results: list[Result] = []
+    restore_baselines: list[Result] = []
     with BrokerProcess() as broker:
         admin = AdminClient({"bootstrap.servers": broker.bootstrap})
         topics = [NewTopic(INPUT, PARTITIONS, 1), NewTopic(JAVA_OUTPUT, PARTITIONS, 1)]
@@ -287,19 +460,53 @@ def main(argv: list[str] | None = None) -> int:
         for f in admin.create_topics(topics).values():
             f.result(30)
         admin.close()
+        if "window" in plans:
+            window_systems = [s for s in systems if s in WINDOW_SYSTEMS]
+            admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+            window_topics = [NewTopic(WINDOW_INPUT, PARTITIONS, 1)] + [
+                NewTopic(f"{s}-window-output", PARTITIONS, 1) for s in window_systems
+            ]
+            for f in admin.create_topics(window_topics).values():
+                f.result(30)
+            admin.close()
+            p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5})
+            for i in range(args.window_records):
+                p.produce(WINDOW_INPUT, b"1", vocab[rng.randrange(len(vocab))].encode(), create_time=1_700_000_000_000 + i)
+                if i % 10000 == 9999:
+                    p.flush(60)
+            p.flush(120)
+            p.close()
+            for system in window_systems:
+                print(f"window: running {NAMES[system]} ...", file=sys.stderr, flush=True)
+                window_results.append(run_window(system, broker.bootstrap, args))
+                print(f"  {window_results[-1]}", file=sys.stderr, flush=True)
+        if "restore" in plans:
+            admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+            for f in admin.create_topics([NewTopic(RESTORE_INPUT, PARTITIONS, 1)]).values():
+                f.result(30)
+            admin.close()
+            for system in [s for s in systems if s in RESTORE_SYSTEMS]:
+                print(f"restore: running {NAMES[system]} ...", file=sys.stderr, flush=True)
+                restore_baselines.append(run_restore(system, broker.bootstrap, args, 0))
+                restore_results.append(run_restore(system, broker.bootstrap, args, args.restore_keys))
+                print(f"  {restore_baselines[-1]}\n  {restore_results[-1]}", file=sys.stderr, flush=True)
         produce(broker.bootstrap, lines)
         total = args.lines * args.words
-        for system in systems:
+        for system in systems if "wordcount" in plans else []:
             print(f"running {NAMES[system]} ...", file=sys.stderr, flush=True)
             r = run_system(system, broker.bootstrap, args, total, lat_lines)
             total += r.fed_words  # the latency phase's lines stay in the input for the next system
             results.append(r)
             print(f"  {r}", file=sys.stderr, flush=True)
-    text = render(results, args)
+    text = render(results, args) if results else HEADER + "\n"
+    if window_results:
+        text += render_window(window_results, args)
+    if restore_results:
+        text += render_restore(restore_results, restore_baselines, args)
     print(text)
     if args.out is not None:
         write_section(args.out, text)
-    return 0 if all(not r.error for r in results) else 1
+    return 0 if all(not r.error for r in [*results, *window_results, *restore_results, *restore_baselines]) else 1
 
 
 if __name__ == "__main__":

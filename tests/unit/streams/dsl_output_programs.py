@@ -133,6 +133,19 @@ def cogroup(b: StreamsBuilder) -> None:
     g1.cogroup(lambda k, v, a: a + v).cogroup(g2, lambda k, v, a: a + v.upper()).aggregate(lambda: "").to_stream().to("out")
 
 
+def cogroup_windowed(b: StreamsBuilder) -> None:
+    g1 = b.stream("a").group_by_key()
+    g2 = b.stream("c").group_by_key()
+    (
+        g1.cogroup(lambda k, v, a: a + v)
+        .cogroup(g2, lambda k, v, a: a + v.upper())
+        .windowed_by(TimeWindows.of_size_and_grace(10, 5))
+        .aggregate(lambda: "")
+        .to_stream(lambda wk, v: str(wk))
+        .to("out")
+    )
+
+
 class _Seen(ContextualProcessor[Any, Any, Any, Any]):
     store: Any = None
 
@@ -187,6 +200,7 @@ PROGRAMS: dict[str, Callable[[StreamsBuilder], None]] = {
     "table_groupby": table_groupby,
     "global": global_,
     "cogroup": cogroup,
+    "cogroup_windowed": cogroup_windowed,
     "process_extractor": process_extractor,
     "to_table": to_table,
     "stateless": stateless,

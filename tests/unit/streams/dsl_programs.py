@@ -178,6 +178,19 @@ def cogroup(b: StreamsBuilder) -> None:
     g1.cogroup(lambda k, v, a: a + v).cogroup(g2, lambda k, v, a: a + v).aggregate(lambda: "").to_stream().to("out")
 
 
+def cogroup_windowed(b: StreamsBuilder) -> None:
+    g1 = b.stream("a").group_by_key()
+    g2 = b.stream("c").group_by_key()
+    (
+        g1.cogroup(lambda k, v, a: a + v)
+        .cogroup(g2, lambda k, v, a: a + v)
+        .windowed_by(TimeWindows.of_size_and_grace(10, 5))
+        .aggregate(lambda: "")
+        .to_stream()
+        .to("out")
+    )
+
+
 def named_ops(b: StreamsBuilder) -> None:
     (
         b.stream("in", Consumed.as_("src"))
@@ -240,6 +253,7 @@ PROGRAMS: dict[str, Callable[[StreamsBuilder], None]] = {
         two_sources_pattern,
         fk_join,
         cogroup,
+        cogroup_windowed,
         named_ops,
         process,
         to_table,

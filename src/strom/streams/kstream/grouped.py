@@ -331,19 +331,43 @@ class CogroupedKStream:
         self.groups.append((grouped, aggregator))
         return self
 
+    def windowed_by(self, windows: TimeWindows | UnlimitedWindows) -> TimeWindowedCogroupedKStream:
+        if not isinstance(windows, (TimeWindows, UnlimitedWindows)):
+            raise TypeError(f"cannot window a cogrouped stream by {type(windows).__name__}")
+        return TimeWindowedCogroupedKStream(self, windows)
+
     def aggregate(
         self, initializer: Callable[[], Any], named: Named | str | None = None, materialized: Materialized[Any] | None = None
     ) -> KTable:
-        from strom.streams.kstream.internals import stream_processors as sp
-
         m = materialized or Materialized()
         store_name, queryable = materialized_names(self.builder, m, n.COGROUP_AGGREGATE_NAME)
         ks = m.key_serde if m.key_serde is not None else self.groups[0][0].key_serde
         vs = m.value_serde
         store = key_value_store(store_name, m, ks, vs)
+        return self.build(
+            named, store_name, queryable, store, lambda aggregator: KStreamAggregate(store_name, initializer, aggregator), ks, vs
+        )
+
+    def build(
+        self,
+        named: Named | str | None,
+        store_name: str,
+        queryable: str | None,
+        store: Any,
+        aggregate: Callable[[Callable[[Any, Any, Any], Any]], Any],
+        key_serde: Any,
+        value_serde: Any,
+        grace_ms: int | None = None,
+        windowed: str | None = None,
+        window_size_ms: int | None = None,
+    ) -> KTable:
+        """One aggregate node per grouped stream (`aggregate(aggregator)` makes its supplier) on the shared store,
+        and the merge node after them, as Java's CogroupedStreamAggregateBuilder."""
+        from strom.streams.kstream.internals import stream_processors as sp
+
         parents: list[GraphNode] = []
         sources: set[str] = set()
-        suppliers: list[KStreamAggregate] = []
+        suppliers: list[Any] = []
         for grouped, aggregator in self.groups:
             parent = grouped.graph_node
             src = grouped.sub_topology_source_nodes
@@ -356,7 +380,7 @@ class CogroupedKStream:
             func_name = self.builder.or_else_generate(
                 None if _name(named) is None else f"{_name(named)}-cogroup-agg-{len(parents)}", n.COGROUP_AGGREGATE_NAME
             )
-            supplier = KStreamAggregate(store_name, initializer, aggregator)
+            supplier = aggregate(aggregator)
             suppliers.append(supplier)
             node = processor_node(func_name, supplier, [store_name] if parents else [], [] if parents else [store])
             self.builder.add_graph_node(parent, node)
@@ -366,7 +390,46 @@ class CogroupedKStream:
         merge_name = self.builder.or_else_generate(None if _name(named) is None else f"{_name(named)}-cogroup-merge", n.COGROUP_MERGE_NAME)
         merge = processor_node(merge_name, sp.pass_through_supplier())
         self.builder.add_graph_node(parents, merge)
-        return KTable(merge_name, ks, vs, sources, queryable, _CogroupSupplier(store_name, suppliers), merge, self.builder)
+        supplier = _CogroupSupplier(store_name, suppliers)
+        return KTable(
+            merge_name, key_serde, value_serde, sources, queryable, supplier, merge, self.builder, grace_ms, windowed, window_size_ms
+        )
+
+
+class TimeWindowedCogroupedKStream:
+    """A cogrouped stream aggregated per key and time window (Java's TimeWindowedCogroupedKStream): every grouped
+    stream's records go through its own windowed aggregator into one window store."""
+
+    def __init__(self, cogrouped: CogroupedKStream, windows: TimeWindows | UnlimitedWindows) -> None:
+        self.cogrouped = cogrouped
+        self.windows = windows
+
+    def aggregate(
+        self, initializer: Callable[[], Any], named: Named | str | None = None, materialized: Materialized[Any] | None = None
+    ) -> KTable:
+        from strom.streams.serdes import WindowedSerdes
+
+        c = self.cogrouped
+        m = materialized or Materialized()
+        store_name, queryable = materialized_names(c.builder, m, n.COGROUP_AGGREGATE_NAME)
+        ks = m.key_serde if m.key_serde is not None else c.groups[0][0].key_serde
+        vs = m.value_serde
+        size, grace = self.windows.size(), self.windows.grace_period_ms()
+        store = window_store(store_name, m, size, grace, ks, vs)
+        windows = self.windows
+        out_ks = None if ks is None else WindowedSerdes.time_windowed_serde_from(ks, size)
+        return c.build(
+            named,
+            store_name,
+            queryable,
+            store,
+            lambda aggregator: KStreamWindowAggregate(windows, store_name, initializer, aggregator),
+            out_ks,
+            vs,
+            grace,
+            "time",
+            size,
+        )
 
 
 class _CogroupSupplier(KTableProcessorSupplier):

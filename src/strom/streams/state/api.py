@@ -69,10 +69,10 @@ def timestamp_of(value_and_timestamp: bytes) -> int:
     return int(_TS.unpack_from(value_and_timestamp)[0])
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessorRecordContext:
+class ProcessorRecordContext(NamedTuple):
     """Where the record being processed came from; the caching layer keeps it with a dirty entry so an evicted or
-    flushed update is forwarded with the context of the record that wrote it."""
+    flushed update is forwarded with the context of the record that wrote it. (A named tuple: one is made per
+    record, and a frozen dataclass costs several times more to build.)"""
 
     timestamp: int
     offset: int
