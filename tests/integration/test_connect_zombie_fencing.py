@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 
 import pytest
 
-from strom import Consumer, Producer
+from strom import Consumer, Producer, TopicPartition
 from strom.connect.api import ConfigDef, SourceConnector, SourceRecord, SourceTask, Task
 from strom.connect.data import Schema
 from strom.testing.broker import BrokerProcess
@@ -101,17 +101,21 @@ def running_tasks(w: Worker, name: str, tasks: int) -> bool:
 
 
 def committed_values(bootstrap: str) -> list[str]:
+    """The read_committed values up to the partition's end as it is now (the tasks keep sending after it)."""
     consumer = Consumer(
         {"bootstrap.servers": bootstrap, "group.id": f"check-{uuid.uuid4().hex[:6]}", "auto.offset.reset": "earliest",
          "isolation.level": "read_committed"}
     )  # fmt: skip
     consumer.subscribe([TOPIC])
+    _, end = consumer.get_watermark_offsets(TopicPartition(TOPIC, 0), timeout=10)
     values: list[str] = []
-    deadline = time.monotonic() + 3  # the tasks keep sending: read for a while, from the start
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         msg = consumer.poll(0.3)
         if msg is not None and msg.error() is None:
             values.append(msg.value().decode())
+            if (msg.offset() or 0) >= end - 1:
+                break
     consumer.close()
     return values
 
