@@ -66,8 +66,8 @@ class CachingSegmentedBytesStore(SegmentedLayer, CachingLayer[Any]):
         self._cache.put(self._namespace, binary_key, LRUCacheEntry(value, rc, True))
 
     def get(self, binary_key: bytes) -> bytes | None:
-        if self.segment_time(binary_key) < self.min_live_time():
-            return None  # expired, even when the cache still holds it
+        # as Java's CachingWindowStore.fetch(key, time): what the cache holds answers, expired or not (a windowed
+        # aggregate's late record that its own stream time still accepts adds to the cached window)
         entry = self._cache.get(self._namespace, binary_key)
         if entry is not None:
             return entry.value
