@@ -35,7 +35,7 @@ def test_connection_urls() -> None:
         "options": "-c search_path=s",
     }
     assert parse_jdbc_url("jdbc:postgresql:shop").params == {"host": "localhost", "port": "5432", "dbname": "shop"}
-    for bad in ("postgresql://h/db", "jdbc:mysql://h/db", "jdbc:postgresql://h/db?frobnicate=1"):
+    for bad in ("postgresql://h/db", "jdbc:oracle:thin:@h:1521/db", "jdbc:postgresql://h/db?frobnicate=1"):
         with pytest.raises(ValueError):
             parse_jdbc_url(bad)
 

@@ -28,8 +28,13 @@ QUOTE_SQL_IDENTIFIERS = "quote.sql.identifiers"
 DB_TIMEZONE = "db.timezone"
 TABLE_TYPES = "table.types"
 
-DIALECT_NAMES = ("", "SqliteDatabaseDialect", "PostgreSqlDatabaseDialect")
-_DIALECT_OF_SUBPROTOCOL = {"sqlite": "SqliteDatabaseDialect", "postgresql": "PostgreSqlDatabaseDialect"}
+DIALECT_NAMES = ("", "SqliteDatabaseDialect", "PostgreSqlDatabaseDialect", "MySqlDatabaseDialect")
+_DIALECT_OF_SUBPROTOCOL = {
+    "sqlite": "SqliteDatabaseDialect",
+    "postgresql": "PostgreSqlDatabaseDialect",
+    "mysql": "MySqlDatabaseDialect",
+    "mariadb": "MySqlDatabaseDialect",
+}
 
 
 def _check_url(name: str, value: Any) -> None:
@@ -52,9 +57,11 @@ def define_connection(config: ConfigDef) -> ConfigDef:
         config.define(
             CONNECTION_URL,
             Type.STRING,
-            documentation="JDBC connection URL, e.g. jdbc:postgresql://host:5432/db or jdbc:sqlite:/path/to.db.",
+            documentation="JDBC connection URL, e.g. jdbc:postgresql://host:5432/db, jdbc:mysql://host:3306/db or jdbc:sqlite:/path/to.db.",
             importance=Importance.HIGH,
-            validator=LambdaValidator.with_(_check_url, lambda: "jdbc:sqlite:<path> or jdbc:postgresql://..."),
+            validator=LambdaValidator.with_(
+                _check_url, lambda: "jdbc:sqlite:<path>, jdbc:postgresql://..., jdbc:mysql://... or jdbc:mariadb://..."
+            ),
             group=group,
             order_in_group=1,
         )

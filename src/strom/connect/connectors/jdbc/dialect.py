@@ -19,7 +19,7 @@ from strom.connect.data import Decimal, Schema, SchemaBuilder, Timestamp, Type
 from . import debezium_types
 from .url import JdbcUrl, parse_jdbc_url
 
-# A DB-API 2.0 connection (sqlite3.Connection or psycopg.Connection): typed loosely, the two share no base class.
+# A DB-API 2.0 connection (sqlite3, psycopg or PyMySQL): typed loosely, they share no base class.
 DbConnection = Any
 
 _INTEGERS = frozenset({Type.INT8, Type.INT16, Type.INT32, Type.INT64})
@@ -325,6 +325,10 @@ def dialect_for(url: str, quote_identifiers: str = QUOTE_ALWAYS, numeric_mapping
         from .dialect_sqlite import SqliteDatabaseDialect
 
         return SqliteDatabaseDialect(parsed, quote_identifiers, numeric_mapping)
+    if parsed.subprotocol in ("mysql", "mariadb"):
+        from .dialect_mysql import MySqlDatabaseDialect
+
+        return MySqlDatabaseDialect(parsed, quote_identifiers, numeric_mapping)
     from .dialect_postgres import PostgreSqlDatabaseDialect
 
     return PostgreSqlDatabaseDialect(parsed, quote_identifiers, numeric_mapping)

@@ -1,7 +1,8 @@
 """Confluent's `connection.url` (a JDBC URL) read into what Python's database drivers take.
 
 Users copy their connector configs from a Java deployment, so the URL stays a JDBC URL:
-`jdbc:sqlite:/path/to.db`, `jdbc:sqlite::memory:`, `jdbc:postgresql://host:port/db?user=u&password=p`."""
+`jdbc:sqlite:/path/to.db`, `jdbc:sqlite::memory:`, `jdbc:postgresql://host:port/db?user=u&password=p`,
+`jdbc:mysql://host:port/db` and `jdbc:mariadb://host:port/db` (MySQL's and MariaDB's drivers)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class JdbcUrl:
     # sqlite: the database file path (or ":memory:"); postgresql: empty.
     path: str = ""
     # postgresql: libpq keyword arguments (host, port, dbname, user, password, sslmode, ...).
+    # mysql, mariadb: PyMySQL's connect() arguments (host, port, database, user, password, connect_timeout, ssl).
     params: dict[str, str] = field(default_factory=dict)
 
 
@@ -51,7 +53,9 @@ def parse_jdbc_url(url: str) -> JdbcUrl:
         return JdbcUrl("sqlite", path=path)
     if subprotocol == "postgresql":
         return JdbcUrl("postgresql", params=_postgres_params(url, rest))
-    raise ValueError(f"No dialect for JDBC subprotocol '{subprotocol}' in {url} (supported: sqlite, postgresql)")
+    if subprotocol in ("mysql", "mariadb"):
+        return JdbcUrl(subprotocol, params=_mysql_params(url, rest))
+    raise ValueError(f"No dialect for JDBC subprotocol '{subprotocol}' in {url} (supported: sqlite, postgresql, mysql, mariadb)")
 
 
 def _postgres_params(url: str, rest: str) -> dict[str, str]:
@@ -87,4 +91,62 @@ def _postgres_params(url: str, rest: str) -> dict[str, str]:
             params[_PGJDBC_TO_LIBPQ[key]] = value
         else:
             raise ValueError(f"Unsupported PostgreSQL JDBC property '{key}' in {url}")
+    return params
+
+
+# Connector/J and MariaDB Connector/J properties the connector honours, or may ignore: the session time zone is
+# always UTC (db.timezone), batches are always rewritten into multi-row INSERTs, strings are always utf8mb4.
+_MYSQL_IGNORED = frozenset(
+    {
+        "serverTimezone",
+        "connectionTimeZone",
+        "forceConnectionTimeZoneToSession",
+        "rewriteBatchedStatements",
+        "useServerPrepStmts",
+        "cachePrepStmts",
+        "allowPublicKeyRetrieval",
+        "useUnicode",
+        "characterEncoding",
+        "autoReconnect",
+        "useLegacyDatetimeCode",
+        "useJDBCCompliantTimezoneShift",
+        "tinyInt1isBit",
+    }
+)
+
+
+def _mysql_params(url: str, rest: str) -> dict[str, str]:
+    """Connector/J's and MariaDB Connector/J's single-host form: //[user[:password]@]host[:port]/[db][?props]."""
+    if not rest.startswith("//"):
+        raise ValueError(f"Not a MySQL/MariaDB JDBC URL (expected //host:port/database): {url}")
+    rest, _, query = rest[2:].partition("?")
+    hostport, _, database = rest.partition("/")
+    params: dict[str, str] = {}
+    if "@" in hostport:
+        userinfo, _, hostport = hostport.rpartition("@")
+        user, sep, password = userinfo.partition(":")
+        params["user"] = urllib.parse.unquote(user)
+        if sep:
+            params["password"] = urllib.parse.unquote(password)
+    if "," in hostport:
+        raise ValueError(f"Multi-host MySQL/MariaDB URLs are not supported: {url}")
+    if hostport.startswith("["):  # [ipv6]:port
+        host, _, port = hostport[1:].partition("]")
+        port = port.lstrip(":")
+    else:
+        host, _, port = hostport.partition(":")
+    params["host"] = host or "localhost"
+    params["port"] = port or "3306"
+    if database:
+        params["database"] = urllib.parse.unquote(database)
+    for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+        if key in ("user", "password"):
+            params[key] = value
+        elif key == "connectTimeout":  # milliseconds; PyMySQL takes whole seconds
+            params["connect_timeout"] = str(max(1, -(-int(value) // 1000)))
+        elif key in ("useSSL", "useSsl", "sslMode", "sslmode"):
+            if value.lower() in ("true", "required", "require", "verify_ca", "verify_identity", "verify-full"):
+                params["ssl"] = value.lower()
+        elif key not in _MYSQL_IGNORED:
+            raise ValueError(f"Unsupported MySQL/MariaDB JDBC property '{key}' in {url}")
     return params
