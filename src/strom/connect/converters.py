@@ -675,12 +675,12 @@ class JsonConverter(Converter, HeaderConverter):
             for prefix, known in self._recent_prefixes:
                 if data.startswith(prefix):
                     try:
-                        payload = json.loads(data[len(prefix) : -1], parse_float=decimal.Decimal, parse_constant=_reject_constant)
+                        payload = _loads(data[len(prefix) : -1])
                     except (ValueError, UnicodeDecodeError, RecursionError):
                         break  # not just a payload after the schema: the full parse below reports it
                     return SchemaAndValue(known, self._decode(known, payload))
         try:
-            node = json.loads(data, parse_float=decimal.Decimal, parse_constant=_reject_constant)
+            node = _loads(data)
         except (ValueError, UnicodeDecodeError, RecursionError) as e:
             raise DataException(f"Converting byte[] to Kafka Connect data failed due to serialization error: {e}") from e
         if self.schemas_enabled:
@@ -979,6 +979,20 @@ _RECENT_SCHEMAS = 8
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"Non-standard token '{name}'")
+
+
+# One decoder for every record: json.loads(..., parse_float=...) builds a new JSONDecoder per call.
+_DECODER = json.JSONDecoder(parse_float=decimal.Decimal, parse_constant=_reject_constant)
+
+
+def _loads(data: bytes) -> Any:
+    """json.loads(data, parse_float=Decimal, parse_constant=_reject_constant): the same encoding detection, with
+    the usual case (an object in UTF-8) decided from its first two bytes."""
+    if data[:1] == b"{" and data[1:2] != b"\x00":
+        text = data.decode("utf-8", "surrogatepass")
+    else:
+        text = data.decode(json.detect_encoding(data), "surrogatepass")
+    return _DECODER.decode(text)
 
 
 def _is_java_int(node: Any) -> bool:

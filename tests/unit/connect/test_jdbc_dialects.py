@@ -13,7 +13,7 @@ from strom.connect.connectors.jdbc.dialect import SinkRecordField, TableId, dial
 from strom.connect.connectors.jdbc.querier import MODE_INCREMENTING, MODE_TIMESTAMP, MODE_TIMESTAMP_INCREMENTING, Offset, TableQuerier
 from strom.connect.connectors.jdbc.source_connector import _group_partitions
 from strom.connect.connectors.jdbc.url import parse_jdbc_url
-from strom.connect.connectors.jdbc.writer import JdbcDbWriter, WriterConfig
+from strom.connect.connectors.jdbc.writer import JdbcDbWriter, WriterConfig, _numbered_placeholders
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Struct, Time, Timestamp
 
 PG = dialect_for("jdbc:postgresql://db:5433/shop")
@@ -206,3 +206,14 @@ def test_multi_row_writes_chunk_and_keep_each_keys_last_write() -> None:
     inserts = [s for s in statements if s.startswith("INSERT")]
     assert [s.count("), (") + 1 for s in inserts] == [3, 3]
     conn.close()
+
+
+def test_multi_row_statements_numbered_for_psycopgs_raw_cursor() -> None:
+    """PostgreSQL's multi-row statements go to psycopg's RawCursor with $n placeholders (psycopg re-parses a %s
+    statement this long on every execute); text with another `%` stays with psycopg's own parsing."""
+    sql = PG.multi_row_statement(True, T, ["id"], ["a"], 2)
+    assert _numbered_placeholders(sql) == (
+        'INSERT INTO "orders" ("id", "a") VALUES ($1, $2), ($3, $4) ON CONFLICT ("id") DO UPDATE SET "a" = EXCLUDED."a"'
+    )
+    assert _numbered_placeholders("SELECT 1 WHERE a LIKE 'x%%' AND b = %s") is None
+    assert _numbered_placeholders("SELECT '%%s', %s") is None

@@ -219,6 +219,20 @@ def test_plain_json_with_schemas_disabled() -> None:
     assert c.from_connect_data("t", None, value) == b'{"id":7,"price":1.25,"tags":["a"],"ok":true,"none":null}'
 
 
+def test_encodings_detected_and_decimals_kept_as_json_loads_does() -> None:
+    """The shared decoder (one per process, not one per record) still detects UTF-16/32 and a UTF-8 BOM from
+    the first bytes, as Jackson does, keeps JSON numbers with a fraction exact, and rejects NaN."""
+    c = converter(schemas=False)
+    text = '{"price": 0.1, "name": "\u00e9t\u00e9"}'
+    for data in (text.encode(), text.encode("utf-8-sig"), text.encode("utf-16-le"), text.encode("utf-16"), text.encode("utf-32")):
+        value = c.to_connect_data("t", data).value
+        assert value == {"price": 0.1, "name": "\u00e9t\u00e9"}
+        assert c.from_connect_data("t", None, value) == b'{"price":0.1,"name":"\xc3\xa9t\xc3\xa9"}'
+    assert converter().to_connect_data("t", b'{"schema":{"type":"double"},"payload":0.1}').value == 0.1
+    with pytest.raises(DataException, match="serialization error"):
+        c.to_connect_data("t", b'{"a": NaN}')
+
+
 def test_string_and_byte_array_converters() -> None:
     s = StringConverter()
     s.configure({}, False)

@@ -19,6 +19,7 @@ from typing import Any
 from strom.client.types import TopicPartition
 from strom.connect.api import ErrantRecordReporter, OffsetAndMetadata, SinkRecord, SinkTask, SinkTaskContext, TimestampType
 from strom.connect.converters import Converter, HeaderConverter
+from strom.connect.data import SchemaAndValue
 from strom.connect.errors import ConnectException, RetriableException
 from strom.connect.headers import ConnectHeaders
 from strom.connect.rest.entities import ConnectorTaskId, TargetState
@@ -247,48 +248,76 @@ class WorkerSinkTask(WorkerTask):
         self._report(State.PAUSED)
 
     def _convert_messages(self, msgs: list[Any]) -> None:
+        """Each message converted, transformed and batched. The common case (no headers, no errant record
+        reporter) runs inline with everything looked up once per poll: converters, the partition's
+        TopicPartition, the chain; any error redoes that record stage by stage in _convert."""
+        partitions: dict[tuple[str, int], TopicPartition | None] = {}
+        key_to_connect = self.key_converter.to_connect_data
+        value_to_connect = self.value_converter.to_connect_data
+        chain = self.chain if self.chain.stages else None
+        fast = not self.retry.reporters
+        topics: set[str] = set()
+        try:
+            self._convert_loop(msgs, partitions, key_to_connect, value_to_connect, chain, fast, topics)
+        finally:
+            for topic in topics:
+                self.on_topic(topic)
+
+    def _convert_loop(
+        self,
+        msgs: list[Any],
+        partitions: dict[tuple[str, int], TopicPartition | None],
+        key_to_connect: Callable[[str, bytes | None], SchemaAndValue],
+        value_to_connect: Callable[[str, bytes | None], SchemaAndValue],
+        chain: TransformationChain[SinkRecord] | None,
+        fast: bool,
+        topics: set[str],
+    ) -> None:
         assignment, batch_offsets, batch = self.assignment, self.batch_offsets, self.batch
-        fast = self._convert_fast
         for msg in msgs:
             if msg.error() is not None:
                 err = msg.error()
                 if getattr(err, "retriable", lambda: False)() or "PARTITION_EOF" in str(err):
                     continue
                 raise ConnectException(f"Consumer error: {err}")
-            tp = TopicPartition(msg.topic(), msg.partition())
-            if tp not in assignment:
-                continue
-            batch_offsets[tp] = msg.offset() + 1
+            topic, partition = msg.topic(), msg.partition()
             try:
-                record = fast(msg)
+                tp = partitions[(topic, partition)]
+            except KeyError:
+                tp = TopicPartition(topic, partition)
+                tp = partitions[(topic, partition)] = tp if tp in assignment else None
+            if tp is None:
+                continue
+            offset = msg.offset()
+            batch_offsets[tp] = offset + 1
+            if not fast or msg.headers():  # headers to convert, or a record the errant reporter may need
+                record = self._convert(msg)
+                if record is not None:
+                    batch.append(record)
+                continue
+            try:
+                key = key_to_connect(topic, msg.key())
+                value = value_to_connect(topic, msg.value())
+                ts_type, ts = msg.timestamp()
+                record = SinkRecord(
+                    topic,
+                    partition,
+                    key.schema,
+                    key.value,
+                    value.schema,
+                    value.value,
+                    offset,
+                    ts if ts >= 0 else None,
+                    _TIMESTAMP_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE),
+                    None,
+                )
+                topics.add(topic)
+                if chain is not None:
+                    record = chain.apply(record)
             except Exception:  # redone stage by stage, with retries, tolerance and reporting
                 record = self._convert(msg)
             if record is not None:
                 batch.append(record)
-
-    def _convert_fast(self, msg: Any) -> SinkRecord | None:
-        """Every stage at once: the common case, with no per-stage bookkeeping (an error redoes it in _convert)."""
-        topic = msg.topic()
-        raw_headers = msg.headers()
-        if raw_headers or self.retry.reporters:
-            return self._convert(msg)  # headers to convert, or a record the errant reporter may need
-        key = self.key_converter.to_connect_data(topic, msg.key())
-        value = self.value_converter.to_connect_data(topic, msg.value())
-        ts_type, ts = msg.timestamp()
-        record = SinkRecord(
-            topic,
-            msg.partition(),
-            key.schema,
-            key.value,
-            value.schema,
-            value.value,
-            msg.offset(),
-            ts if ts >= 0 else None,
-            _timestamp_type(ts_type),
-            None,
-        )
-        self.on_topic(topic)
-        return self.chain.apply(record) if self.chain.stages else record
 
     def _convert(self, msg: Any) -> SinkRecord | None:
         topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
