@@ -124,6 +124,20 @@ public class DslDescribe {
                 .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMillis(10), Duration.ofMillis(5)))
                 .aggregate(() -> "").toStream().to("out");
         });
+        p.put("cogroup_session", b -> {
+            KGroupedStream<String, String> g1 = b.<String, String>stream("a").groupByKey();
+            KGroupedStream<String, String> g2 = b.<String, String>stream("c").groupByKey();
+            g1.<String>cogroup((k, v, a) -> a + v).cogroup(g2, (k, v, a) -> a + v)
+                .windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(5), Duration.ofMillis(20)))
+                .aggregate(() -> "", (k, x, y) -> x + y).toStream().to("out");
+        });
+        p.put("cogroup_sliding", b -> {
+            KGroupedStream<String, String> g1 = b.<String, String>stream("a").groupByKey();
+            KGroupedStream<String, String> g2 = b.<String, String>stream("c").groupByKey();
+            g1.<String>cogroup((k, v, a) -> a + v).cogroup(g2, (k, v, a) -> a + v)
+                .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(10), Duration.ofMillis(5)))
+                .aggregate(() -> "").toStream().to("out");
+        });
         p.put("named_ops", b -> b.<String, String>stream("in", Consumed.as("src"))
             .filter((k, v) -> true, Named.as("flt"))
             .mapValues(v -> v, Named.as("mv"))

@@ -96,6 +96,22 @@ public class DslOutputs {
                 .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMillis(10), Duration.ofMillis(5))).aggregate(() -> "")
                 .toStream((wk, v) -> wk.toString()).to("out");
         });
+        p.put("cogroup_session", b -> {
+            KGroupedStream<String, String> g1 = b.<String, String>stream("a").groupByKey();
+            KGroupedStream<String, String> g2 = b.<String, String>stream("c").groupByKey();
+            g1.<String>cogroup((k, v, a) -> a + v).cogroup(g2, (k, v, a) -> a + v.toUpperCase())
+                .windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(5), Duration.ofMillis(20)))
+                .aggregate(() -> "", (k, x, y) -> x + "|" + y)
+                .toStream((wk, v) -> wk.toString()).to("out");
+        });
+        p.put("cogroup_sliding", b -> {
+            KGroupedStream<String, String> g1 = b.<String, String>stream("a").groupByKey();
+            KGroupedStream<String, String> g2 = b.<String, String>stream("c").groupByKey();
+            g1.<String>cogroup((k, v, a) -> a + v).cogroup(g2, (k, v, a) -> a + v.toUpperCase())
+                .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(10), Duration.ofMillis(5)))
+                .aggregate(() -> "")
+                .toStream((wk, v) -> wk.toString()).to("out");
+        });
         p.put("process_extractor", b -> {
             b.addStateStore(org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
                 org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore("seen"), Serdes.String(), Serdes.String()));

@@ -146,6 +146,32 @@ def cogroup_windowed(b: StreamsBuilder) -> None:
     )
 
 
+def cogroup_session(b: StreamsBuilder) -> None:
+    g1 = b.stream("a").group_by_key()
+    g2 = b.stream("c").group_by_key()
+    (
+        g1.cogroup(lambda k, v, a: a + v)
+        .cogroup(g2, lambda k, v, a: a + v.upper())
+        .windowed_by(SessionWindows.of_inactivity_gap_and_grace(5, 20))
+        .aggregate(lambda: "", lambda k, x, y: x + "|" + y)
+        .to_stream(lambda wk, v: str(wk))
+        .to("out")
+    )
+
+
+def cogroup_sliding(b: StreamsBuilder) -> None:
+    g1 = b.stream("a").group_by_key()
+    g2 = b.stream("c").group_by_key()
+    (
+        g1.cogroup(lambda k, v, a: a + v)
+        .cogroup(g2, lambda k, v, a: a + v.upper())
+        .windowed_by(SlidingWindows.of_time_difference_and_grace(10, 5))
+        .aggregate(lambda: "")
+        .to_stream(lambda wk, v: str(wk))
+        .to("out")
+    )
+
+
 class _Seen(ContextualProcessor[Any, Any, Any, Any]):
     store: Any = None
 
@@ -201,6 +227,8 @@ PROGRAMS: dict[str, Callable[[StreamsBuilder], None]] = {
     "global": global_,
     "cogroup": cogroup,
     "cogroup_windowed": cogroup_windowed,
+    "cogroup_session": cogroup_session,
+    "cogroup_sliding": cogroup_sliding,
     "process_extractor": process_extractor,
     "to_table": to_table,
     "stateless": stateless,

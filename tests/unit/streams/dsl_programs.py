@@ -191,6 +191,22 @@ def cogroup_windowed(b: StreamsBuilder) -> None:
     )
 
 
+def cogroup_session(b: StreamsBuilder) -> None:
+    g1 = b.stream("a").group_by_key()
+    g2 = b.stream("c").group_by_key()
+    windows = SessionWindows.of_inactivity_gap_and_grace(5, 20)
+    g1.cogroup(lambda k, v, a: a + v).cogroup(g2, lambda k, v, a: a + v).windowed_by(windows).aggregate(
+        lambda: "", lambda k, x, y: x + y
+    ).to_stream().to("out")
+
+
+def cogroup_sliding(b: StreamsBuilder) -> None:
+    g1 = b.stream("a").group_by_key()
+    g2 = b.stream("c").group_by_key()
+    windows = SlidingWindows.of_time_difference_and_grace(10, 5)
+    g1.cogroup(lambda k, v, a: a + v).cogroup(g2, lambda k, v, a: a + v).windowed_by(windows).aggregate(lambda: "").to_stream().to("out")
+
+
 def named_ops(b: StreamsBuilder) -> None:
     (
         b.stream("in", Consumed.as_("src"))
@@ -254,6 +270,8 @@ PROGRAMS: dict[str, Callable[[StreamsBuilder], None]] = {
         fk_join,
         cogroup,
         cogroup_windowed,
+        cogroup_session,
+        cogroup_sliding,
         named_ops,
         process,
         to_table,

@@ -331,10 +331,16 @@ class CogroupedKStream:
         self.groups.append((grouped, aggregator))
         return self
 
-    def windowed_by(self, windows: TimeWindows | UnlimitedWindows) -> TimeWindowedCogroupedKStream:
-        if not isinstance(windows, (TimeWindows, UnlimitedWindows)):
-            raise TypeError(f"cannot window a cogrouped stream by {type(windows).__name__}")
-        return TimeWindowedCogroupedKStream(self, windows)
+    def windowed_by(
+        self, windows: TimeWindows | UnlimitedWindows | SlidingWindows | SessionWindows
+    ) -> TimeWindowedCogroupedKStream | SlidingWindowedCogroupedKStream | SessionWindowedCogroupedKStream:
+        if isinstance(windows, (TimeWindows, UnlimitedWindows)):
+            return TimeWindowedCogroupedKStream(self, windows)
+        if isinstance(windows, SlidingWindows):
+            return SlidingWindowedCogroupedKStream(self, windows)
+        if isinstance(windows, SessionWindows):
+            return SessionWindowedCogroupedKStream(self, windows)
+        raise TypeError(f"cannot window a cogrouped stream by {type(windows).__name__}")
 
     def aggregate(
         self, initializer: Callable[[], Any], named: Named | str | None = None, materialized: Materialized[Any] | None = None
@@ -429,6 +435,82 @@ class TimeWindowedCogroupedKStream:
             grace,
             "time",
             size,
+        )
+
+
+class SlidingWindowedCogroupedKStream:
+    """A cogrouped stream aggregated per key over sliding windows (Java's sliding TimeWindowedCogroupedKStream)."""
+
+    def __init__(self, cogrouped: CogroupedKStream, windows: SlidingWindows) -> None:
+        self.cogrouped = cogrouped
+        self.windows = windows
+
+    def aggregate(
+        self, initializer: Callable[[], Any], named: Named | str | None = None, materialized: Materialized[Any] | None = None
+    ) -> KTable:
+        from strom.streams.serdes import WindowedSerdes
+
+        c = self.cogrouped
+        m = materialized or Materialized()
+        store_name, queryable = materialized_names(c.builder, m, n.COGROUP_AGGREGATE_NAME)
+        ks = m.key_serde if m.key_serde is not None else c.groups[0][0].key_serde
+        vs = m.value_serde
+        d, grace = self.windows.time_difference_ms, self.windows.grace_period_ms()
+        if m.retention_ms is None:  # Java keeps two time differences plus the grace
+            m = m.with_retention(2 * d + grace)
+        store = window_store(store_name, m, d, grace, ks, vs)
+        windows = self.windows
+        out_ks = None if ks is None else WindowedSerdes.time_windowed_serde_from(ks, d)
+        return c.build(
+            named,
+            store_name,
+            queryable,
+            store,
+            lambda aggregator: KStreamSlidingWindowAggregate(windows, store_name, initializer, aggregator),
+            out_ks,
+            vs,
+            grace,
+            "time",
+            d,
+        )
+
+
+class SessionWindowedCogroupedKStream:
+    """A cogrouped stream aggregated per key and session (Java's SessionWindowedCogroupedKStream): sessions of any
+    stream merge with `session_merger`."""
+
+    def __init__(self, cogrouped: CogroupedKStream, windows: SessionWindows) -> None:
+        self.cogrouped = cogrouped
+        self.windows = windows
+
+    def aggregate(
+        self,
+        initializer: Callable[[], Any],
+        session_merger: Callable[[Any, Any, Any], Any],
+        named: Named | str | None = None,
+        materialized: Materialized[Any] | None = None,
+    ) -> KTable:
+        from strom.streams.serdes import WindowedSerdes
+
+        c = self.cogrouped
+        m = materialized or Materialized()
+        store_name, queryable = materialized_names(c.builder, m, n.COGROUP_AGGREGATE_NAME)
+        ks = m.key_serde if m.key_serde is not None else c.groups[0][0].key_serde
+        vs = m.value_serde
+        grace = self.windows.grace_period_ms()
+        store = session_store(store_name, m, self.windows.inactivity_gap(), grace, ks, vs)
+        windows = self.windows
+        out_ks = None if ks is None else WindowedSerdes.session_windowed_serde_from(ks)
+        return c.build(
+            named,
+            store_name,
+            queryable,
+            store,
+            lambda aggregator: KStreamSessionWindowAggregate(windows, store_name, initializer, aggregator, session_merger),
+            out_ks,
+            vs,
+            grace,
+            "session",
         )
 
 
