@@ -30,8 +30,10 @@ from strom.connect.api import (
 )
 from strom.connect.config import ConfigException
 from strom.connect.connectors.jdbc import JdbcSinkConnector, JdbcSinkTask, JdbcSourceConnector, JdbcSourceTask
+from strom.connect.connectors.jdbc.dialect import dialect_for
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Struct, Time, Timestamp
 from strom.connect.errors import ConnectException, RetriableException
+from strom.testing.mariadb import MariaDbServer, mariadb  # noqa: F401 - fixture
 from strom.testing.postgres import PostgresServer, postgres  # noqa: F401 - fixture
 
 UTC = datetime.UTC
@@ -123,7 +125,7 @@ class Db:
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         conn = self._connect()
         try:
-            conn.execute(sql.replace("?", "%s") if self.kind == "postgresql" else sql, params)
+            conn.execute(sql.replace("?", "%s") if self.kind != "sqlite" else sql, params)
             conn.commit()
         finally:
             conn.close()
@@ -139,16 +141,27 @@ class Db:
 _counter = iter(range(1_000_000))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", pytest.param("mariadb", marks=pytest.mark.slow)])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
     if request.param == "sqlite":
         path = tmp_path / "test.db"
         yield Db("sqlite", f"jdbc:sqlite:{path}", lambda: sqlite3.connect(path))
+    elif request.param == "mariadb":
+        maria: MariaDbServer = request.getfixturevalue("mariadb")
+        name = f"jdbc_{next(_counter)}"
+        url = maria.create_database(name) + f"?user={maria.user}&password={maria.password}"
+        yield Db("mariadb", url, lambda: _ansi_quotes(dialect_for(url).connect(None, None, autocommit=False)))
     else:
         server: PostgresServer = request.getfixturevalue("postgres")
         name = f"jdbc_{next(_counter)}"
         dsn = server.create_database(name)
         yield Db("postgresql", server.jdbc_url(name) + f"?user={server.user}", lambda: psycopg.connect(dsn))
+
+
+def _ansi_quotes(conn: Any) -> Any:
+    """The tests' own SQL quotes identifiers with double quotes, which MySQL reads so in ANSI_QUOTES mode."""
+    conn.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')")
+    return conn
 
 
 # -- sink -------------------------------------------------------------------------------------------------------------
@@ -253,7 +266,8 @@ def test_sink_auto_evolve_adds_optional_columns_only(db: Db) -> None:
 
 def test_sink_refusals_name_the_cause(db: Db) -> None:
     task, _ = start_sink(db)
-    with pytest.raises(ConnectException, match='Table "people" is missing and auto-creation is disabled'):
+    quoted = "`people`" if db.kind == "mariadb" else '"people"'
+    with pytest.raises(ConnectException, match=f"Table {quoted} is missing and auto-creation is disabled"):
         task.put([sink_record(person(1, "ada"), 0)])
     task.stop()
     task, _ = start_sink(db, **{"auto.create": "true"})
@@ -292,7 +306,8 @@ def test_sink_database_error_is_retried_then_fails(db: Db) -> None:
     task.put([sink_record(person(3, "cy"), 3)])
     task.stop()
     assert [r.kafka_offset for r, _ in reporter.reported] == [2]
-    assert "unique" in str(reporter.reported[0][1]).lower()  # the database's own error
+    error = str(reporter.reported[0][1]).lower()  # the database's own error
+    assert ("duplicate entry" if db.kind == "mariadb" else "unique") in error
     assert context.timeouts == []
     assert db.rows('SELECT "id" FROM "people" ORDER BY "id"') == [(1,), (2,), (3,)]
 
@@ -342,6 +357,16 @@ def test_sink_kafka_coordinates_and_logical_types(db: Db) -> None:
             0.25,
             b"\x00\xff",
         )
+    elif db.kind == "mariadb":  # TIME and the Timestamp at Confluent's millisecond precision, booleans as TINYINT
+        assert row[3:] == (
+            decimal.Decimal("12.34"),
+            datetime.date(2024, 5, 6),
+            datetime.timedelta(hours=7, minutes=8, seconds=9),
+            ts.replace(tzinfo=None),
+            1,
+            0.25,
+            b"\x00\xff",
+        )
     else:
         assert row[3:] == (12.34, "2024-05-06", "07:08:09", "2024-05-06 07:08:09.123", 1, 0.25, b"\x00\xff")
 
@@ -371,12 +396,19 @@ def poll_all(task: JdbcSourceTask) -> list[SourceRecord]:
     raise AssertionError(f"still polling records after 100 polls: {values(out[-3:], 'id')}")
 
 
+def _qualified(db: Db, table: str) -> str:
+    """A listed table's name in the source partition: PostgreSQL's schema.table, MySQL's database.table."""
+    if db.kind == "sqlite":
+        return table
+    return f"{db.url.rsplit('/', 1)[1].split('?')[0]}.{table}" if db.kind == "mariadb" else f"public.{table}"
+
+
 def values(records: list[SourceRecord], *fields: str) -> list[tuple[Any, ...]]:
     return [tuple(r.value.get(f) for f in fields) for r in records]
 
 
 def create_items(db: Db) -> None:
-    ts = "TIMESTAMP" if db.kind == "postgresql" else "TIMESTAMP"
+    ts = "DATETIME(6)" if db.kind == "mariadb" else "TIMESTAMP"  # MariaDB's TIMESTAMP keeps whole seconds
     db.execute(
         f"CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL, updated {ts} NOT NULL, price NUMERIC(8,2), note TEXT)"
     )
@@ -392,7 +424,7 @@ def test_source_incrementing_resumes_from_committed_offset(db: Db) -> None:
     assert values(first, "id", "name") == [(1, "n1"), (2, "n2")]
     record = first[0]
     assert record.topic == "db-items"
-    assert record.source_partition == {"table": "items" if db.kind == "sqlite" else "public.items", "protocol": "1"}
+    assert record.source_partition == {"table": _qualified(db, "items"), "protocol": "1"}
     assert record.source_offset == {"incrementing": 1}
     assert record.key is None
     assert record.value_schema is not None and record.value_schema.name == "items"
@@ -477,7 +509,7 @@ def test_source_connector_spreads_tables_and_validates(db: Db) -> None:
     connector.start(props)
     configs = connector.task_configs(2)
     connector.stop()
-    prefix = "" if db.kind == "sqlite" else "public."
+    prefix = _qualified(db, "")
     assert [c["tables"] for c in configs] == [f"{prefix}a,{prefix}b", f"{prefix}c"]
     connector.start({**props, "table.whitelist": "", "table.blacklist": "b"})
     assert [c["tables"] for c in connector.task_configs(5)] == [f"{prefix}a", f"{prefix}c"]
@@ -687,6 +719,8 @@ def test_source_reads_a_large_table_in_bounded_memory(db: Db) -> None:
     db.execute("CREATE TABLE big (id INTEGER PRIMARY KEY, pad TEXT NOT NULL)")
     if db.kind == "postgresql":
         db.execute(f"INSERT INTO big SELECT g, repeat('x', {width}) FROM generate_series(1, {rows}) g")
+    elif db.kind == "mariadb":  # MariaDB's sequence engine: seq_1_to_<n>
+        db.execute(f"INSERT INTO big SELECT seq, REPEAT('x', {width}) FROM seq_1_to_{rows}")
     else:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(

@@ -85,6 +85,14 @@ class MySqlConnection(pymysql.connections.Connection):  # type: ignore[misc]
     def closed(self) -> bool:
         return not self.open
 
+    def close(self) -> None:
+        # A streaming result still open (a source query stopped mid-way) has nothing left to read once the
+        # connection is gone: without this its cursor's close() and __del__ would read from the closed socket.
+        result = getattr(self, "_result", None)
+        if result is not None:
+            result.unbuffered_active = False
+        super().close()
+
 
 class MySqlDatabaseDialect(DatabaseDialect):
     name = "MySqlDatabaseDialect"
