@@ -1,7 +1,7 @@
 """Confluent's JDBC connectors on a real MariaDB (strom.testing.mariadb) through Strom's standalone worker and a
 Strom broker, configured over REST as users do: the source in each mode (bulk, incrementing, timestamp,
 timestamp+incrementing) reading in batches into topics, and the sink in each insert.mode and pk.mode, with
-auto.create, auto.evolve and delete.enabled, into MariaDB tables."""
+auto.create, auto.evolve and delete.enabled, into MariaDB tables; and (slow) PostgreSQL CDC replicated into MariaDB."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import pytest
 from strom import Consumer, Producer
 from strom.testing.broker import BrokerProcess
 from strom.testing.mariadb import MariaDbServer, mariadb  # noqa: F401 - fixture
+from strom.testing.postgres import PostgresServer, postgres  # noqa: F401 - fixture
 
 from .test_connect_standalone import Worker, running, wait_for
 
@@ -319,3 +320,89 @@ def test_jdbc_urls_of_both_drivers_and_their_properties(mariadb: MariaDbServer, 
             conn.close()
     with pytest.raises(ValueError, match="Unsupported MySQL/MariaDB JDBC property 'bogus'"):
         dialect_for(f"jdbc:mysql://{mariadb.host}:{mariadb.port}/urls?bogus=1")
+
+
+@pytest.mark.slow
+def test_postgresql_cdc_to_a_mariadb_replica(worker: Worker, mariadb: MariaDbServer, postgres: PostgresServer) -> None:  # noqa: F811
+    """A PostgreSQL table -> PostgresConnector (Debezium's envelope and semantic types) -> topic ->
+    ExtractNewRecordState + JdbcSinkConnector (upsert, deletes, auto.create) -> a MariaDB table equal to the source,
+    Debezium's microsecond timestamps and times and variable-scale decimals included."""
+    postgres.create_database("mdb_cdc_src")
+    url = mariadb.create_database("cdc_replica")
+    columns = "id, name, price, amount, created, day, at, active, note"
+    postgres.psql(
+        "CREATE TABLE products (id serial PRIMARY KEY, name text NOT NULL, price numeric(10,2) NOT NULL, amount numeric, "
+        "created timestamp NOT NULL, day date, at time, active boolean NOT NULL, note text); "
+        f"INSERT INTO products ({columns[4:]}) VALUES "
+        "('a', 1.50, 7.125, '2024-01-02 03:04:05.678901', '2024-01-02', '03:04:05.5', true, NULL), "
+        "('b', 2.00, 1, '2024-01-03 00:00:00', NULL, NULL, false, 'x')",
+        "mdb_cdc_src",
+    )
+    connectors = {
+        "mdb-cdc-source": {
+            "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+            "database.hostname": postgres.host,
+            "database.port": str(postgres.port),
+            "database.user": postgres.user,
+            "database.dbname": "mdb_cdc_src",
+            "topic.prefix": "mdbcdc",
+            "table.include.list": "public.products",
+            "slot.name": "mdb_cdc",
+            "poll.interval.ms": "100",
+        },
+        "mdb-cdc-sink": {
+            "connector.class": SINK,
+            "topics": "mdbcdc.public.products",
+            "connection.url": url,
+            "connection.user": mariadb.user,
+            "connection.password": mariadb.password,
+            "transforms": "unwrap,route",
+            "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+            "transforms.unwrap.drop.tombstones": "false",
+            "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+            "transforms.route.regex": ".*\\.([^.]+)",
+            "transforms.route.replacement": "$1",
+            "insert.mode": "upsert",
+            "pk.mode": "record_key",
+            "delete.enabled": "true",
+            "auto.create": "true",
+            "auto.evolve": "true",
+        },
+    }
+    query = f"SELECT {columns} FROM products ORDER BY id"
+    try:
+        for name, config in connectors.items():
+            create(worker, name, config)
+        wait_for(lambda: len(rows(mariadb, "cdc_replica", query)) == 2, 60, "the snapshot in the replica")
+        postgres.psql(
+            f"INSERT INTO products ({columns[4:]}) VALUES ('c', 3.25, NULL, '2024-02-01 12:00:00', '2024-02-01', NULL, true, 'new'); "
+            "UPDATE products SET price = 9.99, note = 'changed', created = '2024-03-01 00:00:00.5' WHERE id = 1; "
+            "DELETE FROM products WHERE id = 2",
+            "mdb_cdc_src",
+        )
+        expected = [
+            (
+                1,
+                "a",
+                decimal.Decimal("9.99"),
+                decimal.Decimal("7.125"),
+                datetime.datetime(2024, 3, 1, 0, 0, 0, 500000),
+                datetime.date(2024, 1, 2),
+                datetime.timedelta(hours=3, minutes=4, seconds=5, microseconds=500000),
+                1,
+                "changed",
+            ),
+            (3, "c", decimal.Decimal("3.25"), None, datetime.datetime(2024, 2, 1, 12), datetime.date(2024, 2, 1), None, 1, "new"),
+        ]
+
+        def replicated() -> list[tuple[Any, ...]]:
+            got = rows(mariadb, "cdc_replica", query)
+            # DECIMAL(65,30) keeps a variable-scale decimal exactly, with trailing zeros
+            return [(r[0], r[1], r[2], r[3].normalize() if r[3] is not None else None, *r[4:]) for r in got]
+
+        wait_for(lambda: replicated() == expected, 60, f"the changes in the replica: {expected}")
+    finally:
+        for name in connectors:
+            worker.http.delete(f"/connectors/{name}")
+        wait_for(lambda: not postgres.psql("SELECT 1 FROM pg_stat_replication", "mdb_cdc_src"), 30, "the replication connection closed")
+        postgres.psql("SELECT pg_drop_replication_slot('mdb_cdc')", "mdb_cdc_src")
