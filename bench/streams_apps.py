@@ -14,6 +14,7 @@ file with --peer-python for them.
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -160,7 +161,21 @@ def run_strom_window(bootstrap: str, app_id: str, output: str, state_dir: str) -
     _run_strom_streams(b.build(), app_id, bootstrap, state_dir)
 
 
+class _RestoreTimes(logging.Handler):
+    """Prints RESTORE_START / RESTORE_END <epoch ms> for each changelog partition, from the changelog reader's log."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if text.startswith("Restoring changelog"):
+            print(f"RESTORE_START {int(record.created * 1000)}", flush=True)
+        elif text.startswith("Finished restoring changelog"):
+            print(f"RESTORE_END {int(record.created * 1000)}", flush=True)
+
+
 def run_strom_restore(bootstrap: str, app_id: str, output: str, state_dir: str) -> None:
+    reader = logging.getLogger("org.apache.kafka.streams.processor.internals.StoreChangelogReader")
+    reader.setLevel(logging.INFO)
+    reader.addHandler(_RestoreTimes())
     from strom.streams.kstream.builder import StreamsBuilder
     from strom.streams.kstream.options import Consumed, Materialized
     from strom.streams.serdes import Serdes

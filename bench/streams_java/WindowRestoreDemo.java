@@ -3,7 +3,8 @@
 //           "<key>@<window start>" -> Long.
 //   restore <props> <input>:          a count into the persistent store "restore-store"; its changelog is filled
 //           before the start, so the instance restores it before it runs.
-// Prints "RUNNING <epoch ms>" when the instance reaches RUNNING. Run with the kafka-streams jars:
+// Prints "RUNNING <epoch ms>" when the instance reaches RUNNING, and RESTORE_START / RESTORE_END <epoch ms> for
+// each changelog partition restored. Run with the kafka-streams jars:
 //   java -cp 'libs/*' WindowRestoreDemo.java window|restore streams.properties ...
 import java.io.FileInputStream;
 import java.time.Duration;
@@ -11,6 +12,7 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
@@ -19,6 +21,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.processor.StateRestoreListener;
 
 public final class WindowRestoreDemo {
     public static void main(String[] args) throws Exception {
@@ -42,6 +45,21 @@ public final class WindowRestoreDemo {
             builder.<String, String>stream(args[2]).groupByKey().count(Materialized.as("restore-store"));
         }
         KafkaStreams streams = new KafkaStreams(builder.build(), props);
+        streams.setGlobalStateRestoreListener(new StateRestoreListener() {
+            @Override
+            public void onRestoreStart(TopicPartition tp, String store, long start, long end) {
+                System.out.println("RESTORE_START " + System.currentTimeMillis());
+            }
+
+            @Override
+            public void onBatchRestored(TopicPartition tp, String store, long batchEnd, long restored) {
+            }
+
+            @Override
+            public void onRestoreEnd(TopicPartition tp, String store, long total) {
+                System.out.println("RESTORE_END " + System.currentTimeMillis());
+            }
+        });
         streams.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.RUNNING) {
                 System.out.println("RUNNING " + System.currentTimeMillis());
