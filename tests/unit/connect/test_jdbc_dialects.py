@@ -13,7 +13,7 @@ from strom.connect.connectors.jdbc.dialect import SinkRecordField, TableId, dial
 from strom.connect.connectors.jdbc.querier import MODE_INCREMENTING, MODE_TIMESTAMP, MODE_TIMESTAMP_INCREMENTING, Offset, TableQuerier
 from strom.connect.connectors.jdbc.source_connector import _group_partitions
 from strom.connect.connectors.jdbc.url import parse_jdbc_url
-from strom.connect.connectors.jdbc.writer import JdbcDbWriter, WriterConfig, _numbered_placeholders
+from strom.connect.connectors.jdbc.writer import JdbcDbWriter, WriterConfig, _chunk_sizes, _numbered_placeholders
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Struct, Time, Timestamp
 
 PG = dialect_for("jdbc:postgresql://db:5433/shop")
@@ -217,3 +217,13 @@ def test_multi_row_statements_numbered_for_psycopgs_raw_cursor() -> None:
     )
     assert _numbered_placeholders("SELECT 1 WHERE a LIKE 'x%%' AND b = %s") is None
     assert _numbered_placeholders("SELECT '%%s', %s") is None
+
+
+def test_multi_row_chunks_come_in_a_few_sizes() -> None:
+    """Batches of any length reuse a few statement sizes (full chunks, powers of two, a rest under 64 rows), so
+    their statements repeat and the writer's statement cache stays small."""
+    assert _chunk_sizes(2795, 10922) == [2048, 512, 128, 64, 43]
+    assert _chunk_sizes(25000, 10922) == [10922, 10922, 2048, 1024, 64, 20]
+    assert _chunk_sizes(7, 3) == [3, 3, 1]
+    sizes = {size for rows in range(1, 6000) for size in _chunk_sizes(rows, 10922)}
+    assert len(sizes) < 80

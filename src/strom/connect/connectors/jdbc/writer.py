@@ -220,8 +220,10 @@ class BufferedRecords:
 
     def _execute_writes(self, cur: Any, writes: list[tuple[Any, ...]], key_count: int) -> None:
         """Multi-row INSERT statements where the dialect has them (one statement and round trip per chunk instead
-        of one per row), else executemany. A multi-row upsert may not touch a row twice, so it keeps each key's
-        last write: the same end state, since the batch's writes all precede its deletes."""
+        of one per row), else executemany. The chunks have a few sizes (_chunk_sizes), so their statements are
+        built once and repeat (psycopg then prepares them on the server). A multi-row upsert may not touch a row
+        twice, so it keeps each key's last write: the same end state, since the batch's writes all precede its
+        deletes."""
         mode = self.config.insert_mode
         if mode == UPDATE or not self.dialect.multi_row_writes or len(writes) == 1:
             cur.executemany(self._write_sql, writes)
@@ -236,9 +238,11 @@ class BufferedRecords:
         keys, non_keys = self._fields.key_field_names, self._fields.non_key_field_names
         chunk = max(1, self.dialect.max_parameters // len(writes[0]))
         raw_cursor: Any = None
-        for start in range(0, len(writes), chunk):
-            part = writes[start : start + chunk]
-            statement = self._multi_row_sql.get(len(part))
+        start = 0
+        for size in _chunk_sizes(len(writes), chunk):
+            part = writes[start : start + size]
+            start += size
+            statement = self._multi_row_sql.get(size)
             if statement is None:
                 sql = self.dialect.multi_row_statement(mode == UPSERT, self.table, keys, non_keys, len(part))
                 statement = self._multi_row_sql[len(part)] = (sql, _numbered_placeholders(sql) if _is_psycopg(self.conn) else None)
@@ -310,6 +314,23 @@ class JdbcDbWriter:
             self.conn.rollback()
         finally:
             self.structure.forget()
+
+
+_EXACT_BELOW = 64
+
+
+def _chunk_sizes(rows: int, chunk: int) -> list[int]:
+    """`rows` split into full chunks, then powers of two, then one last piece of under 64 rows: at most ~70
+    distinct statement sizes for any batch, instead of one per batch length."""
+    sizes = [chunk] * (rows // chunk)
+    rest = rows % chunk
+    while rest >= _EXACT_BELOW:
+        size = 1 << (rest.bit_length() - 1)
+        sizes.append(size)
+        rest -= size
+    if rest:
+        sizes.append(rest)
+    return sizes
 
 
 def _is_psycopg(conn: DbConnection) -> bool:
