@@ -1,20 +1,22 @@
 """Debian's real MariaDB as a process on a free loopback port, for the JDBC connectors' MySQL/MariaDB dialect.
 
-A fresh data directory in a temp dir (`mariadb-install-db`, root with password-less native authentication
-over the server's own socket), then `mariadbd` on 127.0.0.1 and that socket, with no system service and no
-config file read (--no-defaults). A user with a password (`strom`, all privileges) is created so the tests
-connect as Confluent's connectors do, with connection.user / connection.password. MariaDB refuses to run as
-root, so under root the temp dir is handed to the `mysql` system user (the Debian package creates it).
-Durability is traded for speed: this is a test server. When MariaDB is not installed the fixture fails saying
-how to install it -- tests never skip silently.
+A fresh data directory in a temp dir (a copy of one `mariadb-install-db` made once per machine: root with
+password-less native authentication over the server's own socket), then `mariadbd` on 127.0.0.1 and that
+socket, with no system service and no config file read (--no-defaults). A user with a password (`strom`, all
+privileges) is created so the tests connect as Confluent's connectors do, with connection.user /
+connection.password. MariaDB refuses to run as root, so under root the temp dir is handed to the `mysql` system
+user (the Debian package creates it). Durability is traded for speed: this is a test server. When MariaDB is not
+installed the fixture fails saying how to install it -- tests never skip silently.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,14 +97,40 @@ class MariaDbServer(ServerProcess):
             os.chown(self.output_path, entry.pw_uid, entry.pw_gid)
 
     def _install_db(self) -> None:
+        """The data dir: a copy of a template initialized once per machine and MariaDB build (mariadb-install-db
+        takes 2-6 s, the copy a fraction of that); `cp -a` keeps the server user's ownership."""
         if (self.datadir / "mysql").exists():
             return
-        args = [self.install_db, "--no-defaults", *self._user_args(), f"--datadir={self.datadir}"]
-        args += ["--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve", *_INNODB]
-        res = subprocess.run(args, capture_output=True, text=True, check=False, cwd=self.base)
+        template = self._template()
+        res = subprocess.run(["cp", "-a", str(template / "data"), str(self.datadir)], capture_output=True, text=True, check=False)
         if res.returncode != 0:
-            raise RuntimeError(f"mariadb-install-db failed ({res.returncode}): {res.stdout[-1000:]} {res.stderr[-2000:]}")
+            raise RuntimeError(f"copying the MariaDB template {template} failed: {res.stderr[-2000:]}")
         self._fresh = True
+
+    def _template(self) -> Path:
+        build = os.stat(self.mariadbd)
+        key = hashlib.sha1(f"{self.mariadbd}:{build.st_mtime_ns}:{build.st_size}:{_INNODB}:{self._run_as}".encode()).hexdigest()[:12]
+        template = Path(tempfile.gettempdir()) / f"strom-mariadb-template-{os.geteuid()}-{key}"
+        if (template / "data" / "mysql").exists():
+            return template
+        building = Path(tempfile.mkdtemp(prefix="strom-mariadb-template-building-"))
+        try:
+            if self._run_as:
+                entry = pwd.getpwnam(self._run_as)
+                os.chown(building, entry.pw_uid, entry.pw_gid)
+            args = [self.install_db, "--no-defaults", *self._user_args(), f"--datadir={building / 'data'}"]
+            args += ["--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve", *_INNODB]
+            res = subprocess.run(args, capture_output=True, text=True, check=False, cwd=building)
+            if res.returncode != 0:
+                raise RuntimeError(f"mariadb-install-db failed ({res.returncode}): {res.stdout[-1000:]} {res.stderr[-2000:]}")
+            os.chmod(building, 0o755)
+            try:
+                os.rename(building, template)  # atomic: a template that exists is complete
+            except OSError:  # another process made it first
+                pass
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+        return template
 
     def start(self, timeout: float = 60.0) -> MariaDbServer:
         self._fresh = False
