@@ -547,13 +547,24 @@ def test_database_restart_fails_then_recovers(postgres: PostgresServer) -> None:
     task (ConnectException); once the database is back both reconnect on their own."""
     dsn = postgres.create_database("jdbc_restart")
     db = Db("postgresql", postgres.jdbc_url("jdbc_restart") + f"?user={postgres.user}", lambda: psycopg.connect(dsn))
+    _restart_fails_then_recovers(db, postgres.stop, postgres.start)
+
+
+@pytest.mark.slow
+def test_mariadb_restart_fails_then_recovers(mariadb: MariaDbServer) -> None:  # noqa: F811
+    url = mariadb.create_database("jdbc_restart") + f"?user={mariadb.user}&password={mariadb.password}"
+    db = Db("mariadb", url, lambda: _ansi_quotes(dialect_for(url).connect(None, None, autocommit=False)))
+    _restart_fails_then_recovers(db, mariadb.stop, mariadb.start)
+
+
+def _restart_fails_then_recovers(db: Db, stop: Any, start: Any) -> None:
     create_items(db)
     db.execute("INSERT INTO items VALUES (1, 'a', '2024-01-01 00:00:00', NULL, NULL)")
     sink, context = start_sink(db, **{"auto.create": "true", "max.retries": "3", "retry.backoff.ms": "10", "connection.backoff.ms": "100"})
     source = start_source(db, mode="incrementing", **{"connection.backoff.ms": "100"})
     sink.put([sink_record(person(1, "ada"), 0)])
     assert values(poll_all(source), "id") == [(1,)]
-    postgres.stop()
+    stop()
     try:
         with pytest.raises(RetriableException):
             sink.put([sink_record(person(2, "bob"), 1)])
@@ -562,7 +573,7 @@ def test_database_restart_fails_then_recovers(postgres: PostgresServer) -> None:
         with pytest.raises(ConnectException, match="Unable to connect|terminat|closed|connection"):
             source.poll()
     finally:
-        postgres.start()
+        start()
     db.execute("INSERT INTO items VALUES (2, 'b', '2024-01-01 00:00:00', NULL, NULL)")
     sink.put([sink_record(person(2, "bob"), 1)])  # the worker redelivers the batch after the back-off
     assert values(poll_all(source), "id") == [(2,)]
