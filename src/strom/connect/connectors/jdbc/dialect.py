@@ -87,6 +87,8 @@ class DatabaseDialect(ABC):
     placeholder: str = "?"
     # Whether the sink writes a batch as multi-row INSERT statements of at most max_parameters parameters.
     multi_row_writes: bool = False
+    # Whether tables live in schemas that schema.pattern selects (MySQL has none: Connector/J ignores the pattern).
+    has_schemas: bool = True
     max_parameters: int = 32_000
 
     def __init__(self, url: JdbcUrl, quote_identifiers: str = QUOTE_ALWAYS, numeric_mapping: str = NUMERIC_NONE) -> None:

@@ -100,6 +100,7 @@ class MySqlDatabaseDialect(DatabaseDialect):
     # PyMySQL's executemany already sends a batch of INSERT .. VALUES (..) [ON DUPLICATE KEY UPDATE ..] as
     # multi-row statements (up to its max_stmt_length), so the writer's own multi-row path is not needed.
     multi_row_writes = False
+    has_schemas = False  # databases are catalogs: schema.pattern selects nothing, as with Connector/J
 
     def connect(self, user: str | None, password: str | None, *, autocommit: bool) -> DbConnection:
         params = dict(self.url.params)

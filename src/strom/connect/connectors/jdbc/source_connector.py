@@ -69,7 +69,7 @@ class JdbcSourceConnector(SourceConnector):
             tables = dialect.list_tables(conn, config.table_types)
         finally:
             conn.close()
-        if config.schema_pattern is not None:
+        if config.schema_pattern is not None and dialect.has_schemas:
             tables = [t for t in tables if (t.schema or "") == config.schema_pattern]
         if config.include:
             tables = [t for t in tables if _matches(t, config.include)]
