@@ -44,6 +44,10 @@ def rows(server: MariaDbServer, database: str, sql: str) -> list[tuple[Any, ...]
             return [tuple(r) for r in cur.fetchall()]
     except pymysql.err.ProgrammingError:  # the sink has not created the table yet
         return []
+    except pymysql.err.OperationalError as exc:
+        if exc.args[0] == 1054:  # an unknown column: the sink has not added it yet (auto.evolve)
+            return []
+        raise
     finally:
         conn.close()
 
