@@ -108,5 +108,6 @@ def test_an_assignment_given_again_to_the_same_clients_stays_as_it_is(scenario: 
     }
     ha.assign(settled, tasks, stateful, configs)
     assert {n: c.active for n, c in settled.items()} == {n: c.active for n, c in again.items()}
-    if not probing:  # nothing was waiting for a warm-up: nothing moves at all
-        assert {n: c.active for n, c in again.items()} == first
+    if not probing:  # nothing was waiting for a warm-up: no stateful task moves
+        # (stateless tasks go to the least loaded clients each round, with no stickiness, as Java's assignor does)
+        assert {n: c.active & stateful for n, c in again.items()} == {n: a & stateful for n, a in first.items()}
