@@ -342,13 +342,18 @@ class CogroupedKStream:
             return SessionWindowedCogroupedKStream(self, windows)
         raise TypeError(f"cannot window a cogrouped stream by {type(windows).__name__}")
 
-    def aggregate(
-        self, initializer: Callable[[], Any], named: Named | str | None = None, materialized: Materialized[Any] | None = None
-    ) -> KTable:
+    def materialize(self, materialized: Materialized[Any] | None) -> tuple[Materialized[Any], str, str | None, Any, Any]:
+        """(materialized, store name, queryable name, key serde, value serde) of the shared aggregate store: the key
+        serde defaults to the first grouped stream's, as Java's CogroupedStreamAggregateBuilder takes it."""
         m = materialized or Materialized()
         store_name, queryable = materialized_names(self.builder, m, n.COGROUP_AGGREGATE_NAME)
         ks = m.key_serde if m.key_serde is not None else self.groups[0][0].key_serde
-        vs = m.value_serde
+        return m, store_name, queryable, ks, m.value_serde
+
+    def aggregate(
+        self, initializer: Callable[[], Any], named: Named | str | None = None, materialized: Materialized[Any] | None = None
+    ) -> KTable:
+        m, store_name, queryable, ks, vs = self.materialize(materialized)
         store = key_value_store(store_name, m, ks, vs)
         return self.build(
             named, store_name, queryable, store, lambda aggregator: KStreamAggregate(store_name, initializer, aggregator), ks, vs
@@ -416,10 +421,7 @@ class TimeWindowedCogroupedKStream:
         from strom.streams.serdes import WindowedSerdes
 
         c = self.cogrouped
-        m = materialized or Materialized()
-        store_name, queryable = materialized_names(c.builder, m, n.COGROUP_AGGREGATE_NAME)
-        ks = m.key_serde if m.key_serde is not None else c.groups[0][0].key_serde
-        vs = m.value_serde
+        m, store_name, queryable, ks, vs = c.materialize(materialized)
         size, grace = self.windows.size(), self.windows.grace_period_ms()
         store = window_store(store_name, m, size, grace, ks, vs)
         windows = self.windows
@@ -451,10 +453,7 @@ class SlidingWindowedCogroupedKStream:
         from strom.streams.serdes import WindowedSerdes
 
         c = self.cogrouped
-        m = materialized or Materialized()
-        store_name, queryable = materialized_names(c.builder, m, n.COGROUP_AGGREGATE_NAME)
-        ks = m.key_serde if m.key_serde is not None else c.groups[0][0].key_serde
-        vs = m.value_serde
+        m, store_name, queryable, ks, vs = c.materialize(materialized)
         d, grace = self.windows.time_difference_ms, self.windows.grace_period_ms()
         if m.retention_ms is None:  # Java keeps two time differences plus the grace
             m = m.with_retention(2 * d + grace)
@@ -493,10 +492,7 @@ class SessionWindowedCogroupedKStream:
         from strom.streams.serdes import WindowedSerdes
 
         c = self.cogrouped
-        m = materialized or Materialized()
-        store_name, queryable = materialized_names(c.builder, m, n.COGROUP_AGGREGATE_NAME)
-        ks = m.key_serde if m.key_serde is not None else c.groups[0][0].key_serde
-        vs = m.value_serde
+        m, store_name, queryable, ks, vs = c.materialize(materialized)
         grace = self.windows.grace_period_ms()
         store = session_store(store_name, m, self.windows.inactivity_gap(), grace, ks, vs)
         windows = self.windows
