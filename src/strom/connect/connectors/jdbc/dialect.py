@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime
 import decimal
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from strom.connect.data import Decimal, Schema, SchemaBuilder, Timestamp, Type
+from strom.connect.errors import ConnectException
 
 from . import debezium_types
 from .url import JdbcUrl, parse_jdbc_url
@@ -151,9 +152,30 @@ class DatabaseDialect(ABC):
         return ".".join(self.quote(p) for p in (table_id.catalog, table_id.schema, table_id.table) if p)
 
     # -- type mapping ------------------------------------------------------------------------------------------
-    @abstractmethod
+    # Each dialect's column types for auto.create / auto.evolve: Debezium's semantic types, Connect's logical
+    # types (by schema name) and the plain schema types, looked up in that order.
+    debezium_sql_types: Mapping[str, str] = {}
+    logical_sql_types: Mapping[str, str] = {}
+    plain_sql_types: Mapping[Type, str] = {}
+
     def sql_type(self, schema: Schema) -> str:
         """The column type auto.create / auto.evolve declares for a Connect schema."""
+        kind = debezium_types.kind(schema)
+        if kind is not None:
+            return self.debezium_sql_types[kind]
+        special = self.special_sql_type(schema)
+        if special is not None:
+            return special
+        if schema.name is not None and schema.name in self.logical_sql_types:
+            return self.logical_sql_types[schema.name]
+        try:
+            return self.plain_sql_types[schema.type]
+        except KeyError:
+            raise ConnectException(f"{self.name} has no column type for Connect schema type {schema.type.name}") from None
+
+    def special_sql_type(self, schema: Schema) -> str | None:
+        """A dialect's own column type for a schema its tables cannot express (a parameterized type), else None."""
+        return None
 
     @abstractmethod
     def column_schema(self, column: ColumnDefinition) -> Schema:

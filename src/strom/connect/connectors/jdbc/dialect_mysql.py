@@ -22,7 +22,6 @@ import pymysql.cursors  # type: ignore[import-untyped]
 from pymysql.constants import FIELD_TYPE  # type: ignore[import-untyped]
 
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp, Type
-from strom.connect.errors import ConnectException
 
 from . import debezium_types
 from .dialect import QUOTE_NEVER, ColumnDefinition, DatabaseDialect, DbConnection, SinkRecordField, TableDefinition, TableId
@@ -155,18 +154,14 @@ class MySqlDatabaseDialect(DatabaseDialect):
         return now
 
     # -- types --------------------------------------------------------------------------------------------------
-    def sql_type(self, schema: Schema) -> str:
-        kind = debezium_types.kind(schema)
-        if kind is not None:
-            return _DEBEZIUM_SQL_TYPES[kind]
+    debezium_sql_types = _DEBEZIUM_SQL_TYPES
+    logical_sql_types = _LOGICAL_SQL_TYPES
+    plain_sql_types = _SQL_TYPES
+
+    def special_sql_type(self, schema: Schema) -> str | None:
         if schema.name == Decimal.LOGICAL_NAME:  # 65: MySQL's largest precision
             return f"DECIMAL(65,{int((schema.parameters or {}).get(Decimal.SCALE_FIELD, '0'))})"
-        if schema.name in _LOGICAL_SQL_TYPES:
-            return _LOGICAL_SQL_TYPES[schema.name]
-        try:
-            return _SQL_TYPES[schema.type]
-        except KeyError:
-            raise ConnectException(f"{self.name} has no column type for Connect schema type {schema.type.name}") from None
+        return None
 
     def _column_spec(self, field: SinkRecordField) -> str:
         if field.is_primary_key and field.schema.type == Type.STRING and field.schema.name is None:

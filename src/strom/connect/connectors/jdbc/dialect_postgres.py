@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp, Type
-from strom.connect.errors import ConnectException
 
 from . import debezium_types
 from .dialect import QUOTE_NEVER, ColumnDefinition, DatabaseDialect, DbConnection, TableDefinition, TableId
@@ -118,18 +117,14 @@ class PostgreSqlDatabaseDialect(DatabaseDialect):
         assert isinstance(now, datetime.datetime)
         return now.astimezone(datetime.UTC).replace(tzinfo=None)
 
-    def sql_type(self, schema: Schema) -> str:
-        kind = debezium_types.kind(schema)
-        if kind is not None:
-            return _DEBEZIUM_SQL_TYPES[kind]
-        if schema.name in _LOGICAL_SQL_TYPES:
-            return _LOGICAL_SQL_TYPES[schema.name]
+    debezium_sql_types = _DEBEZIUM_SQL_TYPES
+    logical_sql_types = _LOGICAL_SQL_TYPES
+    plain_sql_types = _SQL_TYPES
+
+    def special_sql_type(self, schema: Schema) -> str | None:
         if schema.type == Type.ARRAY and schema.value_schema is not None:
             return self.sql_type(schema.value_schema) + "[]"
-        try:
-            return _SQL_TYPES[schema.type]
-        except KeyError:
-            raise ConnectException(f"{self.name} has no column type for Connect schema type {schema.type.name}") from None
+        return None
 
     def column_schema(self, column: ColumnDefinition) -> Schema:
         udt = column.type_name

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from strom.connect.data import Date, Decimal, Schema, SchemaBuilder, Time, Timestamp, Type
-from strom.connect.errors import ConnectException
 
 from . import debezium_types
 from .dialect import ColumnDefinition, DatabaseDialect, DbConnection, SinkRecordField, TableDefinition, TableId
@@ -93,16 +92,9 @@ class SqliteDatabaseDialect(DatabaseDialect):
         (text,) = conn.execute("SELECT strftime(?, 'now')", (_TS_FORMAT,)).fetchone()
         return datetime.datetime.fromisoformat(text)
 
-    def sql_type(self, schema: Schema) -> str:
-        kind = debezium_types.kind(schema)
-        if kind is not None:
-            return _DEBEZIUM_SQL_TYPES[kind]
-        if schema.name in _LOGICAL_SQL_TYPES:
-            return _LOGICAL_SQL_TYPES[schema.name]
-        try:
-            return _SQL_TYPES[schema.type]
-        except KeyError:
-            raise ConnectException(f"{self.name} has no column type for Connect schema type {schema.type.name}") from None
+    debezium_sql_types = _DEBEZIUM_SQL_TYPES
+    logical_sql_types = _LOGICAL_SQL_TYPES
+    plain_sql_types = _SQL_TYPES
 
     def column_schema(self, column: ColumnDefinition) -> Schema:
         decl = column.type_name
