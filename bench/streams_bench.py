@@ -390,6 +390,38 @@ def render_restore(results: list[Result], baselines: list[Result], args: argpars
     return "\n".join(rows) + "\n"
 
 
+def plot(results: list[Result], window_results: list[Result], restore_results: list[Result], path: Path) -> bool:
+    """One figure of the run beside the tables (docs/PERFORMANCE.md shows it); False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    panels = [
+        ("Word count: words/s (higher is better)", [(r.system, r.words_per_s) for r in results if not r.error]),
+        ("Windowed count: records/s (higher is better)", [(r.system, r.words_per_s) for r in window_results if not r.error]),
+        ("Restore 1M keys: s to RUNNING (lower is better)", [(r.system, r.wall_s) for r in restore_results if not r.error]),
+    ]
+    panels = [(title, bars) for title, bars in panels if bars]
+    if not panels:
+        return False
+    colors = {"strom": "#2a9d8f", "quix": "#e9c46a", "faust": "#f4a261", "java": "#6c757d"}
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.2 * len(panels) + 0.5), squeeze=False)
+    for ax, (title, bars) in zip(axes[:, 0], panels, strict=True):
+        ax.barh([NAMES[s] for s, _ in bars], [v for _, v in bars], color=[colors[s] for s, _ in bars])
+        ax.invert_yaxis()
+        ax.set_title(title, fontsize=10)
+        for y, (_, v) in enumerate(bars):
+            ax.text(v, y, f" {v:,.1f}" if v < 100 else f" {v:,.0f}", va="center", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return True
+
+
 def render(results: list[Result], args: argparse.Namespace) -> str:
     base = next((r for r in results if r.system == "strom" and not r.error), None)
     rows = [
@@ -447,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plans", default="wordcount,window,restore")
     parser.add_argument("--window-records", type=int, default=200000)
     parser.add_argument("--restore-keys", type=int, default=1000000)
+    parser.add_argument("--plot", type=Path, default=None, help="draw the run's figures into this PNG (needs matplotlib)")
     args = parser.parse_args(argv)
     rng = random.Random(1)
     vocab = [f"word{i}" for i in range(args.vocabulary)]
@@ -512,6 +545,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.out is not None:
         write_section(args.out, text)
+    if args.plot is not None and not plot(results, window_results, restore_results, args.plot):
+        print(f"no plot written to {args.plot}: matplotlib is missing or nothing ran", file=sys.stderr)
     return 0 if all(not r.error for r in [*results, *window_results, *restore_results, *restore_baselines]) else 1
 
 

@@ -1,6 +1,7 @@
 """bench/streams_bench.py runs end to end for Strom Streams on a tiny load (no thresholds), so the harness cannot rot:
 the word count in the default suite, the windowed count and the restore plans (three more processes) in the slow one."""
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -30,5 +31,8 @@ def test_streams_bench_smoke(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_streams_bench_window_and_restore_smoke(tmp_path: Path) -> None:
-    text = _run(tmp_path, "--plans", "window,restore", "--window-records", "500", "--restore-keys", "1000")
+    png = tmp_path / "streams.png"
+    text = _run(tmp_path, "--plans", "window,restore", "--window-records", "500", "--restore-keys", "1000", "--plot", str(png))
     assert "### Windowed count" in text and "### Restore" in text and text.count("| Strom Streams |") == 2
+    if importlib.util.find_spec("matplotlib") is not None:  # the bench extra draws the figure; without it, a message
+        assert png.read_bytes().startswith(b"\x89PNG")
