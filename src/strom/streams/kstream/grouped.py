@@ -407,6 +407,38 @@ class CogroupedKStream:
         )
 
 
+def _time_windowed_aggregate(
+    c: CogroupedKStream,
+    named: Named | str | None,
+    materialized: Materialized[Any] | None,
+    size_ms: int,
+    grace_ms: int,
+    default_retention_ms: int | None,
+    processor: Callable[[str, Callable[[Any, Any, Any], Any]], Any],
+) -> KTable:
+    """A cogrouped aggregate over time windows (tumbling, hopping or sliding): one window store, keys windowed by
+    `size_ms`; `processor(store name, aggregator)` is each grouped stream's windowed aggregate processor."""
+    from strom.streams.serdes import WindowedSerdes
+
+    m, store_name, queryable, ks, vs = c.materialize(materialized)
+    if default_retention_ms is not None and m.retention_ms is None:
+        m = m.with_retention(default_retention_ms)
+    store = window_store(store_name, m, size_ms, grace_ms, ks, vs)
+    out_ks = None if ks is None else WindowedSerdes.time_windowed_serde_from(ks, size_ms)
+    return c.build(
+        named,
+        store_name,
+        queryable,
+        store,
+        lambda aggregator: processor(store_name, aggregator),
+        out_ks,
+        vs,
+        grace_ms,
+        "time",
+        size_ms,
+    )
+
+
 class TimeWindowedCogroupedKStream:
     """A cogrouped stream aggregated per key and time window (Java's TimeWindowedCogroupedKStream): every grouped
     stream's records go through its own windowed aggregator into one window store."""
@@ -418,25 +450,15 @@ class TimeWindowedCogroupedKStream:
     def aggregate(
         self, initializer: Callable[[], Any], named: Named | str | None = None, materialized: Materialized[Any] | None = None
     ) -> KTable:
-        from strom.streams.serdes import WindowedSerdes
-
-        c = self.cogrouped
-        m, store_name, queryable, ks, vs = c.materialize(materialized)
-        size, grace = self.windows.size(), self.windows.grace_period_ms()
-        store = window_store(store_name, m, size, grace, ks, vs)
         windows = self.windows
-        out_ks = None if ks is None else WindowedSerdes.time_windowed_serde_from(ks, size)
-        return c.build(
+        return _time_windowed_aggregate(
+            self.cogrouped,
             named,
-            store_name,
-            queryable,
-            store,
-            lambda aggregator: KStreamWindowAggregate(windows, store_name, initializer, aggregator),
-            out_ks,
-            vs,
-            grace,
-            "time",
-            size,
+            materialized,
+            windows.size(),
+            windows.grace_period_ms(),
+            None,
+            lambda store_name, aggregator: KStreamWindowAggregate(windows, store_name, initializer, aggregator),
         )
 
 
@@ -450,27 +472,16 @@ class SlidingWindowedCogroupedKStream:
     def aggregate(
         self, initializer: Callable[[], Any], named: Named | str | None = None, materialized: Materialized[Any] | None = None
     ) -> KTable:
-        from strom.streams.serdes import WindowedSerdes
-
-        c = self.cogrouped
-        m, store_name, queryable, ks, vs = c.materialize(materialized)
-        d, grace = self.windows.time_difference_ms, self.windows.grace_period_ms()
-        if m.retention_ms is None:  # Java keeps two time differences plus the grace
-            m = m.with_retention(2 * d + grace)
-        store = window_store(store_name, m, d, grace, ks, vs)
         windows = self.windows
-        out_ks = None if ks is None else WindowedSerdes.time_windowed_serde_from(ks, d)
-        return c.build(
+        d, grace = windows.time_difference_ms, windows.grace_period_ms()
+        return _time_windowed_aggregate(
+            self.cogrouped,
             named,
-            store_name,
-            queryable,
-            store,
-            lambda aggregator: KStreamSlidingWindowAggregate(windows, store_name, initializer, aggregator),
-            out_ks,
-            vs,
-            grace,
-            "time",
+            materialized,
             d,
+            grace,
+            2 * d + grace,  # Java keeps two time differences plus the grace
+            lambda store_name, aggregator: KStreamSlidingWindowAggregate(windows, store_name, initializer, aggregator),
         )
 
 
