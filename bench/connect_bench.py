@@ -37,6 +37,11 @@ TABLE = "CREATE TABLE public.orders (id bigint PRIMARY KEY, customer text NOT NU
 INSERT = "INSERT INTO public.orders SELECT g, 'customer-' || g, g * 0.01, now(), repeat('x', 40) FROM generate_series(%s, %s) g"
 
 
+def envelope(schema: dict[str, object], payload: dict[str, object]) -> bytes:
+    """A JsonConverter record with schemas.enable=true: the schema beside the payload."""
+    return json.dumps({"schema": schema, "payload": payload}, separators=(",", ":")).encode()
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

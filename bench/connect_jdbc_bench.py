@@ -14,13 +14,12 @@ Also the worker's CPU seconds per 1000 rows for phases 1 and 3.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 
 import psycopg
 from confluent_kafka import Consumer, Producer
-from connect_bench import StromConnectStandalone, cpu_seconds, high_watermark
+from connect_bench import StromConnectStandalone, cpu_seconds, envelope, high_watermark
 
 from strom.testing.broker import BrokerProcess
 from strom.testing.postgres import PostgresServer
@@ -42,10 +41,6 @@ TABLE = (
     "CREATE TABLE orders (id bigint PRIMARY KEY, customer text NOT NULL, quantity int NOT NULL, note text, "
     "produced_ms bigint NOT NULL, written_at timestamptz NOT NULL DEFAULT clock_timestamp())"
 )
-
-
-def envelope(schema: dict[str, object], payload: dict[str, object]) -> bytes:
-    return json.dumps({"schema": schema, "payload": payload}, separators=(",", ":")).encode()
 
 
 def produce(bootstrap: str, topic: str, ids: range, rate: float | None = None) -> None:

@@ -20,7 +20,6 @@ included: JVM class loading and JIT on the Java side). Both connectors run with 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -29,7 +28,7 @@ from dataclasses import dataclass, field
 import psycopg
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
-from connect_bench import StromConnectStandalone, cpu_seconds, pct
+from connect_bench import StromConnectStandalone, cpu_seconds, envelope, pct
 
 from strom.testing.broker import BrokerProcess
 from strom.testing.debezium import DEBEZIUM_JDBC_VERSION, JavaConnectStandalone, debezium_libs
@@ -54,10 +53,6 @@ TABLE = (
     "CREATE TABLE orders (id bigint PRIMARY KEY, seq bigint NOT NULL, customer text NOT NULL, quantity int NOT NULL, "
     "note text, produced_ms bigint NOT NULL, written_at timestamptz NOT NULL DEFAULT clock_timestamp())"
 )
-
-
-def envelope(schema: dict[str, object], payload: dict[str, object]) -> bytes:
-    return json.dumps({"schema": schema, "payload": payload}, separators=(",", ":")).encode()
 
 
 def produce(bootstrap: str, topic: str, seqs: range, keys: int | None, rate: float | None = None) -> None:
