@@ -50,6 +50,9 @@ class RecordCollectorImpl:
         self._lock = threading.Lock()
         self.dropped = 0
         self._partition_counts: dict[str, int] = {}
+        # one bound method for every send: the producer keeps each record's callback until its report is served
+        # (at the next flush), and a bound method made per send is a tracked object the cyclic collector walks
+        self._on_delivery = self._delivered
 
     # -- RecordCollector (the sink nodes' side) -------------------------------------------------------
     def send(
@@ -133,7 +136,7 @@ class RecordCollectorImpl:
         part = -1 if partition is None else partition
         while True:
             try:
-                self._producer.produce(topic, value, key, part, self._delivered, 0, headers or None, create_time=timestamp)
+                self._producer.produce(topic, value, key, part, self._on_delivery, 0, headers or None, create_time=timestamp)
                 return
             except BufferError:
                 self._producer.poll(0.05)  # the producer's queue is full: let it drain
