@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from strom.cluster.metadata import PartitionState, TopicState
-from strom.cluster.replica_manager import FetchParams, PartitionFetchInfo, ReplicaManager, ReplicaManagerConfig
-from strom.protocol.errors import ErrorCode
+from strom.cluster.replica_manager import FetchParams, PartitionFetchInfo, ReplicaManager, ReplicaManagerConfig, _write_high_watermarks
+from strom.protocol.errors import ErrorCode, KafkaError
 from strom.protocol.records import BatchBuilder, iter_all_records
 from strom.storage.clock import ManualClock
 from strom.storage.config import LogConfig
-from strom.storage.log_manager import LogManager
+from strom.storage.log_manager import HW_CHECKPOINT, LogManager, read_checkpoint
 from strom.testing.disk_faults import DiskFaults
 
 TOPIC = "t"
@@ -198,4 +198,51 @@ def test_running_out_of_file_descriptors_is_not_a_disk_failure(tmp_path):
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert failed > 0
     assert broker.manager.log_manager.live_log_dirs == list(broker.dirs) and broker.halted == []
+    broker.close()
+
+
+@pytest.mark.parametrize("fault", ["eio", "enospc", "short"])
+def test_a_failed_replicated_append_takes_the_followers_log_dir_offline(tmp_path, fault, caplog):
+    """The replica fetcher's append (append_as_follower) raised the bare OSError: the fetcher retried it every
+    second forever, the dir stayed online and the controller never heard of it (the leader dropped the
+    follower only after replica.lag.time.max.ms). Now it is KAFKA_STORAGE_ERROR with the dir offline, as in
+    Kafka, and nothing of the refused batch stays in the file."""
+    broker = Broker(tmp_path)
+    plog = broker.manager.partitions[(TOPIC, 0)].log
+    plog.append_as_follower(batch(b"a1"))
+    with caplog.at_level(logging.INFO), DiskFaults() as disk:
+        if fault == "short":
+            disk.short_writes(1)
+        else:
+            disk.fail_writes(1, errno.EIO if fault == "eio" else errno.ENOSPC)
+        second = bytearray(batch(b"a2"))
+        second[0:8] = (4).to_bytes(8, "big")  # the leader's offsets: after a1's four records
+        with pytest.raises(KafkaError) as raised:
+            plog.append_as_follower(bytes(second))
+        assert raised.value.code() == ErrorCode.KAFKA_STORAGE_ERROR
+        with pytest.raises(KafkaError):
+            plog.append_as_follower(bytes(second))  # offline: no second try at the disk
+        assert disk.writes == 1
+    assert plog.log_end_offset == 4 and plog.leader_epoch_cache.latest_epoch in (None, -1, 0)
+    assert broker.manager.offline_partitions == {(TOPIC, 0)}
+    assert f"Error while appending replicated records of {TOPIC}-0 in dir {broker.dirs[0]}" in caplog.text
+    assert f"Stopping serving replicas in dir {broker.dirs[0]}" in caplog.text
+    broker.close()
+    again = Broker(tmp_path)
+    assert asyncio.run(again.fetch(0))[1] == [b"a1.%d.xxxxxxxxxx" % i for i in range(4)]
+    again.close()
+
+
+def test_a_high_watermark_checkpoint_the_disk_refuses_takes_that_dir_offline(tmp_path):
+    """Kafka takes a dir whose checkpoint file cannot be written offline (a full disk holding only idle
+    replicas is found this way); Strom logged the error and carried on."""
+    broker = Broker(tmp_path)
+    (broker.dirs[0] / HW_CHECKPOINT).mkdir()  # the checkpoint's rename onto it fails
+    parts = broker.manager.partitions
+    values = {key: 0 for key in parts}
+    dirs = {key: p.log.directory.parent for key, p in parts.items()}
+    _write_high_watermarks(values, dirs, list(broker.dirs), broker.manager.log_manager.failure_channel)
+    assert broker.manager.offline_partitions == {(TOPIC, 0)}
+    assert broker.manager.log_manager.live_log_dirs == [broker.dirs[1]]
+    assert read_checkpoint(broker.dirs[1] / HW_CHECKPOINT) == {(TOPIC, 1): 0}
     broker.close()

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import confluent_kafka as ck
 import pytest
@@ -23,6 +26,7 @@ from strom.testing.faults.history import History
 from strom.testing.faults.workload import RecordingProducer, read_back
 from strom.testing.zookeeper import ZooKeeperProcess, zookeeper  # noqa: F401 - fixture
 from tests.cluster.conftest import Cluster, wait_until
+from tests.faults.kafka_zk_cluster import KafkaZkCluster
 
 pytestmark = [pytest.mark.zookeeper, pytest.mark.timeout(300)]
 
@@ -102,3 +106,145 @@ def test_a_full_log_dir_on_the_leader_moves_leadership_without_a_restart(zookeep
             if producer is not None:
                 producer.stop(5)
             cluster.close()
+
+
+# ---- a follower's or the controller's log dir fails, then comes back with a restart ------------------------------
+
+
+class DirFailureRun:
+    """Three brokers, each with a tmpfs as its first log dir (where the one partition of TOPIC is, RF=3) and a
+    normal one; an acks=all idempotent producer throughout. `fail(broker)` fills that broker's tmpfs and waits
+    for what Kafka's controller does (the replica out of the ISR, leadership moved if it led) while the leader
+    keeps acknowledging; `restore(broker)` frees the space, restarts the broker and waits until its replica
+    is back in the ISR. `finish()` reads everything back and returns the checker's report."""
+
+    def __init__(self, zookeeper: ZooKeeperProcess, smalls: list[Path], rate: float = 300, kafka: bool = False) -> None:  # noqa: F811
+        self.smalls = smalls
+        overrides = {"replica.lag.time.max.ms": "10000", "zookeeper.session.timeout.ms": "6000"}
+        self.kafka = kafka
+        self.cluster: Cluster | KafkaZkCluster = KafkaZkCluster(zookeeper, 3, overrides) if kafka else Cluster(zookeeper, 3, overrides)
+        for broker_id, b in self.cluster.brokers.items():
+            b.overrides["log.dirs"] = f"{smalls[broker_id]},{b.base / 'data'}"
+        self.cluster.start()
+        self.zk = self.cluster.zk_client()
+        self.history = History(seed=0)
+        self.producer: RecordingProducer | None = None
+        self.rate = rate
+        self.timings: list[dict[str, float | int | str]] = []
+
+    def state(self) -> dict:
+        got = self.zk.get(zd.partition_state_path(TOPIC, 0))
+        return json.loads(got[0]) if got else {}
+
+    def controller(self) -> int:
+        got = self.zk.get(zd.CONTROLLER)
+        return int(json.loads(got[0])["brokerid"]) if got else -1
+
+    def start(self, replicas: list[int]) -> DirFailureRun:
+        admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap})
+        config = {"min.insync.replicas": "2"}
+        admin.create_topics([NewTopic(TOPIC, 1, replica_assignment=[replicas], config=config)])[TOPIC].result(30)
+        wait_until(lambda: sorted(self.state().get("isr", [])) == [0, 1, 2], timeout=30, message="full ISR")
+        wait_until(lambda: all((small / f"{TOPIC}-0").is_dir() for small in self.smalls), timeout=30, message="the replicas on the tmpfs")
+        conf = {
+            "bootstrap.servers": self.cluster.bootstrap,
+            "acks": "all",
+            "enable.idempotence": True,
+            "linger.ms": 5,
+            "message.timeout.ms": 120000,
+            "topic.metadata.refresh.interval.ms": 1000,
+        }
+        self.producer = RecordingProducer(self.history, ck.Producer(conf), TOPIC, 1, rate=self.rate).start()
+        wait_until(lambda: self.producer is not None and self.producer.acked > 300, timeout=30, message="first acks")
+        return self
+
+    def _acks_after(self, acked: int, more: int, timeout: float) -> None:
+        wait_until(lambda: self.producer is not None and self.producer.acked >= acked + more, timeout=timeout, message=f"{more} more acks")
+
+    def fail(self, broker_id: int, what: str) -> dict[str, float | int | str]:
+        """Fills `broker_id`'s tmpfs; returns the seconds to the ISR without it and to 300 more acks."""
+        assert self.producer is not None
+        before = self.state()
+        was_leader = before["leader"] == broker_id
+        self.history.fault(f"log dir full ({what})", f"broker {broker_id} {self.smalls[broker_id]}")
+        failed_at = time.monotonic()
+        fill(self.smalls[broker_id])
+        wait_until(
+            lambda: broker_id not in self.state()["isr"] and self.state()["leader"] not in (broker_id, -1),
+            timeout=60,
+            message=f"broker {broker_id} out of the ISR",
+        )
+        out_s = time.monotonic() - failed_at
+        acked = self.producer.acked
+        self._acks_after(acked, 300, 60)
+        acks_s = time.monotonic() - failed_at
+        state = self.state()
+        assert len(state["isr"]) == 2 and broker_id not in state["isr"], state
+        b = self.cluster.brokers[broker_id]
+        assert b.proc is not None and b.proc.poll() is None  # the broker stays up
+        log = b.output() if self.kafka else (b.base / "logs" / "server.log").read_text(errors="replace")
+        assert f"Stopping serving replicas in dir {self.smalls[broker_id]}" in log, "\n".join(
+            line for line in log.splitlines() if "WARN" in line or "ERROR" in line or "Error" in line
+        )[-6000:]
+        wait_until(lambda: self.zk.children(zd.LOG_DIR_EVENT_NOTIFICATION) == [], timeout=30, message="the notification deleted")
+        timing: dict[str, float | int | str] = {"what": what, "broker": broker_id, "led": int(was_leader)}
+        timing.update(out_of_isr_s=out_s, acks_s=acks_s)
+        self.timings.append(timing)
+        return timing
+
+    def restore(self, broker_id: int) -> float:
+        """Frees the space and restarts the broker; returns the seconds from its start to the full ISR."""
+        assert self.producer is not None
+        (self.smalls[broker_id] / "filler").unlink()
+        b = self.cluster.brokers[broker_id]
+        b.stop()
+        self.history.fault("restart", f"broker {broker_id}")
+        started = time.monotonic()
+        b.start(120)
+        wait_until(lambda: sorted(self.state()["isr"]) == [0, 1, 2], timeout=90, message=f"broker {broker_id} back in the ISR")
+        back_s = time.monotonic() - started
+        self.timings[-1]["rejoin_s"] = back_s
+        return back_s
+
+    def finish(self) -> Any:
+        assert self.producer is not None
+        unknown, self.producer = self.producer.stop(), None
+        assert unknown == 0
+        probe = ck.Consumer({"bootstrap.servers": self.cluster.bootstrap, "group.id": "probe"})
+        end = probe.get_watermark_offsets(ck.TopicPartition(TOPIC, 0), timeout=30)[1]
+        probe.close()
+        final = ck.Consumer({"bootstrap.servers": self.cluster.bootstrap, "group.id": "final", "enable.auto.commit": False})
+        read_back(self.history, final, TOPIC, 1, {0: end})
+        return check(self.history)
+
+    def close(self) -> None:
+        if self.producer is not None:
+            self.producer.stop(5)
+        self.cluster.close()
+
+
+@contextmanager
+def small_dirs(tmp_path: Path, size_bytes: int) -> Iterator[list[Path]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(small_filesystem(tmp_path / f"small-{i}", size_bytes)) for i in range(3)]
+
+
+def test_a_full_log_dir_on_a_follower_and_on_the_controller(zookeeper: ZooKeeperProcess, tmp_path: Path) -> None:  # noqa: F811
+    """The follower's dir fills: its replica leaves the ISR (the controller learns it from the broker's log dir
+    event), the leader keeps acknowledging with the other two; after space is freed and a restart it catches up
+    and rejoins. Then the same on the controller's own broker: the controller handles its own event."""
+    with small_dirs(tmp_path, 16 << 20) as smalls:
+        run = DirFailureRun(zookeeper, smalls)
+        try:
+            wait_until(lambda: run.controller() >= 0, timeout=30, message="a controller")
+            controller = run.controller()
+            others = [b for b in range(3) if b != controller]
+            run.start([others[0], others[1], controller])  # leader: a broker that is not the controller
+            print("follower:", run.fail(others[1], "follower"), run.restore(others[1]))
+            controller = run.controller()
+            print("controller:", run.fail(controller, "controller"), run.restore(controller))
+            report = run.finish()
+            print(f"log dir failure on a follower and on the controller: {report.summary()}")
+            assert report.ok and report.lost_count == 0, report.summary()
+        finally:
+            run.close()

@@ -250,7 +250,21 @@ class ReplicaFetcher:
             for data in topic.partitions:
                 fetched = self.partitions.get((topic.topic, data.partition_index))
                 if fetched is not None:
-                    self._process(fetched, data)
+                    try:
+                        self._process(fetched, data)
+                    except KafkaError as exc:
+                        if exc.code() != ErrorCode.KAFKA_STORAGE_ERROR:
+                            raise
+                        # Kafka's markPartitionFailed: its log dir is offline; the other partitions keep fetching
+                        log.error(
+                            "[ReplicaFetcher broker=%d leader=%d] Error while processing data for partition %s-%d: %s",
+                            self.manager.local_id,
+                            self.source_id,
+                            topic.topic,
+                            data.partition_index,
+                            exc.message or exc,
+                        )
+                        self.remove((topic.topic, data.partition_index))
 
     def _process(self, state: FetchState, data: PartitionData) -> None:
         part = state.partition

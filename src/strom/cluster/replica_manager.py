@@ -38,6 +38,7 @@ from strom.protocol.types import TP
 from strom.storage.clock import Clock
 from strom.storage.config import LogConfig
 from strom.storage.log import AppendResult, PartitionLog
+from strom.storage.log_dir_failure import LogDirFailureChannel
 from strom.storage.log_manager import HW_CHECKPOINT, LogManager, read_checkpoint, write_checkpoint
 from strom.storage.segment import Buffer, FileSlice
 from strom.transport.connection import PLAINTEXT_CHANNEL, BrokerConnection, ChannelSecurity
@@ -809,10 +810,8 @@ class ReplicaManager:
             await asyncio.sleep(interval)
             values = {k: p.log.high_watermark for k, p in self.partitions.items()}
             dirs = {k: p.log.directory.parent for k, p in self.partitions.items()}
-            try:
-                await loop.run_in_executor(None, _write_high_watermarks, values, dirs, list(self.log_manager.live_log_dirs))
-            except OSError:
-                log.exception("Cannot write %s", HW_CHECKPOINT)
+            channel = self.log_manager.failure_channel
+            await loop.run_in_executor(None, _write_high_watermarks, values, dirs, list(self.log_manager.live_log_dirs), channel)
 
     async def _isr_expiration_loop(self) -> None:
         """Kafka's isr-expiration task: every replica.lag.time.max.ms / 2, drop followers that fell behind."""
@@ -942,9 +941,14 @@ class ReplicaManager:
         self._drop_controller_connection()
 
 
-def _write_high_watermarks(values: dict[TP, int], dirs: dict[TP, Path], log_dirs: list[Path]) -> None:
+def _write_high_watermarks(values: dict[TP, int], dirs: dict[TP, Path], log_dirs: list[Path], channel: LogDirFailureChannel) -> None:
+    """A dir that cannot take its checkpoint goes offline, as in Kafka (a full disk holding only idle
+    replicas is found this way); the other dirs still get theirs."""
     for d in log_dirs:
-        write_checkpoint(Path(d) / HW_CHECKPOINT, {k: v for k, v in values.items() if dirs[k] == Path(d)})
+        try:
+            write_checkpoint(Path(d) / HW_CHECKPOINT, {k: v for k, v in values.items() if dirs[k] == Path(d)})
+        except OSError as exc:
+            channel.maybe_add_offline_log_dir(Path(d), f"Disk error while writing {HW_CHECKPOINT} in dir {d}", exc)
 
 
 def _answer_failed_writes(appended: list[_Append], results: list[ProducePartitionResult], failed: dict[int, KafkaError]) -> list[_Append]:

@@ -389,10 +389,14 @@ class PartitionLog:
                 raise _keyless_records_error(f"{self.topic}-{self.partition}", keyless)
 
     def append_as_follower(self, batches: Buffer) -> AppendResult:
-        """Appends replicated batches with the offsets the leader gave them."""
+        """Appends replicated batches with the offsets the leader gave them. A write the disk refuses takes
+        the log (and its dir) offline and raises KAFKA_STORAGE_ERROR, as the leader's appends do: the
+        replica fetcher then stops fetching it and the controller learns of the dir."""
         found = self._validate(batches, from_client=False)
         first = found[0][1].base_offset
         with self.lock:
+            if self.offline:
+                raise self._offline_error()
             if first < self.log_end_offset:
                 raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, f"follower append at {first} below LEO {self.log_end_offset}")
             for _, header in found:
@@ -401,7 +405,12 @@ class PartitionLog:
                 ):
                     self.leader_epoch_cache.assign(header.partition_leader_epoch, header.base_offset)
             count = sum(h.records_count for _, h in found)
-            self._append(batches, [(pos, h, h.base_offset) for pos, h in found], len(batches), count, source=batches)
+            try:
+                self._append(batches, [(pos, h, h.base_offset) for pos, h in found], len(batches), count, source=batches)
+            except OSError as exc:
+                with suppress(OSError):
+                    self._after_tail_removed()
+                raise self.io_failed(exc, "appending replicated records") from None
         return AppendResult(first, found[-1][1].last_offset, -1, self.log_start_offset, count)
 
     def _append(
