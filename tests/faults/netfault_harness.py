@@ -43,7 +43,7 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: fl
     raise AssertionError(f"timed out after {timeout}s waiting for {message} (last: {last!r})")
 
 
-def start_cluster(jumping_clocks: bool = False, **overrides: str) -> NetnsCluster:
+def start_cluster(jumping_clocks: bool = False, delay_proxy: bool = False, **overrides: str) -> NetnsCluster:
     """Fails (never skips) when the machine cannot make namespaces: CI must run these."""
     missing = [k for k, ok in available().items() if k != "netem" and not ok]
     if missing:
@@ -52,12 +52,12 @@ def start_cluster(jumping_clocks: bool = False, **overrides: str) -> NetnsCluste
     props = {k.replace("_", "."): v for k, v in overrides.items()}
     if kafka:  # a JVM starting on a loaded machine takes a while to reach ZooKeeper
         props.setdefault("zookeeper.connection.timeout.ms", "60000")
-    return NetnsCluster(3, props, jumping_clocks, kafka).start()
+    return NetnsCluster(3, props, jumping_clocks, kafka, delay_proxy).start()
 
 
-def running_cluster(jumping_clocks: bool = False, **overrides: str) -> Iterator[NetnsCluster]:
+def running_cluster(jumping_clocks: bool = False, delay_proxy: bool = False, **overrides: str) -> Iterator[NetnsCluster]:
     """The body of a module's cluster fixture: `yield from running_cluster()`."""
-    cluster = start_cluster(jumping_clocks, **overrides)
+    cluster = start_cluster(jumping_clocks, delay_proxy, **overrides)
     try:
         yield cluster
     finally:
@@ -151,6 +151,8 @@ class FaultRun:
         """Heals the network, then waits for the full ISR and new acks; returns seconds from heal to both."""
         started = time.monotonic()
         self.cluster.net.heal()
+        if self.cluster.proxy is not None:
+            self.cluster.proxy.clear()
         self.history.fault("heal")
         wait_until(lambda: self.registered() == [0, 1, 2], timeout=60, message="all brokers registered")
         wait_until(self.full_isr, timeout=90, message="ISR back to 3")

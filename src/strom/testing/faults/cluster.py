@@ -19,12 +19,15 @@ from typing import Any
 
 from strom.testing.broker import BrokerProcess
 from strom.testing.faults.clock import jump
+from strom.testing.faults.delay_proxy import DelayProxy
 from strom.testing.faults.netns import Network, Node
 from strom.testing.process import ServerProcess
 from strom.testing.zookeeper import ZooKeeperProcess, zookeeper_classpath
 
 ZK_PORT = 2181
 BROKER_PORT = 9092
+REPLICATION_PORT = 9093  # the inter-broker listener, when it runs through the delay proxy
+PROXY_PORT = 19090  # + broker id: the proxy's port for each broker's inter-broker listener
 
 
 class NetnsZooKeeper(ZooKeeperProcess):
@@ -122,13 +125,23 @@ class NetnsCluster:
     """ZooKeeper (node "zk") and `size` brokers (nodes "b0".. with broker.id 0..) on one Network."""
 
     def __init__(
-        self, size: int = 3, overrides: dict[str, str] | None = None, jumping_clocks: bool = False, kafka: str | None = None
+        self,
+        size: int = 3,
+        overrides: dict[str, str] | None = None,
+        jumping_clocks: bool = False,
+        kafka: str | None = None,
+        delay_proxy: bool = False,
     ) -> None:
         """`jumping_clocks`: every broker runs on strom.testing.faults.clock, its wall clock moved by
-        `jump_clock(broker_id, ms)`. `kafka`: a version of Apache Kafka to run instead of Strom."""
+        `jump_clock(broker_id, ms)`. `kafka`: a version of Apache Kafka to run instead of Strom.
+        `delay_proxy`: inter-broker traffic crosses `self.proxy` (node "px"), which delays it on demand."""
         self.net = Network()
+        self.proxy: DelayProxy | None = None
         try:
             self.zk = NetnsZooKeeper(self.net.add_node("zk", 10))
+            if delay_proxy:
+                routes = {PROXY_PORT + i: (f"{self.net.subnet}.{20 + i}", REPLICATION_PORT) for i in range(size)}
+                self.proxy = DelayProxy(self.net.add_node("px", 5), routes)
             self.brokers: dict[int, NetnsBroker] = {}
             for broker_id in range(size):
                 node = self.net.add_node(f"b{broker_id}", 20 + broker_id)
@@ -148,6 +161,7 @@ class NetnsCluster:
                     "transaction.state.log.min.isr": str(min(2, size)),
                     "default.replication.factor": str(min(3, size)),
                     "min.insync.replicas": str(min(2, size)),
+                    **(self._replication_listener(node, broker_id) if self.proxy else {}),
                     **(overrides or {}),
                 }
                 if kafka is not None:
@@ -163,6 +177,16 @@ class NetnsCluster:
     def bootstrap(self) -> str:
         return ",".join(b.bootstrap for b in self.brokers.values())
 
+    def _replication_listener(self, node: Node, broker_id: int) -> dict[str, str]:
+        """A second listener for inter-broker traffic, advertised at the proxy's port for this broker."""
+        assert self.proxy is not None
+        return {
+            "listeners": f"PLAINTEXT://{node.ip}:{BROKER_PORT},REPLICATION://{node.ip}:{REPLICATION_PORT}",
+            "advertised.listeners": f"PLAINTEXT://{node.ip}:{BROKER_PORT},REPLICATION://{self.proxy.node.ip}:{PROXY_PORT + broker_id}",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT",
+            "inter.broker.listener.name": "REPLICATION",
+        }
+
     def _offset_file(self, broker_id: int) -> Path:
         return Path(tempfile.gettempdir()) / f"strom-clock-{self.net.k}-{broker_id}"
 
@@ -176,6 +200,8 @@ class NetnsCluster:
     def start(self, timeout: float = 60.0) -> NetnsCluster:
         """ZooKeeper, then the brokers side by side (each waits on its own ready file)."""
         self.zk.start()
+        if self.proxy is not None:
+            self.proxy.start()
         with ThreadPoolExecutor(len(self.brokers)) as pool:
             for started in [pool.submit(b.start, timeout) for b in self.brokers.values()]:
                 started.result()
@@ -198,6 +224,8 @@ class NetnsCluster:
         for b in self.brokers.values():
             b.close()
         self.zk.close()
+        if self.proxy is not None:
+            self.proxy.close()
         time.sleep(0.1)
         for broker_id in self.brokers:
             self._offset_file(broker_id).unlink(missing_ok=True)
