@@ -24,6 +24,15 @@ EXACTLY_ONCE_BETA = "exactly_once_beta"  # deprecated in Kafka 3.0, runs as exac
 EXACTLY_ONCE_V2 = "exactly_once_v2"
 NO_OPTIMIZATION = "none"
 OPTIMIZE = "all"
+REUSE_KTABLE_SOURCE_TOPICS = "reuse.ktable.source.topics"
+MERGE_REPARTITION_TOPICS = "merge.repartition.topics"
+SINGLE_STORE_SELF_JOIN = "single.store.self.join"
+TOPOLOGY_OPTIMIZATION_CONFIG = "topology.optimization"
+_TOPOLOGY_OPTIMIZATIONS = (OPTIMIZE, NO_OPTIMIZATION, REUSE_KTABLE_SOURCE_TOPICS, MERGE_REPARTITION_TOPICS, SINGLE_STORE_SELF_JOIN)
+_OPTIMIZATION_ERROR = (
+    f'Acceptable values are: "{NO_OPTIMIZATION}", "{OPTIMIZE}", or a comma separated list of specific optimizations: '
+    f'("{REUSE_KTABLE_SOURCE_TOPICS}", "{MERGE_REPARTITION_TOPICS}", "{SINGLE_STORE_SELF_JOIN}").'
+)
 
 CONSUMER_PREFIX = "consumer."
 MAIN_CONSUMER_PREFIX = "main.consumer."
@@ -34,6 +43,20 @@ ADMIN_CLIENT_PREFIX = "admin."
 TOPIC_PREFIX = "topic."
 
 _INT32_MAX = 2**31 - 1
+
+
+def verify_topology_optimization_configs(config: str) -> set[str]:
+    """The optimizations a `topology.optimization` value turns on (Java's StreamsConfig.verifyTopologyOptimizationConfigs):
+    `all`, `none`, or a comma-separated list of single optimizations."""
+    configs = [c.strip() for c in config.split(",")]
+    if (NO_OPTIMIZATION in configs or OPTIMIZE in configs) and len(configs) > 1:
+        raise ConfigError(f'"{config}" is not a valid optimization config. {_OPTIMIZATION_ERROR}')
+    for conf in configs:
+        if conf not in _TOPOLOGY_OPTIMIZATIONS:
+            raise ConfigError(f"Unrecognized config. {_OPTIMIZATION_ERROR}")
+    if OPTIMIZE in configs:
+        return {REUSE_KTABLE_SOURCE_TOPICS, MERGE_REPARTITION_TOPICS, SINGLE_STORE_SELF_JOIN}
+    return set() if NO_OPTIMIZATION in configs else set(configs)
 
 
 @dataclass(frozen=True, slots=True)

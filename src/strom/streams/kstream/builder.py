@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from strom.streams.config import TOPOLOGY_OPTIMIZATION_CONFIG, verify_topology_optimization_configs
 from strom.streams.kstream.internals import names as n
 from strom.streams.kstream.internals.graph import GraphNode, InternalStreamsBuilder
 from strom.streams.kstream.internals.materialize import key_value_store
@@ -63,9 +64,15 @@ class StreamsBuilder:
             itb.add_source(c.offset_reset, source_name, c.timestamp_extractor, _de(c.key_serde), _de(c.value_serde), [topic])
             itb.add_processor(table_source_name, supplier, source_name)
             if supplier.materialized():
-                itb.add_state_store(key_value_store(store_name, m, ks, vs), table_source_name)
+                store = key_value_store(store_name, m, ks, vs)
+                if node.reuse_source_topic_for_changelog:  # reuse.ktable.source.topics: the input is the changelog
+                    store.with_logging_disabled()
+                itb.add_state_store(store, table_source_name)
+                if node.reuse_source_topic_for_changelog:
+                    itb.connect_source_store_and_topic(store_name, topic)
 
         node = GraphNode(table_source_name, write)
+        node.table_source = True
         isb.add_graph_node(isb.root, node)
         return KTable(table_source_name, c.key_serde, c.value_serde, {source_name}, queryable, supplier, node, isb)
 
@@ -122,8 +129,16 @@ class StreamsBuilder:
         return self
 
     def build(self, props: Any = None) -> Topology:
-        """The topology of everything added so far (topology.optimization is not applied: Java's default 'none')."""
+        """The topology of everything added so far. As Java's build(props), `topology.optimization` in `props`
+        (`all`, `none` (the default) or a list of optimizations) rewrites it first."""
         if not self._built:
-            self.internal_streams_builder.build()
+            self.internal_streams_builder.build(_optimizations(props))
             self._built = True
         return self.topology
+
+
+def _optimizations(props: Any) -> set[str]:
+    if props is None:
+        return set()
+    value = props.get(TOPOLOGY_OPTIMIZATION_CONFIG) if hasattr(props, "get") else None
+    return set() if value is None else verify_topology_optimization_configs(str(value))

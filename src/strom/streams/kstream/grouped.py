@@ -71,15 +71,17 @@ class _AggregateBuilder:
         parent = g.graph_node
         if g.repartition_required:
             prefix = g.grouped.name if g.grouped.name is not None else store_name
-            source_name, node = create_repartitioned_source(builder, parent, prefix, g.grouped.key_serde, g.grouped.value_serde)
-            if self.repartition_node is None or g.grouped.name is None:
+            # a named repartition topic is shared by the aggregations of one grouped stream
+            shared = self.repartition_node if g.grouped.name is not None else None
+            source_name, node = create_repartitioned_source(
+                builder, parent, prefix, g.grouped.key_serde, g.grouped.value_serde, existing=shared
+            )
+            if shared is None:
                 self.repartition_node = node
                 self.repartition_source = source_name
-            else:  # a named repartition topic is shared by the aggregations of one grouped stream
-                parent.children.remove(node)
-                builder.add_graph_node(parent, self.repartition_node)
+            else:
                 source_name = self.repartition_source or source_name
-            parent = self.repartition_node
+            parent = node
         node = processor_node(func_name, supplier, (), [store_builder])
         builder.add_graph_node(parent, node)
         sources = g.sub_topology_source_nodes if source_name == g.name else {source_name}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from strom.streams.kstream.internals import names as n
 from strom.streams.kstream.internals import stream_processors as sp
-from strom.streams.kstream.internals.graph import GraphNode, InternalStreamsBuilder, processor_node, repartition_node, sink_node
+from strom.streams.kstream.internals.graph import GraphNode, InternalStreamsBuilder, make_repartitioned_source, processor_node, sink_node
 from strom.streams.kstream.options import Branched, Grouped, Joined, Named, Printed, Produced, Repartitioned, StreamJoined
 
 if TYPE_CHECKING:
@@ -30,19 +30,17 @@ def create_repartitioned_source(
     value_serde: Any,
     partitioner: Any = None,
     partitions: int | None = None,
+    optimizable: bool = True,
+    existing: GraphNode | None = None,
 ) -> tuple[str, GraphNode]:
-    """Filter null keys -> `<prefix>-repartition` -> its source; returns the source's name and the node."""
-    topic = prefix if prefix.endswith(n.REPARTITION_TOPIC_SUFFIX) else prefix + n.REPARTITION_TOPIC_SUFFIX
-    gen_sink = builder.new_processor_name(n.SINK_NAME)
-    gen_filter = builder.new_processor_name(n.FILTER_NAME)
-    gen_source = builder.new_processor_name(n.SOURCE_NAME)
-    if n.is_generated(prefix):
-        sink, flt, source = gen_sink, gen_filter, gen_source
-    else:
-        sink, flt, source = topic + "-sink", topic + "-filter", topic + "-source"
-    node = repartition_node(
-        source, flt, sp.null_key_filter_supplier(), sink, source, topic, key_serde, value_serde, partitioner, partitions
+    """Filter null keys -> `<prefix>-repartition` -> its source; returns the source's name and the node. The names
+    are burnt even when `existing` (a repartition shared by name) is added again instead of a new node."""
+    node = make_repartitioned_source(
+        builder, prefix, key_serde, value_serde, sp.null_key_filter_supplier(), partitioner, partitions, optimizable
     )
+    source = node.node_name
+    if existing is not None:
+        node = existing
     builder.add_graph_node(parent, node)
     return source, node
 
@@ -156,7 +154,9 @@ class KStream:
         name = r.name if r.name is not None else self.builder.new_processor_name(n.REPARTITION_NAME)
         ks = r.key_serde if r.key_serde is not None else self.key_serde
         vs = r.value_serde if r.value_serde is not None else self.value_serde
-        source, node = create_repartitioned_source(self.builder, self.graph_node, name, ks, vs, r.partitioner, r.number_of_partitions)
+        source, node = create_repartitioned_source(
+            self.builder, self.graph_node, name, ks, vs, r.partitioner, r.number_of_partitions, optimizable=False
+        )
         return KStream(source, ks, vs, {source}, False, node, self.builder)
 
     def to(self, topic: str | Callable[..., str], produced: Produced[Any] | None = None) -> None:
@@ -182,7 +182,7 @@ class KStream:
         vs = m.value_serde if m.value_serde is not None else self.value_serde
         parent: KStream = self
         if self.repartition_required:
-            source, node = create_repartitioned_source(self.builder, self.graph_node, (_name(named) or self.name), ks, vs)
+            source, node = create_repartitioned_source(self.builder, self.graph_node, name, ks, vs)
             parent = KStream(source, ks, vs, {source}, False, node, self.builder)
         supplier = KTableSource(store_name, queryable)
         table_node = _to_table_node(name, supplier, store_name, m, ks, vs)
@@ -209,14 +209,12 @@ class KStream:
 
     def process(self, supplier: Any, *store_names: str, named: Named | str | None = None) -> KStream:
         name = self.builder.or_else_generate(_name(named), n.PROCESSOR_NAME)
-        node = processor_node(name, supplier, store_names)
-        node.key_changing_operation = True
+        node = processor_node(name, supplier, store_names)  # Java marks it neither key- nor value-changing
         return self._child(node, None, None, True)
 
     def process_values(self, supplier: Any, *store_names: str, named: Named | str | None = None) -> KStream:
         name = self.builder.or_else_generate(_name(named), n.PROCESSVALUES_NAME)
         node = processor_node(name, supplier, store_names)
-        node.value_changing_operation = True
         return self._child(node, self.key_serde, None, self.repartition_required)
 
     # --- joins ----------------------------------------------------------------------------------------------

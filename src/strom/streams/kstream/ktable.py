@@ -132,18 +132,13 @@ class KTable:
         """to_stream() / to_stream(named) / to_stream(key_mapper(key, value)[, named])."""
         from strom.streams.kstream.kstream import KStream
 
-        key_mapper: Callable[[Any, Any], Any] | None = None
-        if callable(mapper):
-            key_mapper = mapper
-        else:
-            named = mapper if named is None else named
+        if callable(mapper):  # Java: toStream(named).selectKey(mapper)
+            return self.to_stream(named).select_key(mapper)
+        named = mapper if named is None else named
         name = self.builder.or_else_generate(_name(named), n.TABLE_TOSTREAM_NAME)
-        node = processor_node(name, to_stream_supplier(key_mapper))
+        node = processor_node(name, to_stream_supplier(None))
         self.builder.add_graph_node(self.graph_node, node)
-        if key_mapper is not None:
-            node.key_changing_operation = True
-        ks = None if key_mapper is not None else self.key_serde
-        return KStream(name, ks, self.value_serde, self.sub_topology_source_nodes, key_mapper is not None, node, self.builder)
+        return KStream(name, self.key_serde, self.value_serde, self.sub_topology_source_nodes, False, node, self.builder)
 
     def suppress(self, suppressed: Suppressed) -> KTable:
         name = suppressed.name if suppressed.name is not None else self.builder.new_processor_name(n.TABLE_SUPPRESS_NAME)
@@ -171,8 +166,7 @@ class KTable:
         select_name = self.builder.or_else_generate(g.name, n.TABLE_SELECT_NAME)
         supplier = KTableRepartitionMap(self.processor_supplier, selector)
         self.enable_sending_old_values(True)
-        node = processor_node(select_name, supplier)
-        node.key_changing_operation = True
+        node = processor_node(select_name, supplier)  # Java's TableRepartitionMapNode: not key-changing
         self.builder.add_graph_node(self.graph_node, node)
         return KGroupedTable(self.builder, select_name, self.sub_topology_source_nodes, g, node, supplier)
 

@@ -484,6 +484,13 @@ class InternalTopologyBuilder:
     def copartition_sources(self, source_names: Iterable[str]) -> None:
         self._copartition_source_groups.append(set(source_names))
 
+    def maybe_update_copartition_source_groups(self, replaced_node_name: str, optimized_node_name: str) -> None:
+        """A repartition source merged away by topology.optimization: its co-partition groups name the merged one."""
+        for group in self._copartition_source_groups:
+            if replaced_node_name in group:
+                group.discard(replaced_node_name)
+                group.add(optimized_node_name)
+
     def validate_copartition(self) -> None:
         """Repartition topics with fixed partition counts that must be co-partitioned need the same count (the DSL
         checks this when it builds; topics whose count comes from the cluster are checked by the assignor)."""

@@ -1,7 +1,9 @@
 """StoreChangelogReader: brings stores up to date from their changelogs with the thread's restore consumer.
 
 Active tasks restore from their checkpoint (or the beginning) to the changelog's end offset as it was when the
-restore began (the last stable offset under read_committed), then start processing; standby tasks read their
+restore began (the last stable offset under read_committed), then start processing; a store whose changelog is
+one of the task's source topics (a source KTable under reuse.ktable.source.topics) restores up to the group's
+committed offset of that partition instead, since the task processes the rest; standby tasks read their
 changelogs for as long as they live. Progress is logged as "Restored N of M records".
 """
 
@@ -35,8 +37,14 @@ class _Changelog:
 
 
 class StoreChangelogReader:
-    def __init__(self, restore_consumer: Any, on_restored: Callable[[Any], None] | None = None) -> None:
+    def __init__(
+        self,
+        restore_consumer: Any,
+        on_restored: Callable[[Any], None] | None = None,
+        committed_offsets: Callable[[list[TP]], dict[TP, int]] | None = None,
+    ) -> None:
         self._consumer = restore_consumer
+        self._committed_offsets = committed_offsets
         self._changelogs: dict[TP, _Changelog] = {}
         self._assigned: set[TP] = set()
         self._last_log = time.monotonic()
@@ -75,15 +83,18 @@ class StoreChangelogReader:
         """One round; returns the active tasks' state managers whose restore finished in it."""
         if not self._changelogs:
             return []
-        for c in self._changelogs.values():
-            if not c.standby and not c.done and c.end < 0:
-                low, high = self._consumer.get_watermark_offsets(TopicPartition(*c.tp), timeout=30)
-                c.end = high
-                c.position = max(c.position, low)
-                if c.position >= c.end:
-                    c.done = True
-                else:
-                    log.info("Restoring changelog %s-%d from offset %d to %d", c.tp[0], c.tp[1], c.position, c.end)
+        pending = [c for c in self._changelogs.values() if not c.standby and not c.done and c.end < 0]
+        fetch = self._committed_offsets
+        sources = [c.tp for c in pending if c.tp[0] in c.manager.source_topics] if fetch is not None else []
+        committed = fetch(sources) if fetch is not None and sources else {}
+        for c in pending:
+            low, high = self._consumer.get_watermark_offsets(TopicPartition(*c.tp), timeout=30)
+            c.end = min(committed.get(c.tp, 0), high) if c.tp in sources else high  # never committed: nothing to restore
+            c.position = max(c.position, low)
+            if c.position >= c.end:
+                c.done = True
+            else:
+                log.info("Restoring changelog %s-%d from offset %d to %d", c.tp[0], c.tp[1], c.position, c.end)
         self._finished()
         self._sync_assignment()
         if self._assigned:

@@ -32,6 +32,7 @@ class ProcessorStateManager:
         self.eos = eos
         self.standby = standby
         self.stores: dict[str, StateStore] = {}
+        self.source_topics: set[str] = set()  # the task's input topics: a changelog among them restores to the committed offset
         self._callbacks: dict[TP, RestoreCallback] = {}
         self._persistent: set[TP] = set()
         self.offsets: dict[TP, int] = {}  # last changelog offset in the store (restored or written)

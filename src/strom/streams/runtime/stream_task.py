@@ -92,6 +92,7 @@ class StreamTask:
         self.skipped = 0
         changelogs = dict(topology.store_to_changelog_topic)
         self.state_manager = ProcessorStateManager(task_id, directory, changelogs, task_id.partition, eos)
+        self.state_manager.source_topics = set(topology.sources_by_topic)
         self.context = ProcessorContextImpl(
             task_id,
             application_id,
@@ -330,9 +331,16 @@ class StreamTask:
         """After the producer flushed and the offsets are committed: the checkpoint (at-least-once only)."""
         self.committed = dict(self.consumed)
         self.context.commit_requested = False
-        self.state_manager.update_written(self.collector.offsets())
+        self.state_manager.update_written(self._checkpointable_offsets())
         if not self.eos and self.state in (TaskState.RUNNING, TaskState.SUSPENDED):
             self.state_manager.checkpoint()
+
+    def _checkpointable_offsets(self) -> dict[TP, int]:
+        """What the stores hold up to: the changelog offsets written and, for a store whose changelog is a source
+        topic, the last offset processed from it (Java's checkpointableOffsets)."""
+        offsets = {tp: offset - 1 for tp, offset in self.consumed.items()}
+        offsets.update(self.collector.offsets())
+        return offsets
 
     def suspend(self) -> None:
         if self.state == TaskState.RUNNING:
@@ -355,7 +363,7 @@ class StreamTask:
                     log.warning("stream-task [%s] Failed to close processor %s: %s", self.id, node.name, exc)
             self.context.set_current_node(None)
         if clean:
-            self.state_manager.update_written(self.collector.offsets())
+            self.state_manager.update_written(self._checkpointable_offsets())
             self.state_manager.checkpoint()
         self.state_manager.close(clean)
         for q in self.queues.values():

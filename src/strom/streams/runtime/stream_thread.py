@@ -123,7 +123,7 @@ class StreamThread(threading.Thread):
         self.task_manager = TaskManager(
             self._create_active,
             self._create_standby,
-            StoreChangelogReader(self.restore_consumer),
+            StoreChangelogReader(self.restore_consumer, committed_offsets=self._committed_offsets),
             lambda: self._producer,
             self.consumer,
             self.eos,
@@ -166,6 +166,11 @@ class StreamThread(threading.Thread):
     def _changelog_end_offsets(self, tps: list[TP]) -> dict[TP, int]:
         """The leader's lag computation (KIP-441): the changelogs' end offsets."""
         return {tp: self.restore_consumer.get_watermark_offsets(TopicPartition(*tp), timeout=30)[1] for tp in tps}
+
+    def _committed_offsets(self, tps: list[TP]) -> dict[TP, int]:
+        """The group's committed offsets: where a store restored from a source topic stops."""
+        got = self.consumer.committed([TopicPartition(*tp) for tp in tps], timeout=60)
+        return {(tp.topic, tp.partition): tp.offset for tp in got if tp.offset is not None and tp.offset >= 0}
 
     # -- rebalance callbacks (run in this thread, inside consume()) ------------------------------------
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:

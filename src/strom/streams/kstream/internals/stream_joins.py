@@ -48,10 +48,9 @@ def stream_table_join(stream: KStream, table: KTable, joiner: Callable[[Any, Any
     name = builder.or_else_generate(joined.name, n.LEFTJOIN_NAME if left else n.JOIN_NAME)
     getter = table.value_getter_supplier()
     supplier = KStreamKTableJoin(getter, lambda k, v: k, joiner, left)
-    parent_name = this.name
 
     def write(itb: Any, node: GraphNode) -> None:
-        itb.add_processor(name, supplier, parent_name)
+        itb.add_processor(name, supplier, *node.parent_names())
         itb.connect_processor_and_state_stores(name, *getter.store_names())
 
     node = GraphNode(name, write)
