@@ -17,11 +17,13 @@ from typing import Any
 
 from strom.client.types import OFFSET_BEGINNING, TopicPartition
 from strom.protocol.types import TP
+from strom.streams.runtime.changelog_batches import restore_records, split_runs
 from strom.streams.runtime.processor_state_manager import ProcessorStateManager
 
 log = logging.getLogger("org.apache.kafka.streams.processor.internals.StoreChangelogReader")
 
 PROGRESS_LOG_INTERVAL_S = 10.0
+MAX_RESTORE_RECORDS = 10000  # handed over per round
 
 
 @dataclass(slots=True)
@@ -98,38 +100,21 @@ class StoreChangelogReader:
         self._finished()
         self._sync_assignment()
         if self._assigned:
-            by_tp: dict[TP, list[tuple[bytes, bytes | None, int]]] = {}
-            last: dict[TP, int] = {}
-            for msg in self._consumer.consume(10000, timeout):
-                if msg.error() is not None:
-                    continue
-                tp = (msg.topic() or "", msg.partition() or 0)
+            messages = self._consumer.consume(MAX_RESTORE_RECORDS, timeout)
+            for tp, run in split_runs(messages):
                 found = self._changelogs.get(tp)
                 if found is None:
                     continue
                 c = found
-                offset = msg.offset() or 0
-                if not c.standby and c.end >= 0 and offset >= c.end:
+                got = restore_records(run, None if c.standby or c.end < 0 else c.end)
+                if got is None:
                     continue  # past the end this restore aims at: read again when the task runs
-                key = msg.key()
-                if key is None:
-                    continue
-                by_tp.setdefault(tp, []).append((bytes(key), None if msg.value() is None else bytes(msg.value()), msg.timestamp()[1]))
-                last[tp] = offset
-            for tp, records in by_tp.items():
-                c = self._changelogs[tp]
-                c.manager.restore(tp, records, last[tp])
-                c.restored += len(records)
-                c.position = last[tp] + 1
-            for tp in list(self._assigned):
-                c = self._changelogs[tp]
-                if not c.standby and not c.done:
-                    try:
-                        pos = self._consumer.position([TopicPartition(*tp)])[0].offset
-                        if pos is not None and pos >= 0:
-                            c.position = max(c.position, pos)
-                    except Exception:  # the position is an optimisation for transaction markers at the end
-                        pass
+                batch, last_offset = got
+                c.manager.restore(tp, batch, last_offset)
+                c.restored += len(batch)
+                c.position = last_offset + 1
+            if len(messages) < MAX_RESTORE_RECORDS:
+                self._catch_up_positions()
         finished = self._finished()
         if time.monotonic() - self._last_log > PROGRESS_LOG_INTERVAL_S:
             self._last_log = time.monotonic()
@@ -137,6 +122,22 @@ class StoreChangelogReader:
                 if not c.standby and not c.done:
                     log.info("Restored %d of %d records of changelog %s-%d", c.restored, max(c.end - c.start, 0), c.tp[0], c.tp[1])
         return finished
+
+    def _catch_up_positions(self) -> None:
+        """Once everything fetched is handed out: the consumer's positions, which move past what holds no records
+        (transaction markers, aborted data under read_committed) so a restore ending on them finishes. One call for
+        all partitions: each call is a hop to the client thread."""
+        waiting = [TopicPartition(*tp) for tp in self._assigned if not self._changelogs[tp].standby and not self._changelogs[tp].done]
+        if not waiting:
+            return
+        try:
+            positions = self._consumer.position(waiting)
+        except Exception:  # the position is an optimisation for transaction markers at the end
+            return
+        for p in positions:
+            c = self._changelogs[(p.topic, p.partition)]
+            if p.offset is not None and p.offset >= 0:
+                c.position = max(c.position, p.offset)
 
     def _finished(self) -> list[ProcessorStateManager]:
         active = [c for c in self._changelogs.values() if not c.standby]

@@ -8,7 +8,7 @@ after a crash there is none, and a persistent store that cannot be trusted is wi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from strom.protocol.types import TP
@@ -74,7 +74,7 @@ class ProcessorStateManager:
         """Changelog partition -> the offset restore starts after (None: from the beginning)."""
         return {tp: self.offsets.get(tp) for tp in self._callbacks}
 
-    def restore(self, tp: TP, records: list[RestoreRecord], last_offset: int) -> None:
+    def restore(self, tp: TP, records: Sequence[RestoreRecord], last_offset: int) -> None:
         self._callbacks[tp](records)
         self.offsets[tp] = last_offset
 

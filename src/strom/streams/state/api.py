@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import struct
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar
 
 from strom.streams.processor.task_id import TaskId
 from strom.streams.serdes import Serde
+from strom.streams.state.restore_batch import RestoreRecord as RestoreRecord
 from strom.streams.windowed import Windowed
 
 if TYPE_CHECKING:
@@ -21,9 +22,9 @@ K = TypeVar("K")
 V = TypeVar("V")
 S = TypeVar("S", bound="StateStore")
 
-# One changelog record handed to a store's restore callback: (key, value or None for a tombstone, record timestamp).
-RestoreRecord = tuple[bytes, bytes | None, int]
-RestoreCallback = Callable[[list[RestoreRecord]], None]
+# A store's restore callback: changelog records in order, each (key, value or None for a tombstone, record
+# timestamp); the runtime hands over a RestoreBatch.
+RestoreCallback = Callable[[Sequence[RestoreRecord]], None]
 
 
 class KeyValue(NamedTuple, Generic[K, V]):
@@ -52,6 +53,7 @@ class ValueAndTimestamp(Generic[V]):
 
 
 _TS = struct.Struct(">q")
+pack_timestamp = _TS.pack  # the 8-byte prefix of a timestamped store's value
 
 
 def timestamped_bytes(raw_value: bytes | None, timestamp: int) -> bytes | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import heapq
 import time as _time
+from collections.abc import Sequence
 from typing import Any, Self
 
 from strom.streams.errors import StreamsException
@@ -55,7 +56,7 @@ class TimeOrderedBuffer(StateStore):
         context.register(root, self._restore)
         self._open = True
 
-    def _restore(self, records: list[tuple[bytes, bytes | None, int]]) -> None:
+    def _restore(self, records: Sequence[tuple[bytes, bytes | None, int]]) -> None:
         for key, value, _ in records:
             if value is None:
                 self._remove(key)

@@ -4,7 +4,7 @@ range()."""
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import takewhile
 from typing import Any
 
@@ -37,7 +37,7 @@ class BytesKeyValueStore(KeyValueStore[bytes, bytes]):
         context.register(root, self.restore_batch)
         self._open = True
 
-    def restore_batch(self, records: list[RestoreRecord]) -> None:
+    def restore_batch(self, records: Sequence[RestoreRecord]) -> None:
         """Apply changelog records in order (None value = delete)."""
         if self.timestamped:
             for key, value, timestamp in records:

@@ -6,10 +6,13 @@ range needs the order: restoring a million keys costs a dict insert each, and th
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from operator import add
+from typing import cast
 
-from strom.streams.state.api import KeyValue, StateStore, StateStoreContext
+from strom.streams.state.api import KeyValue, RestoreRecord, StateStore, StateStoreContext, pack_timestamp
 from strom.streams.state.internals.bytes_store import BytesKeyValueStore, prefix_upper_bound
+from strom.streams.state.restore_batch import columns
 
 _INSORT_MAX = 32  # fewer pending keys than this are inserted one by one; more are merged by one sort
 
@@ -23,6 +26,7 @@ class InMemoryKeyValueStore(BytesKeyValueStore):
         self._sorted: list[bytes] = []
         self._pending: list[bytes] = []
         self._stale: set[bytes] = set()  # deleted keys still in _sorted
+        self._pending_repeats = False  # _pending may hold keys twice or keys already in _sorted (a restore's)
 
     def init(self, context: StateStoreContext, root: StateStore) -> None:
         self._clear()
@@ -33,9 +37,25 @@ class InMemoryKeyValueStore(BytesKeyValueStore):
         self._sorted = []
         self._pending = []
         self._stale = set()
+        self._pending_repeats = False
 
     def persistent(self) -> bool:
         return False
+
+    def restore_batch(self, records: Sequence[RestoreRecord]) -> None:
+        if not records:
+            return
+        keys, values, timestamps = columns(records)
+        if None in values:  # deletes: one by one, in changelog order
+            super().restore_batch(records)
+            return
+        # Every key goes to the pending list, present or not: sorting them in dedups them once, when a range first
+        # needs the order (a set difference per batch cost more than the dict writes).
+        self._pending.extend(keys)
+        self._pending_repeats = True
+        puts = cast("Sequence[bytes]", values)  # no tombstones in this batch
+        stored = map(add, map(pack_timestamp, timestamps), puts) if self.timestamped else puts
+        self._map.update(zip(keys, stored, strict=True))  # in order: the last write of a key wins
 
     def get(self, key: bytes) -> bytes | None:
         return self._map.get(key)
@@ -61,7 +81,10 @@ class InMemoryKeyValueStore(BytesKeyValueStore):
         """The sorted keys (possibly with deleted ones, which readers skip)."""
         pending = self._pending
         if pending:
-            if len(pending) <= _INSORT_MAX:
+            if self._pending_repeats:
+                self._sorted = sorted(set(self._sorted).union(pending))
+                self._pending_repeats = False
+            elif len(pending) <= _INSORT_MAX:
                 for key in pending:
                     bisect.insort(self._sorted, key)
             else:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from strom.streams.state.api import KeyValue, RestoreRecord, StateStore, StateStoreContext, timestamped_bytes
@@ -136,7 +136,7 @@ class SegmentedBytesStore(StateStore):
                 if time_from <= segment_time(kv.key) <= time_to:
                     yield kv
 
-    def restore_batch(self, records: list[RestoreRecord]) -> None:
+    def restore_batch(self, records: Sequence[RestoreRecord]) -> None:
         for key, value, timestamp in records:
             self.put(key, timestamped_bytes(value, timestamp) if self.timestamped else value)
         # Commit now and then, not per batch (see LmdbKeyValueStore.restore_batch); the task's flush does the rest.
