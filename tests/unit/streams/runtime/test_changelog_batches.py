@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from strom.client.types import Message, PyMessage
 from strom.protocol.errors import KafkaError, LocalError
 from strom.streams.runtime.changelog_batches import restore_records, split_runs
+from strom.streams.state.internals import in_memory_key_value_store
 from strom.streams.state.restore_batch import RestoreBatch
 from strom.streams.state.stores import Stores
 from tests.unit.streams.state_context import ChangelogContext
@@ -119,3 +120,13 @@ def test_consumed_records_split_per_partition_and_cut_at_the_end(message: Any) -
     assert restore_records(runs[3][1], 7) is None
     assert split_runs([]) == [] and split_runs([consumed[3]]) == []
     assert [tp for tp, _ in split_runs([rec("a", 2, 0), rec("a", 2, 1)])] == [("a", 2)]
+
+
+def test_an_in_memory_standby_restoring_the_same_keys_keeps_its_pending_keys_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(in_memory_key_value_store, "_PENDING_SLACK", 10)
+    store = Stores.in_memory_key_value_store("s").get()
+    keys = [b"k%02d" % i for i in range(50)]
+    for round_ in range(100):
+        store.restore_batch(RestoreBatch(keys, [b"%d" % round_] * 50, [0] * 50))
+        assert len(store._pending) <= 2 * 50 + 10 + 50  # type: ignore[attr-defined]
+    assert [tuple(kv) for kv in store.all()] == [(k, b"99") for k in keys]

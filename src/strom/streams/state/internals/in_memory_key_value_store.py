@@ -15,6 +15,7 @@ from strom.streams.state.internals.bytes_store import BytesKeyValueStore, prefix
 from strom.streams.state.restore_batch import columns
 
 _INSORT_MAX = 32  # fewer pending keys than this are inserted one by one; more are merged by one sort
+_PENDING_SLACK = 100_000  # restored keys (repeats included) waiting beyond twice the store's size are merged in
 
 
 class InMemoryKeyValueStore(BytesKeyValueStore):
@@ -53,6 +54,8 @@ class InMemoryKeyValueStore(BytesKeyValueStore):
         # needs the order (a set difference per batch cost more than the dict writes).
         self._pending.extend(keys)
         self._pending_repeats = True
+        if len(self._pending) > 2 * len(self._map) + _PENDING_SLACK:  # a standby updating the same keys for good
+            self._keys()
         puts = cast("Sequence[bytes]", values)  # no tombstones in this batch
         stored = map(add, map(pack_timestamp, timestamps), puts) if self.timestamped else puts
         self._map.update(zip(keys, stored, strict=True))  # in order: the last write of a key wins
