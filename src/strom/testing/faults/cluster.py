@@ -198,13 +198,18 @@ class NetnsCluster:
         return f"b{broker_id}"
 
     def start(self, timeout: float = 60.0) -> NetnsCluster:
-        """ZooKeeper, then the brokers side by side (each waits on its own ready file)."""
-        self.zk.start()
-        if self.proxy is not None:
-            self.proxy.start()
-        with ThreadPoolExecutor(len(self.brokers)) as pool:
-            for started in [pool.submit(b.start, timeout) for b in self.brokers.values()]:
-                started.result()
+        """ZooKeeper, then the brokers side by side (each waits on its own ready file). A cluster that fails
+        to start stops what did start and removes its namespaces (nobody else holds it to close)."""
+        try:
+            self.zk.start()
+            if self.proxy is not None:
+                self.proxy.start()
+            with ThreadPoolExecutor(len(self.brokers)) as pool:
+                for started in [pool.submit(b.start, timeout) for b in self.brokers.values()]:
+                    started.result()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def zk_client(self, session_timeout_ms: int = 10000) -> Any:
