@@ -12,6 +12,7 @@ import errno
 import logging
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
@@ -47,14 +48,25 @@ def read_checkpoint(path: Path) -> dict[TP, int]:
         return {}
 
 
+_CHECKPOINT_LOCKS: dict[Path, threading.Lock] = {}
+_CHECKPOINT_LOCKS_LOCK = threading.Lock()
+
+
 def write_checkpoint(path: Path, values: dict[TP, int]) -> None:
+    """Through `<name>.tmp` and a rename, one writer at a time per file (Kafka's CheckpointFile holds a lock
+    too): the broker's checkpoint tick and the replica manager's high-watermark loop both write
+    replication-offset-checkpoint from executor threads, and two writers of one .tmp lose a rename (ENOENT,
+    which would take the log dir offline)."""
     body = f"0\n{len(values)}\n" + "".join(f"{t} {p} {o}\n" for (t, p), o in sorted(values.items()))
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
-        f.write(body)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    with _CHECKPOINT_LOCKS_LOCK:
+        lock = _CHECKPOINT_LOCKS.setdefault(path, threading.Lock())
+    with lock:
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w") as f:
+            f.write(body)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
 
 
 LOCK_FILE = ".lock"
