@@ -52,7 +52,7 @@ def start_cluster(jumping_clocks: bool = False, delay_proxy: bool = False, **ove
     props = {k.replace("_", "."): v for k, v in overrides.items()}
     if kafka:  # a JVM starting on a loaded machine takes a while to reach ZooKeeper
         props.setdefault("zookeeper.connection.timeout.ms", "60000")
-    return NetnsCluster(3, props, jumping_clocks, kafka, delay_proxy).start()
+    return NetnsCluster(3, props, jumping_clocks, kafka, delay_proxy).start(timeout=240 if kafka else 60)  # JVMs on a loaded machine
 
 
 def running_cluster(jumping_clocks: bool = False, delay_proxy: bool = False, **overrides: str) -> Iterator[NetnsCluster]:

@@ -821,6 +821,10 @@ class Controller:
                 out[tp] = (ErrorCode.NOT_LEADER_OR_FOLLOWER, None)
             elif leader_epoch != state.leader_epoch:
                 out[tp] = (ErrorCode.FENCED_LEADER_EPOCH, None)
+            elif tuple(new_isr) == state.isr:
+                # already so (Kafka's equalsIgnoreZk): the leader retries a change whose answer it lost, e.g. a
+                # request that timed out during a partition and was applied after; it gets the current version
+                out[tp] = (ErrorCode.NONE, state)
             elif partition_epoch != state.zk_version:
                 out[tp] = (ErrorCode.INVALID_UPDATE_VERSION, None)
             elif not new_isr or any(r not in self._all_replicas(tp) for r in new_isr) or broker_id not in new_isr:
