@@ -105,7 +105,8 @@ class FaultRun:
 
     # ---- the run ------------------------------------------------------------------------------------
     def start(self, rate: float = 500, members: int = 1) -> FaultRun:
-        wait_until(lambda: self.registered() == [0, 1, 2], timeout=60, message="all brokers registered")
+        jvm = bool(os.environ.get("STROM_FAULT_KAFKA"))  # a loaded machine slows the JVMs' start
+        wait_until(lambda: self.registered() == [0, 1, 2], timeout=240 if jvm else 60, message="all brokers registered")
         admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap})
         admin.create_topics([NewTopic(self.topic, PARTITIONS, 3, config={"min.insync.replicas": "2"})])[self.topic].result(30)
         wait_until(lambda: self.zk.exists(partition_state_path(self.topic, PARTITIONS - 1)) and self.full_isr(), message="full ISR")
