@@ -158,6 +158,11 @@ def paced_latencies(bootstrap: str, topic: str, rate: float, seconds: float) -> 
     return acks, e2e
 
 
+def create_topic(bootstrap: str, topic: str) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})  # held until the answer: a dropped client fails its futures
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -182,7 +187,7 @@ def broker_pid(broker: BrokerProcess | ApacheKafka) -> int:
 
 def one_case(broker: BrokerProcess | ApacheKafka, stalled: int, records: int, stall_topic: str) -> dict[str, float]:
     topic = f"bench-{uuid.uuid4().hex[:6]}"
-    AdminClient({"bootstrap.servers": broker.bootstrap}).create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+    create_topic(broker.bootstrap, topic)
     rss_before = psutil.Process(broker_pid(broker)).memory_info().rss
     readers = StalledReaders(broker.port, stall_topic, stalled)
     try:
@@ -190,12 +195,12 @@ def one_case(broker: BrokerProcess | ApacheKafka, stalled: int, records: int, st
         produced = produce_throughput(broker.bootstrap, topic, records)
         fetched = fetch_throughput(broker.bootstrap, topic, records)
         paced = f"{topic}-paced"
-        AdminClient({"bootstrap.servers": broker.bootstrap}).create_topics([NewTopic(paced, 1, 1)])[paced].result(30)
+        create_topic(broker.bootstrap, paced)
         acks, e2e = paced_latencies(broker.bootstrap, paced, 500, 4)
         rss = psutil.Process(broker_pid(broker)).memory_info().rss
         return {
             "stalled": stalled,
-            "requests": readers.sent,
+            "requests sent": readers.sent,
             "produce/s": produced,
             "fetch/s": fetched,
             "ack p50": percentile(acks, 0.5),
@@ -211,7 +216,7 @@ def one_case(broker: BrokerProcess | ApacheKafka, stalled: int, records: int, st
 
 def prefill(bootstrap: str, topic: str) -> None:
     """A few MiB for the stalled readers to ask for."""
-    AdminClient({"bootstrap.servers": bootstrap}).create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+    create_topic(bootstrap, topic)
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
     for _ in range(4000):
         producer.produce(topic, b"s" * 1000)

@@ -8,22 +8,29 @@ import os
 import socket
 import struct
 import time
+import urllib.request
 
 import confluent_kafka as ck
 import psutil
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
+from prometheus_client.parser import text_string_to_metric_families
 
 from strom.protocol.headers import RequestHeader, encode_request_header
+from strom.protocol.schema.fetch import FetchPartition, FetchRequest, FetchTopic
 from strom.protocol.schema.metadata import MetadataRequest
-from strom.testing.broker import BrokerProcess
+from strom.testing.broker import BrokerProcess, free_port
 
 pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory):
-    with BrokerProcess(tmp_path_factory.mktemp("clientfaults")) as b:
+    metrics = free_port()
+    with BrokerProcess(
+        tmp_path_factory.mktemp("clientfaults"), overrides={"metrics.prometheus.listener": f"http://127.0.0.1:{metrics}"}
+    ) as b:
+        b.metrics_url = f"http://127.0.0.1:{metrics}/metrics"  # type: ignore[attr-defined]
         admin = AdminClient({"bootstrap.servers": b.bootstrap})
         names = [f"slow-consumer-topic-with-a-long-name-{i:03d}" for i in range(10)]  # each Metadata answer about a KiB
         for future in admin.create_topics([NewTopic(n, 1, 1) for n in names]).values():
@@ -118,3 +125,63 @@ def test_500_connections_opened_and_dropped_leak_nothing(broker):
     producer = ck.Producer({"bootstrap.servers": broker.bootstrap})
     producer.produce("after-churn", value=b"ok")
     assert producer.flush(20) == 0
+
+
+def fetch_requests(topic: str, count: int) -> bytes:
+    out = bytearray()
+    for i in range(count):
+        frame = bytearray()
+        encode_request_header(frame, RequestHeader(1, 11, i, "stalled-consumer"))
+        partition = FetchPartition(partition=0, fetch_offset=0, partition_max_bytes=1 << 20)
+        frame += FetchRequest(
+            max_wait_ms=0, min_bytes=1, max_bytes=1 << 20, topics=[FetchTopic(topic=topic, partitions=[partition])]
+        ).encode(11)
+        out += struct.pack(">i", len(frame)) + frame
+    return bytes(out)
+
+
+def bytes_out(url: str, topic: str) -> float:
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        text = resp.read().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "kafka_server_brokertopicmetrics_bytesout_total" and sample.labels.get("topic") == topic:
+                return sample.value
+    return 0.0
+
+
+def test_stalled_consumers_cost_the_broker_one_fetch_each(broker):
+    """50 connections pipeline 200 Fetch requests of a MiB each and never read. As a muted Kafka channel, each
+    costs the broker one fetch: it read 100 of them per connection before (5,000 fetches, 5 GB of answers
+    nobody reads; with 200 such clients a producer beside them waited seconds for its first answer)."""
+    topic = "stalled-consumers"
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+    producer = ck.Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 20})
+    for _ in range(1500):
+        producer.produce(topic, b"s" * 1000)
+    assert producer.flush(30) == 0
+    burst = fetch_requests(topic, 200)
+    socks = []
+    for _ in range(50):
+        s = socket.create_connection(("127.0.0.1", broker.port))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.setblocking(False)
+        socks.append(s)
+        try:
+            s.send(burst)
+        except BlockingIOError:
+            pass
+    time.sleep(2)
+    fetched_mib = bytes_out(broker.metrics_url, topic) / (1 << 20)
+    print(f"50 stalled consumers pipelining 200 fetches each: the broker read {fetched_mib:.0f} MiB for them")
+    assert fetched_mib < 50 * 4
+    producer.produce("after-stalled-fetches", value=b"ok")
+    assert producer.flush(20) == 0
+    s = socks[0]  # it reads at last: its answers come, in order
+    s.setblocking(True)
+    s.settimeout(20)
+    size, correlation = struct.unpack(">ii", s.recv(8, socket.MSG_WAITALL))
+    assert correlation == 0 and size > 1000
+    for s in socks:
+        s.close()

@@ -9,6 +9,9 @@ nothing (the history checker judges the run)."""
 from __future__ import annotations
 
 import json
+import os
+import random
+import statistics
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -248,3 +251,63 @@ def test_a_full_log_dir_on_a_follower_and_on_the_controller(zookeeper: ZooKeeper
             assert report.ok and report.lost_count == 0, report.summary()
         finally:
             run.close()
+
+
+def campaign(zookeeper: ZooKeeperProcess, tmp_path: Path, kafka: bool, cycles: int, seed: int) -> dict[str, Any]:  # noqa: F811
+    """`cycles` log dir failures, each on a broker picked by role (a follower that is not the controller, the
+    controller, the leader), each followed by freeing the space and a restart, on one topic with the
+    producer running throughout; one history, one verdict."""
+    rng = random.Random(seed)
+    with small_dirs(tmp_path, 64 << 20) as smalls:
+        run = DirFailureRun(zookeeper, smalls, rate=200, kafka=kafka)
+        try:
+            wait_until(lambda: run.controller() >= 0, timeout=60, message="a controller")
+            run.start([0, 1, 2])
+            for cycle in range(cycles):
+                role = rng.choice(["follower", "controller", "leader"])
+                controller, leader = run.controller(), run.state()["leader"]
+                if role == "controller":
+                    target = controller
+                elif role == "leader":
+                    target = leader
+                else:
+                    target = rng.choice([b for b in range(3) if b not in (controller, leader)])
+                what = f"{role} (controller {controller}, leader {leader})"
+                timing = run.fail(target, role)
+                run.restore(target)
+                print(f"cycle {cycle}: broker {target} as {what}: {timing}", flush=True)
+            report = run.finish()
+        finally:
+            run.close()
+    by_role: dict[str, list[dict[str, float | int | str]]] = {}
+    for t in run.timings:
+        by_role.setdefault(str(t["what"]), []).append(t)
+    figures: dict[str, Any] = {"broker": "kafka-3.9" if kafka else "strom", "cycles": cycles, "seed": seed, "report": report.summary()}
+    for role, ts in sorted(by_role.items()):
+        figures[role] = {"cycles": len(ts)} | {
+            key: {"p50": statistics.median(float(t[key]) for t in ts), "max": max(float(t[key]) for t in ts)}
+            for key in ("out_of_isr_s", "acks_s", "rejoin_s")
+        }
+    print(json.dumps(figures, indent=1))
+    artifacts = Path(os.environ.get("STROM_FAULT_ARTIFACTS", tmp_path))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    (artifacts / f"log-dir-campaign-{figures['broker']}.json").write_text(json.dumps(figures, indent=1))
+    assert report.ok and report.lost_count == 0, report.summary()
+    return figures
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(4 * 3600)
+def test_log_dir_failure_campaign(zookeeper: ZooKeeperProcess, tmp_path: Path) -> None:  # noqa: F811
+    """STROM_FAULT_CYCLES (default 100) failures of a follower's, the controller's or the leader's log dir."""
+    campaign(zookeeper, tmp_path, False, int(os.environ.get("STROM_FAULT_CYCLES", "100")), int(os.environ.get("STROM_FAULT_SEED", "1919")))
+
+
+@pytest.mark.slow
+@pytest.mark.java
+@pytest.mark.timeout(4 * 3600)
+def test_log_dir_failure_campaign_apache_kafka(zookeeper: ZooKeeperProcess, tmp_path: Path) -> None:  # noqa: F811
+    """The same against Apache Kafka 3.9 in ZooKeeper mode (STROM_KAFKA_FAULT_CYCLES, default 10: a JVM
+    restart per cycle)."""
+    cycles = int(os.environ.get("STROM_KAFKA_FAULT_CYCLES", "10"))
+    campaign(zookeeper, tmp_path, True, cycles, int(os.environ.get("STROM_FAULT_SEED", "1919")))

@@ -68,7 +68,11 @@ _TLS_RECORD_PREFIX = 0x1603  # a TLS handshake record (0x16) of version 3.x, rea
 SENDFILE_MIN_BYTES = 16 * 1024
 MAX_IOV = 512  # buffers per writev call (IOV_MAX is 1024 on Linux)
 # requests one connection may have in its handlers or its answer queue before the broker stops reading it (as
-# a muted Kafka channel): a client that pipelines without reading its answers holds this much and no more
+# a muted Kafka channel): a client that pipelines without reading its answers holds this much and no more.
+# A connection starts at one (Kafka's muted channel) and doubles its allowance each time it has read every
+# answer; one that leaves answers in a full socket is back at one. So a client that never reads costs one
+# request's work, as in Kafka, not a hundred (200 such clients pipelining fetches kept the broker busy for
+# seconds), while a pipelining producer that reads reaches the full allowance within a few answers.
 MAX_IN_FLIGHT_PER_CONNECTION = 100
 _BYTES: Final = (bytes, bytearray, memoryview)  # a tuple: isinstance on it is faster than on a union
 
@@ -109,6 +113,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._unmute: asyncio.TimerHandle | None = None  # set while muted for a quota's throttle time
         # back-pressure: reading stops while answers wait for a full socket, or too many requests are in flight
         self._held = False
+        self._in_flight_allowed = 1
 
     # ---- asyncio protocol ------------------------------------------------------------------------------
 
@@ -313,7 +318,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         timing = RequestTiming(self.broker.request_metrics.of(header.api_key, follower), header.api_version, received)
         if not no_response:
             self._pending.append((fut, timing))
-            if len(self._pending) >= MAX_IN_FLIGHT_PER_CONNECTION:
+            if len(self._pending) >= self._in_flight_allowed:
                 self._hold()
         call = route.handler(ctx, request)
         if self.broker.quotas.active:
@@ -385,14 +390,9 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
     def _maybe_release(self) -> None:
         """Reads again once the socket took every queued answer and few enough requests are in flight."""
-        if (
-            self._held
-            and not self.closed
-            and not self._out
-            and not self._transport_paused
-            and len(self._pending) < MAX_IN_FLIGHT_PER_CONNECTION
-        ):
+        if self._held and not self.closed and not self._out and not self._transport_paused and len(self._pending) < self._in_flight_allowed:
             self._held = False
+            self._in_flight_allowed = min(self._in_flight_allowed * 2, MAX_IN_FLIGHT_PER_CONNECTION)
             if self._unmute is None and self._transport is not None:
                 self._transport.resume_reading()
                 self.buffer_updated(0)  # the requests already received, while reading was held
@@ -531,6 +531,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self._writer_fd = os.dup(self._fd)
         asyncio.get_running_loop().add_writer(self._writer_fd, self._on_writable)
         self._waiting_writable = True
+        self._in_flight_allowed = 1
         self._hold()  # the client is not reading: neither do we, until it has taken what is queued
 
     def _on_writable(self) -> None:
