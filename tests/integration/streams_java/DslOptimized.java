@@ -146,6 +146,22 @@ public class DslOptimized {
             m.groupByKey().count().toStream().mapValues(DslOptimized::s).to("out");
             m.groupByKey().reduce((x, y) -> x + y).toStream().to("out2");
         });
+        p.put("table_transform_join", b -> {
+            KTable<String, String> t = b.<String, String>table("t").transformValues(() -> new ValueTransformerWithKey<String, String, String>() {
+                public void init(ProcessorContext c) { }
+                public String transform(String k, String v) { return v == null ? null : v.toUpperCase(); }
+                public void close() { }
+            });
+            b.<String, String>stream("s").leftJoin(t, (x, y) -> x + "+" + y).to("out");
+        });
+        p.put("transform_context", b -> b.<String, String>stream("in").transformValues(() -> new ValueTransformerWithKey<String, String, String>() {
+            ProcessorContext ctx;
+            public void init(ProcessorContext c) { ctx = c; }
+            public String transform(String k, String v) {
+                return v + "@" + ctx.topic() + "/" + ctx.partition() + "/" + ctx.offset() + "/" + ctx.timestamp();
+            }
+            public void close() { }
+        }).to("out"));
         p.put("opt_app", b -> {  // tests/integration/streams/test_dsl_optimized_on_broker.py's topology
             KTable<String, String> users = b.table("opt-users", Materialized.as("users"));
             users.groupBy((user, region) -> KeyValue.pair(region, user)).count(Materialized.as("per-region")).toStream()
@@ -180,6 +196,8 @@ public class DslOptimized {
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
         props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
         props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+        // Streams does not leave the group on close: a restarted instance waits for the old member's session
+        props.put(StreamsConfig.consumerPrefix("session.timeout.ms"), 6000);
         try (org.apache.kafka.streams.KafkaStreams streams = new org.apache.kafka.streams.KafkaStreams(build(args[1]), props)) {
             streams.start();
             Thread.sleep(Long.parseLong(args[5]) * 1000);

@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from strom.streams.kstream.builder import StreamsBuilder
-from strom.streams.kstream.options import Grouped, Materialized, Produced
+from strom.streams.kstream.options import Grouped, Materialized, Named, Produced
+from strom.streams.kstream.transformer import Transformer, TransformerContext, ValueTransformer, ValueTransformerWithKey
 from strom.streams.kstream.windows import TimeWindows
+from strom.streams.processor.api import PunctuationType
 from strom.streams.serdes import Serdes
+from strom.streams.state.api import KeyValue
+from strom.streams.state.stores import Stores
 from strom.streams.topology import Topology
 from strom.streams.topology_test_driver import TopologyTestDriver
 
@@ -21,6 +25,11 @@ OPTIMIZED = {"topology.optimization": "all"}
 
 def s(v: Any) -> str | None:
     return None if v is None else str(v)
+
+
+def j(v: Any) -> str:
+    """As Java's string concatenation prints a value (null for None)."""
+    return "null" if v is None else str(v)
 
 
 def opt_table_source(b: StreamsBuilder) -> None:
@@ -71,6 +80,101 @@ def opt_to_table(b: StreamsBuilder) -> None:
     m.group_by_key().count().to_stream().map_values(s).to("out2")
 
 
+class CountingTransformer(Transformer[str, str, Any]):
+    """DslOptimized.java's: counts values per key in store "seen", forwards (first letter, key:count), and on each
+    stream-time punctuation of 10 ms ("tick", number of keys)."""
+
+    def init(self, context: TransformerContext) -> None:
+        self.context = context
+        self.seen = context.get_state_store("seen")
+        context.schedule(
+            10, PunctuationType.STREAM_TIME, lambda t: context.forward("tick", f"keys={self.seen.approximate_num_entries()}@{t}")
+        )
+
+    def transform(self, key: str, value: str) -> Any:
+        before = self.seen.get(key)
+        count = 1 if before is None else int(before) + 1
+        self.seen.put(key, str(count))
+        return None if value.startswith("x") else KeyValue(value[:1], f"{key}:{count}")
+
+
+class Upper(ValueTransformer[str, str]):
+    def transform(self, value: str) -> str:
+        return value.upper()
+
+
+class Fan(ValueTransformerWithKey[str, str, Any]):
+    def transform(self, key: str, value: str) -> Any:
+        return [f"{key}/{value}", value.lower()]
+
+
+class Swap(Transformer[str, str, Any]):
+    def transform(self, key: str, value: str) -> Any:
+        return [] if "tick" in value else [(value, key)]
+
+
+def transform(b: StreamsBuilder, source: str = "in", sink: str = "out") -> None:
+    b.add_state_store(Stores.key_value_store_builder(Stores.in_memory_key_value_store("seen"), Serdes.String(), Serdes.String()))
+    (
+        b.stream(source)
+        .transform(CountingTransformer, "seen")
+        .transform_values(Upper)
+        .flat_transform_values(Fan, named=Named.as_("fan"))
+        .flat_transform(Swap)
+        .to(sink)
+    )
+
+
+class KeyEquals(ValueTransformerWithKey[str, str, Any]):
+    def transform(self, key: str, value: str | None) -> str | None:
+        return None if value is None else f"{key}={value}"
+
+
+class UpperOrGone(ValueTransformerWithKey[str, str, Any]):
+    def transform(self, key: str, value: str | None) -> str:
+        return "gone" if value is None else value.upper()
+
+
+def table_transform_values(b: StreamsBuilder) -> None:
+    t = b.table("t")
+    t.transform_values(KeyEquals, materialized=Materialized.as_("tv")).to_stream().to("out")
+    t.transform_values(UpperOrGone, named=Named.as_("upper")).to_stream().to("out2")
+
+
+class FirstLetterKey(Transformer[str, str, Any]):
+    def transform(self, key: str, value: str) -> Any:
+        return (value[:1], value)
+
+
+def opt_transform_merge(b: StreamsBuilder) -> None:
+    m = b.stream("in").transform(FirstLetterKey)
+    m.group_by_key().count().to_stream().map_values(s).to("out")
+    m.group_by_key().reduce(lambda x, y: x + y).to_stream().to("out2")
+
+
+class UpperOrNone(ValueTransformerWithKey[str, str, Any]):
+    def transform(self, key: str, value: str | None) -> str | None:
+        return None if value is None else value.upper()
+
+
+def table_transform_join(b: StreamsBuilder) -> None:
+    t = b.table("t").transform_values(UpperOrNone)
+    b.stream("s").left_join(t, lambda x, y: f"{x}+{j(y)}").to("out")
+
+
+class WithContext(ValueTransformerWithKey[str, str, str]):
+    def init(self, context: TransformerContext) -> None:
+        self.context = context
+
+    def transform(self, key: str, value: str) -> str:
+        c = self.context
+        return f"{value}@{c.topic()}/{c.partition()}/{c.offset()}/{c.timestamp()}"
+
+
+def transform_context(b: StreamsBuilder) -> None:
+    b.stream("in").transform_values(WithContext).to("out")
+
+
 def opt_app(b: StreamsBuilder) -> None:
     """tests/integration/streams/test_dsl_optimized_on_broker.py's topology."""
     users = b.table("opt-users", materialized=Materialized.as_("users"))
@@ -94,6 +198,11 @@ PROGRAMS: dict[str, Callable[[StreamsBuilder], None]] = {
         opt_merge_node,
         opt_value_changing,
         opt_to_table,
+        transform,
+        table_transform_values,
+        opt_transform_merge,
+        table_transform_join,
+        transform_context,
         opt_app,
     )
 }

@@ -217,6 +217,47 @@ class KStream:
         node = processor_node(name, supplier, store_names)
         return self._child(node, self.key_serde, None, self.repartition_required)
 
+    # --- transformers (Kafka 2.8's DSL) ---------------------------------------------------------------------
+
+    def transform(self, transformer_supplier: Any, *store_names: str, named: Named | str | None = None) -> KStream:
+        """A Transformer per task: transform(key, value) returns a new (key, value) or None, and may forward more
+        with its context (also from punctuators); `store_names` are stores it reads by name."""
+        from strom.streams.kstream.internals.transform_processors import KStreamFlatTransform
+
+        name = _name(named) or self.builder.new_processor_name(n.TRANSFORM_NAME)
+        return self._flat_transform(KStreamFlatTransform(transformer_supplier, False), name, store_names)
+
+    def flat_transform(self, transformer_supplier: Any, *store_names: str, named: Named | str | None = None) -> KStream:
+        """As transform(), with an iterable of (key, value) pairs per record."""
+        from strom.streams.kstream.internals.transform_processors import KStreamFlatTransform
+
+        name = _name(named) or self.builder.new_processor_name(n.TRANSFORM_NAME)
+        return self._flat_transform(KStreamFlatTransform(transformer_supplier, True), name, store_names)
+
+    def _flat_transform(self, supplier: Any, name: str, store_names: tuple[str, ...]) -> KStream:
+        node = processor_node(name, supplier, store_names)
+        node.key_changing_operation = True
+        return self._child(node, None, None, True)
+
+    def transform_values(self, transformer_supplier: Any, *store_names: str, named: Named | str | None = None) -> KStream:
+        """A ValueTransformer (transform(value)) or ValueTransformerWithKey (transform(key, value)) per task: the
+        new value; the key stays, so its context cannot forward."""
+        from strom.streams.kstream.internals.transform_processors import KStreamTransformValues
+
+        return self._transform_values(KStreamTransformValues(transformer_supplier, False), named, store_names)
+
+    def flat_transform_values(self, transformer_supplier: Any, *store_names: str, named: Named | str | None = None) -> KStream:
+        """As transform_values(), with an iterable of values per record."""
+        from strom.streams.kstream.internals.transform_processors import KStreamTransformValues
+
+        return self._transform_values(KStreamTransformValues(transformer_supplier, True), named, store_names)
+
+    def _transform_values(self, supplier: Any, named: Named | str | None, store_names: tuple[str, ...]) -> KStream:
+        name = self.builder.or_else_generate(_name(named), n.TRANSFORMVALUES_NAME)
+        node = processor_node(name, supplier, store_names)
+        node.value_changing_operation = True
+        return self._child(node, self.key_serde, None, self.repartition_required)
+
     # --- joins ----------------------------------------------------------------------------------------------
 
     def join(self, other: Any, joiner: Callable[..., Any], *args: Any) -> KStream:

@@ -128,6 +128,29 @@ class KTable:
     ) -> KTable:
         return self._transform(n.TABLE_MAPVALUES_NAME, n.with_key(mapper, 1), named, materialized, False)
 
+    def transform_values(
+        self,
+        transformer_supplier: Any,
+        *store_names: str,
+        materialized: Materialized[Any] | None = None,
+        named: Named | str | None = None,
+    ) -> KTable:
+        """A ValueTransformerWithKey (or ValueTransformer) per task sees every update, deletes (None) too, and
+        returns the new value; materialized (and queryable) only when `materialized` names a store."""
+        from strom.streams.kstream.internals.transform_processors import KTableTransformValues
+
+        queryable = None if materialized is None else materialized.store_name
+        name = self.builder.or_else_generate(_name(named), n.TABLE_TRANSFORMVALUES_NAME)
+        ks, vs = self.key_serde, None
+        builders: list[Any] = []
+        if materialized is not None:
+            ks = materialized.key_serde if materialized.key_serde is not None else ks
+            vs = materialized.value_serde
+            if queryable is not None:
+                builders.append(key_value_store(queryable, materialized, ks, vs))
+        supplier = KTableTransformValues(self.processor_supplier, transformer_supplier, queryable)
+        return self._derive(name, supplier, processor_node(name, supplier, store_names, builders), ks, vs, queryable)
+
     def to_stream(self, mapper: Callable[[Any, Any], Any] | Named | str | None = None, named: Named | str | None = None) -> KStream:
         """to_stream() / to_stream(named) / to_stream(key_mapper(key, value)[, named])."""
         from strom.streams.kstream.kstream import KStream
