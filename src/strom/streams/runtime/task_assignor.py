@@ -7,6 +7,10 @@
    warm-up replica (a standby that restores), at most `max.warmup.replicas` of them in one rebalance; a probing
    rebalance every `probing.rebalance.interval.ms` moves the task once its warm-up has caught up.
 3. `num.standby.replicas` standbys of each stateful task on other clients, those with the most state first.
+4. A standby placed on a client that is not caught up while a more caught-up client has no copy of the task moves
+   to the least loaded such client (caught up first, else the most caught up), and the placed client keeps it as a
+   warm-up while warm-ups are left: a probing rebalance moves it back once it has caught up (Java's
+   TaskMovement.assignStandbyTaskMovements).
 With no caught-up client at all, the task goes to the client with the least lag (the most caught up), and with
 no state anywhere (a new application) the balanced place wins.
 """
@@ -77,7 +81,9 @@ def assign(clients: Mapping[str, ClientState], tasks: Iterable[Task], stateful: 
     stateless_tasks = [t for t in all_tasks if t not in stateful]
     _balanced_sticky(clients, order, stateful_tasks, by_lag=True)
     _assign_standbys(clients, order, stateful_tasks, configs.num_standby_replicas)
-    moved = _keep_on_caught_up_clients(clients, order, stateful_tasks, configs)
+    warmups_left = [configs.max_warmup_replicas]
+    moved = _keep_on_caught_up_clients(clients, order, stateful_tasks, configs, warmups_left)
+    moved += _move_standbys_to_caught_up_clients(clients, order, stateful_tasks, configs, warmups_left)
     _balanced_sticky(clients, order, stateless_tasks, by_lag=False)
     if moved:
         warmups = {c: sorted(clients[c].warmup) for c in order if clients[c].warmup}
@@ -107,12 +113,13 @@ def _balanced_sticky(clients: Mapping[str, ClientState], order: list[str], tasks
         clients[min(order, key=rank)].active.add(task)
 
 
-def _keep_on_caught_up_clients(clients: Mapping[str, ClientState], order: list[str], tasks: list[Task], configs: AssignmentConfigs) -> int:
+def _keep_on_caught_up_clients(
+    clients: Mapping[str, ClientState], order: list[str], tasks: list[Task], configs: AssignmentConfigs, warmups_left: list[int]
+) -> int:
     """Stateful tasks placed on a lagging client go back to a caught-up one, as Java's TaskMovement: one holding a
     standby of the task (they swap), else the least loaded caught-up client; with none caught up, to the client
     with the least lag if it has less than the placed one. The lagging client gets a warm-up (unless it already
     has a standby of the task, which warms it up as well)."""
-    warmups_left = configs.max_warmup_replicas
     moved = 0
     movements: list[tuple[int, Task, str]] = []
     for task in tasks:
@@ -136,11 +143,58 @@ def _keep_on_caught_up_clients(clients: Mapping[str, ClientState], order: list[s
         if task in clients[source].standby:  # the caught-up standby becomes the active: the standby goes to dest
             clients[source].standby.discard(task)
             clients[dest].standby.add(task)
-        elif task not in clients[dest].standby and warmups_left > 0:
+        elif task not in clients[dest].standby and warmups_left[0] > 0:
             clients[dest].standby.add(task)
             clients[dest].warmup.add(task)
-            warmups_left -= 1
+            warmups_left[0] -= 1
     return moved
+
+
+def _move_standbys_to_caught_up_clients(
+    clients: Mapping[str, ClientState], order: list[str], tasks: list[Task], configs: AssignmentConfigs, warmups_left: list[int]
+) -> int:
+    """Standbys (not warm-ups) on clients that would have to restore, while a more caught-up client holds no copy
+    of the task, move there: the least loaded caught-up client, else the most caught-up one ahead of the placed
+    client. The placed client keeps the standby as a warm-up while warm-ups are left (a probing rebalance hands
+    it back once caught up); else it loses it."""
+    caught_up = {t: [c for c in order if clients[c].lag(t) <= configs.acceptable_recovery_lag] for t in tasks}
+    by_lag = {t: _clients_by_lag(clients, order, t) for t in tasks}
+    movements: list[tuple[int, Task, str]] = []
+    for dest in order:
+        for task in sorted(clients[dest].standby):
+            if task in clients[dest].warmup or task not in caught_up or dest in caught_up[task]:
+                continue
+            if clients[by_lag[task][0]].lag(task) < clients[dest].lag(task):
+                movements.append((len(caught_up[task]), task, dest))
+    moved = 0
+    for _, task, dest in sorted(movements):  # the tasks with the fewest caught-up clients first, as Java
+
+        def eligible(c: str, task: Task = task) -> bool:
+            return task not in clients[c].active and task not in clients[c].standby
+
+        candidates = [c for c in caught_up[task] if eligible(c)]
+        source = min(candidates, key=lambda c: (clients[c].load(), c)) if candidates else None
+        if source is None:
+            for c in by_lag[task]:  # the most caught-up eligible client ahead of the destination
+                if c == dest:
+                    break
+                if eligible(c):
+                    source = c
+                    break
+        if source is None:
+            continue  # every more caught-up client already has a copy of the task
+        clients[source].standby.add(task)
+        moved += 1
+        if warmups_left[0] > 0:
+            clients[dest].warmup.add(task)  # stays as a warm-up
+        else:
+            clients[dest].standby.discard(task)
+        warmups_left[0] -= 1
+    return moved
+
+
+def _clients_by_lag(clients: Mapping[str, ClientState], order: list[str], task: Task) -> list[str]:
+    return sorted(order, key=lambda c: (clients[c].lag(task), c))
 
 
 def _assign_standbys(clients: Mapping[str, ClientState], order: list[str], tasks: list[Task], replicas: int) -> None:

@@ -111,3 +111,25 @@ def test_an_assignment_given_again_to_the_same_clients_stays_as_it_is(scenario: 
     if not probing:  # nothing was waiting for a warm-up: no stateful task moves
         # (stateless tasks go to the least loaded clients each round, with no stickiness, as Java's assignor does)
         assert {n: c.active & stateful for n, c in again.items()} == {n: a & stateful for n, a in first.items()}
+
+
+def test_a_standby_placed_where_state_lags_moves_to_a_caught_up_client() -> None:
+    """Java's assignStandbyTaskMovements: the standby of t0 lands on the least loaded client, b, whose state is far
+    behind, while d is caught up and holds no copy: the standby moves to d, b keeps a warm-up (or, without
+    warm-ups left, nothing) and a probing rebalance follows."""
+    t0, t1 = (0, 0), (0, 1)
+
+    def clients() -> dict[str, ha.ClientState]:
+        return {
+            "a": ha.ClientState(capacity=1, prev_active={t0}, lags={t0: 0}),
+            "b": ha.ClientState(capacity=1, lags={t0: 50_000}),
+            "d": ha.ClientState(capacity=1, prev_active={t1}, lags={t0: 100, t1: 0}),
+        }
+
+    warm = clients()
+    assert ha.assign(warm, [t0, t1], {t0, t1}, ha.AssignmentConfigs(num_standby_replicas=1, max_warmup_replicas=2))
+    assert (warm["a"].active, warm["d"].active) == ({t0}, {t1})
+    assert t0 in warm["d"].standby and warm["b"].standby == warm["b"].warmup == {t0}
+    cold = clients()
+    assert ha.assign(cold, [t0, t1], {t0, t1}, ha.AssignmentConfigs(num_standby_replicas=1, max_warmup_replicas=0))
+    assert t0 in cold["d"].standby and cold["b"].standby == set() and not cold["b"].warmup
