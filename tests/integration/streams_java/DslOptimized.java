@@ -162,6 +162,10 @@ public class DslOptimized {
             }
             public void close() { }
         }).to("out"));
+        p.put("opt_self_join", b -> {
+            KStream<String, String> s = b.stream("in");
+            s.join(s, (x, y) -> x + "+" + y, JoinWindows.ofTimeDifferenceWithNoGrace(Duration.ofMillis(10))).to("out");
+        });
         p.put("opt_app", b -> {  // tests/integration/streams/test_dsl_optimized_on_broker.py's topology
             KTable<String, String> users = b.table("opt-users", Materialized.as("users"));
             users.groupBy((user, region) -> KeyValue.pair(region, user)).count(Materialized.as("per-region")).toStream()

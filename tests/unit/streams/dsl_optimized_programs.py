@@ -11,7 +11,7 @@ from typing import Any
 from strom.streams.kstream.builder import StreamsBuilder
 from strom.streams.kstream.options import Grouped, Materialized, Named, Produced
 from strom.streams.kstream.transformer import Transformer, TransformerContext, ValueTransformer, ValueTransformerWithKey
-from strom.streams.kstream.windows import TimeWindows
+from strom.streams.kstream.windows import JoinWindows, TimeWindows
 from strom.streams.processor.api import PunctuationType
 from strom.streams.serdes import Serdes
 from strom.streams.state.api import KeyValue
@@ -175,6 +175,11 @@ def transform_context(b: StreamsBuilder) -> None:
     b.stream("in").transform_values(WithContext).to("out")
 
 
+def opt_self_join(b: StreamsBuilder) -> None:
+    s = b.stream("in")
+    s.join(s, lambda x, y: f"{x}+{y}", JoinWindows.of_time_difference_with_no_grace(10)).to("out")
+
+
 def opt_app(b: StreamsBuilder) -> None:
     """tests/integration/streams/test_dsl_optimized_on_broker.py's topology."""
     users = b.table("opt-users", materialized=Materialized.as_("users"))
@@ -203,6 +208,7 @@ PROGRAMS: dict[str, Callable[[StreamsBuilder], None]] = {
         opt_transform_merge,
         table_transform_join,
         transform_context,
+        opt_self_join,
         opt_app,
     )
 }

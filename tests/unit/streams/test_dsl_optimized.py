@@ -68,6 +68,12 @@ def test_single_optimizations_can_be_chosen() -> None:
     assert verify_topology_optimization_configs("none") == set()
 
 
+def test_a_self_join_keeps_one_store() -> None:
+    assert _internal("opt_self_join").state_store_names() == ["KSTREAM-JOINTHIS-0000000003-store"]
+    assert len(_internal("opt_self_join", "merge.repartition.topics").state_store_names()) == 2
+    assert len(_internal("opt_self_join", "single.store.self.join").state_store_names()) == 1
+
+
 @pytest.mark.parametrize("value", ["all,none", "all, merge.repartition.topics", "fast"])
 def test_bad_optimization_configs_fail_as_javas(value: str) -> None:
     with pytest.raises(ConfigError, match="Acceptable values are"):

@@ -31,6 +31,8 @@ class GraphNode:
         self.repartition: RepartitionSpec | None = None  # an optimizable repartition (Java's OptimizableRepartitionNode)
         self.table_source = False  # a builder.table() source (Java's TableSourceNode)
         self.reuse_source_topic_for_changelog = False
+        self.self_join_windows: tuple[GraphNode, GraphNode] | None = None  # a stream joined with itself: its windowed nodes
+        self.self_join = False  # single.store.self.join applied
 
     def parent_names(self) -> list[str]:
         return [p.node_name for p in self.parents]

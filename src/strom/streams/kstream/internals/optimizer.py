@@ -5,13 +5,14 @@ topology, so an optimized Strom application has Java's nodes, internal topics an
   topic is its changelog (restored up to the committed offset).
 - merge.repartition.topics: the repartitions that follow one key-changing operation (group-bys, joins,
   to_table) become one, named after the first of them; the operations read from it.
+- single.store.self.join: a windowed join of a stream with itself runs as one processor on one store.
 """
 
 from __future__ import annotations
 
 import logging
 
-from strom.streams.config import MERGE_REPARTITION_TOPICS, REUSE_KTABLE_SOURCE_TOPICS
+from strom.streams.config import MERGE_REPARTITION_TOPICS, REUSE_KTABLE_SOURCE_TOPICS, SINGLE_STORE_SELF_JOIN
 from strom.streams.errors import StreamsException
 from strom.streams.kstream.internals import stream_processors as sp
 from strom.streams.kstream.internals.graph import GraphNode, InternalStreamsBuilder, find_parent_node_matching, make_repartitioned_source
@@ -27,6 +28,23 @@ def optimize(builder: InternalStreamsBuilder, optimizations: set[str]) -> None:
     if MERGE_REPARTITION_TOPICS in optimizations:
         log.debug("Optimizing the Kafka Streams graph for repartition nodes")
         merge_repartition_topics(builder)
+    if SINGLE_STORE_SELF_JOIN in optimizations:
+        log.debug("Optimizing the Kafka Streams graph for self-joins")
+        _rewrite_single_store_self_joins(builder.root, set())
+
+
+def _rewrite_single_store_self_joins(node: GraphNode, visited: set[int]) -> None:
+    """A stream-stream join whose two sides are one stream keeps only its this-side windowed node and store."""
+    visited.add(id(node))
+    if node.self_join_windows is not None:
+        this_window, other_window = node.self_join_windows
+        for parent in list(other_window.parents):
+            parent.remove_child(other_window)
+        node.parents = [this_window]
+        node.self_join = True
+    for child in list(node.children):
+        if id(child) not in visited:
+            _rewrite_single_store_self_joins(child, visited)
 
 
 def _child_of(start: GraphNode, ancestor: GraphNode) -> GraphNode | None:

@@ -19,6 +19,7 @@ from strom.streams.kstream.internals.joins import (
     join_window_supplier,
 )
 from strom.streams.kstream.internals.materialize import join_window_store, outer_join_store
+from strom.streams.kstream.internals.self_join import KStreamKStreamSelfJoin, self_join_window_supplier
 from strom.streams.kstream.options import Joined, StreamJoined
 
 if TYPE_CHECKING:
@@ -120,9 +121,11 @@ def stream_stream_join(
     this_store = join_window_store(this_store_name, sj.this_store_supplier, size, grace, ks, vs, sj.logging_enabled, sj.topic_config)
     other_store = join_window_store(other_store_name, sj.other_store_supplier, size, grace, ks, ovs, sj.logging_enabled, sj.topic_config)
 
-    this_window = GraphNode(
-        this_window_name, lambda itb, node: itb.add_processor(this_window_name, join_window_supplier(this_store_name), *node.parent_names())
-    )
+    def write_this_window(itb: Any, node: GraphNode) -> None:
+        window = self_join_window_supplier if join_node.self_join else join_window_supplier
+        itb.add_processor(this_window_name, window(this_store_name), *node.parent_names())
+
+    this_window = GraphNode(this_window_name, write_this_window)
     builder.add_graph_node(this.graph_node, this_window)
     other_window = GraphNode(
         other_window_name,
@@ -154,6 +157,12 @@ def stream_stream_join(
     )
 
     def write(itb: Any, node: GraphNode) -> None:
+        if node.self_join:  # single.store.self.join: one processor on the this-side store
+            retention = windows.before_ms + windows.after_ms + grace
+            self_join = KStreamKStreamSelfJoin(this_store_name, windows.before_ms, windows.after_ms, retention, joiner)
+            itb.add_processor(merge_name, self_join, this_window_name)
+            itb.add_state_store(this_store, this_window_name, merge_name)
+            return
         itb.add_processor(this_name, join_this, this_window_name)
         itb.add_processor(other_name, join_other, other_window_name)
         itb.add_processor(merge_name, sp.pass_through_supplier(), this_name, other_name)
@@ -162,8 +171,10 @@ def stream_stream_join(
         if outer_store is not None:
             itb.add_state_store(outer_store, this_name, other_name)
 
-    node = GraphNode(merge_name, write)
+    join_node = node = GraphNode(merge_name, write)
     builder.add_graph_node([this.graph_node, other.graph_node], node)
+    if this.graph_node is other.graph_node:  # a join of a stream with itself: single.store.self.join may apply
+        node.self_join_windows = (this_window, other_window)
     # Java writes the join once both windowed nodes are written: they are its real inputs
     node.parents = [this_window, other_window]
     return KStream(merge_name, sj.key_serde, None, sources, False, node, builder)
