@@ -38,6 +38,9 @@ from strom.streams.runtime.task_manager import TaskManager
 log = logging.getLogger("org.apache.kafka.streams.processor.internals.StreamThread")
 
 PROCESS_BATCH = 1000  # records per task per loop before the thread polls again
+# While every active task restores, the restore consumer waits this long for data rather than the loop spinning
+# (each empty round is a hop to each client thread, taken from the one decoding the changelog).
+RESTORE_WAIT_S = 0.01
 
 
 class StreamThreadState(Enum):
@@ -286,7 +289,7 @@ class StreamThread(threading.Thread):
                 if not self._running.is_set():
                     break
                 self._route(messages)
-                tm.restore(0 if busy else 0.0)
+                tm.restore(RESTORE_WAIT_S if tm.restoring() and not tm.any_running() else 0.0)
                 if self.state == StreamThreadState.PARTITIONS_ASSIGNED and tm.all_running():
                     self._set_state(StreamThreadState.RUNNING)
                 tm.process(PROCESS_BATCH)

@@ -144,6 +144,9 @@ class TaskManager:
     def all_running(self) -> bool:
         return all(t.state == TaskState.RUNNING for t in self.active.values())
 
+    def any_running(self) -> bool:
+        return any(t.state == TaskState.RUNNING for t in self.active.values())
+
     def restore(self, timeout: float) -> None:
         if not self.reader.has_work():
             return
