@@ -99,6 +99,7 @@ class ClusterMember:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._electing = False
         self._stopping = False
+        self._session_generation = 0  # ZooKeeper sessions re-established so far
         self._rebalance_task: asyncio.Task[None] | None = None
         self._last_config_change = -1
 
@@ -232,13 +233,25 @@ class ClusterMember:
             self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._resign()))
 
     async def _on_new_session(self) -> None:
+        """Re-registers until it succeeds, as Kafka's registerBroker retries until connected: a broker missing
+        from /brokers/ids is invisible to the controller, for good if one failed attempt were the last. A newer
+        session (or a shutdown) ends the retries; that session re-registers itself."""
         log.info("ZooKeeper session expired and was re-established: re-registering broker %d", self.broker_id)
+        self._session_generation += 1
+        generation = self._session_generation
         await self._resign()
         assert self._loop is not None
-        try:
-            await self._loop.run_in_executor(None, self._register)
-        except ZkError:
-            log.exception("re-registration failed")
+        delay = 0.2
+        while True:
+            if self._stopping or generation != self._session_generation:
+                return
+            try:
+                await self._loop.run_in_executor(None, self._register)
+                break
+            except ZkError as exc:
+                log.warning("Re-registration of broker %d failed, retrying in %.1f s: %s", self.broker_id, delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
         await self._elect()
 
     def _on_controller_change(self, data: bytes | None, stat: ZkStat | None) -> bool:
