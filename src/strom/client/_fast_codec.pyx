@@ -531,7 +531,15 @@ cdef int RECORD_OVERHEAD = 70  # accumulator.RECORD_OVERHEAD
 
 cpdef int murmur2(const unsigned char[::1] data):
     """Kafka's Utils.murmur2 (seed 0x9747b28c) as a signed 32-bit int (partitioner.murmur2)."""
-    cdef Py_ssize_t length = data.shape[0], i, i4, tail
+    if data.shape[0] == 0:
+        return _murmur2(NULL, 0)
+    return _murmur2(&data[0], data.shape[0])
+
+
+cdef inline int _murmur2(const unsigned char *data, Py_ssize_t length) noexcept:
+    """murmur2 over a byte pointer: append_record hashes the key's bytes without a memoryview (acquiring one
+    cost more than the hash of a short key)."""
+    cdef Py_ssize_t i, i4, tail
     cdef uint32_t m = 0x5BD1E995, h, k
     h = 0x9747B28C ^ <uint32_t>length
     for i in range(length // 4):
@@ -610,7 +618,7 @@ def append_record(acc, dict topics, topic, value, key, Py_ssize_t partition, tim
     if partition >= 0:
         p = partition
     elif rk is not None and not acc.ignore_keys:
-        p = (murmur2(rk) & 0x7FFFFFFF) % n
+        p = (_murmur2(<const unsigned char *>PyBytes_AS_STRING(rk), klen) & 0x7FFFFFFF) % n
     else:
         sticky = acc.sticky
         cur = sticky.get(topic)

@@ -48,6 +48,7 @@ class ProcessorContextImpl(InternalProcessorContext, StateStoreContext):
         self._cache = cache
         self._register = register
         self._changelog_partition = changelog_partition
+        self._changelog_targets: dict[str, tuple[str, int] | None] = {}  # a task's changelog partitions do not change
         self._stream_time = stream_time
         self.stores: dict[str, StateStore] = {}
         self.global_stores: dict[str, StateStore] = {}
@@ -55,6 +56,10 @@ class ProcessorContextImpl(InternalProcessorContext, StateStoreContext):
         self.wall_clock_punctuations = PunctuationQueue()
         self.current: ProcessorNode | None = None
         self._record_context: ProcessorRecordContext | None = None
+        # the record being forwarded, when its context (its timestamp and headers over the input record's topic,
+        # partition and offset) was not built yet: most forwards reach nodes that never ask for it (sinks, stateless
+        # processors), so record_context() builds it on first use
+        self._forwarded: Record[Any, Any] | None = None
         self.commit_requested = False
 
     # -- identity and configs --------------------------------------------------------------------------
@@ -94,9 +99,33 @@ class ProcessorContextImpl(InternalProcessorContext, StateStoreContext):
     # -- the record being processed ---------------------------------------------------------------------
     def set_record_context(self, ctx: ProcessorRecordContext | None) -> None:
         self._record_context = ctx
+        self._forwarded = None
 
     def record_context(self) -> ProcessorRecordContext | None:
-        return self._record_context
+        rc = self._record_context
+        record = self._forwarded
+        if record is not None:
+            if rc is None or rc.timestamp != record.timestamp or rc.headers is not record.headers:
+                rc = self._record_context = ProcessorRecordContext(
+                    record.timestamp,
+                    -1 if rc is None else rc.offset,
+                    -1 if rc is None else rc.partition,
+                    None if rc is None else rc.topic,
+                    record.headers,
+                )
+            self._forwarded = None
+        return rc
+
+    def begin_record(self, source: ProcessorNode, rc: ProcessorRecordContext) -> None:
+        """A consumed record enters the topology at `source` (set_record_context and set_current_node in one call)."""
+        self._record_context = rc
+        self._forwarded = None
+        self.current = source
+
+    def end_record(self) -> None:
+        self._record_context = None
+        self._forwarded = None
+        self.current = None
 
     def record_metadata(self) -> RecordMetadata | None:
         rc = self._record_context
@@ -116,16 +145,8 @@ class ProcessorContextImpl(InternalProcessorContext, StateStoreContext):
         if node is None:
             raise StreamsException("forward() called outside of processing: no current node")
         previous = self._record_context
-        rc = previous
-        if rc is None or rc.timestamp != record.timestamp or rc.headers is not record.headers:
-            rc = ProcessorRecordContext(
-                record.timestamp,
-                -1 if rc is None else rc.offset,
-                -1 if rc is None else rc.partition,
-                None if rc is None else rc.topic,
-                record.headers,
-            )
-        self._record_context = rc
+        pending = self._forwarded
+        self._forwarded = record  # the children see this record's context (record_context() builds it)
         try:
             if child_name is None:
                 for child in node.children:
@@ -142,6 +163,7 @@ class ProcessorContextImpl(InternalProcessorContext, StateStoreContext):
         finally:
             self.current = node
             self._record_context = previous
+            self._forwarded = pending
 
     def record_collector(self) -> Any:
         return self._collector
@@ -166,7 +188,10 @@ class ProcessorContextImpl(InternalProcessorContext, StateStoreContext):
         self._register(store, restore_callback)
 
     def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int, headers: Any = None) -> None:
-        target = self._changelog_partition(store_name)
+        try:
+            target = self._changelog_targets[store_name]
+        except KeyError:
+            target = self._changelog_targets[store_name] = self._changelog_partition(store_name)
         if target is None:
             return
         self._collector.send_bytes(target[0], key, value, headers, timestamp, target[1])

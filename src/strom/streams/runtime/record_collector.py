@@ -89,7 +89,12 @@ class RecordCollectorImpl:
                 for p in sorted(chosen):
                     self.send_bytes(topic, key_bytes, value_bytes, headers, timestamp, p)
                 return
-        self.send_bytes(topic, key_bytes, value_bytes, headers, timestamp, None)
+        if self._error is not None:
+            raise self._error
+        try:  # send_bytes' common case, inlined: a sink sends a record per record it gets
+            self._producer.produce(topic, value_bytes, key_bytes, -1, self._on_delivery, 0, headers or None, create_time=timestamp)
+        except BufferError:
+            self.send_bytes(topic, key_bytes, value_bytes, headers, timestamp, None)
 
     def _partitions_of(self, topic: str) -> int:
         n = self._partition_counts.get(topic)
@@ -132,7 +137,8 @@ class RecordCollectorImpl:
 
     # -- bytes: sinks and changelogs ------------------------------------------------------------------
     def send_bytes(self, topic: str, key: bytes | None, value: bytes | None, headers: Any, timestamp: int, partition: int | None) -> None:
-        self.check_error()
+        if self._error is not None:
+            raise self._error
         part = -1 if partition is None else partition
         while True:
             try:

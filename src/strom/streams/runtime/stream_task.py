@@ -46,6 +46,9 @@ from strom.streams.timestamps import (
 
 log = logging.getLogger("org.apache.kafka.streams.processor.internals.StreamTask")
 
+# ProcessorRecordContext(*fields) without the named tuple's Python-level __new__: one is made per record
+_record_context = tuple.__new__
+
 # extractors whose answer for a record with a valid (non-negative) timestamp is that timestamp
 _RECORD_TIMESTAMP_EXTRACTORS = (FailOnInvalidTimestamp, LogAndSkipOnInvalidTimestamp, UsePartitionTimeOnInvalidTimestamp)
 
@@ -108,6 +111,7 @@ class StreamTask:
         )
         self._sources: dict[str, SourceNode] = dict(topology.sources_by_topic)
         self._buffered = 0
+        self._only = self.partitions[0] if len(self.partitions) == 1 else None  # one queue: no choice to make per record
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def initialize(self, global_stores: dict[str, Any] | None = None) -> None:
@@ -188,8 +192,9 @@ class StreamTask:
             return 0
         done = 0
         ctx = self.context
+        only = self._only
         while done < max_records and self._buffered:
-            tp = self._next_partition()
+            tp = only if only is not None else self._next_partition()
             if tp is None:
                 break
             msg = self.queues[tp].popleft()
@@ -208,9 +213,11 @@ class StreamTask:
         source = self._sources.get(topic)
         if source is None:
             raise StreamsException(f"Stream task {self.id} does not know the source topic {topic}", task_id=self.id)
+        key_deserializer, value_deserializer = source.key_deserializer, source.value_deserializer
+        assert key_deserializer is not None and value_deserializer is not None, "SourceNode.init not called"
         try:
-            key = source.deserialize_key(topic, headers, msg.key())
-            value = source.deserialize_value(topic, headers, msg.value())
+            key = key_deserializer.deserialize(topic, msg.key(), headers)
+            value = value_deserializer.deserialize(topic, msg.value(), headers)
         except Exception as exc:
             err_ctx = ErrorHandlerContext(topic, partition, offset, headers, source.name, self.id, msg.timestamp()[1])
             try:
@@ -252,11 +259,9 @@ class StreamTask:
             self.partition_time[tp] = ts
         if ts > self.stream_time:
             self.stream_time = ts
-        if headers is None:
-            headers = []
         record = Record(key, value, ts, headers)
-        ctx.set_record_context(ProcessorRecordContext(ts, offset, partition, topic, headers))  # the same headers: forward reuses it
-        ctx.set_current_node(source)
+        # the record's own headers (a copy): the source's forward then needs no context of its own
+        ctx.begin_record(source, _record_context(ProcessorRecordContext, (ts, offset, partition, topic, record.headers)))
         try:
             source.process(record)
         except FailedProcessingException as failed:
@@ -278,8 +283,7 @@ class StreamTask:
                 self.id,
             ) from exc
         finally:
-            ctx.set_current_node(None)
-            ctx.set_record_context(None)
+            ctx.end_record()
 
     # -- punctuation ----------------------------------------------------------------------------------------
     def maybe_punctuate(self) -> bool:

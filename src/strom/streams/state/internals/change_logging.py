@@ -22,10 +22,12 @@ class ChangeLoggingKeyValueBytesStore(WrappedStateStore[KeyValueStore[bytes, byt
     """Changelog record: the key and value bytes, timestamped with the record being processed."""
 
     _context: StateStoreContext | None = None
+    _name = ""
 
     def init(self, context: StateStoreContext, root: StateStore) -> None:
         self._context = context
         self._wrapped.init(context, root)
+        self._name = self.name  # the inner store's, read once: every write logs under it
         if isinstance(self._wrapped, MemoryLRUCache):
             # An entry the LRU map evicts is gone from the store: the changelog says so with a tombstone.
             self._wrapped.when_eldest_removed = lambda key, _value: self.log(key, None, self._timestamp())
@@ -36,11 +38,14 @@ class ChangeLoggingKeyValueBytesStore(WrappedStateStore[KeyValueStore[bytes, byt
         return self._context
 
     def _timestamp(self) -> int:
-        rc = self._ctx().record_context()
+        context = self._context
+        if context is None:
+            raise RuntimeError(f"store {self.name} is not initialized")
+        rc = context.record_context()
         return 0 if rc is None else rc.timestamp
 
     def log(self, key: bytes, value: bytes | None, timestamp: int) -> None:
-        self._ctx().log_change(self.name, key, value, timestamp)
+        self._ctx().log_change(self._name, key, value, timestamp)
 
     def put_with_timestamp(self, key: bytes, value: bytes | None, timestamp: int) -> None:
         """A write whose changelog record carries `timestamp` (the caching layer flushing an older record's write)."""
@@ -48,7 +53,8 @@ class ChangeLoggingKeyValueBytesStore(WrappedStateStore[KeyValueStore[bytes, byt
         self.log(key, value, timestamp)
 
     def put(self, key: bytes, value: bytes | None) -> None:
-        self.put_with_timestamp(key, value, self._timestamp())
+        self._wrapped.put(key, value)
+        self.log(key, value, self._timestamp())
 
     def put_if_absent(self, key: bytes, value: bytes | None) -> bytes | None:
         previous = self._wrapped.put_if_absent(key, value)
@@ -95,6 +101,6 @@ class ChangeLoggingTimestampedKeyValueBytesStore(ChangeLoggingKeyValueBytesStore
 
     def log(self, key: bytes, value: bytes | None, timestamp: int) -> None:
         if value is None:
-            self._ctx().log_change(self.name, key, None, timestamp)
+            self._ctx().log_change(self._name, key, None, timestamp)
         else:
-            self._ctx().log_change(self.name, key, raw_value(value), timestamp_of(value))
+            self._ctx().log_change(self._name, key, raw_value(value), timestamp_of(value))
