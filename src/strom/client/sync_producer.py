@@ -367,7 +367,8 @@ class Producer:
             self._completed(item[6], item[2], item[1], item[5], item[4], error, None, topic=item[0])
 
     def __len__(self) -> int:
-        batched = sum(len(report[0]) for report in self._batch_reports)
+        # a copy first (taken in one step): the loop thread appends reports while this sums them
+        batched = sum([len(report[0]) for report in tuple(self._batch_reports)])
         return len(self._intake) + len(self._backlog) + self._accumulator.pending + len(self._reports) + batched
 
     def __bool__(self) -> bool:
