@@ -14,16 +14,19 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import confluent_kafka as ck
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from strom.testing.faults.checker import Report
 from strom.testing.faults.cluster import PROXY_PORT, NetnsCluster
 from strom.testing.faults.delay_proxy import DelayProxy
 from tests.faults.netfault_harness import FaultRun, assert_ok, running_cluster, wait_until
@@ -124,6 +127,49 @@ def test_latency_and_loss_between_brokers_ci_slice(latency_cluster: NetnsCluster
     assert proxy_of(run).stats()["bytes"] > 0
 
 
+def campaign_summary(
+    per_kind: dict[str, dict[str, list[float]]],
+    seed: int,
+    cycles: int,
+    started: float,
+    report: Report | None = None,
+    longest_ack_gap_s: float | None = None,
+) -> dict[str, Any]:
+    """The figures per fault class, written to $STROM_FAULT_ARTIFACTS/latency-campaign-<system>.json (with
+    `.progress` in the name until the run's verdict is in)."""
+
+    def p50(values: list[float]) -> float:
+        return round(sorted(values)[len(values) // 2], 2)
+
+    system = os.environ.get("STROM_FAULT_KAFKA") or "strom"
+    summary = {
+        "seed": seed,
+        "cycles": cycles,
+        "kafka": system,
+        "duration_s": round(time.monotonic() - started),
+        "report": report.summary() if report is not None else None,
+        "longest_ack_gap_s": longest_ack_gap_s,
+        "kinds": {
+            kind: {
+                "cycles": len(v["recovery_s"]),
+                "cycles_isr_shrunk": sum(1 for x in v["min_isr"] if x < 3),
+                "cycles_without_acks": sum(1 for x in v["acks"] if x == 0),
+                "cycles_stuck": len(v["stuck"]),
+                "p50_ack_p50_s": p50([x for x in v["ack_p50_s"] if x >= 0] or [-1.0]),
+                "max_ack_max_s": round(max(v["ack_max_s"]), 2),
+                "p50_recovery_s": p50(v["recovery_s"]),
+                "max_recovery_s": round(max(v["recovery_s"]), 2),
+            }
+            for kind, v in sorted(per_kind.items())
+        },
+    }
+    target = Path(os.environ.get("STROM_FAULT_ARTIFACTS", tempfile.gettempdir()))
+    target.mkdir(parents=True, exist_ok=True)
+    name = f"latency-campaign-{system}.json" if report is not None else f"latency-campaign-{system}.progress.json"
+    (target / name).write_text(json.dumps(summary, indent=1))
+    return summary
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(6 * 3600)
 def test_latency_campaign(latency_cluster: NetnsCluster, tmp_path: Path) -> None:
@@ -133,7 +179,11 @@ def test_latency_campaign(latency_cluster: NetnsCluster, tmp_path: Path) -> None
     rnd = run.history.random
     per_kind: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     started = time.monotonic()
+    stop = Path(os.environ.get("STROM_FAULT_ARTIFACTS", tmp_path)) / "stop"  # touch it to end the run early, with a verdict
     for cycle in range(cycles):
+        if stop.exists():
+            cycles = cycle
+            break
         kind = rnd.choice(KINDS)
         delay_ms = rnd.uniform(100, 500)
         jitter_ms = rnd.uniform(0, min(100, delay_ms / 2))
@@ -154,34 +204,8 @@ def test_latency_campaign(latency_cluster: NetnsCluster, tmp_path: Path) -> None
             except AssertionError as again:
                 raise AssertionError(f"cycle {cycle} ({kind}): {again}; saved: {run.save()}") from None
         per_kind[kind]["recovery_s"].append(time.monotonic() - healed)
+        campaign_summary(per_kind, seed, cycle + 1, started)  # what is done so far, readable during a long run
     report = run.finish()
-
-    def p50(values: list[float]) -> float:
-        return round(sorted(values)[len(values) // 2], 2)
-
-    summary = {
-        "seed": seed,
-        "cycles": cycles,
-        "kafka": os.environ.get("STROM_FAULT_KAFKA") or "strom",
-        "duration_s": round(time.monotonic() - started),
-        "report": report.summary(),
-        "longest_ack_gap_s": run.stats["longest_ack_gap_s"],
-        "kinds": {
-            kind: {
-                "cycles": len(v["recovery_s"]),
-                "cycles_isr_shrunk": sum(1 for x in v["min_isr"] if x < 3),
-                "cycles_without_acks": sum(1 for x in v["acks"] if x == 0),
-                "cycles_stuck": len(v["stuck"]),
-                "p50_ack_p50_s": p50([x for x in v["ack_p50_s"] if x >= 0] or [-1.0]),
-                "max_ack_max_s": round(max(v["ack_max_s"]), 2),
-                "p50_recovery_s": p50(v["recovery_s"]),
-                "max_recovery_s": round(max(v["recovery_s"]), 2),
-            }
-            for kind, v in sorted(per_kind.items())
-        },
-    }
-    target = Path(os.environ.get("STROM_FAULT_ARTIFACTS", tmp_path))
-    target.mkdir(parents=True, exist_ok=True)
-    (target / f"latency-campaign-{summary['kafka']}.json").write_text(json.dumps(summary, indent=1))
+    summary = campaign_summary(per_kind, seed, cycles, started, report, run.stats["longest_ack_gap_s"])
     print("latency campaign:", json.dumps(summary))
     assert_ok(run, report)
