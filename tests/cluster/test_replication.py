@@ -10,6 +10,7 @@ acks=all writes, a returning follower truncates its diverged tail by OffsetForLe
 from __future__ import annotations
 
 import asyncio
+import signal
 import struct
 import time
 from collections.abc import Callable
@@ -51,6 +52,7 @@ class WireController:
         self.partition_epoch = 0
         self.isr: list[int] = []
         self.leader_epoch = 0
+        self.lost_answer_delay: float | None = None  # the next AlterIsr: applied, then NOT_CONTROLLER after this long
         self.port = 0
         self._server: asyncio.base_events.Server | None = None
         self._conns: dict[int, BrokerConnection] = {}
@@ -82,7 +84,7 @@ class WireController:
                     response = ApiVersionsResponse(error_code=0, api_keys=[ApiVersion(api_key=ap.API_KEY, min_version=0, max_version=0)])
                 else:
                     assert header.api_key == ap.API_KEY, f"unexpected API {header.api_key} sent to the controller"
-                    response = self._alter_isr(request)
+                    response = await self._alter_isr(request)
                 out = bytearray(4)
                 encode_response_header(out, header.correlation_id, header.api_key, header.api_version)
                 out += response.encode(header.api_version)
@@ -92,24 +94,32 @@ class WireController:
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
 
-    def _alter_isr(self, request: Any) -> Any:
+    async def _alter_isr(self, request: Any) -> Any:
         topics = []
         for t in request.topics:
             parts = []
             for p in t.partitions:
                 self.alter_isr_requests.append((request.broker_id, list(p.new_isr)))
-                if p.partition_epoch != self.partition_epoch or p.leader_epoch != self.leader_epoch:
+                if p.leader_epoch == self.leader_epoch and list(p.new_isr) == self.isr:
+                    pass  # already so: the current state (Kafka's equalsIgnoreZk)
+                elif p.partition_epoch != self.partition_epoch or p.leader_epoch != self.leader_epoch:
                     parts.append(ap.AlterPartitionResponsePartitionData(partition_index=p.partition_index, error_code=57))
                     continue
-                self.partition_epoch += 1
-                self.isr = list(p.new_isr)
+                else:
+                    self.partition_epoch += 1
+                    self.isr = list(p.new_isr)
+                if self.lost_answer_delay is not None:
+                    delay, self.lost_answer_delay = self.lost_answer_delay, None
+                    await asyncio.sleep(delay)
+                    parts.append(ap.AlterPartitionResponsePartitionData(partition_index=p.partition_index, error_code=41))
+                    continue
                 parts.append(
                     ap.AlterPartitionResponsePartitionData(
                         partition_index=p.partition_index,
                         error_code=0,
                         leader_id=request.broker_id,
                         leader_epoch=p.leader_epoch,
-                        isr=list(p.new_isr),
+                        isr=list(self.isr),
                         partition_epoch=self.partition_epoch,
                     )
                 )
@@ -310,6 +320,37 @@ def test_followers_copy_the_leader_and_acks_all_follows_the_isr(cluster: dict[in
             assert code == 0 and back > acks_one
             await eventually(lambda: log_bytes(cluster[3]) == log_bytes(cluster[1]))
         finally:
+            await ctl.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_isr_change_applied_but_answered_with_an_error_is_sent_again_until_both_sides_agree(
+    cluster: dict[int, BrokerProcess],
+) -> None:
+    """The controller wrote the leader's AlterIsr but the leader got an error (NOT_CONTROLLER: the controller
+    was retrying its ZooKeeper write); meanwhile the follower it dropped caught up. A leader that gave up after
+    one failed attempt kept believing the old ISR, never proposed anything again, and the controller kept the
+    shrunk ISR for good (found by the flapping-links fault campaign). It sends the same proposal until answered,
+    as Kafka's AlterIsrManager does, learns the ISR, then expands it."""
+
+    async def scenario() -> None:
+        ctl = WireController(cluster)
+        await ctl.start()
+        follower = cluster[3].proc
+        assert follower is not None
+        try:
+            await ctl.elect(1, [1, 2, 3], [1, 2, 3], [1, 2, 3])
+            leader = await ctl.conn(1)
+            assert (await produce(leader, [b"before"]))[0] == 0
+            ctl.lost_answer_delay = 3.0
+            follower.send_signal(signal.SIGSTOP)
+            await eventually(lambda: (1, [1, 2]) in ctl.alter_isr_requests)
+            follower.send_signal(signal.SIGCONT)  # it catches up while the answer is on its way
+            await eventually(lambda: sorted(ctl.isr) == [1, 2, 3], timeout=30)
+            assert (await produce(leader, [b"after"]))[0] == 0
+        finally:
+            follower.send_signal(signal.SIGCONT)
             await ctl.close()
 
     asyncio.run(scenario())

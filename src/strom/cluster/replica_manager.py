@@ -847,49 +847,42 @@ class ReplicaManager:
         asyncio.ensure_future(self._send_alter_isr(part, list(new_isr), part.leader_epoch, part.partition_epoch))
 
     async def _send_alter_isr(self, part: Partition, new_isr: list[int], leader_epoch: int, partition_epoch: int) -> None:
-        request = alter_partition.AlterPartitionRequest(
-            broker_id=self.local_id,
-            broker_epoch=self.broker_epoch(),
-            topics=[
-                alter_partition.TopicData(
-                    topic_name=part.topic,
-                    partitions=[
-                        alter_partition.PartitionData(
-                            partition_index=part.index,
-                            leader_epoch=leader_epoch,
-                            new_isr=new_isr,
-                            partition_epoch=partition_epoch,
-                        )
-                    ],
-                )
-            ],
-        )
-        code: int = ErrorCode.NONE
-        result: alter_partition.AlterPartitionResponsePartitionData | None = None
-        try:
-            conn = await self._controller()
-            response = await conn.send(request, version=0)
-            code = response.error_code
-            if code == ErrorCode.NONE:
-                for topic in response.topics:
-                    for p in topic.partitions:
-                        if topic.topic_name == part.topic and p.partition_index == part.index:
-                            result = p
-                            code = p.error_code
-        except KafkaError as exc:
-            code = exc.code()
-            self._drop_controller_connection()
-        if part.pending_isr != new_isr or part.leader_epoch != leader_epoch:
-            return  # a LeaderAndIsr overtook this proposal
-        if code != ErrorCode.NONE or result is None:
+        def request() -> alter_partition.AlterPartitionRequest:
+            return alter_partition.AlterPartitionRequest(
+                broker_id=self.local_id,
+                broker_epoch=self.broker_epoch(),  # read per attempt: a re-registration changes it
+                topics=[
+                    alter_partition.TopicData(
+                        topic_name=part.topic,
+                        partitions=[
+                            alter_partition.PartitionData(
+                                partition_index=part.index,
+                                leader_epoch=leader_epoch,
+                                new_isr=new_isr,
+                                partition_epoch=partition_epoch,
+                            )
+                        ],
+                    )
+                ],
+            )
+
+        while True:
+            code, result = await self._alter_isr_once(part, request())
+            if part.pending_isr != new_isr or part.leader_epoch != leader_epoch:
+                return  # a LeaderAndIsr overtook this proposal
+            if code == ErrorCode.NONE and result is not None:
+                break
             log.info("AlterIsr for %s-%d to %s failed with error %d; will retry", part.topic, part.index, new_isr, code)
-            if code in (ErrorCode.INVALID_UPDATE_VERSION, ErrorCode.FENCED_LEADER_EPOCH):
+            if code in _ALTER_ISR_GIVE_UP:
                 part.pending_isr = None  # stale: wait for the controller's LeaderAndIsr
                 return
+            # Unknown outcome (a timeout, NOT_CONTROLLER while the controller retried its ZooKeeper write): the
+            # change may be in ZooKeeper. The same proposal again until a definite answer, as Kafka's
+            # AlterIsrManager; the controller answers one it already applied with the current state. Giving up
+            # here left the leader believing the old ISR while ZooKeeper held the new one, for good.
             await asyncio.sleep(self.config.fetch_backoff_ms / 1000)
-            if part.pending_isr == new_isr and part.leader_epoch == leader_epoch:
-                part.pending_isr = None
-            return
+            if part.pending_isr != new_isr or part.leader_epoch != leader_epoch or not part.is_leader:
+                return
         if result.leader_epoch != part.leader_epoch:
             part.pending_isr = None
             return
@@ -910,6 +903,26 @@ class ReplicaManager:
         )
         part.maybe_advance_high_watermark()
         self.purgatory.notify((part.topic, part.index))
+
+    async def _alter_isr_once(
+        self, part: Partition, request: alter_partition.AlterPartitionRequest
+    ) -> tuple[int, alter_partition.AlterPartitionResponsePartitionData | None]:
+        code: int = ErrorCode.NONE
+        result: alter_partition.AlterPartitionResponsePartitionData | None = None
+        try:
+            conn = await self._controller()
+            response = await conn.send(request, version=0)
+            code = response.error_code
+            if code == ErrorCode.NONE:
+                for topic in response.topics:
+                    for p in topic.partitions:
+                        if topic.topic_name == part.topic and p.partition_index == part.index:
+                            result = p
+                            code = p.error_code
+        except KafkaError as exc:
+            code = exc.code()
+            self._drop_controller_connection()
+        return code, result
 
     async def _controller(self) -> BrokerConnection:
         if self._controller_conn is not None and not self._controller_conn.closed:
@@ -939,6 +952,17 @@ class ReplicaManager:
             await fetcher.stop()
         self.fetchers.clear()
         self._drop_controller_connection()
+
+
+_ALTER_ISR_GIVE_UP = frozenset(
+    {
+        ErrorCode.INVALID_UPDATE_VERSION,
+        ErrorCode.FENCED_LEADER_EPOCH,
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        ErrorCode.INVALID_REQUEST,
+    }
+)  # definite answers: the proposal is stale and will not be applied
 
 
 def _write_high_watermarks(values: dict[TP, int], dirs: dict[TP, Path], log_dirs: list[Path], channel: LogDirFailureChannel) -> None:
