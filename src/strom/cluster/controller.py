@@ -833,7 +833,16 @@ class Controller:
                 written = await self._write_state(
                     tp, zd.LeaderIsr(state.leader, state.leader_epoch, tuple(new_isr), self.epoch, state.zk_version)
                 )
-                if written is None:
+                current = self.states[tp]
+                if written is None and (current.leader, current.leader_epoch, current.isr) == (
+                    state.leader,
+                    state.leader_epoch,
+                    tuple(new_isr),
+                ):
+                    # ZooKeeper already holds this change (Kafka's checkLeaderAndIsrZkData): our own earlier
+                    # write whose answer was lost with the connection; the leader gets the current version
+                    out[tp] = (ErrorCode.NONE, current)
+                elif written is None:
                     out[tp] = (ErrorCode.INVALID_UPDATE_VERSION, None)
                 else:
                     out[tp] = (ErrorCode.NONE, written)
