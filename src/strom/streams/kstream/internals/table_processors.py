@@ -180,7 +180,23 @@ class _KTableSourceProcessor(ContextualProcessor[Any, Any, Any, Any]):
 # --- stateless table operations (filter, map_values), materialized when asked ---------------------------------------
 
 
-class KTableTransform(KTableProcessorSupplier):
+class StatelessTableSupplier(KTableProcessorSupplier):
+    """A table operation with no store of its own unless materialized: old values come from its own store when it
+    has one, else from its parent (Java's KTableMapValues and KTableTransformValues share this rule)."""
+
+    parent: KTableProcessorSupplier
+    queryable_name: str | None
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        if self.queryable_name is not None:
+            self.send_old_values = True
+            return True
+        if self.parent.enable_sending_old_values(force_materialization):
+            self.send_old_values = True
+        return self.send_old_values
+
+
+class KTableTransform(StatelessTableSupplier):
     """filter / filter_not / map_values on a table: `compute(key, value)` returns the new value or None."""
 
     def __init__(
@@ -190,14 +206,6 @@ class KTableTransform(KTableProcessorSupplier):
         self.compute = compute
         self.queryable_name = queryable_name
         self.is_filter = is_filter
-
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        if self.queryable_name is not None:
-            self.send_old_values = True
-            return True
-        if self.parent.enable_sending_old_values(force_materialization):
-            self.send_old_values = True
-        return self.send_old_values
 
     def view(self) -> ValueGetterSupplier:
         if self.queryable_name is not None:

@@ -11,6 +11,7 @@ from strom.streams.kstream.internals.change import Change
 from strom.streams.kstream.internals.forwarding import TupleForwarder
 from strom.streams.kstream.internals.table_processors import (
     KTableProcessorSupplier,
+    StatelessTableSupplier,
     StoreValueGetterSupplier,
     ValueGetter,
     ValueGetterSupplier,
@@ -104,7 +105,7 @@ class _TransformValuesProcessor(ContextualProcessor[Any, Any, Any, Any]):
         self.transformer.close()
 
 
-class KTableTransformValues(KTableProcessorSupplier):
+class KTableTransformValues(StatelessTableSupplier):
     """KTable.transform_values: the transformer sees every update, deletes (None) too; materialized when named."""
 
     def __init__(self, parent: KTableProcessorSupplier, transformer_supplier: Any, queryable_name: str | None) -> None:
@@ -115,14 +116,6 @@ class KTableTransformValues(KTableProcessorSupplier):
 
     def stores(self) -> set[Any]:
         return supplier_stores(self.transformer_supplier)
-
-    def enable_sending_old_values(self, force_materialization: bool) -> bool:
-        if self.queryable_name is not None:
-            self.send_old_values = True
-            return True
-        if self.parent.enable_sending_old_values(force_materialization):
-            self.send_old_values = True
-        return self.send_old_values
 
     def view(self) -> ValueGetterSupplier:
         if self.queryable_name is not None:
