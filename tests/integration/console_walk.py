@@ -20,12 +20,11 @@ from typing import IO
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 import strom
@@ -127,6 +126,24 @@ def seed(bootstrap: str) -> None:
     admin.close()
 
 
+def replaced(page: WebElement) -> Callable[[WebDriver], bool]:
+    """selenium's staleness_of, also when chromedriver answers a page mid-navigation with an inspector error
+    ("Node with given id does not belong to the document") instead of a stale element."""
+
+    def gone(_driver: WebDriver) -> bool:
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" not in (exc.msg or ""):
+                raise
+            return True
+        return False
+
+    return gone
+
+
 class Walk:
     """One browser session against one console, with the checks every page gets."""
 
@@ -150,7 +167,7 @@ class Walk:
     def click(self, css: str) -> None:
         page = self.el("html")
         self.el(css).click()
-        self.wait(expected_conditions.staleness_of(page))
+        self.wait(replaced(page))
 
     def fill(self, form: str, **fields: str) -> None:
         for name, value in fields.items():
@@ -166,7 +183,7 @@ class Walk:
         self.el(f"{form} {button}").click()
         if confirm:
             self.wait(lambda d: d.switch_to.alert).accept()  # type: ignore[union-attr]
-        self.wait(expected_conditions.staleness_of(page))  # the next page replaced this one
+        self.wait(replaced(page))  # the next page replaced this one
 
     def unset(self, css: str, attribute: str) -> None:
         self.d.execute_script(f"arguments[0].removeAttribute('{attribute}')", self.el(css))

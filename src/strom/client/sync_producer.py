@@ -367,9 +367,19 @@ class Producer:
             self._completed(item[6], item[2], item[1], item[5], item[4], error, None, topic=item[0])
 
     def __len__(self) -> int:
-        # a copy first (taken in one step): the loop thread appends reports while this sums them
-        batched = sum([len(report[0]) for report in tuple(self._batch_reports)])
-        return len(self._intake) + len(self._backlog) + self._accumulator.pending + len(self._reports) + batched
+        pending = len(self._intake) + len(self._backlog) + self._accumulator.pending + len(self._reports)
+        return pending + self._unserved_batch_records()
+
+    def _unserved_batch_records(self) -> int:
+        """Records of finished batches poll() has not served yet. The loop thread appends reports meanwhile, and
+        a copy of a deque that changes mid-copy raises (a collection during the copy can switch threads), so a
+        failed copy is taken again."""
+        while True:
+            try:
+                reports = tuple(self._batch_reports)
+            except RuntimeError:
+                continue
+            return sum([len(report[0]) for report in reports])
 
     def __bool__(self) -> bool:
         return True
