@@ -241,7 +241,7 @@ def test_a_high_watermark_checkpoint_the_disk_refuses_takes_that_dir_offline(tmp
     parts = broker.manager.partitions
     values = {key: 0 for key in parts}
     dirs = {key: p.log.directory.parent for key, p in parts.items()}
-    _write_high_watermarks(values, dirs, list(broker.dirs), broker.manager.log_manager.failure_channel)
+    _write_high_watermarks(broker.manager.log_manager, values, dirs, list(broker.dirs))
     assert broker.manager.offline_partitions == {(TOPIC, 0)}
     assert broker.manager.log_manager.live_log_dirs == [broker.dirs[1]]
     assert read_checkpoint(broker.dirs[1] / HW_CHECKPOINT) == {(TOPIC, 1): 0}

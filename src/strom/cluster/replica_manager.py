@@ -38,8 +38,7 @@ from strom.protocol.types import TP
 from strom.storage.clock import Clock
 from strom.storage.config import LogConfig
 from strom.storage.log import AppendResult, PartitionLog
-from strom.storage.log_dir_failure import LogDirFailureChannel
-from strom.storage.log_manager import HW_CHECKPOINT, LogManager, read_checkpoint, write_checkpoint
+from strom.storage.log_manager import HW_CHECKPOINT, LogManager, read_checkpoint
 from strom.storage.segment import Buffer, FileSlice
 from strom.transport.connection import PLAINTEXT_CHANNEL, BrokerConnection, ChannelSecurity
 
@@ -810,8 +809,7 @@ class ReplicaManager:
             await asyncio.sleep(interval)
             values = {k: p.log.high_watermark for k, p in self.partitions.items()}
             dirs = {k: p.log.directory.parent for k, p in self.partitions.items()}
-            channel = self.log_manager.failure_channel
-            await loop.run_in_executor(None, _write_high_watermarks, values, dirs, list(self.log_manager.live_log_dirs), channel)
+            await loop.run_in_executor(None, _write_high_watermarks, self.log_manager, values, dirs, list(self.log_manager.live_log_dirs))
 
     async def _isr_expiration_loop(self) -> None:
         """Kafka's isr-expiration task: every replica.lag.time.max.ms / 2, drop followers that fell behind."""
@@ -965,14 +963,11 @@ _ALTER_ISR_GIVE_UP = frozenset(
 )  # definite answers: the proposal is stale and will not be applied
 
 
-def _write_high_watermarks(values: dict[TP, int], dirs: dict[TP, Path], log_dirs: list[Path], channel: LogDirFailureChannel) -> None:
+def _write_high_watermarks(log_manager: LogManager, values: dict[TP, int], dirs: dict[TP, Path], log_dirs: list[Path]) -> None:
     """A dir that cannot take its checkpoint goes offline, as in Kafka (a full disk holding only idle
     replicas is found this way); the other dirs still get theirs."""
     for d in log_dirs:
-        try:
-            write_checkpoint(Path(d) / HW_CHECKPOINT, {k: v for k, v in values.items() if dirs[k] == Path(d)})
-        except OSError as exc:
-            channel.maybe_add_offline_log_dir(Path(d), f"Disk error while writing {HW_CHECKPOINT} in dir {d}", exc)
+        log_manager.write_dir_checkpoint(Path(d), HW_CHECKPOINT, {k: v for k, v in values.items() if dirs[k] == Path(d)})
 
 
 def _answer_failed_writes(appended: list[_Append], results: list[ProducePartitionResult], failed: dict[int, KafkaError]) -> list[_Append]:

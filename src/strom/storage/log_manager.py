@@ -291,18 +291,19 @@ class LogManager:
     def _write_cleaner_checkpoints(self) -> None:
         for d in self.live_log_dirs:
             mine = {k: lg for k, lg in self.logs.items() if lg.directory.parent == d and "compact" in lg.config.cleanup_policy}
-            self._write_checkpoint(d, CLEANER_CHECKPOINT, {k: lg.first_dirty_offset for k, lg in mine.items()})
+            self.write_dir_checkpoint(d, CLEANER_CHECKPOINT, {k: lg.first_dirty_offset for k, lg in mine.items()})
 
     def checkpoint(self) -> None:
         """The checkpoint files of every online log dir; a dir that cannot write them goes offline."""
         for d in self.live_log_dirs:
             mine = {k: lg for k, lg in self.logs.items() if lg.directory.parent == d}
-            self._write_checkpoint(d, RECOVERY_CHECKPOINT, {k: lg.recovery_point for k, lg in mine.items()})
-            self._write_checkpoint(d, LOG_START_CHECKPOINT, {k: lg.log_start_offset for k, lg in mine.items()})
-            self._write_checkpoint(d, HW_CHECKPOINT, {k: lg.high_watermark for k, lg in mine.items()})
+            self.write_dir_checkpoint(d, RECOVERY_CHECKPOINT, {k: lg.recovery_point for k, lg in mine.items()})
+            self.write_dir_checkpoint(d, LOG_START_CHECKPOINT, {k: lg.log_start_offset for k, lg in mine.items()})
+            self.write_dir_checkpoint(d, HW_CHECKPOINT, {k: lg.high_watermark for k, lg in mine.items()})
         self._write_cleaner_checkpoints()
 
-    def _write_checkpoint(self, d: Path, name: str, values: dict[TP, int]) -> None:
+    def write_dir_checkpoint(self, d: Path, name: str, values: dict[TP, int]) -> None:
+        """One checkpoint file of one dir; a dir that cannot take it goes offline, as in Kafka."""
         if self.failure_channel.is_offline(d):
             return
         try:
